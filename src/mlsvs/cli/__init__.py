@@ -1,0 +1,1 @@
+"""The command-line interface: a thin layer that parses, calls the library and exits."""

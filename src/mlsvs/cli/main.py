@@ -1,0 +1,140 @@
+"""``mlsvs`` entry point.
+
+Subcommand modules are imported only when their command runs, so ``mlsvs --version`` and
+``mlsvs --help`` cost argparse and nothing else. Each module ``mlsvs.cli.<module>`` provides::
+
+    def configure(parser: argparse.ArgumentParser) -> None: ...
+    def run(args: argparse.Namespace) -> int: ...
+
+``run`` returns the exit code. Errors meant for the user are ``MlsvsError``: printed as one
+line, exit code 2 (``-v`` / ``MLSVS_DEBUG=1`` show the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from typing import TYPE_CHECKING, Protocol, cast
+
+from mlsvs import __version__
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+# name -> (module under mlsvs.cli, one-line help). Order is the order shown by --help.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "verify": ("verify", "assess a project against the standard and report the level reached"),
+    "scan": ("scan", "scan model files for code that runs on load (never loads them)"),
+    "render": ("render", "re-render a results.json in another format without re-running"),
+    "diff": ("diff", "compare two results.json files and show regressions"),
+    "init": ("init", "write a commented starter mlsvs.toml"),
+    "catalog": ("catalog", "list, show, validate and export the requirement catalog"),
+    "procurement": ("procurement", "write the procurement annex for a level and scope"),
+    "checks": ("checks", "list the automated checks or explain one"),
+    "plugins": ("plugins", "list loaded plugins and plugin load failures"),
+    "attest": ("attest", "write attestation templates and verify attestations"),
+    "bom": ("bom", "write a CycloneDX 1.6 ML-BOM for a project"),
+    "sign": ("sign", "sign model files with OpenSSF model-signing"),
+    "verify-signature": ("verify_signature", "verify an OpenSSF model-signing signature"),
+    "deps": ("deps", "audit dependency manifests: pinning, hashes, known vulnerabilities"),
+    "advisories": ("advisories", "import or inspect the offline advisory database"),
+    "code": ("code", "run the ML code rules over Python files and notebooks"),
+    "secrets": ("secrets", "find credentials in code, notebooks, configs and model metadata"),
+    "test": ("test", "run robustness, privacy and extraction tests against a model"),
+    "probe": ("probe", "probe declared inference endpoints (needs --allow network)"),
+    "data": ("data", "dataset checks: manifests, split leakage, PII, label noise"),
+}
+
+
+class _CommandModule(Protocol):
+    def configure(self, parser: argparse.ArgumentParser) -> None: ...
+
+    def run(self, args: argparse.Namespace) -> int: ...
+
+
+def _top_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mlsvs",
+        description="Verify ML systems against the OWASP Machine Learning Security "
+        "Verification Standard (MLSVS).",
+        epilog="Run 'mlsvs COMMAND --help' for the options of one command.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"mlsvs {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="show tracebacks and debug logging")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (_, help_text) in COMMANDS.items():
+        sub.add_parser(name, help=help_text, add_help=False)
+    return parser
+
+
+def _load(module_name: str) -> _CommandModule:
+    return cast("_CommandModule", importlib.import_module(f"mlsvs.cli.{module_name}"))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv`` and run one command. Returns the process exit code."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    verbose = "-v" in args_list[:1] or "--verbose" in args_list[:1]
+    if verbose:
+        args_list = args_list[1:]
+    command = args_list[0] if args_list else None
+    if command not in COMMANDS:
+        # --version, --help, no command, or an unknown one: argparse prints and exits.
+        parser = _top_parser()
+        parsed = parser.parse_args(args_list)
+        if parsed.command is None:
+            parser.print_help(sys.stderr)
+            return 2
+        return 2  # pragma: no cover - argparse rejects unknown choices itself
+
+    module_name, help_text = COMMANDS[command]
+    module = _load(module_name)
+    parser = argparse.ArgumentParser(prog=f"mlsvs {command}", description=help_text)
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="show tracebacks and debug logging")
+    module.configure(parser)
+    args = parser.parse_args(args_list[1:])
+    verbose = verbose or bool(getattr(args, "verbose", False)) or bool(
+        os.environ.get("MLSVS_DEBUG"))
+    _configure_logging(verbose=verbose)
+    return _run_guarded(module, args, verbose=verbose)
+
+
+def _configure_logging(*, verbose: bool) -> None:
+    import logging
+
+    level_name = os.environ.get("MLSVS_LOG_LEVEL", "DEBUG" if verbose else "WARNING").upper()
+    logging.basicConfig(level=getattr(logging, level_name, logging.WARNING),
+                        format="mlsvs: %(levelname)s: %(name)s: %(message)s")
+
+
+def _run_guarded(module: _CommandModule, args: argparse.Namespace, *, verbose: bool) -> int:
+    from mlsvs.errors import MlsvsError
+
+    try:
+        return module.run(args)
+    except MlsvsError as exc:
+        if verbose:
+            raise
+        print(f"mlsvs: error: {exc.diagnostics()}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("mlsvs: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # Output piped into `head` and closed early: not an error worth a traceback.
+        return 0
+    except Exception as exc:  # noqa: BLE001 - last line of defence: never a raw traceback
+        if verbose:
+            raise
+        print(f"mlsvs: internal error: {type(exc).__name__}: {exc} "
+              "(run with -v for the traceback and please report it)", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

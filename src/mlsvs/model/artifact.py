@@ -1,0 +1,245 @@
+"""What discovery finds in a project: typed artifacts and the project itself."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+
+@enum.unique
+class ModelFormat(enum.StrEnum):
+    """Serialization format of a model file, identified from content (never the extension)."""
+
+    PICKLE = "pickle"
+    PYTORCH_ZIP = "pytorch_zip"
+    PYTORCH_LEGACY = "pytorch_legacy"
+    TORCHSCRIPT = "torchscript"
+    JOBLIB = "joblib"
+    NUMPY = "numpy"
+    NUMPY_ARCHIVE = "numpy_archive"
+    SAFETENSORS = "safetensors"
+    ONNX = "onnx"
+    KERAS = "keras"
+    HDF5 = "hdf5"
+    TF_SAVEDMODEL = "tf_savedmodel"
+    GGUF = "gguf"
+    ARCHIVE = "archive"
+    """A generic zip/tar/7z/compressed container that may hold models."""
+    UNKNOWN = "unknown"
+
+    @property
+    def executes_code_on_load(self) -> bool:
+        """Formats whose standard loaders can run code chosen by the file's author."""
+        return self in _CODE_ON_LOAD
+
+
+_CODE_ON_LOAD = frozenset({
+    ModelFormat.PICKLE, ModelFormat.PYTORCH_ZIP, ModelFormat.PYTORCH_LEGACY,
+    ModelFormat.TORCHSCRIPT, ModelFormat.JOBLIB, ModelFormat.NUMPY_ARCHIVE,
+})
+
+
+@enum.unique
+class Capability(enum.StrEnum):
+    """Things a check may do only when the user grants them (``--allow``)."""
+
+    NETWORK = "network"
+    MODEL_EXECUTION = "model-exec"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Target:
+    """Anything a check can be run against."""
+
+    root: Path
+    """The project root (absolute)."""
+
+    @property
+    def display_path(self) -> str:
+        """Path shown in reports, relative to the project root (``.`` = the project)."""
+        return "."
+
+    @property
+    def kind(self) -> str:
+        """Short kind name used in reports."""
+        return "project"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Artifact(Target):
+    """A file (or directory, for TF SavedModel) found in the project."""
+
+    path: str
+    """POSIX path relative to the project root."""
+    size: int
+
+    @property
+    def absolute(self) -> Path:
+        """Absolute path on disk."""
+        return self.root / self.path
+
+    @property
+    def display_path(self) -> str:
+        """Path relative to the project root."""
+        return self.path
+
+    @property
+    def kind(self) -> str:
+        """Short kind name used in reports."""
+        return "artifact"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModelArtifact(Artifact):
+    """A model file or directory."""
+
+    format: ModelFormat
+
+    @property
+    def kind(self) -> str:
+        """Short kind name used in reports."""
+        return "model"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DatasetArtifact(Artifact):
+    """A dataset file (csv, parquet, jsonl, npy ...)."""
+
+    format: str
+
+    @property
+    def kind(self) -> str:
+        """Short kind name used in reports."""
+        return "dataset"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourceFile(Artifact):
+    """Python source or a Jupyter notebook."""
+
+    language: str
+    """``python`` or ``notebook``."""
+
+    @property
+    def kind(self) -> str:
+        """Short kind name used in reports."""
+        return "source"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DependencyManifest(Artifact):
+    """requirements*.txt, pyproject.toml, lock files, conda environment files."""
+
+    manifest: str
+    """``requirements``, ``pyproject``, ``pylock``, ``uv_lock``, ``poetry_lock``, ``conda``."""
+
+    @property
+    def kind(self) -> str:
+        """Short kind name used in reports."""
+        return "dependencies"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CardDocument(Artifact):
+    """A model or dataset card (Markdown with Hugging Face YAML front matter)."""
+
+    card: str
+    """``model`` or ``dataset``."""
+    metadata: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
+    """Parsed front matter (empty when absent or unparseable)."""
+    sections: tuple[str, ...] = ()
+    """Markdown headings, lower-cased, in document order."""
+
+    @property
+    def kind(self) -> str:
+        """Short kind name used in reports."""
+        return f"{self.card}_card"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BomDocument(Artifact):
+    """A CycloneDX or SPDX bill of materials."""
+
+    bom: str
+    """``cyclonedx`` or ``spdx``."""
+
+    @property
+    def kind(self) -> str:
+        """Short kind name used in reports."""
+        return "bom"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SignatureFile(Artifact):
+    """A signature or signed manifest (OpenSSF model-signing bundle, sigstore bundle, .sig)."""
+
+    signature: str
+
+    @property
+    def kind(self) -> str:
+        """Short kind name used in reports."""
+        return "signature"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeploymentConfig(Artifact):
+    """Container or deployment description (Dockerfile, Kubernetes manifest, compose, CI)."""
+
+    config: str
+
+    @property
+    def kind(self) -> str:
+        """Short kind name used in reports."""
+        return "deployment"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Document(Artifact):
+    """A governance document found by convention (threat model, data manifest ...)."""
+
+    document: str
+    """``threat_model``, ``data_manifest``, ``dvc``, ``attestation`` ..."""
+
+    @property
+    def kind(self) -> str:
+        """Short kind name used in reports."""
+        return self.document
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Endpoint:
+    """An inference endpoint declared in the configuration (never discovered)."""
+
+    name: str
+    url: str
+    method: str = "POST"
+    auth_env: str | None = None
+    """Name of the environment variable holding the credential; the secret is never stored."""
+    auth_header: str = "Authorization"
+    auth_scheme: str = "Bearer"
+    request_template: str = ""
+    """JSON body of a valid request."""
+    health_path: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Project(Target):
+    """The system under verification."""
+
+    name: str
+    traits: frozenset[str]
+    artifacts: tuple[Artifact, ...] = ()
+    endpoints: tuple[Endpoint, ...] = ()
+
+    def of_type(self, cls: type[A]) -> tuple[A, ...]:
+        """Every artifact of one type, in path order."""
+        return tuple(a for a in self.artifacts if isinstance(a, cls))
+
+
+A = TypeVar("A", bound=Artifact)

@@ -1,0 +1,126 @@
+"""The complete, serialisable result of one verification run."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from mlsvs.model.attestation import Attestation  # noqa: TC001 - dataclass field type
+from mlsvs.model.catalog import Level  # noqa: TC001 - dataclass field type
+from mlsvs.model.result import Finding  # noqa: TC001 - dataclass field type
+from mlsvs.model.verdict import LevelResult, RequirementVerdict  # noqa: TC001
+
+SCHEMA_VERSION = "1.0"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ToolInfo:
+    """The tool that produced the assessment."""
+
+    name: str
+    version: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StandardRef:
+    """The exact catalog content the assessment was made against."""
+
+    key: str
+    name: str
+    version: str
+    digest: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProjectInfo:
+    """The system under verification, as declared and as found."""
+
+    name: str
+    root: str
+    """The root as given on the command line (not resolved, to keep reports portable)."""
+    traits: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ArtifactRecord:
+    """A discovered artifact, summarised for reports and BOMs."""
+
+    path: str
+    kind: str
+    format: str = ""
+    size: int = 0
+    sha256: str = ""
+
+
+@enum.unique
+class CheckState(enum.StrEnum):
+    """Whether a check ran."""
+
+    RAN = "ran"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckRecord:
+    """Metadata of a check that ran or was skipped, with the skip reason."""
+
+    id: str
+    title: str
+    requirements: tuple[str, ...]
+    severity: str
+    state: CheckState
+    remediation: str = ""
+    description: str = ""
+    skip_reason: str = ""
+    source: str = ""
+    """Distribution and module that provided the check."""
+
+
+@enum.unique
+class ProblemKind(enum.StrEnum):
+    """Something that went wrong outside a check."""
+
+    CONFIG = "config"
+    DISCOVERY = "discovery"
+    PLUGIN = "plugin"
+    ATTESTATION = "attestation"
+    WAIVER = "waiver"
+    LIMIT = "limit"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Problem:
+    """A visible problem: unreadable file, plugin failure, limit hit, expired waiver."""
+
+    kind: ProblemKind
+    message: str
+    path: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Assessment:
+    """Everything a run found and decided. Renderers read only this."""
+
+    schema_version: str
+    tool: ToolInfo
+    standard: StandardRef
+    project: ProjectInfo
+    target_level: Level
+    achieved_level: Level | None
+    levels: tuple[LevelResult, ...]
+    verdicts: tuple[RequirementVerdict, ...]
+    findings: tuple[Finding, ...]
+    artifacts: tuple[ArtifactRecord, ...]
+    checks: tuple[CheckRecord, ...]
+    attestations: tuple[Attestation, ...]
+    problems: tuple[Problem, ...]
+    config_digest: str
+    started_at: str
+    """UTC ISO-8601 timestamp."""
+    finished_at: str
+    interrupted: bool = False
+
+    @property
+    def target_met(self) -> bool:
+        """Whether the achieved level is at least the target."""
+        return self.achieved_level is not None and self.achieved_level >= self.target_level

@@ -1,0 +1,212 @@
+"""The standard as typed values: levels, requirements, sections, chapters."""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+REQUIREMENT_ID = re.compile(r"^M(?P<ch>[1-9]\d*)\.(?P<sec>[1-9]\d*)\.(?P<req>[1-9]\d*)$")
+SECTION_ID = re.compile(r"^M(?P<ch>[1-9]\d*)\.(?P<sec>[1-9]\d*)$")
+CHAPTER_ID = re.compile(r"^M(?P<ch>[1-9]\d*)$")
+CITATION = re.compile(r"^v(?P<version>\d+\.\d+\.\d+)-(?P<id>M[1-9]\d*\.[1-9]\d*\.[1-9]\d*)$")
+
+
+@enum.unique
+class Level(enum.IntEnum):
+    """Verification level. Cumulative: a level-1 requirement applies at L1, L2 and L3."""
+
+    L1 = 1
+    L2 = 2
+    L3 = 3
+
+    def __str__(self) -> str:
+        return f"L{self.value}"
+
+    @classmethod
+    def parse(cls, text: str | int) -> Level:
+        """Accept ``L2``, ``l2``, ``2`` or ``2``; raise ``ValueError`` otherwise."""
+        raw = str(text).strip().upper().removeprefix("L")
+        if raw not in {"1", "2", "3"}:
+            raise ValueError(f"unknown level {text!r} (expected L1, L2 or L3)")
+        return cls(int(raw))
+
+
+@enum.unique
+class Verification(enum.StrEnum):
+    """How a requirement is verified."""
+
+    STATIC = "a-static"
+    """An automated check of an artifact (file, config, BOM, log sample)."""
+    RUNTIME = "a-runtime"
+    """An automated behavioural test against the model or an endpoint."""
+    HYBRID = "hybrid"
+    """Automated evidence *and* a signed-off attestation are both needed."""
+    ATTEST = "attest"
+    """A signed-off attestation backed by documents."""
+
+
+@enum.unique
+class Change(enum.StrEnum):
+    """What happened to a requirement in a release (ASVS mapping vocabulary)."""
+
+    ADDED = "added"
+    REWORDED = "reworded"
+    MOVED = "moved"
+    SPLIT = "split"
+    MERGED = "merged"
+    LEVEL_CHANGED = "level_changed"
+    DELETED = "deleted"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HistoryEntry:
+    """One change to a requirement, in one version of the standard."""
+
+    version: str
+    change: Change
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Guidance:
+    """Non-normative help: why the requirement exists, how to meet it, tools that help."""
+
+    why: str
+    how: str
+    tools: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Requirement:
+    """One verifiable requirement of the standard."""
+
+    id: str
+    chapter: str
+    section: str
+    title: str
+    text: str
+    level: Level
+    verification: Verification
+    evidence: tuple[str, ...]
+    pass_criteria: str
+    fail_condition: str
+    applicability: frozenset[str]
+    """Applicability tags; empty means the requirement always applies."""
+    guidance: Guidance
+    cwe: tuple[int, ...] = ()
+    mappings: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    """Edition-qualified framework key (e.g. ``owasp_ml_top10_2023``) to foreign IDs."""
+    history: tuple[HistoryEntry, ...] = ()
+
+    def cite(self, version: str) -> str:
+        """The version-qualified citation, e.g. ``v1.0.0-M4.1.2``."""
+        return f"v{version}-{self.id}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Section:
+    """A group of requirements with one objective."""
+
+    id: str
+    title: str
+    objective: str
+    requirements: tuple[Requirement, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Chapter:
+    """A chapter of the standard."""
+
+    id: str
+    title: str
+    objective: str
+    sections: tuple[Section, ...]
+    optional: bool = False
+    """Optional chapters (the LLM add-on) apply only when their tags are declared."""
+    applicability: frozenset[str] = frozenset()
+
+    @property
+    def requirements(self) -> tuple[Requirement, ...]:
+        """Every requirement of the chapter, in document order."""
+        return tuple(r for s in self.sections for r in s.requirements)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LevelDefinition:
+    """What a level means and whom it is for."""
+
+    level: Level
+    name: str
+    description: str
+    audience: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApplicabilityTag:
+    """A trait of an ML system that makes some requirements apply."""
+
+    id: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Framework:
+    """An external framework that requirements map to (always edition-qualified)."""
+
+    key: str
+    name: str
+    edition: str
+    id_pattern: str
+    url: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Standard:
+    """A complete, validated version of the standard."""
+
+    key: str
+    name: str
+    version: str
+    status: str
+    license: str
+    released: str
+    description: str
+    level_semantics: str
+    levels: tuple[LevelDefinition, ...]
+    tags: tuple[ApplicabilityTag, ...]
+    frameworks: tuple[Framework, ...]
+    chapters: tuple[Chapter, ...]
+    digest: str
+    """sha256 of the canonical content, recorded in every assessment."""
+    requirements: Mapping[str, Requirement] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+
+    def requirement(self, requirement_id: str) -> Requirement:
+        """Look a requirement up by ID (``M4.1.2`` or ``v1.0.0-M4.1.2``); ``KeyError`` if absent."""
+        cited = CITATION.match(requirement_id)
+        if cited is not None:
+            if cited["version"] != self.version:
+                raise KeyError(f"{requirement_id} cites version {cited['version']}, "
+                               f"not {self.version}")
+            requirement_id = cited["id"]
+        return self.requirements[requirement_id]
+
+    def chapter(self, chapter_id: str) -> Chapter:
+        """Look a chapter up by ID; ``KeyError`` if absent."""
+        for chapter in self.chapters:
+            if chapter.id == chapter_id:
+                return chapter
+        raise KeyError(chapter_id)
+
+
+def id_sort_key(requirement_id: str) -> tuple[int, ...]:
+    """Sort ``M10.2.1`` after ``M9.1.1`` (numeric, not lexical)."""
+    parts = requirement_id.lstrip("vM").split("-")[-1].lstrip("M").split(".")
+    return tuple(int(p) if p.isdigit() else 0 for p in parts)

@@ -1,0 +1,154 @@
+"""Declaring checks: typed metadata next to the function, registered by nobody.
+
+The ``@check`` decorator returns a ``Check`` object. The engine's registry imports the modules
+named by the ``mlsvs.checks`` entry-point group (and their submodules) and collects every
+module attribute that is a ``Check``.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Generic, TypeVar, cast
+
+from mlsvs.model.artifact import Capability, Project, Target
+from mlsvs.model.result import Outcome, Severity
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping
+    from datetime import date
+
+CHECK_ID = re.compile(r"^(MLC[1-9]\d{2}|[A-Z]{2,5}\d{3,4})$")
+
+T = TypeVar("T", bound=Target)
+V = TypeVar("V")
+
+
+@enum.unique
+class Isolation(enum.StrEnum):
+    """Where a check runs."""
+
+    THREAD = "thread"
+    PROCESS = "process"
+    """A spawned process: for checks that load models or heavy libraries."""
+
+
+class OptionError(ValueError):
+    """A check option from the configuration has the wrong type."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckContext:
+    """Everything a check may use besides its target. Built by the engine, one per task."""
+
+    project: Project
+    today: date
+    options: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
+    """This check's options from ``[tool.mlsvs.checks.<ID>]``."""
+    settings: Mapping[str, Mapping[str, object]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    """Extension sections of the configuration (``model_tests``, ``datasets`` ...)."""
+    capabilities: frozenset[Capability] = frozenset()
+    """Capabilities the user granted for this run."""
+
+    def option(self, key: str, default: V) -> V:
+        """This check's option ``key``, type-checked against ``default``'s type."""
+        if key not in self.options:
+            return default
+        value = self.options[key]
+        expected = type(default)
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            return cast("V", float(value))
+        if not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
+            raise OptionError(
+                f"option {key!r} must be {expected.__name__}, got {type(value).__name__}"
+            )
+        return value
+
+    def section(self, name: str) -> Mapping[str, object]:
+        """An extension section of the configuration, empty when absent."""
+        return self.settings.get(name, MappingProxyType({}))
+
+    def granted(self, capability: Capability) -> bool:
+        """Whether the user granted ``capability`` for this run."""
+        return capability in self.capabilities
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Check(Generic[T]):
+    """A declared check: metadata plus the function that yields outcomes."""
+
+    id: str
+    title: str
+    requirements: tuple[str, ...]
+    applies_to: type[T]
+    severity: Severity
+    fn: Callable[[CheckContext, T], Iterable[Outcome]]
+    remediation: str = ""
+    requires: tuple[str, ...] = ()
+    """Optional modules the check needs; tested with ``find_spec``, never imported."""
+    capabilities: frozenset[Capability] = frozenset()
+    isolation: Isolation = Isolation.THREAD
+    timeout_s: float = 300.0
+
+    @property
+    def name(self) -> str:
+        """Readable slug (the function name), secondary to the stable ``id``."""
+        return getattr(self.fn, "__name__", self.id).replace("_", "-")
+
+    @property
+    def description(self) -> str:
+        """First line of the function docstring."""
+        doc = (self.fn.__doc__ or "").strip()
+        return doc.splitlines()[0] if doc else ""
+
+    @property
+    def doc(self) -> str:
+        """The whole docstring, dedented."""
+        import inspect
+
+        return inspect.cleandoc(self.fn.__doc__ or "")
+
+    @property
+    def module(self) -> str:
+        """Module that defines the check function."""
+        return getattr(self.fn, "__module__", "")
+
+    @property
+    def project_scope(self) -> bool:
+        """True when the check runs once per project rather than once per artifact."""
+        return issubclass(self.applies_to, Project)
+
+    def run(self, ctx: CheckContext, target: T) -> list[Outcome]:
+        """Run the check and collect its outcomes (exceptions propagate to the runner)."""
+        return list(self.fn(ctx, target))
+
+
+def check(
+    *,
+    id: str,  # noqa: A002 - the field is called id everywhere in the standard
+    title: str,
+    requirements: Iterable[str],
+    applies_to: type[T],
+    severity: Severity,
+    remediation: str = "",
+    requires: Iterable[str] = (),
+    capabilities: Iterable[Capability] = (),
+    isolation: Isolation = Isolation.THREAD,
+    timeout_s: float = 300.0,
+) -> Callable[[Callable[[CheckContext, T], Iterable[Outcome]]], Check[T]]:
+    """Declare a check. Registers nothing: the registry finds ``Check`` objects in modules."""
+    if not CHECK_ID.match(id):
+        raise ValueError(f"invalid check id {id!r}")
+
+    def decorate(fn: Callable[[CheckContext, T], Iterable[Outcome]]) -> Check[T]:
+        return Check(
+            id=id, title=title, requirements=tuple(requirements), applies_to=applies_to,
+            severity=severity, fn=fn, remediation=remediation, requires=tuple(requires),
+            capabilities=frozenset(capabilities), isolation=isolation, timeout_s=timeout_s,
+        )
+
+    return decorate

@@ -1,0 +1,178 @@
+"""What a check reports about one target: outcomes, measurements and findings."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+@enum.unique
+class Status(enum.StrEnum):
+    """Outcome of one check against one target."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    NOT_APPLICABLE = "not_applicable"
+    ERROR = "error"
+    """The check could not decide (crash, timeout, unreadable input): never a pass."""
+
+
+@enum.unique
+class Severity(enum.StrEnum):
+    """How bad a failure is. Ordered: ``Severity.rank`` compares them."""
+
+    INFO = "info"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        """0 (info) to 4 (critical)."""
+        return _SEVERITY_ORDER.index(self)
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        """Case-insensitive parse; ``ValueError`` names the accepted values."""
+        try:
+            return cls(text.strip().lower())
+        except ValueError:
+            allowed = ", ".join(s.value for s in cls)
+            raise ValueError(f"unknown severity {text!r} (expected one of {allowed})") from None
+
+
+_SEVERITY_ORDER = (Severity.INFO, Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL)
+
+Facts = tuple[tuple[str, str], ...]
+"""Machine-readable evidence as sorted key/value pairs, e.g. ``(("format", "pickle"),)``."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Location:
+    """Where in a target the outcome applies. All fields optional."""
+
+    line: int | None = None
+    column: int | None = None
+    offset: int | None = None
+    """Byte offset in a stream (pickle opcode position, header offset)."""
+    member: str | None = None
+    """Path of a member inside an archive (``model/data.pkl``), nested with ``!``."""
+    pointer: str | None = None
+    """A path inside a structured artifact, e.g. a tensor name or JSON pointer."""
+
+    def describe(self) -> str:
+        """Human-readable, e.g. ``archive/data.pkl @ 0x1f`` or ``line 12``."""
+        parts: list[str] = []
+        if self.member is not None:
+            parts.append(self.member)
+        if self.pointer is not None:
+            parts.append(self.pointer)
+        if self.line is not None:
+            parts.append(f"line {self.line}" + (f":{self.column}" if self.column else ""))
+        if self.offset is not None:
+            parts.append(f"@ {self.offset:#x}")
+        return " ".join(parts)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SeriesPoint:
+    """One point of a measured curve (robust accuracy at epsilon, a ROC point)."""
+
+    x: float
+    y: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Measurement:
+    """A number produced by a runtime test, with everything needed to reproduce it."""
+
+    name: str
+    """Stable metric name, e.g. ``robust_accuracy``, ``mia_auc``."""
+    value: float
+    unit: str = ""
+    lower: float | None = None
+    """Lower bound of the confidence interval, when one was computed."""
+    upper: float | None = None
+    confidence: float | None = None
+    """Confidence level of ``lower``/``upper`` (e.g. 0.95)."""
+    threshold: float | None = None
+    """The threshold the verdict compared ``value`` with."""
+    parameters: Facts = ()
+    """Attack, epsilon, norm, steps, seeds, sample size, query counts ..."""
+    series: tuple[SeriesPoint, ...] = ()
+    x_label: str = ""
+    y_label: str = ""
+    x_log: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Outcome:
+    """What a check function yields. The engine turns it into a ``Finding``."""
+
+    status: Status
+    message: str
+    location: Location | None = None
+    facts: Facts = ()
+    key: str = ""
+    """Optional discriminator so several outcomes on one target get distinct fingerprints."""
+    severity: Severity | None = None
+    """Overrides the check's declared severity for this outcome (e.g. a scanner rule)."""
+    rule: str = ""
+    """Optional sub-rule ID (e.g. a scanner or code rule) that produced the outcome."""
+    measurements: tuple[Measurement, ...] = ()
+
+
+def passed(message: str, *, location: Location | None = None, facts: Facts = (), key: str = "",
+           measurements: tuple[Measurement, ...] = ()) -> Outcome:
+    """The target satisfies the check."""
+    return Outcome(status=Status.PASS, message=message, location=location, facts=facts, key=key,
+                   measurements=measurements)
+
+
+def failed(message: str, *, location: Location | None = None, facts: Facts = (), key: str = "",
+           severity: Severity | None = None, rule: str = "",
+           measurements: tuple[Measurement, ...] = ()) -> Outcome:
+    """The target violates the check."""
+    return Outcome(status=Status.FAIL, message=message, location=location, facts=facts, key=key,
+                   severity=severity, rule=rule, measurements=measurements)
+
+
+def not_applicable(message: str, *, facts: Facts = (), key: str = "") -> Outcome:
+    """The check does not apply to this target (the reason is kept as evidence)."""
+    return Outcome(status=Status.NOT_APPLICABLE, message=message, facts=facts, key=key)
+
+
+def errored(message: str, *, location: Location | None = None, facts: Facts = (),
+            key: str = "") -> Outcome:
+    """The check could not decide. Blocks the level; never counts as a pass."""
+    return Outcome(status=Status.ERROR, message=message, location=location, facts=facts, key=key)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TargetRef:
+    """What a finding is about: a path relative to the project root (``.`` = the project)."""
+
+    path: str
+    kind: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Finding:
+    """An outcome stamped by the engine with the check's identity. Passes are findings too."""
+
+    id: str
+    """Stable fingerprint: sha256 of check, target path, location and key."""
+    check: str
+    requirements: tuple[str, ...]
+    severity: Severity
+    status: Status
+    target: TargetRef
+    message: str
+    location: Location | None = None
+    facts: Facts = ()
+    rule: str = ""
+    waiver: str | None = None
+    """ID of the waiver that covers this failure, if any."""
+    duration_ms: int = 0
+    measurements: tuple[Measurement, ...] = ()

@@ -1,0 +1,72 @@
+"""Everything a check or renderer author needs, re-exported from one stable module.
+
+Plugins import only from here: ``from mlsvs.plugin import check, ModelArtifact, failed``.
+"""
+
+from __future__ import annotations
+
+from mlsvs.model.artifact import (
+    Artifact,
+    BomDocument,
+    Capability,
+    CardDocument,
+    DatasetArtifact,
+    DependencyManifest,
+    DeploymentConfig,
+    Document,
+    Endpoint,
+    ModelArtifact,
+    ModelFormat,
+    Project,
+    SignatureFile,
+    SourceFile,
+    Target,
+)
+from mlsvs.model.check import Check, CheckContext, Isolation, OptionError, check
+from mlsvs.model.result import (
+    Facts,
+    Location,
+    Measurement,
+    Outcome,
+    SeriesPoint,
+    Severity,
+    Status,
+    errored,
+    failed,
+    not_applicable,
+    passed,
+)
+
+__all__ = [
+    "Artifact",
+    "BomDocument",
+    "Capability",
+    "CardDocument",
+    "Check",
+    "CheckContext",
+    "DatasetArtifact",
+    "DependencyManifest",
+    "DeploymentConfig",
+    "Document",
+    "Endpoint",
+    "Facts",
+    "Isolation",
+    "Location",
+    "Measurement",
+    "ModelArtifact",
+    "ModelFormat",
+    "OptionError",
+    "Outcome",
+    "Project",
+    "SeriesPoint",
+    "Severity",
+    "SignatureFile",
+    "SourceFile",
+    "Status",
+    "Target",
+    "check",
+    "errored",
+    "failed",
+    "not_applicable",
+    "passed",
+]
