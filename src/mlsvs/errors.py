@@ -36,8 +36,14 @@ class ConfigError(MlsvsError):
 class CatalogError(MlsvsError):
     """The requirement catalog (bundled or an overlay) is invalid."""
 
-    def __init__(self, message: str, *, problems: tuple[str, ...] = (), path: str | None = None,
-                 line: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        problems: tuple[str, ...] = (),
+        path: str | None = None,
+        line: int | None = None,
+    ) -> None:
         super().__init__(message, path=path, line=line)
         self.problems = problems
 

@@ -63,8 +63,9 @@ def _top_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"mlsvs {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true",
-                        help="show tracebacks and debug logging")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="show tracebacks and debug logging"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (_, help_text) in COMMANDS.items():
         sub.add_parser(name, help=help_text, add_help=False)
@@ -94,12 +95,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     module_name, help_text = COMMANDS[command]
     module = _load(module_name)
     parser = argparse.ArgumentParser(prog=f"mlsvs {command}", description=help_text)
-    parser.add_argument("-v", "--verbose", action="store_true",
-                        help="show tracebacks and debug logging")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="show tracebacks and debug logging"
+    )
     module.configure(parser)
     args = parser.parse_args(args_list[1:])
-    verbose = verbose or bool(getattr(args, "verbose", False)) or bool(
-        os.environ.get("MLSVS_DEBUG"))
+    verbose = (
+        verbose or bool(getattr(args, "verbose", False)) or bool(os.environ.get("MLSVS_DEBUG"))
+    )
     _configure_logging(verbose=verbose)
     return _run_guarded(module, args, verbose=verbose)
 
@@ -108,8 +111,10 @@ def _configure_logging(*, verbose: bool) -> None:
     import logging
 
     level_name = os.environ.get("MLSVS_LOG_LEVEL", "DEBUG" if verbose else "WARNING").upper()
-    logging.basicConfig(level=getattr(logging, level_name, logging.WARNING),
-                        format="mlsvs: %(levelname)s: %(name)s: %(message)s")
+    logging.basicConfig(
+        level=getattr(logging, level_name, logging.WARNING),
+        format="mlsvs: %(levelname)s: %(name)s: %(message)s",
+    )
 
 
 def _run_guarded(module: _CommandModule, args: argparse.Namespace, *, verbose: bool) -> int:
@@ -128,11 +133,14 @@ def _run_guarded(module: _CommandModule, args: argparse.Namespace, *, verbose: b
     except BrokenPipeError:
         # Output piped into `head` and closed early: not an error worth a traceback.
         return 0
-    except Exception as exc:  # noqa: BLE001 - last line of defence: never a raw traceback
+    except Exception as exc:
         if verbose:
             raise
-        print(f"mlsvs: internal error: {type(exc).__name__}: {exc} "
-              "(run with -v for the traceback and please report it)", file=sys.stderr)
+        print(
+            f"mlsvs: internal error: {type(exc).__name__}: {exc} "
+            "(run with -v for the traceback and please report it)",
+            file=sys.stderr,
+        )
         return 2
 
 

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, TypeVar
-
-if TYPE_CHECKING:
-    from collections.abc import Mapping
+from typing import TypeVar
 
 
 @enum.unique
@@ -39,10 +37,16 @@ class ModelFormat(enum.StrEnum):
         return self in _CODE_ON_LOAD
 
 
-_CODE_ON_LOAD = frozenset({
-    ModelFormat.PICKLE, ModelFormat.PYTORCH_ZIP, ModelFormat.PYTORCH_LEGACY,
-    ModelFormat.TORCHSCRIPT, ModelFormat.JOBLIB, ModelFormat.NUMPY_ARCHIVE,
-})
+_CODE_ON_LOAD = frozenset(
+    {
+        ModelFormat.PICKLE,
+        ModelFormat.PYTORCH_ZIP,
+        ModelFormat.PYTORCH_LEGACY,
+        ModelFormat.TORCHSCRIPT,
+        ModelFormat.JOBLIB,
+        ModelFormat.NUMPY_ARCHIVE,
+    }
+)
 
 
 @enum.unique

@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from mlsvs.model.attestation import Attestation  # noqa: TC001 - dataclass field type
-from mlsvs.model.catalog import Level  # noqa: TC001 - dataclass field type
-from mlsvs.model.result import Finding  # noqa: TC001 - dataclass field type
-from mlsvs.model.verdict import LevelResult, RequirementVerdict  # noqa: TC001
+from mlsvs.model.attestation import Attestation
+from mlsvs.model.catalog import Level
+from mlsvs.model.result import Finding
+from mlsvs.model.verdict import LevelResult, RequirementVerdict
 
 SCHEMA_VERSION = "1.0"
 

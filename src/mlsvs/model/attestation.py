@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from datetime import date
 
 
 @enum.unique
@@ -65,8 +62,8 @@ class Attestation:
     justification: str = ""
     evidence: tuple[EvidenceRef, ...] = ()
     attested_by: Person | None = None
-    date: date | None = None
-    expires: date | None = None
+    date: dt.date | None = None
+    expires: dt.date | None = None
     validity: Validity = Validity.INVALID
     problems: tuple[str, ...] = ()
 
@@ -77,7 +74,7 @@ class Waiver:
 
     id: str
     reason: str
-    expires: date
+    expires: dt.date
     check: str | None = None
     requirement: str | None = None
     paths: tuple[str, ...] = ()

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from collections.abc import Mapping
 
 REQUIREMENT_ID = re.compile(r"^M(?P<ch>[1-9]\d*)\.(?P<sec>[1-9]\d*)\.(?P<req>[1-9]\d*)$")
 SECTION_ID = re.compile(r"^M(?P<ch>[1-9]\d*)\.(?P<sec>[1-9]\d*)$")
@@ -184,17 +181,16 @@ class Standard:
     chapters: tuple[Chapter, ...]
     digest: str
     """sha256 of the canonical content, recorded in every assessment."""
-    requirements: Mapping[str, Requirement] = field(
-        default_factory=lambda: MappingProxyType({})
-    )
+    requirements: Mapping[str, Requirement] = field(default_factory=lambda: MappingProxyType({}))
 
     def requirement(self, requirement_id: str) -> Requirement:
         """Look a requirement up by ID (``M4.1.2`` or ``v1.0.0-M4.1.2``); ``KeyError`` if absent."""
         cited = CITATION.match(requirement_id)
         if cited is not None:
             if cited["version"] != self.version:
-                raise KeyError(f"{requirement_id} cites version {cited['version']}, "
-                               f"not {self.version}")
+                raise KeyError(
+                    f"{requirement_id} cites version {cited['version']}, not {self.version}"
+                )
             requirement_id = cited["id"]
         return self.requirements[requirement_id]
 

@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Generic, TypeVar, cast
+from typing import Generic, TypeVar, cast
 
 from mlsvs.model.artifact import Capability, Project, Target
 from mlsvs.model.result import Outcome, Severity
-
-if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping
-    from datetime import date
 
 CHECK_ID = re.compile(r"^(MLC[1-9]\d{2}|[A-Z]{2,5}\d{3,4})$")
 
@@ -129,7 +127,7 @@ class Check(Generic[T]):
 
 def check(
     *,
-    id: str,  # noqa: A002 - the field is called id everywhere in the standard
+    id: str,
     title: str,
     requirements: Iterable[str],
     applies_to: type[T],
@@ -146,9 +144,17 @@ def check(
 
     def decorate(fn: Callable[[CheckContext, T], Iterable[Outcome]]) -> Check[T]:
         return Check(
-            id=id, title=title, requirements=tuple(requirements), applies_to=applies_to,
-            severity=severity, fn=fn, remediation=remediation, requires=tuple(requires),
-            capabilities=frozenset(capabilities), isolation=isolation, timeout_s=timeout_s,
+            id=id,
+            title=title,
+            requirements=tuple(requirements),
+            applies_to=applies_to,
+            severity=severity,
+            fn=fn,
+            remediation=remediation,
+            requires=tuple(requires),
+            capabilities=frozenset(capabilities),
+            isolation=isolation,
+            timeout_s=timeout_s,
         )
 
     return decorate

@@ -123,19 +123,46 @@ class Outcome:
     measurements: tuple[Measurement, ...] = ()
 
 
-def passed(message: str, *, location: Location | None = None, facts: Facts = (), key: str = "",
-           measurements: tuple[Measurement, ...] = ()) -> Outcome:
+def passed(
+    message: str,
+    *,
+    location: Location | None = None,
+    facts: Facts = (),
+    key: str = "",
+    measurements: tuple[Measurement, ...] = (),
+) -> Outcome:
     """The target satisfies the check."""
-    return Outcome(status=Status.PASS, message=message, location=location, facts=facts, key=key,
-                   measurements=measurements)
+    return Outcome(
+        status=Status.PASS,
+        message=message,
+        location=location,
+        facts=facts,
+        key=key,
+        measurements=measurements,
+    )
 
 
-def failed(message: str, *, location: Location | None = None, facts: Facts = (), key: str = "",
-           severity: Severity | None = None, rule: str = "",
-           measurements: tuple[Measurement, ...] = ()) -> Outcome:
+def failed(
+    message: str,
+    *,
+    location: Location | None = None,
+    facts: Facts = (),
+    key: str = "",
+    severity: Severity | None = None,
+    rule: str = "",
+    measurements: tuple[Measurement, ...] = (),
+) -> Outcome:
     """The target violates the check."""
-    return Outcome(status=Status.FAIL, message=message, location=location, facts=facts, key=key,
-                   severity=severity, rule=rule, measurements=measurements)
+    return Outcome(
+        status=Status.FAIL,
+        message=message,
+        location=location,
+        facts=facts,
+        key=key,
+        severity=severity,
+        rule=rule,
+        measurements=measurements,
+    )
 
 
 def not_applicable(message: str, *, facts: Facts = (), key: str = "") -> Outcome:
@@ -143,8 +170,9 @@ def not_applicable(message: str, *, facts: Facts = (), key: str = "") -> Outcome
     return Outcome(status=Status.NOT_APPLICABLE, message=message, facts=facts, key=key)
 
 
-def errored(message: str, *, location: Location | None = None, facts: Facts = (),
-            key: str = "") -> Outcome:
+def errored(
+    message: str, *, location: Location | None = None, facts: Facts = (), key: str = ""
+) -> Outcome:
     """The check could not decide. Blocks the level; never counts as a pass."""
     return Outcome(status=Status.ERROR, message=message, location=location, facts=facts, key=key)
 
