@@ -1,1 +1,141 @@
-"""Public Python API."""
+"""The public Python API: assess a project, load the catalog, render an assessment.
+
+from mlsvs.api import assess
+assessment = assess("path/to/project", level="L2")
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mlsvs.errors import ConfigError, UsageError
+from mlsvs.model.artifact import Capability
+from mlsvs.model.catalog import Level
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from mlsvs.config import Config
+    from mlsvs.engine.events import EventSink
+    from mlsvs.model.assessment import Assessment
+    from mlsvs.model.catalog import Standard
+
+__all__ = ["Overrides", "assess", "load_catalog", "load_config_for"]
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Overrides:
+    """Command-line settings that take precedence over the configuration file."""
+
+    level: str | None = None
+    allow: tuple[str, ...] = ()
+    jobs: int | None = None
+    attestations: tuple[str, ...] = ()
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    traits: tuple[str, ...] = ()
+
+
+def load_catalog(version: str | None = None) -> Standard:
+    """The bundled standard (newest final version by default)."""
+    from mlsvs.catalog import load_standard
+
+    return load_standard(version)
+
+
+def load_config_for(
+    root: Path, config_file: Path | None = None, overrides: Overrides | None = None
+) -> Config:
+    """The configuration of the project at ``root`` with command-line overrides applied."""
+    import os
+
+    from mlsvs.config import load_config
+
+    config = load_config(root, config_file)
+    changes: dict[str, object] = {}
+    env_jobs = os.environ.get("MLSVS_JOBS")
+    if env_jobs:
+        if not env_jobs.isdigit():
+            raise ConfigError(f"MLSVS_JOBS must be an integer, got {env_jobs!r}")
+        changes["jobs"] = int(env_jobs)
+    o = overrides or Overrides()
+    if o.level:
+        try:
+            changes["level"] = Level.parse(o.level)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    if o.allow:
+        changes["allow"] = config.allow | _capabilities(o.allow)
+    if o.jobs is not None:
+        changes["jobs"] = o.jobs
+    if o.attestations:
+        changes["attestations"] = o.attestations
+    if o.select:
+        changes["select"] = o.select
+    if o.ignore:
+        changes["ignore"] = config.ignore + o.ignore
+    if o.traits:
+        changes["traits"] = config.traits | frozenset(o.traits)
+    return dataclasses.replace(config, **changes)  # type: ignore[arg-type]
+
+
+def assess(
+    path: str | Path,
+    *,
+    config_file: Path | None = None,
+    overrides: Overrides | None = None,
+    sink: EventSink | None = None,
+    today: dt.date | None = None,
+) -> Assessment:
+    """Verify the project at ``path`` and return the complete assessment."""
+    from mlsvs.discovery import discover
+    from mlsvs.engine.assess import assess_project
+    from mlsvs.engine.registry import load_registry
+    from mlsvs.model.assessment import Problem, ProblemKind
+
+    root = Path(path)
+    config = load_config_for(root, config_file, overrides)
+    standard = load_catalog(config.standard)
+    unknown_traits = sorted(config.traits - {t.id for t in standard.tags})
+    if unknown_traits:
+        known = ", ".join(t.id for t in standard.tags)
+        raise ConfigError(
+            f"unknown trait(s) {', '.join(unknown_traits)} (known: {known})", path=config.source
+        )
+    registry = load_registry(standard)
+    discovery = discover(root, config)
+    extra: list[Problem] = []
+    if config.source is None:
+        extra.append(
+            Problem(
+                kind=ProblemKind.CONFIG,
+                message="no mlsvs.toml or [tool.mlsvs] found: defaults used "
+                "(no traits declared, target L1); run 'mlsvs init'",
+            )
+        )
+    return assess_project(
+        discovery,
+        config,
+        standard,
+        registry,
+        root_label=str(path),
+        today=today or dt.datetime.now(dt.UTC).date(),
+        now=lambda: dt.datetime.now(dt.UTC).replace(microsecond=0),
+        sink=sink,
+        extra_problems=extra,
+    )
+
+
+def _capabilities(names: Iterable[str]) -> frozenset[Capability]:
+    granted: set[Capability] = set()
+    for raw in names:
+        for name in filter(None, (n.strip() for n in raw.split(","))):
+            try:
+                granted.add(Capability(name))
+            except ValueError:
+                known = ", ".join(c.value for c in Capability)
+                raise UsageError(f"unknown capability {name!r} (known: {known})") from None
+    return frozenset(granted)

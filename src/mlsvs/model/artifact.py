@@ -6,7 +6,6 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
 from typing import TypeVar
 
 
@@ -155,8 +154,8 @@ class CardDocument(Artifact):
 
     card: str
     """``model`` or ``dataset``."""
-    metadata: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
-    """Parsed front matter (empty when absent or unparseable)."""
+    metadata: Mapping[str, object] = field(default_factory=dict)
+    """Parsed front matter (empty when absent or unparseable). Never mutated."""
     sections: tuple[str, ...] = ()
     """Markdown headings, lower-cased, in document order."""
 

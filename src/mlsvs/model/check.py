@@ -12,7 +12,6 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from types import MappingProxyType
 from typing import Generic, TypeVar, cast
 
 from mlsvs.model.artifact import Capability, Project, Target
@@ -39,15 +38,16 @@ class OptionError(ValueError):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CheckContext:
-    """Everything a check may use besides its target. Built by the engine, one per task."""
+    """Everything a check may use besides its target. Built by the engine, one per task.
+
+    Mappings are plain dicts (picklable for process isolation); checks must not mutate them.
+    """
 
     project: Project
     today: date
-    options: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
+    options: Mapping[str, object] = field(default_factory=dict)
     """This check's options from ``[tool.mlsvs.checks.<ID>]``."""
-    settings: Mapping[str, Mapping[str, object]] = field(
-        default_factory=lambda: MappingProxyType({})
-    )
+    settings: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
     """Extension sections of the configuration (``model_tests``, ``datasets`` ...)."""
     capabilities: frozenset[Capability] = frozenset()
     """Capabilities the user granted for this run."""
@@ -68,7 +68,7 @@ class CheckContext:
 
     def section(self, name: str) -> Mapping[str, object]:
         """An extension section of the configuration, empty when absent."""
-        return self.settings.get(name, MappingProxyType({}))
+        return self.settings.get(name, {})
 
     def granted(self, capability: Capability) -> bool:
         """Whether the user granted ``capability`` for this run."""

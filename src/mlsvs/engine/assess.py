@@ -1,0 +1,206 @@
+"""One verification run, from a discovered project to the ``Assessment``."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+from mlsvs import __version__
+from mlsvs.engine.attestations import load_attestations
+from mlsvs.engine.levels import compute_levels
+from mlsvs.engine.plan import Plan, Task, plan
+from mlsvs.engine.runner import run
+from mlsvs.engine.verdicts import Evidence, decide, newest_valid
+from mlsvs.engine.waivers import apply_waivers
+from mlsvs.model.artifact import (
+    Artifact,
+    BomDocument,
+    DatasetArtifact,
+    ModelArtifact,
+    SignatureFile,
+)
+from mlsvs.model.assessment import (
+    SCHEMA_VERSION,
+    ArtifactRecord,
+    Assessment,
+    CheckRecord,
+    CheckState,
+    Problem,
+    ProjectInfo,
+    StandardRef,
+    ToolInfo,
+)
+from mlsvs.model.catalog import id_sort_key
+from mlsvs.model.check import CheckContext
+from mlsvs.util.hashing import sha256_file
+
+if TYPE_CHECKING:
+    import datetime as dt
+    from collections.abc import Callable, Sequence
+
+    from mlsvs.config import Config
+    from mlsvs.discovery import Discovery
+    from mlsvs.engine.events import EventSink
+    from mlsvs.engine.registry import Registry
+    from mlsvs.model.attestation import Attestation
+    from mlsvs.model.catalog import Standard
+    from mlsvs.model.result import Finding
+    from mlsvs.model.verdict import RequirementVerdict
+
+_HASHED = (ModelArtifact, DatasetArtifact, BomDocument, SignatureFile)
+
+
+def assess_project(
+    discovery: Discovery,
+    config: Config,
+    standard: Standard,
+    registry: Registry,
+    *,
+    root_label: str,
+    today: dt.date,
+    now: Callable[[], dt.datetime],
+    sink: EventSink | None = None,
+    extra_problems: Sequence[Problem] = (),
+) -> Assessment:
+    """Run every planned check and decide every requirement of ``standard``."""
+    started = now()
+    project = discovery.project
+    the_plan = plan(registry, project, config)
+
+    def context_for(task: Task) -> CheckContext:
+        return CheckContext(
+            project=project,
+            today=today,
+            options=dict(config.check_options.get(task.loaded.check.id, {})),
+            settings={k: dict(v) for k, v in config.settings.items()},
+            capabilities=config.allow,
+        )
+
+    result = run(
+        the_plan.tasks,
+        context_for,
+        jobs=config.effective_jobs,
+        default_timeout_s=config.timeout_s,
+        sink=sink,
+    )
+    findings, waiver_problems = apply_waivers(result.findings, config.waivers, today=today)
+    loaded = load_attestations(project.root, config.attestations, standard, today=today)
+    verdicts = _verdicts(standard, registry, the_plan, findings, loaded.attestations, config.traits)
+    levels, achieved = compute_levels(verdicts, waived_satisfies=config.waivers_satisfy)
+    problems = (
+        *extra_problems,
+        *registry.problems,
+        *discovery.problems,
+        *waiver_problems,
+        *loaded.problems,
+    )
+    return Assessment(
+        schema_version=SCHEMA_VERSION,
+        tool=ToolInfo(name="mlsvs", version=__version__),
+        standard=StandardRef(
+            key=standard.key, name=standard.name, version=standard.version, digest=standard.digest
+        ),
+        project=ProjectInfo(
+            name=project.name, root=root_label, traits=tuple(sorted(config.traits))
+        ),
+        target_level=config.level,
+        achieved_level=achieved,
+        levels=levels,
+        verdicts=verdicts,
+        findings=findings,
+        artifacts=_records(project.artifacts),
+        checks=_check_records(registry, the_plan),
+        attestations=loaded.attestations,
+        problems=tuple(sorted(problems, key=lambda p: (p.kind.value, p.path, p.message))),
+        config_digest=config.digest,
+        started_at=started.isoformat(),
+        finished_at=now().isoformat(),
+        interrupted=result.interrupted,
+    )
+
+
+def _verdicts(
+    standard: Standard,
+    registry: Registry,
+    the_plan: Plan,
+    findings: Sequence[Finding],
+    attestations: Sequence[Attestation],
+    traits: frozenset[str],
+) -> tuple[RequirementVerdict, ...]:
+    by_requirement: dict[str, list[Finding]] = defaultdict(list)
+    for finding in findings:
+        for requirement in finding.requirements:
+            by_requirement[requirement].append(finding)
+    mapped: dict[str, list[str]] = defaultdict(list)
+    for loaded in registry.checks:
+        for requirement in loaded.check.requirements:
+            mapped[requirement].append(loaded.check.id)
+    not_run: dict[str, list[str]] = defaultdict(list)
+    for skip in the_plan.skips:
+        for requirement in skip.loaded.check.requirements:
+            not_run[requirement].append(f"{skip.loaded.check.id} skipped: {skip.reason}")
+    for loaded in the_plan.idle:
+        kind = loaded.check.applies_to.__name__
+        for requirement in loaded.check.requirements:
+            not_run[requirement].append(f"{loaded.check.id} found no {kind} to check")
+    chosen = newest_valid(attestations)
+    decided = []
+    for chapter in standard.chapters:
+        for req in chapter.requirements:
+            evidence = Evidence(
+                requirement=req,
+                chapter_tags=chapter.applicability,
+                findings=tuple(by_requirement.get(req.id, ())),
+                attestation=chosen.get(req.id),
+                has_checks=bool(mapped.get(req.id)),
+                not_run=tuple(not_run.get(req.id, ())),
+            )
+            decided.append(decide(evidence, traits))
+    return tuple(sorted(decided, key=lambda v: id_sort_key(v.requirement)))
+
+
+def _records(artifacts: Sequence[Artifact]) -> tuple[ArtifactRecord, ...]:
+    records = []
+    for artifact in artifacts:
+        digest = ""
+        if isinstance(artifact, _HASHED) and artifact.absolute.is_file():
+            try:
+                digest = sha256_file(artifact.absolute)
+            except OSError:
+                digest = ""
+        fmt = getattr(artifact, "format", "")
+        records.append(
+            ArtifactRecord(
+                path=artifact.path,
+                kind=artifact.kind,
+                format=str(fmt),
+                size=artifact.size,
+                sha256=digest,
+            )
+        )
+    return tuple(records)
+
+
+def _check_records(registry: Registry, the_plan: Plan) -> tuple[CheckRecord, ...]:
+    skipped = {s.loaded.check.id: s.reason for s in the_plan.skips}
+    idle = {c.check.id for c in the_plan.idle}
+    records = []
+    for loaded in registry.checks:
+        check = loaded.check
+        reason = skipped.get(check.id, "")
+        if check.id in idle:
+            reason = f"no {check.applies_to.__name__} in the project"
+        records.append(
+            CheckRecord(
+                id=check.id,
+                title=check.title,
+                requirements=check.requirements,
+                severity=check.severity.value,
+                state=CheckState.SKIPPED if reason else CheckState.RAN,
+                remediation=check.remediation,
+                description=check.description,
+                skip_reason=reason,
+                source=loaded.source,
+            )
+        )
+    return tuple(records)

@@ -1,0 +1,134 @@
+"""Find checks through the ``mlsvs.checks`` entry-point group, built-ins and plugins alike.
+
+An entry point names a module; when that module is a package its submodules are imported too.
+Every module-level ``Check`` object is collected. Nothing registers itself on import.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass
+from importlib.metadata import EntryPoint, entry_points
+from typing import TYPE_CHECKING
+
+from mlsvs.errors import PluginError
+from mlsvs.model.artifact import Target
+from mlsvs.model.assessment import Problem, ProblemKind
+from mlsvs.model.check import CHECK_ID, Check
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from types import ModuleType
+
+    from mlsvs.model.catalog import Standard
+
+GROUP = "mlsvs.checks"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoadedCheck:
+    """A check and where it came from."""
+
+    check: Check[Target]
+    source: str
+    """``distribution version: module.attribute``."""
+    attribute: str
+    """Module attribute holding the check, for re-import in an isolated process."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Registry:
+    """The checks that loaded, in ID order, and the plugins that did not."""
+
+    checks: tuple[LoadedCheck, ...]
+    problems: tuple[Problem, ...]
+
+    def get(self, check_id: str) -> LoadedCheck:
+        """Look a check up by ID; ``KeyError`` when absent."""
+        for loaded in self.checks:
+            if loaded.check.id == check_id:
+                return loaded
+        raise KeyError(check_id)
+
+
+def load_registry(standard: Standard | None = None, *, group: str = GROUP) -> Registry:
+    """Import every check module named in ``group`` and validate the checks against ``standard``.
+
+    A module that fails to import, or a check whose metadata is invalid, becomes a problem and
+    is left out. Duplicate check IDs are fatal: two checks cannot answer for one ID.
+    """
+    problems: list[Problem] = []
+    found: dict[str, LoadedCheck] = {}
+    for ep in sorted(entry_points(group=group), key=lambda e: e.name):
+        try:
+            modules = _modules(ep)
+        except Exception as exc:  # noqa: BLE001 - a broken plugin must not stop the run
+            problems.append(
+                _problem(
+                    f"plugin {ep.name!r} ({ep.value}) failed to import: {type(exc).__name__}: {exc}"
+                )
+            )
+            continue
+        for module in modules:
+            for attribute, candidate in sorted(vars(module).items()):
+                if not isinstance(candidate, Check) or candidate.module != module.__name__:
+                    continue
+                loaded = LoadedCheck(
+                    check=candidate,
+                    source=_source(ep, module, attribute),
+                    attribute=f"{module.__name__}:{attribute}",
+                )
+                issue = _invalid(candidate, standard)
+                if issue:
+                    problems.append(
+                        _problem(f"check {candidate.id} ({loaded.source}) disabled: {issue}")
+                    )
+                    continue
+                if candidate.id in found:
+                    raise PluginError(
+                        f"duplicate check id {candidate.id}: "
+                        f"{found[candidate.id].source} and {loaded.source}"
+                    )
+                found[candidate.id] = loaded
+    checks = tuple(found[k] for k in sorted(found))
+    return Registry(checks=checks, problems=tuple(problems))
+
+
+def _modules(ep: EntryPoint) -> Iterable[ModuleType]:
+    module = importlib.import_module(ep.value.split(":")[0])
+    yield module
+    if hasattr(module, "__path__"):
+        prefix = module.__name__ + "."
+        for info in sorted(pkgutil.walk_packages(module.__path__, prefix), key=lambda i: i.name):
+            if info.name.rsplit(".", 1)[-1].startswith("_"):
+                continue  # private helpers of a check package hold no checks
+            yield importlib.import_module(info.name)
+
+
+def _invalid(check: Check[Target], standard: Standard | None) -> str:
+    if not CHECK_ID.match(check.id):
+        return f"invalid id {check.id!r}"
+    if not check.requirements:
+        return "maps to no requirement"
+    applies_to: object = check.applies_to  # plugins are untyped at run time
+    if not (isinstance(applies_to, type) and issubclass(applies_to, Target)):
+        return "applies_to is not a target type"
+    if not check.description:
+        return "has no docstring"
+    if standard is not None:
+        unknown = [r for r in check.requirements if r not in standard.requirements]
+        if unknown:
+            return f"maps to requirements not in {standard.key} {standard.version}: " + ", ".join(
+                unknown
+            )
+    return ""
+
+
+def _source(ep: EntryPoint, module: ModuleType, attribute: str) -> str:
+    dist = f"{ep.dist.name} {ep.dist.version}" if ep.dist is not None else "unknown"
+    return f"{dist}: {module.__name__}.{attribute}"
+
+
+def _problem(message: str) -> Problem:
+    return Problem(kind=ProblemKind.PLUGIN, message=message)
