@@ -1,1 +1,1 @@
-"""Built-in checks: documentation."""
+"""Built-in checks on documentation and governance evidence (MLC7xx)."""

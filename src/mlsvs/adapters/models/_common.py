@@ -1,0 +1,44 @@
+"""Shared numpy helpers for adapters (softmax, one-hot, batching)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import numpy.typing as npt
+
+    Array = npt.NDArray[np.floating]
+
+
+def softmax(z: Array) -> Array:
+    """Row-wise softmax, numerically stable."""
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    out: Array = e / e.sum(axis=1, keepdims=True)
+    return out
+
+
+def one_hot(labels: npt.NDArray[np.integer], n_classes: int) -> Array:
+    """One-hot rows as float64."""
+    out = np.zeros((labels.shape[0], n_classes), dtype=np.float64)
+    out[np.arange(labels.shape[0]), labels] = 1.0
+    return out
+
+
+def looks_like_probabilities(scores: Array) -> bool:
+    """Whether rows are non-negative and sum to one (else they are logits)."""
+    if scores.size == 0:
+        return True
+    return bool(np.all(scores >= -1e-6) and np.allclose(scores.sum(axis=1), 1.0, atol=1e-3))
+
+
+def batched(fn: Callable[[Array], Array], x: Array, batch_size: int) -> Array:
+    """Apply ``fn`` to ``x`` in batches and concatenate."""
+    if x.shape[0] <= batch_size:
+        return fn(x)
+    parts = [fn(x[i : i + batch_size]) for i in range(0, x.shape[0], batch_size)]
+    return np.concatenate(parts, axis=0)

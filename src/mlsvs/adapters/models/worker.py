@@ -1,0 +1,203 @@
+"""Load and serve the model under test in a separate, spawned process.
+
+The parent never imports or runs model code: it sends ``(operation, handle, arguments)`` over a
+``multiprocessing`` pipe and gets ``("ok", value)`` or ``("err", error class, message)`` back.
+Handle 0 is the declared model; ``fit`` (a user training recipe, for LiRA and canaries)
+returns new handles.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+from typing import TYPE_CHECKING, Any
+
+from mlsvs.adapters.models import errors
+from mlsvs.adapters.models.spec import InputSpec, OutputKind
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+    from types import TracebackType
+
+    import numpy as np
+    import numpy.typing as npt
+
+    from mlsvs.adapters.models.load import ModelSource
+    from mlsvs.adapters.models.spec import ModelAdapter
+
+    Array = npt.NDArray[np.floating]
+    Labels = npt.NDArray[np.integer]
+
+
+def _serve(conn: Connection, source: ModelSource, recipe: str | None) -> None:
+    """Worker main loop (runs in the child process)."""
+    from mlsvs.adapters.models.load import build, resolve, wrap
+
+    models: dict[int, ModelAdapter] = {}
+    try:
+        models[0] = build(source)
+        conn.send(("ok", _meta(models[0])))
+    except Exception as exc:  # noqa: BLE001 - every failure goes back to the parent
+        conn.send(("err", _error_name(exc), _message(exc)))
+        return
+    while True:
+        try:
+            op, handle, args = conn.recv()
+        except EOFError:
+            return
+        if op == "close":
+            return
+        try:
+            if op == "fit":
+                if recipe is None:
+                    raise errors.ModelLoadError("no training recipe declared")
+                x, y, seed = args
+                new = wrap(resolve(source.root, recipe)(x, y, seed), source.spec, source.n_classes)
+                models[len(models)] = new
+                conn.send(("ok", len(models) - 1))
+            else:
+                conn.send(("ok", getattr(models[handle], op)(*args)))
+        except Exception as exc:  # noqa: BLE001
+            conn.send(("err", _error_name(exc), _message(exc)))
+
+
+def _meta(model: ModelAdapter) -> tuple[InputSpec, int, str, bool]:
+    return (model.input_spec, model.n_classes, model.output_kind.value, model.has_gradient)
+
+
+def _error_name(exc: BaseException) -> str:
+    return type(exc).__name__ if isinstance(exc, errors.ModelTestError) else "ModelTestError"
+
+
+def _message(exc: BaseException) -> str:
+    if isinstance(exc, errors.ModelTestError):
+        return exc.message
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"model raised {type(exc).__name__}: {text}"
+
+
+class ModelWorker:
+    """A spawned process that owns the model; use as a context manager."""
+
+    def __init__(
+        self, source: ModelSource, *, recipe: str | None = None, timeout_s: float = 300.0
+    ) -> None:
+        self._source = source
+        self._recipe = recipe
+        self._timeout = timeout_s
+        ctx = multiprocessing.get_context("spawn")
+        self._conn, child = ctx.Pipe()
+        self._proc = ctx.Process(target=_serve, args=(child, source, recipe), daemon=True)
+        self._proc.start()
+        child.close()
+        spec, n_classes, kind, grad = self._receive()
+        self.model = RemoteModel(self, 0, spec, n_classes, OutputKind(kind), grad)
+
+    def __enter__(self) -> ModelWorker:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the worker process."""
+        if self._proc.is_alive():
+            with contextlib.suppress(BrokenPipeError, OSError):
+                self._conn.send(("close", 0, ()))
+            self._proc.join(timeout=5)
+            if self._proc.is_alive():
+                self._proc.kill()
+                self._proc.join()
+        self._conn.close()
+
+    def call(self, op: str, handle: int, *args: object) -> Any:  # noqa: ANN401 - pipe payload
+        """Run one operation in the worker."""
+        try:
+            self._conn.send((op, handle, args))
+        except (BrokenPipeError, OSError):
+            raise errors.ModelTestError("the model worker process is gone") from None
+        return self._receive()
+
+    def fit(self, x: Array, y: Labels, seed: int) -> RemoteModel:
+        """Train a fresh model with the user's recipe (in the worker) and return it."""
+        handle = int(self.call("fit", 0, x, y, seed))
+        m = self.model
+        return RemoteModel(self, handle, m.input_spec, m.n_classes, m.output_kind, m.has_gradient)
+
+    def _receive(self) -> Any:  # noqa: ANN401 - pipe payload
+        if not self._conn.poll(self._timeout):
+            self._proc.kill()
+            raise errors.ModelTestError(f"the model did not answer within {self._timeout:.0f} s")
+        try:
+            reply = self._conn.recv()
+        except EOFError:
+            code = self._proc.exitcode
+            raise errors.ModelTestError(f"the model worker died (exit code {code})") from None
+        if reply[0] == "ok":
+            return reply[1]
+        _, name, message = reply
+        cls = getattr(errors, name, errors.ModelTestError)
+        raise cls(message)
+
+
+class RemoteModel:
+    """Model adapter proxy: every call runs in the worker process."""
+
+    def __init__(
+        self,
+        worker: ModelWorker,
+        handle: int,
+        spec: InputSpec,
+        n_classes: int,
+        kind: OutputKind,
+        grad: bool,
+    ) -> None:
+        self._w = worker
+        self._h = handle
+        self._spec = spec
+        self._n = n_classes
+        self._kind = kind
+        self._grad = grad
+
+    @property
+    def input_spec(self) -> InputSpec:
+        """Per-sample input description."""
+        return self._spec
+
+    @property
+    def n_classes(self) -> int:
+        """Number of classes."""
+        return self._n
+
+    @property
+    def output_kind(self) -> OutputKind:
+        """Output kind reported by the worker at load time."""
+        return self._kind
+
+    @property
+    def has_gradient(self) -> bool:
+        """Whether the served model has a gradient."""
+        return self._grad
+
+    def predict_proba(self, x: Array) -> Array:
+        """Scores from the worker."""
+        self._spec.check(x)
+        out: Array = self._w.call("predict_proba", self._h, x)
+        return out
+
+    def predict(self, x: Array) -> Labels:
+        """Labels from the worker."""
+        self._spec.check(x)
+        out: Labels = self._w.call("predict", self._h, x)
+        return out
+
+    def loss_gradient(self, x: Array, y: Labels) -> Array:
+        """Gradient from the worker."""
+        self._spec.check(x)
+        out: Array = self._w.call("loss_gradient", self._h, x, y)
+        return out

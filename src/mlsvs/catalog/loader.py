@@ -1,0 +1,179 @@
+"""Load a catalog directory: YAML -> schema (pydantic) -> semantic rules -> ``Standard``.
+
+A catalog directory holds ``standard.yaml`` and ``chapters/M<n>-<slug>.yaml``; reference data
+(frameworks, ATLAS, ML Top 10) is found as described in ``mlsvs.catalog.reference``.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mlsvs.catalog.problems import Problem, sort_problems
+from mlsvs.errors import CatalogError
+
+if TYPE_CHECKING:
+    from mlsvs.catalog.reference import References
+    from mlsvs.catalog.schema import ChapterModel, StandardModel
+    from mlsvs.model.catalog import Standard
+
+BUNDLED = Path(__file__).parent / "data" / "mlsvs"
+STANDARD_FILE = "standard.yaml"
+CHAPTER_FILE = re.compile(r"^(?P<id>M[1-9]\d*)-[a-z0-9]+(-[a-z0-9]+)*\.yaml$")
+_SEMVER_DIR = re.compile(r"^\d+\.\d+\.\d+$")
+
+
+# (standard, chapters in listed order, reference data); a plain tuple so that the pydantic
+# models stay type-only imports here.
+_Parsed = tuple["StandardModel", tuple["ChapterModel", ...], "References"]
+
+
+def _chapter_files(directory: Path) -> tuple[dict[str, list[Path]], list[Problem]]:
+    found: dict[str, list[Path]] = {}
+    problems: list[Problem] = []
+    chapters_dir = directory / "chapters"
+    if not chapters_dir.is_dir():
+        return found, [Problem(file="chapters/", line=None, message="directory not found")]
+    for path in sorted(chapters_dir.iterdir()):
+        if path.suffix not in {".yaml", ".yml"}:
+            continue
+        match = CHAPTER_FILE.match(path.name)
+        if match is None:
+            message = "chapter file name must look like M<n>-<slug>.yaml"
+            problems.append(Problem(file=f"chapters/{path.name}", line=None, message=message))
+            continue
+        found.setdefault(match["id"], []).append(path)
+    return found, problems
+
+
+def _read(directory: Path) -> tuple[_Parsed | None, list[Problem]]:
+    from mlsvs.catalog import semantics
+    from mlsvs.catalog.pydantic_problems import validate_model
+    from mlsvs.catalog.reference import load_references
+    from mlsvs.catalog.schema import ChapterModel, StandardModel
+    from mlsvs.catalog.yamlsource import parse_file
+
+    if not (directory / STANDARD_FILE).is_file():
+        raise CatalogError(f"{directory} is not a catalog directory (no {STANDARD_FILE})")
+    refs, problems = load_references(directory)
+    source, found = parse_file(directory / STANDARD_FILE, display=STANDARD_FILE)
+    problems += found
+    standard = None
+    if source is not None:
+        standard, found = validate_model(StandardModel, source)
+        problems += found
+    if standard is not None and source is not None:
+        problems += semantics.check_standard(standard, source)
+        if _SEMVER_DIR.match(directory.name) and directory.name != standard.version:
+            problems.append(
+                source.problem(("version",), f"version {standard.version} != {directory.name}")
+            )
+    files, found = _chapter_files(directory)
+    problems += found
+    listed = [] if standard is None else standard.chapters
+    unlisted = set() if standard is None else set(files) - set(listed)
+    for chapter_id in sorted(unlisted):
+        for path in files[chapter_id]:
+            message = f"chapter {chapter_id} is not listed in {STANDARD_FILE}"
+            problems.append(Problem(file=f"chapters/{path.name}", line=None, message=message))
+    chapters: list[ChapterModel] = []
+    seen: dict[str, Problem] = {}
+    for index, chapter_id in enumerate(listed):
+        paths = files.get(chapter_id, [])
+        if len(paths) != 1:
+            count = "no file" if not paths else f"{len(paths)} files"
+            message = f"{count} for chapter {chapter_id}"
+            problems.append(Problem(file=STANDARD_FILE, line=None, message=message))
+            if source is not None:
+                problems[-1] = source.problem(("chapters", index), message)
+            continue
+        c_source, found = parse_file(paths[0], display=f"chapters/{paths[0].name}")
+        problems += found
+        if c_source is None:
+            continue
+        chapter, found = validate_model(ChapterModel, c_source)
+        problems += found
+        if chapter is None or standard is None:
+            continue
+        if chapter.id != chapter_id:
+            message = f"file is for chapter {chapter_id} but declares id {chapter.id}"
+            problems.append(c_source.problem(("id",), message))
+            continue
+        chapters.append(chapter)
+        problems += semantics.check_chapter(
+            chapter, c_source, standard=standard, refs=refs, seen=seen
+        )
+    if standard is not None and len(chapters) == len(standard.chapters):
+        problems += semantics.check_coverage(chapters, refs)  # meaningless with chapters missing
+    if standard is None or problems:
+        return None, sort_problems(problems)
+    return (standard, tuple(chapters), refs), []
+
+
+def validate_directory(path: Path) -> list[Problem]:
+    """Every problem of the catalog in ``path`` (empty when valid), sorted by file and line.
+
+    Raises ``CatalogError`` only when ``path`` is not a catalog directory at all.
+    """
+    return _read(Path(path))[1]
+
+
+def load_directory(path: Path) -> Standard:
+    """Load and validate the catalog in ``path``; ``CatalogError`` lists every problem."""
+    from mlsvs.catalog.build import build_standard
+
+    parsed, problems = _read(Path(path))
+    if parsed is None:
+        raise CatalogError(
+            f"catalog {path} is invalid ({len(problems)} problem(s))",
+            problems=tuple(str(p) for p in problems),
+        )
+    return build_standard(*parsed)
+
+
+def bundled_versions() -> dict[str, str]:
+    """Version -> status (``draft``/``final``) of every bundled catalog, read cheaply."""
+    from mlsvs.catalog.yamlsource import parse_file
+
+    found: dict[str, str] = {}
+    if not BUNDLED.is_dir():
+        return found
+    for directory in sorted(BUNDLED.iterdir()):
+        source, _ = parse_file(directory / STANDARD_FILE, display=STANDARD_FILE)
+        if source is not None and isinstance(source.data, dict):
+            found[directory.name] = str(source.data.get("status", "draft"))
+    return found
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(p) if p.isdigit() else -1 for p in version.split("."))
+
+
+def default_version(versions: dict[str, str]) -> str:
+    """The newest ``final`` version; the newest of any status when none is final."""
+    if not versions:
+        raise CatalogError(f"no catalog is bundled under {BUNDLED}")
+    finals = [v for v, status in versions.items() if status == "final"]
+    return max(finals or list(versions), key=_version_key)
+
+
+@functools.lru_cache(maxsize=8)
+def _load_cached(directory: Path) -> Standard:
+    return load_directory(directory)
+
+
+def load_standard(version: str | None = None, *, directory: Path | None = None) -> Standard:
+    """Load a validated standard: a bundled ``version`` (default: newest final) or ``directory``.
+
+    Results are cached per process (``Standard`` is immutable).
+    """
+    if directory is not None:
+        return _load_cached(Path(directory).resolve())
+    versions = bundled_versions()
+    wanted = version.removeprefix("v") if version else default_version(versions)
+    if wanted not in versions:
+        known = ", ".join(sorted(versions, key=_version_key)) or "none"
+        raise CatalogError(f"no bundled standard version {wanted!r} (bundled: {known})")
+    return _load_cached(BUNDLED / wanted)

@@ -1,0 +1,144 @@
+"""Reference data the catalog is validated against: frameworks, MITRE ATLAS, ML Top 10.
+
+Files: ``frameworks.yaml``; for framework ``mitre_atlas_<v>`` the ID list
+``atlas/atlas-<v>.yaml``; for ``owasp_ml_top10_<edition>`` the items in
+``owasp-ml-top10-<edition>.yaml``.
+
+Lookup rule (documented for overlays): each reference file is taken from the validated
+directory itself, else from two levels up (the layout of the bundled data,
+``data/mlsvs/<version>/`` beside ``data/frameworks.yaml``), else from the bundled copy.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mlsvs.catalog.problems import Problem
+from mlsvs.catalog.pydantic_problems import validate_model
+from mlsvs.catalog.yamlsource import Source, parse_file
+from mlsvs.model.catalog import Framework
+
+DATA_DIR = Path(__file__).parent / "data"
+FRAMEWORKS_FILE = "frameworks.yaml"
+ATLAS_PREFIX = "mitre_atlas"
+TOP10_PREFIX = "owasp_ml_top10"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Top10:
+    """The items of one OWASP ML Top 10 edition, with where each is defined."""
+
+    key: str
+    items: tuple[tuple[str, str], ...]
+    source: Source
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class References:
+    """Everything the semantic validator checks mappings against."""
+
+    frameworks: tuple[Framework, ...] = ()
+    patterns: dict[str, re.Pattern[str]] = field(default_factory=dict)
+    known_ids: dict[str, frozenset[str]] = field(default_factory=dict)
+    """Framework key -> the complete ID set, where we bundle one (ATLAS, ML Top 10)."""
+    names: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Framework key -> ID -> name, for the bundled ID lists (coverage pages)."""
+    top10: tuple[Top10, ...] = ()
+
+
+def _suffix(key: str, prefix: str) -> str:
+    """``mitre_atlas_5.6`` -> ``5.6``: the edition part of a framework key names its file."""
+    return key.removeprefix(prefix).lstrip("_")
+
+
+def _find(directory: Path, relative: str) -> Path | None:
+    for base in (directory, directory.parent.parent, DATA_DIR):
+        candidate = base / relative
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _display(path: Path, directory: Path) -> str:
+    if path.is_relative_to(DATA_DIR) and not directory.resolve().is_relative_to(DATA_DIR):
+        return path.resolve().as_posix()  # the bundled fallback: say so unambiguously
+    return Path(os.path.relpath(path.resolve(), directory.resolve())).as_posix()
+
+
+def _read(directory: Path, relative: str) -> tuple[Source | None, list[Problem]]:
+    found = _find(directory, relative)
+    if found is None:
+        return None, [Problem(file=relative, line=None, message="reference file not found")]
+    return parse_file(found, display=_display(found, directory))
+
+
+def load_references(directory: Path) -> tuple[References, list[Problem]]:
+    """Read frameworks, ATLAS and ML Top 10 data for validating ``directory``."""
+    from mlsvs.catalog.schema import AtlasFile, FrameworksFile, Top10File
+
+    problems: list[Problem] = []
+    source, found = _read(directory, FRAMEWORKS_FILE)
+    problems += found
+    if source is None:
+        return References(), problems
+    parsed, found = validate_model(FrameworksFile, source)
+    problems += found
+    if parsed is None:
+        return References(), problems
+    frameworks: list[Framework] = []
+    patterns: dict[str, re.Pattern[str]] = {}
+    known: dict[str, frozenset[str]] = {}
+    names: dict[str, dict[str, str]] = {}
+    top10: list[Top10] = []
+    for index, fw in enumerate(parsed.frameworks):
+        where = ("frameworks", index)
+        if fw.key in patterns:
+            problems.append(source.problem((*where, "key"), f"duplicate framework {fw.key!r}"))
+            continue
+        try:
+            patterns[fw.key] = re.compile(fw.id_pattern)
+        except re.error as exc:
+            problems.append(source.problem((*where, "id_pattern"), f"invalid regex: {exc}"))
+            continue
+        frameworks.append(
+            Framework(
+                key=fw.key, name=fw.name, edition=fw.edition, id_pattern=fw.id_pattern, url=fw.url
+            )
+        )
+        if fw.key.startswith(ATLAS_PREFIX):
+            atlas_source, found = _read(
+                directory, f"atlas/atlas-{_suffix(fw.key, ATLAS_PREFIX)}.yaml"
+            )
+            problems += found
+            atlas = None if atlas_source is None else validate_model(AtlasFile, atlas_source)
+            if atlas is not None:
+                problems += atlas[1]
+                if atlas[0] is not None:
+                    a = atlas[0]
+                    entries = (*a.tactics, *a.techniques, *a.mitigations)
+                    known[fw.key] = frozenset(e.id for e in entries)
+                    names[fw.key] = {e.id: e.name for e in entries}
+        elif fw.key.startswith(TOP10_PREFIX):
+            t_source, found = _read(
+                directory, f"owasp-ml-top10-{_suffix(fw.key, TOP10_PREFIX)}.yaml"
+            )
+            problems += found
+            top = None if t_source is None else validate_model(Top10File, t_source)
+            if top is not None and t_source is not None:
+                problems += top[1]
+                if top[0] is not None:
+                    items = tuple((i.id, i.name) for i in top[0].items)
+                    known[fw.key] = frozenset(i for i, _ in items)
+                    names[fw.key] = dict(items)
+                    top10.append(Top10(key=fw.key, items=items, source=t_source))
+    refs = References(
+        frameworks=tuple(frameworks),
+        patterns=patterns,
+        known_ids=known,
+        names=names,
+        top10=tuple(top10),
+    )
+    return refs, problems

@@ -1,0 +1,109 @@
+"""Read YAML safely and remember the line of every key and list item.
+
+PyYAML's composed node tree carries source marks; we construct plain Python data with the
+safe constructor and, alongside it, a map from each path (``("sections", 0, "id")``) to the
+1-based line where that key or item starts. Validators use the map to report ``file:line``.
+Duplicate mapping keys, which PyYAML silently collapses, are reported as problems.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
+
+from mlsvs.catalog.problems import Problem
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import yaml
+
+Path_ = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Source:
+    """A parsed YAML document with the line of every path in it."""
+
+    file: str
+    data: Any
+    lines: Mapping[Path_, int]
+
+    def line_of(self, path: Path_) -> int:
+        """The line of ``path`` or of its nearest located ancestor (the document start: 1)."""
+        for end in range(len(path), 0, -1):
+            line = self.lines.get(path[:end])
+            if line is not None:
+                return line
+        return 1
+
+    def problem(self, path: Path_, message: str) -> Problem:
+        """A problem located at ``path`` in this file."""
+        return Problem(file=self.file, line=self.line_of(path), message=message)
+
+
+def _safe_loader(text: str) -> yaml.SafeLoader:
+    """libyaml's ``CSafeLoader`` when available (much faster), else the pure-Python one."""
+    import yaml
+
+    loader_class = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
+    return cast("yaml.SafeLoader", loader_class(text))
+
+
+def _walk(
+    node: yaml.Node, path: Path_, lines: dict[Path_, int], dupes: list[tuple[Path_, int]]
+) -> None:
+    import yaml
+
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.tag)
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                dupes.append(((*path, key), line))
+            seen.add(key)
+            lines[(*path, key)] = line
+            _walk(value_node, (*path, key), lines, dupes)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            lines[(*path, index)] = item.start_mark.line + 1
+            _walk(item, (*path, index), lines, dupes)
+
+
+def parse_text(text: str, *, file: str) -> tuple[Source | None, list[Problem]]:
+    """Parse one YAML document. Malformed YAML gives ``None`` and one located problem."""
+    import yaml
+
+    loader = _safe_loader(text)
+    try:
+        node = loader.get_single_node()
+        data = None if node is None else loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = None if mark is None else mark.line + 1
+        reason = " ".join(str(x) for x in (exc.context, exc.problem) if x)
+        return None, [Problem(file=file, line=line, message=f"malformed YAML: {reason}")]
+    except yaml.YAMLError as exc:
+        return None, [Problem(file=file, line=None, message=f"malformed YAML: {exc}")]
+    finally:
+        loader.dispose()
+    lines: dict[Path_, int] = {}
+    dupes: list[tuple[Path_, int]] = []
+    if node is not None:
+        _walk(node, (), lines, dupes)
+    problems = [
+        Problem(file=file, line=line, message=f"duplicate key {path[-1]!r}") for path, line in dupes
+    ]
+    return Source(file=file, data=data, lines=lines), problems
+
+
+def parse_file(path: Path, *, display: str) -> tuple[Source | None, list[Problem]]:
+    """Read and parse ``path``; an unreadable file is one problem, never an exception."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        return None, [Problem(file=display, line=None, message=f"cannot read file: {reason}")]
+    return parse_text(text, file=display)

@@ -1,0 +1,179 @@
+"""Import-alias resolution and constant lookup over lexical scopes (no execution).
+
+A ``Scopes`` stack maps local names to the dotted name they stand for (``t`` -> ``torch``,
+``L`` -> ``torch.load``) or to ``None`` when the name is bound to something else, which
+shadows an import or a builtin. Module scopes are processed statement by statement; in a
+function every name assigned anywhere in its body is local from the start, as in Python.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+from dataclasses import dataclass, field
+
+_BUILTINS = frozenset(dir(builtins))
+
+
+@dataclass(slots=True, kw_only=True)
+class Scope:
+    """One lexical scope: aliases, simple constants and tainted names."""
+
+    kind: str
+    """``module``, ``function`` or ``class``."""
+    aliases: dict[str, str | None] = field(default_factory=dict)
+    consts: dict[str, object] = field(default_factory=dict)
+    tainted: set[str] = field(default_factory=set)
+    models: set[str] = field(default_factory=set)
+    """Names bound to a model or pipeline object (calling them yields model output)."""
+
+
+def bound_names(target: ast.expr) -> list[str]:
+    """Names bound by an assignment target (tuples and starred targets unpacked)."""
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, ast.Starred):
+        return bound_names(target.value)
+    if isinstance(target, ast.Tuple | ast.List):
+        return [n for elt in target.elts for n in bound_names(elt)]
+    return []
+
+
+def locally_assigned(body: list[ast.stmt]) -> set[str]:
+    """Names a function body binds other than by import (nested scopes excluded)."""
+    found: set[str] = set()
+    stack: list[ast.AST] = list(body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            found.add(node.name)
+            continue
+        if isinstance(node, ast.Lambda | ast.Import | ast.ImportFrom):
+            continue
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            found.add(node.id)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            found.add(node.name)
+        elif isinstance(node, ast.Global | ast.Nonlocal):
+            found.difference_update(node.names)
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+    return found
+
+
+def parameters(args: ast.arguments) -> list[str]:
+    """Every parameter name of a function or lambda."""
+    every = [*args.posonlyargs, *args.args, *args.kwonlyargs]
+    names = [a.arg for a in every]
+    if args.vararg:
+        names.append(args.vararg.arg)
+    if args.kwarg:
+        names.append(args.kwarg.arg)
+    return names
+
+
+class Scopes:
+    """The scope stack of the analyser."""
+
+    def __init__(self) -> None:
+        self.stack: list[Scope] = [Scope(kind="module")]
+
+    @property
+    def current(self) -> Scope:
+        """The innermost scope."""
+        return self.stack[-1]
+
+    def visible(self) -> list[Scope]:
+        """Scopes a name lookup sees, innermost first (class bodies only when innermost)."""
+        inner = self.stack[-1]
+        outer = [s for s in reversed(self.stack[:-1]) if s.kind != "class"]
+        return [inner, *outer]
+
+    def push(self, kind: str, shadowed: set[str]) -> None:
+        """Enter a scope whose ``shadowed`` names are local from the start."""
+        self.stack.append(Scope(kind=kind, aliases=dict.fromkeys(shadowed)))
+
+    def pop(self) -> None:
+        """Leave the innermost scope."""
+        self.stack.pop()
+
+    def bind_import(self, node: ast.Import | ast.ImportFrom) -> None:
+        """Record the names an import statement binds."""
+        aliases = self.current.aliases
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    aliases[alias.asname] = alias.name
+                else:
+                    root = alias.name.split(".")[0]
+                    aliases[root] = root
+            return
+        if node.level:  # relative import: a project module, never a known library
+            for alias in node.names:
+                aliases[alias.asname or alias.name] = None
+            return
+        module = node.module or ""
+        for alias in node.names:
+            if alias.name != "*":
+                aliases[alias.asname or alias.name] = f"{module}.{alias.name}"
+
+    def bind(self, name: str, value: ast.expr | None) -> None:
+        """Rebind ``name``: an alias when ``value`` names a known thing, else shadowed."""
+        scope = self.current
+        target = self.qualname(value) if value is not None else None
+        scope.aliases[name] = target
+        scope.consts.pop(name, None)
+        if isinstance(value, ast.Constant):
+            scope.consts[name] = value.value
+
+    def lookup(self, name: str) -> tuple[bool, str | None]:
+        """``(found, dotted name)``; found with ``None`` means shadowed."""
+        for scope in self.visible():
+            if name in scope.aliases:
+                return True, scope.aliases[name]
+        return False, None
+
+    def qualname(self, node: ast.expr | None) -> str | None:
+        """Dotted name an expression stands for (``tf.keras.models.load_model``), if known."""
+        if isinstance(node, ast.Name):
+            found, target = self.lookup(node.id)
+            if found:
+                return target
+            return f"builtins.{node.id}" if node.id in _BUILTINS else None
+        if isinstance(node, ast.Attribute):
+            base = self.qualname(node.value)
+            return None if base is None else f"{base}.{node.attr}"
+        return None
+
+    def const(self, node: ast.expr | None) -> tuple[bool, object]:
+        """``(known, value)`` of a literal or of a name bound to one in a visible scope."""
+        if isinstance(node, ast.Constant):
+            return True, node.value
+        if isinstance(node, ast.Name):
+            for scope in self.visible():
+                if node.id in scope.consts:
+                    return True, scope.consts[node.id]
+                if node.id in scope.aliases:
+                    return False, None
+        return False, None
+
+    def const_str(self, node: ast.expr | None) -> str | None:
+        """A string literal (or a name bound to one); f-strings give their literal prefix."""
+        if isinstance(node, ast.JoinedStr):
+            prefix = ""
+            for part in node.values:
+                if not (isinstance(part, ast.Constant) and isinstance(part.value, str)):
+                    break
+                prefix += part.value
+            return prefix or None
+        known, value = self.const(node)
+        return value if known and isinstance(value, str) else None
+
+    def const_suffix(self, node: ast.expr | None) -> str | None:
+        """The literal end of a string or f-string (``f"{d}/model.h5"`` -> ``/model.h5``)."""
+        if isinstance(node, ast.JoinedStr) and node.values:
+            last = node.values[-1]
+            if isinstance(last, ast.Constant) and isinstance(last.value, str):
+                return last.value
+            return None
+        return self.const_str(node)

@@ -1,0 +1,136 @@
+"""Evaluation data: CSV / Parquet / NPZ files inside the project, checked against the spec."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from mlsvs.adapters.models.errors import InputShapeError, ModelTestError
+from mlsvs.modeltest.config import strs
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import numpy as np
+    import numpy.typing as npt
+
+    from mlsvs.adapters.models.spec import InputSpec
+    from mlsvs.modeltest.config import Section
+
+    Array = npt.NDArray[np.floating]
+    Labels = npt.NDArray[np.integer]
+
+
+class DataError(ModelTestError):
+    """Evaluation data is missing, unreadable or does not fit the model."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class Dataset:
+    """Inputs shaped like the model expects, integer labels, optional sensitive column."""
+
+    x: Array
+    y: Labels
+    features: tuple[str, ...]
+    source: str
+    sensitive: Array | None = None
+
+    def __len__(self) -> int:
+        return int(self.x.shape[0])
+
+    def take(self, n: int, rng: np.random.Generator) -> Dataset:
+        """A seeded random subset of at most ``n`` rows (all rows, shuffled, if fewer)."""
+        idx = rng.permutation(len(self))[: max(0, n)]
+        s = None if self.sensitive is None else self.sensitive[idx]
+        return Dataset(
+            x=self.x[idx], y=self.y[idx], features=self.features, source=self.source, sensitive=s
+        )
+
+
+def load(root: Path, data: Section, role: str, spec: InputSpec, n_classes: int) -> Dataset:
+    """Load the file named by ``data.<role>`` (``test``, ``train`` or ``nonmembers``)."""
+    rel = data.get_str(role, "")
+    if not rel:
+        raise DataError(f"model_tests.data.{role} is not declared")
+    base = root.resolve()
+    path = (base / rel).resolve()
+    if not path.is_relative_to(base):
+        raise DataError(f"data file {rel} is outside the project")
+    if not path.is_file():
+        raise DataError(f"data file {rel} does not exist")
+    if path.suffix == ".npz":
+        x, y, names, sens = _npz(path, data)
+    elif path.suffix in (".csv", ".parquet", ".pq"):
+        x, y, names, sens = _table(path, data)
+    else:
+        raise DataError(f"data file {rel}: use .csv, .parquet or .npz")
+    return _finish(x, y, names, sens, rel, spec, n_classes)
+
+
+def _npz(path: Path, data: Section) -> tuple[Array, Array, tuple[str, ...], Array | None]:
+    import numpy as np
+
+    x_key, y_key = data.get_str("x_key", "x"), data.get_str("y_key", "y")
+    with np.load(path, allow_pickle=False) as z:
+        missing = [k for k in (x_key, y_key) if k not in z.files]
+        if missing:
+            raise DataError(f"{path.name} has no array {missing[0]!r} (has {sorted(z.files)})")
+        x, y = z[x_key], z[y_key]
+        sens_key = data.get_str("sensitive", "")
+        sens = z[sens_key] if sens_key and sens_key in z.files else None
+    names = tuple(f"f{i}" for i in range(int(np.prod(x.shape[1:]))))
+    return x, y, names, sens
+
+
+def _table(path: Path, data: Section) -> tuple[Array, Array, tuple[str, ...], Array | None]:
+    import pandas as pd
+
+    try:
+        df = pd.read_csv(path) if path.suffix == ".csv" else pd.read_parquet(path)
+    except Exception as exc:  # noqa: BLE001 - pandas/pyarrow raise many types
+        raise DataError(f"cannot read {path.name}: {type(exc).__name__}: {exc}") from None
+    label = data.get_str("label", "label")
+    sensitive = data.get_str("sensitive", "")
+    feats = data.get("features", None)
+    if feats is None:
+        names = tuple(str(c) for c in df.columns if c not in (label, sensitive))
+    else:
+        names = strs(feats, "model_tests.data.features")
+    missing = [c for c in (*names, label) if c not in df.columns]
+    if sensitive and sensitive not in df.columns:
+        missing.append(sensitive)
+    if missing:
+        raise DataError(f"{path.name} lacks column(s): {', '.join(map(str, missing))}")
+    x = df[list(names)].to_numpy(dtype="float64")
+    sens = df[sensitive].to_numpy() if sensitive else None
+    return x, df[label].to_numpy(), tuple(map(str, names)), sens
+
+
+def _finish(
+    x: Array,
+    y: Array,
+    names: tuple[str, ...],
+    sens: Array | None,
+    rel: str,
+    spec: InputSpec,
+    n_classes: int,
+) -> Dataset:
+    import numpy as np
+
+    if x.shape[0] != y.shape[0] or x.shape[0] == 0:
+        raise DataError(f"{rel}: {x.shape[0]} inputs but {y.shape[0]} labels")
+    flat = x.reshape(x.shape[0], -1)
+    if flat.shape[1] != spec.n_features:
+        raise InputShapeError(
+            f"{rel} has {flat.shape[1]} features per row; input.shape {list(spec.shape)} "
+            f"needs {spec.n_features}"
+        )
+    if not np.issubdtype(y.dtype, np.number) or not np.all(np.mod(y, 1) == 0):
+        raise DataError(f"{rel}: labels must be class indices 0..{n_classes - 1}")
+    labels = y.astype(np.int64)
+    if labels.min() < 0 or labels.max() >= n_classes:
+        raise DataError(f"{rel}: labels outside 0..{n_classes - 1}")
+    if not np.all(np.isfinite(flat)):
+        raise DataError(f"{rel}: inputs contain NaN or infinity")
+    shaped = flat.reshape((flat.shape[0], *spec.shape)).astype(spec.dtype)
+    return Dataset(x=shaped, y=labels, features=names, source=rel, sensitive=sens)

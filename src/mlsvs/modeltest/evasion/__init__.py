@@ -1,0 +1,1 @@
+"""Evasion attacks: white-box FGSM/PGD and black-box Square/HopSkipJump, tabular-aware."""

@@ -1,0 +1,1 @@
+"""Privacy attacks: membership inference (threshold, LiRA) and attribute inference."""

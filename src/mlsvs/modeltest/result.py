@@ -1,0 +1,38 @@
+"""What one runtime test returns: a decision, a message and its measurements."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mlsvs.model.result import Facts, Measurement
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TestResult:
+    """``ok``: True pass, False fail, None could not verify (errored)."""
+
+    __test__ = False  # not a pytest test class
+
+    name: str
+    ok: bool | None
+    message: str
+    measurements: tuple[Measurement, ...] = ()
+    facts: Facts = ()
+
+
+def params(**values: object) -> Facts:
+    """Sorted ``(key, text)`` pairs for ``Measurement.parameters`` / outcome facts."""
+    out: list[tuple[str, str]] = []
+    for key, value in values.items():
+        if value is None:
+            continue
+        if isinstance(value, float):
+            text = f"{value:.6g}"
+        elif isinstance(value, bool):
+            text = str(value).lower()
+        elif isinstance(value, (list, tuple)):
+            text = ",".join(f"{v:.6g}" if isinstance(v, float) else str(v) for v in value)
+        else:
+            text = str(value)
+        out.append((key, text))
+    return tuple(sorted(out))

@@ -1,0 +1,261 @@
+"""A deliberately small HTTP/1.1 client on raw sockets.
+
+Why not ``http.client`` or httpx: the probes must send malformed and slow bodies, notice a
+response that arrives while the body is still being sent, bound every read by a deadline, and
+never follow a redirect. One request per connection (``Connection: close``).
+"""
+
+from __future__ import annotations
+
+import select
+import socket
+import ssl
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from mlsvs.probes.types import Exchange, Failure, RequestKind
+from mlsvs.probes.wire import (
+    WireError,
+    body_complete,
+    head_complete,
+    parse_head,
+    parse_response,
+    request_head,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from mlsvs.probes.redact import Redactor
+    from mlsvs.probes.wire import Address
+
+MAX_RESPONSE_BYTES = 256 * 1024
+"""Bytes of a response kept for analysis; the rest is not read."""
+_CHUNK = 64 * 1024
+_TRICKLE_INTERVAL_S = 0.25
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Request:
+    """One request to send."""
+
+    kind: RequestKind
+    method: str
+    path: str
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes | None = None
+    declared_length: int | None = None
+    """Content-Length to announce when it differs from ``len(body)`` (slow bodies)."""
+    trickle_s: float = 0.0
+    """When > 0, send the body one byte at a time for at most this long."""
+    port: int | None = None
+    """Another port on the same host (management probes)."""
+
+
+class _NoResponseError(Exception):
+    def __init__(self, failure: Failure, reason: str) -> None:
+        super().__init__(reason)
+        self.failure = failure
+        self.reason = reason
+
+
+class Client:
+    """Sends requests to one address. Holds no connection between requests."""
+
+    def __init__(
+        self,
+        address: Address,
+        *,
+        timeout_s: float,
+        redactor: Redactor,
+        tls: ssl.SSLContext | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._address = address
+        self._timeout = timeout_s
+        self._redactor = redactor
+        self._tls = tls
+        self._clock = clock
+
+    def send(self, request: Request) -> Exchange:
+        """Send ``request`` and return the (redacted) exchange; never raises on network errors."""
+        start = self._clock()
+        port = request.port or self._address.port
+        sent = 0
+        try:
+            sock = self._connect(port)
+        except _NoResponseError as exc:
+            return self._exchange(request, port, start, failure=exc.failure, reason=exc.reason)
+        try:
+            sent, early = self._send_request(sock, request)
+            raw = self._read(sock, request.method, trickled=request.trickle_s > 0 and not early)
+            response = parse_response(raw)
+        except _NoResponseError as exc:
+            return self._exchange(
+                request, port, start, failure=exc.failure, reason=exc.reason, sent=sent
+            )
+        except WireError as exc:
+            return self._exchange(
+                request, port, start, failure=Failure.PROTOCOL, reason=str(exc), sent=sent
+            )
+        finally:
+            sock.close()
+        text = response.body.decode("utf-8", errors="replace")
+        return Exchange(
+            kind=request.kind,
+            method=request.method,
+            path=request.path,
+            port=port,
+            status=response.status,
+            elapsed_ms=self._ms(start),
+            headers=tuple((k, self._redactor.text(v)) for k, v in response.headers),
+            body=self._redactor.text(text),
+            sent_bytes=sent,
+        )
+
+    def _ms(self, start: float) -> int:
+        return max(0, round((self._clock() - start) * 1000))
+
+    def _exchange(
+        self,
+        request: Request,
+        port: int,
+        start: float,
+        *,
+        failure: Failure,
+        reason: str,
+        sent: int = 0,
+    ) -> Exchange:
+        return Exchange(
+            kind=request.kind,
+            method=request.method,
+            path=request.path,
+            port=port,
+            failure=failure,
+            reason=self._redactor.text(reason)[:200],
+            elapsed_ms=self._ms(start),
+            sent_bytes=sent,
+        )
+
+    def _connect(self, port: int) -> socket.socket:
+        host = self._address.host
+        try:
+            sock = socket.create_connection((host, port), timeout=self._timeout)
+        except ConnectionRefusedError as exc:
+            raise _NoResponseError(
+                Failure.REFUSED, f"{self._address.origin(port)}: {exc}"
+            ) from None
+        except TimeoutError:
+            raise _NoResponseError(
+                Failure.TIMEOUT, f"connect to {self._address.origin(port)}"
+            ) from None
+        except OSError as exc:
+            raise _NoResponseError(
+                Failure.NETWORK, f"{self._address.origin(port)}: {exc}"
+            ) from None
+        if self._address.scheme != "https":
+            return sock
+        context = self._tls or ssl.create_default_context()
+        try:
+            return context.wrap_socket(sock, server_hostname=host)
+        except ssl.SSLCertVerificationError as exc:
+            sock.close()
+            raise _NoResponseError(Failure.CERTIFICATE, exc.verify_message or str(exc)) from None
+        except ssl.SSLError as exc:
+            sock.close()
+            raise _NoResponseError(Failure.TLS, exc.reason or str(exc)) from None
+        except TimeoutError:
+            sock.close()
+            raise _NoResponseError(Failure.TIMEOUT, "TLS handshake") from None
+        except OSError as exc:
+            sock.close()
+            raise _NoResponseError(Failure.TLS, str(exc)) from None
+
+    def _send_request(self, sock: socket.socket, request: Request) -> tuple[int, bool]:
+        """Send head and body. Returns (bytes sent, whether the server answered early)."""
+        body = request.body
+        length = request.declared_length if request.declared_length is not None else None
+        if length is None and body is not None:
+            length = len(body)
+        head = request_head(
+            method=request.method,
+            path=request.path,
+            host_header=self._address.host_header,
+            headers=request.headers,
+            content_length=length,
+        )
+        sent = 0
+        try:
+            sock.sendall(head)
+            sent += len(head)
+            if not body:
+                return sent, False
+            if request.trickle_s > 0:
+                return self._trickle(sock, body, request.trickle_s, sent)
+            for offset in range(0, len(body), _CHUNK):
+                if _readable(sock):
+                    return sent, True
+                sock.sendall(body[offset : offset + _CHUNK])
+                sent += min(_CHUNK, len(body) - offset)
+        except TimeoutError:
+            return sent, True  # the server stopped reading: look for its answer
+        except OSError:
+            return sent, True  # reset or broken pipe: the answer may already be buffered
+        return sent, False
+
+    def _trickle(
+        self, sock: socket.socket, body: bytes, limit_s: float, sent: int
+    ) -> tuple[int, bool]:
+        deadline = self._clock() + limit_s
+        for index in range(len(body)):
+            if _readable(sock, _TRICKLE_INTERVAL_S):
+                return sent, True
+            if self._clock() >= deadline:
+                return sent, False
+            sock.sendall(body[index : index + 1])
+            sent += 1
+        return sent, False
+
+    def _read(self, sock: socket.socket, method: str, *, trickled: bool) -> bytes:
+        if trickled and not _readable(sock, 0.0):
+            raise _NoResponseError(Failure.STILL_OPEN, "the body was still being trickled")
+        deadline = self._clock() + self._timeout
+        buffer = bytearray()
+        while len(buffer) < MAX_RESPONSE_BYTES:
+            remaining = deadline - self._clock()
+            if remaining <= 0:
+                break
+            sock.settimeout(remaining)
+            try:
+                chunk = sock.recv(_CHUNK)
+            except TimeoutError:
+                break
+            except OSError as exc:
+                if not buffer:
+                    raise _NoResponseError(Failure.CLOSED, str(exc)) from None
+                break
+            if not chunk:
+                break
+            buffer += chunk
+            if head_complete(buffer):
+                try:
+                    _, headers, start = parse_head(bytes(buffer))
+                except WireError:
+                    break
+                if body_complete(headers, bytes(buffer[start:]), method=method):
+                    break
+        if not buffer:
+            if self._clock() >= deadline:
+                raise _NoResponseError(Failure.TIMEOUT, f"no response within {self._timeout:g} s")
+            raise _NoResponseError(Failure.CLOSED, "the server closed the connection")
+        if not head_complete(buffer):
+            raise _NoResponseError(Failure.TIMEOUT, "incomplete response head")
+        return bytes(buffer)
+
+
+def _readable(sock: socket.socket, wait_s: float = 0.0) -> bool:
+    if isinstance(sock, ssl.SSLSocket) and sock.pending():
+        return True
+    ready, _, _ = select.select([sock], [], [], wait_s)
+    return bool(ready)

@@ -1,0 +1,346 @@
+"""Pure judgements of access, quota, input handling, resource limits and transport.
+
+Each function takes the ``Observations`` and returns one ``AreaResult``. The precedence is
+always: evidence of a failure beats everything; otherwise anything inconclusive is an ERROR;
+only then PASS. No network, no clock.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from mlsvs.probes.redact import excerpt
+from mlsvs.probes.types import (
+    MALFORMED_KINDS,
+    RESOURCE_KINDS,
+    Area,
+    AreaResult,
+    Failure,
+    Gravity,
+    RequestKind,
+    Verdict,
+)
+
+if TYPE_CHECKING:
+    from mlsvs.probes.settings import ProbeSettings
+    from mlsvs.probes.types import Exchange, Observations
+
+Facts = tuple[tuple[str, str], ...]
+_AUTH_REJECTIONS = frozenset({401, 403})
+
+
+def exchange_facts(e: Exchange, label: str = "") -> Facts:
+    """Status, timing and a redacted excerpt of one exchange, keyed by its label."""
+    key = label or str(e.kind)
+    facts: list[tuple[str, str]] = [(f"{key}.request", f"{e.method} {e.path} (port {e.port})")]
+    if e.status is not None:
+        facts.append((f"{key}.status", str(e.status)))
+        if e.body:
+            facts.append((f"{key}.excerpt", excerpt(e.body)))
+        location = e.header("location")
+        if location:
+            facts.append((f"{key}.location", excerpt(location)))
+    else:
+        failure = e.failure.value if e.failure else "no response"
+        facts.append((f"{key}.failure", excerpt(f"{failure}: {e.reason}" if e.reason else failure)))
+    facts.append((f"{key}.ms", str(e.elapsed_ms)))
+    return tuple(facts)
+
+
+def result(
+    area: Area, verdict: Verdict, message: str, facts: Facts = (), gravity: Gravity | None = None
+) -> AreaResult:
+    """Build an ``AreaResult`` with sorted facts."""
+    return AreaResult(
+        area=area, verdict=verdict, message=message, facts=tuple(sorted(facts)), gravity=gravity
+    )
+
+
+def baseline_problem(obs: Observations) -> str | None:
+    """Why the valid request did not succeed (None when it did): content probes need it."""
+    if obs.setup_error:
+        return obs.setup_error
+    if obs.tls is not None and obs.tls.failure is not None:
+        return f"{obs.tls.failure.value}: {obs.tls.reason}"
+    baseline = obs.first(RequestKind.BASELINE)
+    if baseline is None:
+        return "the valid request was not sent"
+    if baseline.status is None:
+        return f"endpoint unreachable: {baseline.describe()}"
+    if 200 <= baseline.status < 300:
+        return None
+    if baseline.status in _AUTH_REJECTIONS:
+        if obs.credential_declared and not obs.credential_present:
+            return "the auth_env environment variable is not set, so the valid request was rejected"
+        if not obs.credential_declared:
+            return f"the valid request was rejected ({baseline.status}); declare auth_env"
+        return f"the configured credential was rejected ({baseline.status})"
+    if baseline.status == 429:
+        return "the valid request was rate limited (429) before probing; retry later"
+    return f"the valid request (request_template) got {baseline.status}, not 2xx"
+
+
+def judge_authentication(obs: Observations) -> AreaResult:
+    """M8.1.1: unauthenticated and wrongly authenticated requests get 401/403."""
+    area = Area.AUTHENTICATION
+    probes = [e for e in (obs.first(RequestKind.NO_AUTH), obs.first(RequestKind.WRONG_AUTH)) if e]
+    facts = tuple(f for e in probes for f in exchange_facts(e))
+    accepted = [e for e in probes if e.status is not None and 200 <= e.status < 300]
+    if accepted:
+        kinds = ", ".join(str(e.kind) for e in accepted)
+        return result(
+            area,
+            Verdict.FAIL,
+            f"request without a valid credential accepted ({kinds})",
+            facts,
+            Gravity.HIGH,
+        )
+    crashed = [e for e in probes if e.status is not None and e.status >= 500]
+    if crashed:
+        status = crashed[0].status
+        return result(
+            area,
+            Verdict.FAIL,
+            f"server error {status} instead of 401/403 for {crashed[0].kind}",
+            facts,
+            Gravity.MEDIUM,
+        )
+    if len(probes) < 2:
+        missing = baseline_problem(obs) or "probes not sent"
+        return result(area, Verdict.ERROR, f"could not verify: {missing}", facts)
+    unclear = [e for e in probes if e.status not in _AUTH_REJECTIONS]
+    if unclear:
+        detail = f"{unclear[0].describe()} (expected 401/403)"
+        return result(area, Verdict.ERROR, f"could not verify: {detail}", facts)
+    problem = baseline_problem(obs)
+    if problem is not None:
+        # Rejecting everyone proves nothing: the valid credential must be accepted.
+        return result(area, Verdict.ERROR, f"could not verify: {problem}", facts)
+    statuses = "/".join(str(e.status) for e in probes)
+    return result(
+        area,
+        Verdict.PASS,
+        f"missing and wrong credentials rejected ({statuses}); the valid one accepted",
+        facts,
+    )
+
+
+def judge_rate_limit(obs: Observations, settings: ProbeSettings) -> AreaResult:
+    """M8.2.1: a bounded burst of valid requests meets a limit answered with 429."""
+    area = Area.RATE_LIMIT
+    burst = obs.burst
+    if burst is None:
+        return result(
+            area, Verdict.ERROR, f"could not verify: {baseline_problem(obs) or 'burst not sent'}"
+        )
+    facts: list[tuple[str, str]] = [
+        ("burst.planned", str(burst.planned)),
+        ("burst.sent", str(burst.sent)),
+        ("burst.ms", str(burst.elapsed_ms)),
+        ("burst.statuses", ", ".join(f"{s}x{n}" for s, n in burst.statuses) or "none"),
+    ]
+    if burst.failures:
+        facts.append(("burst.failures", ", ".join(f"{f}x{n}" for f, n in burst.failures)))
+    if burst.first_limited is not None:
+        facts.append(("burst.first_limited", str(burst.first_limited)))
+        facts.append(("burst.retry_after", burst.retry_after or "absent"))
+        note = (
+            f" (Retry-After: {burst.retry_after})" if burst.retry_after else " without Retry-After"
+        )
+        return result(
+            area,
+            Verdict.PASS,
+            f"limited after {burst.first_limited} of {burst.planned} requests "
+            f"with {burst.limited_status}{note}",
+            tuple(facts),
+        )
+    server_errors = sum(n for s, n in burst.statuses if s >= 500)
+    if server_errors:
+        return result(
+            area,
+            Verdict.FAIL,
+            f"{server_errors} server errors under a burst of {burst.sent} and no 429",
+            tuple(facts),
+            Gravity.MEDIUM,
+        )
+    if burst.failures:
+        return result(
+            area,
+            Verdict.ERROR,
+            "could not verify: requests failed during the burst without a 429",
+            tuple(facts),
+        )
+    if burst.sent < burst.planned:
+        return result(
+            area,
+            Verdict.ERROR,
+            f"could not verify: only {burst.sent} of {burst.planned} requests "
+            f"fit in {burst.window_ms} ms",
+            tuple(facts),
+        )
+    limited = "/".join(str(s) for s in settings.rate_limit_statuses)
+    return result(
+        area,
+        Verdict.FAIL,
+        f"{burst.sent} valid requests in {burst.elapsed_ms} ms all accepted: "
+        f"no {limited} rate limit",
+        tuple(facts),
+        Gravity.HIGH,
+    )
+
+
+def _rejected(e: Exchange) -> bool:
+    return e.status is not None and 400 <= e.status < 500 and e.status not in {401, 403, 429}
+
+
+def judge_malformed(obs: Observations) -> AreaResult:
+    """M8.3.1: bad JSON, wrong types, missing fields and out-of-range numbers get a 4xx."""
+    area = Area.MALFORMED_INPUT
+    if not obs.body_probes:
+        return result(
+            area, Verdict.NOT_APPLICABLE, "the endpoint takes no request body (GET/HEAD/DELETE)"
+        )
+    probes = [e for kind in MALFORMED_KINDS for e in obs.of(kind)]
+    facts = tuple(f for e in probes for f in exchange_facts(e))
+    bad = [e for e in probes if e.status is not None and (e.status < 400 or e.status >= 500)]
+    if bad:
+        shown = "; ".join(f"{e.kind} → {e.status}" for e in bad)
+        return result(
+            area,
+            Verdict.FAIL,
+            f"malformed input not rejected with 4xx: {shown}",
+            facts,
+            Gravity.MEDIUM,
+        )
+    problem = baseline_problem(obs)
+    if problem is not None:
+        return result(area, Verdict.ERROR, f"could not verify: {problem}", facts)
+    unclear = [e for e in probes if not _rejected(e)]
+    if unclear or len(probes) < len(MALFORMED_KINDS):
+        detail = unclear[0].describe() if unclear else "probes not sent"
+        return result(area, Verdict.ERROR, f"could not verify: {detail}", facts)
+    statuses = ", ".join(f"{e.kind} {e.status}" for e in probes)
+    return result(
+        area, Verdict.PASS, f"all {len(probes)} malformed requests rejected: {statuses}", facts
+    )
+
+
+def judge_resources(obs: Observations, settings: ProbeSettings) -> AreaResult:
+    """M8.3.2: oversized, deeply nested and slow bodies are rejected quickly; server survives."""
+    area = Area.RESOURCE_LIMITS
+    if not obs.body_probes:
+        return result(
+            area, Verdict.NOT_APPLICABLE, "the endpoint takes no request body (GET/HEAD/DELETE)"
+        )
+    probes = [e for kind in RESOURCE_KINDS for e in obs.of(kind)]
+    liveness = obs.first(RequestKind.LIVENESS)
+    facts = tuple(
+        f for e in (*probes, *([liveness] if liveness else [])) for f in exchange_facts(e)
+    )
+    bad: list[str] = []
+    unclear: list[str] = []
+    quick_ms = round(settings.max_reject_s * 1000)
+    for e in probes:
+        if e.kind is RequestKind.SLOW_BODY:
+            if e.failure is Failure.STILL_OPEN:
+                bad.append(f"slow_body: still being read after {e.elapsed_ms} ms")
+            elif e.failure is Failure.CLOSED or _rejected(e):
+                continue
+            elif e.status is not None:
+                bad.append(f"slow_body → {e.status}")
+            else:
+                unclear.append(e.describe())
+        elif e.status is not None and not _rejected(e):
+            bad.append(f"{e.kind} → {e.status}")
+        elif e.status is not None and e.elapsed_ms > quick_ms:
+            bad.append(f"{e.kind} rejected only after {e.elapsed_ms} ms (limit {quick_ms} ms)")
+        elif e.status is None:
+            unclear.append(e.describe())
+    if liveness is not None and (liveness.status is None or liveness.status >= 500):
+        bad.append(f"server stopped answering valid requests afterwards ({liveness.describe()})")
+    if bad:
+        gravity = Gravity.HIGH if any("stopped answering" in b for b in bad) else Gravity.MEDIUM
+        return result(area, Verdict.FAIL, "; ".join(bad), facts, gravity)
+    problem = baseline_problem(obs)
+    if problem is not None:
+        return result(area, Verdict.ERROR, f"could not verify: {problem}", facts)
+    if unclear or len(probes) < len(RESOURCE_KINDS):
+        return result(
+            area,
+            Verdict.ERROR,
+            f"could not verify: {unclear[0] if unclear else 'probes not sent'}",
+            facts,
+        )
+    return result(
+        area, Verdict.PASS, "oversized, deeply nested and slow bodies were cut off quickly", facts
+    )
+
+
+def judge_transport(obs: Observations) -> AreaResult:
+    """M8.6.1: TLS ≥ 1.2 with a valid certificate; plain HTTP only on loopback."""
+    area = Area.TRANSPORT
+    facts: list[tuple[str, str]] = [("transport.scheme", obs.scheme), ("transport.host", obs.host)]
+    if obs.scheme == "http":
+        if not obs.loopback:
+            return result(
+                area,
+                Verdict.FAIL,
+                f"plain HTTP to non-loopback host {obs.host}",
+                tuple(facts),
+                Gravity.HIGH,
+            )
+        problem = baseline_problem(obs)
+        baseline = obs.first(RequestKind.BASELINE)
+        if baseline is None or baseline.status is None:
+            return result(area, Verdict.ERROR, f"could not verify: {problem}", tuple(facts))
+        return result(
+            area, Verdict.PASS, "plain HTTP, but only on the loopback interface", tuple(facts)
+        )
+    tls = obs.tls
+    if tls is None:
+        return result(
+            area,
+            Verdict.ERROR,
+            f"could not verify: {obs.setup_error or 'TLS not inspected'}",
+            tuple(facts),
+        )
+    if tls.failure is Failure.CERTIFICATE:
+        facts.append(("tls.failure", excerpt(tls.reason)))
+        return result(
+            area, Verdict.FAIL, f"certificate rejected: {tls.reason}", tuple(facts), Gravity.HIGH
+        )
+    if tls.failure is not None:
+        facts.append(("tls.failure", excerpt(f"{tls.failure.value}: {tls.reason}")))
+        return result(
+            area,
+            Verdict.ERROR,
+            f"could not verify: {tls.failure.value}: {tls.reason}",
+            tuple(facts),
+        )
+    facts += [
+        ("tls.version", tls.version),
+        ("tls.cipher", tls.cipher),
+        ("tls.not_after", tls.not_after),
+    ]
+    facts.append(
+        (
+            "tls.legacy_accepted",
+            {True: "yes", False: "no", None: "not testable"}[tls.legacy_accepted],
+        )
+    )
+    if tls.version not in {"TLSv1.2", "TLSv1.3"}:
+        return result(
+            area,
+            Verdict.FAIL,
+            f"negotiated {tls.version or 'unknown protocol'}, below TLS 1.2",
+            tuple(facts),
+            Gravity.HIGH,
+        )
+    if tls.legacy_accepted:
+        return result(
+            area, Verdict.FAIL, "the server also accepts TLS 1.0/1.1", tuple(facts), Gravity.MEDIUM
+        )
+    days = f"; certificate expires in {tls.days_left} days" if tls.days_left is not None else ""
+    return result(
+        area, Verdict.PASS, f"{tls.version}, certificate and hostname verified{days}", tuple(facts)
+    )

@@ -1,0 +1,324 @@
+"""Run every probe against one endpoint, in a fixed, bounded order, and judge the results.
+
+Order: TLS handshake, the valid request, authentication, malformed input, resource limits,
+liveness, management paths, then the rate-limit burst last (it may exhaust the quota).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+import time
+from collections import Counter
+from typing import TYPE_CHECKING
+
+from mlsvs.probes.bodies import (
+    JsonValue,
+    TemplateError,
+    malformed_bodies,
+    nested_body,
+    oversized_body,
+    parse_template,
+    slow_body,
+)
+from mlsvs.probes.client import Client, Request
+from mlsvs.probes.judge_content import judge_all
+from mlsvs.probes.redact import Redactor
+from mlsvs.probes.surface import CONTROL_PATH, management_paths
+from mlsvs.probes.tls import client_context, inspect_tls
+from mlsvs.probes.types import (
+    Burst,
+    Exchange,
+    Failure,
+    Observations,
+    ProbeReport,
+    RequestKind,
+    TlsInfo,
+)
+from mlsvs.probes.wire import WireError, parse_url
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from mlsvs.model.artifact import Endpoint
+    from mlsvs.probes.settings import ProbeSettings
+    from mlsvs.probes.wire import Address
+
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+WRONG_CREDENTIAL = "mlsvs-probe-invalid-credential-7f3a9c"
+
+
+def probe_endpoint(
+    endpoint: Endpoint,
+    settings: ProbeSettings,
+    credential: str | None,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+    now: dt.datetime | None = None,
+) -> ProbeReport:
+    """Probe ``endpoint`` and judge every area. Never raises on network errors.
+
+    ``credential`` is the secret itself (read by the caller from ``endpoint.auth_env``); it is
+    sent only in the configured header and redacted from everything recorded.
+    """
+    start = clock()
+    observations = _Prober(endpoint, settings, credential, clock=clock, sleep=sleep).observe(
+        now or dt.datetime.now(tz=dt.UTC)
+    )
+    return ProbeReport(
+        observations=observations,
+        results=judge_all(observations, settings),
+        duration_ms=round((clock() - start) * 1000),
+    )
+
+
+class _Prober:
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        settings: ProbeSettings,
+        credential: str | None,
+        *,
+        clock: Callable[[], float],
+        sleep: Callable[[float], None],
+    ) -> None:
+        self.endpoint = endpoint
+        self.settings = settings
+        self.credential = credential or None
+        self.clock = clock
+        self.sleep = sleep
+        self.method = endpoint.method.strip().upper() or "POST"
+        self.exchanges: list[Exchange] = []
+        self._path = "/"
+
+    def _observations(
+        self,
+        address: Address | None,
+        *,
+        setup_error: str = "",
+        tls: TlsInfo | None = None,
+        burst: Burst | None = None,
+    ) -> Observations:
+        return Observations(
+            endpoint=self.endpoint.name,
+            url=self.endpoint.url,
+            scheme=address.scheme if address else "",
+            host=address.host if address else "",
+            port=address.port if address else 0,
+            loopback=address.loopback if address else False,
+            body_probes=self.method in BODY_METHODS,
+            credential_declared=bool(self.endpoint.auth_env),
+            credential_present=self.credential is not None,
+            exchanges=tuple(self.exchanges),
+            setup_error=setup_error,
+            tls=tls,
+            burst=burst,
+        )
+
+    def observe(self, now: dt.datetime) -> Observations:
+        try:
+            address = parse_url(self.endpoint.url)
+        except WireError as exc:
+            return self._observations(None, setup_error=str(exc))
+        template: JsonValue = None
+        if self.method in BODY_METHODS:
+            if not self.endpoint.request_template.strip():
+                return self._observations(
+                    address, setup_error="declare request_template (a valid JSON request body)"
+                )
+            try:
+                template = parse_template(self.endpoint.request_template)
+            except TemplateError as exc:
+                return self._observations(address, setup_error=str(exc))
+        tls_info = None
+        context = None
+        if address.scheme == "https":
+            try:
+                context = client_context(self.settings.ca_file)
+            except (OSError, ValueError) as exc:
+                return self._observations(address, setup_error=f"ca_file: {exc}")
+            tls_info = inspect_tls(address, context, timeout_s=self.settings.timeout_s, now=now)
+            if tls_info.failure is not None:
+                return self._observations(address, tls=tls_info)
+        redactor = Redactor.for_secrets(self.credential)
+        client = Client(
+            address,
+            timeout_s=self.settings.timeout_s,
+            redactor=redactor,
+            tls=context,
+            clock=self.clock,
+        )
+        burst = self._run(client, address, template)
+        return self._observations(address, tls=tls_info, burst=burst)
+
+    def _headers(self, credential: str | None, *, body: bool) -> tuple[tuple[str, str], ...]:
+        headers: list[tuple[str, str]] = []
+        if body:
+            headers.append(("Content-Type", "application/json"))
+        if credential is not None:
+            scheme = self.endpoint.auth_scheme.strip()
+            value = f"{scheme} {credential}" if scheme else credential
+            headers.append((self.endpoint.auth_header, value))
+        return tuple(headers)
+
+    def _request(
+        self,
+        kind: RequestKind,
+        body: bytes | None,
+        credential: str | None,
+        *,
+        declared_length: int | None = None,
+        trickle_s: float = 0.0,
+    ) -> Request:
+        return Request(
+            kind=kind,
+            method=self.method,
+            path=self._path,
+            headers=self._headers(credential, body=body is not None),
+            body=body,
+            declared_length=declared_length,
+            trickle_s=trickle_s,
+        )
+
+    def _send(self, client: Client, request: Request) -> Exchange:
+        exchange = client.send(request)
+        self.exchanges.append(exchange)
+        return exchange
+
+    def _run(self, client: Client, address: Address, template: JsonValue) -> Burst | None:
+        self._path = address.path
+        has_body = self.method in BODY_METHODS
+        valid_body = _dump(template) if has_body else None
+        baseline_request = self._request(RequestKind.BASELINE, valid_body, self.credential)
+        baseline = client.send(baseline_request)
+        wait = _retry_after(baseline)
+        if wait is not None and wait <= self.settings.retry_after_max_s:
+            self.sleep(wait)
+            baseline = client.send(baseline_request)
+        self.exchanges.append(baseline)
+        self._send(client, self._request(RequestKind.NO_AUTH, valid_body, None))
+        self._send(client, self._request(RequestKind.WRONG_AUTH, valid_body, WRONG_CREDENTIAL))
+        accepted = baseline.status is not None and 200 <= baseline.status < 300
+        if accepted and has_body:
+            self._hostile(client, template)
+        self._management(client, address)
+        if not accepted:
+            return None
+        return self._burst(client, baseline_request)
+
+    def _hostile(self, client: Client, template: JsonValue) -> None:
+        for kind, body in malformed_bodies(template):
+            self._send(client, self._request(kind, body, self.credential))
+        size = self.settings.max_body_bytes
+        big = oversized_body(template, size)
+        self._send(client, self._request(RequestKind.OVERSIZED_BODY, big, self.credential))
+        deep = nested_body(self.settings.nesting_depth)
+        self._send(client, self._request(RequestKind.DEEP_NESTING, deep, self.credential))
+        data, length = slow_body(template)
+        slow = self._request(
+            RequestKind.SLOW_BODY,
+            data,
+            self.credential,
+            declared_length=length,
+            trickle_s=self.settings.slow_body_s,
+        )
+        self._send(client, slow)
+        if self.endpoint.health_path:
+            liveness = Request(
+                kind=RequestKind.LIVENESS, method="GET", path=self.endpoint.health_path
+            )
+        else:
+            liveness = self._request(RequestKind.LIVENESS, _dump(template), self.credential)
+        self._send(client, liveness)
+
+    def _management(self, client: Client, address: Address) -> None:
+        self._send(client, Request(kind=RequestKind.CONTROL, method="GET", path=CONTROL_PATH))
+        skip = {address.path.split("?")[0], self.endpoint.health_path}
+        paths = [
+            m
+            for m in management_paths(address.path, self.settings.management_paths)
+            if m.path.split("?")[0] not in skip
+        ]
+        for port in (address.port, *self.settings.management_ports):
+            for entry in paths:
+                headers = (("Content-Type", "application/json"),) if entry.body else ()
+                request = Request(
+                    kind=RequestKind.MANAGEMENT,
+                    method=entry.method,
+                    path=entry.path,
+                    headers=headers,
+                    body=entry.body,
+                    port=None if port == address.port else port,
+                )
+                exchange = self._send(client, request)
+                if port != address.port and exchange.failure in {Failure.REFUSED, Failure.TIMEOUT}:
+                    break  # nothing listens on that port: one refusal is the evidence
+
+    def _burst(self, client: Client, request: Request) -> Burst:
+        settings = self.settings
+        planned = settings.burst
+        start = self.clock()
+        deadline = start + settings.burst_window_s
+        lock = threading.Lock()
+        stop = threading.Event()
+        launched = 0
+        results: list[tuple[int, Exchange]] = []
+
+        def worker() -> None:
+            nonlocal launched
+            while not stop.is_set():
+                with lock:
+                    if launched >= planned or self.clock() >= deadline:
+                        return
+                    launched += 1
+                    index = launched
+                exchange = client.send(request)
+                with lock:
+                    results.append((index, exchange))
+                if _limited(exchange, settings.rate_limit_statuses):
+                    stop.set()
+
+        threads = [
+            threading.Thread(target=worker, name=f"mlsvs-burst-{i}", daemon=True)
+            for i in range(min(settings.burst_concurrency, planned))
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(settings.burst_window_s + settings.timeout_s * 2)
+        with lock:
+            done = sorted(results, key=lambda item: item[0])
+        limited = [(i, e) for i, e in done if _limited(e, settings.rate_limit_statuses)]
+        statuses = Counter(e.status for _, e in done if e.status is not None)
+        failures = Counter(str(e.failure) for _, e in done if e.status is None)
+        first = limited[0] if limited else None
+        return Burst(
+            planned=planned,
+            sent=len(done),
+            window_ms=round(settings.burst_window_s * 1000),
+            elapsed_ms=round((self.clock() - start) * 1000),
+            statuses=tuple(sorted(statuses.items())),
+            failures=tuple(sorted(failures.items())),
+            first_limited=first[0] if first else None,
+            limited_status=first[1].status if first else None,
+            retry_after=first[1].header("retry-after") if first else None,
+        )
+
+
+def _dump(value: JsonValue) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+def _limited(exchange: Exchange, statuses: tuple[int, ...]) -> bool:
+    if exchange.status in statuses:
+        return True
+    return exchange.status == 503 and exchange.header("retry-after") is not None
+
+
+def _retry_after(exchange: Exchange) -> float | None:
+    if exchange.status != 429:
+        return None
+    value = (exchange.header("retry-after") or "").strip()
+    return float(value) if value.isdigit() else None

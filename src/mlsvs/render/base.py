@@ -1,0 +1,177 @@
+"""The renderer protocol, the renderer registry and ``-f FMT[:PATH]`` output handling.
+
+Renderers are found through the ``mlsvs.renderers`` entry-point group (built-ins register
+exactly like third-party plugins). A renderer is a class with a no-argument constructor;
+built-ins that can show requirement titles also accept ``requirement_titles=`` (a mapping
+from requirement or chapter ID to its title, supplied by the caller from the catalog).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, ClassVar, Protocol, cast, runtime_checkable
+
+from mlsvs.errors import PluginError, UsageError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator, Mapping
+
+    from mlsvs.model.assessment import Assessment
+
+GROUP = "mlsvs.renderers"
+STDOUT = "-"
+
+
+@runtime_checkable
+class Renderer(Protocol):
+    """Turns an ``Assessment`` into one output format. Pure: reads only the assessment."""
+
+    name: ClassVar[str]
+    suffix: ClassVar[str]
+    binary: ClassVar[bool]
+
+    def render(self, assessment: Assessment, out: IO[Any]) -> None:
+        """Write the whole report to ``out`` (text, or bytes when ``binary``)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutputSpec:
+    """One ``-f FMT[:PATH]`` option: a format and where it goes (``-`` = stdout)."""
+
+    format: str
+    path: str = STDOUT
+
+    @property
+    def to_stdout(self) -> bool:
+        """Whether this output goes to standard output."""
+        return self.path == STDOUT
+
+
+def renderer_names() -> tuple[str, ...]:
+    """Names of every registered renderer, sorted (nothing is imported)."""
+    from importlib.metadata import entry_points
+
+    return tuple(sorted({ep.name for ep in entry_points(group=GROUP)}))
+
+
+def load_renderer(name: str) -> type[Renderer]:
+    """Import one renderer class; ``UsageError`` if unknown, ``PluginError`` if it is broken."""
+    from importlib.metadata import entry_points
+
+    matches = sorted(entry_points(group=GROUP, name=name), key=lambda ep: ep.value)
+    if not matches:
+        known = ", ".join(renderer_names()) or "none"
+        raise UsageError(f"unknown output format {name!r} (available: {known})")
+    entry = matches[0]
+    try:
+        loaded = entry.load()
+    except Exception as exc:  # a plugin may raise anything on import
+        raise PluginError(f"renderer {name!r} ({entry.value}) failed to load: {exc}") from exc
+    if not inspect.isclass(loaded) or not callable(getattr(loaded, "render", None)):
+        raise PluginError(f"renderer {name!r} ({entry.value}) is not a renderer class")
+    return cast("type[Renderer]", loaded)
+
+
+def load_renderers(names: Iterable[str] | None = None) -> dict[str, type[Renderer]]:
+    """Renderer classes by name: all registered ones, or only ``names``."""
+    wanted = renderer_names() if names is None else tuple(sorted(set(names)))
+    return {name: load_renderer(name) for name in wanted}
+
+
+def parse_output_specs(
+    values: Iterable[str] | None, *, default: str = "terminal", known: Iterable[str] | None = None
+) -> tuple[OutputSpec, ...]:
+    """Parse repeated ``-f FMT[:PATH]`` values; no value means ``default`` on stdout.
+
+    Formats are checked against ``known`` (default: the registered renderers) and two
+    outputs may not write the same file. Raises ``UsageError`` with a one-line message.
+    """
+    names = set(renderer_names() if known is None else known)
+    specs: list[OutputSpec] = []
+    seen: set[str] = set()
+    for raw in values or (default,):
+        fmt, sep, path = raw.partition(":")
+        fmt = fmt.strip().lower()
+        if not fmt:
+            raise UsageError(f"empty format in output {raw!r} (expected FMT[:PATH])")
+        if fmt not in names:
+            available = ", ".join(sorted(names)) or "none"
+            raise UsageError(f"unknown output format {fmt!r} (available: {available})")
+        if sep and not path:
+            raise UsageError(f"empty path in output {raw!r} (use {fmt}:- for stdout)")
+        spec = OutputSpec(format=fmt, path=path or STDOUT)
+        if not spec.to_stdout:
+            key = str(Path(spec.path).resolve())
+            if key in seen:
+                raise UsageError(f"two outputs write the same file: {spec.path}")
+            seen.add(key)
+        specs.append(spec)
+    return tuple(specs)
+
+
+def instantiate(cls: type[Renderer], requirement_titles: Mapping[str, str] | None) -> Renderer:
+    """Build a renderer, passing ``requirement_titles`` to those that accept it."""
+    if requirement_titles is not None:
+        params = inspect.signature(cls).parameters
+        if "requirement_titles" in params:
+            return cls(requirement_titles=requirement_titles)  # type: ignore[call-arg]
+    return cls()
+
+
+def write_outputs(
+    assessment: Assessment,
+    specs: Iterable[OutputSpec],
+    *,
+    requirement_titles: Mapping[str, str] | None = None,
+    stdout: IO[str] | None = None,
+) -> tuple[str, ...]:
+    """Render ``assessment`` once per spec; returns the files written.
+
+    Files are opened only when their renderer runs, parent directories are created, and each
+    file is written to a temporary name and renamed, so a failed render leaves no half file.
+    """
+    written: list[str] = []
+    for spec in specs:
+        renderer = instantiate(load_renderer(spec.format), requirement_titles)
+        binary = bool(getattr(renderer, "binary", False))
+        with _open(spec, binary=binary, stdout=stdout) as out:
+            renderer.render(assessment, out)
+        if not spec.to_stdout:
+            written.append(spec.path)
+    return tuple(written)
+
+
+@contextlib.contextmanager
+def _open(spec: OutputSpec, *, binary: bool, stdout: IO[str] | None) -> Iterator[IO[Any]]:
+    if spec.to_stdout:
+        stream: IO[str] = stdout if stdout is not None else sys.stdout
+        yield stream.buffer if binary and hasattr(stream, "buffer") else stream
+        stream.flush()
+        return
+    path = Path(spec.path)
+    tmp = path.with_name(f".{path.name}.mlsvs-tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle: IO[Any] = (
+            tmp.open("wb") if binary else tmp.open("w", encoding="utf-8", newline="\n")
+        )
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write {spec.format} output: {exc.strerror}", path=spec.path
+        ) from exc
+    try:
+        with handle:
+            yield handle
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise UsageError(
+            f"cannot write {spec.format} output: {exc.strerror}", path=spec.path
+        ) from exc
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

@@ -1,0 +1,159 @@
+"""Compressed wrappers (gzip/bz2/xz/lzma/zlib), tar and 7z archives, recursively."""
+
+from __future__ import annotations
+
+import bz2
+import importlib.util
+import lzma
+import posixpath
+import tarfile
+import zlib
+from typing import TYPE_CHECKING, Protocol
+
+from mlsvs.scanner.context import Source, child
+from mlsvs.scanner.identify import SEVENZIP_MAGIC
+from mlsvs.scanner.report import finding
+from mlsvs.scanner.rules import Rule
+
+if TYPE_CHECKING:
+    from mlsvs.scanner.context import Ctx
+
+_CHUNK = 1 << 20
+
+
+class _Decompressor(Protocol):
+    @property
+    def eof(self) -> bool: ...
+
+    @property
+    def unused_data(self) -> bytes: ...
+
+    def decompress(self, data: bytes, max_length: int = ..., /) -> bytes: ...
+
+
+def is_wrapper(head: bytes) -> bool:
+    """gzip, bz2, xz, lzma-alone (joblib) or zlib (joblib) payload."""
+    return _decompressor(head) is not None
+
+
+def is_tar(head: bytes) -> bool:
+    """POSIX/GNU tar header."""
+    return head[257:262] == b"ustar"
+
+
+def _decompressor(head: bytes) -> _Decompressor | None:
+    if head.startswith(b"\x1f\x8b"):
+        return zlib.decompressobj(31)
+    if head.startswith(b"BZh"):
+        return bz2.BZ2Decompressor()
+    if head.startswith(b"\xfd7zXZ\x00") or head[:3] == b"\x5d\x00\x00":
+        return lzma.LZMADecompressor()
+    if len(head) > 1 and head[0] == 0x78 and (head[0] * 256 + head[1]) % 31 == 0:
+        return zlib.decompressobj()
+    return None
+
+
+def _inflate(ctx: Ctx, src: Source, member: str | None) -> bytes | None:
+    limit = ctx.options.max_member_bytes
+    out = bytearray()
+    src.fh.seek(0)
+    dec = _decompressor(src.read_at(0, 8))
+    pending = b""
+    src.fh.seek(0)
+    while dec is not None:
+        chunk = pending or src.fh.read(_CHUNK)
+        pending = b""
+        if not chunk:
+            break
+        try:
+            out += dec.decompress(chunk, limit + 1 - len(out))
+        except (OSError, EOFError, lzma.LZMAError, zlib.error, ValueError) as exc:
+            ctx.add(finding(Rule.GEN002, f"corrupt compressed data: {exc}", member=member))
+            return bytes(out) or None
+        if len(out) > limit:
+            ctx.add(finding(Rule.ARC001, "decompressed size limit exceeded", member=member))
+            return None
+        tail = getattr(dec, "unconsumed_tail", b"")
+        if tail:
+            pending = tail
+        elif dec.eof:
+            rest = dec.unused_data + src.fh.read()
+            dec = _decompressor(rest) if rest.strip(b"\x00") else None
+            pending = rest
+    if not ctx.charge(len(out), member):
+        return None
+    return bytes(out)
+
+
+def scan_wrapper(ctx: Ctx, src: Source, member: str | None, depth: int) -> None:
+    """Decompress (bounded) and scan the payload."""
+    from mlsvs.scanner.dispatch import scan_bytes
+
+    data = _inflate(ctx, src, member)
+    if data is not None:
+        scan_bytes(ctx, data, child(member, "<decompressed>"), depth + 1)
+
+
+def unsafe_member_name(name: str) -> bool:
+    """Absolute, drive-letter or parent-escaping member names (zip-slip)."""
+    norm = name.replace("\\", "/")
+    if norm.startswith("/") or (len(norm) > 1 and norm[1] == ":"):
+        return True
+    return posixpath.normpath(norm).split("/")[0] == ".." if norm else False
+
+
+def scan_tar(ctx: Ctx, src: Source, member: str | None, depth: int) -> None:
+    """Every regular member of a tar (legacy torch tar checkpoints included)."""
+    from mlsvs.scanner.dispatch import scan_bytes
+
+    src.fh.seek(0)
+    try:
+        with tarfile.open(fileobj=src.fh, mode="r:") as tar:
+            for count, info in enumerate(tar):
+                label = child(member, info.name)
+                if count >= ctx.options.max_members:
+                    ctx.add(finding(Rule.ARC001, "member count limit reached", member=member))
+                    return
+                if unsafe_member_name(info.name):
+                    ctx.add(finding(Rule.ZIP001, f"member path {info.name!r}", member=label))
+                if info.issym() or info.islnk():
+                    ctx.add(finding(Rule.ZIP002, f"link to {info.linkname!r}", member=label))
+                    continue
+                if not info.isfile():
+                    continue
+                if info.size > ctx.options.max_member_bytes:
+                    ctx.add(finding(Rule.ARC001, "member exceeds the size limit", member=label))
+                    continue
+                fobj = tar.extractfile(info)
+                if fobj is None or not ctx.charge(info.size, label):
+                    continue
+                scan_bytes(ctx, fobj.read(), label, depth + 1)
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        ctx.add(finding(Rule.GEN002, f"tar archive unreadable: {exc}", member=member))
+
+
+def scan_7z(ctx: Ctx, src: Source, member: str | None, depth: int) -> None:
+    """7z via py7zr when installed; otherwise the archive is reported as not verified."""
+    if importlib.util.find_spec("py7zr") is None:
+        ctx.add(finding(Rule.ARC002, "7z archive and py7zr is not installed", member=member))
+        return
+    from mlsvs.scanner.sevenzip import read_7z
+
+    read_7z(ctx, src, member, depth)
+
+
+def scan_archive(ctx: Ctx, src: Source, member: str | None, depth: int) -> None:
+    """Generic containers: zip, tar, 7z, compressed wrappers."""
+    from mlsvs.scanner import formats_zip
+
+    head = src.read_at(0, 512)
+    if head[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
+        formats_zip.scan_zip(ctx, src, member, depth)
+    elif is_tar(head):
+        scan_tar(ctx, src, member, depth)
+    elif head.startswith(SEVENZIP_MAGIC):
+        scan_7z(ctx, src, member, depth)
+    elif is_wrapper(head):
+        scan_wrapper(ctx, src, member, depth)
+    else:
+        ctx.add(finding(Rule.GEN002, "archive structure not recognised", member=member))

@@ -1,0 +1,190 @@
+"""Decide a file's format from its content (head bytes and zip directory), never its name."""
+
+from __future__ import annotations
+
+import bz2
+import io
+import lzma
+import tarfile
+import zlib
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mlsvs.model.artifact import ModelFormat
+from mlsvs.scanner import proto
+from mlsvs.scanner.pickle_vm import Budget, run_stream
+from mlsvs.scanner.zipread import ZipFormatError, read_directory
+
+if TYPE_CHECKING:
+    from typing import BinaryIO
+
+    from mlsvs.scanner.zipread import Member
+
+HEAD = 64 * 1024
+TORCH_MAGIC = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19\x2e"
+HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+SEVENZIP_MAGIC = b"7z\xbc\xaf\x27\x1c"
+_ONNX_FIELDS = frozenset({1, 2, 3, 4, 5, 6, 7, 8, 14, 20, 25})
+_SAVEDMODEL_FIELDS = frozenset({1, 2})
+_LEGACY_TAR = frozenset({"sys_info", "pickle", "storages", "tensors"})
+
+
+def identify(path: str | Path) -> ModelFormat:
+    """Format of a file or directory, from content only. Unreadable paths are ``UNKNOWN``."""
+    p = Path(path)
+    try:
+        if p.is_dir():
+            return (
+                ModelFormat.TF_SAVEDMODEL
+                if (p / "saved_model.pb").is_file()
+                else ModelFormat.UNKNOWN
+            )
+        with p.open("rb") as fh:
+            return sniff(fh, p.stat().st_size)
+    except OSError:
+        return ModelFormat.UNKNOWN
+
+
+def sniff(fh: BinaryIO, size: int) -> ModelFormat:
+    """Classify an open binary stream of ``size`` bytes (reads the head and zip directory)."""
+    fh.seek(0)
+    head = fh.read(HEAD)
+    if head[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
+        return _zip_format(fh, size)
+    fmt = sniff_head(head, size)
+    if fmt is ModelFormat.ARCHIVE and _is_tar(head):
+        return _tar_format(fh)
+    return fmt
+
+
+def sniff_head(head: bytes, size: int) -> ModelFormat:
+    """Classify from the first bytes alone (zip members are classified by the caller)."""
+    if head.startswith(b"GGUF"):
+        return ModelFormat.GGUF
+    if head.startswith(b"\x93NUMPY"):
+        return ModelFormat.NUMPY
+    if any(head[o : o + 8] == HDF5_MAGIC for o in (0, 512, 1024, 2048)):
+        return ModelFormat.HDF5
+    if head.startswith(TORCH_MAGIC):
+        return ModelFormat.PYTORCH_LEGACY
+    if head[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
+        return ModelFormat.ARCHIVE
+    if _is_safetensors(head, size):
+        return ModelFormat.SAFETENSORS
+    if head.startswith(SEVENZIP_MAGIC) or _is_tar(head):
+        return ModelFormat.ARCHIVE
+    inner = decompress_head(head)
+    if inner is not None:
+        return ModelFormat.JOBLIB if _looks_like_pickle(inner, len(inner)) else ModelFormat.ARCHIVE
+    if _looks_like_pickle(head, size):
+        return ModelFormat.JOBLIB if b"joblib.numpy_pickle" in head else ModelFormat.PICKLE
+    if proto.has_fields(head, _ONNX_FIELDS) and _onnx_like(head, size):
+        return ModelFormat.ONNX
+    if (proto.has_fields(head, _SAVEDMODEL_FIELDS) and size == len(head)) or _savedmodel_like(head):
+        return ModelFormat.TF_SAVEDMODEL
+    return ModelFormat.UNKNOWN
+
+
+def _is_safetensors(head: bytes, size: int) -> bool:
+    if len(head) < 10:
+        return False
+    n = int.from_bytes(head[:8], "little")
+    return 2 <= n <= size - 8 and head[8:9] == b"{"
+
+
+def _is_tar(head: bytes) -> bool:
+    return head[257:262] == b"ustar"
+
+
+def _onnx_like(head: bytes, size: int) -> bool:
+    try:
+        nums = {num for num, _, _ in proto.fields(head)}
+    except proto.ProtoError:
+        # The head cut a field: accept when the complete prefix names ir_version first.
+        nums = set()
+        if size > len(head) and head[:1] == b"\x08":
+            return True
+    return 1 in nums and (7 in nums or 8 in nums)
+
+
+def _savedmodel_like(head: bytes) -> bool:
+    # SavedModel: field 1 varint schema version, then field 2 meta graphs (large).
+    return head[:1] == b"\x08" and head[2:3] == b"\x12" and b"tensorflow" in head[:4096]
+
+
+def decompress_head(head: bytes) -> bytes | None:
+    """First bytes of a gzip/bz2/xz/lzma/zlib payload, or None if ``head`` is not one."""
+    try:
+        if head.startswith(b"\x1f\x8b"):
+            return zlib.decompressobj(31).decompress(head, 4096)
+        if head.startswith(b"BZh"):
+            return bz2.BZ2Decompressor().decompress(head, 4096)
+        if head.startswith(b"\xfd7zXZ\x00") or head[:3] == b"\x5d\x00\x00":
+            return lzma.LZMADecompressor().decompress(head, 4096)
+        if len(head) > 1 and head[0] == 0x78 and (head[0] * 256 + head[1]) % 31 == 0:
+            return zlib.decompressobj().decompress(head, 4096)
+    except (OSError, EOFError, lzma.LZMAError, zlib.error, ValueError):
+        return None
+    return None
+
+
+def _looks_like_pickle(head: bytes, size: int) -> bool:
+    """Protocol 2+ by its PROTO opcode; protocol 0/1 by emulating the head."""
+    if len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5:
+        return True
+    if not head or head[:1] not in b"(cdl]}).KJNSVIiFG\x88\x89\x8cUX":
+        return False
+    result = run_stream(head, 0, Budget(opcodes=4096))
+    if result.error is None and not result.budget_exceeded:
+        return result.ops >= 2
+    truncated = (
+        size > len(head) and result.error is not None and result.error.offset >= len(head) - 1
+    )
+    return result.ops >= 8 and (truncated or result.budget_exceeded)
+
+
+def zip_kind(names: list[str]) -> ModelFormat:
+    """Classify a zip from its member names."""
+    bases = {n.rsplit("/", 1)[-1] for n in names}
+    if any(n.endswith("data.pkl") for n in names) or "constants.pkl" in bases:
+        if any("/code/" in f"/{n}" for n in names) or "constants.pkl" in bases:
+            return ModelFormat.TORCHSCRIPT
+        return ModelFormat.PYTORCH_ZIP
+    if "config.json" in names and ("model.weights.h5" in names or "metadata.json" in names):
+        return ModelFormat.KERAS
+    files = [n for n in names if not n.endswith("/")]
+    if files and all(n.endswith(".npy") for n in files):
+        return ModelFormat.NUMPY_ARCHIVE
+    return ModelFormat.ARCHIVE
+
+
+def _zip_format(fh: BinaryIO, size: int) -> ModelFormat:
+    try:
+        directory = read_directory(fh, size)
+    except (ZipFormatError, OSError, ValueError):
+        return ModelFormat.ARCHIVE
+    return zip_kind([m.name for m in directory.members])
+
+
+def member_names(members: tuple[Member, ...]) -> list[str]:
+    """Names of a zip's members."""
+    return [m.name for m in members]
+
+
+def _tar_format(fh: BinaryIO) -> ModelFormat:
+    fh.seek(0)
+    names: set[str] = set()
+    try:
+        with tarfile.open(fileobj=fh, mode="r:") as tar:
+            for i, info in enumerate(tar):
+                names.add(info.name)
+                if i > 16:
+                    break
+    except (tarfile.TarError, OSError, EOFError):
+        return ModelFormat.ARCHIVE
+    return ModelFormat.PYTORCH_LEGACY if names >= _LEGACY_TAR else ModelFormat.ARCHIVE
+
+
+def sniff_bytes(data: bytes) -> ModelFormat:
+    """Classify an in-memory payload (archive members, decompressed wrappers)."""
+    return sniff(io.BytesIO(data), len(data))

@@ -1,0 +1,222 @@
+"""What a call does inside the emulated pickle machine.
+
+Only the few callables that *name or fetch other callables* (getattr, attrgetter, partial,
+``__import__``, ``pkgutil.resolve_name`` ...) or that *compute strings/bytes* (codecs, base64)
+are modelled, so that indirection is resolved to the real target. Everything else returns an
+opaque ``Call``. Nothing is executed.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import codecs
+from typing import TYPE_CHECKING
+
+from mlsvs.scanner.pickle_values import (
+    Attr,
+    AttrGetter,
+    Call,
+    Event,
+    EventKind,
+    MethodCaller,
+    Module,
+    Partial,
+    Ref,
+    dotted,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+_GETATTR = frozenset({"builtins.getattr", "__builtin__.getattr"})
+_ATTRGETTER = frozenset({"operator.attrgetter", "_operator.attrgetter"})
+_METHODCALLER = frozenset({"operator.methodcaller", "_operator.methodcaller"})
+_PARTIAL = frozenset({"functools.partial", "_functools.partial"})
+_IMPORT = frozenset(
+    {"builtins.__import__", "__builtin__.__import__", "importlib.import_module",
+     "importlib.__import__", "importlib._bootstrap._gcd_import"}
+)  # fmt: skip
+_RESOLVE = frozenset({"pkgutil.resolve_name"})
+_DECODE = frozenset({"_codecs.decode", "codecs.decode", "_codecs.encode", "codecs.encode"})
+_B64 = frozenset(
+    {"base64.b64decode", "base64.standard_b64decode", "base64.urlsafe_b64decode",
+     "base64.b32decode", "base64.b16decode", "base64.a85decode", "base64.b85decode",
+     "binascii.a2b_base64", "binascii.unhexlify", "binascii.a2b_hex", "builtins.bytes.fromhex"}
+)  # fmt: skip
+_CONCAT = frozenset(
+    {"operator.add", "_operator.add", "operator.concat", "_operator.concat",
+     "builtins.str.__add__", "builtins.bytes.__add__", "builtins.str.join", "builtins.bytes.join"}
+)  # fmt: skip
+NESTED_LOADERS = frozenset(
+    {"pickle.loads", "_pickle.loads", "pickle._loads", "dill.loads", "dill._dill.loads",
+     "cloudpickle.loads", "torch.storage._load_from_bytes",
+     "torch.serialization._load_from_bytes", "joblib.numpy_pickle.load",
+     "numpy.loads", "numpy.core.numeric.loads", "pandas.read_pickle", "marshal.loads"}
+)  # fmt: skip
+_MAX_DEPTH = 16
+# Codecs that cannot expand their input much (no zlib/bz2: those would be decompression bombs).
+_SAFE_CODECS = frozenset(
+    {"rot13", "rot_13", "hex", "hex_codec", "base64", "base64_codec", "utf_8", "utf8", "latin_1",
+     "latin1", "ascii", "unicode_escape", "raw_unicode_escape", "uu", "uu_codec"}
+)  # fmt: skip
+
+
+def apply(func: object, args: object, op: str, pos: int, events: list[Event]) -> object:
+    """Result of calling ``func(*args)``; appends what the call reveals to ``events``."""
+    return _apply(func, args, op, pos, events, 0)
+
+
+def _apply(
+    func: object, args: object, op: str, pos: int, events: list[Event], depth: int
+) -> object:
+    argv = args if isinstance(args, tuple) else ()
+    if depth > _MAX_DEPTH:
+        return Call(func, args, op, pos)
+    match func:
+        case AttrGetter():
+            if len(argv) != 1:
+                return Call(func, args, op, pos)
+            value: object = argv[0]
+            for part in ".".join(func.names).split("."):
+                value = Attr(value, part)
+            _reach(value, pos, "operator.attrgetter", events)
+            return value
+        case MethodCaller():
+            if len(argv) != 1:
+                return Call(func, args, op, pos)
+            method = Attr(argv[0], func.name)
+            _reach(method, pos, "operator.methodcaller", events)
+            return _apply(method, func.args, op, pos, events, depth + 1)
+        case Partial():
+            _reach(func.func, pos, "functools.partial", events)
+            return _apply(func.func, func.args + argv, op, pos, events, depth + 1)
+        case Attr() | Module():
+            _reach(func, pos, "indirect call", events)
+    name = dotted(func)
+    if name is None:
+        return Call(func, args, op, pos)
+    return _known(name, func, args, argv, op, pos, events)
+
+
+def _known(
+    name: str,
+    func: object,
+    args: object,
+    argv: tuple[object, ...],
+    op: str,
+    pos: int,
+    events: list[Event],
+) -> object:
+    if name in _GETATTR and len(argv) >= 2 and isinstance(argv[1], str):
+        attr = Attr(argv[0], argv[1])
+        _reach(attr, pos, "builtins.getattr", events)
+        return attr
+    if name in _ATTRGETTER and argv and all(isinstance(a, str) for a in argv):
+        return AttrGetter(tuple(str(a) for a in argv))
+    if name in _METHODCALLER and argv and isinstance(argv[0], str):
+        return MethodCaller(argv[0], argv[1:])
+    if name in _PARTIAL and argv:
+        return Partial(argv[0], argv[1:])
+    if name in _IMPORT and argv and isinstance(argv[0], str):
+        module = Module(argv[0])
+        _reach(module, pos, name, events)
+        return module
+    if name in _RESOLVE and argv and isinstance(argv[0], str):
+        target = _resolve_name(argv[0])
+        if target is not None:
+            events.append(Event(kind=EventKind.IMPORT, pos=pos, name=target.dotted, via=name))
+            return target
+    if name in NESTED_LOADERS:
+        payload = argv[0] if argv and isinstance(argv[0], bytes | bytearray) else None
+        events.append(
+            Event(
+                kind=EventKind.NESTED,
+                pos=pos,
+                name=name,
+                data=None if payload is None else bytes(payload),
+            )
+        )
+    computed = _compute(name, argv)
+    if computed is not None:
+        return computed
+    return Call(func, args, op, pos)
+
+
+def _reach(value: object, pos: int, via: str, events: list[Event]) -> None:
+    name = dotted(value)
+    if name is not None:
+        events.append(Event(kind=EventKind.REACH, pos=pos, name=name, via=via))
+
+
+def _resolve_name(text: str) -> Ref | None:
+    if ":" in text:
+        module, _, qual = text.partition(":")
+        return Ref(module, qual) if module and qual else None
+    module, _, qual = text.rpartition(".")
+    return Ref(module, qual) if module and qual else None
+
+
+def _compute(name: str, argv: tuple[object, ...]) -> str | bytes | None:
+    """Evaluate the pure string/bytes helpers attackers use to hide names and payloads."""
+    try:
+        if (
+            name in _DECODE
+            and len(argv) >= 2
+            and isinstance(argv[1], str)
+            and argv[1].lower().replace("-", "_") in _SAFE_CODECS
+        ):
+            out: object = _codec(name, argv[0], argv[1])
+            return out if isinstance(out, str | bytes) else None
+        if name in _B64 and argv and isinstance(argv[0], str | bytes):
+            return _b64(name, argv[0])
+        if name in _CONCAT and len(argv) == 2:
+            a, b = argv
+            if name.endswith("join") and isinstance(a, str | bytes) and isinstance(b, list):
+                return _join(a, b)
+            if isinstance(a, str) and isinstance(b, str):
+                return a + b
+            if isinstance(a, bytes) and isinstance(b, bytes):
+                return a + b
+    except (ValueError, LookupError, TypeError, binascii.Error):
+        return None
+    return None
+
+
+def _codec(name: str, src: object, codec: str) -> object:
+    if "decode" in name:
+        return codecs.decode(src, codec)  # type: ignore[call-overload]
+    return codecs.encode(src, codec)  # type: ignore[call-overload]
+
+
+def _join(sep: str | bytes, parts: list[object]) -> str | bytes | None:
+    if isinstance(sep, str) and all(isinstance(p, str) for p in parts):
+        return sep.join(str(p) for p in parts)
+    if isinstance(sep, bytes) and all(isinstance(p, bytes) for p in parts):
+        return sep.join(p for p in parts if isinstance(p, bytes))
+    return None
+
+
+def _fromhex(raw: bytes) -> bytes:
+    return bytes.fromhex(raw.decode("latin-1"))
+
+
+_DECODERS: dict[str, Callable[[bytes], bytes]] = {
+    "b64decode": base64.b64decode,
+    "standard_b64decode": base64.standard_b64decode,
+    "urlsafe_b64decode": base64.urlsafe_b64decode,
+    "b32decode": base64.b32decode,
+    "b16decode": base64.b16decode,
+    "a85decode": base64.a85decode,
+    "b85decode": base64.b85decode,
+    "a2b_base64": binascii.a2b_base64,
+    "unhexlify": binascii.unhexlify,
+    "a2b_hex": binascii.a2b_hex,
+    "fromhex": _fromhex,
+}
+
+
+def _b64(name: str, src: str | bytes) -> bytes | None:
+    raw = src.encode("latin-1") if isinstance(src, str) else src
+    decoder = _DECODERS.get(name.rsplit(".", 1)[-1])
+    return None if decoder is None else bytes(decoder(raw))

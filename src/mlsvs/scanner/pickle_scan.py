@@ -1,0 +1,183 @@
+"""Turn emulated pickle streams into findings: every stream in a buffer, past parse errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from mlsvs.scanner.pickle_values import EventKind
+from mlsvs.scanner.pickle_vm import Budget, StreamResult, run_stream
+from mlsvs.scanner.policy import Verdict, classify
+from mlsvs.scanner.report import ScanFinding, finding
+from mlsvs.scanner.rules import Rule
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
+    from mlsvs.scanner.pickle_values import Event
+
+    BlobScanner = Callable[[bytes, str, int], list[ScanFinding]]
+    """(payload, member label, depth) -> findings; scans nested loader payloads."""
+
+_MAX_RESYNC = 32
+_PROTO_STARTS = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")
+
+
+@dataclass(slots=True, kw_only=True)
+class PickleScan:
+    """Everything needed to scan the pickles of one buffer."""
+
+    member: str | None
+    allow: frozenset[str]
+    budget: Budget
+    depth: int = 0
+    nested: BlobScanner | None = None
+    findings: list[ScanFinding] = field(default_factory=list)
+
+
+def analyze(
+    data: bytes, start: int, scan: PickleScan, *, max_streams: int = 0, trailing: bool = False
+) -> list[StreamResult]:
+    """Emulate consecutive streams from ``start``; report malformed/trailing data.
+
+    ``max_streams`` (0 = unlimited) stops after that many well-formed streams, for formats
+    whose loaders read a fixed number of pickles followed by raw data.
+    """
+    streams: list[StreamResult] = []
+    pos = start
+    resyncs = 0
+    while pos < len(data) and data[pos:].strip(b" \t\r\n\x00") and resyncs <= _MAX_RESYNC:
+        result = run_stream(data, pos, scan.budget)
+        streams.append(result)
+        report_events(_all_events(result), scan)
+        if result.budget_exceeded:
+            scan.findings.append(
+                finding(
+                    Rule.PKL008, "opcode budget exhausted", member=scan.member, offset=result.end
+                )
+            )
+            break
+        if result.error is None:
+            pos = result.end
+            if max_streams and len(streams) >= max_streams:
+                break
+            continue
+        if result.ops <= 1 and (streams[:-1] or trailing) and resyncs == 0:
+            scan.findings.append(
+                finding(
+                    Rule.PKL007,
+                    f"{len(data) - pos} byte(s) after the last complete pickle are not a pickle",
+                    member=scan.member,
+                    offset=pos,
+                )
+            )
+        elif resyncs == 0:
+            scan.findings.append(
+                finding(
+                    Rule.PKL006,
+                    f"pickle stream starting at {pos:#x} is malformed: {result.error.reason}",
+                    member=scan.member,
+                    offset=result.error.offset,
+                )
+            )
+        resyncs += 1
+        nxt = _next_proto(data, max(result.error.offset, pos + 1))
+        if nxt < 0:
+            break
+        pos = nxt
+    return streams
+
+
+def _all_events(result: StreamResult) -> list[Event]:
+    events = list(result.events)
+    for inner in result.inner:
+        events.extend(_all_events(inner))
+    return events
+
+
+def _next_proto(data: bytes, start: int) -> int:
+    found = [i for i in (data.find(p, start) for p in _PROTO_STARTS) if i >= 0]
+    return min(found) if found else -1
+
+
+def report_events(events: Iterable[Event], scan: PickleScan) -> None:
+    """Classify emulator events and append findings (one per distinct callable and rule)."""
+    seen: set[tuple[Rule, str]] = {(f.rule, f.message) for f in scan.findings}
+    for event in events:
+        for item in _event_findings(event, scan):
+            key = (item.rule, item.message)
+            if key not in seen:
+                seen.add(key)
+                scan.findings.append(item)
+
+
+def _event_findings(event: Event, scan: PickleScan) -> list[ScanFinding]:
+    member, pos = scan.member, event.pos
+    match event.kind:
+        case EventKind.IMPORT | EventKind.REACH:
+            verdict = classify(event.name, scan.allow)
+            how = f"via {event.via}" if event.via else ""
+            if verdict.verdict is Verdict.DANGEROUS:
+                verb = "imports" if event.kind is EventKind.IMPORT else "reaches"
+                return [
+                    finding(
+                        Rule.PKL001,
+                        f"{verb} {verdict.name} {how}: {verdict.reason}",
+                        member=member,
+                        offset=pos,
+                        facts=(("callable", verdict.name),),
+                    )
+                ]
+            if verdict.verdict is Verdict.UNKNOWN:
+                return [
+                    finding(
+                        Rule.PKL002,
+                        f"{verdict.name} ({how.removeprefix('via ')}) is not on the allowlist",
+                        member=member,
+                        offset=pos,
+                        facts=(("callable", verdict.name),),
+                    )
+                ]
+            return []
+        case EventKind.DYNAMIC:
+            return [
+                finding(
+                    Rule.PKL003,
+                    f"global named by computed values {event.name}",
+                    member=member,
+                    offset=pos,
+                )
+            ]
+        case EventKind.EXT:
+            return [
+                finding(
+                    Rule.PKL004,
+                    f"{event.via} extension code {event.name}",
+                    member=member,
+                    offset=pos,
+                )
+            ]
+        case EventKind.MUTATE:
+            return [
+                finding(Rule.PKL005, f"BUILD sets state on {event.name}", member=member, offset=pos)
+            ]
+        case EventKind.NESTED:
+            return _nested(event, scan)
+        case EventKind.PERSID:
+            return []
+
+
+def _nested(event: Event, scan: PickleScan) -> list[ScanFinding]:
+    label = f"{scan.member or ''}!{event.name}@{event.pos:#x}"
+    if event.data is None:
+        return [
+            finding(
+                Rule.PKL001,
+                f"nested loader {event.name} gets a payload computed at load time",
+                member=scan.member,
+                offset=event.pos,
+            )
+        ]
+    if scan.nested is None:
+        return []
+    return scan.nested(event.data, label, scan.depth + 1)

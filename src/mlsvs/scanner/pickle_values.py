@@ -1,0 +1,172 @@
+"""Symbolic values of the emulated pickle machine. Nothing here is ever a live object."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Mark:
+    """The MARK sentinel (never visible as a value)."""
+
+
+MARK = Mark()
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """A global named by GLOBAL/STACK_GLOBAL/INST (``find_class(module, name)``)."""
+
+    module: str
+    name: str
+
+    @property
+    def dotted(self) -> str:
+        """``module.qualname``."""
+        return f"{self.module}.{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Module:
+    """A module object obtained by ``__import__``/``import_module``."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Attr:
+    """``getattr(base, name)`` computed at load time."""
+
+    base: object
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class AttrGetter:
+    """``operator.attrgetter(*names)``."""
+
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MethodCaller:
+    """``operator.methodcaller(name, *args)``."""
+
+    name: str
+    args: tuple[object, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Partial:
+    """``functools.partial(func, *args)``."""
+
+    func: object
+    args: tuple[object, ...]
+
+
+@dataclass(slots=True, eq=False)
+class Call:
+    """The result of a call made while loading (REDUCE, NEWOBJ, INST, OBJ ...)."""
+
+    func: object
+    args: object
+    op: str
+    pos: int
+    state: list[object] = field(default_factory=list)
+
+
+@dataclass(slots=True, eq=False)
+class PDict:
+    """A dict under construction (keys may be unhashable symbolic values)."""
+
+    items: list[tuple[object, object]] = field(default_factory=list)
+
+    def get(self, key: str) -> object:
+        """Last value stored under a constant key, or None."""
+        for k, v in reversed(self.items):
+            if k == key:
+                return v
+        return None
+
+
+@dataclass(slots=True, eq=False)
+class PSet:
+    """A set or frozenset under construction."""
+
+    items: list[object] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Opaque:
+    """A value the emulator does not model (persistent id result, buffer, missing memo)."""
+
+    what: str
+
+
+@enum.unique
+class EventKind(enum.StrEnum):
+    """What the emulator reports to the policy layer."""
+
+    IMPORT = "import"
+    """A global was resolved with find_class (imports its module)."""
+    REACH = "reach"
+    """A callable was reached indirectly (getattr, attrgetter, partial, resolve_name ...)."""
+    DYNAMIC = "dynamic"
+    """STACK_GLOBAL/INST with operands that are not constant strings."""
+    EXT = "ext"
+    """EXT1/EXT2/EXT4 extension code."""
+    MUTATE = "mutate"
+    """BUILD applied to a class, function or module."""
+    NESTED = "nested"
+    """A nested loader call (pickle.loads, _load_from_bytes ...) with its payload."""
+    PERSID = "persid"
+    """A persistent id (torch storages)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    """One observation, with the opcode offset inside the stream's buffer."""
+
+    kind: EventKind
+    pos: int
+    name: str = ""
+    via: str = ""
+    data: bytes | None = None
+    value: object = None
+
+
+def dotted(value: object, depth: int = 0) -> str | None:
+    """The dotted name a value stands for, if it is a (derived) global."""
+    if depth > 32:
+        return None
+    match value:
+        case Ref():
+            return value.dotted
+        case Module():
+            return value.name
+        case Attr():
+            base = dotted(value.base, depth + 1)
+            return None if base is None else f"{base}.{value.name}"
+        case _:
+            return None
+
+
+def describe(value: object, depth: int = 0) -> str:
+    """Short, bounded description of a value for messages."""
+    if depth > 4:
+        return "..."
+    name = dotted(value)
+    if name is not None:
+        return name
+    match value:
+        case str() | bytes() | int() | float() | bool() | None:
+            text = repr(value)
+            return text if len(text) <= 80 else text[:77] + "..."
+        case tuple():
+            return "(" + ", ".join(describe(v, depth + 1) for v in value[:6]) + ")"
+        case Call():
+            return f"{describe(value.func, depth + 1)}(...)"
+        case Attr():
+            return f"getattr({describe(value.base, depth + 1)}, {value.name!r})"
+        case _:
+            return type(value).__name__

@@ -1,0 +1,307 @@
+"""Faithful emulation of the pickle machine over symbolic values (never unpickles).
+
+The emulator follows ``pickle._Unpickler``: the stack, the mark stack and the memo behave as
+in CPython, so memo games (``BINGET`` of a slot filled by ``MEMOIZE`` after ``DUP``), computed
+STACK_GLOBAL operands and every call opcode are seen exactly as the unpickler sees them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from mlsvs.scanner.pickle_calls import apply
+from mlsvs.scanner.pickle_ops import OpError, read_op
+from mlsvs.scanner.pickle_values import (
+    Attr,
+    Call,
+    Event,
+    EventKind,
+    Mark,
+    Module,
+    Opaque,
+    PDict,
+    PSet,
+    Ref,
+    dotted,
+)
+
+_WRAPPERS = frozenset(
+    {
+        "joblib.numpy_pickle.NumpyArrayWrapper",
+        "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper",
+    }
+)
+
+
+class BudgetExceededError(Exception):
+    """The opcode budget of the file is spent."""
+
+
+@dataclass(slots=True)
+class Budget:
+    """Opcodes left for the whole file (shared by every stream)."""
+
+    opcodes: int
+
+
+@dataclass(slots=True)
+class StreamResult:
+    """What one pickle stream did. ``end`` is the offset just after STOP (or the error)."""
+
+    start: int
+    end: int
+    events: list[Event] = field(default_factory=list)
+    error: OpError | None = None
+    value: object = None
+    ops: int = 0
+    budget_exceeded: bool = False
+    inner: list[StreamResult] = field(default_factory=list)
+    """Streams embedded in this one (joblib object arrays)."""
+
+
+class _Machine:
+    def __init__(self, data: bytes, start: int, budget: Budget, depth: int) -> None:
+        self.data = data
+        self.pos = start
+        self.budget = budget
+        self.depth = depth
+        self.stack: list[object] = []
+        self.marks: list[list[object]] = []
+        self.memo: dict[int, object] = {}
+        self.result = StreamResult(start=start, end=start)
+
+    # -- stack helpers ---------------------------------------------------------------------
+    def pop(self, pos: int) -> object:
+        if not self.stack:
+            raise OpError(pos, "stack underflow")
+        value = self.stack.pop()
+        if isinstance(value, Mark):
+            raise OpError(pos, "unexpected MARK on the stack")
+        return value
+
+    def pop_mark(self, pos: int) -> list[object]:
+        if not self.marks:
+            raise OpError(pos, "MARK expected")
+        items = self.stack
+        self.stack = self.marks.pop()
+        return items
+
+    def top(self, pos: int) -> object:
+        if not self.stack:
+            raise OpError(pos, "stack underflow")
+        return self.stack[-1]
+
+    def event(self, kind: EventKind, pos: int, name: str = "", via: str = "") -> None:
+        self.result.events.append(Event(kind=kind, pos=pos, name=name, via=via))
+
+    # -- main loop -------------------------------------------------------------------------
+    def run(self) -> StreamResult:
+        try:
+            while True:
+                if self.budget.opcodes <= 0:
+                    raise BudgetExceededError
+                self.budget.opcodes -= 1
+                op = read_op(self.data, self.pos)
+                self.pos = op.end
+                self.result.ops += 1
+                if op.name == "STOP":
+                    self.result.value = self.stack[-1] if self.stack else None
+                    break
+                self.step(op.name, op.arg, op.pos)
+        except OpError as exc:
+            self.result.error = exc
+        except BudgetExceededError:
+            self.result.budget_exceeded = True
+        self.result.end = self.pos
+        return self.result
+
+    def step(self, name: str, arg: object, pos: int) -> None:
+        push = self.stack.append
+        match name:
+            case "MARK":
+                self.marks.append(self.stack)
+                self.stack = []
+            case "POP":
+                if self.stack:
+                    self.stack.pop()
+                else:
+                    self.pop_mark(pos)
+            case "POP_MARK":
+                self.pop_mark(pos)
+            case "DUP":
+                push(self.top(pos))
+            case "PROTO" | "FRAME":
+                if name == "PROTO" and isinstance(arg, int) and arg > 5:
+                    raise OpError(pos, f"unsupported pickle protocol {arg}")
+            case "PERSID" | "BINPERSID":
+                pid = arg if name == "PERSID" else self.pop(pos)
+                self.result.events.append(Event(kind=EventKind.PERSID, pos=pos, value=pid))
+                push(Opaque("persistent"))
+            case "NONE" | "NEWTRUE" | "NEWFALSE":
+                push({"NONE": None, "NEWTRUE": True, "NEWFALSE": False}[name])
+            case "INT" | "BININT" | "BININT1" | "BININT2" | "LONG" | "LONG1" | "LONG4":
+                push(arg)
+            case "FLOAT" | "BINFLOAT":
+                push(arg)
+            case "STRING" | "BINSTRING" | "SHORT_BINSTRING" | "UNICODE" | "BINUNICODE":
+                push(arg)
+            case "SHORT_BINUNICODE" | "BINUNICODE8" | "BINBYTES" | "SHORT_BINBYTES":
+                push(arg)
+            case "BINBYTES8" | "BYTEARRAY8":
+                push(arg)
+            case "NEXT_BUFFER" | "READONLY_BUFFER":
+                if name == "NEXT_BUFFER":
+                    push(Opaque("out-of-band buffer"))
+            case "EMPTY_TUPLE":
+                push(())
+            case "TUPLE":
+                push(tuple(self.pop_mark(pos)))
+            case "TUPLE1" | "TUPLE2" | "TUPLE3":
+                n = int(name[-1])
+                items = [self.pop(pos) for _ in range(n)]
+                push(tuple(reversed(items)))
+            case "EMPTY_LIST":
+                push([])
+            case "LIST":
+                push(list(self.pop_mark(pos)))
+            case "EMPTY_DICT":
+                push(PDict())
+            case "DICT":
+                items = self.pop_mark(pos)
+                push(PDict(list(zip(items[::2], items[1::2], strict=False))))
+            case "EMPTY_SET":
+                push(PSet())
+            case "FROZENSET":
+                push(PSet(self.pop_mark(pos)))
+            case "APPEND":
+                value = self.pop(pos)
+                self._extend(self.top(pos), [value])
+            case "APPENDS":
+                items = self.pop_mark(pos)
+                self._extend(self.top(pos), items)
+            case "ADDITEMS":
+                items = self.pop_mark(pos)
+                target = self.top(pos)
+                if isinstance(target, PSet):
+                    target.items.extend(items)
+            case "SETITEM":
+                value = self.pop(pos)
+                key = self.pop(pos)
+                self._setitems(self.top(pos), [(key, value)])
+            case "SETITEMS":
+                items = self.pop_mark(pos)
+                self._setitems(self.top(pos), list(zip(items[::2], items[1::2], strict=False)))
+            case "GET" | "BINGET" | "LONG_BINGET":
+                if not isinstance(arg, int) or arg not in self.memo:
+                    raise OpError(pos, f"memo slot {arg!r} was never written")
+                push(self.memo[arg])
+            case "PUT" | "BINPUT" | "LONG_BINPUT":
+                if not isinstance(arg, int) or arg < 0:
+                    raise OpError(pos, "negative memo index")
+                self.memo[arg] = self.top(pos)
+            case "MEMOIZE":
+                self.memo[len(self.memo)] = self.top(pos)
+            case "GLOBAL":
+                module, qual = arg if isinstance(arg, tuple) else ("", "")
+                push(self._global(str(module), str(qual), pos, "GLOBAL"))
+            case "STACK_GLOBAL":
+                qual = self.pop(pos)
+                module = self.pop(pos)
+                if isinstance(module, str) and isinstance(qual, str):
+                    push(self._global(module, qual, pos, "STACK_GLOBAL"))
+                else:
+                    self.event(EventKind.DYNAMIC, pos, f"{module!r}.{qual!r}"[:200], "STACK_GLOBAL")
+                    push(Opaque("dynamic global"))
+            case "EXT1" | "EXT2" | "EXT4":
+                self.event(EventKind.EXT, pos, str(arg), name)
+                push(Opaque("extension"))
+            case "REDUCE":
+                args = self.pop(pos)
+                func = self.pop(pos)
+                push(self._call(func, args, "REDUCE", pos))
+            case "NEWOBJ":
+                args = self.pop(pos)
+                cls = self.pop(pos)
+                push(self._call(cls, args, "NEWOBJ", pos))
+            case "NEWOBJ_EX":
+                kwargs = self.pop(pos)
+                args = self.pop(pos)
+                cls = self.pop(pos)
+                push(self._call(cls, (args, kwargs), "NEWOBJ_EX", pos))
+            case "INST":
+                module, qual = arg if isinstance(arg, tuple) else ("", "")
+                cls = self._global(str(module), str(qual), pos, "INST")
+                push(self._call(cls, tuple(self.pop_mark(pos)), "INST", pos))
+            case "OBJ":
+                items = self.pop_mark(pos)
+                if not items:
+                    raise OpError(pos, "OBJ without a class")
+                push(self._call(items[0], tuple(items[1:]), "OBJ", pos))
+            case "BUILD":
+                state = self.pop(pos)
+                self._build(self.top(pos), state, pos)
+            case _:  # pragma: no cover - read_op only yields known names
+                raise OpError(pos, f"unhandled opcode {name}")
+
+    # -- semantics -------------------------------------------------------------------------
+    def _global(self, module: str, qual: str, pos: int, via: str) -> Ref:
+        ref = Ref(module, qual)
+        self.event(EventKind.IMPORT, pos, ref.dotted, via)
+        return ref
+
+    def _call(self, func: object, args: object, op: str, pos: int) -> object:
+        return apply(func, args, op, pos, self.result.events)
+
+    @staticmethod
+    def _extend(target: object, items: list[object]) -> None:
+        if isinstance(target, list):
+            target.extend(items)
+        elif isinstance(target, Call):
+            target.state.extend(items)
+
+    @staticmethod
+    def _setitems(target: object, items: list[tuple[object, object]]) -> None:
+        if isinstance(target, PDict):
+            target.items.extend(items)
+        elif isinstance(target, Call):
+            target.state.extend(items)
+
+    def _build(self, target: object, state: object, pos: int) -> None:
+        if isinstance(target, Ref | Module | Attr):
+            self.event(EventKind.MUTATE, pos, dotted(target) or "?", "BUILD")
+            return
+        if not isinstance(target, Call):
+            return
+        target.state.append(state)
+        if dotted(target.func) in _WRAPPERS:
+            self._skip_array(target, state, pos)
+
+    def _skip_array(self, wrapper: Call, state: object, pos: int) -> None:
+        """joblib writes raw array bytes (or a nested pickle) right after the wrapper's BUILD."""
+        from mlsvs.scanner.joblib_arrays import array_span
+
+        span = array_span(state)
+        if span is None:
+            raise OpError(pos, "joblib array wrapper with an unreadable shape or dtype")
+        if span.nested_pickle:
+            if self.depth >= 4:
+                raise OpError(pos, "joblib object arrays nested too deeply")
+            inner = run_stream(self.data, self.pos, self.budget, self.depth + 1)
+            self.result.inner.append(inner)
+            if inner.error is not None or inner.budget_exceeded:
+                raise OpError(inner.end, "nested joblib object-array pickle is malformed")
+            self.pos = inner.end
+            return
+        skip = span.nbytes
+        if span.aligned:
+            if self.pos >= len(self.data):
+                raise OpError(self.pos, "joblib array padding byte missing")
+            skip += 1 + self.data[self.pos]
+        if self.pos + skip > len(self.data):
+            raise OpError(self.pos, "joblib array data runs past the end of the file")
+        self.pos += skip
+
+
+def run_stream(data: bytes, start: int, budget: Budget, depth: int = 0) -> StreamResult:
+    """Emulate one pickle stream beginning at ``start``."""
+    return _Machine(data, start, budget, depth).run()

@@ -1,0 +1,83 @@
+"""Minimal protobuf wire-format reader (stdlib only) for ONNX and TF SavedModel files."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+VARINT, I64, LEN, I32 = 0, 1, 2, 5
+
+
+class ProtoError(Exception):
+    """The buffer is not valid protobuf wire format."""
+
+
+def _varint(buf: bytes | memoryview, pos: int) -> tuple[int, int]:
+    result = 0
+    shift = 0
+    while True:
+        if pos >= len(buf):
+            raise ProtoError("truncated varint")
+        b = buf[pos]
+        pos += 1
+        result |= (b & 0x7F) << shift
+        if not b & 0x80:
+            return result, pos
+        shift += 7
+        if shift > 63:
+            raise ProtoError("varint longer than 10 bytes")
+
+
+def fields(buf: bytes | memoryview) -> Iterator[tuple[int, int, int | memoryview]]:
+    """Yield (field number, wire type, value) of one message; LEN values are memoryviews."""
+    view = memoryview(buf)
+    pos = 0
+    while pos < len(view):
+        key, pos = _varint(view, pos)
+        number, wire = key >> 3, key & 7
+        if number == 0:
+            raise ProtoError("field number 0")
+        match wire:
+            case 0:
+                value, pos = _varint(view, pos)
+                yield number, wire, value
+            case 1 | 5:
+                n = 8 if wire == 1 else 4
+                if pos + n > len(view):
+                    raise ProtoError("truncated fixed-width field")
+                yield number, wire, int.from_bytes(view[pos : pos + n], "little")
+                pos += n
+            case 2:
+                n, pos = _varint(view, pos)
+                if pos + n > len(view):
+                    raise ProtoError("length-delimited field runs past the end")
+                yield number, wire, view[pos : pos + n]
+                pos += n
+            case _:
+                raise ProtoError(f"unsupported wire type {wire}")
+
+
+def submessages(buf: bytes | memoryview, number: int) -> Iterator[memoryview]:
+    """Every length-delimited field ``number`` of a message."""
+    for num, wire, value in fields(buf):
+        if num == number and wire == LEN and isinstance(value, memoryview):
+            yield value
+
+
+def text(buf: bytes | memoryview, number: int) -> str:
+    """The last string field ``number`` ('' when absent)."""
+    out = ""
+    for value in submessages(buf, number):
+        out = bytes(value).decode("utf-8", "replace")
+    return out
+
+
+def has_fields(buf: bytes | memoryview, allowed: frozenset[int]) -> bool:
+    """Whether the buffer parses and uses only field numbers in ``allowed`` (at least one)."""
+    try:
+        seen = [num for num, _, _ in fields(buf)]
+    except ProtoError:
+        return False
+    return bool(seen) and all(n in allowed for n in seen)

@@ -1,0 +1,90 @@
+"""Frozen results of a scan: findings per file, plus the options that produced them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from mlsvs.model.artifact import ModelFormat
+from mlsvs.model.result import Location, Severity
+from mlsvs.scanner.rules import Rule
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScanOptions:
+    """Limits and allowlist extensions for one scan."""
+
+    allow: frozenset[str] = frozenset()
+    """Extra allowed callables, ``module.qualname`` (``module:qualname`` accepted)."""
+    max_depth: int = 6
+    """Nesting depth of archives and compressed wrappers."""
+    max_members: int = 10_000
+    """Members examined per archive."""
+    max_member_bytes: int = 512 * 1024 * 1024
+    """Largest decompressed member (or wrapper payload) read into memory."""
+    max_total_bytes: int = 2 * 1024 * 1024 * 1024
+    """Total decompressed bytes per top-level file."""
+    max_opcodes: int = 20_000_000
+    """Opcodes emulated per file before the scan gives up (fail closed)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScanFinding:
+    """One problem found in a file."""
+
+    rule: Rule
+    severity: Severity
+    message: str
+    location: Location = field(default_factory=Location)
+    facts: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def remediation(self) -> str:
+        """What to do about it (from the rule catalog)."""
+        return self.rule.info.remediation
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScanReport:
+    """Everything the scanner learned about one file or directory."""
+
+    path: str
+    format: ModelFormat
+    findings: tuple[ScanFinding, ...] = ()
+    errors: tuple[str, ...] = ()
+    """Operational errors (unreadable path); these also appear as GEN003 findings."""
+    bytes_read: int = 0
+
+    @property
+    def clean(self) -> bool:
+        """No findings and no errors."""
+        return not self.findings and not self.errors
+
+    def at_least(self, minimum: Severity) -> tuple[ScanFinding, ...]:
+        """Findings with severity >= ``minimum``."""
+        return tuple(f for f in self.findings if f.severity.rank >= minimum.rank)
+
+
+def finding(
+    rule: Rule,
+    message: str,
+    *,
+    member: str | None = None,
+    offset: int | None = None,
+    pointer: str | None = None,
+    severity: Severity | None = None,
+    facts: tuple[tuple[str, str], ...] = (),
+) -> ScanFinding:
+    """Build a finding with the rule's default severity unless overridden."""
+    return ScanFinding(
+        rule=rule,
+        severity=severity or rule.severity,
+        message=message,
+        location=Location(member=member, offset=offset, pointer=pointer),
+        facts=facts,
+    )
+
+
+def sort_key(f: ScanFinding) -> tuple[str, int, int, str, str]:
+    """Deterministic order: member, offset, severity (high first), rule, message."""
+    loc = f.location
+    return (loc.member or "", loc.offset or 0, -f.severity.rank, f.rule.value, f.message)

@@ -1,0 +1,258 @@
+"""The scanner's rule catalog: stable IDs, default severities and remediation text."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from mlsvs.model.result import Severity
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RuleInfo:
+    """Metadata of one scanner rule."""
+
+    title: str
+    severity: Severity
+    remediation: str
+
+
+@enum.unique
+class Rule(enum.StrEnum):
+    """Every finding the scanner can report. IDs are stable; see docs/scanner.md."""
+
+    PKL001 = "PKL001"
+    PKL002 = "PKL002"
+    PKL003 = "PKL003"
+    PKL004 = "PKL004"
+    PKL005 = "PKL005"
+    PKL006 = "PKL006"
+    PKL007 = "PKL007"
+    PKL008 = "PKL008"
+    ZIP001 = "ZIP001"
+    ZIP002 = "ZIP002"
+    ZIP003 = "ZIP003"
+    ZIP004 = "ZIP004"
+    ZIP005 = "ZIP005"
+    ZIP006 = "ZIP006"
+    ZIP007 = "ZIP007"
+    ARC001 = "ARC001"
+    ARC002 = "ARC002"
+    GEN001 = "GEN001"
+    GEN002 = "GEN002"
+    GEN003 = "GEN003"
+    NPY001 = "NPY001"
+    TS001 = "TS001"
+    KRS001 = "KRS001"
+    KRS002 = "KRS002"
+    TF001 = "TF001"
+    TF002 = "TF002"
+    ONX001 = "ONX001"
+    ONX002 = "ONX002"
+    GGUF001 = "GGUF001"
+    GGUF002 = "GGUF002"
+    ST001 = "ST001"
+
+    @property
+    def info(self) -> RuleInfo:
+        """Title, default severity and remediation of this rule."""
+        return RULES[self]
+
+    @property
+    def severity(self) -> Severity:
+        """Default severity."""
+        return RULES[self].severity
+
+
+_C, _H, _M, _L = Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW
+_NEVER_LOAD = "Do not load this file. "
+_SAFE_FORMAT = "Re-export the weights to safetensors (or ONNX/GGUF) from a trusted environment."
+
+RULES: dict[Rule, RuleInfo] = {
+    Rule.PKL001: RuleInfo(
+        title="dangerous callable in pickle",
+        severity=_C,
+        remediation=_NEVER_LOAD + "The pickle names a callable that can run commands, read or "
+        "write files, open network connections or load further code. " + _SAFE_FORMAT,
+    ),
+    Rule.PKL002: RuleInfo(
+        title="unknown callable in pickle",
+        severity=_M,
+        remediation="The callable is not on the allowlist of what ordinary ML files need. Review "
+        "it; if the library is trusted, allow it with [tool.mlsvs.scanner] allow or --allow. "
+        + _SAFE_FORMAT,
+    ),
+    Rule.PKL003: RuleInfo(
+        title="callable name computed at load time",
+        severity=_H,
+        remediation=_NEVER_LOAD + "STACK_GLOBAL/INST operands are not constant strings, so the "
+        "imported callable cannot be known without running the file.",
+    ),
+    Rule.PKL004: RuleInfo(
+        title="unresolvable extension code",
+        severity=_H,
+        remediation=_NEVER_LOAD + "EXT1/EXT2/EXT4 refer to the copyreg extension registry, which "
+        "is empty in a standard interpreter; the callable depends on the loading process.",
+    ),
+    Rule.PKL005: RuleInfo(
+        title="pickle mutates a global object",
+        severity=_H,
+        remediation=_NEVER_LOAD + "BUILD applied to a class, function or module changes "
+        "process-wide state (e.g. patches a library) instead of restoring an instance.",
+    ),
+    Rule.PKL006: RuleInfo(
+        title="malformed pickle stream",
+        severity=_M,
+        remediation="The stream does not parse as a pickle; what follows the error was not "
+        "verified. Unpicklers may still run everything before the error. Regenerate the file.",
+    ),
+    Rule.PKL007: RuleInfo(
+        title="trailing data after the last pickle",
+        severity=_L,
+        remediation="Bytes after the final STOP are not a pickle. Loaders that read several "
+        "pickles in sequence may interpret them; regenerate the file.",
+    ),
+    Rule.PKL008: RuleInfo(
+        title="scan budget exceeded",
+        severity=_M,
+        remediation="The stream exceeded the opcode, nesting or size budget, so it was not fully "
+        "verified. Raise the limits if the file is trusted, or convert it to a safe format.",
+    ),
+    Rule.ZIP001: RuleInfo(
+        title="archive member path escapes the extraction directory",
+        severity=_H,
+        remediation="Member names with '..', absolute paths or drive letters write outside the "
+        "target directory when extracted (zip-slip). Do not extract this archive.",
+    ),
+    Rule.ZIP002: RuleInfo(
+        title="archive member is a link",
+        severity=_H,
+        remediation="Symbolic or hard links in archives can redirect later writes or reads to "
+        "arbitrary files. Rebuild the archive without links.",
+    ),
+    Rule.ZIP003: RuleInfo(
+        title="zip local header disagrees with the central directory",
+        severity=_M,
+        remediation="Different readers see different content (parser differential). Rebuild the "
+        "archive with a standard tool.",
+    ),
+    Rule.ZIP004: RuleInfo(
+        title="duplicate archive member names",
+        severity=_M,
+        remediation="Readers disagree on which duplicate wins. Rebuild the archive.",
+    ),
+    Rule.ZIP005: RuleInfo(
+        title="data before the archive (polyglot)",
+        severity=_M,
+        remediation="Bytes precede the first zip record; a pickle loader reading from offset 0 "
+        "sees different content than a zip reader. Rebuild the file.",
+    ),
+    Rule.ZIP006: RuleInfo(
+        title="zip integrity anomaly",
+        severity=_M,
+        remediation="CRC mismatch, encryption flag or unsupported compression: strict readers "
+        "reject the member but lenient loaders (torch) read it. Rebuild the archive.",
+    ),
+    Rule.ZIP007: RuleInfo(
+        title="ambiguous PyTorch archive",
+        severity=_M,
+        remediation="Several data.pkl records or top-level directories: what torch loads differs "
+        "from what a reviewer sees. Re-save the checkpoint with torch.save.",
+    ),
+    Rule.ARC001: RuleInfo(
+        title="archive limits exceeded",
+        severity=_M,
+        remediation="Nesting depth, member count or decompressed size exceeded the limits "
+        "(possible archive bomb); the rest was not verified.",
+    ),
+    Rule.ARC002: RuleInfo(
+        title="archive format not verifiable here",
+        severity=_M,
+        remediation="Install the optional reader (py7zr for 7z: pip install 'mlsvs[archives]') or "
+        "unpack the archive and scan its contents.",
+    ),
+    Rule.GEN001: RuleInfo(
+        title="format could not be identified",
+        severity=_M,
+        remediation="The content matches no known model format, so nothing about it could be "
+        "verified (fail closed). Store models in a recognised format.",
+    ),
+    Rule.GEN002: RuleInfo(
+        title="file could not be parsed",
+        severity=_M,
+        remediation="The file is corrupt or truncated for its format; it was not verified. "
+        "Regenerate it.",
+    ),
+    Rule.GEN003: RuleInfo(
+        title="file could not be read",
+        severity=_M,
+        remediation="Check permissions and that the path is a regular file.",
+    ),
+    Rule.NPY001: RuleInfo(
+        title="numpy object array holds a pickle",
+        severity=_L,
+        remediation="Loading needs numpy.load(allow_pickle=True), which runs the embedded pickle. "
+        "Store numeric arrays only.",
+    ),
+    Rule.TS001: RuleInfo(
+        title="TorchScript code reaches files, processes or native ops",
+        severity=_H,
+        remediation="The serialized TorchScript code calls operators outside the standard "
+        "namespaces or ones that touch files. Review the code/ members before running the model.",
+    ),
+    Rule.KRS001: RuleInfo(
+        title="Keras Lambda layer (serialized Python code)",
+        severity=_C,
+        remediation="Lambda layers carry marshalled bytecode that runs with safe_mode=False. "
+        "Replace the Lambda with a registered layer and keep safe_mode=True.",
+    ),
+    Rule.KRS002: RuleInfo(
+        title="Keras config references a non-Keras module",
+        severity=_H,
+        remediation="A 'module'/'registered_name'/'function' entry names code outside Keras "
+        "(CVE-2025-1550, CVE-2025-9906). Only load with safe_mode=True on keras>=3.13.2, after "
+        "reviewing the referenced objects.",
+    ),
+    Rule.TF001: RuleInfo(
+        title="TensorFlow graph uses file-system operations",
+        severity=_H,
+        remediation="ReadFile/WriteFile/MatchingFiles/Save-style ops let the graph read or write "
+        "arbitrary paths when run. Review the graph; serve it sandboxed.",
+    ),
+    Rule.TF002: RuleInfo(
+        title="TensorFlow graph calls Python or system code",
+        severity=_C,
+        remediation=_NEVER_LOAD + "PyFunc/EagerPyFunc-style ops run arbitrary Python.",
+    ),
+    Rule.ONX001: RuleInfo(
+        title="ONNX external data outside the model directory",
+        severity=_H,
+        remediation="An external-data location that is absolute or contains '..' makes the "
+        "runtime read arbitrary files into tensors (CVE-2022-25882). Keep data next to the model.",
+    ),
+    Rule.ONX002: RuleInfo(
+        title="ONNX custom operator domain",
+        severity=_M,
+        remediation="Custom domains need a native operator library registered at load time. "
+        "Review where that library comes from.",
+    ),
+    Rule.GGUF001: RuleInfo(
+        title="GGUF header inconsistent",
+        severity=_M,
+        remediation="Counts, lengths or offsets do not fit the file (malformed or DoS). "
+        "Regenerate it.",
+    ),
+    Rule.GGUF002: RuleInfo(
+        title="chat template injection",
+        severity=_C,
+        remediation="tokenizer.chat_template reaches Python internals (__class__, __globals__, "
+        "__subclasses__, os/popen ...) — Jinja2 SSTI (CVE-2024-34359). Replace the template and "
+        "render templates only in a sandboxed environment.",
+    ),
+    Rule.ST001: RuleInfo(
+        title="safetensors header invalid",
+        severity=_M,
+        remediation="Header length, JSON, dtypes, shapes or offsets are inconsistent "
+        "(malformed or DoS). Regenerate the file with the safetensors library.",
+    ),
+}

@@ -1,0 +1,49 @@
+"""7z members through py7zr (optional dependency, imported only here and only when present)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from mlsvs.scanner.context import child
+from mlsvs.scanner.report import finding
+from mlsvs.scanner.rules import Rule
+
+if TYPE_CHECKING:
+    from mlsvs.scanner.context import Ctx, Source
+
+
+def read_7z(ctx: Ctx, src: Source, member: str | None, depth: int) -> None:
+    """Decompress each member (bounded by the member and total limits) and scan it."""
+    import py7zr
+
+    from mlsvs.scanner.dispatch import scan_bytes
+    from mlsvs.scanner.formats_archive import unsafe_member_name
+
+    src.fh.seek(0)
+    try:
+        with py7zr.SevenZipFile(src.fh, mode="r") as archive:
+            infos = archive.list()
+            if len(infos) > ctx.options.max_members:
+                ctx.add(finding(Rule.ARC001, "member count limit reached", member=member))
+                return
+            total = sum(int(i.uncompressed or 0) for i in infos)
+            if total > ctx.options.max_member_bytes or not ctx.charge(total, member):
+                ctx.add(finding(Rule.ARC001, "7z content exceeds the size limit", member=member))
+                return
+            for info in infos:
+                name = str(info.filename)
+                if unsafe_member_name(name):
+                    ctx.add(
+                        finding(Rule.ZIP001, f"member path {name!r}", member=child(member, name))
+                    )
+                if getattr(info, "is_symlink", False):
+                    ctx.add(
+                        finding(Rule.ZIP002, "symbolic link member", member=child(member, name))
+                    )
+            contents = archive.readall() or {}
+    except Exception as exc:  # noqa: BLE001 - py7zr raises many unrelated types on bad input
+        ctx.add(finding(Rule.GEN002, f"7z archive unreadable: {type(exc).__name__}", member=member))
+        return
+    for name in sorted(contents):
+        data = contents[name].read()
+        scan_bytes(ctx, data, child(member, name), depth + 1)

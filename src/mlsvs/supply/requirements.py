@@ -1,0 +1,177 @@
+"""pip requirements files: ``-r``/``-c`` includes, ``--hash``, markers, extras, URLs and VCS."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
+
+from mlsvs.supply.deps import Dependency, ManifestKind, ParsedManifest, commit_of
+from mlsvs.supply.errors import ManifestError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+_COMMENT = re.compile(r"(^|\s+)#.*$")
+_INCLUDE = {"-r", "--requirement", "-c", "--constraint"}
+_EDITABLE = {"-e", "--editable"}
+# Global options that take a value; they configure pip, they declare no package.
+_GLOBAL_WITH_VALUE = {"-i", "--index-url", "--extra-index-url", "-f", "--find-links",
+                      "--trusted-host", "--no-binary", "--only-binary", "--use-feature",
+                      "--progress-bar", "--config-settings"}  # fmt: skip
+_MAX_FILE = 5 * 1024 * 1024
+_WHEEL = re.compile(r"^(?P<name>[A-Za-z0-9_.]+)-(?P<version>[^-]+)-.+\.whl$")
+_SDIST = re.compile(r"^(?P<name>[A-Za-z0-9_.-]+?)-(?P<version>\d[^-]*)\.(tar\.gz|zip|tar\.bz2)$")
+
+
+def canonical(name: str) -> str:
+    """PEP 503 normalised project name."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
+    """Join ``\\`` continuations and strip comments; yields (first line number, text)."""
+    start, parts = 0, list[str]()
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not parts:
+            start = number
+        line = _COMMENT.sub("", raw) if not raw.lstrip().startswith("#") else ""
+        if line.rstrip().endswith("\\"):
+            parts.append(line.rstrip()[:-1])
+            continue
+        parts.append(line)
+        joined = " ".join(p.strip() for p in parts).strip()
+        parts = []
+        if joined:
+            yield start, joined
+    if parts and (joined := " ".join(p.strip() for p in parts).strip()):
+        yield start, joined
+
+
+def parse_requirements(path: Path, *, root: Path) -> ParsedManifest:
+    """Parse ``path`` and every file it includes (which must stay inside ``root``)."""
+    deps: list[Dependency] = []
+    seen: list[str] = []
+    _parse_file(path.resolve(), root.resolve(), deps, seen, include_line=None)
+    rel = seen[0]
+    return ParsedManifest(
+        path=rel, kind=ManifestKind.REQUIREMENTS, dependencies=tuple(deps), includes=tuple(seen[1:])
+    )
+
+
+def _parse_file(
+    path: Path, root: Path, deps: list[Dependency], seen: list[str], include_line: int | None
+) -> None:
+    try:
+        rel = path.relative_to(root).as_posix()
+    except ValueError:
+        raise ManifestError(
+            f"included file {path.name} is outside the project", line=include_line
+        ) from None
+    if rel in seen:
+        return  # include cycle or diamond: each file once
+    seen.append(rel)
+    try:
+        if path.stat().st_size > _MAX_FILE:
+            raise ManifestError("file larger than 5 MiB", path=rel)
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ManifestError(f"cannot read: {exc}", path=rel) from exc
+    for number, line in _logical_lines(text):
+        try:
+            tokens = shlex.split(line, posix=True)
+        except ValueError as exc:
+            raise ManifestError(f"cannot split line: {exc}", path=rel, line=number) from exc
+        head = tokens[0]
+        option, _, inline = head.partition("=") if head.startswith("--") else (head, "", "")
+        value = inline or (tokens[1] if len(tokens) > 1 else "")
+        if option in _INCLUDE:
+            if not value:
+                raise ManifestError(f"{option} needs a file name", path=rel, line=number)
+            _parse_file((path.parent / value).resolve(), root, deps, seen, number)
+        elif option in _EDITABLE:
+            deps.append(_url_dependency(value, source=rel, line=number, editable=True))
+        elif head.startswith("-"):
+            if option not in _GLOBAL_WITH_VALUE and not option.startswith("--"):
+                raise ManifestError(f"unknown option {option}", path=rel, line=number)
+        else:
+            deps.append(requirement_from_tokens(tokens, source=rel, line=number))
+
+
+def _split_options(tokens: list[str]) -> tuple[str, tuple[str, ...]]:
+    spec: list[str] = []
+    hashes: list[str] = []
+    it = iter(tokens)
+    for token in it:
+        if token.startswith("--hash"):
+            value = token.partition("=")[2] or next(it, "")
+            hashes.append(value.lower())
+        elif token.startswith("--"):
+            if "=" not in token:
+                next(it, None)  # per-requirement option with a separate value
+        else:
+            spec.append(token)
+    return " ".join(spec), tuple(hashes)
+
+
+def requirement_from_tokens(tokens: list[str], *, source: str, line: int) -> Dependency:
+    """One requirement line split into tokens (``--hash`` options included)."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    text, hashes = _split_options(tokens)
+    try:
+        req = Requirement(text)
+    except InvalidRequirement as exc:
+        if "/" in text or text.startswith("."):
+            dep = _url_dependency(text, source=source, line=line, editable=False)
+            return _with(dep, hashes=hashes)
+        raise ManifestError(f"invalid requirement {text!r}: {exc}", path=source, line=line) from exc
+    version = None
+    specs = list(req.specifier)
+    if len(specs) == 1 and specs[0].operator in {"==", "==="} and "*" not in specs[0].version:
+        version = specs[0].version
+    url = req.url or ""
+    return Dependency(
+        name=canonical(req.name),
+        source=source,
+        line=line,
+        specifier=str(req.specifier),
+        version=version,
+        hashes=hashes,
+        url=url,
+        commit=commit_of(url),
+        marker=str(req.marker) if req.marker else "",
+        extras=tuple(sorted(req.extras)),
+        local=url.startswith("file:"),
+    )
+
+
+def _with(dep: Dependency, *, hashes: tuple[str, ...]) -> Dependency:
+    from dataclasses import replace
+
+    return replace(dep, hashes=hashes)
+
+
+def _url_dependency(value: str, *, source: str, line: int, editable: bool) -> Dependency:
+    """A bare URL, VCS reference or local path (``-e .``, ``./pkg``, ``git+https://…#egg=x``)."""
+    fragment = dict(
+        part.split("=", 1) for part in value.partition("#")[2].split("&") if "=" in part
+    )
+    is_remote = re.match(r"^[a-z][a-z0-9+.-]*://", value) is not None
+    filename = PurePosixPath(value.split("#", 1)[0].split("?", 1)[0]).name
+    name, version = fragment.get("egg", ""), None
+    if match := (_WHEEL.match(filename) or _SDIST.match(filename)):
+        name, version = name or match["name"], match["version"]
+    if not name:
+        name = filename or value
+    return Dependency(
+        name=canonical(name.split("[", 1)[0]),
+        source=source,
+        line=line,
+        version=None if editable else version,
+        url=value,
+        commit=commit_of(value),
+        local=not is_remote,
+        group="editable" if editable else "",
+    )

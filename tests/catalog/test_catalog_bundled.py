@@ -1,0 +1,91 @@
+"""The bundled MLSVS 1.0.0 catalog: size, anchors, exports and generated docs are current."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cyclonedx.schema import SchemaVersion
+from cyclonedx.validation.json import JsonStrictValidator
+
+from mlsvs.catalog import load_standard, validate_directory
+from mlsvs.catalog.export_cyclonedx import export_cyclonedx
+from mlsvs.catalog.export_json import effective_tags
+from mlsvs.catalog.exports import FORMAT_NAMES, export
+from mlsvs.catalog.loader import BUNDLED
+from mlsvs.model.catalog import Level, Verification
+
+ROOT = Path(__file__).resolve().parents[2]
+ANCHORS = ROOT / "docs/dev/anchors.md"
+_ROW = re.compile(r"^\| (M\d+\.\d+\.\d+) \| (\d) \| ([a-z-]+) \| ([a-z_, ]*) \|")
+
+
+def _anchors() -> list[tuple[str, int, str, frozenset[str]]]:
+    rows = []
+    for line in ANCHORS.read_text("utf-8").splitlines():
+        match = _ROW.match(line)
+        if match:
+            tags = frozenset(t.strip() for t in match[4].split(",") if t.strip())
+            rows.append((match[1], int(match[2]), match[3], tags))
+    return rows
+
+
+@pytest.fixture(scope="module")
+def bundled():
+    return load_standard()
+
+
+def test_every_bundled_version_validates() -> None:
+    for directory in sorted(p for p in BUNDLED.iterdir() if p.is_dir()):
+        assert [str(p) for p in validate_directory(directory)] == [], directory
+
+
+def test_default_is_1_0_0_and_it_is_big_enough(bundled) -> None:
+    assert (bundled.key, bundled.version, bundled.status) == ("mlsvs", "1.0.0", "final")
+    assert len(bundled.requirements) >= 120
+    assert len(bundled.chapters) >= 10
+    assert all(len(c.requirements) > 0 for c in bundled.chapters)
+    assert load_standard("v1.0.0") is bundled
+
+
+def test_anchor_table_is_parsed() -> None:
+    assert len(_anchors()) >= 40
+
+
+@pytest.mark.parametrize(("req_id", "level", "method", "tags"), _anchors(), ids=lambda v: str(v))
+def test_anchor_exists_with_its_level_method_and_tags(bundled, req_id, level, method, tags) -> None:
+    req = bundled.requirement(req_id)
+    assert req.level is Level(level)
+    assert req.verification is Verification(method)
+    assert frozenset(effective_tags(req, bundled.chapter(req.chapter))) == tags
+
+
+def test_every_level_and_method_is_used(bundled) -> None:
+    assert {r.level for r in bundled.requirements.values()} == set(Level)
+    assert {r.verification for r in bundled.requirements.values()} == set(Verification)
+
+
+def test_cyclonedx_export_of_the_bundled_catalog_validates(bundled) -> None:
+    errors = JsonStrictValidator(SchemaVersion.V1_6).validate_str(
+        export_cyclonedx(bundled), all_errors=True
+    )
+    assert errors is None, [str(e) for e in errors]
+
+
+@pytest.mark.parametrize("name", FORMAT_NAMES)
+def test_every_export_renders(bundled, name) -> None:
+    text = export(bundled, name)
+    assert "M4.1.2" in text
+
+
+def test_generated_docs_are_current() -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts/gen_docs.py"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
