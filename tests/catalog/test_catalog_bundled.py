@@ -20,7 +20,7 @@ from mlsvs.model.catalog import Level, Verification
 
 ROOT = Path(__file__).resolve().parents[2]
 ANCHORS = ROOT / "docs/dev/anchors.md"
-_ROW = re.compile(r"^\| (M\d+\.\d+\.\d+) \| (\d) \| ([a-z-]+) \| ([a-z_, ]*) \|")
+_ROW = re.compile(r"^\| (M\d+\.\d+\.\d+) \| (\d) \| ([a-z-]+) \|([a-z_, ]*)\|")
 
 
 def _anchors() -> list[tuple[str, int, str, frozenset[str]]]:

@@ -7,8 +7,19 @@ import sys
 
 import pytest
 
-HEAVY = ("torch", "tensorflow", "onnx", "onnxruntime", "numpy", "sklearn", "pandas", "pyarrow",
-         "keras", "art", "transformers")
+HEAVY = (
+    "torch",
+    "tensorflow",
+    "onnx",
+    "onnxruntime",
+    "numpy",
+    "sklearn",
+    "pandas",
+    "pyarrow",
+    "keras",
+    "art",
+    "transformers",
+)
 LIGHT_ONLY = (*HEAVY, "pydantic", "rich", "yaml", "jinja2", "cyclonedx")
 
 _PROBE = """

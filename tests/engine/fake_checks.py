@@ -13,31 +13,53 @@ if TYPE_CHECKING:
     from mlsvs.plugin import CheckContext, Outcome
 
 
-@check(id="TST101", title="passes", requirements=["M4.1.1"], applies_to=ModelArtifact,
-       severity=Severity.LOW)
+@check(
+    id="TST101",
+    title="passes",
+    requirements=["M4.1.1"],
+    applies_to=ModelArtifact,
+    severity=Severity.LOW,
+)
 def always_passes(ctx: CheckContext, model: ModelArtifact) -> Iterator[Outcome]:
     """Pass."""
     yield passed(f"{model.path} ok")
 
 
-@check(id="TST102", title="crashes", requirements=["M4.1.2"], applies_to=Project,
-       severity=Severity.HIGH)
+@check(
+    id="TST102",
+    title="crashes",
+    requirements=["M4.1.2"],
+    applies_to=Project,
+    severity=Severity.HIGH,
+)
 def crashes(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
     """Raise."""
     raise RuntimeError("boom")
     yield passed("unreachable")
 
 
-@check(id="TST103", title="sleeps", requirements=["M4.1.3"], applies_to=Project,
-       severity=Severity.HIGH, timeout_s=0.5)
+@check(
+    id="TST103",
+    title="sleeps",
+    requirements=["M4.1.3"],
+    applies_to=Project,
+    severity=Severity.HIGH,
+    timeout_s=0.5,
+)
 def sleeps(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
     """Sleep past the timeout."""
     time.sleep(3)
     yield passed("too late")
 
 
-@check(id="TST104", title="isolated", requirements=["M4.1.4"], applies_to=Project,
-       severity=Severity.HIGH, isolation=Isolation.PROCESS)
+@check(
+    id="TST104",
+    title="isolated",
+    requirements=["M4.1.4"],
+    applies_to=Project,
+    severity=Severity.HIGH,
+    isolation=Isolation.PROCESS,
+)
 def isolated(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
     """Report the process it ran in."""
     import os
@@ -45,8 +67,9 @@ def isolated(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
     yield failed(f"pid {os.getpid()}", facts=(("pid", str(os.getpid())),))
 
 
-@check(id="TST105", title="silent", requirements=["M4.1.1"], applies_to=Project,
-       severity=Severity.LOW)
+@check(
+    id="TST105", title="silent", requirements=["M4.1.1"], applies_to=Project, severity=Severity.LOW
+)
 def silent(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
     """Yield nothing at all."""
     yield from ()

@@ -54,7 +54,7 @@ def test_pyproject_tool_table(tmp_path: Path) -> None:
         ('allow = ["root"]\n', "unknown capability", 1),
         ('name = "x"\nlevel = \n', "invalid TOML", 2),
         ('[[endpoints]]\nurl = "ftp://x"\n', "must be an http(s) URL", 2),
-        ('[policy]\nstrict = true\n', "policy.strict: unknown key", 2),
+        ("[policy]\nstrict = true\n", "policy.strict: unknown key", 2),
     ],
 )
 def test_errors_name_file_and_line(tmp_path: Path, text: str, message: str, line: int) -> None:

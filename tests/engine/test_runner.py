@@ -22,21 +22,30 @@ def _tasks(root: Path, *names: str) -> tuple[Task, ...]:
     for name in names:
         check = getattr(fake_checks, name)
         target = model if check.applies_to is ModelArtifact else project
-        loaded = LoadedCheck(check=check, source="test", attribute=f"tests.engine.fake_checks:{name}")
+        loaded = LoadedCheck(
+            check=check, source="test", attribute=f"tests.engine.fake_checks:{name}"
+        )
         tasks.append(Task(loaded=loaded, target=target))
     return tuple(tasks)
 
 
 def _context(task: Task) -> CheckContext:
     assert isinstance(task.target, Project | ModelArtifact)
-    project = task.target if isinstance(task.target, Project) else Project(
-        root=task.target.root, name="p", traits=frozenset())
+    project = (
+        task.target
+        if isinstance(task.target, Project)
+        else Project(root=task.target.root, name="p", traits=frozenset())
+    )
     return CheckContext(project=project, today=dt.date(2026, 11, 25))
 
 
 def test_crash_timeout_and_silence_become_errors(tmp_path: Path) -> None:
-    result = run(_tasks(tmp_path, "always_passes", "crashes", "sleeps", "silent"), _context,
-                 jobs=4, default_timeout_s=60)
+    result = run(
+        _tasks(tmp_path, "always_passes", "crashes", "sleeps", "silent"),
+        _context,
+        jobs=4,
+        default_timeout_s=60,
+    )
     by_check = {f.check: f for f in result.findings}
     assert by_check["TST101"].status is Status.PASS
     assert by_check["TST102"].status is Status.ERROR

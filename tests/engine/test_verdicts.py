@@ -14,31 +14,73 @@ from mlsvs.model.result import Finding, Severity, Status, TargetRef
 from mlsvs.model.verdict import Basis, RequirementVerdict, Verdict
 
 
-def req(method: Verification, *, tags: frozenset[str] = frozenset(), level: int = 1,
-        rid: str = "M4.1.1") -> Requirement:
-    return Requirement(id=rid, chapter="M4", section="M4.1", title="t", text="Verify that x.",
-                       level=Level(level), verification=method, evidence=(), pass_criteria="p",
-                       fail_condition="f", applicability=tags, guidance=Guidance(why="", how=""))
+def req(
+    method: Verification, *, tags: frozenset[str] = frozenset(), level: int = 1, rid: str = "M4.1.1"
+) -> Requirement:
+    return Requirement(
+        id=rid,
+        chapter="M4",
+        section="M4.1",
+        title="t",
+        text="Verify that x.",
+        level=Level(level),
+        verification=method,
+        evidence=(),
+        pass_criteria="p",
+        fail_condition="f",
+        applicability=tags,
+        guidance=Guidance(why="", how=""),
+    )
 
 
 def finding(status: Status, *, waiver: str | None = None, check: str = "MLC101") -> Finding:
-    return Finding(id=f"{check}-{status}", check=check, requirements=("M4.1.1",),
-                   severity=Severity.HIGH, status=status,
-                   target=TargetRef(path="m.pkl", kind="model"), message="m", waiver=waiver)
+    return Finding(
+        id=f"{check}-{status}",
+        check=check,
+        requirements=("M4.1.1",),
+        severity=Severity.HIGH,
+        status=status,
+        target=TargetRef(path="m.pkl", kind="model"),
+        message="m",
+        waiver=waiver,
+    )
 
 
 def attestation(claim: Claim = Claim.PASS, *, files: bool = True) -> Attestation:
-    evidence = (EvidenceRef(path="doc.md", sha256="a" * 64, actual_sha256="a" * 64),) if files else ()
-    return Attestation(source="attestations/x.yaml", requirement="M4.1.1", claim=claim,
-                       statement="s", evidence=evidence, date=dt.date(2026, 1, 1),
-                       expires=dt.date(2027, 1, 1), validity=Validity.VALID)
+    evidence = (
+        (EvidenceRef(path="doc.md", sha256="a" * 64, actual_sha256="a" * 64),) if files else ()
+    )
+    return Attestation(
+        source="attestations/x.yaml",
+        requirement="M4.1.1",
+        claim=claim,
+        statement="s",
+        evidence=evidence,
+        date=dt.date(2026, 1, 1),
+        expires=dt.date(2027, 1, 1),
+        validity=Validity.VALID,
+    )
 
 
-def verdict_of(requirement: Requirement, findings=(), att=None, *, has_checks=True,
-               traits=frozenset(), chapter_tags=frozenset()) -> RequirementVerdict:
-    return decide(Evidence(requirement=requirement, chapter_tags=chapter_tags,
-                           findings=tuple(findings), attestation=att, has_checks=has_checks),
-                  frozenset(traits))
+def verdict_of(
+    requirement: Requirement,
+    findings=(),
+    att=None,
+    *,
+    has_checks=True,
+    traits=frozenset(),
+    chapter_tags=frozenset(),
+) -> RequirementVerdict:
+    return decide(
+        Evidence(
+            requirement=requirement,
+            chapter_tags=chapter_tags,
+            findings=tuple(findings),
+            attestation=att,
+            has_checks=has_checks,
+        ),
+        frozenset(traits),
+    )
 
 
 def test_undeclared_trait_makes_requirement_not_applicable() -> None:
@@ -48,11 +90,16 @@ def test_undeclared_trait_makes_requirement_not_applicable() -> None:
 
 
 def test_chapter_tags_apply_to_every_requirement() -> None:
-    v = verdict_of(req(Verification.STATIC), [finding(Status.PASS)],
-                   chapter_tags=frozenset({"genai"}))
+    v = verdict_of(
+        req(Verification.STATIC), [finding(Status.PASS)], chapter_tags=frozenset({"genai"})
+    )
     assert v.verdict is Verdict.NOT_APPLICABLE
-    v = verdict_of(req(Verification.STATIC), [finding(Status.PASS)], traits={"genai"},
-                   chapter_tags=frozenset({"genai"}))
+    v = verdict_of(
+        req(Verification.STATIC),
+        [finding(Status.PASS)],
+        traits={"genai"},
+        chapter_tags=frozenset({"genai"}),
+    )
     assert v.verdict is Verdict.PASS
 
 
@@ -63,8 +110,10 @@ def test_automated_failure_beats_attested_pass() -> None:
 
 
 def test_only_waived_failures_give_waived() -> None:
-    v = verdict_of(req(Verification.STATIC), [finding(Status.FAIL, waiver="w1"),
-                                               finding(Status.PASS, check="MLC102")])
+    v = verdict_of(
+        req(Verification.STATIC),
+        [finding(Status.FAIL, waiver="w1"), finding(Status.PASS, check="MLC102")],
+    )
     assert v.verdict is Verdict.WAIVED
 
 
@@ -76,8 +125,9 @@ def test_error_blocks_and_is_never_a_pass() -> None:
 def test_no_evidence_is_not_verified() -> None:
     assert verdict_of(req(Verification.STATIC)).verdict is Verdict.NOT_VERIFIED
     assert verdict_of(req(Verification.ATTEST)).verdict is Verdict.NOT_VERIFIED
-    assert verdict_of(req(Verification.HYBRID), [finding(Status.PASS)]).verdict is \
-        Verdict.NOT_VERIFIED
+    assert (
+        verdict_of(req(Verification.HYBRID), [finding(Status.PASS)]).verdict is Verdict.NOT_VERIFIED
+    )
 
 
 def test_all_not_applicable_outcomes_give_not_applicable() -> None:
@@ -92,38 +142,59 @@ def test_static_requirement_falls_back_to_attestation_without_automated_evidence
 
 
 def test_hybrid_needs_both_parts() -> None:
-    assert verdict_of(req(Verification.HYBRID), [finding(Status.PASS)], attestation()).verdict \
+    assert (
+        verdict_of(req(Verification.HYBRID), [finding(Status.PASS)], attestation()).verdict
         is Verdict.PASS
+    )
     # A registered check that produced nothing: the attestation alone is not enough.
     assert verdict_of(req(Verification.HYBRID), [], attestation()).verdict is Verdict.NOT_VERIFIED
     # No check exists: digest-verified evidence files carry the automated part...
-    assert verdict_of(req(Verification.HYBRID), [], attestation(), has_checks=False).verdict \
+    assert (
+        verdict_of(req(Verification.HYBRID), [], attestation(), has_checks=False).verdict
         is Verdict.PASS
+    )
     # ...but a bare statement does not.
-    assert verdict_of(req(Verification.HYBRID), [], attestation(files=False),
-                      has_checks=False).verdict is Verdict.NOT_VERIFIED
+    assert (
+        verdict_of(req(Verification.HYBRID), [], attestation(files=False), has_checks=False).verdict
+        is Verdict.NOT_VERIFIED
+    )
 
 
 def test_attested_fail_and_not_applicable() -> None:
     assert verdict_of(req(Verification.ATTEST), att=attestation(Claim.FAIL)).verdict is Verdict.FAIL
-    assert verdict_of(req(Verification.ATTEST),
-                      att=attestation(Claim.NOT_APPLICABLE)).verdict is Verdict.NOT_APPLICABLE
+    assert (
+        verdict_of(req(Verification.ATTEST), att=attestation(Claim.NOT_APPLICABLE)).verdict
+        is Verdict.NOT_APPLICABLE
+    )
 
 
 def test_newest_valid_attestation_wins() -> None:
     old = attestation()
-    new = Attestation(source="attestations/y.yaml", requirement="M4.1.1", claim=Claim.FAIL,
-                      statement="s", date=dt.date(2026, 6, 1), expires=dt.date(2027, 1, 1),
-                      validity=Validity.VALID)
-    expired = Attestation(source="attestations/z.yaml", requirement="M4.1.1", claim=Claim.PASS,
-                          statement="s", date=dt.date(2026, 9, 1), expires=dt.date(2026, 10, 1),
-                          validity=Validity.EXPIRED)
+    new = Attestation(
+        source="attestations/y.yaml",
+        requirement="M4.1.1",
+        claim=Claim.FAIL,
+        statement="s",
+        date=dt.date(2026, 6, 1),
+        expires=dt.date(2027, 1, 1),
+        validity=Validity.VALID,
+    )
+    expired = Attestation(
+        source="attestations/z.yaml",
+        requirement="M4.1.1",
+        claim=Claim.PASS,
+        statement="s",
+        date=dt.date(2026, 9, 1),
+        expires=dt.date(2026, 10, 1),
+        validity=Validity.EXPIRED,
+    )
     assert newest_valid([new, old, expired])["M4.1.1"].source == "attestations/y.yaml"
 
 
 def _v(rid: str, level: int, verdict: Verdict) -> RequirementVerdict:
-    return RequirementVerdict(requirement=rid, level=Level(level), verdict=verdict,
-                              basis=Basis.NONE, reasons=())
+    return RequirementVerdict(
+        requirement=rid, level=Level(level), verdict=verdict, basis=Basis.NONE, reasons=()
+    )
 
 
 @pytest.mark.parametrize(

@@ -162,12 +162,27 @@ class Scopes:
         if isinstance(node, ast.JoinedStr):
             prefix = ""
             for part in node.values:
-                if not (isinstance(part, ast.Constant) and isinstance(part.value, str)):
+                text = self._part(part)
+                if text is None:
                     break
-                prefix += part.value
+                prefix += text
             return prefix or None
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            left, right = self.const_str(node.left), self.const_str(node.right)
+            if left is not None and isinstance(node.left, ast.JoinedStr):
+                return left  # a partial f-string prefix: do not append beyond the gap
+            return left + right if left is not None and right is not None else left
         known, value = self.const(node)
         return value if known and isinstance(value, str) else None
+
+    def _part(self, part: ast.expr) -> str | None:
+        if isinstance(part, ast.Constant) and isinstance(part.value, str):
+            return part.value
+        if isinstance(part, ast.FormattedValue) and part.conversion == -1 and not part.format_spec:
+            known, value = self.const(part.value)
+            if known and isinstance(value, str | int):
+                return str(value)
+        return None
 
     def const_suffix(self, node: ast.expr | None) -> str | None:
         """The literal end of a string or f-string (``f"{d}/model.h5"`` -> ``/model.h5``)."""

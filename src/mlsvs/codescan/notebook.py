@@ -9,6 +9,8 @@ from dataclasses import dataclass
 # Cell magics whose body is still Python (the first line is the magic itself).
 _PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug", "py", "python"})
 _HELP_LINE = re.compile(r"^\s*[\w.]+\?\??\s*$|^\s*\?\??[\w.]+\s*$")
+_TIMED_LINE = re.compile(r"^%(?:time|timeit|prun)\s+(?:-\S+\s+)*(?=\S)")
+"""Line magics whose argument is a Python statement (only at the top level)."""
 _ASSIGN_SHELL = re.compile(r"^\s*[\w.,\s]+=\s*[!%]")
 
 
@@ -124,7 +126,10 @@ def python_of_cell(source: str) -> str | None:
     for line in lines:
         stripped = line.lstrip()
         indent = line[: len(line) - len(stripped)]
-        if stripped.startswith(("%", "!")) or _HELP_LINE.match(line) or _ASSIGN_SHELL.match(line):
+        timed = _TIMED_LINE.match(line)
+        if timed:
+            out.append("pass;".ljust(timed.end()) + line[timed.end() :])
+        elif stripped.startswith(("%", "!")) or _HELP_LINE.match(line) or _ASSIGN_SHELL.match(line):
             out.append(f"{indent}pass")
         else:
             out.append(line)

@@ -1,1 +1,30 @@
-"""mlsvs.scanner."""
+"""Model-file scanner: finds code that runs on load, without ever loading what it scans.
+
+Public API::
+
+    identify(path) -> ModelFormat
+    scan_path(path, *, options=None) -> ScanReport
+    scan_paths(paths, *, jobs=1, options=None) -> tuple[ScanReport, ...]
+    cached_scan(path, options=None) -> ScanReport
+"""
+
+from __future__ import annotations
+
+from mlsvs.scanner.api import cached_scan, expand, scan_path, scan_paths
+from mlsvs.scanner.identify import identify
+from mlsvs.scanner.report import ScanFinding, ScanOptions, ScanReport
+from mlsvs.scanner.rules import RULES, Rule, RuleInfo
+
+__all__ = [
+    "RULES",
+    "Rule",
+    "RuleInfo",
+    "ScanFinding",
+    "ScanOptions",
+    "ScanReport",
+    "cached_scan",
+    "expand",
+    "identify",
+    "scan_path",
+    "scan_paths",
+]

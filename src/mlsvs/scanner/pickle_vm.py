@@ -86,6 +86,9 @@ class _Machine:
         self.stack = self.marks.pop()
         return items
 
+    def push(self, value: object) -> None:
+        self.stack.append(value)
+
     def top(self, pos: int) -> object:
         if not self.stack:
             raise OpError(pos, "stack underflow")
@@ -116,7 +119,6 @@ class _Machine:
         return self.result
 
     def step(self, name: str, arg: object, pos: int) -> None:
-        push = self.stack.append
         match name:
             case "MARK":
                 self.marks.append(self.stack)
@@ -129,50 +131,50 @@ class _Machine:
             case "POP_MARK":
                 self.pop_mark(pos)
             case "DUP":
-                push(self.top(pos))
+                self.push(self.top(pos))
             case "PROTO" | "FRAME":
                 if name == "PROTO" and isinstance(arg, int) and arg > 5:
                     raise OpError(pos, f"unsupported pickle protocol {arg}")
             case "PERSID" | "BINPERSID":
                 pid = arg if name == "PERSID" else self.pop(pos)
                 self.result.events.append(Event(kind=EventKind.PERSID, pos=pos, value=pid))
-                push(Opaque("persistent"))
+                self.push(Opaque("persistent"))
             case "NONE" | "NEWTRUE" | "NEWFALSE":
-                push({"NONE": None, "NEWTRUE": True, "NEWFALSE": False}[name])
+                self.push({"NONE": None, "NEWTRUE": True, "NEWFALSE": False}[name])
             case "INT" | "BININT" | "BININT1" | "BININT2" | "LONG" | "LONG1" | "LONG4":
-                push(arg)
+                self.push(arg)
             case "FLOAT" | "BINFLOAT":
-                push(arg)
+                self.push(arg)
             case "STRING" | "BINSTRING" | "SHORT_BINSTRING" | "UNICODE" | "BINUNICODE":
-                push(arg)
+                self.push(arg)
             case "SHORT_BINUNICODE" | "BINUNICODE8" | "BINBYTES" | "SHORT_BINBYTES":
-                push(arg)
+                self.push(arg)
             case "BINBYTES8" | "BYTEARRAY8":
-                push(arg)
+                self.push(arg)
             case "NEXT_BUFFER" | "READONLY_BUFFER":
                 if name == "NEXT_BUFFER":
-                    push(Opaque("out-of-band buffer"))
+                    self.push(Opaque("out-of-band buffer"))
             case "EMPTY_TUPLE":
-                push(())
+                self.push(())
             case "TUPLE":
-                push(tuple(self.pop_mark(pos)))
+                self.push(tuple(self.pop_mark(pos)))
             case "TUPLE1" | "TUPLE2" | "TUPLE3":
                 n = int(name[-1])
                 items = [self.pop(pos) for _ in range(n)]
-                push(tuple(reversed(items)))
+                self.push(tuple(reversed(items)))
             case "EMPTY_LIST":
-                push([])
+                self.push([])
             case "LIST":
-                push(list(self.pop_mark(pos)))
+                self.push(list(self.pop_mark(pos)))
             case "EMPTY_DICT":
-                push(PDict())
+                self.push(PDict())
             case "DICT":
                 items = self.pop_mark(pos)
-                push(PDict(list(zip(items[::2], items[1::2], strict=False))))
+                self.push(PDict(list(zip(items[::2], items[1::2], strict=False))))
             case "EMPTY_SET":
-                push(PSet())
+                self.push(PSet())
             case "FROZENSET":
-                push(PSet(self.pop_mark(pos)))
+                self.push(PSet(self.pop_mark(pos)))
             case "APPEND":
                 value = self.pop(pos)
                 self._extend(self.top(pos), [value])
@@ -194,7 +196,7 @@ class _Machine:
             case "GET" | "BINGET" | "LONG_BINGET":
                 if not isinstance(arg, int) or arg not in self.memo:
                     raise OpError(pos, f"memo slot {arg!r} was never written")
-                push(self.memo[arg])
+                self.push(self.memo[arg])
             case "PUT" | "BINPUT" | "LONG_BINPUT":
                 if not isinstance(arg, int) or arg < 0:
                     raise OpError(pos, "negative memo index")
@@ -203,40 +205,40 @@ class _Machine:
                 self.memo[len(self.memo)] = self.top(pos)
             case "GLOBAL":
                 module, qual = arg if isinstance(arg, tuple) else ("", "")
-                push(self._global(str(module), str(qual), pos, "GLOBAL"))
+                self.push(self._global(str(module), str(qual), pos, "GLOBAL"))
             case "STACK_GLOBAL":
                 qual = self.pop(pos)
                 module = self.pop(pos)
                 if isinstance(module, str) and isinstance(qual, str):
-                    push(self._global(module, qual, pos, "STACK_GLOBAL"))
+                    self.push(self._global(module, qual, pos, "STACK_GLOBAL"))
                 else:
                     self.event(EventKind.DYNAMIC, pos, f"{module!r}.{qual!r}"[:200], "STACK_GLOBAL")
-                    push(Opaque("dynamic global"))
+                    self.push(Opaque("dynamic global"))
             case "EXT1" | "EXT2" | "EXT4":
                 self.event(EventKind.EXT, pos, str(arg), name)
-                push(Opaque("extension"))
+                self.push(Opaque("extension"))
             case "REDUCE":
                 args = self.pop(pos)
                 func = self.pop(pos)
-                push(self._call(func, args, "REDUCE", pos))
+                self.push(self._call(func, args, "REDUCE", pos))
             case "NEWOBJ":
                 args = self.pop(pos)
                 cls = self.pop(pos)
-                push(self._call(cls, args, "NEWOBJ", pos))
+                self.push(self._call(cls, args, "NEWOBJ", pos))
             case "NEWOBJ_EX":
                 kwargs = self.pop(pos)
                 args = self.pop(pos)
                 cls = self.pop(pos)
-                push(self._call(cls, (args, kwargs), "NEWOBJ_EX", pos))
+                self.push(self._call(cls, (args, kwargs), "NEWOBJ_EX", pos))
             case "INST":
                 module, qual = arg if isinstance(arg, tuple) else ("", "")
                 cls = self._global(str(module), str(qual), pos, "INST")
-                push(self._call(cls, tuple(self.pop_mark(pos)), "INST", pos))
+                self.push(self._call(cls, tuple(self.pop_mark(pos)), "INST", pos))
             case "OBJ":
                 items = self.pop_mark(pos)
                 if not items:
                     raise OpError(pos, "OBJ without a class")
-                push(self._call(items[0], tuple(items[1:]), "OBJ", pos))
+                self.push(self._call(items[0], tuple(items[1:]), "OBJ", pos))
             case "BUILD":
                 state = self.pop(pos)
                 self._build(self.top(pos), state, pos)

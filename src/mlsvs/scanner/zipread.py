@@ -89,14 +89,19 @@ def read_directory(fh: BinaryIO, size: int) -> Directory:
         raise ZipFormatError("no end-of-central-directory record")
     eocd_pos = tail_start + idx
     (_, _, _, _, count, cd_size, cd_offset, _) = struct.unpack("<4sHHHHIIH", tail[idx : idx + 22])
-    if (count == 0xFFFF or cd_size == 0xFFFFFFFF or cd_offset == 0xFFFFFFFF) and eocd_pos >= 20:
+    if eocd_pos >= 20:
         loc = _read_at(fh, eocd_pos - 20, 20)
         if loc[:4] == _EOCD64_LOC:
             rec_off = struct.unpack("<Q", loc[8:16])[0]
-            rec = _read_at(fh, rec_off, 56)
+            rec = _read_at(fh, rec_off, 56) if rec_off < size else b""
             if rec[:4] == _EOCD64 and len(rec) == 56:
                 count, cd_size, cd_offset = struct.unpack("<QQQ", rec[32:56])
                 eocd_pos = rec_off
+            else:  # the locator's offset is relative to a prefix-free file
+                eocd_pos -= 76
+                rec = _read_at(fh, eocd_pos, 56)
+                if rec[:4] == _EOCD64 and len(rec) == 56:
+                    count, cd_size, cd_offset = struct.unpack("<QQQ", rec[32:56])
     cd_start = eocd_pos - cd_size
     prefix = cd_start - cd_offset
     if cd_start < 0 or prefix < 0:

@@ -1,0 +1,183 @@
+"""Run runtime model tests: load the model in a worker process, run each test, fail closed."""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mlsvs.adapters.models.errors import ModelTestError
+from mlsvs.adapters.models.load import ModelKind, ModelSource
+from mlsvs.adapters.models.spec import HttpSettings, InputSpec
+from mlsvs.errors import CapabilityError, ConfigError
+from mlsvs.modeltest.config import floats, ints, parse, strs
+from mlsvs.modeltest.result import TestResult
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+    from mlsvs.adapters.models.spec import ModelAdapter
+    from mlsvs.modeltest.config import ModelTestConfig
+    from mlsvs.modeltest.data import Dataset
+    from mlsvs.modeltest.privacy.scores import Trainer
+
+
+@enum.unique
+class TestName(enum.StrEnum):
+    """The runtime tests, one per behavioural check."""
+
+    __test__ = False
+
+    ACCURACY = "clean_accuracy"
+    BLACKBOX = "blackbox_evasion"
+    WHITEBOX = "whitebox_evasion"
+    MEMBERSHIP = "membership_inference"
+    ATTRIBUTE = "attribute_inference"
+    EXTRACTION = "extraction"
+    OUTPUT = "output_minimisation"
+
+
+def input_spec(cfg: ModelTestConfig) -> InputSpec:
+    """The declared per-sample input spec."""
+    inp = cfg.input
+    groups = inp.get("one_hot_groups", [])
+    if not isinstance(groups, list):
+        raise ConfigError("model_tests.input.one_hot_groups must be a list of index lists")
+    return InputSpec(
+        shape=ints(inp.get("shape", []), "model_tests.input.shape"),
+        dtype=inp.get_str("dtype", "float32"),
+        lower=floats(inp.get("lower", 0.0), "model_tests.input.lower"),
+        upper=floats(inp.get("upper", 1.0), "model_tests.input.upper"),
+        integer_features=ints(inp.get("integer_features", []), "input.integer_features"),
+        one_hot_groups=tuple(ints(g, "model_tests.input.one_hot_groups") for g in groups),
+        fixed_features=ints(inp.get("fixed_features", []), "input.fixed_features"),
+    )
+
+
+def model_source(cfg: ModelTestConfig, root: Path) -> ModelSource:
+    """Where the model comes from (crosses into the worker process)."""
+    m = cfg.model
+    http = None
+    if cfg.kind is ModelKind.HTTP:
+        auth = m.values.get("auth_env")
+        http = HttpSettings(
+            url=m.get_str("url", ""),
+            allowed_hosts=strs(m.get("allowed_hosts", []), "model_tests.model.allowed_hosts"),
+            request_template=m.get_str("request_template", '{"inputs": "$INPUTS"}'),
+            output_path=m.get_str("output_path", "outputs"),
+            auth_env=auth if isinstance(auth, str) else None,
+            auth_header=m.get_str("auth_header", "Authorization"),
+            auth_scheme=m.get_str("auth_scheme", "Bearer"),
+            timeout_s=m.get_float("request_timeout_s", 10.0),
+            max_retries=m.get_int("max_retries", 5),
+            backoff_s=m.get_float("backoff_s", 0.5),
+            batch_size=m.get_int("batch_size", 64),
+        )
+    factory, trusted = m.values.get("factory"), m.values.get("trusted_model")
+    return ModelSource(
+        kind=cfg.kind,
+        root=str(root),
+        spec=input_spec(cfg),
+        n_classes=m.get_int("n_classes", 2),
+        factory=factory if isinstance(factory, str) else None,
+        trusted_model=trusted if isinstance(trusted, str) else None,
+        device=m.get_str("device", "auto"),
+        http=http,
+    )
+
+
+def run_tests(
+    section: Mapping[str, object],
+    root: Path,
+    names: Iterable[TestName],
+    *,
+    model_exec: bool,
+    network: bool,
+) -> tuple[TestResult, ...]:
+    """Parse the config, open the model (worker process or HTTP client) and run ``names``.
+
+    Raises ``ConfigError``/``CapabilityError``/``ModelTestError`` when nothing can run.
+    """
+    from mlsvs.adapters.models.worker import ModelWorker
+
+    cfg = parse(section)
+    source = model_source(cfg, root)
+    names = tuple(names)
+    if source.kind is ModelKind.HTTP:
+        if not network:
+            raise CapabilityError("querying an HTTP model needs --allow network")
+        from mlsvs.adapters.models.load import build
+
+        model = build(source)
+        try:
+            return run_with_model(model, cfg, root, names)
+        finally:
+            getattr(model, "close", lambda: None)()
+    if not model_exec:
+        raise CapabilityError("loading the model runs its code: grant it with --allow model-exec")
+    recipe = cfg.privacy.values.get("recipe")
+    with ModelWorker(
+        source, recipe=recipe if isinstance(recipe, str) else None, timeout_s=cfg.timeout_s
+    ) as worker:
+        trainer = worker.fit if recipe else None
+        return run_with_model(worker.model, cfg, root, names, trainer=trainer)
+
+
+def run_with_model(
+    model: ModelAdapter,
+    cfg: ModelTestConfig,
+    root: Path,
+    names: Iterable[TestName],
+    *,
+    trainer: Trainer | None = None,
+) -> tuple[TestResult, ...]:
+    """Run each test on an already-open model; each gets a fresh query budget."""
+    out: list[TestResult] = []
+    for name in names:
+        try:
+            out.append(_one(model, cfg, Path(root), name, trainer))
+        except (ModelTestError, ConfigError) as exc:
+            out.append(TestResult(name=name.value, ok=None, message=f"could not verify: {exc}"))
+    return tuple(out)
+
+
+def _one(
+    model: ModelAdapter,
+    cfg: ModelTestConfig,
+    root: Path,
+    name: TestName,
+    trainer: Trainer | None,
+) -> TestResult:
+    from mlsvs.adapters.models.budget import BudgetedModel
+    from mlsvs.modeltest import accuracy, extraction, output, robustness
+    from mlsvs.modeltest.data import load
+    from mlsvs.modeltest.privacy import attribute, membership
+
+    counted = BudgetedModel(model, budget=cfg.query_budget)
+    spec, k = model.input_spec, model.n_classes
+
+    def data(role: str) -> Dataset:
+        fallback = "test" if role == "nonmembers" and "nonmembers" not in cfg.data.values else role
+        return load(root, cfg.data, fallback, spec, k)
+
+    match name:
+        case TestName.ACCURACY:
+            return accuracy.clean_accuracy(counted, data("test"), cfg)
+        case TestName.BLACKBOX:
+            return robustness.blackbox(counted, data("test"), cfg)
+        case TestName.WHITEBOX:
+            return robustness.whitebox(counted, data("test"), cfg)
+        case TestName.MEMBERSHIP:
+            return membership.membership(
+                counted,
+                data("train"),
+                data("nonmembers"),
+                cfg,
+                trainer,
+            )
+        case TestName.ATTRIBUTE:
+            return attribute.attribute_inference(counted, data("train"), cfg)
+        case TestName.EXTRACTION:
+            return extraction.extraction(counted, data("test"), cfg)
+        case TestName.OUTPUT:
+            return output.output_minimisation(counted, data("test"), cfg)

@@ -1,0 +1,169 @@
+"""Public scanner API: ``scan_path``, ``scan_paths``, ``expand`` and a per-file result cache."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mlsvs.model.artifact import ModelFormat
+from mlsvs.scanner.context import Ctx, Source
+from mlsvs.scanner.dispatch import looks_textual, scan_source
+from mlsvs.scanner.report import ScanOptions, ScanReport, finding, sort_key
+from mlsvs.scanner.rules import Rule
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+    from mlsvs.scanner.report import ScanFinding
+
+_SKIP_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", "node_modules", ".venv", "venv",
+                        ".tox", ".mypy_cache", ".ruff_cache", ".pytest_cache"})  # fmt: skip
+_NON_MODEL_MAGIC = (
+    b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"%PDF", b"RIFF", b"OggS", b"ID3", b"\x7fELF",
+    b"MZ", b"\xca\xfe\xba\xbe", b"\xcf\xfa\xed\xfe", b"SQLite format 3", b"PAR1", b"ARROW1",
+    b"Obj\x01",
+)  # fmt: skip
+
+
+def scan_path(path: str | Path, *, options: ScanOptions | None = None) -> ScanReport:
+    """Scan one file (or one TF SavedModel directory). Never raises for bad content."""
+    opts = options or ScanOptions()
+    p = Path(path)
+    display = str(path)
+    ctx = Ctx.new(opts, p.parent if not p.is_dir() else p)
+    fmt = ModelFormat.UNKNOWN
+    errors: tuple[str, ...] = ()
+    try:
+        if p.is_dir():
+            fmt = _scan_dir(ctx, p)
+        else:
+            with p.open("rb") as fh:
+                fmt = scan_source(ctx, Source(fh, p.stat().st_size), None, 0)
+    except OSError as exc:
+        errors = (f"{type(exc).__name__}: {exc.strerror or exc}",)
+        ctx.add(finding(Rule.GEN003, errors[0]))
+    except (RecursionError, MemoryError) as exc:
+        ctx.add(finding(Rule.GEN002, f"resource limit while parsing: {type(exc).__name__}"))
+    except Exception as exc:  # noqa: BLE001 - fail closed: a crash is a finding, never a pass
+        ctx.add(finding(Rule.GEN002, f"scanner error ({type(exc).__name__}): {exc}"[:300]))
+    return ScanReport(
+        path=display,
+        format=fmt,
+        findings=_dedupe(ctx.findings),
+        errors=errors,
+        bytes_read=ctx.total_bytes,
+    )
+
+
+def _scan_dir(ctx: Ctx, p: Path) -> ModelFormat:
+    from mlsvs.scanner.formats_tf import scan_saved_model_dir
+
+    if (p / "saved_model.pb").is_file():
+        scan_saved_model_dir(ctx, p)
+        return ModelFormat.TF_SAVEDMODEL
+    ctx.add(finding(Rule.GEN001, "directory is not a TF SavedModel; scan its files instead"))
+    return ModelFormat.UNKNOWN
+
+
+def _dedupe(items: Iterable[ScanFinding]) -> tuple[ScanFinding, ...]:
+    unique = {(f.rule, f.message, f.location.member, f.location.pointer): f for f in items}
+    return tuple(sorted(unique.values(), key=sort_key))
+
+
+def scan_paths(
+    paths: Sequence[str | Path], *, jobs: int = 1, options: ScanOptions | None = None
+) -> tuple[ScanReport, ...]:
+    """Scan files and directories (expanded with ``expand``), in parallel when ``jobs > 1``."""
+    targets = expand(paths)
+    opts = options or ScanOptions()
+    if jobs <= 1 or len(targets) <= 1:
+        return tuple(scan_path(t, options=opts) for t in targets)
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        return tuple(pool.map(_scan_one, targets, [opts] * len(targets), chunksize=1))
+
+
+def _scan_one(path: str, options: ScanOptions) -> ScanReport:
+    return scan_path(path, options=options)
+
+
+def expand(paths: Sequence[str | Path]) -> list[str]:
+    """Files to scan: explicit files as given; directories walked (SavedModels kept whole).
+
+    Inside directories, text files and well-known non-model media are skipped; every other
+    file is scanned, so unidentified binaries still fail closed.
+    """
+    out: list[str] = []
+    for path in paths:
+        p = Path(path)
+        if not p.is_dir() or (p / "saved_model.pb").is_file():
+            out.append(str(path))
+            continue
+        for root, dirs, files in os.walk(p, followlinks=False):
+            if (Path(root) / "saved_model.pb").is_file():
+                out.append(root)
+                dirs[:] = []
+                continue
+            dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS)
+            out.extend(
+                str(Path(root) / name)
+                for name in sorted(files)
+                if _worth_scanning(Path(root) / name)
+            )
+    return out
+
+
+def _worth_scanning(path: Path) -> bool:
+    if path.is_symlink() or not path.is_file():
+        return False
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return True  # unreadable: scan_path reports it
+    if not head or head.startswith(_NON_MODEL_MAGIC):
+        return False
+    if looks_textual(head):
+        from mlsvs.scanner.identify import sniff_head
+
+        return sniff_head(head, path.stat().st_size) is not ModelFormat.UNKNOWN
+    return True
+
+
+class _Cache:
+    """Thread-safe LRU of reports keyed by (absolute path, size, mtime, options)."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._lock = threading.Lock()
+        self._items: OrderedDict[tuple[str, int, int, ScanOptions], ScanReport] = OrderedDict()
+
+    def get_or_scan(self, path: Path, options: ScanOptions) -> ScanReport:
+        try:
+            st = path.stat()
+            key = (str(path.resolve()), st.st_size, st.st_mtime_ns, options)
+        except OSError:
+            return scan_path(path, options=options)
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
+                return hit
+        report = scan_path(path, options=options)
+        with self._lock:
+            self._items[key] = report
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return report
+
+
+_CACHE = _Cache(256)
+
+
+def cached_scan(path: Path, options: ScanOptions | None = None) -> ScanReport:
+    """``scan_path`` memoised per (absolute path, size, mtime, options): several checks on one
+    artifact share a single scan."""
+    return _CACHE.get_or_scan(path, options or ScanOptions())
