@@ -15,6 +15,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from fastapi import FastAPI, Request
+
 HERE = Path(__file__).resolve().parent
 MODEL_PATH = HERE / "models" / "classifier.pkl"
 """The pickle a real deployment of this project would load; never loaded here (it is only
@@ -44,7 +46,6 @@ def train():
 
 def create_app():
     import numpy as np
-    from fastapi import FastAPI, Request
 
     state = {"model": train()}
     app = FastAPI(title="insecure-classifier", debug=True)  # debug: tracebacks to clients

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
+
+import jsonschema
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CATALOGS = FIXTURES / "catalogs"
@@ -27,3 +30,17 @@ def edit(path: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
     assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times in {path}"
     path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+SARIF_SCHEMA = (
+    Path(__file__).resolve().parents[1] / "render" / "schemas" / "sarif-schema-2.1.0.json"
+)
+
+
+def sarif_errors(doc: dict) -> list[str]:
+    """Errors of ``doc`` against the official SARIF 2.1.0 schema (vendored by tests/render)."""
+    schema = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
+    validator = jsonschema.Draft4Validator(
+        schema, format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER
+    )
+    return [e.message for e in validator.iter_errors(doc)]

@@ -14,9 +14,12 @@ from cyclonedx.validation.json import JsonStrictValidator
 from mlsvs.catalog import load_standard, validate_directory
 from mlsvs.catalog.export_cyclonedx import export_cyclonedx
 from mlsvs.catalog.export_json import effective_tags
+from mlsvs.catalog.export_sarif import sarif_document
 from mlsvs.catalog.exports import FORMAT_NAMES, export
 from mlsvs.catalog.loader import BUNDLED
 from mlsvs.model.catalog import Level, Verification
+
+from .helpers import sarif_errors
 
 ROOT = Path(__file__).resolve().parents[2]
 ANCHORS = ROOT / "docs/dev/anchors.md"
@@ -75,6 +78,10 @@ def test_cyclonedx_export_of_the_bundled_catalog_validates(bundled) -> None:
     assert errors is None, [str(e) for e in errors]
 
 
+def test_sarif_taxonomy_of_the_bundled_catalog_validates(bundled) -> None:
+    assert sarif_errors(sarif_document(bundled)) == []
+
+
 @pytest.mark.parametrize("name", FORMAT_NAMES)
 def test_every_export_renders(bundled, name) -> None:
     text = export(bundled, name)
@@ -89,3 +96,22 @@ def test_generated_docs_are_current() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_bundled_files_validate_against_the_committed_json_schemas() -> None:
+    import json
+
+    import jsonschema
+    import yaml
+
+    def load(path: Path) -> object:
+        # yaml-language-server reads unquoted dates as strings; mimic that with default=str
+        return json.loads(json.dumps(yaml.safe_load(path.read_text("utf-8")), default=str))
+
+    for kind, pattern in (("chapter", "*/chapters/*.yaml"), ("standard", "*/standard.yaml")):
+        schema = json.loads((ROOT / f"schemas/catalog-{kind}.schema.json").read_text("utf-8"))
+        validator = jsonschema.Draft202012Validator(schema)
+        paths = sorted(BUNDLED.glob(pattern))
+        assert paths
+        for path in paths:
+            assert [e.message for e in validator.iter_errors(load(path))] == [], path

@@ -56,18 +56,20 @@ def test_coverage_matrices(files) -> None:
     assert "| ML02 | Data Poisoning Attack | M1.2.1 (L3), M1.2.2 (L2) |" in top10
     assert "2 of 2 items are covered." in top10
     atlas = files["docs/coverage/mitre-atlas.md"]
-    assert (
-        "| AML.T0024 | Exfiltration via AI Inference API (technique) | **not covered** |" in atlas
-    )
-    assert "- AML.T0024 Exfiltration via AI Inference API (technique)" in atlas
+    assert "4 of 6 items are covered." in atlas
+    assert "| AML.T0024 | Exfiltration via AI Inference API | **not covered** |" in atlas
+    assert "## Not covered\n\n- AML.T0024 Exfiltration via AI Inference API\n" in atlas
+    headings = [line for line in atlas.splitlines() if line.startswith("## ")]
+    assert headings == ["## Techniques", "## Mitigations", "## Tactics", "## Not covered"]
+    assert "## Mitigations\n\n1 of 1 covered." in atlas
     ids = [line.split(" | ")[0][2:] for line in atlas.splitlines() if line.startswith("| AML")]
     assert ids == [
-        "AML.TA0004",
         "AML.T0010",
         "AML.T0010.003",
         "AML.T0020",
         "AML.T0024",
         "AML.M0013",
+        "AML.TA0004",
     ]
 
 

@@ -16,7 +16,7 @@ from mlsvs.catalog.export_sarif import sarif_document
 from mlsvs.catalog.exports import FORMAT_NAMES, export, formats
 from mlsvs.errors import UsageError
 
-from .helpers import copy_valid, edit
+from .helpers import copy_valid, edit, sarif_errors
 
 
 def test_format_table_matches_names() -> None:
@@ -182,3 +182,10 @@ def test_markdown_contains_every_requirement_and_escapes_cells(tmp_path) -> None
     for req_id in ("M1.1.1", "M1.1.2", "M1.2.1", "M1.2.2", "M2.1.1"):
         assert f"### {req_id} " in text
     assert "`v1.0.0-M1.2.1`" in text
+
+
+def test_sarif_validates_against_the_official_schema(standard) -> None:
+    assert sarif_errors(json.loads(export(standard, "sarif-taxonomy"))) == []
+    broken = sarif_document(standard)
+    broken["runs"][0]["taxonomies"][0]["taxa"][0]["relationships"] = [{"kinds": ["subset"]}]
+    assert sarif_errors(broken)

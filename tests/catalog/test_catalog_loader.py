@@ -258,3 +258,17 @@ def test_yaml_never_constructs_python_objects() -> None:
 def test_standard_is_frozen(standard) -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         standard.version = "2.0.0"  # type: ignore[misc]
+
+
+def test_yaml_aliases_are_rejected_where_they_are_used() -> None:
+    bomb = "a: &a [x, x, x]\nb: &b [*a, *a, *a]\nc: [*b, *b]\n"
+    source, problems = parse_text(bomb, file="f.yaml")
+    assert source is None
+    assert [(p.line, p.message) for p in problems] == [
+        (2, "YAML anchors and aliases are not allowed in catalog files"),
+    ] * 3 + [(3, "YAML anchors and aliases are not allowed in catalog files")] * 2
+
+
+def test_version_directory_must_match_the_declared_version(tmp_path) -> None:
+    catalog = copy_valid(tmp_path).rename(tmp_path / "2.0.0")
+    assert _strings(catalog) == ["standard.yaml:3: version 1.0.0 != directory name 2.0.0"]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import datetime as dt
+import hashlib
 
 from mlsvs.model.assessment import (
     SCHEMA_VERSION,
@@ -177,7 +177,7 @@ def verdicts() -> tuple[RequirementVerdict, ...]:
             verdict=Verdict.PASS,
             basis=Basis.ATTESTED,
             reasons=("attested pass by Ana <ana@example.org>",),
-            attestation="attestations/M1.1.1.yaml",
+            attestation="attestations/a0.yaml",
         ),
         rv(
             requirement="M1.2.1",
@@ -185,7 +185,7 @@ def verdicts() -> tuple[RequirementVerdict, ...]:
             verdict=Verdict.NOT_VERIFIED,
             basis=Basis.NONE,
             reasons=("attestation expired on 2026-01-01",),
-            attestation="attestations/M1.2.1.yaml",
+            attestation="attestations/a1.yaml",
         ),
         rv(
             requirement="M2.1.1",
@@ -239,10 +239,9 @@ def verdicts() -> tuple[RequirementVerdict, ...]:
             requirement="M7.2.1",
             level=Level.L2,
             verdict=Verdict.PASS,
-            basis=Basis.BOTH,
-            reasons=("MIA AUC 0.58 < 0.6", "attested by the privacy lead"),
+            basis=Basis.AUTOMATED,
+            reasons=("MIA AUC 0.58 < 0.6",),
             findings=(fid(7),),
-            attestation="attestations/M7.2.1.yaml",
         ),
         rv(
             requirement="M10.1.1",

@@ -42,7 +42,9 @@ def test_roundtrip_is_exact(assessment, passing, tmp_path):
 
 
 def test_non_finite_measurements_stay_standard_json(assessment, tmp_path):
-    weird = Measurement(name="loss", value=float("inf"), threshold=float("-inf"), lower=float("nan"))
+    weird = Measurement(
+        name="loss", value=float("inf"), threshold=float("-inf"), lower=float("nan")
+    )
     finding = dataclasses.replace(assessment.findings[0], measurements=(weird,))
     a = dataclasses.replace(assessment, findings=(finding, *assessment.findings[1:]))
     text = dumps(a)

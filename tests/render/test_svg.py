@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections import Counter
 
 import pytest
@@ -25,7 +26,7 @@ def test_linear_plot_threshold_and_axes():
     inner_h = svg.PLOT_H - svg.TOP - svg.BOTTOM
     assert float(p.threshold_y) == pytest.approx(svg.TOP + 0.5 * inner_h, abs=0.01)
     assert [t.label for t in p.y_ticks] == ["0", "0.25", "0.5", "0.75", "1"]
-    assert [t.label for t in p.x_ticks][0] == "0" and p.x_ticks[-1].label == "0.05"
+    assert p.x_ticks[0].label == "0" and p.x_ticks[-1].label == "0.05"
     xs = [float(x) for x, _ in p.markers]
     assert xs == sorted(xs) and xs[0] == pytest.approx(svg.LEFT)
     assert p.diagonal is None
@@ -36,7 +37,7 @@ def test_log_plot_uses_decades_and_draws_chance_line():
     assert p is not None and p.x_log
     assert [t.label for t in p.x_ticks] == ["0.001", "0.01", "0.1", "1"]
     positions = [float(t.pos) for t in p.x_ticks]
-    gaps = [b - a for a, b in zip(positions, positions[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(positions)]
     assert max(gaps) - min(gaps) < 0.02  # evenly spaced decades
     assert p.diagonal is not None and len(p.diagonal.split()) == 41
     assert p.threshold_y is None  # AUC threshold is not a y value of the curve
@@ -54,7 +55,9 @@ def test_unusable_points_are_dropped_and_counted():
 
 def test_y_range_grows_beyond_unit_interval():
     m = Measurement(
-        name="queries", value=1.0, threshold=500.0,
+        name="queries",
+        value=1.0,
+        threshold=500.0,
         series=(SeriesPoint(x=1, y=100), SeriesPoint(x=2, y=300)),
     )
     p = svg.plot(m)

@@ -80,7 +80,15 @@ def index_page(standard: Standard) -> str:
     cumulative = ", ".join(
         f"{lv}: {sum(total_levels[x] for x in Level if x <= lv)}" for lv in Level
     )
-    lines += ["", f"Requirements that apply at each level (cumulative): {cumulative}."]
+    lines += [
+        "",
+        f"Requirements that apply at each level (cumulative): {cumulative}.",
+        "",
+        f"Cite a requirement with its version, e.g. `v{standard.version}-M4.1.2`. Coverage of "
+        "other frameworks: [OWASP ML Top 10](../coverage/owasp-ml-top10.md), "
+        "[MITRE ATLAS](../coverage/mitre-atlas.md). Machine-readable forms: "
+        "`mlsvs catalog export -f json|json-flat|csv|markdown|cyclonedx|sarif-taxonomy`.",
+    ]
     return _page(lines)
 
 
@@ -93,17 +101,25 @@ def _coverage(standard: Standard, key: str) -> dict[str, list[str]]:
 
 
 def _matrix(
-    title: str, intro: str, items: list[tuple[str, str]], covered: dict[str, list[str]]
+    title: str,
+    intro: str,
+    groups: list[tuple[str, list[tuple[str, str]]]],
+    covered: dict[str, list[str]],
 ) -> str:
-    lines = [f"# {title}", "", intro, ""]
-    hit = [i for i, _ in items if i in covered]
-    lines += [f"{len(hit)} of {len(items)} items are covered.", ""]
-    lines += ["| ID | Name | Requirements (entry level) |", "|---|---|---|"]
-    for item_id, name in items:
-        reqs = ", ".join(covered.get(item_id, ())) or "**not covered**"
-        lines.append(f"| {item_id} | {cell(name)} | {reqs} |")
-    missing = [f"{i} {n}" for i, n in items if i not in covered]
-    lines += ["", "## Not covered", ""]
+    every = [i for _, items in groups for i, _ in items]
+    hit = [i for i in every if i in covered]
+    lines = [f"# {title}", "", intro, "", f"{len(hit)} of {len(every)} items are covered.", ""]
+    for heading, items in groups:
+        if heading:
+            count = sum(1 for i, _ in items if i in covered)
+            lines += [f"## {heading}", "", f"{count} of {len(items)} covered.", ""]
+        lines += ["| ID | Name | Requirements (entry level) |", "|---|---|---|"]
+        for item_id, name in items:
+            reqs = ", ".join(covered.get(item_id, ())) or "**not covered**"
+            lines.append(f"| {item_id} | {cell(name)} | {reqs} |")
+        lines.append("")
+    missing = [f"{i} {n}" for _, items in groups for i, n in items if i not in covered]
+    lines += ["## Not covered", ""]
     lines += [f"- {m}" for m in missing] or ["None."]
     return _page(lines)
 
@@ -118,11 +134,14 @@ def coverage_pages(standard: Standard, refs: References) -> dict[str, str]:
             continue
         items = sorted(ids.items(), key=lambda kv: _natural(kv[0]))
         if key.startswith("mitre_atlas"):
-            items = sorted(items, key=lambda kv: (_atlas_order(kv[0]), _natural(kv[0])))
             path = f"{COVERAGE_DIR}/mitre-atlas.md"
-            items = [(i, f"{n} ({_atlas_kind(i).lower()[:-1]})") for i, n in items]
+            groups = [
+                (kind, [(i, n) for i, n in items if _atlas_kind(i) == kind])
+                for kind in ("Techniques", "Mitigations", "Tactics")
+            ]
         elif key.startswith("owasp_ml_top10"):
             path = f"{COVERAGE_DIR}/owasp-ml-top10.md"
+            groups = [("", items)]
         else:
             continue
         intro = (
@@ -130,16 +149,14 @@ def coverage_pages(standard: Standard, refs: References) -> dict[str, str]:
             f"{framework.name} ({framework.edition}, mapping key `{key}`). Mappings are "
             "informative."
         )
-        pages[path] = _matrix(f"Coverage: {framework.name}", intro, items, _coverage(standard, key))
+        pages[path] = _matrix(
+            f"Coverage: {framework.name}", intro, groups, _coverage(standard, key)
+        )
     return pages
 
 
 def _atlas_kind(atlas_id: str) -> str:
     return next(name for prefix, name in _ATLAS_KINDS if atlas_id.startswith(prefix))
-
-
-def _atlas_order(atlas_id: str) -> int:
-    return ("Tactics", "Techniques", "Mitigations").index(_atlas_kind(atlas_id))
 
 
 def _natural(text: str) -> tuple[object, ...]:

@@ -2,7 +2,8 @@
 
 Chapters and sections are requirements too (parents of the real ones), as OWASP's ASVS
 exporter does. ``levels`` list, cumulatively, the bom-refs of the requirements that apply at
-each level. Output is deterministic: the serial number derives from the content digest and
+each level. Foreign mappings are properties (``mlsvs:mapping:<framework>``); CWE entries are
+external references. Output is deterministic: the serial number derives from the content digest and
 the timestamp is the release date.
 """
 
@@ -55,16 +56,6 @@ def _requirement(standard: Standard, req: Requirement, tags: tuple[str, ...]) ->
         }
         for c in req.cwe
     ]
-    refs += [
-        {
-            "type": "other",
-            "url": f"https://atlas.mitre.org/{_atlas_kind(a)}/{a}",
-            "comment": f"MITRE ATLAS {a}",
-        }
-        for key, ids in sorted(req.mappings.items())
-        if key.startswith("mitre_atlas")
-        for a in ids
-    ]
     entry: dict[str, Any] = {
         "bom-ref": bom_ref(standard, req.id),
         "identifier": req.id,
@@ -77,12 +68,6 @@ def _requirement(standard: Standard, req: Requirement, tags: tuple[str, ...]) ->
     if refs:
         entry["externalReferences"] = refs
     return entry
-
-
-def _atlas_kind(atlas_id: str) -> str:
-    if atlas_id.startswith("AML.TA"):
-        return "tactics"
-    return "mitigations" if atlas_id.startswith("AML.M") else "techniques"
 
 
 def standard_definition(standard: Standard) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from mlsvs.errors import CatalogError
 if TYPE_CHECKING:
     from mlsvs.catalog.reference import References
     from mlsvs.catalog.schema import ChapterModel, StandardModel
+    from mlsvs.catalog.yamlsource import Source
     from mlsvs.model.catalog import Standard
 
 BUNDLED = Path(__file__).parent / "data" / "mlsvs"
@@ -48,54 +49,54 @@ def _chapter_files(directory: Path) -> tuple[dict[str, list[Path]], list[Problem
     return found, problems
 
 
-def _read(directory: Path) -> tuple[_Parsed | None, list[Problem]]:
+def _read_standard(directory: Path) -> tuple[StandardModel | None, Source | None, list[Problem]]:
     from mlsvs.catalog import semantics
     from mlsvs.catalog.pydantic_problems import validate_model
-    from mlsvs.catalog.reference import load_references
-    from mlsvs.catalog.schema import ChapterModel, StandardModel
+    from mlsvs.catalog.schema import StandardModel
     from mlsvs.catalog.yamlsource import parse_file
 
-    if not (directory / STANDARD_FILE).is_file():
-        raise CatalogError(f"{directory} is not a catalog directory (no {STANDARD_FILE})")
-    refs, problems = load_references(directory)
-    source, found = parse_file(directory / STANDARD_FILE, display=STANDARD_FILE)
+    source, problems = parse_file(directory / STANDARD_FILE, display=STANDARD_FILE)
+    if source is None:
+        return None, None, problems
+    standard, found = validate_model(StandardModel, source)
     problems += found
-    standard = None
-    if source is not None:
-        standard, found = validate_model(StandardModel, source)
-        problems += found
-    if standard is not None and source is not None:
+    if standard is not None:
         problems += semantics.check_standard(standard, source)
         if _SEMVER_DIR.match(directory.name) and directory.name != standard.version:
-            problems.append(
-                source.problem(("version",), f"version {standard.version} != {directory.name}")
-            )
-    files, found = _chapter_files(directory)
-    problems += found
-    listed = [] if standard is None else standard.chapters
-    unlisted = set() if standard is None else set(files) - set(listed)
-    for chapter_id in sorted(unlisted):
+            message = f"version {standard.version} != directory name {directory.name}"
+            problems.append(source.problem(("version",), message))
+    return standard, source, problems
+
+
+def _read_chapters(
+    standard: StandardModel, source: Source, files: dict[str, list[Path]], refs: References
+) -> tuple[list[ChapterModel], list[Problem]]:
+    from mlsvs.catalog import semantics
+    from mlsvs.catalog.pydantic_problems import validate_model
+    from mlsvs.catalog.schema import ChapterModel
+    from mlsvs.catalog.yamlsource import parse_file
+
+    problems: list[Problem] = []
+    for chapter_id in sorted(set(files) - set(standard.chapters)):
         for path in files[chapter_id]:
             message = f"chapter {chapter_id} is not listed in {STANDARD_FILE}"
             problems.append(Problem(file=f"chapters/{path.name}", line=None, message=message))
     chapters: list[ChapterModel] = []
-    seen: dict[str, Problem] = {}
-    for index, chapter_id in enumerate(listed):
+    seen: dict[str, str] = {}  # ID -> file:line of its first definition
+    for index, chapter_id in enumerate(standard.chapters):
         paths = files.get(chapter_id, [])
         if len(paths) != 1:
             count = "no file" if not paths else f"{len(paths)} files"
             message = f"{count} for chapter {chapter_id}"
-            problems.append(Problem(file=STANDARD_FILE, line=None, message=message))
-            if source is not None:
-                problems[-1] = source.problem(("chapters", index), message)
+            problems.append(source.problem(("chapters", index), message))
             continue
         c_source, found = parse_file(paths[0], display=f"chapters/{paths[0].name}")
         problems += found
-        if c_source is None:
-            continue
-        chapter, found = validate_model(ChapterModel, c_source)
-        problems += found
-        if chapter is None or standard is None:
+        chapter = None
+        if c_source is not None:
+            chapter, found = validate_model(ChapterModel, c_source)
+            problems += found
+        if chapter is None or c_source is None:
             continue
         if chapter.id != chapter_id:
             message = f"file is for chapter {chapter_id} but declares id {chapter.id}"
@@ -105,14 +106,31 @@ def _read(directory: Path) -> tuple[_Parsed | None, list[Problem]]:
         problems += semantics.check_chapter(
             chapter, c_source, standard=standard, refs=refs, seen=seen
         )
-    if standard is not None and len(chapters) == len(standard.chapters):
-        problems += semantics.check_coverage(chapters, refs)  # meaningless with chapters missing
-    if standard is None or problems:
+    if len(chapters) == len(standard.chapters):  # coverage is meaningless with chapters missing
+        problems += semantics.check_coverage(chapters, refs)
+    return chapters, problems
+
+
+def _read(directory: Path) -> tuple[_Parsed | None, list[Problem]]:
+    from mlsvs.catalog.reference import load_references
+
+    if not (directory / STANDARD_FILE).is_file():
+        raise CatalogError(f"{directory} is not a catalog directory (no {STANDARD_FILE})")
+    refs, problems = load_references(directory)
+    standard, source, found = _read_standard(directory)
+    problems += found
+    files, found = _chapter_files(directory)
+    problems += found
+    if standard is None or source is None:
+        return None, sort_problems(problems)
+    chapters, found = _read_chapters(standard, source, files, refs)
+    problems += found
+    if problems:
         return None, sort_problems(problems)
     return (standard, tuple(chapters), refs), []
 
 
-def validate_directory(path: Path) -> list[Problem]:
+def validate_directory(path: Path | str) -> list[Problem]:
     """Every problem of the catalog in ``path`` (empty when valid), sorted by file and line.
 
     Raises ``CatalogError`` only when ``path`` is not a catalog directory at all.
@@ -120,7 +138,7 @@ def validate_directory(path: Path) -> list[Problem]:
     return _read(Path(path))[1]
 
 
-def load_directory(path: Path) -> Standard:
+def load_directory(path: Path | str) -> Standard:
     """Load and validate the catalog in ``path``; ``CatalogError`` lists every problem."""
     from mlsvs.catalog.build import build_standard
 

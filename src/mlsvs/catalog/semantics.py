@@ -116,7 +116,7 @@ def check_chapter(
     *,
     standard: StandardModel,
     refs: References,
-    seen: dict[str, Problem],
+    seen: dict[str, str],
 ) -> list[Problem]:
     """Nesting, uniqueness (``seen`` spans all chapters), tags, mappings, history."""
     declared = frozenset(t.id for t in standard.applicability_tags)
@@ -138,18 +138,16 @@ def check_chapter(
 
 
 def _unique_nested(
-    item_id: str, parent_id: str, source: Source, path: Path_, seen: dict[str, Problem]
+    item_id: str, parent_id: str, source: Source, path: Path_, seen: dict[str, str]
 ) -> list[Problem]:
-    here = source.problem(path, "")
     problems: list[Problem] = []
     if not item_id.startswith(f"{parent_id}."):
         problems.append(source.problem(path, f"{item_id} is not nested under {parent_id}"))
     first = seen.get(item_id)
     if first is not None:
-        at = f"{first.file}:{first.line}"
-        problems.append(source.problem(path, f"duplicate ID {item_id} (first defined at {at})"))
+        problems.append(source.problem(path, f"duplicate ID {item_id} (first defined at {first})"))
     else:
-        seen[item_id] = here
+        seen[item_id] = f"{source.file}:{source.line_of(path)}"
     return problems
 
 

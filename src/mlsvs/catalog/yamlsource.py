@@ -3,7 +3,8 @@
 PyYAML's composed node tree carries source marks; we construct plain Python data with the
 safe constructor and, alongside it, a map from each path (``("sections", 0, "id")``) to the
 1-based line where that key or item starts. Validators use the map to report ``file:line``.
-Duplicate mapping keys, which PyYAML silently collapses, are reported as problems.
+Duplicate mapping keys, which PyYAML silently collapses, are reported as problems, and so are
+anchors/aliases (catalogs never need them; they would allow exponential "billion laughs" input).
 """
 
 from __future__ import annotations
@@ -51,25 +52,51 @@ def _safe_loader(text: str) -> yaml.SafeLoader:
     return cast("yaml.SafeLoader", loader_class(text))
 
 
-def _walk(
-    node: yaml.Node, path: Path_, lines: dict[Path_, int], dupes: list[tuple[Path_, int]]
-) -> None:
+@dataclass(slots=True)
+class _Walk:
+    lines: dict[Path_, int]
+    dupes: list[tuple[Path_, int]]
+    aliases: list[int]
+    seen: set[int]
+
+
+def _walk(node: yaml.Node, path: Path_, state: _Walk) -> None:
     import yaml
 
+    if id(node) in state.seen:  # an alias: catalogs never need them (and they enable bombs)
+        state.aliases.append(node.start_mark.line + 1)  # the anchor's line; see _alias_lines
+        return
+    state.seen.add(id(node))
     if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
+        keys: set[str] = set()
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.tag)
             line = key_node.start_mark.line + 1
-            if key in seen:
-                dupes.append(((*path, key), line))
-            seen.add(key)
-            lines[(*path, key)] = line
-            _walk(value_node, (*path, key), lines, dupes)
+            if key in keys:
+                state.dupes.append(((*path, key), line))
+            keys.add(key)
+            state.lines[(*path, key)] = line
+            _walk(value_node, (*path, key), state)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            lines[(*path, index)] = item.start_mark.line + 1
-            _walk(item, (*path, index), lines, dupes)
+            state.lines[(*path, index)] = item.start_mark.line + 1
+            _walk(item, (*path, index), state)
+
+
+def _alias_lines(text: str) -> list[int]:
+    """Lines of the alias uses (``*name``) in ``text``, from the event stream."""
+    import yaml
+
+    loader = _safe_loader(text)
+    lines = []
+    try:
+        while loader.check_event():
+            event = loader.get_event()  # type: ignore[no-untyped-call]
+            if isinstance(event, yaml.AliasEvent) and event.start_mark is not None:
+                lines.append(event.start_mark.line + 1)
+    finally:
+        loader.dispose()
+    return lines
 
 
 def parse_text(text: str, *, file: str) -> tuple[Source | None, list[Problem]]:
@@ -89,14 +116,18 @@ def parse_text(text: str, *, file: str) -> tuple[Source | None, list[Problem]]:
         return None, [Problem(file=file, line=None, message=f"malformed YAML: {exc}")]
     finally:
         loader.dispose()
-    lines: dict[Path_, int] = {}
-    dupes: list[tuple[Path_, int]] = []
+    state = _Walk(lines={}, dupes=[], aliases=[], seen=set())
     if node is not None:
-        _walk(node, (), lines, dupes)
+        _walk(node, (), state)
+    if state.aliases:
+        message = "YAML anchors and aliases are not allowed in catalog files"
+        lines = _alias_lines(text) or state.aliases
+        return None, [Problem(file=file, line=line, message=message) for line in lines]
     problems = [
-        Problem(file=file, line=line, message=f"duplicate key {path[-1]!r}") for path, line in dupes
+        Problem(file=file, line=line, message=f"duplicate key {path[-1]!r}")
+        for path, line in state.dupes
     ]
-    return Source(file=file, data=data, lines=lines), problems
+    return Source(file=file, data=data, lines=state.lines), problems
 
 
 def parse_file(path: Path, *, display: str) -> tuple[Source | None, list[Problem]]:

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mlsvs.errors import UsageError
+from mlsvs.errors import CatalogError, UsageError
 
 if TYPE_CHECKING:
     import argparse
@@ -30,10 +30,19 @@ def add_source_options(parser: argparse.ArgumentParser) -> None:
 
 
 def load(args: argparse.Namespace) -> Standard:
-    """The standard the options name."""
+    """The standard the options name; an invalid catalog is reported in one line."""
     from mlsvs.catalog import load_standard
 
-    return load_standard(args.standard_version, directory=args.catalog)
+    try:
+        return load_standard(args.standard_version, directory=args.catalog)
+    except CatalogError as exc:
+        if not exc.problems:
+            raise
+        where = args.catalog if args.catalog is not None else "(bundled)"
+        raise CatalogError(
+            f"{exc.message}; first: {exc.problems[0]}; "
+            f"run 'mlsvs catalog validate {where}' to list them all"
+        ) from None
 
 
 def split(values: list[str] | None) -> frozenset[str]:

@@ -24,10 +24,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load the results file and write every requested output; 0 on success."""
+    from mlsvs.cli._titles import requirement_titles
     from mlsvs.render.base import parse_output_specs, write_outputs
     from mlsvs.render.json import load_assessment
 
     specs = parse_output_specs(args.outputs)
     assessment = load_assessment(args.results)
-    write_outputs(assessment, specs)
+    write_outputs(
+        assessment, specs, requirement_titles=requirement_titles(assessment.standard.version)
+    )
     return 0

@@ -8,10 +8,6 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from mlsvs.model.assessment import Assessment
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -84,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
     import datetime as dt
 
     from mlsvs.api import Overrides, assess
+    from mlsvs.cli._titles import requirement_titles
     from mlsvs.cli.progress import progress_sink
     from mlsvs.errors import UsageError
     from mlsvs.render.base import parse_output_specs, write_outputs
@@ -111,16 +108,10 @@ def run(args: argparse.Namespace) -> int:
         sink=progress_sink(enabled=not args.no_progress),
         today=today,
     )
-    written = write_outputs(assessment, specs, requirement_titles=_titles(assessment))
+    titles = requirement_titles(assessment.standard.version)
+    written = write_outputs(assessment, specs, requirement_titles=titles)
     for path in written:
         print(f"mlsvs: wrote {path}", file=sys.stderr)
     if assessment.interrupted:
         return 2
     return 0 if assessment.target_met else 1
-
-
-def _titles(assessment: Assessment) -> dict[str, str]:
-    from mlsvs.api import load_catalog
-
-    standard = load_catalog(assessment.standard.version)
-    return {rid: req.title for rid, req in standard.requirements.items()}

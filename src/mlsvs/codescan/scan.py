@@ -37,7 +37,8 @@ def _parse(source: str, where: str) -> ast.Module:
     try:
         return ast.parse(source)
     except SyntaxError as exc:
-        raise CodeParseError(f"{where}: line {exc.lineno}: syntax error: {exc.msg}") from None
+        line = f"line {exc.lineno}: " if exc.lineno else ""
+        raise CodeParseError(f"{where}: {line}syntax error: {exc.msg}") from None
     except (ValueError, RecursionError, MemoryError) as exc:
         raise CodeParseError(f"{where}: cannot parse: {type(exc).__name__}: {exc}") from None
 

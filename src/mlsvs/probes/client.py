@@ -88,8 +88,10 @@ class Client:
         except _NoResponseError as exc:
             return self._exchange(request, port, start, failure=exc.failure, reason=exc.reason)
         try:
-            sent, early = self._send_request(sock, request)
-            raw = self._read(sock, request.method, trickled=request.trickle_s > 0 and not early)
+            early = bytearray()
+            sent, answered = self._send_request(sock, request, early)
+            trickled = request.trickle_s > 0 and not answered
+            raw = self._read(sock, request.method, early, trickled=trickled)
             response = parse_response(raw)
         except _NoResponseError as exc:
             return self._exchange(
@@ -172,7 +174,9 @@ class Client:
             sock.close()
             raise _NoResponseError(Failure.TLS, str(exc)) from None
 
-    def _send_request(self, sock: socket.socket, request: Request) -> tuple[int, bool]:
+    def _send_request(
+        self, sock: socket.socket, request: Request, early: bytearray
+    ) -> tuple[int, bool]:
         """Send head and body. Returns (bytes sent, whether the server answered early)."""
         body = request.body
         length = request.declared_length if request.declared_length is not None else None
@@ -192,9 +196,9 @@ class Client:
             if not body:
                 return sent, False
             if request.trickle_s > 0:
-                return self._trickle(sock, body, request.trickle_s, sent)
+                return self._trickle(sock, body, request.trickle_s, sent, early)
             for offset in range(0, len(body), _CHUNK):
-                if _readable(sock):
+                if _answered(sock, early):
                     return sent, True
                 sock.sendall(body[offset : offset + _CHUNK])
                 sent += min(_CHUNK, len(body) - offset)
@@ -205,11 +209,11 @@ class Client:
         return sent, False
 
     def _trickle(
-        self, sock: socket.socket, body: bytes, limit_s: float, sent: int
+        self, sock: socket.socket, body: bytes, limit_s: float, sent: int, early: bytearray
     ) -> tuple[int, bool]:
         deadline = self._clock() + limit_s
         for index in range(len(body)):
-            if _readable(sock, _TRICKLE_INTERVAL_S):
+            if _answered(sock, early, _TRICKLE_INTERVAL_S):
                 return sent, True
             if self._clock() >= deadline:
                 return sent, False
@@ -217,11 +221,11 @@ class Client:
             sent += 1
         return sent, False
 
-    def _read(self, sock: socket.socket, method: str, *, trickled: bool) -> bytes:
-        if trickled and not _readable(sock, 0.0):
+    def _read(self, sock: socket.socket, method: str, early: bytearray, *, trickled: bool) -> bytes:
+        if trickled and not _answered(sock, early):
             raise _NoResponseError(Failure.STILL_OPEN, "the body was still being trickled")
         deadline = self._clock() + self._timeout
-        buffer = bytearray()
+        buffer = bytearray(early)
         while len(buffer) < MAX_RESPONSE_BYTES:
             remaining = deadline - self._clock()
             if remaining <= 0:
@@ -254,8 +258,30 @@ class Client:
         return bytes(buffer)
 
 
-def _readable(sock: socket.socket, wait_s: float = 0.0) -> bool:
-    if isinstance(sock, ssl.SSLSocket) and sock.pending():
+def _answered(sock: socket.socket, early: bytearray, wait_s: float = 0.0) -> bool:
+    """Whether the server sent response bytes (kept in ``early``) or closed, within ``wait_s``.
+
+    On TLS a readable socket may only carry protocol records (TLS 1.3 session tickets), so a
+    non-blocking read decides; application data read that way is kept for the reader.
+    """
+    if early:
         return True
-    ready, _, _ = select.select([sock], [], [], wait_s)
-    return bool(ready)
+    if not isinstance(sock, ssl.SSLSocket):
+        ready, _, _ = select.select([sock], [], [], wait_s)
+        return bool(ready)
+    if not sock.pending():
+        ready, _, _ = select.select([sock], [], [], wait_s)
+        if not ready:
+            return False
+    timeout = sock.gettimeout()
+    sock.setblocking(False)
+    try:
+        data = sock.recv(_CHUNK)
+    except (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError):
+        return False
+    except OSError:
+        return True  # reset: the reader reports it
+    finally:
+        sock.settimeout(timeout)
+    early += data
+    return True

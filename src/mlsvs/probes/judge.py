@@ -246,10 +246,14 @@ def judge_resources(obs: Observations, settings: ProbeSettings) -> AreaResult:
                 bad.append(f"slow_body: still being read after {e.elapsed_ms} ms")
             elif e.failure is Failure.CLOSED or _rejected(e):
                 continue
+            elif e.status in {401, 403, 429}:
+                unclear.append(e.describe())
             elif e.status is not None:
                 bad.append(f"slow_body → {e.status}")
             else:
                 unclear.append(e.describe())
+        elif e.status in {401, 403, 429}:
+            unclear.append(e.describe())
         elif e.status is not None and not _rejected(e):
             bad.append(f"{e.kind} → {e.status}")
         elif e.status is not None and e.elapsed_ms > quick_ms:

@@ -58,6 +58,7 @@ def judge_error_leakage(obs: Observations) -> AreaResult:
             if e.status < 400 and not leak.in_header:
                 continue  # success bodies are judged by the response-internals check
             found.append((e, leak))
+    found.sort(key=lambda item: item[1].kind not in _SERIOUS)  # stable: serious leaks first
     facts = _leak_facts(found)
     if found:
         kinds = sorted({str(leak.kind) for _, leak in found})

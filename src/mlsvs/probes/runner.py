@@ -92,6 +92,8 @@ class _Prober:
         self.method = endpoint.method.strip().upper() or "POST"
         self.exchanges: list[Exchange] = []
         self._path = "/"
+        # Total time the probe may spend honouring Retry-After (the burst never waits).
+        self._wait_left = settings.retry_after_max_s * 3
 
     def _observations(
         self,
@@ -183,8 +185,18 @@ class _Prober:
         )
 
     def _send(self, client: Client, request: Request) -> Exchange:
-        exchange = client.send(request)
+        exchange = self._polite(client, request)
         self.exchanges.append(exchange)
+        return exchange
+
+    def _polite(self, client: Client, request: Request) -> Exchange:
+        """Send; on 429 with a short Retry-After, wait once and resend (bounded overall)."""
+        exchange = client.send(request)
+        wait = _retry_after(exchange)
+        if wait is not None and wait <= min(self.settings.retry_after_max_s, self._wait_left):
+            self._wait_left -= wait
+            self.sleep(wait)
+            exchange = client.send(request)
         return exchange
 
     def _run(self, client: Client, address: Address, template: JsonValue) -> Burst | None:
@@ -192,15 +204,12 @@ class _Prober:
         has_body = self.method in BODY_METHODS
         valid_body = _dump(template) if has_body else None
         baseline_request = self._request(RequestKind.BASELINE, valid_body, self.credential)
-        baseline = client.send(baseline_request)
-        wait = _retry_after(baseline)
-        if wait is not None and wait <= self.settings.retry_after_max_s:
-            self.sleep(wait)
-            baseline = client.send(baseline_request)
-        self.exchanges.append(baseline)
+        baseline = self._send(client, baseline_request)
+        if baseline.status is None:
+            return None  # unreachable: every area is "could not verify"; send nothing more
         self._send(client, self._request(RequestKind.NO_AUTH, valid_body, None))
         self._send(client, self._request(RequestKind.WRONG_AUTH, valid_body, WRONG_CREDENTIAL))
-        accepted = baseline.status is not None and 200 <= baseline.status < 300
+        accepted = 200 <= baseline.status < 300
         if accepted and has_body:
             self._hostile(client, template)
         self._management(client, address)

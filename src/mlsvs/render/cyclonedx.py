@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from mlsvs.model.catalog import Level, id_sort_key
 from mlsvs.model.verdict import Basis
+from mlsvs.render.cdx_evidence import attestation_evidence, finding_evidence
 from mlsvs.render.text import VERDICT_LABELS, clean, sorted_verdicts
 
 if TYPE_CHECKING:
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
 
     from mlsvs.model.assessment import ArtifactRecord, Assessment
     from mlsvs.model.attestation import Attestation
-    from mlsvs.model.result import Finding
 
 SCHEMA = "http://cyclonedx.org/schema/bom-1.6.schema.json"
 PROJECT_REF = "mlsvs-target-project"
@@ -193,12 +193,12 @@ def _declarations(a: Assessment) -> dict[str, Any]:
         found = [by_id[i] for i in v.findings if i in by_id]
         for f in found:
             ref = f"mlsvs-evidence-finding:{f.id}"
-            evidence.setdefault(ref, _finding_evidence(ref, f, a.finished_at))
+            evidence.setdefault(ref, finding_evidence(ref, f, a.finished_at))
             refs.append(ref)
         used = attestations.get(v.attestation) if v.attestation else None
         if used is not None:
             ref = f"mlsvs-evidence-attestation:{used.source}"
-            evidence.setdefault(ref, _attestation_evidence(ref, used))
+            evidence.setdefault(ref, attestation_evidence(ref, used))
             refs.append(ref)
         targets = {f.target.path for f in found}
         target = (
@@ -276,65 +276,3 @@ def _declarations(a: Assessment) -> dict[str, Any]:
             ]
         },
     }
-
-
-def _attachment(name: str, payload: object) -> dict[str, Any]:
-    text = json.dumps(payload, sort_keys=True, ensure_ascii=False)
-    return {
-        "name": name,
-        "contents": {"attachment": {"contentType": "application/json", "content": text}},
-    }
-
-
-def _finding_evidence(ref: str, f: Finding, created: str) -> dict[str, Any]:
-    payload = {
-        "id": f.id,
-        "check": clean(f.check),
-        "status": f.status.value,
-        "severity": f.severity.value,
-        "target": clean(f.target.path),
-        "location": clean(f.location.describe()) if f.location else "",
-        "message": clean(f.message),
-        "waiver": clean(f.waiver) if f.waiver else None,
-        "measurements": [
-            {"name": clean(m.name), "value": m.value, "threshold": m.threshold}
-            for m in f.measurements
-        ],
-    }
-    entry: dict[str, Any] = {
-        "bom-ref": ref,
-        "propertyName": "mlsvs:finding",
-        "data": [_attachment(f"{clean(f.check)} {f.status.value}", payload)],
-    }
-    if created:
-        entry["created"] = created
-    return entry
-
-
-def _attestation_evidence(ref: str, t: Attestation) -> dict[str, Any]:
-    payload = {
-        "requirement": clean(t.requirement),
-        "claim": t.claim.value,
-        "validity": t.validity.value,
-        "statement": clean(t.statement),
-        "justification": clean(t.justification),
-        "evidence": [
-            {"path": clean(e.path or ""), "url": clean(e.url or ""), "sha256": e.sha256 or ""}
-            for e in t.evidence
-        ],
-    }
-    entry: dict[str, Any] = {
-        "bom-ref": ref,
-        "propertyName": "mlsvs:attestation",
-        "data": [_attachment(clean(t.source), payload)],
-    }
-    if t.date is not None:
-        entry["created"] = f"{t.date.isoformat()}T00:00:00Z"
-    if t.expires is not None:
-        entry["expires"] = f"{t.expires.isoformat()}T00:00:00Z"
-    if t.attested_by is not None:
-        author = {"name": clean(t.attested_by.name)}
-        if t.attested_by.email:
-            author["email"] = clean(t.attested_by.email)
-        entry["author"] = author
-    return entry

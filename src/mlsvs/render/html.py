@@ -60,7 +60,7 @@ def _finalize(value: object) -> object:
 def _environment() -> Environment:
     import jinja2
 
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.PackageLoader("mlsvs.render", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -69,6 +69,13 @@ def _environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.filters["g"] = _number
+    return env
+
+
+def _number(value: float | None) -> str:
+    """A measured number for people: four significant digits."""
+    return "" if value is None else f"{value:.4g}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -127,7 +134,7 @@ def context(a: Assessment) -> dict[str, Any]:
     measurements = [
         _MeasurementRow(finding=f, measurement=m, plot=svg.plot(m) if m.series else None)
         for f in sorted(a.findings, key=finding_sort_key)
-        for m in sorted(f.measurements, key=lambda m: m.name)
+        for m in sorted(f.measurements, key=lambda m: (not m.series, m.name))
     ]
     csp = (
         f"default-src 'none'; style-src '{_sha(css)}'; script-src '{_sha(js)}'; "

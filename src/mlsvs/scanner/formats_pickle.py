@@ -25,11 +25,13 @@ _ELEMENT_SIZE = {
 }  # fmt: skip
 
 
-def new_scan(ctx: Ctx, member: str | None, depth: int) -> PickleScan:
+def new_scan(
+    ctx: Ctx, member: str | None, depth: int, extra_allow: frozenset[str] = frozenset()
+) -> PickleScan:
     """A PickleScan wired to the shared budget and the nested-payload dispatcher."""
     return PickleScan(
         member=member,
-        allow=ctx.options.allow,
+        allow=ctx.options.allow | extra_allow,
         budget=ctx.budget,
         depth=depth,
         nested=lambda blob, label, d: _nested(ctx, blob, label, d),
@@ -46,9 +48,16 @@ def _nested(ctx: Ctx, blob: bytes, label: str, depth: int) -> list[ScanFinding]:
     return added
 
 
-def scan_pickle(ctx: Ctx, data: bytes, member: str | None, depth: int) -> None:
+def scan_pickle(
+    ctx: Ctx,
+    data: bytes,
+    member: str | None,
+    depth: int,
+    *,
+    extra_allow: frozenset[str] = frozenset(),
+) -> None:
     """Every pickle stream in ``data`` (a legacy torch file is recognised by its magic)."""
-    scan = new_scan(ctx, member, depth)
+    scan = new_scan(ctx, member, depth, extra_allow)
     streams = analyze(data, 0, scan, max_streams=5)
     if _is_legacy_torch(streams):
         _legacy_tail(data, streams, scan)

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from mlsvs.scanner.context import Ctx
 
 _SMALL = 16 * 1024 * 1024
+TORCHSCRIPT_CLASSES = frozenset({"__torch__.*"})
 _TORCH_SKIP = frozenset(
     {"version", "byteorder", ".format_version", ".storage_alignment", "serialization_id"}
 )
@@ -108,7 +109,9 @@ def _member(
         if data is not None:
             from mlsvs.scanner.formats_pickle import scan_pickle
 
-            scan_pickle(ctx, data, label, depth + 1)
+            # TorchScript resolves __torch__.* against its own code/ members (reviewed below).
+            extra = TORCHSCRIPT_CLASSES if kind is ModelFormat.TORCHSCRIPT else frozenset()
+            scan_pickle(ctx, data, label, depth + 1, extra_allow=extra)
         return
     if is_torch and (f"/{entry.name}".find("/code/") >= 0) and base.endswith(".py"):
         data = _read(ctx, src, directory, entry, label)

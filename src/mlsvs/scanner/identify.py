@@ -54,6 +54,12 @@ def sniff(fh: BinaryIO, size: int) -> ModelFormat:
     fmt = sniff_head(head, size)
     if fmt is ModelFormat.ARCHIVE and _is_tar(head):
         return _tar_format(fh)
+    if fmt is ModelFormat.UNKNOWN and size >= 22:
+        # A zip whose records start after a prefix (self-extracting/polyglot): readers that
+        # locate the end-of-central-directory record still open it.
+        fh.seek(max(0, size - 65557))
+        if b"PK\x05\x06" in fh.read():
+            return _zip_format(fh, size)
     return fmt
 
 
@@ -89,7 +95,7 @@ def _is_safetensors(head: bytes, size: int) -> bool:
     if len(head) < 10:
         return False
     n = int.from_bytes(head[:8], "little")
-    return 2 <= n <= size - 8 and head[8:9] == b"{"
+    return n >= 2 and head[8:9] == b"{"
 
 
 def _is_tar(head: bytes) -> bool:

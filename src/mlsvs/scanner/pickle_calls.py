@@ -52,7 +52,7 @@ NESTED_LOADERS = frozenset(
     {"pickle.loads", "_pickle.loads", "pickle._loads", "dill.loads", "dill._dill.loads",
      "cloudpickle.loads", "torch.storage._load_from_bytes",
      "torch.serialization._load_from_bytes", "joblib.numpy_pickle.load",
-     "numpy.loads", "numpy.core.numeric.loads", "pandas.read_pickle", "marshal.loads"}
+     "numpy.loads", "numpy.core.numeric.loads"}
 )  # fmt: skip
 _MAX_DEPTH = 16
 # Codecs that cannot expand their input much (no zlib/bz2: those would be decompression bombs).

@@ -173,7 +173,7 @@ def _nested(event: Event, scan: PickleScan) -> list[ScanFinding]:
         return [
             finding(
                 Rule.PKL001,
-                f"nested loader {event.name} gets a payload computed at load time",
+                f"nested loader {event.name} gets a payload that is not constant bytes",
                 member=scan.member,
                 offset=event.pos,
             )

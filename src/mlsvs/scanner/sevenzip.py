@@ -40,10 +40,22 @@ def read_7z(ctx: Ctx, src: Source, member: str | None, depth: int) -> None:
                     ctx.add(
                         finding(Rule.ZIP002, "symbolic link member", member=child(member, name))
                     )
-            contents = archive.readall() or {}
+            contents = _extract(archive, ctx.options.max_member_bytes)
     except Exception as exc:  # noqa: BLE001 - py7zr raises many unrelated types on bad input
         ctx.add(finding(Rule.GEN002, f"7z archive unreadable: {type(exc).__name__}", member=member))
         return
     for name in sorted(contents):
-        data = contents[name].read()
-        scan_bytes(ctx, data, child(member, name), depth + 1)
+        scan_bytes(ctx, contents[name], child(member, name), depth + 1)
+
+
+def _extract(archive: object, limit: int) -> dict[str, bytes]:
+    """Member contents in memory (py7zr >= 1.0 uses writer factories; older has readall)."""
+    import py7zr.io
+
+    factory = py7zr.io.BytesIOFactory(limit)
+    archive.extractall(factory=factory)  # type: ignore[attr-defined]
+    out: dict[str, bytes] = {}
+    for name, product in factory.products.items():
+        product.seek(0)
+        out[str(name)] = bytes(product.read())
+    return out

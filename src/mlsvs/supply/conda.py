@@ -87,8 +87,9 @@ def _conda(text: str, rel: str) -> Dependency:
 def _pip(text: str, rel: str) -> Dependency:
     from mlsvs.supply.requirements import requirement_from_tokens
 
-    tokens = text.split()
-    if not tokens or tokens[0].startswith("-"):
+    spec, sep, options = text.partition(" --")
+    tokens = [spec.strip(), *(sep.strip() + options).split()] if sep else [text.strip()]
+    if not tokens[0] or tokens[0].startswith("-"):
         # -r / -e inside environment.yml: resolved by pip relative to the file; record as local.
         return Dependency(
             name=canonical(tokens[-1] if tokens else "?"),

@@ -55,7 +55,8 @@ def _pep508(text: object, *, rel: str, group: str) -> Dependency:
     try:
         req = Requirement(text)
     except InvalidRequirement as exc:
-        raise ManifestError(f"invalid requirement {text!r}: {exc}", path=rel) from exc
+        reason = str(exc).splitlines()[0]
+        raise ManifestError(f"invalid requirement {text!r}: {reason}", path=rel) from exc
     specs = list(req.specifier)
     exact = len(specs) == 1 and specs[0].operator in {"==", "==="} and "*" not in specs[0].version
     return Dependency(

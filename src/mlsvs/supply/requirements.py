@@ -79,6 +79,16 @@ def _parse_file(
     except (OSError, UnicodeDecodeError) as exc:
         raise ManifestError(f"cannot read: {exc}", path=rel) from exc
     for number, line in _logical_lines(text):
+        if not line.startswith("-"):
+            # Options follow the requirement after whitespace; the requirement itself keeps its
+            # quotes (markers such as python_version >= '3.10').
+            spec, sep, options = line.partition(" --")
+            try:
+                extra = shlex.split(sep.strip() + options, posix=True) if sep else []
+            except ValueError as exc:
+                raise ManifestError(f"cannot split options: {exc}", path=rel, line=number) from exc
+            deps.append(requirement_from_tokens([spec.strip(), *extra], source=rel, line=number))
+            continue
         try:
             tokens = shlex.split(line, posix=True)
         except ValueError as exc:
@@ -92,41 +102,35 @@ def _parse_file(
             _parse_file((path.parent / value).resolve(), root, deps, seen, number)
         elif option in _EDITABLE:
             deps.append(_url_dependency(value, source=rel, line=number, editable=True))
-        elif head.startswith("-"):
-            if option not in _GLOBAL_WITH_VALUE and not option.startswith("--"):
-                raise ManifestError(f"unknown option {option}", path=rel, line=number)
-        else:
-            deps.append(requirement_from_tokens(tokens, source=rel, line=number))
+        elif option not in _GLOBAL_WITH_VALUE and not option.startswith("--"):
+            raise ManifestError(f"unknown option {option}", path=rel, line=number)
 
 
-def _split_options(tokens: list[str]) -> tuple[str, tuple[str, ...]]:
-    spec: list[str] = []
-    hashes: list[str] = []
-    it = iter(tokens)
-    for token in it:
-        if token.startswith("--hash"):
-            value = token.partition("=")[2] or next(it, "")
-            hashes.append(value.lower())
-        elif token.startswith("--"):
-            if "=" not in token:
-                next(it, None)  # per-requirement option with a separate value
-        else:
-            spec.append(token)
-    return " ".join(spec), tuple(hashes)
+def _hashes(options: list[str]) -> tuple[str, ...]:
+    """``--hash`` values among a requirement's options (``--hash=x`` or ``--hash x``)."""
+    it = iter(options)
+    return tuple(
+        (token.partition("=")[2] or next(it, "")).lower()
+        for token in it
+        if token.startswith("--hash")
+    )
 
 
 def requirement_from_tokens(tokens: list[str], *, source: str, line: int) -> Dependency:
-    """One requirement line split into tokens (``--hash`` options included)."""
+    """``tokens[0]`` is a PEP 508 requirement, the rest its options (``--hash`` ...)."""
     from packaging.requirements import InvalidRequirement, Requirement
 
-    text, hashes = _split_options(tokens)
+    text, hashes = tokens[0], _hashes(tokens[1:])
     try:
         req = Requirement(text)
     except InvalidRequirement as exc:
         if "/" in text or text.startswith("."):
             dep = _url_dependency(text, source=source, line=line, editable=False)
             return _with(dep, hashes=hashes)
-        raise ManifestError(f"invalid requirement {text!r}: {exc}", path=source, line=line) from exc
+        reason = str(exc).splitlines()[0]
+        raise ManifestError(
+            f"invalid requirement {text!r}: {reason}", path=source, line=line
+        ) from exc
     version = None
     specs = list(req.specifier)
     if len(specs) == 1 and specs[0].operator in {"==", "==="} and "*" not in specs[0].version:

@@ -118,7 +118,9 @@ class HttpModel:
                 raise EndpointError(f"endpoint timed out after {self._s.timeout_s} s") from None
             except httpx.HTTPError as exc:
                 raise EndpointError(f"endpoint unreachable: {type(exc).__name__}") from None
-            if resp.status_code == 429 and attempt < self._s.max_retries:
+            if resp.status_code == 429:
+                if attempt == self._s.max_retries:
+                    break
                 self.retries += 1
                 self._sleep(_retry_after(resp, self._s.backoff_s * 2**attempt))
                 continue

@@ -44,6 +44,7 @@ class TorchModel:
         for p in self._module.parameters():
             p.requires_grad_(False)
         self._spec = spec
+        self._dtype = np.dtype(spec.dtype)
         self._n_classes = n_classes
         self._batch = batch_size
 
@@ -69,7 +70,7 @@ class TorchModel:
 
     def _tensor(self, x: Array) -> torch.Tensor:
         self._spec.check(x)
-        return torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(self._device)
+        return torch.from_numpy(np.ascontiguousarray(x, dtype=self._dtype)).to(self._device)
 
     def logits(self, x: Array) -> Array:
         """Raw logits as float64."""

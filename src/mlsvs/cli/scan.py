@@ -1,0 +1,72 @@
+"""``mlsvs scan PATH...``: scan model files for code that runs on load (never loads them).
+
+Exit codes: 0 no findings at or above ``--min-severity``, 1 findings, 2 usage or read errors.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import argparse
+
+FORMATS = ("text", "json", "sarif")
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Declare the options of ``mlsvs scan``."""
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="files or directories to scan")
+    parser.add_argument("-f", "--format", choices=FORMATS, default="text", help="output format")
+    parser.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
+    parser.add_argument(
+        "--min-severity",
+        default="low",
+        metavar="LEVEL",
+        help="report and fail on findings at or above LEVEL (info, low, medium, high, critical)",
+    )
+    parser.add_argument("--jobs", "-j", type=int, default=1, help="files scanned in parallel")
+    parser.add_argument(
+        "--allow",
+        action="append",
+        default=[],
+        metavar="CALLABLE",
+        help="extra allowed pickle callable (module.qualname or module.*); repeatable",
+    )
+    parser.add_argument("--config", metavar="FILE", help="mlsvs.toml / pyproject.toml to read")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Scan, render, and map the result to an exit code."""
+    from mlsvs.config import load_config
+    from mlsvs.errors import ConfigError, UsageError
+    from mlsvs.model.result import Severity
+    from mlsvs.scanner import scan_paths
+    from mlsvs.scanner.output import render_json, render_sarif, render_text
+    from mlsvs.scanner.settings import options_from
+
+    try:
+        minimum = Severity.parse(args.min_severity)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    missing = [p for p in args.paths if not Path(p).exists()]
+    if missing:
+        raise UsageError(f"no such file or directory: {missing[0]}")
+    config = load_config(Path.cwd(), Path(args.config) if args.config else None)
+    try:
+        options = options_from(config.settings.get("scanner", {}), args.allow)
+    except ValueError as exc:
+        raise ConfigError(str(exc), path=config.source) from None
+    reports = scan_paths(args.paths, jobs=args.jobs, options=options)
+    render = {"text": render_text, "json": render_json, "sarif": render_sarif}[args.format]
+    text = render(reports, minimum)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    if any(r.errors for r in reports):
+        return 2
+    return 1 if any(r.at_least(minimum) for r in reports) else 0

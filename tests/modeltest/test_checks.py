@@ -1,0 +1,173 @@
+"""The MLC6xx checks end to end: model loaded in a spawned worker, fail-closed outcomes."""
+
+from __future__ import annotations
+
+from datetime import date
+from types import MappingProxyType
+
+import numpy as np
+import pytest
+
+from mlsvs.checks.behaviour import model_tests as mt
+from mlsvs.modeltest.session import TestName, run_tests
+from mlsvs.plugin import Capability, CheckContext, Project, Status
+from tests.modeltest import projmodels
+from tests.modeltest.conftest import section
+
+
+def _ctx(root, sec, grants=(Capability.MODEL_EXECUTION,)):
+    project = Project(root=root, name="p", traits=frozenset())
+    settings = MappingProxyType({"model_tests": sec}) if sec is not None else MappingProxyType({})
+    return CheckContext(
+        project=project,
+        today=date(2026, 1, 1),
+        settings=settings,
+        capabilities=frozenset(grants),
+    ), project
+
+
+def test_checks_declare_requirements_and_isolation():
+    expected = {
+        "MLC601": ("M6.1.1",),
+        "MLC602": ("M6.2.1",),
+        "MLC603": ("M6.2.2",),
+        "MLC610": ("M7.2.1",),
+        "MLC611": ("M7.2.2",),
+        "MLC620": ("M8.2.2",),
+        "MLC621": ("M7.1.1",),
+    }
+    checks = {c.id: c for c in vars(mt).values() if hasattr(c, "requirements") and hasattr(c, "fn")}
+    assert {k: v.requirements for k, v in checks.items()} == expected
+    for c in checks.values():
+        assert Capability.MODEL_EXECUTION in c.capabilities
+        assert c.isolation.value == "process" and c.description
+
+
+def test_no_section_is_not_verified(project):
+    ctx, p = _ctx(project, None)
+    [outcome] = mt.clean_accuracy_measured.run(ctx, p)
+    assert outcome.status is Status.ERROR and "no model under test declared" in outcome.message
+
+
+def test_without_model_exec_grant_is_not_verified(project):
+    ctx, p = _ctx(project, section(), grants=())
+    [outcome] = mt.membership_inference.run(ctx, p)
+    assert outcome.status is Status.ERROR and "--allow model-exec" in outcome.message
+
+
+def test_unknown_key_is_reported(project):
+    ctx, p = _ctx(project, section(robustness={"epsilonn": 0.1}))
+    [outcome] = mt.whitebox_evasion.run(ctx, p)
+    assert outcome.status is Status.ERROR and "epsilonn" in outcome.message
+
+
+def test_accuracy_passes_with_measurement_through_the_worker(project):
+    ctx, p = _ctx(project, section())
+    [outcome] = mt.clean_accuracy_measured.run(ctx, p)
+    assert outcome.status is Status.PASS, outcome.message
+    [m] = outcome.measurements
+    assert m.name == "clean_accuracy" and m.lower < m.value <= m.upper and m.threshold == 0.9
+    assert dict(m.parameters)["seed"] == "3"
+
+
+def test_all_tests_in_one_worker_are_reproducible(project):
+    sec = section()
+    names = list(TestName)
+    first = run_tests(sec, project, names, model_exec=True, network=False)
+    second = run_tests(sec, project, names, model_exec=True, network=False)
+    assert [r.measurements for r in first] == [r.measurements for r in second]
+    by = {r.name: r for r in first}
+    assert by["clean_accuracy"].ok is True
+    assert by["whitebox_evasion"].ok is not None, by["whitebox_evasion"].message
+    wb = by["whitebox_evasion"].measurements[0]
+    assert wb.x_label == "epsilon" and [p.x for p in wb.series] == [0.0, 0.05, 0.1, 0.2]
+    ys = [p.y for p in wb.series]
+    assert ys == sorted(ys, reverse=True)
+    assert dict(by["whitebox_evasion"].facts)["sanity.blackbox_not_stronger"] == "pass"
+    assert by["output_minimisation"].ok is False  # sklearn returns full probabilities
+    assert by["attribute_inference"].ok is None  # no sensitive column declared
+    fid = by["extraction"].measurements[0]
+    assert [p.x for p in fid.series] == [10.0, 50.0, 200.0]
+
+
+def test_budget_exhaustion_is_errored(project):
+    ctx, p = _ctx(project, section(query_budget=50))
+    [outcome] = mt.whitebox_evasion.run(ctx, p)
+    assert outcome.status is Status.ERROR and "budget of 50 exhausted" in outcome.message
+
+
+def test_wrong_input_shape_is_errored(project):
+    ctx, p = _ctx(project, section(input={"shape": [5]}))
+    [outcome] = mt.clean_accuracy_measured.run(ctx, p)
+    assert outcome.status is Status.ERROR
+    assert "shape" in outcome.message and "Traceback" not in outcome.message
+
+
+def test_missing_data_column_is_errored(project):
+    ctx, p = _ctx(project, section(data={"label": "target"}))
+    [outcome] = mt.clean_accuracy_measured.run(ctx, p)
+    assert outcome.status is Status.ERROR and "lacks column(s): target" in outcome.message
+
+
+def test_broken_factory_is_errored(project):
+    ctx, p = _ctx(project, section(model={"factory": "projmodels:build_broken"}))
+    [outcome] = mt.clean_accuracy_measured.run(ctx, p)
+    assert outcome.status is Status.ERROR and "factory exploded" in outcome.message
+
+
+def test_trusted_onnx_file_and_npz_data(project):
+    from skl2onnx import to_onnx
+
+    onx = to_onnx(
+        projmodels.build_linear(), np.zeros((1, 6), dtype=np.float32), options={"zipmap": False}
+    )
+    (project / "models").mkdir()
+    (project / "models" / "clf.onnx").write_bytes(onx.SerializeToString())
+    _, _, xte, yte = projmodels.train_split()
+    np.savez(project / "data" / "test.npz", x=xte, y=yte)
+    sec = section(
+        model={"kind": "onnx", "trusted_model": "models/clf.onnx", "factory": "x:y"},
+        data={"test": "data/test.npz"},
+    )
+    del sec["model"]["factory"]  # type: ignore[attr-defined]
+    res = run_tests(
+        sec,
+        project,
+        [TestName.ACCURACY, TestName.WHITEBOX, TestName.BLACKBOX],
+        model_exec=True,
+        network=False,
+    )
+    assert res[0].ok is True
+    assert res[1].ok is None and "no input gradient" in res[1].message
+    assert res[2].ok is not None and res[2].measurements[0].name == "blackbox_robust_accuracy"
+
+
+def test_torch_factory_with_safetensors_weights(project):
+    from safetensors.torch import save_file
+
+    module = projmodels.build_torch()
+    for prm in module.parameters():
+        prm.data.fill_(0.1)
+    save_file(module.state_dict(), str(project / "w.safetensors"))
+    sec = section(
+        model={
+            "kind": "torch",
+            "factory": "projmodels:build_torch",
+            "trusted_model": "w.safetensors",
+            "device": "cpu",
+        }
+    )
+    sec["accuracy"] = {"samples": 50}
+    [res] = run_tests(sec, project, [TestName.ACCURACY], model_exec=True, network=False)
+    # constant weights: every input gets the same class, accuracy = that class's share
+    _, _, _, yte = projmodels.train_split()
+    share = max(np.mean(yte[:300] == 0), np.mean(yte[:300] == 1))
+    assert res.ok is True and 0.2 < res.measurements[0].value <= share + 0.2
+
+
+def test_untrusted_model_path_outside_project_rejected(project):
+    from mlsvs.adapters.models.errors import ModelLoadError
+
+    sec = section(model={"kind": "onnx", "trusted_model": "../x.onnx"})
+    with pytest.raises(ModelLoadError, match="outside the project"):
+        run_tests(sec, project, [TestName.ACCURACY], model_exec=True, network=False)

@@ -1,0 +1,642 @@
+"""Every technique of shared/design/scanners.md, built byte by byte with inert payloads.
+
+Each case writes one file into a directory and names the rules the scanner must report.
+Nothing here is ever loaded; the payload is the string ``echo inert``.
+"""
+
+from __future__ import annotations
+
+import base64
+import bz2
+import gzip
+import io
+import json
+import lzma
+import struct
+import tarfile
+import zipfile
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.scanner.scan_pk import (
+    PAYLOAD,
+    bb,
+    benign_dict,
+    call,
+    glob,
+    proto,
+    s,
+    short_binstring,
+    stack_global,
+    stop,
+    system_call,
+)
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    build: Callable[[Path], Path]
+    rules: frozenset[str]
+    """Rules that must all be reported."""
+
+
+CASES: list[Case] = []
+
+
+def case(name: str, *rules: str) -> Callable[[Callable[[Path], Path]], Callable[[Path], Path]]:
+    def deco(fn: Callable[[Path], Path]) -> Callable[[Path], Path]:
+        CASES.append(Case(name=name, build=fn, rules=frozenset(rules)))
+        return fn
+
+    return deco
+
+
+def _write(d: Path, name: str, data: bytes) -> Path:
+    p = d / name
+    p.write_bytes(data)
+    return p
+
+
+def _raw(name: str, module: str, func: str, fname: str = "model.pkl") -> None:
+    CASES.append(
+        Case(name=name, build=lambda d: _write(d, fname, system_call(module, func)),
+             rules=frozenset({"PKL001"}))
+    )  # fmt: skip
+
+
+# --- 2.1 denylist gaps: one raw pickle per gadget --------------------------------------------
+for _mod, _fn in [
+    ("os", "system"), ("posix", "system"), ("nt", "system"), ("subprocess", "Popen"),
+    ("subprocess", "check_output"), ("builtins", "eval"), ("builtins", "exec"),
+    ("__builtin__", "eval"), ("builtins", "compile"), ("builtins", "open"), ("runpy", "_run_code"),
+    ("pip", "main"), ("ensurepip", "_run_pip"), ("timeit", "timeit"), ("cProfile", "run"),
+    ("profile", "run"), ("trace", "Trace.runctx"), ("bdb", "Bdb.run"), ("pdb", "run"),
+    ("idlelib.calltip", "get_entity"), ("idlelib.pyshell", "ModifiedInterpreter.runcode"),
+    ("lib2to3.pgen2.driver", "load_grammar"), ("asyncio.unix_events", "_UnixSubprocessTransport"),
+    ("pty", "spawn"), ("uuid", "_get_command_stdout"), ("imaplib", "IMAP4_stream"),
+    ("_osx_support", "_read_output"), ("_aix_support", "_read_cmd_output"),
+    ("_pyrepl.pager", "pipe_pager"), ("pydoc", "pipepager"), ("pydoc", "locate"),
+    ("webbrowser", "open"), ("logging", "FileHandler"), ("_io", "FileIO"),
+    ("distutils.file_util", "write_file"), ("shutil", "rmtree"), ("urllib.request", "urlopen"),
+    ("socket", "create_connection"), ("ssl", "get_server_certificate"), ("http.client", "HTTPConnection"),
+    ("requests.api", "get"), ("aiohttp.client", "request"), ("smtplib", "SMTP"),
+    ("torch.utils.collect_env", "run"), ("torch.jit.unsupported_tensor_ops", "execWrapper"),
+    ("torch._inductor.codecache", "compile_file"), ("torch.hub", "_load_local"),
+    ("torch.serialization", "load"), ("numpy.f2py.crackfortran", "_eval_length"),
+    ("numpy.f2py.crackfortran", "getlincoef"), ("numpy.testing._private.utils", "runstring"),
+    ("mlflow.projects.backend.local", "_run_entry_point"), ("pandas", "read_csv"),
+    ("pickle", "loads"), ("_pickle", "loads"), ("dill", "loads"), ("joblib", "load"),
+    ("torch", "load"), ("code", "InteractiveInterpreter.runsource"), ("codeop", "compile_command"),
+    ("marshal", "loads"), ("types", "FunctionType"), ("types", "CodeType"),
+    ("dill._dill", "_create_code"), ("cloudpickle.cloudpickle", "_make_function"),
+    ("ctypes", "CDLL"), ("importlib", "import_module"), ("sys", "exit"),
+    ("torch.serialization", "os.system"),  # attribute path through an innocent module
+    ("collections", "os.system"),
+]:  # fmt: skip
+    _raw(f"gadget-{_mod}.{_fn}", _mod, _fn)
+
+
+@case("unknown-callable", "PKL002")
+def _unknown(d: Path) -> Path:
+    return _write(d, "model.pkl", stop(call(glob("acme_internal.tools", "rebuild"), s("x"))))
+
+
+# --- 2.2 indirection ----------------------------------------------------------------------------
+@case("getattr-import-chain", "PKL001")
+def _getattr(d: Path) -> Path:
+    mod = call(glob("builtins", "__import__"), s("os"))
+    fn = call(glob("builtins", "getattr"), mod, s("system"))
+    return _write(d, "a.pkl", stop(call(fn, s(PAYLOAD))))
+
+
+@case("operator-attrgetter", "PKL001")
+def _attrgetter(d: Path) -> Path:
+    getter = call(glob("_operator", "attrgetter"), s("system"))
+    mod = call(glob("importlib", "import_module"), s("os"))
+    fn = call(getter, mod)
+    return _write(d, "a.pkl", stop(call(fn, s(PAYLOAD))))
+
+
+@case("operator-methodcaller", "PKL001")
+def _methodcaller(d: Path) -> Path:
+    caller = call(glob("operator", "methodcaller"), s("system"), s(PAYLOAD))
+    mod = call(glob("builtins", "__import__"), s("os"))
+    return _write(d, "a.pkl", stop(call(caller, mod)))
+
+
+@case("functools-partial", "PKL001")
+def _partial(d: Path) -> Path:
+    part = call(glob("functools", "partial"), glob("os", "system"), s(PAYLOAD))
+    return _write(d, "a.pkl", stop(call(part)))
+
+
+@case("pkgutil-resolve-name", "PKL001")
+def _resolve(d: Path) -> Path:
+    fn = call(glob("pkgutil", "resolve_name"), s("os:system"))
+    return _write(d, "a.pkl", stop(call(fn, s(PAYLOAD))))
+
+
+@case("marshal-function", "PKL001")
+def _marshal(d: Path) -> Path:
+    code = call(glob("marshal", "loads"), bb(b"\xe3inert-bytes"))
+    fn = call(glob("types", "FunctionType"), code, b"}")
+    return _write(d, "a.pkl", stop(call(fn)))
+
+
+@case("inst-opcode", "PKL001")
+def _inst(d: Path) -> Path:
+    return _write(d, "a.pkl", b"(" + b"S'" + PAYLOAD.encode() + b"'\nios\nsystem\n.")
+
+
+@case("obj-opcode", "PKL001")
+def _obj(d: Path) -> Path:
+    return _write(d, "a.pkl", stop(b"(" + glob("subprocess", "Popen") + s(PAYLOAD) + b"o"))
+
+
+@case("newobj-opcode", "PKL001")
+def _newobj(d: Path) -> Path:
+    return _write(d, "a.pkl", stop(glob("subprocess", "Popen") + s(PAYLOAD) + b"\x85\x81"))
+
+
+@case("newobj-ex-opcode", "PKL001")
+def _newobj_ex(d: Path) -> Path:
+    body = stack_global("subprocess", "Popen") + s(PAYLOAD) + b"\x85}\x92"
+    return _write(d, "a.pkl", stop(body, 4))
+
+
+@case("ext-opcode", "PKL004")
+def _ext(d: Path) -> Path:
+    return _write(d, "a.pkl", stop(b"\x82\x07" + b"(" + s(PAYLOAD) + b"tR"))
+
+
+@case("build-mutates-class", "PKL005")
+def _build_global(d: Path) -> Path:
+    state = b"N}" + s("__reduce__") + glob("os", "system") + b"s\x86"
+    return _write(d, "a.pkl", stop(glob("collections", "OrderedDict") + state + b"b"))
+
+
+# --- 2.3 parser differentials -------------------------------------------------------------------
+@case("memo-dup-memoize", "PKL001")
+def _memo(d: Path) -> Path:
+    # 'os' is memoized after DUP, 'system' via BINPUT/BINGET chains; STACK_GLOBAL reads the memo.
+    body = (
+        s("posix") + b"2\x94" + b"0" + s("system") + b"q\x05" + b"0"
+        + b"h\x00" + b"h\x05" + b"q\x06" + b"0" + b"h\x06" + b"\x93"
+        + b"(" + s(PAYLOAD) + b"tR"
+    )  # fmt: skip
+    return _write(d, "a.pkl", stop(body, 4))
+
+
+@case("computed-stack-global", "PKL001")
+def _computed(d: Path) -> Path:
+    mod = call(glob("_codecs", "decode"), s("bf"), s("rot13"))
+    body = mod + s("system") + b"\x93(" + s(PAYLOAD) + b"tR"
+    return _write(d, "a.pkl", stop(body, 4))
+
+
+@case("opaque-stack-global", "PKL003")
+def _opaque(d: Path) -> Path:
+    mod = call(glob("acme", "name_for"), s("x"))
+    return _write(d, "a.pkl", stop(mod + s("system") + b"\x93(" + s(PAYLOAD) + b"tR", 4))
+
+
+@case("short-binstring-operands", "PKL001")
+def _short(d: Path) -> Path:
+    body = short_binstring("os") + short_binstring("system") + b"\x93(" + s(PAYLOAD) + b"tR"
+    return _write(d, "a.pkl", stop(body, 4))
+
+
+@case("popped-call", "PKL001")
+def _popped(d: Path) -> Path:
+    return _write(d, "a.pkl", stop(call(glob("os", "system"), s(PAYLOAD)) + b"0N"))
+
+
+@case("broken-after-payload", "PKL001", "PKL006")
+def _broken(d: Path) -> Path:
+    return _write(d, "a.pkl", proto(2) + call(glob("os", "system"), s(PAYLOAD)) + b"\xff\xfe junk")
+
+
+@case("payload-after-stop", "PKL001")
+def _after_stop(d: Path) -> Path:
+    return _write(d, "a.pkl", benign_dict() + system_call())
+
+
+@case("protocol-0-text", "PKL001")
+def _proto0(d: Path) -> Path:
+    return _write(d, "a.txt", b"cos\nsystem\n(S'" + PAYLOAD.encode() + b"'\ntR.")
+
+
+@case("nested-pickle-loads", "PKL001")
+def _nested(d: Path) -> Path:
+    inner = system_call("subprocess", "getoutput")
+    return _write(d, "a.pkl", stop(call(glob("pickle", "loads"), bb(inner))))
+
+
+@case("nested-base64-payload", "PKL001")
+def _nested_b64(d: Path) -> Path:
+    inner = base64.b64encode(system_call("pty", "spawn")).decode()
+    data = call(glob("base64", "b64decode"), s(inner))
+    return _write(d, "a.pkl", stop(call(glob("_pickle", "loads"), data)))
+
+
+@case("nested-load-from-bytes", "PKL001")
+def _load_from_bytes(d: Path) -> Path:
+    inner = _torch_zip_bytes(system_call())
+    return _write(d, "a.pkl", stop(call(glob("torch.storage", "_load_from_bytes"), bb(inner))))
+
+
+# --- 2.4 containers -----------------------------------------------------------------------------
+def _torch_zip_bytes(
+    pkl: bytes, *, compress: int = zipfile.ZIP_STORED, prefix: str = "archive"
+) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compress) as z:
+        z.writestr(f"{prefix}/data.pkl", pkl)
+        z.writestr(f"{prefix}/version", "3\n")
+        z.writestr(f"{prefix}/data/0", b"\x00" * 16)
+    return buf.getvalue()
+
+
+@case("torch-zip", "PKL001")
+def _tzip(d: Path) -> Path:
+    return _write(d, "model.pt", _torch_zip_bytes(system_call()))
+
+
+@case("torch-zip-deflate-other-prefix", "PKL001")
+def _tzip_deflate(d: Path) -> Path:
+    return _write(
+        d, "weights.bin", _torch_zip_bytes(system_call(), compress=zipfile.ZIP_DEFLATED, prefix="x")
+    )
+
+
+def _patch_central(data: bytes, fn: Callable[[bytearray, int], None]) -> bytes:
+    out = bytearray(data)
+    pos = out.find(b"PK\x01\x02")
+    while pos >= 0:
+        fn(out, pos)
+        pos = out.find(b"PK\x01\x02", pos + 4)
+    return bytes(out)
+
+
+@case("zip-bad-crc", "PKL001", "ZIP006")
+def _crc(d: Path) -> Path:
+    def bad(out: bytearray, pos: int) -> None:
+        out[pos + 16 : pos + 20] = b"\xde\xad\xbe\xef"
+
+    return _write(d, "model.pt", _patch_central(_torch_zip_bytes(system_call()), bad))
+
+
+@case("zip-encrypted-flag", "PKL001", "ZIP006")
+def _flag(d: Path) -> Path:
+    def enc(out: bytearray, pos: int) -> None:
+        out[pos + 8] |= 1
+
+    return _write(d, "model.pt", _patch_central(_torch_zip_bytes(system_call()), enc))
+
+
+@case("zip-local-central-mismatch", "PKL001", "ZIP003")
+def _mismatch(d: Path) -> Path:
+    data = bytearray(_torch_zip_bytes(system_call()))
+    pos = data.find(b"archive/data.pkl")  # first occurrence: the local header
+    data[pos : pos + 16] = b"archive/data.xyz"
+    return _write(d, "model.pt", bytes(data))
+
+
+@case("zip-duplicate-names", "PKL001", "ZIP004")
+def _dupes(d: Path) -> Path:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("archive/data.pkl", benign_dict())
+        z.writestr("archive/data.pkl", system_call())
+    return _write(d, "model.pt", buf.getvalue())
+
+
+@case("zip-two-data-pkl", "PKL001", "ZIP007")
+def _two(d: Path) -> Path:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("a/data.pkl", benign_dict())
+        z.writestr("b/data.pkl", system_call())
+    return _write(d, "model.pt", buf.getvalue())
+
+
+@case("pickle-zip-polyglot", "PKL001", "ZIP005")
+def _polyglot(d: Path) -> Path:
+    return _write(d, "model.pt", system_call() + _torch_zip_bytes(benign_dict()))
+
+
+@case("zip-prefixed-archive", "PKL001", "ZIP005")
+def _prefixed(d: Path) -> Path:
+    return _write(d, "model.pt", b"\x00" * 64 + _torch_zip_bytes(system_call()))
+
+
+@case("legacy-stacked", "PKL001")
+def _legacy(d: Path) -> Path:
+    magic = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19\x2e"
+    version = stop(b"M\xe9\x03")
+    sysinfo = stop(b"}")
+    obj = system_call()
+    keys = stop(b"]")
+    return _write(d, "model.bin", magic + version + sysinfo + obj + keys)
+
+
+@case("legacy-payload-after-storages", "PKL001")
+def _legacy_tail(d: Path) -> Path:
+    magic = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19\x2e"
+    tail = stop(b"]")
+    return _write(
+        d,
+        "model.bin",
+        magic + stop(b"M\xe9\x03") + stop(b"}") + benign_dict() + tail + system_call(),
+    )
+
+
+@case("legacy-tar", "PKL001")
+def _tar(d: Path) -> Path:
+    p = d / "old.tar"
+    with tarfile.open(p, "w") as tar:
+        for name, data in (("sys_info", stop(b"}")), ("pickle", system_call()),
+                           ("storages", stop(b"K\x00")), ("tensors", stop(b"K\x00"))):  # fmt: skip
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return p
+
+
+@case("sevenzip-checkpoint", "PKL001")
+def _7z(d: Path) -> Path:
+    import py7zr
+
+    p = d / "model.7z"
+    with py7zr.SevenZipFile(p, "w") as z:
+        z.writestr(_torch_zip_bytes(system_call()), "model.pt")
+    return p
+
+
+@case("joblib-zlib", "PKL001")
+def _jz(d: Path) -> Path:
+    return _write(d, "model.joblib", zlib.compress(system_call()))
+
+
+@case("joblib-lzma-alone", "PKL001")
+def _jl(d: Path) -> Path:
+    return _write(d, "model.joblib", lzma.compress(system_call(), format=lzma.FORMAT_ALONE))
+
+
+@case("pickle-gzip", "PKL001")
+def _gz(d: Path) -> Path:
+    return _write(d, "model.pkl.gz", gzip.compress(system_call()))
+
+
+@case("pickle-bz2", "PKL001")
+def _bz(d: Path) -> Path:
+    return _write(d, "model.pkl.bz2", bz2.compress(system_call()))
+
+
+@case("pickle-xz", "PKL001")
+def _xz(d: Path) -> Path:
+    return _write(d, "model.pkl.xz", lzma.compress(system_call()))
+
+
+def _npy_object(pkl: bytes) -> bytes:
+    header = b"{'descr': '|O', 'fortran_order': False, 'shape': (1,), }"
+    header += b" " * (63 - (10 + len(header)) % 64) + b"\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header + pkl
+
+
+@case("npy-object-array", "PKL001", "NPY001")
+def _npy(d: Path) -> Path:
+    return _write(d, "arr.npy", _npy_object(system_call()))
+
+
+@case("npz-object-array", "PKL001", "NPY001")
+def _npz(d: Path) -> Path:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("x.npy", _npy_object(system_call()))
+    return _write(d, "arr.npz", buf.getvalue())
+
+
+@case("nested-zip-in-tar", "PKL001")
+def _nested_arch(d: Path) -> Path:
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w") as z:
+        z.writestr("deep/model.pt", _torch_zip_bytes(system_call()))
+    p = d / "bundle.tar.gz"
+    with tarfile.open(p, "w:gz") as tar:
+        info = tarfile.TarInfo("bundle.zip")
+        info.size = len(inner.getvalue())
+        tar.addfile(info, io.BytesIO(inner.getvalue()))
+    return p
+
+
+@case("zip-slip", "ZIP001")
+def _slip(d: Path) -> Path:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("../../evil.safetensors", b"x")
+        z.writestr("ok.txt", "hello")
+    return _write(d, "bundle.zip", buf.getvalue())
+
+
+@case("tar-symlink", "ZIP002")
+def _symlink(d: Path) -> Path:
+    p = d / "bundle.tar"
+    with tarfile.open(p, "w") as tar:
+        info = tarfile.TarInfo("model.bin")
+        info.type = tarfile.SYMTYPE
+        info.linkname = "/etc/passwd"
+        tar.addfile(info)
+    return p
+
+
+@case("disguised-as-safetensors", "PKL001")
+def _disguise(d: Path) -> Path:
+    return _write(d, "model.safetensors", system_call())
+
+
+@case("disguised-no-extension", "PKL001")
+def _noext(d: Path) -> Path:
+    return _write(d, "weights", system_call())
+
+
+@case("torchscript-custom-op", "TS001")
+def _ts(d: Path) -> Path:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("m/data.pkl", benign_dict())
+        z.writestr("m/constants.pkl", stop(b")"))
+        z.writestr("m/code/__torch__/m.py", "def forward(self, x):\n  return ops.evil_ns.run(x)\n")
+    return _write(d, "scripted.pt", buf.getvalue())
+
+
+# --- 2.5 non-pickle formats ----------------------------------------------------------------------
+def _keras(d: Path, layer: dict[str, object]) -> Path:
+    config = {"module": "keras", "class_name": "Sequential",
+              "config": {"name": "s", "layers": [layer]}, "registered_name": None}  # fmt: skip
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("metadata.json", json.dumps({"keras_version": "3.8.0"}))
+        z.writestr("config.json", json.dumps(config))
+        z.writestr("model.weights.h5", b"\x89HDF\r\n\x1a\n" + b"\x00" * 32)
+    return _write(d, "model.keras", buf.getvalue())
+
+
+@case("keras-lambda", "KRS001")
+def _klambda(d: Path) -> Path:
+    code = base64.b64encode(b"inert bytecode").decode()
+    return _keras(d, {"module": "keras.layers", "class_name": "Lambda", "config": {
+        "function": {"class_name": "__lambda__", "config": {"code": code}}}})  # fmt: skip
+
+
+@case("keras-module-function", "KRS002")
+def _kmod(d: Path) -> Path:
+    return _keras(d, {"module": "keras.layers", "class_name": "Dense", "config": {
+        "activation": {"module": "os", "class_name": "function", "config": "system"}}})  # fmt: skip
+
+
+@case("keras-h5-lambda", "KRS001")
+def _h5(d: Path) -> Path:
+    import h5py
+
+    config = {"class_name": "Sequential", "config": {"layers": [{"class_name": "Lambda",
+              "config": {"function": ["aW5lcnQ=", None, None], "function_type": "lambda"}}]}}  # fmt: skip
+    p = d / "model.h5"
+    with h5py.File(p, "w") as f:
+        f.attrs["model_config"] = json.dumps(config)
+    return p
+
+
+def _pb_len(field: int, payload: bytes) -> bytes:
+    return _varint(field << 3 | 2) + _varint(len(payload)) + payload
+
+
+def _varint(n: int) -> bytes:
+    out = b""
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        out += bytes([b | (0x80 if n else 0)])
+        if not n:
+            return out
+
+
+def _saved_model(ops: list[tuple[str, str]]) -> bytes:
+    nodes = b"".join(_pb_len(1, _pb_len(1, n.encode()) + _pb_len(2, o.encode())) for n, o in ops)
+    meta = _pb_len(1, _pb_len(4, b"tensorflow-2.16")) + _pb_len(2, nodes)
+    return b"\x08\x01" + _pb_len(2, meta)
+
+
+@case("tf-readfile", "TF001")
+def _tf(d: Path) -> Path:
+    sm = d / "saved"
+    sm.mkdir()
+    (sm / "saved_model.pb").write_bytes(_saved_model([("c", "Const"), ("rf", "ReadFile")]))
+    return sm
+
+
+@case("tf-pyfunc", "TF002")
+def _tfpy(d: Path) -> Path:
+    return _write(d, "saved_model.pb", _saved_model([("p", "PyFunc"), ("w", "WriteFile")]))
+
+
+def _onnx(d: Path, location: str, domain: str = "") -> Path:
+    from onnx import TensorProto, helper
+
+    t = helper.make_tensor("w", TensorProto.FLOAT, [1], [0.0])
+    t.ClearField("float_data")
+    t.data_location = TensorProto.EXTERNAL
+    entry = t.external_data.add()
+    entry.key, entry.value = "location", location
+    node = helper.make_node("Add", ["x", "w"], ["y"], domain=domain)
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])], [t])  # fmt: skip
+    model = helper.make_model(graph)
+    p = d / "model.onnx"
+    p.write_bytes(model.SerializeToString())
+    return p
+
+
+@case("onnx-external-traversal", "ONX001")
+def _onnx_trav(d: Path) -> Path:
+    return _onnx(d, "../../../etc/passwd")
+
+
+@case("onnx-external-absolute", "ONX001")
+def _onnx_abs(d: Path) -> Path:
+    return _onnx(d, "/etc/shadow")
+
+
+@case("onnx-custom-domain", "ONX002")
+def _onnx_dom(d: Path) -> Path:
+    return _onnx(d, "weights.bin", domain="com.acme.native")
+
+
+SSTI = [
+    "{{ cycler.__init__.__globals__.os.popen('" + PAYLOAD + "').read() }}",
+    "{{ self._TemplateReference__context.joiner.__init__.__globals__.os.popen('id') }}",
+    "{% set x = ''|attr('_'~'_class_'~'_') %}{{ x }}",
+    "{{ namespace.__init__.__globals__['os'].system('" + PAYLOAD + "') }}",
+    "{{ lipsum|attr('\\x5f\\x5fglobals\\x5f\\x5f') }}",
+]
+
+
+@case("gguf-chat-template-ssti", "GGUF002")
+def _gguf(d: Path) -> Path:
+    from tests.scanner.scan_benign import gguf_file
+
+    return gguf_file(d, SSTI[0] + "{% for m in messages %}{{ m['content'] }}{% endfor %}")
+
+
+@case("gguf-obfuscated-ssti", "GGUF002")
+def _gguf_obf(d: Path) -> Path:
+    from tests.scanner.scan_benign import gguf_file
+
+    return gguf_file(d, SSTI[2])
+
+
+@case("gguf-bad-counts", "GGUF001")
+def _gguf_counts(d: Path) -> Path:
+    return _write(
+        d, "model.gguf", b"GGUF" + struct.pack("<IQQ", 3, 1 << 40, 1 << 40) + b"\x00" * 32
+    )
+
+
+def _st(header: dict[str, object], data: bytes) -> bytes:
+    raw = json.dumps(header).encode()
+    return struct.pack("<Q", len(raw)) + raw + data
+
+
+@case("safetensors-offsets-beyond-eof", "ST001")
+def _st_eof(d: Path) -> Path:
+    hdr = {"w": {"dtype": "F32", "shape": [1000], "data_offsets": [0, 4000]}}
+    return _write(d, "model.safetensors", _st(hdr, b"\x00" * 16))
+
+
+@case("safetensors-overlap", "ST001")
+def _st_overlap(d: Path) -> Path:
+    hdr = {"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
+           "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}}  # fmt: skip
+    return _write(d, "model.safetensors", _st(hdr, b"\x00" * 12))
+
+
+@case("safetensors-huge-header-length", "ST001")
+def _st_huge(d: Path) -> Path:
+    return _write(d, "model.safetensors", struct.pack("<Q", (1 << 63) + 5) + b"{}" + b"\x00" * 8)
+
+
+@case("safetensors-metadata-non-string", "ST001")
+def _st_meta(d: Path) -> Path:
+    hdr = {
+        "__metadata__": {"k": {"nested": 1}},
+        "a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]},
+    }
+    return _write(d, "model.safetensors", _st(hdr, b"\x00" * 4))
+
+
+@case("unidentified-binary", "GEN001")
+def _unknown_bin(d: Path) -> Path:
+    return _write(d, "model.bin", bytes(range(256)) * 8)
