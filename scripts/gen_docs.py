@@ -1,4 +1,4 @@
-"""Generate docs/requirements, docs/coverage and schemas/ from the bundled catalog.
+"""Generate docs/requirements, docs/coverage, docs/checks, docs/cli.md and schemas/.
 
 python scripts/gen_docs.py            # write the files
 python scripts/gen_docs.py --check    # exit 1 and list drifted files (CI)
@@ -9,6 +9,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mlsvs.model.catalog import Standard
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gen_docs: error: {exc.diagnostics()}", file=sys.stderr)
         return 2
     files = generate(standard, refs)
+    files.update(_engine_files(standard))
     if args.check:
         drifted = drift(ROOT, files)
         for path in drifted:
@@ -41,6 +46,24 @@ def main(argv: list[str] | None = None) -> int:
     for path in write(ROOT, files):
         print(f"wrote {path}")
     return 0
+
+
+def _engine_files(standard: Standard) -> dict[str, str]:
+    """Check pages, requirement coverage, the CLI reference and the results JSON Schema."""
+    import json
+
+    from mlsvs.cli.reference import cli_reference
+    from mlsvs.engine.checkdocs import check_pages
+    from mlsvs.engine.registry import load_registry
+    from mlsvs.render.json import results_json_schema
+
+    registry = load_registry(standard)
+    files = check_pages(registry, standard)
+    files["docs/cli.md"] = cli_reference()
+    files["schemas/results.schema.json"] = (
+        json.dumps(results_json_schema(), indent=2, sort_keys=True) + "\n"
+    )
+    return files
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 import torch
-import torch.nn.functional as F
+import torch.nn.functional as F  # noqa: N812
 
 EPS, STEPS, STEP, BATCH, N_TEST = 0.1, 10, 0.025, 128, 1000
 
@@ -34,9 +34,15 @@ def synthetic(n, seed):
 def cnn():
     torch.manual_seed(0)
     return torch.nn.Sequential(
-        torch.nn.Conv2d(1, 16, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
-        torch.nn.Conv2d(16, 32, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
-        torch.nn.Flatten(), torch.nn.Linear(32 * 7 * 7, 64), torch.nn.ReLU(),
+        torch.nn.Conv2d(1, 16, 3, padding=1),
+        torch.nn.ReLU(),
+        torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(16, 32, 3, padding=1),
+        torch.nn.ReLU(),
+        torch.nn.MaxPool2d(2),
+        torch.nn.Flatten(),
+        torch.nn.Linear(32 * 7 * 7, 64),
+        torch.nn.ReLU(),
         torch.nn.Linear(64, 10),
     )
 
@@ -96,15 +102,25 @@ def art_attack(model, x, y, steps):
     from art.estimators.classification import PyTorchClassifier
 
     clf = PyTorchClassifier(
-        model=model, loss=torch.nn.CrossEntropyLoss(), input_shape=(1, 28, 28), nb_classes=10,
-        clip_values=(0.0, 1.0), device_type="cpu",
+        model=model,
+        loss=torch.nn.CrossEntropyLoss(),
+        input_shape=(1, 28, 28),
+        nb_classes=10,
+        clip_values=(0.0, 1.0),
+        device_type="cpu",
     )
     if steps == 1:
         atk = FastGradientMethod(clf, norm=np.inf, eps=EPS, batch_size=BATCH)
     else:
         atk = ProjectedGradientDescent(
-            clf, norm=np.inf, eps=EPS, eps_step=STEP, max_iter=steps, num_random_init=0,
-            batch_size=BATCH, verbose=False,
+            clf,
+            norm=np.inf,
+            eps=EPS,
+            eps_step=STEP,
+            max_iter=steps,
+            num_random_init=0,
+            batch_size=BATCH,
+            verbose=False,
         )
     adv = atk.generate(x, y=y)
     return float((clf.predict(adv, batch_size=BATCH).argmax(1) == y).mean())
@@ -130,14 +146,26 @@ def mia_timing():
     p_in, p_out = rf.predict_proba(x[:5000]), rf.predict_proba(x[5000:])
     r = roc(threshold_scores("loss", p_in, y[:5000]), threshold_scores("loss", p_out, y[5000:]))
     core = time.perf_counter() - t
-    cfg = parse({"model": {"factory": "m:f", "n_classes": 4}, "input": {"shape": [30]},
-                 "privacy": {"samples": 5000, "attacks": ["loss"], "mia_auc_max": 0.6}})
+    cfg = parse(
+        {
+            "model": {"factory": "m:f", "n_classes": 4},
+            "input": {"shape": [30]},
+            "privacy": {"samples": 5000, "attacks": ["loss"], "mia_auc_max": 0.6},
+        }
+    )
     ds = lambda a, b: Dataset(x=x[a:b], y=y[a:b], features=(), source="x")  # noqa: E731
     t = time.perf_counter()
-    res = membership(BudgetedModel(SklearnModel(rf, spec), budget=None), ds(0, 5000), ds(5000, 10000), cfg)
+    res = membership(
+        BudgetedModel(SklearnModel(rf, spec), budget=None), ds(0, 5000), ds(5000, 10000), cfg
+    )
     full = time.perf_counter() - t
-    return {"core_s": core, "auc": r.auc, "tpr_1pct": r.tpr_at(0.01), "full_test_s": full,
-            "full_auc": res.measurements[0].value}
+    return {
+        "core_s": core,
+        "auc": r.auc,
+        "tpr_1pct": r.tpr_at(0.01),
+        "full_test_s": full,
+        "full_auc": res.measurements[0].value,
+    }
 
 
 def main():
@@ -155,7 +183,7 @@ def main():
     impls = {"plain PyTorch": plain_attack, "mlsvs native": native_attack, "ART": art_attack}
     rows = {}
     for attack, steps in (("FGSM", 1), ("PGD-10", STEPS)):
-        for name, fn in impls.items():
+        for fn in impls.values():
             fn(model, xte[:BATCH], yte[:BATCH], steps)  # warm-up
         times = {name: [] for name in impls}
         accs = {}
@@ -169,19 +197,25 @@ def main():
     with torch.no_grad():
         clean = float((model(torch.from_numpy(xte)).argmax(1).numpy() == yte).mean())
     mia = mia_timing()
-    print(f"torch {torch.__version__}, {args.threads} thread(s), load {os.getloadavg()[0]:.2f}, "
-          f"{platform.processor() or platform.machine()}; clean accuracy {clean:.3f}")
+    print(
+        f"torch {torch.__version__}, {args.threads} thread(s), load {os.getloadavg()[0]:.2f}, "
+        f"{platform.processor() or platform.machine()}; clean accuracy {clean:.3f}"
+    )
     print("| attack | implementation | min s / 1,000 inputs | median s | x plain | robust acc |")
     print("|---|---|---|---|---|---|")
     for (attack, name), (mn, med, acc) in rows.items():
         ratio = mn / rows[(attack, "plain PyTorch")][0]
         print(f"| {attack} | {name} | {mn:.3f} | {med:.3f} | {ratio:.2f}x | {acc:.3f} |")
-    print(f"\nMIA loss threshold, 10,000 records (RF 100 trees): attack {mia['core_s']:.3f} s "
-          f"(AUC {mia['auc']:.3f}, TPR@1%FPR {mia['tpr_1pct']:.3f}); full MLC610 test incl. "
-          f"200-sample bootstrap CIs {mia['full_test_s']:.3f} s")
+    print(
+        f"\nMIA loss threshold, 10,000 records (RF 100 trees): attack {mia['core_s']:.3f} s "
+        f"(AUC {mia['auc']:.3f}, TPR@1%FPR {mia['tpr_1pct']:.3f}); full MLC610 test incl. "
+        f"200-sample bootstrap CIs {mia['full_test_s']:.3f} s"
+    )
     if args.json:
-        out = {f"{a}/{n}": {"min_s": v[0], "median_s": v[1], "robust_acc": v[2]}
-               for (a, n), v in rows.items()}
+        out = {
+            f"{a}/{n}": {"min_s": v[0], "median_s": v[1], "robust_acc": v[2]}
+            for (a, n), v in rows.items()
+        }
         out["mia"] = mia
         out["clean_accuracy"] = clean
         with open(args.json, "w") as fh:

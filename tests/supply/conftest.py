@@ -63,7 +63,9 @@ def make_project(root: Path, *, requirements: str = "torch==2.6.0\nnumpy==1.26.4
     model_dir.mkdir(parents=True)
     write_safetensors(model_dir / "model.safetensors")
     (model_dir / "config.json").write_text(
-        json.dumps({"model_type": "distilbert", "architectures": ["DistilBertForSequenceClassification"]})
+        json.dumps(
+            {"model_type": "distilbert", "architectures": ["DistilBertForSequenceClassification"]}
+        )
     )
     (model_dir / "README.md").write_text(CARD)
     data_dir = root / "data"

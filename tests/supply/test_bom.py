@@ -5,7 +5,6 @@ import hashlib
 import json
 import uuid
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
@@ -59,7 +58,9 @@ def test_bom_is_valid_cyclonedx_1_6_with_model_card(project: Project) -> None:
     ]
     assert model["licenses"] == [{"license": {"id": "Apache-2.0"}}]
     data = _component(bom, "data:data/reviews.csv")
-    assert data["type"] == "data" and data["data"] == [{"type": "dataset", "name": "data/reviews.csv"}]
+    assert data["type"] == "data" and data["data"] == [
+        {"type": "dataset", "name": "data/reviews.csv"}
+    ]
     torch = _component(bom, "pkg:pypi/torch@2.6.0")
     assert torch["purl"] == "pkg:pypi/torch@2.6.0"
 
@@ -139,7 +140,9 @@ def test_mlc403_checksums_and_coverage(project: Project) -> None:
     assert [o.status for o in outcomes] == [Status.PASS, Status.PASS]
     (root / "data/reviews.csv").write_text("poisoned\n")
     outcomes = models_and_datasets_are_hashed.run(_ctx(covered), covered)
-    assert outcomes[0].status is Status.FAIL and "data/reviews.csv (modified)" in outcomes[0].message
+    assert (
+        outcomes[0].status is Status.FAIL and "data/reviews.csv (modified)" in outcomes[0].message
+    )
     (root / "SHA256SUMS").write_text("garbage\n")
     outcomes = models_and_datasets_are_hashed.run(_ctx(covered), covered)
     assert outcomes[0].status is Status.ERROR and outcomes[0].message.startswith("SHA256SUMS:1")
@@ -147,5 +150,8 @@ def test_mlc403_checksums_and_coverage(project: Project) -> None:
 
 @pytest.mark.parametrize("spec", ["1.5", "1.7"])
 def test_validate_other_spec_versions(project: Project, spec: str) -> None:
-    assert validate_bom({"bomFormat": "CycloneDX", "specVersion": spec, "version": 1}, version=spec) == []
+    assert (
+        validate_bom({"bomFormat": "CycloneDX", "specVersion": spec, "version": 1}, version=spec)
+        == []
+    )
     assert validate_bom({}, version="2.0")[0].startswith("unsupported")

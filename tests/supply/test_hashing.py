@@ -28,7 +28,10 @@ def test_file_digest_matches_hashlib(tmp_path: Path) -> None:
 def test_blake3_digest(tmp_path: Path) -> None:
     blake3 = pytest.importorskip("blake3")
     (tmp_path / "f").write_bytes(b"abc" * 1000)
-    assert file_digest(tmp_path / "f", HashAlgorithm.BLAKE3) == blake3.blake3(b"abc" * 1000).hexdigest()
+    assert (
+        file_digest(tmp_path / "f", HashAlgorithm.BLAKE3)
+        == blake3.blake3(b"abc" * 1000).hexdigest()
+    )
 
 
 def test_tree_digest_changes_with_content_and_names(tmp_path: Path) -> None:
@@ -78,7 +81,9 @@ def test_sums_gnu_and_bsd_formats(tmp_path: Path) -> None:
 
 def test_sums_detect_tampering_and_escapes(tmp_path: Path) -> None:
     (tmp_path / "a.bin").write_bytes(b"tampered")
-    text = f"{hashlib.sha256(b'a').hexdigest()}  a.bin\n{'1' * 64}  ../outside\n{'2' * 32}  md5.bin\n"
+    text = (
+        f"{hashlib.sha256(b'a').hexdigest()}  a.bin\n{'1' * 64}  ../outside\n{'2' * 32}  md5.bin\n"
+    )
     result = verify_sums(tmp_path, parse_sums(text, source="SUMS"))
     assert result.mismatched == ("a.bin",)
     assert result.unsafe == ("../outside", "md5.bin")

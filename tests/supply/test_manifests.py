@@ -144,7 +144,9 @@ def test_conda_environment(tmp_path: Path) -> None:
         ("poetry.lock", "[[package]]\nversion = '1'\n", "has no name"),
     ],
 )
-def test_malformed_files_give_one_line_errors(tmp_path: Path, name: str, content: str, needle: str) -> None:
+def test_malformed_files_give_one_line_errors(
+    tmp_path: Path, name: str, content: str, needle: str
+) -> None:
     (tmp_path / name).write_text(content)
     with pytest.raises(ManifestError) as info:
         parse_manifest(tmp_path / name, root=tmp_path)

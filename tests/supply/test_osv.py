@@ -20,11 +20,18 @@ from mlsvs.supply.errors import AdvisoryError
 from mlsvs.supply.osv import AdvisoryIndex, Range, in_range, is_affected, parse_record
 
 
-def record(rid: str, events: list[dict[str, str]], *, name: str = "Demo_Pkg", **extra: object) -> dict[str, object]:
+def record(
+    rid: str, events: list[dict[str, str]], *, name: str = "Demo_Pkg", **extra: object
+) -> dict[str, object]:
     return {
         "id": rid,
         "modified": "2026-01-02T00:00:00Z",
-        "affected": [{"package": {"ecosystem": "PyPI", "name": name}, "ranges": [{"type": "ECOSYSTEM", "events": events}]}],
+        "affected": [
+            {
+                "package": {"ecosystem": "PyPI", "name": name},
+                "ranges": [{"type": "ECOSYSTEM", "events": events}],
+            }
+        ],
         **extra,
     }
 
@@ -37,8 +44,16 @@ def record(rid: str, events: list[dict[str, str]], *, name: str = "Demo_Pkg", **
         ([{"introduced": "3.0.0"}, {"fixed": "3.11.0"}], "2.15.0", False),
         ([{"introduced": "0"}, {"last_affected": "3.7.0"}], "3.7.0", True),
         ([{"introduced": "0"}, {"last_affected": "3.7.0"}], "3.7.1", False),
-        ([{"introduced": "1.0"}, {"fixed": "1.5"}, {"introduced": "2.0"}, {"fixed": "2.5"}], "1.7", False),
-        ([{"introduced": "1.0"}, {"fixed": "1.5"}, {"introduced": "2.0"}, {"fixed": "2.5"}], "2.1", True),
+        (
+            [{"introduced": "1.0"}, {"fixed": "1.5"}, {"introduced": "2.0"}, {"fixed": "2.5"}],
+            "1.7",
+            False,
+        ),
+        (
+            [{"introduced": "1.0"}, {"fixed": "1.5"}, {"introduced": "2.0"}, {"fixed": "2.5"}],
+            "2.1",
+            True,
+        ),
         ([{"introduced": "0"}], "99", True),
     ],
 )
@@ -64,11 +79,18 @@ def test_single_interval_matches_plain_comparison(
 
 def test_versions_list_withdrawn_and_other_ecosystems() -> None:
     listed = parse_record(
-        {"id": "X-2", "affected": [{"package": {"ecosystem": "PyPI", "name": "demo"}, "versions": ["1.0", "1.1"]}]}
+        {
+            "id": "X-2",
+            "affected": [
+                {"package": {"ecosystem": "PyPI", "name": "demo"}, "versions": ["1.0", "1.1"]}
+            ],
+        }
     )
     assert listed is not None and is_affected(listed.affected[0], "1.0.0") is True
     assert is_affected(listed.affected[0], "1.2") is False
-    assert parse_record(record("X-3", [{"introduced": "0"}], withdrawn="2024-01-01T00:00:00Z")) is None
+    assert (
+        parse_record(record("X-3", [{"introduced": "0"}], withdrawn="2024-01-01T00:00:00Z")) is None
+    )
     npm = record("X-4", [{"introduced": "0"}])
     npm["affected"][0]["package"]["ecosystem"] = "npm"  # type: ignore[index]
     assert parse_record(npm) is None
@@ -88,7 +110,9 @@ def test_invalid_version_is_undecidable_not_safe() -> None:
 def test_bundled_database_is_dated_and_sourced() -> None:
     db = load_bundled()
     assert db.date == "2026-11-25" and len(db.sha256) == 64 and db.index.count >= 10
-    data = json.loads((Path(__file__).parents[2] / "src/mlsvs/supply/data/ml-advisories.json").read_text())
+    data = json.loads(
+        (Path(__file__).parents[2] / "src/mlsvs/supply/data/ml-advisories.json").read_text()
+    )
     for adv in data["advisories"]:
         assert adv["database_specific"]["verified_against"].startswith("https://github.com/")
     hits, _ = db.index.match("torch", "2.5.1")

@@ -40,7 +40,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="intermediate/root certificates to embed (repeatable)",
     )
     parser.add_argument(
-        "--hash", choices=("sha256", "blake2", "blake3"), default="sha256", help="file digest"
+        "--hash", choices=("sha256", "blake3"), default="sha256", help="file digest"
     )
 
 

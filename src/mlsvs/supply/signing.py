@@ -184,8 +184,8 @@ def sign_model(
 
     if not model.exists():
         raise SignatureError("model not found", path=str(model))
-    if algorithm not in {"sha256", "blake2", "blake3"}:
-        raise SignatureError(f"unsupported hash algorithm {algorithm!r} (sha256, blake2, blake3)")
+    if algorithm not in {"sha256", "blake3"}:  # blake2: model-signing 1.1.1 cannot verify it
+        raise SignatureError(f"unsupported hash algorithm {algorithm!r} (sha256 or blake3)")
     config = signing.Config()  # type: ignore[no-untyped-call]
     try:
         if signing_certificate is not None:

@@ -1,0 +1,73 @@
+"""Formats come from content, never from the extension."""
+
+from __future__ import annotations
+
+import io
+import pickle
+import zipfile
+from typing import TYPE_CHECKING
+
+import pytest
+
+from mlsvs.model.artifact import ModelFormat
+from mlsvs.scanner import identify, scan_path
+from mlsvs.scanner.identify import zip_kind
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("model.safetensors", pickle.dumps({"a": 1}), ModelFormat.PICKLE),
+        ("weights.npy", pickle.dumps([1], protocol=0), ModelFormat.PICKLE),
+        ("README.md", b"# A model card\n\nHello.\n", ModelFormat.UNKNOWN),
+        ("model.pt", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, ModelFormat.UNKNOWN),
+        ("model.gguf", b"GGUF\x03\x00\x00\x00" + b"\x00" * 16, ModelFormat.GGUF),
+        ("x.bin", b"\x93NUMPY\x01\x00" + b"\x00" * 8, ModelFormat.NUMPY),
+        ("x.weights", b"\x89HDF\r\n\x1a\n" + b"\x00" * 8, ModelFormat.HDF5),
+        ("empty.pkl", b"", ModelFormat.UNKNOWN),
+    ],
+)
+def test_identify_by_content(tmp_path: Path, name: str, content: bytes, expected: ModelFormat) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    assert identify(path) is expected
+
+
+def test_zip_kinds() -> None:
+    assert zip_kind(["a/data.pkl", "a/data/0"]) is ModelFormat.PYTORCH_ZIP
+    assert zip_kind(["a/data.pkl", "a/code/__torch__/m.py"]) is ModelFormat.TORCHSCRIPT
+    assert zip_kind(["config.json", "model.weights.h5", "metadata.json"]) is ModelFormat.KERAS
+    assert zip_kind(["a.npy", "b.npy"]) is ModelFormat.NUMPY_ARCHIVE
+    assert zip_kind(["README", "x.bin"]) is ModelFormat.ARCHIVE
+
+
+def test_directory_savedmodel_and_missing_path(tmp_path: Path) -> None:
+    (tmp_path / "saved_model.pb").write_bytes(b"\x08\x01")
+    assert identify(tmp_path) is ModelFormat.TF_SAVEDMODEL
+    assert identify(tmp_path / "missing") is ModelFormat.UNKNOWN
+
+
+def test_unidentified_file_fails_closed(tmp_path: Path) -> None:
+    path = tmp_path / "blob.pt"
+    path.write_bytes(bytes(range(256)))
+    [f] = scan_path(path).findings
+    assert f.rule.value == "GEN001"
+
+
+def test_unreadable_path_is_an_error(tmp_path: Path) -> None:
+    report = scan_path(tmp_path / "missing.pt")
+    assert report.errors and report.findings[0].rule.value == "GEN003"
+
+
+def test_generic_zip_skips_text_but_flags_binaries(tmp_path: Path) -> None:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("README.md", "hello")
+        z.writestr("blob.bin", bytes(range(256)))
+    path = tmp_path / "bundle.zip"
+    path.write_bytes(buf.getvalue())
+    report = scan_path(path)
+    assert [(f.rule.value, f.location.member) for f in report.findings] == [("GEN001", "blob.bin")]
