@@ -94,9 +94,13 @@ class Guard:
         self.global_bucket = TokenBucket(capacity=500, refill_per_s=100)
 
     def _authorised(self, headers: dict[bytes, bytes]) -> bool:
-        supplied = headers.get(b"authorization", b"")
-        scheme, _, token = supplied.partition(b" ")
-        if scheme.lower() != b"bearer" or not token:
+        """``X-API-Key: KEY`` or ``Authorization: Bearer KEY``."""
+        token = headers.get(b"x-api-key", b"")
+        if not token:
+            scheme, _, token = headers.get(b"authorization", b"").partition(b" ")
+            if scheme.lower() != b"bearer":
+                return False
+        if not token.strip():
             return False
         # Compare digests so the comparison time does not depend on the key's length either.
         return hmac.compare_digest(hashlib.sha256(token.strip()).digest(), self.key_digest)
@@ -117,7 +121,7 @@ class Guard:
                     scope, receive, send
                 )
                 return
-            response = _error(401, "unauthorized", {"WWW-Authenticate": "Bearer"})
+            response = _error(401, "unauthorized", {"WWW-Authenticate": 'Bearer realm="api"'})
             await response(scope, receive, send)
             return
         for bucket, key in ((self.global_bucket, "*"), (self.per_key, "api-key")):

@@ -108,7 +108,10 @@ class _JsonHandler(http.server.BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         if length:
             self.rfile.read(min(length, 1 << 20))
-        body = json.dumps({"label": "ok", "confidence": 0.9}).encode()
+        # Echoes the request headers back, like a careless debug endpoint: the probe must
+        # redact the credential from what it records.
+        seen = {k: v for k, v in self.headers.items() if k.lower() == "authorization"}
+        body = json.dumps({"label": "ok", "confidence": 0.9, "echo": seen}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))

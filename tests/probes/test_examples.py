@@ -163,6 +163,8 @@ traits = ["exposes_inference_api"]
 name = "hardened"
 url = "http://127.0.0.1:{port}/predict"
 auth_env = "MLSVS_TEST_PROBE_KEY"
+auth_header = "X-API-Key"
+auth_scheme = ""
 health_path = "/healthz"
 request_template = '{servers.TEMPLATE}'
 [probes]

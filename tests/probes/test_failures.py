@@ -89,7 +89,17 @@ def test_trusted_private_ca_passes_transport(certificate: tuple[Path, Path]) -> 
     cert, _ = certificate
     settings = ProbeSettings(timeout_s=2.0, slow_body_s=1.0, burst=5, ca_file=str(cert))
     with servers.tls_server(*certificate) as port:
-        report = probe_endpoint(_endpoint(f"https://127.0.0.1:{port}/predict"), settings, None)
+        endpoint = Endpoint(
+            name="e",
+            url=f"https://127.0.0.1:{port}/predict",
+            request_template=servers.TEMPLATE,
+            auth_env="UNUSED_IN_THIS_TEST",
+        )
+        report = probe_endpoint(endpoint, settings, servers.API_KEY)
+    baseline = report.observations.exchanges[0]
+    assert baseline.status == 200
+    assert "Bearer [REDACTED]" in baseline.body  # echoed by the server, redacted by the probe
+    assert servers.API_KEY not in repr(report)
     transport = report.result(Area.TRANSPORT)
     assert transport.verdict is Verdict.PASS, transport
     assert dict(transport.facts)["tls.version"] in {"TLSv1.2", "TLSv1.3"}

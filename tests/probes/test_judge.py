@@ -12,9 +12,9 @@ from mlsvs.probes.judge import (
     judge_malformed,
     judge_rate_limit,
     judge_resources,
-    judge_transport,
 )
 from mlsvs.probes.judge_content import judge_error_leakage, judge_management, judge_scores
+from mlsvs.probes.judge_transport import judge_transport
 from mlsvs.probes.settings import ProbeSettings
 from mlsvs.probes.types import (
     MALFORMED_KINDS,

@@ -30,7 +30,9 @@ if TYPE_CHECKING:
         ("empty.pkl", b"", ModelFormat.UNKNOWN),
     ],
 )
-def test_identify_by_content(tmp_path: Path, name: str, content: bytes, expected: ModelFormat) -> None:
+def test_identify_by_content(
+    tmp_path: Path, name: str, content: bytes, expected: ModelFormat
+) -> None:
     path = tmp_path / name
     path.write_bytes(content)
     assert identify(path) is expected

@@ -5,7 +5,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from packaging.version import Version
 
@@ -63,6 +63,7 @@ def test_range_semantics(events: list[dict[str, str]], version: str, expected: b
     assert is_affected(advisory.affected[0], version) is expected
 
 
+@settings(database=None, max_examples=200)
 @given(
     st.tuples(st.integers(0, 20), st.integers(0, 20)),
     st.tuples(st.integers(0, 20), st.integers(0, 20)),

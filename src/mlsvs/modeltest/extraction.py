@@ -79,7 +79,11 @@ def extraction(model: BudgetedModel, test: Dataset, cfg: ModelTestConfig) -> Tes
     eval_x, eval_y = test.x[order[:n_eval]], test.y[order[:n_eval]]
     rest = test.take(len(test), rng) if source == "uniform" else _subset(test, order[n_eval:])
     pool = _pool(model, rest, source, budgets[-1], cfg.seed)
-    victim_eval = model.predict(eval_x)
+    from mlsvs.modeltest.output import detect
+
+    victim_scores = model.predict_proba(eval_x)
+    victim_eval = victim_scores.argmax(axis=1)
+    granularity = detect(victim_scores, model.output_kind)[0].value
     points: list[tuple[int, float, float, int]] = []
     for b in budgets:
         xq = pool[:b]
@@ -97,7 +101,7 @@ def extraction(model: BudgetedModel, test: Dataset, cfg: ModelTestConfig) -> Tes
         query_source=source, eval_samples=n_eval, seed=cfg.seed, data=test.source,
         surrogate_accuracy=tuple(round(p[2], 4) for p in points),
         victim_accuracy=float((victim_eval == eval_y).mean()),
-        output_kind=model.output_kind.value, queries_total=model.used,
+        api_returns=granularity, queries_total=model.used,
         pool_exhausted=capped or None, thresholds=threshold.describe() if threshold else None,
     )  # fmt: skip
     series = tuple(SeriesPoint(x=float(p[0]), y=p[1]) for p in points)
@@ -114,7 +118,7 @@ def extraction(model: BudgetedModel, test: Dataset, cfg: ModelTestConfig) -> Tes
     curve = ", ".join(f"{p[0]}: {p[1]:.3f}" for p in points)
     text = (
         f"surrogate ({kind}) fidelity {fidelity:.3f} (95 % CI {lo:.3f}-{hi:.3f}) and accuracy "
-        f"{acc:.3f} after {used} queries; fidelity by budget {curve}"
+        f"{acc:.3f} after {used} queries; fidelity by budget {curve}; API returns {granularity}"
     )
     if d.ok is None:
         return TestResult(

@@ -13,9 +13,9 @@ from mlsvs.probes.judge import (
     judge_malformed,
     judge_rate_limit,
     judge_resources,
-    judge_transport,
     result,
 )
+from mlsvs.probes.judge_transport import judge_transport
 from mlsvs.probes.surface import ADMIN_ROUTE, lookup
 from mlsvs.probes.types import (
     MALFORMED_KINDS,

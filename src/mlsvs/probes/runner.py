@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
 import time
-from collections import Counter
 from typing import TYPE_CHECKING
 
 from mlsvs.probes.bodies import (
@@ -22,6 +20,7 @@ from mlsvs.probes.bodies import (
     parse_template,
     slow_body,
 )
+from mlsvs.probes.burst import run_burst
 from mlsvs.probes.client import Client, Request
 from mlsvs.probes.judge_content import judge_all
 from mlsvs.probes.redact import Redactor
@@ -215,7 +214,7 @@ class _Prober:
         self._management(client, address)
         if not accepted:
             return None
-        return self._burst(client, baseline_request)
+        return run_burst(client, baseline_request, self.settings, clock=self.clock)
 
     def _hostile(self, client: Client, template: JsonValue) -> None:
         for kind, body in malformed_bodies(template):
@@ -265,65 +264,9 @@ class _Prober:
                 if port != address.port and exchange.failure in {Failure.REFUSED, Failure.TIMEOUT}:
                     break  # nothing listens on that port: one refusal is the evidence
 
-    def _burst(self, client: Client, request: Request) -> Burst:
-        settings = self.settings
-        planned = settings.burst
-        start = self.clock()
-        deadline = start + settings.burst_window_s
-        lock = threading.Lock()
-        stop = threading.Event()
-        launched = 0
-        results: list[tuple[int, Exchange]] = []
-
-        def worker() -> None:
-            nonlocal launched
-            while not stop.is_set():
-                with lock:
-                    if launched >= planned or self.clock() >= deadline:
-                        return
-                    launched += 1
-                    index = launched
-                exchange = client.send(request)
-                with lock:
-                    results.append((index, exchange))
-                if _limited(exchange, settings.rate_limit_statuses):
-                    stop.set()
-
-        threads = [
-            threading.Thread(target=worker, name=f"mlsvs-burst-{i}", daemon=True)
-            for i in range(min(settings.burst_concurrency, planned))
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(settings.burst_window_s + settings.timeout_s * 2)
-        with lock:
-            done = sorted(results, key=lambda item: item[0])
-        limited = [(i, e) for i, e in done if _limited(e, settings.rate_limit_statuses)]
-        statuses = Counter(e.status for _, e in done if e.status is not None)
-        failures = Counter(str(e.failure) for _, e in done if e.status is None)
-        first = limited[0] if limited else None
-        return Burst(
-            planned=planned,
-            sent=len(done),
-            window_ms=round(settings.burst_window_s * 1000),
-            elapsed_ms=round((self.clock() - start) * 1000),
-            statuses=tuple(sorted(statuses.items())),
-            failures=tuple(sorted(failures.items())),
-            first_limited=first[0] if first else None,
-            limited_status=first[1].status if first else None,
-            retry_after=first[1].header("retry-after") if first else None,
-        )
-
 
 def _dump(value: JsonValue) -> bytes:
     return json.dumps(value, separators=(",", ":")).encode()
-
-
-def _limited(exchange: Exchange, statuses: tuple[int, ...]) -> bool:
-    if exchange.status in statuses:
-        return True
-    return exchange.status == 503 and exchange.header("retry-after") is not None
 
 
 def _retry_after(exchange: Exchange) -> float | None:

@@ -1,0 +1,150 @@
+"""End to end: `mlsvs verify` on the bundled examples, with their servers on loopback."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from tests.integration.servers import API_KEY, EXAMPLES, free_port, running
+
+SARIF_SCHEMA = (
+    Path(__file__).resolve().parents[1] / "render" / "schemas" / "sarif-schema-2.1.0.json"
+)
+TODAY = "2026-11-25"
+
+
+def _copy(example: str, tmp_path: Path, port: int) -> Path:
+    project = tmp_path / example
+    shutil.copytree(
+        EXAMPLES / example, project, ignore=shutil.ignore_patterns("__pycache__", "reports")
+    )
+    config = project / "mlsvs.toml"
+    config.write_text(re.sub(r"127\.0\.0\.1:\d+", f"127.0.0.1:{port}", config.read_text()))
+    return project
+
+
+def _verify(project: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "MLSVS_EXAMPLE_API_KEY": API_KEY}
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mlsvs",
+            "verify",
+            str(project),
+            "--no-progress",
+            "--today",
+            TODAY,
+            "-f",
+            f"json:{out}/results.json",
+            "-f",
+            f"sarif:{out}/results.sarif",
+            "-f",
+            f"cyclonedx:{out}/bom.cdx.json",
+            "-f",
+            f"html:{out}/report.html",
+            "-f",
+            "terminal",
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=False,
+    )
+
+
+def _verdicts(out: Path) -> dict[str, str]:
+    data = json.loads((out / "results.json").read_text())
+    return {v["requirement"]: v["verdict"] for v in data["verdicts"]}
+
+
+def _validate_reports(out: Path) -> None:
+    sarif = json.loads((out / "results.sarif").read_text())
+    jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text())).validate(sarif)
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+
+    errors = JsonStrictValidator(SchemaVersion.V1_6).validate_str(
+        (out / "bom.cdx.json").read_text()
+    )
+    assert errors is None, errors
+
+
+@pytest.mark.network
+@pytest.mark.slow
+def test_insecure_example_fails_l1_for_the_right_reasons(tmp_path: Path) -> None:
+    port = free_port()
+    project = _copy("insecure-classifier", tmp_path, port)
+    out = tmp_path / "out"
+    with running(project, port):
+        result = _verify(project, out, "--allow", "network")
+    assert result.returncode == 1, result.stderr
+    verdicts = _verdicts(out)
+    for requirement in (
+        "M1.2.1",
+        "M1.3.1",
+        "M3.2.1",
+        "M3.3.1",
+        "M4.1.1",
+        "M4.2.1",
+        "M4.2.2",
+        "M4.2.3",
+        "M8.1.1",
+        "M8.2.1",
+        "M8.3.3",
+        "M7.1.1",
+    ):
+        assert verdicts[requirement] == "fail", (requirement, verdicts[requirement])
+    assert "L1" in result.stdout and "M4.1.1" in result.stdout
+    _validate_reports(out)
+    rendered = tmp_path / "again.html"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mlsvs",
+            "render",
+            str(out / "results.json"),
+            "-f",
+            f"html:{rendered}",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    assert rendered.read_bytes() == (out / "report.html").read_bytes()
+
+
+@pytest.mark.network
+@pytest.mark.slow
+def test_hardened_example_reaches_l1(tmp_path: Path) -> None:
+    port = free_port()
+    project = _copy("hardened-classifier", tmp_path, port)
+    out = tmp_path / "out"
+    with running(project, port):
+        result = _verify(project, out, "--allow", "network,model-exec")
+    blocking = json.loads((out / "results.json").read_text())["levels"][0]["blocking"]
+    assert result.returncode == 0, (blocking, result.stdout[-3000:])
+    data = json.loads((out / "results.json").read_text())
+    assert data["achieved_level"] == 1
+    _validate_reports(out)
+
+
+def test_unreachable_endpoint_is_not_verified_never_pass(tmp_path: Path) -> None:
+    port = free_port()  # nothing listens there
+    project = _copy("hardened-classifier", tmp_path, port)
+    out = tmp_path / "out"
+    result = _verify(project, out, "--allow", "network", "--select", "MLC5*")
+    assert result.returncode == 1
+    verdicts = _verdicts(out)
+    for requirement in ("M8.1.1", "M8.2.1", "M8.3.1"):
+        assert verdicts[requirement] == "error", (requirement, verdicts[requirement])
