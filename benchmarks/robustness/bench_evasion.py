@@ -171,7 +171,7 @@ def mia_timing():
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--json")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -187,8 +187,9 @@ def main():
             fn(model, xte[:BATCH], yte[:BATCH], steps)  # warm-up
         times = {name: [] for name in impls}
         accs = {}
-        for _ in range(args.rounds):  # interleaved rounds
-            for name, fn in impls.items():
+        for r in range(args.rounds):  # interleaved rounds, order alternating
+            order = list(impls.items())
+            for name, fn in order if r % 2 == 0 else order[::-1]:
                 t = time.perf_counter()
                 accs[name] = fn(model, xte, yte, steps)
                 times[name].append(time.perf_counter() - t)

@@ -30,23 +30,63 @@ def _objects() -> list[tuple[str, object]]:
 
     rng = np.random.default_rng(0)
     objs: list[tuple[str, object]] = [
-        ("np-dtypes", [np.zeros(2, dtype=t) for t in ("f2", "f4", "f8", "i1", "i2", "i4", "i8",
-                                                      "u1", "u2", "u4", "u8", "b1", "c8", "c16",
-                                                      "U3", "S3", "M8[ns]", "m8[s]")]),
+        (
+            "np-dtypes",
+            [
+                np.zeros(2, dtype=t)
+                for t in (
+                    "f2",
+                    "f4",
+                    "f8",
+                    "i1",
+                    "i2",
+                    "i4",
+                    "i8",
+                    "u1",
+                    "u2",
+                    "u4",
+                    "u8",
+                    "b1",
+                    "c8",
+                    "c16",
+                    "U3",
+                    "S3",
+                    "M8[ns]",
+                    "m8[s]",
+                )
+            ],
+        ),
         ("np-scalars", [np.float32(1), np.int64(2), np.bool_(True), np.str_("a"), np.float64(1)]),
         ("np-struct", np.zeros(2, dtype=[("a", "f4"), ("b", "i8")])),
         ("np-masked", np.ma.masked_array([1, 2], mask=[0, 1])),
         ("np-rng", [np.random.default_rng(0), np.random.RandomState(0)]),
-        ("scipy-sparse", [sp.csr_matrix(np.eye(3)), sp.csc_matrix(np.eye(2)), sp.coo_matrix(np.eye(2)),
-                          sp.csr_array(np.eye(2)), sp.lil_matrix(np.eye(2))]),
-        ("pandas", [pd.DataFrame({"a": [1.0], "s": ["x"], "c": pd.Categorical(["u"])}),
-                    pd.Series([1, 2], index=pd.date_range("2024", periods=2, tz="UTC")),
-                    pd.MultiIndex.from_tuples([(1, "a")]), pd.Timestamp("2024-01-01"),
-                    pd.Timedelta(1, "s"), pd.Period("2024-01"), pd.Interval(0, 1),
-                    pd.Series(pd.array([1, None], dtype="Int64")),
-                    pd.Series(pd.array(["a", None], dtype="string")),
-                    pd.Series([True], dtype="boolean"), pd.RangeIndex(3),
-                    pd.DataFrame(rng.normal(size=(3, 2))).set_index(0)]),
+        (
+            "scipy-sparse",
+            [
+                sp.csr_matrix(np.eye(3)),
+                sp.csc_matrix(np.eye(2)),
+                sp.coo_matrix(np.eye(2)),
+                sp.csr_array(np.eye(2)),
+                sp.lil_matrix(np.eye(2)),
+            ],
+        ),
+        (
+            "pandas",
+            [
+                pd.DataFrame({"a": [1.0], "s": ["x"], "c": pd.Categorical(["u"])}),
+                pd.Series([1, 2], index=pd.date_range("2024", periods=2, tz="UTC")),
+                pd.MultiIndex.from_tuples([(1, "a")]),
+                pd.Timestamp("2024-01-01"),
+                pd.Timedelta(1, "s"),
+                pd.Period("2024-01"),
+                pd.Interval(0, 1),
+                pd.Series(pd.array([1, None], dtype="Int64")),
+                pd.Series(pd.array(["a", None], dtype="string")),
+                pd.Series([True], dtype="boolean"),
+                pd.RangeIndex(3),
+                pd.DataFrame(rng.normal(size=(3, 2))).set_index(0),
+            ],
+        ),
     ]
     objs += _sklearn_objects(rng)
     objs += _torch_objects()
@@ -68,7 +108,7 @@ def _sklearn_objects(rng: object) -> list[tuple[str, object]]:
                 target = y if kind == "classifier" else yr if kind == "regressor" else None
                 est.fit(np.abs(x) if "NB" in name or "Chi" in name else x, target)
                 out.append((f"sklearn-{name}", est))
-            except Exception:  # noqa: S112 - estimators needing special inputs are skipped
+            except Exception:
                 continue
     return out
 
@@ -77,14 +117,34 @@ def _torch_objects() -> list[tuple[str, object]]:
     import torch
 
     nn = torch.nn
-    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.ReLU(), nn.MaxPool2d(2),
-                          nn.Dropout(0.1), nn.Flatten(), nn.LayerNorm(2), nn.Embedding(3, 2),
-                          nn.LSTM(2, 2), nn.GRU(2, 2), nn.MultiheadAttention(2, 1), nn.GELU(),
-                          nn.Sigmoid(), nn.Tanh(), nn.Softmax(dim=-1), nn.Identity(),
-                          nn.TransformerEncoderLayer(4, 2), nn.ModuleList([nn.Linear(1, 1)]),
-                          nn.ModuleDict({"a": nn.Linear(1, 1)}), nn.Conv1d(1, 1, 1),
-                          nn.ConvTranspose2d(1, 1, 1), nn.AdaptiveAvgPool2d(1), nn.SiLU(),
-                          nn.LeakyReLU(), nn.GroupNorm(1, 2), nn.Upsample(scale_factor=2))
+    model = nn.Sequential(
+        nn.Conv2d(1, 2, 3),
+        nn.BatchNorm2d(2),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Dropout(0.1),
+        nn.Flatten(),
+        nn.LayerNorm(2),
+        nn.Embedding(3, 2),
+        nn.LSTM(2, 2),
+        nn.GRU(2, 2),
+        nn.MultiheadAttention(2, 1),
+        nn.GELU(),
+        nn.Sigmoid(),
+        nn.Tanh(),
+        nn.Softmax(dim=-1),
+        nn.Identity(),
+        nn.TransformerEncoderLayer(4, 2),
+        nn.ModuleList([nn.Linear(1, 1)]),
+        nn.ModuleDict({"a": nn.Linear(1, 1)}),
+        nn.Conv1d(1, 1, 1),
+        nn.ConvTranspose2d(1, 1, 1),
+        nn.AdaptiveAvgPool2d(1),
+        nn.SiLU(),
+        nn.LeakyReLU(),
+        nn.GroupNorm(1, 2),
+        nn.Upsample(scale_factor=2),
+    )
     opts = []
     for cls in (torch.optim.SGD, torch.optim.Adam, torch.optim.AdamW, torch.optim.RMSprop):
         p = nn.Linear(2, 1)
@@ -93,13 +153,30 @@ def _torch_objects() -> list[tuple[str, object]]:
         opt.step()
         opts.append(opt.state_dict())
     sched = torch.optim.lr_scheduler.StepLR(torch.optim.SGD(nn.Linear(1, 1).parameters(), lr=1), 1)
-    tensors = [torch.zeros(2, dtype=t) for t in (torch.float16, torch.bfloat16, torch.float32,
-                                                  torch.float64, torch.int8, torch.uint8,
-                                                  torch.int16, torch.int32, torch.int64,
-                                                  torch.bool, torch.complex64)]
-    extra = {"params": nn.Parameter(torch.ones(2)), "size": torch.Size([2]),
-             "dev": torch.device("cpu"), "dtype": torch.float32, "sparse": torch.eye(2).to_sparse(),
-             "q": torch.quantize_per_tensor(torch.ones(2), 0.1, 0, torch.quint8)}
+    tensors = [
+        torch.zeros(2, dtype=t)
+        for t in (
+            torch.float16,
+            torch.bfloat16,
+            torch.float32,
+            torch.float64,
+            torch.int8,
+            torch.uint8,
+            torch.int16,
+            torch.int32,
+            torch.int64,
+            torch.bool,
+            torch.complex64,
+        )
+    ]
+    extra = {
+        "params": nn.Parameter(torch.ones(2)),
+        "size": torch.Size([2]),
+        "dev": torch.device("cpu"),
+        "dtype": torch.float32,
+        "sparse": torch.eye(2).to_sparse(),
+        "q": torch.quantize_per_tensor(torch.ones(2), 0.1, 0, torch.quint8),
+    }
     return [("torch-module", model), ("torch-opt", opts), ("torch-sched", sched.state_dict()),
             ("torch-tensors", tensors), ("torch-extra", extra)]  # fmt: skip
 
@@ -117,13 +194,13 @@ def _write(d: Path, name: str, obj: object) -> list[Path]:
         p2 = d / f"{safe}.p2.pkl"
         p2.write_bytes(pickle.dumps(obj, protocol=2))
         paths.append(p2)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         print(f"skip pickle {name}: {exc}")
     j = d / f"{safe}.joblib"
     try:
         joblib.dump(obj, j)
         paths.append(j)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         print(f"skip joblib {name}: {exc}")
     if name.startswith("torch"):
         t = d / f"{safe}.pt"

@@ -66,9 +66,14 @@ class TokenBucket:
         self._lock = threading.Lock()
         self._state: dict[str, tuple[float, float]] = {}
 
+    MAX_KEYS = 10_000
+    """Bound the memory an attacker can make the buckets use (one entry per client address)."""
+
     def take(self, key: str) -> tuple[bool, int]:
         now = time.monotonic()
         with self._lock:
+            if key not in self._state and len(self._state) >= self.MAX_KEYS:
+                self._forget_full(now)
             tokens, last = self._state.get(key, (self.capacity, now))
             tokens = min(self.capacity, tokens + (now - last) * self.rate)
             if tokens >= 1:
@@ -76,6 +81,18 @@ class TokenBucket:
                 return True, 0
             self._state[key] = (tokens, now)
             return False, max(1, math.ceil((1 - tokens) / self.rate))
+
+    def _forget_full(self, now: float) -> None:
+        """Drop buckets that have refilled (they behave exactly like new ones)."""
+        refilled = [
+            k
+            for k, (t, last) in self._state.items()
+            if t + (now - last) * self.rate >= self.capacity
+        ]
+        for k in refilled:
+            del self._state[k]
+        if len(self._state) >= self.MAX_KEYS:
+            self._state.clear()  # still full: start over; the global bucket still caps the load
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:

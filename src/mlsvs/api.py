@@ -67,8 +67,10 @@ def load_config_for(
             changes["level"] = Level.parse(o.level)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
-    if o.allow:
-        changes["allow"] = config.allow | _capabilities(o.allow)
+    # Capabilities are granted by whoever runs mlsvs, never by the project being verified: a
+    # hostile repository must not be able to make CI load its model code or send requests.
+    # The file's `allow` only records what the project asks for (shown in skip reasons).
+    changes["allow"] = _capabilities(o.allow)
     if o.jobs is not None:
         changes["jobs"] = o.jobs
     if o.attestations:

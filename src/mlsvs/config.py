@@ -107,6 +107,9 @@ class Config:
     exclude: tuple[str, ...] = ()
     attestations: tuple[str, ...] = ("attestations",)
     allow: frozenset[Capability] = frozenset()
+    """Capabilities granted for this run (from the command line or API caller only)."""
+    requested: frozenset[Capability] = frozenset()
+    """Capabilities the project's configuration asks for; never granted by the file itself."""
     jobs: int = 0
     """0 = min(8, cpu count)."""
     timeout_s: float = 300.0
@@ -208,7 +211,7 @@ def _parse(table: Mapping[str, object], src: _Source, root: Path) -> Config:
         include=_strings(table, "include", src),
         exclude=_strings(table, "exclude", src),
         attestations=_strings(table, "attestations", src) or ("attestations",),
-        allow=_capabilities(table, src),
+        requested=_capabilities(table, src),
         jobs=_int(table, "jobs", src, 0),
         timeout_s=float(_int(table, "timeout", src, 300)),
         select=_strings(table, "select", src),

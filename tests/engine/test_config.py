@@ -32,7 +32,8 @@ def test_mlsvs_toml_is_parsed(tmp_path: Path) -> None:
     assert config.name == "fraud"
     assert config.level is Level.L2
     assert config.traits == {"personal_data"}
-    assert config.allow == {Capability.NETWORK}
+    assert config.requested == {Capability.NETWORK}
+    assert config.allow == frozenset()  # a file never grants capabilities
     assert config.waivers[0].expires == dt.date(2027, 1, 1)
     assert config.endpoints[0].auth_env == "KEY"
     assert config.check_options["MLC101"] == {"strict": True}

@@ -43,11 +43,11 @@ def section(**overrides: object) -> dict[str, object]:
         "data": {"test": "data/test.csv", "train": "data/train.csv", "label": "label"},
         "accuracy": {"samples": 200, "clean_accuracy_min": {"L1": 0.8, "L2": 0.9}},
         "robustness": {
-            "samples": 60,
+            "samples": 40,
             "epsilon": 0.1,
             "epsilons": [0.05, 0.1, 0.2],
             "steps": 10,
-            "queries_per_input": 150,
+            "queries_per_input": 100,
             "robust_accuracy_min": {"L1": 0.3},
         },
         "privacy": {"samples": 150, "bootstrap": 50, "mia_auc_max": 0.6},

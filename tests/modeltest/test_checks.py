@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from types import MappingProxyType
 
 import numpy as np
 import pytest
@@ -17,10 +16,11 @@ from tests.modeltest.conftest import section
 
 def _ctx(root, sec, grants=(Capability.MODEL_EXECUTION,)):
     project = Project(root=root, name="p", traits=frozenset())
-    settings = MappingProxyType({"model_tests": sec}) if sec is not None else MappingProxyType({})
+    settings = {"model_tests": sec} if sec is not None else {}
     return CheckContext(
         project=project,
         today=date(2026, 1, 1),
+        options={},
         settings=settings,
         capabilities=frozenset(grants),
     ), project
@@ -170,4 +170,23 @@ def test_untrusted_model_path_outside_project_rejected(project):
 
     sec = section(model={"kind": "onnx", "trusted_model": "../x.onnx"})
     with pytest.raises(ModelLoadError, match="outside the project"):
+        run_tests(sec, project, [TestName.ACCURACY], model_exec=True, network=False)
+
+
+def test_runs_inside_the_engines_isolated_daemon_process(project):
+    from mlsvs.engine.isolated import run_isolated
+
+    ctx, p = _ctx(project, section())
+    [outcome] = run_isolated(
+        "mlsvs.checks.behaviour.model_tests:clean_accuracy_measured", ctx, p, 120.0
+    )
+    assert outcome.status is Status.PASS, outcome.message
+    assert outcome.measurements[0].name == "clean_accuracy"
+
+
+def test_declared_kind_must_match_what_the_factory_returns(project):
+    from mlsvs.adapters.models.errors import ModelLoadError
+
+    sec = section(model={"kind": "torch"})
+    with pytest.raises(ModelLoadError, match="'torch' declared"):
         run_tests(sec, project, [TestName.ACCURACY], model_exec=True, network=False)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.linear_model import LogisticRegression
 
 from mlsvs.adapters.models.budget import BudgetedModel
@@ -137,3 +139,81 @@ def test_pgd_schedules_and_restarts_never_increase_robust_accuracy(linear):
         more = pgd(model, xs, ys, 0.3, PgdParams(steps=10, restarts=3, schedule=sched), rng)[1]
         assert (more == ys).sum() <= (base == ys).sum()
     assert fgsm(model, xs, ys, 0.0, Norm.LINF).shape == xs.shape
+
+
+@pytest.mark.heavy  # imports ART (the optional `art` extra)
+def test_art_attacks_are_breadth_only_and_decided_by_mlsvs(linear):
+    pytest.importorskip("art")
+    from mlsvs.modeltest.config import parse
+    from mlsvs.modeltest.data import Dataset
+    from mlsvs.modeltest.robustness import blackbox
+
+    model, xs, ys, dist = linear
+    cfg = parse(
+        {
+            "seed": 0,
+            "model": {"factory": "m:f", "n_classes": 2},
+            "input": {"shape": [5], "lower": -20.0, "upper": 20.0},
+            "robustness": {
+                "epsilon": 0.3,
+                "norm": "l2",
+                "queries_per_input": 200,
+                "art_attacks": ["HopSkipJump"],
+                "art_max_iter": 10,
+                "blackbox_robust_accuracy_min": 0.1,
+            },
+        }
+    )
+    res = blackbox(
+        BudgetedModel(model, budget=None), Dataset(x=xs, y=ys, features=(), source="t"), cfg
+    )
+    art_acc = float(dict(res.facts)["art.HopSkipJump.robust_accuracy"])
+    true_acc = float((dist[Norm.L2] > 0.3).mean())
+    assert art_acc >= true_acc - 1e-9  # ART cannot beat the closed-form minimum
+    assert res.measurements[0].value == pytest.approx(true_acc, abs=0.05)  # native number
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(0, 2**31 - 1),
+    st.sampled_from([Norm.LINF, Norm.L2]),
+    st.floats(0.01, 3.0),
+)
+def test_projection_always_lands_in_the_ball_and_the_domain(seed, norm, eps):
+    spec = InputSpec(
+        shape=(6,), lower=(-1.0, 0, 0, 0, 0, 0), upper=(1.0, 5, 1, 1, 1, 1),
+        integer_features=(1,), one_hot_groups=((2, 3, 4),), fixed_features=(5,),
+    )  # fmt: skip
+    rng = np.random.default_rng(seed)
+    x0 = np.c_[rng.uniform(-1, 1, 8), rng.integers(0, 6, 8), np.eye(3)[rng.integers(0, 3, 8)],
+               rng.uniform(0, 1, 8)]  # fmt: skip
+    out = project(x0 + rng.normal(scale=3, size=x0.shape), x0, eps, norm, Constraints(spec=spec))
+    d = out - x0
+    size = np.abs(d).max(axis=1) if norm is Norm.LINF else np.linalg.norm(d, axis=1)
+    assert np.all(size <= eps + 1e-9)
+    assert np.all(out[:, 0] >= -1) and np.all(out[:, 0] <= 1)
+    assert np.all(out[:, 1] == np.round(out[:, 1])) and np.all((out[:, 1] >= 0) & (out[:, 1] <= 5))
+    assert np.all(out[:, 2:5].sum(axis=1) == 1)
+    np.testing.assert_array_equal(out[:, 5], x0[:, 5])
+
+
+def test_masked_gradients_fail_the_sanity_checks(linear):
+    from mlsvs.modeltest.config import parse
+    from mlsvs.modeltest.data import Dataset
+    from mlsvs.modeltest.robustness import whitebox
+
+    model, xs, ys, _ = linear
+    masked = CallableModel(model.predict_proba, WIDE, 2, grad_fn=lambda x, y: np.zeros_like(x))
+    cfg = parse({
+        "seed": 0, "model": {"factory": "m:f", "n_classes": 2},
+        "input": {"shape": [5], "lower": -20.0, "upper": 20.0},
+        "robustness": {"epsilon": 0.5, "queries_per_input": 200, "robust_accuracy_min": 0.1},
+    })  # fmt: skip
+    data = Dataset(x=xs, y=ys, features=(), source="t")
+    res = whitebox(BudgetedModel(masked, budget=None), data, cfg)
+    facts = dict(res.facts)
+    assert res.ok is False and "gradient masking" in res.message
+    assert facts["sanity.blackbox_not_stronger"] == "fail"
+    assert facts["sanity.unbounded_reaches_zero"] == "fail"
+    honest = whitebox(BudgetedModel(model, budget=None), data, cfg)
+    assert honest.ok is True and all(v == "pass" for v in dict(honest.facts).values())

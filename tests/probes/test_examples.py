@@ -80,6 +80,15 @@ def test_hardened_passes_everything(reports: dict[str, ProbeReport]) -> None:
     assert dict(report.result(Area.RESOURCE_LIMITS).facts)["slow_body.status"] == "408"
 
 
+def test_time_budget_stops_sending(example_ports: dict[str, int]) -> None:
+    settings = ProbeSettings(slow_body_s=1.0, max_total_s=1.0, burst=5)
+    report = probe_endpoint(_endpoint(example_ports["insecure"]), settings, None)
+    management = report.result(Area.MANAGEMENT_SURFACE)
+    assert management.verdict is Verdict.ERROR
+    assert "time budget of 1 s used up" in management.message
+    assert report.result(Area.AUTHENTICATION).verdict is Verdict.FAIL  # sent before the limit
+
+
 def test_credential_never_recorded(reports: dict[str, ProbeReport]) -> None:
     for report in reports.values():
         text = repr(report)

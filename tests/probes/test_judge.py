@@ -257,6 +257,8 @@ def test_detectors() -> None:
             ex(RequestKind.NO_AUTH, 401, "", headers=(("server", "nginx/1.25.3"),))
         )
     } == {LeakKind.VERSION_HEADER}
+    nginx_page = ex(RequestKind.OVERSIZED_BODY, 413, "<hr><center>nginx/1.25.3</center>")
+    assert [leak.kind for leak in error_leaks(nginx_page)] == [LeakKind.BANNER]
     internals = internals_leaks(
         '{"label": 1, "debug": {"model_path": "/models/clf.pkl"}, "model": "RandomForestClassifier(n=3)"}',
         (),
@@ -267,6 +269,10 @@ def test_detectors() -> None:
         LeakKind.MODEL_INTERNALS,
     }
     assert internals_leaks(OK_BODY, ("label", "confidence")) == ()
+    declared = internals_leaks('{"label": 1, "path": "/v1/x"}', ("label", "path"))
+    assert declared == ()  # a declared field is not a debug field, whatever its name
+    nested = internals_leaks('{"label": 1, "debug": {"took_ms": 3}}', ())
+    assert [leak.detail for leak in nested] == ["/debug"]
     assert {leak.kind for leak in internals_leaks('{"label": 1, "extra": 2}', ("label",))} == {
         LeakKind.UNEXPECTED_FIELD
     }

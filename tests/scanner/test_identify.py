@@ -73,3 +73,18 @@ def test_generic_zip_skips_text_but_flags_binaries(tmp_path: Path) -> None:
     path.write_bytes(buf.getvalue())
     report = scan_path(path)
     assert [(f.rule.value, f.location.member) for f in report.findings] == [("GEN001", "blob.bin")]
+
+
+def test_onnx_external_data_symlinked_out_of_the_model_dir(tmp_path: Path) -> None:
+    from tests.scanner.scan_malicious import _onnx
+
+    model_dir = tmp_path / "m"
+    model_dir.mkdir()
+    outside = tmp_path / "secret.bin"
+    outside.write_bytes(b"secret")
+    (model_dir / "weights.bin").symlink_to(outside)
+    path = _onnx(model_dir, "weights.bin")
+    assert [f.rule.value for f in scan_path(path).findings] == ["ONX001"]
+    (model_dir / "weights.bin").unlink()
+    (model_dir / "weights.bin").write_bytes(b"\x00" * 4)
+    assert scan_path(path).findings == ()

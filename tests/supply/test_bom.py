@@ -155,3 +155,25 @@ def test_validate_other_spec_versions(project: Project, spec: str) -> None:
         == []
     )
     assert validate_bom({}, version="2.0")[0].startswith("unsupported")
+
+
+def test_directory_component_covers_files_inside(project: Project) -> None:
+    from mlsvs.supply.hashing import tree_digest
+
+    tree = tree_digest(project.root / "models" / "tiny")
+    bom = {
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.6",
+        "version": 1,
+        "components": [
+            {"type": "machine-learning-model", "name": "models/tiny", "hashes": [{"alg": "SHA-256", "content": tree}],
+             "properties": [{"name": "mlsvs:hash-method", "value": "tree-sha256-v1"}]},
+            {"type": "data", "name": "reviews", "evidence": {"occurrences": [{"location": "data/reviews.csv"}]},
+             "hashes": [{"alg": "MD5", "content": "0" * 32}]},
+        ],
+    }  # fmt: skip
+    with_bom = _with_bom(project, bom)
+    [listed] = bom_lists_models_and_datasets.run(_ctx(with_bom), with_bom)
+    assert listed.status is Status.PASS
+    outcomes = {o.status for o in bom_hashes_match.run(_ctx(with_bom), with_bom)}
+    assert outcomes == {Status.PASS, Status.FAIL}  # tree digest matches; MD5 alone is no evidence

@@ -114,6 +114,9 @@ def test_no_key_configured_is_an_error_never_a_pass(signed: tuple[Project, Path]
     assert bad.status is Status.ERROR and "not found" in bad.message
     [half] = signature_verifies.run(_ctx(project, {"identity": "a@b"}), _sig(project))
     assert half.status is Status.ERROR
+    sigstore = {"identity": "a@b", "issuer": "https://accounts.example"}
+    [offline] = signature_verifies.run(_ctx(project, sigstore), _sig(project))
+    assert offline.status is Status.ERROR and "pinned trust_config" in offline.message
 
 
 def test_unsigned_model_and_garbage_signature(project: Project) -> None:
@@ -145,3 +148,74 @@ def test_cli_sign_and_verify_exit_codes(tmp_path: Path, capsys: pytest.CaptureFi
     assert main(["verify-signature", str(single), "--public-key", str(public)]) == 0
     err = capsys.readouterr().err
     assert "Traceback" not in err
+
+
+def _certificates(folder: Path, ca_name: str = "ca") -> tuple[Path, Path, Path]:
+    """A throw-away CA and a code-signing leaf certificate (PEM files)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = dt.datetime.now(dt.UTC)
+
+    def name(cn: str) -> x509.Name:
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+    def usage(*, ca: bool) -> x509.KeyUsage:
+        return x509.KeyUsage(
+            digital_signature=True, content_commitment=False, key_encipherment=False,
+            data_encipherment=False, key_agreement=False, key_cert_sign=ca, crl_sign=ca,
+            encipher_only=False, decipher_only=False,
+        )  # fmt: skip
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca = (
+        x509.CertificateBuilder().subject_name(name(ca_name)).issuer_name(name(ca_name))
+        .public_key(ca_key.public_key()).serial_number(1)
+        .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(usage(ca=True), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )  # fmt: skip
+    key = ec.generate_private_key(ec.SECP256R1())
+    leaf = (
+        x509.CertificateBuilder().subject_name(name("signer")).issuer_name(name(ca_name))
+        .public_key(key.public_key()).serial_number(2)
+        .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(usage(ca=False), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )  # fmt: skip
+    paths = (
+        folder / f"{ca_name}.pem",
+        folder / f"{ca_name}-leaf.pem",
+        folder / f"{ca_name}-key.pem",
+    )
+    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return paths
+
+
+def test_certificate_method(project: Project, tmp_path: Path) -> None:
+    ca, leaf, key = _certificates(tmp_path)
+    other_ca, _, _ = _certificates(tmp_path, "other")
+    model_dir = project.root / "models" / "tiny"
+    info = sign_model(
+        model_dir, model_dir / "model.sig", private_key=key, signing_certificate=leaf,
+        certificate_chain=(ca,),
+    )  # fmt: skip
+    assert info.method is Method.CERTIFICATE
+    sig = SignatureFile(root=project.root, path="models/tiny/model.sig", size=1, signature="x")
+    signed = replace(project, artifacts=(*project.artifacts, sig))
+    [ok] = signature_verifies.run(_ctx(signed, {"certificate_chain": [str(ca)]}), sig)
+    assert ok.status is Status.PASS and ("trust", "certificate") in ok.facts
+    [bad] = signature_verifies.run(_ctx(signed, {"certificate_chain": str(other_ca)}), sig)
+    assert bad.status is Status.FAIL

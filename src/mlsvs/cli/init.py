@@ -30,11 +30,12 @@ exclude = []
 # Where signed-off attestations live (mlsvs attest template REQ-ID writes one).
 attestations = ["attestations"]
 
-# Capabilities checks may use: "network" (probe declared endpoints, loopback or hosts you
-# declare), "model-exec" (load the model under test in a separate process).
+# Capabilities the checks of this project need: "network" (probe the declared endpoints),
+# "model-exec" (load the model under test in a separate process). Recorded here as a request
+# only: whoever runs mlsvs grants them with --allow (a file never grants them by itself).
 allow = []
 
-# [[endpoints]]                       # inference endpoints to probe (needs allow = ["network"])
+# [[endpoints]]                       # inference endpoints to probe (needs --allow network)
 # name = "predict"
 # url = "http://127.0.0.1:8000/predict"
 # auth_env = "MODEL_API_KEY"          # the NAME of the variable holding the key, never the key

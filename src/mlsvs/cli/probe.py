@@ -97,6 +97,12 @@ def _select(
     return tuple(e for e in declared if e.name in wanted)
 
 
+def _url(report: ProbeReport) -> str:
+    """The endpoint URL with its query elided (it may carry a token)."""
+    bare, query, _ = report.observations.url.partition("?")
+    return f"{bare}?…" if query else bare
+
+
 def _as_json(reports: list[ProbeReport]) -> dict[str, object]:
     from mlsvs.probes import AREA_CHECKS, AREA_REQUIREMENTS
 
@@ -104,7 +110,7 @@ def _as_json(reports: list[ProbeReport]) -> dict[str, object]:
         "endpoints": [
             {
                 "name": rep.endpoint,
-                "url": rep.observations.url,
+                "url": _url(rep),
                 "duration_ms": rep.duration_ms,
                 "results": [
                     {
@@ -129,7 +135,7 @@ def _as_text(reports: list[ProbeReport]) -> str:
 
     lines: list[str] = []
     for rep in reports:
-        url = one_line(rep.observations.url)
+        url = one_line(_url(rep))
         lines.append(f"{rep.endpoint} ({url}), probed in {rep.duration_ms / 1000:.1f} s")
         for r in rep.results:
             label = _LABEL[r.verdict.value]

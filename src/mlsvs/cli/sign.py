@@ -69,6 +69,6 @@ def run(args: argparse.Namespace) -> int:
         certificate_chain=tuple(args.certificate_chain),
         algorithm=args.hash,
     )
-    files = "1 file" if info.single_file else f"{len(info.resources)} files"
+    files = "1 file" if info.single_file else f"{len(info.resources)} file(s)"
     print(f"signed {files} of {args.model} -> {signature} (root sha256 {info.root_digest})")
     return 0

@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{signature}: signature file not found")
     result = verify_model(args.model, signature, trust, allow_network=args.allow_network)
     if result.ok:
-        files = "1 file" if result.info.single_file else f"{len(result.info.resources)} files"
+        files = "1 file" if result.info.single_file else f"{len(result.info.resources)} file(s)"
         print(f"OK: {signature} is a valid {trust.method} signature over {files} of {args.model}")
         return 0
     print(f"INVALID: {signature} does not verify {args.model}:")

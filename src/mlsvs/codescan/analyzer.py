@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import ast
+from typing import TYPE_CHECKING
 
 from mlsvs.codescan import deser, hub, net
 from mlsvs.codescan.calls import Hit
 from mlsvs.codescan.names import Scopes, bound_names, locally_assigned, parameters
 from mlsvs.codescan.rules import Rule
 from mlsvs.codescan.taint import is_tainted, makes_model
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 _EVAL = frozenset({"builtins.eval", "builtins.exec"})
 _ENV_SETTERS = frozenset({"os.environ.setdefault", "os.putenv"})
@@ -18,6 +22,29 @@ def _is_environ(node: ast.expr, scopes: Scopes) -> bool:
     return scopes.qualname(node) in {"os.environ", "os.environb"}
 
 
+# Leaf nodes that never need a visit: contexts and operators (a large share of all nodes).
+_LEAVES = (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
+_TLS_KEYWORDS = frozenset({"verify", "ssl", "verify_ssl", "cert_reqs"})
+_DESER_NAMES = frozenset(
+    {
+        "load",
+        "loads",
+        "Unpickler",
+        "read_pickle",
+        "open",
+        "DbfilenameShelf",
+        "decode",
+        "load_model",
+        "load_all",
+        "unsafe_load",
+        "unsafe_load_all",
+        "full_load",
+        "full_load_all",
+    }
+)
+_TLS_NAMES = frozenset({"_create_unverified_context", "CERT_NONE", "_create_stdlib_context"})
+
+
 class Analyzer(ast.NodeVisitor):
     """Walks statements in order, tracking aliases, constants and tainted names."""
 
@@ -25,6 +52,27 @@ class Analyzer(ast.NodeVisitor):
         self.scopes = scopes
         self.torch_version = torch_version
         self.hits: list[Hit] = []
+        self._dispatch: dict[type[ast.AST], Callable[[ast.AST], None]] = {}
+
+    def visit(self, node: ast.AST) -> None:
+        """Dispatch with a per-class method cache (the stdlib looks the name up per node)."""
+        kind = type(node)
+        method = self._dispatch.get(kind)
+        if method is None:
+            method = getattr(self, f"visit_{kind.__name__}", self.generic_visit)
+            self._dispatch[kind] = method
+        method(node)
+
+    def generic_visit(self, node: ast.AST) -> None:
+        """Visit child nodes, skipping contexts and operators."""
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                for item in value:
+                    if isinstance(item, ast.AST) and not isinstance(item, _LEAVES):
+                        self.visit(item)
+            elif isinstance(value, ast.AST) and not isinstance(value, _LEAVES):
+                self.visit(value)
 
     # --- scopes -------------------------------------------------------------------------
     def visit_Import(self, node: ast.Import) -> None:
@@ -158,23 +206,31 @@ class Analyzer(ast.NodeVisitor):
     def visit_Call(self, node: ast.Call) -> None:
         scopes = self.scopes
         qualname = scopes.qualname(node.func)
-        if qualname is not None:
-            self.hits.extend(deser.torch_load(node, qualname, scopes, self.torch_version))
-            self.hits.extend(deser.pickle_like(node, qualname))
-            self.hits.extend(deser.numpy_load(node, qualname, scopes))
-            self.hits.extend(deser.keras_load(node, qualname, scopes))
-            self.hits.extend(deser.yaml_load(node, qualname, scopes))
-            if qualname in _EVAL:
-                self._eval(node, qualname)
-            if qualname in _ENV_SETTERS and len(node.args) >= 2:
-                key = scopes.const_str(node.args[0])
-                self.hits.extend(net.env_write(key, node.args[1], node, scopes))
-        self.hits.extend(hub.trust_remote_code(node, scopes))
-        self.hits.extend(hub.hub_download(node, qualname, scopes))
-        self.hits.extend(hub.torch_hub(node, qualname, scopes))
-        self.hits.extend(net.tls_call(node, qualname, scopes))
-        self.hits.extend(net.plain_http(node, qualname, scopes))
-        self.hits.extend(net.hardcoded_token(node, qualname, scopes))
+        keywords = {k.arg for k in node.keywords}
+        last = qualname.rsplit(".", 1)[-1] if qualname else None
+        hits = self.hits
+        if qualname is not None and last in _DESER_NAMES:
+            hits.extend(deser.torch_load(node, qualname, scopes, self.torch_version))
+            hits.extend(deser.pickle_like(node, qualname))
+            hits.extend(deser.numpy_load(node, qualname, scopes))
+            hits.extend(deser.keras_load(node, qualname, scopes))
+            hits.extend(deser.yaml_load(node, qualname, scopes))
+        if qualname in _EVAL:
+            self._eval(node, qualname)
+        if qualname in _ENV_SETTERS and len(node.args) >= 2:
+            key = scopes.const_str(node.args[0])
+            hits.extend(net.env_write(key, node.args[1], node, scopes))
+        if "trust_remote_code" in keywords:
+            hits.extend(hub.trust_remote_code(node, scopes))
+        if isinstance(node.func, ast.Attribute) or qualname in hub.HUB_CALLS:
+            hits.extend(hub.hub_download(node, qualname, scopes))
+            hits.extend(hub.torch_hub(node, qualname, scopes))
+        if keywords & _TLS_KEYWORDS:
+            hits.extend(net.tls_call(node, qualname, scopes))
+        if node.args or keywords:
+            hits.extend(net.plain_http(node, qualname, scopes))
+        if keywords & net.TOKEN_KEYWORDS or qualname in net.LOGIN_CALLS:
+            hits.extend(net.hardcoded_token(node, qualname, scopes))
         self.generic_visit(node)
 
     def _eval(self, node: ast.Call, qualname: str) -> None:
@@ -196,9 +252,10 @@ class Analyzer(ast.NodeVisitor):
         self.generic_visit(node)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
-        self.hits.extend(net.tls_reference(node, self.scopes.qualname(node)))
-        self.generic_visit(node)
+        if node.attr in _TLS_NAMES:
+            self.hits.extend(net.tls_reference(node, self.scopes.qualname(node)))
+        self.visit(node.value)
 
     def visit_Name(self, node: ast.Name) -> None:
-        if isinstance(node.ctx, ast.Load):
+        if node.id in _TLS_NAMES and isinstance(node.ctx, ast.Load):
             self.hits.extend(net.tls_reference(node, self.scopes.qualname(node)))

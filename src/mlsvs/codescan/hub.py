@@ -40,6 +40,8 @@ _PACKAGED_BUILDERS = frozenset(
         "xml",
     }
 )
+HUB_CALLS = _HUB_FUNCS | {"timm.create_model", "torch.hub.load", "torch.hub.list", "torch.hub.help"}
+"""Plain function calls (not methods) that the hub matchers look at."""
 _LOCAL_PREFIXES = ("./", "../", "/", "~", ".\\", "file:")
 
 

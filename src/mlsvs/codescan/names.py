@@ -39,26 +39,48 @@ def bound_names(target: ast.expr) -> list[str]:
     return []
 
 
+def _stmt_targets(stmt: ast.stmt) -> list[ast.expr]:
+    match stmt:
+        case ast.Assign(targets=targets):
+            return list(targets)
+        case ast.AugAssign(target=target) | ast.AnnAssign(target=target):
+            return [target]
+        case ast.For(target=target) | ast.AsyncFor(target=target):
+            return [target]
+        case ast.With(items=items) | ast.AsyncWith(items=items):
+            return [i.optional_vars for i in items if i.optional_vars is not None]
+    return []
+
+
 def locally_assigned(body: list[ast.stmt]) -> set[str]:
-    """Names a function body binds other than by import (nested scopes excluded)."""
+    """Names a function body binds other than by import (nested scopes excluded).
+
+    Statement-level only: targets of assignments, loops, ``with``, ``except ... as`` and
+    nested ``def``/``class`` names (walrus targets inside expressions are not collected).
+    """
     found: set[str] = set()
-    stack: list[ast.AST] = list(body)
+    declared: set[str] = set()
+    stack: list[ast.stmt] = list(body)
     while stack:
-        node = stack.pop()
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            found.add(node.name)
+        stmt = stack.pop()
+        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            found.add(stmt.name)
             continue
-        if isinstance(node, ast.Lambda | ast.Import | ast.ImportFrom):
+        if isinstance(stmt, ast.Global | ast.Nonlocal):
+            declared.update(stmt.names)
             continue
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-            found.add(node.id)
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            found.add(node.name)
-        elif isinstance(node, ast.Global | ast.Nonlocal):
-            found.difference_update(node.names)
-            continue
-        stack.extend(ast.iter_child_nodes(node))
-    return found
+        for target in _stmt_targets(stmt):
+            found.update(bound_names(target))
+        if isinstance(stmt, ast.Try | ast.TryStar):
+            found.update(h.name for h in stmt.handlers if h.name)
+            for handler in stmt.handlers:
+                stack.extend(handler.body)
+        for name in ("body", "orelse", "finalbody"):
+            stack.extend(getattr(stmt, name, ()))
+        if isinstance(stmt, ast.Match):
+            for case in stmt.cases:
+                stack.extend(case.body)
+    return found - declared
 
 
 def parameters(args: ast.arguments) -> list[str]:

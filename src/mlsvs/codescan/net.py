@@ -44,7 +44,7 @@ _UNVERIFIED_REFS = frozenset(
         "ssl._create_stdlib_context",
     }
 )
-_TOKEN_KWS = frozenset(
+TOKEN_KEYWORDS = frozenset(
     {
         "token",
         "use_auth_token",
@@ -58,6 +58,7 @@ _TOKEN_KWS = frozenset(
         "wandb_api_key",
     }
 )
+LOGIN_CALLS = frozenset({"huggingface_hub.login", "wandb.login"})
 _TOKEN_ENV = frozenset(
     {
         "HF_TOKEN",
@@ -146,9 +147,9 @@ def plain_http(call: ast.Call, qualname: str | None, scopes: Scopes) -> list[Hit
 def hardcoded_token(call: ast.Call, qualname: str | None, scopes: Scopes) -> list[Hit]:
     """Token/API-key keyword arguments (and ``login("hf_...")``) given string literals."""
     hits: list[Hit] = []
-    values = [(k.arg, k.value) for k in call.keywords if k.arg in _TOKEN_KWS]
+    values = [(k.arg, k.value) for k in call.keywords if k.arg in TOKEN_KEYWORDS]
     first = argument(call, 0, "key", "token")
-    if qualname in {"huggingface_hub.login", "wandb.login"} and first is not None:
+    if qualname in LOGIN_CALLS and first is not None:
         values.append(("key", first))
     for name, node in values:
         text = scopes.const_str(node)
@@ -187,7 +188,7 @@ def env_write(key: str | None, value: ast.expr | None, node: ast.AST, scopes: Sc
 
 def token_assignment(name: str, value: ast.expr, node: ast.AST, scopes: Scopes) -> list[Hit]:
     """``HF_TOKEN = "hf_..."`` / ``api_key = "..."``: a credential bound to a variable."""
-    if name.lower() in _TOKEN_KWS or name.upper() in _TOKEN_ENV:
+    if name.lower() in TOKEN_KEYWORDS or name.upper() in _TOKEN_ENV:
         text = scopes.const_str(value)
         if text is not None and (known_shape(text) is not None or looks_random(text)):
             return [

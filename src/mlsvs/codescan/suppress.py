@@ -11,6 +11,7 @@ from mlsvs.codescan.findings import CodeFinding
 from mlsvs.codescan.rules import META_RULES, Rule
 
 _SUPPRESS = re.compile(r"#\s*mlsvs:\s*ignore\[(?P<rules>[^\]]*)\](?P<rest>.*)$", re.IGNORECASE)
+_QUICK = re.compile(r"mlsvs:\s*ignore", re.IGNORECASE)
 _REASON = re.compile(r"^\s*(?:[-:—]\s*)?reason\s*:\s*(?P<reason>[^#]*)", re.IGNORECASE)
 
 
@@ -26,6 +27,8 @@ class Suppression:
 
 def parse_suppressions(source: str) -> tuple[Suppression, ...]:
     """Every suppression comment of a module (real comments only, never string contents)."""
+    if not _QUICK.search(source):
+        return ()
     found: list[Suppression] = []
     tokens = tokenize.generate_tokens(io.StringIO(source).readline)
     for token in tokens:

@@ -123,6 +123,7 @@ _ROBUST = {
     "samples": int, "norm": str, "epsilon": _NUM, "epsilons": list, "steps": int,
     "step_size": _NUM, "restarts": int, "random_start": bool, "schedule": str,
     "blackbox_attack": str, "queries_per_input": int, "sanity_tolerance": _NUM,
+    "art_attacks": list, "art_max_iter": int,
     "robust_accuracy_min": "threshold", "blackbox_robust_accuracy_min": "threshold",
 }  # fmt: skip
 _PRIVACY = {
@@ -138,6 +139,7 @@ _EXTRACTION = {
 _OUTPUT = {"full_scores_justification": str, "samples": int}
 _CHOICES = {
     "robustness.blackbox_attack": ("square", "hopskipjump"),
+    "robustness.art_attacks": ("HopSkipJump", "BoundaryAttack", "GeoDA", "SquareAttack", "SimBA"),
     "privacy.attacks": ("loss", "confidence", "entropy"),
     "extraction.surrogate": ("logistic", "mlp", "forest"),
     "extraction.query_source": ("data", "uniform"),

@@ -83,8 +83,10 @@ def _npz(path: Path, data: Section) -> tuple[Array, Array, tuple[str, ...], Arra
 
 
 def _table(path: Path, data: Section) -> tuple[Array, Array, tuple[str, ...], Array | None]:
-    import pandas as pd
-
+    try:
+        import pandas as pd
+    except ImportError:
+        raise DataError("reading CSV/Parquet needs pandas: pip install 'mlsvs[data]'") from None
     try:
         df = pd.read_csv(path) if path.suffix == ".csv" else pd.read_parquet(path)
     except Exception as exc:  # noqa: BLE001 - pandas/pyarrow raise many types

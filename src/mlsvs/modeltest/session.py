@@ -98,7 +98,7 @@ def run_tests(
 
     Raises ``ConfigError``/``CapabilityError``/``ModelTestError`` when nothing can run.
     """
-    from mlsvs.adapters.models.worker import ModelWorker
+    from mlsvs.adapters.models.worker import open_worker
 
     cfg = parse(section)
     source = model_source(cfg, root)
@@ -116,7 +116,7 @@ def run_tests(
     if not model_exec:
         raise CapabilityError("loading the model runs its code: grant it with --allow model-exec")
     recipe = cfg.privacy.values.get("recipe")
-    with ModelWorker(
+    with open_worker(
         source, recipe=recipe if isinstance(recipe, str) else None, timeout_s=cfg.timeout_s
     ) as worker:
         trainer = worker.fit if recipe else None

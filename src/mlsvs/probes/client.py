@@ -34,6 +34,8 @@ MAX_RESPONSE_BYTES = 256 * 1024
 """Bytes of a response kept for analysis; the rest is not read."""
 _CHUNK = 64 * 1024
 _TRICKLE_INTERVAL_S = 0.25
+_BODY_TIMEOUTS = 4
+"""A request body must be sent within this many per-request timeouts."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -179,7 +181,7 @@ class Client:
     ) -> tuple[int, bool]:
         """Send head and body. Returns (bytes sent, whether the server answered early)."""
         body = request.body
-        length = request.declared_length if request.declared_length is not None else None
+        length = request.declared_length
         if length is None and body is not None:
             length = len(body)
         head = request_head(
@@ -197,9 +199,13 @@ class Client:
                 return sent, False
             if request.trickle_s > 0:
                 return self._trickle(sock, body, request.trickle_s, sent, early)
+            # The whole body must go out within a few timeouts, however slowly the server reads.
+            deadline = self._clock() + self._timeout * _BODY_TIMEOUTS
             for offset in range(0, len(body), _CHUNK):
-                if _answered(sock, early):
+                remaining = deadline - self._clock()
+                if remaining <= 0 or _answered(sock, early):
                     return sent, True
+                sock.settimeout(min(self._timeout, remaining))
                 sock.sendall(body[offset : offset + _CHUNK])
                 sent += min(_CHUNK, len(body) - offset)
         except TimeoutError:
@@ -219,7 +225,7 @@ class Client:
                 return sent, False
             sock.sendall(body[index : index + 1])
             sent += 1
-        return sent, False
+        return sent, True  # the whole body went out: read the answer normally
 
     def _read(self, sock: socket.socket, method: str, early: bytearray, *, trickled: bool) -> bytes:
         if trickled and not _answered(sock, early):

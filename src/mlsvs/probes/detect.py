@@ -61,7 +61,8 @@ _FILE_PATH = re.compile(
 )
 _FRAMEWORKS = re.compile(
     r"uvicorn|werkzeug|gunicorn|hypercorn|daphne|tornado|waitress|cherrypy|aiohttp|"
-    r"BaseHTTP|SimpleHTTP|Python/\d|CPython|Jetty|Kestrel|Express|Flask|Django|FastAPI|Starlette",
+    r"BaseHTTP|SimpleHTTP|Python/\d|CPython|Jetty|Kestrel|Express|Flask|Django|FastAPI|Starlette|"
+    r"(?:nginx|Apache|Microsoft-IIS|openresty|envoy|Caddy)/\d",
     re.IGNORECASE,
 )
 _VERSION = re.compile(r"/\s*v?\d+(?:\.\d+)+|\b\d+\.\d+\.\d+\b")
@@ -214,10 +215,8 @@ def internals_leaks(body: str, expected_fields: tuple[str, ...]) -> tuple[Leak, 
     expected = {_norm(f) for f in expected_fields}
     for path, value in _walk(document):
         key = path.rsplit("/", 1)[-1]
-        if isinstance(value, dict):
-            continue
         if key and not key.isdigit():
-            if _norm(key) in _DEBUG_KEYS:
+            if _norm(key) in _DEBUG_KEYS and _norm(key) not in expected:
                 leaks.append(
                     Leak(kind=LeakKind.DEBUG_FIELD, detail=path, excerpt=f"{path}: {value!s}"[:200])
                 )

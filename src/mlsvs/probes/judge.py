@@ -29,10 +29,17 @@ Facts = tuple[tuple[str, str], ...]
 _AUTH_REJECTIONS = frozenset({401, 403})
 
 
+def shown_path(path: str) -> str:
+    """The path with its query elided: a URL from the configuration may carry a token there."""
+    bare, query, _ = path.partition("?")
+    return f"{bare}?…" if query else bare
+
+
 def exchange_facts(e: Exchange, label: str = "") -> Facts:
     """Status, timing and a redacted excerpt of one exchange, keyed by its label."""
     key = label or str(e.kind)
-    facts: list[tuple[str, str]] = [(f"{key}.request", f"{e.method} {e.path} (port {e.port})")]
+    request = f"{e.method} {shown_path(e.path)} (port {e.port})"
+    facts: list[tuple[str, str]] = [(f"{key}.request", request)]
     if e.status is not None:
         facts.append((f"{key}.status", str(e.status)))
         if e.body:

@@ -14,6 +14,7 @@ from mlsvs.probes.judge import (
     judge_rate_limit,
     judge_resources,
     result,
+    shown_path,
 )
 from mlsvs.probes.judge_transport import judge_transport
 from mlsvs.probes.surface import ADMIN_ROUTE, lookup
@@ -40,7 +41,7 @@ def _leak_facts(found: list[tuple[Exchange, Leak]]) -> tuple[tuple[str, str], ..
     for index, (e, leak) in enumerate(found[:12], start=1):
         key = f"leak{index:02d}"
         facts.append((f"{key}.kind", str(leak.kind)))
-        facts.append((f"{key}.request", f"{e.kind} {e.method} {e.path} → {e.status}"))
+        facts.append((f"{key}.request", f"{e.kind} {e.method} {shown_path(e.path)} → {e.status}"))
         facts.append((f"{key}.detail", leak.detail))
         if leak.excerpt:
             facts.append((f"{key}.excerpt", leak.excerpt))
@@ -202,7 +203,8 @@ def judge_management(obs: Observations) -> AreaResult:
     main_port = [e for e in probes if e.port == obs.port]
     answered = [e for e in main_port if e.status is not None]
     if not probes or not answered:
-        problem = baseline_problem(obs) or "no management probe got an answer"
+        first = main_port[0].describe() if main_port else "no management probe was sent"
+        problem = baseline_problem(obs) or first
         return result(area, Verdict.ERROR, f"could not verify: {problem}", tuple(facts))
     unanswered = [e for e in main_port if e.status is None]
     if unanswered:
@@ -227,7 +229,7 @@ def judge_all(obs: Observations, settings: ProbeSettings) -> tuple[AreaResult, .
         judge_resources(obs, settings),
         judge_error_leakage(obs),
         judge_internals(obs, settings),
-        judge_scores(obs, settings),
         judge_management(obs),
         judge_transport(obs),
+        judge_scores(obs, settings),
     )

@@ -35,7 +35,7 @@ from mlsvs.probes.types import (
     RequestKind,
     TlsInfo,
 )
-from mlsvs.probes.wire import WireError, parse_url
+from mlsvs.probes.wire import WireError, parse_url, request_head
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -91,8 +91,10 @@ class _Prober:
         self.method = endpoint.method.strip().upper() or "POST"
         self.exchanges: list[Exchange] = []
         self._path = "/"
+        self._port = 0
         # Total time the probe may spend honouring Retry-After (the burst never waits).
         self._wait_left = settings.retry_after_max_s * 3
+        self._deadline = clock() + settings.max_total_s
 
     def _observations(
         self,
@@ -133,6 +135,16 @@ class _Prober:
                 template = parse_template(self.endpoint.request_template)
             except TemplateError as exc:
                 return self._observations(address, setup_error=str(exc))
+        try:  # header names and the method must be valid HTTP tokens
+            request_head(
+                method=self.method,
+                path="/",
+                host_header=address.host_header,
+                headers=self._headers(self.credential, body=False),
+                content_length=None,
+            )
+        except WireError as exc:
+            return self._observations(address, setup_error=f"endpoint {self.endpoint.name}: {exc}")
         tls_info = None
         context = None
         if address.scheme == "https":
@@ -184,6 +196,17 @@ class _Prober:
         )
 
     def _send(self, client: Client, request: Request) -> Exchange:
+        if self.clock() >= self._deadline:
+            exchange = Exchange(
+                kind=request.kind,
+                method=request.method,
+                path=request.path,
+                port=request.port or self._port,
+                failure=Failure.TIMEOUT,
+                reason=f"not sent: time budget of {self.settings.max_total_s:g} s used up",
+            )
+            self.exchanges.append(exchange)
+            return exchange
         exchange = self._polite(client, request)
         self.exchanges.append(exchange)
         return exchange
@@ -200,6 +223,7 @@ class _Prober:
 
     def _run(self, client: Client, address: Address, template: JsonValue) -> Burst | None:
         self._path = address.path
+        self._port = address.port
         has_body = self.method in BODY_METHODS
         valid_body = _dump(template) if has_body else None
         baseline_request = self._request(RequestKind.BASELINE, valid_body, self.credential)

@@ -46,6 +46,8 @@ class ProbeSettings:
     rate_limit_statuses: tuple[int, ...] = (429,)
     """Statuses that mean "limited" (503 also counts when it carries Retry-After)."""
     retry_after_max_s: float = 5.0
+    max_total_s: float = 120.0
+    """Time budget of one endpoint's probes before the burst; later requests are not sent."""
     """The baseline request waits at most this long for a Retry-After before giving up."""
 
 
@@ -60,6 +62,7 @@ _CAPS: Mapping[str, float] = {
     "max_reject_s": 30.0,
     "max_score_decimals": 17,
     "retry_after_max_s": 30.0,
+    "max_total_s": 540.0,
 }
 _MINIMUM: Mapping[str, float] = {
     "timeout_s": 0.1,
@@ -72,6 +75,7 @@ _MINIMUM: Mapping[str, float] = {
     "max_reject_s": 0.1,
     "max_score_decimals": 0,
     "retry_after_max_s": 0.0,
+    "max_total_s": 1.0,
 }
 _FIELDS = {f.name for f in fields(ProbeSettings)}
 KNOWN_KEYS = frozenset(_FIELDS | {"endpoints"})

@@ -16,9 +16,9 @@ class Area(enum.StrEnum):
     RESOURCE_LIMITS = "resource_limits"
     ERROR_LEAKAGE = "error_leakage"
     RESPONSE_INTERNALS = "response_internals"
-    SCORE_EXPOSURE = "score_exposure"
     MANAGEMENT_SURFACE = "management_surface"
     TRANSPORT = "transport"
+    SCORE_EXPOSURE = "score_exposure"
 
 
 @enum.unique

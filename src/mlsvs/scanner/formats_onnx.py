@@ -11,6 +11,7 @@ from mlsvs.scanner.rules import Rule
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
     from mlsvs.scanner.context import Ctx, Source
 
@@ -41,7 +42,7 @@ def scan_onnx(ctx: Ctx, src: Source, member: str | None) -> None:
         ctx.add(finding(Rule.GEN002, f"ONNX protobuf unreadable: {exc}", member=member))
         return
     for tensor, location in sorted(set(locations)):
-        if escapes(location):
+        if escapes(location) or (member is None and _links_out(ctx.base_dir, location)):
             ctx.add(
                 finding(
                     Rule.ONX001,
@@ -61,6 +62,15 @@ def escapes(location: str) -> bool:
     if not loc or loc.startswith(("/", "~")) or (len(loc) > 1 and loc[1] == ":"):
         return True
     return posixpath.normpath(loc).split("/")[0] == ".."
+
+
+def _links_out(base: Path, location: str) -> bool:
+    """A relative location that resolves outside the model directory through a symlink."""
+    target = base / location
+    try:
+        return target.exists() and not target.resolve().is_relative_to(base.resolve())
+    except (OSError, ValueError):
+        return True
 
 
 def _walk_graph(

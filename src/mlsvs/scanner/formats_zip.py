@@ -132,6 +132,12 @@ def _member(
         return
     if kind is ModelFormat.KERAS and entry.name in ("model.weights.h5", "metadata.json"):
         return
+    if (
+        base.endswith(".npy")
+        and entry.usize > _SMALL
+        and not _npy_holds_objects(ctx, src, directory, entry, label)
+    ):
+        return  # numeric array: only the header matters, the data is never interpreted
     if entry.usize > _SMALL and kind is not ModelFormat.ARCHIVE and not base.endswith(".npy"):
         return
     data = _read(ctx, src, directory, entry, label)
@@ -139,6 +145,20 @@ def _member(
         scan_bytes(ctx, data, label, depth + 1) if kind is not ModelFormat.ARCHIVE else _generic(
             ctx, data, label, depth
         )
+
+
+def _npy_holds_objects(
+    ctx: Ctx, src: Source, directory: Directory, entry: Member, label: str
+) -> bool:
+    try:
+        head = read_member(src.fh, directory, entry, 64 * 1024).data
+    except (ZipFormatError, OSError, ValueError, EOFError) as exc:
+        ctx.add(finding(Rule.GEN002, f"member unreadable: {exc}", member=label))
+        return False
+    end = head.find(b"\n", 10)
+    header = head[10 : end if end > 0 else len(head)]
+    # Object dtypes are spelled 'O' (also inside structured descriptions); be conservative.
+    return not head.startswith(b"\x93NUMPY") or end < 0 or b"O" in header
 
 
 def _generic(ctx: Ctx, data: bytes, label: str, depth: int) -> None:

@@ -108,7 +108,7 @@ class _Machine:
                 self.pos = op.end
                 self.result.ops += 1
                 if op.name == "STOP":
-                    self.result.value = self.stack[-1] if self.stack else None
+                    self.result.value = self.pop(op.pos)
                     break
                 self.step(op.name, op.arg, op.pos)
         except OpError as exc:
@@ -132,9 +132,13 @@ class _Machine:
                 self.pop_mark(pos)
             case "DUP":
                 self.push(self.top(pos))
-            case "PROTO" | "FRAME":
-                if name == "PROTO" and isinstance(arg, int) and arg > 5:
+            case "PROTO":
+                if isinstance(arg, int) and arg > 5:
                     raise OpError(pos, f"unsupported pickle protocol {arg}")
+            case "FRAME":
+                # The unpickler reads the whole frame up front; a short frame is an error.
+                if isinstance(arg, int) and arg > len(self.data) - self.pos:
+                    raise OpError(pos, f"frame of {arg} bytes runs past the end of the data")
             case "PERSID" | "BINPERSID":
                 pid = arg if name == "PERSID" else self.pop(pos)
                 self.result.events.append(Event(kind=EventKind.PERSID, pos=pos, value=pid))

@@ -159,7 +159,12 @@ def build_bom(
     errors = validate_bom(data)
     if errors:
         raise BomError(f"generated BOM is not valid CycloneDX 1.6: {errors[0]}")
-    return dict(data)
+    # Conventional order: format and version first, so sniffers that read only the head of a
+    # file (mlsvs discovery included) recognise the BOM.
+    first = ("$schema", "bomFormat", "specVersion", "serialNumber", "version", "metadata")
+    ordered = {key: data[key] for key in first if key in data}
+    ordered.update((key, value) for key, value in data.items() if key not in ordered)
+    return ordered
 
 
 def _licenses(card: CardDocument | None) -> list[Any]:

@@ -240,13 +240,22 @@ def verify_model(
             )
     try:
         config.verify(model, signature)
-    except ValueError as exc:
+    except ValueError as exc:  # manifest mismatch, key mismatch, bad bundle
         return Verification(ok=False, reasons=_reasons(str(exc)), info=info, model=model)
-    except Exception as exc:  # noqa: BLE001 - sigstore/cryptography raise many types for a bad signature
-        return Verification(
-            ok=False, reasons=(f"signature rejected: {_first_line(exc)}",), info=info, model=model
-        )
+    except _rejections() as exc:
+        reason = f"signature rejected: {_first_line(exc)}"
+        return Verification(ok=False, reasons=(reason,), info=info, model=model)
     return Verification(ok=True, reasons=(), info=info, model=model)
+
+
+def _rejections() -> tuple[type[BaseException], ...]:
+    """Exception types the verifiers raise for an untrusted or invalid signature."""
+    from cryptography.exceptions import InvalidSignature
+    from OpenSSL.crypto import Error as OpenSSLError
+    from OpenSSL.crypto import X509StoreContextError
+    from sigstore.errors import Error as SigstoreError
+
+    return (InvalidSignature, OpenSSLError, X509StoreContextError, SigstoreError)
 
 
 def _existing(path: Path | None) -> Path:

@@ -136,7 +136,21 @@ def _build(source: ModelSource) -> ModelAdapter:
             obj = load_weights(obj, path)
         except Exception as exc:  # noqa: BLE001 - torch/safetensors raise many types
             raise ModelLoadError(f"cannot load weights {path}: {exc}") from None
-    return wrap(obj, source.spec, source.n_classes, device=source.device)
+    adapter = wrap(obj, source.spec, source.n_classes, device=source.device)
+    expected = _ADAPTER_FOR.get(kind)
+    if expected is not None and type(adapter).__name__ != expected:
+        raise ModelLoadError(
+            f"model kind {kind.value!r} declared, but the factory returned a "
+            f"{type(obj).__name__} (served as {type(adapter).__name__})"
+        )
+    return adapter
+
+
+_ADAPTER_FOR = {
+    ModelKind.SKLEARN: "SklearnModel",
+    ModelKind.TORCH: "TorchModel",
+    ModelKind.CALLABLE: "CallableModel",
+}
 
 
 def _trusted_path(source: ModelSource) -> str | None:

@@ -201,3 +201,51 @@ class RemoteModel:
         self._spec.check(x)
         out: Array = self._w.call("loss_gradient", self._h, x, y)
         return out
+
+
+class LocalWorker:
+    """Serves the model in the current process.
+
+    Used only when this process is itself a daemonic, spawned isolation process (the engine's
+    ``Isolation.PROCESS`` check runner): such processes may not start children, and the
+    model is then already separated from the main ``mlsvs`` process.
+    """
+
+    def __init__(self, source: ModelSource, *, recipe: str | None = None) -> None:
+        from mlsvs.adapters.models.load import build
+
+        self._source = source
+        self._recipe = recipe
+        self.model: ModelAdapter = build(source)
+
+    def __enter__(self) -> LocalWorker:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Nothing to stop."""
+
+    def fit(self, x: Array, y: Labels, seed: int) -> ModelAdapter:
+        """Train a fresh model with the user's recipe."""
+        from mlsvs.adapters.models.load import resolve, wrap
+
+        if self._recipe is None:
+            raise errors.ModelLoadError("no training recipe declared")
+        s = self._source
+        return wrap(resolve(s.root, self._recipe)(x, y, seed), s.spec, s.n_classes)
+
+
+def open_worker(
+    source: ModelSource, *, recipe: str | None = None, timeout_s: float = 300.0
+) -> ModelWorker | LocalWorker:
+    """A spawned model worker, or the current process when it is a daemonic isolation child."""
+    if multiprocessing.current_process().daemon:
+        return LocalWorker(source, recipe=recipe)
+    return ModelWorker(source, recipe=recipe, timeout_s=timeout_s)

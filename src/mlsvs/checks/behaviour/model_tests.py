@@ -22,23 +22,34 @@ from mlsvs.plugin import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from mlsvs.modeltest.result import TestResult
     from mlsvs.modeltest.session import TestName
-    from mlsvs.plugin import CheckContext
+    from mlsvs.plugin import Check, CheckContext
 
 NO_MODEL = (
     "not verified: no model under test declared; add [tool.mlsvs.model_tests] with model, "
     "input and data tables (see docs/model-testing.md)"
 )
-_COMMON = {
-    "applies_to": Project,
-    "capabilities": {Capability.MODEL_EXECUTION},
-    "isolation": Isolation.PROCESS,
-    "requires": ("numpy", "sklearn"),
-    "timeout_s": 1800.0,
-}
+
+
+def _declare(
+    *, id: str, title: str, requirement: str, severity: Severity, remediation: str
+) -> Callable[[Callable[[CheckContext, Project], Iterator[Outcome]]], Check[Project]]:
+    """The shared declaration: project scope, model-exec, process isolation."""
+    return check(
+        id=id,
+        title=title,
+        requirements=[requirement],
+        applies_to=Project,
+        severity=severity,
+        remediation=remediation,
+        requires=("numpy", "sklearn"),
+        capabilities={Capability.MODEL_EXECUTION},
+        isolation=Isolation.PROCESS,
+        timeout_s=1800.0,
+    )
 
 
 def _outcome(result: TestResult) -> Outcome:
@@ -75,98 +86,91 @@ def _run(ctx: CheckContext, name: str) -> Iterator[Outcome]:
     yield _outcome(result)
 
 
-@check(
+@_declare(
     id="MLC601",
     title="Clean accuracy is measured on held-out data with a confidence interval",
-    requirements=["M6.1.1"],
+    requirement="M6.1.1",
     severity=Severity.MEDIUM,
     remediation="Declare model_tests.data.test (held-out data) and optionally "
     "accuracy.clean_accuracy_min per level.",
-    **_COMMON,  # type: ignore[arg-type]
 )
 def clean_accuracy_measured(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
     """Measure clean accuracy on a seeded held-out sample with a Wilson 95 % interval."""
     return _run(ctx, "clean_accuracy")
 
 
-@check(
+@_declare(
     id="MLC602",
     title="Black-box evasion robustness meets the declared threshold",
-    requirements=["M6.2.1"],
+    requirement="M6.2.1",
     severity=Severity.HIGH,
     remediation="Harden the model (adversarial training, input validation) or lower the "
     "exposed output granularity; set robustness.blackbox_robust_accuracy_min.",
-    **_COMMON,  # type: ignore[arg-type]
 )
 def blackbox_evasion(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
     """Square (score-based) or HopSkipJump (decision-based) robust accuracy at the budget."""
     return _run(ctx, "blackbox_evasion")
 
 
-@check(
+@_declare(
     id="MLC603",
     title="White-box evasion robustness meets the threshold and passes sanity checks",
-    requirements=["M6.2.2"],
+    requirement="M6.2.2",
     severity=Severity.HIGH,
     remediation="Use adversarial training; a failed sanity check means the number cannot be "
     "trusted (gradient masking): evaluate with stronger or black-box attacks.",
-    **_COMMON,  # type: ignore[arg-type]
 )
 def whitebox_evasion(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
     """PGD robust-accuracy curve over ε with gradient-masking sanity checks."""
     return _run(ctx, "whitebox_evasion")
 
 
-@check(
+@_declare(
     id="MLC610",
     title="Membership inference stays below the declared AUC / TPR at low FPR",
-    requirements=["M7.2.1"],
+    requirement="M7.2.1",
     severity=Severity.HIGH,
     remediation="Regularise, train with differential privacy, or reduce overfitting; "
     "declare privacy.mia_auc_max and privacy.mia_tpr_at_1pct_fpr_max.",
-    **_COMMON,  # type: ignore[arg-type]
 )
 def membership_inference(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
     """Loss / confidence / entropy threshold attacks (and LiRA with a recipe) on members."""
     return _run(ctx, "membership_inference")
 
 
-@check(
+@_declare(
     id="MLC611",
     title="Attribute inference advantage over the public-features baseline is bounded",
-    requirements=["M7.2.2"],
+    requirement="M7.2.2",
     severity=Severity.HIGH,
     remediation="Reduce what the outputs reveal (labels, rounding) or remove the sensitive "
     "attribute's influence; declare privacy.attribute_advantage_max.",
-    **_COMMON,  # type: ignore[arg-type]
 )
 def attribute_inference(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
     """Predict the sensitive column from outputs + public features vs public features alone."""
     return _run(ctx, "attribute_inference")
 
 
-@check(
+@_declare(
     id="MLC620",
     title="Model extraction fidelity at the query budget stays below the threshold",
-    requirements=["M8.2.2"],
+    requirement="M8.2.2",
     severity=Severity.MEDIUM,
     remediation="Rate-limit and monitor queries, return labels only; declare "
     "extraction.extraction_fidelity_max.",
-    **_COMMON,  # type: ignore[arg-type]
 )
 def model_extraction(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
     """Train surrogates on the model's answers over a budget schedule; report fidelity."""
     return _run(ctx, "extraction")
 
 
-@check(
+@_declare(
     id="MLC621",
     title="The model or API does not return full score vectors without justification",
-    requirements=["M7.1.1"],
+    requirement="M7.1.1",
     severity=Severity.MEDIUM,
     remediation="Return labels, top-k or rounded scores, or record why full scores are "
     "needed in output.full_scores_justification.",
-    **_COMMON,  # type: ignore[arg-type]
 )
 def output_minimised(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
     """Detect labels-only, top-k, rounded or full-precision outputs from real answers."""

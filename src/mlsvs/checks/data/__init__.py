@@ -1,1 +1,1 @@
-"""Built-in checks: data."""
+"""Checks on datasets (MLSVS M2): integrity, splits, personal data, poisoning: MLC201-MLC249."""

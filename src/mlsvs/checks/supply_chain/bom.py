@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from mlsvs.plugin import (
@@ -28,6 +29,13 @@ if TYPE_CHECKING:
 def _listed(names: list[str], limit: int = 10) -> str:
     shown = ", ".join(names[:limit])
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def covered(path: str, listed: set[str]) -> bool:
+    """``path`` is listed itself or lies inside a listed directory (tree digest)."""
+    return path in listed or any(
+        parent.as_posix() in listed for parent in PurePosixPath(path).parents
+    )
 
 
 def load_boms(project: Project) -> tuple[list[LoadedBom], list[Outcome]]:
@@ -76,7 +84,7 @@ def bom_lists_models_and_datasets(ctx: CheckContext, project: Project) -> Iterat
     listed = {c.path for b in valid for c in b.components if c.path and c.type != "file"}
     models = [m.path for m in project.of_type(ModelArtifact)]
     datasets = [d.path for d in project.of_type(DatasetArtifact)]
-    missing = sorted(p for p in (*models, *datasets) if p not in listed)
+    missing = sorted(p for p in (*models, *datasets) if not covered(p, listed))
     boms_fact = ("boms", ",".join(b.path for b in valid))
     if missing:
         yield failed(

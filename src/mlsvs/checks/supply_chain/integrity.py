@@ -44,6 +44,8 @@ def signed_paths(project: Project) -> set[str]:
             target = signed_path(sig.absolute, info)
         except SignatureError:
             continue  # MLC411 reports unreadable signatures
+        if not target.is_relative_to(project.root):
+            continue
         rel = PurePosixPath(target.relative_to(project.root).as_posix())
         if info.single_file:
             covered.add(rel.as_posix())
@@ -64,6 +66,7 @@ def signed_paths(project: Project) -> set[str]:
 )
 def models_and_datasets_are_hashed(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
     """Verify SHA256SUMS / *.sha256 files, then fail files no BOM, checksum or signature hashes."""
+    from mlsvs.checks.supply_chain.bom import covered as is_covered
     from mlsvs.checks.supply_chain.bom import load_boms
     from mlsvs.supply.hashing import HashAlgorithm, parse_sums, verify_sums
 
@@ -107,7 +110,7 @@ def models_and_datasets_are_hashed(ctx: CheckContext, project: Project) -> Itera
     covered.update(c.path for b in boms for c in b.components if c.path and c.hashes)
     covered.update(signed_paths(project))
     targets = [a.path for a in (*project.of_type(ModelArtifact), *project.of_type(DatasetArtifact))]
-    unhashed = sorted(p for p in targets if p not in covered)
+    unhashed = sorted(p for p in targets if not is_covered(p, covered))
     if unhashed:
         shown = ", ".join(unhashed[:10]) + (
             f" and {len(unhashed) - 10} more" if len(unhashed) > 10 else ""

@@ -57,6 +57,8 @@ def model_is_signed(ctx: CheckContext, model: ModelArtifact) -> Iterator[Outcome
         except SignatureError:
             unreadable.append(sig.path)
             continue
+        if not target.is_relative_to(root):
+            continue
         signed = PurePosixPath(target.relative_to(root).as_posix())
         if _covers(signed, info.resources, info.single_file, model.path):
             yield passed(
@@ -111,6 +113,11 @@ def signature_verifies(ctx: CheckContext, signature: SignatureFile) -> Iterator[
         return
     try:
         model = signed_path(signature.absolute, info)
+        if not model.resolve().is_relative_to(root.resolve()):
+            yield errored(
+                f"the signed model {info.subject!r} lies outside the project", facts=facts
+            )
+            return
         result = verify_model(
             model, signature.absolute, trust, allow_network=ctx.granted(Capability.NETWORK)
         )
@@ -120,7 +127,7 @@ def signature_verifies(ctx: CheckContext, signature: SignatureFile) -> Iterator[
     except OSError as exc:
         yield errored(f"cannot read the signed model: {exc}", facts=facts)
         return
-    where = model.relative_to(root).as_posix() if model.is_relative_to(root) else model.name
+    where = model.relative_to(root).as_posix()
     facts = tuple(
         sorted(
             (

@@ -1,0 +1,228 @@
+"""``mlsvs data``: dataset manifests, split leakage, PII and label-quality checks.
+
+Exit codes: 0 clean, 1 findings, 2 error (a malformed file, bad usage).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mlsvs.errors import UsageError
+
+if TYPE_CHECKING:
+    import argparse
+
+    from mlsvs.datacheck.progress import Progress
+    from mlsvs.datacheck.report import Json
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Declare the sub-commands and their arguments."""
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    man = sub.add_parser("manifest", help="write a dataset hash manifest")
+    man.add_argument("paths", nargs="+", metavar="PATH", help="files or directories to hash")
+    man.add_argument("-o", "--output", required=True, metavar="MANIFEST")
+    man.add_argument("--records", action="store_true", help="also hash every row of tables")
+    ver = sub.add_parser("verify", help="verify manifests, DVC files or SHA256SUMS files")
+    ver.add_argument("paths", nargs="+", metavar="MANIFEST")
+    leak = sub.add_parser("leakage", help="exact/near-duplicate and entity/time leakage")
+    leak.add_argument("project", nargs="?", default=".", help="project (uses [datasets])")
+    for split in ("train", "valid", "test"):
+        leak.add_argument(f"--{split}", nargs="+", default=[], metavar="FILE")
+    leak.add_argument("--key-column", default=None)
+    leak.add_argument("--time-column", default=None)
+    leak.add_argument("--no-near", action="store_true", help="exact duplicates only")
+    pii = sub.add_parser("pii", help="find personal data and secrets in tables")
+    pii.add_argument("paths", nargs="+", metavar="PATH")
+    pii.add_argument("--min-confidence", choices=("low", "medium", "high"), default="medium")
+    pii.add_argument("--max-rows", type=int, default=0, help="scan only the first N rows")
+    qual = sub.add_parser("quality", help="label-issue, duplicate, outlier, imbalance rates")
+    qual.add_argument("file", metavar="FILE")
+    qual.add_argument("--label", default=None, help="label column")
+    for cmd in (man, ver, leak, pii, qual):
+        cmd.add_argument("-f", "--format", choices=("text", "json"), default="text")
+        cmd.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
+class _Bar:
+    """A rich progress display on stderr (TTY only)."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import Progress as RichProgress
+        from rich.progress import SpinnerColumn, TextColumn
+
+        self._rich = RichProgress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TextColumn("{task.completed:,}"),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self._task = self._rich.add_task("", total=None)
+        self._rich.start()
+
+    def __call__(self, label: str, done: int, total: int | None) -> None:
+        self._rich.update(self._task, description=label[-50:], completed=done, total=total)
+
+    def close(self) -> None:
+        self._rich.stop()
+
+
+def run(args: argparse.Namespace) -> int:
+    """Dispatch to the action; returns 0 (clean), 1 (findings) or 2 (errors)."""
+    from mlsvs.datacheck.progress import silent
+
+    bar = _Bar() if not args.quiet and sys.stderr.isatty() else None
+    progress: Progress = bar if bar is not None else silent
+    try:
+        match args.action:
+            case "manifest":
+                return _manifest(args, progress)
+            case "verify":
+                return _verify(args, progress)
+            case "leakage":
+                return _leakage(args, progress)
+            case "pii":
+                return _pii(args, progress)
+            case _:
+                return _quality(args, progress)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _emit(args: argparse.Namespace, doc: Json, lines: list[str]) -> None:
+    if args.format == "json":
+        print(json.dumps(doc, indent=2))
+    else:
+        print("\n".join(lines))
+
+
+def _manifest(args: argparse.Namespace, progress: Progress) -> int:
+    from mlsvs.datacheck.manifest import build_manifest, dump_manifest
+
+    output = Path(args.output).resolve()
+    base = output.parent
+    roots: list[str] = []
+    for raw in args.paths:
+        path = Path(raw).resolve()
+        if not path.exists():
+            raise UsageError(f"{raw}: no such file or directory")
+        if not path.is_relative_to(base):
+            raise UsageError(f"{raw}: must lie under the manifest's directory {base}")
+        roots.append(path.relative_to(base).as_posix() or ".")
+    manifest = build_manifest(
+        base, roots, records=args.records, now=dt.datetime.now(dt.UTC), exclude=output,
+        progress=progress,
+    )  # fmt: skip
+    output.write_text(dump_manifest(manifest), encoding="utf-8")
+    rows = sum(e.rows or 0 for e in manifest.files)
+    doc: Json = {"manifest": str(args.output), "files": len(manifest.files), "rows": rows}
+    text = f"wrote {args.output}: {len(manifest.files)} file(s)"
+    _emit(args, doc, [text + (f", {rows} record hash(es)" if args.records else "")])
+    return 0
+
+
+def _verify(args: argparse.Namespace, progress: Progress) -> int:
+    from mlsvs.datacheck.errors import DataError
+    from mlsvs.datacheck.report import evidence_json, evidence_lines
+    from mlsvs.datacheck.verify import verify_evidence
+
+    results: list[Json] = []
+    lines: list[str] = []
+    errors = failures = 0
+    for raw in args.paths:
+        try:
+            result = verify_evidence(Path(raw), Path.cwd(), progress=progress)
+        except DataError as exc:
+            errors += 1
+            results.append({"source": raw, "error": exc.message})
+            lines.append(f"mlsvs: error: {exc.message}")
+            continue
+        failures += not result.ok
+        results.append(evidence_json(result))
+        lines.extend(evidence_lines(result))
+    _emit(args, {"results": results}, lines)
+    return 2 if errors else 1 if failures else 0
+
+
+def _leakage(args: argparse.Namespace, progress: Progress) -> int:
+    from mlsvs.datacheck.errors import DataError
+    from mlsvs.datacheck.leakage import entity_leakage, time_leakage
+    from mlsvs.datacheck.overlap import OverlapParams, find_overlap
+    from mlsvs.datacheck.report import entity_json, overlap_json, overlap_line, time_json
+
+    conf, sets = _split_sets(args)
+    key = args.key_column if args.key_column is not None else conf.key_column
+    when = args.time_column if args.time_column is not None else conf.time_column
+    params = OverlapParams(
+        near=conf.near_duplicates and not args.no_near, near_digits=conf.near_digits,
+        minhash_threshold=conf.minhash_threshold, permutations=conf.minhash_permutations,
+        bands=conf.minhash_bands, shingle=conf.shingle_size,
+        exclude=frozenset(c for c in (key, when) if c),
+    )  # fmt: skip
+    pairs: list[Json] = []
+    lines: list[str] = []
+    errors = findings = 0
+    for split_set in sets:
+        for earlier, later in split_set.pairs():
+            a, b = split_set.splits[earlier], split_set.splits[later]
+            item: Json = {"group": split_set.group, "earlier": earlier, "later": later}
+            try:
+                overlap = find_overlap(a, b, params, names=(earlier, later), progress=progress)
+                item["overlap"] = overlap_json(overlap)
+                lines.append(overlap_line(split_set.group, overlap))
+                findings += overlap.leaked > 0
+                if key:
+                    ent = entity_leakage(a, b, key, progress=progress)
+                    item["entity"] = entity_json(ent)
+                    lines.append(f"  {key}: {ent.leaked} of {ent.entities_later} entities leak")
+                    findings += ent.leaked > 0
+                if when:
+                    tl = time_leakage(a, b, when, progress=progress)
+                    item["time"] = time_json(tl)
+                    lines.append(
+                        f"  {when}: {tl.leaked_rows} {earlier} row(s) after {later} starts "
+                        f"({tl.later_start}; {earlier} ends {tl.earlier_end})"
+                    )
+                    findings += tl.leaked_rows > 0
+            except DataError as exc:
+                errors += 1
+                item["error"] = exc.message
+                lines.append(f"mlsvs: error: {exc.message}")
+            pairs.append(item)
+    _emit(args, {"pairs": pairs}, lines or ["no split pairs to compare"])
+    return 2 if errors else 1 if findings else 0
+
+
+def _split_sets(args: argparse.Namespace) -> tuple[object, list[object]]:
+    from mlsvs.config import load_config
+    from mlsvs.datacheck.settings import parse_settings
+    from mlsvs.datacheck.splits import SplitSet, infer_splits
+    from mlsvs.datacheck.table import source_for
+    from mlsvs.discovery import discover
+    from mlsvs.plugin import DatasetArtifact
+
+    root = Path(args.project)
+    config = load_config(root)
+    conf = parse_settings(config.settings.get("datasets", {}))
+    given = {n: getattr(args, n) for n in ("train", "valid", "test") if getattr(args, n)}
+    if given:
+        if len(given) < 2:
+            raise UsageError("name at least two splits (--train and --test)")
+        splits = {n: tuple(source_for(Path(p), p) for p in v) for n, v in given.items()}
+        return conf, [SplitSet(group="command line", splits=splits)]
+    if conf.splits:
+        from mlsvs.datacheck.splits import configured_splits
+
+        return conf, [configured_splits(conf.splits, root)]
+    project = discover(root, config).project
+    sets = infer_splits((a.path, a.absolute) for a in project.of_type(DatasetArtifact))
+    if not sets:
+        raise UsageError("no train/valid/test files found; pass --train FILE --test FILE")
+    return conf, list(sets)

@@ -1,0 +1,148 @@
+"""Per-record hashes of a tabular file: chunk digests, a root, and a diff between two lists.
+
+A record digest is the first 8 bytes (16 hex) of SHA-256 over the row's raw cells as canonical
+JSON, so any byte change in a cell changes it. Records are grouped in chunks of
+``CHUNK_ROWS``; a chunk digest is SHA-256 over its record digests and the root is SHA-256 over
+the header digest and the chunk digests (a two-level hash tree). Verification compares chunk
+digests first and only looks at the records of chunks that differ.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from mlsvs.datacheck.progress import silent
+from mlsvs.datacheck.table import table_header_and_batches
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from mlsvs.datacheck.progress import Progress
+    from mlsvs.datacheck.table import TableSource
+
+CHUNK_ROWS = 1024
+EXAMPLES = 10
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordHashes:
+    """The record-level digests of one table."""
+
+    header: str
+    rows: int
+    chunk_rows: int
+    chunks: tuple[str, ...]
+    root: str
+    records: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordDiff:
+    """Which records changed (1-based data-row numbers, examples capped at ``EXAMPLES``)."""
+
+    header_changed: bool
+    changed: int
+    added: int
+    removed: int
+    changed_rows: tuple[int, ...] = ()
+    added_rows: tuple[int, ...] = ()
+    removed_rows: tuple[int, ...] = ()
+
+    @property
+    def clean(self) -> bool:
+        """True when no record differs."""
+        return not (self.header_changed or self.changed or self.added or self.removed)
+
+    def describe(self) -> str:
+        """One line, e.g. ``2 changed (rows 5, 9), 1 added (row 401)``."""
+        parts: list[str] = []
+        if self.header_changed:
+            parts.append("header changed")
+        for count, rows, what in (
+            (self.changed, self.changed_rows, "changed"),
+            (self.added, self.added_rows, "added"),
+            (self.removed, self.removed_rows, "removed"),
+        ):
+            if count:
+                shown = ", ".join(map(str, rows)) + (", ..." if count > len(rows) else "")
+                parts.append(f"{count} {what} (row{'s' if count > 1 else ''} {shown})")
+        return "; ".join(parts) or "all records match"
+
+
+def record_digest(cells: Sequence[str]) -> str:
+    """16-hex digest of one row's raw cells."""
+    canonical = json.dumps(list(cells), ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
+
+def _chunk_digest(records: Sequence[str]) -> str:
+    return hashlib.sha256("".join(records).encode("ascii")).hexdigest()
+
+
+def _root(header: str, chunks: Sequence[str]) -> str:
+    return hashlib.sha256((header + "".join(chunks)).encode("ascii")).hexdigest()
+
+
+def hash_records(
+    source: TableSource, *, chunk_rows: int = CHUNK_ROWS, progress: Progress = silent
+) -> RecordHashes:
+    """Hash every record of ``source`` in one streaming pass."""
+    header, batches = table_header_and_batches(source)
+    header_digest = record_digest(header)
+    records: list[str] = []
+    for batch in batches:
+        records.extend(record_digest(row) for row in batch.rows)
+        progress(source.display, len(records), None)
+    chunks = tuple(
+        _chunk_digest(records[i : i + chunk_rows]) for i in range(0, len(records), chunk_rows)
+    )
+    return RecordHashes(
+        header=header_digest,
+        rows=len(records),
+        chunk_rows=chunk_rows,
+        chunks=chunks,
+        root=_root(header_digest, chunks),
+        records=tuple(records),
+    )
+
+
+def diff_records(expected: RecordHashes, actual: RecordHashes) -> RecordDiff:
+    """Compare two record lists: positionally when the row count is equal, as sets otherwise."""
+    header_changed = expected.header != actual.header
+    if expected.rows == actual.rows and expected.chunk_rows == actual.chunk_rows:
+        changed: list[int] = []
+        count = 0
+        size = expected.chunk_rows
+        for index, (old, new) in enumerate(zip(expected.chunks, actual.chunks, strict=True)):
+            if old == new:
+                continue
+            base = index * size
+            for offset, (a, b) in enumerate(
+                zip(
+                    expected.records[base : base + size],
+                    actual.records[base : base + size],
+                    strict=True,
+                )
+            ):
+                if a != b:
+                    count += 1
+                    if len(changed) < EXAMPLES:
+                        changed.append(base + offset + 1)
+        return RecordDiff(
+            header_changed=header_changed, changed=count, added=0, removed=0,
+            changed_rows=tuple(changed),
+        )  # fmt: skip
+    old_set, new_set = set(expected.records), set(actual.records)
+    removed = [i + 1 for i, r in enumerate(expected.records) if r not in new_set]
+    added = [i + 1 for i, r in enumerate(actual.records) if r not in old_set]
+    return RecordDiff(
+        header_changed=header_changed,
+        changed=0,
+        added=len(added),
+        removed=len(removed),
+        added_rows=tuple(added[:EXAMPLES]),
+        removed_rows=tuple(removed[:EXAMPLES]),
+    )
