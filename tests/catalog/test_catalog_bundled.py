@@ -71,6 +71,7 @@ def test_every_level_and_method_is_used(bundled) -> None:
     assert {r.verification for r in bundled.requirements.values()} == set(Verification)
 
 
+@pytest.mark.slow  # the schema's iri-reference format check parses every URL (~2 s)
 def test_cyclonedx_export_of_the_bundled_catalog_validates(bundled) -> None:
     errors = JsonStrictValidator(SchemaVersion.V1_6).validate_str(
         export_cyclonedx(bundled), all_errors=True

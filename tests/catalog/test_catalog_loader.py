@@ -272,3 +272,22 @@ def test_yaml_aliases_are_rejected_where_they_are_used() -> None:
 def test_version_directory_must_match_the_declared_version(tmp_path) -> None:
     catalog = copy_valid(tmp_path).rename(tmp_path / "2.0.0")
     assert _strings(catalog) == ["standard.yaml:3: version 1.0.0 != directory name 2.0.0"]
+
+
+@pytest.mark.parametrize("spelling", ["1.0.0", "v1.0.0", "mlsvs@1.0.0", None])
+def test_version_spellings(spelling) -> None:
+    assert load_standard(spelling).version == "1.0.0"
+
+
+def test_other_standard_keys_are_rejected() -> None:
+    with pytest.raises(CatalogError, match="unknown standard 'asvs'"):
+        load_standard("asvs@5.0.0")
+
+
+def test_reference_files_are_validated_too(tmp_path) -> None:
+    catalog = copy_valid(tmp_path)
+    edit(catalog / "atlas/atlas-5.6.yaml", "{id: AML.T0020,", "{id: T0020,")
+    assert _strings(catalog) == ["atlas/atlas-5.6.yaml:8: malformed ID (got 'T0020')"]
+    edit(catalog / "frameworks.yaml", '    edition: "2024"\n', "")
+    # a broken frameworks.yaml is reported once, without "unknown framework" for every mapping
+    assert _strings(catalog) == ["frameworks.yaml:16: missing required key 'edition'"]

@@ -61,7 +61,7 @@ def _paths(node, prefix=()):
             yield from _paths(value, (*prefix, index))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(st.dictionaries(_KEY, _TREE, min_size=1, max_size=4))
 def test_every_key_is_located_on_its_own_line(data) -> None:
     text = yaml.safe_dump(data, default_flow_style=False, sort_keys=False)

@@ -60,3 +60,10 @@ def build_torch():
 
 def build_broken():
     raise RuntimeError("factory exploded")
+
+
+def build_slow():
+    import time
+
+    time.sleep(30)
+    return build_linear()

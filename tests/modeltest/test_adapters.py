@@ -118,3 +118,43 @@ def test_torch_module_gradient_is_input_only():
     m.loss_gradient(x, np.array([0, 1, 0]))
     assert all(p.grad is None for p in module.parameters())
     assert isinstance(module, torch.nn.Module)
+
+
+class _Inert:
+    """A non-tensor object: torch.load(weights_only=True) must refuse to rebuild it."""
+
+
+def test_torch_weights_load_only_with_weights_only(tmp_path):
+    import shutil
+    from pathlib import Path
+
+    from mlsvs.adapters.models.errors import ModelLoadError
+    from mlsvs.adapters.models.load import ModelKind, ModelSource, build
+
+    shutil.copy(Path(__file__).with_name("projmodels.py"), tmp_path / "projmodels.py")
+    module = projmodels.build_torch()
+    torch.save(module.state_dict(), tmp_path / "w.pt")
+    torch.save({"payload": _Inert()}, tmp_path / "bad.pt")
+    spec = InputSpec(shape=(6,))
+
+    def source(path):
+        return ModelSource(
+            kind=ModelKind.TORCH,
+            root=str(tmp_path),
+            spec=spec,
+            n_classes=2,
+            factory="projmodels:build_torch",
+            trusted_model=path,
+            device="cpu",
+        )
+
+    model = build(source("w.pt"))
+    x = np.random.default_rng(0).uniform(size=(3, 6)).astype(np.float32)
+    with torch.no_grad():
+        expected = torch.softmax(module(torch.from_numpy(x)), 1).numpy()
+    np.testing.assert_allclose(model.predict_proba(x), expected, atol=1e-6)
+    with pytest.raises(ModelLoadError, match="cannot load weights"):
+        build(source("bad.pt"))
+    with pytest.raises(ModelLoadError, match="ONNX, safetensors or torch"):
+        (tmp_path / "m.pkl").write_bytes(b"\x80\x04N.")
+        build(source("m.pkl"))

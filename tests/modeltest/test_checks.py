@@ -190,3 +190,22 @@ def test_declared_kind_must_match_what_the_factory_returns(project):
     sec = section(model={"kind": "torch"})
     with pytest.raises(ModelLoadError, match="'torch' declared"):
         run_tests(sec, project, [TestName.ACCURACY], model_exec=True, network=False)
+
+
+def test_lira_shadow_models_are_trained_in_the_worker(project):
+    sec = section(
+        model={"factory": "projmodels:build_tree"},
+        data={"test": "data/noisy_test.csv", "train": "data/noisy_train.csv"},
+        privacy={"recipe": "projmodels:fit_tree", "shadow_models": 4, "samples": 100},
+    )
+    [res] = run_tests(sec, project, [TestName.MEMBERSHIP], model_exec=True, network=False)
+    assert "lira AUC" in res.message
+    auc = next(m for m in res.measurements if m.name == "mia_auc")
+    assert auc.value > 0.6 and res.ok is False  # a deep tree on noisy labels leaks
+    assert dict(auc.parameters)["shadow_models"] == "4"
+
+
+def test_hanging_model_is_killed_and_errored(project):
+    ctx, p = _ctx(project, section(timeout_s=1, model={"factory": "projmodels:build_slow"}))
+    [outcome] = mt.clean_accuracy_measured.run(ctx, p)
+    assert outcome.status is Status.ERROR and "did not answer within 1 s" in outcome.message

@@ -8,7 +8,11 @@ from dataclasses import replace
 
 import pytest
 
-from mlsvs.checks.supply_chain.bom import bom_hashes_match, bom_lists_models_and_datasets
+from mlsvs.checks.supply_chain.bom import (
+    bom_describes_models,
+    bom_hashes_match,
+    bom_lists_models_and_datasets,
+)
 from mlsvs.checks.supply_chain.integrity import models_and_datasets_are_hashed
 from mlsvs.plugin import BomDocument, CheckContext, Document, Project, Status
 from mlsvs.supply.bom import build_bom, validate_bom
@@ -85,6 +89,8 @@ def test_mlc401_and_402_pass_on_fresh_bom(project: Project) -> None:
     assert [o.status for o in outcomes] == [Status.PASS]
     [coverage] = models_and_datasets_are_hashed.run(_ctx(with_bom), with_bom)
     assert coverage.status is Status.PASS
+    [described] = bom_describes_models.run(_ctx(with_bom), with_bom)
+    assert described.status is Status.PASS and ("described", "2") in described.facts
 
 
 def test_mlc401_reports_missing_model(project: Project) -> None:
@@ -154,7 +160,7 @@ def test_validate_other_spec_versions(project: Project, spec: str) -> None:
         validate_bom({"bomFormat": "CycloneDX", "specVersion": spec, "version": 1}, version=spec)
         == []
     )
-    assert validate_bom({}, version="2.0")[0].startswith("unsupported")
+    assert validate_bom({}, version="2.0")[0].startswith("unsupported CycloneDX specVersion")
 
 
 def test_directory_component_covers_files_inside(project: Project) -> None:
@@ -177,3 +183,7 @@ def test_directory_component_covers_files_inside(project: Project) -> None:
     assert listed.status is Status.PASS
     outcomes = {o.status for o in bom_hashes_match.run(_ctx(with_bom), with_bom)}
     assert outcomes == {Status.PASS, Status.FAIL}  # tree digest matches; MD5 alone is no evidence
+    [described] = bom_describes_models.run(_ctx(with_bom), with_bom)
+    assert described.status is Status.FAIL
+    assert "models/tiny (no format, modelCard)" in described.message
+    assert "data/reviews.csv (no strong hash)" in described.message

@@ -31,6 +31,12 @@ def test_bom_command_writes_valid_bom(tree: Path, capsys: pytest.CaptureFixture[
     kinds = sorted(c["type"] for c in bom["components"])
     assert kinds.count("machine-learning-model") == 1 and kinds.count("library") == 2
     assert "CycloneDX 1.6" in capsys.readouterr().err
+    assert list(bom)[:3] == ["$schema", "bomFormat", "specVersion"]
+    from mlsvs.discovery import discover
+    from mlsvs.plugin import BomDocument
+
+    found = discover(tree).project.of_type(BomDocument)  # discovery sniffs only the file head
+    assert [b.path for b in found] == ["bom.cdx.json"]
 
 
 def test_bom_command_rejects_missing_project(
@@ -84,6 +90,7 @@ def test_checks_are_registered() -> None:
         "MLC401",
         "MLC402",
         "MLC403",
+        "MLC404",
         "MLC410",
         "MLC411",
         "MLC420",

@@ -156,3 +156,20 @@ def test_installed_or_pinned_version(tmp_path: Path) -> None:
         installed_or_pinned_version(replace(project, artifacts=()), "surely-not-installed-pkg")
         is None
     )
+
+
+def test_pins_in_a_compiled_requirements_file_cover_pyproject_ranges(tmp_path: Path) -> None:
+    project = _project(
+        tmp_path,
+        {
+            "pyproject.toml": '[project]\nname = "p"\ndependencies = ["numpy>=1.26", "scipy"]\n',
+            "requirements.txt": f"numpy==1.26.4 --hash={SHA}\n",
+        },
+    )
+    outcomes = {o.key: o for o in dependencies_pinned.run(_ctx(project), project)}
+    assert outcomes["requirements.txt"].status is Status.PASS
+    pyproject = outcomes["pyproject.toml"]
+    assert pyproject.status is Status.FAIL and "scipy" in pyproject.message
+    assert "numpy" not in pyproject.message
+    hashed = {o.key: o for o in dependencies_hashed.run(_ctx(project), project)}
+    assert "numpy" not in hashed["pyproject.toml"].message

@@ -158,3 +158,48 @@ def test_detect_kind() -> None:
     assert detect_kind("requirements-dev.txt") is ManifestKind.REQUIREMENTS
     assert detect_kind("pylock.prod.toml") is ManifestKind.PYLOCK
     assert detect_kind("setup.py") is None
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "requirements.txt",
+        "pyproject.toml",
+        "uv.lock",
+        "poetry.lock",
+        "pylock.toml",
+        "environment.yml",
+    ],
+)
+def test_arbitrary_input_never_raises_anything_but_manifest_error(
+    tmp_path: Path, name: str
+) -> None:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    alphabet = st.sampled_from(
+        [
+            *list("abc=<>~!@#[]{}()\"' ,.:-_/\\\n\t0123456789*;$"),
+            "--hash=",
+            "-r ",
+            "[[package]]\n",
+            "dependencies",
+            "pip:",
+        ]
+    )
+
+    @settings(
+        database=None,
+        max_examples=60,
+        suppress_health_check=[HealthCheck.function_scoped_fixture],
+        deadline=None,
+    )
+    @given(st.lists(alphabet, max_size=40).map("".join))
+    def check(text: str) -> None:
+        (tmp_path / name).write_text(text)
+        try:
+            parse_manifest(tmp_path / name, root=tmp_path)
+        except ManifestError as exc:
+            assert "\n" not in exc.diagnostics()
+
+    check()

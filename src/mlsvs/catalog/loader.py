@@ -182,15 +182,27 @@ def _load_cached(directory: Path) -> Standard:
     return load_directory(directory)
 
 
+def _requested(version: str | None) -> str | None:
+    """``1.0.0``, ``v1.0.0`` and ``mlsvs@1.0.0`` all name version ``1.0.0``."""
+    if not version:
+        return None
+    key, sep, rest = version.strip().partition("@")
+    if sep and key != "mlsvs":
+        raise CatalogError(f"unknown standard {key!r} (only 'mlsvs' is bundled)")
+    return (rest if sep else key).removeprefix("v") or None
+
+
 def load_standard(version: str | None = None, *, directory: Path | None = None) -> Standard:
     """Load a validated standard: a bundled ``version`` (default: newest final) or ``directory``.
 
-    Results are cached per process (``Standard`` is immutable).
+    ``version`` may be ``1.0.0``, ``v1.0.0`` or ``mlsvs@1.0.0``; ``directory`` (an overlay or
+    fork) takes precedence when given. Results are cached per process (``Standard`` is
+    immutable).
     """
     if directory is not None:
         return _load_cached(Path(directory).resolve())
     versions = bundled_versions()
-    wanted = version.removeprefix("v") if version else default_version(versions)
+    wanted = _requested(version) or default_version(versions)
     if wanted not in versions:
         known = ", ".join(sorted(versions, key=_version_key)) or "none"
         raise CatalogError(f"no bundled standard version {wanted!r} (bundled: {known})")

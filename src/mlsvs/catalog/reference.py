@@ -47,6 +47,8 @@ class References:
     names: dict[str, dict[str, str]] = field(default_factory=dict)
     """Framework key -> ID -> name, for the bundled ID lists (coverage pages)."""
     top10: tuple[Top10, ...] = ()
+    loaded: bool = False
+    """False when ``frameworks.yaml`` itself is unusable: mapping rules are then skipped."""
 
 
 def _suffix(key: str, prefix: str) -> str:
@@ -75,22 +77,45 @@ def _read(directory: Path, relative: str) -> tuple[Source | None, list[Problem]]
     return parse_file(found, display=_display(found, directory))
 
 
+def _atlas(directory: Path, key: str) -> tuple[dict[str, str] | None, list[Problem]]:
+    from mlsvs.catalog.schema import AtlasFile
+
+    source, problems = _read(directory, f"atlas/atlas-{_suffix(key, ATLAS_PREFIX)}.yaml")
+    if source is None:
+        return None, problems
+    atlas, found = validate_model(AtlasFile, source)
+    if atlas is None:
+        return None, problems + found
+    entries = (*atlas.tactics, *atlas.techniques, *atlas.mitigations)
+    return {e.id: e.name for e in entries}, problems
+
+
+def _top10(directory: Path, key: str) -> tuple[Top10 | None, list[Problem]]:
+    from mlsvs.catalog.schema import Top10File
+
+    source, problems = _read(directory, f"owasp-ml-top10-{_suffix(key, TOP10_PREFIX)}.yaml")
+    if source is None:
+        return None, problems
+    top, found = validate_model(Top10File, source)
+    if top is None:
+        return None, problems + found
+    items = tuple((i.id, i.name) for i in top.items)
+    return Top10(key=key, items=items, source=source), problems
+
+
 def load_references(directory: Path) -> tuple[References, list[Problem]]:
     """Read frameworks, ATLAS and ML Top 10 data for validating ``directory``."""
-    from mlsvs.catalog.schema import AtlasFile, FrameworksFile, Top10File
+    from mlsvs.catalog.schema import FrameworksFile
 
-    problems: list[Problem] = []
-    source, found = _read(directory, FRAMEWORKS_FILE)
-    problems += found
-    if source is None:
-        return References(), problems
-    parsed, found = validate_model(FrameworksFile, source)
-    problems += found
-    if parsed is None:
+    source, problems = _read(directory, FRAMEWORKS_FILE)
+    parsed = None
+    if source is not None:
+        parsed, found = validate_model(FrameworksFile, source)
+        problems += found
+    if parsed is None or source is None:
         return References(), problems
     frameworks: list[Framework] = []
     patterns: dict[str, re.Pattern[str]] = {}
-    known: dict[str, frozenset[str]] = {}
     names: dict[str, dict[str, str]] = {}
     top10: list[Top10] = []
     for index, fw in enumerate(parsed.frameworks):
@@ -109,36 +134,22 @@ def load_references(directory: Path) -> tuple[References, list[Problem]]:
             )
         )
         if fw.key.startswith(ATLAS_PREFIX):
-            atlas_source, found = _read(
-                directory, f"atlas/atlas-{_suffix(fw.key, ATLAS_PREFIX)}.yaml"
-            )
+            atlas, found = _atlas(directory, fw.key)
             problems += found
-            atlas = None if atlas_source is None else validate_model(AtlasFile, atlas_source)
             if atlas is not None:
-                problems += atlas[1]
-                if atlas[0] is not None:
-                    a = atlas[0]
-                    entries = (*a.tactics, *a.techniques, *a.mitigations)
-                    known[fw.key] = frozenset(e.id for e in entries)
-                    names[fw.key] = {e.id: e.name for e in entries}
+                names[fw.key] = atlas
         elif fw.key.startswith(TOP10_PREFIX):
-            t_source, found = _read(
-                directory, f"owasp-ml-top10-{_suffix(fw.key, TOP10_PREFIX)}.yaml"
-            )
+            top, found = _top10(directory, fw.key)
             problems += found
-            top = None if t_source is None else validate_model(Top10File, t_source)
-            if top is not None and t_source is not None:
-                problems += top[1]
-                if top[0] is not None:
-                    items = tuple((i.id, i.name) for i in top[0].items)
-                    known[fw.key] = frozenset(i for i, _ in items)
-                    names[fw.key] = dict(items)
-                    top10.append(Top10(key=fw.key, items=items, source=t_source))
+            if top is not None:
+                names[fw.key] = dict(top.items)
+                top10.append(top)
     refs = References(
         frameworks=tuple(frameworks),
         patterns=patterns,
-        known_ids=known,
+        known_ids={key: frozenset(ids) for key, ids in names.items()},
         names=names,
         top10=tuple(top10),
+        loaded=True,
     )
     return refs, problems

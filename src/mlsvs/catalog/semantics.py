@@ -67,6 +67,8 @@ def _mappings(
     req: RequirementModel, refs: References, source: Source, path: Path_
 ) -> list[Problem]:
     problems: list[Problem] = []
+    if not refs.loaded:  # frameworks.yaml is broken and reported; don't cascade
+        return problems
     for key, ids in req.mappings.items():
         pattern = refs.patterns.get(key)
         if pattern is None:

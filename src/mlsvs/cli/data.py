@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
 
     from mlsvs.datacheck.progress import Progress
     from mlsvs.datacheck.report import Json
+    from mlsvs.datacheck.settings import DataSettings
+    from mlsvs.datacheck.splits import SplitSet
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -200,7 +203,7 @@ def _leakage(args: argparse.Namespace, progress: Progress) -> int:
     return 2 if errors else 1 if findings else 0
 
 
-def _split_sets(args: argparse.Namespace) -> tuple[object, list[object]]:
+def _split_sets(args: argparse.Namespace) -> tuple[DataSettings, list[SplitSet]]:
     from mlsvs.config import load_config
     from mlsvs.datacheck.settings import parse_settings
     from mlsvs.datacheck.splits import SplitSet, infer_splits
@@ -226,3 +229,101 @@ def _split_sets(args: argparse.Namespace) -> tuple[object, list[object]]:
     if not sets:
         raise UsageError("no train/valid/test files found; pass --train FILE --test FILE")
     return conf, list(sets)
+
+
+def _settings(start: Path) -> DataSettings:
+    from mlsvs.config import load_config
+    from mlsvs.datacheck.settings import parse_settings
+
+    return parse_settings(load_config(start).settings.get("datasets", {}))
+
+
+def _tables(paths: list[str]) -> list[Path]:
+    from mlsvs.datacheck.table import TABULAR_FORMATS, format_of
+
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = (p for p in sorted(path.rglob("*")) if p.is_file())
+            files.extend(p for p in found if format_of(p) in TABULAR_FORMATS)
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise UsageError(f"{raw}: no such file or directory")
+    return files
+
+
+def _pii(args: argparse.Namespace, progress: Progress) -> int:
+    from mlsvs.datacheck.errors import DataError
+    from mlsvs.datacheck.pii import Confidence
+    from mlsvs.datacheck.pii_scan import scan_pii
+    from mlsvs.datacheck.report import pii_json, pii_lines
+    from mlsvs.datacheck.table import source_for
+
+    threshold = Confidence[args.min_confidence.upper()]
+    reports: list[Json] = []
+    lines: list[str] = []
+    errors = findings = 0
+    for path in _tables(args.paths):
+        try:
+            report = scan_pii(
+                source_for(path, str(path)), max_rows=args.max_rows, progress=progress
+            )
+        except DataError as exc:
+            errors += 1
+            reports.append({"path": str(path), "error": exc.message})
+            lines.append(f"mlsvs: error: {exc.message}")
+            continue
+        report = replace(report, hits=tuple(h for h in report.hits if h.confidence >= threshold))
+        findings += bool(report.hits)
+        reports.append(pii_json(report))
+        lines.extend(pii_lines(report))
+    _emit(args, {"files": reports}, lines or ["no tabular files"])
+    return 2 if errors else 1 if findings else 0
+
+
+def _quality(args: argparse.Namespace, progress: Progress) -> int:
+    from mlsvs.datacheck.quality import quality_stats, read_training_table
+    from mlsvs.datacheck.report import quality_json
+    from mlsvs.datacheck.table import read_header, source_for
+
+    path = Path(args.file)
+    conf = _settings(path.parent)
+    source = source_for(path, str(path))
+    label = args.label or conf.label_column
+    if not label:
+        lowered = {h.lower(): h for h in read_header(source)}
+        names = ("label", "labels", "target", "class", "y", "outcome")
+        label = next((lowered[n] for n in names if n in lowered), "")
+    if not label:
+        raise UsageError(f"{path}: no label column found; pass --label COLUMN")
+    exclude = frozenset(c for c in (conf.key_column, conf.time_column) if c)
+    table = read_training_table(
+        source, label, exclude=exclude, max_rows=conf.quality_max_rows, seed=conf.seed,
+        progress=progress,
+    )  # fmt: skip
+    stats = quality_stats(
+        table, outlier_z=conf.outlier_z, folds=conf.cv_folds, seed=conf.seed,
+        method=conf.label_method,
+    )  # fmt: skip
+    limits = {
+        "label_issue_rate": conf.label_issue_rate_max,
+        "duplicate_rate": conf.duplicate_rate_max,
+        "outlier_rate": conf.outlier_rate_max,
+        "class_imbalance": conf.class_imbalance_max,
+    }
+    values = {
+        "label_issue_rate": stats.label_issue_rate,
+        "duplicate_rate": stats.duplicate_rate,
+        "outlier_rate": stats.outlier_rate,
+        "class_imbalance": stats.class_imbalance,
+    }
+    over = [name for name, value in values.items() if value > limits[name]]
+    lines = [
+        f"{path}: {name} {value:.4g} (max {limits[name]:g}) {'FAIL' if name in over else 'ok'}"
+        for name, value in values.items()
+    ]
+    lines.append(f"{path}: {stats.rows} row(s), {stats.sample} sampled, label {label!r}")
+    _emit(args, {"path": str(path), **quality_json(stats, limits)}, lines)
+    return 1 if over else 0

@@ -120,6 +120,7 @@ def _text(results: tuple[TestResult, ...]) -> None:
     out = sys.stdout
     for r in results:
         out.write(f"[{_status(r).upper():5}] {r.name}: {r.message}\n")
+        shown: tuple[tuple[str, str], ...] = ()
         for m in r.measurements:
             ci = "" if m.lower is None else f"  [{m.lower:.4f}, {m.upper:.4f}]"
             limit = "" if m.threshold is None else f"  limit {m.threshold:g}"
@@ -127,4 +128,6 @@ def _text(results: tuple[TestResult, ...]) -> None:
             if m.series and len(m.series) <= 12:
                 pts = ", ".join(f"{p.x:g}:{p.y:.3f}" for p in m.series)
                 out.write(f"          {m.x_label or 'x'} -> {m.y_label or 'y'}: {pts}\n")
-            out.write("          " + " ".join(f"{k}={v}" for k, v in m.parameters) + "\n")
+            if m.parameters != shown:  # measurements of one test usually share them
+                out.write("          " + " ".join(f"{k}={v}" for k, v in m.parameters) + "\n")
+                shown = m.parameters

@@ -74,6 +74,8 @@ def parse_dvc(text: str, display: str) -> tuple[DvcOut, ...]:
         if not isinstance(item, dict) or not isinstance(item.get("path"), str):
             continue
         md5 = item.get("md5")
+        if isinstance(md5, int) and not isinstance(md5, bool):
+            md5 = str(md5).zfill(32)  # an all-digit digest that YAML read as a number
         if isinstance(md5, str) and md5:
             outs[item["path"]] = DvcOut(path=item["path"], md5=md5.lower())
     if not outs and not items:

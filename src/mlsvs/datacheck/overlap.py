@@ -188,8 +188,8 @@ def find_overlap(
                 if similarity(signature, index.signatures[slot]) >= params.minhash_threshold:
                     near.setdefault(target, label)
     near = {k: v for k, v in near.items() if k not in exact}
-    examples = [f"{k} = {v} (exact)" for k, v in sorted(exact.items())[:EXAMPLES]]
-    examples += [f"{k} ~ {v} (near)" for k, v in sorted(near.items())[:EXAMPLES]]
+    examples = [f"{k} = {v} (exact)" for k, v in sorted(exact.items(), key=_order)[:EXAMPLES]]
+    examples += [f"{k} ~ {v} (near)" for k, v in sorted(near.items(), key=_order)[:EXAMPLES]]
     return Overlap(
         earlier=names[0],
         later=names[1],
@@ -208,3 +208,9 @@ def _candidates(index: _Index, hasher: MinHasher, signature: Sequence[int]) -> s
     for key in hasher.band_keys(signature):
         found.update(index.bands.get(key, ()))
     return found
+
+
+def _order(item: tuple[str, str]) -> tuple[str, int]:
+    """Sort ``file:row`` labels by file, then numerically by row."""
+    name, _, row = item[0].rpartition(":")
+    return name, int(row) if row.isdigit() else 0

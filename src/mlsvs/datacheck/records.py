@@ -50,11 +50,15 @@ class RecordDiff:
     changed_rows: tuple[int, ...] = ()
     added_rows: tuple[int, ...] = ()
     removed_rows: tuple[int, ...] = ()
+    reordered: bool = False
+    """Same records, different order."""
 
     @property
     def clean(self) -> bool:
         """True when no record differs."""
-        return not (self.header_changed or self.changed or self.added or self.removed)
+        return not (
+            self.header_changed or self.changed or self.added or self.removed or self.reordered
+        )
 
     def describe(self) -> str:
         """One line, e.g. ``2 changed (rows 5, 9), 1 added (row 401)``."""
@@ -69,6 +73,8 @@ class RecordDiff:
             if count:
                 shown = ", ".join(map(str, rows)) + (", ..." if count > len(rows) else "")
                 parts.append(f"{count} {what} (row{'s' if count > 1 else ''} {shown})")
+        if self.reordered:
+            parts.append("same records in a different order")
         return "; ".join(parts) or "all records match"
 
 
@@ -110,39 +116,25 @@ def hash_records(
 
 
 def diff_records(expected: RecordHashes, actual: RecordHashes) -> RecordDiff:
-    """Compare two record lists: positionally when the row count is equal, as sets otherwise."""
+    """Records of ``expected`` missing from ``actual`` (removed), new in ``actual`` (added), and
+    positions where one record replaced another (changed); equal chunks are skipped."""
     header_changed = expected.header != actual.header
-    if expected.rows == actual.rows and expected.chunk_rows == actual.chunk_rows:
-        changed: list[int] = []
-        count = 0
-        size = expected.chunk_rows
-        for index, (old, new) in enumerate(zip(expected.chunks, actual.chunks, strict=True)):
-            if old == new:
-                continue
-            base = index * size
-            for offset, (a, b) in enumerate(
-                zip(
-                    expected.records[base : base + size],
-                    actual.records[base : base + size],
-                    strict=True,
-                )
-            ):
-                if a != b:
-                    count += 1
-                    if len(changed) < EXAMPLES:
-                        changed.append(base + offset + 1)
-        return RecordDiff(
-            header_changed=header_changed, changed=count, added=0, removed=0,
-            changed_rows=tuple(changed),
-        )  # fmt: skip
+    if expected.chunk_rows == actual.chunk_rows and expected.chunks == actual.chunks:
+        return RecordDiff(header_changed=header_changed, changed=0, added=0, removed=0)
     old_set, new_set = set(expected.records), set(actual.records)
-    removed = [i + 1 for i, r in enumerate(expected.records) if r not in new_set]
-    added = [i + 1 for i, r in enumerate(actual.records) if r not in old_set]
+    removed = [i for i, r in enumerate(expected.records) if r not in new_set]
+    added = [i for i, r in enumerate(actual.records) if r not in old_set]
+    both = set(removed) & set(added)
+    changed = sorted(both)
+    removed = [i for i in removed if i not in both]
+    added = [i for i in added if i not in both]
     return RecordDiff(
         header_changed=header_changed,
-        changed=0,
+        changed=len(changed),
         added=len(added),
         removed=len(removed),
-        added_rows=tuple(added[:EXAMPLES]),
-        removed_rows=tuple(removed[:EXAMPLES]),
+        changed_rows=tuple(i + 1 for i in changed[:EXAMPLES]),
+        added_rows=tuple(i + 1 for i in added[:EXAMPLES]),
+        removed_rows=tuple(i + 1 for i in removed[:EXAMPLES]),
+        reordered=not (changed or added or removed) and expected.records != actual.records,
     )

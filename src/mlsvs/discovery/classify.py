@@ -161,7 +161,7 @@ def _card(
 
 def _json_document(head: bytes, common: _Common, pure: PurePosixPath) -> Artifact:
     text = head.decode("utf-8", "replace")
-    if '"bomFormat"' in text and "CycloneDX" in text:
+    if ('"bomFormat"' in text and "CycloneDX" in text) or pure.name.endswith(".cdx.json"):
         return BomDocument(**common, bom="cyclonedx")
     if '"spdxVersion"' in text:
         return BomDocument(**common, bom="spdx")

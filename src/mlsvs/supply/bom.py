@@ -169,7 +169,10 @@ def build_bom(
 
 def _licenses(card: CardDocument | None) -> list[Any]:
     """The card's ``license`` as a CycloneDX licence (SPDX id, expression or name)."""
-    from cyclonedx.factory.license import LicenseFactory
+    try:
+        from cyclonedx.contrib.license.factories import LicenseFactory
+    except ImportError:  # cyclonedx-python-lib before the contrib move
+        from cyclonedx.factory.license import LicenseFactory
 
     value = card.metadata.get("license") if card is not None else None
     if not isinstance(value, str) or not value.strip() or value == "other":
@@ -215,9 +218,16 @@ def validate_bom(data: object, *, version: str = "1.6") -> list[str]:
     from cyclonedx.schema import SchemaVersion
     from cyclonedx.validation.json import JsonStrictValidator
 
-    schemas = {"1.5": SchemaVersion.V1_5, "1.6": SchemaVersion.V1_6, "1.7": SchemaVersion.V1_7}
+    schemas = {
+        f"1.{minor}": schema
+        for minor in (5, 6, 7)
+        if (schema := getattr(SchemaVersion, f"V1_{minor}", None)) is not None
+    }
     if version not in schemas:
-        return [f"unsupported CycloneDX specVersion {version!r} (need 1.5, 1.6 or 1.7)"]
+        supported = ", ".join(sorted(schemas))
+        return [
+            f"unsupported CycloneDX specVersion {version!r} (this install validates {supported})"
+        ]
     result = JsonStrictValidator(schemas[version]).validate_str(json.dumps(data), all_errors=True)
     if result is None:
         return []

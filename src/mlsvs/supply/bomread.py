@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 _MAX_BOM = 64 * 1024 * 1024
 _PATH_PROPERTIES = ("mlsvs:path", "path", "cdx:file:path")
+_FORMAT_PROPERTIES = ("mlsvs:format", "format", "ml:format", "model_format")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -32,6 +33,10 @@ class BomComponent:
     hashes: tuple[tuple[str, str], ...]
     tree: bool
     """Its hash is a directory digest (``mlsvs:hash-method = tree-sha256-v1``)."""
+    format: str = ""
+    """Serialization format from a ``mlsvs:format`` / ``format`` property, when given."""
+    card_sections: tuple[str, ...] = ()
+    """Top-level keys of the component's ``modelCard`` (empty: no model card)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -122,6 +127,15 @@ def load_bom(path: Path, *, rel: str, root: Path) -> LoadedBom:
             and p.get("value") == "tree-sha256-v1"
             for p in _list(raw.get("properties"))
         )
+        fmt = next(
+            (
+                str(p.get("value", ""))
+                for p in _list(raw.get("properties"))
+                if isinstance(p, dict) and p.get("name") in _FORMAT_PROPERTIES
+            ),
+            "",
+        )
+        card = raw.get("modelCard")
         components.append(
             BomComponent(
                 ref=str(raw.get("bom-ref", "")),
@@ -130,6 +144,10 @@ def load_bom(path: Path, *, rel: str, root: Path) -> LoadedBom:
                 path=located,
                 hashes=hashes,
                 tree=tree,
+                format=fmt,
+                card_sections=tuple(sorted(k for k in card if k != "bom-ref"))
+                if isinstance(card, dict)
+                else (),
             )
         )
     return LoadedBom(

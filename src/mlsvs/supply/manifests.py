@@ -99,11 +99,12 @@ class ManifestSet:
         return any(m.kind.is_lock for m in self.manifests)
 
     def locked(self) -> Mapping[str, tuple[Dependency, ...]]:
-        """Name -> entries from lock files (a package may be locked in several files)."""
+        """Name -> every entry that fixes its version: lock-file entries and exact pins in any
+        manifest (a ``pip-compile`` requirements file pins what ``pyproject.toml`` ranges)."""
         out: dict[str, list[Dependency]] = {}
         for manifest in self.manifests:
-            if manifest.kind.is_lock:
-                for dep in manifest.dependencies:
+            for dep in manifest.dependencies:
+                if manifest.kind.is_lock or (dep.version is not None and not dep.local):
                     out.setdefault(dep.name, []).append(dep)
         return {name: tuple(items) for name, items in out.items()}
 

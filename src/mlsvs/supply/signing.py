@@ -118,7 +118,7 @@ def read_bundle(path: Path) -> BundleInfo:
             )
         resources = tuple(sorted(str(r["name"]) for r in predicate["resources"]))
         serialization = predicate.get("serialization", {})
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, IndexError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
         raise SignatureError(f"not an OpenSSF model-signing bundle: {exc}", path=str(path)) from exc
     if "publicKey" in material:
         method = Method.KEY
@@ -180,6 +180,7 @@ def sign_model(
     algorithm: str = "sha256",
 ) -> BundleInfo:
     """Sign a model file or directory (the signature file itself is excluded)."""
+    _require()
     from model_signing import signing
 
     if not model.exists():
@@ -221,6 +222,7 @@ def verify_model(
 ) -> Verification:
     """Verify signature and every file. Invalid signatures return ``ok=False``; unusable
     configuration or files raise ``SignatureError``."""
+    _require()
     from model_signing import verifying
 
     info = read_bundle(signature)
@@ -256,6 +258,17 @@ def _rejections() -> tuple[type[BaseException], ...]:
     from sigstore.errors import Error as SigstoreError
 
     return (InvalidSignature, OpenSSLError, X509StoreContextError, SigstoreError)
+
+
+def _require() -> None:
+    """A one-line error instead of a traceback when the optional library is missing."""
+    import importlib.util
+
+    for module in ("model_signing", "OpenSSL"):
+        if importlib.util.find_spec(module) is None:
+            raise SignatureError(
+                f"{module} is not installed: pip install 'mlsvs[signing]' pyopenssl"
+            )
 
 
 def _existing(path: Path | None) -> Path:

@@ -73,7 +73,8 @@ def resolve(root: str, ref: str) -> Callable[..., Any]:
     except ModelLoadError:
         raise
     except Exception as exc:  # noqa: BLE001 - user code may raise anything on import
-        raise ModelLoadError(f"cannot import {mod_name}: {type(exc).__name__}: {exc}") from None
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise ModelLoadError(f"cannot import {mod_name}: {type(exc).__name__}: {first}") from None
     fn = getattr(module, fn_name, None)
     if not callable(fn):
         raise ModelLoadError(f"{ref!r}: {fn_name} is not a function in {mod_name}")
@@ -135,7 +136,10 @@ def _build(source: ModelSource) -> ModelAdapter:
         try:
             obj = load_weights(obj, path)
         except Exception as exc:  # noqa: BLE001 - torch/safetensors raise many types
-            raise ModelLoadError(f"cannot load weights {path}: {exc}") from None
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            raise ModelLoadError(
+                f"cannot load weights {source.trusted_model}: {type(exc).__name__}: {first}"
+            ) from None
     adapter = wrap(obj, source.spec, source.n_classes, device=source.device)
     expected = _ADAPTER_FOR.get(kind)
     if expected is not None and type(adapter).__name__ != expected:

@@ -29,7 +29,8 @@ class OnnxModel:
         try:
             self._sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
         except Exception as exc:  # noqa: BLE001 - ORT raises several unrelated types
-            raise ModelLoadError(f"cannot load ONNX model {path}: {exc}") from None
+            name = path.replace("\\", "/").rsplit("/", 1)[-1]
+            raise ModelLoadError(f"cannot load ONNX model {name}: {exc}") from None
         inputs = self._sess.get_inputs()
         if len(inputs) != 1:
             raise ModelLoadError(f"ONNX model has {len(inputs)} inputs; exactly 1 is supported")

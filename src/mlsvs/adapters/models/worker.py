@@ -90,7 +90,11 @@ class ModelWorker:
         self._proc = ctx.Process(target=_serve, args=(child, source, recipe), daemon=True)
         self._proc.start()
         child.close()
-        spec, n_classes, kind, grad = self._receive()
+        try:
+            spec, n_classes, kind, grad = self._receive()
+        except BaseException:
+            self.close()
+            raise
         self.model = RemoteModel(self, 0, spec, n_classes, OutputKind(kind), grad)
 
     def __enter__(self) -> ModelWorker:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
+from mlsvs.checks.supply_chain._paths import relative
 from mlsvs.plugin import (
     BomDocument,
     DatasetArtifact,
@@ -50,7 +51,8 @@ def load_boms(project: Project) -> tuple[list[LoadedBom], list[Outcome]]:
         try:
             loaded.append(load_bom(doc.absolute, rel=doc.path, root=project.root))
         except BomError as exc:
-            problems.append(errored(exc.diagnostics(), key=doc.path, facts=(("bom", doc.path),)))
+            message = relative(exc.diagnostics(), project.root)
+            problems.append(errored(message, key=doc.path, facts=(("bom", doc.path),)))
     return loaded, problems
 
 
@@ -166,3 +168,69 @@ def bom_hashes_match(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
                 key=bom.path,
                 facts=(("bom", bom.path),),
             )
+
+
+_CARD_NEEDS = ("modelParameters", "considerations")
+
+
+@check(
+    id="MLC404",
+    title="The ML-BOM describes each model (format, strong hash, model card) and dataset (hash)",
+    requirements=["M4.4.1"],
+    applies_to=Project,
+    severity=Severity.MEDIUM,
+    remediation="Regenerate with 'mlsvs bom', which fills format, SHA-256 and modelCard from "
+    "the model card and config.json; complete the card's intended use and limitations.",
+)
+def bom_describes_models(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
+    """Each model component names its format, a strong hash and a modelCard with parameters
+    and considerations; each data component has a strong hash."""
+    from mlsvs.supply.hashing import HashAlgorithm
+
+    def strong(alg: str) -> bool:
+        try:
+            return not HashAlgorithm.parse(alg).weak
+        except ValueError:
+            return False
+
+    boms, problems = load_boms(project)
+    yield from problems
+    valid = [b for b in boms if not b.schema_errors]
+    if not valid:
+        if not problems:
+            yield not_applicable("no valid CycloneDX BOM (MLC401 reports that)")
+        return
+    for bom in valid:
+        gaps: list[str] = []
+        described = 0
+        for component in bom.components:
+            if component.type not in {"machine-learning-model", "data"}:
+                continue
+            missing = [] if any(strong(alg) for alg, _ in component.hashes) else ["strong hash"]
+            if component.type == "machine-learning-model":
+                if not component.format:
+                    missing.append("format")
+                absent = [k for k in _CARD_NEEDS if k not in component.card_sections]
+                if not component.card_sections:
+                    missing.append("modelCard")
+                elif absent:
+                    missing.append("modelCard " + "/".join(absent))
+            if missing:
+                gaps.append(f"{component.path or component.name} (no {', '.join(missing)})")
+            else:
+                described += 1
+        facts = (("bom", bom.path), ("described", str(described)))
+        if gaps:
+            yield failed(
+                f"{bom.path}: {len(gaps)} component(s) incompletely described: {_listed(gaps)}",
+                key=bom.path,
+                facts=(*facts, ("gaps", str(len(gaps)))),
+            )
+        elif described:
+            yield passed(
+                f"{bom.path}: {described} model/data component(s) fully described",
+                key=bom.path,
+                facts=facts,
+            )
+        else:
+            yield failed(f"{bom.path}: lists no model or data component", key=bom.path, facts=facts)

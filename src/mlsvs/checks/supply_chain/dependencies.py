@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from mlsvs.checks.supply_chain._paths import relative
 from mlsvs.plugin import Project, Severity, check, errored, failed, not_applicable, passed
 from mlsvs.supply.errors import AdvisoryError
 
@@ -127,7 +128,8 @@ def no_known_vulnerable_dependencies(ctx: CheckContext, project: Project) -> Ite
     try:
         databases = _databases(ctx, project.root)
     except AdvisoryError as exc:
-        yield errored(f"advisory database unusable: {exc.diagnostics()}", key="databases")
+        message = relative(exc.diagnostics(), project.root)
+        yield errored(f"advisory database unusable: {message}", key="databases")
         return
     db_facts = tuple(f for db in databases for f in db.facts())
     if not manifests.manifests:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
+from mlsvs.checks.supply_chain._paths import relative
 from mlsvs.plugin import (
     DatasetArtifact,
     Document,
@@ -86,7 +87,9 @@ def models_and_datasets_are_hashed(ctx: CheckContext, project: Project) -> Itera
             message = (
                 exc.diagnostics() if isinstance(exc, HashManifestError) else f"{doc.path}: {exc}"
             )
-            yield errored(message, key=doc.path, facts=(("manifest", doc.path),))
+            yield errored(
+                relative(message, project.root), key=doc.path, facts=(("manifest", doc.path),)
+            )
             continue
         folder = PurePosixPath(doc.path).parent
         covered.update((folder / name.removeprefix("./")).as_posix() for name in result.matched)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from mlsvs.checks.supply_chain._paths import relative
 from mlsvs.plugin import Project, Severity, check, errored, failed, not_applicable, passed
 from mlsvs.supply.errors import AdvisoryError
 
@@ -41,7 +42,7 @@ def scanner_reports_clean(ctx: CheckContext, project: Project) -> Iterator[Outco
     try:
         paths = find_reports(project.root, _configured(ctx))
     except AdvisoryError as exc:
-        yield errored(exc.diagnostics())
+        yield errored(relative(exc.diagnostics(), project.root))
         return
     if not paths:
         yield not_applicable("no pip-audit or osv-scanner JSON report in the project")
@@ -59,7 +60,7 @@ def scanner_reports_clean(ctx: CheckContext, project: Project) -> Iterator[Outco
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
         except (AdvisoryError, OSError) as exc:
             message = exc.diagnostics() if isinstance(exc, AdvisoryError) else f"{rel}: {exc}"
-            yield errored(message, key=rel, facts=(("report", rel),))
+            yield errored(relative(message, project.root), key=rel, facts=(("report", rel),))
             continue
         facts = (("report", rel), ("sha256", digest), ("tool", report.tool))
         stale = sorted(

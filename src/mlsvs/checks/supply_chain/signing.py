@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
+from mlsvs.checks.supply_chain._paths import relative
 from mlsvs.plugin import (
     Capability,
     ModelArtifact,
@@ -84,7 +85,7 @@ def model_is_signed(ctx: CheckContext, model: ModelArtifact) -> Iterator[Outcome
     requirements=["M4.3.2"],
     applies_to=SignatureFile,
     severity=Severity.HIGH,
-    requires=["model_signing"],
+    requires=["model_signing", "OpenSSL"],  # model-signing 1.1 imports pyopenssl undeclared
     remediation="Configure the verifying key in [tool.mlsvs.signing] (public_key, "
     "certificate_chain, or identity + issuer + trust_config) and re-sign changed models.",
 )
@@ -97,7 +98,7 @@ def signature_verifies(ctx: CheckContext, signature: SignatureFile) -> Iterator[
         trust = TrustConfig.from_section(ctx.section("signing"), root=root)
         info = read_bundle(signature.absolute)
     except SignatureError as exc:
-        yield errored(exc.diagnostics())
+        yield errored(relative(exc.diagnostics(), root))
         return
     facts: Facts = (
         ("method", info.method.value),
@@ -122,10 +123,10 @@ def signature_verifies(ctx: CheckContext, signature: SignatureFile) -> Iterator[
             model, signature.absolute, trust, allow_network=ctx.granted(Capability.NETWORK)
         )
     except SignatureError as exc:
-        yield errored(exc.diagnostics(), facts=facts)
+        yield errored(relative(exc.diagnostics(), root), facts=facts)
         return
     except OSError as exc:
-        yield errored(f"cannot read the signed model: {exc}", facts=facts)
+        yield errored(relative(f"cannot read the signed model: {exc}", root), facts=facts)
         return
     where = model.relative_to(root).as_posix()
     facts = tuple(

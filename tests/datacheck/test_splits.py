@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+import pytest
+
+from mlsvs.datacheck.errors import DataFileError, DataSettingsError
+from mlsvs.datacheck.leakage import entity_leakage, parse_time, time_leakage
+from mlsvs.datacheck.minhash import MinHasher, similarity
+from mlsvs.datacheck.normalise import normalise, quantise
+from mlsvs.datacheck.overlap import OverlapParams, find_overlap
+from mlsvs.datacheck.splits import configured_splits, infer_splits, split_of
+from mlsvs.datacheck.table import source_for
+
+from .helpers import FEATURES, numeric_rows, write_csv
+
+HEADER = [*FEATURES, "y"]
+
+
+def _src(path):
+    return [source_for(path, path.name)]
+
+
+def test_normalisation() -> None:
+    assert normalise(" 1.50 ") == normalise("1.5") == normalise("+1.5e0")
+    assert normalise("  Hello   World ") == normalise("hello world")
+    assert normalise("1,5") != normalise("1.5")
+    assert quantise("56.8", 3) == quantise("56.80001", 3)
+    assert quantise("56.8", 3) != quantise("57.8", 3)
+
+
+def test_split_names() -> None:
+    assert split_of("data/train.csv") == ("train", "data/*.csv")
+    assert split_of("data/iris_val.csv") == ("valid", "data/iris*.csv")
+    assert split_of("d/train-00000-of-00002.parquet") == ("train", "d/*.parquet")
+    assert split_of("data/contest.csv") is None
+    assert split_of("data/train_test.csv") is None  # ambiguous
+
+
+def test_infer_groups_same_directory_only(tmp_path) -> None:
+    files = [("a/train.csv", tmp_path), ("a/test.csv", tmp_path), ("b/test.csv", tmp_path)]
+    sets = infer_splits(files)
+    assert len(sets) == 1
+    assert sets[0].pairs() == [("train", "test")]
+
+
+def test_clean_splits_have_no_overlap(tmp_path) -> None:
+    train = write_csv(tmp_path / "train.csv", HEADER, numeric_rows(1, 300))
+    test = write_csv(tmp_path / "test.csv", HEADER, numeric_rows(2, 100))
+    result = find_overlap(_src(train), _src(test), OverlapParams())
+    assert (result.exact, result.near, result.rows_later, result.rows_earlier) == (0, 0, 100, 300)
+
+
+def test_exact_and_reformatted_leaks_are_found(tmp_path) -> None:
+    rows = numeric_rows(1, 300)
+    leaked = numeric_rows(2, 50)
+    leaked[3] = list(rows[10])  # verbatim
+    leaked[7] = [f" {rows[20][0]} ", f"{rows[20][1]:.6f}", rows[20][2], rows[20][3], rows[20][4]]
+    leaked[9] = [rows[30][0], rows[30][1] + 1e-6, rows[30][2], rows[30][3], rows[30][4]]  # near
+    train = write_csv(tmp_path / "train.csv", ["name", *HEADER], [["x", *r] for r in rows])
+    test = write_csv(tmp_path / "test.csv", HEADER, leaked)  # lacks the "name" column
+    result = find_overlap(_src(train), _src(test), OverlapParams(), names=("train", "test"))
+    assert result.columns == tuple(HEADER)
+    assert (result.exact, result.near) == (2, 1)
+    assert "test.csv:4 = train.csv:11 (exact)" in result.examples
+    assert "test.csv:10 ~ train.csv:31 (near)" in result.examples
+    exact_only = find_overlap(_src(train), _src(test), OverlapParams(near=False))
+    assert (exact_only.exact, exact_only.near) == (2, 0)
+
+
+def test_near_duplicate_text_via_minhash(tmp_path) -> None:
+    sentences = [
+        f"customer {i} reported that the delivery arrived late and the box was damaged badly"
+        for i in range(40)
+    ]
+    other = [f"completely different review number {i} about a laptop screen" for i in range(20)]
+    test_rows = [[s, 0] for s in other]
+    test_rows.append([sentences[5].replace("damaged badly", "damaged  Badly!"), 1])
+    train = write_csv(tmp_path / "train.csv", ["text", "y"], [[s, 1] for s in sentences])
+    test = write_csv(tmp_path / "test.csv", ["text", "y"], test_rows)
+    result = find_overlap(_src(train), _src(test), OverlapParams())
+    assert result.text_columns == ("text",)
+    assert (result.exact, result.near) == (0, 1)
+
+
+def test_minhash_similarity_tracks_jaccard() -> None:
+    hasher = MinHasher.create(permutations=128, bands=32)
+    a = hasher.signature("the quick brown fox jumps over the lazy dog")
+    b = hasher.signature("the quick brown fox jumps over the lazy cat")
+    c = hasher.signature("an entirely unrelated sentence about databases")
+    assert similarity(a, a) == 1.0
+    assert similarity(a, b) > 0.6 > similarity(a, c)
+
+
+def test_no_shared_columns_is_an_error(tmp_path) -> None:
+    a = write_csv(tmp_path / "train.csv", ["a"], [[1]])
+    b = write_csv(tmp_path / "test.csv", ["b"], [[1]])
+    with pytest.raises(DataFileError, match="share no column"):
+        find_overlap(_src(a), _src(b), OverlapParams())
+
+
+def test_entity_and_time_leakage(tmp_path) -> None:
+    train = write_csv(
+        tmp_path / "train.csv",
+        ["customer_id", "date", "x"],
+        [["c1", "2024-01-01", 1], ["C2 ", "2024-02-01", 2], ["c3", "2024-03-05T10:00:00", 3]],
+    )
+    test = write_csv(
+        tmp_path / "test.csv",
+        ["customer_id", "date", "x"],
+        [["c2", "2024-03-01", 4], ["c9", "2024-04-01", 5]],
+    )
+    ent = entity_leakage(_src(train), _src(test), "customer_id")
+    assert (ent.leaked, ent.entities_later, ent.examples) == (1, 2, ("test.csv:1",))
+    when = time_leakage(_src(train), _src(test), "date")
+    assert (when.leaked_rows, when.later_start, when.examples) == (
+        1,
+        "2024-03-01",
+        ("train.csv:3",),
+    )
+    clean = time_leakage(
+        _src(train), _src(write_csv(tmp_path / "t2.csv", ["date"], [["2025-01-01"]])), "date"
+    )
+    assert clean.leaked_rows == 0
+
+
+def test_time_parsing_is_fail_closed(tmp_path) -> None:
+    assert (
+        parse_time("2024-01-02") == parse_time("2024/01/02") == parse_time("2024-01-02T00:00:00Z")
+    )
+    assert parse_time("1700000000") == 1.7e9
+    assert parse_time("yesterday") is None
+    train = write_csv(tmp_path / "train.csv", ["date"], [["yesterday"]])
+    test = write_csv(tmp_path / "test.csv", ["date"], [["2024-01-01"]])
+    with pytest.raises(DataFileError, match=r"train\.csv:1: date value is not a date"):
+        time_leakage(_src(train), _src(test), "date")
+    with pytest.raises(DataFileError, match="no column 'when'"):
+        entity_leakage(_src(train), _src(test), "when")
+
+
+def test_configured_splits_validation(tmp_path) -> None:
+    write_csv(tmp_path / "a.csv", ["x"], [[1]])
+    write_csv(tmp_path / "b.csv", ["x"], [[1]])
+    split_set = configured_splits({"training": ("a.csv",), "test": ("b.csv",)}, tmp_path)
+    assert split_set.pairs() == [("train", "test")]
+    with pytest.raises(DataSettingsError, match="outside the project"):
+        configured_splits({"train": ("../a.csv",), "test": ("b.csv",)}, tmp_path)
+    with pytest.raises(DataSettingsError, match="at least two"):
+        configured_splits({"train": ("a.csv",)}, tmp_path)
