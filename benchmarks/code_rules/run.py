@@ -2,8 +2,8 @@
 
 Usage (bandit and semgrep live in a separate venv, never in the project environment)::
 
-    python -m venv /tmp/bench-venv && /tmp/bench-venv/bin/pip install bandit semgrep
-    python benchmarks/code_rules/run.py --tools /tmp/bench-venv/bin \
+    python -m venv /tmp/mlsvs-coderules-venv && /tmp/mlsvs-coderules-venv/bin/pip install bandit semgrep
+    python benchmarks/code_rules/run.py --tools /tmp/mlsvs-coderules-venv/bin \
         --packages torch sklearn pandas keras onnx numpy scipy --out /tmp/bench.md
 
 The corpus is a copy of the ``.py`` files of the named packages from this interpreter's
@@ -78,8 +78,14 @@ def timed(cmd: list[str], cwd: Path) -> tuple[float, str]:
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - start
-    if proc.returncode not in (0, 1):
-        print(f"warning: {cmd[0]} exited {proc.returncode}: {proc.stderr[-500:]}", file=sys.stderr)
+    if not proc.stdout.strip():
+        raise SystemExit(
+            f"{cmd[0]} produced no output (exit {proc.returncode}): {proc.stderr[-800:]}"
+        )
+    print(
+        f"{Path(cmd[0]).name} {' '.join(cmd[1:4])}: {wall:.1f} s, exit {proc.returncode}",
+        file=sys.stderr,
+    )
     return wall, proc.stdout
 
 
@@ -139,11 +145,12 @@ def main() -> int:
     args = parser.parse_args()
 
     files, lines = build_corpus(args.packages, args.corpus)
+    print(f"corpus: {files} files, {lines} lines", file=sys.stderr)
     ours = run_mlsvs(args.corpus)
-    bandit_all = run_bandit(args.tools, args.corpus, None)
-    bandit_ml = run_bandit(args.tools, args.corpus, ",".join(BANDIT_MAP))
     semgrep_1 = run_semgrep(args.tools, args.corpus, 1)
     semgrep_n = run_semgrep(args.tools, args.corpus, 2)
+    bandit_ml = run_bandit(args.tools, args.corpus, ",".join(BANDIT_MAP))
+    bandit_all = run_bandit(args.tools, args.corpus, None)
 
     out: list[str] = []
     out.append(

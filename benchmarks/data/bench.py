@@ -3,7 +3,8 @@
     python benchmarks/data/bench.py --rows 1000000 --out /tmp/data-bench.json
 
 Generates (seeded) a train table of ``--rows`` rows and a test table of ``rows/10`` rows with
-1 % of the test rows copied from train (half verbatim, half reformatted), then times:
+1 % of the test rows copied from train (a third verbatim, a third re-cased and re-spaced, a
+third with two characters appended to the free text), then times:
 
 * manifest: ``build_manifest`` of both files (file SHA-256) and with ``--records`` (row hashes);
 * pii: ``scan_pii`` over the train table (an e-mail column, a phone column, free text, numbers);
@@ -60,8 +61,10 @@ def generate(directory: Path, rows: int, seed: int) -> dict[str, Path]:
         for column in ("amount", "ratio", "count", "label"):
             test[column][j] = train[column][i]  # type: ignore[index]
         test["comment"][j] = train["comment"][i]  # type: ignore[index]
-        if j % 2:
+        if j % 3 == 1:  # exact after normalisation
             test["comment"][j] = "  " + str(train["comment"][i]).upper()  # type: ignore[index]
+        elif j % 3 == 2:  # near duplicate: only the text-aware (MinHash) pass can see it
+            test["comment"][j] = str(train["comment"][i]) + " !!"  # type: ignore[index]
     paths: dict[str, Path] = {}
     for name, columns in (("train", train), ("test", test)):
         arrow = pa.table(columns)
@@ -136,7 +139,9 @@ def main() -> int:
             found = timed(
                 f"overlap exact+quantised ({fmt})",
                 total,
-                lambda train=train, test=test: find_overlap([train], [test], numeric),
+                lambda train=train, test=test, numeric=numeric: find_overlap(
+                    [train], [test], numeric
+                ),
                 results,
             )
             leaks[f"overlap numeric {fmt}"] = (found.exact, found.near)  # type: ignore[attr-defined]
@@ -144,7 +149,7 @@ def main() -> int:
             found = timed(
                 f"overlap + MinHash text ({fmt})",
                 total,
-                lambda train=train, test=test: find_overlap([train], [test], text),
+                lambda train=train, test=test, text=text: find_overlap([train], [test], text),
                 results,
             )
             leaks[f"overlap text {fmt}"] = (found.exact, found.near)  # type: ignore[attr-defined]

@@ -234,6 +234,8 @@ def collect() -> tuple[set[str], set[str]]:
                     allow.add(name)
                 elif f.rule is Rule.PKL001 and name:
                     dangerous.add(name)
+                else:
+                    print(f"REVIEW {path.name}: {f.rule} {f.message}")
     return allow, dangerous
 
 

@@ -185,3 +185,20 @@ def test_canary_check(tmp_path) -> None:
     ctx4, _ = project(tmp_path, {**SETTINGS, "recipe": "missing_module:fit"})
     [outcome] = canary_poisoning.run(ctx4, proj)
     assert outcome.status is Status.ERROR and "cannot import missing_module" in outcome.message
+
+
+@pytest.mark.slow
+def test_canary_runs_in_the_engines_isolated_process(tmp_path) -> None:
+    pytest.importorskip("sklearn")
+    from mlsvs.engine.isolated import run_isolated
+
+    _clean(tmp_path)
+    (tmp_path / "recipe.py").write_text(RECIPE)
+    ctx, proj = project(tmp_path, {**SETTINGS, "recipe": "recipe:fit"})
+    assert canary_poisoning.isolation.value == "process"
+    outcomes = run_isolated("mlsvs.checks.data.quality:canary_poisoning", ctx, proj, 120.0)
+    assert [o.status for o in outcomes] == [Status.FAIL]
+    assert {m.name for m in outcomes[0].measurements} == {
+        "canary_attack_success_rate",
+        "clean_accuracy_change",
+    }

@@ -107,6 +107,9 @@ def test_column_hints() -> None:
     assert Entity.PERSON_NAME in column_hints("full_name")
     assert Entity.DATE_OF_BIRTH in column_hints("dob")
     assert column_hints("income_k") == frozenset()
+    assert column_hints("ip_address") == {Entity.IP_ADDRESS}  # not a postal address
+    assert column_hints("birth_weight") == frozenset()
+    assert column_hints("cell_type") == frozenset()
 
 
 def test_scan_counts_and_masks_planted_pii(tmp_path) -> None:

@@ -83,11 +83,19 @@ def test_near_duplicate_text_via_minhash(tmp_path) -> None:
 
 def test_minhash_similarity_tracks_jaccard() -> None:
     hasher = MinHasher.create(permutations=128, bands=32)
-    a = hasher.signature("the quick brown fox jumps over the lazy dog")
-    b = hasher.signature("the quick brown fox jumps over the lazy cat")
-    c = hasher.signature("an entirely unrelated sentence about databases")
+    a, b, c, empty = hasher.signatures(
+        [
+            "the quick brown fox jumps over the lazy dog",
+            "the quick brown fox jumps over the lazy cat",
+            "an entirely unrelated sentence about databases",
+            "",
+        ]
+    )
     assert similarity(a, a) == 1.0
     assert similarity(a, b) > 0.6 > similarity(a, c)
+    assert similarity(empty, empty) == 0.0
+    keys = hasher.band_keys(hasher.signatures(["x" * 30, "x" * 30, "y" * 30]))
+    assert keys[0] == keys[1] and not set(keys[0]) & set(keys[2])
 
 
 def test_no_shared_columns_is_an_error(tmp_path) -> None:
@@ -145,3 +153,19 @@ def test_configured_splits_validation(tmp_path) -> None:
         configured_splits({"train": ("../a.csv",), "test": ("b.csv",)}, tmp_path)
     with pytest.raises(DataSettingsError, match="at least two"):
         configured_splits({"train": ("a.csv",)}, tmp_path)
+
+
+def test_minhash_estimate_matches_true_jaccard() -> None:
+    import random
+
+    rng = random.Random(5)
+    hasher = MinHasher.create(permutations=128, bands=32)
+    words = [f"w{i}" for i in range(60)]
+    for _ in range(20):
+        a = " ".join(rng.sample(words, 20))
+        b = " ".join(rng.sample(words, 20)) if rng.random() < 0.5 else a[: len(a) // 2] + " zz"
+        x, y = hasher.shingles(a), hasher.shingles(b)
+        true = len(x & y) / len(x | y)
+        left, right = hasher.signatures([a, b])
+        estimate = similarity(left, right)
+        assert abs(estimate - true) < 0.15, (a, b, true, estimate)

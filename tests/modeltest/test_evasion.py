@@ -183,12 +183,13 @@ def test_projection_always_lands_in_the_ball_and_the_domain(seed, norm, eps):
     spec = InputSpec(
         shape=(6,), lower=(-1.0, 0, 0, 0, 0, 0), upper=(1.0, 5, 1, 1, 1, 1),
         integer_features=(1,), one_hot_groups=((2, 3, 4),), fixed_features=(5,),
+        scale=(0.5, 2.0, 1.0, 1.0, 1.0, 1.0),
     )  # fmt: skip
     rng = np.random.default_rng(seed)
     x0 = np.c_[rng.uniform(-1, 1, 8), rng.integers(0, 6, 8), np.eye(3)[rng.integers(0, 3, 8)],
                rng.uniform(0, 1, 8)]  # fmt: skip
     out = project(x0 + rng.normal(scale=3, size=x0.shape), x0, eps, norm, Constraints(spec=spec))
-    d = out - x0
+    d = (out - x0) / np.array([0.5, 2.0, 1.0, 1.0, 1.0, 1.0])
     size = np.abs(d).max(axis=1) if norm is Norm.LINF else np.linalg.norm(d, axis=1)
     assert np.all(size <= eps + 1e-9)
     assert np.all(out[:, 0] >= -1) and np.all(out[:, 0] <= 1)
@@ -217,3 +218,28 @@ def test_masked_gradients_fail_the_sanity_checks(linear):
     assert facts["sanity.unbounded_reaches_zero"] == "fail"
     honest = whitebox(BudgetedModel(model, budget=None), data, cfg)
     assert honest.ok is True and all(v == "pass" for v in dict(honest.facts).values())
+
+
+@pytest.mark.parametrize("norm", [Norm.LINF, Norm.L2])
+def test_per_feature_scale_matches_the_scaled_closed_form(linear, norm):
+    model, xs, ys, _ = linear
+    unit = np.array([0.5, 2.0, 1.0, 3.0, 0.25])
+    spec = InputSpec(shape=(5,), lower=(-20.0,), upper=(20.0,), scale=tuple(unit))
+    scaled = CallableModel(model.predict_proba, spec, 2, grad_fn=model.loss_gradient)
+    clf = model._est
+    w, b = clf.coef_[0], clf.intercept_[0]
+    margin = np.abs(xs @ w + b)
+    d = margin / (np.abs(w * unit).sum() if norm is Norm.LINF else np.linalg.norm(w * unit))
+    params = PgdParams(norm=norm, steps=20, rel_step=0.1, random_start=False)
+    for i in range(0, len(ys), 3):
+        x, y = xs[i : i + 1], ys[i : i + 1]
+        _, below = pgd(scaled, x, y, d[i] * 0.97, params, np.random.default_rng(i))
+        adv, above = pgd(scaled, x, y, d[i] * 1.03, params, np.random.default_rng(i))
+        assert below[0] == y[0] and above[0] != y[0]
+        delta = (adv - x)[0] / unit
+        size = np.abs(delta).max() if norm is Norm.LINF else np.linalg.norm(delta)
+        assert size <= d[i] * 1.03 + 1e-9
+    found, _ = hop_skip_jump(
+        scaled, xs[:6], ys[:6], norm, queries_per_input=800, rng=np.random.default_rng(0)
+    )
+    assert np.all(found >= d[:6] * 0.999)

@@ -191,9 +191,17 @@ def _keras_model() -> object:
     os.environ.setdefault("KERAS_BACKEND", "torch")
     import keras
 
-    return keras.Sequential(
-        [keras.Input(shape=(4,)), keras.layers.Dense(3, activation="relu"), keras.layers.Dense(1)]
-    )
+    inp = keras.Input(shape=(6,))
+    x = keras.layers.Embedding(20, 4)(inp)
+    x = keras.layers.LSTM(4, return_sequences=True)(x)
+    x = keras.layers.GlobalAveragePooling1D()(x)
+    x = keras.layers.Dropout(0.2)(keras.layers.BatchNormalization()(x))
+    out = keras.layers.Dense(
+        3, activation="softmax", kernel_regularizer=keras.regularizers.L2(0.01)
+    )(x)
+    model = keras.Model(inp, out)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy")
+    return model
 
 
 def keras_v3(d: Path) -> Path:

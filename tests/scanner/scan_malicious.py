@@ -14,6 +14,7 @@ import json
 import lzma
 import struct
 import tarfile
+import warnings
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -310,7 +311,9 @@ def _dupes(d: Path) -> Path:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr("archive/data.pkl", benign_dict())
-        z.writestr("archive/data.pkl", system_call())
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            z.writestr("archive/data.pkl", system_call())
     return _write(d, "model.pt", buf.getvalue())
 
 
@@ -640,3 +643,9 @@ def _st_meta(d: Path) -> Path:
 @case("unidentified-binary", "GEN001")
 def _unknown_bin(d: Path) -> Path:
     return _write(d, "model.bin", bytes(range(256)) * 8)
+
+
+@case("call-of-call-result", "PKL003")
+def _call_result(d: Path) -> Path:
+    factory = call(glob("acme_factory", "make"), s("runner"))
+    return _write(d, "a.pkl", stop(call(factory, s(PAYLOAD))))

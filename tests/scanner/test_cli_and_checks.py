@@ -160,3 +160,31 @@ def test_sidecar_tokenizer_config(tmp_path: Path, benign_files: dict[str, Path])
     )
     outs = sc.chat_template_is_safe.run(_ctx(tmp_path), _model(weights))
     assert outs and all(o.status is Status.FAIL for o in outs)
+
+
+def test_cached_scan_runs_once_per_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, benign_files: dict[str, Path]
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from mlsvs.scanner import api
+
+    path = tmp_path / "copy.safetensors"
+    path.write_bytes(benign_files["safetensors_file"].read_bytes())
+    calls: list[object] = []
+    real = api.scan_path
+
+    def counting(p: object, *, options: object = None) -> object:
+        calls.append(p)
+        return real(p, options=options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(api, "scan_path", counting)
+    with ThreadPoolExecutor(8) as pool:
+        reports = list(pool.map(lambda _: api.cached_scan(path), range(16)))
+    assert len(calls) == 1 and all(r is reports[0] for r in reports)
+    path.write_bytes(path.read_bytes() + b"")  # same content, new mtime
+    import os
+
+    os.utime(path, ns=(1, 1))
+    api.cached_scan(path)
+    assert len(calls) == 2

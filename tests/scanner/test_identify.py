@@ -88,3 +88,71 @@ def test_onnx_external_data_symlinked_out_of_the_model_dir(tmp_path: Path) -> No
     (model_dir / "weights.bin").unlink()
     (model_dir / "weights.bin").write_bytes(b"\x00" * 4)
     assert scan_path(path).findings == ()
+
+
+def test_large_onnx_is_identified_from_a_truncated_head(tmp_path: Path) -> None:
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    weights = numpy_helper.from_array(np.ones((256, 256), dtype=np.float32), "w")
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w"], ["y"])],
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 256])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 256])],
+        [weights],
+    )
+    path = tmp_path / "big.bin"
+    onnx.save(helper.make_model(graph), path)
+    assert path.stat().st_size > 65536
+    assert identify(path) is ModelFormat.ONNX
+    assert scan_path(path).findings == ()
+
+
+def test_torchscript_extra_files_are_not_findings(tmp_path: Path) -> None:
+    import torch
+
+    path = tmp_path / "extra.pt"
+    module = torch.jit.script(torch.nn.Linear(2, 2))
+    torch.jit.save(module, str(path), _extra_files={"meta.txt": "trained on 2026-01-01"})
+    report = scan_path(path)
+    assert report.format is ModelFormat.TORCHSCRIPT
+    assert report.findings == ()
+
+
+LLAMA31_LIKE = """{{- bos_token }}
+{%- if custom_tools is defined %}{%- set tools = custom_tools %}{%- endif %}
+{%- if not tools_in_user_message is defined %}{%- set tools_in_user_message = true %}{%- endif %}
+{%- if not date_string is defined %}{%- set date_string = "26 Jul 2024" %}{%- endif %}
+{%- if messages[0]['role'] == 'system' %}
+    {%- set system_message = messages[0]['content']|trim %}
+    {%- set messages = messages[1:] %}
+{%- else %}{%- set system_message = "" %}{%- endif %}
+{{- "<|start_header_id|>system<|end_header_id|>\\n\\n" }}
+{%- if builtin_tools is defined or tools is not none %}{{- "Environment: ipython\\n" }}{%- endif %}
+{{- "Cutting Knowledge Date: December 2023\\n" }}
+{%- for message in messages %}
+    {%- if not (message.role == 'ipython' or message.role == 'tool' or 'tool_calls' in message) %}
+        {{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n'+ message['content'] | trim + '<|eot_id|>' }}
+    {%- elif 'tool_calls' in message %}
+        {%- set tool_call = message.tool_calls[0].function %}
+        {{- '{"name": "' + tool_call.name + '", "parameters": ' + tool_call.arguments | tojson + '}' }}
+    {%- endif %}
+{%- endfor %}
+{%- if add_generation_prompt %}{{- '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{%- endif %}"""
+
+QWEN_LIKE = """{%- set ns = namespace(multi_step_tool=true, last_query_index=messages|length - 1) %}
+{%- for message in messages[::-1] %}{%- set index = (messages|length - 1) - loop.index0 %}
+{%- if ns.multi_step_tool and message.role == "user" %}{%- set ns.multi_step_tool = false %}
+{%- set ns.last_query_index = index %}{%- endif %}{%- endfor %}
+{%- if tools %}{{- "# Tools\\n\\n<tools>" }}{%- for tool in tools %}{{- "\\n" }}{{- tool | tojson }}
+{%- endfor %}{%- endif %}{%- if message.content is string %}{{ raise_exception('bad') }}{%- endif %}
+{{- '<|im_start|>' + message.role + '\\n' + message.content + '<|im_end|>' + '\\n' }}"""
+
+
+@pytest.mark.parametrize("template", [LLAMA31_LIKE, QWEN_LIKE])
+def test_real_world_chat_templates_are_clean(template: str) -> None:
+    from mlsvs.scanner.template import template_problems
+
+    assert template_problems(template) == []

@@ -12,11 +12,11 @@ on the columns both files share, minus the declared key/time columns.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mlsvs.datacheck.errors import DataFileError
-from mlsvs.datacheck.minhash import MinHasher, similarity
+from mlsvs.datacheck.minhash import EMPTY, MinHasher, require_numpy
 from mlsvs.datacheck.normalise import (
     is_blank,
     near_fingerprint,
@@ -30,11 +30,16 @@ from mlsvs.datacheck.table import read_header, table_header_and_batches
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
+    import numpy as np
+    import numpy.typing as npt
+
     from mlsvs.datacheck.progress import Progress
     from mlsvs.datacheck.table import Row, TableSource
 
 EXAMPLES = 5
 TEXT_MIN_LENGTH = 20
+_PAIRS = 1 << 15
+"""Candidate pairs compared per NumPy step (bounds memory to ~32 MiB at 128 permutations)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -42,9 +47,9 @@ class OverlapParams:
     """How rows are compared."""
 
     near: bool = True
-    near_digits: int = 3
+    near_digits: int = 4
     minhash_threshold: float = 0.8
-    permutations: int = 64
+    permutations: int = 128
     bands: int = 16
     shingle: int = 5
     exclude: frozenset[str] = frozenset()
@@ -73,14 +78,28 @@ class Overlap:
         return self.exact + self.near
 
 
-@dataclass(slots=True)
 class _Index:
-    exact: dict[bytes, str] = field(default_factory=dict)
-    near: dict[bytes, str] = field(default_factory=dict)
-    bands: dict[tuple[int, int], list[int]] = field(default_factory=dict)
-    signatures: list[tuple[int, ...]] = field(default_factory=list)
-    labels: list[str] = field(default_factory=list)
-    rows: int = 0
+    """The later split, indexed: fingerprints, LSH buckets and MinHash signatures."""
+
+    __slots__ = ("bands", "exact", "labels", "near", "rows", "signatures")
+
+    def __init__(self) -> None:
+        self.exact: dict[bytes, str] = {}
+        self.near: dict[bytes, str] = {}
+        self.bands: dict[int, list[int]] = {}
+        self.signatures: list[npt.NDArray[np.uint32]] = []
+        """One array per indexed batch."""
+        self.labels: list[str] = []
+        self.rows = 0
+
+    def matrix(self) -> npt.NDArray[np.uint32]:
+        """All stored signatures as one array (stacked once, after indexing)."""
+        import numpy as np
+
+        if len(self.signatures) != 1:
+            self.signatures = [np.vstack(self.signatures)]
+        stacked: npt.NDArray[np.uint32] = self.signatures[0]
+        return stacked
 
 
 def shared_columns(
@@ -92,16 +111,18 @@ def shared_columns(
     return tuple(c for c in read_header(later[0]) if c in common and c not in exclude)
 
 
-def _rows(
+def _batches(
     sources: Sequence[TableSource], columns: Sequence[str], progress: Progress
-) -> Iterator[tuple[str, Row]]:
+) -> Iterator[list[tuple[str, Row]]]:
     for source in sources:
         header, batches = table_header_and_batches(source)
         index = [header.index(c) for c in columns]
         done = 0
         for batch in batches:
-            for offset, row in enumerate(batch.rows):
-                yield f"{source.display}:{batch.start + offset + 1}", tuple(row[i] for i in index)
+            yield [
+                (f"{source.display}:{batch.start + offset + 1}", tuple(row[i] for i in index))
+                for offset, row in enumerate(batch.rows)
+            ]
             done += len(batch.rows)
             progress(source.display, done, None)
 
@@ -140,53 +161,51 @@ def find_overlap(
         )
     every = range(len(columns))
     text = _text_columns(later, columns) if params.near else ()
-    hasher = (
-        MinHasher.create(
+    hasher: MinHasher | None = None
+    if text:
+        require_numpy()
+        hasher = MinHasher.create(
             permutations=params.permutations, bands=params.bands, shingle=params.shingle
         )
-        if text
-        else None
-    )
+    digits = params.near_digits
     index = _Index()
-    for label, row in _rows(later, columns, progress):
-        index.rows += 1
-        if is_blank(row, every):
-            continue
-        index.exact.setdefault(row_fingerprint(row, every), label)
-        if params.near:
-            index.near.setdefault(near_fingerprint(row, every, params.near_digits), label)
-        if hasher is not None:
-            signature = hasher.signature(" ".join(quantise(v, params.near_digits) for v in row))
-            slot = len(index.signatures)
-            index.signatures.append(signature)
-            index.labels.append(label)
-            for key in hasher.band_keys(signature):
-                index.bands.setdefault(key, []).append(slot)
+    for batch in _batches(later, columns, progress):
+        index.rows += len(batch)
+        kept = [(label, row) for label, row in batch if not is_blank(row, every)]
+        for label, row in kept:
+            index.exact.setdefault(row_fingerprint(row, every), label)
+            if params.near:
+                index.near.setdefault(near_fingerprint(row, every, digits), label)
+        if hasher is not None and kept:
+            signatures = hasher.signatures([_text(row, digits) for _, row in kept])
+            base = len(index.labels)
+            for offset, keys in enumerate(hasher.band_keys(signatures)):
+                for key in keys:
+                    index.bands.setdefault(key, []).append(base + offset)
+            index.labels.extend(label for label, _ in kept)
+            index.signatures.append(signatures)
     exact: dict[str, str] = {}
     near: dict[str, str] = {}
     rows_earlier = 0
-    for label, row in _rows(earlier, columns, progress):
-        rows_earlier += 1
-        if is_blank(row, every):
-            continue
-        hit = index.exact.get(row_fingerprint(row, every))
-        if hit is not None:
-            exact.setdefault(hit, label)
-            continue
-        if not params.near:
-            continue
-        hit = index.near.get(near_fingerprint(row, every, params.near_digits))
-        if hit is not None and hit not in exact:
-            near.setdefault(hit, label)
-            continue
-        if hasher is not None:
-            signature = hasher.signature(" ".join(quantise(v, params.near_digits) for v in row))
-            for slot in _candidates(index, hasher, signature):
-                target = index.labels[slot]
-                if target in exact or target in near:
-                    continue
-                if similarity(signature, index.signatures[slot]) >= params.minhash_threshold:
-                    near.setdefault(target, label)
+    for batch in _batches(earlier, columns, progress):
+        rows_earlier += len(batch)
+        pending: list[tuple[str, Row]] = []
+        for label, row in batch:
+            if is_blank(row, every):
+                continue
+            hit = index.exact.get(row_fingerprint(row, every))
+            if hit is not None:
+                exact.setdefault(hit, label)
+                continue
+            if not params.near:
+                continue
+            hit = index.near.get(near_fingerprint(row, every, digits))
+            if hit is not None:
+                near.setdefault(hit, label)
+            elif hasher is not None:
+                pending.append((label, row))
+        if hasher is not None and pending:
+            _minhash(index, hasher, pending, params, near, digits)
     near = {k: v for k, v in near.items() if k not in exact}
     examples = [f"{k} = {v} (exact)" for k, v in sorted(exact.items(), key=_order)[:EXAMPLES]]
     examples += [f"{k} ~ {v} (near)" for k, v in sorted(near.items(), key=_order)[:EXAMPLES]]
@@ -203,11 +222,47 @@ def find_overlap(
     )
 
 
-def _candidates(index: _Index, hasher: MinHasher, signature: Sequence[int]) -> set[int]:
-    found: set[int] = set()
-    for key in hasher.band_keys(signature):
-        found.update(index.bands.get(key, ()))
-    return found
+def _text(row: Row, digits: int) -> str:
+    return " ".join(quantise(v, digits) for v in row)
+
+
+def _minhash(
+    index: _Index,
+    hasher: MinHasher,
+    pending: list[tuple[str, Row]],
+    params: OverlapParams,
+    near: dict[str, str],
+    digits: int,
+) -> None:
+    """Confirm LSH candidates of ``pending`` earlier-split rows by estimated similarity.
+
+    All (query, candidate) pairs of the batch are compared in one vectorised step.
+    """
+    import numpy as np
+
+    if not index.labels:
+        return
+    signatures = hasher.signatures([_text(row, digits) for _, row in pending])
+    queries: list[int] = []
+    slots: list[int] = []
+    for query, keys in enumerate(hasher.band_keys(signatures)):
+        candidates: set[int] = set()
+        for key in keys:
+            candidates.update(index.bands.get(key, ()))
+        queries.extend([query] * len(candidates))
+        slots.extend(candidates)
+    if not slots:
+        return
+    stored = index.matrix()
+    all_queries, all_slots = np.asarray(queries), np.asarray(slots)
+    for start in range(0, len(all_slots), _PAIRS):
+        q = all_queries[start : start + _PAIRS]
+        c = all_slots[start : start + _PAIRS]
+        left, right = signatures[q], stored[c]
+        keep = (left == right).mean(axis=1) >= params.minhash_threshold
+        keep &= ~(left == EMPTY).all(axis=1) & ~(right == EMPTY).all(axis=1)
+        for query, slot in zip(q[keep].tolist(), c[keep].tolist(), strict=True):
+            near.setdefault(index.labels[slot], pending[query][0])
 
 
 def _order(item: tuple[str, str]) -> tuple[str, int]:

@@ -51,7 +51,7 @@ HINT_ONLY = frozenset({Entity.PERSON_NAME, Entity.POSTAL_ADDRESS, Entity.DATE_OF
 
 _HINTS: tuple[tuple[Entity, re.Pattern[str]], ...] = (
     (Entity.EMAIL, re.compile(r"e[-_ ]?mail")),
-    (Entity.PHONE, re.compile(r"phone|mobile|\btel\b|telephone|msisdn|cell")),
+    (Entity.PHONE, re.compile(r"phone|mobile|\btel\b|telephone|msisdn|\bcell(ular)?\b(?! type)")),
     (Entity.CREDIT_CARD, re.compile(r"card|\bpan\b|\bcc\b|credit")),
     (Entity.IBAN, re.compile(r"iban|account")),
     (Entity.IP_ADDRESS, re.compile(r"\bip\b|ip[-_ ]?addr|ipv[46]")),
@@ -63,8 +63,11 @@ _HINTS: tuple[tuple[Entity, re.Pattern[str]], ...] = (
         Entity.PERSON_NAME,
         re.compile(r"^(full[-_ ]?|first[-_ ]?|last[-_ ]?|sur|given[-_ ]?|family[-_ ]?)?name$"),
     ),
-    (Entity.POSTAL_ADDRESS, re.compile(r"address|street|postcode|zip[-_ ]?code|postal")),
-    (Entity.DATE_OF_BIRTH, re.compile(r"\bdob\b|birth|born")),
+    (
+        Entity.POSTAL_ADDRESS,
+        re.compile(r"(?<!ip )(?<!mac )(?<!mail )(?<!web )address|street|postcode|zip code|postal"),
+    ),
+    (Entity.DATE_OF_BIRTH, re.compile(r"\bdob\b|date of birth|birth ?date|birthday|\bborn\b")),
 )
 
 
@@ -72,7 +75,7 @@ def column_hints(column: str) -> frozenset[Entity]:
     """Entities a column's name suggests (``customer_email`` -> EMAIL)."""
     lowered = column.strip().lower()
     spaced = re.sub(r"[_\-.]+", " ", lowered)
-    return frozenset(e for e, rx in _HINTS if rx.search(lowered) or rx.search(spaced))
+    return frozenset(e for e, rx in _HINTS if rx.search(spaced))
 
 
 _CANDIDATES = re.compile(

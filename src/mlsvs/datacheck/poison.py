@@ -47,11 +47,13 @@ class CanaryResult:
         return self.poisoned_accuracy - self.clean_accuracy
 
 
-def _label_values(labels: tuple[str, ...]) -> list[object]:
+def _integer_labels(labels: tuple[str, ...]) -> bool:
     try:
-        return [int(v) for v in labels]
+        for value in labels:
+            int(value)
     except ValueError:
-        return list(labels)
+        return False
+    return True
 
 
 def _matrix(
@@ -69,7 +71,25 @@ def _predict(model: object, x: npt.NDArray[np.float64]) -> list[str]:
     predict = getattr(model, "predict", None)
     if not callable(predict):
         raise DataFileError("the recipe's model has no predict method")
-    return [str(v) for v in list(predict(x))]
+    return [_label_text(v) for v in list(predict(x))]
+
+
+def _label_text(value: object) -> str:
+    """A prediction as label text: ``1``, ``1.0`` and ``np.int64(1)`` are all ``"1"``."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    text = str(value)
+    return text[:-2] if text.endswith(".0") and text[:-2].lstrip("-").isdigit() else text
+
+
+def _success(model: object, x: npt.NDArray[np.float64], labels: list[str], target: str) -> float:
+    """Share of the rows not labelled ``target`` that ``model`` assigns to ``target``."""
+    import numpy as np
+
+    victims = [i for i, v in enumerate(labels) if v != target]
+    if not victims:
+        raise DataFileError("no test rows outside the target class to trigger")
+    return float(np.mean([p == target for p in _predict(model, x[victims])]))
 
 
 def canary_test(
@@ -82,7 +102,11 @@ def canary_test(
     features: tuple[str, ...],
     seed: int,
 ) -> CanaryResult:
-    """Run the canary; ``DataFileError`` when the data cannot support it."""
+    """Run the canary; ``DataFileError`` when the data cannot support it.
+
+    Without a configured ``target`` the class the clean model least often predicts for
+    triggered inputs is used, so the trigger alone cannot explain a high success rate.
+    """
     import numpy as np
 
     shared = [f for f in train.features if f in test.features]
@@ -92,10 +116,12 @@ def canary_test(
     missing = [f for f in chosen if f not in shared]
     if missing:
         raise DataFileError(f"canary feature(s) not numeric in both splits: {', '.join(missing)}")
-    classes = sorted(set(train.labels))
-    counts = {c: train.labels.count(c) for c in classes}
-    target = target or min(classes, key=lambda c: (counts[c], c))
-    if target not in counts:
+    as_int = _integer_labels(train.labels + test.labels)
+    y_train = [str(int(v)) if as_int else v for v in train.labels]
+    y_test = [str(int(v)) if as_int else v for v in test.labels]
+    classes = sorted(set(y_train))
+    wanted = str(int(target)) if target and as_int and _integer_labels((target,)) else target
+    if wanted and wanted not in classes:
         raise DataFileError(f"canary target {target!r} is not a training label")
     train_cols = [train.features.index(f) for f in shared]
     raw = np.asarray(train.matrix, dtype=np.float64)[:, train_cols]
@@ -103,46 +129,41 @@ def canary_test(
     x_train = _matrix(train, train_cols, fill)
     x_test = _matrix(test, [test.features.index(f) for f in shared], fill)
     positions = [shared.index(f) for f in chosen]
-    trigger = x_train[:, positions].max(axis=0) + 3 * np.maximum(
-        x_train[:, positions].std(axis=0), 1.0
-    )
-    candidates = [i for i, v in enumerate(train.labels) if v != target]
-    count = max(1, round(rate * len(train.labels)))
+    column = x_train[:, positions]
+    trigger = column.max(axis=0) + 3 * np.maximum(column.std(axis=0), 1.0)
+    x_triggered = x_test.copy()
+    x_triggered[:, positions] = trigger
+
+    def labels(values: list[str]) -> npt.NDArray[np.generic]:
+        return np.asarray([int(v) for v in values] if as_int else values)
+
+    clean_model = fit(x_train, labels(y_train), seed)
+    if wanted:
+        goal = wanted
+    else:
+        rates = {c: _success(clean_model, x_triggered, y_test, c) for c in classes}
+        goal = min(classes, key=lambda c: (rates[c], c))
+    candidates = [i for i, v in enumerate(y_train) if v != goal]
+    count = max(1, round(rate * len(y_train)))
     if len(candidates) < count:
         raise DataFileError("not enough non-target training rows to poison")
     poisoned = random.Random(seed).sample(candidates, count)  # noqa: S311 - seeded, not crypto
     x_poison = x_train.copy()
     x_poison[np.ix_(poisoned, positions)] = trigger
-    y_values = _label_values(train.labels)
-    target_value = _label_values((target,))[0] if isinstance(y_values[0], int) else target
-    y_poison = list(y_values)
+    y_poison = list(y_train)
     for i in poisoned:
-        y_poison[i] = target_value
-    clean_model = fit(x_train, np.asarray(y_values), seed)
-    poison_model = fit(x_poison, np.asarray(y_poison), seed)
-    truth = [str(v) for v in _label_values(test.labels)]
-    clean_acc = float(
-        np.mean([p == t for p, t in zip(_predict(clean_model, x_test), truth, strict=True)])
-    )
-    poison_acc = float(
-        np.mean([p == t for p, t in zip(_predict(poison_model, x_test), truth, strict=True)])
-    )
-    victims = [i for i, v in enumerate(test.labels) if v != target]
-    if not victims:
-        raise DataFileError("no test rows outside the target class to trigger")
-    x_triggered = x_test[victims].copy()
-    x_triggered[:, positions] = trigger
-    shown_target = str(target_value)
-    asr = float(np.mean([p == shown_target for p in _predict(poison_model, x_triggered)]))
-    base = float(np.mean([p == shown_target for p in _predict(clean_model, x_triggered)]))
+        y_poison[i] = goal
+    poison_model = fit(x_poison, labels(y_poison), seed)
+    clean = _predict(clean_model, x_test)
+    dirty = _predict(poison_model, x_test)
     return CanaryResult(
-        attack_success_rate=asr,
-        baseline_success_rate=base,
-        clean_accuracy=clean_acc,
-        poisoned_accuracy=poison_acc,
+        attack_success_rate=_success(poison_model, x_triggered, y_test, goal),
+        baseline_success_rate=_success(clean_model, x_triggered, y_test, goal),
+        clean_accuracy=float(np.mean([p == t for p, t in zip(clean, y_test, strict=True)])),
+        poisoned_accuracy=float(np.mean([p == t for p, t in zip(dirty, y_test, strict=True)])),
         poisoned_rows=count,
-        triggered_test_rows=len(victims),
-        target=target,
+        triggered_test_rows=sum(v != goal for v in y_test),
+        target=goal,
         features=tuple(chosen),
         trigger=tuple(float(v) for v in trigger),
     )

@@ -3,8 +3,8 @@
 A record digest is the first 8 bytes (16 hex) of SHA-256 over the row's raw cells as canonical
 JSON, so any byte change in a cell changes it. Records are grouped in chunks of
 ``CHUNK_ROWS``; a chunk digest is SHA-256 over its record digests and the root is SHA-256 over
-the header digest and the chunk digests (a two-level hash tree). Verification compares chunk
-digests first and only looks at the records of chunks that differ.
+the header digest and the chunk digests (a two-level hash tree). Verification returns at once
+when every chunk digest matches; otherwise records are compared as sets (see ``diff_records``).
 """
 
 from __future__ import annotations

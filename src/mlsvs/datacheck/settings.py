@@ -74,9 +74,9 @@ class DataSettings:
     time_column: str = ""
     label_column: str = ""
     near_duplicates: bool = True
-    near_digits: int = 3
+    near_digits: int = 4
     minhash_threshold: float = 0.8
-    minhash_permutations: int = 64
+    minhash_permutations: int = 128
     minhash_bands: int = 16
     shingle_size: int = 5
     pii_allow: tuple[PiiAllow, ...] = ()
@@ -152,8 +152,8 @@ def _bounds(s: DataSettings) -> None:
         raise DataSettingsError(
             "[datasets] minhash_permutations must be a multiple of minhash_bands"
         )
-    if not 1 <= s.near_digits <= 15 or s.shingle_size < 1:
-        raise DataSettingsError("[datasets] near_digits must be 1-15 and shingle_size >= 1")
+    if not 1 <= s.near_digits <= 15 or not 1 <= s.shingle_size <= 7:
+        raise DataSettingsError("[datasets] near_digits must be 1-15 and shingle_size 1-7")
     if not 0 < s.canary_rate < 1:
         raise DataSettingsError("[datasets] canary_rate must be in (0, 1)")
     if s.cv_folds < 2:

@@ -113,6 +113,7 @@ _MODEL = {
 _INPUT = {
     "shape": list, "dtype": str, "lower": (int, float, list), "upper": (int, float, list),
     "integer_features": list, "one_hot_groups": list, "fixed_features": list,
+    "scale": (int, float, list),
 }  # fmt: skip
 _DATA = {
     "test": str, "train": str, "nonmembers": str, "features": list, "label": str,

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from mlsvs.model.result import Measurement, SeriesPoint
 from mlsvs.modeltest.config import floats
-from mlsvs.modeltest.evasion.constraints import Constraints, Norm
+from mlsvs.modeltest.evasion.constraints import Constraints, norm_of
 from mlsvs.modeltest.evasion.curve import Attack, CurvePoint, curve
 from mlsvs.modeltest.evasion.whitebox import PgdParams
 from mlsvs.modeltest.result import TestResult, params
@@ -124,7 +124,7 @@ def _art_breadth(
     import numpy as np
 
     from mlsvs.modeltest.config import strs
-    from mlsvs.modeltest.evasion.constraints import norm_of, project
+    from mlsvs.modeltest.evasion.constraints import project
 
     names = strs(cfg.robustness.get("art_attacks", []), "robustness.art_attacks")
     if not names:
@@ -141,7 +141,7 @@ def _art_breadth(
         )  # fmt: skip
         repaired = project(cand, data.x, float("inf"), cfg.norm, c)
         valid = np.isclose(repaired, cand).reshape(len(cand), -1).all(axis=1)
-        inside = norm_of(cand - data.x, cfg.norm) <= eps + 1e-6
+        inside = norm_of(cand - data.x, cfg.norm, c) <= eps + 1e-6
         broken = (model.predict(cand) != data.y) & valid & inside
         out.append((name, float((clean_ok & ~broken).mean())))
     return tuple(out)
@@ -153,7 +153,8 @@ def _constraints(model: BudgetedModel) -> str:
     lo, hi = c.bounds()
     return (
         f"bounds=[{float(lo.min()):g},{float(hi.max()):g}] integer={len(s.integer_features)} "
-        f"one_hot_groups={len(s.one_hot_groups)} fixed={len(s.fixed_features)}"
+        f"one_hot_groups={len(s.one_hot_groups)} fixed={len(s.fixed_features)} "
+        f"scale={'per-feature' if c.scaled else '1'}"
     )
 
 
@@ -185,9 +186,9 @@ def whitebox(model: BudgetedModel, test: Dataset, cfg: ModelTestConfig) -> TestR
     fgsm_acc = at((eps,), Attack.FGSM)[0].accuracy
     bb = blackbox_attack(cfg)
     bb_acc = at((eps,), bb)[0].accuracy
-    lo, hi = Constraints(spec=model.input_spec).bounds()
-    scale = 1.0 if cfg.norm is Norm.LINF else model.input_spec.n_features**0.5
-    span = float((hi - lo).max()) * scale
+    c = Constraints(spec=model.input_spec)
+    lo, hi = c.bounds()
+    span = float(norm_of(((hi - lo) / c.scale())[None], cfg.norm)[0])
     big_p = replace(p, steps=max(p.steps, 20), random_start=False)
     big = at((span,), Attack.PGD, big_p)[0].accuracy
     checks = _sanity(pts, base, strong_acc.accuracy, fgsm_acc, bb_acc, bb, big, tol)

@@ -51,6 +51,7 @@ def input_spec(cfg: ModelTestConfig) -> InputSpec:
         integer_features=ints(inp.get("integer_features", []), "input.integer_features"),
         one_hot_groups=tuple(ints(g, "model_tests.input.one_hot_groups") for g in groups),
         fixed_features=ints(inp.get("fixed_features", []), "input.fixed_features"),
+        scale=floats(inp.get("scale", 1.0), "model_tests.input.scale"),
     )
 
 

@@ -134,32 +134,41 @@ def _worth_scanning(path: Path) -> bool:
 
 
 class _Cache:
-    """Thread-safe LRU of reports keyed by (absolute path, size, mtime, options)."""
+    """Thread-safe LRU of reports keyed by (absolute path, size, mtime, options).
+
+    A per-key lock makes concurrent checks on one artifact wait for a single scan.
+    """
 
     def __init__(self, size: int) -> None:
         self._size = size
         self._lock = threading.Lock()
-        self._items: OrderedDict[tuple[str, int, int, ScanOptions], ScanReport] = OrderedDict()
+        self._items: OrderedDict[_Key, ScanReport] = OrderedDict()
+        self._inflight: dict[_Key, threading.Lock] = {}
 
     def get_or_scan(self, path: Path, options: ScanOptions) -> ScanReport:
         try:
             st = path.stat()
-            key = (str(path.resolve()), st.st_size, st.st_mtime_ns, options)
+            key: _Key = (str(path.resolve()), st.st_size, st.st_mtime_ns, options)
         except OSError:
             return scan_path(path, options=options)
         with self._lock:
-            hit = self._items.get(key)
-            if hit is not None:
-                self._items.move_to_end(key)
-                return hit
-        report = scan_path(path, options=options)
-        with self._lock:
-            self._items[key] = report
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
+            key_lock = self._inflight.setdefault(key, threading.Lock())
+        with key_lock:
+            with self._lock:
+                hit = self._items.get(key)
+                if hit is not None:
+                    self._items.move_to_end(key)
+                    return hit
+            report = scan_path(path, options=options)
+            with self._lock:
+                self._items[key] = report
+                self._inflight.pop(key, None)
+                while len(self._items) > self._size:
+                    self._items.popitem(last=False)
         return report
 
 
+_Key = tuple[str, int, int, ScanOptions]
 _CACHE = _Cache(256)
 
 

@@ -99,7 +99,6 @@ def _member(
     member: str | None,
     depth: int,
 ) -> None:
-    from mlsvs.scanner.dispatch import scan_bytes
 
     base = entry.name.rsplit("/", 1)[-1]
     label = child(member, entry.name)
@@ -142,9 +141,7 @@ def _member(
         return
     data = _read(ctx, src, directory, entry, label)
     if data is not None:
-        scan_bytes(ctx, data, label, depth + 1) if kind is not ModelFormat.ARCHIVE else _generic(
-            ctx, data, label, depth
-        )
+        _generic(ctx, data, label, depth)  # extra files, assets: text is fine, binaries scanned
 
 
 def _npy_holds_objects(

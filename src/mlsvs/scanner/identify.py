@@ -18,7 +18,6 @@ from mlsvs.scanner.zipread import ZipFormatError, read_directory
 if TYPE_CHECKING:
     from typing import BinaryIO
 
-    from mlsvs.scanner.zipread import Member
 
 HEAD = 64 * 1024
 TORCH_MAGIC = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19\x2e"
@@ -59,7 +58,12 @@ def sniff(fh: BinaryIO, size: int) -> ModelFormat:
         # locate the end-of-central-directory record still open it.
         fh.seek(max(0, size - 65557))
         if b"PK\x05\x06" in fh.read():
-            return _zip_format(fh, size)
+            try:
+                directory = read_directory(fh, size)
+            except (ZipFormatError, OSError, ValueError):
+                return fmt
+            if directory.members:
+                return zip_kind([m.name for m in directory.members])
     return fmt
 
 
@@ -84,10 +88,14 @@ def sniff_head(head: bytes, size: int) -> ModelFormat:
         return ModelFormat.JOBLIB if _looks_like_pickle(inner, len(inner)) else ModelFormat.ARCHIVE
     if _looks_like_pickle(head, size):
         return ModelFormat.JOBLIB if b"joblib.numpy_pickle" in head else ModelFormat.PICKLE
-    if proto.has_fields(head, _ONNX_FIELDS) and _onnx_like(head, size):
-        return ModelFormat.ONNX
-    if (proto.has_fields(head, _SAVEDMODEL_FIELDS) and size == len(head)) or _savedmodel_like(head):
-        return ModelFormat.TF_SAVEDMODEL
+    fields = proto.prefix_fields(head, size)
+    if fields:
+        numbers = {num for num, _, _ in fields}
+        first = fields[0]
+        if first[:2] == (1, proto.VARINT) and numbers <= _ONNX_FIELDS and numbers & {7, 8}:
+            return ModelFormat.ONNX
+        if first == (1, proto.VARINT, 1) and numbers == _SAVEDMODEL_FIELDS:
+            return ModelFormat.TF_SAVEDMODEL
     return ModelFormat.UNKNOWN
 
 
@@ -100,22 +108,6 @@ def _is_safetensors(head: bytes, size: int) -> bool:
 
 def _is_tar(head: bytes) -> bool:
     return head[257:262] == b"ustar"
-
-
-def _onnx_like(head: bytes, size: int) -> bool:
-    try:
-        nums = {num for num, _, _ in proto.fields(head)}
-    except proto.ProtoError:
-        # The head cut a field: accept when the complete prefix names ir_version first.
-        nums = set()
-        if size > len(head) and head[:1] == b"\x08":
-            return True
-    return 1 in nums and (7 in nums or 8 in nums)
-
-
-def _savedmodel_like(head: bytes) -> bool:
-    # SavedModel: field 1 varint schema version, then field 2 meta graphs (large).
-    return head[:1] == b"\x08" and head[2:3] == b"\x12" and b"tensorflow" in head[:4096]
 
 
 def decompress_head(head: bytes) -> bytes | None:
@@ -170,11 +162,6 @@ def _zip_format(fh: BinaryIO, size: int) -> ModelFormat:
     except (ZipFormatError, OSError, ValueError):
         return ModelFormat.ARCHIVE
     return zip_kind([m.name for m in directory.members])
-
-
-def member_names(members: tuple[Member, ...]) -> list[str]:
-    """Names of a zip's members."""
-    return [m.name for m in members]
 
 
 def _tar_format(fh: BinaryIO) -> ModelFormat:

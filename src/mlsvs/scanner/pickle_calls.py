@@ -23,6 +23,7 @@ from mlsvs.scanner.pickle_values import (
     Module,
     Partial,
     Ref,
+    describe,
     dotted,
 )
 
@@ -93,6 +94,12 @@ def _apply(
             return _apply(func.func, func.args + argv, op, pos, events, depth + 1)
         case Attr() | Module():
             _reach(func, pos, "indirect call", events)
+        case Call():
+            # Calling what another call returned: the callable only exists at load time.
+            events.append(
+                Event(kind=EventKind.DYNAMIC, pos=pos, name=f"{describe(func)}(...)", via=op)
+            )
+            return Call(func, args, op, pos)
     name = dotted(func)
     if name is None:
         return Call(func, args, op, pos)

@@ -86,7 +86,11 @@ def read_op(data: bytes, pos: int) -> Op:
     if spec is None:
         raise OpError(pos, f"invalid opcode byte {code:#04x}")
     name, kind = spec
-    arg, end = _read_arg(data, pos + 1, kind) if kind else (None, pos + 1)
+    if not kind:
+        return Op(name, None, pos, pos + 1)
+    if kind == "uint1" and pos + 2 <= len(data):  # fast path: BININT1, BINGET, BINPUT
+        return Op(name, data[pos + 1], pos, pos + 2)
+    arg, end = _read_arg(data, pos + 1, kind)
     return Op(name, arg, pos, end)
 
 

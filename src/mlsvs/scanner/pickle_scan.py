@@ -143,7 +143,7 @@ def _event_findings(event: Event, scan: PickleScan) -> list[ScanFinding]:
             return [
                 finding(
                     Rule.PKL003,
-                    f"global named by computed values {event.name}",
+                    f"{event.via} of a value computed at load time: {event.name}",
                     member=member,
                     offset=pos,
                 )

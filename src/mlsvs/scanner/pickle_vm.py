@@ -33,6 +33,13 @@ _WRAPPERS = frozenset(
 )
 
 
+_PUSH_ARG = frozenset(
+    {"INT", "BININT", "BININT1", "BININT2", "LONG", "LONG1", "LONG4", "FLOAT", "BINFLOAT",
+     "STRING", "BINSTRING", "SHORT_BINSTRING", "UNICODE", "BINUNICODE", "SHORT_BINUNICODE",
+     "BINUNICODE8", "BINBYTES", "SHORT_BINBYTES", "BINBYTES8", "BYTEARRAY8"}
+)  # fmt: skip
+
+
 class BudgetExceededError(Exception):
     """The opcode budget of the file is spent."""
 
@@ -110,7 +117,16 @@ class _Machine:
                 if op.name == "STOP":
                     self.result.value = self.pop(op.pos)
                     break
-                self.step(op.name, op.arg, op.pos)
+                name = op.name
+                if name in _PUSH_ARG:  # fast paths for the most frequent opcodes
+                    self.stack.append(op.arg)
+                elif name == "MEMOIZE" and self.stack:
+                    self.memo[len(self.memo)] = self.stack[-1]
+                elif name == "MARK":
+                    self.marks.append(self.stack)
+                    self.stack = []
+                else:
+                    self.step(name, op.arg, op.pos)
         except OpError as exc:
             self.result.error = exc
         except BudgetExceededError:
@@ -120,6 +136,46 @@ class _Machine:
 
     def step(self, name: str, arg: object, pos: int) -> None:
         match name:
+            case "GET" | "BINGET" | "LONG_BINGET":
+                if not isinstance(arg, int) or arg not in self.memo:
+                    raise OpError(pos, f"memo slot {arg!r} was never written")
+                self.push(self.memo[arg])
+            case "PUT" | "BINPUT" | "LONG_BINPUT":
+                if not isinstance(arg, int) or arg < 0:
+                    raise OpError(pos, "negative memo index")
+                self.memo[arg] = self.top(pos)
+            case "EMPTY_DICT":
+                self.push(PDict())
+            case "SETITEMS":
+                items = self.pop_mark(pos)
+                self._setitems(self.top(pos), list(zip(items[::2], items[1::2], strict=False)))
+            case "EMPTY_LIST":
+                self.push([])
+            case "APPENDS":
+                items = self.pop_mark(pos)
+                self._extend(self.top(pos), items)
+            case "TUPLE1" | "TUPLE2" | "TUPLE3":
+                n = int(name[-1])
+                items = [self.pop(pos) for _ in range(n)]
+                self.push(tuple(reversed(items)))
+            case "EMPTY_TUPLE":
+                self.push(())
+            case "SETITEM":
+                value = self.pop(pos)
+                key = self.pop(pos)
+                self._setitems(self.top(pos), [(key, value)])
+            case "APPEND":
+                value = self.pop(pos)
+                self._extend(self.top(pos), [value])
+            case "NONE" | "NEWTRUE" | "NEWFALSE":
+                self.push({"NONE": None, "NEWTRUE": True, "NEWFALSE": False}[name])
+            case "REDUCE":
+                args = self.pop(pos)
+                func = self.pop(pos)
+                self.push(self._call(func, args, "REDUCE", pos))
+            case "BUILD":
+                state = self.pop(pos)
+                self._build(self.top(pos), state, pos)
             case "MARK":
                 self.marks.append(self.stack)
                 self.stack = []
@@ -143,8 +199,6 @@ class _Machine:
                 pid = arg if name == "PERSID" else self.pop(pos)
                 self.result.events.append(Event(kind=EventKind.PERSID, pos=pos, value=pid))
                 self.push(Opaque("persistent"))
-            case "NONE" | "NEWTRUE" | "NEWFALSE":
-                self.push({"NONE": None, "NEWTRUE": True, "NEWFALSE": False}[name])
             case "INT" | "BININT" | "BININT1" | "BININT2" | "LONG" | "LONG1" | "LONG4":
                 self.push(arg)
             case "FLOAT" | "BINFLOAT":
@@ -158,20 +212,10 @@ class _Machine:
             case "NEXT_BUFFER" | "READONLY_BUFFER":
                 if name == "NEXT_BUFFER":
                     self.push(Opaque("out-of-band buffer"))
-            case "EMPTY_TUPLE":
-                self.push(())
             case "TUPLE":
                 self.push(tuple(self.pop_mark(pos)))
-            case "TUPLE1" | "TUPLE2" | "TUPLE3":
-                n = int(name[-1])
-                items = [self.pop(pos) for _ in range(n)]
-                self.push(tuple(reversed(items)))
-            case "EMPTY_LIST":
-                self.push([])
             case "LIST":
                 self.push(list(self.pop_mark(pos)))
-            case "EMPTY_DICT":
-                self.push(PDict())
             case "DICT":
                 items = self.pop_mark(pos)
                 self.push(PDict(list(zip(items[::2], items[1::2], strict=False))))
@@ -179,32 +223,11 @@ class _Machine:
                 self.push(PSet())
             case "FROZENSET":
                 self.push(PSet(self.pop_mark(pos)))
-            case "APPEND":
-                value = self.pop(pos)
-                self._extend(self.top(pos), [value])
-            case "APPENDS":
-                items = self.pop_mark(pos)
-                self._extend(self.top(pos), items)
             case "ADDITEMS":
                 items = self.pop_mark(pos)
                 target = self.top(pos)
                 if isinstance(target, PSet):
                     target.items.extend(items)
-            case "SETITEM":
-                value = self.pop(pos)
-                key = self.pop(pos)
-                self._setitems(self.top(pos), [(key, value)])
-            case "SETITEMS":
-                items = self.pop_mark(pos)
-                self._setitems(self.top(pos), list(zip(items[::2], items[1::2], strict=False)))
-            case "GET" | "BINGET" | "LONG_BINGET":
-                if not isinstance(arg, int) or arg not in self.memo:
-                    raise OpError(pos, f"memo slot {arg!r} was never written")
-                self.push(self.memo[arg])
-            case "PUT" | "BINPUT" | "LONG_BINPUT":
-                if not isinstance(arg, int) or arg < 0:
-                    raise OpError(pos, "negative memo index")
-                self.memo[arg] = self.top(pos)
             case "MEMOIZE":
                 self.memo[len(self.memo)] = self.top(pos)
             case "GLOBAL":
@@ -221,10 +244,6 @@ class _Machine:
             case "EXT1" | "EXT2" | "EXT4":
                 self.event(EventKind.EXT, pos, str(arg), name)
                 self.push(Opaque("extension"))
-            case "REDUCE":
-                args = self.pop(pos)
-                func = self.pop(pos)
-                self.push(self._call(func, args, "REDUCE", pos))
             case "NEWOBJ":
                 args = self.pop(pos)
                 cls = self.pop(pos)
@@ -243,9 +262,6 @@ class _Machine:
                 if not items:
                     raise OpError(pos, "OBJ without a class")
                 self.push(self._call(items[0], tuple(items[1:]), "OBJ", pos))
-            case "BUILD":
-                state = self.pop(pos)
-                self._build(self.top(pos), state, pos)
             case _:  # pragma: no cover - read_op only yields known names
                 raise OpError(pos, f"unhandled opcode {name}")
 

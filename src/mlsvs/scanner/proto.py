@@ -74,10 +74,34 @@ def text(buf: bytes | memoryview, number: int) -> str:
     return out
 
 
-def has_fields(buf: bytes | memoryview, allowed: frozenset[int]) -> bool:
-    """Whether the buffer parses and uses only field numbers in ``allowed`` (at least one)."""
+def prefix_fields(head: bytes, total: int) -> list[tuple[int, int, int]] | None:
+    """(number, wire type, varint value or length) of the top-level fields in ``head``.
+
+    ``head`` may be a prefix of a ``total``-byte message: a last field cut by the prefix is
+    accepted when its declared length fits in ``total``. None when the bytes are not protobuf.
+    """
+    out: list[tuple[int, int, int]] = []
+    pos = 0
     try:
-        seen = [num for num, _, _ in fields(buf)]
+        while pos < len(head):
+            key, pos = _varint(head, pos)
+            number, wire = key >> 3, key & 7
+            if number == 0 or wire not in (0, 1, 2, 5):
+                return None
+            if wire == VARINT:
+                value, pos = _varint(head, pos)
+            elif wire == LEN:
+                value, pos = _varint(head, pos)
+                if pos + value > len(head):
+                    if pos + value > total:
+                        return None
+                    out.append((number, wire, value))
+                    return out
+                pos += value
+            else:
+                value = 8 if wire == I64 else 4
+                pos += value
+            out.append((number, wire, value))
     except ProtoError:
-        return False
-    return bool(seen) and all(n in allowed for n in seen)
+        return out if total > len(head) and out else None
+    return out

@@ -83,10 +83,11 @@ RULES: dict[Rule, RuleInfo] = {
         + _SAFE_FORMAT,
     ),
     Rule.PKL003: RuleInfo(
-        title="callable name computed at load time",
+        title="callable computed at load time",
         severity=_H,
-        remediation=_NEVER_LOAD + "STACK_GLOBAL/INST operands are not constant strings, so the "
-        "imported callable cannot be known without running the file.",
+        remediation=_NEVER_LOAD + "STACK_GLOBAL operands are not constant strings, or the pickle "
+        "calls an object returned by another call, so what runs cannot be known without "
+        "running the file.",
     ),
     Rule.PKL004: RuleInfo(
         title="unresolvable extension code",

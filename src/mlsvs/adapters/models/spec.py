@@ -51,16 +51,19 @@ class InputSpec:
     integer_features: tuple[int, ...] = ()
     one_hot_groups: tuple[tuple[int, ...], ...] = ()
     fixed_features: tuple[int, ...] = ()
+    scale: tuple[float, ...] = (1.0,)
+    """Per-feature unit of ε (one value or one per feature): a perturbation is measured as
+    ``delta / scale``, so tabular features with different ranges share one ε."""
 
     def __post_init__(self) -> None:
         if not self.shape or any(d <= 0 for d in self.shape):
             raise InputShapeError(f"input shape must be positive integers, got {self.shape}")
         n = self.n_features
-        for name, bounds in (("lower", self.lower), ("upper", self.upper)):
+        if any(v <= 0 for v in self.scale):
+            raise InputShapeError("input scale values must be positive")
+        for name, bounds in (("lower", self.lower), ("upper", self.upper), ("scale", self.scale)):
             if len(bounds) not in (1, n):
-                raise InputShapeError(
-                    f"input {name} bound needs 1 or {n} values, got {len(bounds)}"
-                )
+                raise InputShapeError(f"input {name} needs 1 or {n} values, got {len(bounds)}")
         used = [*self.integer_features, *self.fixed_features]
         used += [i for g in self.one_hot_groups for i in g]
         bad = sorted(i for i in used if not 0 <= i < n)

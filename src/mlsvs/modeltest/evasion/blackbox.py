@@ -62,12 +62,13 @@ def square(
 
     c = Constraints(spec=model.input_spec)
     n, d = x.shape[0], int(np.prod(x.shape[1:]))
+    unit = c.scale()
     x0 = x.reshape(n, d)
     if norm is Norm.LINF:
-        init = x0 + eps * rng.choice(np.array([-1.0, 1.0]), size=(n, d)).astype(x.dtype)
+        init = x0 + (eps * unit * rng.choice(np.array([-1.0, 1.0]), size=(n, d))).astype(x.dtype)
     else:
         g = rng.standard_normal(size=(n, d))
-        init = x0 + (eps * g / np.linalg.norm(g, axis=1, keepdims=True)).astype(x.dtype)
+        init = x0 + (eps * unit * g / np.linalg.norm(g, axis=1, keepdims=True)).astype(x.dtype)
     adv = project(init.reshape(x.shape), x, eps, norm, c).reshape(n, d)
     margin = _margin(model.predict_proba(adv.reshape(x.shape)), y)
     clean = _margin(model.predict_proba(x), y)
@@ -84,9 +85,10 @@ def square(
         for row, i in enumerate(active):
             window = rng.choice(d, size=k, replace=False)
             if norm is Norm.LINF:
-                cand[row, window] = x0[i, window] + eps * rng.choice([-1.0, 1.0], size=k)
+                signs = rng.choice([-1.0, 1.0], size=k)
+                cand[row, window] = x0[i, window] + eps * unit[window] * signs
             else:
-                cand[row, window] += rng.standard_normal(k) * eps / math.sqrt(k)
+                cand[row, window] += rng.standard_normal(k) * eps / math.sqrt(k) * unit[window]
         xa = x.reshape(n, d)[active]
         cand = project(cand, xa, eps, norm, c)
         new = _margin(model.predict_proba(cand.reshape((-1, *x.shape[1:]))), y[active])
@@ -138,7 +140,11 @@ def _hsja_one(
     c = Constraints(spec=model.input_spec)
     lo, hi = c.bounds()
     shape = x0.shape[1:]
+    unit = c.scale().reshape(shape)
     used = 0
+
+    def dist(z: Array) -> float:
+        return float(norm_of(z - x0, norm, c)[0])
 
     def valid(batch: Array) -> Array:
         return project(batch, np.repeat(x0, len(batch), axis=0), math.inf, norm, c)
@@ -157,12 +163,12 @@ def _hsja_one(
     hits = noise[adversarial(noise)]
     if len(hits) == 0:
         return math.inf, used
-    start = hits[np.argmin(norm_of(hits - x0, norm))][None]
+    start = hits[np.argmin(norm_of(hits - x0, norm, c))][None]
 
     def toward(x_adv: Array, a: float) -> Array:
         """Point at fraction ``a`` of the way from x0 to x_adv (L∞: clip the perturbation)."""
         if norm is Norm.LINF:
-            r = a * float(norm_of(x_adv - x0, norm)[0])
+            r = a * dist(x_adv) * unit
             return valid(x0 + np.clip(x_adv - x0, -r, r))
         return valid(x0 + a * (x_adv - x0))
 
@@ -177,11 +183,11 @@ def _hsja_one(
         return toward(x_adv, high)
 
     cur = boundary(start)
-    best = float(norm_of(cur - x0, norm)[0])
+    best = dist(cur)
     it = 0
     while used < budget:
         it += 1
-        d = float(norm_of(cur - x0, norm)[0])
+        d = dist(cur)
         n_evals = min(int(init_evals * math.sqrt(it)), max_evals, budget - used)
         if n_evals < 2:
             break
@@ -191,7 +197,7 @@ def _hsja_one(
         else:
             u = rng.standard_normal(size=(n_evals, *shape))
         u /= np.maximum(norm_of(u, Norm.L2), 1e-12).reshape((-1,) + (1,) * len(shape))
-        probes = valid((cur + delta * u).astype(x0.dtype))
+        probes = valid((cur + delta * u * unit).astype(x0.dtype))
         f = np.where(adversarial(probes), 1.0, -1.0)
         f = f - f.mean() if abs(f.mean()) < 1.0 else f
         grad = (f.reshape((-1,) + (1,) * len(shape)) * u).mean(axis=0)
@@ -202,7 +208,7 @@ def _hsja_one(
         step = d / math.sqrt(it)
         moved = None
         while used < budget and step > 1e-8:
-            trial = valid((cur + step * direction[None]).astype(x0.dtype))
+            trial = valid((cur + step * (direction * unit)[None]).astype(x0.dtype))
             if adversarial(trial)[0]:
                 moved = trial
                 break
@@ -210,5 +216,5 @@ def _hsja_one(
         if moved is None:
             break
         cur = boundary(moved)
-        best = min(best, float(norm_of(cur - x0, norm)[0]))
+        best = min(best, dist(cur))
     return best, used

@@ -68,22 +68,31 @@ class PgdParams:
         )
 
 
-def _ascent(grad: Array, norm: Norm) -> Array:
+def _ascent(grad: Array, norm: Norm, c: Constraints | None = None) -> Array:
+    """Steepest-ascent direction of unit size in ε units (a fresh array)."""
     import numpy as np
 
+    unit = c.scale().astype(grad.dtype) if c is not None and c.scaled else None
     if norm is Norm.LINF:
-        return np.sign(grad)
+        out: Array = np.sign(grad)
+        if unit is not None:
+            out = (out.reshape(out.shape[0], -1) * unit).reshape(grad.shape)
+        return out
     flat = grad.reshape(grad.shape[0], -1)
+    if unit is not None:
+        flat = flat * unit  # gradient w.r.t. the scaled coordinates
     n = np.sqrt((flat.astype(np.float64) ** 2).sum(axis=1))
-    scale = (1.0 / np.maximum(n, 1e-12)).astype(grad.dtype)
-    out: Array = (flat * scale[:, None]).reshape(grad.shape)
-    return out
+    inv = (1.0 / np.maximum(n, 1e-12)).astype(grad.dtype)
+    step: Array = flat * inv[:, None]
+    if unit is not None:
+        step = step * unit
+    return step.reshape(grad.shape)
 
 
 def fgsm(model: ModelAdapter, x: Array, y: Labels, eps: float, norm: Norm) -> Array:
     """One step of size ε along the (signed / normalised) loss gradient."""
     c = Constraints(spec=model.input_spec)
-    return project(x + eps * _ascent(model.loss_gradient(x, y), norm), x, eps, norm, c)
+    return project(x + eps * _ascent(model.loss_gradient(x, y), norm, c), x, eps, norm, c)
 
 
 def pgd_once(
@@ -96,12 +105,14 @@ def pgd_once(
 ) -> Array:
     """One PGD run (no restarts): maximise the cross-entropy inside the ε-ball."""
     c = Constraints(spec=model.input_spec)
-    adv = random_start(x, eps, params.norm, rng) if params.random_start else x.copy()
+    adv = random_start(x, eps, params.norm, rng, c) if params.random_start else x.copy()
     adv = project(adv, x, eps, params.norm, c)
     for t in range(params.steps):
         step = params.step_at(eps, t)
-        grad = model.loss_gradient(adv, y)
-        adv = project(adv + step * _ascent(grad, params.norm), x, eps, params.norm, c)
+        move = _ascent(model.loss_gradient(adv, y), params.norm, c)  # a fresh array
+        move *= step
+        move += adv
+        adv = project(move, x, eps, params.norm, c)
     return adv
 
 
