@@ -178,3 +178,18 @@ def test_sha256sums(tmp_path) -> None:
     (tmp_path / "SHA256SUMS").write_text("garbage line\n")
     with pytest.raises(ManifestFormatError, match="not a checksum line"):
         verify_evidence(tmp_path / "SHA256SUMS", tmp_path)
+
+
+def test_record_diff_counts_duplicates() -> None:
+    from mlsvs.datacheck.records import RecordHashes, diff_records
+
+    def hashes(records: list[str]) -> RecordHashes:
+        chunk = "".join(records)
+        return RecordHashes(header="h", rows=len(records), chunk_rows=1024, chunks=(chunk,),
+                            root="r", records=tuple(records))  # fmt: skip
+
+    diff = diff_records(hashes(["a", "a", "b"]), hashes(["a", "b"]))
+    assert (diff.removed, diff.removed_rows, diff.added) == (1, (2,), 0)
+    diff = diff_records(hashes(["a", "b", "c"]), hashes(["c", "b", "a"]))
+    assert diff.reordered and not (diff.changed or diff.added or diff.removed)
+    assert "different order" in diff.describe()

@@ -147,3 +147,60 @@ def test_http_model_through_run_tests_needs_network_grant(server, project):
     )
     assert out.ok is True and "labels" in out.message
     assert ext.measurements[0].series[-1].y > 0.8  # a threshold on f0 is easy to copy
+
+
+@pytest.mark.parametrize(
+    ("answer", "n_classes", "expected"),
+    [
+        ({"label": "default", "confidence": 0.83}, 2, Granularity.ROUNDED),
+        ({"label": "default", "confidence": 0.8312345}, 2, Granularity.TOP_K),
+        ({"probabilities": [0.1234567, 0.8765433]}, 2, Granularity.FULL),
+        ({"scores": {"a": 0.123456, "b": 0.876544}}, 2, Granularity.FULL),
+        ({"scores": {"a": 0.12, "b": 0.88}}, 2, Granularity.ROUNDED),
+        ({"top": [0.712345, 0.212345]}, 5, Granularity.TOP_K),
+        ({"label": "default", "id": 17}, 2, Granularity.LABELS),
+    ],
+)
+def test_raw_answer_granularity(answer, n_classes, expected):
+    from mlsvs.modeltest.output import classify_answer
+
+    assert classify_answer(answer, n_classes)[0] is expected
+
+
+def test_output_minimisation_from_a_declared_endpoint(server, project):
+    from mlsvs.errors import CapabilityError
+    from mlsvs.model.artifact import Endpoint
+
+    url = f"http://127.0.0.1:{server.server_address[1]}/predict"
+    ep = Endpoint(name="predict", url=url, request_template='{"instances": [[0.9, 0, 0, 0, 0, 0]]}')
+    sec = section(output={"endpoint": "predict", "requests": 2})
+    with pytest.raises(CapabilityError):
+        run_tests(
+            sec,
+            project,
+            [TestName.OUTPUT],
+            model_exec=False,
+            network=False,
+            endpoints={"predict": ep},
+        )
+    [full] = run_tests(
+        sec, project, [TestName.OUTPUT], model_exec=False, network=True, endpoints={"predict": ep}
+    )
+    assert full.ok is False and "full scores" in full.message
+    server.state["mode"] = "rounded"
+    acc, out = run_tests(
+        sec,
+        project,
+        [TestName.ACCURACY, TestName.OUTPUT],
+        model_exec=True,
+        network=True,
+        endpoints={"predict": ep},
+    )
+    assert (
+        out.ok is True and dict(out.measurements[0].parameters)["granularity"] == "rounded_scores"
+    )
+    assert acc.name == "clean_accuracy" and acc.ok is True
+    from mlsvs.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="not a declared"):
+        run_tests(sec, project, [TestName.OUTPUT], model_exec=False, network=True, endpoints={})

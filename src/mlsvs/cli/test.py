@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     import argparse
     from collections.abc import Mapping
 
+    from mlsvs.model.artifact import Endpoint
     from mlsvs.modeltest.result import TestResult
 
 SUITES = {
@@ -48,8 +49,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.parse_args = parser.parse_intermixed_args  # type: ignore[method-assign]
 
 
-def load_section(project: Path, config: str | None) -> Mapping[str, object]:
-    """The ``model_tests`` table from the named or discovered configuration file."""
+def load_section(
+    project: Path, config: str | None
+) -> tuple[Mapping[str, object], dict[str, Endpoint]]:
+    """The ``model_tests`` table and the declared endpoints from the configuration file."""
     candidates = [Path(config)] if config else [project / "mlsvs.toml", project / "pyproject.toml"]
     for path in candidates:
         if not path.is_file():
@@ -61,14 +64,32 @@ def load_section(project: Path, config: str | None) -> Mapping[str, object]:
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"cannot parse {path.name}: {exc}") from None
         tool = doc.get("tool", {}).get("mlsvs", {})
-        section = tool.get("model_tests", doc.get("model_tests"))
+        scope = tool if "model_tests" in tool else doc
+        section = scope.get("model_tests")
         if section is not None:
             if not isinstance(section, dict):
                 raise ConfigError(f"{path.name}: model_tests must be a table")
-            return section
+            return section, _endpoints(scope.get("endpoints", []), path.name)
     raise ConfigError(
         "no model under test declared: add [tool.mlsvs.model_tests] (see docs/model-testing.md)"
     )
+
+
+def _endpoints(raw: object, where: str) -> dict[str, Endpoint]:
+    from mlsvs.model.artifact import Endpoint
+
+    keys = frozenset(
+        {"name", "url", "method", "auth_env", "auth_header", "auth_scheme", "request_template"}
+        | {"health_path"}
+    )
+    if not isinstance(raw, list) or not all(isinstance(e, dict) for e in raw):
+        raise ConfigError(f"{where}: endpoints must be an array of tables")
+    out: dict[str, Endpoint] = {}
+    for entry in raw:
+        if not isinstance(entry.get("name"), str) or not isinstance(entry.get("url"), str):
+            raise ConfigError(f"{where}: every [[endpoints]] needs a name and a url")
+        out[entry["name"]] = Endpoint(**{k: v for k, v in entry.items() if k in keys})
+    return out
 
 
 def _grants(values: list[str]) -> frozenset[str]:
@@ -87,13 +108,14 @@ def run(args: argparse.Namespace) -> int:
     if not project.is_dir():
         raise UsageError(f"project {args.project} is not a directory")
     grants = _grants(args.allow)
-    section = load_section(project, args.config)
+    section, endpoints = load_section(project, args.config)
     results = run_tests(
         section,
         project.resolve(),
         [TestName(n) for n in SUITES[args.suite]],
         model_exec="model-exec" in grants,
         network="network" in grants,
+        endpoints=endpoints,
     )
     if args.format == "json":
         print(json.dumps({"suite": args.suite, "tests": [_json(r) for r in results]}, indent=2))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -121,9 +122,8 @@ def diff_records(expected: RecordHashes, actual: RecordHashes) -> RecordDiff:
     header_changed = expected.header != actual.header
     if expected.chunk_rows == actual.chunk_rows and expected.chunks == actual.chunks:
         return RecordDiff(header_changed=header_changed, changed=0, added=0, removed=0)
-    old_set, new_set = set(expected.records), set(actual.records)
-    removed = [i for i, r in enumerate(expected.records) if r not in new_set]
-    added = [i for i, r in enumerate(actual.records) if r not in old_set]
+    removed = _unmatched(expected.records, actual.records)
+    added = _unmatched(actual.records, expected.records)
     both = set(removed) & set(added)
     changed = sorted(both)
     removed = [i for i in removed if i not in both]
@@ -138,3 +138,15 @@ def diff_records(expected: RecordHashes, actual: RecordHashes) -> RecordDiff:
         removed_rows=tuple(i + 1 for i in removed[:EXAMPLES]),
         reordered=not (changed or added or removed) and expected.records != actual.records,
     )
+
+
+def _unmatched(records: Sequence[str], others: Sequence[str]) -> list[int]:
+    """Indexes of ``records`` left over once each occurrence in ``others`` is matched once."""
+    available = Counter(others)
+    left: list[int] = []
+    for index, record in enumerate(records):
+        if available[record] > 0:
+            available[record] -= 1
+        else:
+            left.append(index)
+    return left

@@ -137,7 +137,7 @@ _EXTRACTION = {
     "budgets": list, "surrogate": str, "query_source": str, "samples": int,
     "extraction_fidelity_max": "threshold",
 }  # fmt: skip
-_OUTPUT = {"full_scores_justification": str, "samples": int}
+_OUTPUT = {"full_scores_justification": str, "samples": int, "endpoint": str, "requests": int}
 _CHOICES = {
     "robustness.blackbox_attack": ("square", "hopskipjump"),
     "robustness.art_attacks": ("HopSkipJump", "BoundaryAttack", "GeoDA", "SquareAttack", "SimBA"),

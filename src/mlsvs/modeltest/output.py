@@ -79,3 +79,83 @@ def output_minimisation(model: BudgetedModel, test: Dataset, cfg: ModelTestConfi
     if gran is Granularity.FULL:
         text += f"; justified: {why}"
     return TestResult(name="output_minimisation", ok=True, message=text, measurements=(m,))
+
+
+def _decimals(value: float) -> int:
+    text = repr(float(value))
+    if "e" in text:
+        return 99
+    return len(text.split(".")[1].rstrip("0")) if "." in text else 0
+
+
+def classify_answer(doc: object, n_classes: int) -> tuple[Granularity, int, int]:
+    """Granularity of one raw JSON answer: score vectors, probabilities, or labels only.
+
+    A list (or ``{label: score}`` table) of two or more numbers in [0, 1] is a score vector:
+    full when it has every class and more than two decimals, else rounded or top-k. Lone
+    numbers in [0, 1] are a top-1 confidence (rounded when at most two decimals).
+    """
+    vectors: list[list[float]] = []
+    scalars: list[float] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            nums = [v for v in node.values() if _is_prob(v)]
+            if len(nums) >= 2 and len(nums) == len(node):
+                vectors.append([float(v) for v in nums])
+                return
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            if len(node) >= 2 and all(_is_prob(v) for v in node):
+                vectors.append([float(v) for v in node])
+                return
+            for v in node:
+                walk(v)
+        elif _is_prob(node):
+            scalars.append(float(node))  # type: ignore[arg-type]
+
+    walk(doc)
+    numbers = [v for vec in vectors for v in vec] + scalars
+    decimals = max((_decimals(v) for v in numbers), default=0)
+    if vectors:
+        width = max(len(v) for v in vectors)
+        if width < n_classes:
+            return Granularity.TOP_K, width, decimals
+        return (Granularity.ROUNDED if decimals <= 2 else Granularity.FULL), width, decimals
+    if scalars:
+        return (Granularity.ROUNDED if decimals <= 2 else Granularity.TOP_K), 1, decimals
+    return Granularity.LABELS, 1, 0
+
+
+def _is_prob(v: object) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and 0.0 <= float(v) <= 1.0
+
+
+def endpoint_answers(
+    answers: list[object], endpoint: str, n_classes: int, cfg: ModelTestConfig
+) -> TestResult:
+    """MLC621 from a declared inference endpoint's raw JSON answers."""
+    found = [classify_answer(a, n_classes) for a in answers]
+    order = list(Granularity)
+    gran, k, decimals = max(found, key=lambda f: order.index(f[0]))
+    m = Measurement(
+        name="output_granularity",
+        value=float(k),
+        unit="scores per answer",
+        parameters=params(
+            granularity=gran.value, classes=n_classes, endpoint=endpoint, answers=len(answers),
+            decimals=decimals if decimals < 99 else "full", seed=cfg.seed,
+        ),
+    )  # fmt: skip
+    text = f"endpoint {endpoint!r} answers give {gran.value.replace('_', ' ')}"
+    why = cfg.output.get_str("full_scores_justification", "")
+    if gran is Granularity.FULL and not why:
+        return TestResult(
+            name="output_minimisation", ok=False, measurements=(m,),
+            message=f"{text}: return labels, top-k or rounded scores, or declare "
+            "output.full_scores_justification",
+        )  # fmt: skip
+    if gran is Granularity.FULL:
+        text += f"; justified: {why}"
+    return TestResult(name="output_minimisation", ok=True, message=text, measurements=(m,))

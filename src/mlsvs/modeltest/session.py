@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
     from mlsvs.adapters.models.spec import ModelAdapter
+    from mlsvs.model.artifact import Endpoint
     from mlsvs.modeltest.config import ModelTestConfig
     from mlsvs.modeltest.data import Dataset
     from mlsvs.modeltest.privacy.scores import Trainer
@@ -94,16 +95,65 @@ def run_tests(
     *,
     model_exec: bool,
     network: bool,
+    endpoints: Mapping[str, Endpoint] | None = None,
 ) -> tuple[TestResult, ...]:
     """Parse the config, open the model (worker process or HTTP client) and run ``names``.
 
+    ``output.endpoint`` names a declared inference endpoint: output minimisation is then
+    judged from that endpoint's raw answers instead of the model's.
     Raises ``ConfigError``/``CapabilityError``/``ModelTestError`` when nothing can run.
     """
+    cfg = parse(section)
+    names = tuple(names)
+    if TestName.OUTPUT in names and cfg.output.values.get("endpoint"):
+        rest = tuple(n for n in names if n is not TestName.OUTPUT)
+        first = _endpoint_output(cfg, endpoints or {}, network=network)
+        if not rest:
+            return (first,)
+        others = {r.name: r for r in _with_model(cfg, root, rest, model_exec, network)}
+        return tuple(first if n is TestName.OUTPUT else others[n.value] for n in names)
+    return _with_model(cfg, root, names, model_exec, network)
+
+
+def _endpoint_output(
+    cfg: ModelTestConfig, endpoints: Mapping[str, Endpoint], *, network: bool
+) -> TestResult:
+    import json
+
+    from mlsvs.adapters.models.http import post_json
+    from mlsvs.modeltest.output import endpoint_answers
+
+    name = cfg.output.get_str("endpoint", "")
+    if not network:
+        raise CapabilityError("querying the declared endpoint needs --allow network")
+    ep = endpoints.get(name)
+    if ep is None:
+        raise ConfigError(f"model_tests.output.endpoint {name!r} is not a declared [[endpoints]]")
+    try:
+        body = json.loads(ep.request_template)
+    except json.JSONDecodeError:
+        raise ConfigError(f"endpoint {name!r} needs a JSON request_template") from None
+    try:
+        answers = [
+            post_json(ep.url, body, auth_env=ep.auth_env, auth_header=ep.auth_header,
+                      auth_scheme=ep.auth_scheme)
+            for _ in range(max(1, cfg.output.get_int("requests", 3)))
+        ]  # fmt: skip
+    except ModelTestError as exc:
+        return TestResult(name="output_minimisation", ok=None, message=f"could not verify: {exc}")
+    return endpoint_answers(answers, name, cfg.model.get_int("n_classes", 2), cfg)
+
+
+def _with_model(
+    cfg: ModelTestConfig,
+    root: Path,
+    names: tuple[TestName, ...],
+    model_exec: bool,
+    network: bool,
+) -> tuple[TestResult, ...]:
     from mlsvs.adapters.models.worker import open_worker
 
-    cfg = parse(section)
     source = model_source(cfg, root)
-    names = tuple(names)
     if source.kind is ModelKind.HTTP:
         if not network:
             raise CapabilityError("querying an HTTP model needs --allow network")

@@ -182,3 +182,41 @@ def _retry_after(resp: httpx.Response, default: float) -> float:
         return min(float(resp.headers.get("Retry-After", default)), 30.0)
     except ValueError:
         return default
+
+
+def post_json(
+    url: str,
+    body: object,
+    *,
+    auth_env: str | None,
+    auth_header: str = "Authorization",
+    auth_scheme: str = "Bearer",
+    timeout_s: float = 10.0,
+    max_retries: int = 3,
+    sleep: Callable[[float], None] = time.sleep,
+) -> object:
+    """POST one JSON body to a declared endpoint and return the parsed JSON answer."""
+    headers = {"Content-Type": "application/json"}
+    if auth_env is not None:
+        secret = os.environ.get(auth_env)
+        if not secret:
+            raise ModelLoadError(f"environment variable {auth_env} is not set")
+        headers[auth_header] = f"{auth_scheme} {secret}" if auth_scheme else secret
+    with httpx.Client(headers=headers, timeout=timeout_s) as client:
+        for attempt in range(max_retries + 1):
+            try:
+                resp = client.post(url, json=body)
+            except httpx.TimeoutException:
+                raise EndpointError(f"endpoint timed out after {timeout_s} s") from None
+            except httpx.HTTPError as exc:
+                raise EndpointError(f"endpoint unreachable: {type(exc).__name__}") from None
+            if resp.status_code == 429 and attempt < max_retries:
+                sleep(_retry_after(resp, 0.5 * 2**attempt))
+                continue
+            if resp.status_code != 200:
+                raise EndpointError(f"endpoint answered HTTP {resp.status_code}")
+            try:
+                return resp.json()
+            except ValueError:
+                raise EndpointError("endpoint answer is not JSON") from None
+    raise EndpointError(f"endpoint still rate-limited after {max_retries} retries")

@@ -79,6 +79,7 @@ def _run(ctx: CheckContext, name: str) -> Iterator[Outcome]:
             (test,),
             model_exec=ctx.granted(Capability.MODEL_EXECUTION),
             network=ctx.granted(Capability.NETWORK),
+            endpoints={e.name: e for e in ctx.project.endpoints},
         )
     except MlsvsError as exc:
         yield errored(f"not verified: {exc.message}", key=name)
