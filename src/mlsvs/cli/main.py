@@ -99,12 +99,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         "-v", "--verbose", action="store_true", help="show tracebacks and debug logging"
     )
     module.configure(parser)
-    args = parser.parse_args(args_list[1:])
+    args = _parse(parser, args_list[1:])
     verbose = (
         verbose or bool(getattr(args, "verbose", False)) or bool(os.environ.get("MLSVS_DEBUG"))
     )
     _configure_logging(verbose=verbose)
     return _run_guarded(module, args, verbose=verbose)
+
+
+def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    # Intermixed parsing lets options follow positionals (`mlsvs scan a.pkl -f json b.pkl`);
+    # argparse refuses it for parsers with sub-commands, which keep the plain parse.
+    if parser._subparsers is None:
+        return parser.parse_intermixed_args(argv)
+    return parser.parse_args(argv)
 
 
 def _configure_logging(*, verbose: bool) -> None:

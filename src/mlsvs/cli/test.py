@@ -44,9 +44,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="grant capabilities: model-exec (load and run the model), network (HTTP model)",
     )
     parser.add_argument("-f", "--format", choices=("text", "json"), default="text")
-    # `mlsvs test extraction --config F PROJECT`: options between the two positionals need
-    # intermixed parsing (plain parse_args leaves PROJECT unrecognised).
-    parser.parse_args = parser.parse_intermixed_args  # type: ignore[method-assign]
 
 
 def load_section(

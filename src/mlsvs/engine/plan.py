@@ -84,9 +84,11 @@ def _skip_reason(loaded: LoadedCheck, config: Config) -> str:
     missing = sorted(set(check.capabilities) - set(config.allow))
     if missing:
         flags = ",".join(c.value for c in missing)
-        asked = " (requested in the project configuration)" if set(missing) <= set(
-            config.requested
-        ) else ""
+        asked = (
+            " (requested in the project configuration)"
+            if set(missing) <= set(config.requested)
+            else ""
+        )
         return f"needs the {flags} capability{asked}: rerun with --allow {flags}"
     absent = [m for m in check.requires if importlib.util.find_spec(m.split(".")[0]) is None]
     if absent:
