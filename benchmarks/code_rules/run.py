@@ -30,15 +30,15 @@ BANDIT_MAP = {
     "B301": "MLCODE002",
     "B615": "MLCODE007",
     "B506": "MLCODE009",
-    "B307": "MLCODE010/011",
-    "B102": "MLCODE010/011",
+    "B307": "MLCODE010+MLCODE011",
+    "B102": "MLCODE010+MLCODE011",
     "B501": "MLCODE012",
     "B323": "MLCODE012",
     "B310": "MLCODE013",
     "B105": "MLCODE014",
     "B106": "MLCODE014",
 }
-RULES = [
+ROWS = [
     "MLCODE001",
     "MLCODE002",
     "MLCODE003",
@@ -48,8 +48,7 @@ RULES = [
     "MLCODE007",
     "MLCODE008",
     "MLCODE009",
-    "MLCODE010",
-    "MLCODE011",
+    "MLCODE010+MLCODE011",
     "MLCODE012",
     "MLCODE013",
     "MLCODE014",
@@ -184,13 +183,14 @@ def main() -> int:
     )
     out.append("| rule | mlsvs | semgrep (equivalent local rule) | bandit test(s) | bandit |")
     out.append("|---|---:|---:|---|---:|")
-    for rule in RULES:
-        tests = [t for t, r in BANDIT_MAP.items() if rule in r.split("/") or r == rule or rule in r]
+    for row in ROWS:
+        parts = row.split("+")
+        tests = [t for t, r in BANDIT_MAP.items() if r == row]
         shown = ", ".join(tests) or "-"
-        bandit_count = sum(bandit_ml[1][t] for t in tests) if tests else 0
-        out.append(
-            f"| {rule} | {ours[1][rule]} | {semgrep_1[1][rule]} | {shown} | {bandit_count if tests else '-'} |"
-        )
+        bandit_count = str(sum(bandit_ml[1][t] for t in tests)) if tests else "-"
+        mine = sum(ours[1][p] for p in parts)
+        theirs = sum(semgrep_1[1][p] for p in parts)
+        out.append(f"| {row} | {mine} | {theirs} | {shown} | {bandit_count} |")
     meta = {r: ours[1][r] for r in ("MLCODE090", "MLCODE091") if ours[1][r]}
     if meta:
         out.append(f"\nSuppression findings (mlsvs only): {meta}")

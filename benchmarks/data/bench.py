@@ -11,8 +11,9 @@ third with two characters appended to the free text), then times:
 * overlap: ``find_overlap`` train vs test, numeric columns only (exact + quantised near
   duplicates) and with the free-text column (adds MinHash LSH).
 
-Rows per second = rows read / wall seconds. Peak RSS (``ru_maxrss``) is recorded after each step
-so bounded memory can be checked. Markdown is printed; JSON is written with ``--out``.
+Rows per second = rows read / wall seconds. Each step runs in a fresh spawned process, whose peak
+RSS (``VmHWM``, imports included) is reported, so bounded memory can be checked. Markdown is
+printed; JSON is written with ``--out``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import multiprocessing
 import os
 import platform
 import resource
@@ -75,20 +77,50 @@ def generate(directory: Path, rows: int, seed: int) -> dict[str, Path]:
     return paths
 
 
-def rss_mb() -> float:
+def _step(kind: str, fmt: str, directory: str) -> tuple[float, object, float]:
+    """One measured step, run in a fresh spawned process: (seconds, summary, peak RSS MiB)."""
+    from mlsvs.datacheck.manifest import build_manifest
+    from mlsvs.datacheck.overlap import OverlapParams, find_overlap
+    from mlsvs.datacheck.pii_scan import scan_pii
+    from mlsvs.datacheck.table import source_for
+
+    base = Path(directory)
+    train = source_for(base / f"train.{fmt}", f"train.{fmt}")
+    test = source_for(base / f"test.{fmt}", f"test.{fmt}")
+    now = dt.datetime.now(dt.UTC)
+    start = time.perf_counter()
+    summary: object = None
+    if kind == "manifest":
+        build_manifest(base, [f"train.{fmt}", f"test.{fmt}"], now=now)
+    elif kind == "records":
+        build_manifest(base, [f"train.{fmt}", f"test.{fmt}"], records=True, now=now)
+    elif kind == "pii":
+        summary = scan_pii(train).by_entity()
+    else:
+        exclude = {"customer_id", "email", "phone"} | ({"comment"} if kind == "numeric" else set())
+        found = find_overlap([train], [test], OverlapParams(exclude=frozenset(exclude)))
+        summary = [found.exact, found.near]
+    seconds = time.perf_counter() - start
+    return seconds, summary, _peak_mib()
+
+
+def _peak_mib() -> float:
+    """This process's peak RSS (VmHWM; ``ru_maxrss`` would include the forking parent's)."""
+    status = Path("/proc/self/status")
+    if status.is_file():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def timed(label: str, rows: int, fn, results: list[dict[str, object]]) -> object:
-    start = time.perf_counter()
-    value = fn()
-    seconds = time.perf_counter() - start
-    results.append({"step": label, "rows": rows, "seconds": round(seconds, 2),
-                    "rows_per_s": round(rows / seconds), "peak_rss_mb": round(rss_mb())})  # fmt: skip
-    print(
-        f"{label}: {rows} rows in {seconds:.1f} s = {rows / seconds:,.0f} rows/s", file=sys.stderr
-    )
-    return value
+STEPS = (
+    ("manifest", "manifest sha256"),
+    ("records", "manifest --records"),
+    ("pii", "pii scan"),
+    ("numeric", "overlap exact+quantised"),
+    ("text", "overlap + MinHash text"),
+)
 
 
 def main() -> int:
@@ -99,11 +131,6 @@ def main() -> int:
     parser.add_argument("--keep", type=Path, help="write the generated files here")
     args = parser.parse_args()
 
-    from mlsvs.datacheck.manifest import build_manifest
-    from mlsvs.datacheck.overlap import OverlapParams, find_overlap
-    from mlsvs.datacheck.pii_scan import scan_pii
-    from mlsvs.datacheck.table import source_for
-
     results: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory() as tmp:
         directory = args.keep or Path(tmp)
@@ -112,51 +139,23 @@ def main() -> int:
         paths = generate(directory, args.rows, args.seed)
         generated = time.perf_counter() - start
         n_train, n_test = args.rows, args.rows // 10
-        now = dt.datetime.now(dt.UTC)
-        leaks: dict[str, object] = {}
+        found: dict[str, object] = {}
+        context = multiprocessing.get_context("spawn")
         for fmt in ("csv", "parquet"):
-            train = source_for(paths[f"train.{fmt}"], f"train.{fmt}")
-            test = source_for(paths[f"test.{fmt}"], f"test.{fmt}")
-            names = [f"train.{fmt}", f"test.{fmt}"]
-            total = n_train + n_test
-            timed(
-                f"manifest sha256 ({fmt})",
-                total,
-                lambda names=names: build_manifest(directory, names, now=now),
-                results,
-            )
-            timed(
-                f"manifest --records ({fmt})",
-                total,
-                lambda names=names: build_manifest(directory, names, records=True, now=now),
-                results,
-            )
-            report = timed(
-                f"pii scan ({fmt})", n_train, lambda train=train: scan_pii(train), results
-            )
-            leaks[f"pii {fmt}"] = report.by_entity()  # type: ignore[attr-defined]
-            numeric = OverlapParams(exclude=frozenset({"customer_id", "email", "phone", "comment"}))
-            found = timed(
-                f"overlap exact+quantised ({fmt})",
-                total,
-                lambda train=train, test=test, numeric=numeric: find_overlap(
-                    [train], [test], numeric
-                ),
-                results,
-            )
-            leaks[f"overlap numeric {fmt}"] = (found.exact, found.near)  # type: ignore[attr-defined]
-            text = OverlapParams(exclude=frozenset({"customer_id", "email", "phone"}))
-            found = timed(
-                f"overlap + MinHash text ({fmt})",
-                total,
-                lambda train=train, test=test, text=text: find_overlap([train], [test], text),
-                results,
-            )
-            leaks[f"overlap text {fmt}"] = (found.exact, found.near)  # type: ignore[attr-defined]
+            for kind, label in STEPS:
+                rows = n_train if kind == "pii" else n_train + n_test
+                with context.Pool(1) as pool:
+                    seconds, summary, rss = pool.apply(_step, (kind, fmt, str(directory)))
+                step = f"{label} ({fmt})"
+                results.append({"step": step, "rows": rows, "seconds": round(seconds, 2),
+                                "rows_per_s": round(rows / seconds), "peak_rss_mb": round(rss)})  # fmt: skip
+                if summary is not None:
+                    found[step] = summary
+                print(f"{step}: {rows / seconds:,.0f} rows/s, {rss:.0f} MiB", file=sys.stderr)
         sizes = {k: round(v.stat().st_size / 2**20, 1) for k, v in paths.items()}
     doc = {
         "rows_train": n_train, "rows_test": n_test, "seed": args.seed,
-        "generated_s": round(generated, 1), "file_mb": sizes, "found": leaks,
+        "generated_s": round(generated, 1), "file_mb": sizes, "found": found,
         "python": platform.python_version(), "machine": platform.machine(),
         "cpus": os.cpu_count(), "load_avg": os.getloadavg(), "results": results,
     }  # fmt: skip
@@ -164,7 +163,7 @@ def main() -> int:
     for r in results:
         print(f"| {r['step']} | {r['rows']:,} | {r['seconds']} | {r['rows_per_s']:,} | "
               f"{r['peak_rss_mb']} |")  # fmt: skip
-    print(f"\nfound: {json.dumps(leaks)}\nfiles (MiB): {json.dumps(sizes)}")
+    print(f"\nfound: {json.dumps(found)}\nfiles (MiB): {json.dumps(sizes)}")
     if args.out:
         args.out.write_text(json.dumps(doc, indent=2, default=str))
     return 0

@@ -330,8 +330,12 @@ def main() -> int:
         )
         return 2
     import uvicorn
+    from ops import install_ops  # structured inference logs and the kill switch (M10)
 
-    app = create_app(api_key=api_key, dev=args.dev, body_timeout_s=args.body_timeout)
+    app = install_ops(
+        create_app(api_key=api_key, dev=args.dev, body_timeout_s=args.body_timeout),
+        model_path=HERE / "models" / "classifier.onnx",
+    )
     uvicorn.run(
         app,
         host=args.host,

@@ -204,31 +204,15 @@ def _leakage(args: argparse.Namespace, progress: Progress) -> int:
 
 
 def _split_sets(args: argparse.Namespace) -> tuple[DataSettings, list[SplitSet]]:
-    from mlsvs.config import load_config
-    from mlsvs.datacheck.settings import parse_settings
-    from mlsvs.datacheck.splits import SplitSet, infer_splits
-    from mlsvs.datacheck.table import source_for
-    from mlsvs.discovery import discover
-    from mlsvs.plugin import DatasetArtifact
+    from mlsvs.datacheck.locate import project_splits
 
-    root = Path(args.project)
-    config = load_config(root)
-    conf = parse_settings(config.settings.get("datasets", {}))
     given = {n: getattr(args, n) for n in ("train", "valid", "test") if getattr(args, n)}
-    if given:
-        if len(given) < 2:
-            raise UsageError("name at least two splits (--train and --test)")
-        splits = {n: tuple(source_for(Path(p), p) for p in v) for n, v in given.items()}
-        return conf, [SplitSet(group="command line", splits=splits)]
-    if conf.splits:
-        from mlsvs.datacheck.splits import configured_splits
-
-        return conf, [configured_splits(conf.splits, root)]
-    project = discover(root, config).project
-    sets = infer_splits((a.path, a.absolute) for a in project.of_type(DatasetArtifact))
+    if len(given) == 1:
+        raise UsageError("name at least two splits (--train and --test)")
+    conf, sets = project_splits(Path(args.project), given)
     if not sets:
         raise UsageError("no train/valid/test files found; pass --train FILE --test FILE")
-    return conf, list(sets)
+    return conf, sets
 
 
 def _settings(start: Path) -> DataSettings:
@@ -236,22 +220,6 @@ def _settings(start: Path) -> DataSettings:
     from mlsvs.datacheck.settings import parse_settings
 
     return parse_settings(load_config(start).settings.get("datasets", {}))
-
-
-def _tables(paths: list[str]) -> list[Path]:
-    from mlsvs.datacheck.table import TABULAR_FORMATS, format_of
-
-    files: list[Path] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            found = (p for p in sorted(path.rglob("*")) if p.is_file())
-            files.extend(p for p in found if format_of(p) in TABULAR_FORMATS)
-        elif path.is_file():
-            files.append(path)
-        else:
-            raise UsageError(f"{raw}: no such file or directory")
-    return files
 
 
 def _pii(args: argparse.Namespace, progress: Progress) -> int:
@@ -265,7 +233,13 @@ def _pii(args: argparse.Namespace, progress: Progress) -> int:
     reports: list[Json] = []
     lines: list[str] = []
     errors = findings = 0
-    for path in _tables(args.paths):
+    from mlsvs.datacheck.locate import find_tables
+
+    try:
+        paths = find_tables([Path(p) for p in args.paths])
+    except FileNotFoundError as exc:
+        raise UsageError(f"{exc}: no such file or directory") from None
+    for path in paths:
         try:
             report = scan_pii(
                 source_for(path, str(path)), max_rows=args.max_rows, progress=progress

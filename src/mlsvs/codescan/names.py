@@ -13,6 +13,9 @@ import builtins
 from dataclasses import dataclass, field
 
 _BUILTINS = frozenset(dir(builtins))
+_DYNAMIC_IMPORTS = frozenset(
+    {"importlib.import_module", "pytest.importorskip", "builtins.__import__"}
+)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -142,7 +145,11 @@ class Scopes:
     def bind(self, name: str, value: ast.expr | None) -> None:
         """Rebind ``name``: an alias when ``value`` names a known thing, else shadowed."""
         scope = self.current
+        if isinstance(value, ast.Constant) and value.value is None and scope.aliases.get(name):
+            return  # `except ImportError: mod = None` keeps the optional import's alias
         target = self.qualname(value) if value is not None else None
+        if isinstance(value, ast.Call) and self.qualname(value.func) in _DYNAMIC_IMPORTS:
+            target = self.const_str(value.args[0]) if value.args else None
         scope.aliases[name] = target
         scope.consts.pop(name, None)
         if isinstance(value, ast.Constant):

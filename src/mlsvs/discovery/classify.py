@@ -117,7 +117,8 @@ def classify(root: Path, path: str, size: int, identify: Identify) -> Artifact |
     head = _head(absolute)
     if head is None:
         return None
-    if suffix in _DATA_SUFFIXES and _is_text(head):
+    # Fail closed: a badly encoded CSV is still a dataset; its readers report the encoding.
+    if suffix in _DATA_SUFFIXES and b"\x00" not in head:
         return DatasetArtifact(**common, format=_DATA_SUFFIXES[suffix])
     if head.startswith(b"PAR1"):
         return DatasetArtifact(**common, format="parquet")
