@@ -3,6 +3,7 @@
     python monitoring/drills.py replay        # ops log of normal traffic and of a shifted sample
     python monitoring/drills.py load          # burst above the rate limit, then telemetry alerts
     python monitoring/drills.py kill-switch   # flip the flag file, time the switch both ways
+    python monitoring/drills.py kill-switch-live  # the same against `python serve.py` in a process
 
 Each drill builds the application exactly as serve.py does (``serve.create_app``), wrapped by
 ``ops.install_ops`` (unchanged if serve.py already installed it), drives it with Starlette's
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import random
 import secrets
 import sys
@@ -160,6 +162,71 @@ def kill_switch(args: argparse.Namespace) -> dict[str, object]:
     }
 
 
+def live_kill_switch(args: argparse.Namespace) -> dict[str, object]:
+    """The same drill against ``python serve.py`` in its own process (the production entry point)."""
+    import socket
+    import subprocess
+
+    import httpx
+
+    out = SAMPLES / "kill-switch-live.jsonl"
+    row = _rows(ROOT / "data" / "test.csv")[0]
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    key = secrets.token_urlsafe(24)
+    with tempfile.TemporaryDirectory() as tmp, out.open("w", encoding="utf-8") as log:
+        flag = Path(tmp) / "model-disabled"
+        env = {**os.environ, "MLSVS_EXAMPLE_API_KEY": key}
+        env["MLSVS_KILL_SWITCH_FILE"] = str(flag)
+        server = subprocess.Popen(
+            [sys.executable, str(ROOT / "serve.py"), "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5)
+            auth = {"Authorization": f"Bearer {key}"}
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    client.get("/healthz")
+                    break
+                except httpx.TransportError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.1)
+
+            def status() -> int:
+                return client.post("/predict", json={"features": row}, headers=auth).status_code
+
+            before = status()
+            note = {"actor": args.actor, "reason": args.reason}
+            flag.write_text(json.dumps(note), encoding="utf-8")
+            flipped = time.monotonic()
+            while status() != 503:
+                time.sleep(0.05)
+            to_disabled = time.monotonic() - flipped
+            flag.unlink()
+            flipped = time.monotonic()
+            while status() != 200:
+                time.sleep(0.05)
+            to_enabled = time.monotonic() - flipped
+        finally:
+            server.terminate()
+            server.wait(10)
+    events = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    return {
+        "log": str(out.relative_to(ROOT)),
+        "entry_point": "python serve.py (uvicorn, ops installed by serve.main)",
+        "status_before": before,
+        "seconds_to_disabled": round(to_disabled, 2),
+        "seconds_to_enabled": round(to_enabled, 2),
+        "kill_switch_events": [e for e in events if e.get("event") == "kill_switch"],
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="drill", required=True)
@@ -169,6 +236,10 @@ def main() -> int:
     kill.add_argument("--actor", default="on-call ML engineer (drill)")
     kill.add_argument("--reason", default="scheduled kill-switch drill")
     kill.set_defaults(run=kill_switch)
+    live = sub.add_parser("kill-switch-live")
+    live.add_argument("--actor", default="on-call ML engineer (drill)")
+    live.add_argument("--reason", default="scheduled kill-switch drill, live process")
+    live.set_defaults(run=live_kill_switch)
     args = parser.parse_args()
     SAMPLES.mkdir(exist_ok=True)
     print(json.dumps(args.run(args), indent=2, default=str))
