@@ -26,7 +26,7 @@ API = "https://pypi.org/pypi"
 
 def _get(url: str) -> dict[str, object] | None:
     try:
-        with urllib.request.urlopen(url, timeout=20) as response:  # noqa: S310 - fixed https host
+        with urllib.request.urlopen(url, timeout=20) as response:
             return json.load(response)
     except urllib.error.HTTPError as exc:
         if exc.code == 404:
@@ -55,8 +55,11 @@ def main() -> int:
     parser.add_argument("requirements", type=Path)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
-    pins = [m.groups() for line in args.requirements.read_text().splitlines()
-            if (m := PIN.match(line.strip()))]
+    pins = [
+        m.groups()
+        for line in args.requirements.read_text().splitlines()
+        if (m := PIN.match(line.strip()))
+    ]
     try:
         packages = [check(name, version) for name, version in pins]
     except (OSError, RuntimeError, ValueError) as exc:
