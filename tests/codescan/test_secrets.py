@@ -220,3 +220,12 @@ def test_env_card_and_undecodable(tmp_path) -> None:
         SecretKind.WANDB_KEY
     ]
     assert scan_secrets_file(binary, display="x.yaml").errors == ("x.yaml: not UTF-8 text",)
+
+
+def test_kubernetes_secret_references_are_not_secrets() -> None:
+    from mlsvs.codescan import find_secrets
+    from mlsvs.codescan.secrets.patterns import SourceKind
+
+    text = "volumes:\n  - secret:\n      secretName: hardened-classifier-api-key\n"
+    assert find_secrets(text, source_kind=SourceKind.CONFIG) == []
+    assert find_secrets('apiKey: "sk3Jd9sKq2LmN8pQ4rT7vW1xZ5"\n', source_kind=SourceKind.CONFIG)

@@ -63,7 +63,9 @@ _NOT_SECRET_NAME = re.compile(
     r"(?i)(?:tokeni[sz]|max_?(?:new_?)?tokens?|num_?tokens?|n_tokens|(?:eos|bos|pad|unk|sep|cls|"
     r"mask|special|start|end)_?tokens?|tokens?_(?:ids?|type|types|count|len|length|limit|url|"
     r"uri|endpoint|file|path|env|var|name|expir\w*|usage)|(?:_|-)(?:file|path|env|var|name|url|"
-    r"dir|id|len|length|type|count|field|header|prompt|label|hint|policy|ref)s?$|_from_env$)"
+    r"dir|id|len|length|type|count|field|header|prompt|label|hint|policy|ref)s?$|_from_env$|"
+    # camelCase references to secrets (Kubernetes secretName, secretKeyRef …), not values
+    r"(?-i:(?<=[a-z])(?:Name|Ref|KeyRef|File|Path|Env|Id|Url|Type)s?$))"
 )
 _CODE_ASSIGN = re.compile(
     r"(?P<name>[A-Za-z_][\w.-]*)[\"']?\s*(?::\s*[\w\[\]|, .]+?\s*)?(?:=|:|=>)\s*[rbu]?"
