@@ -223,8 +223,7 @@ def test_env_card_and_undecodable(tmp_path) -> None:
 
 
 def test_kubernetes_secret_references_are_not_secrets() -> None:
-    from mlsvs.codescan import find_secrets
-    from mlsvs.codescan.secrets.patterns import SourceKind
+    from mlsvs.codescan import SourceKind, find_secrets
 
     text = "volumes:\n  - secret:\n      secretName: hardened-classifier-api-key\n"
     assert find_secrets(text, source_kind=SourceKind.CONFIG) == []
