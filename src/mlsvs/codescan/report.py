@@ -6,26 +6,11 @@ import hashlib
 from typing import TYPE_CHECKING
 
 from mlsvs.codescan.rules import RULES, Rule
-from mlsvs.model.result import Severity
 
 if TYPE_CHECKING:
     from mlsvs.codescan.findings import CodeFinding, CodeScanResult
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-_LEVEL = {
-    Severity.CRITICAL: "error",
-    Severity.HIGH: "error",
-    Severity.MEDIUM: "warning",
-    Severity.LOW: "note",
-    Severity.INFO: "note",
-}
-_SECURITY_SEVERITY = {
-    Severity.CRITICAL: "9.5",
-    Severity.HIGH: "8.0",
-    Severity.MEDIUM: "5.5",
-    Severity.LOW: "3.0",
-    Severity.INFO: "1.0",
-}
 
 
 def text_line(path: str, finding: CodeFinding) -> str:
@@ -73,11 +58,11 @@ def _rule_descriptor(rule: Rule) -> dict[str, object]:
         "shortDescription": {"text": info.title},
         "fullDescription": {"text": f"{info.title}. Requirements: {', '.join(info.requirements)}"},
         "help": {"text": info.remediation, "markdown": f"{info.remediation}\n\nSee `{rule.docs}`."},
-        "defaultConfiguration": {"level": _LEVEL[info.severity]},
+        "defaultConfiguration": {"level": info.severity.sarif_level},
         "properties": {
             "tags": tags,
             "precision": "high",
-            "security-severity": _SECURITY_SEVERITY[info.severity],
+            "security-severity": info.severity.security_score,
             "requirements": list(info.requirements),
         },
     }
@@ -100,7 +85,7 @@ def results_sarif(results: list[CodeScanResult], *, version: str) -> dict[str, o
                 {
                     "ruleId": f.rule.value,
                     "ruleIndex": index[f.rule],
-                    "level": _LEVEL[f.severity],
+                    "level": f.severity.sarif_level,
                     "message": {"text": message},
                     "locations": [
                         {

@@ -32,6 +32,16 @@ class Severity(enum.StrEnum):
         """0 (info) to 4 (critical)."""
         return _SEVERITY_ORDER.index(self)
 
+    @property
+    def sarif_level(self) -> str:
+        """SARIF ``level``: error for high and critical, warning for medium, note below."""
+        return _SARIF_LEVEL[self]
+
+    @property
+    def security_score(self) -> str:
+        """SARIF ``security-severity`` (GitHub's CVSS-like 0-10 scale, a numeric string)."""
+        return _SECURITY_SCORE[self]
+
     @classmethod
     def parse(cls, text: str) -> Severity:
         """Case-insensitive parse; ``ValueError`` names the accepted values."""
@@ -43,6 +53,20 @@ class Severity(enum.StrEnum):
 
 
 _SEVERITY_ORDER = (Severity.INFO, Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL)
+_SARIF_LEVEL = {
+    Severity.CRITICAL: "error",
+    Severity.HIGH: "error",
+    Severity.MEDIUM: "warning",
+    Severity.LOW: "note",
+    Severity.INFO: "note",
+}
+_SECURITY_SCORE = {
+    Severity.CRITICAL: "9.5",
+    Severity.HIGH: "8.0",
+    Severity.MEDIUM: "5.5",
+    Severity.LOW: "3.0",
+    Severity.INFO: "0.0",
+}
 
 Facts = tuple[tuple[str, str], ...]
 """Machine-readable evidence as sorted key/value pairs, e.g. ``(("format", "pickle"),)``."""

@@ -36,22 +36,6 @@ SRCROOT = "%SRCROOT%"
 FINGERPRINT = "mlsvs/finding/v1"
 INFO_URI = "https://owasp.org/www-project-machine-learning-security-verification-standard/"
 
-_LEVEL = {
-    Severity.CRITICAL: "error",
-    Severity.HIGH: "error",
-    Severity.MEDIUM: "warning",
-    Severity.LOW: "note",
-    Severity.INFO: "note",
-}
-_SCORE = {
-    Severity.CRITICAL: "9.5",
-    Severity.HIGH: "8.0",
-    Severity.MEDIUM: "5.5",
-    Severity.LOW: "3.0",
-    Severity.INFO: "0.0",
-}
-"""``security-severity`` (GitHub's CVSS-like 0-10 scale, a numeric string)."""
-
 
 def _severity(text: str) -> Severity:
     try:
@@ -190,10 +174,10 @@ def _rule(
         "shortDescription": {"text": title},
         "fullDescription": {"text": description or title},
         "help": {"text": help_text},
-        "defaultConfiguration": {"level": _LEVEL[severity]},
+        "defaultConfiguration": {"level": severity.sarif_level},
         "properties": {
             "tags": ["security", "mlsvs", *reqs],
-            "security-severity": _SCORE[severity],
+            "security-severity": severity.security_score,
             "severity": severity.value,
         },
         "relationships": [_relationship(r, taxon_index) for r in reqs],
@@ -227,7 +211,7 @@ def _result(
         "ruleId": clean(f.check),
         "ruleIndex": rule_index[f.check],
         "kind": "fail",
-        "level": "error" if error else _LEVEL[f.severity],
+        "level": "error" if error else f.severity.sarif_level,
         "message": {"text": f"could not decide: {message}" if error else message},
         "locations": [location],
         "partialFingerprints": {FINGERPRINT: f.id},

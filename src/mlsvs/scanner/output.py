@@ -6,29 +6,14 @@ import json
 from typing import TYPE_CHECKING
 
 from mlsvs import __version__
-from mlsvs.model.result import Severity
 from mlsvs.scanner.rules import RULES
 from mlsvs.util.text import one_line
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from mlsvs.model.result import Severity
     from mlsvs.scanner.report import ScanFinding, ScanReport
-
-_SARIF_LEVEL = {
-    Severity.CRITICAL: "error",
-    Severity.HIGH: "error",
-    Severity.MEDIUM: "warning",
-    Severity.LOW: "note",
-    Severity.INFO: "note",
-}
-_SECURITY_SEVERITY = {
-    Severity.CRITICAL: "9.5",
-    Severity.HIGH: "8.0",
-    Severity.MEDIUM: "5.5",
-    Severity.LOW: "3.0",
-    Severity.INFO: "0.0",
-}
 
 
 def _shown(report: ScanReport, minimum: Severity) -> tuple[ScanFinding, ...]:
@@ -95,9 +80,9 @@ def render_sarif(reports: Sequence[ScanReport], minimum: Severity) -> str:
             "shortDescription": {"text": info.title},
             "fullDescription": {"text": info.remediation},
             "help": {"text": info.remediation},
-            "defaultConfiguration": {"level": _SARIF_LEVEL[info.severity]},
+            "defaultConfiguration": {"level": info.severity.sarif_level},
             "properties": {
-                "security-severity": _SECURITY_SEVERITY[info.severity],
+                "security-severity": info.severity.security_score,
                 "tags": ["security", "ml-model"],
             },
         }
@@ -127,7 +112,7 @@ def render_sarif(reports: Sequence[ScanReport], minimum: Severity) -> str:
                 {
                     "ruleId": f.rule.value,
                     "ruleIndex": index[f.rule.value],
-                    "level": _SARIF_LEVEL[f.severity],
+                    "level": f.severity.sarif_level,
                     "message": {"text": f.message},
                     "locations": [location],
                     "properties": {"severity": f.severity.value, "format": r.format.value},
