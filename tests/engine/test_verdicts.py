@@ -219,3 +219,12 @@ def test_levels_list_blockers_and_waiver_policy() -> None:
     assert levels[0].blocking == ("M2.1.1", "M10.1.1")  # numeric, not lexical, order
     levels, _ = compute_levels(verdicts, waived_satisfies=True)
     assert levels[0].blocking == ("M2.1.1",)
+
+
+def test_requirement_applies_only_when_all_its_tags_are_declared() -> None:
+    both = frozenset({"personal_data", "trains_in_house"})
+    requirement = req(Verification.STATIC, tags=both)
+    partial = verdict_of(requirement, [finding(Status.FAIL)], traits={"personal_data"})
+    assert partial.verdict is Verdict.NOT_APPLICABLE
+    assert "trains_in_house" in partial.reasons[0]
+    assert verdict_of(requirement, [finding(Status.FAIL)], traits=both).verdict is Verdict.FAIL

@@ -2,8 +2,8 @@
 
 Pure functions: no I/O, no clock. The rules, in order:
 
-0. A requirement whose applicability tags (its own plus its chapter's) are all undeclared is
-   NOT_APPLICABLE by profile. A requirement applies when *any* of its tags is declared.
+0. A requirement applies when *all* of its applicability tags (its own plus its chapter's) are
+   declared, as the standard's level semantics say; otherwise it is NOT_APPLICABLE by profile.
 1. Any non-waived automated FAIL gives FAIL (automated failures beat human claims). A valid
    attestation claiming ``fail`` gives FAIL too.
 2. Only waived FAILs give WAIVED.
@@ -68,13 +68,14 @@ def decide(evidence: Evidence, traits: frozenset[str]) -> RequirementVerdict:
         )
 
     tags = req.applicability | evidence.chapter_tags
-    if tags and not tags & traits:
+    if not tags <= traits:
+        missing = ", ".join(sorted(tags - traits))
         return RequirementVerdict(
             requirement=req.id,
             level=req.level,
             verdict=Verdict.NOT_APPLICABLE,
             basis=Basis.PROFILE,
-            reasons=(f"profile: none of {', '.join(sorted(tags))} declared in traits",),
+            reasons=(f"profile: {missing} not declared in traits",),
         )
     findings = evidence.findings
     failing = sorted({f.check for f in findings if f.status is Status.FAIL and not f.waiver})
