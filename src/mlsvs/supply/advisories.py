@@ -7,7 +7,6 @@ everything else. Every database carries its date and sha256 so findings show how
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from mlsvs.supply.errors import AdvisoryError
 from mlsvs.supply.osv import AdvisoryIndex, parse_record
+from mlsvs.util.hashing import sha256_file
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -52,11 +52,6 @@ class AdvisoryDatabase:
         )
 
 
-def _sha256(path: Path) -> str:
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
-
-
 def load_bundled() -> AdvisoryDatabase:
     """The dated ML advisory set shipped in ``mlsvs/supply/data/ml-advisories.json``."""
     path = Path(__file__).with_name("data") / "ml-advisories.json"
@@ -65,7 +60,7 @@ def load_bundled() -> AdvisoryDatabase:
     return AdvisoryDatabase(
         name="bundled",
         date=str(data["reviewed"]),
-        sha256=_sha256(path),
+        sha256=sha256_file(path),
         source=f"{BUNDLED_NAME} {data['version']}",
         index=AdvisoryIndex(records),
     )
@@ -118,7 +113,7 @@ def load_snapshot(path: Path, *, digest: str | None = None) -> AdvisoryDatabase:
         raise AdvisoryError("no PyPI advisories in the snapshot", path=str(path))
     newest = max(a.modified for a in advisories)
     if digest is None:
-        digest = _sha256(path) if path.is_file() else _tree_sha256(path)
+        digest = sha256_file(path) if path.is_file() else _treesha256_file(path)
     return AdvisoryDatabase(
         name="osv",
         date=newest,
@@ -128,7 +123,7 @@ def load_snapshot(path: Path, *, digest: str | None = None) -> AdvisoryDatabase:
     )
 
 
-def _tree_sha256(path: Path) -> str:
+def _treesha256_file(path: Path) -> str:
     from mlsvs.supply.hashing import tree_digest
 
     return tree_digest(path)
@@ -171,7 +166,7 @@ def import_snapshot(source: Path, *, cache: Path, imported_at: str) -> SnapshotI
     partial.replace(target)
     info = SnapshotInfo(
         path=target,
-        sha256=_sha256(target),
+        sha256=sha256_file(target),
         date=database.date,
         records=database.index.count,
         imported_from=str(source),
@@ -209,7 +204,7 @@ def load_databases(*, osv: Path | None, cache: Path | None) -> tuple[AdvisoryDat
     if osv is not None:
         databases.append(load_snapshot(osv))
     elif cache is not None and (info := cached_snapshot(cache)) is not None:
-        if _sha256(info.path) != info.sha256:
+        if sha256_file(info.path) != info.sha256:
             raise AdvisoryError(
                 "cached OSV snapshot does not match its recorded sha256", path=str(info.path)
             )

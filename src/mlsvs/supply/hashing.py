@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath
 from typing import Protocol
 
 from mlsvs.supply.errors import HashManifestError
+from mlsvs.util.hashing import sha256_file
 
 
 class _Hasher(Protocol):
@@ -84,6 +85,10 @@ def file_digest(path: Path, alg: HashAlgorithm = HashAlgorithm.SHA256) -> str:
         hasher = blake3.blake3(max_threads=blake3.blake3.AUTO)
         hasher.update_mmap(str(path))
         return str(hasher.hexdigest())
+    if alg is HashAlgorithm.SHA256:
+        # Shared, per-process cache keyed by (path, size, mtime): a verify run hashes each
+        # model once although the BOM, checksum, signing checks and the report all need it.
+        return sha256_file(path)
     with path.open("rb") as handle:
         return hashlib.file_digest(handle, lambda: _hashlib_new(alg)).hexdigest()  # type: ignore[arg-type,return-value]
 
