@@ -74,6 +74,7 @@ def assess_project(
             options=dict(config.check_options.get(task.loaded.check.id, {})),
             settings={k: dict(v) for k, v in config.settings.items()},
             capabilities=config.allow,
+            target_level=config.level,
         )
 
     result = run(

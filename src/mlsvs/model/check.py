@@ -15,6 +15,7 @@ from datetime import date
 from typing import Generic, TypeVar, cast
 
 from mlsvs.model.artifact import Capability, Project, Target
+from mlsvs.model.catalog import Level
 from mlsvs.model.result import Outcome, Severity
 
 CHECK_ID = re.compile(r"^(MLC[1-9]\d{2}|[A-Z]{2,5}\d{3,4})$")
@@ -36,6 +37,19 @@ class OptionError(ValueError):
     """A check option from the configuration has the wrong type."""
 
 
+def _typed(kind: str, key: str, values: Mapping[str, object], default: V) -> V:
+    """``values[key]`` checked against ``default``'s type (ints widen to float), else default."""
+    if key not in values:
+        return default
+    value = values[key]
+    expected = type(default)
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        return cast("V", float(value))
+    if not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
+        raise OptionError(f"{kind} {key!r} must be {expected.__name__}, got {type(value).__name__}")
+    return value
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CheckContext:
     """Everything a check may use besides its target. Built by the engine, one per task.
@@ -51,20 +65,19 @@ class CheckContext:
     """Extension sections of the configuration (``model_tests``, ``datasets`` ...)."""
     capabilities: frozenset[Capability] = frozenset()
     """Capabilities the user granted for this run."""
+    target_level: Level | None = None
+    """The level this run verifies against (``--level`` / config), None when not set."""
+    parameters: Mapping[str, object] = field(default_factory=dict)
+    """The standard's parameter values in force for this run, keyed by parameter ID
+    (standard default for ``target_level``, or the verification profile's assignment)."""
+
+    def parameter(self, key: str, default: V) -> V:
+        """The standard parameter ``key`` in force for this run, type-checked like ``option``."""
+        return _typed("parameter", key, self.parameters, default)
 
     def option(self, key: str, default: V) -> V:
         """This check's option ``key``, type-checked against ``default``'s type."""
-        if key not in self.options:
-            return default
-        value = self.options[key]
-        expected = type(default)
-        if expected is float and isinstance(value, int) and not isinstance(value, bool):
-            return cast("V", float(value))
-        if not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
-            raise OptionError(
-                f"option {key!r} must be {expected.__name__}, got {type(value).__name__}"
-            )
-        return value
+        return _typed("option", key, self.options, default)
 
     def section(self, name: str) -> Mapping[str, object]:
         """An extension section of the configuration, empty when absent."""
