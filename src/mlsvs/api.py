@@ -81,6 +81,10 @@ def load_config_for(
         changes["ignore"] = config.ignore + o.ignore
     if o.traits:
         changes["traits"] = config.traits | frozenset(o.traits)
+        # A trait declared on the command line overrides the file's denial of it.
+        changes["denied_traits"] = {
+            k: v for k, v in config.denied_traits.items() if k not in set(o.traits)
+        }
     return dataclasses.replace(config, **changes)  # type: ignore[arg-type]
 
 
@@ -101,7 +105,9 @@ def assess(
     root = Path(path)
     config = load_config_for(root, config_file, overrides)
     standard = load_catalog(config.standard)
-    unknown_traits = sorted(config.traits - {t.id for t in standard.tags})
+    unknown_traits = sorted(
+        (config.traits | set(config.denied_traits)) - {t.id for t in standard.tags}
+    )
     if unknown_traits:
         known = ", ".join(t.id for t in standard.tags)
         raise ConfigError(

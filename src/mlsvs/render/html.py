@@ -37,7 +37,13 @@ if TYPE_CHECKING:
 
     from mlsvs.model.assessment import Assessment
 
-_STATUS_ORDER = (Status.FAIL, Status.ERROR, Status.PASS, Status.NOT_APPLICABLE)
+_STATUS_ORDER = (
+    Status.FAIL,
+    Status.ERROR,
+    Status.NOT_VERIFIED,
+    Status.PASS,
+    Status.NOT_APPLICABLE,
+)
 
 
 def _asset(name: str) -> str:
