@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from mlsvs.config import Config
+    from mlsvs.discovery import Discovery
     from mlsvs.engine.events import EventSink
     from mlsvs.model.assessment import Assessment
     from mlsvs.model.catalog import Standard
@@ -115,6 +116,7 @@ def assess(
         )
     registry = load_registry(standard)
     discovery = discover(root, config)
+    _require_something(discovery, root)
     extra: list[Problem] = []
     if config.source is None:
         extra.append(
@@ -134,6 +136,27 @@ def assess(
         now=lambda: dt.datetime.now(dt.UTC).replace(microsecond=0),
         sink=sink,
         extra_problems=extra,
+    )
+
+
+def _require_something(discovery: Discovery, root: Path) -> None:
+    """Exit 2 with a reason when the project holds nothing any check could assess."""
+    from mlsvs.errors import DiscoveryError
+
+    project = discovery.project
+    if project.artifacts or project.endpoints:
+        return
+    if project.gaps:
+        reasons = sorted({g.reason.value for g in project.gaps})
+        raise DiscoveryError(
+            f"nothing to assess: no file could be read or classified "
+            f"({len(project.gaps)} path(s) skipped: {', '.join(reasons)})",
+            path=str(root),
+        )
+    raise DiscoveryError(
+        "nothing to assess: no models, datasets, source, manifests, cards, configs or "
+        "endpoints found",
+        path=str(root),
     )
 
 

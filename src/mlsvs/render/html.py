@@ -27,6 +27,7 @@ from mlsvs.render.text import (
     finding_sort_key,
     level_text,
     next_level,
+    profile_notes,
     sorted_verdicts,
 )
 
@@ -153,6 +154,7 @@ def context(a: Assessment) -> dict[str, Any]:
         "csp": csp,
         "achieved": level_text(a.achieved_level),
         "levels": sorted(a.levels, key=lambda lr: lr.level),
+        "profile_notes": profile_notes(a),
         "all_levels": list(Level),
         "traits": sorted(a.project.traits),
         "next_level": next_level(a),
