@@ -151,7 +151,7 @@ def run_unprivileged(fn: Callable[[], Any]) -> Any:
             os.setgid(NOBODY)
             os.setuid(NOBODY)
             payload = json.dumps({"ok": fn()})
-        except BaseException as exc:  # report everything to the parent
+        except BaseException as exc:  # noqa: BLE001 - the child reports everything to the parent
             payload = json.dumps({"error": f"{type(exc).__name__}: {exc}"})
             status = 1
         with os.fdopen(write_end, "w") as out:
