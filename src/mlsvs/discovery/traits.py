@@ -206,7 +206,7 @@ def find_trait_evidence(
     has_ml = has_ml or any(f.imports & _ML_MODULES for _, f in parsed if f is not None)
     for source, facts in parsed:
         if facts is not None:
-            found.extend(_from_source(source.path, facts, has_ml))
+            found.extend(_from_source(source, facts, has_ml))
     for artifact in artifacts:
         if isinstance(artifact, DatasetArtifact):
             found.extend(_personal_columns(artifact, read_head))
@@ -302,7 +302,8 @@ def _call_name(func: ast.expr) -> str:
     return ""
 
 
-def _from_source(path: str, facts: _Facts, has_ml: bool) -> Iterator[TraitEvidence]:
+def _from_source(source: SourceFile, facts: _Facts, has_ml: bool) -> Iterator[TraitEvidence]:
+    path = source.path
     for module, detail in _SERVING_MODULES.items():
         if module in facts.imports:
             yield TraitEvidence(trait=SERVES, path=path, detail=f"{detail} (imports {module})")
@@ -315,11 +316,12 @@ def _from_source(path: str, facts: _Facts, has_ml: bool) -> Iterator[TraitEviden
     for module, detail in _HOSTED_MODULES.items():
         if module in facts.imports:
             yield TraitEvidence(trait=HOSTED, path=path, detail=f"{detail} (imports {module})")
-    yield from _hub_calls(path, facts)
+    yield from _hub_calls(source, facts)
     yield from _training(path, facts)
 
 
-def _hub_calls(path: str, facts: _Facts) -> Iterator[TraitEvidence]:
+def _hub_calls(source: SourceFile, facts: _Facts) -> Iterator[TraitEvidence]:
+    path = source.path
     for name, line, arg in facts.calls:
         if name == "create_model#kw" and "pretrained" in arg.split(","):
             yield TraitEvidence(
@@ -328,8 +330,10 @@ def _hub_calls(path: str, facts: _Facts) -> Iterator[TraitEvidence]:
             continue
         if name not in _HUB_CALLS or name == "create_model":
             continue
-        if name in {"from_pretrained", "SentenceTransformer"} and arg and _local_path(arg):
-            continue  # loading the project's own checkpoint
+        if name in {"from_pretrained", "SentenceTransformer"} and (
+            not arg or _local_path(arg) or _exists_locally(source, arg)
+        ):
+            continue  # the project's own checkpoint, or a name only known at run time
         shown = f"{_HUB_CALLS[name]} of {arg!r}" if arg else _HUB_CALLS[name]
         yield TraitEvidence(trait=THIRD_PARTY, path=path, line=line, detail=shown)
     if "torch" in facts.imports:
@@ -340,8 +344,22 @@ def _hub_calls(path: str, facts: _Facts) -> Iterator[TraitEvidence]:
                 )
 
 
+def _exists_locally(source: SourceFile, arg: str) -> bool:
+    try:
+        return (source.root / arg).exists() or (source.absolute.parent / arg).exists()
+    except (OSError, ValueError):
+        return False
+
+
 def _local_path(arg: str) -> bool:
-    return arg.startswith((".", "/", "~")) or arg.count("/") != 1 or arg.endswith("/")
+    """Hub IDs are ``name`` or ``org/name``; anything else is a path on disk."""
+    return (
+        arg.startswith((".", "/", "~"))
+        or arg.count("/") > 1
+        or "\\" in arg
+        or arg.endswith("/")
+        or not re.fullmatch(r"[\w.-]+(/[\w.-]+)?", arg)
+    )
 
 
 def _training(path: str, facts: _Facts) -> Iterator[TraitEvidence]:
