@@ -163,3 +163,24 @@ def test_notebook_with_magics_still_yields_evidence(tmp_path: Path) -> None:
     (tmp_path / "demo.ipynb").write_text(text)
     nb = SourceFile(root=tmp_path, path="demo.ipynb", size=len(text), language="notebook")
     assert "exposes_inference_api" in {e.trait for e in find_trait_evidence([nb])}
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "from tensorflow.keras.applications import MobileNetV2\nm = MobileNetV2(weights='imagenet')\n",
+        "import torchvision\nm = torchvision.models.resnet50(weights=ResNet50_Weights.DEFAULT)\n",
+        "import timm\nm = timm.create_model('resnet18', pretrained=True)\n",
+    ],
+)
+def test_published_pretrained_weights_are_third_party(tmp_path: Path, code: str) -> None:
+    (tmp_path / "m.py").write_text(code)
+    source = SourceFile(root=tmp_path, path="m.py", size=len(code), language="python")
+    assert "uses_third_party_model" in {e.trait for e in find_trait_evidence([source])}
+
+
+def test_own_weight_files_are_not_third_party(tmp_path: Path) -> None:
+    code = "import tensorflow as tf\nm = tf.keras.applications.MobileNetV2(weights='w.h5')\n"
+    (tmp_path / "m.py").write_text(code)
+    source = SourceFile(root=tmp_path, path="m.py", size=len(code), language="python")
+    assert "uses_third_party_model" not in {e.trait for e in find_trait_evidence([source])}

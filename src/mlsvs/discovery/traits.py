@@ -278,14 +278,30 @@ def _visit(node: ast.AST, facts: _Facts) -> None:
         if name:
             first = node.args[0] if node.args else None
             arg = first.value if isinstance(first, ast.Constant) else ""
-            flags = ",".join(k.arg for k in node.keywords if k.arg and _truthy_constant(k.value))
+            pairs = ",".join(
+                f"{k.arg}={_literal(k.value)}"
+                for k in node.keywords
+                if k.arg in _WEIGHT_KEYWORDS and _literal(k.value)
+            )
             facts.calls.append((name, node.lineno, f"{arg}" if isinstance(arg, str) else ""))
-            if flags:
-                facts.calls.append((f"{name}#kw", node.lineno, flags))
+            if pairs:
+                facts.calls.append((f"{name}#kw", node.lineno, pairs))
 
 
-def _truthy_constant(node: ast.expr) -> bool:
-    return isinstance(node, ast.Constant) and bool(node.value)
+# Libraries whose model constructors download published weights (weights= / pretrained=).
+_ZOO_MODULES = frozenset(
+    {"keras", "tensorflow", "torchvision", "timm", "segmentation_models_pytorch", "ultralytics"}
+)
+_WEIGHT_KEYWORDS = frozenset({"pretrained", "weights", "pretrained_model_name_or_path"})
+
+
+def _literal(node: ast.expr) -> str:
+    """A constant or dotted name as text (``True``, ``imagenet``, ``ResNet50_Weights.DEFAULT``)."""
+    if isinstance(node, ast.Constant) and node.value not in (None, False, ""):
+        return str(node.value)
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        return f"{node.value.id}.{node.attr}"
+    return ""
 
 
 def _add_module(facts: _Facts, dotted: str) -> None:
@@ -322,11 +338,24 @@ def _from_source(source: SourceFile, facts: _Facts, has_ml: bool) -> Iterator[Tr
 
 def _hub_calls(source: SourceFile, facts: _Facts) -> Iterator[TraitEvidence]:
     path = source.path
+    vision = facts.imports & {
+        "keras",
+        "tensorflow",
+        "torchvision",
+        "timm",
+        "segmentation_models_pytorch",
+    }
     for name, line, arg in facts.calls:
-        if name == "create_model#kw" and "pretrained" in arg.split(","):
-            yield TraitEvidence(
-                trait=THIRD_PARTY, path=path, line=line, detail="create_model(pretrained=True)"
-            )
+        if name.endswith("#kw"):
+            called = name.removesuffix("#kw")
+            pretrained = [p for p in arg.split(",") if _pretrained_weights(p)]
+            if pretrained and (vision or called == "create_model"):
+                yield TraitEvidence(
+                    trait=THIRD_PARTY,
+                    path=path,
+                    line=line,
+                    detail=f"{called}({pretrained[0]}): published pretrained weights",
+                )
             continue
         if name not in _HUB_CALLS or name == "create_model":
             continue
@@ -342,6 +371,14 @@ def _hub_calls(source: SourceFile, facts: _Facts) -> Iterator[TraitEvidence]:
                 yield TraitEvidence(
                     trait=THIRD_PARTY, path=path, line=line, detail=f"torch.hub.load({arg!r})"
                 )
+
+
+def _pretrained_weights(pair: str) -> bool:
+    key, _, value = pair.partition("=")
+    if key == "pretrained":
+        return value == "True"
+    # weights="imagenet" / ResNet50_Weights.DEFAULT are published weights; a file path is not.
+    return bool(value) and not value.endswith((".h5", ".pt", ".pth", ".keras", ".ckpt", ".bin"))
 
 
 def _exists_locally(source: SourceFile, arg: str) -> bool:
