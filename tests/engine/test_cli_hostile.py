@@ -85,7 +85,14 @@ def test_every_format_carries_a_non_utf8_name(tmp_path: Path) -> None:
         assert "\udcff" not in text
     data = json.loads((tmp_path / "out.json").read_text())
     paths = {a["path"] for a in data["artifacts"]}
-    assert any("\\xff" in p for p in paths)
+    assert any("\\xff" in p and "\\x1b" in p and "\n" not in p for p in paths)
+    import xml.etree.ElementTree as ET
+
+    ET.parse(tmp_path / "out.junit")  # no raw control character can make the XML invalid
+    for fmt in ("sarif", "cyclonedx"):
+        json.loads((tmp_path / f"out.{fmt}").read_text())
+    terminal = (tmp_path / "out.terminal").read_text()
+    assert "\x1b]0;" not in terminal and "\x07" not in terminal
 
 
 def _mk(path: Path) -> Path:

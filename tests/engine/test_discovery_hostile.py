@@ -47,6 +47,9 @@ def test_zero_byte_model_lfs_pointer_and_sparse_placeholder(tmp_path: Path) -> N
     (tmp_path / "model.safetensors").write_text(
         "version https://git-lfs.github.com/spec/v1\noid sha256:" + "a" * 64 + "\nsize 9\n"
     )
+    (tmp_path / "logo.png").write_text(
+        "version https://git-lfs.github.com/spec/v1\noid sha256:" + "b" * 64 + "\nsize 9\n"
+    )
     with (tmp_path / "big.pt").open("wb") as handle:
         handle.truncate(64 * 1024 * 1024)  # all holes: nothing real on disk
     result = discover(tmp_path)
@@ -58,6 +61,8 @@ def test_zero_byte_model_lfs_pointer_and_sparse_placeholder(tmp_path: Path) -> N
     if "big.pt" in gaps:  # file systems without sparse files allocate the zeros
         assert gaps["big.pt"].reason is GapReason.NOT_PRESENT
     assert ".gitkeep" not in gaps
+    assert "logo.png" not in gaps  # an image pointer hides no model: a note, not a gap
+    assert any(p.path == "logo.png" and "media" in p.message for p in result.problems)
     assert any(
         isinstance(a, SourceFile) and a.path == "__init__.py" for a in result.project.artifacts
     )
