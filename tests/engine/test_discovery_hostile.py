@@ -189,3 +189,15 @@ def test_own_weight_files_are_not_third_party(tmp_path: Path) -> None:
     (tmp_path / "m.py").write_text(code)
     source = SourceFile(root=tmp_path, path="m.py", size=len(code), language="python")
     assert "uses_third_party_model" not in {e.trait for e in find_trait_evidence([source])}
+
+
+def test_conventionally_skipped_directories_are_noted(tmp_path: Path) -> None:
+    for folder in ("node_modules/x", "build", "env", ".git"):
+        (tmp_path / folder).mkdir(parents=True)
+    (tmp_path / "env" / "pyvenv.cfg").write_text("home = /usr\n")
+    (tmp_path / "train.py").write_text("x = 1\n")
+    notes = {p.path: p.message for p in discover(tmp_path).problems}
+    assert "virtual environment" in notes["env"]
+    assert "third-party dependencies" in notes["node_modules"]
+    assert "build output" in notes["build"]
+    assert ".git" not in notes

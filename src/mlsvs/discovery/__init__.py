@@ -125,6 +125,14 @@ def discover(
     artifacts.sort(key=lambda a: a.path)
     gaps.sort(key=lambda g: (g.item, g.reason.value))
     problems.extend(gap_problem(g) for g in gaps)
+    problems.extend(
+        Problem(
+            kind=ProblemKind.DISCOVERY,
+            path=directory,
+            message=f"skipped by convention ({why}); not assessed",
+        )
+        for directory, why in walked.skipped_dirs
+    )
     project = Project(
         root=resolved,
         name=config.name or resolved.name,
