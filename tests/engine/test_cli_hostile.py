@@ -134,3 +134,21 @@ def test_interrupted_run_never_replaces_a_complete_report(
     assert json.loads(partial.read_text())["interrupted"] is True
     assert "PARTIAL" in err and "report.partial.json" in err
     assert not list(tmp_path.glob(".*mlsvs-tmp"))  # no temporary file left behind
+
+
+def test_interrupt_during_discovery_writes_nothing_and_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mlsvs.discovery
+
+    root = _mk(tmp_path / "p")
+    (root / "train.py").write_text("x = 1\n")
+
+    def interrupted(*args: object, **kwargs: object) -> object:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(mlsvs.discovery, "discover", interrupted)
+    out = tmp_path / "r.json"
+    assert main(["verify", str(root), "--no-progress", "-f", f"json:{out}"]) == 2
+    assert "no report written" in capsys.readouterr().err
+    assert not out.exists() and not (tmp_path / "r.partial.json").exists()
