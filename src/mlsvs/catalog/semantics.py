@@ -107,6 +107,22 @@ def _mappings(
     return problems
 
 
+# A second obligation in one requirement text: another "that"-clause ("... and that ...",
+# ", that ...", "; ...") or another finite verb joined by "and" ("... and is logged").
+_SECOND_CLAUSE = re.compile(r"\band that\b|, that\b|; ")
+_SECOND_VERB = re.compile(
+    r"\band (?:is|are|has|have|can|cannot|does|do|must|requires?|triggers?|raises?|stays?|"
+    r"uses?|keeps?|records?|verif(?:y|ies)|meets?|follows?)\b"
+)
+
+
+def compound_clauses(text: str) -> int:
+    """How many obligations a requirement text states (1 for a single one), by the measure
+    ``1 + second that-clauses + second finite verbs``; used to report and test compoundness."""
+    flat = " ".join(text.split())
+    return 1 + len(_SECOND_CLAUSE.findall(flat)) + len(_SECOND_VERB.findall(flat))
+
+
 def _atlas_kinds(
     req: RequirementModel, refs: References, source: Source, path: Path_
 ) -> list[Problem]:
