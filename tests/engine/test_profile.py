@@ -38,7 +38,7 @@ level = "L2"
 
 [parameters]
 "M6.2.1.epsilon" = 0.02
-"M8.2.1.max_requests_before_throttle" = 1000
+"M8.2.1.max_requests_before_limit" = 1000
 """
 
 
@@ -214,3 +214,17 @@ def test_standard_option_selects_1_0_0(tmp_path: Path) -> None:
     result = assess(tmp_path, overrides=Overrides(standard="1.0.0"))
     assert result.standard.version == "1.0.0"
     assert result.parameters == ()
+
+
+def test_the_example_profile_validates_against_schema_and_standard(standard) -> None:
+    import tomllib
+
+    import jsonschema
+
+    root = Path(__file__).resolve().parents[2]
+    path = root / "examples" / "profiles" / "buyer-l2.toml"
+    schema = json.loads((root / "schemas" / "verification-profile.schema.json").read_text("utf-8"))
+    data = tomllib.loads(path.read_text("utf-8"))
+    assert list(jsonschema.Draft202012Validator(schema).iter_errors(data)) == []
+    settings = resolve(standard, Level.L2, load_profile(path))
+    assert sum(s.set_by is SetBy.PROFILE for s in settings) == len(data["parameters"])

@@ -239,3 +239,35 @@ class Top10File(_Strict):
     model_config = ConfigDict(extra="allow")
 
     items: Annotated[list[Top10Item], Field(min_length=1)]
+
+
+class ProfileMetaModel(_Strict):
+    """``[profile]`` of a verification profile: who assigns the parameters, for what."""
+
+    name: str = ""
+    issuer: str = ""
+    role: Literal["buyer", "assessor"]
+    standard: str | None = None
+    """Standard version the profile is for (the run must use it)."""
+    level: Literal["L1", "L2", "L3"] | None = None
+    """Target level; beats the verified project's configuration (not ``--level``)."""
+    note: str = ""
+
+
+class ProfileFileModel(_Strict):
+    """A verification profile (``mlsvs verify --profile FILE``, TOML or YAML).
+
+    Only the shape is described here: which keys are parameters of the standard, their types
+    and the bounds within which they may be assigned come from the catalog and are enforced when
+    the profile is applied (``mlsvs catalog parameters`` lists them).
+    """
+
+    model_config = ConfigDict(title="MLSVS verification profile")
+
+    profile: ProfileMetaModel
+    parameters: dict[
+        Annotated[
+            str, StringConstraints(pattern=r"^M[1-9]\d*\.[1-9]\d*\.[1-9]\d*\.[a-z][a-z0-9_]*$")
+        ],
+        Scalar,
+    ] = {}
