@@ -258,3 +258,18 @@ def test_parameter_values_are_validated(tmp_path: Path) -> None:
     problems = [str(p) for p in validate_directory(root / NEW)]
     assert any("a ceiling must not get laxer" in p for p in problems), problems
     assert any("outside the assignable bounds" in p for p in problems), problems
+
+
+def test_not_laxer_than_aisvs_without_a_rationale(v110) -> None:
+    import yaml
+
+    data = BUNDLED.parent / "aisvs-1.0-levels.yaml"
+    levels = yaml.safe_load(data.read_text("utf-8"))["levels"]
+    assert len(levels) == 191
+    laxer = []
+    for req in v110.requirements.values():
+        for control in req.mappings.get("aisvs_1.0", ()):
+            assert control in levels, (req.id, control)  # every cited AISVS ID exists
+            if levels[control] < req.level and not req.level_rationale:
+                laxer.append((req.id, control))
+    assert laxer == []
