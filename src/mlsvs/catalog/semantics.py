@@ -314,6 +314,9 @@ def check_chapter(
                 problems += _atlas_kinds(req, refs, source, (*r_path, "mappings"))
                 problems += _mapping_notes(req, source, r_path)
                 problems += _bars(req, source, r_path)
+                if compound_clauses(req.text) > 1:
+                    message = "the text states more than one obligation: split the requirement"
+                    problems.append(source.problem((*r_path, "text"), message))
         for t_index, tomb in enumerate(section.withdrawn):
             t_path: Path_ = (*s_path, "withdrawn", t_index)
             problems += _unique_nested(tomb.id, section.id, source, (*t_path, "id"), seen)
