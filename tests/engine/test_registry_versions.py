@@ -45,3 +45,11 @@ def test_every_builtin_check_maps_to_valid_ids_of_both_versions() -> None:
         if r not in new.requirements
     ]
     assert unknown == []
+
+
+def test_attesting_a_withdrawn_id_names_its_successor() -> None:
+    from mlsvs.engine.attestations import _unknown_requirement
+
+    new = load_standard("1.1.0")
+    assert "withdrawn in mlsvs 1.1.0 (merged into M1.2.2)" in _unknown_requirement("M6.2.3", new)
+    assert _unknown_requirement("M9.9.9", new) == "M9.9.9 is not a requirement of mlsvs 1.1.0"
