@@ -37,7 +37,7 @@ role = "buyer"
 level = "L2"
 
 [parameters]
-"M6.2.1.epsilon_linf_image" = 0.02
+"M6.2.1.epsilon" = 0.02
 "M8.2.1.max_requests_before_limit" = 1000
 """
 
@@ -56,8 +56,7 @@ def _write(tmp_path: Path, text: str, name: str = "profile.toml") -> Path:
 def test_defaults_follow_the_target_level_and_the_requirement_level(standard) -> None:
     settings = {s.key: s for s in resolve(standard, Level.L1)}
     assert (
-        settings["M6.2.1.epsilon_linf_image"].value
-        == standard.parameters["M6.2.1.epsilon_linf_image"].values[Level.L1]
+        settings["M6.2.1.epsilon"].value == standard.parameters["M6.2.1.epsilon"].values[Level.L1]
     )
     # M7.2.1 starts at L2: a run targeting L1 uses its L2 value (its entry level).
     assert settings["M7.2.1.max_advantage"].level is Level.L2
@@ -70,18 +69,18 @@ def test_profile_assignments_within_bounds_apply(tmp_path: Path, standard) -> No
     profile = load_profile(_write(tmp_path, PROFILE))
     assert (profile.role, profile.level, len(profile.sha256)) == ("buyer", Level.L2, 64)
     settings = {s.key: s for s in resolve(standard, Level.L2, profile)}
-    eps = settings["M6.2.1.epsilon_linf_image"]
+    eps = settings["M6.2.1.epsilon"]
     assert (eps.value, eps.set_by) == (0.02, SetBy.PROFILE)
-    assert eps.standard_value == pytest.approx(8 / 255, rel=1e-3)
+    assert eps.standard_value == pytest.approx(4 / 255, rel=1e-3)
     assert settings["M6.2.2.pgd_steps"].set_by is SetBy.STANDARD
 
 
 def test_every_bad_assignment_is_reported_with_its_line(tmp_path: Path, standard) -> None:
     text = (
         '[profile]\nrole = "assessor"\nstandard = "1.1.0"\n\n[parameters]\n'
-        '"M6.2.1.epsilon_linf_image" = 0.5\n'  # line 6: above the bound
+        '"M6.2.1.epsilon" = 0.5\n'  # line 6: above the bound
         '"M6.2.2.max_accuracy_unbounded" = 0.5\n'  # line 7: fixed by the standard
-        '"M6.2.1.queries_per_input" = "many"\n'  # line 8: wrong type
+        '"M6.2.1.query_budget" = "many"\n'  # line 8: wrong type
         '"M9.9.9.nothing" = 1\n'  # line 9: unknown
     )
     profile = load_profile(_write(tmp_path, text))
@@ -89,12 +88,12 @@ def test_every_bad_assignment_is_reported_with_its_line(tmp_path: Path, standard
         resolve(standard, Level.L2, profile)
     lines = info.value.problems
     path = str(tmp_path / "profile.toml")
-    assert lines[0].startswith(f"{path}:6: M6.2.1.epsilon_linf_image = 0.5 is outside the bounds")
+    assert lines[0].startswith(f"{path}:6: M6.2.1.epsilon = 0.5 is outside the bounds")
     assert (
         lines[1]
         == f"{path}:7: M6.2.2.max_accuracy_unbounded is fixed by the standard and cannot be assigned"
     )
-    assert lines[2].startswith(f"{path}:8: M6.2.1.queries_per_input must be of type integer")
+    assert lines[2].startswith(f"{path}:8: M6.2.1.query_budget must be of type integer")
     assert lines[3].startswith(f"{path}:9: unknown parameter 'M9.9.9.nothing'")
 
 
@@ -131,7 +130,7 @@ def test_yaml_profiles_work_too(tmp_path: Path, standard) -> None:
 
 def test_the_verified_project_cannot_set_parameters(tmp_path: Path) -> None:
     (tmp_path / "mlsvs.toml").write_text(
-        'level = "L1"\n\n[parameters]\n"M6.2.1.epsilon_linf_image" = 1.0\n', encoding="utf-8"
+        'level = "L1"\n\n[parameters]\n"M6.2.1.epsilon" = 1.0\n', encoding="utf-8"
     )
     with pytest.raises(ConfigError) as info:
         load_config(tmp_path)
@@ -148,7 +147,7 @@ def test_the_verified_project_cannot_set_parameters(tmp_path: Path) -> None:
 )
 def reads_parameter(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
     """Report the epsilon in force."""
-    yield passed(f"epsilon={ctx.parameter('M6.2.1.epsilon_linf_image', -1.0)}")
+    yield passed(f"epsilon={ctx.parameter('M6.2.1.epsilon', -1.0)}")
 
 
 def test_checks_receive_the_values_in_force(tmp_path: Path, standard) -> None:
@@ -198,18 +197,18 @@ def test_verify_with_profile_reports_values_and_who_set_them(tmp_path: Path) -> 
     assert data["target_level"] == 2  # the buyer's level beats the project's L1
     assert data["profile"]["role"] == "buyer"
     by_key = {p["key"]: p for p in data["parameters"]}
-    assert by_key["M6.2.1.epsilon_linf_image"]["set_by"] == "profile"
+    assert by_key["M6.2.1.epsilon"]["set_by"] == "profile"
     assert by_key["M6.2.2.pgd_steps"]["set_by"] == "standard"
     report = (out / "report.md").read_text("utf-8")
     assert "2 set by verification profile 'Tender 17'" in report
-    assert "`M6.2.1.epsilon_linf_image`" in report
+    assert "`M6.2.1.epsilon`" in report
 
 
 def test_verify_rejects_an_out_of_bounds_profile_with_exit_2(tmp_path: Path, capsys) -> None:
     profile = _write(tmp_path, PROFILE.replace("0.02", "0.9"))
     assert main(["verify", str(tmp_path), "--profile", str(profile), "--no-progress"]) == 2
     err = capsys.readouterr().err
-    assert f"{profile}:9: M6.2.1.epsilon_linf_image = 0.9 is outside the bounds" in err
+    assert f"{profile}:9: M6.2.1.epsilon = 0.9 is outside the bounds" in err
 
 
 def test_standard_option_selects_1_0_0(tmp_path: Path) -> None:

@@ -227,7 +227,7 @@ def resolve(
             param = params.get(key)
             if param is None:
                 hint = (
-                    ' (quote dotted keys: "M6.2.1.epsilon_linf_image" = ...)'
+                    ' (quote dotted keys: "M6.2.1.epsilon" = ...)'
                     if isinstance(value, dict)
                     else ""
                 )
