@@ -273,3 +273,9 @@ def test_not_laxer_than_aisvs_without_a_rationale(v110) -> None:
             if levels[control] < req.level and not req.level_rationale:
                 laxer.append((req.id, control))
     assert laxer == []
+
+
+def test_show_of_a_withdrawn_id_names_its_successor(capsys) -> None:
+    assert main(["catalog", "show", "M6.2.3"]) == 2
+    assert "M6.2.3 was withdrawn in MLSVS 1.1.0 (merged into M1.2.2)" in capsys.readouterr().err
+    assert main(["catalog", "show", "--standard-version", "1.0.0", "M6.2.3"]) == 0

@@ -190,6 +190,8 @@ def test_verify_with_profile_reports_values_and_who_set_them(tmp_path: Path) -> 
             f"json:{out / 'results.json'}",
             "-f",
             f"markdown:{out / 'report.md'}",
+            "-f",
+            f"html:{out / 'report.html'}",
         ]
     )
     assert code in {0, 1}
@@ -202,6 +204,8 @@ def test_verify_with_profile_reports_values_and_who_set_them(tmp_path: Path) -> 
     report = (out / "report.md").read_text("utf-8")
     assert "2 set by verification profile 'Tender 17'" in report
     assert "`M6.2.1.epsilon`" in report
+    html = (out / "report.html").read_text("utf-8")
+    assert '<h2 id="parameters">Parameters</h2>' in html and "<code>M6.2.1.epsilon</code>" in html
 
 
 def test_verify_rejects_an_out_of_bounds_profile_with_exit_2(tmp_path: Path, capsys) -> None:

@@ -195,6 +195,13 @@ def _show(args: argparse.Namespace) -> int:
             chapter = standard.chapter(wanted)
         except KeyError:
             detail = exc.args[0] if "cites version" in str(exc.args[0]) else None
+            tomb = next((t for t in standard.withdrawn if t.id == wanted), None)
+            if tomb is not None:
+                successors = ", ".join(tomb.replaced_by) or "no successor"
+                detail = (
+                    f"{wanted} was withdrawn in MLSVS {tomb.version} ({tomb.change.value} into "
+                    f"{successors}): {tomb.note}"
+                )
             message = detail or f"unknown requirement ID {wanted!r} in MLSVS {standard.version}"
             raise UsageError(message) from None
         print("\n".join(chapter_md(chapter, standard)))
