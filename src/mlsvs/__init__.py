@@ -1,4 +1,4 @@
-"""mlsvs: reference implementation of the OWASP Machine Learning Security Verification Standard.
+"""mlsvs: reference implementation of the Machine Learning Security Verification Standard (MLSVS).
 
 Importing this package is cheap on purpose: it holds the version only. The public API lives in
 ``mlsvs.api`` (assessments), ``mlsvs.plugin`` (check authors) and ``mlsvs.model`` (data types).

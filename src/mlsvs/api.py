@@ -38,6 +38,10 @@ class Overrides:
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     traits: tuple[str, ...] = ()
+    standard: str | None = None
+    """Standard version to verify against (beats the profile's and the config's)."""
+    profile: Path | None = None
+    """Verification profile of the buyer or assessor (parameter assignments)."""
 
 
 def load_catalog(version: str | None = None) -> Standard:
@@ -100,12 +104,20 @@ def assess(
     """Verify the project at ``path`` and return the complete assessment."""
     from mlsvs.discovery import discover
     from mlsvs.engine.assess import assess_project
+    from mlsvs.engine.profile import load_profile, resolve
     from mlsvs.engine.registry import load_registry
     from mlsvs.model.assessment import Problem, ProblemKind
 
     root = Path(path)
-    config = load_config_for(root, config_file, overrides)
-    standard = load_catalog(config.standard)
+    o = overrides or Overrides()
+    config = load_config_for(root, config_file, o)
+    profile = load_profile(o.profile) if o.profile is not None else None
+    if profile is not None and profile.level is not None and not o.level:
+        # The buyer's or assessor's target level beats the verified project's own choice.
+        config = dataclasses.replace(config, level=profile.level)
+    wanted = o.standard or (profile.standard if profile is not None else None) or config.standard
+    standard = load_catalog(wanted)
+    parameters = resolve(standard, config.level, profile)
     unknown_traits = sorted(
         (config.traits | set(config.denied_traits)) - {t.id for t in standard.tags}
     )
@@ -136,6 +148,8 @@ def assess(
         now=lambda: dt.datetime.now(dt.UTC).replace(microsecond=0),
         sink=sink,
         extra_problems=extra,
+        parameters=parameters,
+        profile=profile.ref() if profile is not None else None,
     )
 
 

@@ -193,7 +193,18 @@ class _Source:
         )
 
 
+_NOT_BY_THE_PROJECT = ("parameters", "profile")
+
+
 def _parse(table: Mapping[str, object], src: _Source, root: Path) -> Config:
+    for key in _NOT_BY_THE_PROJECT:
+        if key in table:
+            raise src.error(
+                "the standard's parameters are set by the standard or by the buyer's or "
+                "assessor's verification profile (mlsvs verify --profile FILE), never by the "
+                "verified project's configuration",
+                key,
+            )
     unknown = sorted(set(table) - _TOP_KEYS)
     if unknown:
         known = ", ".join(sorted(_TOP_KEYS))

@@ -1,4 +1,4 @@
-"""The bundled MLSVS 1.0.0 catalog: size, anchors, exports and generated docs are current."""
+"""The bundled MLSVS catalogs (default 1.1.0): size, anchors, exports and generated docs are current."""
 
 from __future__ import annotations
 
@@ -46,12 +46,19 @@ def test_every_bundled_version_validates() -> None:
         assert [str(p) for p in validate_directory(directory)] == [], directory
 
 
-def test_default_is_1_0_0_and_it_is_big_enough(bundled) -> None:
-    assert (bundled.key, bundled.version, bundled.status) == ("mlsvs", "1.0.0", "final")
-    assert len(bundled.requirements) >= 120
+def test_default_is_1_1_0_and_it_is_big_enough(bundled) -> None:
+    assert (bundled.key, bundled.version, bundled.status) == ("mlsvs", "1.1.0", "released")
+    assert len(bundled.requirements) >= 150
     assert len(bundled.chapters) >= 10
     assert all(len(c.requirements) > 0 for c in bundled.chapters)
-    assert load_standard("v1.0.0") is bundled
+    assert load_standard("v1.1.0") is bundled
+    assert "not an OWASP publication" in bundled.status_note
+    assert not bundled.name.startswith("OWASP")
+
+
+def test_1_0_0_stays_loadable() -> None:
+    old = load_standard("1.0.0")
+    assert (old.version, len(old.requirements)) == ("1.0.0", 156)
 
 
 def test_anchor_table_is_parsed() -> None:

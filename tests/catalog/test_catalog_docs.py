@@ -33,6 +33,7 @@ def test_generated_file_set(files) -> None:
         "docs/requirements/README.md",
         "schemas/catalog-chapter.schema.json",
         "schemas/catalog-standard.schema.json",
+        "schemas/verification-profile.schema.json",
     ]
 
 

@@ -274,9 +274,14 @@ def test_version_directory_must_match_the_declared_version(tmp_path) -> None:
     assert _strings(catalog) == ["standard.yaml:3: version 1.0.0 != directory name 2.0.0"]
 
 
-@pytest.mark.parametrize("spelling", ["1.0.0", "v1.0.0", "mlsvs@1.0.0", None])
+@pytest.mark.parametrize("spelling", ["1.0.0", "v1.0.0", "mlsvs@1.0.0"])
 def test_version_spellings(spelling) -> None:
     assert load_standard(spelling).version == "1.0.0"
+
+
+def test_default_version_is_the_newest_released() -> None:
+    assert load_standard(None).version == "1.1.0"
+    assert default_version({"1.0.0": "final", "1.1.0": "released", "1.2.0": "draft"}) == "1.1.0"
 
 
 def test_other_standard_keys_are_rejected() -> None:

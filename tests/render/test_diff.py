@@ -143,3 +143,30 @@ def test_cli_exit_codes(tmp_path, capsys, passing, assessment):
     err = capsys.readouterr().err
     assert err.startswith("mlsvs: error: ") and "missing.json" in err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_runs_on_different_standard_versions_compare_through_the_crosswalk(tmp_path, capsys):
+    from mlsvs.model.assessment import StandardRef
+
+    old = _with([("M6.2.3", Verdict.FAIL), ("M1.2.2", Verdict.PASS), ("M2.1.3", Verdict.PASS)])
+    new = _with(
+        [("M1.2.2", Verdict.PASS), ("M2.1.3", Verdict.PASS), ("M2.1.5", Verdict.NOT_VERIFIED)]
+    )
+    new = dataclasses.replace(
+        new, standard=StandardRef(key="mlsvs", name="MLSVS", version="1.1.0", digest="d" * 64)
+    )
+    id_map = {"M6.2.3": ("M1.2.2",), "M1.2.2": ("M1.2.2",), "M2.1.3": ("M2.1.3", "M2.1.5")}
+    d = diff_assessments(old, new, id_map=id_map)
+    assert d.crosswalk == "1.0.0 -> 1.1.0"
+    assert not d.removed and not d.added  # every 1.1.0 ID has a 1.0.0 source
+    improved = {c.requirement: c for c in d.improved}
+    # M1.2.2 absorbed M6.2.3, which failed: the worst old verdict is the baseline.
+    assert improved["M1.2.2"].old is Verdict.FAIL
+    assert improved["M1.2.2"].mapped_from == ("M6.2.3", "M1.2.2")
+    assert [(c.requirement, c.mapped_from) for c in d.regressed] == [("M2.1.5", ("M2.1.3",))]
+    # The CLI finds the crosswalk itself from the bundled catalogs.
+    (tmp_path / "old.json").write_text(dumps(old), encoding="utf-8")
+    (tmp_path / "new.json").write_text(dumps(new), encoding="utf-8")
+    assert main(["diff", str(tmp_path / "old.json"), str(tmp_path / "new.json")]) == 1
+    out = capsys.readouterr().out
+    assert "compared through the crosswalk" in out and "M2.1.5 [from M2.1.3]" in out

@@ -10,15 +10,19 @@ from typing import TYPE_CHECKING
 
 from mlsvs.model.catalog import (
     ApplicabilityTag,
+    Assignable,
     Change,
     Chapter,
+    Comparison,
     Guidance,
     HistoryEntry,
     Level,
     LevelDefinition,
+    Parameter,
     Requirement,
     Section,
     Standard,
+    Tombstone,
     Verification,
     id_sort_key,
 )
@@ -27,7 +31,42 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from mlsvs.catalog.reference import References
-    from mlsvs.catalog.schema import ChapterModel, RequirementModel, StandardModel
+    from mlsvs.catalog.schema import (
+        ChapterModel,
+        ParameterModel,
+        RequirementModel,
+        StandardModel,
+        TombstoneModel,
+    )
+
+
+def _parameter(model: ParameterModel, requirement_id: str) -> Parameter:
+    a = model.assignable
+    return Parameter(
+        key=f"{requirement_id}.{model.name}",
+        requirement=requirement_id,
+        name=model.name,
+        meaning=model.meaning,
+        unit=model.unit,
+        type=model.type,
+        comparison=Comparison(model.comparison),
+        values=MappingProxyType({Level.parse(k): v for k, v in sorted(model.values.items())}),
+        source=model.source,
+        assignable=None
+        if a is None
+        else Assignable(minimum=a.min, maximum=a.max, choices=tuple(a.choices), why=a.why),
+    )
+
+
+def _tombstone(model: TombstoneModel) -> Tombstone:
+    return Tombstone(
+        id=model.id,
+        title=model.title,
+        version=model.version,
+        change=Change(model.change),
+        replaced_by=tuple(model.replaced_by),
+        note=model.note,
+    )
 
 
 def _requirement(req: RequirementModel, chapter_id: str, section_id: str) -> Requirement:
@@ -52,6 +91,11 @@ def _requirement(req: RequirementModel, chapter_id: str, section_id: str) -> Req
             HistoryEntry(version=h.version, change=Change(h.change), note=h.note)
             for h in req.history
         ),
+        parameters=tuple(_parameter(p, req.id) for p in req.parameters),
+        mapping_notes=MappingProxyType(
+            {k: MappingProxyType(dict(v)) for k, v in sorted(req.mapping_notes.items())}
+        ),
+        level_rationale=req.level_rationale.strip(),
     )
 
 
@@ -64,6 +108,9 @@ def _chapter(model: ChapterModel) -> Chapter:
             requirements=tuple(
                 _requirement(r, model.id, s.id)
                 for r in sorted(s.requirements, key=lambda r: id_sort_key(r.id))
+            ),
+            withdrawn=tuple(
+                _tombstone(t) for t in sorted(s.withdrawn, key=lambda t: id_sort_key(t.id))
             ),
         )
         for s in sorted(model.sections, key=lambda s: id_sort_key(s.id))
@@ -121,5 +168,6 @@ def build_standard(
         chapters=built,
         digest="",
         requirements=MappingProxyType(requirements),
+        status_note=model.status_note.strip(),
     )
     return dataclasses.replace(standard, digest=content_digest(standard))

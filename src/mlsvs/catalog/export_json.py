@@ -6,7 +6,43 @@ import json
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from mlsvs.model.catalog import Chapter, Requirement, Section, Standard
+    from mlsvs.model.catalog import Chapter, Parameter, Requirement, Section, Standard, Tombstone
+
+
+def parameter_dict(parameter: Parameter) -> dict[str, Any]:
+    """One parameter, JSON-ready (values keyed ``L1``..``L3``)."""
+    out: dict[str, Any] = {
+        "key": parameter.key,
+        "requirement": parameter.requirement,
+        "name": parameter.name,
+        "meaning": parameter.meaning,
+        "unit": parameter.unit,
+        "type": parameter.type,
+        "comparison": parameter.comparison.value,
+        "values": {str(lv): v for lv, v in sorted(parameter.values.items())},
+        "source": parameter.source,
+    }
+    a = parameter.assignable
+    if a is not None:
+        out["assignable"] = {
+            "min": a.minimum,
+            "max": a.maximum,
+            "choices": list(a.choices),
+            "why": a.why,
+        }
+    return out
+
+
+def tombstone_dict(tombstone: Tombstone) -> dict[str, Any]:
+    """One withdrawn ID."""
+    return {
+        "id": tombstone.id,
+        "title": tombstone.title,
+        "version": tombstone.version,
+        "change": tombstone.change.value,
+        "replaced_by": list(tombstone.replaced_by),
+        "note": tombstone.note,
+    }
 
 
 def effective_tags(requirement: Requirement, chapter: Chapter) -> tuple[str, ...]:
@@ -40,16 +76,34 @@ def requirement_dict(requirement: Requirement, version: str) -> dict[str, Any]:
             {"version": h.version, "change": h.change.value, "note": h.note}
             for h in requirement.history
         ],
+        # Fields added in 1.1.0 appear only when set, so that 1.0.0's content digest is stable.
+        **_optional(requirement),
     }
 
 
+def _optional(requirement: Requirement) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if requirement.parameters:
+        out["parameters"] = [parameter_dict(p) for p in requirement.parameters]
+    if requirement.mapping_notes:
+        out["mapping_notes"] = {
+            k: dict(sorted(v.items())) for k, v in sorted(requirement.mapping_notes.items())
+        }
+    if requirement.level_rationale:
+        out["level_rationale"] = requirement.level_rationale
+    return out
+
+
 def _section_dict(section: Section, version: str) -> dict[str, Any]:
-    return {
+    out: dict[str, Any] = {
         "id": section.id,
         "title": section.title,
         "objective": section.objective,
         "requirements": [requirement_dict(r, version) for r in section.requirements],
     }
+    if section.withdrawn:
+        out["withdrawn"] = [tombstone_dict(t) for t in section.withdrawn]
+    return out
 
 
 def standard_dict(standard: Standard) -> dict[str, Any]:
@@ -63,6 +117,7 @@ def standard_dict(standard: Standard) -> dict[str, Any]:
         "released": standard.released,
         "description": standard.description,
         "digest": standard.digest,
+        **({"status_note": standard.status_note} if standard.status_note else {}),
         "level_semantics": standard.level_semantics,
         "levels": [
             {

@@ -69,7 +69,11 @@ def _read_standard(directory: Path) -> tuple[StandardModel | None, Source | None
 
 
 def _read_chapters(
-    standard: StandardModel, source: Source, files: dict[str, list[Path]], refs: References
+    standard: StandardModel,
+    source: Source,
+    files: dict[str, list[Path]],
+    refs: References,
+    directory: Path,
 ) -> tuple[list[ChapterModel], list[Problem]]:
     from mlsvs.catalog import semantics
     from mlsvs.catalog.pydantic_problems import validate_model
@@ -82,6 +86,7 @@ def _read_chapters(
             message = f"chapter {chapter_id} is not listed in {STANDARD_FILE}"
             problems.append(Problem(file=f"chapters/{path.name}", line=None, message=message))
     chapters: list[ChapterModel] = []
+    sources: list[Source] = []
     seen: dict[str, str] = {}  # ID -> file:line of its first definition
     for index, chapter_id in enumerate(standard.chapters):
         paths = files.get(chapter_id, [])
@@ -103,12 +108,50 @@ def _read_chapters(
             problems.append(c_source.problem(("id",), message))
             continue
         chapters.append(chapter)
+        sources.append(c_source)
         problems += semantics.check_chapter(
             chapter, c_source, standard=standard, refs=refs, seen=seen
         )
     if len(chapters) == len(standard.chapters):  # coverage is meaningless with chapters missing
         problems += semantics.check_coverage(chapters, refs)
+        problems += semantics.check_replacements(chapters, sources)
+        problems += semantics.check_lineage(
+            chapters, sources, _earlier_ids(directory, standard.version), source
+        )
     return chapters, problems
+
+
+def _earlier_ids(directory: Path, version: str) -> dict[str, tuple[frozenset[str], frozenset[str]]]:
+    """(live IDs, tombstoned IDs) of each older sibling version directory (``1.0.0`` ...).
+
+    Read cheaply (YAML only): the older versions validate on their own.
+    """
+    from mlsvs.catalog.yamlsource import parse_file
+
+    found: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
+    if not _SEMVER_DIR.match(directory.name):
+        return found
+    for sibling in sorted(directory.parent.iterdir()):
+        if not (sibling.is_dir() and _SEMVER_DIR.match(sibling.name)):
+            continue
+        if _version_key(sibling.name) >= _version_key(version):
+            continue
+        live: set[str] = set()
+        dead: set[str] = set()
+        for path in sorted((sibling / "chapters").glob("M*.yaml")):
+            src, _ = parse_file(path, display=path.name)
+            data = src.data if src is not None else None
+            for section in (data or {}).get("sections", []) if isinstance(data, dict) else []:
+                if not isinstance(section, dict):
+                    continue
+                live.update(
+                    str(r.get("id")) for r in section.get("requirements", []) if isinstance(r, dict)
+                )
+                dead.update(
+                    str(t.get("id")) for t in section.get("withdrawn", []) if isinstance(t, dict)
+                )
+        found[sibling.name] = (frozenset(live), frozenset(dead))
+    return found
 
 
 def _read(directory: Path) -> tuple[_Parsed | None, list[Problem]]:
@@ -123,7 +166,7 @@ def _read(directory: Path) -> tuple[_Parsed | None, list[Problem]]:
     problems += found
     if standard is None or source is None:
         return None, sort_problems(problems)
-    chapters, found = _read_chapters(standard, source, files, refs)
+    chapters, found = _read_chapters(standard, source, files, refs, directory)
     problems += found
     if problems:
         return None, sort_problems(problems)
@@ -170,10 +213,10 @@ def _version_key(version: str) -> tuple[int, ...]:
 
 
 def default_version(versions: dict[str, str]) -> str:
-    """The newest ``final`` version; the newest of any status when none is final."""
+    """The newest ``released`` (or legacy ``final``) version; else the newest of any status."""
     if not versions:
         raise CatalogError(f"no catalog is bundled under {BUNDLED}")
-    finals = [v for v, status in versions.items() if status == "final"]
+    finals = [v for v, status in versions.items() if status in {"final", "released"}]
     return max(finals or list(versions), key=_version_key)
 
 

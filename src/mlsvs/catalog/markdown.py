@@ -28,9 +28,39 @@ def tags_text(tags: tuple[str, ...] | frozenset[str]) -> str:
 
 
 def mappings_lines(req: Requirement, names: dict[str, str]) -> Iterator[str]:
-    """One bullet per mapped framework, in key order."""
+    """One bullet per mapped framework, in key order, with each mapping's rationale if any."""
     for key, ids in sorted(req.mappings.items()):
-        yield f"  - {names.get(key, key)} (`{key}`): {', '.join(ids)}"
+        notes = req.mapping_notes.get(key, {})
+        if not notes:
+            yield f"  - {names.get(key, key)} (`{key}`): {', '.join(ids)}"
+            continue
+        yield f"  - {names.get(key, key)} (`{key}`):"
+        for foreign in ids:
+            why = notes.get(foreign, "")
+            yield f"    - {foreign}" + (f": {inline(why)}" if why else "")
+
+
+def parameter_value(value: object) -> str:
+    """``0.0157``, ``1000``, ``linf``."""
+    return f"{value:.6g}" if isinstance(value, float) else str(value)
+
+
+def parameters_lines(req: Requirement) -> Iterator[str]:
+    """A table of the requirement's parameters (value per level, bounds, source)."""
+    from mlsvs.model.catalog import Level
+
+    yield "- **Parameters:**"
+    yield ""
+    yield "  | Parameter | Meaning | Unit | L1 | L2 | L3 | Assignable | Source |"
+    yield "  |---|---|---|---:|---:|---:|---|---|"
+    for p in req.parameters:
+        values = [parameter_value(p.values[lv]) if lv in p.values else "-" for lv in Level]
+        bounds = p.assignable.describe() if p.assignable else "fixed"
+        yield (
+            f"  | `{p.key}` | {cell(p.meaning)} | {cell(p.unit)} | {' | '.join(values)} | "
+            f"{cell(bounds)} | {cell(p.source)} |"
+        )
+    yield ""
 
 
 def requirement_md(
@@ -51,6 +81,10 @@ def requirement_md(
     yield f"- **Evidence:** {', '.join(f'`{e}`' for e in req.evidence)}"
     if req.cwe:
         yield f"- **CWE:** {', '.join(f'CWE-{c}' for c in req.cwe)}"
+    if req.level_rationale:
+        yield f"- **Level rationale:** {inline(req.level_rationale)}"
+    if req.parameters:
+        yield from parameters_lines(req)
     if req.mappings:
         yield "- **Mappings:**"
         yield from mappings_lines(req, names)
@@ -95,6 +129,17 @@ def chapter_md(chapter: Chapter, standard: Standard, *, top: str = "#") -> Itera
         yield ""
         for req in section.requirements:
             yield from requirement_md(req, chapter, standard, heading=f"{top}##")
+        if section.withdrawn:
+            yield f"{top}## Withdrawn IDs of {section.id} (never reused)"
+            yield ""
+            yield "| ID | Title | Withdrawn in | Change | Replaced by | Note |"
+            yield "|---|---|---|---|---|---|"
+            for t in section.withdrawn:
+                yield (
+                    f"| {t.id} | {cell(t.title)} | {t.version} | {t.change.value} | "
+                    f"{', '.join(t.replaced_by) or '-'} | {cell(t.note)} |"
+                )
+            yield ""
 
 
 def standard_intro_md(standard: Standard) -> Iterator[str]:
@@ -103,6 +148,9 @@ def standard_intro_md(standard: Standard) -> Iterator[str]:
     yield ""
     yield f"Status: {standard.status}. Released: {standard.released}. License: {standard.license}."
     yield ""
+    if standard.status_note:
+        yield f"> {inline(standard.status_note)}"
+        yield ""
     yield inline(standard.description)
     yield ""
     yield "## Levels"

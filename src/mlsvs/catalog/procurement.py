@@ -190,9 +190,29 @@ def annex_markdown(annex: Annex) -> str:
             f"- Pass criteria: {inline(r.pass_criteria)}",
             f"- Fail condition: {inline(r.fail_condition)}",
             f"- Evidence the supplier delivers: {evidence_required(r)}",
+            *_parameter_lines(r, annex.level),
             "",
         ]
     return "\n".join(lines)
+
+
+def _parameter_lines(req: Requirement, level: Level) -> list[str]:
+    """The values the buyer's verification will use at ``level`` (assignable ones marked)."""
+    from mlsvs.catalog.markdown import parameter_value
+
+    if not req.parameters:
+        return []
+    out = [f"- Parameters at {level} (the supplier cannot change them):"]
+    for p in req.parameters:
+        used = max(level, min(p.values))
+        value = parameter_value(p.value_at(used))
+        assign = (
+            f"; the buyer may assign {p.assignable.describe()} in a verification profile"
+            if p.assignable
+            else ""
+        )
+        out.append(f"  - `{p.key}` = {value} {p.unit}{assign}")
+    return out
 
 
 def response_template_csv(annex: Annex) -> str:

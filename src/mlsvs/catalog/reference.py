@@ -47,13 +47,26 @@ class References:
     names: dict[str, dict[str, str]] = field(default_factory=dict)
     """Framework key -> ID -> name, for the bundled ID lists (coverage pages)."""
     top10: tuple[Top10, ...] = ()
+    atlas_kinds: dict[str, str] = field(default_factory=dict)
+    """ATLAS ID -> ``tactic``, ``technique`` or ``mitigation`` (all bundled ATLAS files)."""
     loaded: bool = False
     """False when ``frameworks.yaml`` itself is unusable: mapping rules are then skipped."""
 
 
+MITIGATIONS_SUFFIX = "_mitigations"
+
+
 def _suffix(key: str, prefix: str) -> str:
-    """``mitre_atlas_5.6`` -> ``5.6``: the edition part of a framework key names its file."""
-    return key.removeprefix(prefix).lstrip("_")
+    """``mitre_atlas_5.6`` -> ``5.6``: the edition part of a framework key names its file.
+
+    ``mitre_atlas_5.6_mitigations`` (the field for mitigations) reads the same ATLAS file.
+    """
+    return key.removeprefix(prefix).lstrip("_").removesuffix(MITIGATIONS_SUFFIX)
+
+
+def atlas_field_kind(key: str) -> str:
+    """The ATLAS object kind a mapping field holds: ``mitigation`` or ``technique``."""
+    return "mitigation" if key.endswith(MITIGATIONS_SUFFIX) else "technique"
 
 
 def _find(directory: Path, relative: str) -> Path | None:
@@ -77,7 +90,10 @@ def _read(directory: Path, relative: str) -> tuple[Source | None, list[Problem]]
     return parse_file(found, display=_display(found, directory))
 
 
-def _atlas(directory: Path, key: str) -> tuple[dict[str, str] | None, list[Problem]]:
+_Atlas = tuple[dict[str, str], dict[str, str]]  # ID -> name, ID -> kind
+
+
+def _atlas(directory: Path, key: str) -> tuple[_Atlas | None, list[Problem]]:
     from mlsvs.catalog.schema import AtlasFile
 
     source, problems = _read(directory, f"atlas/atlas-{_suffix(key, ATLAS_PREFIX)}.yaml")
@@ -87,7 +103,12 @@ def _atlas(directory: Path, key: str) -> tuple[dict[str, str] | None, list[Probl
     if atlas is None:
         return None, problems + found
     entries = (*atlas.tactics, *atlas.techniques, *atlas.mitigations)
-    return {e.id: e.name for e in entries}, problems
+    kinds = {
+        **{e.id: "tactic" for e in atlas.tactics},
+        **{e.id: "technique" for e in atlas.techniques},
+        **{e.id: "mitigation" for e in atlas.mitigations},
+    }
+    return ({e.id: e.name for e in entries}, kinds), problems
 
 
 def _top10(directory: Path, key: str) -> tuple[Top10 | None, list[Problem]]:
@@ -118,6 +139,7 @@ def load_references(directory: Path) -> tuple[References, list[Problem]]:
     patterns: dict[str, re.Pattern[str]] = {}
     names: dict[str, dict[str, str]] = {}
     top10: list[Top10] = []
+    kinds: dict[str, str] = {}
     for index, fw in enumerate(parsed.frameworks):
         where = ("frameworks", index)
         if fw.key in patterns:
@@ -137,7 +159,8 @@ def load_references(directory: Path) -> tuple[References, list[Problem]]:
             atlas, found = _atlas(directory, fw.key)
             problems += found
             if atlas is not None:
-                names[fw.key] = atlas
+                names[fw.key] = atlas[0]
+                kinds.update(atlas[1])
         elif fw.key.startswith(TOP10_PREFIX):
             top, found = _top10(directory, fw.key)
             problems += found
@@ -150,6 +173,7 @@ def load_references(directory: Path) -> tuple[References, list[Problem]]:
         known_ids={key: frozenset(ids) for key, ids in names.items()},
         names=names,
         top10=tuple(top10),
+        atlas_kinds=kinds,
         loaded=True,
     )
     return refs, problems

@@ -35,7 +35,22 @@ def _number_as_text(value: object) -> object:
 
 Label = Annotated[str, BeforeValidator(_number_as_text), StringConstraints(min_length=1)]
 Method = Literal["a-static", "a-runtime", "hybrid", "attest"]
-ChangeKind = Literal["added", "reworded", "moved", "split", "merged", "level_changed", "deleted"]
+ChangeKind = Literal[
+    "added",
+    "reworded",
+    "moved",
+    "split",
+    "merged",
+    "level_changed",
+    "deleted",
+    "remapped",
+    "parameterised",
+]
+TombstoneKind = Literal["merged", "split", "moved", "withdrawn"]
+LevelKey = Literal["L1", "L2", "L3"]
+ParameterType = Literal["number", "integer", "boolean", "string"]
+ComparisonKind = Literal["floor", "ceiling", "budget", "setting"]
+Scalar = float | int | bool | str
 
 
 class _Strict(BaseModel):
@@ -67,6 +82,39 @@ class HistoryModel(_Strict):
     note: str = ""
 
 
+class AssignableModel(_Strict):
+    """Bounds within which a buyer or assessor may assign the parameter (never the supplier)."""
+
+    min: float | None = Field(default=None, strict=False)
+    max: float | None = Field(default=None, strict=False)
+    choices: list[Text] = []
+    why: Text
+
+
+class ParameterModel(_Strict):
+    """A number the requirement's outcome depends on, with the standard's value per level."""
+
+    name: Snake
+    meaning: Text
+    unit: Text
+    type: ParameterType
+    comparison: ComparisonKind
+    values: Annotated[dict[LevelKey, Scalar], Field(min_length=1)]
+    source: Text
+    assignable: AssignableModel | None = None
+
+
+class TombstoneModel(_Strict):
+    """A withdrawn requirement ID, kept in its section so that it is never reused."""
+
+    id: RequirementId
+    title: Title
+    version: Semver
+    change: TombstoneKind
+    replaced_by: list[RequirementId] = []
+    note: Text
+
+
 class RequirementModel(_Strict):
     """One requirement record."""
 
@@ -79,6 +127,9 @@ class RequirementModel(_Strict):
     guidance: GuidanceModel
     cwe: list[Annotated[int, Field(ge=1)]] = []
     mappings: dict[str, list[ForeignId]] = {}
+    mapping_notes: dict[str, dict[ForeignId, Text]] = {}
+    level_rationale: str = ""
+    parameters: list[ParameterModel] = []
     history: Annotated[list[HistoryModel], Field(min_length=1)]
 
 
@@ -89,6 +140,7 @@ class SectionModel(_Strict):
     title: Title
     objective: Text
     requirements: Annotated[list[RequirementModel], Field(min_length=1)]
+    withdrawn: list[TombstoneModel] = []
 
 
 class ChapterModel(_Strict):
@@ -128,7 +180,10 @@ class StandardModel(_Strict):
     key: Snake
     name: Text
     version: Semver
-    status: Literal["draft", "final"]
+    status: Literal["draft", "final", "released"]
+    status_note: str = ""
+    strict: bool = False
+    """Editorial rules of 1.1.0 on: mapping rationale, ATLAS kinds, no self-declared bars."""
     license: Text
     released: dt.date = Field(strict=False)
     description: Text
@@ -184,3 +239,35 @@ class Top10File(_Strict):
     model_config = ConfigDict(extra="allow")
 
     items: Annotated[list[Top10Item], Field(min_length=1)]
+
+
+class ProfileMetaModel(_Strict):
+    """``[profile]`` of a verification profile: who assigns the parameters, for what."""
+
+    name: str = ""
+    issuer: str = ""
+    role: Literal["buyer", "assessor"]
+    standard: str | None = None
+    """Standard version the profile is for (the run must use it)."""
+    level: Literal["L1", "L2", "L3"] | None = None
+    """Target level; beats the verified project's configuration (not ``--level``)."""
+    note: str = ""
+
+
+class ProfileFileModel(_Strict):
+    """A verification profile (``mlsvs verify --profile FILE``, TOML or YAML).
+
+    Only the shape is described here: which keys are parameters of the standard, their types
+    and the bounds within which they may be assigned come from the catalog and are enforced when
+    the profile is applied (``mlsvs catalog parameters`` lists them).
+    """
+
+    model_config = ConfigDict(title="MLSVS verification profile")
+
+    profile: ProfileMetaModel
+    parameters: dict[
+        Annotated[
+            str, StringConstraints(pattern=r"^M[1-9]\d*\.[1-9]\d*\.[1-9]\d*\.[a-z][a-z0-9_]*$")
+        ],
+        Scalar,
+    ] = {}

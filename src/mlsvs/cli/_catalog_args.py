@@ -19,7 +19,7 @@ def add_source_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--standard-version",
         metavar="V",
-        help="bundled standard version, e.g. 1.0.0 (default: the newest final one)",
+        help="bundled standard version, e.g. 1.0.0 (default: the newest released one)",
     )
     parser.add_argument(
         "--catalog",

@@ -57,6 +57,30 @@ def configure(parser: argparse.ArgumentParser) -> None:
     exp.add_argument("-o", "--output", type=Path, metavar="FILE", help="write here, not stdout")
     common.add_source_options(exp)
 
+    cw = sub.add_parser(
+        "crosswalk",
+        help="map every requirement ID of an older version to a newer one",
+        description="Where every requirement of OLD went in NEW: kept, reworded, level_changed, "
+        "parameterised, remapped, split, merged, moved or withdrawn, with the new IDs; plus "
+        "the requirements that are new. Derived from NEW's history and tombstones.",
+    )
+    cw.add_argument("old", metavar="OLD", help="older bundled version, e.g. 1.0.0")
+    cw.add_argument("new", metavar="NEW", help="newer bundled version, e.g. 1.1.0")
+    cw.add_argument(
+        "-f", "--format", default="markdown", metavar="FMT", help="json, csv or markdown (default)"
+    )
+    cw.add_argument("-o", "--output", type=Path, metavar="FILE", help="write here, not stdout")
+
+    par = sub.add_parser(
+        "parameters",
+        help="list the standard's parameters with their value per level",
+        description="Every parameter (<requirement id>.<name>) with meaning, unit, the "
+        "standard's value at L1/L2/L3, whether a verification profile may assign it and within "
+        "which bounds, and the source of the values.",
+    )
+    par.add_argument("--json", action="store_true", help="print JSON records instead of a table")
+    common.add_source_options(par)
+
     val = sub.add_parser(
         "validate",
         help="validate a catalog directory (default: every bundled version)",
@@ -76,7 +100,52 @@ def run(args: argparse.Namespace) -> int:
         return _show(args)
     if action == "export":
         return _export(args)
+    if action == "crosswalk":
+        return _crosswalk(args)
+    if action == "parameters":
+        return _parameters(args)
     return _validate(args)
+
+
+def _crosswalk(args: argparse.Namespace) -> int:
+    from mlsvs.catalog import load_standard
+    from mlsvs.catalog.crosswalk import CROSSWALK_FORMATS, crosswalk, render_crosswalk
+
+    if args.format not in (*CROSSWALK_FORMATS, "md"):
+        known = ", ".join(CROSSWALK_FORMATS)
+        raise UsageError(f"unknown crosswalk format {args.format!r} (known: {known})")
+    result = crosswalk(load_standard(args.old), load_standard(args.new))
+    common.write(render_crosswalk(result, args.format), args.output)
+    return 0
+
+
+def _parameters(args: argparse.Namespace) -> int:
+    import json
+
+    from mlsvs.catalog.export_json import parameter_dict
+    from mlsvs.model.catalog import Level
+
+    standard = common.load(args)
+    params = list(standard.parameters.values())
+    if args.json:
+        records = [parameter_dict(p) for p in params]
+        sys.stdout.write(json.dumps(records, indent=2, ensure_ascii=False) + "\n")
+        return 0
+
+    def value(p: object, level: Level) -> str:
+        values = getattr(p, "values", {})
+        return (
+            f"{values[level]:g}"
+            if isinstance(values.get(level), float)
+            else str(values.get(level, "-"))
+        )
+
+    for p in params:
+        bounds = p.assignable.describe() if p.assignable else "fixed"
+        cells = "  ".join(f"{value(p, lv):>9}" for lv in Level)
+        print(f"{p.key:<44} {cells}  {p.unit:<22} {bounds}")
+    print(f"{len(params)} parameter(s) in MLSVS {standard.version}", file=sys.stderr)
+    return 0
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -126,6 +195,13 @@ def _show(args: argparse.Namespace) -> int:
             chapter = standard.chapter(wanted)
         except KeyError:
             detail = exc.args[0] if "cites version" in str(exc.args[0]) else None
+            tomb = next((t for t in standard.withdrawn if t.id == wanted), None)
+            if tomb is not None:
+                successors = ", ".join(tomb.replaced_by) or "no successor"
+                detail = (
+                    f"{wanted} was withdrawn in MLSVS {tomb.version} ({tomb.change.value} into "
+                    f"{successors}): {tomb.note}"
+                )
             message = detail or f"unknown requirement ID {wanted!r} in MLSVS {standard.version}"
             raise UsageError(message) from None
         print("\n".join(chapter_md(chapter, standard)))

@@ -21,6 +21,25 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _id_map(old: str, new: str) -> dict[str, tuple[str, ...]] | None:
+    """Old ID -> new IDs when the runs used different bundled versions (None otherwise)."""
+    from mlsvs.catalog import load_standard
+    from mlsvs.catalog.crosswalk import crosswalk
+    from mlsvs.catalog.loader import bundled_versions
+
+    if old == new or not {old, new} <= set(bundled_versions()):
+        return None
+    older, newer = sorted((old, new), key=lambda v: tuple(int(p) for p in v.split(".")))
+    forward = crosswalk(load_standard(older), load_standard(newer)).id_map()
+    if older == old:
+        return forward
+    backward: dict[str, list[str]] = {}  # comparing a newer run with an older one
+    for source, targets in forward.items():
+        for target in targets:
+            backward.setdefault(target, []).append(source)
+    return {k: tuple(v) for k, v in backward.items()}
+
+
 def run(args: argparse.Namespace) -> int:
     """Print the comparison; 1 when something regressed, 0 otherwise."""
     import sys
@@ -30,6 +49,6 @@ def run(args: argparse.Namespace) -> int:
 
     old = load_assessment(args.old)
     new = load_assessment(args.new)
-    result = diff_assessments(old, new)
+    result = diff_assessments(old, new, id_map=_id_map(old.standard.version, new.standard.version))
     render_diff(result, args.format, sys.stdout)
     return 1 if result.has_regressions else 0

@@ -57,7 +57,7 @@ class _CommandModule(Protocol):
 def _top_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mlsvs",
-        description="Verify ML systems against the OWASP Machine Learning Security "
+        description="Verify ML systems against the Machine Learning Security "
         "Verification Standard (MLSVS).",
         epilog="Run 'mlsvs COMMAND --help' for the options of one command.",
         formatter_class=argparse.RawDescriptionHelpFormatter,

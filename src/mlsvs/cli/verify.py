@@ -33,7 +33,23 @@ def configure(parser: argparse.ArgumentParser) -> None:
         type=Path,
         help="configuration file (default: nearest mlsvs.toml or pyproject.toml with [tool.mlsvs])",
     )
-    parser.add_argument("--level", help="target level L1, L2 or L3 (default from config, L1)")
+    parser.add_argument(
+        "--level", help="target level L1, L2 or L3 (default: the profile's, the config's, L1)"
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="FILE",
+        help="verification profile (TOML or YAML) of the buyer or assessor: assigns the "
+        "standard's parameters within the bounds the standard fixes; the project's own "
+        "configuration cannot set them",
+    )
+    parser.add_argument(
+        "--standard",
+        metavar="VERSION",
+        help="MLSVS version to verify against, e.g. 1.0.0 (default: the profile's, the "
+        "config's 'standard', else the newest released)",
+    )
     parser.add_argument(
         "-f",
         "--format",
@@ -108,6 +124,8 @@ def run(args: argparse.Namespace) -> int:
         select=tuple(args.select),
         ignore=tuple(args.ignore),
         traits=tuple(args.trait),
+        standard=args.standard,
+        profile=args.profile,
     )
     with _terminate_as_interrupt():
         try:

@@ -26,7 +26,9 @@ from mlsvs.model.assessment import (
     Assessment,
     CheckRecord,
     CheckState,
+    ParameterSetting,
     Problem,
+    ProfileRef,
     ProjectInfo,
     StandardRef,
     ToolInfo,
@@ -64,9 +66,19 @@ def assess_project(
     now: Callable[[], dt.datetime],
     sink: EventSink | None = None,
     extra_problems: Sequence[Problem] = (),
+    parameters: Sequence[ParameterSetting] | None = None,
+    profile: ProfileRef | None = None,
 ) -> Assessment:
-    """Run every planned check and decide every requirement of ``standard``."""
+    """Run every planned check and decide every requirement of ``standard``.
+
+    ``parameters`` are the standard's parameter values in force (``engine.profile.resolve``);
+    by default the standard's own values for the target level.
+    """
+    from mlsvs.engine.profile import resolve
+
     started = now()
+    settings = tuple(parameters) if parameters is not None else resolve(standard, config.level)
+    values = {s.key: s.value for s in settings}
     project = discovery.project
     the_plan = plan(registry, project, config)
 
@@ -78,6 +90,7 @@ def assess_project(
             settings={k: dict(v) for k, v in config.settings.items()},
             capabilities=config.allow,
             target_level=config.level,
+            parameters=dict(values),
         )
 
     result = run(
@@ -134,6 +147,8 @@ def assess_project(
         started_at=started.isoformat(),
         finished_at=now().isoformat(),
         interrupted=result.interrupted,
+        parameters=settings,
+        profile=profile,
     )
 
 

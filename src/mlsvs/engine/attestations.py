@@ -150,7 +150,7 @@ def _build(root: Path, rel: str, data: object, standard: Standard, today: dt.dat
     validity = Validity.VALID
     if requirement not in standard.requirements:
         validity = Validity.UNKNOWN_REQUIREMENT
-        problems.append(f"{requirement} is not a requirement of {standard.key} {standard.version}")
+        problems.append(_unknown_requirement(requirement, standard))
     elif expires < today:
         validity = Validity.EXPIRED
         problems.append(f"expired on {expires.isoformat()}")
@@ -302,3 +302,15 @@ def template(
         "",
     ]
     return "\n".join(lines)
+
+
+def _unknown_requirement(requirement: str, standard: Standard) -> str:
+    """Why an attested ID does not count, naming the successor of a withdrawn one."""
+    tomb = next((t for t in standard.withdrawn if t.id == requirement), None)
+    if tomb is None:
+        return f"{requirement} is not a requirement of {standard.key} {standard.version}"
+    successors = ", ".join(tomb.replaced_by) or "no successor"
+    return (
+        f"{requirement} was withdrawn in {standard.key} {tomb.version} ({tomb.change.value} into "
+        f"{successors}); attest the successor instead"
+    )

@@ -80,6 +80,16 @@ def load_registry(standard: Standard | None = None, *, group: str = GROUP) -> Re
                     attribute=f"{module.__name__}:{attribute}",
                 )
                 issue = _invalid(candidate, standard)
+                unknown = _unknown_requirements(candidate, standard)
+                if unknown and not issue:
+                    problems.append(
+                        _problem(
+                            f"check {candidate.id} ({loaded.source}) maps to requirement(s) not "
+                            f"in {standard.key if standard else ''} "
+                            f"{standard.version if standard else ''}: {', '.join(unknown)}; "
+                            "its findings count only for the requirements this version has"
+                        )
+                    )
                 if issue:
                     problems.append(
                         _problem(f"check {candidate.id} ({loaded.source}) disabled: {issue}")
@@ -116,13 +126,20 @@ def _invalid(check: Check[Target], standard: Standard | None) -> str:
         return "applies_to is not a target type"
     if not check.description:
         return "has no docstring"
-    if standard is not None:
-        unknown = [r for r in check.requirements if r not in standard.requirements]
-        if unknown:
-            return f"maps to requirements not in {standard.key} {standard.version}: " + ", ".join(
-                unknown
-            )
+    if standard is not None and not any(r in standard.requirements for r in check.requirements):
+        # A check written for another version of the standard may map to IDs this version does
+        # not have (split, merged or added since). It stays enabled while at least one of its IDs
+        # exists here; with none it could decide nothing, so it is disabled and said so.
+        return f"maps to no requirement of {standard.key} {standard.version}: " + ", ".join(
+            check.requirements
+        )
     return ""
+
+
+def _unknown_requirements(check: Check[Target], standard: Standard | None) -> list[str]:
+    if standard is None:
+        return []
+    return [r for r in check.requirements if r not in standard.requirements]
 
 
 def _source(ep: EntryPoint, module: ModuleType, attribute: str) -> str:

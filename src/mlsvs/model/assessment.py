@@ -10,7 +10,7 @@ from mlsvs.model.catalog import Level
 from mlsvs.model.result import Finding
 from mlsvs.model.verdict import LevelResult, RequirementVerdict
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -101,6 +101,44 @@ class Problem:
     path: str = ""
 
 
+@enum.unique
+class SetBy(enum.StrEnum):
+    """Who set a parameter's value for a run (never the verified party)."""
+
+    STANDARD = "standard"
+    """The standard's value for the target level."""
+    PROFILE = "profile"
+    """A verification profile of the buyer or assessor, within the standard's bounds."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ParameterSetting:
+    """The value a parameter of the standard had in a run, and who set it."""
+
+    key: str
+    """``<requirement id>.<name>``."""
+    requirement: str
+    value: bool | int | float | str
+    standard_value: bool | int | float | str
+    """The standard's own value at the level used, for comparison."""
+    unit: str
+    level: Level
+    """The level whose standard value applies (the target, or the requirement's entry level)."""
+    set_by: SetBy
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProfileRef:
+    """The verification profile a run applied."""
+
+    path: str
+    sha256: str
+    name: str = ""
+    issuer: str = ""
+    role: str = ""
+    """``buyer`` or ``assessor``."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Assessment:
     """Everything a run found and decided. Renderers read only this."""
@@ -123,6 +161,9 @@ class Assessment:
     """UTC ISO-8601 timestamp."""
     finished_at: str
     interrupted: bool = False
+    parameters: tuple[ParameterSetting, ...] = ()
+    """Every parameter of the standard in force for this run (empty for 1.0.0 catalogs)."""
+    profile: ProfileRef | None = None
 
     @property
     def target_met(self) -> bool:

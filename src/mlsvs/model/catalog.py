@@ -59,6 +59,101 @@ class Change(enum.StrEnum):
     MERGED = "merged"
     LEVEL_CHANGED = "level_changed"
     DELETED = "deleted"
+    REMAPPED = "remapped"
+    """Framework mappings corrected (the obligation is unchanged)."""
+    PARAMETERISED = "parameterised"
+    """A bar the verified party used to declare is now a parameter of the standard."""
+    WITHDRAWN = "withdrawn"
+    """The ID is retired: kept as a tombstone and never reused."""
+
+
+ParameterValue = float | int | bool | str
+
+
+@enum.unique
+class Comparison(enum.StrEnum):
+    """How a measurement is judged against a parameter value."""
+
+    FLOOR = "floor"
+    """The measured value must be at least the parameter (higher is stricter)."""
+    CEILING = "ceiling"
+    """The measured value must be at most the parameter (lower is stricter)."""
+    BUDGET = "budget"
+    """An attacker or test budget: a larger value is a stronger (stricter) test."""
+    SETTING = "setting"
+    """A test setting with no strictness order (e.g. the norm of a perturbation)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Assignable:
+    """Bounds within which a buyer or assessor may assign a parameter in a verification profile.
+
+    The verified party never assigns parameters: its own configuration cannot set them.
+    """
+
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+    why: str = ""
+    """Why the right value depends on the deployment."""
+
+    def admits(self, value: ParameterValue) -> bool:
+        """Whether ``value`` lies within the bounds (choices for strings)."""
+        if isinstance(value, str):
+            return not self.choices or value in self.choices
+        if isinstance(value, bool):
+            return True
+        low = self.minimum if self.minimum is not None else float("-inf")
+        high = self.maximum if self.maximum is not None else float("inf")
+        return low <= value <= high
+
+    def describe(self) -> str:
+        """``0.1..0.9`` or ``one of linf, l2``."""
+        if self.choices:
+            return "one of " + ", ".join(self.choices)
+        low = "" if self.minimum is None else f"{self.minimum:g}"
+        high = "" if self.maximum is None else f"{self.maximum:g}"
+        return f"{low}..{high}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Parameter:
+    """A number (or setting) an outcome depends on, fixed by the standard per level."""
+
+    key: str
+    """``<requirement id>.<name>``, e.g. ``M6.2.1.epsilon_linf``."""
+    requirement: str
+    name: str
+    meaning: str
+    unit: str
+    type: str
+    """``number``, ``integer``, ``boolean`` or ``string``."""
+    comparison: Comparison
+    values: Mapping[Level, ParameterValue]
+    """The standard's value at each level where the requirement applies."""
+    source: str
+    """Where the value comes from (benchmark, guideline, practice) and why."""
+    assignable: Assignable | None = None
+
+    def value_at(self, level: Level) -> ParameterValue:
+        """The standard's value at ``level`` (the requirement's entry level when lower)."""
+        applicable = [lv for lv in self.values if lv <= level]
+        chosen = max(applicable) if applicable else min(self.values)
+        return self.values[chosen]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Tombstone:
+    """A withdrawn requirement ID: kept so it is never reused."""
+
+    id: str
+    title: str
+    version: str
+    """The version that withdrew it."""
+    change: Change
+    """``merged``, ``split``, ``moved`` or ``withdrawn``."""
+    replaced_by: tuple[str, ...] = ()
+    note: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -100,6 +195,13 @@ class Requirement:
     mappings: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
     """Edition-qualified framework key (e.g. ``owasp_ml_top10_2023``) to foreign IDs."""
     history: tuple[HistoryEntry, ...] = ()
+    parameters: tuple[Parameter, ...] = ()
+    mapping_notes: Mapping[str, Mapping[str, str]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    """Framework key -> foreign ID -> one-line rationale of the mapping."""
+    level_rationale: str = ""
+    """Why the entry level differs from a comparable control elsewhere (e.g. AISVS)."""
 
     def cite(self, version: str) -> str:
         """The version-qualified citation, e.g. ``v1.0.0-M4.1.2``."""
@@ -114,6 +216,7 @@ class Section:
     title: str
     objective: str
     requirements: tuple[Requirement, ...]
+    withdrawn: tuple[Tombstone, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -182,6 +285,21 @@ class Standard:
     digest: str
     """sha256 of the canonical content, recorded in every assessment."""
     requirements: Mapping[str, Requirement] = field(default_factory=lambda: MappingProxyType({}))
+    status_note: str = ""
+    """Who publishes this text and what its status means (not an OWASP publication)."""
+
+    @property
+    def withdrawn(self) -> tuple[Tombstone, ...]:
+        """Every tombstone of the version, in ID order."""
+        found = [t for c in self.chapters for s in c.sections for t in s.withdrawn]
+        return tuple(sorted(found, key=lambda t: id_sort_key(t.id)))
+
+    @property
+    def parameters(self) -> Mapping[str, Parameter]:
+        """Every parameter of the standard by key, in requirement order."""
+        return MappingProxyType(
+            {p.key: p for r in self.requirements.values() for p in r.parameters}
+        )
 
     def requirement(self, requirement_id: str) -> Requirement:
         """Look a requirement up by ID (``M4.1.2`` or ``v1.0.0-M4.1.2``); ``KeyError`` if absent."""

@@ -9,6 +9,7 @@ ends satisfied or waived; other moves (fail -> error, error <-> not verified) ar
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -19,9 +20,11 @@ from mlsvs.model.verdict import Verdict
 from mlsvs.render.text import VERDICT_LABELS, clean, finding_sort_key, level_text
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from typing import TextIO
 
     from mlsvs.model.assessment import Assessment
+    from mlsvs.model.verdict import RequirementVerdict
 
 DIFF_FORMATS = ("text", "json", "markdown")
 _RANK = {
@@ -44,6 +47,8 @@ class VerdictChange:
     new: Verdict | None
     reason: str = ""
     """First reason of the new verdict (of the old one for removed requirements)."""
+    mapped_from: tuple[str, ...] = ()
+    """Old requirement IDs compared with this one when the standard version changed."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -62,6 +67,8 @@ class AssessmentDiff:
     """FAIL/ERROR findings, not waived, whose fingerprint was not such a finding before."""
     fixed_failures: tuple[Finding, ...] = ()
     standard_changed: bool = False
+    crosswalk: str = ""
+    """``1.0.0 -> 1.1.0`` when old verdicts were mapped onto new IDs through the crosswalk."""
 
     @property
     def level_dropped(self) -> bool:
@@ -91,9 +98,38 @@ def _failing(f: Finding) -> bool:
     return f.status in {Status.FAIL, Status.ERROR} and f.waiver is None
 
 
-def diff_assessments(old: Assessment, new: Assessment) -> AssessmentDiff:
-    """Compare ``old`` with ``new`` (pure)."""
+def _translate(
+    verdicts: Mapping[str, RequirementVerdict], id_map: Mapping[str, tuple[str, ...]]
+) -> tuple[dict[str, RequirementVerdict], dict[str, tuple[str, ...]]]:
+    """Old verdicts keyed by the new IDs that carry their obligations (the worst one wins)."""
+    moved: dict[str, RequirementVerdict] = {}
+    sources: dict[str, list[str]] = defaultdict(list)
+    for rid, verdict in verdicts.items():
+        targets = id_map.get(rid, (rid,)) or (rid,)  # withdrawn without successor: stays removed
+        for target in targets:
+            current = moved.get(target)
+            if current is None or _RANK[verdict.verdict] > _RANK[current.verdict]:
+                moved[target] = verdict
+            sources[target].append(rid)
+    return moved, {k: tuple(v) for k, v in sources.items()}
+
+
+def diff_assessments(
+    old: Assessment,
+    new: Assessment,
+    *,
+    id_map: Mapping[str, tuple[str, ...]] | None = None,
+) -> AssessmentDiff:
+    """Compare ``old`` with ``new`` (pure).
+
+    ``id_map`` (old ID -> new IDs, from ``mlsvs.catalog.crosswalk``) is given when the two runs
+    used different versions of the standard: each new requirement is then compared with the
+    old requirement(s) whose obligations it carries, instead of showing as added/removed.
+    """
     before = {v.requirement: v for v in old.verdicts}
+    sources: dict[str, tuple[str, ...]] = {}
+    if id_map:
+        before, sources = _translate(before, id_map)
     after = {v.requirement: v for v in new.verdicts}
     buckets: dict[str, list[VerdictChange]] = {k: [] for k in ("reg", "imp", "chg", "add", "rem")}
     for rid in sorted(before.keys() | after.keys(), key=lambda r: (id_sort_key(r), r)):
@@ -106,6 +142,7 @@ def diff_assessments(old: Assessment, new: Assessment) -> AssessmentDiff:
             old=o.verdict if o else None,
             new=n.verdict if n else None,
             reason=clean(shown.reasons[0]) if shown.reasons else "",
+            mapped_from=sources.get(rid, ()) if sources.get(rid, (rid,)) != (rid,) else (),
         )
         if o is None:
             buckets["add"].append(change)
@@ -140,6 +177,7 @@ def diff_assessments(old: Assessment, new: Assessment) -> AssessmentDiff:
         ),
         standard_changed=(old.standard.version, old.standard.digest)
         != (new.standard.version, new.standard.digest),
+        crosswalk=f"{old.standard.version} -> {new.standard.version}" if id_map else "",
     )
 
 
@@ -158,6 +196,7 @@ def diff_to_dict(d: AssessmentDiff) -> dict[str, Any]:
                 "old": c.old.value if c.old else None,
                 "new": c.new.value if c.new else None,
                 "reason": c.reason,
+                "mapped_from": list(c.mapped_from),
             }
             for c in items
         ]
@@ -186,6 +225,7 @@ def diff_to_dict(d: AssessmentDiff) -> dict[str, Any]:
             "summary": d.level_sentence(),
         },
         "standard_changed": d.standard_changed,
+        "crosswalk": d.crosswalk,
         "regressions": changes(d.regressed),
         "improvements": changes(d.improved),
         "changes": changes(d.changed),
@@ -209,7 +249,12 @@ def diff_lines(d: AssessmentDiff, *, markdown: bool = False) -> list[str]:
     bullet = "- " if markdown else "  "
     verdict = "REGRESSED" if d.has_regressions else "no regressions"
     out = [f"{head}mlsvs diff: {verdict}; {d.level_sentence()} (target {d.target_level})"]
-    if d.standard_changed:
+    if d.crosswalk:
+        out.append(
+            f"Note: the runs used different versions of the standard ({d.crosswalk}); old "
+            "verdicts are compared through the crosswalk (mlsvs catalog crosswalk)."
+        )
+    elif d.standard_changed:
         out.append("Note: the two runs used different versions of the standard.")
     sections = (
         ("Regressed", d.regressed),
@@ -224,8 +269,10 @@ def diff_lines(d: AssessmentDiff, *, markdown: bool = False) -> list[str]:
         out += ["", f"{'### ' if markdown else ''}{title} ({len(items)})"]
         for c in items:
             why = f": {esc(c.reason)}" if c.reason else ""
+            src = f" [from {', '.join(esc(r) for r in c.mapped_from)}]" if c.mapped_from else ""
             out.append(
-                f"{bullet}{esc(c.requirement)} ({c.level}) {_label(c.old)} -> {_label(c.new)}{why}"
+                f"{bullet}{esc(c.requirement)}{src} ({c.level}) {_label(c.old)} -> "
+                f"{_label(c.new)}{why}"
             )
     for title, found in (
         ("New failing findings", d.new_failures),

@@ -25,8 +25,10 @@ from mlsvs.render.text import (
     chapter_counts,
     clean,
     finding_sort_key,
+    format_value,
     level_text,
     next_level,
+    parameter_summary,
     profile_notes,
     sorted_verdicts,
 )
@@ -170,6 +172,10 @@ def context(a: Assessment) -> dict[str, Any]:
         "checks": sorted(a.checks, key=lambda c: (c.state.value, c.id)),
         "attestations": sorted(a.attestations, key=lambda t: (t.requirement, t.source)),
         "problems": sorted(a.problems, key=lambda p: (p.kind.value, p.path, p.message)),
+        "parameter_summary": parameter_summary(a),
+        "parameters": [
+            (p, format_value(p.value), format_value(p.standard_value)) for p in a.parameters
+        ],
         "artifacts": sorted(a.artifacts, key=lambda r: r.path),
         "bar_w": svg.num(svg.BAR_WIDTH),
         "bar_h": svg.num(svg.BAR_HEIGHT),

@@ -19,9 +19,11 @@ from mlsvs.render.text import (
     chapter_counts,
     clean,
     first_reason,
+    format_value,
     level_summary,
     level_text,
     next_level,
+    parameter_summary,
     problem_findings,
     profile_notes,
     verdict_totals,
@@ -89,7 +91,8 @@ def lines(a: Assessment) -> list[str]:
     if a.interrupted:
         out += ["", "> **The run was interrupted: results are incomplete.**"]
     out.append("")
-    out += _chapters(a) + _blocking(a) + _findings(a) + _problems(a) + _skipped(a)
+    out += [md(parameter_summary(a)), ""]
+    out += _chapters(a) + _blocking(a) + _findings(a) + _parameters(a) + _problems(a) + _skipped(a)
     out.append(
         f"<sub>{md(a.tool.name)} {md(a.tool.version)} · standard digest "
         f"{code(a.standard.digest[:12])} · {md(a.finished_at)}</sub>"
@@ -143,6 +146,23 @@ def _findings(a: Assessment) -> list[str]:
         reqs = ", ".join(md(r) for r in f.requirements)
         out.append(f"| {sev} | {md(f.check)} | {reqs} | {where} | {md(f.message)} |")
     return [*out, *_more(len(found)), "", "</details>", ""]
+
+
+def _parameters(a: Assessment) -> list[str]:
+    if not a.parameters:
+        return []
+    out = [
+        f"<details><summary>Parameters in force ({len(a.parameters)})</summary>",
+        "",
+        "| Parameter | Value | Unit | Set by | Standard value |",
+        "|---|---:|---|---|---:|",
+    ]
+    out += [
+        f"| {code(p.key)} | {md(format_value(p.value))} | {md(p.unit)} | {p.set_by.value} | "
+        f"{md(format_value(p.standard_value))} ({p.level}) |"
+        for p in a.parameters
+    ]
+    return [*out, "", "</details>", ""]
 
 
 def _problems(a: Assessment) -> list[str]:

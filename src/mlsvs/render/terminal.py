@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, ClassVar
 
-from mlsvs.model.assessment import CheckState
+from mlsvs.model.assessment import CheckState, SetBy
 from mlsvs.model.attestation import Validity
 from mlsvs.model.result import Severity, Status
 from mlsvs.render.text import (
@@ -21,10 +21,12 @@ from mlsvs.render.text import (
     clean,
     findings_by_requirement,
     first_reason,
+    format_value,
     level_summary,
     level_text,
     location_text,
     next_level,
+    parameter_summary,
     problem_findings,
     profile_notes,
 )
@@ -120,6 +122,16 @@ def _banner(console: Console, a: Assessment) -> None:
         console.print(Text(f"  {clean(note)}", "yellow" if "evidence" in note else "dim"))
     for result in sorted(a.levels, key=lambda lr: lr.level):
         console.print(Text(level_summary(result), "dim"))
+    console.print(Text(parameter_summary(a), "dim"))
+    for p in a.parameters:
+        if p.set_by is SetBy.PROFILE:
+            console.print(
+                Text(
+                    f"  {clean(p.key)} = {format_value(p.value)} {clean(p.unit)} "
+                    f"(standard {p.level}: {format_value(p.standard_value)})",
+                    "dim",
+                )
+            )
     if a.interrupted:
         console.print(Text("Run interrupted: results are incomplete.", "bold red"))
     console.print()

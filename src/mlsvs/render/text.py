@@ -169,3 +169,31 @@ def location_text(finding: Finding) -> str:
 def level_text(level: Level | None) -> str:
     """``L2`` or ``none``."""
     return "none" if level is None else str(level)
+
+
+def parameter_summary(a: Assessment) -> str:
+    """One line: how many parameters were in force and who set them (standard / profile)."""
+    from mlsvs.model.assessment import SetBy
+
+    if not a.parameters:
+        return "Parameters: none (this version of the standard defines none)"
+    by_profile = sum(1 for p in a.parameters if p.set_by is SetBy.PROFILE)
+    text = (
+        f"Parameters: {len(a.parameters)} in force, {len(a.parameters) - by_profile} "
+        f"standard values for {a.target_level}"
+    )
+    if a.profile is not None:
+        who = ", ".join(clean(x) for x in (a.profile.role, a.profile.issuer) if x)
+        name = f" {clean(a.profile.name)!r}" if a.profile.name else ""
+        text += (
+            f", {by_profile} set by verification profile{name} ({who}; "
+            f"{clean(a.profile.path)}, sha256 {a.profile.sha256[:16]})"
+        )
+    return text
+
+
+def format_value(value: object) -> str:
+    """A parameter value as text (``0.0157``, ``1000``, ``linf``)."""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return clean(str(value))

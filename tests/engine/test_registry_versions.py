@@ -1,0 +1,55 @@
+"""Checks written for one version of the standard, run against another."""
+
+from __future__ import annotations
+
+from mlsvs.catalog import load_standard
+from mlsvs.engine import registry as reg
+from mlsvs.model.check import Check
+from mlsvs.plugin import Project, Severity, check, passed
+
+
+def _make(requirements: list[str]) -> Check[Project]:
+    @check(
+        id="TST950",
+        title="maps to requirements",
+        requirements=requirements,
+        applies_to=Project,
+        severity=Severity.LOW,
+    )
+    def probe(ctx, project):  # type: ignore[no-untyped-def]
+        """Pass."""
+        yield passed("ok")
+
+    return probe
+
+
+def test_unknown_ids_are_tolerated_while_one_id_is_known() -> None:
+    old = load_standard("1.0.0")
+    assert reg._invalid(_make(["M5.1.1", "M5.1.5"]), old) == ""  # M5.1.5 is new in 1.1.0
+    assert reg._unknown_requirements(_make(["M5.1.1", "M5.1.5"]), old) == ["M5.1.5"]
+    assert "maps to no requirement of mlsvs 1.0.0" in reg._invalid(_make(["M5.1.5"]), old)
+
+
+def test_every_builtin_check_maps_to_valid_ids_of_both_versions() -> None:
+    for version in ("1.0.0", "1.1.0"):
+        standard = load_standard(version)
+        loaded = reg.load_registry(standard)
+        assert loaded.checks
+        disabled = [p.message for p in loaded.problems if "disabled" in p.message]
+        assert disabled == [], (version, disabled)
+    new = load_standard("1.1.0")
+    unknown = [
+        (c.check.id, r)
+        for c in reg.load_registry(new).checks
+        for r in c.check.requirements
+        if r not in new.requirements
+    ]
+    assert unknown == []
+
+
+def test_attesting_a_withdrawn_id_names_its_successor() -> None:
+    from mlsvs.engine.attestations import _unknown_requirement
+
+    new = load_standard("1.1.0")
+    assert "withdrawn in mlsvs 1.1.0 (merged into M1.2.2)" in _unknown_requirement("M6.2.3", new)
+    assert _unknown_requirement("M9.9.9", new) == "M9.9.9 is not a requirement of mlsvs 1.1.0"
