@@ -61,9 +61,19 @@ def judge_transport(obs: Observations) -> AreaResult:
     facts.append(
         (
             "tls.legacy_accepted",
-            {True: "yes", False: "no", None: "not testable"}[tls.legacy_accepted],
+            {True: "yes", False: "no", None: "not verified"}[tls.legacy_accepted],
         )
     )
+    facts.append(
+        (
+            "tls.weak_cipher",
+            "not verified" if tls.weak_cipher is None else (tls.weak_cipher or "refused"),
+        )
+    )
+    if tls.legacy_reason:
+        facts.append(("tls.legacy_reason", excerpt(tls.legacy_reason)))
+    if tls.weak_reason:
+        facts.append(("tls.weak_reason", excerpt(tls.weak_reason)))
     if tls.version not in {"TLSv1.2", "TLSv1.3"}:
         return result(
             area,
@@ -76,7 +86,34 @@ def judge_transport(obs: Observations) -> AreaResult:
         return result(
             area, Verdict.FAIL, "the server also accepts TLS 1.0/1.1", tuple(facts), Gravity.MEDIUM
         )
+    if tls.weak_cipher:
+        return result(
+            area,
+            Verdict.FAIL,
+            f"the server accepts the weak cipher suite {tls.weak_cipher} when offered only weak "
+            "ones (no forward secrecy, NULL, anonymous or broken ciphers)",
+            tuple(facts),
+            Gravity.MEDIUM,
+        )
+    if tls.legacy_accepted is None:
+        return result(
+            area,
+            Verdict.ERROR,
+            f"not verified: {tls.legacy_reason or 'the TLS 1.0/1.1 handshake could not be tried'}",
+            tuple(facts),
+        )
+    if tls.weak_cipher is None:
+        return result(
+            area,
+            Verdict.ERROR,
+            f"not verified: {tls.weak_reason or 'the weak-cipher handshake could not be tried'}",
+            tuple(facts),
+        )
     days = f"; certificate expires in {tls.days_left} days" if tls.days_left is not None else ""
     return result(
-        area, Verdict.PASS, f"{tls.version}, certificate and hostname verified{days}", tuple(facts)
+        area,
+        Verdict.PASS,
+        f"{tls.version}, certificate and hostname verified, TLS 1.0/1.1 and weak suites "
+        f"refused{days}",
+        tuple(facts),
     )

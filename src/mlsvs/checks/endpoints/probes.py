@@ -154,3 +154,35 @@ def endpoint_transport_secure(ctx: CheckContext, project: Project) -> Iterator[O
 def endpoint_outputs_minimal(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
     """Look for probability vectors and scores with more decimals than allowed."""
     yield from area_outcomes(ctx, project, Area.SCORE_EXPOSURE)
+
+
+@check(
+    id="MLC510",
+    title="Endpoints let no hostile origin read responses (CORS)",
+    requirements=["M8.1.1"],
+    applies_to=Project,
+    severity=Severity.HIGH,
+    capabilities=_NET,
+    timeout_s=_TIMEOUT_S,
+    remediation="Allow only the exact origins that need the API; never reflect Origin with "
+    "Access-Control-Allow-Credentials: true; never allow the null origin.",
+)
+def endpoint_cors_restricted(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
+    """Send preflight and real requests from unrelated, null, prefix- and suffix-match origins."""
+    yield from area_outcomes(ctx, project, Area.CORS)
+
+
+@check(
+    id="MLC511",
+    title="Endpoint cost grows at most linearly with batch size and input length",
+    requirements=["M8.3.2"],
+    applies_to=Project,
+    severity=Severity.MEDIUM,
+    capabilities=_NET,
+    timeout_s=_TIMEOUT_S,
+    remediation="Cap batch size and input length; bound the work per request (timeouts, "
+    "max tokens); avoid algorithms quadratic in the input.",
+)
+def endpoint_cost_bounded(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
+    """Measure latency against valid requests grown along their batch or text axis."""
+    yield from area_outcomes(ctx, project, Area.COST)
