@@ -181,8 +181,8 @@ def probe_credentials(send: Send, target: Target, variants: tuple[AuthVariant, .
     if not target.credential:
         return
     bare, _, query = target.path.partition("?")
+    joined = f"{query}&" if query else ""
     for name in QUERY_NAMES:
-        joined = f"{query}&" if query else ""
         send(
             target.request(
                 RequestKind.QUERY_CREDENTIAL,
@@ -191,6 +191,15 @@ def probe_credentials(send: Send, target: Target, variants: tuple[AuthVariant, .
                 variant=f"?{name}=",
             )
         )
+    # An error with the credential in the URL: does the error page echo the URL?
+    send(
+        target.request(
+            RequestKind.QUERY_CREDENTIAL,
+            body=b"{}" if target.valid_body is not None else None,
+            path=f"{bare}?{joined}{QUERY_NAMES[0]}={_quote(target.credential)}&mlsvs=%00",
+            variant=f"?{QUERY_NAMES[0]}= with an invalid request",
+        )
+    )
 
 
 def _quote(value: str) -> str:

@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 
 _RANK = {Gravity.LOW: 0, Gravity.MEDIUM: 1, Gravity.HIGH: 2}
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
-_MAX_SHOWN = 12
+_UNSUPPORTED = frozenset({501, 505})
+"""Not implemented / version not supported: the method or protocol is refused, not crashed."""
 
 
 def _ok(e: Exchange) -> bool:
@@ -105,7 +106,7 @@ def judge_access(obs: Observations, settings: ProbeSettings) -> AreaResult:
                 )
             )
             facts += exchange_facts(e, label)
-        elif e.status is not None and e.status >= 500:
+        elif e.status is not None and e.status >= 500 and e.status not in _UNSUPPORTED:
             findings.append(
                 (
                     Gravity.MEDIUM,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import TYPE_CHECKING
 
@@ -41,8 +42,10 @@ def reflections(obs: Observations, *, errors: bool) -> list[tuple[Exchange, Leak
     """Responses that echoed a credential the probe sent (already redacted in the record):
     error responses when ``errors``, otherwise successful ones."""
     found: list[tuple[Exchange, Leak]] = []
-    for e in obs.exchanges:
-        if not e.reflected or e.status is None or (e.status >= 400) is not errors:
+    echoed = [e for e in obs.exchanges if e.reflected and e.status is not None]
+    echoed.sort(key=lambda e: "credential" not in e.reflected)  # the real one first
+    for e in echoed:
+        if e.status is None or (e.status >= 400) is not errors:
             continue
         where = "body" if REDACTED in e.body else "headers"
         found.append(
@@ -50,7 +53,8 @@ def reflections(obs: Observations, *, errors: bool) -> list[tuple[Exchange, Leak
                 e,
                 Leak(
                     kind=LeakKind.CREDENTIAL_ECHO,
-                    detail=f"{' and '.join(e.reflected)} echoed in the {where} (redacted here)",
+                    detail=f"{' and '.join(e.reflected)} echoed in the {where} of "
+                    f"{e.kind} {e.method} {shown_path(e.path)} (redacted here)",
                     excerpt=excerpt_around(e.body, e.body.find(REDACTED))
                     if REDACTED in e.body
                     else "",
@@ -220,7 +224,14 @@ def judge_management(obs: Observations) -> AreaResult:
     if control is not None:
         facts += exchange_facts(control, "control")
     if exposed:
-        entries = [lookup(e.path) for e in exposed]
+        entries = [
+            (
+                dataclasses.replace(lookup(e.path), gravity=Gravity.HIGH, platform=e.body_format)
+                if e.body_format
+                else lookup(e.path)
+            )
+            for e in exposed
+        ]
         rank = {Gravity.LOW: 0, Gravity.MEDIUM: 1, Gravity.HIGH: 2}
         gravity = max((m.gravity for m in entries), key=rank.__getitem__)
         shown = ", ".join(f"{e.path} ({m.platform})" for e, m in zip(exposed, entries, strict=True))

@@ -8,8 +8,6 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from mlsvs.probes.surface import ADMIN_ROUTE
-
 DISCOVERY_PATHS = (
     "/openapi.json",
     "/swagger.json",
@@ -37,8 +35,15 @@ _PUBLIC_BY_CONVENTION = re.compile(
 the docs are judged by the management-surface check instead)."""
 _VERSION_PREFIX = re.compile(r"^/(?:api/)?(?:v\d+(?:\.\d+)?/)?(?=.)", re.IGNORECASE)
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+STATE_CHANGING = re.compile(
+    r"reload|upload|shutdown|restart|delete|remove|register|unload|deploy|train|retrain|"
+    r"update|config|scale|kill|stop|reset|import|purge|drop|create|write",
+    re.IGNORECASE,
+)
+"""Routes that could change the server's state: listed, never requested by the probes."""
 _SAFE_METHODS = ("get", "post", "put", "patch")
-"""DELETE is never sent; state-changing routes (``ADMIN_ROUTE``) are reported, not requested."""
+"""DELETE is never sent; state-changing routes (``STATE_CHANGING``) are reported, not
+requested."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -151,7 +156,7 @@ def parse_document(text: str, endpoint_path: str) -> ApiDocument | None:
             if concrete is None:
                 skipped.append(f"{upper} {full} (path parameters)")
                 continue
-            if ADMIN_ROUTE.search(concrete) and upper != "GET":
+            if STATE_CHANGING.search(concrete) and upper != "GET":
                 skipped.append(f"{upper} {full} (could change state)")
                 continue
             routes.append(Route(method=upper, path=concrete, source="openapi"))

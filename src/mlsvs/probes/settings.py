@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
 from mlsvs.errors import ConfigError
+from mlsvs.probes.standard import THRESHOLDS as STANDARD
 
 MIB = 1024 * 1024
 
@@ -105,16 +106,7 @@ _MINIMUM: Mapping[str, float] = {
 }
 _FIELDS = {f.name for f in fields(ProbeSettings)}
 KNOWN_KEYS = frozenset(_FIELDS | {"endpoints"})
-THRESHOLDS = frozenset(
-    {
-        "burst",
-        "max_body_bytes",
-        "max_reject_s",
-        "max_cost_exponent",
-        "max_request_s",
-        "max_score_decimals",
-    }
-)
+THRESHOLDS = frozenset(STANDARD)
 """Settings the standard sets per level: a configuration may make them stricter (smaller),
 never looser."""
 

@@ -9,6 +9,7 @@ from mlsvs.errors import ConfigError
 from mlsvs.plugin import Capability, Severity, errored, failed, not_applicable, passed
 from mlsvs.probes import Gravity, Verdict, parse_settings, probe_endpoint
 from mlsvs.probes.cache import SHARED, credential_digest
+from mlsvs.probes.standard import THRESHOLDS
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -43,8 +44,10 @@ def area_outcomes(ctx: CheckContext, project: Project, area: Area) -> Iterator[O
 
 
 def _outcome(ctx: CheckContext, project: Project, endpoint: Endpoint, area: Area) -> Outcome:
+    level = int(ctx.target_level) if ctx.target_level is not None else None
+    standard = {name: ctx.parameter(t.key, t.default(level)) for name, t in THRESHOLDS.items()}
     try:
-        settings = parse_settings(ctx.section("probes"), endpoint.name)
+        settings = parse_settings(ctx.section("probes"), endpoint.name, standard)
     except ConfigError as exc:
         return errored(f"{endpoint.name}: {exc.diagnostics()}", key=endpoint.name)
     credential = os.environ.get(endpoint.auth_env) if endpoint.auth_env else None
