@@ -183,13 +183,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     # --- routing ---------------------------------------------------------------------------
 
-    def do_OPTIONS(self) -> None:  # noqa: N802
+    def do_OPTIONS(self) -> None:
         if self.flaws.cors_reflects_with_credentials and self.headers.get("Origin"):
             self._send(204, None, raw=b"")
             return
         self._error(405, "method not allowed")
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         path = urlsplit(self.path).path
         if path == "/healthz":
             self._send(200, {"status": "ok"})
@@ -211,7 +211,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         self._error(404, "not found")
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         path = urlsplit(self.path).path
         public = (self.flaws.alias_without_auth and path == "/v1/predict") or (
             self.flaws.openapi_hidden_route and path == "/internal/score"

@@ -45,6 +45,16 @@ def judge_transport(obs: Observations) -> AreaResult:
         return result(
             area, Verdict.FAIL, f"certificate rejected: {tls.reason}", tuple(facts), Gravity.HIGH
         )
+    if tls.failure is Failure.TLS and (tls.weak_cipher or tls.legacy_accepted):
+        facts.append(("tls.failure", excerpt(f"{tls.failure.value}: {tls.reason}")))
+        offered = f"the weak suite {tls.weak_cipher}" if tls.weak_cipher else "TLS 1.0/1.1"
+        return result(
+            area,
+            Verdict.FAIL,
+            f"a modern TLS client cannot connect ({tls.reason}), but the server accepts {offered}",
+            tuple(facts),
+            Gravity.HIGH,
+        )
     if tls.failure is not None:
         facts.append(("tls.failure", excerpt(f"{tls.failure.value}: {tls.reason}")))
         return result(

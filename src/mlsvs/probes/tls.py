@@ -37,7 +37,17 @@ def inspect_tls(
     except ssl.SSLCertVerificationError as exc:
         return TlsInfo(failure=Failure.CERTIFICATE, reason=exc.verify_message or str(exc))
     except ssl.SSLError as exc:
-        return TlsInfo(failure=Failure.TLS, reason=exc.reason or str(exc))
+        # No common ground with a modern client: does the server speak only weak TLS?
+        legacy, legacy_reason = _legacy_accepted(address, timeout_s=timeout_s)
+        weak, weak_reason = _weak_cipher(address, timeout_s=timeout_s)
+        return TlsInfo(
+            failure=Failure.TLS,
+            reason=exc.reason or str(exc),
+            legacy_accepted=legacy,
+            legacy_reason=legacy_reason,
+            weak_cipher=weak,
+            weak_reason=weak_reason,
+        )
     except ConnectionRefusedError as exc:
         return TlsInfo(failure=Failure.REFUSED, reason=str(exc))
     except TimeoutError:
