@@ -192,9 +192,10 @@ def test_transport() -> None:
     assert judge_transport(obs(BASE, tls=good, **https)).verdict is Verdict.PASS
     untested = dataclasses.replace(good, legacy_accepted=None, legacy_reason="this OpenSSL")
     result = judge_transport(obs(BASE, tls=untested, **https))
-    assert result.verdict is Verdict.ERROR and result.message.startswith("not verified")
+    assert result.verdict is Verdict.NOT_VERIFIED and result.message.startswith("not verified")
+    assert [g.item for g in result.gaps] == ["TLS 1.0/1.1 handshake"]
     no_weak_test = dataclasses.replace(good, weak_cipher=None)
-    assert judge_transport(obs(BASE, tls=no_weak_test, **https)).verdict is Verdict.ERROR
+    assert judge_transport(obs(BASE, tls=no_weak_test, **https)).verdict is Verdict.NOT_VERIFIED
     weak = dataclasses.replace(good, weak_cipher="AES128-SHA")
     assert judge_transport(obs(BASE, tls=weak, **https)).verdict is Verdict.FAIL
     old = TlsInfo(version="TLSv1.1")

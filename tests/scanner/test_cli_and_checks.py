@@ -106,9 +106,7 @@ def _model(path: Path) -> ModelArtifact:
         ("torch_state_dict", Status.FAIL),
     ],
 )
-def test_mlc101(
-    tmp_path: Path, benign_files: dict[str, Path], sample: str, status: Status
-) -> None:
+def test_mlc101(tmp_path: Path, benign_files: dict[str, Path], sample: str, status: Status) -> None:
     if sample not in benign_files:
         pytest.skip(f"{sample} needs an optional library")
     [outcome] = sc.format_cannot_execute.run(_ctx(tmp_path), _model(benign_files[sample]))

@@ -126,11 +126,12 @@ def plan_routes(
     document: ApiDocument | None,
     settings: ProbeSettings,
     skip: set[str],
-) -> tuple[tuple[Route, ...], tuple[str, ...]]:
-    """Routes to test (aliases first, then the document's), and those left out with why."""
+) -> tuple[tuple[Route, ...], tuple[tuple[str, str], ...]]:
+    """Routes to test (aliases first, then the document's), and (route, why) for those left
+    out."""
     bare = target.path.split("?", 1)[0]
     found = list(alias_routes(target.path, target.method))
-    left_out: list[str] = []
+    left_out: list[tuple[str, str]] = []
     if document is not None:
         found += document.routes
         left_out += document.skipped
@@ -143,7 +144,7 @@ def plan_routes(
         if public_by_convention(route, settings.public_paths):
             continue
         if len(routes) >= settings.max_routes:
-            left_out.append(f"{route.label} (over max_routes={settings.max_routes})")
+            left_out.append((route.label, f"over max_routes={settings.max_routes}"))
             continue
         routes.append(route)
     return tuple(routes), tuple(left_out)

@@ -22,6 +22,7 @@ from mlsvs.probes.types import (
 )
 
 if TYPE_CHECKING:
+    from mlsvs.model.coverage import Gap
     from mlsvs.probes.settings import ProbeSettings
     from mlsvs.probes.types import Exchange, Observations
 
@@ -55,11 +56,21 @@ def exchange_facts(e: Exchange, label: str = "") -> Facts:
 
 
 def result(
-    area: Area, verdict: Verdict, message: str, facts: Facts = (), gravity: Gravity | None = None
+    area: Area,
+    verdict: Verdict,
+    message: str,
+    facts: Facts = (),
+    gravity: Gravity | None = None,
+    gaps: tuple[Gap, ...] = (),
 ) -> AreaResult:
     """Build an ``AreaResult`` with sorted facts."""
     return AreaResult(
-        area=area, verdict=verdict, message=message, facts=tuple(sorted(facts)), gravity=gravity
+        area=area,
+        verdict=verdict,
+        message=message,
+        facts=tuple(sorted(facts)),
+        gravity=gravity,
+        gaps=gaps,
     )
 
 

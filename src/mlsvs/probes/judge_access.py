@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+from mlsvs.model.coverage import Gap, GapReason
 from mlsvs.probes.cors import cors_grant
 from mlsvs.probes.cost import fit_cost
 from mlsvs.probes.credentials import SPOOF_HEADERS
@@ -67,6 +68,7 @@ def judge_access(obs: Observations, settings: ProbeSettings) -> AreaResult:
     prediction = _shape(baseline.body) if baseline is not None and _ok(baseline) else None
     findings: list[tuple[Gravity, str]] = []
     unclear: list[str] = []
+    silent: list[Gap] = []
     facts: list[tuple[str, str]] = list(basic.facts)
     for e in obs.of(RequestKind.AUTH_VARIANT):
         label = f"variant:{e.variant}"
@@ -116,13 +118,30 @@ def judge_access(obs: Observations, settings: ProbeSettings) -> AreaResult:
             )
             facts += exchange_facts(e, label)
         elif e.status is None:
-            unclear.append(f"{e.method} {shown_path(e.path)}: {e.describe()}")
+            silent.append(
+                Gap(
+                    item=f"{e.method} {shown_path(e.path)}",
+                    reason=GapReason.UNREADABLE,
+                    detail=f"no response: {e.describe()}",
+                )
+            )
             facts += exchange_facts(e, label)
     facts.append(("routes.tested", str(len(obs.routes))))
     if obs.routes:
         facts.append(("routes.list", ", ".join(obs.routes)[:200]))
-    if obs.uncovered:
-        facts.append(("routes.not_covered", "; ".join(obs.uncovered)[:200]))
+    gaps = tuple(
+        [
+            Gap(
+                item=route,
+                reason=GapReason.LIMIT if "max_routes" in why else GapReason.UNSUPPORTED,
+                detail=why,
+            )
+            for route, why in obs.uncovered
+        ]
+        + silent
+    )
+    if gaps:
+        facts.append(("routes.not_covered", "; ".join(g.describe() for g in gaps)[:200]))
     variants = len(obs.of(RequestKind.AUTH_VARIANT))
     facts.append(("credentials.variants_sent", str(variants)))
     if basic.verdict is Verdict.FAIL and basic.gravity is not None:
@@ -131,13 +150,7 @@ def judge_access(obs: Observations, settings: ProbeSettings) -> AreaResult:
         gravity = _worst([g for g, _ in findings])
         shown = "; ".join(m for _, m in findings[:4])
         more = f" (+{len(findings) - 4} more)" if len(findings) > 4 else ""
-        return result(
-            area=Area.AUTHENTICATION,
-            verdict=Verdict.FAIL,
-            message=shown + more,
-            facts=tuple(facts),
-            gravity=gravity,
-        )
+        return result(Area.AUTHENTICATION, Verdict.FAIL, shown + more, tuple(facts), gravity, gaps)
     if basic.verdict is not Verdict.PASS:
         return result(
             Area.AUTHENTICATION, basic.verdict, basic.message, tuple(facts), basic.gravity
@@ -152,8 +165,9 @@ def judge_access(obs: Observations, settings: ProbeSettings) -> AreaResult:
         Verdict.PASS,
         f"{basic.message}; {variants} invalid credential spellings, {queries} query-string "
         f"credentials and {len(obs.routes)} other routes refused"
-        + (f" ({len(obs.uncovered)} routes not covered)" if obs.uncovered else ""),
+        + (f"; {len(gaps)} routes not covered" if gaps else ""),
         tuple(facts),
+        gaps=gaps,
     )
 
 

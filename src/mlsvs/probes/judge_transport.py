@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from mlsvs.model.coverage import Gap, GapReason
 from mlsvs.probes.judge import baseline_problem, result
 from mlsvs.probes.redact import excerpt
 from mlsvs.probes.types import Area, Failure, Gravity, RequestKind, Verdict
@@ -105,19 +106,20 @@ def judge_transport(obs: Observations) -> AreaResult:
             tuple(facts),
             Gravity.MEDIUM,
         )
+    gaps: list[Gap] = []
     if tls.legacy_accepted is None:
-        return result(
-            area,
-            Verdict.ERROR,
-            f"not verified: {tls.legacy_reason or 'the TLS 1.0/1.1 handshake could not be tried'}",
-            tuple(facts),
-        )
+        why = tls.legacy_reason or "the TLS 1.0/1.1 handshake could not be tried"
+        gaps.append(Gap(item="TLS 1.0/1.1 handshake", reason=GapReason.UNSUPPORTED, detail=why))
     if tls.weak_cipher is None:
+        why = tls.weak_reason or "the weak-suite handshake could not be tried"
+        gaps.append(Gap(item="weak cipher suites", reason=GapReason.UNSUPPORTED, detail=why))
+    if gaps:
         return result(
             area,
-            Verdict.ERROR,
-            f"not verified: {tls.weak_reason or 'the weak-cipher handshake could not be tried'}",
+            Verdict.NOT_VERIFIED,
+            f"not verified: {gaps[0].detail}",
             tuple(facts),
+            gaps=tuple(gaps),
         )
     days = f"; certificate expires in {tls.days_left} days" if tls.days_left is not None else ""
     return result(

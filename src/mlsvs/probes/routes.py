@@ -122,8 +122,8 @@ class ApiDocument:
     """The operations an OpenAPI / Swagger document lists."""
 
     routes: tuple[Route, ...]
-    skipped: tuple[str, ...]
-    """Operations not requested, with why (state-changing, path parameters, DELETE ...)."""
+    skipped: tuple[tuple[str, str], ...]
+    """(operation, why) for operations not requested (state-changing, path parameters ...)."""
 
 
 def parse_document(text: str, endpoint_path: str) -> ApiDocument | None:
@@ -139,7 +139,7 @@ def parse_document(text: str, endpoint_path: str) -> ApiDocument | None:
         return None
     base = _base_path(document)
     routes: list[Route] = []
-    skipped: list[str] = []
+    skipped: list[tuple[str, str]] = []
     for raw_path, operations in list(paths.items())[:500]:
         if not isinstance(raw_path, str) or not isinstance(operations, dict):
             continue
@@ -150,14 +150,14 @@ def parse_document(text: str, endpoint_path: str) -> ApiDocument | None:
             upper = method.upper()
             if method.lower() not in _SAFE_METHODS:
                 if upper == "DELETE":
-                    skipped.append(f"{upper} {full} (never sent: DELETE)")
+                    skipped.append((f"{upper} {full}", "never sent: DELETE"))
                 continue
             concrete = _fill_parameters(full, endpoint_path)
             if concrete is None:
-                skipped.append(f"{upper} {full} (path parameters)")
+                skipped.append((f"{upper} {full}", "path parameters not known"))
                 continue
             if STATE_CHANGING.search(concrete) and upper != "GET":
-                skipped.append(f"{upper} {full} (could change state)")
+                skipped.append((f"{upper} {full}", "could change state: never sent"))
                 continue
             routes.append(Route(method=upper, path=concrete, source="openapi"))
     return ApiDocument(routes=tuple(routes), skipped=tuple(skipped))

@@ -101,7 +101,7 @@ class _Prober:
         self._wait_left = settings.retry_after_max_s * 3
         self._deadline = clock() + settings.max_total_s
         self._routes: tuple[str, ...] = ()
-        self._uncovered: tuple[str, ...] = ()
+        self._uncovered: tuple[tuple[str, str], ...] = ()
         self._axes: tuple[tuple[str, str], ...] = ()
         self._variants = auth_variants(endpoint.auth_scheme, self.credential, round(time.time()))
 

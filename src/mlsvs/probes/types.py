@@ -5,6 +5,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from mlsvs.model.coverage import Gap
+
 
 @enum.unique
 class Area(enum.StrEnum):
@@ -98,6 +100,8 @@ class Verdict(enum.StrEnum):
     FAIL = "fail"
     ERROR = "error"
     """Could not verify: never counts as a pass."""
+    NOT_VERIFIED = "not_verified"
+    """Part of the area could not be tested (``gaps`` say what): never counts as a pass."""
     NOT_APPLICABLE = "not_applicable"
 
 
@@ -204,6 +208,9 @@ class AreaResult:
     facts: tuple[tuple[str, str], ...] = ()
     """Evidence: status codes, timings, redacted excerpts (≤ 200 characters), request kinds."""
     gravity: Gravity | None = None
+    gaps: tuple[Gap, ...] = ()
+    """What the probes could not cover in this area (routes not sent, handshakes this OpenSSL
+    cannot offer); a PASS with gaps is "not verified" in the requirement's verdict."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -227,8 +234,8 @@ class Observations:
     burst: Burst | None = None
     routes: tuple[str, ...] = ()
     """Every route the probes found and tested for authentication (``METHOD /path``)."""
-    uncovered: tuple[str, ...] = ()
-    """Routes found but not probed (over the route budget or the time budget)."""
+    uncovered: tuple[tuple[str, str], ...] = ()
+    """(route, why) for routes found but not probed (budget, path parameters, state-changing)."""
     axes: tuple[tuple[str, str], ...] = ()
     """(axis, outcome) for every way the valid request was grown (batch, length, padding)."""
 

@@ -6,7 +6,15 @@ import os
 from typing import TYPE_CHECKING, assert_never
 
 from mlsvs.errors import ConfigError
-from mlsvs.plugin import Capability, Severity, errored, failed, not_applicable, passed
+from mlsvs.plugin import (
+    Capability,
+    Severity,
+    errored,
+    failed,
+    not_applicable,
+    not_verified,
+    passed,
+)
 from mlsvs.probes import Gravity, Verdict, parse_settings, probe_endpoint
 from mlsvs.probes.cache import SHARED, credential_digest
 from mlsvs.probes.standard import THRESHOLDS
@@ -62,10 +70,14 @@ def to_outcome(endpoint: Endpoint, result: AreaResult) -> Outcome:
     facts = tuple(sorted((("endpoint", endpoint.name), *result.facts)))
     match result.verdict:
         case Verdict.PASS:
-            return passed(message, facts=facts, key=endpoint.name)
+            return passed(message, facts=facts, key=endpoint.name, gaps=result.gaps)
         case Verdict.FAIL:
             severity = _SEVERITY[result.gravity] if result.gravity else None
-            return failed(message, facts=facts, key=endpoint.name, severity=severity)
+            return failed(
+                message, facts=facts, key=endpoint.name, severity=severity, gaps=result.gaps
+            )
+        case Verdict.NOT_VERIFIED:
+            return not_verified(message, result.gaps, facts=facts, key=endpoint.name)
         case Verdict.ERROR:
             return errored(message, facts=facts, key=endpoint.name)
         case Verdict.NOT_APPLICABLE:
