@@ -201,10 +201,9 @@ def judge_quota(obs: Observations, settings: ProbeSettings) -> AreaResult:
                 + (f"; then without it: {control.status or control.failure}" if control else ""),
             )
         )
-        if not passed:
-            continue
-        still_limited = control is not None and _limited(control, settings)
-        if len(passed) == len(tries) and still_limited:
+        if not tries or len(passed) < len(tries):
+            continue  # refused at least once: a refilling bucket explains a stray success
+        if control is not None and _limited(control, settings):
             bypassed.append(header)
         else:
             unclear.append(header)
@@ -221,7 +220,7 @@ def judge_quota(obs: Observations, settings: ProbeSettings) -> AreaResult:
         return result(
             Area.RATE_LIMIT,
             Verdict.ERROR,
-            f"could not verify: some requests with a forged {', '.join(unclear)} were served "
+            f"could not verify: every request with a forged {', '.join(unclear)} was served "
             "but the limit had also lifted for the real client",
             tuple(facts),
         )
