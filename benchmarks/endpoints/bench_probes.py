@@ -142,7 +142,9 @@ def main() -> int:
     print("|---|---|---|---|---|")
     timing_targets = ["hardened flawed-server", "quadratic flawed-server"]
     for name in timing_targets:
-        flaws = flawed.Flaws(quadratic_cost=True) if name.startswith("quadratic") else flawed.Flaws()
+        flaws = (
+            flawed.Flaws(quadratic_cost=True) if name.startswith("quadratic") else flawed.Flaws()
+        )
         medians = {}
         for version, src in (("old", args.old), ("new", args.new)):
             runs = []
