@@ -91,3 +91,44 @@ def test_hardened_fastapi_passes_access_cors_and_cost() -> None:
     # ... and a 422 for an infinite number that cannot be serialised becomes a 500.
     malformed = report.result(Area.MALFORMED_INPUT)
     assert malformed.verdict is Verdict.FAIL and "huge_numbers → 500" in malformed.message
+
+
+def test_flask_cors_with_credentials_reflects_any_origin() -> None:
+    """flask-cors with its default origins ("*") and supports_credentials=True echoes the
+    request's Origin with Access-Control-Allow-Credentials: true (a documented behaviour)."""
+    flask = pytest.importorskip("flask")
+    flask_cors = pytest.importorskip("flask_cors")
+    serving = pytest.importorskip("werkzeug.serving")
+    import hmac
+    import threading
+
+    app = flask.Flask("flask-stack")
+    flask_cors.CORS(app, supports_credentials=True)
+
+    @app.post("/predict")
+    def predict() -> tuple[dict[str, object], int]:
+        header = flask.request.headers.get("Authorization", "")
+        if not hmac.compare_digest(header.encode(), f"Bearer {stack.API_KEY}".encode()):
+            return {"error": "unauthorized"}, 401
+        rows = (flask.request.get_json(silent=True) or {}).get("instances")
+        if not isinstance(rows, list) or not rows or len(rows) > 64:
+            return {"error": "invalid request"}, 422
+        return {"labels": ["low"] * len(rows)}, 200
+
+    server = serving.make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        port = server.server_port
+        auth = {"Authorization": f"Bearer {stack.API_KEY}", "Origin": "https://evil.example"}
+        status, headers = _post(port, "/predict", auth)
+        assert status == 200
+        assert headers["access-control-allow-origin"] == "https://evil.example"
+        report = _probe(port)
+    finally:
+        server.shutdown()
+        thread.join(5)
+    cors = report.result(Area.CORS)
+    assert cors.verdict is Verdict.FAIL and cors.gravity is not None
+    assert "with credentials" in cors.message
+    assert report.result(Area.AUTHENTICATION).verdict is Verdict.PASS

@@ -14,7 +14,8 @@ import zipfile
 import pytest
 
 from mlsvs.probes.artifacts import artifact_format
-from mlsvs.probes.attacks import cost_factors
+from mlsvs.probes.attacks import Target, cost_factors, discover
+from mlsvs.probes.client import Request
 from mlsvs.probes.cors import cors_grant, hostile_origins
 from mlsvs.probes.cost import fit_cost
 from mlsvs.probes.credentials import (
@@ -316,3 +317,39 @@ def test_standard_thresholds_only_tighten() -> None:
     assert strict.burst == 10
     assert parse_settings({}, "e", {"max_body_bytes": 4 << 20}).max_body_bytes == 4 << 20
     assert WRONG_CREDENTIAL not in repr(strict)
+
+
+def _target() -> Target:
+    return Target(
+        method="POST",
+        path="/predict",
+        valid_body=b"{}",
+        auth_header="Authorization",
+        auth_scheme="Bearer",
+        credential="k" * 20,
+    )
+
+
+def test_discovery_follows_the_docs_page_and_notices_truncation() -> None:
+    spec = json.dumps({"openapi": "3.1.0", "paths": {"/score": {"post": {}}}})
+    sent: list[str] = []
+
+    def send(request: Request) -> Exchange:
+        sent.append(request.path)
+        if request.path == "/docs":
+            return ex(RequestKind.DISCOVERY, 200, "SwaggerUIBundle({url: '/custom/spec.json'})")
+        if request.path == "/custom/spec.json":
+            return ex(RequestKind.DISCOVERY, 200, spec)
+        return ex(RequestKind.DISCOVERY, 404)
+
+    document, where = discover(send, _target())
+    assert where == "/custom/spec.json"
+    assert document is not None and [r.label for r in document.routes] == ["POST /score"]
+    assert len(sent) <= 16  # bounded
+
+    def huge(request: Request) -> Exchange:
+        return ex(RequestKind.DISCOVERY, 200, '{"openapi": "3.1.0", "paths": {' + " " * 300_000)
+
+    truncated, _ = discover(huge, _target())
+    assert truncated is not None and truncated.routes == ()
+    assert "larger than the probe reads" in truncated.skipped[0][1]

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from mlsvs.probes.client import Request
+from mlsvs.probes.client import MAX_RESPONSE_BYTES, Request
 from mlsvs.probes.cors import hostile_origins
 from mlsvs.probes.credentials import QUERY_NAMES, SPOOF_HEADERS, SPOOF_TRIES, AuthVariant, forged
 from mlsvs.probes.growth import Axis, Grower, growers, padded
@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     Send = Callable[[Request], Exchange]
 
 _JSON = (("Content-Type", "application/json"),)
+TRUNCATED_AT = MAX_RESPONSE_BYTES - 1024
+"""A 2xx document this long that does not parse was probably cut off by the read limit."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -106,6 +108,12 @@ def discover(send: Send, target: Target) -> tuple[ApiDocument | None, str]:
             document = parse_document(exchange.body, target.path)
             if document is not None:
                 return document, path
+            if len(exchange.body) >= TRUNCATED_AT:
+                truncated = ApiDocument(
+                    routes=(),
+                    skipped=((f"GET {path}", "API document larger than the probe reads"),),
+                )
+                return truncated, path
     for page in DOCS_PAGES:
         exchange = send(Request(kind=RequestKind.DISCOVERY, method="GET", path=page))
         if not _ok(exchange):
