@@ -4,6 +4,7 @@ passes every check."""
 
 from __future__ import annotations
 
+import datetime as dt
 import http.client
 import json
 import time
@@ -11,12 +12,17 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from mlsvs.model.artifact import Endpoint
+from mlsvs.checks.endpoints import probes as endpoint_checks
+from mlsvs.model.artifact import Capability, Endpoint, Project
+from mlsvs.model.catalog import Level
+from mlsvs.model.check import CheckContext
+from mlsvs.model.result import Status
 from mlsvs.probes import Area, ProbeReport, ProbeSettings, Verdict, probe_endpoint
 from tests.probes import flawed
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from pathlib import Path
 
 pytestmark = [pytest.mark.network, pytest.mark.slow]
 
@@ -191,3 +197,40 @@ def test_openapi_document_routes_are_probed_and_state_changing_ones_only_listed(
     # The route that was not tested is named as a gap: the requirement is not verified.
     gaps = report.result(Area.AUTHENTICATION).gaps
     assert [g.item for g in gaps] == ["POST /admin/reload"]
+
+
+@pytest.mark.parametrize(
+    ("level", "parameter", "expected"),
+    [
+        (Level.L1, None, Status.PASS),  # L1 default 16 MiB: a 1 MiB limit is fine
+        (Level.L3, 256 * 1024, Status.FAIL),  # the standard's parameter is stricter
+        (Level.L3, 2 * 1024 * 1024, Status.PASS),
+    ],
+)
+def test_the_level_parameter_sets_the_body_limit(
+    level: Level,
+    parameter: int | None,
+    expected: Status,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("FLAWED_KEY", flawed.API_KEY)
+    with flawed.serve(flawed.Flaws(body_limit=1024 * 1024)) as port:
+        endpoint = Endpoint(
+            name="e",
+            url=f"http://127.0.0.1:{port}/predict",
+            auth_env="FLAWED_KEY",
+            request_template=flawed.TEMPLATE,
+            health_path="/healthz",
+        )
+        project = Project(root=tmp_path, name="p", traits=frozenset(), endpoints=(endpoint,))
+        ctx = CheckContext(
+            project=project,
+            today=dt.date(2026, 1, 1),
+            settings={"probes": {"timeout_s": 2.0, "slow_body_s": 2.0, "cost_max_bytes": 4096}},
+            capabilities=frozenset({Capability.NETWORK}),
+            target_level=level,
+            parameters={} if parameter is None else {"M8.3.2.max_body_bytes": parameter},
+        )
+        [outcome] = endpoint_checks.endpoint_limits_resources.run(ctx, project)
+    assert outcome.status is expected, outcome.message

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, assert_never
 from mlsvs.errors import ConfigError
 from mlsvs.plugin import (
     Capability,
+    OptionError,
     Severity,
     errored,
     failed,
@@ -53,7 +54,13 @@ def area_outcomes(ctx: CheckContext, project: Project, area: Area) -> Iterator[O
 
 def _outcome(ctx: CheckContext, project: Project, endpoint: Endpoint, area: Area) -> Outcome:
     level = int(ctx.target_level) if ctx.target_level is not None else None
-    standard = {name: ctx.parameter(t.key, t.default(level)) for name, t in THRESHOLDS.items()}
+    try:
+        # Read as float: the standard may write 60 or 60.0; parse_settings restores the type.
+        standard = {
+            name: ctx.parameter(t.key, float(t.default(level))) for name, t in THRESHOLDS.items()
+        }
+    except OptionError as exc:
+        return errored(f"{endpoint.name}: standard parameter: {exc}", key=endpoint.name)
     try:
         settings = parse_settings(ctx.section("probes"), endpoint.name, standard)
     except ConfigError as exc:
