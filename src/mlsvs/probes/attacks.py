@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from mlsvs.probes.client import MAX_RESPONSE_BYTES, Request
 from mlsvs.probes.cors import hostile_origins
@@ -212,8 +213,6 @@ def probe_credentials(send: Send, target: Target, variants: tuple[AuthVariant, .
 
 
 def _quote(value: str) -> str:
-    from urllib.parse import quote
-
     return quote(value, safe="")
 
 

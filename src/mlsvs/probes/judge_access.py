@@ -144,6 +144,10 @@ def judge_access(obs: Observations, settings: ProbeSettings) -> AreaResult:
         facts.append(("routes.not_covered", "; ".join(g.describe() for g in gaps)[:200]))
     variants = len(obs.of(RequestKind.AUTH_VARIANT))
     facts.append(("credentials.variants_sent", str(variants)))
+    no_auth = obs.first(RequestKind.NO_AUTH)
+    if no_auth is not None and _ok(no_auth) and basic.gravity is not None:
+        # No credential needed at all: every variant and alias "passing" says nothing more.
+        return result(Area.AUTHENTICATION, Verdict.FAIL, basic.message, tuple(facts), basic.gravity)
     if basic.verdict is Verdict.FAIL and basic.gravity is not None:
         findings.insert(0, (basic.gravity, basic.message))
     if findings:
