@@ -4,6 +4,7 @@ passes every check."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import http.client
 import json
@@ -17,7 +18,7 @@ from mlsvs.model.artifact import Capability, Endpoint, Project
 from mlsvs.model.catalog import Level
 from mlsvs.model.check import CheckContext
 from mlsvs.model.result import Status
-from mlsvs.probes import Area, ProbeReport, ProbeSettings, Verdict, probe_endpoint
+from mlsvs.probes import Area, ProbeReport, ProbeSettings, RequestKind, Verdict, probe_endpoint
 from tests.probes import flawed
 
 if TYPE_CHECKING:
@@ -234,3 +235,21 @@ def test_the_level_parameter_sets_the_body_limit(
         )
         [outcome] = endpoint_checks.endpoint_limits_resources.run(ctx, project)
     assert outcome.status is expected, outcome.message
+
+
+def test_a_slow_valid_request_fails_the_cost_check_and_stops_the_curve() -> None:
+    settings = dataclasses.replace(SETTINGS, max_request_s=0.2, burst=5)
+    with flawed.serve(flawed.Flaws(quadratic_cost=True)) as port:
+        endpoint = Endpoint(
+            name="e",
+            url=f"http://127.0.0.1:{port}/predict",
+            auth_env="FLAWED_KEY",
+            request_template=flawed.TEMPLATE,
+        )
+        report = probe_endpoint(endpoint, settings, flawed.API_KEY)
+    cost = report.result(Area.COST)
+    assert cost.verdict is Verdict.FAIL and cost.gravity is not None
+    assert "limit 0.2 s" in cost.message
+    points = report.observations.of(RequestKind.COST_POINT)
+    slow = [e for e in points if e.elapsed_ms > 200]
+    assert len(slow) == 1  # the curve stopped at the first request over the limit

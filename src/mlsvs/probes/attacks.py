@@ -263,10 +263,16 @@ def cost_factors(max_factor: int, points: int) -> tuple[int, ...]:
 
 
 def probe_growth(
-    send: Send, target: Target, template: JsonValue, settings: ProbeSettings
+    send: Send,
+    target: Target,
+    template: JsonValue,
+    settings: ProbeSettings,
+    *,
+    send_timed: Send | None = None,
 ) -> tuple[tuple[str, str], ...]:
     """Grow the valid request: is growth accepted, how does latency scale, is a body over the
-    limit refused? Returns (axis, outcome) notes."""
+    limit refused? ``send_timed`` (default ``send``) sends the cost curve with a timeout above
+    ``max_request_s``. Returns (axis, outcome) notes."""
     notes: list[tuple[str, str]] = []
     viable = []
     for grower in growers(template):
@@ -286,7 +292,7 @@ def probe_growth(
                 (str(grower.axis), f"refused at twice the example's size ({control.describe()})")
             )
     if viable:
-        _cost_curve(send, target, viable[0], settings)
+        _cost_curve(send_timed or send, target, viable[0], settings)
     over = over_limit_size(settings)
     bodies = [(str(g.axis), g.body(g.factor_for(over))) for g in viable]
     bodies.append((str(Axis.PADDING), padded(template, over)))

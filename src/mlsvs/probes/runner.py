@@ -1,7 +1,10 @@
 """Run every probe against one endpoint, in a fixed, bounded order, and judge the results.
 
-Order: TLS handshake, the valid request, authentication, malformed input, resource limits,
-liveness, management paths, then the rate-limit burst last (it may exhaust the quota).
+Order: TLS handshakes, the valid request, authentication (no / wrong / odd credentials, the
+credential in the query string), route discovery and every route without a credential,
+malformed input, growth (cost curve, valid bodies over the limit), nested and slow bodies,
+liveness, management paths, CORS, then the rate-limit burst (it may exhaust the quota) and the
+forged client addresses that only mean something once the limit has answered.
 """
 
 from __future__ import annotations
@@ -101,6 +104,7 @@ class _Prober:
         self._wait_left = settings.retry_after_max_s * 3
         self._deadline = clock() + settings.max_total_s
         self._routes: tuple[str, ...] = ()
+        self._slow_client: Client | None = None
         self._uncovered: tuple[tuple[str, str], ...] = ()
         self._axes: tuple[tuple[str, str], ...] = ()
         self._variants = auth_variants(endpoint.auth_scheme, self.credential, round(time.time()))
@@ -176,6 +180,14 @@ class _Prober:
         client = Client(
             address,
             timeout_s=self.settings.timeout_s,
+            redactor=redactor,
+            tls=context,
+            clock=self.clock,
+        )
+        # The cost curve waits long enough to tell "slower than max_request_s" from a timeout.
+        self._slow_client = Client(
+            address,
+            timeout_s=max(self.settings.timeout_s, self.settings.max_request_s * 1.2),
             redactor=redactor,
             tls=context,
             clock=self.clock,
@@ -294,7 +306,11 @@ class _Prober:
         for kind, body in malformed_bodies(template):
             self._send(client, self._request(kind, body, self.credential))
         self._axes = attacks.probe_growth(
-            self._send_request(client), target, template, self.settings
+            self._send_request(client),
+            target,
+            template,
+            self.settings,
+            send_timed=self._send_request(self._slow_client or client),
         )
         deep = nested_body(self.settings.nesting_depth)
         self._send(client, self._request(RequestKind.DEEP_NESTING, deep, self.credential))
