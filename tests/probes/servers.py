@@ -122,18 +122,24 @@ class _JsonHandler(http.server.BaseHTTPRequestHandler):
     do_POST = _reply  # noqa: N815
 
 
-def self_signed(tmp: Path) -> tuple[Path, Path]:
-    """A self-signed certificate for 127.0.0.1 / localhost (made with ``cryptography``)."""
+def self_signed(tmp: Path, *, expired: bool = False, rsa: bool = False) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 / localhost (made with ``cryptography``);
+    ``expired``: valid only in the past; ``rsa``: an RSA key (needed for RSA key exchange)."""
     import ipaddress
 
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric import rsa as rsa_keys
     from cryptography.x509.oid import NameOID
 
-    key = ec.generate_private_key(ec.SECP256R1())
+    key: ec.EllipticCurvePrivateKey | rsa_keys.RSAPrivateKey = (
+        rsa_keys.generate_private_key(public_exponent=65537, key_size=2048)
+        if rsa
+        else ec.generate_private_key(ec.SECP256R1())
+    )
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = dt.datetime.now(tz=dt.UTC)
+    now = dt.datetime.now(tz=dt.UTC) - (dt.timedelta(days=60) if expired else dt.timedelta())
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -151,7 +157,8 @@ def self_signed(tmp: Path) -> tuple[Path, Path]:
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
-    cert_path, key_path = tmp / "cert.pem", tmp / "key.pem"
+    stem = f"{'expired-' if expired else ''}{'rsa-' if rsa else ''}"
+    cert_path, key_path = tmp / f"{stem}cert.pem", tmp / f"{stem}key.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     key_path.write_bytes(
         key.private_bytes(
@@ -171,11 +178,28 @@ class QuietServer(http.server.ThreadingHTTPServer):
 
 
 @contextlib.contextmanager
-def tls_server(cert: Path, key: Path) -> Iterator[int]:
-    """A stdlib HTTPS server (TLS 1.2+) answering every request with 200 JSON."""
+def tls_server(
+    cert: Path,
+    key: Path,
+    *,
+    minimum: ssl.TLSVersion = ssl.TLSVersion.TLSv1_2,
+    maximum: ssl.TLSVersion | None = None,
+    ciphers: str | None = None,
+) -> Iterator[int]:
+    """A stdlib HTTPS server (TLS 1.2+ unless told otherwise) answering every request with
+    200 JSON. ``minimum``/``maximum``/``ciphers`` build the weak variants (legacy protocols,
+    weak suites); old versions need ``@SECLEVEL=0`` in ``ciphers`` on OpenSSL 3."""
+    import warnings
+
     server = QuietServer(("127.0.0.1", 0), _JsonHandler)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # old versions on purpose
+        context.minimum_version = minimum
+        if maximum is not None:
+            context.maximum_version = maximum
+    if ciphers is not None:
+        context.set_ciphers(ciphers)
     context.load_cert_chain(cert, key)
     server.socket = context.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -186,3 +210,90 @@ def tls_server(cert: Path, key: Path) -> Iterator[int]:
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+def ca_and_leaf(tmp: Path, *, expired: bool = False, rsa: bool = False) -> tuple[Path, Path, Path]:
+    """(CA certificate, leaf certificate, leaf key): a private CA and a server certificate
+    for 127.0.0.1 / localhost that it signed (RFC 5280 profile: the leaf is not a CA)."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric import rsa as rsa_keys
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = dt.datetime.now(tz=dt.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "mlsvs test CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=90))
+        .not_valid_after(now + dt.timedelta(days=365))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    key: ec.EllipticCurvePrivateKey | rsa_keys.RSAPrivateKey = (
+        rsa_keys.generate_private_key(public_exponent=65537, key_size=2048)
+        if rsa
+        else ec.generate_private_key(ec.SECP256R1())
+    )
+    start = now - (dt.timedelta(days=60) if expired else dt.timedelta(days=1))
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + dt.timedelta(days=30))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    stem = f"leaf-{'expired-' if expired else ''}{'rsa-' if rsa else ''}"
+    ca_path, cert_path, key_path = (
+        tmp / f"{stem}ca.pem",
+        tmp / f"{stem}cert.pem",
+        tmp / f"{stem}key.pem",
+    )
+    ca_path.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    cert_path.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return ca_path, cert_path, key_path

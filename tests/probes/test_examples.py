@@ -33,6 +33,8 @@ CHECKS = [
     endpoint_checks.endpoint_management_not_exposed,
     endpoint_checks.endpoint_transport_secure,
     endpoint_checks.endpoint_outputs_minimal,
+    endpoint_checks.endpoint_cors_restricted,
+    endpoint_checks.endpoint_cost_bounded,
 ]
 
 
@@ -58,6 +60,8 @@ def test_insecure_fails_every_probed_requirement(reports: dict[str, ProbeReport]
     report = reports["insecure"]
     verdicts = {r.area: r.verdict for r in report.results}
     assert verdicts.pop(Area.TRANSPORT) is Verdict.PASS  # plain HTTP, but loopback only
+    assert verdicts.pop(Area.CORS) is Verdict.PASS  # it sends no CORS headers at all
+    assert verdicts.pop(Area.COST) is Verdict.NOT_APPLICABLE  # one fixed-size feature row
     assert set(verdicts.values()) == {Verdict.FAIL}, verdicts
     facts = {area: dict(report.result(area).facts) for area in Area}
     assert facts[Area.AUTHENTICATION]["no_auth.status"] == "200"
@@ -74,7 +78,8 @@ def test_insecure_fails_every_probed_requirement(reports: dict[str, ProbeReport]
 
 def test_hardened_passes_everything(reports: dict[str, ProbeReport]) -> None:
     report = reports["hardened"]
-    assert {r.area: r.verdict for r in report.results} == dict.fromkeys(Area, Verdict.PASS)
+    expected = dict.fromkeys(Area, Verdict.PASS) | {Area.COST: Verdict.NOT_APPLICABLE}
+    assert {r.area: r.verdict for r in report.results} == expected
     facts = dict(report.result(Area.RATE_LIMIT).facts)
     assert facts["burst.retry_after"] != "absent"
     assert dict(report.result(Area.RESOURCE_LIMITS).facts)["slow_body.status"] == "408"
@@ -116,8 +121,15 @@ def _context(project: Project, *, network: bool = True) -> CheckContext:
 @pytest.mark.parametrize(
     ("server", "expected"),
     [
-        ("hardened", dict.fromkeys((c.id for c in CHECKS), Status.PASS)),
-        ("insecure", {c.id: Status.FAIL for c in CHECKS} | {"MLC508": Status.PASS}),
+        (
+            "hardened",
+            dict.fromkeys((c.id for c in CHECKS), Status.PASS) | {"MLC511": Status.NOT_APPLICABLE},
+        ),
+        (
+            "insecure",
+            {c.id: Status.FAIL for c in CHECKS}
+            | {"MLC508": Status.PASS, "MLC510": Status.PASS, "MLC511": Status.NOT_APPLICABLE},
+        ),
     ],
 )
 def test_checks_probe_each_endpoint_once(
@@ -185,7 +197,7 @@ slow_body_s = 3.0
     out = capsys.readouterr().out
     document = json.loads(out)
     verdicts = {r["check"]: r["verdict"] for r in document["endpoints"][0]["results"]}
-    assert verdicts == {f"MLC50{i}": "pass" for i in range(1, 10)}
+    assert verdicts == {f"MLC5{i:02d}": "pass" for i in range(1, 11)} | {"MLC511": "not_applicable"}
     assert code == 0
     assert servers.API_KEY not in out
     assert os.environ["MLSVS_TEST_PROBE_KEY"] not in out

@@ -156,7 +156,7 @@ def test_malformed_input() -> None:
 
 def test_resources() -> None:
     quick = [
-        ex(RequestKind.OVERSIZED_BODY, 413),
+        dataclasses.replace(ex(RequestKind.OVERSIZED_VALID, 413), variant="padding"),
         ex(RequestKind.DEEP_NESTING, 400),
         ex(RequestKind.SLOW_BODY, 408, ms=2000),
         ex(RequestKind.LIVENESS, 200),
@@ -177,7 +177,7 @@ def test_resources() -> None:
     dead = ex(RequestKind.LIVENESS, None, failure=Failure.REFUSED)
     result = judge_resources(obs(BASE, *quick[:3], dead), SETTINGS)
     assert result.verdict is Verdict.FAIL and result.gravity is Gravity.HIGH
-    reset = ex(RequestKind.OVERSIZED_BODY, None, failure=Failure.CLOSED)
+    reset = ex(RequestKind.OVERSIZED_VALID, None, failure=Failure.CLOSED)
     assert judge_resources(obs(BASE, reset, *quick[1:]), SETTINGS).verdict is Verdict.ERROR
 
 
@@ -188,8 +188,16 @@ def test_transport() -> None:
     unreachable = obs(ex(RequestKind.BASELINE, None, failure=Failure.REFUSED))
     assert judge_transport(unreachable).verdict is Verdict.ERROR
     https = {"scheme": "https", "host": "api.example", "loopback": False}
-    good = TlsInfo(version="TLSv1.3", legacy_accepted=False, days_left=90)
+    good = TlsInfo(version="TLSv1.3", legacy_accepted=False, weak_cipher="", days_left=90)
     assert judge_transport(obs(BASE, tls=good, **https)).verdict is Verdict.PASS
+    untested = dataclasses.replace(good, legacy_accepted=None, legacy_reason="this OpenSSL")
+    result = judge_transport(obs(BASE, tls=untested, **https))
+    assert result.verdict is Verdict.NOT_VERIFIED and result.message.startswith("not verified")
+    assert [g.item for g in result.gaps] == ["TLS 1.0/1.1 handshake"]
+    no_weak_test = dataclasses.replace(good, weak_cipher=None)
+    assert judge_transport(obs(BASE, tls=no_weak_test, **https)).verdict is Verdict.NOT_VERIFIED
+    weak = dataclasses.replace(good, weak_cipher="AES128-SHA")
+    assert judge_transport(obs(BASE, tls=weak, **https)).verdict is Verdict.FAIL
     old = TlsInfo(version="TLSv1.1")
     assert judge_transport(obs(BASE, tls=old, **https)).verdict is Verdict.FAIL
     legacy = TlsInfo(version="TLSv1.2", legacy_accepted=True)
@@ -257,7 +265,7 @@ def test_detectors() -> None:
             ex(RequestKind.NO_AUTH, 401, "", headers=(("server", "nginx/1.25.3"),))
         )
     } == {LeakKind.VERSION_HEADER}
-    nginx_page = ex(RequestKind.OVERSIZED_BODY, 413, "<hr><center>nginx/1.25.3</center>")
+    nginx_page = ex(RequestKind.OVERSIZED_VALID, 413, "<hr><center>nginx/1.25.3</center>")
     assert [leak.kind for leak in error_leaks(nginx_page)] == [LeakKind.BANNER]
     internals = internals_leaks(
         '{"label": 1, "debug": {"model_path": "/models/clf.pkl"}, "model": "RandomForestClassifier(n=3)"}',

@@ -22,7 +22,13 @@ if TYPE_CHECKING:
     from mlsvs.probes import ProbeReport
 
 TRAIT = "exposes_inference_api"
-_LABEL = {"pass": "PASS", "fail": "FAIL", "error": "ERROR", "not_applicable": "N/A"}
+_LABEL = {
+    "pass": "PASS",
+    "fail": "FAIL",
+    "error": "ERROR",
+    "not_applicable": "N/A",
+    "not_verified": "N/V",
+}
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -121,6 +127,7 @@ def _as_json(reports: list[ProbeReport]) -> dict[str, object]:
                         "severity": str(r.gravity) if r.gravity else None,
                         "message": strip_control(r.message),
                         "facts": {k: strip_control(v) for k, v in r.facts},
+                        "gaps": [strip_control(g.describe()) for g in r.gaps],
                     }
                     for r in rep.results
                 ],
@@ -142,7 +149,8 @@ def _as_text(reports: list[ProbeReport]) -> str:
             requirements = ",".join(AREA_REQUIREMENTS[r.area])
             head = f"  {label:<5} {AREA_CHECKS[r.area]} {requirements:<7} {r.area}"
             lines.append(f"{head}: {one_line(r.message, 300)}")
-            if r.verdict.value in {"fail", "error"}:
+            if r.verdict.value in {"fail", "error", "not_verified"}:
                 lines.extend(f"          {k} = {one_line(v)}" for k, v in r.facts[:14])
+            lines.extend(f"          not covered: {one_line(g.describe())}" for g in r.gaps[:8])
         lines.append("")
     return "\n".join(lines)

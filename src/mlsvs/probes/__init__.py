@@ -1,9 +1,12 @@
-"""Active probes of declared inference endpoints (authentication, quotas, input handling,
-resource limits, leakage, management surface, TLS).
+"""Active probes of declared inference endpoints, run the way an API tester runs them:
+authentication on every route and credential spelling, quotas under forged client addresses,
+CORS, input handling, valid-shaped body limits and the cost curve, leakage and credential
+reflection, management and weights routes, TLS.
 
 Public API: ``probe_endpoint(endpoint, settings, credential) -> ProbeReport``, the settings
-parser ``parse_settings`` and the pure judges in ``mlsvs.probes.judge`` and
-``mlsvs.probes.judge_content``. Everything is stdlib only.
+parser ``parse_settings`` (thresholds from the standard in ``mlsvs.probes.standard``) and the
+pure judges in ``mlsvs.probes.judge``, ``judge_access``, ``judge_content`` and
+``judge_transport``. Everything is stdlib only.
 """
 
 from __future__ import annotations

@@ -17,6 +17,8 @@ AREA_CHECKS = MappingProxyType(
         Area.MANAGEMENT_SURFACE: "MLC507",
         Area.TRANSPORT: "MLC508",
         Area.SCORE_EXPOSURE: "MLC509",
+        Area.CORS: "MLC510",
+        Area.COST: "MLC511",
     }
 )
 AREA_REQUIREMENTS = MappingProxyType(
@@ -30,5 +32,7 @@ AREA_REQUIREMENTS = MappingProxyType(
         Area.MANAGEMENT_SURFACE: ("M8.5.1",),
         Area.TRANSPORT: ("M8.6.1",),
         Area.SCORE_EXPOSURE: ("M7.1.1",),
+        Area.CORS: ("M8.1.1",),
+        Area.COST: ("M8.3.2",),
     }
 )

@@ -86,44 +86,6 @@ def malformed_bodies(template: JsonValue) -> tuple[tuple[RequestKind, bytes], ..
     )
 
 
-def _first_list_path(
-    value: JsonValue, path: tuple[str | int, ...] = ()
-) -> tuple[str | int, ...] | None:
-    if isinstance(value, list):
-        return path
-    if isinstance(value, dict):
-        for key, child in value.items():
-            found = _first_list_path(child, (*path, key))
-            if found is not None:
-                return found
-    return None
-
-
-def oversized_body(template: JsonValue, size: int) -> bytes:
-    """A request of about ``size`` bytes shaped like the template: its first array is extended
-    (a huge batch or feature vector); without an array, a huge string field is added."""
-    path = _first_list_path(template)
-    if path is None:
-        padding = "A" * size
-        if isinstance(template, dict):
-            return _dump({**template, "mlsvs_padding": padding}).encode()[: size + 64]
-        return _dump({"mlsvs_padding": padding}).encode()
-    marker_doc = _replace_at(template, path, _MARKER)
-    prefix, _, suffix = _dump(marker_doc).partition(json.dumps(_MARKER))
-    element = b"0,"
-    count = max(1, (size - len(prefix) - len(suffix)) // len(element))
-    return prefix.encode() + b"[" + element * (count - 1) + b"0]" + suffix.encode()
-
-
-def _replace_at(value: JsonValue, path: tuple[str | int, ...], new: JsonValue) -> JsonValue:
-    if not path:
-        return new
-    head, rest = path[0], path[1:]
-    if isinstance(value, dict) and isinstance(head, str):
-        return {k: (_replace_at(v, rest, new) if k == head else v) for k, v in value.items()}
-    return value
-
-
 def nested_body(depth: int) -> bytes:
     """``{"data": [[[ … ]]]}`` nested ``depth`` levels deep."""
     return b'{"data":' + b"[" * depth + b"]" * depth + b"}"

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from mlsvs.probes.artifacts import artifact_format
 from mlsvs.probes.types import Exchange, Failure, RequestKind
 from mlsvs.probes.wire import (
     WireError,
@@ -53,6 +54,8 @@ class Request:
     """When > 0, send the body one byte at a time for at most this long."""
     port: int | None = None
     """Another port on the same host (management probes)."""
+    variant: str = ""
+    """Recorded with the exchange: which variant of the probe this is."""
 
 
 class _NoResponseError(Exception):
@@ -106,16 +109,26 @@ class Client:
         finally:
             sock.close()
         text = response.body.decode("utf-8", errors="replace")
+        body, reflected = self._redactor.scan(text)
+        headers: list[tuple[str, str]] = []
+        seen = set(reflected)
+        for name, value in response.headers:
+            clean, found = self._redactor.scan(value)
+            seen.update(found)
+            headers.append((name, clean))
         return Exchange(
             kind=request.kind,
             method=request.method,
-            path=request.path,
+            path=self._redactor.text(request.path),
             port=port,
             status=response.status,
             elapsed_ms=self._ms(start),
-            headers=tuple((k, self._redactor.text(v)) for k, v in response.headers),
-            body=self._redactor.text(text),
+            headers=tuple(headers),
+            body=body,
             sent_bytes=sent,
+            variant=self._redactor.text(request.variant),
+            reflected=tuple(sorted(seen)),
+            body_format=artifact_format(response.body[:512]),
         )
 
     def _ms(self, start: float) -> int:
@@ -134,8 +147,9 @@ class Client:
         return Exchange(
             kind=request.kind,
             method=request.method,
-            path=request.path,
+            path=self._redactor.text(request.path),
             port=port,
+            variant=self._redactor.text(request.variant),
             failure=failure,
             reason=self._redactor.text(reason)[:200],
             elapsed_ms=self._ms(start),

@@ -30,6 +30,7 @@ class LeakKind(enum.StrEnum):
     UNEXPECTED_FIELD = "unexpected field"
     SCORE_VECTOR = "score vector"
     PRECISION = "high-precision score"
+    CREDENTIAL_ECHO = "credential reflected"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

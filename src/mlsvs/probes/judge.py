@@ -22,6 +22,7 @@ from mlsvs.probes.types import (
 )
 
 if TYPE_CHECKING:
+    from mlsvs.model.coverage import Gap
     from mlsvs.probes.settings import ProbeSettings
     from mlsvs.probes.types import Exchange, Observations
 
@@ -55,11 +56,21 @@ def exchange_facts(e: Exchange, label: str = "") -> Facts:
 
 
 def result(
-    area: Area, verdict: Verdict, message: str, facts: Facts = (), gravity: Gravity | None = None
+    area: Area,
+    verdict: Verdict,
+    message: str,
+    facts: Facts = (),
+    gravity: Gravity | None = None,
+    gaps: tuple[Gap, ...] = (),
 ) -> AreaResult:
     """Build an ``AreaResult`` with sorted facts."""
     return AreaResult(
-        area=area, verdict=verdict, message=message, facts=tuple(sorted(facts)), gravity=gravity
+        area=area,
+        verdict=verdict,
+        message=message,
+        facts=tuple(sorted(facts)),
+        gravity=gravity,
+        gaps=gaps,
     )
 
 
@@ -232,8 +243,30 @@ def judge_malformed(obs: Observations) -> AreaResult:
     )
 
 
+def _label(e: Exchange) -> str:
+    return f"{e.kind}:{e.variant}" if e.variant else str(e.kind)
+
+
+def _oversized_problem(e: Exchange, settings: ProbeSettings, quick_ms: int) -> tuple[str, bool]:
+    """(problem, whether it is a failure rather than an uncertainty); ("", False) when fine."""
+    size = f"{e.sent_bytes} bytes sent of a valid {e.variant or 'request'} body"
+    limit = settings.max_body_bytes
+    if e.status is not None and 200 <= e.status < 300:
+        return f"a valid {e.variant} body over the {limit}-byte limit was accepted ({size})", True
+    if e.status in {401, 403, 429}:
+        return e.describe(), False
+    if e.status is None:
+        return e.describe(), False
+    if not _rejected(e):
+        return f"{_label(e)} → {e.status}", True
+    if e.elapsed_ms > quick_ms:
+        return f"{_label(e)} rejected only after {e.elapsed_ms} ms (limit {quick_ms} ms)", True
+    return "", False
+
+
 def judge_resources(obs: Observations, settings: ProbeSettings) -> AreaResult:
-    """M8.3.2: oversized, deeply nested and slow bodies are rejected quickly; server survives."""
+    """M8.3.2: valid bodies over the size limit, deeply nested and slow bodies are rejected
+    quickly; the server survives."""
     area = Area.RESOURCE_LIMITS
     if not obs.body_probes:
         return result(
@@ -241,14 +274,22 @@ def judge_resources(obs: Observations, settings: ProbeSettings) -> AreaResult:
         )
     probes = [e for kind in RESOURCE_KINDS for e in obs.of(kind)]
     liveness = obs.first(RequestKind.LIVENESS)
-    facts = tuple(
-        f for e in (*probes, *([liveness] if liveness else [])) for f in exchange_facts(e)
-    )
+    facts: list[tuple[str, str]] = [
+        f
+        for e in (*probes, *([liveness] if liveness else []))
+        for f in exchange_facts(e, _label(e))
+    ]
+    facts.append(("limit.max_body_bytes", str(settings.max_body_bytes)))
+    facts += [(f"axis.{axis}", note) for axis, note in obs.axes]
     bad: list[str] = []
     unclear: list[str] = []
     quick_ms = round(settings.max_reject_s * 1000)
     for e in probes:
-        if e.kind is RequestKind.SLOW_BODY:
+        if e.kind is RequestKind.OVERSIZED_VALID:
+            issue, failure = _oversized_problem(e, settings, quick_ms)
+            if issue:
+                (bad if failure else unclear).append(issue)
+        elif e.kind is RequestKind.SLOW_BODY:
             if e.failure is Failure.STILL_OPEN:
                 bad.append(f"slow_body: still being read after {e.elapsed_ms} ms")
             elif e.failure is Failure.CLOSED or _rejected(e):
@@ -270,18 +311,27 @@ def judge_resources(obs: Observations, settings: ProbeSettings) -> AreaResult:
     if liveness is not None and (liveness.status is None or liveness.status >= 500):
         bad.append(f"server stopped answering valid requests afterwards ({liveness.describe()})")
     if bad:
-        gravity = Gravity.HIGH if any("stopped answering" in b for b in bad) else Gravity.MEDIUM
-        return result(area, Verdict.FAIL, "; ".join(bad), facts, gravity)
+        gravity = (
+            Gravity.HIGH
+            if any("stopped answering" in b or "was accepted" in b for b in bad)
+            else Gravity.MEDIUM
+        )
+        return result(area, Verdict.FAIL, "; ".join(bad), tuple(facts), gravity)
     problem = baseline_problem(obs)
     if problem is not None:
-        return result(area, Verdict.ERROR, f"could not verify: {problem}", facts)
-    if unclear or len(probes) < len(RESOURCE_KINDS):
+        return result(area, Verdict.ERROR, f"could not verify: {problem}", tuple(facts))
+    kinds = {e.kind for e in probes}
+    if unclear or len(kinds) < len(RESOURCE_KINDS):
         return result(
             area,
             Verdict.ERROR,
             f"could not verify: {unclear[0] if unclear else 'probes not sent'}",
-            facts,
+            tuple(facts),
         )
     return result(
-        area, Verdict.PASS, "oversized, deeply nested and slow bodies were cut off quickly", facts
+        area,
+        Verdict.PASS,
+        f"valid bodies over {settings.max_body_bytes} bytes, deeply nested and slow bodies "
+        "were cut off quickly",
+        tuple(facts),
     )

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import TYPE_CHECKING
 
-from mlsvs.probes.detect import LeakKind, error_leaks, internals_leaks, score_leaks
+from mlsvs.probes.detect import Leak, LeakKind, error_leaks, internals_leaks, score_leaks
 from mlsvs.probes.judge import (
     baseline_problem,
     exchange_facts,
-    judge_authentication,
     judge_malformed,
-    judge_rate_limit,
     judge_resources,
     result,
     shown_path,
 )
+from mlsvs.probes.judge_access import judge_access, judge_cors, judge_cost, judge_quota
 from mlsvs.probes.judge_transport import judge_transport
+from mlsvs.probes.redact import REDACTED, excerpt_around
 from mlsvs.probes.surface import ADMIN_ROUTE, lookup
 from mlsvs.probes.types import (
     MALFORMED_KINDS,
@@ -29,11 +30,38 @@ from mlsvs.probes.types import (
 )
 
 if TYPE_CHECKING:
-    from mlsvs.probes.detect import Leak
     from mlsvs.probes.settings import ProbeSettings
     from mlsvs.probes.types import Exchange, Observations
 
-_SERIOUS = frozenset({LeakKind.TRACEBACK, LeakKind.EXCEPTION, LeakKind.FILE_PATH})
+_SERIOUS = frozenset(
+    {LeakKind.TRACEBACK, LeakKind.EXCEPTION, LeakKind.FILE_PATH, LeakKind.CREDENTIAL_ECHO}
+)
+
+
+def reflections(obs: Observations, *, errors: bool) -> list[tuple[Exchange, Leak]]:
+    """Responses that echoed a credential the probe sent (already redacted in the record):
+    error responses when ``errors``, otherwise successful ones."""
+    found: list[tuple[Exchange, Leak]] = []
+    echoed = [e for e in obs.exchanges if e.reflected and e.status is not None]
+    echoed.sort(key=lambda e: "credential" not in e.reflected)  # the real one first
+    for e in echoed:
+        if e.status is None or (e.status >= 400) is not errors:
+            continue
+        where = "body" if REDACTED in e.body else "headers"
+        found.append(
+            (
+                e,
+                Leak(
+                    kind=LeakKind.CREDENTIAL_ECHO,
+                    detail=f"{' and '.join(e.reflected)} echoed in the {where} of "
+                    f"{e.kind} {e.method} {shown_path(e.path)} (redacted here)",
+                    excerpt=excerpt_around(e.body, e.body.find(REDACTED))
+                    if REDACTED in e.body
+                    else "",
+                ),
+            )
+        )
+    return found
 
 
 def _leak_facts(found: list[tuple[Exchange, Leak]]) -> tuple[tuple[str, str], ...]:
@@ -51,7 +79,7 @@ def _leak_facts(found: list[tuple[Exchange, Leak]]) -> tuple[tuple[str, str], ..
 def judge_error_leakage(obs: Observations) -> AreaResult:
     """M8.3.3: error responses carry no traceback, exception name, path or version banner."""
     area = Area.ERROR_LEAKAGE
-    found: list[tuple[Exchange, Leak]] = []
+    found: list[tuple[Exchange, Leak]] = reflections(obs, errors=True)
     for e in obs.exchanges:
         if e.status is None:
             continue
@@ -102,7 +130,8 @@ def judge_internals(obs: Observations, settings: ProbeSettings) -> AreaResult:
     baseline = _baseline_body(obs, area)
     if isinstance(baseline, AreaResult):
         return baseline
-    leaks = internals_leaks(baseline.body, settings.expected_fields)
+    leaks = list(internals_leaks(baseline.body, settings.expected_fields))
+    leaks += [leak for _, leak in reflections(obs, errors=False)]
     facts = list(exchange_facts(baseline))
     facts += [
         (f"exposed{i:02d}", f"{leak.kind}: {leak.detail}") for i, leak in enumerate(leaks[:12], 1)
@@ -110,6 +139,8 @@ def judge_internals(obs: Observations, settings: ProbeSettings) -> AreaResult:
     if leaks:
         kinds = sorted({str(leak.kind) for leak in leaks})
         gravity = Gravity.LOW if kinds == [str(LeakKind.UNEXPECTED_FIELD)] else Gravity.MEDIUM
+        if str(LeakKind.CREDENTIAL_ECHO) in kinds:
+            gravity = Gravity.HIGH
         return result(
             area,
             Verdict.FAIL,
@@ -193,7 +224,14 @@ def judge_management(obs: Observations) -> AreaResult:
     if control is not None:
         facts += exchange_facts(control, "control")
     if exposed:
-        entries = [lookup(e.path) for e in exposed]
+        entries = [
+            (
+                dataclasses.replace(lookup(e.path), gravity=Gravity.HIGH, platform=e.body_format)
+                if e.body_format
+                else lookup(e.path)
+            )
+            for e in exposed
+        ]
         rank = {Gravity.LOW: 0, Gravity.MEDIUM: 1, Gravity.HIGH: 2}
         gravity = max((m.gravity for m in entries), key=rank.__getitem__)
         shown = ", ".join(f"{e.path} ({m.platform})" for e, m in zip(exposed, entries, strict=True))
@@ -223,8 +261,8 @@ def judge_management(obs: Observations) -> AreaResult:
 def judge_all(obs: Observations, settings: ProbeSettings) -> tuple[AreaResult, ...]:
     """Every area, in ``Area`` order."""
     return (
-        judge_authentication(obs),
-        judge_rate_limit(obs, settings),
+        judge_access(obs, settings),
+        judge_quota(obs, settings),
         judge_malformed(obs),
         judge_resources(obs, settings),
         judge_error_leakage(obs),
@@ -232,4 +270,6 @@ def judge_all(obs: Observations, settings: ProbeSettings) -> tuple[AreaResult, .
         judge_management(obs),
         judge_transport(obs),
         judge_scores(obs, settings),
+        judge_cors(obs),
+        judge_cost(obs, settings),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from mlsvs.model.coverage import Gap, GapReason
 from mlsvs.probes.judge import baseline_problem, result
 from mlsvs.probes.redact import excerpt
 from mlsvs.probes.types import Area, Failure, Gravity, RequestKind, Verdict
@@ -45,6 +46,16 @@ def judge_transport(obs: Observations) -> AreaResult:
         return result(
             area, Verdict.FAIL, f"certificate rejected: {tls.reason}", tuple(facts), Gravity.HIGH
         )
+    if tls.failure is Failure.TLS and (tls.weak_cipher or tls.legacy_accepted):
+        facts.append(("tls.failure", excerpt(f"{tls.failure.value}: {tls.reason}")))
+        offered = f"the weak suite {tls.weak_cipher}" if tls.weak_cipher else "TLS 1.0/1.1"
+        return result(
+            area,
+            Verdict.FAIL,
+            f"a modern TLS client cannot connect ({tls.reason}), but the server accepts {offered}",
+            tuple(facts),
+            Gravity.HIGH,
+        )
     if tls.failure is not None:
         facts.append(("tls.failure", excerpt(f"{tls.failure.value}: {tls.reason}")))
         return result(
@@ -61,9 +72,19 @@ def judge_transport(obs: Observations) -> AreaResult:
     facts.append(
         (
             "tls.legacy_accepted",
-            {True: "yes", False: "no", None: "not testable"}[tls.legacy_accepted],
+            {True: "yes", False: "no", None: "not verified"}[tls.legacy_accepted],
         )
     )
+    facts.append(
+        (
+            "tls.weak_cipher",
+            "not verified" if tls.weak_cipher is None else (tls.weak_cipher or "refused"),
+        )
+    )
+    if tls.legacy_reason:
+        facts.append(("tls.legacy_reason", excerpt(tls.legacy_reason)))
+    if tls.weak_reason:
+        facts.append(("tls.weak_reason", excerpt(tls.weak_reason)))
     if tls.version not in {"TLSv1.2", "TLSv1.3"}:
         return result(
             area,
@@ -76,7 +97,35 @@ def judge_transport(obs: Observations) -> AreaResult:
         return result(
             area, Verdict.FAIL, "the server also accepts TLS 1.0/1.1", tuple(facts), Gravity.MEDIUM
         )
+    if tls.weak_cipher:
+        return result(
+            area,
+            Verdict.FAIL,
+            f"the server accepts the weak cipher suite {tls.weak_cipher} when offered only weak "
+            "ones (no forward secrecy, NULL, anonymous or broken ciphers)",
+            tuple(facts),
+            Gravity.MEDIUM,
+        )
+    gaps: list[Gap] = []
+    if tls.legacy_accepted is None:
+        why = tls.legacy_reason or "the TLS 1.0/1.1 handshake could not be tried"
+        gaps.append(Gap(item="TLS 1.0/1.1 handshake", reason=GapReason.UNSUPPORTED, detail=why))
+    if tls.weak_cipher is None:
+        why = tls.weak_reason or "the weak-suite handshake could not be tried"
+        gaps.append(Gap(item="weak cipher suites", reason=GapReason.UNSUPPORTED, detail=why))
+    if gaps:
+        return result(
+            area,
+            Verdict.NOT_VERIFIED,
+            f"not verified: {gaps[0].detail}",
+            tuple(facts),
+            gaps=tuple(gaps),
+        )
     days = f"; certificate expires in {tls.days_left} days" if tls.days_left is not None else ""
     return result(
-        area, Verdict.PASS, f"{tls.version}, certificate and hostname verified{days}", tuple(facts)
+        area,
+        Verdict.PASS,
+        f"{tls.version}, certificate and hostname verified, TLS 1.0/1.1 and weak suites "
+        f"refused{days}",
+        tuple(facts),
     )

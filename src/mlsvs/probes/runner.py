@@ -1,7 +1,10 @@
 """Run every probe against one endpoint, in a fixed, bounded order, and judge the results.
 
-Order: TLS handshake, the valid request, authentication, malformed input, resource limits,
-liveness, management paths, then the rate-limit burst last (it may exhaust the quota).
+Order: TLS handshakes, the valid request, authentication (no / wrong / odd credentials, the
+credential in the query string), route discovery and every route without a credential,
+malformed input, growth (cost curve, valid bodies over the limit), nested and slow bodies,
+liveness, management paths, CORS, then the rate-limit burst (it may exhaust the quota) and the
+forged client addresses that only mean something once the limit has answered.
 """
 
 from __future__ import annotations
@@ -11,17 +14,23 @@ import json
 import time
 from typing import TYPE_CHECKING
 
+from mlsvs.probes import attacks
 from mlsvs.probes.bodies import (
     JsonValue,
     TemplateError,
     malformed_bodies,
     nested_body,
-    oversized_body,
     parse_template,
     slow_body,
 )
 from mlsvs.probes.burst import run_burst
 from mlsvs.probes.client import Client, Request
+from mlsvs.probes.credentials import (
+    WRONG_CREDENTIAL,
+    auth_variants,
+    derived_secrets,
+    probe_tokens,
+)
 from mlsvs.probes.judge_content import judge_all
 from mlsvs.probes.redact import Redactor
 from mlsvs.probes.surface import CONTROL_PATH, management_paths
@@ -45,7 +54,6 @@ if TYPE_CHECKING:
     from mlsvs.probes.wire import Address
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
-WRONG_CREDENTIAL = "mlsvs-probe-invalid-credential-7f3a9c"
 
 
 def probe_endpoint(
@@ -95,6 +103,11 @@ class _Prober:
         # Total time the probe may spend honouring Retry-After (the burst never waits).
         self._wait_left = settings.retry_after_max_s * 3
         self._deadline = clock() + settings.max_total_s
+        self._routes: tuple[str, ...] = ()
+        self._slow_client: Client | None = None
+        self._uncovered: tuple[tuple[str, str], ...] = ()
+        self._axes: tuple[tuple[str, str], ...] = ()
+        self._variants = auth_variants(endpoint.auth_scheme, self.credential, round(time.time()))
 
     def _observations(
         self,
@@ -118,6 +131,9 @@ class _Prober:
             setup_error=setup_error,
             tls=tls,
             burst=burst,
+            routes=self._routes,
+            uncovered=self._uncovered,
+            axes=self._axes,
         )
 
     def observe(self, now: dt.datetime) -> Observations:
@@ -155,7 +171,12 @@ class _Prober:
             tls_info = inspect_tls(address, context, timeout_s=self.settings.timeout_s, now=now)
             if tls_info.failure is not None:
                 return self._observations(address, tls=tls_info)
-        redactor = Redactor.for_secrets(self.credential)
+        scheme = self.endpoint.auth_scheme
+        redactor = (
+            Redactor.for_secrets(self.credential)
+            .with_secrets(*derived_secrets(self._variants, scheme), label="credential")
+            .with_secrets(*probe_tokens(self._variants, scheme), label="probe credential")
+        )
         client = Client(
             address,
             timeout_s=self.settings.timeout_s,
@@ -163,8 +184,29 @@ class _Prober:
             tls=context,
             clock=self.clock,
         )
+        # The cost curve waits long enough to tell "slower than max_request_s" from a timeout.
+        self._slow_client = Client(
+            address,
+            timeout_s=max(self.settings.timeout_s, self.settings.max_request_s * 1.2),
+            redactor=redactor,
+            tls=context,
+            clock=self.clock,
+        )
         burst = self._run(client, address, template)
         return self._observations(address, tls=tls_info, burst=burst)
+
+    def _send_request(self, client: Client) -> Callable[[Request], Exchange]:
+        return lambda request: self._send(client, request)
+
+    def _send_raw(self, client: Client) -> Callable[[Request], Exchange]:
+        """Send without the Retry-After wait: the probe wants to see the 429."""
+
+        def send(request: Request) -> Exchange:
+            exchange = client.send(request)
+            self.exchanges.append(exchange)
+            return exchange
+
+        return send
 
     def _headers(self, credential: str | None, *, body: bool) -> tuple[tuple[str, str], ...]:
         headers: list[tuple[str, str]] = []
@@ -230,22 +272,46 @@ class _Prober:
         baseline = self._send(client, baseline_request)
         if baseline.status is None:
             return None  # unreachable: every area is "could not verify"; send nothing more
+        send = self._send_request(client)
+        target = attacks.Target(
+            method=self.method,
+            path=address.path,
+            valid_body=valid_body,
+            auth_header=self.endpoint.auth_header,
+            auth_scheme=self.endpoint.auth_scheme,
+            credential=self.credential,
+        )
         self._send(client, self._request(RequestKind.NO_AUTH, valid_body, None))
         self._send(client, self._request(RequestKind.WRONG_AUTH, valid_body, WRONG_CREDENTIAL))
+        attacks.probe_credentials(send, target, self._variants)
+        self._send(client, Request(kind=RequestKind.CONTROL, method="GET", path=CONTROL_PATH))
+        document, _ = attacks.discover(send, target)
+        skip = {self.endpoint.health_path} if self.endpoint.health_path else set()
+        routes, left_out = attacks.plan_routes(target, document, self.settings, skip)
+        attacks.probe_routes(send, target, routes)
+        self._routes = tuple(r.label for r in routes)
+        self._uncovered = left_out
         accepted = 200 <= baseline.status < 300
         if accepted and has_body:
-            self._hostile(client, template)
+            self._hostile(client, template, target)
         self._management(client, address)
         if not accepted:
             return None
-        return run_burst(client, baseline_request, self.settings, clock=self.clock)
+        attacks.probe_cors(send, target, address.scheme, address.host)
+        burst = run_burst(client, baseline_request, self.settings, clock=self.clock)
+        attacks.probe_spoofing(self._send_raw(client), target, burst)
+        return burst
 
-    def _hostile(self, client: Client, template: JsonValue) -> None:
+    def _hostile(self, client: Client, template: JsonValue, target: attacks.Target) -> None:
         for kind, body in malformed_bodies(template):
             self._send(client, self._request(kind, body, self.credential))
-        size = self.settings.max_body_bytes
-        big = oversized_body(template, size)
-        self._send(client, self._request(RequestKind.OVERSIZED_BODY, big, self.credential))
+        self._axes = attacks.probe_growth(
+            self._send_request(client),
+            target,
+            template,
+            self.settings,
+            send_timed=self._send_request(self._slow_client or client),
+        )
         deep = nested_body(self.settings.nesting_depth)
         self._send(client, self._request(RequestKind.DEEP_NESTING, deep, self.credential))
         data, length = slow_body(template)
@@ -266,7 +332,6 @@ class _Prober:
         self._send(client, liveness)
 
     def _management(self, client: Client, address: Address) -> None:
-        self._send(client, Request(kind=RequestKind.CONTROL, method="GET", path=CONTROL_PATH))
         skip = {address.path.split("?")[0], self.endpoint.health_path}
         paths = [
             m

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
 from mlsvs.errors import ConfigError
+from mlsvs.probes.standard import THRESHOLDS as STANDARD
 
 MIB = 1024 * 1024
 
@@ -21,12 +22,13 @@ class ProbeSettings:
     timeout_s: float = 5.0
     """Per-request timeout (connect and each read)."""
     burst: int = 60
-    """Requests in the rate-limit burst."""
+    """Requests in the rate-limit burst: a limit must answer before this many (a threshold)."""
     burst_window_s: float = 10.0
     """The burst stops when this much time has passed."""
     burst_concurrency: int = 4
-    max_body_bytes: int = 8 * MIB
-    """Size of the oversized request body."""
+    max_body_bytes: int = 16 * MIB
+    """The largest body the server may accept (a threshold): valid-shaped bodies just over it
+    (a bigger batch, a longer text, JSON padding) must be refused."""
     nesting_depth: int = 10_000
     slow_body_s: float = 5.0
     """How long a body is trickled before the probe gives up (the server should cut it off)."""
@@ -46,9 +48,22 @@ class ProbeSettings:
     rate_limit_statuses: tuple[int, ...] = (429,)
     """Statuses that mean "limited" (503 also counts when it carries Retry-After)."""
     retry_after_max_s: float = 5.0
+    """The baseline request waits at most this long for a Retry-After before giving up."""
     max_total_s: float = 120.0
     """Time budget of one endpoint's probes before the burst; later requests are not sent."""
-    """The baseline request waits at most this long for a Retry-After before giving up."""
+    max_routes: int = 48
+    """Routes (aliases, OpenAPI operations) probed for authentication; the rest are reported
+    as not covered."""
+    public_paths: tuple[str, ...] = ()
+    """Routes that are public by design (besides health/readiness/docs conventions)."""
+    cost_max_bytes: int = 64 * 1024
+    """Largest request of the cost curve (latency against batch size / input length)."""
+    cost_points: int = 6
+    cost_repeats: int = 3
+    max_cost_exponent: float = 1.5
+    """Latency growing faster than size**this is super-linear (a threshold)."""
+    max_request_s: float = 10.0
+    """No valid request up to ``cost_max_bytes`` may take longer (a threshold)."""
 
 
 _CAPS: Mapping[str, float] = {
@@ -63,6 +78,12 @@ _CAPS: Mapping[str, float] = {
     "max_score_decimals": 17,
     "retry_after_max_s": 30.0,
     "max_total_s": 540.0,
+    "max_routes": 200,
+    "cost_max_bytes": MIB,
+    "cost_points": 10,
+    "cost_repeats": 7,
+    "max_cost_exponent": 4.0,
+    "max_request_s": 60.0,
 }
 _MINIMUM: Mapping[str, float] = {
     "timeout_s": 0.1,
@@ -76,16 +97,30 @@ _MINIMUM: Mapping[str, float] = {
     "max_score_decimals": 0,
     "retry_after_max_s": 0.0,
     "max_total_s": 1.0,
+    "max_routes": 1,
+    "cost_max_bytes": 1024,
+    "cost_points": 3,
+    "cost_repeats": 1,
+    "max_cost_exponent": 1.05,
+    "max_request_s": 0.1,
 }
 _FIELDS = {f.name for f in fields(ProbeSettings)}
 KNOWN_KEYS = frozenset(_FIELDS | {"endpoints"})
+THRESHOLDS = frozenset(STANDARD)
+"""Settings the standard sets per level: a configuration may make them stricter (smaller),
+never looser."""
 
 
-def parse_settings(section: Mapping[str, object], endpoint: str) -> ProbeSettings:
+def parse_settings(
+    section: Mapping[str, object],
+    endpoint: str,
+    standard: Mapping[str, int | float] | None = None,
+) -> ProbeSettings:
     """Merge the global ``probes`` section with its ``endpoints.<endpoint>`` table.
 
-    Raises ``ConfigError`` (one line, naming the key) on unknown keys, wrong types or values
-    outside the caps.
+    ``standard`` holds the values the standard sets for the target level (``THRESHOLDS``
+    only); a configured threshold is used only where it is stricter. Raises ``ConfigError``
+    (one line, naming the key) on unknown keys, wrong types or values outside the caps.
     """
     merged: dict[str, object] = {}
     _collect(section, "probes", merged)
@@ -100,6 +135,15 @@ def parse_settings(section: Mapping[str, object], endpoint: str) -> ProbeSetting
     values: dict[str, object] = {}
     for name, raw in merged.items():
         values[name] = _coerce(name, raw, getattr(defaults, name))
+    for name, level_value in (standard or {}).items():
+        if name not in THRESHOLDS:
+            raise ValueError(f"{name} is not a threshold setting")
+        configured = values.get(name)
+        kind = type(getattr(defaults, name))
+        bound = kind(min(_CAPS[name], max(_MINIMUM[name], level_value)))
+        if isinstance(configured, int | float):
+            bound = kind(min(bound, configured))
+        values[name] = bound
     return ProbeSettings(**values)  # type: ignore[arg-type]
 
 
@@ -148,7 +192,7 @@ def _coerce_tuple(key: str, name: str, raw: object) -> tuple[object, ...]:
         return tuple(raw)
     if not all(isinstance(v, str) for v in raw):
         raise ConfigError(f"{key}: must be a list of strings")
-    if name == "management_paths":
+    if name in {"management_paths", "public_paths"}:
         if len(raw) > 64:
             raise ConfigError(f"{key}: at most 64 paths")
         bad = [

@@ -51,6 +51,33 @@ _BUILTIN = (
     ManagementPath(path="/docs", platform="interactive API docs", gravity=Gravity.LOW),
     ManagementPath(path="/redoc", platform="interactive API docs", gravity=Gravity.LOW),
     ManagementPath(path="/openapi.json", platform="OpenAPI schema", gravity=Gravity.LOW),
+    ManagementPath(path="/swagger.json", platform="OpenAPI schema", gravity=Gravity.LOW),
+    ManagementPath(path="/v3/api-docs", platform="OpenAPI schema", gravity=Gravity.LOW),
+    # Weights and artifact downloads: the model itself, one GET away.
+    ManagementPath(path="/model", platform="model download", gravity=Gravity.HIGH),
+    ManagementPath(path="/weights", platform="weights download", gravity=Gravity.HIGH),
+    ManagementPath(path="/download", platform="artifact download", gravity=Gravity.HIGH),
+    ManagementPath(path="/artifacts", platform="artifact store", gravity=Gravity.HIGH),
+    ManagementPath(path="/model/download", platform="model download", gravity=Gravity.HIGH),
+    ManagementPath(path="/models/download", platform="model download", gravity=Gravity.HIGH),
+    ManagementPath(
+        path="/api/2.0/mlflow/registered-models/search?max_results=1",
+        platform="MLflow model registry",
+        gravity=Gravity.HIGH,
+    ),
+    ManagementPath(
+        path="/api/2.0/mlflow-artifacts/artifacts",
+        platform="MLflow artifact proxy",
+        gravity=Gravity.HIGH,
+    ),
+    ManagementPath(
+        path="/v2/models/stats", platform="Triton model statistics", gravity=Gravity.MEDIUM
+    ),
+    ManagementPath(path="/v2", platform="KServe v2 / Triton server metadata", gravity=Gravity.LOW),
+    ManagementPath(path="/debug/pprof/", platform="Go pprof", gravity=Gravity.HIGH),
+    ManagementPath(path="/actuator/env", platform="Spring actuator", gravity=Gravity.HIGH),
+    ManagementPath(path="/config", platform="Gradio / app config", gravity=Gravity.MEDIUM),
+    ManagementPath(path="/server-info", platform="server info", gravity=Gravity.MEDIUM),
 )
 _TF_SERVING = re.compile(r"^(/v1/models/[\w.-]+)(?:/versions/\d+)?:(?:predict|classify|regress)$")
 ADMIN_ROUTE = re.compile(r"admin|reload|debug|manage|internal|shutdown|upload|config", re.I)

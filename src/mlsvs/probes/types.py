@@ -5,6 +5,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from mlsvs.model.coverage import Gap
+
 
 @enum.unique
 class Area(enum.StrEnum):
@@ -19,6 +21,8 @@ class Area(enum.StrEnum):
     MANAGEMENT_SURFACE = "management_surface"
     TRANSPORT = "transport"
     SCORE_EXPOSURE = "score_exposure"
+    CORS = "cors"
+    COST = "cost"
 
 
 @enum.unique
@@ -35,7 +39,6 @@ class RequestKind(enum.StrEnum):
     HUGE_NUMBERS = "huge_numbers"
     LONG_INTEGER = "long_integer"
     NON_FINITE = "non_finite"
-    OVERSIZED_BODY = "oversized_body"
     DEEP_NESTING = "deep_nesting"
     SLOW_BODY = "slow_body"
     LIVENESS = "liveness"
@@ -44,6 +47,23 @@ class RequestKind(enum.StrEnum):
     CONTROL = "control"
     """A path that cannot exist, to recognise catch-all responses."""
     MANAGEMENT = "management"
+    DISCOVERY = "discovery"
+    """A request for the server's API description (OpenAPI / Swagger document, docs page)."""
+    ROUTE_NO_AUTH = "route_no_auth"
+    """The valid request, without a credential, on a discovered or aliased route."""
+    AUTH_VARIANT = "auth_variant"
+    """A wrong, malformed, expired or oddly spelled credential (``variant`` says which)."""
+    QUERY_CREDENTIAL = "query_credential"
+    """The credential in the query string instead of the header."""
+    CORS = "cors"
+    OVERSIZED_VALID = "oversized_valid"
+    """A valid-shaped request over the body limit (a big batch, a long text, or padding)."""
+    COST_POINT = "cost_point"
+    """One point of the cost curve: a valid request grown along a batch or length axis."""
+    SPOOF = "spoof"
+    """After the limit hit: a valid request with a forged client-IP header."""
+    SPOOF_CONTROL = "spoof_control"
+    """The same request without the forged header: is the limit still in force?"""
 
 
 MALFORMED_KINDS = (
@@ -54,7 +74,7 @@ MALFORMED_KINDS = (
     RequestKind.LONG_INTEGER,
     RequestKind.NON_FINITE,
 )
-RESOURCE_KINDS = (RequestKind.OVERSIZED_BODY, RequestKind.DEEP_NESTING, RequestKind.SLOW_BODY)
+RESOURCE_KINDS = (RequestKind.OVERSIZED_VALID, RequestKind.DEEP_NESTING, RequestKind.SLOW_BODY)
 
 
 @enum.unique
@@ -80,6 +100,8 @@ class Verdict(enum.StrEnum):
     FAIL = "fail"
     ERROR = "error"
     """Could not verify: never counts as a pass."""
+    NOT_VERIFIED = "not_verified"
+    """Part of the area could not be tested (``gaps`` say what): never counts as a pass."""
     NOT_APPLICABLE = "not_applicable"
 
 
@@ -111,6 +133,12 @@ class Exchange:
     body: str = ""
     """Response body as text, capped; used for analysis, excerpted for evidence."""
     sent_bytes: int = 0
+    variant: str = ""
+    """Which variant of the probe this was (an auth spelling, a route source, an origin ...)."""
+    reflected: tuple[str, ...] = ()
+    """Labels of the credentials found (and redacted) in this response: a reflection."""
+    body_format: str = ""
+    """The model-file or archive format the body starts like ("pickle", "zip", ...), if any."""
 
     @property
     def answered(self) -> bool:
@@ -160,6 +188,12 @@ class TlsInfo:
     days_left: int | None = None
     legacy_accepted: bool | None = None
     """Whether a TLS 1.0/1.1-only handshake succeeded (None: could not be tested)."""
+    legacy_reason: str = ""
+    """Why the legacy handshake could not be tested (the local OpenSSL's answer)."""
+    weak_cipher: str | None = None
+    """A weak suite (no forward secrecy, NULL, anonymous, RC4, 3DES, export) the server chose
+    when offered only those; "" when it refused them all; None when it could not be tested."""
+    weak_reason: str = ""
     failure: Failure | None = None
     reason: str = ""
 
@@ -174,6 +208,9 @@ class AreaResult:
     facts: tuple[tuple[str, str], ...] = ()
     """Evidence: status codes, timings, redacted excerpts (≤ 200 characters), request kinds."""
     gravity: Gravity | None = None
+    gaps: tuple[Gap, ...] = ()
+    """What the probes could not cover in this area (routes not sent, handshakes this OpenSSL
+    cannot offer); a PASS with gaps is "not verified" in the requirement's verdict."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -195,6 +232,12 @@ class Observations:
     tls: TlsInfo | None = None
     exchanges: tuple[Exchange, ...] = ()
     burst: Burst | None = None
+    routes: tuple[str, ...] = ()
+    """Every route the probes found and tested for authentication (``METHOD /path``)."""
+    uncovered: tuple[tuple[str, str], ...] = ()
+    """(route, why) for routes found but not probed (budget, path parameters, state-changing)."""
+    axes: tuple[tuple[str, str], ...] = ()
+    """(axis, outcome) for every way the valid request was grown (batch, length, padding)."""
 
     def of(self, kind: RequestKind) -> tuple[Exchange, ...]:
         """Every exchange of one kind, in the order sent."""

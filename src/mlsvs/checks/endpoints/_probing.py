@@ -6,9 +6,19 @@ import os
 from typing import TYPE_CHECKING, assert_never
 
 from mlsvs.errors import ConfigError
-from mlsvs.plugin import Capability, Severity, errored, failed, not_applicable, passed
+from mlsvs.plugin import (
+    Capability,
+    OptionError,
+    Severity,
+    errored,
+    failed,
+    not_applicable,
+    not_verified,
+    passed,
+)
 from mlsvs.probes import Gravity, Verdict, parse_settings, probe_endpoint
 from mlsvs.probes.cache import SHARED, credential_digest
+from mlsvs.probes.standard import THRESHOLDS
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -43,8 +53,16 @@ def area_outcomes(ctx: CheckContext, project: Project, area: Area) -> Iterator[O
 
 
 def _outcome(ctx: CheckContext, project: Project, endpoint: Endpoint, area: Area) -> Outcome:
+    level = int(ctx.target_level) if ctx.target_level is not None else None
     try:
-        settings = parse_settings(ctx.section("probes"), endpoint.name)
+        # Read as float: the standard may write 60 or 60.0; parse_settings restores the type.
+        standard = {
+            name: ctx.parameter(t.key, float(t.default(level))) for name, t in THRESHOLDS.items()
+        }
+    except OptionError as exc:
+        return errored(f"{endpoint.name}: standard parameter: {exc}", key=endpoint.name)
+    try:
+        settings = parse_settings(ctx.section("probes"), endpoint.name, standard)
     except ConfigError as exc:
         return errored(f"{endpoint.name}: {exc.diagnostics()}", key=endpoint.name)
     credential = os.environ.get(endpoint.auth_env) if endpoint.auth_env else None
@@ -59,10 +77,14 @@ def to_outcome(endpoint: Endpoint, result: AreaResult) -> Outcome:
     facts = tuple(sorted((("endpoint", endpoint.name), *result.facts)))
     match result.verdict:
         case Verdict.PASS:
-            return passed(message, facts=facts, key=endpoint.name)
+            return passed(message, facts=facts, key=endpoint.name, gaps=result.gaps)
         case Verdict.FAIL:
             severity = _SEVERITY[result.gravity] if result.gravity else None
-            return failed(message, facts=facts, key=endpoint.name, severity=severity)
+            return failed(
+                message, facts=facts, key=endpoint.name, severity=severity, gaps=result.gaps
+            )
+        case Verdict.NOT_VERIFIED:
+            return not_verified(message, result.gaps, facts=facts, key=endpoint.name)
         case Verdict.ERROR:
             return errored(message, facts=facts, key=endpoint.name)
         case Verdict.NOT_APPLICABLE:

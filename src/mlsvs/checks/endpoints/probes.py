@@ -28,7 +28,7 @@ _TIMEOUT_S = 600.0
     applies_to=Project,
     severity=Severity.HIGH,
     capabilities=_NET,
-    reads=(),  # probes live endpoints; project files cannot hide anything from them
+    reads=(),
     timeout_s=_TIMEOUT_S,
     remediation="Require a credential on every inference route and answer 401/403 without one.",
 )
@@ -44,7 +44,7 @@ def endpoint_requires_authentication(ctx: CheckContext, project: Project) -> Ite
     applies_to=Project,
     severity=Severity.HIGH,
     capabilities=_NET,
-    reads=(),  # probes live endpoints; project files cannot hide anything from them
+    reads=(),
     timeout_s=_TIMEOUT_S,
     remediation="Add a per-principal and global quota answering 429 with Retry-After.",
 )
@@ -60,7 +60,7 @@ def endpoint_rate_limited(ctx: CheckContext, project: Project) -> Iterator[Outco
     applies_to=Project,
     severity=Severity.MEDIUM,
     capabilities=_NET,
-    reads=(),  # probes live endpoints; project files cannot hide anything from them
+    reads=(),
     timeout_s=_TIMEOUT_S,
     remediation="Validate requests against a strict schema (types, ranges, finite numbers).",
 )
@@ -76,7 +76,7 @@ def endpoint_rejects_malformed_input(ctx: CheckContext, project: Project) -> Ite
     applies_to=Project,
     severity=Severity.MEDIUM,
     capabilities=_NET,
-    reads=(),  # probes live endpoints; project files cannot hide anything from them
+    reads=(),
     timeout_s=_TIMEOUT_S,
     remediation="Limit body size, JSON depth and body read time; answer 413/400/408 quickly.",
 )
@@ -92,7 +92,7 @@ def endpoint_limits_resources(ctx: CheckContext, project: Project) -> Iterator[O
     applies_to=Project,
     severity=Severity.MEDIUM,
     capabilities=_NET,
-    reads=(),  # probes live endpoints; project files cannot hide anything from them
+    reads=(),
     timeout_s=_TIMEOUT_S,
     remediation="Return generic error bodies; turn debug mode off; drop Server/X-Powered-By.",
 )
@@ -108,7 +108,7 @@ def endpoint_errors_do_not_leak(ctx: CheckContext, project: Project) -> Iterator
     applies_to=Project,
     severity=Severity.MEDIUM,
     capabilities=_NET,
-    reads=(),  # probes live endpoints; project files cannot hide anything from them
+    reads=(),
     timeout_s=_TIMEOUT_S,
     remediation="Return only the declared output fields (set probes.expected_fields).",
 )
@@ -124,7 +124,7 @@ def endpoint_response_has_no_internals(ctx: CheckContext, project: Project) -> I
     applies_to=Project,
     severity=Severity.HIGH,
     capabilities=_NET,
-    reads=(),  # probes live endpoints; project files cannot hide anything from them
+    reads=(),
     timeout_s=_TIMEOUT_S,
     remediation="Bind management APIs to a private interface or put them behind authentication.",
 )
@@ -140,7 +140,7 @@ def endpoint_management_not_exposed(ctx: CheckContext, project: Project) -> Iter
     applies_to=Project,
     severity=Severity.HIGH,
     capabilities=_NET,
-    reads=(),  # probes live endpoints; project files cannot hide anything from them
+    reads=(),
     timeout_s=_TIMEOUT_S,
     remediation="Serve over TLS 1.2+ with a certificate valid for the host name.",
 )
@@ -156,10 +156,44 @@ def endpoint_transport_secure(ctx: CheckContext, project: Project) -> Iterator[O
     applies_to=Project,
     severity=Severity.MEDIUM,
     capabilities=_NET,
-    reads=(),  # probes live endpoints; project files cannot hide anything from them
+    reads=(),
     timeout_s=_TIMEOUT_S,
     remediation="Return the top-1/top-k label with rounded confidence (probes.max_score_decimals).",
 )
 def endpoint_outputs_minimal(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
     """Look for probability vectors and scores with more decimals than allowed."""
     yield from area_outcomes(ctx, project, Area.SCORE_EXPOSURE)
+
+
+@check(
+    id="MLC510",
+    title="Endpoints let no hostile origin read responses (CORS)",
+    requirements=["M8.1.1"],
+    applies_to=Project,
+    severity=Severity.HIGH,
+    capabilities=_NET,
+    reads=(),
+    timeout_s=_TIMEOUT_S,
+    remediation="Allow only the exact origins that need the API; never reflect Origin with "
+    "Access-Control-Allow-Credentials: true; never allow the null origin.",
+)
+def endpoint_cors_restricted(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
+    """Send preflight and real requests from unrelated, null, prefix- and suffix-match origins."""
+    yield from area_outcomes(ctx, project, Area.CORS)
+
+
+@check(
+    id="MLC511",
+    title="Endpoint cost grows at most linearly with batch size and input length",
+    requirements=["M8.3.2"],
+    applies_to=Project,
+    severity=Severity.MEDIUM,
+    capabilities=_NET,
+    reads=(),
+    timeout_s=_TIMEOUT_S,
+    remediation="Cap batch size and input length; bound the work per request (timeouts, "
+    "max tokens); avoid algorithms quadratic in the input.",
+)
+def endpoint_cost_bounded(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
+    """Measure latency against valid requests grown along their batch or text axis."""
+    yield from area_outcomes(ctx, project, Area.COST)
