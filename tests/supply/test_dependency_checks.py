@@ -92,12 +92,32 @@ def test_known_vulnerable_versions_with_dated_evidence(tmp_path: Path) -> None:
     assert "torch 2.5.1 (requirements.txt:1)" in failed["torch==2.5.1"].message
 
 
+def _snapshot(root: Path, modified: str) -> None:
+    record = {"id": "PYSEC-TEST-2", "modified": modified,
+              "affected": [{"package": {"ecosystem": "PyPI", "name": "requests"},
+                            "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "2.32.0"}]}]}]}  # fmt: skip
+    (root / "osv.json").write_text(json.dumps([record]))
+
+
 def test_clean_pins_pass_and_unpinned_cannot_be_checked(tmp_path: Path) -> None:
     clean = _project(tmp_path, {"requirements.txt": "torch==2.6.0\nkeras==3.14.0\n"})
-    [outcome] = no_known_vulnerable_dependencies.run(_ctx(clean), clean)
+    # The bundled records are a floor: no hit there is "no data", never a pass (issue 12).
+    [floor] = no_known_vulnerable_dependencies.run(_ctx(clean), clean)
+    assert floor.status is Status.ERROR and floor.key == "not-covered"
+    assert dict(floor.facts)["uncovered"] == "keras==3.14.0,torch==2.6.0"
+    _snapshot(tmp_path, "2026-11-24T08:00:00Z")
+    [outcome] = no_known_vulnerable_dependencies.run(_ctx(clean, {"osv": "osv.json"}), clean)
     assert outcome.status is Status.PASS and ("checked", "2") in outcome.facts
+    # The same snapshot eleven days later is too old to vouch for anything (default 7 days) ...
+    later = replace(_ctx(clean, {"osv": "osv.json"}), today=dt.date(2026, 12, 5))
+    [stale] = no_known_vulnerable_dependencies.run(later, clean)
+    assert stale.status is Status.ERROR and "12 days old" in stale.message
+    # ... unless the project allows older data.
+    tolerant = replace(_ctx(clean, {"osv": "osv.json", "max_age_days": 30}), today=later.today)
+    [ok] = no_known_vulnerable_dependencies.run(tolerant, clean)
+    assert ok.status is Status.PASS
     (tmp_path / "requirements.txt").write_text("torch>=2.0\n")
-    [unknown] = no_known_vulnerable_dependencies.run(_ctx(clean), clean)
+    [unknown] = no_known_vulnerable_dependencies.run(_ctx(clean, {"osv": "osv.json"}), clean)
     assert unknown.status is Status.ERROR and "torch" in unknown.message
 
 

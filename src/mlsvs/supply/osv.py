@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from mlsvs.supply.errors import AdvisoryError
 from mlsvs.supply.requirements import canonical
@@ -154,10 +155,27 @@ def _same(wanted: object, listed: str) -> bool:
         return False
 
 
+class Index(Protocol):
+    """What a database answers: advisories for ``name==version``."""
+
+    @property
+    def count(self) -> int:
+        """Number of advisories held."""
+        ...
+
+    def match(self, name: str, version: str) -> tuple[tuple[Advisory, ...], bool]:
+        """Advisories affecting ``name==version`` and whether any entry was undecidable."""
+        ...
+
+    def packages(self) -> frozenset[str]:
+        """Names with at least one advisory."""
+        ...
+
+
 class AdvisoryIndex:
     """Advisories by package name (built once, then read-only)."""
 
-    __slots__ = ("_by_name", "count")
+    __slots__ = ("_by_name", "_count")
 
     def __init__(self, advisories: tuple[Advisory, ...]) -> None:
         by_name: dict[str, list[tuple[Advisory, Affected]]] = {}
@@ -165,7 +183,12 @@ class AdvisoryIndex:
             for affected in advisory.affected:
                 by_name.setdefault(affected.name, []).append((advisory, affected))
         self._by_name = by_name
-        self.count = len(advisories)
+        self._count = len(advisories)
+
+    @property
+    def count(self) -> int:
+        """Number of advisories held."""
+        return self._count
 
     def match(self, name: str, version: str) -> tuple[tuple[Advisory, ...], bool]:
         """Advisories affecting ``name==version`` and whether any entry was undecidable."""

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING
 
 from mlsvs.checks.supply_chain._paths import relative
-from mlsvs.plugin import Project, Severity, check, errored, failed, not_applicable, passed
+from mlsvs.plugin import (
+    Capability,
+    Project,
+    Severity,
+    check,
+    errored,
+    failed,
+    not_applicable,
+    passed,
+)
 from mlsvs.supply.errors import AdvisoryError
 
 if TYPE_CHECKING:
@@ -13,7 +23,8 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from mlsvs.plugin import CheckContext, Facts, Outcome
-    from mlsvs.supply.advisories import AdvisoryDatabase
+    from mlsvs.supply.advisories import AdvisoryDatabase, AdvisorySettings
+    from mlsvs.supply.audit import AuditResult
     from mlsvs.supply.deps import Dependency, ParsedManifest
     from mlsvs.supply.manifests import ManifestSet
 
@@ -58,7 +69,18 @@ def _per_manifest(
                 key=manifest.path,
                 facts=(*facts, ("packages", ",".join(sorted({d.name for d in bad})))),
             )
-        else:
+        if manifest.problems or manifest.unresolved:
+            unread = [
+                f"{p}:{line}: {m}" if line else f"{p}: {m}" for p, line, m in manifest.problems
+            ]
+            unread += [f"{d.name}: {d.unresolved}" for d in manifest.unresolved]
+            yield errored(
+                f"{manifest.path}: not verified: {len(unread)} entr(ies) cannot be assessed: "
+                + "; ".join(unread[:5]),
+                key=f"{manifest.path}:unread",
+                facts=(*facts, ("uncovered", str(len(unread)))),
+            )
+        elif not bad:
             count = len(manifest.dependencies)
             yield passed(
                 f"{manifest.path}: all {count} dependenc(ies) pass", key=manifest.path, facts=facts
@@ -97,17 +119,50 @@ def dependencies_hashed(ctx: CheckContext, project: Project) -> Iterator[Outcome
     yield from _per_manifest(project, unhashed, "without a hash")
 
 
-def _databases(ctx: CheckContext, root: Path) -> tuple[AdvisoryDatabase, ...]:
+def _databases(
+    ctx: CheckContext, root: Path, settings: AdvisorySettings
+) -> tuple[AdvisoryDatabase, ...]:
     from mlsvs.supply.advisories import cache_dir, load_databases
 
-    section = ctx.section("advisories")
-    osv = section.get("osv")
-    if osv is not None and not isinstance(osv, str):
-        raise AdvisoryError("[advisories] osv must be a path string")
-    use_cache = section.get("use_cache", True)
-    if not isinstance(use_cache, bool):
-        raise AdvisoryError("[advisories] use_cache must be true or false")
-    return load_databases(osv=root / osv if osv else None, cache=cache_dir() if use_cache else None)
+    return load_databases(osv=settings.osv, cache=cache_dir() if settings.use_cache else None)
+
+
+def _problem_outcomes(manifests: ManifestSet) -> Iterator[Outcome]:
+    """One "not verified" outcome per manifest with entries that could not be read."""
+    by_file: dict[str, list[str]] = {}
+    for path, line, message in manifests.problems:
+        by_file.setdefault(path, []).append(f"{path}:{line}: {message}" if line else message)
+    for path, items in sorted(by_file.items()):
+        yield errored(
+            f"{path}: {len(items)} entr(ies) could not be read, so they are not verified: "
+            + "; ".join(items[:5]),
+            key=f"problems:{path}",
+            facts=(("file", path), ("uncovered", str(len(items)))),
+        )
+
+
+def _coverage_outcome(result: AuditResult, db_facts: Facts) -> Iterator[Outcome]:
+    if result.not_covered:
+        why = "; ".join(result.stale) or (
+            "only the bundled ML advisories (a floor that can fail a package, never pass one) "
+            "are loaded"
+        )
+        yield errored(
+            f"not verified: {len(result.not_covered)} package version(s) have no current, "
+            f"complete advisory data ({why}): {', '.join(result.not_covered[:12])}"
+            + (f" and {len(result.not_covered) - 12} more" if len(result.not_covered) > 12 else "")
+            + ". Run 'mlsvs advisories update' (or set [advisories] online = true with "
+            "--allow network).",
+            key="not-covered",
+            facts=(("uncovered", ",".join(result.not_covered)), *db_facts),
+        )
+    if result.unresolved:
+        yield errored(
+            f"not verified: the version of {', '.join(result.unresolved)} comes from an "
+            "environment variable at install time",
+            key="unresolved",
+            facts=(("uncovered", ",".join(result.unresolved)), *db_facts),
+        )
 
 
 @check(
@@ -116,27 +171,52 @@ def _databases(ctx: CheckContext, root: Path) -> tuple[AdvisoryDatabase, ...]:
     requirements=["M3.2.3"],
     applies_to=Project,
     severity=Severity.HIGH,
-    remediation="Upgrade to a fixed version. For complete coverage import a current OSV "
-    "snapshot: 'mlsvs advisories import PyPI-all.zip'.",
+    remediation="Upgrade to a fixed version. For complete coverage keep a current OSV "
+    "snapshot ('mlsvs advisories update', at most max_age_days old) or query the OSV API "
+    "([advisories] online = true, --allow network).",
 )
 def no_known_vulnerable_dependencies(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
-    """Match pinned and locked versions against bundled ML advisories and an OSV snapshot."""
-    from mlsvs.supply.audit import audit
+    """Match pinned and locked versions against the OSV export (or API) and bundled advisories.
+
+    Passes only when a complete, current database covers every pinned package; the bundled
+    records can fail a package but never pass one.
+    """
+    from mlsvs.supply.advisories import parse_settings
+    from mlsvs.supply.audit import audit, versions_in_use
 
     manifests, errors = _parse(project)
     yield from errors
+    yield from _problem_outcomes(manifests)
     try:
-        databases = _databases(ctx, project.root)
+        settings = parse_settings(ctx.section("advisories"), root=project.root)
+        databases = _databases(ctx, project.root, settings)
     except AdvisoryError as exc:
         message = relative(exc.diagnostics(), project.root)
         yield errored(f"advisory database unusable: {message}", key="databases")
         return
-    db_facts = tuple(f for db in databases for f in db.facts())
     if not manifests.manifests:
+        db_facts = tuple(f for db in databases for f in db.facts())
         if not errors:
             yield not_applicable("no dependency manifest (MLC420 reports that)", facts=db_facts)
         return
-    result = audit(manifests.dependencies, databases)
+    if settings.online:
+        if not ctx.granted(Capability.NETWORK):
+            yield errored(
+                "[advisories] online = true needs the network capability (--allow network); "
+                "using the local databases only",
+                key="online",
+            )
+        else:
+            from mlsvs.supply.online import lookup
+
+            pinned, _ = versions_in_use(manifests.dependencies)
+            online = lookup(pinned, api=settings.api_url)
+            databases = (*databases, online.database)
+            for pair, reason in online.failed:
+                yield errored(f"OSV API could not answer for {pair}: {reason}", key=f"api:{pair}")
+    db_facts = tuple(f for db in databases for f in db.facts())
+    now = dt.datetime.combine(ctx.today, dt.time(23, 59, 59), tzinfo=dt.UTC)
+    result = audit(manifests.dependencies, databases, now=now, max_age_days=settings.max_age_days)
     for hit in result.hits:
         aliases = sorted({i for _, a in hit.advisories for i in a.ids} - set(hit.ids))
         summaries = "; ".join(f"{a.id}: {a.summary}" for _, a in hit.advisories[:3])
@@ -171,8 +251,9 @@ def no_known_vulnerable_dependencies(ctx: CheckContext, project: Project) -> Ite
             key="undecidable",
             facts=(("packages", ",".join(result.undecidable)), *db_facts),
         )
-    if not result.hits and not result.unknown_version and not result.undecidable:
-        names = ", ".join(f"{db.name} {db.date}" for db in databases)
+    yield from _coverage_outcome(result, db_facts)
+    if result.verified_clean and not manifests.problems:
+        names = ", ".join(f"{db.name} {db.date}" for db in databases if db.complete)
         yield passed(
             f"{result.checked} pinned package version(s) have no known vulnerability ({names})",
             key="audit",
