@@ -103,6 +103,16 @@ def test_update_records_digest_date_and_source(tmp_path: Path, _cache: Path) -> 
     [bundled, osv_db] = load_databases(osv=None, cache=_cache)
     assert not bundled.complete and osv_db.complete_for == {"PyPI"}
     assert osv_db.sha256 == info.sha256
+    # A run reads only the records of the packages it looks up (sidecar index, bound by sha256)
+    # and still knows the database's size and date.
+    [_, some] = load_databases(osv=None, cache=_cache, packages=frozenset({"Werkzeug"}))
+    assert some.index.packages() == {"werkzeug"} and some.index.count == 16
+    assert some.date == NOW and [a.id for a in some.index.match("werkzeug", "0.15.5")[0]] == [
+        "PYSEC-2022-203", "PYSEC-2023-221", "PYSEC-2023-57", "PYSEC-2023-58"
+    ]  # fmt: skip
+    info.path.write_bytes(info.path.read_bytes() + b"x")
+    with pytest.raises(AdvisoryError, match="recorded sha256"):
+        load_databases(osv=None, cache=_cache, packages=frozenset({"werkzeug"}))
 
 
 def _corrupt_crc(payload: bytes) -> bytes:

@@ -106,7 +106,12 @@ def run(args: argparse.Namespace) -> int:
             f"{info.path} (sha256 {info.sha256})"
         )
         return 0
-    databases = load_databases(osv=args.osv, cache=cache)
+    wanted = None
+    if args.action == "query":
+        from mlsvs.supply.requirements import canonical
+
+        wanted = frozenset({canonical(args.requirement.partition("==")[0].strip())})
+    databases = load_databases(osv=args.osv, cache=cache, packages=wanted)
     if args.action == "info":
         import datetime as dt
 

@@ -147,7 +147,9 @@ def run(args: argparse.Namespace) -> int:
             "online advisory lookup sends package names to the OSV API; add --allow network"
         )
     databases: tuple[AdvisoryDatabase, ...] = load_databases(
-        osv=settings.osv, cache=cache_dir() if settings.use_cache else None
+        osv=settings.osv,
+        cache=cache_dir() if settings.use_cache else None,
+        packages=frozenset(d.name for d in manifests.dependencies),
     )
     failed_online: tuple[tuple[str, str], ...] = ()
     if settings.online and "network" in granted:
@@ -255,7 +257,8 @@ def _print_text(
         status += [f"no hash: {', '.join(bare)}"] if bare else []
         if manifest.problems:
             status.append(f"NOT VERIFIED: {len(manifest.problems)} unreadable entr(ies)")
-        summary = "; ".join(status) or "pinned with hashes"
+        empty = "no dependencies declared" if not manifest.dependencies else "pinned with hashes"
+        summary = "; ".join(status) or empty
         print(f"{manifest.path} [{manifest.kind}, {len(manifest.dependencies)} deps]: {summary}")
     for hit in result.hits:
         print(

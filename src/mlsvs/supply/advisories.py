@@ -20,7 +20,8 @@ import os
 import shutil
 import zipfile
 import zlib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,7 +32,7 @@ from mlsvs.supply.requirements import canonical
 from mlsvs.util.hashing import sha256_file
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Iterator
 
 
 BUNDLED_NAME = "mlsvs-ml-advisories"
@@ -161,6 +162,8 @@ class Verified:
     """``(member, first problem)`` per record that failed OSV validation."""
     uncovered: frozenset[str]
     newest: str
+    members: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Package name -> archive members holding its advisories (for the sidecar index)."""
 
 
 def verify_records(path: Path) -> Verified:
@@ -171,6 +174,7 @@ def verify_records(path: Path) -> Verified:
     invalid: list[tuple[str, str]] = []
     uncovered: set[str] = set()
     seen: set[str] = set()
+    members: dict[str, list[str]] = {}
     records = 0
     for member, raw in _records(path):
         records += 1
@@ -188,6 +192,8 @@ def verify_records(path: Path) -> Verified:
         advisory = parse_record(raw, ecosystem=ECOSYSTEM)
         if advisory is not None:
             advisories.append(advisory)
+            for name in {a.name for a in advisory.affected}:
+                members.setdefault(name, []).append(member)
     if records == 0:
         raise AdvisoryError("no OSV records in the snapshot", path=str(path))
     if len(invalid) > max(1, int(records * _MAX_INVALID_FRACTION)):
@@ -203,17 +209,88 @@ def verify_records(path: Path) -> Verified:
         invalid=tuple(invalid),
         uncovered=frozenset(uncovered),
         newest=newest,
+        members={name: tuple(items) for name, items in members.items()},
     )
 
 
+def _index_path(archive: Path) -> Path:
+    return archive.with_name(archive.name + ".index.json")
+
+
+def _write_index(archive: Path, digest: str, verified: Verified) -> None:
+    """A sidecar naming, per package, the members to read: a run loads only what it needs.
+
+    Written after the whole archive was validated; bound to the archive by its sha256.
+    """
+    doc = {
+        "sha256": digest,
+        "newest": verified.newest,
+        "records": len(verified.advisories),
+        "invalid": len(verified.invalid),
+        "uncovered": sorted(verified.uncovered),
+        "packages": {name: list(items) for name, items in sorted(verified.members.items())},
+    }
+    partial = archive.with_name(archive.name + ".index.partial")
+    partial.write_text(json.dumps(doc, separators=(",", ":")), encoding="utf-8")
+    partial.replace(_index_path(archive))
+
+
+def _load_indexed(
+    archive: Path, *, digest: str, name: str, complete: bool, packages: frozenset[str]
+) -> AdvisoryDatabase | None:
+    """Load only ``packages``' records via the sidecar index; None when it is absent or stale."""
+    try:
+        doc = json.loads(_index_path(archive).read_text(encoding="utf-8"))
+        if doc.get("sha256") != digest:
+            return None
+        table = doc["packages"]
+        wanted = sorted({m for p in packages for m in table.get(canonical(p), ())})
+        advisories: list[Advisory] = []
+        with zipfile.ZipFile(archive) as handle:
+            for member in wanted:
+                raw = json.loads(handle.read(member))
+                if record_problems(raw):
+                    raise AdvisoryError(f"{member}: record changed since validation")
+                advisory = parse_record(raw, ecosystem=ECOSYSTEM)
+                if advisory is not None:
+                    advisories.append(advisory)
+        return AdvisoryDatabase(
+            name=name,
+            date=str(doc["newest"]),
+            sha256=digest,
+            source=str(archive),
+            index=AdvisoryIndex(tuple(advisories), count=int(doc["records"])),
+            complete_for=frozenset({ECOSYSTEM}) if complete else frozenset(),
+            uncovered=frozenset(str(u) for u in doc["uncovered"]),
+            invalid_records=int(doc["invalid"]),
+        )
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile, zlib.error) as exc:
+        raise AdvisoryError(f"cached snapshot index unusable: {exc}", path=str(archive)) from exc
+
+
 def load_snapshot(
-    path: Path, *, digest: str | None = None, name: str = "osv", complete: bool = True
+    path: Path,
+    *,
+    digest: str | None = None,
+    name: str = "osv",
+    complete: bool = True,
+    packages: frozenset[str] | None = None,
 ) -> AdvisoryDatabase:
     """Load an OSV snapshot (``all.zip``, a directory of records or one JSON file).
 
     ``complete``: the snapshot is a full ecosystem export (OSV's ``PyPI/all.zip``), so a package
     without a record has no known vulnerability. Supplements are loaded with ``False``.
+    ``packages``: with a ``digest`` and a sidecar index (written by ``update``/``import``), only
+    these packages' records are read.
     """
+    if packages is not None and digest is not None:
+        indexed = _load_indexed(
+            path, digest=digest, name=name, complete=complete, packages=packages
+        )
+        if indexed is not None:
+            return indexed
     verified = verify_records(path)
     if not verified.advisories and complete:
         raise AdvisoryError("no PyPI advisories in the snapshot", path=str(path))
@@ -325,10 +402,12 @@ def import_snapshot(source: Path, *, cache: Path, imported_at: str) -> SnapshotI
             for number, item in enumerate(files):
                 archive.write(item, arcname=f"{number:06d}-{item.name}")
     partial.replace(target)
+    digest = sha256_file(target)
+    _write_index(target, digest, verified if zipfile.is_zipfile(source) else verify_records(target))
     previous = _read_meta(cache)
     info = SnapshotInfo(
         path=target,
-        sha256=sha256_file(target),
+        sha256=digest,
         date=verified.newest,
         records=len(verified.advisories),
         imported_from=str(source),
@@ -378,16 +457,19 @@ def update_snapshot(
         raise
     final = cache / _SNAPSHOT_FILE
     partial.replace(final)
+    _write_index(final, main.sha256, verified)
     stored: list[ExtraInfo] = []
     for target, url, digest, result in extras:
         kept = target.with_suffix("")  # drop ".partial"
         target.replace(kept)
+        _write_index(kept, digest, result)
         stored.append(ExtraInfo(path=kept, url=url, sha256=digest, date=result.newest,
                                 records=len(result.advisories)))  # fmt: skip
     keep = {e.path.name for e in stored}
     for old in cache.glob("osv-extra-*.zip"):
         if old.name not in keep:
             old.unlink(missing_ok=True)
+            _index_path(old).unlink(missing_ok=True)
     info = SnapshotInfo(
         path=final,
         sha256=main.sha256,
@@ -444,20 +526,27 @@ def _checked(path: Path, digest: str) -> None:
         raise AdvisoryError("cached file does not match its recorded sha256", path=str(path))
 
 
-def load_databases(*, osv: Path | None, cache: Path | None) -> tuple[AdvisoryDatabase, ...]:
+def load_databases(
+    *, osv: Path | None, cache: Path | None, packages: frozenset[str] | None = None
+) -> tuple[AdvisoryDatabase, ...]:
     """The bundled floor plus the configured snapshot (``osv``) or else the cached one and its
-    supplements."""
+    supplements. ``packages``: the names that will be looked up (cached snapshots then read
+    only their records)."""
     databases = [load_bundled()]
     if osv is not None:
         databases.append(load_snapshot(osv))
     elif cache is not None and (info := cached_snapshot(cache)) is not None:
         _checked(info.path, info.sha256)
-        databases.append(load_snapshot(info.path, digest=info.sha256))
+        databases.append(load_snapshot(info.path, digest=info.sha256, packages=packages))
         for number, extra in enumerate(info.extras):
             _checked(extra.path, extra.sha256)
             databases.append(
                 load_snapshot(
-                    extra.path, digest=extra.sha256, name=f"extra{number + 1}", complete=False
+                    extra.path,
+                    digest=extra.sha256,
+                    name=f"extra{number + 1}",
+                    complete=False,
+                    packages=packages,
                 )
             )
     return tuple(databases)

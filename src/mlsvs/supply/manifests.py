@@ -123,7 +123,9 @@ def _kind_of(artifact: DependencyManifest) -> ManifestKind | None:
 
 
 def parse_project(project: Project) -> ManifestSet:
-    """Parse every ``DependencyManifest`` discovered in ``project``."""
+    """Parse every ``DependencyManifest`` discovered in ``project`` and its ``setup.py`` scripts."""
+    from mlsvs.supply.setuptools import is_setup_script
+
     parsed: list[ParsedManifest] = []
     errors: list[tuple[str, str]] = []
     found: list[tuple[Path, str, ManifestKind | None]] = [
@@ -133,11 +135,17 @@ def parse_project(project: Project) -> ManifestSet:
     found += [
         (a.absolute, a.path, ManifestKind.SETUP_PY)
         for a in project.of_type(SourceFile)
-        if PurePosixPath(a.path).name == "setup.py"
+        if PurePosixPath(a.path).name == "setup.py" and is_setup_script(a.absolute)
     ]
     for absolute, path, kind in sorted(found, key=lambda item: item[1]):
         try:
-            parsed.append(parse_manifest(absolute, root=project.root, kind=kind))
+            manifest = parse_manifest(absolute, root=project.root, kind=kind)
         except ManifestError as exc:
             errors.append((path, exc.diagnostics()))
+            continue
+        if manifest.kind is ManifestKind.SETUP_CFG and not (
+            manifest.dependencies or manifest.problems or manifest.includes
+        ):
+            continue  # a setup.cfg holding only tool settings (flake8, isort) declares nothing
+        parsed.append(manifest)
     return ManifestSet(manifests=tuple(parsed), errors=tuple(errors))

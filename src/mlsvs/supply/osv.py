@@ -177,13 +177,14 @@ class AdvisoryIndex:
 
     __slots__ = ("_by_name", "_count")
 
-    def __init__(self, advisories: tuple[Advisory, ...]) -> None:
+    def __init__(self, advisories: tuple[Advisory, ...], *, count: int | None = None) -> None:
+        """``count``: the database's size when only some of its records were loaded."""
         by_name: dict[str, list[tuple[Advisory, Affected]]] = {}
         for advisory in advisories:
             for affected in advisory.affected:
                 by_name.setdefault(affected.name, []).append((advisory, affected))
         self._by_name = by_name
-        self._count = len(advisories)
+        self._count = len(advisories) if count is None else count
 
     @property
     def count(self) -> int:

@@ -245,7 +245,9 @@ def _url_dependency(value: str, *, source: str, line: int, editable: bool) -> De
         part.split("=", 1) for part in value.partition("#")[2].split("&") if "=" in part
     )
     is_remote = re.match(r"^[a-z][a-z0-9+.-]*://", value) is not None
-    filename = PurePosixPath(value.split("#", 1)[0].split("?", 1)[0]).name
+    from urllib.parse import unquote
+
+    filename = unquote(PurePosixPath(value.split("#", 1)[0].split("?", 1)[0]).name)
     name, version = fragment.get("egg", ""), None
     if match := (_WHEEL.match(filename) or _SDIST.match(filename)):
         name, version = name or match["name"], match["version"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import configparser
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from mlsvs.supply.deps import Dependency, ManifestKind, ParsedManifest
@@ -39,8 +40,6 @@ def _read(path: Path, rel: str) -> str:
 
 
 def _requirement(text: str, *, rel: str, line: int | None, group: str) -> Dependency:
-    from dataclasses import replace
-
     from mlsvs.supply.requirements import requirement_from_tokens
 
     dep = requirement_from_tokens([text.strip()], source=rel, line=line or 0)
@@ -154,6 +153,39 @@ def _setup_calls(tree: ast.Module) -> list[ast.Call]:
     return calls
 
 
+_SETUP_KEYWORDS = frozenset({"name", "version", "packages", "install_requires", "py_modules"})
+
+
+def _imports_setuptools(tree: ast.Module) -> bool:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            names = [node.module or ""]
+        else:
+            continue
+        if any(n.split(".")[0] in {"setuptools", "distutils", "skbuild"} for n in names):
+            return True
+    return False
+
+
+def is_setup_script(path: Path) -> bool:
+    """Whether a file named ``setup.py`` is a packaging script (imports setuptools/distutils or
+    calls a bare ``setup(name=..., ...)``), not some module that happens to share the name."""
+    try:
+        if path.stat().st_size > _MAX_FILE:
+            return True  # let the parser report it
+        tree = ast.parse(path.read_bytes())
+    except (OSError, SyntaxError, ValueError, RecursionError):
+        return True  # unreadable: the parser reports it as a problem, never skipped silently
+    if _imports_setuptools(tree):
+        return True
+    return any(
+        isinstance(call.func, ast.Name) and {k.arg for k in call.keywords} & _SETUP_KEYWORDS
+        for call in _setup_calls(tree)
+    )
+
+
 def parse_setup_py(path: Path, rel: str) -> ParsedManifest:
     """The literal requirement lists given to ``setup()``; the file is never executed."""
     text = _read(path, rel)
@@ -233,7 +265,7 @@ def parse_setup_cfg(path: Path, rel: str, *, root: Path) -> ParsedManifest:
                 included = _included(path, root, name.strip(), rel, problems)
                 if included is not None:
                     includes.append(included.path)
-                    deps.extend(included.dependencies)
+                    deps.extend(replace(d, group=group) for d in included.dependencies)
                     problems.extend(included.problems)
             continue
         _add([value], rel=rel, line=None, group=group, deps=deps, problems=problems)

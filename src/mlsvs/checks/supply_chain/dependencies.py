@@ -20,7 +20,6 @@ from mlsvs.supply.errors import AdvisoryError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
-    from pathlib import Path
 
     from mlsvs.plugin import CheckContext, Facts, Outcome
     from mlsvs.supply.advisories import AdvisoryDatabase, AdvisorySettings
@@ -119,12 +118,14 @@ def dependencies_hashed(ctx: CheckContext, project: Project) -> Iterator[Outcome
     yield from _per_manifest(project, unhashed, "without a hash")
 
 
-def _databases(
-    ctx: CheckContext, root: Path, settings: AdvisorySettings
-) -> tuple[AdvisoryDatabase, ...]:
+def _databases(settings: AdvisorySettings, manifests: ManifestSet) -> tuple[AdvisoryDatabase, ...]:
     from mlsvs.supply.advisories import cache_dir, load_databases
 
-    return load_databases(osv=settings.osv, cache=cache_dir() if settings.use_cache else None)
+    return load_databases(
+        osv=settings.osv,
+        cache=cache_dir() if settings.use_cache else None,
+        packages=frozenset(d.name for d in manifests.dependencies),
+    )
 
 
 def _problem_outcomes(manifests: ManifestSet) -> Iterator[Outcome]:
@@ -189,7 +190,7 @@ def no_known_vulnerable_dependencies(ctx: CheckContext, project: Project) -> Ite
     yield from _problem_outcomes(manifests)
     try:
         settings = parse_settings(ctx.section("advisories"), root=project.root)
-        databases = _databases(ctx, project.root, settings)
+        databases = _databases(settings, manifests)
     except AdvisoryError as exc:
         message = relative(exc.diagnostics(), project.root)
         yield errored(f"advisory database unusable: {message}", key="databases")
