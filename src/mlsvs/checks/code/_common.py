@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from mlsvs.codescan import Rule, parse_rule, scan_file
-from mlsvs.plugin import OptionError, errored, failed, passed
+from mlsvs.plugin import OptionError, errored, failed, not_applicable, passed
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -47,6 +47,9 @@ def code_outcomes(
     version = ctx.option("torch_version", "").strip() or None
     enabled = rules - _disabled(ctx)
     result = scan_file(source.absolute, display=source.path, torch_version=version)
+    if result.skipped:
+        yield not_applicable(f"not analysed: {result.skipped}", key="skipped")
+        return
     for error in result.errors:
         yield errored(f"cannot analyse: {error}")
     hits = [f for f in result.findings if _relevant(f, enabled, fallback)]
