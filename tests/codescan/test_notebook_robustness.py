@@ -35,7 +35,7 @@ def _notebook(cells: list[str], *, language: str | None = "python") -> str:
                     "outputs": [],
                     "execution_count": None,
                     "source": source.splitlines(keepends=True),
-                }  # fmt: skip
+                }
                 for source in cells
             ],
         }
