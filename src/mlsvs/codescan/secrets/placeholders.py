@@ -80,20 +80,8 @@ FILLER = (
     )
     | MARKERS
 )
-_CREDENTIAL_NOUNS = frozenset(
-    {
-        "key",
-        "apikey",
-        "token",
-        "secret",
-        "password",
-        "passwd",
-        "pwd",
-        "pass",
-        "passphrase",
-        "credential",
-        "credentials",
-    }  # fmt: skip
+_CREDENTIAL_NOUNS = _vocabulary(
+    "key apikey token secret password passwd pwd pass passphrase credential credentials"
 )
 _ENV_NAME = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")
 """``WATSONX_API_KEY``: the name of an environment variable, not its value."""
