@@ -145,9 +145,11 @@ def types_by_name(path: str) -> tuple[str, ...]:
     """
     pure = PurePosixPath(path)
     name, suffix = pure.name, pure.suffix.lower()
+    if name.lower() == "setup.py":
+        return ("SourceFile", "DependencyManifest")  # code, and a packaging script
     if suffix in {".py", ".ipynb"}:
         return ("SourceFile",)
-    if _REQUIREMENTS.match(name) or name.lower() in _MANIFESTS:
+    if manifest_kind(path) is not None:
         return ("DependencyManifest",)
     if name == "Dockerfile" or name.startswith("Dockerfile.") or suffix == ".dockerfile":
         return ("DeploymentConfig",)

@@ -561,6 +561,8 @@ class AdvisorySettings:
     use_cache: bool = True
     max_age_days: float = 7.0
     """A complete database older than this cannot vouch for "no known vulnerability"."""
+    max_age_configured: bool = False
+    """Whether ``max_age_days`` was set explicitly (in verify it can only tighten the limit)."""
     online: bool = False
     """Ask the OSV API per package (needs the ``network`` capability)."""
     api_url: str = "https://api.osv.dev"
@@ -589,5 +591,10 @@ def parse_settings(section: Mapping[str, object], *, root: Path | None) -> Advis
     if osv:
         path = Path(osv) if root is None else root / osv
     return AdvisorySettings(
-        osv=path, use_cache=use_cache, max_age_days=float(age), online=online, api_url=api
+        osv=path,
+        use_cache=use_cache,
+        max_age_days=float(age),
+        max_age_configured="max_age_days" in section,
+        online=online,
+        api_url=api,
     )

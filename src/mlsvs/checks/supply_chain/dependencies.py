@@ -8,12 +8,15 @@ from typing import TYPE_CHECKING
 from mlsvs.checks.supply_chain._paths import relative
 from mlsvs.plugin import (
     Capability,
+    Gap,
+    GapReason,
     Project,
     Severity,
     check,
     errored,
     failed,
     not_applicable,
+    not_verified,
     passed,
 )
 from mlsvs.supply.errors import AdvisoryError
@@ -40,9 +43,28 @@ def _parse(project: Project) -> tuple[ManifestSet, list[Outcome]]:
 
     manifests = parse_project(project)
     errors = [
-        errored(message, key=path, facts=(("file", path),)) for path, message in manifests.errors
+        not_verified(
+            f"{message}: its dependencies are not verified",
+            Gap(item=path, reason=GapReason.UNPARSEABLE, detail=message[:300]),
+            key=path,
+            facts=(("file", path),),
+        )
+        for path, message in manifests.errors
     ]
     return manifests, errors
+
+
+def _problem_gaps(manifest: ParsedManifest) -> list[Gap]:
+    """Entries of a manifest that could not be read, and versions it cannot tell."""
+    gaps = [
+        Gap(item=f"{p}:{line}" if line else p, reason=GapReason.UNPARSEABLE, detail=m[:300])
+        for p, line, m in manifest.problems
+    ]
+    gaps += [
+        Gap(item=d.name, reason=GapReason.UNSUPPORTED, detail=d.unresolved)
+        for d in manifest.unresolved
+    ]
+    return gaps
 
 
 def _per_manifest(
@@ -128,42 +150,96 @@ def _databases(settings: AdvisorySettings, manifests: ManifestSet) -> tuple[Advi
     )
 
 
+MAX_AGE_PARAMETER = "M3.2.3.max_advisory_age_days"
+
+
+def _max_age(ctx: CheckContext, settings: AdvisorySettings) -> float:
+    """The standard's limit for the target level; a project's ``max_age_days`` may only
+    tighten it (a profile, not the project under assessment, relaxes a standard)."""
+    limit: object = ctx.parameter(MAX_AGE_PARAMETER, 7)
+    if isinstance(limit, bool) or not isinstance(limit, int | float) or limit <= 0:
+        limit = 7
+    if settings.max_age_configured:
+        return min(float(limit), settings.max_age_days)
+    return float(limit)
+
+
 def _problem_outcomes(manifests: ManifestSet) -> Iterator[Outcome]:
-    """One "not verified" outcome per manifest with entries that could not be read."""
-    by_file: dict[str, list[str]] = {}
+    """One "not verified" outcome per file with entries that could not be read."""
+    by_file: dict[str, list[Gap]] = {}
     for path, line, message in manifests.problems:
-        by_file.setdefault(path, []).append(f"{path}:{line}: {message}" if line else message)
-    for path, items in sorted(by_file.items()):
-        yield errored(
-            f"{path}: {len(items)} entr(ies) could not be read, so they are not verified: "
-            + "; ".join(items[:5]),
+        by_file.setdefault(path, []).append(
+            Gap(
+                item=f"{path}:{line}" if line else path,
+                reason=GapReason.UNPARSEABLE,
+                detail=message[:300],
+            )
+        )
+    for path, gaps in sorted(by_file.items()):
+        yield not_verified(
+            f"{path}: {len(gaps)} entr(ies) could not be read, so they are not verified: "
+            + "; ".join(g.describe() for g in gaps[:5]),
+            gaps,
             key=f"problems:{path}",
-            facts=(("file", path), ("uncovered", str(len(items)))),
+            facts=(("file", path),),
         )
 
 
 def _coverage_outcome(result: AuditResult, db_facts: Facts) -> Iterator[Outcome]:
+    """Every package "no known vulnerability" cannot be claimed for, as named gaps."""
+    why = "; ".join(result.stale) or (
+        "only the bundled ML advisories (a floor that can fail a package, never pass one) "
+        "are loaded"
+    )
+    gaps = [Gap(item=p, reason=GapReason.OUTSIDE_DATABASE, detail=why) for p in result.not_covered]
+    gaps += [
+        Gap(item=p, reason=GapReason.UNSUPPORTED, detail="version set at install time")
+        for p in result.unresolved
+    ]
+    gaps += [
+        Gap(item=p, reason=GapReason.UNSUPPORTED, detail="no exact version pinned or locked")
+        for p in result.unknown_version
+    ]
+    gaps += [
+        Gap(item=p, reason=GapReason.UNPARSEABLE, detail="version is not PEP 440")
+        for p in result.undecidable
+    ]
+    if not gaps:
+        return
+    parts = []
     if result.not_covered:
-        why = "; ".join(result.stale) or (
-            "only the bundled ML advisories (a floor that can fail a package, never pass one) "
-            "are loaded"
-        )
-        yield errored(
-            f"not verified: {len(result.not_covered)} package version(s) have no current, "
-            f"complete advisory data ({why}): {', '.join(result.not_covered[:12])}"
-            + (f" and {len(result.not_covered) - 12} more" if len(result.not_covered) > 12 else "")
+        shown = ", ".join(result.not_covered[:12])
+        more = len(result.not_covered) - 12
+        parts.append(
+            f"{len(result.not_covered)} package version(s) have no current, complete advisory "
+            f"data ({why}): {shown}"
+            + (f" and {more} more" if more > 0 else "")
             + ". Run 'mlsvs advisories update' (or set [advisories] online = true with "
-            "--allow network).",
-            key="not-covered",
-            facts=(("uncovered", ",".join(result.not_covered)), *db_facts),
+            "--allow network)"
         )
     if result.unresolved:
-        yield errored(
-            f"not verified: the version of {', '.join(result.unresolved)} comes from an "
-            "environment variable at install time",
-            key="unresolved",
-            facts=(("uncovered", ",".join(result.unresolved)), *db_facts),
+        parts.append(
+            f"the version of {', '.join(result.unresolved)} comes from an environment variable "
+            "at install time"
         )
+    if result.unknown_version:
+        parts.append(
+            f"{len(result.unknown_version)} package(s) have no exact version, so they cannot be "
+            f"checked for known vulnerabilities: {', '.join(result.unknown_version[:12])}"
+        )
+    if result.undecidable:
+        parts.append(
+            f"versions that are not PEP 440 cannot be matched: {', '.join(result.undecidable)}"
+        )
+    yield not_verified(
+        "; ".join(parts),
+        gaps,
+        key="coverage",
+        facts=(
+            ("uncovered", ",".join(g.item for g in gaps)),
+            *db_facts,
+        ),
+    )
 
 
 @check(
@@ -213,11 +289,18 @@ def no_known_vulnerable_dependencies(ctx: CheckContext, project: Project) -> Ite
             pinned, _ = versions_in_use(manifests.dependencies)
             online = lookup(pinned, api=settings.api_url)
             databases = (*databases, online.database)
-            for pair, reason in online.failed:
-                yield errored(f"OSV API could not answer for {pair}: {reason}", key=f"api:{pair}")
+            if online.failed:
+                yield not_verified(
+                    f"the OSV API could not answer for {len(online.failed)} package(s)",
+                    [
+                        Gap(item=pair, reason=GapReason.UNREADABLE, detail=reason[:300])
+                        for pair, reason in online.failed
+                    ],
+                    key="osv-api",
+                )
     db_facts = tuple(f for db in databases for f in db.facts())
     now = dt.datetime.combine(ctx.today, dt.time(23, 59, 59), tzinfo=dt.UTC)
-    result = audit(manifests.dependencies, databases, now=now, max_age_days=settings.max_age_days)
+    result = audit(manifests.dependencies, databases, now=now, max_age_days=_max_age(ctx, settings))
     for hit in result.hits:
         aliases = sorted({i for _, a in hit.advisories for i in a.ids} - set(hit.ids))
         summaries = "; ".join(f"{a.id}: {a.summary}" for _, a in hit.advisories[:3])
@@ -238,19 +321,6 @@ def no_known_vulnerable_dependencies(ctx: CheckContext, project: Project) -> Ite
                     )
                 )
             ),
-        )
-    if result.unknown_version:
-        yield errored(
-            f"{len(result.unknown_version)} package(s) have no exact version, so they cannot be "
-            f"checked for known vulnerabilities: {', '.join(result.unknown_version[:12])}",
-            key="unknown-version",
-            facts=(("packages", ",".join(result.unknown_version)), *db_facts),
-        )
-    if result.undecidable:
-        yield errored(
-            f"versions that are not PEP 440 cannot be matched: {', '.join(result.undecidable)}",
-            key="undecidable",
-            facts=(("packages", ",".join(result.undecidable)), *db_facts),
         )
     yield from _coverage_outcome(result, db_facts)
     if result.verified_clean and not manifests.problems:
