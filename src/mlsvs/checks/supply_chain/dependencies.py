@@ -191,7 +191,10 @@ def _coverage_outcome(result: AuditResult, db_facts: Facts) -> Iterator[Outcome]
         "only the bundled ML advisories (a floor that can fail a package, never pass one) "
         "are loaded"
     )
-    gaps = [Gap(item=p, reason=GapReason.OUTSIDE_DATABASE, detail=why) for p in result.not_covered]
+    short = "; ".join(result.stale) or "no OSV snapshot: bundled floor only"
+    gaps = [
+        Gap(item=p, reason=GapReason.OUTSIDE_DATABASE, detail=short) for p in result.not_covered
+    ]
     gaps += [
         Gap(item=p, reason=GapReason.UNSUPPORTED, detail="version set at install time")
         for p in result.unresolved
