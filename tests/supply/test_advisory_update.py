@@ -263,3 +263,30 @@ def test_online_clean_package_passes(
         args = ["deps", str(requirements), "--online", "--osv-api", osv.url, "--allow", "network"]
         assert main(args) == 0
     assert "osv-api" in capsys.readouterr().out
+
+
+def test_verify_check_online_needs_the_network_capability(tmp_path: Path) -> None:
+    from mlsvs.checks.supply_chain.dependencies import no_known_vulnerable_dependencies
+    from mlsvs.discovery import discover
+    from mlsvs.plugin import Capability, CheckContext, Status
+
+    _requirements(tmp_path, "gunicorn==19.9.0\nrequests==2.32.3\n")
+    project = discover(tmp_path / "proj").project
+    with serving() as osv:
+        osv.records = real_records()
+        settings = {"advisories": {"online": True, "api_url": osv.url}}
+        denied = CheckContext(project=project, today=dt.date.today(), settings=settings)
+        outcomes = {o.key: o for o in no_known_vulnerable_dependencies.run(denied, project)}
+        assert outcomes["online"].status is Status.ERROR
+        assert outcomes["coverage"].status is Status.NOT_VERIFIED  # floor only: never a pass
+        assert osv.requests == []  # nothing was sent without consent
+        granted = CheckContext(
+            project=project,
+            today=dt.date.today(),
+            settings=settings,
+            capabilities=frozenset({Capability.NETWORK}),
+        )
+        outcomes = {o.key: o for o in no_known_vulnerable_dependencies.run(granted, project)}
+    assert outcomes["gunicorn==19.9.0"].status is Status.FAIL
+    assert "GHSA-w3h3-4rj7-4ph4" in outcomes["gunicorn==19.9.0"].message
+    assert "coverage" not in outcomes  # requests==2.32.3 answered clean by the API
