@@ -275,14 +275,16 @@ def test_verify_check_online_needs_the_network_capability(tmp_path: Path) -> Non
     with serving() as osv:
         osv.records = real_records()
         settings = {"advisories": {"online": True, "api_url": osv.url}}
-        denied = CheckContext(project=project, today=dt.date.today(), settings=settings)
+        denied = CheckContext(
+            project=project, today=dt.datetime.now(dt.UTC).date(), settings=settings
+        )
         outcomes = {o.key: o for o in no_known_vulnerable_dependencies.run(denied, project)}
         assert outcomes["online"].status is Status.ERROR
         assert outcomes["coverage"].status is Status.NOT_VERIFIED  # floor only: never a pass
         assert osv.requests == []  # nothing was sent without consent
         granted = CheckContext(
             project=project,
-            today=dt.date.today(),
+            today=dt.datetime.now(dt.UTC).date(),
             settings=settings,
             capabilities=frozenset({Capability.NETWORK}),
         )
