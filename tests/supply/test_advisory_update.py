@@ -292,3 +292,19 @@ def test_verify_check_online_needs_the_network_capability(tmp_path: Path) -> Non
     assert outcomes["gunicorn==19.9.0"].status is Status.FAIL
     assert "GHSA-w3h3-4rj7-4ph4" in outcomes["gunicorn==19.9.0"].message
     assert "coverage" not in outcomes  # requests==2.32.3 answered clean by the API
+
+
+def test_configured_snapshot_is_indexed_once_in_the_cache(tmp_path: Path, _cache: Path) -> None:
+    archive = tmp_path / "all.zip"
+    archive.write_bytes(export_zip(_fresh(real_records())))
+    names = frozenset({"werkzeug"})
+    [_, first] = load_databases(osv=archive, cache=_cache, packages=names)
+    [index] = (_cache / "indexes").glob("*.index.json")
+    assert index.name.startswith(hashlib.sha256(archive.read_bytes()).hexdigest())
+    [_, second] = load_databases(osv=archive, cache=_cache, packages=names)
+    assert second.index.packages() == {"werkzeug"} and second.index.count == first.index.count
+    assert second.index.match("werkzeug", "0.15.5") == first.index.match("werkzeug", "0.15.5")
+    # Another file at the same path is validated afresh (the index is bound by sha256).
+    archive.write_bytes(b"not a zip")
+    with pytest.raises(AdvisoryError):
+        load_databases(osv=archive, cache=_cache, packages=names)

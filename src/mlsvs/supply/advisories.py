@@ -15,6 +15,7 @@ not covered rather than silently losing the advisory.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -217,10 +218,13 @@ def _index_path(archive: Path) -> Path:
     return archive.with_name(archive.name + ".index.json")
 
 
-def _write_index(archive: Path, digest: str, verified: Verified) -> None:
+def _write_index(
+    archive: Path, digest: str, verified: Verified, *, target: Path | None = None
+) -> None:
     """A sidecar naming, per package, the members to read: a run loads only what it needs.
 
     Written after the whole archive was validated; bound to the archive by its sha256.
+    ``target``: where to write it (default: next to the archive).
     """
     doc = {
         "sha256": digest,
@@ -230,17 +234,25 @@ def _write_index(archive: Path, digest: str, verified: Verified) -> None:
         "uncovered": sorted(verified.uncovered),
         "packages": {name: list(items) for name, items in sorted(verified.members.items())},
     }
-    partial = archive.with_name(archive.name + ".index.partial")
+    final = target or _index_path(archive)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    partial = final.with_name(final.name + ".partial")
     partial.write_text(json.dumps(doc, separators=(",", ":")), encoding="utf-8")
-    partial.replace(_index_path(archive))
+    partial.replace(final)
 
 
 def _load_indexed(
-    archive: Path, *, digest: str, name: str, complete: bool, packages: frozenset[str]
+    archive: Path,
+    *,
+    digest: str,
+    name: str,
+    complete: bool,
+    packages: frozenset[str],
+    index: Path | None = None,
 ) -> AdvisoryDatabase | None:
     """Load only ``packages``' records via the sidecar index; None when it is absent or stale."""
     try:
-        doc = json.loads(_index_path(archive).read_text(encoding="utf-8"))
+        doc = json.loads((index or _index_path(archive)).read_text(encoding="utf-8"))
         if doc.get("sha256") != digest:
             return None
         table = doc["packages"]
@@ -526,6 +538,41 @@ def _checked(path: Path, digest: str) -> None:
         raise AdvisoryError("cached file does not match its recorded sha256", path=str(path))
 
 
+def _configured_snapshot(
+    osv: Path, *, cache: Path | None, packages: frozenset[str] | None
+) -> AdvisoryDatabase:
+    """A snapshot named in the configuration or on the command line (``--osv``).
+
+    A zip is validated in full the first time; its package index is then kept in the cache
+    under its sha256, so later runs over the same file read only the records they need.
+    """
+    if cache is None or packages is None or not osv.is_file() or not zipfile.is_zipfile(osv):
+        return load_snapshot(osv)
+    digest = sha256_file(osv)
+    index = cache / "indexes" / f"{digest}.index.json"
+    if index.is_file():
+        found = _load_indexed(
+            osv, digest=digest, name="osv", complete=True, packages=packages, index=index
+        )
+        if found is not None:
+            return found
+    verified = verify_records(osv)
+    if not verified.advisories:
+        raise AdvisoryError("no PyPI advisories in the snapshot", path=str(osv))
+    with contextlib.suppress(OSError):  # a read-only cache only costs speed
+        _write_index(osv, digest, verified, target=index)
+    return AdvisoryDatabase(
+        name="osv",
+        date=verified.newest,
+        sha256=digest,
+        source=str(osv),
+        index=AdvisoryIndex(verified.advisories),
+        complete_for=frozenset({ECOSYSTEM}),
+        uncovered=verified.uncovered,
+        invalid_records=len(verified.invalid),
+    )
+
+
 def load_databases(
     *, osv: Path | None, cache: Path | None, packages: frozenset[str] | None = None
 ) -> tuple[AdvisoryDatabase, ...]:
@@ -534,7 +581,7 @@ def load_databases(
     only their records)."""
     databases = [load_bundled()]
     if osv is not None:
-        databases.append(load_snapshot(osv))
+        databases.append(_configured_snapshot(osv, cache=cache, packages=packages))
     elif cache is not None and (info := cached_snapshot(cache)) is not None:
         _checked(info.path, info.sha256)
         databases.append(load_snapshot(info.path, digest=info.sha256, packages=packages))
