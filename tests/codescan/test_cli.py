@@ -79,3 +79,9 @@ def test_secrets_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     (tmp_path / ".env").write_text("HF_TOKEN=${HF_TOKEN}\n")
     assert main(["secrets", str(tmp_path)]) == 0
     assert main(["secrets", str(tmp_path / "nope")]) == 2
+    # One undecodable file is a problem of that file: named, the run goes on, never 2.
+    (tmp_path / "notebook.ipynb").write_bytes(b"\xff\xfe{not json")
+    (tmp_path / "config.yaml").write_text(f"token: {HF}\n")
+    assert main(["secrets", str(tmp_path), "-f", "json"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["errors"] and [s["rule"] for s in doc["secrets"]] == ["secret.huggingface-token"]
