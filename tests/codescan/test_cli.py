@@ -61,8 +61,10 @@ def test_code_bad_input_exits_2(project: Path, capsys: pytest.CaptureFixture[str
     assert "unknown code rule" in capsys.readouterr().err
     assert main(["code", str(project), "--min-severity", "bad"]) == 2
     (project / "broken.py").write_text("def f(:\n")
-    assert main(["code", str(project)]) == 2
-    assert "broken.py: line 1: syntax error" in capsys.readouterr().err
+    # One unparsable file is a problem of that file: the run goes on (never 2), not clean (1).
+    assert main(["code", str(project)]) == 1
+    err = capsys.readouterr().err
+    assert "broken.py: line 1: syntax error" in err and "1 file(s) not fully analysed" in err
 
 
 def test_secrets_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -77,3 +79,9 @@ def test_secrets_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     (tmp_path / ".env").write_text("HF_TOKEN=${HF_TOKEN}\n")
     assert main(["secrets", str(tmp_path)]) == 0
     assert main(["secrets", str(tmp_path / "nope")]) == 2
+    # One undecodable file is a problem of that file: named, the run goes on, never 2.
+    (tmp_path / "notebook.ipynb").write_bytes(b"\xff\xfe{not json")
+    (tmp_path / "config.yaml").write_text(f"token: {HF}\n")
+    assert main(["secrets", str(tmp_path), "-f", "json"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["errors"] and [s["rule"] for s in doc["secrets"]] == ["secret.huggingface-token"]

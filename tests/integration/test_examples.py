@@ -124,12 +124,37 @@ def test_insecure_example_fails_l1_for_the_right_reasons(tmp_path: Path) -> None
     assert rendered.read_bytes() == (out / "report.html").read_bytes()
 
 
+def _advisory_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An OSV snapshot as `mlsvs advisories update` stores it, current on TODAY.
+
+    M3.2.3 passes only on a complete, current database (the bundled records are a floor that
+    never passes): the hardened project, like any user, needs one. Real records, re-modified
+    the day before TODAY as OSV re-modifies records continuously.
+    """
+    import zipfile
+
+    from mlsvs.supply.advisories import import_snapshot
+
+    fixtures = Path(__file__).parents[1] / "supply" / "fixtures" / "osv-pypi"
+    archive = tmp_path / "osv-all.zip"
+    with zipfile.ZipFile(archive, "w") as handle:
+        for number, path in enumerate(sorted(fixtures.glob("*.json"))):
+            record = json.loads(path.read_text())
+            if number == 0:
+                record["modified"] = "2026-11-24T06:00:00Z"
+            handle.writestr(path.name, json.dumps(record))
+    cache = tmp_path / "cache"
+    import_snapshot(archive, cache=cache, imported_at="2026-11-24T07:00:00Z")
+    monkeypatch.setenv("MLSVS_CACHE_DIR", str(cache))
+
+
 @pytest.mark.network
 @pytest.mark.slow
-def test_hardened_example_reaches_l1(tmp_path: Path) -> None:
+def test_hardened_example_reaches_l1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     port = free_port()
     project = _copy("hardened-classifier", tmp_path, port)
     out = tmp_path / "out"
+    _advisory_cache(tmp_path, monkeypatch)
     with running(project, port):
         result = _verify(project, out, "--allow", "network,model-exec")
     blocking = json.loads((out / "results.json").read_text())["levels"][0]["blocking"]

@@ -73,7 +73,7 @@ def test_no_manifest_fails_and_broken_manifest_errors_alone(tmp_path: Path) -> N
     )
     outcomes = dependencies_pinned.run(_ctx(project), project)
     assert sorted((o.status.value, o.key) for o in outcomes) == [
-        ("error", "pyproject.toml"),
+        ("not_verified", "pyproject.toml"),
         ("pass", "requirements.txt"),
     ]
     assert "pyproject.toml" in outcomes[0].message
@@ -92,13 +92,34 @@ def test_known_vulnerable_versions_with_dated_evidence(tmp_path: Path) -> None:
     assert "torch 2.5.1 (requirements.txt:1)" in failed["torch==2.5.1"].message
 
 
+def _snapshot(root: Path, modified: str) -> None:
+    record = {"id": "PYSEC-TEST-2", "modified": modified,
+              "affected": [{"package": {"ecosystem": "PyPI", "name": "requests"},
+                            "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "2.32.0"}]}]}]}  # fmt: skip
+    (root / "osv.json").write_text(json.dumps([record]))
+
+
 def test_clean_pins_pass_and_unpinned_cannot_be_checked(tmp_path: Path) -> None:
     clean = _project(tmp_path, {"requirements.txt": "torch==2.6.0\nkeras==3.14.0\n"})
-    [outcome] = no_known_vulnerable_dependencies.run(_ctx(clean), clean)
+    # The bundled records are a floor: no hit there is "no data", never a pass (issue 12).
+    [floor] = no_known_vulnerable_dependencies.run(_ctx(clean), clean)
+    assert floor.status is Status.NOT_VERIFIED and floor.key == "coverage"
+    assert sorted(g.item for g in floor.gaps) == ["keras==3.14.0", "torch==2.6.0"]
+    assert {g.reason.value for g in floor.gaps} == {"outside_database"}
+    _snapshot(tmp_path, "2026-11-24T08:00:00Z")
+    [outcome] = no_known_vulnerable_dependencies.run(_ctx(clean, {"osv": "osv.json"}), clean)
     assert outcome.status is Status.PASS and ("checked", "2") in outcome.facts
+    # The same snapshot eleven days later is too old to vouch for anything (default 7 days) ...
+    later = replace(_ctx(clean, {"osv": "osv.json"}), today=dt.date(2026, 12, 5))
+    [stale] = no_known_vulnerable_dependencies.run(later, clean)
+    assert stale.status is Status.NOT_VERIFIED and "12 days old" in stale.message
+    # ... unless the standard's parameter (a verification profile) allows older data.
+    tolerant = replace(later, parameters={"M3.2.3.max_advisory_age_days": 30})
+    [ok] = no_known_vulnerable_dependencies.run(tolerant, clean)
+    assert ok.status is Status.PASS
     (tmp_path / "requirements.txt").write_text("torch>=2.0\n")
-    [unknown] = no_known_vulnerable_dependencies.run(_ctx(clean), clean)
-    assert unknown.status is Status.ERROR and "torch" in unknown.message
+    [unknown] = no_known_vulnerable_dependencies.run(_ctx(clean, {"osv": "osv.json"}), clean)
+    assert unknown.status is Status.NOT_VERIFIED and "torch" in unknown.message
 
 
 def test_osv_snapshot_from_config(tmp_path: Path) -> None:
@@ -122,7 +143,9 @@ def test_scanner_reports(tmp_path: Path) -> None:
     report = {"dependencies": [{"name": "requests", "version": "2.32.3", "vulns": []}], "fixes": []}
     (tmp_path / "pip-audit.json").write_text(json.dumps(report))
     [clean] = scanner_reports_clean.run(_ctx(project), project)
-    assert clean.status is Status.PASS and ("tool", "pip-audit") in clean.facts
+    # An undated report can fail a package but never vouch for "no vulnerability" (MLC422 does).
+    assert clean.status is Status.NOT_APPLICABLE and ("tool", "pip-audit") in clean.facts
+    assert "no database date" in clean.message
     report["dependencies"][0]["version"] = "2.31.0"  # type: ignore[index]
     (tmp_path / "pip-audit.json").write_text(json.dumps(report))
     [stale] = scanner_reports_clean.run(_ctx(project), project)
@@ -173,3 +196,23 @@ def test_pins_in_a_compiled_requirements_file_cover_pyproject_ranges(tmp_path: P
     assert "numpy" not in pyproject.message
     hashed = {o.key: o for o in dependencies_hashed.run(_ctx(project), project)}
     assert "numpy" not in hashed["pyproject.toml"].message
+
+
+def test_advisory_age_limit_comes_from_the_standard_and_config_only_tightens(
+    tmp_path: Path,
+) -> None:
+    clean = _project(tmp_path, {"requirements.txt": "torch==2.6.0\n"})
+    _snapshot(tmp_path, "2026-11-23T08:00:00Z")  # two days before ctx.today
+    level2 = replace(
+        _ctx(clean, {"osv": "osv.json"}), parameters={"M3.2.3.max_advisory_age_days": 1}
+    )
+    [strict] = no_known_vulnerable_dependencies.run(level2, clean)
+    assert strict.status is Status.NOT_VERIFIED and "limit 1" in strict.message
+    relaxed = replace(level2, settings={"advisories": {"osv": "osv.json", "max_age_days": 30}})
+    [still] = no_known_vulnerable_dependencies.run(relaxed, clean)
+    assert still.status is Status.NOT_VERIFIED  # the project cannot relax the standard
+    level1 = _ctx(clean, {"osv": "osv.json", "max_age_days": 1})
+    [tight] = no_known_vulnerable_dependencies.run(level1, clean)
+    assert tight.status is Status.NOT_VERIFIED  # ... but may tighten it
+    [ok] = no_known_vulnerable_dependencies.run(_ctx(clean, {"osv": "osv.json"}), clean)
+    assert ok.status is Status.PASS

@@ -41,7 +41,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Scan, print, and return 0 (clean), 1 (findings) or 2 (a file could not be analysed)."""
+    """Scan, print, and return 0 (clean), 1 (findings, or a file could not be analysed) or 2
+    (bad usage: no such path, unknown rule).
+
+    One unparsable file is a problem of that file, reported on stderr and in the JSON/SARIF
+    output; the run goes on and never ends in 2 because of it. It does keep the exit code off 0:
+    a run that could not read everything is not clean.
+    """
     from dataclasses import replace
 
     from mlsvs import __version__
@@ -75,9 +81,13 @@ def run(args: argparse.Namespace) -> int:
                 print(text_line(result.path, finding))
         for result in results:
             for error in result.errors:
-                print(f"mlsvs: error: {error}", file=sys.stderr)
+                print(f"mlsvs: not analysed: {error}", file=sys.stderr)
+            if result.skipped:
+                print(f"mlsvs: skipped {result.path}: {result.skipped}", file=sys.stderr)
         count = sum(len(r.findings) for r in results)
-        print(f"{count} finding(s) in {len(results)} file(s)", file=sys.stderr)
-    if any(r.errors for r in results):
-        return 2
-    return 1 if any(r.findings for r in results) else 0
+        broken = sum(bool(r.errors) for r in results)
+        skipped = sum(bool(r.skipped) for r in results)
+        tail = f"; {broken} file(s) not fully analysed" if broken else ""
+        tail += f"; {skipped} file(s) in another language skipped" if skipped else ""
+        print(f"{count} finding(s) in {len(results)} file(s){tail}", file=sys.stderr)
+    return 1 if any(r.findings or r.errors for r in results) else 0

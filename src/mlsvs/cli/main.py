@@ -39,7 +39,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sign": ("sign", "sign model files with OpenSSF model-signing"),
     "verify-signature": ("verify_signature", "verify an OpenSSF model-signing signature"),
     "deps": ("deps", "audit dependency manifests: pinning, hashes, known vulnerabilities"),
-    "advisories": ("advisories", "import or inspect the offline advisory database"),
+    "advisories": ("advisories", "download, import or inspect the advisory database"),
     "code": ("code", "run the ML code rules over Python files and notebooks"),
     "secrets": ("secrets", "find credentials in code, notebooks, configs and model metadata"),
     "test": ("test", "run robustness, privacy and extraction tests against a model"),

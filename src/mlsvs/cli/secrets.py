@@ -27,7 +27,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Scan, print masked hits, and return 0 (clean), 1 (secrets) or 2 (unreadable input)."""
+    """Scan, print masked hits, and return 0 (clean), 1 (secrets, or a file that could not be
+    scanned: named on stderr and in the JSON ``errors``) or 2 (bad usage: no such path)."""
     from mlsvs.codescan.files import PathError, collect
     from mlsvs.codescan.secrets import scan_secrets_file
     from mlsvs.codescan.secrets.files import wanted
@@ -69,9 +70,7 @@ def run(args: argparse.Namespace) -> int:
                     f"[{s.hit.severity}] {s.hit.masked}  {s.hit.excerpt}"
                 )
             for error in result.errors:
-                print(f"mlsvs: error: {error}", file=sys.stderr)
+                print(f"mlsvs: not scanned: {error}", file=sys.stderr)
         count = sum(len(r.hits) for r in results)
         print(f"{count} secret(s) in {len(results)} file(s)", file=sys.stderr)
-    if any(r.errors for r in results):
-        return 2
-    return 1 if any(r.hits for r in results) else 0
+    return 1 if any(r.hits or r.errors for r in results) else 0

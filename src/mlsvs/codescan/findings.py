@@ -48,6 +48,10 @@ class CodeScanResult:
     """Parse or read errors (a syntax error, invalid notebook JSON): fail closed."""
     suppressed: int = 0
     """Hits silenced by a suppression comment with a reason."""
+    skipped: str = ""
+    """Why the file is outside the rules' scope (a notebook whose kernel is not Python)."""
+    skipped_cells: tuple[str, ...] = ()
+    """Cells not analysed because they are another language (``%%bash``, ``%%R`` ...)."""
 
     @property
     def clean(self) -> bool:

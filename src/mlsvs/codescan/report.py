@@ -45,6 +45,11 @@ def results_json(results: list[CodeScanResult]) -> dict[str, object]:
         "files": len(results),
         "findings": [finding_json(r.path, f) for r in results for f in r.findings],
         "errors": [e for r in results for e in r.errors],
+        "not_analysed": sorted({r.path for r in results if r.errors}),
+        "skipped": [{"path": r.path, "reason": r.skipped} for r in results if r.skipped],
+        "skipped_cells": [
+            {"path": r.path, "cells": list(r.skipped_cells)} for r in results if r.skipped_cells
+        ],
         "suppressed": sum(r.suppressed for r in results),
     }
 
@@ -98,8 +103,13 @@ def results_sarif(results: list[CodeScanResult], *, version: str) -> dict[str, o
                     "partialFingerprints": {"mlsvsFinding/v1": _fingerprint(result.path, f)},
                 }
             )
-    notifications = [
+    notifications: list[dict[str, object]] = [
         {"level": "error", "message": {"text": error}} for r in results for error in r.errors
+    ]
+    notifications += [
+        {"level": "note", "message": {"text": f"{r.path}: not analysed: {r.skipped}"}}
+        for r in results
+        if r.skipped
     ]
     return {
         "version": "2.1.0",
@@ -117,7 +127,7 @@ def results_sarif(results: list[CodeScanResult], *, version: str) -> dict[str, o
                 "automationDetails": {"id": "mlsvs/code/"},
                 "invocations": [
                     {
-                        "executionSuccessful": not notifications,
+                        "executionSuccessful": not any(r.errors for r in results),
                         "toolExecutionNotifications": notifications,
                     }
                 ],

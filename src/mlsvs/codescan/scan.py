@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from mlsvs.codescan.analyzer import Analyzer
 from mlsvs.codescan.findings import CodeFinding, CodeScanResult
 from mlsvs.codescan.names import Scopes
-from mlsvs.codescan.notebook import NotebookError, parse_notebook, python_of_cell
+from mlsvs.codescan.notebook import NotebookError, cell_magic, parse_notebook, python_of_cell
 from mlsvs.codescan.suppress import apply_suppressions, in_cell, parse_suppressions
 
 if TYPE_CHECKING:
@@ -101,15 +101,22 @@ def scan_notebook(text: str, *, path: str, torch_version: str | None = None) -> 
         notebook = parse_notebook(text)
     except NotebookError as exc:
         return CodeScanResult(path=path, errors=(f"{path}: {exc}",))
+    if not notebook.is_python:
+        return CodeScanResult(
+            path=path,
+            skipped=f"kernel language {notebook.language!r}: the Python code rules do not apply",
+        )
     analyzer = Analyzer(Scopes(), torch_version=torch_version)
     found: list[CodeFinding] = []
     errors: list[str] = []
+    other: list[str] = []
     suppressed = 0
     for cell in notebook.cells:
         if cell.kind != "code":
             continue
         source = python_of_cell(cell.source)
         if source is None:
+            other.append(f"cell {cell.number} (%%{cell_magic(cell.source)})")
             continue
         try:
             tree = _parse(source, f"{path}: cell {cell.number}")
@@ -120,7 +127,11 @@ def scan_notebook(text: str, *, path: str, torch_version: str | None = None) -> 
         found.extend(in_cell(cell_found, cell.number))
         suppressed += cell_suppressed
     return CodeScanResult(
-        path=path, findings=_sorted(found), errors=tuple(errors), suppressed=suppressed
+        path=path,
+        findings=_sorted(found),
+        errors=tuple(errors),
+        suppressed=suppressed,
+        skipped_cells=tuple(other),
     )
 
 

@@ -25,6 +25,7 @@ from mlsvs.model.artifact import (
     SignatureFile,
     SourceFile,
 )
+from mlsvs.util.manifest_names import manifest_kind
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -70,18 +71,6 @@ MODEL_SUFFIXES = frozenset(
 )
 DATA_DIRS = frozenset({"data", "dataset", "datasets"})
 _DATA_SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
-_REQUIREMENTS = re.compile(r"^(requirements|constraints)([-_.][\w.-]+)?\.(txt|in)$", re.I)
-_MANIFESTS = {
-    "pyproject.toml": "pyproject",
-    "pylock.toml": "pylock",
-    "uv.lock": "uv_lock",
-    "poetry.lock": "poetry_lock",
-    "pipfile.lock": "pipfile_lock",
-    "environment.yml": "conda",
-    "environment.yaml": "conda",
-    "conda.yml": "conda",
-    "conda.yaml": "conda",
-}
 _THREAT_MODEL = re.compile(r"^threat[-_ ]?model", re.I)
 _CONFIG_SUFFIXES = frozenset({".yaml", ".yml", ".json", ".toml", ".ini", ".cfg", ".env"})
 # Unknown binaries smaller than this are not presumed to be models.
@@ -104,10 +93,8 @@ def classify(
         return SourceFile(**common, language="python")
     if suffix == ".ipynb":
         return SourceFile(**common, language="notebook")
-    if _REQUIREMENTS.match(name):
-        return DependencyManifest(**common, manifest="requirements")
-    if name.lower() in _MANIFESTS:
-        return DependencyManifest(**common, manifest=_MANIFESTS[name.lower()])
+    if (manifest := manifest_kind(path)) is not None:
+        return DependencyManifest(**common, manifest=manifest)
     if name == "Dockerfile" or name.startswith("Dockerfile.") or suffix == ".dockerfile":
         return DeploymentConfig(**common, config="dockerfile")
     if suffix == ".md" or name.lower() in {"readme", "model_card", "datasheet"}:
@@ -158,9 +145,11 @@ def types_by_name(path: str) -> tuple[str, ...]:
     """
     pure = PurePosixPath(path)
     name, suffix = pure.name, pure.suffix.lower()
+    if name.lower() == "setup.py":
+        return ("SourceFile", "DependencyManifest")  # code, and a packaging script
     if suffix in {".py", ".ipynb"}:
         return ("SourceFile",)
-    if _REQUIREMENTS.match(name) or name.lower() in _MANIFESTS:
+    if manifest_kind(path) is not None:
         return ("DependencyManifest",)
     if name == "Dockerfile" or name.startswith("Dockerfile.") or suffix == ".dockerfile":
         return ("DeploymentConfig",)

@@ -45,17 +45,27 @@ def parse_conda(path: Path, rel: str) -> ParsedManifest:
     if not isinstance(items, list):
         raise ManifestError("'dependencies' must be a list", path=rel)
     deps: list[Dependency] = []
+    problems: list[tuple[str, int | None, str]] = []
     for item in items:
-        if isinstance(item, dict) and "pip" in item:
-            pip_items = item["pip"] or []
-            if not isinstance(pip_items, list):
-                raise ManifestError("'pip' must be a list", path=rel)
-            deps.extend(_pip(str(entry), rel) for entry in pip_items)
-        elif isinstance(item, str | int | float):
-            deps.append(_conda(str(item), rel))
-        else:
-            raise ManifestError(f"unreadable dependency {item!r}", path=rel)
-    return ParsedManifest(path=rel, kind=ManifestKind.CONDA, dependencies=tuple(deps))
+        try:
+            if isinstance(item, dict) and "pip" in item:
+                pip_items = item["pip"] or []
+                if not isinstance(pip_items, list):
+                    raise ManifestError("'pip' must be a list", path=rel)
+                for entry in pip_items:
+                    try:
+                        deps.append(_pip(str(entry), rel))
+                    except ManifestError as exc:
+                        problems.append((rel, None, exc.message))
+            elif isinstance(item, str | int | float):
+                deps.append(_conda(str(item), rel))
+            else:
+                raise ManifestError(f"unreadable dependency {item!r}", path=rel)
+        except ManifestError as exc:
+            problems.append((rel, None, exc.message))
+    return ParsedManifest(
+        path=rel, kind=ManifestKind.CONDA, dependencies=tuple(deps), problems=tuple(problems)
+    )
 
 
 def _conda(text: str, rel: str) -> Dependency:

@@ -18,12 +18,28 @@ class ManifestKind(enum.StrEnum):
     PYLOCK = "pylock"
     UV_LOCK = "uv_lock"
     POETRY_LOCK = "poetry_lock"
+    PDM_LOCK = "pdm_lock"
+    PIPFILE = "pipfile"
+    PIPFILE_LOCK = "pipfile_lock"
+    SETUP_PY = "setup_py"
+    SETUP_CFG = "setup_cfg"
     CONDA = "conda"
 
     @property
     def is_lock(self) -> bool:
         """Lock files pin every package of the resolved environment."""
-        return self in {ManifestKind.PYLOCK, ManifestKind.UV_LOCK, ManifestKind.POETRY_LOCK}
+        return self in _LOCKS
+
+
+_LOCKS = frozenset(
+    {
+        ManifestKind.PYLOCK,
+        ManifestKind.UV_LOCK,
+        ManifestKind.POETRY_LOCK,
+        ManifestKind.PDM_LOCK,
+        ManifestKind.PIPFILE_LOCK,
+    }
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -53,12 +69,17 @@ class Dependency:
     """``PyPI`` or ``conda``."""
     local: bool = False
     """The project itself or a local path/editable: not a third-party supply."""
+    unresolved: str = ""
+    """Why the version cannot be known from the file (``${VER}`` substituted by pip at install
+    time, a non-literal expression in ``setup.py``); such a package is never verified."""
 
     @property
     def pinned(self) -> bool:
         """One artifact only: an exact version, or a URL fixed by digest or commit."""
         if self.local:
             return True
+        if self.unresolved:
+            return False
         if self.version is not None:
             return True
         return bool(self.url) and (bool(self.commit) or "sha256=" in self.url)
@@ -78,6 +99,13 @@ class ParsedManifest:
     dependencies: tuple[Dependency, ...]
     includes: tuple[str, ...] = ()
     """Other files read while parsing (requirements ``-r``/``-c``)."""
+    problems: tuple[tuple[str, int | None, str], ...] = ()
+    """``(path, line, message)`` per entry that could not be read; the rest still counts."""
+
+    @property
+    def unresolved(self) -> tuple[Dependency, ...]:
+        """Dependencies whose version the file cannot tell (see ``Dependency.unresolved``)."""
+        return tuple(d for d in self.dependencies if d.unresolved)
 
 
 def commit_of(url: str) -> str:

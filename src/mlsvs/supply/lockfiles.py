@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
     from pathlib import Path
 
+    from mlsvs.supply.requirements import Problem
+
 _MAX_FILE = 50 * 1024 * 1024
 _POETRY_EXACT = re.compile(r"^=?=?\s*\d[\w.!+-]*$")
 
@@ -72,37 +74,69 @@ def _pep508(text: object, *, rel: str, group: str) -> Dependency:
     )
 
 
+def _pep508_list(
+    items: list[object], *, rel: str, group: str, problems: list[Problem]
+) -> list[Dependency]:
+    """Each PEP 508 string of a list; a bad entry is a problem, the others still count."""
+    deps = []
+    for text in items:
+        try:
+            deps.append(_pep508(text, rel=rel, group=group))
+        except ManifestError as exc:
+            problems.append((rel, None, exc.message))
+    return deps
+
+
 def parse_pyproject(path: Path, rel: str) -> ParsedManifest:
-    """``[project]`` dependencies and optional-dependencies, plus Poetry dependency tables."""
+    """PEP 621 ``[project]`` dependencies and optional-dependencies, PEP 735 dependency-groups,
+    Poetry dependency tables, PDM dev-dependencies and Hatch environment dependencies."""
     data = load_toml(path, rel)
+    problems: list[Problem] = []
     project = _table(data.get("project"), "[project]", rel)
-    deps = [
-        _pep508(t, rel=rel, group="")
-        for t in _array(project.get("dependencies"), "dependencies", rel)
-    ]
+    deps = _pep508_list(
+        _array(project.get("dependencies"), "dependencies", rel), rel=rel, group="",
+        problems=problems,
+    )  # fmt: skip
     optional = _table(project.get("optional-dependencies"), "optional-dependencies", rel)
     for group, items in sorted(optional.items()):
-        deps.extend(_pep508(t, rel=rel, group=group) for t in _array(items, group, rel))
+        deps.extend(_pep508_list(_array(items, group, rel), rel=rel, group=group,
+                                 problems=problems))  # fmt: skip
     for group, items in sorted(
         _table(data.get("dependency-groups"), "dependency-groups", rel).items()
     ):
-        deps.extend(
-            _pep508(t, rel=rel, group=group)
-            for t in _array(items, group, rel)
-            if isinstance(t, str)
-        )
-    poetry = _table(_table(data.get("tool"), "[tool]", rel).get("poetry"), "[tool.poetry]", rel)
+        strings = [t for t in _array(items, group, rel) if isinstance(t, str)]  # include-group
+        deps.extend(_pep508_list(list(strings), rel=rel, group=group, problems=problems))
+    tool = _table(data.get("tool"), "[tool]", rel)
+    pdm = _table(tool.get("pdm"), "[tool.pdm]", rel)
+    for group, items in sorted(
+        _table(pdm.get("dev-dependencies"), "[tool.pdm.dev-dependencies]", rel).items()
+    ):
+        deps.extend(_pep508_list(_array(items, group, rel), rel=rel, group=group,
+                                 problems=problems))  # fmt: skip
+    hatch_envs = _table(_table(tool.get("hatch"), "[tool.hatch]", rel).get("envs"), "envs", rel)
+    for env, body in sorted(hatch_envs.items()):
+        table = _table(body, f"[tool.hatch.envs.{env}]", rel)
+        for key in ("dependencies", "extra-dependencies"):
+            deps.extend(_pep508_list(_array(table.get(key), key, rel), rel=rel,
+                                     group=f"hatch:{env}", problems=problems))  # fmt: skip
+    poetry = _table(tool.get("poetry"), "[tool.poetry]", rel)
     tables: list[tuple[str, object]] = [
         ("", poetry.get("dependencies")),
         ("dev", poetry.get("dev-dependencies")),
     ]
     for group, body in sorted(_table(poetry.get("group"), "[tool.poetry.group]", rel).items()):
         tables.append((group, _table(body, f"group {group}", rel).get("dependencies")))
-    for group, table in tables:
-        for name, spec in sorted(_table(table, "poetry dependencies", rel).items()):
-            if name.lower() != "python":
+    for group, poetry_table in tables:
+        for name, spec in sorted(_table(poetry_table, "poetry dependencies", rel).items()):
+            if name.lower() == "python":
+                continue
+            try:
                 deps.append(_poetry_dependency(name, spec, rel=rel, group=group))
-    return ParsedManifest(path=rel, kind=ManifestKind.PYPROJECT, dependencies=tuple(deps))
+            except ManifestError as exc:
+                problems.append((rel, None, exc.message))
+    return ParsedManifest(
+        path=rel, kind=ManifestKind.PYPROJECT, dependencies=tuple(deps), problems=tuple(problems)
+    )
 
 
 def _poetry_dependency(name: str, spec: object, *, rel: str, group: str) -> Dependency:
@@ -215,3 +249,9 @@ def parse_poetry_lock(path: Path, rel: str) -> ParsedManifest:
             package = {**package, "files": legacy.get(package["name"], [])}
         merged.append(package)
     return _locked(rel, ManifestKind.POETRY_LOCK, merged, "files")
+
+
+def parse_pdm_lock(path: Path, rel: str) -> ParsedManifest:
+    """``pdm.lock``: ``[[package]]`` with ``files = [{file, hash}]``."""
+    data = load_toml(path, rel)
+    return _locked(rel, ManifestKind.PDM_LOCK, _array(data.get("package"), "package", rel), "files")

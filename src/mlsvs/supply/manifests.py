@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import fnmatch
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
-from mlsvs.model.artifact import DependencyManifest
+from mlsvs.model.artifact import DependencyManifest, SourceFile
 from mlsvs.supply.deps import ManifestKind, ParsedManifest
 from mlsvs.supply.errors import ManifestError
 
@@ -17,48 +17,34 @@ if TYPE_CHECKING:
     from mlsvs.model.artifact import Project
     from mlsvs.supply.deps import Dependency
 
-_BY_NAME: tuple[tuple[str, ManifestKind], ...] = (
-    ("pyproject.toml", ManifestKind.PYPROJECT),
-    ("pylock.toml", ManifestKind.PYLOCK),
-    ("pylock.*.toml", ManifestKind.PYLOCK),
-    ("uv.lock", ManifestKind.UV_LOCK),
-    ("poetry.lock", ManifestKind.POETRY_LOCK),
-    ("environment.yml", ManifestKind.CONDA),
-    ("environment.yaml", ManifestKind.CONDA),
-    ("environment-*.yml", ManifestKind.CONDA),
-    ("conda*.yml", ManifestKind.CONDA),
-    ("requirements*.txt", ManifestKind.REQUIREMENTS),
-    ("requirements*.in", ManifestKind.REQUIREMENTS),
-    ("*requirements.txt", ManifestKind.REQUIREMENTS),
-    ("constraints*.txt", ManifestKind.REQUIREMENTS),
-)
-
 
 def detect_kind(name: str) -> ManifestKind | None:
-    """The manifest kind a file name implies, or None."""
-    lowered = name.lower()
-    for pattern, kind in _BY_NAME:
-        if fnmatch.fnmatchcase(lowered, pattern):
-            return kind
-    return None
+    """The manifest kind a file name (or a project-relative path) implies, or None."""
+    from mlsvs.util.manifest_names import manifest_kind
+
+    kind = manifest_kind(name)
+    return None if kind is None else ManifestKind(kind)
 
 
 def parse_manifest(path: Path, *, root: Path, kind: ManifestKind | None = None) -> ParsedManifest:
     """Parse one manifest. Raises ``ManifestError`` naming the file on malformed input."""
     from mlsvs.supply.conda import parse_conda
     from mlsvs.supply.lockfiles import (
+        parse_pdm_lock,
         parse_poetry_lock,
         parse_pylock,
         parse_pyproject,
         parse_uv_lock,
     )
+    from mlsvs.supply.pipenv import parse_pipfile, parse_pipfile_lock
     from mlsvs.supply.requirements import parse_requirements
+    from mlsvs.supply.setuptools import parse_setup_cfg, parse_setup_py
 
     try:
         rel = path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         rel = path.name
-    kind = kind or detect_kind(path.name)
+    kind = kind or detect_kind(rel)
     match kind:
         case ManifestKind.REQUIREMENTS:
             return parse_requirements(path, root=root)
@@ -70,6 +56,16 @@ def parse_manifest(path: Path, *, root: Path, kind: ManifestKind | None = None) 
             return parse_uv_lock(path, rel)
         case ManifestKind.POETRY_LOCK:
             return parse_poetry_lock(path, rel)
+        case ManifestKind.PDM_LOCK:
+            return parse_pdm_lock(path, rel)
+        case ManifestKind.PIPFILE:
+            return parse_pipfile(path, rel)
+        case ManifestKind.PIPFILE_LOCK:
+            return parse_pipfile_lock(path, rel)
+        case ManifestKind.SETUP_PY:
+            return parse_setup_py(path, rel)
+        case ManifestKind.SETUP_CFG:
+            return parse_setup_cfg(path, rel, root=root)
         case ManifestKind.CONDA:
             return parse_conda(path, rel)
         case None:
@@ -92,6 +88,16 @@ class ManifestSet:
             for dep in manifest.dependencies:
                 seen.setdefault((dep.source, dep.line, dep.name, dep.group), dep)
         return tuple(seen.values())
+
+    @property
+    def problems(self) -> tuple[tuple[str, int | None, str], ...]:
+        """``(path, line, message)`` per entry that could not be read, in every manifest."""
+        return tuple(dict.fromkeys(p for m in self.manifests for p in m.problems))
+
+    @property
+    def unresolved(self) -> tuple[Dependency, ...]:
+        """Dependencies whose version depends on the install environment."""
+        return tuple(d for d in self.dependencies if d.unresolved)
 
     @property
     def has_lock(self) -> bool:
@@ -117,14 +123,29 @@ def _kind_of(artifact: DependencyManifest) -> ManifestKind | None:
 
 
 def parse_project(project: Project) -> ManifestSet:
-    """Parse every ``DependencyManifest`` discovered in ``project``."""
+    """Parse every ``DependencyManifest`` discovered in ``project`` and its ``setup.py`` scripts."""
+    from mlsvs.supply.setuptools import is_setup_script
+
     parsed: list[ParsedManifest] = []
     errors: list[tuple[str, str]] = []
-    for artifact in project.of_type(DependencyManifest):
+    found: list[tuple[Path, str, ManifestKind | None]] = [
+        (a.absolute, a.path, _kind_of(a)) for a in project.of_type(DependencyManifest)
+    ]
+    # setup.py is discovered as source code (code rules scan it too); it also declares deps.
+    found += [
+        (a.absolute, a.path, ManifestKind.SETUP_PY)
+        for a in project.of_type(SourceFile)
+        if PurePosixPath(a.path).name == "setup.py" and is_setup_script(a.absolute)
+    ]
+    for absolute, path, kind in sorted(found, key=lambda item: item[1]):
         try:
-            parsed.append(
-                parse_manifest(artifact.absolute, root=project.root, kind=_kind_of(artifact))
-            )
+            manifest = parse_manifest(absolute, root=project.root, kind=kind)
         except ManifestError as exc:
-            errors.append((artifact.path, exc.diagnostics()))
+            errors.append((path, exc.diagnostics()))
+            continue
+        if manifest.kind is ManifestKind.SETUP_CFG and not (
+            manifest.dependencies or manifest.problems or manifest.includes
+        ):
+            continue  # a setup.cfg holding only tool settings (flake8, isort) declares nothing
+        parsed.append(manifest)
     return ManifestSet(manifests=tuple(parsed), errors=tuple(errors))

@@ -7,9 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
 from mlsvs.supply.errors import AdvisoryError
 from mlsvs.supply.requirements import canonical
+
+if TYPE_CHECKING:
+    from packaging.version import Version
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -101,27 +105,54 @@ def parse_record(obj: object, *, ecosystem: str = "PyPI") -> Advisory | None:
 
 
 def in_range(rng: Range, version: str) -> bool | None:
-    """OSV range evaluation; None when a version in play is not PEP 440 (cannot decide)."""
+    """OSV range evaluation; None when a version in play is not PEP 440 (cannot decide).
+
+    Two readings, and a version is affected when either says so (a miss is worse than a
+    duplicate): the OSV algorithm (events sorted by version, ``introduced`` opens, ``fixed``
+    closes, ``last_affected`` closes after itself; at equal versions closing events come first,
+    so ``fixed 3.1.1`` + ``introduced 3.1.1`` leaves 3.1.1 affected), and the events paired in
+    the order written (``introduced``/``fixed`` pairs). Real records merge several intervals
+    into one range and sometimes overlap them (PYSEC-2021-114 lists ``[2.11, 2.11.7)`` next to
+    ``[0, 2.11.6)``), which the sorted walk alone gets wrong. ``limit`` bounds the whole range.
+    """
     from packaging.version import InvalidVersion, Version
 
     try:
         target = Version(version)
+        # "introduced: 0" is the start of time, below every pre-release too (0.0.0b1 < 0).
+        floor = min(target, Version("0"))
         events = [
-            (kind, Version("0") if value == "0" else Version(value)) for kind, value in rng.events
+            (kind, floor if kind == "introduced" and value == "0" else Version(value))
+            for kind, value in rng.events
         ]
     except InvalidVersion:
         return None
-    # OSV: walk events sorted by version; "introduced" opens, "fixed"/"last_affected" close.
-    events.sort(key=lambda e: (e[1], e[0] != "introduced"))
-    affected = False
-    for kind, bound in events:
+    if any(kind == "limit" and target >= bound for kind, bound in events):
+        return False
+    bounds = [(kind, bound) for kind, bound in events if kind != "limit"]
+    walk = False
+    for kind, bound in sorted(bounds, key=lambda e: (e[1], e[0] == "introduced")):
         if kind == "introduced" and target >= bound:
-            affected = True
-        elif (kind in {"fixed", "limit"} and target >= bound) or (
-            kind == "last_affected" and target > bound
-        ):
-            affected = False
-    return affected
+            walk = True
+        elif (kind == "fixed" and target >= bound) or (kind == "last_affected" and target > bound):
+            walk = False
+    return walk or _in_pairs(bounds, target)
+
+
+def _in_pairs(bounds: list[tuple[str, Version]], target: Version) -> bool:
+    """Membership in the intervals the events form in the order they are written."""
+    low: Version | None = None
+    for kind, bound in bounds:
+        if kind == "introduced":
+            if low is not None and target >= low:
+                return True  # an interval left open by the next "introduced"
+            low = bound
+        elif low is not None:
+            inside = target < bound if kind == "fixed" else target <= bound
+            if target >= low and inside:
+                return True
+            low = None
+    return low is not None and target >= low
 
 
 def is_affected(affected: Affected, version: str) -> bool | None:
@@ -154,18 +185,41 @@ def _same(wanted: object, listed: str) -> bool:
         return False
 
 
+class Index(Protocol):
+    """What a database answers: advisories for ``name==version``."""
+
+    @property
+    def count(self) -> int:
+        """Number of advisories held."""
+        ...
+
+    def match(self, name: str, version: str) -> tuple[tuple[Advisory, ...], bool]:
+        """Advisories affecting ``name==version`` and whether any entry was undecidable."""
+        ...
+
+    def packages(self) -> frozenset[str]:
+        """Names with at least one advisory."""
+        ...
+
+
 class AdvisoryIndex:
     """Advisories by package name (built once, then read-only)."""
 
-    __slots__ = ("_by_name", "count")
+    __slots__ = ("_by_name", "_count")
 
-    def __init__(self, advisories: tuple[Advisory, ...]) -> None:
+    def __init__(self, advisories: tuple[Advisory, ...], *, count: int | None = None) -> None:
+        """``count``: the database's size when only some of its records were loaded."""
         by_name: dict[str, list[tuple[Advisory, Affected]]] = {}
         for advisory in advisories:
             for affected in advisory.affected:
                 by_name.setdefault(affected.name, []).append((advisory, affected))
         self._by_name = by_name
-        self.count = len(advisories)
+        self._count = len(advisories) if count is None else count
+
+    @property
+    def count(self) -> int:
+        """Number of advisories held."""
+        return self._count
 
     def match(self, name: str, version: str) -> tuple[tuple[Advisory, ...], bool]:
         """Advisories affecting ``name==version`` and whether any entry was undecidable."""

@@ -65,6 +65,8 @@ def code_outcomes(
     enabled = rules - _disabled(ctx)
     result = scan_file(source.absolute, display=source.path, torch_version=version)
     gaps = tuple(error_gap(source.path, error) for error in result.errors)
+    if result.skipped:  # a notebook in another kernel language: the Python rules cannot see it
+        gaps += (Gap(item=source.path, reason=GapReason.UNSUPPORTED, detail=result.skipped),)
     hits = [f for f in result.findings if _relevant(f, enabled, fallback)]
     for hit in hits:
         yield failed(

@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING
 
 from mlsvs.checks.supply_chain._paths import relative
-from mlsvs.plugin import Project, Severity, check, errored, failed, not_applicable, passed
+from mlsvs.plugin import (
+    Capability,
+    Gap,
+    GapReason,
+    Project,
+    Severity,
+    check,
+    errored,
+    failed,
+    not_applicable,
+    not_verified,
+    passed,
+)
 from mlsvs.supply.errors import AdvisoryError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
-    from pathlib import Path
 
     from mlsvs.plugin import CheckContext, Facts, Outcome
-    from mlsvs.supply.advisories import AdvisoryDatabase
+    from mlsvs.supply.advisories import AdvisoryDatabase, AdvisorySettings
+    from mlsvs.supply.audit import AuditResult
     from mlsvs.supply.deps import Dependency, ParsedManifest
     from mlsvs.supply.manifests import ManifestSet
 
@@ -30,9 +43,28 @@ def _parse(project: Project) -> tuple[ManifestSet, list[Outcome]]:
 
     manifests = parse_project(project)
     errors = [
-        errored(message, key=path, facts=(("file", path),)) for path, message in manifests.errors
+        not_verified(
+            f"{message}: its dependencies are not verified",
+            Gap(item=path, reason=GapReason.UNPARSEABLE, detail=message[:300]),
+            key=path,
+            facts=(("file", path),),
+        )
+        for path, message in manifests.errors
     ]
     return manifests, errors
+
+
+def _problem_gaps(manifest: ParsedManifest) -> list[Gap]:
+    """Entries of a manifest that could not be read, and versions it cannot tell."""
+    gaps = [
+        Gap(item=f"{p}:{line}" if line else p, reason=GapReason.UNPARSEABLE, detail=m[:300])
+        for p, line, m in manifest.problems
+    ]
+    gaps += [
+        Gap(item=d.name, reason=GapReason.UNSUPPORTED, detail=d.unresolved)
+        for d in manifest.unresolved
+    ]
+    return gaps
 
 
 def _per_manifest(
@@ -58,7 +90,18 @@ def _per_manifest(
                 key=manifest.path,
                 facts=(*facts, ("packages", ",".join(sorted({d.name for d in bad})))),
             )
-        else:
+        if manifest.problems or manifest.unresolved:
+            unread = [
+                f"{p}:{line}: {m}" if line else f"{p}: {m}" for p, line, m in manifest.problems
+            ]
+            unread += [f"{d.name}: {d.unresolved}" for d in manifest.unresolved]
+            yield errored(
+                f"{manifest.path}: not verified: {len(unread)} entr(ies) cannot be assessed: "
+                + "; ".join(unread[:5]),
+                key=f"{manifest.path}:unread",
+                facts=(*facts, ("uncovered", str(len(unread)))),
+            )
+        elif not bad:
             count = len(manifest.dependencies)
             yield passed(
                 f"{manifest.path}: all {count} dependenc(ies) pass", key=manifest.path, facts=facts
@@ -97,17 +140,109 @@ def dependencies_hashed(ctx: CheckContext, project: Project) -> Iterator[Outcome
     yield from _per_manifest(project, unhashed, "without a hash")
 
 
-def _databases(ctx: CheckContext, root: Path) -> tuple[AdvisoryDatabase, ...]:
+def _databases(settings: AdvisorySettings, manifests: ManifestSet) -> tuple[AdvisoryDatabase, ...]:
     from mlsvs.supply.advisories import cache_dir, load_databases
 
-    section = ctx.section("advisories")
-    osv = section.get("osv")
-    if osv is not None and not isinstance(osv, str):
-        raise AdvisoryError("[advisories] osv must be a path string")
-    use_cache = section.get("use_cache", True)
-    if not isinstance(use_cache, bool):
-        raise AdvisoryError("[advisories] use_cache must be true or false")
-    return load_databases(osv=root / osv if osv else None, cache=cache_dir() if use_cache else None)
+    return load_databases(
+        osv=settings.osv,
+        cache=cache_dir() if settings.use_cache else None,
+        packages=frozenset(d.name for d in manifests.dependencies),
+    )
+
+
+MAX_AGE_PARAMETER = "M3.2.3.max_advisory_age_days"
+
+
+def _max_age(ctx: CheckContext, settings: AdvisorySettings) -> float:
+    """The standard's limit for the target level; a project's ``max_age_days`` may only
+    tighten it (a profile, not the project under assessment, relaxes a standard)."""
+    limit: object = ctx.parameter(MAX_AGE_PARAMETER, 7)
+    if isinstance(limit, bool) or not isinstance(limit, int | float) or limit <= 0:
+        limit = 7
+    if settings.max_age_configured:
+        return min(float(limit), settings.max_age_days)
+    return float(limit)
+
+
+def _problem_outcomes(manifests: ManifestSet) -> Iterator[Outcome]:
+    """One "not verified" outcome per file with entries that could not be read."""
+    by_file: dict[str, list[Gap]] = {}
+    for path, line, message in manifests.problems:
+        by_file.setdefault(path, []).append(
+            Gap(
+                item=f"{path}:{line}" if line else path,
+                reason=GapReason.UNPARSEABLE,
+                detail=message[:300],
+            )
+        )
+    for path, gaps in sorted(by_file.items()):
+        yield not_verified(
+            f"{path}: {len(gaps)} entr(ies) could not be read, so they are not verified: "
+            + "; ".join(g.describe() for g in gaps[:5]),
+            gaps,
+            key=f"problems:{path}",
+            facts=(("file", path),),
+        )
+
+
+def _coverage_outcome(result: AuditResult, db_facts: Facts) -> Iterator[Outcome]:
+    """Every package "no known vulnerability" cannot be claimed for, as named gaps."""
+    why = "; ".join(result.stale) or (
+        "only the bundled ML advisories (a floor that can fail a package, never pass one) "
+        "are loaded"
+    )
+    short = "; ".join(result.stale) or "no OSV snapshot: bundled floor only"
+    gaps = [
+        Gap(item=p, reason=GapReason.OUTSIDE_DATABASE, detail=short) for p in result.not_covered
+    ]
+    gaps += [
+        Gap(item=p, reason=GapReason.UNSUPPORTED, detail="version set at install time")
+        for p in result.unresolved
+    ]
+    gaps += [
+        Gap(item=p, reason=GapReason.UNSUPPORTED, detail="no exact version pinned or locked")
+        for p in result.unknown_version
+    ]
+    gaps += [
+        Gap(item=p, reason=GapReason.UNPARSEABLE, detail="version is not PEP 440")
+        for p in result.undecidable
+    ]
+    if not gaps:
+        return
+    parts = []
+    if result.not_covered:
+        shown = ", ".join(result.not_covered[:12])
+        more = len(result.not_covered) - 12
+        parts.append(
+            f"{len(result.not_covered)} package version(s) have no current, complete advisory "
+            f"data ({why}): {shown}"
+            + (f" and {more} more" if more > 0 else "")
+            + ". Run 'mlsvs advisories update' (or set [advisories] online = true with "
+            "--allow network)"
+        )
+    if result.unresolved:
+        parts.append(
+            f"the version of {', '.join(result.unresolved)} comes from an environment variable "
+            "at install time"
+        )
+    if result.unknown_version:
+        parts.append(
+            f"{len(result.unknown_version)} package(s) have no exact version, so they cannot be "
+            f"checked for known vulnerabilities: {', '.join(result.unknown_version[:12])}"
+        )
+    if result.undecidable:
+        parts.append(
+            f"versions that are not PEP 440 cannot be matched: {', '.join(result.undecidable)}"
+        )
+    yield not_verified(
+        "; ".join(parts),
+        gaps,
+        key="coverage",
+        facts=(
+            ("uncovered", ",".join(g.item for g in gaps)),
+            *db_facts,
+        ),
+    )
 
 
 @check(
@@ -116,27 +251,59 @@ def _databases(ctx: CheckContext, root: Path) -> tuple[AdvisoryDatabase, ...]:
     requirements=["M3.2.3"],
     applies_to=Project,
     severity=Severity.HIGH,
-    remediation="Upgrade to a fixed version. For complete coverage import a current OSV "
-    "snapshot: 'mlsvs advisories import PyPI-all.zip'.",
+    remediation="Upgrade to a fixed version. For complete coverage keep a current OSV "
+    "snapshot ('mlsvs advisories update', at most max_age_days old) or query the OSV API "
+    "([advisories] online = true, --allow network).",
 )
 def no_known_vulnerable_dependencies(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
-    """Match pinned and locked versions against bundled ML advisories and an OSV snapshot."""
-    from mlsvs.supply.audit import audit
+    """Match pinned and locked versions against the OSV export (or API) and bundled advisories.
+
+    Passes only when a complete, current database covers every pinned package; the bundled
+    records can fail a package but never pass one.
+    """
+    from mlsvs.supply.advisories import parse_settings
+    from mlsvs.supply.audit import audit, versions_in_use
 
     manifests, errors = _parse(project)
     yield from errors
+    yield from _problem_outcomes(manifests)
     try:
-        databases = _databases(ctx, project.root)
+        settings = parse_settings(ctx.section("advisories"), root=project.root)
+        databases = _databases(settings, manifests)
     except AdvisoryError as exc:
         message = relative(exc.diagnostics(), project.root)
         yield errored(f"advisory database unusable: {message}", key="databases")
         return
-    db_facts = tuple(f for db in databases for f in db.facts())
     if not manifests.manifests:
+        db_facts = tuple(f for db in databases for f in db.facts())
         if not errors:
             yield not_applicable("no dependency manifest (MLC420 reports that)", facts=db_facts)
         return
-    result = audit(manifests.dependencies, databases)
+    if settings.online:
+        if not ctx.granted(Capability.NETWORK):
+            yield errored(
+                "[advisories] online = true needs the network capability (--allow network); "
+                "using the local databases only",
+                key="online",
+            )
+        else:
+            from mlsvs.supply.online import lookup
+
+            pinned, _ = versions_in_use(manifests.dependencies)
+            online = lookup(pinned, api=settings.api_url)
+            databases = (*databases, online.database)
+            if online.failed:
+                yield not_verified(
+                    f"the OSV API could not answer for {len(online.failed)} package(s)",
+                    [
+                        Gap(item=pair, reason=GapReason.UNREADABLE, detail=reason[:300])
+                        for pair, reason in online.failed
+                    ],
+                    key="osv-api",
+                )
+    db_facts = tuple(f for db in databases for f in db.facts())
+    now = dt.datetime.combine(ctx.today, dt.time(23, 59, 59), tzinfo=dt.UTC)
+    result = audit(manifests.dependencies, databases, now=now, max_age_days=_max_age(ctx, settings))
     for hit in result.hits:
         aliases = sorted({i for _, a in hit.advisories for i in a.ids} - set(hit.ids))
         summaries = "; ".join(f"{a.id}: {a.summary}" for _, a in hit.advisories[:3])
@@ -158,21 +325,9 @@ def no_known_vulnerable_dependencies(ctx: CheckContext, project: Project) -> Ite
                 )
             ),
         )
-    if result.unknown_version:
-        yield errored(
-            f"{len(result.unknown_version)} package(s) have no exact version, so they cannot be "
-            f"checked for known vulnerabilities: {', '.join(result.unknown_version[:12])}",
-            key="unknown-version",
-            facts=(("packages", ",".join(result.unknown_version)), *db_facts),
-        )
-    if result.undecidable:
-        yield errored(
-            f"versions that are not PEP 440 cannot be matched: {', '.join(result.undecidable)}",
-            key="undecidable",
-            facts=(("packages", ",".join(result.undecidable)), *db_facts),
-        )
-    if not result.hits and not result.unknown_version and not result.undecidable:
-        names = ", ".join(f"{db.name} {db.date}" for db in databases)
+    yield from _coverage_outcome(result, db_facts)
+    if result.verified_clean and not manifests.problems:
+        names = ", ".join(f"{db.name} {db.date}" for db in databases if db.complete)
         yield passed(
             f"{result.checked} pinned package version(s) have no known vulnerability ({names})",
             key="audit",

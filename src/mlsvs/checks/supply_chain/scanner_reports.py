@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from mlsvs.checks.supply_chain._paths import relative
-from mlsvs.plugin import Project, Severity, check, errored, failed, not_applicable, passed
+from mlsvs.plugin import Project, Severity, check, errored, failed, not_applicable
 from mlsvs.supply.errors import AdvisoryError
 
 if TYPE_CHECKING:
@@ -85,8 +85,16 @@ def scanner_reports_clean(ctx: CheckContext, project: Project) -> Iterator[Outco
                 facts=facts,
             )
         else:
-            yield passed(
-                f"{rel}: {report.tool} found no vulnerability in {len(report.packages)} package(s)",
+            # pip-audit and osv-scanner JSON carry no advisory-database date, so a clean report
+            # is evidence of nothing current: it can fail a package, never pass one. MLC422
+            # (a dated OSV snapshot or the OSV API) decides "no known vulnerability".
+            audited = {name for name, _ in report.packages}
+            missing = sorted(pinned_names - audited)
+            yield not_applicable(
+                f"{rel}: {report.tool} found no vulnerability in {len(report.packages)} "
+                "package(s); the report has no database date, so it cannot vouch for the "
+                "absence of vulnerabilities (MLC422 does)"
+                + (f"; it did not audit {', '.join(missing[:8])}" if missing else ""),
                 key=rel,
                 facts=facts,
             )

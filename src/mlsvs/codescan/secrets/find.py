@@ -10,11 +10,11 @@ from mlsvs.codescan.secrets.patterns import (
     PEM_BEGIN,
     SHAPES,
     SecretKind,
-    entropy,
     is_placeholder,
     mask,
     pem_has_body,
 )
+from mlsvs.codescan.secrets.placeholders import ValueKind, classify, entropy
 from mlsvs.model.result import Severity
 
 
@@ -56,8 +56,8 @@ class SecretHit:
 
 
 _NAME = re.compile(
-    r"(?i)(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|"
-    r"auth[_-]?key|private[_-]?key|credentials?|client[_-]?secret|signing[_-]?key)"
+    r"(?i)(?:pass(?:word|wd|phrase)|(?<![a-z])pass(?![a-z])|pwd|secret|token|api[_-]?key|apikey|"
+    r"access[_-]?key|auth[_-]?key|private[_-]?key|credentials?|client[_-]?secret|signing[_-]?key)"
 )
 _NOT_SECRET_NAME = re.compile(
     r"(?i)(?:tokeni[sz]|max_?(?:new_?)?tokens?|num_?tokens?|n_tokens|(?:eos|bos|pad|unk|sep|cls|"
@@ -78,15 +78,18 @@ _GENERIC_CHARS = re.compile(r"^[\x21-\x7e]+$")
 _SERVICE_ACCOUNT = re.compile(r"[\"']type[\"']\s*:\s*[\"']service_account[\"']")
 
 
-def _generic_ok(name: str, value: str, min_entropy: float) -> bool:
-    return bool(
+def _generic_kind(name: str, value: str, min_entropy: float, line: str) -> ValueKind:
+    """How a ``password = "..."`` value is reported: a secret (high), a weak dictionary-word
+    literal (low), or not at all (placeholder, reference, path, low entropy)."""
+    if not (
         _NAME.search(name)
         and not _NOT_SECRET_NAME.search(name)
         and _GENERIC_CHARS.match(value)
-        and not is_placeholder(value)
         and not value.startswith(("http://", "https://", "/", "./", "~"))
         and entropy(value) >= min_entropy
-    )
+    ):
+        return ValueKind.PLACEHOLDER
+    return classify(value, context=line)
 
 
 def _pem_end(line: str, start: int) -> int:
@@ -112,7 +115,9 @@ def find_secrets(
     """Every credential in ``text``: vendor token shapes, PEM private keys and, except for
     ``DATA``, generic ``password=`` / ``token:`` assignments above ``min_entropy`` bits/char.
 
-    Placeholders (``xxx``, ``<your-token>``, ``${VAR}``, env lookups) are not reported.
+    Placeholders (``xxx``, ``<your-token>``, ``${VAR}``, ``changethis``, ``sample_api_key``,
+    env lookups) are not reported; generic values made only of dictionary words
+    (``supersecretpassword``) are reported at low severity (see ``placeholders.classify``).
     """
     lines = text.split("\n")
     service_account = bool(_SERVICE_ACCOUNT.search(text))
@@ -125,7 +130,9 @@ def find_secrets(
             for match in shape.pattern.finditer(line):
                 start, end = match.span("secret")
                 secret = match["secret"]
-                if is_placeholder(secret) or any(s < end and start < e for s, e in taken):
+                if is_placeholder(secret, context=line) or any(
+                    s < end and start < e for s, e in taken
+                ):
                     continue
                 taken.append((start, end))
                 raw.append(
@@ -146,10 +153,12 @@ def find_secrets(
             start, end = match.span("secret")
             if any(s < end and start < e for s, e in taken):
                 continue
-            if _generic_ok(match["name"], match["secret"], min_entropy):
+            value_kind = _generic_kind(match["name"], match["secret"], min_entropy, line)
+            if value_kind is not ValueKind.PLACEHOLDER:
                 taken.append((start, end))
                 masked = mask(match["secret"], 0)
-                raw.append((number, start, end, SecretKind.GENERIC, Severity.HIGH, masked))
+                severity = Severity.HIGH if value_kind is ValueKind.SECRET else Severity.LOW
+                raw.append((number, start, end, SecretKind.GENERIC, severity, masked))
     hits: list[SecretHit] = []
     for number, start, _end, kind, severity, masked in sorted(raw, key=lambda r: (r[0], r[1])):
         spans = [(s, e, m) for n, s, e, _k, _v, m in raw if n == number]

@@ -1,13 +1,15 @@
-"""Credential shapes (regex + validators), placeholders and entropy. Stdlib only."""
+"""Credential shapes (regex + validators); placeholders and entropy live in ``placeholders``.
+
+Stdlib only. ``entropy`` is re-exported for callers that import it from here.
+"""
 
 from __future__ import annotations
 
 import enum
-import math
 import re
-from collections import Counter
 from dataclasses import dataclass
 
+from mlsvs.codescan.secrets.placeholders import ValueKind, classify, entropy
 from mlsvs.model.result import Severity
 
 
@@ -144,35 +146,11 @@ PEM_BEGIN = _re(
 )
 _PEM_BODY = _re(r"[A-Za-z0-9+/=]{32,}")
 
-_PLACEHOLDER = _re(
-    r"(?i)^(?:<[^>]*>|\$\{[^}]*\}|\$\(.*\)|\$[A-Z_][A-Z0-9_]*|%\(?[\w]*\)?s|\{\{.*\}\}|\{[\w.]*\}|"
-    r"none|null|nil|true|false|yes|no|on|off|required|optional|string|str|secret|password|token|"
-    r"changeme|change[_-]?me|redacted|hidden|masked|dummy|example|sample|test|placeholder|"
-    r".*(?:xxxx|\*\*\*|\.\.\.|your[_-]?(?:api[_-]?)?(?:key|token|secret|password)|"
-    r"example|placeholder|changeme|dummy|fake|redacted|insert|replace|here).*)$"
-)
-_ENV_LOOKUP = _re(r"\$\{|\$\(|os\.environ|getenv|\{\{|secrets\.|env\(|vault:|ref\+|!secret|%\(")
 
-
-def entropy(text: str) -> float:
-    """Shannon entropy in bits per character."""
-    if not text:
-        return 0.0
-    counts = Counter(text)
-    size = len(text)
-    return -sum(c / size * math.log2(c / size) for c in counts.values())
-
-
-def is_placeholder(value: str) -> bool:
-    """Template markers, env references, documentation examples and low-diversity fillers."""
-    body = value.strip()
-    core = body.split("_", 1)[1] if body.startswith(("hf_", "sk_", "rk_")) else body
-    return bool(
-        _PLACEHOLDER.match(body)
-        or _ENV_LOOKUP.search(body)
-        or len(set(core)) < 6
-        or "EXAMPLE" in body.upper()
-    )
+def is_placeholder(value: str, *, context: str = "") -> bool:
+    """Template markers, env references, documentation examples and "fill me in" fillers
+    (see ``placeholders.classify``)."""
+    return classify(value, context=context) is ValueKind.PLACEHOLDER
 
 
 def known_shape(value: str) -> SecretKind | None:
