@@ -62,7 +62,13 @@ def test_clean_project_passes_every_check(tmp_path) -> None:
         assert outcome.status is Status.PASS, outcome.message
     [quality] = poisoning_screening.run(ctx, proj)
     names = {m.name for m in quality.measurements}
-    assert names == {"label_issue_rate", "duplicate_rate", "outlier_rate", "class_imbalance"}
+    assert names == {
+        "label_noise_rate",
+        "label_issue_rate",
+        "duplicate_rate",
+        "outlier_rate",
+        "class_imbalance",
+    }
 
 
 def test_insecure_project_fails_for_the_right_reasons(tmp_path) -> None:

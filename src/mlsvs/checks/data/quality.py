@@ -11,8 +11,10 @@ from mlsvs.plugin import (
     Capability,
     Isolation,
     Measurement,
+    Outcome,
     Project,
     Severity,
+    Status,
     check,
     errored,
     failed,
@@ -26,7 +28,7 @@ if TYPE_CHECKING:
     from mlsvs.datacheck.quality import QualityStats, TrainingTable
     from mlsvs.datacheck.settings import DataSettings
     from mlsvs.datacheck.table import TableSource
-    from mlsvs.plugin import CheckContext, Outcome
+    from mlsvs.plugin import CheckContext
 
 NO_TRAIN = "not verified: no training split found; declare [datasets] splits = {train = '...'}"
 
@@ -43,22 +45,41 @@ def _table(source: TableSource, conf: DataSettings) -> TrainingTable:
     )
 
 
-def _measurements(stats: QualityStats, conf: DataSettings) -> tuple[Measurement, ...]:
+def noise_limit(ctx: CheckContext, conf: DataSettings) -> tuple[float, str]:
+    """The label-noise limit in force and where it comes from."""
+    from mlsvs.datacheck.labelnoise import NOISE_LIMIT_KEY, NOISE_LIMITS
+
+    if conf.label_issue_rate_max is not None:
+        return conf.label_issue_rate_max, "[datasets] label_issue_rate_max"
+    level = int(ctx.target_level) if ctx.target_level is not None else 2
+    value = ctx.parameter(NOISE_LIMIT_KEY, NOISE_LIMITS[level])
+    return value, f"{NOISE_LIMIT_KEY} (L{level})"
+
+
+def _measurements(
+    stats: QualityStats, conf: DataSettings, limit: float, source: str
+) -> tuple[Measurement, ...]:
     params = (
         ("rows", str(stats.rows)),
         ("sample", str(stats.sample)),
         ("features", ",".join(stats.features)),
         ("ignored", ",".join(stats.ignored)),
+        ("model", stats.model),
+        ("model_kappa", f"{stats.kappa:.4f}"),
         ("cv_folds", str(stats.folds)),
         ("method", stats.method),
+        ("bootstrap_rounds", str(stats.bootstrap_rounds)),
+        ("limit_source", source),
         ("outlier_z", str(conf.outlier_z)),
         ("seed", str(conf.seed)),
         ("class_counts", ",".join(f"{c}={n}" for c, n in stats.class_counts)),
         ("label_issues_per_class", ",".join(f"{c}={n}" for c, n in stats.label_issues_per_class)),
+        ("label_issue_rows", ",".join(map(str, stats.label_issues))),
     )
     return (
-        Measurement(name="label_issue_rate", value=stats.label_issue_rate,
-                    threshold=conf.label_issue_rate_max, parameters=params),
+        Measurement(name="label_noise_rate", value=stats.noise_rate, lower=stats.noise_lower,
+                    upper=stats.noise_upper, confidence=0.95, threshold=limit, parameters=params),
+        Measurement(name="label_issue_rate", value=stats.label_issue_rate, parameters=params),
         Measurement(name="duplicate_rate", value=stats.duplicate_rate,
                     threshold=conf.duplicate_rate_max, parameters=params),
         Measurement(name="outlier_rate", value=stats.outlier_rate,
@@ -80,7 +101,7 @@ def _measurements(stats: QualityStats, conf: DataSettings) -> tuple[Measurement,
 )
 def poisoning_screening(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
     """Confident-learning label issues on cross-validated probabilities, plus simple rates."""
-    from mlsvs.datacheck.quality import quality_stats
+    from mlsvs.datacheck.quality import judge, quality_stats
 
     try:
         conf = settings(ctx)
@@ -91,6 +112,7 @@ def poisoning_screening(ctx: CheckContext, project: Project) -> Iterator[Outcome
     if not train:
         yield not_applicable("no dataset files") if not project.artifacts else errored(NO_TRAIN)
         return
+    limit, origin = noise_limit(ctx, conf)
     for source in train:
         try:
             stats = quality_stats(
@@ -106,16 +128,19 @@ def poisoning_screening(ctx: CheckContext, project: Project) -> Iterator[Outcome
                 message = f"{source.display}: {message}"
             yield errored(message, key=source.display)
             continue
-        measurements = _measurements(stats, conf)
-        over = [f"{m.name} {m.value:.4g} > {m.threshold:g}" for m in measurements
-                if m.threshold is not None and m.value > m.threshold]  # fmt: skip
-        summary = ", ".join(f"{m.name} {m.value:.4g}" for m in measurements)
-        if over:
-            yield failed(f"{source.display}: {'; '.join(over)}", key=source.display,
+        measurements = _measurements(stats, conf, limit, origin)
+        verdict, reasons, noise = judge(stats, conf, limit)
+        summary = ", ".join(f"{m.name} {m.value:.4g}" for m in measurements[2:])
+        if verdict == "fail":
+            yield failed(f"{source.display}: {'; '.join(reasons)}", key=source.display,
                          measurements=measurements)  # fmt: skip
+        elif verdict == "undecided":
+            text = f"not verified: {source.display}: {'; '.join(reasons)}"
+            yield Outcome(status=Status.ERROR, key=source.display, measurements=measurements,
+                          message=text)  # fmt: skip
         else:
-            yield passed(f"{source.display}: {summary} (all within limits)", key=source.display,
-                         measurements=measurements)  # fmt: skip
+            yield passed(f"{source.display}: {noise}; {summary} (all within limits)",
+                         key=source.display, measurements=measurements)  # fmt: skip
 
 
 @check(
