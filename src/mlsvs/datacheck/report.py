@@ -121,10 +121,16 @@ def pii_json(report: PiiReport) -> Json:
                 "confidence": h.confidence.name.lower(),
                 "samples": list(h.samples),
                 "rows": list(h.rows),
+                "reason": h.reason,
                 **({"rule": h.rule} if h.rule else {}),
             }
             for h in report.hits
         ],
+        "dismissed": [
+            {"column": d.column, "entity": d.entity.value, "shaped": d.shaped, "reason": d.reason}
+            for d in report.dismissed
+        ],
+        "engine": report.engine,
     }
 
 
@@ -135,6 +141,9 @@ def pii_lines(report: PiiReport) -> list[str]:
         f"[{h.confidence.name.lower()}] rows {','.join(map(str, h.rows))} "
         f"e.g. {', '.join(h.samples)}"
         for h in report.hits
+    ]
+    lines += [
+        f"{report.path}: {d.column}: not {d.entity.value}: {d.reason}" for d in report.dismissed
     ]
     totals = ", ".join(f"{k}={v}" for k, v in report.by_entity().items()) or "none"
     lines.append(

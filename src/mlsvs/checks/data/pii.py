@@ -82,6 +82,8 @@ def no_unreviewed_pii(ctx: CheckContext, dataset: DatasetArtifact) -> Iterator[O
         ("rows_with_pii", str(report.rows_with_pii)),
         *((f"count.{k}", str(v)) for k, v in report.by_entity().items()),
         *((f"reviewed.{h.name}", a.reason or "(no reason given)") for h, a in reviewed),
+        *((f"dismissed.{d.name}", d.reason) for d in report.dismissed),
+        *((f"evidence.{h.name}", h.reason) for h in report.hits),
     ]
     if open_hits:
         yield failed(
@@ -93,6 +95,10 @@ def no_unreviewed_pii(ctx: CheckContext, dataset: DatasetArtifact) -> Iterator[O
     note = f"; {len(reviewed)} reviewed exception(s)" if reviewed else ""
     below = len(report.hits) - len(relevant)
     low = f"; {below} low-confidence finding(s) below the threshold" if below else ""
+    if report.dismissed:
+        low += "; not personal data: " + shown(
+            [f"{d.name} ({d.reason})" for d in report.dismissed], 3
+        )
     yield passed(
         f"no unreviewed personal data in {report.rows} row(s){note}{low}", facts=tuple(facts)
     )
