@@ -22,9 +22,25 @@ np = pytest.importorskip("numpy")
 datasets = pytest.importorskip("sklearn.datasets")
 pytest.importorskip("scipy")
 
-POSITIVE = "great excellent love wonderful perfect happy recommend amazing".split()
-NEGATIVE = "terrible awful hate broken refund poor waste disappointed".split()
-FILLER = "the a product it was and this my order arrived box item quality price delivery".split()
+POSITIVE = ["great", "excellent", "love", "wonderful", "perfect", "happy", "recommend", "amazing"]
+NEGATIVE = ["terrible", "awful", "hate", "broken", "refund", "poor", "waste", "disappointed"]
+FILLER = [
+    "the",
+    "a",
+    "product",
+    "it",
+    "was",
+    "and",
+    "this",
+    "my",
+    "order",
+    "arrived",
+    "box",
+    "item",
+    "quality",
+    "price",
+    "delivery",
+]
 
 
 def reviews(n: int, seed: int = 0) -> list[list[str]]:

@@ -169,3 +169,42 @@ def test_minhash_estimate_matches_true_jaccard() -> None:
         left, right = hasher.signatures([a, b])
         estimate = similarity(left, right)
         assert abs(estimate - true) < 0.15, (a, b, true, estimate)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_vectorised_and_row_wise_overlap_agree(tmp_path, fmt) -> None:
+    pytest.importorskip("pyarrow")
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = numeric_rows(1, 400)
+    text = [
+        f"order {i} arrived {'late' if i % 3 else 'early'} and the box was fine" for i in range(400)
+    ]
+    test_rows = [
+        [*r, f"another review {i} of a phone case"] for i, r in enumerate(numeric_rows(2, 80))
+    ]
+    for j, i in enumerate([5, 50, 150, 250, 350, 399]):
+        test_rows[j] = [*rows[i], text[i]]
+        if j % 3 == 1:
+            test_rows[j][-1] = "  " + text[i].upper()  # exact after normalisation
+        elif j % 3 == 2:
+            test_rows[j][-1] = text[i] + " !!"  # near (MinHash)
+    test_rows[10] = [*rows[7][:-1], rows[7][-1], ""]  # blank text, equal numbers
+    test_rows[11] = ["", "", "", "", "", ""]  # an all-blank row never matches
+    header = [*HEADER, "comment"]
+    train_rows = [[*r, t] for r, t in zip(rows, text, strict=True)] + [["", "", "", "", "", ""]]
+    paths = []
+    for name, data in (("train", train_rows), ("test", test_rows)):
+        path = write_csv(tmp_path / f"{name}.csv", header, data)
+        if fmt == "parquet":
+            columns = list(zip(*data, strict=True))
+            table = pa.table({h: [str(v) for v in c] for h, c in zip(header, columns, strict=True)})
+            path = tmp_path / f"{name}.parquet"
+            pq.write_table(table, path)
+        paths.append(path)
+    for params in (OverlapParams(), OverlapParams(near=False), OverlapParams(near_digits=2)):
+        fast = find_overlap(_src(paths[0]), _src(paths[1]), params)
+        slow = find_overlap(_src(paths[0]), _src(paths[1]), params, vectorised=False)
+        assert fast == slow
+    assert (fast.exact, fast.near) == (4, 2)
