@@ -320,7 +320,12 @@ def _widen(text: str, inside: bool) -> str:
     return text.replace(r"\w", word).replace(r"\d", digit)
 
 
-PREFILTER = _re2(_CANDIDATES.pattern) + "|" + _TOKENISH.pattern.replace("{20,}", "{20}")
+_SECRETS = "|" + _TOKENISH.pattern.replace("{20,}", "{20}")
+PREFILTER_ASCII = _LOOKAROUND.sub("", _CANDIDATES.pattern) + _SECRETS
+r"""For ASCII cells: RE2's ASCII ``\w``/``\d`` are Python's there; fast (DFA)."""
+PREFILTER = _re2(_CANDIDATES.pattern) + _SECRETS
+"""For cells with non-ASCII text: Unicode classes (RE2 runs this one ~200x slower)."""
+_NON_ASCII = r"[^\x00-\x7F]"
 
 
 def scan_pii(source: TableSource, *, max_rows: int = 0, progress: Progress = silent) -> PiiReport:
@@ -372,7 +377,7 @@ def _scan_columnar(source: TableSource, max_rows: int, progress: Progress) -> Pi
             hints = scan.hints[index]
             filled = pc.match_substring_regex(cells, r"\S")
             scan.columns[index].filled += pc.sum(filled).as_py() or 0
-            wanted = filled if hints - HINT_ONLY else pc.match_substring_regex(cells, PREFILTER)
+            wanted = filled if hints - HINT_ONLY else _prefilter(cells)
             positions = pc.indices_nonzero(wanted).to_pylist()
             values = pc.take(cells, positions).to_pylist() if positions else []
             for position, value in zip(positions, values, strict=True):
@@ -385,6 +390,22 @@ def _scan_columnar(source: TableSource, max_rows: int, progress: Progress) -> Pi
                     scan.hint_only(index, entity, batch.start + position + 1, value)
         progress(source.display, scan.rows, None)
     return scan.report(source.display, "arrow")
+
+
+def _prefilter(cells: object) -> object:
+    """Cells that may hold a candidate: the ASCII pattern, plus the Unicode one where needed."""
+    import pyarrow.compute as pc
+
+    wanted = pc.match_substring_regex(cells, PREFILTER_ASCII)
+    wide = pc.and_(pc.match_substring_regex(cells, _NON_ASCII), pc.invert(wanted))
+    if pc.any(wide).as_py():
+        positions = pc.indices_nonzero(wide)
+        hits = pc.match_substring_regex(pc.take(cells, positions), PREFILTER)
+        extra = pc.filter(positions, hits)
+        if len(extra):
+            mask = pc.is_in(pc.indices_nonzero(pc.is_valid(cells)), value_set=extra)
+            wanted = pc.or_(wanted, mask)
+    return wanted
 
 
 def _limited(batches: Iterator[ColumnBatch], max_rows: int) -> Iterator[ColumnBatch]:
