@@ -5,7 +5,7 @@ from __future__ import annotations
 import fnmatch
 from typing import TYPE_CHECKING
 
-from mlsvs.checks.data._common import matches, settings, shown
+from mlsvs.checks.data._common import matches, settings, shown, uncovered
 from mlsvs.datacheck.errors import DataError
 from mlsvs.datacheck.pii_scan import scan_pii
 from mlsvs.datacheck.table import TABULAR_FORMATS, TableSource
@@ -72,7 +72,7 @@ def no_unreviewed_pii(ctx: CheckContext, dataset: DatasetArtifact) -> Iterator[O
     try:
         report = scan_pii(source, max_rows=conf.pii_max_rows)
     except DataError as exc:
-        yield errored(exc.message)
+        yield uncovered(exc, dataset.path)
         return
     relevant = [h for h in report.hits if h.confidence >= conf.pii_min_confidence]
     reviewed = [(h, a) for h in relevant if (a := allowed_by(dataset.path, h, conf.pii_allow))]

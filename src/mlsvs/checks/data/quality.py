@@ -4,16 +4,26 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mlsvs.checks.data._common import label_column, settings, test_files, training_files
+from mlsvs.checks.data._common import (
+    label_column,
+    settings,
+    test_files,
+    training_files,
+    uncovered,
+)
 from mlsvs.datacheck.errors import DataError
 from mlsvs.datacheck.table import read_header
 from mlsvs.plugin import (
     Capability,
+    DatasetArtifact,
+    Gap,
+    GapReason,
     Isolation,
     Measurement,
     Outcome,
     Project,
     Severity,
+    SourceFile,
     Status,
     check,
     errored,
@@ -94,6 +104,7 @@ def _measurements(
     title="Label-issue, duplicate, outlier and class-imbalance rates are within limits",
     requirements=["M2.3.1"],
     applies_to=Project,
+    reads=(DatasetArtifact,),
     severity=Severity.MEDIUM,
     requires=("numpy", "sklearn"),
     remediation="Review the flagged rows (label errors, repeated or extreme records) before "
@@ -123,10 +134,8 @@ def poisoning_screening(ctx: CheckContext, project: Project) -> Iterator[Outcome
                 method=conf.label_method,
             )
         except DataError as exc:
-            message = exc.message
-            if not message.startswith(source.display):
-                message = f"{source.display}: {message}"
-            yield errored(message, key=source.display)
+            prefix = "" if exc.message.startswith(source.display) else f"{source.display}: "
+            yield uncovered(exc, source.display, key=source.display, prefix=prefix)
             continue
         measurements = _measurements(stats, conf, limit, origin)
         verdict, reasons, noise = judge(stats, conf, limit)
@@ -136,8 +145,10 @@ def poisoning_screening(ctx: CheckContext, project: Project) -> Iterator[Outcome
                          measurements=measurements)  # fmt: skip
         elif verdict == "undecided":
             text = f"not verified: {source.display}: {'; '.join(reasons)}"
-            yield Outcome(status=Status.ERROR, key=source.display, measurements=measurements,
-                          message=text)  # fmt: skip
+            gap = Gap(item=f"{source.display} (labels)", reason=GapReason.LIMIT,
+                      detail=reasons[-1])  # fmt: skip
+            yield Outcome(status=Status.NOT_VERIFIED, key=source.display, message=text,
+                          measurements=measurements, gaps=(gap,))  # fmt: skip
         else:
             yield passed(f"{source.display}: {noise}; {summary} (all within limits)",
                          key=source.display, measurements=measurements)  # fmt: skip
@@ -148,6 +159,7 @@ def poisoning_screening(ctx: CheckContext, project: Project) -> Iterator[Outcome
     title="A canary poison through the training recipe stays below the attack-success limit",
     requirements=["M2.3.2"],
     applies_to=Project,
+    reads=(DatasetArtifact, SourceFile),
     severity=Severity.HIGH,
     requires=("numpy",),
     capabilities={Capability.MODEL_EXECUTION},

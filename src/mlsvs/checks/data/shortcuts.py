@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mlsvs.checks.data._common import settings, shown, training_files
+from mlsvs.checks.data._common import settings, shown, training_files, uncovered
 from mlsvs.checks.data.quality import NO_TRAIN, _table
 from mlsvs.datacheck.errors import DataError
-from mlsvs.plugin import Project, Severity, check, errored, failed, not_applicable, passed
+from mlsvs.plugin import (
+    DatasetArtifact,
+    Project,
+    Severity,
+    check,
+    errored,
+    failed,
+    not_applicable,
+    passed,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -54,6 +63,7 @@ def _facts(report: ShortcutReport, params: ShortcutParams) -> tuple[tuple[str, s
     title="No backdoor trigger: no rare value or n-gram almost always paired with one label",
     requirements=["M2.3.1"],
     applies_to=Project,
+    reads=(DatasetArtifact,),
     severity=Severity.HIGH,
     requires=("numpy", "scipy", "sklearn"),
     remediation="Inspect the rows carrying the reported value or token: remove injected rows, "
@@ -79,7 +89,7 @@ def no_backdoor_trigger(ctx: CheckContext, project: Project) -> Iterator[Outcome
             table = _table(source, conf)
             report = screen(model_inputs(table), table.labels, params)
         except DataError as exc:
-            yield errored(f"not verified: {source.display}: {exc.message}", key=source.display)
+            yield uncovered(exc, source.display, key=source.display, prefix="not verified: ")
             continue
         facts = _facts(report, params)
         if report.triggers:
