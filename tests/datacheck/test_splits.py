@@ -208,3 +208,29 @@ def test_vectorised_and_row_wise_overlap_agree(tmp_path, fmt) -> None:
         slow = find_overlap(_src(paths[0]), _src(paths[1]), params, vectorised=False)
         assert fast == slow
     assert (fast.exact, fast.near) == (4, 2)
+
+
+def test_vectorised_text_normalisation_equals_python() -> None:
+    pa = pytest.importorskip("pyarrow")
+    from mlsvs.datacheck.fastoverlap import quantised_texts
+    from mlsvs.datacheck.overlap import _text
+
+    cells = ["  Late  DELIVERY\tnow ", "1.50", " +1.5e0 ", "Straße ﬁne", "a\x1fb", "", "nan",
+             "1_000", "x\x0by", "Ünïcode  Text", "12.345678"]  # fmt: skip
+    rows = [(c, cells[-1 - i]) for i, c in enumerate(cells)]
+    columns = [pa.array([r[0] for r in rows]), pa.array([r[1] for r in rows])]
+    assert quantised_texts(columns, 4) == [_text(r, 4) for r in rows]
+
+
+def test_vectorised_entity_leakage_equals_row_wise(tmp_path, monkeypatch) -> None:
+    pytest.importorskip("pyarrow")
+    from mlsvs.datacheck import columnar
+
+    train = write_csv(tmp_path / "train.csv", ["cid", "v"],
+                      [[f"C{i}", i] for i in range(200)] + [["", 1], ["  ", 2]])  # fmt: skip
+    test = write_csv(tmp_path / "test.csv", ["cid", "v"],
+                     [[f" c{i} ", i] for i in range(150, 260)] + [["", 3], ["c151", 4]])  # fmt: skip
+    fast = entity_leakage(_src(train), _src(test), "cid")
+    monkeypatch.setattr(columnar, "available", lambda source: False)
+    slow = entity_leakage(_src(train), _src(test), "cid")
+    assert fast == slow and fast.leaked == 50 and fast.entities_later == 110

@@ -177,3 +177,37 @@ def lookup(keys: U64, table: U64, first: npt.NDArray[np.int64]) -> npt.NDArray[n
     found = table[slot] == keys
     result: npt.NDArray[np.int64] = np.where(found, first[slot], -1)
     return result
+
+
+_NUMBER_CELL = r"^\s*[+-]?(?:\d[\d_]*\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$"
+_SLOW_TEXT = r"[^\x00-\x7F]|[\x0b\x1c-\x1f]"
+"""Non-ASCII text, or ASCII whitespace that Python (not RE2) counts as a space."""
+
+
+def quantised_texts(columns: Sequence[Any], digits: int) -> list[str]:
+    """``overlap._text`` of every row (cells quantised, joined by spaces), vectorised.
+
+    ASCII cells that are not numbers are lower-cased, whitespace-collapsed and trimmed in C++,
+    which is exactly ``normalise`` for them (NFKC is the identity on ASCII and ``casefold``
+    equals ``lower``); numbers and non-ASCII cells go through ``quantise`` in Python.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    parts: list[list[str]] = []
+    for array in columns:
+        cells = pa.chunked_array([array]) if isinstance(array, pa.Array) else array
+        fast = pc.utf8_trim_whitespace(
+            pc.replace_substring_regex(pc.utf8_lower(cells), r"[\t\n\f\r ]+", " ")
+        ).to_pylist()
+        slow = pc.or_(
+            pc.match_substring_regex(cells, _NUMBER_CELL),
+            pc.match_substring_regex(cells, _SLOW_TEXT),
+        )
+        positions = pc.indices_nonzero(slow).to_pylist()
+        if positions:
+            raw = pc.take(cells, positions).to_pylist()
+            for position, value in zip(positions, raw, strict=True):
+                fast[position] = quantise(value, digits)
+        parts.append(fast)
+    return [" ".join(row) for row in zip(*parts, strict=True)]

@@ -244,7 +244,7 @@ def _find_columnar(
     """``find_overlap`` with vectorised fingerprints (``fastoverlap``); same result."""
     import numpy as np
 
-    from mlsvs.datacheck.fastoverlap import index_later, keyed_batches, lookup
+    from mlsvs.datacheck.fastoverlap import index_later, keyed_batches, lookup, quantised_texts
 
     digits = params.near_digits
     later_index, kept = index_later(keyed_batches(later, columns, digits, progress))
@@ -257,11 +257,11 @@ def _find_columnar(
     index.rows = later_index.rows
     if hasher is not None:
         for batch in kept:
-            rows = list(zip(*(c.to_pylist() for c in batch.columns), strict=True))
             positions = np.flatnonzero(~batch.blank).tolist()
             if not positions:
                 continue
-            signatures = hasher.signatures([_text(rows[i], digits) for i in positions])
+            texts = quantised_texts([c.take(positions) for c in batch.columns], digits)
+            signatures = hasher.signatures(texts)
             base = len(index.labels)
             for offset, keys in enumerate(hasher.band_keys(signatures)):
                 for key in keys:
@@ -294,12 +294,9 @@ def _find_columnar(
         if hasher is not None:
             positions = np.flatnonzero(rest & (close < 0)).tolist()
             if positions:
-                cells = [c.take(positions).to_pylist() for c in batch.columns]
-                pending = [
-                    (f"{display}:{batch.start + p + 1}", row)
-                    for p, row in zip(positions, zip(*cells, strict=True), strict=True)
-                ]
-                _minhash(index, hasher, pending, params, near, digits)
+                texts = quantised_texts([c.take(positions) for c in batch.columns], digits)
+                labels = [f"{display}:{batch.start + p + 1}" for p in positions]
+                _minhash_texts(index, hasher, labels, texts, params, near)
     near = {k: v for k, v in near.items() if k not in exact}
     examples = [f"{k} = {v} (exact)" for k, v in sorted(exact.items(), key=_order)[:EXAMPLES]]
     examples += [f"{k} ~ {v} (near)" for k, v in sorted(near.items(), key=_order)[:EXAMPLES]]
@@ -326,11 +323,24 @@ def _minhash(
 
     All (query, candidate) pairs of the batch are compared in one vectorised step.
     """
+    texts = [_text(row, digits) for _, row in pending]
+    _minhash_texts(index, hasher, [label for label, _ in pending], texts, params, near)
+
+
+def _minhash_texts(
+    index: _Index,
+    hasher: MinHasher,
+    labels: list[str],
+    texts: list[str],
+    params: OverlapParams,
+    near: dict[str, str],
+) -> None:
+    """``_minhash`` on already quantised row texts."""
     import numpy as np
 
     if not index.labels:
         return
-    signatures = hasher.signatures([_text(row, digits) for _, row in pending])
+    signatures = hasher.signatures(texts)
     queries: list[int] = []
     slots: list[int] = []
     for query, keys in enumerate(hasher.band_keys(signatures)):
@@ -350,7 +360,7 @@ def _minhash(
         keep = (left == right).mean(axis=1) >= params.minhash_threshold
         keep &= ~(left == EMPTY).all(axis=1) & ~(right == EMPTY).all(axis=1)
         for query, slot in zip(q[keep].tolist(), c[keep].tolist(), strict=True):
-            near.setdefault(index.labels[slot], pending[query][0])
+            near.setdefault(index.labels[slot], labels[query])
 
 
 def _order(item: tuple[str, str]) -> tuple[str, int]:
