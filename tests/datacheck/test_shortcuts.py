@@ -127,3 +127,37 @@ def test_digits_predictive_pixels_are_features_not_triggers(tmp_path) -> None:
     outcome = run(tmp_path)
     assert outcome.status is Status.PASS, outcome.message
     assert "strong feature(s)" in outcome.message  # pure pixel values exist; they are not triggers
+
+
+def test_spectral_signature_of_embedded_backdoor(tmp_path) -> None:
+    """Embeddings given: a trigger that moves 3 % of the rows in representation space."""
+    rng = np.random.default_rng(0)
+    n = 1200
+    emb = rng.normal(size=(n, 16))
+    y = rng.integers(0, 2, n)
+    emb[y == 1] += 1.5
+    header = ["f0", "f1", "label"]
+    clean_rows = [[f"{a:.4f}", f"{b:.4f}", int(v)] for (a, b), v in zip(emb[:, :2], y, strict=True)]
+    for name, embeddings in (("clean", emb), ("dirty", emb.copy())):
+        labels = y.copy()
+        if name == "dirty":
+            chosen = rng.choice(np.flatnonzero(y == 0), 36, replace=False)
+            labels[chosen] = 1
+            embeddings[chosen, :4] += 6.0
+        rows = [[*r[:2], int(v)] for r, v in zip(clean_rows, labels, strict=True)]
+        root = tmp_path / name
+        write_csv(root / "data" / "train.csv", header, rows)
+        np.save(root / "emb.npy", embeddings)
+        ctx, proj = project(root, {"embeddings": "emb.npy"})
+        [outcome] = no_backdoor_trigger.run(ctx, proj)
+        if name == "clean":
+            assert outcome.status is Status.PASS, outcome.message
+        else:
+            assert outcome.status is Status.FAIL and "spectral signature" in outcome.message
+            assert "class '1': 36 of" in outcome.message
+    np.save(tmp_path / "clean" / "emb.npy", emb[:10])
+    ctx, proj = project(tmp_path / "clean", {"embeddings": "emb.npy"})
+    [outcome] = no_backdoor_trigger.run(ctx, proj)
+    assert (
+        outcome.status is Status.NOT_VERIFIED and "expected a numeric (1200, d)" in outcome.message
+    )

@@ -39,6 +39,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "label_method": (str,),
     "seed": (int,),
     "recipe": (str,),
+    "embeddings": (str,),
     "canary_rate": _NUM,
     "canary_target": (str, int),
     "canary_features": (list,),
@@ -98,6 +99,8 @@ class DataSettings:
     label_method: str = "native"
     seed: int = 0
     recipe: str = ""
+    embeddings: str = ""
+    """A ``.npy`` array of per-row model embeddings of the training split (spectral signatures)."""
     canary_rate: float = 0.05
     canary_target: str = ""
     canary_features: tuple[str, ...] = ()

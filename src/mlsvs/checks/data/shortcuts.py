@@ -21,6 +21,7 @@ from mlsvs.plugin import (
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from mlsvs.datacheck.quality import TrainingTable
     from mlsvs.datacheck.shortcuts import ShortcutParams, ShortcutReport
     from mlsvs.plugin import CheckContext, Outcome
 
@@ -58,6 +59,25 @@ def _facts(report: ShortcutReport, params: ShortcutParams) -> tuple[tuple[str, s
     )
 
 
+def _spectral(project: Project, embeddings: str, table: TrainingTable) -> list[str]:
+    """Suspect classes of the spectral-signature test (Tran et al. 2018) on given embeddings."""
+    from mlsvs.datacheck.errors import DataFileError
+    from mlsvs.datacheck.spectral import load_embeddings, signatures
+
+    if table.rows != len(table.labels):
+        raise DataFileError(
+            f"{embeddings}: the training table has {table.rows} rows but only "
+            f"{len(table.labels)} were sampled; raise [datasets] quality_max_rows to use embeddings"
+        )
+    array = load_embeddings(project.root / embeddings, table.rows)
+    return [
+        f"class {c.label!r}: {c.outliers} of {c.rows} rows split off (Ashman's D "
+        f"{c.separation:.1f}; rows {', '.join(map(str, c.examples))})"
+        for c in signatures(array, table.labels)
+        if c.suspect
+    ]
+
+
 @check(
     id="MLC232",
     title="No backdoor trigger: no rare value or n-gram almost always paired with one label",
@@ -92,6 +112,22 @@ def no_backdoor_trigger(ctx: CheckContext, project: Project) -> Iterator[Outcome
             yield uncovered(exc, source.display, key=source.display, prefix="not verified: ")
             continue
         facts = _facts(report, params)
+        spectral: list[str] = []
+        if conf.embeddings:
+            try:
+                spectral = _spectral(project, conf.embeddings, table)
+            except DataError as exc:
+                yield uncovered(exc, conf.embeddings, key=source.display, prefix="not verified: ")
+                continue
+            facts = (*facts, ("embeddings", conf.embeddings))
+        if spectral:
+            yield failed(
+                f"{source.display}: spectral signature of a backdoor in {conf.embeddings}: "
+                f"{'; '.join(spectral)}",
+                key=source.display,
+                facts=facts,
+            )
+            continue
         if report.triggers:
             yield failed(
                 f"{source.display}: {len(report.triggers)} backdoor trigger candidate(s): "
