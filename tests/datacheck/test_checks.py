@@ -62,7 +62,13 @@ def test_clean_project_passes_every_check(tmp_path) -> None:
         assert outcome.status is Status.PASS, outcome.message
     [quality] = poisoning_screening.run(ctx, proj)
     names = {m.name for m in quality.measurements}
-    assert names == {"label_issue_rate", "duplicate_rate", "outlier_rate", "class_imbalance"}
+    assert names == {
+        "label_noise_rate",
+        "label_issue_rate",
+        "duplicate_rate",
+        "outlier_rate",
+        "class_imbalance",
+    }
 
 
 def test_insecure_project_fails_for_the_right_reasons(tmp_path) -> None:
@@ -124,11 +130,14 @@ def test_malformed_files_error_per_file(tmp_path) -> None:
     (tmp_path / "data" / "other.csv").write_text("a,b\n1,2\n")
     ctx, proj = project(tmp_path, {"label_column": "y"})
     [overlap] = splits_disjoint.run(ctx, proj)
-    assert overlap.status is Status.ERROR and "data/test.csv:102: ragged row" in overlap.message
+    assert overlap.status is Status.NOT_VERIFIED
+    assert "data/test.csv:102: ragged row" in overlap.message
+    assert [g.reason.value for g in overlap.gaps] == ["unparseable"]
     by_path = {d.path: d for d in proj.of_type(DatasetArtifact)}
     [bad] = no_unreviewed_pii.run(ctx, by_path["data/test.csv"])
     [good] = no_unreviewed_pii.run(ctx, by_path["data/other.csv"])
-    assert bad.status is Status.ERROR and "ragged" in bad.message
+    assert bad.status is Status.NOT_VERIFIED and "ragged" in bad.message
+    assert bad.gaps[0].item == "data/test.csv"
     assert good.status is Status.PASS
 
 

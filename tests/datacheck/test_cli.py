@@ -78,12 +78,15 @@ def test_quality_command(tmp_path, capsys) -> None:
     pytest.importorskip("sklearn")
     write_csv(tmp_path / "train.csv", HEADER, numeric_rows(1, 300))
     assert main(["data", "quality", str(tmp_path / "train.csv"), "--label", "y"]) == 0
-    assert "label_issue_rate" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "estimated label noise" in out and out.rstrip().endswith(": ok")
     rows = numeric_rows(1, 300) + [list(numeric_rows(1, 1)[0]) for _ in range(30)]
     write_csv(tmp_path / "dup.csv", HEADER, rows)
     assert main(["data", "quality", str(tmp_path / "dup.csv"), "--label", "y", "-f", "json"]) == 1
     doc = json.loads(capsys.readouterr().out)
-    assert doc["measurements"]["duplicate_rate"]["ok"] is False
+    assert doc["verdict"] == "fail" and "duplicate_rate" in doc["reasons"][0]
+    noise = doc["measurements"]["label_noise_rate"]
+    assert noise["lower"] <= noise["value"] <= noise["upper"] and noise["threshold"] == 0.02
     write_csv(tmp_path / "nolabel.csv", [*FEATURES, "z"], numeric_rows(1, 20))
     assert main(["data", "quality", str(tmp_path / "nolabel.csv")]) == 2
     assert "no label column found" in capsys.readouterr().err

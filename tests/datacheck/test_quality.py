@@ -6,7 +6,7 @@ import pytest
 
 from mlsvs.datacheck.errors import DataFileError
 from mlsvs.datacheck.poison import canary_test
-from mlsvs.datacheck.quality import confident_issues, quality_stats, read_training_table
+from mlsvs.datacheck.quality import quality_stats, read_training_table
 from mlsvs.datacheck.table import source_for
 
 from .helpers import FEATURES, numeric_rows, write_csv
@@ -17,13 +17,6 @@ pytest.importorskip("sklearn")
 
 def _table(path, **kwargs):
     return read_training_table(source_for(path, path.name), "y", **kwargs)
-
-
-def test_confident_joint_flags_only_confident_disagreements() -> None:
-    labels = np.array([0, 0, 0, 1, 1, 1])
-    probs = np.array([[0.9, 0.1], [0.8, 0.2], [0.1, 0.9], [0.2, 0.8], [0.3, 0.7], [0.7, 0.3]])
-    # thresholds: class 0 = mean(0.9, 0.8, 0.1) = 0.6, class 1 = mean(0.8, 0.7, 0.3) = 0.6
-    assert confident_issues(labels, probs).tolist() == [False, False, True, False, False, True]
 
 
 def test_clean_data_is_within_default_limits(tmp_path) -> None:
@@ -48,9 +41,11 @@ def test_flipped_labels_duplicates_and_outliers_are_measured(tmp_path) -> None:
     table = _table(path)
     assert table.ignored == ("id_text",)
     stats = quality_stats(table, outlier_z=3.5, folds=5, seed=0)
+    assert "id_text" in stats.ignored  # a constant column is no feature either
     assert stats.duplicate_rate == pytest.approx(12 / 612, abs=1e-3)
     assert stats.outlier_rate >= 30 / 612
     assert 0.08 < stats.label_issue_rate < 0.25
+    assert stats.noise_lower > 0.05 and stats.noise_lower <= stats.noise_rate <= stats.noise_upper
     assert sum(n for _, n in stats.label_issues_per_class) == round(stats.label_issue_rate * 612)
 
 

@@ -169,3 +169,68 @@ def test_minhash_estimate_matches_true_jaccard() -> None:
         left, right = hasher.signatures([a, b])
         estimate = similarity(left, right)
         assert abs(estimate - true) < 0.15, (a, b, true, estimate)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_vectorised_and_row_wise_overlap_agree(tmp_path, fmt) -> None:
+    pytest.importorskip("pyarrow")
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = numeric_rows(1, 400)
+    text = [
+        f"order {i} arrived {'late' if i % 3 else 'early'} and the box was fine" for i in range(400)
+    ]
+    test_rows = [
+        [*r, f"another review {i} of a phone case"] for i, r in enumerate(numeric_rows(2, 80))
+    ]
+    for j, i in enumerate([5, 50, 150, 250, 350, 399]):
+        test_rows[j] = [*rows[i], text[i]]
+        if j % 3 == 1:
+            test_rows[j][-1] = "  " + text[i].upper()  # exact after normalisation
+        elif j % 3 == 2:
+            test_rows[j][-1] = text[i] + " !!"  # near (MinHash)
+    test_rows[10] = [*rows[7][:-1], rows[7][-1], ""]  # blank text, equal numbers
+    test_rows[11] = ["", "", "", "", "", ""]  # an all-blank row never matches
+    header = [*HEADER, "comment"]
+    train_rows = [[*r, t] for r, t in zip(rows, text, strict=True)] + [["", "", "", "", "", ""]]
+    paths = []
+    for name, data in (("train", train_rows), ("test", test_rows)):
+        path = write_csv(tmp_path / f"{name}.csv", header, data)
+        if fmt == "parquet":
+            columns = list(zip(*data, strict=True))
+            table = pa.table({h: [str(v) for v in c] for h, c in zip(header, columns, strict=True)})
+            path = tmp_path / f"{name}.parquet"
+            pq.write_table(table, path)
+        paths.append(path)
+    for params in (OverlapParams(), OverlapParams(near=False), OverlapParams(near_digits=2)):
+        fast = find_overlap(_src(paths[0]), _src(paths[1]), params)
+        slow = find_overlap(_src(paths[0]), _src(paths[1]), params, vectorised=False)
+        assert fast == slow
+    assert (fast.exact, fast.near) == (4, 2)
+
+
+def test_vectorised_text_normalisation_equals_python() -> None:
+    pa = pytest.importorskip("pyarrow")
+    from mlsvs.datacheck.fastoverlap import quantised_texts
+    from mlsvs.datacheck.overlap import _text
+
+    cells = ["  Late  DELIVERY\tnow ", "1.50", " +1.5e0 ", "Straße ﬁne", "a\x1fb", "", "nan",
+             "1_000", "x\x0by", "Ünïcode  Text", "12.345678"]  # fmt: skip
+    rows = [(c, cells[-1 - i]) for i, c in enumerate(cells)]
+    columns = [pa.array([r[0] for r in rows]), pa.array([r[1] for r in rows])]
+    assert quantised_texts(columns, 4) == [_text(r, 4) for r in rows]
+
+
+def test_vectorised_entity_leakage_equals_row_wise(tmp_path, monkeypatch) -> None:
+    pytest.importorskip("pyarrow")
+    from mlsvs.datacheck import columnar
+
+    train = write_csv(tmp_path / "train.csv", ["cid", "v"],
+                      [[f"C{i}", i] for i in range(200)] + [["", 1], ["  ", 2]])  # fmt: skip
+    test = write_csv(tmp_path / "test.csv", ["cid", "v"],
+                     [[f" c{i} ", i] for i in range(150, 260)] + [["", 3], ["c151", 4]])  # fmt: skip
+    fast = entity_leakage(_src(train), _src(test), "cid")
+    monkeypatch.setattr(columnar, "available", lambda source: False)
+    slow = entity_leakage(_src(train), _src(test), "cid")
+    assert fast == slow and fast.leaked == 50 and fast.entities_later == 110

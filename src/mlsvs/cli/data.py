@@ -46,6 +46,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     qual = sub.add_parser("quality", help="label-issue, duplicate, outlier, imbalance rates")
     qual.add_argument("file", metavar="FILE")
     qual.add_argument("--label", default=None, help="label column")
+    qual.add_argument(
+        "--level", choices=("L1", "L2", "L3"), default="L2",
+        help="verification level whose label-noise limit applies (default L2)",
+    )  # fmt: skip
     for cmd in (man, ver, leak, pii, qual):
         cmd.add_argument("-f", "--format", choices=("text", "json"), default="text")
         cmd.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -281,23 +285,33 @@ def _quality(args: argparse.Namespace, progress: Progress) -> int:
         table, outlier_z=conf.outlier_z, folds=conf.cv_folds, seed=conf.seed,
         method=conf.label_method,
     )  # fmt: skip
-    limits = {
-        "label_issue_rate": conf.label_issue_rate_max,
+    from mlsvs.datacheck.labelnoise import NOISE_LIMITS
+    from mlsvs.datacheck.quality import judge
+
+    level = int(args.level.upper().removeprefix("L"))
+    limit = conf.label_issue_rate_max
+    limit = NOISE_LIMITS[level] if limit is None else limit
+    verdict, reasons, noise = judge(stats, conf, limit)
+    limits: dict[str, float | None] = {
+        "label_noise_rate": limit,
         "duplicate_rate": conf.duplicate_rate_max,
         "outlier_rate": conf.outlier_rate_max,
         "class_imbalance": conf.class_imbalance_max,
     }
-    values = {
-        "label_issue_rate": stats.label_issue_rate,
-        "duplicate_rate": stats.duplicate_rate,
-        "outlier_rate": stats.outlier_rate,
-        "class_imbalance": stats.class_imbalance,
-    }
-    over = [name for name, value in values.items() if value > limits[name]]
-    lines = [
-        f"{path}: {name} {value:.4g} (max {limits[name]:g}) {'FAIL' if name in over else 'ok'}"
-        for name, value in values.items()
+    lines = [f"{path}: {noise}"]
+    lines += [
+        f"{path}: {name} {value:.4g}" + (f" (max {limits[name]:g})" if limits[name] else "")
+        for name, value in (
+            ("duplicate_rate", stats.duplicate_rate),
+            ("outlier_rate", stats.outlier_rate),
+            ("class_imbalance", stats.class_imbalance),
+        )
     ]
-    lines.append(f"{path}: {stats.rows} row(s), {stats.sample} sampled, label {label!r}")
-    _emit(args, {"path": str(path), **quality_json(stats, limits)}, lines)
-    return 1 if over else 0
+    lines.append(
+        f"{path}: {stats.rows} row(s), {stats.sample} sampled, label {label!r}, {stats.model}, "
+        f"kappa {stats.kappa:.2f}"
+    )
+    word = {"fail": "FAIL", "undecided": "NOT VERIFIED", "pass": "ok"}[verdict]
+    lines.append(f"{path}: {word}" + (f": {'; '.join(reasons)}" if reasons else ""))
+    _emit(args, {"path": str(path), **quality_json(stats, limits, verdict, reasons)}, lines)
+    return {"fail": 1, "undecided": 2, "pass": 0}[verdict]

@@ -152,8 +152,13 @@ def find_overlap(
     *,
     names: tuple[str, str] = ("earlier", "later"),
     progress: Progress = silent,
+    vectorised: bool = True,
 ) -> Overlap:
-    """Compare two splits; ``DataFileError`` when they share no column or a file is malformed."""
+    """Compare two splits; ``DataFileError`` when they share no column or a file is malformed.
+
+    ``vectorised`` uses the pyarrow/NumPy fingerprints where every file allows it (the result
+    is the same; ``False`` forces the row-wise reference path).
+    """
     columns = shared_columns(earlier, later, params.exclude)
     if not columns:
         raise DataFileError(
@@ -168,6 +173,10 @@ def find_overlap(
             permutations=params.permutations, bands=params.bands, shingle=params.shingle
         )
     digits = params.near_digits
+    from mlsvs.datacheck import columnar
+
+    if vectorised and all(columnar.available(s) for s in (*earlier, *later)):
+        return _find_columnar(earlier, later, params, names, progress, columns, text, hasher)
     index = _Index()
     for batch in _batches(later, columns, progress):
         index.rows += len(batch)
@@ -222,6 +231,82 @@ def find_overlap(
     )
 
 
+def _find_columnar(
+    earlier: Sequence[TableSource],
+    later: Sequence[TableSource],
+    params: OverlapParams,
+    names: tuple[str, str],
+    progress: Progress,
+    columns: tuple[str, ...],
+    text: tuple[str, ...],
+    hasher: MinHasher | None,
+) -> Overlap:
+    """``find_overlap`` with vectorised fingerprints (``fastoverlap``); same result."""
+    import numpy as np
+
+    from mlsvs.datacheck.fastoverlap import index_later, keyed_batches, lookup, quantised_texts
+
+    digits = params.near_digits
+    later_index, kept = index_later(keyed_batches(later, columns, digits, progress))
+
+    def later_label(row: int) -> str:
+        source = later[int(later_index.sources[row])].display
+        return f"{source}:{int(later_index.starts[row]) + 1}"
+
+    index = _Index()
+    index.rows = later_index.rows
+    if hasher is not None:
+        for batch in kept:
+            positions = np.flatnonzero(~batch.blank).tolist()
+            if not positions:
+                continue
+            texts = quantised_texts([c.take(positions) for c in batch.columns], digits)
+            signatures = hasher.signatures(texts)
+            base = len(index.labels)
+            for offset, keys in enumerate(hasher.band_keys(signatures)):
+                for key in keys:
+                    index.bands.setdefault(key, []).append(base + offset)
+            display = later[batch.source].display
+            index.labels.extend(f"{display}:{batch.start + i + 1}" for i in positions)
+            index.signatures.append(signatures)
+    exact: dict[str, str] = {}
+    near: dict[str, str] = {}
+    rows_earlier = 0
+    for batch in keyed_batches(earlier, columns, digits, progress):
+        rows_earlier += len(batch.exact)
+        display = earlier[batch.source].display
+        filled = ~batch.blank
+        hit = lookup(batch.exact, later_index.exact, later_index.exact_first)
+        hit[~filled] = -1
+        for position in np.flatnonzero(hit >= 0).tolist():
+            exact.setdefault(
+                later_label(int(hit[position])), f"{display}:{batch.start + position + 1}"
+            )
+        if not params.near:
+            continue
+        rest = filled & (hit < 0)
+        close = lookup(batch.near, later_index.near, later_index.near_first)
+        close[~rest] = -1
+        for position in np.flatnonzero(close >= 0).tolist():
+            near.setdefault(
+                later_label(int(close[position])), f"{display}:{batch.start + position + 1}"
+            )
+        if hasher is not None:
+            positions = np.flatnonzero(rest & (close < 0)).tolist()
+            if positions:
+                texts = quantised_texts([c.take(positions) for c in batch.columns], digits)
+                labels = [f"{display}:{batch.start + p + 1}" for p in positions]
+                _minhash_texts(index, hasher, labels, texts, params, near)
+    near = {k: v for k, v in near.items() if k not in exact}
+    examples = [f"{k} = {v} (exact)" for k, v in sorted(exact.items(), key=_order)[:EXAMPLES]]
+    examples += [f"{k} ~ {v} (near)" for k, v in sorted(near.items(), key=_order)[:EXAMPLES]]
+    return Overlap(
+        earlier=names[0], later=names[1], columns=columns, text_columns=text,
+        rows_earlier=rows_earlier, rows_later=later_index.rows, exact=len(exact),
+        near=len(near), examples=tuple(examples),
+    )  # fmt: skip
+
+
 def _text(row: Row, digits: int) -> str:
     return " ".join(quantise(v, digits) for v in row)
 
@@ -238,11 +323,24 @@ def _minhash(
 
     All (query, candidate) pairs of the batch are compared in one vectorised step.
     """
+    texts = [_text(row, digits) for _, row in pending]
+    _minhash_texts(index, hasher, [label for label, _ in pending], texts, params, near)
+
+
+def _minhash_texts(
+    index: _Index,
+    hasher: MinHasher,
+    labels: list[str],
+    texts: list[str],
+    params: OverlapParams,
+    near: dict[str, str],
+) -> None:
+    """``_minhash`` on already quantised row texts."""
     import numpy as np
 
     if not index.labels:
         return
-    signatures = hasher.signatures([_text(row, digits) for _, row in pending])
+    signatures = hasher.signatures(texts)
     queries: list[int] = []
     slots: list[int] = []
     for query, keys in enumerate(hasher.band_keys(signatures)):
@@ -262,7 +360,7 @@ def _minhash(
         keep = (left == right).mean(axis=1) >= params.minhash_threshold
         keep &= ~(left == EMPTY).all(axis=1) & ~(right == EMPTY).all(axis=1)
         for query, slot in zip(q[keep].tolist(), c[keep].tolist(), strict=True):
-            near.setdefault(index.labels[slot], pending[query][0])
+            near.setdefault(index.labels[slot], labels[query])
 
 
 def _order(item: tuple[str, str]) -> tuple[str, int]:

@@ -68,7 +68,11 @@ _HINTS: tuple[tuple[Entity, re.Pattern[str]], ...] = (
     (Entity.API_KEY, re.compile(r"api[-_ ]?key|token|secret|password")),
     (
         Entity.PERSON_NAME,
-        re.compile(r"^(full[-_ ]?|first[-_ ]?|last[-_ ]?|sur|given[-_ ]?|family[-_ ]?)?name$"),
+        re.compile(
+            r"^((full|first|last|middle|given|family|maiden|customer|client|patient|person|"
+            r"employee|contact|card ?holder|account ?holder|holder|owner|member|student|"
+            r"applicant|passenger|guest|recipient|sender)[-_ ]?|sur)?name$"
+        ),
     ),
     (
         Entity.POSTAL_ADDRESS,
@@ -93,6 +97,7 @@ __all__ = [
     "card_ok",
     "column_hints",
     "dni_ok",
+    "find_candidates",
     "find_pii",
     "iban_ok",
     "luhn_ok",
@@ -114,7 +119,8 @@ _CANDIDATES = re.compile(
     r"|(?P<ipv6>(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![0-9A-Fa-f:]))"
     r"|(?P<phone>(?<![\w+])(?:\+[1-9]\d{0,2}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}"
     r"(?:[ .-]?\d{1,4}){1,5}"
-    r"|\(\d{3}\)[ ]?\d{3}[ .-]\d{4}|\d{3}[.-]\d{3}[.-]\d{4}|0\d{2,4}[ -]\d{3,4}[ -]?\d{3,4})(?!\w))"
+    r"|\(\d{3}\)[ ]?\d{3}[ .-]\d{4}|\d{3}[.-]\d{3}[.-]\d{4}|0\d{2,4}[ -]\d{3,4}[ -]?\d{3,4})"
+    r"(?:[ ]?(?:x|ext\.?|extension)[ ]?\d{1,6})?(?!\w))"
 )
 _BARE_DIGITS = re.compile(r"(?<!\d)\d{9,15}(?!\d)")
 
@@ -148,16 +154,23 @@ _CHECKSUMMED = frozenset({Entity.CREDIT_CARD, Entity.IBAN, Entity.ES_DNI})
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Match:
-    """One validated value inside a text."""
+    """One value inside a text that has the shape of an entity."""
 
     entity: Entity
     start: int
     end: int
     confidence: Confidence
+    valid: bool = True
+    """False: the shape matched but the validator (checksum, ranges, digit count) did not."""
 
 
-def find_pii(text: str, hints: frozenset[Entity] = frozenset()) -> list[Match]:
-    """Validated personal-data values in ``text``; ``hints`` come from the column name."""
+def _digits_ok(value: str) -> bool:
+    """A phone column's digit run: 7-15 digits (international prefixes like ``001`` included)."""
+    return 7 <= sum(c.isdigit() for c in value) <= 15
+
+
+def find_candidates(text: str, hints: frozenset[Entity] = frozenset()) -> list[Match]:
+    """Every entity-shaped value in ``text``, validated or not (``Match.valid``)."""
     found: list[Match] = []
     for match in _CANDIDATES.finditer(text):
         group = match.lastgroup
@@ -165,23 +178,27 @@ def find_pii(text: str, hints: frozenset[Entity] = frozenset()) -> list[Match]:
             continue
         entity, validate = _VALIDATE[group]
         value = match.group(group)
-        if not validate(value):
+        valid = validate(value)
+        if not valid and group in {"card", "ssn"} and Entity.PHONE in hints and _digits_ok(value):
             # An SSN-shaped card-digit run etc.: give the digits a second chance as a phone.
-            if group in {"card", "ssn"} and phone_ok(value) and Entity.PHONE in hints:
-                entity = Entity.PHONE
-            else:
-                continue
+            entity, valid = Entity.PHONE, True
         found.append(
             Match(
                 entity=entity,
                 start=match.start(group),
                 end=match.end(group),
                 confidence=_confidence(entity, hints),
+                valid=valid,
             )
         )
-    if hints & {Entity.PHONE, Entity.US_SSN} and not found:
+    if hints & {Entity.PHONE, Entity.US_SSN} and not any(m.valid for m in found):
         found.extend(_bare_digits(text, hints))
     return found
+
+
+def find_pii(text: str, hints: frozenset[Entity] = frozenset()) -> list[Match]:
+    """Validated personal-data values in ``text``; ``hints`` come from the column name."""
+    return [m for m in find_candidates(text, hints) if m.valid]
 
 
 def _bare_digits(text: str, hints: frozenset[Entity]) -> list[Match]:

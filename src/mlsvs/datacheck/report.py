@@ -121,10 +121,16 @@ def pii_json(report: PiiReport) -> Json:
                 "confidence": h.confidence.name.lower(),
                 "samples": list(h.samples),
                 "rows": list(h.rows),
+                "reason": h.reason,
                 **({"rule": h.rule} if h.rule else {}),
             }
             for h in report.hits
         ],
+        "dismissed": [
+            {"column": d.column, "entity": d.entity.value, "shaped": d.shaped, "reason": d.reason}
+            for d in report.dismissed
+        ],
+        "engine": report.engine,
     }
 
 
@@ -136,6 +142,9 @@ def pii_lines(report: PiiReport) -> list[str]:
         f"e.g. {', '.join(h.samples)}"
         for h in report.hits
     ]
+    lines += [
+        f"{report.path}: {d.column}: not {d.entity.value}: {d.reason}" for d in report.dismissed
+    ]
     totals = ", ".join(f"{k}={v}" for k, v in report.by_entity().items()) or "none"
     lines.append(
         f"{report.path}: {report.rows_with_pii} of {report.rows} row(s) with PII ({totals})"
@@ -143,21 +152,33 @@ def pii_lines(report: PiiReport) -> list[str]:
     return lines
 
 
-def quality_json(stats: QualityStats, thresholds: dict[str, float]) -> Json:
-    """The four rates, their thresholds and what they were computed on."""
+def quality_json(
+    stats: QualityStats, thresholds: dict[str, float | None], verdict: str, reasons: list[str]
+) -> Json:
+    """The measured rates, their limits, the verdict and what they were computed on."""
     rates = {
+        "label_noise_rate": stats.noise_rate,
         "label_issue_rate": stats.label_issue_rate,
         "duplicate_rate": stats.duplicate_rate,
         "outlier_rate": stats.outlier_rate,
         "class_imbalance": stats.class_imbalance,
     }
+    measurements: dict[str, Json] = {
+        k: {"value": v, "threshold": thresholds.get(k)} for k, v in rates.items()
+    }
+    measurements["label_noise_rate"] |= {
+        "lower": stats.noise_lower, "upper": stats.noise_upper, "confidence": 0.95,
+    }  # fmt: skip
     return {
         "rows": stats.rows,
         "sample": stats.sample,
-        "measurements": {
-            k: {"value": v, "threshold": thresholds[k], "ok": v <= thresholds[k]}
-            for k, v in rates.items()
-        },
+        "verdict": verdict,
+        "reasons": reasons,
+        "measurements": measurements,
+        "label_issue_rows": list(stats.label_issues),
+        "model": stats.model,
+        "model_kappa": stats.kappa,
+        "bootstrap_rounds": stats.bootstrap_rounds,
         "class_counts": dict(stats.class_counts),
         "label_issues_per_class": dict(stats.label_issues_per_class),
         "features": list(stats.features),

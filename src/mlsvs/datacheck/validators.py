@@ -7,6 +7,7 @@ NINOs and the mod-23 letter of Spanish DNIs.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 
@@ -23,6 +24,7 @@ _IBAN_LENGTH = {
 _NINO_BAD_PREFIX = frozenset({"BG", "GB", "NK", "KN", "TN", "NT", "ZZ"})
 _NINO_FIRST = frozenset("ABCEGHJKLMNOPRSTWXYZ")
 _NINO_SECOND = frozenset("ABCEGHJKLMNPRSTWXYZ")
+_EXTENSION = re.compile(r"[ ]?(?:x|ext\.?|extension)[ ]?\d{1,6}$")
 _DNI_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
 
 
@@ -108,8 +110,11 @@ def dni_ok(candidate: str) -> bool:
 
 
 def phone_ok(candidate: str) -> bool:
-    """Digit count of a phone number: 8-15 with a ``+`` country code, 10-11 nationally."""
-    digits = re.sub(r"\D", "", candidate)
+    """Digit count of a phone number: 8-15 with a ``+`` country code, 10-11 nationally.
+
+    An extension (``x123``, ``ext. 12``) is not part of the count.
+    """
+    digits = re.sub(r"\D", "", _EXTENSION.sub("", candidate))
     if candidate.startswith("+"):
         return 8 <= len(digits) <= 15
     return 10 <= len(digits) <= 11 and len(set(digits)) > 2
@@ -125,3 +130,34 @@ def ip_ok(candidate: str, version: int) -> bool:
         groups = [g for g in candidate.split(":") if g]
         return address.version == 6 and len(groups) >= 3
     return address.version == 4
+
+
+_NATIONAL_REGIONS = ("GB", "DE", "FR", "IT", "ES", "NL", "BE", "AT", "CH", "IE", "AU", "IN")
+
+
+@functools.lru_cache(maxsize=65_536)
+def phone_number_valid(candidate: str) -> bool | None:
+    """Whether libphonenumber's metadata knows the number (None: ``phonenumbers`` missing).
+
+    ``+`` numbers are parsed internationally; ``0``-prefixed national numbers are tried in a
+    few European/Commonwealth regions; other national formats as North American numbers.
+    """
+    try:
+        import phonenumbers
+    except ImportError:
+        return None
+    text = _EXTENSION.sub("", candidate.strip())
+    if text.startswith("+"):
+        regions: tuple[str | None, ...] = (None,)
+    elif text.startswith("0"):
+        regions = _NATIONAL_REGIONS
+    else:
+        regions = ("US",)
+    for region in regions:
+        try:
+            parsed = phonenumbers.parse(text, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(parsed):
+            return True
+    return False

@@ -5,13 +5,14 @@ from __future__ import annotations
 import fnmatch
 from typing import TYPE_CHECKING
 
+from mlsvs.datacheck.errors import DataError, DataFileError
 from mlsvs.datacheck.settings import DataSettings, parse_settings
 from mlsvs.datacheck.splits import SplitSet, configured_splits, infer_splits
 from mlsvs.datacheck.table import TABULAR_FORMATS, TableSource
-from mlsvs.plugin import DatasetArtifact
+from mlsvs.plugin import DatasetArtifact, Gap, GapReason, errored, not_verified
 
 if TYPE_CHECKING:
-    from mlsvs.plugin import CheckContext, Project
+    from mlsvs.plugin import CheckContext, Outcome, Project
 
 LABEL_NAMES = ("label", "labels", "target", "class", "y", "outcome")
 
@@ -73,3 +74,21 @@ def shown(items: list[str], limit: int = 10) -> str:
     """A comma-separated list, truncated with a count."""
     more = len(items) - limit
     return ", ".join(items[:limit]) + (f" and {more} more" if more > 0 else "")
+
+
+def uncovered(exc: DataError, item: str, *, key: str = "", prefix: str = "") -> Outcome:
+    """A data problem as an outcome: the input is the obstacle (not verified, the gap named);
+    an invalid ``[datasets]`` section is the check's own problem (error)."""
+    if not isinstance(exc, DataFileError):
+        return errored(f"{prefix}{exc.message}", key=key)
+    text = exc.message.lower()
+    if "cannot open" in text:
+        reason = GapReason.UNREADABLE
+    elif any(
+        w in text for w in ("malformed", "ragged", "utf-8", "corrupt", "invalid json", "empty")
+    ):
+        reason = GapReason.UNPARSEABLE
+    else:
+        reason = GapReason.UNSUPPORTED
+    return not_verified(f"{prefix}{exc.message}", Gap(item=item, reason=reason, detail=exc.message),
+                        key=key)  # fmt: skip

@@ -5,7 +5,7 @@ from __future__ import annotations
 import fnmatch
 from typing import TYPE_CHECKING
 
-from mlsvs.checks.data._common import matches, settings, shown
+from mlsvs.checks.data._common import matches, settings, shown, uncovered
 from mlsvs.datacheck.errors import DataError
 from mlsvs.datacheck.pii_scan import scan_pii
 from mlsvs.datacheck.table import TABULAR_FORMATS, TableSource
@@ -72,7 +72,7 @@ def no_unreviewed_pii(ctx: CheckContext, dataset: DatasetArtifact) -> Iterator[O
     try:
         report = scan_pii(source, max_rows=conf.pii_max_rows)
     except DataError as exc:
-        yield errored(exc.message)
+        yield uncovered(exc, dataset.path)
         return
     relevant = [h for h in report.hits if h.confidence >= conf.pii_min_confidence]
     reviewed = [(h, a) for h in relevant if (a := allowed_by(dataset.path, h, conf.pii_allow))]
@@ -82,6 +82,8 @@ def no_unreviewed_pii(ctx: CheckContext, dataset: DatasetArtifact) -> Iterator[O
         ("rows_with_pii", str(report.rows_with_pii)),
         *((f"count.{k}", str(v)) for k, v in report.by_entity().items()),
         *((f"reviewed.{h.name}", a.reason or "(no reason given)") for h, a in reviewed),
+        *((f"dismissed.{d.name}", d.reason) for d in report.dismissed),
+        *((f"evidence.{h.name}", h.reason) for h in report.hits),
     ]
     if open_hits:
         yield failed(
@@ -93,6 +95,10 @@ def no_unreviewed_pii(ctx: CheckContext, dataset: DatasetArtifact) -> Iterator[O
     note = f"; {len(reviewed)} reviewed exception(s)" if reviewed else ""
     below = len(report.hits) - len(relevant)
     low = f"; {below} low-confidence finding(s) below the threshold" if below else ""
+    if report.dismissed:
+        low += "; not personal data: " + shown(
+            [f"{d.name} ({d.reason})" for d in report.dismissed], 3
+        )
     yield passed(
         f"no unreviewed personal data in {report.rows} row(s){note}{low}", facts=tuple(facts)
     )

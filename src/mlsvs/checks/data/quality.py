@@ -4,15 +4,27 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mlsvs.checks.data._common import label_column, settings, test_files, training_files
+from mlsvs.checks.data._common import (
+    label_column,
+    settings,
+    test_files,
+    training_files,
+    uncovered,
+)
 from mlsvs.datacheck.errors import DataError
 from mlsvs.datacheck.table import read_header
 from mlsvs.plugin import (
     Capability,
+    DatasetArtifact,
+    Gap,
+    GapReason,
     Isolation,
     Measurement,
+    Outcome,
     Project,
     Severity,
+    SourceFile,
+    Status,
     check,
     errored,
     failed,
@@ -26,7 +38,7 @@ if TYPE_CHECKING:
     from mlsvs.datacheck.quality import QualityStats, TrainingTable
     from mlsvs.datacheck.settings import DataSettings
     from mlsvs.datacheck.table import TableSource
-    from mlsvs.plugin import CheckContext, Outcome
+    from mlsvs.plugin import CheckContext
 
 NO_TRAIN = "not verified: no training split found; declare [datasets] splits = {train = '...'}"
 
@@ -43,22 +55,41 @@ def _table(source: TableSource, conf: DataSettings) -> TrainingTable:
     )
 
 
-def _measurements(stats: QualityStats, conf: DataSettings) -> tuple[Measurement, ...]:
+def noise_limit(ctx: CheckContext, conf: DataSettings) -> tuple[float, str]:
+    """The label-noise limit in force and where it comes from."""
+    from mlsvs.datacheck.labelnoise import NOISE_LIMIT_KEY, NOISE_LIMITS
+
+    if conf.label_issue_rate_max is not None:
+        return conf.label_issue_rate_max, "[datasets] label_issue_rate_max"
+    level = int(ctx.target_level) if ctx.target_level is not None else 2
+    value = ctx.parameter(NOISE_LIMIT_KEY, NOISE_LIMITS[level])
+    return value, f"{NOISE_LIMIT_KEY} (L{level})"
+
+
+def _measurements(
+    stats: QualityStats, conf: DataSettings, limit: float, source: str
+) -> tuple[Measurement, ...]:
     params = (
         ("rows", str(stats.rows)),
         ("sample", str(stats.sample)),
         ("features", ",".join(stats.features)),
         ("ignored", ",".join(stats.ignored)),
+        ("model", stats.model),
+        ("model_kappa", f"{stats.kappa:.4f}"),
         ("cv_folds", str(stats.folds)),
         ("method", stats.method),
+        ("bootstrap_rounds", str(stats.bootstrap_rounds)),
+        ("limit_source", source),
         ("outlier_z", str(conf.outlier_z)),
         ("seed", str(conf.seed)),
         ("class_counts", ",".join(f"{c}={n}" for c, n in stats.class_counts)),
         ("label_issues_per_class", ",".join(f"{c}={n}" for c, n in stats.label_issues_per_class)),
+        ("label_issue_rows", ",".join(map(str, stats.label_issues))),
     )
     return (
-        Measurement(name="label_issue_rate", value=stats.label_issue_rate,
-                    threshold=conf.label_issue_rate_max, parameters=params),
+        Measurement(name="label_noise_rate", value=stats.noise_rate, lower=stats.noise_lower,
+                    upper=stats.noise_upper, confidence=0.95, threshold=limit, parameters=params),
+        Measurement(name="label_issue_rate", value=stats.label_issue_rate, parameters=params),
         Measurement(name="duplicate_rate", value=stats.duplicate_rate,
                     threshold=conf.duplicate_rate_max, parameters=params),
         Measurement(name="outlier_rate", value=stats.outlier_rate,
@@ -73,6 +104,7 @@ def _measurements(stats: QualityStats, conf: DataSettings) -> tuple[Measurement,
     title="Label-issue, duplicate, outlier and class-imbalance rates are within limits",
     requirements=["M2.3.1"],
     applies_to=Project,
+    reads=(DatasetArtifact,),
     severity=Severity.MEDIUM,
     requires=("numpy", "sklearn"),
     remediation="Review the flagged rows (label errors, repeated or extreme records) before "
@@ -80,7 +112,7 @@ def _measurements(stats: QualityStats, conf: DataSettings) -> tuple[Measurement,
 )
 def poisoning_screening(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
     """Confident-learning label issues on cross-validated probabilities, plus simple rates."""
-    from mlsvs.datacheck.quality import quality_stats
+    from mlsvs.datacheck.quality import judge, quality_stats
 
     try:
         conf = settings(ctx)
@@ -91,6 +123,7 @@ def poisoning_screening(ctx: CheckContext, project: Project) -> Iterator[Outcome
     if not train:
         yield not_applicable("no dataset files") if not project.artifacts else errored(NO_TRAIN)
         return
+    limit, origin = noise_limit(ctx, conf)
     for source in train:
         try:
             stats = quality_stats(
@@ -101,21 +134,24 @@ def poisoning_screening(ctx: CheckContext, project: Project) -> Iterator[Outcome
                 method=conf.label_method,
             )
         except DataError as exc:
-            message = exc.message
-            if not message.startswith(source.display):
-                message = f"{source.display}: {message}"
-            yield errored(message, key=source.display)
+            prefix = "" if exc.message.startswith(source.display) else f"{source.display}: "
+            yield uncovered(exc, source.display, key=source.display, prefix=prefix)
             continue
-        measurements = _measurements(stats, conf)
-        over = [f"{m.name} {m.value:.4g} > {m.threshold:g}" for m in measurements
-                if m.threshold is not None and m.value > m.threshold]  # fmt: skip
-        summary = ", ".join(f"{m.name} {m.value:.4g}" for m in measurements)
-        if over:
-            yield failed(f"{source.display}: {'; '.join(over)}", key=source.display,
+        measurements = _measurements(stats, conf, limit, origin)
+        verdict, reasons, noise = judge(stats, conf, limit)
+        summary = ", ".join(f"{m.name} {m.value:.4g}" for m in measurements[2:])
+        if verdict == "fail":
+            yield failed(f"{source.display}: {'; '.join(reasons)}", key=source.display,
                          measurements=measurements)  # fmt: skip
+        elif verdict == "undecided":
+            text = f"not verified: {source.display}: {'; '.join(reasons)}"
+            gap = Gap(item=f"{source.display} (labels)", reason=GapReason.LIMIT,
+                      detail=reasons[-1])  # fmt: skip
+            yield Outcome(status=Status.NOT_VERIFIED, key=source.display, message=text,
+                          measurements=measurements, gaps=(gap,))  # fmt: skip
         else:
-            yield passed(f"{source.display}: {summary} (all within limits)", key=source.display,
-                         measurements=measurements)  # fmt: skip
+            yield passed(f"{source.display}: {noise}; {summary} (all within limits)",
+                         key=source.display, measurements=measurements)  # fmt: skip
 
 
 @check(
@@ -123,6 +159,7 @@ def poisoning_screening(ctx: CheckContext, project: Project) -> Iterator[Outcome
     title="A canary poison through the training recipe stays below the attack-success limit",
     requirements=["M2.3.2"],
     applies_to=Project,
+    reads=(DatasetArtifact, SourceFile),
     severity=Severity.HIGH,
     requires=("numpy",),
     capabilities={Capability.MODEL_EXECUTION},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mlsvs.checks.data._common import settings, shown, split_sets
+from mlsvs.checks.data._common import settings, shown, split_sets, uncovered
 from mlsvs.datacheck.errors import DataError
 from mlsvs.datacheck.leakage import entity_leakage, time_leakage
 from mlsvs.datacheck.overlap import OverlapParams, find_overlap
@@ -51,6 +51,7 @@ def _splits(ctx: CheckContext, project: Project) -> tuple[DataSettings, list[Spl
     title="Train, validation and test splits share no exact or near-duplicate rows",
     requirements=["M2.4.1"],
     applies_to=Project,
+    reads=(DatasetArtifact,),
     severity=Severity.HIGH,
     remediation="Deduplicate across splits before splitting (after normalising whitespace, "
     "case and number formats) and split by entity where rows repeat.",
@@ -82,7 +83,7 @@ def splits_disjoint(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
                     names=(earlier, later),
                 )
             except DataError as exc:
-                yield errored(exc.message, key=key)
+                yield uncovered(exc, key, key=key)
                 continue
             rate = result.leaked / result.rows_later if result.rows_later else 0.0
             facts = (
@@ -125,6 +126,7 @@ def splits_disjoint(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
     title="No entity or temporal leakage between splits for the declared key/time column",
     requirements=["M2.4.2"],
     applies_to=Project,
+    reads=(DatasetArtifact,),
     severity=Severity.HIGH,
     remediation="Split by entity (group split on the key column) and in time order "
     "(train strictly before validation/test).",
@@ -148,7 +150,7 @@ def no_entity_or_time_leakage(ctx: CheckContext, project: Project) -> Iterator[O
                 try:
                     leak = entity_leakage(a, b, conf.key_column)
                 except DataError as exc:
-                    yield errored(exc.message, key=key)
+                    yield uncovered(exc, key, key=key)
                 else:
                     facts = (("column", leak.column), ("entities", str(leak.entities_later)))
                     if leak.leaked:
@@ -170,7 +172,7 @@ def no_entity_or_time_leakage(ctx: CheckContext, project: Project) -> Iterator[O
                 try:
                     when = time_leakage(a, b, conf.time_column)
                 except DataError as exc:
-                    yield errored(exc.message, key=key)
+                    yield uncovered(exc, key, key=key)
                     continue
                 time_facts = (
                     ("column", when.column),

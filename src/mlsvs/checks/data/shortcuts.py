@@ -1,0 +1,147 @@
+"""Backdoor triggers and shortcuts in training data (MLSVS M2.3.1, poisoning indicators)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from mlsvs.checks.data._common import settings, shown, training_files, uncovered
+from mlsvs.checks.data.quality import NO_TRAIN, _table
+from mlsvs.datacheck.errors import DataError
+from mlsvs.plugin import (
+    DatasetArtifact,
+    Project,
+    Severity,
+    check,
+    errored,
+    failed,
+    not_applicable,
+    passed,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from mlsvs.datacheck.quality import TrainingTable
+    from mlsvs.datacheck.shortcuts import ShortcutParams, ShortcutReport
+    from mlsvs.plugin import CheckContext, Outcome
+
+PURITY_KEY = "M2.3.1.trigger_min_purity"
+SUPPORT_KEY = "M2.3.1.trigger_max_support"
+MAX_SUPPORT = {1: 0.05, 2: 0.10, 3: 0.15}
+"""Level defaults of the largest trigger prevalence screened for (share of training rows)."""
+
+
+def shortcut_params(ctx: CheckContext, seed: int, folds: int) -> ShortcutParams:
+    """Thresholds from the standard's parameters for the target level."""
+    from mlsvs.datacheck.shortcuts import ShortcutParams
+
+    level = int(ctx.target_level) if ctx.target_level is not None else 2
+    return ShortcutParams(
+        min_purity=ctx.parameter(PURITY_KEY, 0.95),
+        max_support=ctx.parameter(SUPPORT_KEY, MAX_SUPPORT[level]),
+        seed=seed,
+        folds=folds,
+    )
+
+
+def _facts(report: ShortcutReport, params: ShortcutParams) -> tuple[tuple[str, str], ...]:
+    return (
+        ("rows", str(report.rows)),
+        ("columns", ",".join(report.columns)),
+        ("text_columns", ",".join(report.text_columns)),
+        ("tests", str(report.tests)),
+        ("min_detectable_support", str(report.min_support)),
+        ("min_purity", str(params.min_purity)),
+        ("max_support", str(params.max_support)),
+        ("alpha", str(params.alpha)),
+        *((f"trigger.{i}", c.describe()) for i, c in enumerate(report.triggers[:10], 1)),
+        *((f"strong_feature.{i}", c.describe()) for i, c in enumerate(report.features[:5], 1)),
+    )
+
+
+def _spectral(project: Project, embeddings: str, table: TrainingTable) -> list[str]:
+    """Suspect classes of the spectral-signature test (Tran et al. 2018) on given embeddings."""
+    from mlsvs.datacheck.errors import DataFileError
+    from mlsvs.datacheck.spectral import load_embeddings, signatures
+
+    if table.rows != len(table.labels):
+        raise DataFileError(
+            f"{embeddings}: the training table has {table.rows} rows but only "
+            f"{len(table.labels)} were sampled; raise [datasets] quality_max_rows to use embeddings"
+        )
+    array = load_embeddings(project.root / embeddings, table.rows)
+    return [
+        f"class {c.label!r}: {c.outliers} of {c.rows} rows split off (Ashman's D "
+        f"{c.separation:.1f}; rows {', '.join(map(str, c.examples))})"
+        for c in signatures(array, table.labels)
+        if c.suspect
+    ]
+
+
+@check(
+    id="MLC232",
+    title="No backdoor trigger: no rare value or n-gram almost always paired with one label",
+    requirements=["M2.3.1"],
+    applies_to=Project,
+    reads=(DatasetArtifact,),
+    severity=Severity.HIGH,
+    requires=("numpy", "scipy", "sklearn"),
+    remediation="Inspect the rows carrying the reported value or token: remove injected rows, "
+    "trace their source, and retrain; record the review when the association is legitimate.",
+)
+def no_backdoor_trigger(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
+    """Label association of rare items (binomial test, Bonferroni) confirmed by a masked model."""
+    from mlsvs.datacheck.quality import model_inputs
+    from mlsvs.datacheck.shortcuts import screen
+
+    try:
+        conf = settings(ctx)
+        train = training_files(project, conf)
+    except DataError as exc:
+        yield errored(exc.message)
+        return
+    if not train:
+        yield not_applicable("no dataset files") if not project.artifacts else errored(NO_TRAIN)
+        return
+    params = shortcut_params(ctx, conf.seed, conf.cv_folds)
+    for source in train:
+        try:
+            table = _table(source, conf)
+            report = screen(model_inputs(table), table.labels, params)
+        except DataError as exc:
+            yield uncovered(exc, source.display, key=source.display, prefix="not verified: ")
+            continue
+        facts = _facts(report, params)
+        spectral: list[str] = []
+        if conf.embeddings:
+            try:
+                spectral = _spectral(project, conf.embeddings, table)
+            except DataError as exc:
+                yield uncovered(exc, conf.embeddings, key=source.display, prefix="not verified: ")
+                continue
+            facts = (*facts, ("embeddings", conf.embeddings))
+        if spectral:
+            yield failed(
+                f"{source.display}: spectral signature of a backdoor in {conf.embeddings}: "
+                f"{'; '.join(spectral)}",
+                key=source.display,
+                facts=facts,
+            )
+            continue
+        if report.triggers:
+            yield failed(
+                f"{source.display}: {len(report.triggers)} backdoor trigger candidate(s): "
+                f"{shown([c.describe() for c in report.triggers], 3)}",
+                key=source.display,
+                facts=facts,
+            )
+            continue
+        strong = f"; {len(report.features)} strong feature(s) the rest of the row agrees with" \
+            if report.features else ""  # fmt: skip
+        yield passed(
+            f"{source.display}: no trigger among {report.tests:,} value/n-gram tests on "
+            f"{len(report.columns)} column(s) (text: {', '.join(report.text_columns) or 'none'})"
+            f"; a trigger needs at least {report.min_support} rows to be detectable{strong}",
+            key=source.display,
+            facts=facts,
+        )

@@ -1,0 +1,138 @@
+"""Column-level PII decisions on realistic tables (Faker) and on identifier columns.
+
+Real personal data (names, e-mails, phones, SSNs, IBANs as Faker makes them) must be found;
+order numbers shaped like phones, sequential reference numbers and 16-digit IDs whose Luhn
+validity is at chance must not be called personal data. The vectorised (pyarrow) and the
+row-wise reader must agree.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from mlsvs.datacheck.pii import Entity
+from mlsvs.datacheck.pii_scan import _prefilter, _scan_rows, scan_pii
+from mlsvs.datacheck.table import source_for
+from mlsvs.datacheck.validators import luhn_ok
+
+from .helpers import write_csv
+
+faker = pytest.importorskip("faker", reason="Faker builds the realistic PII tables")
+
+
+def realistic(n: int, seed: int = 0) -> tuple[list[str], list[list[object]]]:
+    fake = faker.Faker("en_US")
+    fake.seed_instance(seed)
+    header = ["customer_name", "email", "phone_number", "ssn", "iban", "notes", "amount"]
+    rows = [
+        [fake.name(), fake.email(), fake.phone_number(), fake.ssn(), fake.iban(),
+         fake.sentence(nb_words=8), round(fake.pyfloat(min_value=1, max_value=500), 2)]
+        for _ in range(n)
+    ]  # fmt: skip
+    return header, rows
+
+
+def order_ids(n: int, seed: int = 0) -> list[str]:
+    rng = random.Random(seed)
+    return [f"{rng.randint(100, 999)}-{rng.randint(100, 999)}-{rng.randint(1000, 9999)}"
+            for _ in range(n)]  # fmt: skip
+
+
+def entities(report) -> dict[str, int]:
+    return {h.name: h.count for h in report.hits}
+
+
+def test_faker_personal_data_is_found(tmp_path) -> None:
+    header, rows = realistic(300)
+    path = write_csv(tmp_path / "customers.csv", header, rows)
+    report = scan_pii(source_for(path, "customers.csv"))
+    found = entities(report)
+    assert found["customer_name:person_name"] == 300
+    assert found["email:email"] == 300
+    assert found["phone_number:phone"] >= 290  # Faker extensions (x123) still count
+    assert found["ssn:us_ssn"] >= 290
+    assert found["iban:iban"] == 300
+    assert not [n for n in found if n.startswith(("amount", "notes"))]
+    assert report.rows_with_pii == 300
+
+
+def test_order_ids_shaped_like_phones_are_not_phones(tmp_path) -> None:
+    ids = order_ids(500)
+    rows = [[i, f"{random.Random(k).uniform(5, 90):.2f}", "shipped"] for k, i in enumerate(ids)]
+    path = write_csv(tmp_path / "orders.csv", ["order_id", "total", "status"], rows)
+    report = scan_pii(source_for(path, "orders.csv"))
+    assert report.hits == () and report.rows_with_pii == 0
+    [dismissed] = report.dismissed
+    assert dismissed.name == "order_id:phone" and "identifier column" in dismissed.reason
+    # The same values under a neutral name: most are not numbers libphonenumber knows.
+    path = write_csv(tmp_path / "refs.csv", ["value", "total"], [[i, 1] for i in ids])
+    report = scan_pii(source_for(path, "refs.csv"))
+    assert report.hits == ()
+    assert "not a phone column" in report.dismissed[0].reason
+    # Under a phone name they are phone numbers (the name is the strongest evidence).
+    path = write_csv(tmp_path / "contacts.csv", ["phone", "total"], [[i, 1] for i in ids])
+    assert entities(scan_pii(source_for(path, "contacts.csv"))) == {"phone:phone": 500}
+
+
+def test_real_phone_numbers_in_a_neutral_column_are_found(tmp_path) -> None:
+    phonenumbers = pytest.importorskip("phonenumbers")
+    rng = random.Random(1)
+    numbers: list[str] = []
+    while len(numbers) < 200:  # valid US numbers, formatted the way a CRM exports them
+        candidate = f"{rng.choice([212, 415, 617, 312, 206])}-{rng.randint(200, 999)}-" \
+                    f"{rng.randint(0, 9999):04d}"  # fmt: skip
+        if phonenumbers.is_valid_number(phonenumbers.parse(candidate, "US")):
+            numbers.append(candidate)
+    path = write_csv(tmp_path / "leads.csv", ["contact", "score"], [[v, 1] for v in numbers])
+    assert entities(scan_pii(source_for(path, "leads.csv"))) == {"contact:phone": 200}
+
+
+def test_sequential_ssn_shaped_references_and_chance_luhn_ids_are_dismissed(tmp_path) -> None:
+    refs = [f"{100 + i // 10000:03d}-{(i // 100) % 100 + 1:02d}-{i % 100 + 1000:04d}"
+            for i in range(300)]  # fmt: skip
+    rng = random.Random(3)
+    long_ids = ["4" + "".join(str(rng.randint(0, 9)) for _ in range(15)) for _ in range(400)]
+    assert 0.05 < sum(map(luhn_ok, long_ids)) / 400 < 0.16  # chance-level Luhn validity
+    rows = [[r, long_ids[i]] for i, r in enumerate(refs)]
+    path = write_csv(tmp_path / "t.csv", ["ticket", "shipment"], rows)
+    report = scan_pii(source_for(path, "t.csv"))
+    assert report.hits == ()
+    reasons = {d.name: d.reason for d in report.dismissed}
+    assert "identifier column" in reasons["ticket:us_ssn"]
+    assert "chance" in reasons["shipment:credit_card"]
+
+
+def test_columnar_and_row_readers_agree(tmp_path) -> None:
+    header, rows = realistic(120, seed=5)
+    ids = order_ids(120, seed=5)
+    rows = [[*r, ids[i], f"call me on {ids[i]} or write to x{i}@mail.example.org"]
+            for i, r in enumerate(rows)]  # fmt: skip
+    path = write_csv(tmp_path / "mixed.csv", [*header, "order_id", "comment"], rows)
+    source = source_for(path, "mixed.csv")
+    fast, slow = scan_pii(source), _scan_rows(source, 0, lambda *_: None)
+    assert fast.engine == "arrow" and slow.engine == "python"
+    assert fast.hits == slow.hits and fast.dismissed == slow.dismissed
+    assert fast.rows_with_pii == slow.rows_with_pii == 120
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["пётр@mail.ru", "jörg.müller@beispiel.de", "IBAN DE89 3704 0044 0532 0130 00",
+     "+44 20 7946 0123", "(212) 555-7890", "١٢٣-٤٥-٦٧٨٩", "ghp_" + "a" * 36, "10.0.0.1"],
+)  # fmt: skip
+def test_prefilter_keeps_every_cell_python_would_match(text) -> None:
+    pa = pytest.importorskip("pyarrow")
+    from mlsvs.datacheck.pii import find_candidates
+
+    assert find_candidates(text) or "ghp_" in text
+    assert _prefilter(pa.array(["plain words", text, "more words"])).to_pylist() == [
+        False,
+        True,
+        False,
+    ]
+
+
+def test_entity_enum_is_unchanged() -> None:
+    assert Entity.PHONE.value == "phone"
