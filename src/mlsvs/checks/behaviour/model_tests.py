@@ -80,6 +80,8 @@ def _run(ctx: CheckContext, name: str) -> Iterator[Outcome]:
             model_exec=ctx.granted(Capability.MODEL_EXECUTION),
             network=ctx.granted(Capability.NETWORK),
             endpoints={e.name: e for e in ctx.project.endpoints},
+            level=str(ctx.target_level) if ctx.target_level is not None else None,
+            parameters=ctx.parameters,
         )
     except MlsvsError as exc:
         yield errored(f"not verified: {exc.message}", key=name)
