@@ -109,7 +109,7 @@ _MODEL = {
     "kind": str, "factory": str, "trusted_model": str, "n_classes": int, "device": str,
     "url": str, "allowed_hosts": list, "request_template": str, "output_path": str,
     "auth_env": str, "auth_header": str, "auth_scheme": str, "request_timeout_s": _NUM,
-    "max_retries": int, "backoff_s": _NUM, "batch_size": int,
+    "max_retries": int, "backoff_s": _NUM, "batch_size": int, "trusted_types": list,
 }  # fmt: skip
 _INPUT = {
     "shape": list, "dtype": str, "lower": (int, float, list), "upper": (int, float, list),

@@ -85,6 +85,7 @@ def model_source(cfg: ModelTestConfig, root: Path) -> ModelSource:
         trusted_model=trusted if isinstance(trusted, str) else None,
         device=m.get_str("device", "auto"),
         http=http,
+        trusted_types=strs(m.get("trusted_types", []), "model_tests.model.trusted_types"),
     )
 
 
