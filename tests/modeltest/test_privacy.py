@@ -158,3 +158,38 @@ def test_attribute_inference_advantage(uses_sensitive, leaks):
         assert adv > 0.2 and res.ok is False
     else:
         assert abs(adv) < 0.08 and res.ok is True
+
+
+def test_scores_from_logits_do_not_tie_where_float32_softmax_saturates():
+    """An overfit model's confident members all get p = 1.0 in float32; log-space scores from
+    the logits keep them apart, so TPR at low FPR is not erased by ties."""
+    from mlsvs.adapters.models._common import log_softmax
+    from mlsvs.modeltest.privacy.scores import threshold_scores
+
+    rng = np.random.default_rng(0)
+    logits = np.c_[np.zeros(500), rng.uniform(20, 60, 500)]  # confident, varying margins
+    y = np.ones(500, dtype=int)
+    e = np.exp(logits.astype(np.float32) - logits.max(axis=1, keepdims=True).astype(np.float32))
+    p32 = e / e.sum(axis=1, keepdims=True)
+    assert len(np.unique(p32[:, 1])) == 1  # float32 softmax: every one is exactly 1.0
+    s = threshold_scores("logit", log_softmax(logits), y)
+    assert len(np.unique(s)) == 500  # float64 log-softmax: all distinct
+    np.testing.assert_allclose(s, logits[:, 1], rtol=1e-9)  # = the logit margin
+
+
+def test_lira_interval_includes_shadow_model_variance():
+    from sklearn.tree import DecisionTreeClassifier
+
+    def trainer(x, y, seed):
+        return SklearnModel(DecisionTreeClassifier(random_state=seed).fit(x, y), SPEC)
+
+    res = _run(
+        DecisionTreeClassifier(random_state=0),
+        _cfg(recipe="m:fit", shadow_models=6, mia_auc_max=0.6, attacks=["loss"]),
+        trainer,
+    )
+    auc = next(m for m in res.measurements if m.name == "mia_auc")
+    params = dict(auc.parameters)
+    assert params["strongest"] == "lira", params
+    assert "shadow models" in params["interval"]
+    assert auc.lower is not None and auc.lower <= auc.value <= auc.upper

@@ -70,6 +70,21 @@ def decide(evidence: Evidence, traits: frozenset[str]) -> RequirementVerdict:
     tags = req.applicability | evidence.chapter_tags
     if not tags <= traits:
         missing = ", ".join(sorted(tags - traits))
+        measured = sorted(
+            {
+                f.check
+                for f in evidence.findings
+                if f.measurements and f.status in (Status.PASS, Status.FAIL)
+            }
+        )
+        if measured:  # a runtime test measured it: the trait is relevant, n/a would hide it
+            return verdict(
+                Verdict.NOT_VERIFIED,
+                Basis.PROFILE,
+                f"profile: {missing} not declared in traits, yet {', '.join(measured)} measured "
+                f"this requirement: declare trait {missing} (or attest not_applicable with a "
+                "justification)",
+            )
         return RequirementVerdict(
             requirement=req.id,
             level=req.level,
