@@ -154,3 +154,24 @@ def test_attack_results_are_reused_between_tests(trained):
     second = BudgetedModel(TorchModel(net, SPEC, 2, device="cpu"), budget=None)
     whitebox(second, data, _cfg(robust_accuracy_min=0.1), memo)
     assert second.queries < first.queries / 4  # Square and HopSkipJump were not rerun
+
+
+def test_at_a_level_the_standard_sets_epsilon_budget_and_the_ratio_floor(trained):
+    from dataclasses import replace
+
+    from mlsvs.modeltest.standard import Standard
+
+    net, data = trained
+    run_values = {"M6.2.1.query_budget": 400}  # as a profile would assign (keeps the test fast)
+    cfg = replace(_cfg(), level="L1", standard=Standard(level="L1", values=run_values))
+    model = BudgetedModel(TorchModel(net, SPEC, 2, device="cpu"), budget=None)
+    res = blackbox(model, data, cfg)
+    params = dict(res.measurements[0].parameters)
+    assert float(params["epsilon"]) == pytest.approx(1 / 255, rel=1e-4)  # standard, not 0.1
+    assert params["queries_per_input"] == "400" and params["epsilon_source"] == "standard"
+    ratio = next(m for m in res.measurements if m.name == "blackbox_robust_accuracy_ratio")
+    assert ratio.threshold == 0.5
+    # 120 test inputs < M6.2.1.min_samples (200 at L1): cannot pass
+    assert res.ok is not True
+    if res.ok is None:
+        assert "needs >= 200 attacked samples" in res.message

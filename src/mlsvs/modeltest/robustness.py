@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from mlsvs.model.result import Measurement, SeriesPoint
 from mlsvs.modeltest.config import floats
 from mlsvs.modeltest.data import Dataset
-from mlsvs.modeltest.evasion.constraints import Constraints, Norm, norm_of
+from mlsvs.modeltest.evasion.constraints import Constraints, norm_of
 from mlsvs.modeltest.evasion.curve import Attack, AttackResult, run_attack
 from mlsvs.modeltest.evasion.whitebox import PgdParams
 from mlsvs.modeltest.metrics import wilson
@@ -71,26 +71,57 @@ def _image(shape: tuple[int, ...]) -> bool:
     return len(shape) >= 2 and min(shape[-2:]) >= 4
 
 
+def leveled(cfg: ModelTestConfig, model: BudgetedModel, req: str) -> ModelTestConfig:
+    """The config with the standard's robustness parameters applied at a known level.
+
+    ε becomes the standard's fraction of the input range (in ε units: per-feature ``scale``
+    included), the norm the standard's; samples, queries, PGD steps and restarts are raised to
+    the standard's. A declared absolute ``step_size`` keeps its ratio to ε. Unchanged without a
+    level.
+    """
+    std = cfg.standard
+    if not std.active:
+        return cfg
+    rob = dict(cfg.robustness.values)
+    c = Constraints(spec=model.input_spec)
+    lo, hi = c.bounds()
+    frac = std.value(f"{req}.epsilon")
+    if frac is not None:
+        old = float(rob.get("epsilon", 0.1))  # type: ignore[arg-type]
+        eps = frac * float(((hi - lo) / c.scale()).max())
+        step = rob.get("step_size")
+        if isinstance(step, (int, float)) and old > 0:
+            rob["step_size"] = float(step) * eps / old
+        rob["epsilon"] = eps
+        rob["epsilons"] = sorted({0.0, eps / 2, eps, 2 * eps})
+    norm = std.text(f"{req}.norm")
+    if norm is not None:
+        rob["norm"] = norm
+    rob["samples"] = std.budget(f"{req}.min_samples", int(rob.get("samples", 200)))  # type: ignore[call-overload]
+    rob["queries_per_input"] = std.budget(
+        "M6.2.1.query_budget",
+        int(rob.get("queries_per_input", 500)),  # type: ignore[call-overload]
+    )
+    if req == "M6.2.2":
+        rob["steps"] = std.budget("M6.2.2.pgd_steps", int(rob.get("steps", 10)))  # type: ignore[call-overload]
+        rob["restarts"] = std.budget("M6.2.2.restarts", int(rob.get("restarts", 1)))  # type: ignore[call-overload]
+    return replace(cfg, robustness=replace(cfg.robustness, values=rob))
+
+
 def setup(cfg: ModelTestConfig, test: Dataset, model: BudgetedModel) -> Setup:
-    """Sample, ε (the project's, raised to the standard's for images at a known level),
-    the reported ε grid and the per-input query budget."""
+    """Sample, verdict ε, the reported ε grid and the per-input query budget."""
     import numpy as np
 
     rob = cfg.robustness
     eps = rob.get_float("epsilon", 0.1)
-    source = "project"
+    source = "standard" if cfg.standard.active else "project"
     c = Constraints(spec=model.input_spec)
     lo, hi = c.bounds()
-    if _image(model.input_spec.shape) and not c.scaled:
-        key = "M6.2.1.epsilon_linf_image" if cfg.norm is Norm.LINF else "M6.2.1.epsilon_l2_image"
-        std = cfg.standard.value(key)
-        if std is not None and std * float((hi - lo).max()) > eps + 1e-12:
-            eps, source = std * float((hi - lo).max()), f"standard {key}"
     eps_list = floats(rob.get("epsilons", [0.0, eps / 2, eps, 2 * eps]), "robustness.epsilons")
     grid = tuple(sorted({0.0, eps, *eps_list}))
     data = test.take(rob.get_int("samples", 200), np.random.default_rng([cfg.seed, 602]))
     span = float(norm_of(((hi - lo) / c.scale())[None], cfg.norm)[0])
-    qpi = cfg.standard.budget("M6.2.1.queries_per_input", rob.get_int("queries_per_input", 500))
+    qpi = rob.get_int("queries_per_input", 500)
     return Setup(data=data, eps=eps, grid=grid, span=span, qpi=qpi, eps_source=source)
 
 
@@ -209,36 +240,58 @@ def _monotone(curve: tuple[tuple[float, Mask], ...], tol: float) -> Sanity:
 
 def _verdict(
     name: str, text: str, m: Measurement, checks: tuple[Sanity, ...], cfg: ModelTestConfig,
-    threshold_key: str, declared_key: str, facts: Facts,
+    req: str, declared_key: str, facts: Facts, clean: float, n: int,
 ) -> TestResult:  # fmt: skip
+    """Decide: a failing value fails; a sanity failure makes a passing value not verified.
+
+    At a known level the standard's floor applies to robust / clean accuracy on the same
+    samples (``<req>.min_robust_accuracy_ratio``); without a level, the project's absolute
+    threshold applies to robust accuracy.
+    """
     own = cfg.robustness.threshold(declared_key)
     if own is None and declared_key == "blackbox_robust_accuracy_min":
         own = cfg.robustness.threshold("robust_accuracy_min")
-    threshold, source = cfg.standard.threshold(threshold_key, own)
-    d = decide(m.value, threshold, cfg.level)
+    threshold, source = cfg.standard.threshold(f"{req}.min_robust_accuracy_ratio", own)
+    ratio = m.value / clean if clean > 0 else 0.0
+    judged = ratio if cfg.standard.active else m.value
+    d = decide(judged, threshold, cfg.level)
+    what = f"robust/clean ratio {ratio:.4f} (clean {clean:.4f})" if cfg.standard.active else ""
+    extra = (("threshold_source", source), ("robust_to_clean_ratio", f"{ratio:.6g}"))
     m = replace(
-        m, threshold=d.limit,
-        parameters=tuple(sorted((*m.parameters, ("threshold_source", source)))),
+        m, threshold=None if cfg.standard.active else d.limit,
+        parameters=tuple(sorted((*m.parameters, *extra))),
     )  # fmt: skip
+    out: tuple[Measurement, ...] = (m,)
+    if cfg.standard.active:
+        out += (Measurement(name=f"{m.name}_ratio", value=ratio, threshold=d.limit,
+                            parameters=m.parameters),)  # fmt: skip
+        text = f"{text}; {what}"
     sanity = tuple((f"sanity.{c.name}", "pass" if c.ok else "fail") for c in checks)
     out_facts = (*facts, *sanity)
     bad = [c for c in checks if not c.ok]
     if d.ok is False:
         why = f"; masking suspected as well: {'; '.join(c.detail for c in bad)}" if bad else ""
         return TestResult(name=name, ok=False, message=f"{text}: {d.text}{why}",
-                          measurements=(m,), facts=out_facts)  # fmt: skip
+                          measurements=out, facts=out_facts)  # fmt: skip
+    need = cfg.standard.value(f"{req}.min_samples")
+    if need is not None and n < need:
+        return TestResult(
+            name=name, ok=None, measurements=out, facts=out_facts,
+            message=f"{text}: not verified: {req} needs >= {need:g} attacked samples, the test "
+            f"data gave {n}",
+        )  # fmt: skip
     if bad:
         why = "; ".join(c.detail for c in bad)
         return TestResult(
-            name=name, ok=None, measurements=(m,), facts=out_facts,
+            name=name, ok=None, measurements=out, facts=out_facts,
             message=f"{text}: not verified: sanity check failed (masking: the attacks may "
             f"overstate robustness): {why}",
         )  # fmt: skip
     if d.ok is None:
-        return TestResult(name=name, ok=None, measurements=(m,), facts=out_facts,
+        return TestResult(name=name, ok=None, measurements=out, facts=out_facts,
                           message=f"{text}: not verified: {d.text}")  # fmt: skip
     return TestResult(name=name, ok=True, message=f"{text}; sanity checks pass: {d.text}",
-                      measurements=(m,), facts=out_facts)  # fmt: skip
+                      measurements=out, facts=out_facts)  # fmt: skip
 
 
 def blackbox(
@@ -246,6 +299,7 @@ def blackbox(
 ) -> TestResult:
     """Worst-case robust accuracy over Square (scores) and HopSkipJump (decisions)."""
     memo = {} if memo is None else memo
+    cfg = leveled(cfg, model, "M6.2.1")
     s = setup(cfg, test, model)
     runs = _blackbox_runs(memo, model, s, cfg)
     tol = cfg.robustness.get_float("sanity_tolerance", 0.03)
@@ -315,9 +369,9 @@ def blackbox(
         f"black-box worst case ({cfg.norm.value}, ε={s.eps:g}, {s.qpi} queries/input; {parts}): "
         f"robust accuracy {m.value:.4f} (95 % CI {m.lower:.4f}-{m.upper:.4f}, n={len(s.data)})"
     )
-    return _verdict("blackbox_evasion", text, m, tuple(checks), cfg,
-                    "M6.2.1.min_robust_accuracy", "blackbox_robust_accuracy_min",
-                    tuple(facts))  # fmt: skip
+    clean = _acc(next(mk for e, mk in curve if e == 0.0))
+    return _verdict("blackbox_evasion", text, m, tuple(checks), cfg, "M6.2.1",
+                    "blackbox_robust_accuracy_min", tuple(facts), clean, len(s.data))  # fmt: skip
 
 
 def _art_breadth(
@@ -375,6 +429,7 @@ def whitebox(
             message="not verified: the model gives no input gradient (white-box needs the "
             "torch adapter, a logistic regression or a callable with grad_fn)",
         )
+    cfg = leveled(cfg, model, "M6.2.2")
     s = setup(cfg, test, model)
     p = pgd_params(cfg)
     tol = cfg.robustness.get_float("sanity_tolerance", 0.03)
@@ -392,7 +447,11 @@ def whitebox(
         random_start=False,
         margin_loss=margin,
     )  # step scales with the budget
-    big = _acc(_run(memo, model, s, cfg, Attack.PGD, (s.span,), big_p).at(s.span))
+    # Unbounded sanity run: the whole input range, or the standard's 16 x ε at a known level
+    unb_tol = cfg.standard.value("M6.2.2.max_accuracy_unbounded")
+    unb_eps = min(16 * s.eps, s.span) if unb_tol is not None else s.span
+    unb_tol = tol if unb_tol is None else unb_tol
+    big = _acc(_run(memo, model, s, cfg, Attack.PGD, (unb_eps,), big_p).at(unb_eps))
     base = _acc(pgd.at(s.eps))
     bb_mask = bb.hsj_at(s.eps) & (bb.square.at(s.eps) if bb.square else bb.hsj_at(s.eps))
     bb_acc = _acc(bb_mask)
@@ -414,9 +473,9 @@ def whitebox(
                detail=f"FGSM beats PGD ({_acc(fgsm):.3f} < {base:.3f})"),
         Sanity(name="blackbox_not_stronger", ok=bb_acc >= base - tol,
                detail=f"black-box attacks beat PGD ({bb_acc:.3f} < {base:.3f}): gradient masking"),
-        Sanity(name="unbounded_reaches_zero", ok=big <= tol,
-               detail=f"at an ε covering the whole input range PGD leaves robust accuracy "
-               f"{big:.3f} (step scaled to that budget)"),
+        Sanity(name="unbounded_reaches_zero", ok=big <= unb_tol,
+               detail=f"at ε={unb_eps:g} PGD leaves robust accuracy {big:.3f} > {unb_tol:g} "
+               "(step scaled to that budget)"),
     )  # fmt: skip
     facts = params(
         attack="pgd", epsilon=s.eps, epsilon_source=s.eps_source, epsilons=s.grid,
@@ -424,7 +483,7 @@ def whitebox(
         sanity_tolerance=tol, constraints=_constraints(model), pgd_robust_accuracy=base,
         fgsm_robust_accuracy=_acc(fgsm), strong_pgd_robust_accuracy=_acc(strong),
         blackbox_robust_accuracy=bb_acc, large_eps_robust_accuracy=big,
-        unbounded_epsilon=s.span, combination="pointwise worst case",
+        unbounded_epsilon=unb_eps, combination="pointwise worst case",
     ) + p.describe(s.eps)  # fmt: skip
     m = _measurement("robust_accuracy", "worst case incl. pgd", curve, s.eps, tuple(sorted(facts)))
     text = (
@@ -432,5 +491,6 @@ def whitebox(
         f"worst case over PGD, stronger PGD, FGSM and black-box: robust accuracy {m.value:.4f} "
         f"(95 % CI {m.lower:.4f}-{m.upper:.4f}, n={len(s.data)})"
     )
-    return _verdict("whitebox_evasion", text, m, checks, cfg, "M6.2.2.min_robust_accuracy",
-                    "robust_accuracy_min", ())  # fmt: skip
+    clean = _acc(next(mk for e, mk in curve if e == 0.0))
+    return _verdict("whitebox_evasion", text, m, checks, cfg, "M6.2.2",
+                    "robust_accuracy_min", (), clean, len(s.data))  # fmt: skip

@@ -39,11 +39,11 @@ if TYPE_CHECKING:
     Metric = Callable[[Array, Array], float]
 
 _FIGURES = (
-    # name, standard key, project key, low FPR it rests on (None: whole ROC)
-    ("mia_auc", "M7.2.1.max_auc", "mia_auc_max", None),
-    ("mia_tpr_at_1pct_fpr", "M7.2.1.max_tpr_at_1pct_fpr", "mia_tpr_at_1pct_fpr_max", 0.01),
-    ("mia_tpr_at_01pct_fpr", "M7.2.1.max_tpr_at_01pct_fpr", "mia_tpr_at_01pct_fpr_max", 0.001),
-    ("mia_advantage", "M7.2.1.max_advantage", "mia_advantage_max", None),
+    # name, project key (no level), standard key (at a level), low FPR it rests on
+    ("mia_auc", "mia_auc_max", None, None),
+    ("mia_tpr_at_1pct_fpr", "mia_tpr_at_1pct_fpr_max", None, 0.01),
+    ("mia_tpr_at_01pct_fpr", "mia_tpr_at_01pct_fpr_max", None, 0.001),
+    ("mia_advantage", "mia_advantage_max", "M7.2.1.max_advantage", None),
 )
 
 
@@ -57,8 +57,10 @@ class AttackScores:
     lira: LiraStats | None = None
 
 
-def _metric(name: str) -> Metric:
+def _metric(name: str, low_fpr: float = 0.001) -> Metric:
     match name:
+        case "mia_tpr_at_low_fpr":
+            return lambda p, n: tpr_at_fpr(p, n, low_fpr)
         case "mia_auc":
             return auc_only
         case "mia_tpr_at_1pct_fpr":
@@ -70,7 +72,7 @@ def _metric(name: str) -> Metric:
 
 
 def _bootstrap(
-    run: AttackScores, metrics: tuple[str, ...], seed: int, n_boot: int
+    run: AttackScores, metrics: tuple[str, ...], seed: int, n_boot: int, low_fpr: float
 ) -> dict[str, tuple[float, float]]:
     """Percentile intervals; LiRA resamples its shadow models as well as the records."""
     import numpy as np
@@ -78,7 +80,7 @@ def _bootstrap(
     rng = np.random.default_rng([seed, 6101])
     n_pos, n_neg = len(run.members), len(run.nonmembers)
     values = {m: np.empty(n_boot) for m in metrics}
-    fns = {m: _metric(m) for m in metrics}
+    fns = {m: _metric(m, low_fpr) for m in metrics}
     for b in range(n_boot):
         pos, neg = run.members, run.nonmembers
         if run.lira is not None:
@@ -122,7 +124,7 @@ def membership(
         )
         for a in attacks
     ]
-    shadows = priv.get_int("shadow_models", 16)
+    shadows = cfg.standard.budget("M7.2.1.reference_models", priv.get_int("shadow_models", 16))
     if trainer is not None and priv.values.get("recipe"):
         x = np.concatenate([mem.x, non.x])
         y = np.concatenate([mem.y, non.y])
@@ -143,25 +145,29 @@ def _result(
 ) -> TestResult:
     priv = cfg.privacy
     boot = priv.get_int("bootstrap", 200)
-    min_fp = cfg.standard.value("M7.2.1.min_false_positives") or 10.0
-    values = {
-        r.attack: {name: _metric(name)(r.members, r.nonmembers) for name, *_ in _FIGURES}
-        for r in runs
-    }
+    std = cfg.standard
+    min_fp = std.value("M7.2.1.min_false_positives") or 10.0
+    low_fpr = std.value("M7.2.1.low_fpr")
+    figures: list[tuple[str, str, str | None, float | None]] = list(_FIGURES)
+    if low_fpr is not None:
+        figures.append(("mia_tpr_at_low_fpr", "", "M7.2.1.max_tpr_at_low_fpr", low_fpr))
+    names = tuple(f[0] for f in figures)
+    lf = low_fpr or 0.001
+    values = {r.attack: {n: _metric(n, lf)(r.members, r.nonmembers) for n in names} for r in runs}
     # the strongest attack: highest TPR at the lowest FPR the sample supports, then AUC
     usable = [f for f in (0.001, 0.01) if n_non >= math.ceil(min_fp / f)]
     key_fig = {0.001: "mia_tpr_at_01pct_fpr", 0.01: "mia_tpr_at_1pct_fpr"}
     order = [key_fig[f] for f in usable] + ["mia_auc"]
     worst = max(runs, key=lambda r: tuple(values[r.attack][f] for f in order))
     v = values[worst.attack]
-    cis = _bootstrap(worst, tuple(name for name, *_ in _FIGURES), cfg.seed, boot)
+    cis = _bootstrap(worst, names, cfg.seed, boot, lf)
     r = roc(worst.members, worst.nonmembers)
     idx = [i for i in thin(r.fpr, r.tpr) if r.fpr[i] > 0]
     series = tuple(SeriesPoint(x=r.fpr[i], y=r.tpr[i]) for i in idx)
     base = params(
         members=sources[0], nonmembers=sources[1], member_samples=n_mem,
         nonmember_samples=n_non, seed=cfg.seed, attacks=tuple(x.attack for x in runs),
-        strongest=worst.attack, bootstrap=boot,
+        strongest=worst.attack, bootstrap=boot, low_fpr=low_fpr,
         shadow_models=worst.lira.stats.shape[0] if worst.lira is not None else None,
         interval="percentile bootstrap (members, non-members"
         + (", shadow models)" if worst.lira is not None else ")"),
@@ -172,8 +178,19 @@ def _result(
     failed: list[str] = []
     passed: list[str] = []
     undecided: list[str] = []
-    for name, std_key, own_key, fpr in _FIGURES:
-        threshold, source = cfg.standard.threshold(std_key, priv.threshold(own_key))
+    need_refs = std.value("M7.2.1.reference_models")
+    have_refs = worst.lira.stats.shape[0] if worst.lira is not None else 0
+    lira_refs = next((x.lira.stats.shape[0] for x in runs if x.lira is not None), 0)
+    if need_refs is not None and max(have_refs, lira_refs) < need_refs:
+        undecided.append(
+            f"{need_refs:g} reference models required (M7.2.1.reference_models), {lira_refs} "
+            "trained: declare privacy.recipe = 'module:fit' so LiRA can train them"
+        )
+    for name, own_key, std_key, fpr in figures:
+        if std.active:
+            threshold, source = std.threshold(std_key, None) if std_key else (None, "report only")
+        else:
+            threshold, source = (priv.threshold(own_key), "project") if own_key else (None, "")
         need = math.ceil(min_fp / fpr) if fpr else 0
         supported = n_non >= need
         d = decide(v[name], threshold, cfg.level)
@@ -195,7 +212,7 @@ def _result(
             continue
         if fpr and not supported:
             undecided.append(
-                f"{name} {v[name]:.4f} not decided: TPR at {fpr:.1%} FPR needs >= {need} "
+                f"{name} {v[name]:.4f} not decided: TPR at {fpr:.2%} FPR needs >= {need} "
                 f"non-members ({min_fp:g} expected false positives), only {n_non} available"
             )
         elif d.ok:
