@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from mlsvs.config import Config
+    from mlsvs.discovery import Discovery
     from mlsvs.engine.events import EventSink
     from mlsvs.model.assessment import Assessment
     from mlsvs.model.catalog import Standard
@@ -81,6 +82,10 @@ def load_config_for(
         changes["ignore"] = config.ignore + o.ignore
     if o.traits:
         changes["traits"] = config.traits | frozenset(o.traits)
+        # A trait declared on the command line overrides the file's denial of it.
+        changes["denied_traits"] = {
+            k: v for k, v in config.denied_traits.items() if k not in set(o.traits)
+        }
     return dataclasses.replace(config, **changes)  # type: ignore[arg-type]
 
 
@@ -101,7 +106,9 @@ def assess(
     root = Path(path)
     config = load_config_for(root, config_file, overrides)
     standard = load_catalog(config.standard)
-    unknown_traits = sorted(config.traits - {t.id for t in standard.tags})
+    unknown_traits = sorted(
+        (config.traits | set(config.denied_traits)) - {t.id for t in standard.tags}
+    )
     if unknown_traits:
         known = ", ".join(t.id for t in standard.tags)
         raise ConfigError(
@@ -109,6 +116,7 @@ def assess(
         )
     registry = load_registry(standard)
     discovery = discover(root, config)
+    _require_something(discovery, root)
     extra: list[Problem] = []
     if config.source is None:
         extra.append(
@@ -128,6 +136,27 @@ def assess(
         now=lambda: dt.datetime.now(dt.UTC).replace(microsecond=0),
         sink=sink,
         extra_problems=extra,
+    )
+
+
+def _require_something(discovery: Discovery, root: Path) -> None:
+    """Exit 2 with a reason when the project holds nothing any check could assess."""
+    from mlsvs.errors import DiscoveryError
+
+    project = discovery.project
+    if project.artifacts or project.endpoints:
+        return
+    if project.gaps:
+        reasons = sorted({g.reason.value for g in project.gaps})
+        raise DiscoveryError(
+            f"nothing to assess: no file could be read or classified "
+            f"({len(project.gaps)} path(s) skipped: {', '.join(reasons)})",
+            path=str(root),
+        )
+    raise DiscoveryError(
+        "nothing to assess: no models, datasets, source, manifests, cards, configs or "
+        "endpoints found",
+        path=str(root),
     )
 
 

@@ -48,6 +48,7 @@ _TOP_KEYS = frozenset(
         "level",
         "standard",
         "traits",
+        "denied_traits",
         "include",
         "exclude",
         "attestations",
@@ -103,6 +104,10 @@ class Config:
     level: Level = Level.L1
     standard: str | None = None
     traits: frozenset[str] = frozenset()
+    denied_traits: Mapping[str, str] = field(default_factory=dict)
+    """Traits the project says do not hold, each with the reason (``[denied_traits]``).
+    Discovery's evidence of an undeclared trait makes its requirements *not verified*
+    unless the trait is denied here."""
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     attestations: tuple[str, ...] = ("attestations",)
@@ -202,12 +207,18 @@ def _parse(table: Mapping[str, object], src: _Source, root: Path) -> Config:
     except ValueError as exc:
         raise src.error(str(exc), "level") from None
     policy = _table(table, "policy", _POLICY_KEYS, src)
+    traits = frozenset(_strings(table, "traits", src))
+    denied = _denied_traits(table, src)
+    both = sorted(traits & set(denied))
+    if both:
+        raise src.error(f"{both[0]} is both declared in traits and denied", "denied_traits")
     return Config(
         source=str(src.path),
         name=_string(table, "name", src) or root.resolve().name,
         level=level,
         standard=_string(table, "standard", src) or None,
-        traits=frozenset(_strings(table, "traits", src)),
+        traits=traits,
+        denied_traits=denied,
         include=_strings(table, "include", src),
         exclude=_strings(table, "exclude", src),
         attestations=_strings(table, "attestations", src) or ("attestations",),
@@ -224,6 +235,20 @@ def _parse(table: Mapping[str, object], src: _Source, root: Path) -> Config:
         limits=_limits(table, src),
         digest=_digest(table),
     )
+
+
+def _denied_traits(table: Mapping[str, object], src: _Source) -> Mapping[str, str]:
+    value = table.get("denied_traits", {})
+    if not isinstance(value, dict):
+        raise src.error('must be a table of trait = "reason"', "denied_traits")
+    denied: dict[str, str] = {}
+    for trait, reason in sorted(value.items()):
+        if not isinstance(reason, str) or not reason.strip():
+            raise src.error(
+                "each denied trait needs a non-empty reason string", "denied_traits", trait
+            )
+        denied[trait] = reason.strip()
+    return denied
 
 
 def _settings(table: Mapping[str, object]) -> Mapping[str, Mapping[str, object]]:

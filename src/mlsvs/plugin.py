@@ -21,8 +21,10 @@ from mlsvs.model.artifact import (
     SignatureFile,
     SourceFile,
     Target,
+    TraitEvidence,
 )
 from mlsvs.model.check import Check, CheckContext, Isolation, OptionError, check
+from mlsvs.model.coverage import Gap, GapReason
 from mlsvs.model.result import (
     Facts,
     Location,
@@ -34,6 +36,7 @@ from mlsvs.model.result import (
     errored,
     failed,
     not_applicable,
+    not_verified,
     passed,
 )
 
@@ -50,6 +53,8 @@ __all__ = [
     "Document",
     "Endpoint",
     "Facts",
+    "Gap",
+    "GapReason",
     "Isolation",
     "Location",
     "Measurement",
@@ -64,9 +69,11 @@ __all__ = [
     "SourceFile",
     "Status",
     "Target",
+    "TraitEvidence",
     "check",
     "errored",
     "failed",
     "not_applicable",
+    "not_verified",
     "passed",
 ]

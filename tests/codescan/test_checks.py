@@ -101,18 +101,20 @@ def test_disabled_rules_option(tmp_path: Path) -> None:
         unsafe_deserialisation.run(_ctx(tmp_path, disabled_rules=["NOPE"]), source)
 
 
-def test_parse_errors_are_errored_outcomes_naming_the_file(tmp_path: Path) -> None:
+def test_parse_errors_are_not_verified_gaps_naming_the_file(tmp_path: Path) -> None:
     source = _source(tmp_path, "broken.py", "def f(:\n")
     [outcome] = verified_tls_downloads.run(_ctx(tmp_path), source)
-    assert outcome.status is Status.ERROR
-    assert "broken.py" in outcome.message
+    assert outcome.status is Status.NOT_VERIFIED
+    [gap] = outcome.gaps
+    assert gap.item == "broken.py" and gap.reason.value == "unparseable"
     nb = _source(
         tmp_path,
         "nb.ipynb",
         json.dumps({"cells": [{"cell_type": "code", "source": "x = (", "outputs": []}]}),
     )
     [outcome] = unsafe_deserialisation.run(_ctx(tmp_path), nb)
-    assert outcome.status is Status.ERROR and "nb.ipynb: cell 1" in outcome.message
+    assert outcome.status is Status.NOT_VERIFIED
+    assert outcome.gaps[0].item == "nb.ipynb" and "cell 1" in outcome.gaps[0].detail
 
 
 def test_suppression_without_reason_goes_to_the_rules_check(tmp_path: Path) -> None:
@@ -143,13 +145,14 @@ def test_secrets_check_scans_project_files(tmp_path: Path) -> None:
     assert all(HF not in o.message for o in outcomes)
 
 
-def test_secrets_check_passes_and_errors(tmp_path: Path) -> None:
+def test_secrets_check_passes_and_names_unscannable_files(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text("lr: 0.1\n")
     project = _ctx(tmp_path).project
     [outcome] = no_committed_credentials.run(_ctx(tmp_path), project)
     assert outcome.status is Status.PASS
     (tmp_path / "b.json").write_bytes(b"\xff\xff")
-    outcomes = no_committed_credentials.run(_ctx(tmp_path), project)
-    assert [o.status for o in outcomes] == [Status.ERROR]
+    [outcome] = no_committed_credentials.run(_ctx(tmp_path), project)
+    assert outcome.status is Status.NOT_VERIFIED
+    assert [(g.item, g.reason.value) for g in outcome.gaps] == [("b.json", "unparseable")]
     [outcome] = no_committed_credentials.run(_ctx(tmp_path, exclude=["b.json"]), project)
     assert outcome.status is Status.PASS

@@ -98,19 +98,31 @@ def _model(path: Path) -> ModelArtifact:
 
 
 @pytest.mark.parametrize(
-    ("fmt", "status"),
+    ("sample", "status"),
     [
-        (ModelFormat.SAFETENSORS, Status.PASS),
-        (ModelFormat.ONNX, Status.PASS),
-        (ModelFormat.PICKLE, Status.FAIL),
-        (ModelFormat.PYTORCH_ZIP, Status.FAIL),
-        (ModelFormat.UNKNOWN, Status.FAIL),
+        ("safetensors_file", Status.PASS),
+        ("onnx_helper", Status.PASS),
+        ("sklearn_pickle", Status.FAIL),
+        ("torch_state_dict", Status.FAIL),
     ],
 )
-def test_mlc101(tmp_path: Path, fmt: ModelFormat, status: Status) -> None:
-    model = ModelArtifact(root=tmp_path, path="m", size=1, format=fmt)
-    [outcome] = sc.format_cannot_execute.run(_ctx(tmp_path), model)
+def test_mlc101(tmp_path: Path, benign_files: dict[str, Path], sample: str, status: Status) -> None:
+    if sample not in benign_files:
+        pytest.skip(f"{sample} needs an optional library")
+    [outcome] = sc.format_cannot_execute.run(_ctx(tmp_path), _model(benign_files[sample]))
     assert outcome.status is status
+
+
+def test_mlc101_unknown_content_fails_and_unread_file_is_not_verified(tmp_path: Path) -> None:
+    blob = tmp_path / "m.bin"
+    blob.write_bytes(bytes(range(256)) * 8)
+    [unknown] = sc.format_cannot_execute.run(_ctx(tmp_path), _model(blob))
+    assert unknown.status is Status.FAIL
+    # Discovery said "safetensors", but the file is gone: the format was not verified now.
+    gone = ModelArtifact(root=tmp_path, path="gone", size=1, format=ModelFormat.SAFETENSORS)
+    [outcome] = sc.format_cannot_execute.run(_ctx(tmp_path), gone)
+    assert outcome.status is Status.NOT_VERIFIED
+    assert outcome.gaps[0].item == "gone" and outcome.gaps[0].reason.value == "unreadable"
 
 
 def test_mlc102_to_105(

@@ -42,9 +42,10 @@ def run(args: argparse.Namespace) -> int:
     from mlsvs.config import load_config
     from mlsvs.errors import ConfigError, UsageError
     from mlsvs.model.result import Severity
-    from mlsvs.scanner import scan_paths
+    from mlsvs.scanner.api import expand_counted, scan_targets
     from mlsvs.scanner.output import render_json, render_sarif, render_text
     from mlsvs.scanner.settings import options_from
+    from mlsvs.util.text import safe_path, sanitize
 
     try:
         minimum = Severity.parse(args.min_severity)
@@ -52,21 +53,51 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
-    missing = [p for p in args.paths if not Path(p).exists()]
+    missing = [p for p in args.paths if not Path(p).exists() and not Path(p).is_symlink()]
     if missing:
-        raise UsageError(f"no such file or directory: {missing[0]}")
+        raise UsageError(f"no such file or directory: {safe_path(missing[0])}")
     config = load_config(Path.cwd(), Path(args.config) if args.config else None)
     try:
         options = options_from(config.settings.get("scanner", {}), args.allow)
     except ValueError as exc:
         raise ConfigError(str(exc), path=config.source) from None
-    reports = scan_paths(args.paths, jobs=args.jobs, options=options)
+    targets, skipped = expand_counted(args.paths)
+    if not targets:
+        where = ", ".join(safe_path(p) for p in args.paths)
+        raise UsageError(
+            f"nothing to scan under {where}: no candidate model files "
+            f"({skipped} text, media or empty file(s) skipped)"
+        )
+    # Non-UTF-8 file names and pickled strings may hold lone surrogates: escape them so every
+    # format encodes (JSON without lone surrogates, SARIF and text without crashing).
+    reports = sanitize(scan_targets(targets, jobs=args.jobs, options=options))
     render = {"text": render_text, "json": render_json, "sarif": render_sarif}[args.format]
     text = render(reports, minimum)
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        _write_atomically(Path(args.output), text)
     else:
         sys.stdout.write(text)
     if any(r.errors for r in reports):
         return 2
     return 1 if any(r.at_least(minimum) for r in reports) else 0
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Temporary file in the same directory, then rename: never a half-written report."""
+    import os
+    import tempfile
+
+    from mlsvs.errors import UsageError
+
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".mlsvs-tmp", dir=path.parent)
+    except OSError as exc:
+        raise UsageError(f"cannot write the report: {exc.strerror}", path=str(path)) from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        Path(tmp).chmod(0o644)
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

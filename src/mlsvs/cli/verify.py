@@ -6,8 +6,16 @@ Exit codes: 0 target level reached, 1 not reached, 2 could not assess.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mlsvs.util.text import safe_path
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -101,17 +109,42 @@ def run(args: argparse.Namespace) -> int:
         ignore=tuple(args.ignore),
         traits=tuple(args.trait),
     )
-    assessment = assess(
-        args.path,
-        config_file=args.config,
-        overrides=overrides,
-        sink=progress_sink(enabled=not args.no_progress),
-        today=today,
-    )
+    with _terminate_as_interrupt():
+        assessment = assess(
+            args.path,
+            config_file=args.config,
+            overrides=overrides,
+            sink=progress_sink(enabled=not args.no_progress),
+            today=today,
+        )
     titles = requirement_titles(assessment.standard.version)
     written = write_outputs(assessment, specs, requirement_titles=titles)
     for path in written:
-        print(f"mlsvs: wrote {path}", file=sys.stderr)
+        kind = "partial report" if assessment.interrupted else "report"
+        print(f"mlsvs: wrote {kind} {safe_path(path)}", file=sys.stderr)
     if assessment.interrupted:
+        print(
+            "mlsvs: run interrupted: the report is PARTIAL (checks that had not finished count "
+            "as not verified); complete reports were left untouched",
+            file=sys.stderr,
+        )
         return 2
     return 0 if assessment.target_met else 1
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (CI cancelling a job) stops the run like Ctrl-C: the partial report is kept."""
+
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread (an embedding caller): leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -88,8 +88,13 @@ _CONFIG_SUFFIXES = frozenset({".yaml", ".yml", ".json", ".toml", ".ini", ".cfg",
 _UNKNOWN_MODEL_MIN_BYTES = 1024
 
 
-def classify(root: Path, path: str, size: int, identify: Identify) -> Artifact | None:
-    """The artifact ``path`` is, or None for files mlsvs has no use for."""
+def classify(
+    root: Path, path: str, size: int, identify: Identify, head: bytes | None = None
+) -> Artifact | None:
+    """The artifact ``path`` is, or None for files mlsvs has no use for.
+
+    ``head`` is the file's first bytes when the caller has read them already.
+    """
     pure = PurePosixPath(path)
     name, suffix = pure.name, pure.suffix.lower()
     absolute = root / path
@@ -114,7 +119,8 @@ def classify(root: Path, path: str, size: int, identify: Identify) -> Artifact |
     if suffix in {".sig", ".sigstore"} or name.endswith(".sigstore.json"):
         return SignatureFile(**common, signature="sigstore_bundle")
 
-    head = _head(absolute)
+    if head is None:
+        head = _head(absolute)
     if head is None:
         return None
     # Fail closed: a badly encoded CSV is still a dataset; its readers report the encoding.
@@ -141,6 +147,32 @@ def classify(root: Path, path: str, size: int, identify: Identify) -> Artifact |
     if _presumed_model(pure, suffix, size, head):
         return ModelArtifact(**common, format=ModelFormat.UNKNOWN)
     return None
+
+
+def types_by_name(path: str) -> tuple[str, ...]:
+    """The artifact types a path *could* be, judged by its name alone (for unread paths).
+
+    Mirrors ``classify``: where the name decides (source, manifests, cards, CSV ...) the
+    answer is that type; where content decides (models, Parquet, configs), the answer is
+    empty, meaning "could be anything", so every check that reads files is affected.
+    """
+    pure = PurePosixPath(path)
+    name, suffix = pure.name, pure.suffix.lower()
+    if suffix in {".py", ".ipynb"}:
+        return ("SourceFile",)
+    if _REQUIREMENTS.match(name) or name.lower() in _MANIFESTS:
+        return ("DependencyManifest",)
+    if name == "Dockerfile" or name.startswith("Dockerfile.") or suffix == ".dockerfile":
+        return ("DeploymentConfig",)
+    if suffix == ".md" or name.lower() in {"readme", "model_card", "datasheet"}:
+        return ("CardDocument", "Document")
+    if suffix == ".dvc" or name == "dvc.lock":
+        return ("Document",)
+    if name.upper() in {"SHA256SUMS", "SHA256SUMS.TXT"} or suffix == ".sha256":
+        return ("Document",)
+    if suffix in {".sig", ".sigstore"} or name.endswith(".sigstore.json"):
+        return ("SignatureFile",)
+    return ()
 
 
 def _markdown(absolute: Path, common: _Common, name: str) -> Artifact | None:
@@ -182,6 +214,18 @@ def _yaml_document(head: bytes, common: _Common, pure: PurePosixPath) -> Artifac
     if re.search(r"^apiVersion:", text, re.M) and re.search(r"^kind:", text, re.M):
         return DeploymentConfig(**common, config="kubernetes")
     return Document(**common, document="config")
+
+
+def model_named(path: str) -> bool:
+    """Whether the name or directory says "model" (a model suffix, or under ``models/`` …)."""
+    pure = PurePosixPath(path)
+    return pure.suffix.lower() in MODEL_SUFFIXES or _in_dirs(pure, MODEL_DIRS)
+
+
+def data_named(path: str) -> bool:
+    """Whether the name says "dataset" (a CSV/TSV/JSONL suffix, or under ``data/`` …)."""
+    pure = PurePosixPath(path)
+    return pure.suffix.lower() in _DATA_SUFFIXES or _in_dirs(pure, DATA_DIRS)
 
 
 def _presumed_model(pure: PurePosixPath, suffix: str, size: int, head: bytes) -> bool:

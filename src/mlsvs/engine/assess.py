@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING
 
 from mlsvs import __version__
 from mlsvs.engine.attestations import load_attestations
+from mlsvs.engine.coverage import discovery_gaps
 from mlsvs.engine.levels import compute_levels
 from mlsvs.engine.plan import Plan, Task, plan
 from mlsvs.engine.runner import run
-from mlsvs.engine.verdicts import Evidence, decide, newest_valid
+from mlsvs.engine.verdicts import Evidence, Profile, decide, newest_valid
 from mlsvs.engine.waivers import apply_waivers
 from mlsvs.model.artifact import (
     Artifact,
@@ -42,8 +43,10 @@ if TYPE_CHECKING:
     from mlsvs.discovery import Discovery
     from mlsvs.engine.events import EventSink
     from mlsvs.engine.registry import Registry
+    from mlsvs.model.artifact import Project
     from mlsvs.model.attestation import Attestation
     from mlsvs.model.catalog import Standard
+    from mlsvs.model.coverage import Gap
     from mlsvs.model.result import Finding
     from mlsvs.model.verdict import RequirementVerdict
 
@@ -86,7 +89,14 @@ def assess_project(
     )
     findings, waiver_problems = apply_waivers(result.findings, config.waivers, today=today)
     loaded = load_attestations(project.root, config.attestations, standard, today=today)
-    verdicts = _verdicts(standard, registry, the_plan, findings, loaded.attestations, config.traits)
+    profile = Profile(
+        declared=config.traits,
+        denied=dict(project.denied_traits),
+        evidence=_trait_evidence(project),
+    )
+    verdicts = _verdicts(
+        standard, registry, the_plan, findings, loaded.attestations, profile, project.gaps
+    )
     levels, achieved = compute_levels(verdicts, waived_satisfies=config.waivers_satisfy)
     problems = (
         *extra_problems,
@@ -102,7 +112,14 @@ def assess_project(
             key=standard.key, name=standard.name, version=standard.version, digest=standard.digest
         ),
         project=ProjectInfo(
-            name=project.name, root=root_label, traits=tuple(sorted(config.traits))
+            name=project.name,
+            root=root_label,
+            traits=tuple(sorted(config.traits)),
+            denied_traits=tuple(sorted(project.denied_traits.items())),
+            trait_evidence=tuple(
+                (e.trait, e.path, e.detail)
+                for e in sorted(project.trait_evidence, key=lambda e: (e.trait, e.path, e.detail))
+            ),
         ),
         target_level=config.level,
         achieved_level=achieved,
@@ -126,16 +143,21 @@ def _verdicts(
     the_plan: Plan,
     findings: Sequence[Finding],
     attestations: Sequence[Attestation],
-    traits: frozenset[str],
+    profile: Profile,
+    project_gaps: Sequence[Gap],
 ) -> tuple[RequirementVerdict, ...]:
     by_requirement: dict[str, list[Finding]] = defaultdict(list)
     for finding in findings:
         for requirement in finding.requirements:
             by_requirement[requirement].append(finding)
     mapped: dict[str, list[str]] = defaultdict(list)
+    gaps: dict[str, set[Gap]] = defaultdict(set)
+    skipped = {s.loaded.check.id for s in the_plan.skips}
     for loaded in registry.checks:
+        relevant = () if loaded.check.id in skipped else discovery_gaps(loaded.check, project_gaps)
         for requirement in loaded.check.requirements:
             mapped[requirement].append(loaded.check.id)
+            gaps[requirement].update(relevant)
     not_run: dict[str, list[str]] = defaultdict(list)
     for skip in the_plan.skips:
         for requirement in skip.loaded.check.requirements:
@@ -155,9 +177,18 @@ def _verdicts(
                 attestation=chosen.get(req.id),
                 has_checks=bool(mapped.get(req.id)),
                 not_run=tuple(not_run.get(req.id, ())),
+                gaps=tuple(gaps.get(req.id, ())),
             )
-            decided.append(decide(evidence, traits))
+            decided.append(decide(evidence, profile))
     return tuple(sorted(decided, key=lambda v: id_sort_key(v.requirement)))
+
+
+def _trait_evidence(project: Project) -> dict[str, list[str]]:
+    seen: dict[str, list[str]] = defaultdict(list)
+    for item in project.trait_evidence:
+        where = f"{item.path}:{item.line}" if item.line else item.path
+        seen[item.trait].append(f"{where}: {item.detail}")
+    return dict(seen)
 
 
 def _records(artifacts: Sequence[Artifact]) -> tuple[ArtifactRecord, ...]:

@@ -19,6 +19,8 @@ def compute_levels(
     """Level L is met when every requirement with entry level <= L satisfies (pass or n/a).
 
     The achieved level is the highest L such that L1..L are all met (None when L1 is not).
+    Counts keep n/a apart: ``applicable`` excludes not-applicable requirements and
+    ``satisfied`` counts only those that passed, so n/a never reads as satisfied.
     """
     results: list[LevelResult] = []
     achieved: Level | None = None
@@ -30,13 +32,16 @@ def compute_levels(
             key=id_sort_key,
         )
         met = not blocking
+        not_applicable = sum(1 for v in in_scope if v.verdict is Verdict.NOT_APPLICABLE)
+        applicable = len(in_scope) - not_applicable
         results.append(
             LevelResult(
                 level=level,
                 met=met,
                 blocking=tuple(blocking),
-                applicable=len(in_scope),
-                satisfied=len(in_scope) - len(blocking),
+                applicable=applicable,
+                satisfied=applicable - len(blocking),
+                not_applicable=not_applicable,
             )
         )
         if still_climbing and met:

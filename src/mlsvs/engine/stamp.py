@@ -17,7 +17,7 @@ def fingerprint(check_id: str, target_path: str, outcome: Outcome) -> str:
     """Stable across rewording: check, target, location, rule and the check-chosen key."""
     where = outcome.location.describe() if outcome.location else ""
     material = "\x1f".join((check_id, target_path, where, outcome.rule, outcome.key))
-    return hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
+    return hashlib.sha256(material.encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
 
 def stamp(check: Check[Target], target: Target, outcome: Outcome, duration_ms: int) -> Finding:
@@ -35,4 +35,5 @@ def stamp(check: Check[Target], target: Target, outcome: Outcome, duration_ms: i
         rule=outcome.rule,
         duration_ms=duration_ms,
         measurements=outcome.measurements,
+        gaps=outcome.gaps,
     )

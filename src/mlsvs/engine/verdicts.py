@@ -3,11 +3,19 @@
 Pure functions: no I/O, no clock. The rules, in order:
 
 0. A requirement applies when *all* of its applicability tags (its own plus its chapter's) are
-   declared, as the standard's level semantics say; otherwise it is NOT_APPLICABLE by profile.
+   declared, as the standard's level semantics say. It is NOT_APPLICABLE by profile when one
+   of its undeclared tags is denied in the configuration or has no evidence in the project.
+   When every undeclared tag has evidence (a Flask app serving a model, ``from_pretrained``)
+   and none is denied, it is NOT_VERIFIED: "evidence of X found: declare or deny it". The
+   profile cannot be dodged by leaving a trait out.
 1. Any non-waived automated FAIL gives FAIL (automated failures beat human claims). A valid
    attestation claiming ``fail`` gives FAIL too.
 2. Only waived FAILs give WAIVED.
 3. Any ERROR gives ERROR.
+3b. Any gap (an item a mapped check or discovery could not cover: unreadable, too large,
+   unparseable, unsupported, outside the database) or NOT_VERIFIED outcome gives NOT_VERIFIED,
+   with the gaps named. Incomplete coverage is never a pass, and an attestation does not stand
+   in for what the checks could not read.
 4. Otherwise by verification method:
    - a-static / a-runtime: PASS when checks ran and passed; NOT_APPLICABLE when every outcome
      was not applicable; with no automated evidence (no check registered, skipped, or no target)
@@ -21,12 +29,13 @@ Pure functions: no I/O, no clock. The rules, in order:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Protocol, assert_never
 
 from mlsvs.model.attestation import Attestation, Claim, Validity
 from mlsvs.model.catalog import Requirement, Verification
+from mlsvs.model.coverage import Gap, GapReason, describe_gaps
 from mlsvs.model.result import Finding, Status
 from mlsvs.model.verdict import Basis, RequirementVerdict, Verdict
 
@@ -48,15 +57,31 @@ class Evidence:
     """Whether any registered check maps to the requirement."""
     not_run: Sequence[str] = ()
     """Why mapped checks produced nothing (skipped, no target)."""
+    gaps: Sequence[Gap] = ()
+    """Paths discovery could not read or classify that a mapped check could have needed."""
 
 
-def decide(evidence: Evidence, traits: frozenset[str]) -> RequirementVerdict:
-    """Decide one requirement."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Profile:
+    """The applicability profile of a run: what is declared, denied, and suggested."""
+
+    declared: frozenset[str]
+    denied: Mapping[str, str] = field(default_factory=dict)
+    """Trait -> the reason the configuration gives for denying it."""
+    evidence: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    """Trait -> what discovery saw that suggests it (``app.py: FastAPI app``)."""
+
+
+def decide(evidence: Evidence, traits: frozenset[str] | Profile) -> RequirementVerdict:
+    """Decide one requirement (``traits``: the declared traits, or the whole profile)."""
+    profile = traits if isinstance(traits, Profile) else Profile(declared=traits)
     req = evidence.requirement
     ids = tuple(f.id for f in evidence.findings)
     source = evidence.attestation.source if evidence.attestation else None
 
-    def verdict(v: Verdict, basis: Basis, *why: str) -> RequirementVerdict:
+    def verdict(
+        v: Verdict, basis: Basis, *why: str, gaps: tuple[Gap, ...] = ()
+    ) -> RequirementVerdict:
         return RequirementVerdict(
             requirement=req.id,
             level=req.level,
@@ -65,11 +90,12 @@ def decide(evidence: Evidence, traits: frozenset[str]) -> RequirementVerdict:
             reasons=tuple(why),
             findings=ids,
             attestation=source,
+            gaps=gaps,
         )
 
     tags = req.applicability | evidence.chapter_tags
-    if not tags <= traits:
-        missing = ", ".join(sorted(tags - traits))
+    if not tags <= profile.declared:
+        missing = tags - profile.declared
         measured = sorted(
             {
                 f.check
@@ -77,21 +103,17 @@ def decide(evidence: Evidence, traits: frozenset[str]) -> RequirementVerdict:
                 if f.measurements and f.status in (Status.PASS, Status.FAIL)
             }
         )
-        if measured:  # a runtime test measured it: the trait is relevant, n/a would hide it
+        if measured and not any(t in profile.denied for t in missing):
+            # a runtime test measured it: the trait is relevant, n/a would hide the result
+            names = ", ".join(sorted(missing))
             return verdict(
                 Verdict.NOT_VERIFIED,
                 Basis.PROFILE,
-                f"profile: {missing} not declared in traits, yet {', '.join(measured)} measured "
-                f"this requirement: declare trait {missing} (or attest not_applicable with a "
-                "justification)",
+                f"profile: {names} not declared in traits, yet {', '.join(measured)} measured "
+                f"this requirement: declare trait {names} (or deny it with a reason under "
+                "[denied_traits])",
             )
-        return RequirementVerdict(
-            requirement=req.id,
-            level=req.level,
-            verdict=Verdict.NOT_APPLICABLE,
-            basis=Basis.PROFILE,
-            reasons=(f"profile: {missing} not declared in traits",),
-        )
+        return _by_profile(req, missing, profile)
     findings = evidence.findings
     failing = sorted({f.check for f in findings if f.status is Status.FAIL and not f.waiver})
     if failing:
@@ -109,6 +131,14 @@ def decide(evidence: Evidence, traits: frozenset[str]) -> RequirementVerdict:
     if errored:
         messages = sorted({f"{f.check}: {f.message}" for f in findings if f.status is Status.ERROR})
         return verdict(Verdict.ERROR, Basis.AUTOMATED, *messages[:5])
+    gaps = uncovered(evidence)
+    if gaps:
+        return verdict(
+            Verdict.NOT_VERIFIED,
+            Basis.AUTOMATED,
+            f"coverage incomplete, {len(gaps)} item(s) not covered: {describe_gaps(gaps)}",
+            gaps=gaps,
+        )
 
     automated = _automated(findings)
     not_run = tuple(evidence.not_run)
@@ -132,6 +162,44 @@ def decide(evidence: Evidence, traits: frozenset[str]) -> RequirementVerdict:
             return _hybrid(evidence, automated, claim, verdict)
         case _:
             assert_never(req.verification)
+
+
+def uncovered(evidence: Evidence) -> tuple[Gap, ...]:
+    """Every gap behind a requirement: discovery's and each non-failing finding's, sorted."""
+    found: set[Gap] = set(evidence.gaps)
+    for f in evidence.findings:
+        found.update(f.gaps)
+        if f.status is Status.NOT_VERIFIED and not f.gaps:
+            found.add(Gap(item=f.target.path, reason=GapReason.UNSUPPORTED, detail=f.message))
+    return tuple(sorted(found, key=lambda g: (g.item, g.reason.value, g.detail)))
+
+
+def _by_profile(req: Requirement, missing: frozenset[str], profile: Profile) -> RequirementVerdict:
+    """N/A when an undeclared tag is denied or unsupported by evidence; else not verified."""
+
+    def verdict(v: Verdict, *why: str) -> RequirementVerdict:
+        return RequirementVerdict(
+            requirement=req.id, level=req.level, verdict=v, basis=Basis.PROFILE, reasons=why
+        )
+
+    denied = sorted(t for t in missing if t in profile.denied)
+    if denied:
+        why = "; ".join(f"{t} denied: {profile.denied[t]}" for t in denied)
+        return verdict(Verdict.NOT_APPLICABLE, f"profile: {why}")
+    quiet = sorted(t for t in missing if not profile.evidence.get(t))
+    if quiet:
+        return verdict(
+            Verdict.NOT_APPLICABLE, f"profile: {', '.join(quiet)} not declared in traits"
+        )
+    reasons = []
+    for trait in sorted(missing):
+        seen = sorted(set(profile.evidence[trait]))
+        more = f" and {len(seen) - 3} more" if len(seen) > 3 else ""
+        reasons.append(
+            f"evidence of {trait} found ({'; '.join(seen[:3])}{more}): declare it in traits "
+            f"or deny it with a reason under [denied_traits]"
+        )
+    return verdict(Verdict.NOT_VERIFIED, *reasons)
 
 
 def _hybrid(

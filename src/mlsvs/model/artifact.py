@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+from mlsvs.model.coverage import Gap
+
 
 @enum.unique
 class ModelFormat(enum.StrEnum):
@@ -232,6 +234,19 @@ class Endpoint:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class TraitEvidence:
+    """Something in the project that suggests an applicability trait holds."""
+
+    trait: str
+    """A catalog tag, e.g. ``exposes_inference_api``."""
+    path: str
+    """Where it was seen (relative to the root)."""
+    detail: str
+    """What was seen, e.g. ``FastAPI app`` or ``from_pretrained(...) at line 12``."""
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Project(Target):
     """The system under verification."""
 
@@ -239,6 +254,13 @@ class Project(Target):
     traits: frozenset[str]
     artifacts: tuple[Artifact, ...] = ()
     endpoints: tuple[Endpoint, ...] = ()
+    gaps: tuple[Gap, ...] = ()
+    """Paths discovery could not read or classify (unreadable, special files, loops, limits).
+    Each one keeps the checks it could matter to from passing."""
+    denied_traits: Mapping[str, str] = field(default_factory=dict)
+    """Traits the configuration denies, with the stated reason."""
+    trait_evidence: tuple[TraitEvidence, ...] = ()
+    """What discovery saw that suggests a trait (declared, denied or neither)."""
 
     def of_type(self, cls: type[A]) -> tuple[A, ...]:
         """Every artifact of one type, in path order."""

@@ -39,6 +39,10 @@ class ProjectInfo:
     root: str
     """The root as given on the command line (not resolved, to keep reports portable)."""
     traits: tuple[str, ...]
+    denied_traits: tuple[tuple[str, str], ...] = ()
+    """(trait, reason) pairs the configuration denies."""
+    trait_evidence: tuple[tuple[str, str, str], ...] = ()
+    """(trait, path, what was seen) for every trait discovery found evidence of."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Generic, TypeVar, cast
 
-from mlsvs.model.artifact import Capability, Project, Target
+from mlsvs.model.artifact import Artifact, Capability, Project, Target
 from mlsvs.model.catalog import Level
 from mlsvs.model.result import Outcome, Severity
 
@@ -104,6 +104,11 @@ class Check(Generic[T]):
     capabilities: frozenset[Capability] = frozenset()
     isolation: Isolation = Isolation.THREAD
     timeout_s: float = 300.0
+    reads: tuple[type[Artifact], ...] | None = None
+    """For project-scope checks: the artifact types whose files the check reads. A path
+    discovery could not read or classify keeps the check's requirements from passing when it
+    could be one of these types. None (the default, fail-closed) means any project file;
+    ``()`` means the check reads no project files (configuration, endpoints only)."""
 
     @property
     def name(self) -> str:
@@ -150,6 +155,7 @@ def check(
     capabilities: Iterable[Capability] = (),
     isolation: Isolation = Isolation.THREAD,
     timeout_s: float = 300.0,
+    reads: Iterable[type[Artifact]] | None = None,
 ) -> Callable[[Callable[[CheckContext, T], Iterable[Outcome]]], Check[T]]:
     """Declare a check. Registers nothing: the registry finds ``Check`` objects in modules."""
     if not CHECK_ID.match(id):
@@ -168,6 +174,7 @@ def check(
             capabilities=frozenset(capabilities),
             isolation=isolation,
             timeout_s=timeout_s,
+            reads=None if reads is None else tuple(reads),
         )
 
     return decorate

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from mlsvs.model.coverage import Gap
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 
 @enum.unique
@@ -14,7 +20,10 @@ class Status(enum.StrEnum):
     FAIL = "fail"
     NOT_APPLICABLE = "not_applicable"
     ERROR = "error"
-    """The check could not decide (crash, timeout, unreadable input): never a pass."""
+    """The check could not run to the end (crash, timeout, bad configuration): never a pass."""
+    NOT_VERIFIED = "not_verified"
+    """The check ran but could not cover its target (unreadable, too large, unparseable,
+    unsupported, outside the database); the outcome's ``gaps`` name what and why."""
 
 
 @enum.unique
@@ -145,6 +154,13 @@ class Outcome:
     rule: str = ""
     """Optional sub-rule ID (e.g. a scanner or code rule) that produced the outcome."""
     measurements: tuple[Measurement, ...] = ()
+    gaps: tuple[Gap, ...] = ()
+    """What the check could not cover on this target. Any gap keeps the requirement from
+    passing (it becomes *not verified*, gaps named), whatever the status; a FAIL still fails."""
+
+
+def _gaps(gaps: Gap | Iterable[Gap]) -> tuple[Gap, ...]:
+    return (gaps,) if isinstance(gaps, Gap) else tuple(gaps)
 
 
 def passed(
@@ -154,8 +170,9 @@ def passed(
     facts: Facts = (),
     key: str = "",
     measurements: tuple[Measurement, ...] = (),
+    gaps: Gap | Iterable[Gap] = (),
 ) -> Outcome:
-    """The target satisfies the check."""
+    """The target satisfies the check, on what it covered (``gaps``: what it could not)."""
     return Outcome(
         status=Status.PASS,
         message=message,
@@ -163,6 +180,7 @@ def passed(
         facts=facts,
         key=key,
         measurements=measurements,
+        gaps=_gaps(gaps),
     )
 
 
@@ -175,8 +193,9 @@ def failed(
     severity: Severity | None = None,
     rule: str = "",
     measurements: tuple[Measurement, ...] = (),
+    gaps: Gap | Iterable[Gap] = (),
 ) -> Outcome:
-    """The target violates the check."""
+    """The target violates the check (``gaps``: what else it could not cover)."""
     return Outcome(
         status=Status.FAIL,
         message=message,
@@ -186,12 +205,39 @@ def failed(
         severity=severity,
         rule=rule,
         measurements=measurements,
+        gaps=_gaps(gaps),
     )
 
 
 def not_applicable(message: str, *, facts: Facts = (), key: str = "") -> Outcome:
     """The check does not apply to this target (the reason is kept as evidence)."""
     return Outcome(status=Status.NOT_APPLICABLE, message=message, facts=facts, key=key)
+
+
+def not_verified(
+    message: str,
+    gaps: Gap | Iterable[Gap],
+    *,
+    location: Location | None = None,
+    facts: Facts = (),
+    key: str = "",
+) -> Outcome:
+    """The check could not cover the target; ``gaps`` (at least one) say what and why.
+
+    Use it instead of ``errored`` when the input, not the check, is the obstacle: an
+    unreadable or truncated file, an unsupported format, a package outside the database.
+    """
+    found = _gaps(gaps)
+    if not found:
+        raise ValueError("not_verified needs at least one gap")
+    return Outcome(
+        status=Status.NOT_VERIFIED,
+        message=message,
+        location=location,
+        facts=facts,
+        key=key,
+        gaps=found,
+    )
 
 
 def errored(
@@ -228,3 +274,5 @@ class Finding:
     """ID of the waiver that covers this failure, if any."""
     duration_ms: int = 0
     measurements: tuple[Measurement, ...] = ()
+    gaps: tuple[Gap, ...] = ()
+    """What the check could not cover (copied from the outcome)."""

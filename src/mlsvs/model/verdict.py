@@ -6,6 +6,7 @@ import enum
 from dataclasses import dataclass
 
 from mlsvs.model.catalog import Level
+from mlsvs.model.coverage import Gap
 
 
 @enum.unique
@@ -50,6 +51,8 @@ class RequirementVerdict:
     """IDs of the findings that informed the verdict."""
     attestation: str | None = None
     """Source file of the attestation used, if any."""
+    gaps: tuple[Gap, ...] = ()
+    """What the checks behind the verdict could not cover (why it is not verified)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -60,4 +63,8 @@ class LevelResult:
     met: bool
     blocking: tuple[str, ...] = ()
     applicable: int = 0
+    """Requirements in scope at this level that apply (not applicable ones excluded)."""
     satisfied: int = 0
+    """Applicable requirements that passed (waived ones only under waivers_satisfy)."""
+    not_applicable: int = 0
+    """Requirements in scope that do not apply; never counted as satisfied."""

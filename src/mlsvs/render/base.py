@@ -132,17 +132,56 @@ def write_outputs(
     """Render ``assessment`` once per spec; returns the files written.
 
     Files are opened only when their renderer runs, parent directories are created, and each
-    file is written to a temporary name and renamed, so a failed render leaves no half file.
+    file is written to a temporary name in the same directory and renamed over the target, so
+    a reader never sees half a report and a failed render leaves no file behind.
+
+    Overwrite policy: a complete assessment replaces the file at the requested path (the
+    output is what the user asked for, like a compiler's). An *interrupted* assessment never
+    does: it goes to ``partial_path(path)`` (``report.json`` -> ``report.partial.json``), so
+    a partial report cannot be mistaken for, or replace, a complete one.
     """
+    from mlsvs.util.text import sanitize
+
+    # Names and messages from the scanned tree may hold lone surrogates (non-UTF-8 file
+    # names) or control characters: every format gets the same escaped, encodable text.
+    assessment = sanitize(assessment)
     written: list[str] = []
     for spec in specs:
         renderer = instantiate(load_renderer(spec.format), requirement_titles)
         binary = bool(getattr(renderer, "binary", False))
+        if assessment.interrupted and not spec.to_stdout:
+            spec = OutputSpec(format=spec.format, path=partial_path(spec.path))
         with _open(spec, binary=binary, stdout=stdout) as out:
             renderer.render(assessment, out)
         if not spec.to_stdout:
             written.append(spec.path)
     return tuple(written)
+
+
+def _keep_mode(path: Path, tmp: Path) -> None:
+    """Give the new file the usual permissions (mkstemp makes it 0600)."""
+    try:
+        mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask()
+        tmp.chmod(mode)
+    except OSError:
+        pass
+
+
+def _umask() -> int:
+    import os
+
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+def partial_path(path: str) -> str:
+    """Where the report of an interrupted run goes: ``out/report.partial.json``."""
+    p = Path(path)
+    name = p.name
+    stem, dot, suffix = name.partition(".")
+    partial = f"{stem}.partial{dot}{suffix}" if dot and stem else f"{name}.partial"
+    return str(p.with_name(partial))
 
 
 @contextlib.contextmanager
@@ -152,12 +191,18 @@ def _open(spec: OutputSpec, *, binary: bool, stdout: IO[str] | None) -> Iterator
         yield stream.buffer if binary and hasattr(stream, "buffer") else stream
         stream.flush()
         return
+    import os
+    import tempfile
+
     path = Path(spec.path)
-    tmp = path.with_name(f".{path.name}.mlsvs-tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=f".{path.name}.", suffix=".mlsvs-tmp", dir=path.parent
+        )
+        tmp = Path(tmp_name)
         handle: IO[Any] = (
-            tmp.open("wb") if binary else tmp.open("w", encoding="utf-8", newline="\n")
+            os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="\n")
         )
     except OSError as exc:
         raise UsageError(
@@ -166,6 +211,9 @@ def _open(spec: OutputSpec, *, binary: bool, stdout: IO[str] | None) -> Iterator
     try:
         with handle:
             yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        _keep_mode(path, tmp)
         tmp.replace(path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)

@@ -20,7 +20,7 @@ import uuid
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from mlsvs.model.catalog import Level, id_sort_key
-from mlsvs.model.verdict import Basis
+from mlsvs.model.verdict import Basis, Verdict
 from mlsvs.render.cdx_evidence import attestation_evidence, finding_evidence
 from mlsvs.render.text import VERDICT_LABELS, clean, sorted_verdicts
 
@@ -218,18 +218,19 @@ def _declarations(a: Assessment) -> dict[str, Any]:
             }
         )
         score, why = _CONFIDENCE[v.basis]
-        mapping.append(
-            {
-                "requirement": requirement_ref(version, v.requirement),
-                "claims": [claim_ref],
-                "conformance": {
-                    "score": 1.0 if v.verdict.satisfies else 0.0,
-                    "rationale": f"{VERDICT_LABELS[v.verdict]}: {reasoning}",
-                    "mitigationStrategies": [],
-                },
-                "confidence": {"score": score, "rationale": f"verdict based on {why}"},
+        entry: dict[str, Any] = {
+            "requirement": requirement_ref(version, v.requirement),
+            "claims": [claim_ref],
+            "confidence": {"score": score, "rationale": f"verdict based on {why}"},
+        }
+        if v.verdict is not Verdict.NOT_APPLICABLE:
+            # A requirement that does not apply has no conformance to score (n/a is not "1.0").
+            entry["conformance"] = {
+                "score": 1.0 if v.verdict is Verdict.PASS else 0.0,
+                "rationale": f"{VERDICT_LABELS[v.verdict]}: {reasoning}",
+                "mitigationStrategies": [],
             }
-        )
+        mapping.append(entry)
     assessors: dict[str, dict[str, Any]] = {
         TOOL_REF: {
             "bom-ref": TOOL_REF,

@@ -27,6 +27,7 @@ from mlsvs.render.text import (
     finding_sort_key,
     level_text,
     next_level,
+    profile_notes,
     sorted_verdicts,
 )
 
@@ -37,7 +38,13 @@ if TYPE_CHECKING:
 
     from mlsvs.model.assessment import Assessment
 
-_STATUS_ORDER = (Status.FAIL, Status.ERROR, Status.PASS, Status.NOT_APPLICABLE)
+_STATUS_ORDER = (
+    Status.FAIL,
+    Status.ERROR,
+    Status.NOT_VERIFIED,
+    Status.PASS,
+    Status.NOT_APPLICABLE,
+)
 
 
 def _asset(name: str) -> str:
@@ -147,6 +154,7 @@ def context(a: Assessment) -> dict[str, Any]:
         "csp": csp,
         "achieved": level_text(a.achieved_level),
         "levels": sorted(a.levels, key=lambda lr: lr.level),
+        "profile_notes": profile_notes(a),
         "all_levels": list(Level),
         "traits": sorted(a.project.traits),
         "next_level": next_level(a),

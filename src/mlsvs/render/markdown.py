@@ -19,9 +19,11 @@ from mlsvs.render.text import (
     chapter_counts,
     clean,
     first_reason,
+    level_summary,
     level_text,
     next_level,
     problem_findings,
+    profile_notes,
     verdict_totals,
 )
 
@@ -74,6 +76,11 @@ def lines(a: Assessment) -> list[str]:
         "**Declared traits:** " + (", ".join(code(t) for t in sorted(a.project.traits)) or "none"),
         "",
     ]
+    out.extend(f"- {md(note)}" for note in profile_notes(a))
+    out.extend(
+        f"- {md(level_summary(result))}" for result in sorted(a.levels, key=lambda lr: lr.level)
+    )
+    out.append("")
     totals = verdict_totals(a)
     out.append(
         "**Requirements:** "

@@ -21,10 +21,12 @@ from mlsvs.render.text import (
     clean,
     findings_by_requirement,
     first_reason,
+    level_summary,
     level_text,
     location_text,
     next_level,
     problem_findings,
+    profile_notes,
 )
 
 if TYPE_CHECKING:
@@ -114,6 +116,10 @@ def _banner(console: Console, a: Assessment) -> None:
     )
     traits = ", ".join(clean(t) for t in sorted(a.project.traits)) or "(none)"
     console.print(Text(f"Declared traits: {traits}", "dim"))
+    for note in profile_notes(a):
+        console.print(Text(f"  {clean(note)}", "yellow" if "evidence" in note else "dim"))
+    for result in sorted(a.levels, key=lambda lr: lr.level):
+        console.print(Text(level_summary(result), "dim"))
     if a.interrupted:
         console.print(Text("Run interrupted: results are incomplete.", "bold red"))
     console.print()

@@ -18,7 +18,7 @@ from mlsvs.model.verdict import Verdict
 if TYPE_CHECKING:
     from mlsvs.model.assessment import Assessment
     from mlsvs.model.result import Finding
-    from mlsvs.model.verdict import RequirementVerdict
+    from mlsvs.model.verdict import LevelResult, RequirementVerdict
 
 # ESC-introduced sequences: CSI (ESC [ ... final), OSC (ESC ] ... BEL or ST), other 2-byte ones.
 _ESCAPES = re.compile(
@@ -51,6 +51,32 @@ VERDICT_LABELS: dict[Verdict, str] = {
     Verdict.NOT_APPLICABLE: "n/a",
     Verdict.NOT_VERIFIED: "not verified",
 }
+
+
+def level_summary(result: LevelResult) -> str:
+    """``L1 not met: 12 of 39 applicable requirements pass; 14 not applicable`` (n/a apart)."""
+    met = "met" if result.met else "not met"
+    return (
+        f"{result.level} {met}: {result.satisfied} of {result.applicable} applicable "
+        f"requirements pass; {result.not_applicable} not applicable"
+    )
+
+
+def profile_notes(a: Assessment) -> list[str]:
+    """Denied traits with their reasons, and evidence of traits neither declared nor denied."""
+    notes = [f"denied {trait}: {reason}" for trait, reason in a.project.denied_traits]
+    declared = set(a.project.traits) | {t for t, _ in a.project.denied_traits}
+    seen: dict[str, list[str]] = {}
+    for trait, path, detail in a.project.trait_evidence:
+        if trait not in declared:
+            seen.setdefault(trait, []).append(f"{path}: {detail}")
+    for trait, where in sorted(seen.items()):
+        more = f" and {len(where) - 2} more" if len(where) > 2 else ""
+        notes.append(
+            f"evidence of undeclared {trait}: {'; '.join(where[:2])}{more} "
+            "(declare it in traits or deny it under [denied_traits])"
+        )
+    return notes
 
 
 def clean(text: str, *, multiline: bool = False) -> str:

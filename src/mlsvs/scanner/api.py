@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import threading
 from collections import OrderedDict
 from concurrent.futures import ProcessPoolExecutor
@@ -16,12 +18,18 @@ from mlsvs.scanner.report import ScanOptions, ScanReport, finding, sort_key
 from mlsvs.scanner.rules import Rule
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Callable, Iterable, Sequence
+    from typing import BinaryIO
 
     from mlsvs.scanner.report import ScanFinding
 
 _SKIP_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", "node_modules", ".venv", "venv",
                         ".tox", ".mypy_cache", ".ruff_cache", ".pytest_cache"})  # fmt: skip
+_MODEL_SUFFIXES = frozenset(
+    {".pt", ".pth", ".bin", ".pkl", ".pickle", ".joblib", ".h5", ".hdf5", ".keras", ".onnx",
+     ".gguf", ".ggml", ".safetensors", ".ckpt", ".pb", ".tflite", ".mar", ".npz", ".npy",
+     ".dill", ".model", ".skops", ".msgpack"}
+)  # fmt: skip
 _NON_MODEL_MAGIC = (
     b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"%PDF", b"RIFF", b"OggS", b"ID3", b"\x7fELF",
     b"MZ", b"\xca\xfe\xba\xbe", b"\xcf\xfa\xed\xfe", b"SQLite format 3", b"PAR1", b"ARROW1",
@@ -41,8 +49,8 @@ def scan_path(path: str | Path, *, options: ScanOptions | None = None) -> ScanRe
         if p.is_dir():
             fmt = _scan_dir(ctx, p)
         else:
-            with p.open("rb") as fh:
-                fmt = scan_source(ctx, Source(fh, p.stat().st_size), None, 0)
+            with _open_regular(p) as fh:
+                fmt = scan_source(ctx, Source(fh, os.fstat(fh.fileno()).st_size), None, 0)
     except OSError as exc:
         errors = (f"{type(exc).__name__}: {exc.strerror or exc}",)
         ctx.add(finding(Rule.GEN003, errors[0]))
@@ -57,6 +65,35 @@ def scan_path(path: str | Path, *, options: ScanOptions | None = None) -> ScanRe
         errors=errors,
         bytes_read=ctx.total_bytes,
     )
+
+
+def _open_regular(path: Path) -> BinaryIO:
+    """Open a regular file for reading; ``OSError`` for FIFOs, devices and sockets.
+
+    Opened non-blocking so a FIFO can never hang the scan, then checked with ``fstat``.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    fd = os.open(path, flags)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise OSError(errno.EINVAL, f"{_special_kind(mode)}, never opened for reading")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _special_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device file"
+    return "not a regular file"
 
 
 def _scan_dir(ctx: Ctx, p: Path) -> ModelFormat:
@@ -78,7 +115,13 @@ def scan_paths(
     paths: Sequence[str | Path], *, jobs: int = 1, options: ScanOptions | None = None
 ) -> tuple[ScanReport, ...]:
     """Scan files and directories (expanded with ``expand``), in parallel when ``jobs > 1``."""
-    targets = expand(paths)
+    return scan_targets(expand(paths), jobs=jobs, options=options)
+
+
+def scan_targets(
+    targets: Sequence[str], *, jobs: int = 1, options: ScanOptions | None = None
+) -> tuple[ScanReport, ...]:
+    """Scan already-expanded targets (see ``expand_counted``)."""
     opts = options or ScanOptions()
     if jobs <= 1 or len(targets) <= 1:
         return tuple(scan_path(t, options=opts) for t in targets)
@@ -93,43 +136,73 @@ def _scan_one(path: str, options: ScanOptions) -> ScanReport:
 def expand(paths: Sequence[str | Path]) -> list[str]:
     """Files to scan: explicit files as given; directories walked (SavedModels kept whole).
 
-    Inside directories, text files and well-known non-model media are skipped; every other
-    file is scanned, so unidentified binaries still fail closed.
+    Inside directories, text files, empty files and well-known non-model media are skipped;
+    every other file is scanned, so unidentified binaries still fail closed. Paths that cannot
+    be scanned safely (FIFOs, devices, sockets, dangling or looping links, unlistable
+    directories) are kept, so ``scan_path`` reports each as an error instead of dropping it.
+    Links to files are followed (a Hugging Face cache snapshot is all links into its blob
+    store); links to directories are not, so a loop cannot trap the walk.
     """
+    return expand_counted(paths)[0]
+
+
+def expand_counted(paths: Sequence[str | Path]) -> tuple[list[str], int]:
+    """``expand`` plus how many files inside directories were skipped as not model files."""
     out: list[str] = []
+    skipped = 0
     for path in paths:
         p = Path(path)
         if not p.is_dir() or (p / "saved_model.pb").is_file():
             out.append(str(path))
             continue
-        for root, dirs, files in os.walk(p, followlinks=False):
+        unlistable: list[str] = []
+        for root, dirs, files in os.walk(p, followlinks=False, onerror=_collect(unlistable)):
             if (Path(root) / "saved_model.pb").is_file():
                 out.append(root)
                 dirs[:] = []
                 continue
             dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS)
-            out.extend(
-                str(Path(root) / name)
-                for name in sorted(files)
-                if _worth_scanning(Path(root) / name)
-            )
-    return out
+            for name in sorted(files):
+                if _worth_scanning(Path(root) / name):
+                    out.append(str(Path(root) / name))
+                else:
+                    skipped += 1
+        out.extend(unlistable)
+    return out, skipped
+
+
+def _collect(into: list[str]) -> Callable[[OSError], None]:
+    def onerror(exc: OSError) -> None:
+        if exc.filename is not None:
+            into.append(os.fsdecode(exc.filename))
+
+    return onerror
 
 
 def _worth_scanning(path: Path) -> bool:
-    if path.is_symlink() or not path.is_file():
-        return False
     try:
-        with path.open("rb") as fh:
+        st = path.stat()  # follows links: a link to a model is scanned like the model
+    except OSError:
+        return True  # dangling, looping or unreadable: scan_path reports it
+    if not stat.S_ISREG(st.st_mode):
+        return True  # FIFO, device, socket: scan_path reports it and never opens it
+    try:
+        with _open_regular(path) as fh:
             head = fh.read(4096)
     except OSError:
         return True  # unreadable: scan_path reports it
-    if not head or head.startswith(_NON_MODEL_MAGIC):
+    if not head:
+        # An empty file named like a model is a model that is missing: report it, never
+        # skip it silently. Other empty files (.gitkeep, __init__.py) hold nothing to scan.
+        return path.suffix.lower() in _MODEL_SUFFIXES
+    if head.startswith(_NON_MODEL_MAGIC):
         return False
+    if head.startswith(b"version https://git-lfs.github.com/spec/"):
+        return True  # the model was never fetched: report it rather than skip it
     if looks_textual(head):
         from mlsvs.scanner.identify import sniff_head
 
-        return sniff_head(head, path.stat().st_size) is not ModelFormat.UNKNOWN
+        return sniff_head(head, st.st_size) is not ModelFormat.UNKNOWN
     return True
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from mlsvs.codescan import Rule, parse_rule, scan_file
-from mlsvs.plugin import OptionError, errored, failed, passed
+from mlsvs.plugin import Gap, GapReason, OptionError, failed, not_verified, passed
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -28,6 +28,19 @@ def _disabled(ctx: CheckContext) -> frozenset[Rule]:
     return frozenset(rules)
 
 
+def error_gap(item: str, error: str) -> Gap:
+    """A per-file read or parse error as a coverage gap (the run goes on; the file is named)."""
+    if "exceeds the" in error:
+        reason = GapReason.TOO_LARGE
+    elif "cannot read" in error:
+        reason = GapReason.UNREADABLE
+    else:
+        reason = GapReason.UNPARSEABLE
+    prefix = f"{item}: "
+    detail = error[len(prefix) :] if error.startswith(prefix) else error
+    return Gap(item=item, reason=reason, detail=detail[:300])
+
+
 def _relevant(finding: CodeFinding, rules: frozenset[Rule], fallback: bool) -> bool:
     if finding.rule in rules:
         return True
@@ -41,14 +54,15 @@ def code_outcomes(
 ) -> Iterator[Outcome]:
     """Scan ``source`` and yield one failure per hit of ``rules`` (and their suppressions).
 
-    Parse errors are errored outcomes naming the file; a file with neither hits nor errors
-    passes. ``fallback`` routes suppressions naming unknown rules to this check.
+    Read and parse errors (too large, unreadable, a cell that is not Python) are coverage
+    gaps naming the file: the rest of the file is still checked, but it cannot pass. A file
+    with neither hits nor gaps passes. ``fallback`` routes suppressions naming unknown rules
+    to this check.
     """
     version = ctx.option("torch_version", "").strip() or None
     enabled = rules - _disabled(ctx)
     result = scan_file(source.absolute, display=source.path, torch_version=version)
-    for error in result.errors:
-        yield errored(f"cannot analyse: {error}")
+    gaps = tuple(error_gap(source.path, error) for error in result.errors)
     hits = [f for f in result.findings if _relevant(f, enabled, fallback)]
     for hit in hits:
         yield failed(
@@ -59,7 +73,11 @@ def code_outcomes(
             key=f"{hit.rule}:{hit.cell or 0}:{hit.line}:{hit.column}",
             facts=(("rule", hit.rule.value), ("title", hit.rule.info.title)),
         )
-    if not hits and not result.errors:
-        names = ", ".join(sorted(r.value for r in enabled))
-        note = f"; {result.suppressed} suppressed with a reason" if result.suppressed else ""
+    if hits:
+        return
+    names = ", ".join(sorted(r.value for r in enabled))
+    note = f"; {result.suppressed} suppressed with a reason" if result.suppressed else ""
+    if gaps:
+        yield not_verified(f"not fully analysed; no hits of {names} in what was read{note}", gaps)
+    else:
         yield passed(f"no hits of {names}{note}")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import fnmatch
+import stat
 from typing import TYPE_CHECKING
 
+from mlsvs.checks.code._common import error_gap
 from mlsvs.codescan.files import collect
 from mlsvs.codescan.secrets import scan_secrets_file
 from mlsvs.codescan.secrets.files import wanted
@@ -14,6 +16,7 @@ from mlsvs.plugin import (
     DependencyManifest,
     DeploymentConfig,
     Document,
+    Gap,
     Location,
     ModelArtifact,
     ModelFormat,
@@ -22,8 +25,8 @@ from mlsvs.plugin import (
     Severity,
     SourceFile,
     check,
-    errored,
     failed,
+    not_verified,
     passed,
 )
 
@@ -50,6 +53,8 @@ def files_to_scan(project: Project, exclude: tuple[str, ...]) -> list[tuple[Path
     datasets = {a.path for a in project.of_type(DatasetArtifact)}
     chosen: dict[str, Path] = {}
     for artifact in project.artifacts:
+        if not _regular(artifact.absolute):
+            continue
         inert_model = (
             isinstance(artifact, ModelArtifact) and artifact.format is ModelFormat.SAFETENSORS
         )
@@ -58,6 +63,8 @@ def files_to_scan(project: Project, exclude: tuple[str, ...]) -> list[tuple[Path
             chosen[artifact.path] = artifact.absolute
     root = project.root
     for file, _display in collect([root], wanted):
+        if not _regular(file):
+            continue  # FIFOs and devices are never opened (discovery reports them)
         rel = file.relative_to(root).as_posix()
         chosen.setdefault(rel, file)
     return [
@@ -65,6 +72,13 @@ def files_to_scan(project: Project, exclude: tuple[str, ...]) -> list[tuple[Path
         for rel in sorted(chosen)
         if rel not in datasets and not any(fnmatch.fnmatch(rel, p) for p in exclude)
     ]
+
+
+def _regular(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(path.lstat().st_mode)
+    except OSError:
+        return False
 
 
 @check(
@@ -86,12 +100,10 @@ def no_committed_credentials(ctx: CheckContext, project: Project) -> Iterator[Ou
     min_entropy = ctx.option("min_entropy", 3.0)
     files = files_to_scan(project, _patterns(ctx))
     hits = 0
-    errors = 0
+    gaps: list[Gap] = []
     for file, display in files:
         result = scan_secrets_file(file, display=display, min_entropy=min_entropy)
-        for error in result.errors:
-            errors += 1
-            yield errored(f"cannot scan for secrets: {error}", location=Location(member=display))
+        gaps.extend(error_gap(display, error) for error in result.errors)
         for located in result.hits:
             hit = located.hit
             hits += 1
@@ -106,5 +118,14 @@ def no_committed_credentials(ctx: CheckContext, project: Project) -> Iterator[Ou
                 key=f"{display}:{located.pointer or ''}:{hit.line}:{hit.column}:{hit.rule}",
                 facts=(("kind", hit.kind.value), ("masked", hit.masked), ("path", display)),
             )
-    if not hits and not errors:
+    if hits:
+        return
+    if gaps:
+        scanned = len(files) - len({g.item for g in gaps})
+        yield not_verified(
+            f"no credentials in {scanned} file(s); {len({g.item for g in gaps})} could not be "
+            "scanned",
+            gaps,
+        )
+    else:
         yield passed(f"no credentials in {len(files)} file(s)")

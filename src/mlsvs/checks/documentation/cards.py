@@ -57,6 +57,7 @@ DATASET_CARD_TOPICS: dict[str, tuple[str, ...]] = {
     requirements=["M1.2.1"],
     applies_to=Project,
     severity=Severity.MEDIUM,
+    reads=(ModelArtifact, CardDocument),
     remediation="Add a model card (README.md with Hugging Face front matter, or MODEL_CARD.md) "
     "covering intended use, out-of-scope use, training data, evaluation, limitations and owner.",
 )
@@ -98,6 +99,7 @@ def model_card_complete(ctx: CheckContext, project: Project) -> Iterator[Outcome
     requirements=["M2.1.1"],
     applies_to=Project,
     severity=Severity.MEDIUM,
+    reads=(DatasetArtifact, CardDocument),
     remediation="Add a dataset card (DATASET_CARD.md / datasheet.md or a Hugging Face dataset "
     "README) stating source, licence, collection process and owner.",
 )

@@ -7,12 +7,14 @@ from typing import TYPE_CHECKING
 
 from mlsvs.plugin import (
     DeploymentConfig,
+    Gap,
+    GapReason,
     Location,
     Severity,
     check,
-    errored,
     failed,
     not_applicable,
+    not_verified,
     passed,
 )
 
@@ -38,12 +40,15 @@ _MAX_BYTES = 1024 * 1024
 def container_not_root(ctx: CheckContext, config: DeploymentConfig) -> Iterator[Outcome]:
     """Dockerfiles must switch to a non-root user; Kubernetes pods must not run privileged."""
     if config.size > _MAX_BYTES:
-        yield errored(f"{config.path} is larger than 1 MiB; not read")
+        gap = Gap(item=config.path, reason=GapReason.TOO_LARGE, detail="larger than 1 MiB")
+        yield not_verified(f"{config.path} is larger than 1 MiB; not read", gap)
         return
     try:
         text = config.absolute.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
-        yield errored(f"cannot read {config.path}: {exc.strerror}")
+        why = exc.strerror or type(exc).__name__
+        gap = Gap(item=config.path, reason=GapReason.UNREADABLE, detail=why)
+        yield not_verified(f"cannot read {config.path}: {why}", gap)
         return
     if config.config == "dockerfile":
         yield from _dockerfile(text)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     requirements=["M1.1.2"],
     applies_to=Project,
     severity=Severity.LOW,
+    reads=(),  # reads only the configuration file, never project artifacts
     remediation="Run 'mlsvs init' and set `level` and `traits` (an empty list is a claim too: "
     "write `traits = []` only if no trait is true).",
 )

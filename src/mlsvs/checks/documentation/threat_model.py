@@ -6,7 +6,17 @@ import re
 from typing import TYPE_CHECKING
 
 from mlsvs.checks.documentation._atlas import atlas_ids
-from mlsvs.plugin import Document, Project, Severity, check, errored, failed, passed
+from mlsvs.plugin import (
+    Document,
+    Gap,
+    GapReason,
+    Project,
+    Severity,
+    check,
+    failed,
+    not_verified,
+    passed,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -30,6 +40,7 @@ _MAX_BYTES = 4 * 1024 * 1024
     requirements=["M1.3.1"],
     applies_to=Project,
     severity=Severity.MEDIUM,
+    reads=(Document,),
     remediation="Write THREAT_MODEL.md (or threat-model.yaml) covering data, training, model "
     "artifact and serving paths, citing MITRE ATLAS technique IDs such as AML.T0010.",
 )
@@ -46,12 +57,15 @@ def threat_model_present(ctx: CheckContext, project: Project) -> Iterator[Outcom
     version, known = atlas_ids()
     for document in documents:
         if document.size > _MAX_BYTES:
-            yield errored(f"{document.path} is larger than 4 MiB; not read", key=document.path)
+            gap = Gap(item=document.path, reason=GapReason.TOO_LARGE, detail="over 4 MiB")
+            yield not_verified(f"{document.path} is larger than 4 MiB; not read", gap)
             continue
         try:
             text = document.absolute.read_text(encoding="utf-8", errors="replace")
         except OSError as exc:
-            yield errored(f"cannot read {document.path}: {exc.strerror}", key=document.path)
+            why = exc.strerror or type(exc).__name__
+            gap = Gap(item=document.path, reason=GapReason.UNREADABLE, detail=why)
+            yield not_verified(f"cannot read {document.path}: {why}", gap, key=document.path)
             continue
         cited = sorted(set(_ATLAS_ID.findall(text)))
         unknown = [i for i in cited if i not in known]

@@ -28,6 +28,7 @@ _TIMEOUT_S = 600.0
     applies_to=Project,
     severity=Severity.HIGH,
     capabilities=_NET,
+    reads=(),  # probes live endpoints; project files cannot hide anything from them
     timeout_s=_TIMEOUT_S,
     remediation="Require a credential on every inference route and answer 401/403 without one.",
 )
@@ -43,6 +44,7 @@ def endpoint_requires_authentication(ctx: CheckContext, project: Project) -> Ite
     applies_to=Project,
     severity=Severity.HIGH,
     capabilities=_NET,
+    reads=(),  # probes live endpoints; project files cannot hide anything from them
     timeout_s=_TIMEOUT_S,
     remediation="Add a per-principal and global quota answering 429 with Retry-After.",
 )
@@ -58,6 +60,7 @@ def endpoint_rate_limited(ctx: CheckContext, project: Project) -> Iterator[Outco
     applies_to=Project,
     severity=Severity.MEDIUM,
     capabilities=_NET,
+    reads=(),  # probes live endpoints; project files cannot hide anything from them
     timeout_s=_TIMEOUT_S,
     remediation="Validate requests against a strict schema (types, ranges, finite numbers).",
 )
@@ -73,6 +76,7 @@ def endpoint_rejects_malformed_input(ctx: CheckContext, project: Project) -> Ite
     applies_to=Project,
     severity=Severity.MEDIUM,
     capabilities=_NET,
+    reads=(),  # probes live endpoints; project files cannot hide anything from them
     timeout_s=_TIMEOUT_S,
     remediation="Limit body size, JSON depth and body read time; answer 413/400/408 quickly.",
 )
@@ -88,6 +92,7 @@ def endpoint_limits_resources(ctx: CheckContext, project: Project) -> Iterator[O
     applies_to=Project,
     severity=Severity.MEDIUM,
     capabilities=_NET,
+    reads=(),  # probes live endpoints; project files cannot hide anything from them
     timeout_s=_TIMEOUT_S,
     remediation="Return generic error bodies; turn debug mode off; drop Server/X-Powered-By.",
 )
@@ -103,6 +108,7 @@ def endpoint_errors_do_not_leak(ctx: CheckContext, project: Project) -> Iterator
     applies_to=Project,
     severity=Severity.MEDIUM,
     capabilities=_NET,
+    reads=(),  # probes live endpoints; project files cannot hide anything from them
     timeout_s=_TIMEOUT_S,
     remediation="Return only the declared output fields (set probes.expected_fields).",
 )
@@ -118,6 +124,7 @@ def endpoint_response_has_no_internals(ctx: CheckContext, project: Project) -> I
     applies_to=Project,
     severity=Severity.HIGH,
     capabilities=_NET,
+    reads=(),  # probes live endpoints; project files cannot hide anything from them
     timeout_s=_TIMEOUT_S,
     remediation="Bind management APIs to a private interface or put them behind authentication.",
 )
@@ -133,6 +140,7 @@ def endpoint_management_not_exposed(ctx: CheckContext, project: Project) -> Iter
     applies_to=Project,
     severity=Severity.HIGH,
     capabilities=_NET,
+    reads=(),  # probes live endpoints; project files cannot hide anything from them
     timeout_s=_TIMEOUT_S,
     remediation="Serve over TLS 1.2+ with a certificate valid for the host name.",
 )
@@ -148,6 +156,7 @@ def endpoint_transport_secure(ctx: CheckContext, project: Project) -> Iterator[O
     applies_to=Project,
     severity=Severity.MEDIUM,
     capabilities=_NET,
+    reads=(),  # probes live endpoints; project files cannot hide anything from them
     timeout_s=_TIMEOUT_S,
     remediation="Return the top-1/top-k label with rounded confidence (probes.max_score_decimals).",
 )

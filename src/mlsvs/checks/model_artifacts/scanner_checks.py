@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from mlsvs.plugin import (
+    Gap,
+    GapReason,
     Location,
     ModelArtifact,
     ModelFormat,
@@ -19,6 +22,7 @@ from mlsvs.plugin import (
     errored,
     failed,
     not_applicable,
+    not_verified,
     passed,
 )
 from mlsvs.scanner import Rule, cached_scan
@@ -27,6 +31,7 @@ from mlsvs.scanner.template import template_problems
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
     from mlsvs.plugin import CheckContext, Outcome
     from mlsvs.scanner import ScanFinding, ScanReport
@@ -52,6 +57,35 @@ HAZARD_RULES = frozenset(
     {Rule.KRS001, Rule.KRS002, Rule.TF001, Rule.TF002, Rule.ONX001, Rule.ONX002, Rule.ST001,
      Rule.GGUF001}
 )  # fmt: skip
+
+
+# Scanner findings that mean part of the file was never analysed, and what kind of gap that is.
+COVERAGE_RULES: dict[Rule, GapReason] = {
+    Rule.GEN001: GapReason.UNSUPPORTED,
+    Rule.GEN002: GapReason.UNPARSEABLE,
+    Rule.GEN003: GapReason.UNREADABLE,
+    Rule.PKL006: GapReason.UNPARSEABLE,
+    Rule.PKL008: GapReason.TOO_LARGE,
+    Rule.ARC001: GapReason.TOO_LARGE,
+    Rule.ARC002: GapReason.UNSUPPORTED,
+}
+# Parse findings that are properties of the file itself (corrupt, unidentifiable), so the
+# "parses completely" check fails on them; the other coverage rules leave it not verified.
+FILE_DEFECT_RULES = frozenset({Rule.GEN001, Rule.GEN002, Rule.PKL006, Rule.PKL007})
+
+
+def coverage_gaps(model: ModelArtifact, report: ScanReport) -> tuple[Gap, ...]:
+    """What the scan of ``model`` could not analyse (unreadable, unparseable, over budget)."""
+    gaps = []
+    for f in report.findings:
+        reason = COVERAGE_RULES.get(f.rule)
+        if reason is None:
+            continue
+        item = f"{model.path}!{f.location.member}" if f.location.member else model.path
+        gaps.append(Gap(item=item, reason=reason, detail=f"{f.rule.value}: {f.message}"[:300]))
+    if report.errors and not gaps:
+        gaps.append(Gap(item=model.path, reason=GapReason.UNREADABLE, detail=report.errors[0]))
+    return tuple(sorted(set(gaps), key=lambda g: (g.item, g.reason.value, g.detail)))
 
 
 def _scan(ctx: CheckContext, model: ModelArtifact) -> ScanReport:
@@ -85,7 +119,17 @@ def _report(
         return
     hits = [f for f in report.findings if f.rule in rules]
     yield from (_outcome(f) for f in hits)
-    if not hits:
+    gaps = coverage_gaps(model, report)
+    if hits:
+        return
+    if gaps:
+        # A parse that stopped early proves nothing about what came after: never a pass.
+        yield not_verified(
+            f"scan incomplete ({len(gaps)} gap(s)); {clean} in the part that was read",
+            gaps,
+            facts=(("format", report.format.value),),
+        )
+    else:
         yield passed(clean, facts=(("format", report.format.value),))
 
 
@@ -104,7 +148,17 @@ def format_cannot_execute(ctx: CheckContext, model: ModelArtifact) -> Iterator[O
     A clean scan does not make a pickle safe to load: the scanner sees today's file, not the
     one the loader will read tomorrow, so the format itself is the finding.
     """
-    fmt = model.format
+    try:
+        report = _scan(ctx, model)
+    except ValueError as exc:
+        yield errored(f"invalid [scanner] configuration: {exc}")
+        return
+    unread = [g for g in coverage_gaps(model, report) if g.reason is GapReason.UNREADABLE]
+    if unread:
+        yield not_verified("the file could not be read, so its format is unknown", unread)
+        return
+    # The scan reads the content now; discovery's identification is the fallback.
+    fmt = report.format if report.format is not ModelFormat.UNKNOWN else model.format
     if fmt is ModelFormat.UNKNOWN:
         yield failed("format could not be identified from the content", severity=Severity.MEDIUM)
     elif fmt.executes_code_on_load:
@@ -140,8 +194,28 @@ def no_unsafe_callables(ctx: CheckContext, model: ModelArtifact) -> Iterator[Out
     remediation="Regenerate corrupt or truncated files; store models in a recognised format.",
 )
 def artifact_parses(ctx: CheckContext, model: ModelArtifact) -> Iterator[Outcome]:
-    """Fail closed on unidentified, corrupt, truncated or over-limit artifacts."""
-    yield from _report(ctx, model, PARSE_RULES, "artifact identified and fully parsed")
+    """Fail on unidentified, corrupt or truncated artifacts; not verified when unreadable,
+    over a scan limit or in a container format that cannot be opened here."""
+    try:
+        report = _scan(ctx, model)
+    except ValueError as exc:
+        yield errored(f"invalid [scanner] configuration: {exc}")
+        return
+    defects = [f for f in report.findings if f.rule in FILE_DEFECT_RULES]
+    yield from (_outcome(f) for f in defects)
+    gaps = [
+        g
+        for g in coverage_gaps(model, report)
+        if not g.detail.startswith(tuple(r.value for r in FILE_DEFECT_RULES))
+    ]
+    if defects:
+        return
+    if gaps:
+        yield not_verified(f"scan incomplete ({len(gaps)} gap(s))", gaps)
+    else:
+        yield passed(
+            "artifact identified and fully parsed", facts=(("format", report.format.value),)
+        )
 
 
 @check(
@@ -174,18 +248,24 @@ def chat_template_is_safe(ctx: CheckContext, model: ModelArtifact) -> Iterator[O
         yield not_applicable("no GGUF metadata or tokenizer_config.json next to the model")
         return
     found = False
+    gaps: list[Gap] = []
     if model.format is ModelFormat.GGUF:
         try:
             report = _scan(ctx, model)
         except ValueError as exc:
             yield errored(f"invalid [scanner] configuration: {exc}")
             return
+        gaps.extend(coverage_gaps(model, report))
         for f in report.findings:
             if f.rule is Rule.GGUF002:
                 found = True
                 yield _outcome(f)
     if sidecar.is_file():
-        for problem in _sidecar_problems(sidecar):
+        problems, unread = _sidecar_problems(sidecar)
+        if unread:
+            rel = str(PurePosixPath(model.path).parent / "tokenizer_config.json")
+            gaps.append(Gap(item=rel, reason=GapReason.UNPARSEABLE, detail=unread))
+        for problem in problems:
             found = True
             yield failed(
                 f"tokenizer_config.json chat_template {problem}",
@@ -193,21 +273,26 @@ def chat_template_is_safe(ctx: CheckContext, model: ModelArtifact) -> Iterator[O
                 key=hashlib.sha256(problem.encode()).hexdigest()[:12],
                 rule=Rule.GGUF002.value,
             )
-    if not found:
+    if found:
+        return
+    if gaps:
+        yield not_verified("chat templates could not all be read", gaps)
+    else:
         yield passed("chat templates show no injection indicators")
 
 
-def _sidecar_problems(path: object) -> list[str]:
-    from pathlib import Path
-
+def _sidecar_problems(path: Path) -> tuple[list[str], str]:
+    """(template problems, why the file could not be read or parsed: '' when it could)."""
     try:
-        config = json.loads(Path(str(path)).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        return [f"could not be read: {type(exc).__name__}"]
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        return [], f"unreadable: {exc.strerror or type(exc).__name__}"
+    except ValueError as exc:
+        return [], f"not valid UTF-8 JSON: {type(exc).__name__}"
     template = config.get("chat_template") if isinstance(config, dict) else None
     texts: list[str] = []
     if isinstance(template, str):
         texts.append(template)
     elif isinstance(template, list):
         texts += [t.get("template", "") for t in template if isinstance(t, dict)]
-    return [p for text in texts for p in template_problems(str(text))]
+    return [p for text in texts for p in template_problems(str(text))], ""
