@@ -129,6 +129,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _status(result: TestResult) -> str:
+    if result.ok is None and result.gaps:
+        return "not verified"
     return {True: "pass", False: "fail", None: "error"}[result.ok]
 
 
@@ -145,7 +147,7 @@ def _json(result: TestResult) -> dict[str, object]:
 def _text(results: tuple[TestResult, ...]) -> None:
     out = sys.stdout
     for r in results:
-        out.write(f"[{_status(r).upper():5}] {r.name}: {r.message}\n")
+        out.write(f"[{_status(r).upper().replace(' ', '-'):5}] {r.name}: {r.message}\n")
         shown: tuple[tuple[str, str], ...] = ()
         for m in r.measurements:
             ci = "" if m.lower is None else f"  [{m.lower:.4f}, {m.upper:.4f}]"

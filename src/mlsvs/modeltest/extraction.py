@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from mlsvs.model.coverage import GapReason
 from mlsvs.model.result import Measurement, SeriesPoint
 from mlsvs.modeltest.config import ints
 from mlsvs.modeltest.evasion.constraints import Constraints, Norm, project
 from mlsvs.modeltest.metrics import wilson
-from mlsvs.modeltest.result import TestResult, params
+from mlsvs.modeltest.result import TestResult, limited, params
 from mlsvs.modeltest.thresholds import decide
 
 if TYPE_CHECKING:
@@ -170,6 +171,8 @@ def extraction(model: BudgetedModel, test: Dataset, cfg: ModelTestConfig) -> Tes
             message=f"{text}: not verified: no surrogate beat the majority-class baseline "
             f"({majority:.3f}), so the attack failed rather than the model resisting it "
             "(try another surrogate or more queries)",
+            gaps=limited("model", "surrogate never beat the majority class",
+                         GapReason.UNSUPPORTED),
         )  # fmt: skip
     if d.ok is None:
         return TestResult(

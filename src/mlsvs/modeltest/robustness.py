@@ -22,6 +22,7 @@ import itertools
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from mlsvs.model.coverage import GapReason
 from mlsvs.model.result import Measurement, SeriesPoint
 from mlsvs.modeltest.config import floats
 from mlsvs.modeltest.data import Dataset
@@ -29,7 +30,7 @@ from mlsvs.modeltest.evasion.constraints import Constraints, norm_of
 from mlsvs.modeltest.evasion.curve import Attack, AttackResult, run_attack
 from mlsvs.modeltest.evasion.whitebox import PgdParams
 from mlsvs.modeltest.metrics import wilson
-from mlsvs.modeltest.result import TestResult, params
+from mlsvs.modeltest.result import TestResult, limited, params
 from mlsvs.modeltest.thresholds import decide
 
 if TYPE_CHECKING:
@@ -275,10 +276,10 @@ def _verdict(
                           measurements=out, facts=out_facts)  # fmt: skip
     need = cfg.standard.value(f"{req}.min_samples")
     if need is not None and n < need:
+        msg = f"{req} needs >= {need:g} attacked samples, the test data gave {n}"
         return TestResult(
             name=name, ok=None, measurements=out, facts=out_facts,
-            message=f"{text}: not verified: {req} needs >= {need:g} attacked samples, the test "
-            f"data gave {n}",
+            message=f"{text}: not verified: {msg}", gaps=limited("model_tests.data.test", msg),
         )  # fmt: skip
     if bad:
         why = "; ".join(c.detail for c in bad)
@@ -286,6 +287,7 @@ def _verdict(
             name=name, ok=None, measurements=out, facts=out_facts,
             message=f"{text}: not verified: sanity check failed (masking: the attacks may "
             f"overstate robustness): {why}",
+            gaps=limited("model", f"masking: {why}", GapReason.UNSUPPORTED),
         )  # fmt: skip
     if d.ok is None:
         return TestResult(name=name, ok=None, measurements=out, facts=out_facts,

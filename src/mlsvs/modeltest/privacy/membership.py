@@ -21,7 +21,7 @@ from mlsvs.model.result import Measurement, SeriesPoint
 from mlsvs.modeltest.config import strs
 from mlsvs.modeltest.metrics import advantage, auc_only, roc, thin, tpr_at_fpr
 from mlsvs.modeltest.privacy.scores import LiraStats, lira_stats, threshold_scores
-from mlsvs.modeltest.result import TestResult, params
+from mlsvs.modeltest.result import TestResult, limited, params
 from mlsvs.modeltest.thresholds import decide
 
 if TYPE_CHECKING:
@@ -233,8 +233,10 @@ def _result(
         return TestResult(name="membership_inference", ok=False, measurements=result,
                           message=f"{head}: {'; '.join(failed + undecided)}")  # fmt: skip
     if undecided:
+        why = "; ".join(undecided)
         return TestResult(name="membership_inference", ok=None, measurements=result,
-                          message=f"{head}: not verified: {'; '.join(undecided)}")  # fmt: skip
+                          message=f"{head}: not verified: {why}",
+                          gaps=limited("model_tests.data.nonmembers", why))  # fmt: skip
     if not passed:
         return TestResult(
             name="membership_inference", ok=None, measurements=result,
