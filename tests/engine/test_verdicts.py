@@ -89,6 +89,20 @@ def test_undeclared_trait_makes_requirement_not_applicable() -> None:
     assert v.basis is Basis.PROFILE
 
 
+def test_undeclared_trait_with_a_runtime_measurement_asks_for_the_trait() -> None:
+    from dataclasses import replace
+
+    from mlsvs.model.result import Measurement
+
+    measured = replace(
+        finding(Status.FAIL, check="MLC610"),
+        measurements=(Measurement(name="mia_auc", value=0.9),),
+    )
+    v = verdict_of(req(Verification.RUNTIME, tags=frozenset({"personal_data"})), [measured])
+    assert v.verdict is Verdict.NOT_VERIFIED
+    assert "declare trait personal_data" in v.reasons[0] and "MLC610" in v.reasons[0]
+
+
 def test_chapter_tags_apply_to_every_requirement() -> None:
     v = verdict_of(
         req(Verification.STATIC), [finding(Status.PASS)], chapter_tags=frozenset({"genai"})

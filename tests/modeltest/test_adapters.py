@@ -155,6 +155,6 @@ def test_torch_weights_load_only_with_weights_only(tmp_path):
     np.testing.assert_allclose(model.predict_proba(x), expected, atol=1e-6)
     with pytest.raises(ModelLoadError, match="cannot load weights"):
         build(source("bad.pt"))
-    with pytest.raises(ModelLoadError, match="ONNX, safetensors or torch"):
+    with pytest.raises(ModelLoadError, match="ONNX, skops, safetensors or torch"):
         (tmp_path / "m.pkl").write_bytes(b"\x80\x04N.")
         build(source("m.pkl"))

@@ -209,3 +209,32 @@ def test_hanging_model_is_killed_and_errored(project):
     ctx, p = _ctx(project, section(timeout_s=1, model={"factory": "projmodels:build_slow"}))
     [outcome] = mt.clean_accuracy_measured.run(ctx, p)
     assert outcome.status is Status.ERROR and "did not answer within 1 s" in outcome.message
+
+
+def test_skops_model_loads_only_after_its_types_are_reviewed(project):
+    pytest.importorskip("skops")
+    import skops.io as sio
+
+    sio.dump(projmodels.build_tree(), project / "tree.skops")
+    base = section(
+        model={"kind": "sklearn", "trusted_model": "tree.skops"},
+        data={"test": "data/noisy_test.csv", "train": "data/noisy_train.csv"},
+    )
+    del base["model"]["factory"]  # type: ignore[attr-defined]
+    from mlsvs.adapters.models.errors import ModelLoadError
+
+    with pytest.raises(ModelLoadError, match=r"nobody reviewed: sklearn\.tree\._tree\.Tree"):
+        run_tests(base, project, [TestName.ACCURACY], model_exec=True, network=False)
+
+    reviewed = section(
+        model={"kind": "sklearn", "trusted_model": "tree.skops",
+               "trusted_types": sio.get_untrusted_types(file=project / "tree.skops")},
+        data={"test": "data/noisy_test.csv"}, accuracy={"samples": 100},
+    )  # fmt: skip
+    del reviewed["model"]["factory"]  # type: ignore[attr-defined]
+    [res] = run_tests(reviewed, project, [TestName.ACCURACY], model_exec=True, network=False)
+    assert res.measurements[0].name == "clean_accuracy", res.message
+    (project / "m.pkl").write_bytes(b"not loaded")
+    pickled = section(model={"kind": "sklearn", "trusted_model": "m.pkl"})
+    with pytest.raises(ModelLoadError, match="never loaded"):
+        run_tests(pickled, project, [TestName.ACCURACY], model_exec=True, network=False)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from mlsvs.adapters.models.budget import BudgetedModel
+from mlsvs.adapters.models.callable import CallableModel
 from mlsvs.adapters.models.sklearn import SklearnModel
 from mlsvs.adapters.models.spec import InputSpec, OutputKind
 from mlsvs.cli.main import main
@@ -84,7 +85,44 @@ def test_extraction_fidelity_rises_with_budget():
     res_u = extraction(model, Dataset(x=x, y=y, features=(), source="pool"), uniform)
     fid_u = [p.y for p in res_u.measurements[0].series]
     assert len(fid_u) == 2 and fid_u[1] > fid_u[0]
-    assert dict(res_u.measurements[0].parameters)["query_source"] == "uniform"
+    assert dict(res_u.measurements[0].parameters)["query_sources"] == "uniform"
+
+
+def test_extraction_takes_the_worst_pool_and_is_stable_across_pools():
+    """The verdict no longer flips with the attacker's pool: every pool runs, the worst
+    decides, and the per-pool fidelities are reported."""
+    x, y = projmodels.make_data(3000, seed=5)
+    spec = InputSpec(shape=(6,))
+    model = BudgetedModel(SklearnModel(projmodels.build_linear(), spec), budget=None)
+    ds = Dataset(x=x, y=y, features=(), source="pool")
+    verdicts = set()
+    for seed in (0, 1, 2):
+        cfg = parse(section(seed=seed, extraction={
+            "budgets": [50, 500], "surrogate": "logistic", "extraction_fidelity_max": 0.9,
+        }))  # fmt: skip
+        res = extraction(model, ds, cfg)
+        facts = dict(res.measurements[0].parameters)
+        assert facts["query_sources"] == "data,uniform,synthetic"
+        pools = {k: float(facts[f"fidelity_{k}"]) for k in ("data", "uniform", "synthetic")}
+        assert res.measurements[0].value == max(pools.values())
+        verdicts.add(res.ok)
+    assert verdicts == {False}  # a linear model is extracted from every pool
+
+
+def test_surrogate_below_majority_class_is_not_verified():
+    """A surrogate that cannot beat the majority class means the attack failed."""
+    x, y = projmodels.make_data(600, seed=5)
+    spec = InputSpec(shape=(6,))
+    rng = np.random.default_rng(0)
+
+    def noisy(z):  # answers are noise: nothing to extract, no surrogate can agree
+        return rng.integers(0, 2, len(z))
+
+    model = BudgetedModel(CallableModel(noisy, spec, 2), budget=None, cache=False)
+    cfg = parse(section(extraction={"budgets": [20, 100], "surrogate": "logistic",
+                                    "extraction_fidelity_max": 0.99}))  # fmt: skip
+    res = extraction(model, Dataset(x=x, y=y, features=(), source="pool"), cfg)
+    assert res.ok is None and "majority-class baseline" in res.message
 
 
 def test_output_granularity_detection():

@@ -213,7 +213,9 @@ def test_masked_gradients_fail_the_sanity_checks(linear):
     data = Dataset(x=xs, y=ys, features=(), source="t")
     res = whitebox(BudgetedModel(masked, budget=None), data, cfg)
     facts = dict(res.facts)
-    assert res.ok is False and "gradient masking" in res.message
+    # the worst case (black-box included) stays above the limit, but the number rests on
+    # masked gradients: not verified, masking named
+    assert res.ok is None and "gradient masking" in res.message and "not verified" in res.message
     assert facts["sanity.blackbox_not_stronger"] == "fail"
     assert facts["sanity.unbounded_reaches_zero"] == "fail"
     honest = whitebox(BudgetedModel(model, budget=None), data, cfg)

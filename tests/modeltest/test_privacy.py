@@ -44,9 +44,9 @@ def _ds(x, y, name):
     return Dataset(x=x, y=y, features=tuple(f"f{i}" for i in range(x.shape[1])), source=name)
 
 
-def _run(est, cfg, trainer=None):
+def _run(est, cfg, trainer=None, n_non=400):
     xtr, ytr = _noisy(400, 0)
-    xte, yte = _noisy(400, 1)
+    xte, yte = _noisy(n_non, 1)
     model = BudgetedModel(SklearnModel(est.fit(xtr, ytr), SPEC), budget=None)
     return membership(model, _ds(xtr, ytr, "train"), _ds(xte, yte, "test"), cfg, trainer)
 
@@ -62,13 +62,25 @@ def test_overfit_model_leaks_and_fails():
     roc_m = next(m for m in res.measurements if m.name == "mia_auc")
     assert roc_m.x_log and roc_m.series and all(p.x > 0 for p in roc_m.series)
     assert roc_m.lower is not None and roc_m.lower < roc_m.value < roc_m.upper
-    assert "fewer than 10 false positives" in res.message  # 400 non-members < 1000
+    tpr = next(m for m in res.measurements if m.name == "mia_tpr_at_1pct_fpr")
+    assert "needs >= 1000 non-members, has 400" in dict(tpr.parameters)["decidable"]
 
 
 def test_regularised_model_stays_near_chance_and_passes():
-    res = _run(LogisticRegression(C=0.01), _cfg(mia_auc_max=0.6, mia_tpr_at_1pct_fpr_max=0.1))
+    cfg = _cfg(mia_auc_max=0.6, mia_tpr_at_1pct_fpr_max=0.1)
+    res = _run(LogisticRegression(C=0.01), cfg, n_non=1500)  # every non-member is used
     assert 0.4 < _auc(res) < 0.58
-    assert res.ok is True
+    assert res.ok is True, res.message
+    assert "1500 non-members" in res.message
+    tpr = next(m for m in res.measurements if m.name == "mia_tpr_at_1pct_fpr")
+    assert tpr.lower is not None and tpr.lower <= tpr.value <= tpr.upper
+
+
+def test_low_fpr_figure_the_sample_cannot_support_is_not_decided():
+    cfg = _cfg(mia_auc_max=0.6, mia_tpr_at_1pct_fpr_max=0.1)
+    res = _run(LogisticRegression(C=0.01), cfg, n_non=400)
+    assert res.ok is None
+    assert "needs >= 1000 non-members" in res.message and "only 400 available" in res.message
 
 
 def test_no_threshold_means_not_verified():
@@ -146,3 +158,38 @@ def test_attribute_inference_advantage(uses_sensitive, leaks):
         assert adv > 0.2 and res.ok is False
     else:
         assert abs(adv) < 0.08 and res.ok is True
+
+
+def test_scores_from_logits_do_not_tie_where_float32_softmax_saturates():
+    """An overfit model's confident members all get p = 1.0 in float32; log-space scores from
+    the logits keep them apart, so TPR at low FPR is not erased by ties."""
+    from mlsvs.adapters.models._common import log_softmax
+    from mlsvs.modeltest.privacy.scores import threshold_scores
+
+    rng = np.random.default_rng(0)
+    logits = np.c_[np.zeros(500), rng.uniform(20, 60, 500)]  # confident, varying margins
+    y = np.ones(500, dtype=int)
+    e = np.exp(logits.astype(np.float32) - logits.max(axis=1, keepdims=True).astype(np.float32))
+    p32 = e / e.sum(axis=1, keepdims=True)
+    assert len(np.unique(p32[:, 1])) == 1  # float32 softmax: every one is exactly 1.0
+    s = threshold_scores("logit", log_softmax(logits), y)
+    assert len(np.unique(s)) == 500  # float64 log-softmax: all distinct
+    np.testing.assert_allclose(s, logits[:, 1], rtol=1e-9)  # = the logit margin
+
+
+def test_lira_interval_includes_shadow_model_variance():
+    from sklearn.tree import DecisionTreeClassifier
+
+    def trainer(x, y, seed):
+        return SklearnModel(DecisionTreeClassifier(random_state=seed).fit(x, y), SPEC)
+
+    res = _run(
+        DecisionTreeClassifier(random_state=0),
+        _cfg(recipe="m:fit", shadow_models=6, mia_auc_max=0.6, attacks=["loss"]),
+        trainer,
+    )
+    auc = next(m for m in res.measurements if m.name == "mia_auc")
+    params = dict(auc.parameters)
+    assert params["strongest"] == "lira", params
+    assert "shadow models" in params["interval"]
+    assert auc.lower is not None and auc.lower <= auc.value <= auc.upper

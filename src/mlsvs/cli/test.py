@@ -43,6 +43,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="CAP[,CAP]",
         help="grant capabilities: model-exec (load and run the model), network (HTTP model)",
     )
+    parser.add_argument(
+        "--level",
+        choices=("L1", "L2", "L3"),
+        help="level to verify: the standard's limits and budgets for it apply (default: "
+        "model_tests.level; without either, only the project's own thresholds decide)",
+    )
     parser.add_argument("-f", "--format", choices=("text", "json"), default="text")
 
 
@@ -113,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
         model_exec="model-exec" in grants,
         network="network" in grants,
         endpoints=endpoints,
+        level=args.level,
     )
     if args.format == "json":
         print(json.dumps({"suite": args.suite, "tests": [_json(r) for r in results]}, indent=2))
@@ -122,6 +129,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _status(result: TestResult) -> str:
+    if result.ok is None and result.gaps:
+        return "not verified"
     return {True: "pass", False: "fail", None: "error"}[result.ok]
 
 
@@ -138,7 +147,7 @@ def _json(result: TestResult) -> dict[str, object]:
 def _text(results: tuple[TestResult, ...]) -> None:
     out = sys.stdout
     for r in results:
-        out.write(f"[{_status(r).upper():5}] {r.name}: {r.message}\n")
+        out.write(f"[{_status(r).upper().replace(' ', '-'):5}] {r.name}: {r.message}\n")
         shown: tuple[tuple[str, str], ...] = ()
         for m in r.measurements:
             ci = "" if m.lower is None else f"  [{m.lower:.4f}, {m.upper:.4f}]"

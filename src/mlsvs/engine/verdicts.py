@@ -95,7 +95,25 @@ def decide(evidence: Evidence, traits: frozenset[str] | Profile) -> RequirementV
 
     tags = req.applicability | evidence.chapter_tags
     if not tags <= profile.declared:
-        return _by_profile(req, tags - profile.declared, profile)
+        missing = tags - profile.declared
+        measured = sorted(
+            {
+                f.check
+                for f in evidence.findings
+                if f.measurements and f.status in (Status.PASS, Status.FAIL)
+            }
+        )
+        if measured and not any(t in profile.denied for t in missing):
+            # a runtime test measured it: the trait is relevant, n/a would hide the result
+            names = ", ".join(sorted(missing))
+            return verdict(
+                Verdict.NOT_VERIFIED,
+                Basis.PROFILE,
+                f"profile: {names} not declared in traits, yet {', '.join(measured)} measured "
+                f"this requirement: declare trait {names} (or deny it with a reason under "
+                "[denied_traits])",
+            )
+        return _by_profile(req, missing, profile)
     findings = evidence.findings
     failing = sorted({f.check for f in findings if f.status is Status.FAIL and not f.waiver})
     if failing:

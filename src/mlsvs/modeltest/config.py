@@ -9,6 +9,7 @@ from mlsvs.adapters.models.load import ModelKind
 from mlsvs.errors import ConfigError
 from mlsvs.modeltest.evasion.constraints import Norm
 from mlsvs.modeltest.evasion.whitebox import Schedule
+from mlsvs.modeltest.standard import Standard
 from mlsvs.modeltest.thresholds import LEVELS, Threshold, parse_threshold
 
 S = "model_tests"
@@ -108,7 +109,7 @@ _MODEL = {
     "kind": str, "factory": str, "trusted_model": str, "n_classes": int, "device": str,
     "url": str, "allowed_hosts": list, "request_template": str, "output_path": str,
     "auth_env": str, "auth_header": str, "auth_scheme": str, "request_timeout_s": _NUM,
-    "max_retries": int, "backoff_s": _NUM, "batch_size": int,
+    "max_retries": int, "backoff_s": _NUM, "batch_size": int, "trusted_types": list,
 }  # fmt: skip
 _INPUT = {
     "shape": list, "dtype": str, "lower": (int, float, list), "upper": (int, float, list),
@@ -124,26 +125,29 @@ _ROBUST = {
     "samples": int, "norm": str, "epsilon": _NUM, "epsilons": list, "steps": int,
     "step_size": _NUM, "restarts": int, "random_start": bool, "schedule": str,
     "blackbox_attack": str, "queries_per_input": int, "sanity_tolerance": _NUM,
-    "art_attacks": list, "art_max_iter": int,
+    "art_attacks": list, "art_max_iter": int, "crosscheck_samples": int,
     "robust_accuracy_min": "threshold", "blackbox_robust_accuracy_min": "threshold",
 }  # fmt: skip
 _PRIVACY = {
-    "samples": int, "attacks": list, "recipe": str, "shadow_models": int, "bootstrap": int,
+    "samples": int, "max_nonmembers": int, "attacks": list, "recipe": str,
+    "shadow_models": int, "bootstrap": int,
     "mia_auc_max": "threshold", "mia_tpr_at_1pct_fpr_max": "threshold",
     "mia_tpr_at_01pct_fpr_max": "threshold", "mia_advantage_max": "threshold",
     "attribute_advantage_max": "threshold",
 }  # fmt: skip
 _EXTRACTION = {
-    "budgets": list, "surrogate": str, "query_source": str, "samples": int,
+    "budgets": list, "surrogate": str, "query_source": str, "query_sources": list,
+    "samples": int,
     "extraction_fidelity_max": "threshold",
 }  # fmt: skip
 _OUTPUT = {"full_scores_justification": str, "samples": int, "endpoint": str, "requests": int}
 _CHOICES = {
     "robustness.blackbox_attack": ("square", "hopskipjump"),
     "robustness.art_attacks": ("HopSkipJump", "BoundaryAttack", "GeoDA", "SquareAttack", "SimBA"),
-    "privacy.attacks": ("loss", "confidence", "entropy"),
+    "privacy.attacks": ("loss", "confidence", "entropy", "logit"),
     "extraction.surrogate": ("logistic", "mlp", "forest"),
-    "extraction.query_source": ("data", "uniform"),
+    "extraction.query_source": ("data", "uniform", "synthetic"),
+    "extraction.query_sources": ("data", "uniform", "synthetic"),
 }
 
 
@@ -163,6 +167,8 @@ class ModelTestConfig:
     privacy: Section
     extraction: Section
     output: Section
+    standard: Standard = field(default_factory=Standard)
+    """The level this run verifies and the standard's parameters (set by the session)."""
 
     @property
     def kind(self) -> ModelKind:
@@ -203,8 +209,10 @@ def parse(raw: Mapping[str, object]) -> ModelTestConfig:
         level=level if isinstance(level, str) else None,
         query_budget=budget if isinstance(budget, int) else None,
         timeout_s=float(raw.get("timeout_s", 600.0)),  # type: ignore[arg-type]
-        **parts,
-    )
+        model=parts["model"], input=parts["input"], data=parts["data"],
+        accuracy=parts["accuracy"], robustness=parts["robustness"], privacy=parts["privacy"],
+        extraction=parts["extraction"], output=parts["output"],
+    )  # fmt: skip
 
 
 def _validate(parts: Mapping[str, Section]) -> None:

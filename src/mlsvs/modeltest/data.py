@@ -38,6 +38,13 @@ class Dataset:
     def __len__(self) -> int:
         return int(self.x.shape[0])
 
+    def head(self, n: int) -> Dataset:
+        """The first ``n`` rows."""
+        s = None if self.sensitive is None else self.sensitive[:n]
+        return Dataset(
+            x=self.x[:n], y=self.y[:n], features=self.features, source=self.source, sensitive=s
+        )
+
     def take(self, n: int, rng: np.random.Generator) -> Dataset:
         """A seeded random subset of at most ``n`` rows (all rows, shuffled, if fewer)."""
         idx = rng.permutation(len(self))[: max(0, n)]

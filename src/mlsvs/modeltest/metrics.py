@@ -123,3 +123,47 @@ def thin(fpr: tuple[float, ...], tpr: tuple[float, ...], max_points: int = 200) 
             j += 1
         keep.add(j)
     return sorted(keep)
+
+
+def tpr_at_fpr(pos_scores: Array, neg_scores: Array, max_fpr: float) -> float:
+    """Highest TPR with FPR <= ``max_fpr`` (same answer as ``roc(...).tpr_at``, in O(n)).
+
+    With ``k = floor(max_fpr * n_neg)`` false positives allowed, the threshold is the
+    (k+1)-th largest non-member score: members strictly above it are detected.
+    """
+    import numpy as np
+
+    n_neg = len(neg_scores)
+    if len(pos_scores) == 0:
+        return 0.0
+    k = math.floor(max_fpr * n_neg + 1e-9)
+    if k >= n_neg:
+        return 1.0
+    cut = float(-np.partition(-np.asarray(neg_scores, dtype=np.float64), k)[k])
+    return float(np.mean(np.asarray(pos_scores) > cut))
+
+
+def advantage(pos_scores: Array, neg_scores: Array) -> float:
+    """max over thresholds of TPR - FPR (numpy only; ties grouped)."""
+    import numpy as np
+
+    scores = np.concatenate([pos_scores, neg_scores]).astype(np.float64)
+    labels = np.concatenate([np.ones(len(pos_scores)), np.zeros(len(neg_scores))])
+    order = np.argsort(-scores, kind="mergesort")
+    s, lab = scores[order], labels[order]
+    last = np.r_[np.nonzero(np.diff(s))[0], len(s) - 1]
+    tp, fp = np.cumsum(lab)[last], np.cumsum(1 - lab)[last]
+    diff = tp / max(len(pos_scores), 1) - fp / max(len(neg_scores), 1)
+    return float(max(0.0, diff.max())) if diff.size else 0.0
+
+
+def clopper_pearson(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Exact (Clopper-Pearson) interval for a binomial proportion."""
+    from scipy.stats import beta
+
+    if n == 0:
+        return (0.0, 1.0)
+    a = (1 - confidence) / 2
+    lo = 0.0 if successes == 0 else float(beta.ppf(a, successes, n - successes + 1))
+    hi = 1.0 if successes == n else float(beta.ppf(1 - a, successes + 1, n - successes))
+    return (lo, hi)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mlsvs.model.coverage import Gap, GapReason
 from mlsvs.model.result import Facts, Measurement
 
 
@@ -18,6 +19,14 @@ class TestResult:
     message: str
     measurements: tuple[Measurement, ...] = ()
     facts: Facts = ()
+    gaps: tuple[Gap, ...] = ()
+    """With ``ok=None``: the measurement ran but cannot decide (masking, too few samples, a
+    failed attack) — not verified, not an error of the check."""
+
+
+def limited(item: str, detail: str, reason: GapReason = GapReason.LIMIT) -> tuple[Gap, ...]:
+    """The gap of a test that ran but could not decide."""
+    return (Gap(item=item, reason=reason, detail=detail[:300]),)
 
 
 def params(**values: object) -> Facts:

@@ -85,6 +85,7 @@ def model_source(cfg: ModelTestConfig, root: Path) -> ModelSource:
         trusted_model=trusted if isinstance(trusted, str) else None,
         device=m.get_str("device", "auto"),
         http=http,
+        trusted_types=strs(m.get("trusted_types", []), "model_tests.model.trusted_types"),
     )
 
 
@@ -96,14 +97,25 @@ def run_tests(
     model_exec: bool,
     network: bool,
     endpoints: Mapping[str, Endpoint] | None = None,
+    level: str | None = None,
+    parameters: Mapping[str, object] | None = None,
 ) -> tuple[TestResult, ...]:
     """Parse the config, open the model (worker process or HTTP client) and run ``names``.
 
+    ``level`` is the level being verified (``verify --level``; else ``model_tests.level``);
+    with a level, the standard's ``parameters`` (or their level defaults) set the limits and
+    budgets, and the project's own thresholds may only tighten them.
     ``output.endpoint`` names a declared inference endpoint: output minimisation is then
     judged from that endpoint's raw answers instead of the model's.
     Raises ``ConfigError``/``CapabilityError``/``ModelTestError`` when nothing can run.
     """
+    from dataclasses import replace
+
+    from mlsvs.modeltest.standard import Standard
+
     cfg = parse(section)
+    chosen = level or cfg.level
+    cfg = replace(cfg, level=chosen, standard=Standard(level=chosen, values=parameters or {}))
     names = tuple(names)
     if TestName.OUTPUT in names and cfg.output.values.get("endpoint"):
         rest = tuple(n for n in names if n is not TestName.OUTPUT)
@@ -182,11 +194,15 @@ def run_with_model(
     *,
     trainer: Trainer | None = None,
 ) -> tuple[TestResult, ...]:
-    """Run each test on an already-open model; each gets a fresh query budget."""
+    """Run each test on an already-open model; each gets a fresh query budget.
+
+    Attack results are shared between tests (the white-box test reuses the black-box runs).
+    """
     out: list[TestResult] = []
+    memo: dict[tuple[object, ...], object] = {}
     for name in names:
         try:
-            out.append(_one(model, cfg, Path(root), name, trainer))
+            out.append(_one(model, cfg, Path(root), name, trainer, memo))
         except (ModelTestError, ConfigError) as exc:
             out.append(TestResult(name=name.value, ok=None, message=f"could not verify: {exc}"))
     return tuple(out)
@@ -198,6 +214,7 @@ def _one(
     root: Path,
     name: TestName,
     trainer: Trainer | None,
+    memo: dict[tuple[object, ...], object],
 ) -> TestResult:
     from mlsvs.adapters.models.budget import BudgetedModel
     from mlsvs.modeltest import accuracy, extraction, output, robustness
@@ -215,9 +232,9 @@ def _one(
         case TestName.ACCURACY:
             return accuracy.clean_accuracy(counted, data("test"), cfg)
         case TestName.BLACKBOX:
-            return robustness.blackbox(counted, data("test"), cfg)
+            return robustness.blackbox(counted, data("test"), cfg, memo)  # type: ignore[arg-type]
         case TestName.WHITEBOX:
-            return robustness.whitebox(counted, data("test"), cfg)
+            return robustness.whitebox(counted, data("test"), cfg, memo)  # type: ignore[arg-type]
         case TestName.MEMBERSHIP:
             return membership.membership(
                 counted,

@@ -22,6 +22,30 @@ def softmax(z: Array) -> Array:
     return out
 
 
+def log_softmax(z: Array) -> Array:
+    """Row-wise log-softmax in float64: finite where softmax would round to exactly 0 or 1."""
+    z = np.asarray(z, dtype=np.float64)
+    z = z - z.max(axis=1, keepdims=True)
+    out: Array = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    return out
+
+
+def log_of_probabilities(p: Array) -> Array:
+    """``log p`` in float64 without clipping: a probability of exactly 0 stays ``-inf``, so
+    saturated outputs remain visible to the attacks (they must not be papered over)."""
+    with np.errstate(divide="ignore"):
+        out: Array = np.log(np.asarray(p, dtype=np.float64))
+    return out
+
+
+def log_proba_of(model: object, x: Array) -> Array:
+    """``model.predict_log_proba(x)`` when the adapter has it, else ``log(predict_proba)``."""
+    fn = getattr(model, "predict_log_proba", None)
+    if callable(fn):
+        return np.asarray(fn(x), dtype=np.float64)
+    return log_of_probabilities(model.predict_proba(x))  # type: ignore[attr-defined]
+
+
 def one_hot(labels: npt.NDArray[np.integer], n_classes: int) -> Array:
     """One-hot rows as float64."""
     out = np.zeros((labels.shape[0], n_classes), dtype=np.float64)

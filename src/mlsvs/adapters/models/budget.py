@@ -33,6 +33,8 @@ class BudgetedModel:
         self.cache_hits = 0
         self.gradient_queries = 0
         self._cache: dict[bytes, Array] | None = {} if cache else None
+        self._log_cache: dict[bytes, Array] = {}
+        self._seen: set[bytes] = set()
 
     @property
     def input_spec(self) -> InputSpec:
@@ -68,38 +70,68 @@ class BudgetedModel:
 
     def predict_proba(self, x: Array) -> Array:
         """Scores, served from the cache where the same row was asked before."""
+        return self._cached(x, log=False)
+
+    def predict_log_proba(self, x: Array) -> Array:
+        """Float64 log-probabilities (from logits where the adapter has them), cached.
+
+        A row already asked for its scores is not charged again: the attacker has it.
+        """
+        return self._cached(x, log=True)
+
+    def _cached(self, x: Array, *, log: bool) -> Array:
+        from mlsvs.adapters.models._common import log_proba_of
+
         self.input_spec.check(x)
+
+        def ask(rows: Array) -> Array:
+            return log_proba_of(self._inner, rows) if log else self._inner.predict_proba(rows)
+
         if self._cache is None:
             self._spend(x.shape[0], "predictions")
             self.queries += x.shape[0]
-            return self._inner.predict_proba(x)
+            return ask(x)
+        cache = self._log_cache if log else self._cache
         keys = [_key(row) for row in x]
-        missing = [i for i, k in enumerate(keys) if k not in self._cache]
         unique: dict[bytes, int] = {}
-        for i in missing:
-            unique.setdefault(keys[i], i)
-        self.cache_hits += x.shape[0] - len(unique)
+        for i, k in enumerate(keys):
+            if k not in cache:
+                unique.setdefault(k, i)
+        fresh = [k for k in unique if k not in self._seen]
+        self.cache_hits += x.shape[0] - len(fresh)
         if unique:
-            self._spend(len(unique), "predictions")
+            self._spend(len(fresh), "predictions")
             idx = np.fromiter(unique.values(), dtype=np.int64)
-            scores = self._inner.predict_proba(x[idx])
-            self.queries += len(idx)
+            scores = ask(x[idx])
+            self.queries += len(fresh)
+            self._seen.update(fresh)
             for k, row in zip(unique, scores, strict=True):
-                self._cache[k] = row
-        return np.stack([self._cache[k] for k in keys]) if keys else self._empty()
+                cache[k] = row
+        return np.stack([cache[k] for k in keys]) if keys else self._empty()
 
     def _empty(self) -> Array:
         return np.zeros((0, self.n_classes))
 
     def predict(self, x: Array) -> Labels:
-        """Arg-max of the (cached) scores."""
-        return np.asarray(self.predict_proba(x).argmax(axis=1), dtype=np.int64)
+        """Arg-max of the (cached) log-probabilities."""
+        return np.asarray(self.predict_log_proba(x).argmax(axis=1), dtype=np.int64)
 
     def loss_gradient(self, x: Array, y: Labels) -> Array:
         """Gradient from the wrapped model; each row counts as one query."""
         self._spend(x.shape[0], "gradients")
         self.gradient_queries += x.shape[0]
         return self._inner.loss_gradient(x, y)
+
+    @property
+    def has_margin_gradient(self) -> bool:
+        """Whether the wrapped model offers the logit-margin gradient."""
+        return bool(getattr(self._inner, "has_margin_gradient", False))
+
+    def margin_gradient(self, x: Array, y: Labels) -> Array:
+        """Logit-margin gradient from the wrapped model; each row counts as one query."""
+        self._spend(x.shape[0], "gradients")
+        self.gradient_queries += x.shape[0]
+        return self._inner.margin_gradient(x, y)  # type: ignore[attr-defined, no-any-return]
 
 
 def _key(row: Array) -> bytes:

@@ -6,7 +6,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from mlsvs.adapters.models._common import looks_like_probabilities, one_hot, softmax
+from mlsvs.adapters.models._common import (
+    log_of_probabilities,
+    log_softmax,
+    looks_like_probabilities,
+    one_hot,
+    softmax,
+)
 from mlsvs.adapters.models.errors import ModelTestError
 from mlsvs.adapters.models.spec import OutputKind
 
@@ -65,20 +71,30 @@ class CallableModel:
         """True when a gradient function was given."""
         return self._grad is not None
 
-    def predict_proba(self, x: Array) -> Array:
-        """Scores (softmax applied to logits; one-hot rows for labels)."""
+    def _raw(self, x: Array) -> tuple[Array, bool]:
+        """Scores as float64 and whether they are logits (one-hot rows for labels)."""
         self._spec.check(x)
         out = np.asarray(self._fn(x))
         if out.ndim == 1 or (out.ndim == 2 and out.shape[1] == 1):
             self._kind = OutputKind.LABELS
-            return one_hot(out.reshape(-1).astype(np.int64), self._n_classes)
+            return one_hot(out.reshape(-1).astype(np.int64), self._n_classes), False
         if out.ndim != 2 or out.shape != (x.shape[0], self._n_classes):
             raise ModelTestError(
                 f"model returned shape {out.shape}, expected ({x.shape[0]}, {self._n_classes})"
             )
         self._kind = OutputKind.PROBABILITIES
         scores = out.astype(np.float64)
-        return scores if looks_like_probabilities(scores) else softmax(scores)
+        return scores, not looks_like_probabilities(scores)
+
+    def predict_proba(self, x: Array) -> Array:
+        """Scores (softmax applied to logits; one-hot rows for labels)."""
+        scores, logits = self._raw(x)
+        return softmax(scores) if logits else scores
+
+    def predict_log_proba(self, x: Array) -> Array:
+        """Log-probabilities: log-softmax of logits, else the log of the returned scores."""
+        scores, logits = self._raw(x)
+        return log_softmax(scores) if logits else log_of_probabilities(scores)
 
     def predict(self, x: Array) -> Labels:
         """Arg-max class."""

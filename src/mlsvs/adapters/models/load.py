@@ -2,7 +2,9 @@
 
 Models come from a user-named factory (``package.module:function`` importable from the project
 root, or ``path/to/file.py:function`` inside it) or from a file the user explicitly trusts:
-ONNX, or safetensors / torch weights (``weights_only=True``) loaded into the factory's module.
+ONNX, a scikit-learn model saved with skops (``.skops``: loaded without pickle; every type
+skops does not trust by default must be reviewed and listed in ``model.trusted_types``), or
+safetensors / torch weights (``weights_only=True``) loaded into the factory's module.
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ class ModelSource:
     trusted_model: str | None = None
     device: str = "auto"
     http: HttpSettings | None = None
+    trusted_types: tuple[str, ...] = ()
+    """Types the user reviewed and trusts in a ``.skops`` file (beyond skops' defaults)."""
 
 
 def resolve(root: str, ref: str) -> Callable[..., Any]:
@@ -127,6 +131,10 @@ def _build(source: ModelSource) -> ModelAdapter:
         from mlsvs.adapters.models.onnxrt import OnnxModel
 
         return OnnxModel(path, source.spec, source.n_classes)
+    if kind in (ModelKind.SKLEARN, ModelKind.AUTO) and path and path.endswith(".skops"):
+        from mlsvs.adapters.models.sklearn import SklearnModel
+
+        return SklearnModel(load_skops(path, source.trusted_types), source.spec)
     if source.factory is None:
         raise ModelLoadError("declare model.factory = 'package.module:function'")
     obj = resolve(source.root, source.factory)()
@@ -166,12 +174,40 @@ def _trusted_path(source: ModelSource) -> str | None:
         raise ModelLoadError(f"trusted_model {source.trusted_model} is outside the project")
     if not path.is_file():
         raise ModelLoadError(f"trusted_model {source.trusted_model} does not exist")
-    allowed = (".onnx", ".safetensors", ".pt", ".pth")
+    allowed = (".onnx", ".skops", ".safetensors", ".pt", ".pth")
     if not path.name.endswith(allowed):
         raise ModelLoadError(
-            f"trusted_model must be ONNX, safetensors or torch weights, got {path.name}"
+            f"trusted_model must be ONNX, skops, safetensors or torch weights, got {path.name} "
+            "(pickle/joblib files are never loaded: save scikit-learn models with skops.io.dump "
+            "or convert them with skl2onnx)"
         )
     return str(path)
+
+
+def load_skops(path: str, trusted: tuple[str, ...]) -> Any:  # noqa: ANN401 - an estimator
+    """Load a ``.skops`` file without pickle, after checking every type it would construct.
+
+    Types outside skops' default trusted set must each be listed in ``trusted`` (the user's
+    review); any other one refuses the load and names what to review.
+    """
+    try:
+        import skops.io as sio
+    except ImportError:
+        raise ModelLoadError("loading .skops models needs skops (pip install skops)") from None
+    try:
+        untrusted = sio.get_untrusted_types(file=path)
+    except Exception as exc:  # noqa: BLE001 - skops raises several types on a bad file
+        raise ModelLoadError(f"not a readable skops file: {type(exc).__name__}: {exc}") from None
+    unreviewed = sorted(set(untrusted) - set(trusted))
+    if unreviewed:
+        raise ModelLoadError(
+            f"the skops file would construct types nobody reviewed: {', '.join(unreviewed)}; "
+            "review them and list them in model_tests.model.trusted_types"
+        )
+    try:
+        return sio.load(path, trusted=sorted(set(untrusted)))
+    except Exception as exc:  # noqa: BLE001
+        raise ModelLoadError(f"cannot load skops model: {type(exc).__name__}: {exc}") from None
 
 
 def probe(adapter: ModelAdapter) -> None:

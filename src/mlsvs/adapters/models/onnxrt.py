@@ -7,7 +7,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import onnxruntime as ort
 
-from mlsvs.adapters.models._common import batched, looks_like_probabilities, one_hot, softmax
+from mlsvs.adapters.models._common import (
+    batched,
+    log_of_probabilities,
+    log_softmax,
+    looks_like_probabilities,
+    one_hot,
+    softmax,
+)
 from mlsvs.adapters.models.errors import ModelLoadError, ModelTestError
 from mlsvs.adapters.models.spec import OutputKind
 
@@ -62,18 +69,25 @@ class OnnxModel:
         """ONNX Runtime gives no input gradient."""
         return False
 
-    def _run(self, x: Array) -> Array:
+    def _run(self, x: Array, *, log: bool = False) -> Array:
         self._spec.check(x)
         feed = np.ascontiguousarray(x, dtype=np.dtype(self._spec.dtype))
         try:
             (raw,) = self._sess.run([self._output], {self._input: feed})
         except Exception as exc:  # noqa: BLE001
             raise ModelTestError(f"ONNX Runtime rejected the input: {exc}") from None
-        return _scores(raw, self._n_classes)
+        scores, logits = _scores(raw, self._n_classes)
+        if log:
+            return log_softmax(scores) if logits else log_of_probabilities(scores)
+        return softmax(scores) if logits else scores
 
     def predict_proba(self, x: Array) -> Array:
         """Probabilities (softmax applied when the graph returns logits)."""
         return batched(self._run, x, self._batch)
+
+    def predict_log_proba(self, x: Array) -> Array:
+        """Log-probabilities in float64 (log-softmax of logits when the graph returns them)."""
+        return batched(lambda chunk: self._run(chunk, log=True), x, self._batch)
 
     def predict(self, x: Array) -> Labels:
         """Arg-max class."""
@@ -84,11 +98,12 @@ class OnnxModel:
         raise ModelTestError("the ONNX Runtime adapter has no gradient; use a black-box attack")
 
 
-def _scores(raw: Any, n_classes: int) -> Array:  # noqa: ANN401 - ORT output
+def _scores(raw: Any, n_classes: int) -> tuple[Array, bool]:  # noqa: ANN401 - ORT output
+    """Scores as float64 and whether they are logits."""
     if isinstance(raw, list):  # skl2onnx ZipMap: one {class: prob} dict per row
-        return np.array([[row[k] for k in sorted(row)] for row in raw], dtype=np.float64)
+        return np.array([[row[k] for k in sorted(row)] for row in raw], dtype=np.float64), False
     arr = np.asarray(raw)
     if arr.ndim == 1:
-        return one_hot(arr.astype(np.int64), n_classes)
+        return one_hot(arr.astype(np.int64), n_classes), False
     scores = arr.astype(np.float64)
-    return scores if looks_like_probabilities(scores) else softmax(scores)
+    return scores, not looks_like_probabilities(scores)

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mlsvs.adapters.models._common import one_hot, softmax
+from mlsvs.adapters.models._common import log_of_probabilities, log_softmax, one_hot, softmax
 from mlsvs.adapters.models.errors import ModelTestError
 from mlsvs.adapters.models.spec import OutputKind
 
@@ -69,6 +69,20 @@ class SklearnModel:
             return softmax(d)
         return one_hot(self.predict(x), self._n_classes)
 
+    def predict_log_proba(self, x: Array) -> Array:
+        """Log-probabilities in float64: for a logistic regression the log-softmax of its
+        decision function (finite where ``predict_proba`` rounds to 0 or 1), otherwise the
+        log of the returned probabilities."""
+        if self._linear is not None:
+            w, b = self._linear
+            return log_softmax(self._flat(x).astype(np.float64) @ w.T + b)
+        if not hasattr(self._est, "predict_proba") and hasattr(self._est, "decision_function"):
+            d = np.asarray(self._est.decision_function(self._flat(x)), dtype=np.float64)
+            if d.ndim == 1:
+                d = np.stack([np.zeros_like(d), d], axis=1)
+            return log_softmax(d)
+        return log_of_probabilities(self.predict_proba(x))
+
     def predict(self, x: Array) -> Labels:
         """Position of the predicted class in ``classes_``."""
         flat = self._flat(x)
@@ -86,6 +100,22 @@ class SklearnModel:
         flat = self._flat(x).astype(np.float64)
         p = softmax(flat @ w.T + b)
         g = (p - one_hot(y, self._n_classes)) @ w
+        return g.reshape(x.shape).astype(x.dtype)
+
+    @property
+    def has_margin_gradient(self) -> bool:
+        """True for logistic regression."""
+        return self._linear is not None
+
+    def margin_gradient(self, x: Array, y: Labels) -> Array:
+        """d(max_{j != y} z_j - z_y)/dx = W[j*] - W[y] for the linear logits z = W x + b."""
+        if self._linear is None:
+            raise ModelTestError(f"{type(self._est).__name__} has no input gradient")
+        w, b = self._linear
+        z = self._flat(x).astype(np.float64) @ w.T + b
+        idx = np.arange(len(y))
+        z[idx, y] = -np.inf
+        g: Array = w[z.argmax(axis=1)] - w[np.asarray(y)]
         return g.reshape(x.shape).astype(x.dtype)
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812 - conventional alias
 
-from mlsvs.adapters.models._common import batched
+from mlsvs.adapters.models._common import batched, log_softmax
 from mlsvs.adapters.models.spec import OutputKind
 
 if TYPE_CHECKING:
@@ -83,26 +83,46 @@ class TorchModel:
         return batched(run, x, self._batch)
 
     def predict_proba(self, x: Array) -> Array:
-        """Softmax of the logits."""
+        """Softmax of the logits, computed in float64."""
+        return np.exp(self.predict_log_proba(x))
 
-        def run(chunk: Array) -> Array:
-            with torch.no_grad():
-                out = torch.softmax(self._module(self._tensor(chunk)), dim=1)
-            return np.asarray(out.cpu().numpy(), dtype=np.float64)
-
-        return batched(run, x, self._batch)
+    def predict_log_proba(self, x: Array) -> Array:
+        """Log-softmax of the float64 logits: margins stay finite when softmax saturates."""
+        return log_softmax(self.logits(x))
 
     def predict(self, x: Array) -> Labels:
         """Arg-max class."""
         return np.asarray(self.logits(x).argmax(axis=1), dtype=np.int64)
 
     def loss_gradient(self, x: Array, y: Labels) -> Array:
-        """Gradient of the summed cross-entropy w.r.t. the input (same dtype as ``x``)."""
+        """Gradient of the summed cross-entropy w.r.t. the input (same dtype as ``x``).
 
+        The loss is taken on float64 logits so that moderately saturated softmax outputs still
+        give a gradient; see ``margin_gradient`` for one that never vanishes.
+        """
+        return self._gradient(x, y, margin=False)
+
+    def margin_gradient(self, x: Array, y: Labels) -> Array:
+        """Gradient of the summed logit margin ``max_{j != y} z_j - z_y`` (Carlini-Wagner loss),
+        which does not vanish when logits are scaled and the softmax saturates."""
+        return self._gradient(x, y, margin=True)
+
+    @property
+    def has_margin_gradient(self) -> bool:
+        """Always: autograd on the logits."""
+        return True
+
+    def _gradient(self, x: Array, y: Labels, *, margin: bool) -> Array:
         def run_one(xs: Array, ys: Labels) -> Array:
             xt = self._tensor(xs).requires_grad_(True)
             yt = torch.from_numpy(np.asarray(ys, dtype=np.int64)).to(self._device)
-            loss = F.cross_entropy(self._module(xt), yt, reduction="sum")
+            logits = self._module(xt).double()
+            if margin:
+                true = logits.gather(1, yt[:, None])[:, 0]
+                other = logits.scatter(1, yt[:, None], float("-inf")).max(dim=1).values
+                loss = (other - true).sum()
+            else:
+                loss = F.cross_entropy(logits, yt, reduction="sum")
             (grad,) = torch.autograd.grad(loss, xt)
             return np.asarray(grad.cpu().numpy(), dtype=x.dtype)
 

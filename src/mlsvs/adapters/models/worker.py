@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 def _serve(conn: Connection, source: ModelSource, recipe: str | None) -> None:
     """Worker main loop (runs in the child process)."""
+    from mlsvs.adapters.models._common import log_proba_of
     from mlsvs.adapters.models.load import build, resolve, wrap
 
     models: dict[int, ModelAdapter] = {}
@@ -55,14 +56,17 @@ def _serve(conn: Connection, source: ModelSource, recipe: str | None) -> None:
                 new = wrap(resolve(source.root, recipe)(x, y, seed), source.spec, source.n_classes)
                 models[len(models)] = new
                 conn.send(("ok", len(models) - 1))
+            elif op == "predict_log_proba":
+                conn.send(("ok", log_proba_of(models[handle], *args)))
             else:
                 conn.send(("ok", getattr(models[handle], op)(*args)))
         except Exception as exc:  # noqa: BLE001
             conn.send(("err", _error_name(exc), _message(exc)))
 
 
-def _meta(model: ModelAdapter) -> tuple[InputSpec, int, str, bool]:
-    return (model.input_spec, model.n_classes, model.output_kind.value, model.has_gradient)
+def _meta(model: ModelAdapter) -> tuple[InputSpec, int, str, bool, bool]:
+    margin = bool(getattr(model, "has_margin_gradient", False))
+    return (model.input_spec, model.n_classes, model.output_kind.value, model.has_gradient, margin)
 
 
 def _error_name(exc: BaseException) -> str:
@@ -91,11 +95,11 @@ class ModelWorker:
         self._proc.start()
         child.close()
         try:
-            spec, n_classes, kind, grad = self._receive()
+            spec, n_classes, kind, grad, margin = self._receive()
         except BaseException:
             self.close()
             raise
-        self.model = RemoteModel(self, 0, spec, n_classes, OutputKind(kind), grad)
+        self.model = RemoteModel(self, 0, spec, n_classes, OutputKind(kind), grad, margin)
 
     def __enter__(self) -> ModelWorker:
         return self
@@ -131,7 +135,10 @@ class ModelWorker:
         """Train a fresh model with the user's recipe (in the worker) and return it."""
         handle = int(self.call("fit", 0, x, y, seed))
         m = self.model
-        return RemoteModel(self, handle, m.input_spec, m.n_classes, m.output_kind, m.has_gradient)
+        return RemoteModel(
+            self, handle, m.input_spec, m.n_classes, m.output_kind, m.has_gradient,
+            m.has_margin_gradient,
+        )  # fmt: skip
 
     def _receive(self) -> Any:  # noqa: ANN401 - pipe payload
         if not self._conn.poll(self._timeout):
@@ -160,8 +167,10 @@ class RemoteModel:
         n_classes: int,
         kind: OutputKind,
         grad: bool,
+        margin: bool = False,
     ) -> None:
         self._w = worker
+        self._margin = margin
         self._h = handle
         self._spec = spec
         self._n = n_classes
@@ -194,6 +203,12 @@ class RemoteModel:
         out: Array = self._w.call("predict_proba", self._h, x)
         return out
 
+    def predict_log_proba(self, x: Array) -> Array:
+        """Float64 log-probabilities from the worker (from logits where the model has them)."""
+        self._spec.check(x)
+        out: Array = self._w.call("predict_log_proba", self._h, x)
+        return out
+
     def predict(self, x: Array) -> Labels:
         """Labels from the worker."""
         self._spec.check(x)
@@ -204,6 +219,17 @@ class RemoteModel:
         """Gradient from the worker."""
         self._spec.check(x)
         out: Array = self._w.call("loss_gradient", self._h, x, y)
+        return out
+
+    @property
+    def has_margin_gradient(self) -> bool:
+        """Whether the served model offers the logit-margin gradient."""
+        return self._margin
+
+    def margin_gradient(self, x: Array, y: Labels) -> Array:
+        """Logit-margin gradient from the worker."""
+        self._spec.check(x)
+        out: Array = self._w.call("margin_gradient", self._h, x, y)
         return out
 
 

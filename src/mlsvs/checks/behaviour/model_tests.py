@@ -49,17 +49,21 @@ def _declare(
         capabilities={Capability.MODEL_EXECUTION},
         isolation=Isolation.PROCESS,
         timeout_s=1800.0,
+        reads=(),  # only the files [model_tests] names, opened and checked by the tests
     )
 
 
 def _outcome(result: TestResult) -> Outcome:
     status = {True: Status.PASS, False: Status.FAIL, None: Status.ERROR}[result.ok]
+    if result.ok is None and result.gaps:  # measured, but the measurement cannot decide
+        status = Status.NOT_VERIFIED
     return Outcome(
         status=status,
         message=result.message,
         facts=result.facts,
         key=result.name,
         measurements=result.measurements,
+        gaps=result.gaps if status is Status.NOT_VERIFIED else (),
     )
 
 
@@ -80,6 +84,8 @@ def _run(ctx: CheckContext, name: str) -> Iterator[Outcome]:
             model_exec=ctx.granted(Capability.MODEL_EXECUTION),
             network=ctx.granted(Capability.NETWORK),
             endpoints={e.name: e for e in ctx.project.endpoints},
+            level=str(ctx.target_level) if ctx.target_level is not None else None,
+            parameters=ctx.parameters,
         )
     except MlsvsError as exc:
         yield errored(f"not verified: {exc.message}", key=name)

@@ -1,11 +1,19 @@
-"""Black-box attacks over any ``predict_proba``/``predict``: Square (score-based) and
-HopSkipJump (decision-based). Every candidate is projected onto valid inputs (bounds,
-integer features, one-hot groups) before it is queried; budgets are per input.
+"""Black-box attacks over any model adapter: Square (score-based) and HopSkipJump
+(decision-based). Every candidate is projected onto valid inputs (bounds, integer features,
+one-hot groups) before it is queried; budgets are per input. Both run on whole batches
+(numpy), never one Python iteration per row.
+
+Square's margin is computed on float64 log-probabilities (log-softmax of the logits where the
+adapter has them), never on probabilities: a model whose softmax saturates to exactly 1.0
+would otherwise give every candidate the same margin and look robust. Where the scores
+themselves are saturated or flat (an API that returns rounded or saturated probabilities),
+:class:`ScoreHealth` says so, and the decision-based attack is the cross-check.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mlsvs.modeltest.evasion.constraints import Constraints, Norm, norm_of, project
@@ -20,18 +28,74 @@ if TYPE_CHECKING:
     Labels = npt.NDArray[np.integer]
 
 _P_SCHEDULE = ((10, 2), (50, 4), (200, 8), (500, 16), (1000, 32), (2000, 64), (4000, 128))
+_CHUNK_ELEMENTS = 4_000_000
+"""Largest probe array built at once (elements), to bound memory on big inputs."""
 
 
-def _margin(scores: Array, y: Labels) -> Array:
-    """Score of the true class minus the best other score (> 0: still correct)."""
+def log_scores(model: ModelAdapter, x: Array) -> Array:
+    """Float64 log-probabilities of ``model`` (its own log-softmax of logits when it has one)."""
+    import numpy as np
+
+    fn = getattr(model, "predict_log_proba", None)
+    if callable(fn):
+        return np.asarray(fn(x), dtype=np.float64)
+    with np.errstate(divide="ignore"):
+        return np.log(np.asarray(model.predict_proba(x), dtype=np.float64))
+
+
+def margin(logp: Array, y: Labels) -> Array:
+    """Log-probability of the true class minus the best other one (> 0: still correct).
+
+    Equal to the logit margin for softmax models; ``+inf`` when every other class has a
+    probability of exactly 0 (saturated scores).
+    """
     import numpy as np
 
     idx = np.arange(len(y))
-    true = scores[idx, y].copy()
-    other = scores.copy()
+    true = logp[idx, y].copy()
+    other = logp.copy()
     other[idx, y] = -np.inf
-    out: Array = true - other.max(axis=1)
-    return out
+    with np.errstate(invalid="ignore"):
+        out: Array = true - other.max(axis=1)
+    return np.nan_to_num(out, nan=0.0, posinf=np.inf, neginf=-np.inf)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScoreHealth:
+    """Whether the scores carry the information a score-based attack needs."""
+
+    saturated: float
+    """Fraction of clean inputs whose margin is infinite (other classes exactly 0)."""
+    flat: float
+    """Fraction of Square's candidate queries that left the margin exactly unchanged."""
+
+    def problems(self, *, max_saturated: float = 0.05, max_flat: float = 0.5) -> tuple[str, ...]:
+        """What is wrong with the scores, if anything."""
+        out: list[str] = []
+        if self.saturated > max_saturated:
+            out.append(
+                f"saturated scores: {self.saturated:.0%} of inputs have every other class at "
+                "probability 0 (no margin to follow)"
+            )
+        if self.flat > max_flat:
+            out.append(
+                f"flat scores: {self.flat:.0%} of the score-based queries changed nothing "
+                "(rounded, quantised or saturated outputs)"
+            )
+        return tuple(out)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class SquareRun:
+    """Outcome of one Square run."""
+
+    adv: Array
+    pred: Labels
+    used: Array
+    """Queries spent per input."""
+    broken_at: Array
+    """Query index at which each input was first misclassified (``inf``: never)."""
+    health: ScoreHealth
 
 
 def _fraction(p_init: float, it: int, budget: int) -> float:
@@ -41,6 +105,117 @@ def _fraction(p_init: float, it: int, budget: int) -> float:
         if scaled > bound:
             div = d
     return p_init / div
+
+
+def _image_layout(shape: tuple[int, ...]) -> tuple[int, int, int] | None:
+    """(channels, height, width) for channel-first images, else None (tabular / other)."""
+    if len(shape) == 3 and shape[1] >= 4 and shape[2] >= 4:
+        return shape[0], shape[1], shape[2]
+    if len(shape) == 2 and shape[0] >= 4 and shape[1] >= 4:
+        return 1, shape[0], shape[1]
+    return None
+
+
+def square_run(
+    model: ModelAdapter,
+    x: Array,
+    y: Labels,
+    eps: float,
+    norm: Norm,
+    *,
+    queries_per_input: int,
+    rng: np.random.Generator,
+    p_init: float = 0.3,
+) -> SquareRun:
+    """Square attack (Andriushchenko et al. 2020) on log-probability margins.
+
+    Images (C, H, W) get square windows with one sign per channel as in the paper; other
+    inputs get random feature subsets. All still-correct inputs move together each step.
+    """
+    import numpy as np
+
+    c = Constraints(spec=model.input_spec)
+    n, d = x.shape[0], int(np.prod(x.shape[1:]))
+    unit = c.scale()
+    shape = x.shape[1:]
+    layout = _image_layout(tuple(shape)) if norm is Norm.LINF else None
+    x0 = x.reshape(n, d)
+
+    def ask(z: Array, labels: Labels) -> Array:
+        return margin(log_scores(model, z.reshape((-1, *shape))), labels)
+
+    if layout is not None:  # vertical stripes of ±ε, one sign per channel and column (paper)
+        ch, h, w = layout
+        stripes = rng.choice(np.array([-1.0, 1.0]), size=(n, ch, 1, w))
+        signs = np.broadcast_to(stripes, (n, ch, h, w)).reshape(n, d)
+        init = x0 + (eps * unit * signs).astype(x.dtype)
+    elif norm is Norm.LINF:
+        init = x0 + (eps * unit * rng.choice(np.array([-1.0, 1.0]), size=(n, d))).astype(x.dtype)
+    else:
+        g = rng.standard_normal(size=(n, d))
+        init = x0 + (eps * unit * g / np.linalg.norm(g, axis=1, keepdims=True)).astype(x.dtype)
+    adv = project(init.reshape(x.shape), x, eps, norm, c).reshape(n, d)
+    clean = ask(x0, y)
+    saturated = float(np.mean(~np.isfinite(clean))) if n else 0.0
+    cur = ask(adv, y)
+    keep_clean = clean <= cur  # the random init must not make things easier for the model
+    adv[keep_clean] = x0[keep_clean]
+    cur = np.minimum(cur, clean)
+    used = np.full(n, 2.0)
+    broken_at = np.where(clean <= 0, 0.0, np.where(cur <= 0, 2.0, np.inf))
+    unchanged = total = 0
+    for it in range(2, queries_per_input):
+        active = np.nonzero(cur > 0)[0]
+        if active.size == 0:
+            break
+        frac = _fraction(p_init, it, queries_per_input)
+        cand = adv[active].copy()
+        base = x0[active]
+        m = active.size
+        if layout is not None:
+            ch, h, w = layout
+            side = int(np.clip(round(math.sqrt(frac * h * w)), 1, h - 1))
+            r0 = rng.integers(0, h - side + 1, size=m)
+            c0 = rng.integers(0, w - side + 1, size=m)
+            rows = (np.arange(h)[None, :] >= r0[:, None]) & (
+                np.arange(h)[None, :] < (r0 + side)[:, None]
+            )
+            cols = (np.arange(w)[None, :] >= c0[:, None]) & (
+                np.arange(w)[None, :] < (c0 + side)[:, None]
+            )
+            window = (rows[:, :, None] & cols[:, None, :])[:, None, :, :]
+            window = np.broadcast_to(window, (m, ch, h, w)).reshape(m, d)
+            signs = rng.choice(np.array([-1.0, 1.0]), size=(m, ch))
+            signs = np.repeat(signs, h * w, axis=1)
+            value = base + eps * unit * signs
+            cand = np.where(window, value, cand).astype(x.dtype)
+        else:
+            k = max(1, round(frac * d))
+            pick = np.argpartition(rng.random((m, d)), k - 1, axis=1)[:, :k]
+            row_idx = np.repeat(np.arange(m), k)
+            cols_flat = pick.reshape(-1)
+            if norm is Norm.LINF:
+                signs = rng.choice(np.array([-1.0, 1.0]), size=m * k)
+                cand[row_idx, cols_flat] = base[row_idx, cols_flat] + eps * unit[cols_flat] * signs
+            else:
+                noise = rng.standard_normal(m * k) * eps / math.sqrt(k) * unit[cols_flat]
+                cand[row_idx, cols_flat] += noise
+        cand = project(cand, base, eps, norm, c)
+        differs = np.any(cand != adv[active], axis=1)
+        new = ask(cand, y[active])
+        used[active] += 1
+        unchanged += int(np.sum(differs & (new == cur[active])))
+        total += int(differs.sum())
+        better = new < cur[active]
+        adv[active[better]] = cand[better]
+        cur[active[better]] = new[better]
+        newly = active[better & (new <= 0)]
+        broken_at[newly] = np.minimum(broken_at[newly], it + 1)
+    out = adv.reshape(x.shape)
+    health = ScoreHealth(saturated=saturated, flat=unchanged / total if total else 0.0)
+    return SquareRun(
+        adv=out, pred=model.predict(out), used=used, broken_at=broken_at, health=health
+    )
 
 
 def square(
@@ -54,50 +229,11 @@ def square(
     rng: np.random.Generator,
     p_init: float = 0.3,
 ) -> tuple[Array, Labels, Array]:
-    """Square attack (Andriushchenko et al. 2020), random windows of features.
-
-    Returns adversarial inputs, predictions and queries used per input.
-    """
-    import numpy as np
-
-    c = Constraints(spec=model.input_spec)
-    n, d = x.shape[0], int(np.prod(x.shape[1:]))
-    unit = c.scale()
-    x0 = x.reshape(n, d)
-    if norm is Norm.LINF:
-        init = x0 + (eps * unit * rng.choice(np.array([-1.0, 1.0]), size=(n, d))).astype(x.dtype)
-    else:
-        g = rng.standard_normal(size=(n, d))
-        init = x0 + (eps * unit * g / np.linalg.norm(g, axis=1, keepdims=True)).astype(x.dtype)
-    adv = project(init.reshape(x.shape), x, eps, norm, c).reshape(n, d)
-    margin = _margin(model.predict_proba(adv.reshape(x.shape)), y)
-    clean = _margin(model.predict_proba(x), y)
-    keep_clean = clean < margin  # the random init must not make things easier for the model
-    adv[keep_clean] = x0[keep_clean]
-    margin = np.minimum(margin, clean)
-    used = np.full(n, 2.0)
-    for it in range(2, queries_per_input):
-        active = np.nonzero(margin > 0)[0]
-        if active.size == 0:
-            break
-        k = max(1, round(_fraction(p_init, it, queries_per_input) * d))
-        cand = adv[active].copy()
-        for row, i in enumerate(active):
-            window = rng.choice(d, size=k, replace=False)
-            if norm is Norm.LINF:
-                signs = rng.choice([-1.0, 1.0], size=k)
-                cand[row, window] = x0[i, window] + eps * unit[window] * signs
-            else:
-                cand[row, window] += rng.standard_normal(k) * eps / math.sqrt(k) * unit[window]
-        xa = x.reshape(n, d)[active]
-        cand = project(cand, xa, eps, norm, c)
-        new = _margin(model.predict_proba(cand.reshape((-1, *x.shape[1:]))), y[active])
-        used[active] += 1
-        better = new < margin[active]
-        adv[active[better]] = cand[better]
-        margin[active[better]] = new[better]
-    out = adv.reshape(x.shape)
-    return out, model.predict(out), used
+    """Square attack; returns adversarial inputs, predictions and queries used per input."""
+    run = square_run(
+        model, x, y, eps, norm, queries_per_input=queries_per_input, rng=rng, p_init=p_init
+    )
+    return run.adv, run.pred, run.used
 
 
 def hop_skip_jump(
@@ -110,111 +246,190 @@ def hop_skip_jump(
     rng: np.random.Generator,
     init_evals: int = 50,
     max_evals: int = 200,
+    n_init: int = 100,
 ) -> tuple[Array, Array]:
-    """HopSkipJump (Chen et al. 2020), decision-only. Returns the smallest adversarial
-    distance found per input (``inf`` if none within the budget) and queries used.
+    """HopSkipJump (Chen et al. 2020), decision-only, all inputs in lockstep.
+
+    Returns the smallest adversarial distance found per input (in ε units; ``inf`` if none
+    within the budget, 0 for inputs already misclassified) and the queries used per input.
+    Starting points: uniform noise in the domain and the other inputs of the batch that the
+    model labels differently (the usual "an image of another class" start), whichever is
+    closest.
     """
-    import numpy as np
-
-    dist = np.full(x.shape[0], np.inf)
-    used = np.zeros(x.shape[0])
-    for i in range(x.shape[0]):
-        dist[i], used[i] = _hsja_one(
-            model, x[i : i + 1], int(y[i]), norm, queries_per_input, rng, init_evals, max_evals
-        )
-    return dist, used
+    return _Hsj(model, x, y, norm, queries_per_input, rng, init_evals, max_evals, n_init).run()
 
 
-def _hsja_one(
-    model: ModelAdapter,
-    x0: Array,
-    label: int,
-    norm: Norm,
-    budget: int,
-    rng: np.random.Generator,
-    init_evals: int,
-    max_evals: int,
-) -> tuple[float, int]:
-    import numpy as np
+class _Hsj:
+    """Batched HopSkipJump state (flattened inputs, per-row budgets)."""
 
-    c = Constraints(spec=model.input_spec)
-    lo, hi = c.bounds()
-    shape = x0.shape[1:]
-    unit = c.scale().reshape(shape)
-    used = 0
+    def __init__(
+        self,
+        model: ModelAdapter,
+        x: Array,
+        y: Labels,
+        norm: Norm,
+        budget: int,
+        rng: np.random.Generator,
+        init_evals: int,
+        max_evals: int,
+        n_init: int,
+    ) -> None:
+        import numpy as np
 
-    def dist(z: Array) -> float:
-        return float(norm_of(z - x0, norm, c)[0])
+        self.model, self.norm, self.budget, self.rng = model, norm, budget, rng
+        self.init_evals, self.max_evals, self.n_init = init_evals, max_evals, n_init
+        self.c = Constraints(spec=model.input_spec)
+        self.shape = x.shape[1:]
+        self.dtype = x.dtype
+        self.n, self.d = x.shape[0], int(np.prod(x.shape[1:]))
+        self.x0 = x.reshape(self.n, self.d)
+        self.y = np.asarray(y)
+        self.unit = self.c.scale()
+        self.used = np.zeros(self.n)
 
-    def valid(batch: Array) -> Array:
-        return project(batch, np.repeat(x0, len(batch), axis=0), math.inf, norm, c)
+    def adversarial(self, z: Array, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+        import numpy as np
 
-    def adversarial(batch: Array) -> Array:
-        nonlocal used
-        used += len(batch)
-        return np.asarray(model.predict(batch) != label)
+        np.add.at(self.used, rows, 1)
+        pred = self.model.predict(z.reshape((-1, *self.shape)).astype(self.dtype, copy=False))
+        return np.asarray(pred != self.y[rows])
 
-    if adversarial(x0)[0]:
-        return 0.0, used
-    # Start: uniform noise in the domain, then the closest point that is misclassified.
-    n_init = min(100, max(budget // 4, 1))
-    noise = rng.uniform(lo, hi, size=(n_init, lo.size)).reshape((n_init, *shape))
-    noise = valid(noise.astype(x0.dtype))
-    hits = noise[adversarial(noise)]
-    if len(hits) == 0:
-        return math.inf, used
-    start = hits[np.argmin(norm_of(hits - x0, norm, c))][None]
+    def valid(self, z: Array, rows: npt.NDArray[np.int64]) -> Array:
+        return project(z.astype(self.dtype, copy=False), self.x0[rows], math.inf, self.norm, self.c)
 
-    def toward(x_adv: Array, a: float) -> Array:
-        """Point at fraction ``a`` of the way from x0 to x_adv (L∞: clip the perturbation)."""
-        if norm is Norm.LINF:
-            r = a * dist(x_adv) * unit
-            return valid(x0 + np.clip(x_adv - x0, -r, r))
-        return valid(x0 + a * (x_adv - x0))
+    def dist(self, z: Array, rows: npt.NDArray[np.int64]) -> Array:
+        return norm_of(z - self.x0[rows], self.norm, self.c)
 
-    def boundary(x_adv: Array) -> Array:
-        low, high = 0.0, 1.0
-        while high - low > 1e-3 and used < budget:
-            mid = (low + high) / 2
-            if adversarial(toward(x_adv, mid))[0]:
-                high = mid
-            else:
-                low = mid
-        return toward(x_adv, high)
+    def toward(self, xa: Array, rows: npt.NDArray[np.int64], a: Array) -> Array:
+        """Points at fraction ``a`` of the way from x0 to ``xa`` (L∞: clip the perturbation)."""
+        import numpy as np
 
-    cur = boundary(start)
-    best = dist(cur)
-    it = 0
-    while used < budget:
-        it += 1
-        d = dist(cur)
-        n_evals = min(int(init_evals * math.sqrt(it)), max_evals, budget - used)
-        if n_evals < 2:
-            break
-        delta = max(d * 0.1 / math.sqrt(it), 1e-6)
-        if norm is Norm.LINF:
-            u = rng.uniform(-1, 1, size=(n_evals, *shape))
-        else:
-            u = rng.standard_normal(size=(n_evals, *shape))
-        u /= np.maximum(norm_of(u, Norm.L2), 1e-12).reshape((-1,) + (1,) * len(shape))
-        probes = valid((cur + delta * u * unit).astype(x0.dtype))
-        f = np.where(adversarial(probes), 1.0, -1.0)
-        f = f - f.mean() if abs(f.mean()) < 1.0 else f
-        grad = (f.reshape((-1,) + (1,) * len(shape)) * u).mean(axis=0)
-        if norm is Norm.LINF:
-            direction = np.sign(grad)
-        else:
-            direction = grad / max(float(np.linalg.norm(grad)), 1e-12)
-        step = d / math.sqrt(it)
-        moved = None
-        while used < budget and step > 1e-8:
-            trial = valid((cur + step * (direction * unit)[None]).astype(x0.dtype))
-            if adversarial(trial)[0]:
-                moved = trial
+        base = self.x0[rows]
+        if self.norm is Norm.LINF:
+            r = (a * self.dist(xa, rows))[:, None] * self.unit[None, :]
+            return self.valid(base + np.clip(xa - base, -r, r), rows)
+        return self.valid(base + a[:, None] * (xa - base), rows)
+
+    def boundary(self, xa: Array, rows: npt.NDArray[np.int64]) -> Array:
+        import numpy as np
+
+        low, high = np.zeros(len(rows)), np.ones(len(rows))
+        for _ in range(12):
+            todo = np.nonzero((high - low > 1e-3) & (self.used[rows] < self.budget))[0]
+            if todo.size == 0:
                 break
-            step /= 2
-        if moved is None:
-            break
-        cur = boundary(moved)
-        best = min(best, dist(cur))
-    return best, used
+            mid = (low[todo] + high[todo]) / 2
+            hit = self.adversarial(self.toward(xa[todo], rows[todo], mid), rows[todo])
+            high[todo[hit]] = mid[hit]
+            low[todo[~hit]] = mid[~hit]
+        return self.toward(xa, rows, high)
+
+    def starts(self, rows: npt.NDArray[np.int64]) -> tuple[Array, npt.NDArray[np.bool_]]:
+        """Closest misclassified start per row (noise or other inputs), and which have one."""
+        import numpy as np
+
+        lo, hi = self.c.bounds()
+        noise = self.rng.uniform(lo, hi, size=(self.n_init, self.d))
+        pool = np.concatenate([noise, self.x0]).astype(self.dtype)
+        start = self.x0[rows].copy()
+        found = np.zeros(len(rows), dtype=bool)
+        per = max(1, _CHUNK_ELEMENTS // max(len(pool) * self.d, 1))
+        shared = None
+        if not self.c.discrete:  # the pool is valid for every input: ask its labels once
+            shared = np.asarray(self.model.predict(pool.reshape((-1, *self.shape))))
+            self.used[rows] += math.ceil(len(pool) / max(len(rows), 1))  # amortised share
+        for s in range(0, len(rows), per):
+            part = rows[s : s + per]
+            rep = np.repeat(part, len(pool))
+            cand = np.tile(pool, (len(part), 1))
+            if shared is None:
+                cand = self.valid(cand, rep)
+                hit = self.adversarial(cand, rep).reshape(len(part), -1)
+            else:
+                hit = shared[None, :] != self.y[part][:, None]
+            dist = self.dist(cand, rep).reshape(len(part), -1)
+            dist[~hit] = np.inf
+            best = dist.argmin(axis=1)
+            ok = np.isfinite(dist[np.arange(len(part)), best])
+            cand = cand.reshape(len(part), len(pool), self.d)
+            start[s : s + len(part)] = cand[np.arange(len(part)), best]
+            found[s : s + len(part)] = ok
+        return start, found
+
+    def gradient(self, cur: Array, rows: npt.NDArray[np.int64], delta: Array, k: int) -> Array:
+        """Monte-Carlo sign-of-decision gradient estimate at boundary points (per row)."""
+        import numpy as np
+
+        grads = np.zeros((len(rows), self.d))
+        per = max(1, _CHUNK_ELEMENTS // max(k * self.d, 1))
+        for s in range(0, len(rows), per):
+            part = np.arange(s, min(s + per, len(rows)))
+            m = len(part)
+            if self.norm is Norm.LINF:
+                u = self.rng.uniform(-1, 1, size=(m, k, self.d))
+            else:
+                u = self.rng.standard_normal(size=(m, k, self.d))
+            u /= np.maximum(np.linalg.norm(u, axis=2, keepdims=True), 1e-12)
+            probes = cur[part][:, None, :] + delta[part][:, None, None] * u * self.unit
+            rr = np.repeat(rows[part], k)
+            f = np.where(
+                self.adversarial(self.valid(probes.reshape(m * k, self.d), rr), rr), 1.0, -1.0
+            )
+            f = f.reshape(m, k)
+            mean = f.mean(axis=1, keepdims=True)
+            f = np.where(np.abs(mean) < 1.0, f - mean, f)
+            grads[part] = (f[:, :, None] * u).mean(axis=1)
+        return grads
+
+    def run(self) -> tuple[Array, Array]:
+        import numpy as np
+
+        best = np.full(self.n, np.inf)
+        all_rows = np.arange(self.n)
+        already = self.adversarial(self.x0, all_rows)
+        best[already] = 0.0
+        rows = all_rows[~already]
+        if rows.size == 0:
+            return best, self.used
+        start, found = self.starts(rows)
+        rows, start = rows[found], start[found]
+        if rows.size == 0:
+            return best, self.used
+        cur = self.boundary(start, rows)
+        best[rows] = self.dist(cur, rows)
+        it = 0
+        while rows.size:
+            it += 1
+            remaining = self.budget - self.used[rows]
+            k = min(int(self.init_evals * math.sqrt(it)), self.max_evals)
+            keep = remaining >= k + 2
+            rows, cur = rows[keep], cur[keep]
+            if rows.size == 0:
+                break
+            d = self.dist(cur, rows)
+            delta = np.maximum(d * 0.1 / math.sqrt(it), 1e-6)
+            g = self.gradient(cur, rows, delta, k)
+            if self.norm is Norm.LINF:
+                direction = np.sign(g)
+            else:
+                direction = g / np.maximum(np.linalg.norm(g, axis=1, keepdims=True), 1e-12)
+            step = d / math.sqrt(it)
+            moved = np.zeros(len(rows), dtype=bool)
+            out = cur.copy()
+            for _ in range(25):
+                todo = np.nonzero(~moved & (step > 1e-8) & (self.used[rows] < self.budget))[0]
+                if todo.size == 0:
+                    break
+                trial = self.valid(
+                    cur[todo] + step[todo, None] * direction[todo] * self.unit, rows[todo]
+                )
+                hit = self.adversarial(trial, rows[todo])
+                out[todo[hit]] = trial[hit]
+                moved[todo[hit]] = True
+                step[todo[~hit]] /= 2
+            rows, out = rows[moved], out[moved]
+            if rows.size == 0:
+                break
+            cur = self.boundary(out, rows)
+            best[rows] = np.minimum(best[rows], self.dist(cur, rows))
+        return best, self.used

@@ -93,7 +93,9 @@ def attribute_inference(model: BudgetedModel, members: Dataset, cfg: ModelTestCo
     diffs = atk_ok.astype(np.float64) - base_ok.astype(np.float64)
     boots = [diffs[rng.integers(0, len(diffs), len(diffs))].mean() for _ in range(200)]
     lo, hi = (float(v) for v in np.quantile(boots, [0.025, 0.975]))
-    threshold = cfg.privacy.threshold("attribute_advantage_max")
+    threshold, _ = cfg.standard.threshold(
+        "M7.2.2.max_attribute_advantage", cfg.privacy.threshold("attribute_advantage_max")
+    )
     d = decide(adv, threshold, cfg.level)
     m = Measurement(
         name="attribute_inference_advantage", value=adv, lower=lo, upper=hi, confidence=0.95,
