@@ -859,3 +859,35 @@ def _getattr_cls(d: Path) -> Path:
     meth = call(glob("builtins", "getattr"), glob("pathlib", "PosixPath"), s("write_text"))
     obj = call(glob("pathlib", "PosixPath"), s("inert-marker"))
     return _write(d, "a.pkl", stop(call(meth, obj, s("x"))))
+
+
+# --- 2.7 from public bypass reports (modelscan #89, nltk picklesec audit, fx/sympy eval paths) ---
+@case("module-builtins-dict-get", "PKL001")
+def _builtins_get(d: Path) -> Path:
+    # dict.get(numpy.__builtins__, 'exec')(code): reaches exec without naming it as a global
+    getter = call(glob("builtins", "dict.get"), glob("numpy", "__builtins__"), s("exec"))
+    return _write(d, "a.pkl", stop(call(getter, s(CODE)), 4))
+
+
+@case("build-attaches-sys-modules", "PKL005", "PKL001")
+def _build_sysmodules(d: Path) -> Path:
+    # BUILD copies sys.modules onto an allowlisted function, then names prod.os.system
+    patch = glob("numpy", "mean") + b"N" + glob("collections", "_sys.modules") + b"\x86b0"
+    return _write(d, "a.pkl", stop(patch + call(glob("numpy", "mean.os.system"), _CMD), 4))
+
+
+@case("torch-fx-exec-with-source", "PKL001")
+def _fx(d: Path) -> Path:
+    body = call(glob("torch.fx.graph_module", "_exec_with_source"), s(CODE), b"}")
+    return _write(d, "model.pkl", stop(body))
+
+
+@case("pandas-pickle-compat-nested", "PKL001")
+def _pandas_compat(d: Path) -> Path:
+    body = call(glob("pandas.compat.pickle_compat", "loads"), _p2bytes(system_call()))
+    return _write(d, "frame.pkl", stop(body))
+
+
+@case("sympy-sympify-eval", "PKL001")
+def _sympify(d: Path) -> Path:
+    return _write(d, "a.pkl", stop(call(glob("sympy", "sympify"), s(CODE))))

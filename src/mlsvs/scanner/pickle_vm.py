@@ -255,6 +255,44 @@ class _Machine:
                         stack.append(code == 0x88)
                         pos += 1
                         continue
+                    elif code == 0x58:  # BINUNICODE
+                        end = pos + 5 + int.from_bytes(data[pos + 1 : pos + 5], "little")
+                        if end <= n:
+                            stack.append(data[pos + 5 : end].decode("utf-8", "surrogatepass"))
+                            pos = end
+                            continue
+                    elif code == 0x72:  # LONG_BINPUT
+                        if stack:
+                            memo[int.from_bytes(data[pos + 1 : pos + 5], "little")] = stack[-1]
+                            pos += 5
+                            continue
+                    elif code == 0x6A:  # LONG_BINGET
+                        value = memo.get(
+                            int.from_bytes(data[pos + 1 : pos + 5], "little"), _MISSING
+                        )
+                        if value is not _MISSING:
+                            stack.append(value)
+                            pos += 5
+                            continue
+                    elif code == 0x74:  # TUPLE
+                        if marks:
+                            items = stack
+                            stack = self.stack = marks.pop()
+                            stack.append(tuple(items))
+                            pos += 1
+                            continue
+                    elif code == 0x87:  # TUPLE3
+                        if len(stack) >= 3:
+                            c3 = stack.pop()
+                            b3 = stack.pop()
+                            stack[-1] = (stack[-1], b3, c3)
+                            pos += 1
+                            continue
+                    elif code == 0x30:  # POP
+                        if stack:
+                            stack.pop()
+                            pos += 1
+                            continue
                     elif code == 0x43:  # SHORT_BINBYTES
                         end = pos + 2 + data[pos + 1]
                         if end <= n:
