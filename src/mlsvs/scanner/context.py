@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -44,7 +45,9 @@ class Ctx:
     @classmethod
     def new(cls, options: ScanOptions, base_dir: Path) -> Ctx:
         """Fresh context for one path."""
-        return cls(options=options, base_dir=base_dir, budget=Budget(opcodes=options.max_opcodes))
+        deadline = time.monotonic() + options.max_seconds if options.max_seconds > 0 else None
+        budget = Budget(opcodes=options.max_opcodes, deadline=deadline)
+        return cls(options=options, base_dir=base_dir, budget=budget)
 
     def add(self, item: ScanFinding) -> None:
         """Record a finding."""

@@ -126,6 +126,9 @@ def decompress_head(head: bytes) -> bytes | None:
     return None
 
 
+_TRUNCATION_REASONS = ("argument of", "unterminated text argument", "stream ends without STOP")
+
+
 def _looks_like_pickle(head: bytes, size: int) -> bool:
     """Protocol 2+ by its PROTO opcode; protocol 0/1 by emulating the head."""
     if len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5:
@@ -135,8 +138,15 @@ def _looks_like_pickle(head: bytes, size: int) -> bool:
     result = run_stream(head, 0, Budget(opcodes=4096))
     if result.error is None and not result.budget_exceeded:
         return result.ops >= 2
+    # An argument that crosses the end of the sniff window (protocol 0/1 arrays are one long
+    # STRING line or BINSTRING) fails at its start offset, not at the window's end.
     truncated = (
-        size > len(head) and result.error is not None and result.error.offset >= len(head) - 1
+        size > len(head)
+        and result.error is not None
+        and (
+            result.error.offset >= len(head) - 1
+            or result.error.reason.startswith(_TRUNCATION_REASONS)
+        )
     )
     return result.ops >= 8 and (truncated or result.budget_exceeded)
 
