@@ -102,13 +102,13 @@ def assess_project(
     )
     findings, waiver_problems = apply_waivers(result.findings, config.waivers, today=today)
     loaded = load_attestations(project.root, config.attestations, standard, today=today)
-    profile = Profile(
+    scope = Profile(
         declared=config.traits,
         denied=dict(project.denied_traits),
         evidence=_trait_evidence(project),
     )
     verdicts = _verdicts(
-        standard, registry, the_plan, findings, loaded.attestations, profile, project.gaps
+        standard, registry, the_plan, findings, loaded.attestations, scope, project.gaps
     )
     levels, achieved = compute_levels(verdicts, waived_satisfies=config.waivers_satisfy)
     problems = (
