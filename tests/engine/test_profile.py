@@ -216,6 +216,7 @@ def test_verify_rejects_an_out_of_bounds_profile_with_exit_2(tmp_path: Path, cap
 
 
 def test_standard_option_selects_1_0_0(tmp_path: Path) -> None:
+    (tmp_path / "train.py").write_text("print('train')\n", encoding="utf-8")
     result = assess(tmp_path, overrides=Overrides(standard="1.0.0"))
     assert result.standard.version == "1.0.0"
     assert result.parameters == ()
