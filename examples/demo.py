@@ -6,11 +6,17 @@ Starts each example's FastAPI server (insecure on :8401, hardened on :8402), run
 ``mlsvs verify --allow network,model-exec`` on each project, writes terminal output plus
 HTML / JSON / SARIF / CycloneDX reports under ``--out``, and stops the servers. Exit code 0
 when the insecure example misses L1 and the hardened one reaches it, as expected.
+
+"No known vulnerable dependency" (M3.2.3) passes only on a complete, current advisory database,
+so the demo first runs ``mlsvs advisories update``. Offline that download cannot work: the
+hardened example then stops one requirement short of L1, with M3.2.3 *not verified* — fail
+closed, by design — and the demo says so and still counts that as the expected outcome.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import secrets
 import socket
@@ -40,6 +46,36 @@ def _port_free(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) != 0
 
 
+ADVISORY_REQUIREMENT = "M3.2.3"
+
+
+def _update_advisories(env: dict[str, str]) -> bool:
+    """Fetch a current OSV snapshot; False (with the reason printed) when that is impossible."""
+    print("=== mlsvs advisories update ===", flush=True)
+    try:
+        code = subprocess.call(
+            [sys.executable, "-m", "mlsvs", "advisories", "update"], env=env, timeout=300
+        )
+    except subprocess.TimeoutExpired:
+        code = -1
+    if code != 0:
+        print(
+            f"demo: no current advisory database (offline?): {ADVISORY_REQUIREMENT} will be "
+            "not verified, so the hardened example cannot reach L1 here. On a connected machine "
+            "run `mlsvs advisories update` (or `mlsvs advisories import all.zip`) first.",
+            flush=True,
+        )
+    return code == 0
+
+
+def _blocking(results: Path) -> set[str]:
+    try:
+        levels = json.loads(results.read_text(encoding="utf-8"))["levels"]
+    except (OSError, ValueError, KeyError):
+        return {"(no readable results.json)"}
+    return {r for level in levels if level["level"] == 1 for r in level["blocking"]}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("reports"), help="report directory")
@@ -51,6 +87,7 @@ def main() -> int:
     env = {**os.environ, "MLSVS_EXAMPLE_API_KEY": secrets.token_urlsafe(24)}
     servers = []
     codes: dict[str, int] = {}
+    fresh_advisories = _update_advisories(env)
     try:
         for name, port in EXAMPLES.items():
             server = subprocess.Popen(
@@ -97,7 +134,12 @@ def main() -> int:
         "(0 = L1 reached)"
     )
     print(f"reports: {args.out}/*/report.html")
-    expected = codes.get("insecure-classifier") == 1 and codes.get("hardened-classifier") == 0
+    hardened_ok = codes.get("hardened-classifier") == 0
+    if not fresh_advisories and codes.get("hardened-classifier") == 1:
+        blocking = _blocking(args.out / "hardened-classifier" / "results.json")
+        hardened_ok = blocking == {ADVISORY_REQUIREMENT}
+        print(f"hardened-classifier: L1 blocked only by {sorted(blocking)} (expected offline)")
+    expected = codes.get("insecure-classifier") == 1 and hardened_ok
     return 0 if expected else 1
 
 
