@@ -47,7 +47,7 @@ def judge(oracle: Oracle, sample: Sample, work: Path) -> tuple[OracleVerdict, bo
     d = Path(tempfile.mkdtemp(dir=work))
     path = d / sample.filename
     path.write_bytes(sample.data)
-    verdict = oracle.judge(path, _LOADERS[sample.filename])
+    verdict = oracle.judge(path, _LOADERS[sample.filename], first_hit=True)
     return verdict, not scan_path(path).clean
 
 

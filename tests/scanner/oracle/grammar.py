@@ -152,9 +152,22 @@ def _bytes(x: _Ctx, data: bytes) -> bytes:
 
 def _callable(x: _Ctx, module: str, name: str) -> bytes:
     how = x.c.choose(
-        ["global", "stack_global", "import_getattr", "resolve_name", "attrgetter"], "callable"
-    )
+        ["global", "stack_global", "import_getattr", "resolve_name", "attrgetter", "memo",
+         "builtins_get", "patched_function"],
+        "callable",
+    )  # fmt: skip
     x.notes.append(how)
+    if how == "memo":  # stashed in the memo, fetched back later (scanners tracking opcodes lose it)
+        key = x.fresh_key()
+        inner = b"c" + module.encode() + b"\n" + name.encode() + b"\n"
+        return inner + b"r" + struct.pack("<I", key) + b"0" + b"j" + struct.pack("<I", key)
+    if how == "builtins_get" and module == "builtins":
+        # dict.get(numpy.__builtins__, name): needs protocol 4 for the dotted global
+        return b"cbuiltins\ndict.get\n(cnumpy\n__builtins__\n" + _string(x, name) + b"tR"
+    if how == "patched_function":
+        # BUILD copies sys.modules onto numpy.mean; then numpy.mean.<module>.<name>
+        patch = b"cnumpy\nmean\nNccollections\n_sys.modules\n\x86b0"
+        return patch + b"cnumpy\nmean." + module.encode() + b"." + name.encode() + b"\n"
     if how == "stack_global":
         return _string(x, module) + _string(x, name) + b"\x93"
     if how == "import_getattr" and "." not in name:
