@@ -85,7 +85,14 @@ def test_every_format_carries_a_non_utf8_name(tmp_path: Path) -> None:
         assert "\udcff" not in text
     data = json.loads((tmp_path / "out.json").read_text())
     paths = {a["path"] for a in data["artifacts"]}
-    assert any("\\xff" in p for p in paths)
+    assert any("\\xff" in p and "\\x1b" in p and "\n" not in p for p in paths)
+    import xml.etree.ElementTree as ET
+
+    ET.parse(tmp_path / "out.junit")  # noqa: S314 - our own output; must be valid XML
+    for fmt in ("sarif", "cyclonedx"):
+        json.loads((tmp_path / f"out.{fmt}").read_text())
+    terminal = (tmp_path / "out.terminal").read_text()
+    assert "\x1b]0;" not in terminal and "\x07" not in terminal
 
 
 def _mk(path: Path) -> Path:
@@ -127,3 +134,37 @@ def test_interrupted_run_never_replaces_a_complete_report(
     assert json.loads(partial.read_text())["interrupted"] is True
     assert "PARTIAL" in err and "report.partial.json" in err
     assert not list(tmp_path.glob(".*mlsvs-tmp"))  # no temporary file left behind
+
+
+def test_interrupt_during_discovery_writes_nothing_and_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mlsvs.discovery
+
+    root = _mk(tmp_path / "p")
+    (root / "train.py").write_text("x = 1\n")
+
+    def interrupted(*args: object, **kwargs: object) -> object:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(mlsvs.discovery, "discover", interrupted)
+    out = tmp_path / "r.json"
+    assert main(["verify", str(root), "--no-progress", "-f", f"json:{out}"]) == 2
+    assert "no report written" in capsys.readouterr().err
+    assert not out.exists() and not (tmp_path / "r.partial.json").exists()
+
+
+@pytest.mark.parametrize("command", ["code", "secrets"])
+def test_code_and_secrets_never_open_a_fifo(tmp_path: Path, command: str) -> None:
+    os.mkfifo(tmp_path / "train.py")
+    (tmp_path / "ok.py").write_text("import os\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "mlsvs", command, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
+    )
+    assert "not a regular file" in done.stderr + done.stdout

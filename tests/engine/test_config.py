@@ -66,3 +66,16 @@ def test_errors_name_file_and_line(tmp_path: Path, text: str, message: str, line
     assert info.value.path is not None and info.value.path.endswith("mlsvs.toml")
     assert info.value.line == line
     assert info.value.diagnostics().startswith(f"{info.value.path}:{line}: ")
+
+
+def test_denied_traits_need_a_reason_and_cannot_be_declared(tmp_path: Path) -> None:
+    path = tmp_path / "mlsvs.toml"
+    path.write_text('[denied_traits]\nexposes_inference_api = "local demo only"\n')
+    config = load_config(tmp_path)
+    assert config.denied_traits == {"exposes_inference_api": "local demo only"}
+    path.write_text('[denied_traits]\nexposes_inference_api = "  "\n')
+    with pytest.raises(ConfigError, match="non-empty reason"):
+        load_config(tmp_path)
+    path.write_text('traits = ["genai"]\n[denied_traits]\ngenai = "x"\n')
+    with pytest.raises(ConfigError, match="both declared"):
+        load_config(tmp_path)

@@ -47,6 +47,9 @@ def test_zero_byte_model_lfs_pointer_and_sparse_placeholder(tmp_path: Path) -> N
     (tmp_path / "model.safetensors").write_text(
         "version https://git-lfs.github.com/spec/v1\noid sha256:" + "a" * 64 + "\nsize 9\n"
     )
+    (tmp_path / "logo.png").write_text(
+        "version https://git-lfs.github.com/spec/v1\noid sha256:" + "b" * 64 + "\nsize 9\n"
+    )
     with (tmp_path / "big.pt").open("wb") as handle:
         handle.truncate(64 * 1024 * 1024)  # all holes: nothing real on disk
     result = discover(tmp_path)
@@ -58,6 +61,8 @@ def test_zero_byte_model_lfs_pointer_and_sparse_placeholder(tmp_path: Path) -> N
     if "big.pt" in gaps:  # file systems without sparse files allocate the zeros
         assert gaps["big.pt"].reason is GapReason.NOT_PRESENT
     assert ".gitkeep" not in gaps
+    assert "logo.png" not in gaps  # an image pointer hides no model: a note, not a gap
+    assert any(p.path == "logo.png" and "media" in p.message for p in result.problems)
     assert any(
         isinstance(a, SourceFile) and a.path == "__init__.py" for a in result.project.artifacts
     )
@@ -163,3 +168,36 @@ def test_notebook_with_magics_still_yields_evidence(tmp_path: Path) -> None:
     (tmp_path / "demo.ipynb").write_text(text)
     nb = SourceFile(root=tmp_path, path="demo.ipynb", size=len(text), language="notebook")
     assert "exposes_inference_api" in {e.trait for e in find_trait_evidence([nb])}
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "from tensorflow.keras.applications import MobileNetV2\nm = MobileNetV2(weights='imagenet')\n",
+        "import torchvision\nm = torchvision.models.resnet50(weights=ResNet50_Weights.DEFAULT)\n",
+        "import timm\nm = timm.create_model('resnet18', pretrained=True)\n",
+    ],
+)
+def test_published_pretrained_weights_are_third_party(tmp_path: Path, code: str) -> None:
+    (tmp_path / "m.py").write_text(code)
+    source = SourceFile(root=tmp_path, path="m.py", size=len(code), language="python")
+    assert "uses_third_party_model" in {e.trait for e in find_trait_evidence([source])}
+
+
+def test_own_weight_files_are_not_third_party(tmp_path: Path) -> None:
+    code = "import tensorflow as tf\nm = tf.keras.applications.MobileNetV2(weights='w.h5')\n"
+    (tmp_path / "m.py").write_text(code)
+    source = SourceFile(root=tmp_path, path="m.py", size=len(code), language="python")
+    assert "uses_third_party_model" not in {e.trait for e in find_trait_evidence([source])}
+
+
+def test_conventionally_skipped_directories_are_noted(tmp_path: Path) -> None:
+    for folder in ("node_modules/x", "build", "env", ".git"):
+        (tmp_path / folder).mkdir(parents=True)
+    (tmp_path / "env" / "pyvenv.cfg").write_text("home = /usr\n")
+    (tmp_path / "train.py").write_text("x = 1\n")
+    notes = {p.path: p.message for p in discover(tmp_path).problems}
+    assert "virtual environment" in notes["env"]
+    assert "third-party dependencies" in notes["node_modules"]
+    assert "build output" in notes["build"]
+    assert ".git" not in notes

@@ -8,6 +8,7 @@ identified by the model-file scanner's content sniffer, so discovery and ``mlsvs
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from mlsvs.discovery.classify import (
@@ -98,6 +99,9 @@ def discover(
         if isinstance(skipped, Gap):
             gaps.append(skipped)
             continue
+        if isinstance(skipped, str):
+            problems.append(Problem(kind=ProblemKind.DISCOVERY, path=file.path, message=skipped))
+            continue
         if skipped:
             continue
         artifact = classify(resolved, file.path, file.size, identify, head)
@@ -121,6 +125,14 @@ def discover(
     artifacts.sort(key=lambda a: a.path)
     gaps.sort(key=lambda g: (g.item, g.reason.value))
     problems.extend(gap_problem(g) for g in gaps)
+    problems.extend(
+        Problem(
+            kind=ProblemKind.DISCOVERY,
+            path=directory,
+            message=f"skipped by convention ({why}); not assessed",
+        )
+        for directory, why in walked.skipped_dirs
+    )
     project = Project(
         root=resolved,
         name=config.name or resolved.name,
@@ -143,13 +155,20 @@ def gap_problem(gap: Gap) -> Problem:
     return Problem(kind=kind, path=gap.item, message=f"not assessed ({gap.reason.value}{detail})")
 
 
+# Pointers to these cannot hide a model, dataset or code.
+_MEDIA_SUFFIXES = frozenset(
+    {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".ico", ".bmp", ".tif", ".tiff",
+     ".mp4", ".mov", ".avi", ".webm", ".mp3", ".wav", ".flac", ".ogg", ".pdf", ".ttf", ".woff",
+     ".woff2", ".eot", ".psd"}
+)  # fmt: skip
 _LIMIT_REASONS = frozenset({GapReason.TOO_LARGE, GapReason.LIMIT})
 # Pointer files left where the content should be: Git LFS and git-annex (unlocked mode).
 _POINTERS = (b"version https://git-lfs.github.com/spec/", b"/annex/objects/")
 
 
-def _placeholder(file: WalkedFile, head: bytes, by_name: tuple[str, ...]) -> Gap | bool:
-    """A gap for content that is absent (empty, LFS pointer, sparse hole); True to skip it."""
+def _placeholder(file: WalkedFile, head: bytes, by_name: tuple[str, ...]) -> Gap | str | bool:
+    """A gap for content that is absent (empty, LFS pointer, sparse hole); True to skip a
+    file silently, a message to skip it with a note (an LFS pointer to an image)."""
     if not head:
         if by_name:
             return False  # an empty __init__.py or requirements.txt is still that file
@@ -157,6 +176,8 @@ def _placeholder(file: WalkedFile, head: bytes, by_name: tuple[str, ...]) -> Gap
             return _gap(file.path, GapReason.EMPTY, "zero bytes", ("ModelArtifact",))
         return True  # .gitkeep and friends: nothing to assess, nothing hidden
     if head.startswith(_POINTERS) and len(head) < 1024:
+        if PurePosixPath(file.path).suffix.lower() in _MEDIA_SUFFIXES:
+            return "Git LFS pointer to a media file (not fetched); nothing to assess"
         kinds = by_name
         if not kinds and model_named(file.path):
             kinds = ("ModelArtifact",)

@@ -219,6 +219,9 @@ def find_trait_evidence(
     return _bounded(found)
 
 
+_RELEVANT: re.Pattern[bytes]
+
+
 def _bounded(found: list[TraitEvidence]) -> tuple[TraitEvidence, ...]:
     unique = sorted(set(found), key=lambda e: (e.trait, e.path, e.line or 0, e.detail))
     kept: list[TraitEvidence] = []
@@ -242,6 +245,23 @@ class _Facts:
         """(called name, line, first string argument or '')."""
 
 
+def _relevant_tokens() -> re.Pattern[bytes]:
+    words = {
+        *(max(m.split("."), key=len) for m in _SERVING_MODULES),
+        *_WEB_MODULES,
+        *_ML_MODULES,
+        *_HUB_CALLS,
+        *(max(m.split("."), key=len) for m in _HOSTED_MODULES),
+        *_TRAIN_CALLS,
+        *_TRAIN_CLASSES,
+        *_ZOO_MODULES,
+        *_WEIGHT_KEYWORDS,
+        "hub",
+    }
+    alternatives = "|".join(sorted(re.escape(w) for w in words))
+    return re.compile(rf"\b(?:{alternatives})\b".encode())
+
+
 def _facts(source: SourceFile, read_head: Callable[[Path, int], bytes]) -> _Facts | None:
     if source.size > _MAX_SOURCE_BYTES:
         return None
@@ -249,6 +269,8 @@ def _facts(source: SourceFile, read_head: Callable[[Path, int], bytes]) -> _Fact
         raw = read_head(source.absolute, _MAX_SOURCE_BYTES)
     except OSError:
         return None
+    if not _RELEVANT.search(raw):
+        return _Facts()  # mentions nothing any trait looks for: skip the parse (most files)
     text = raw.decode("utf-8", "replace")
     if source.language == "notebook":
         text = _notebook_code(text)
@@ -278,14 +300,30 @@ def _visit(node: ast.AST, facts: _Facts) -> None:
         if name:
             first = node.args[0] if node.args else None
             arg = first.value if isinstance(first, ast.Constant) else ""
-            flags = ",".join(k.arg for k in node.keywords if k.arg and _truthy_constant(k.value))
+            pairs = ",".join(
+                f"{k.arg}={_literal(k.value)}"
+                for k in node.keywords
+                if k.arg in _WEIGHT_KEYWORDS and _literal(k.value)
+            )
             facts.calls.append((name, node.lineno, f"{arg}" if isinstance(arg, str) else ""))
-            if flags:
-                facts.calls.append((f"{name}#kw", node.lineno, flags))
+            if pairs:
+                facts.calls.append((f"{name}#kw", node.lineno, pairs))
 
 
-def _truthy_constant(node: ast.expr) -> bool:
-    return isinstance(node, ast.Constant) and bool(node.value)
+# Libraries whose model constructors download published weights (weights= / pretrained=).
+_ZOO_MODULES = frozenset(
+    {"keras", "tensorflow", "torchvision", "timm", "segmentation_models_pytorch", "ultralytics"}
+)
+_WEIGHT_KEYWORDS = frozenset({"pretrained", "weights", "pretrained_model_name_or_path"})
+
+
+def _literal(node: ast.expr) -> str:
+    """A constant or dotted name as text (``True``, ``imagenet``, ``ResNet50_Weights.DEFAULT``)."""
+    if isinstance(node, ast.Constant) and node.value not in (None, False, ""):
+        return str(node.value)
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        return f"{node.value.id}.{node.attr}"
+    return ""
 
 
 def _add_module(facts: _Facts, dotted: str) -> None:
@@ -322,11 +360,24 @@ def _from_source(source: SourceFile, facts: _Facts, has_ml: bool) -> Iterator[Tr
 
 def _hub_calls(source: SourceFile, facts: _Facts) -> Iterator[TraitEvidence]:
     path = source.path
+    vision = facts.imports & {
+        "keras",
+        "tensorflow",
+        "torchvision",
+        "timm",
+        "segmentation_models_pytorch",
+    }
     for name, line, arg in facts.calls:
-        if name == "create_model#kw" and "pretrained" in arg.split(","):
-            yield TraitEvidence(
-                trait=THIRD_PARTY, path=path, line=line, detail="create_model(pretrained=True)"
-            )
+        if name.endswith("#kw"):
+            called = name.removesuffix("#kw")
+            pretrained = [p for p in arg.split(",") if _pretrained_weights(p)]
+            if pretrained and (vision or called == "create_model"):
+                yield TraitEvidence(
+                    trait=THIRD_PARTY,
+                    path=path,
+                    line=line,
+                    detail=f"{called}({pretrained[0]}): published pretrained weights",
+                )
             continue
         if name not in _HUB_CALLS or name == "create_model":
             continue
@@ -342,6 +393,14 @@ def _hub_calls(source: SourceFile, facts: _Facts) -> Iterator[TraitEvidence]:
                 yield TraitEvidence(
                     trait=THIRD_PARTY, path=path, line=line, detail=f"torch.hub.load({arg!r})"
                 )
+
+
+def _pretrained_weights(pair: str) -> bool:
+    key, _, value = pair.partition("=")
+    if key == "pretrained":
+        return value == "True"
+    # weights="imagenet" / ResNet50_Weights.DEFAULT are published weights; a file path is not.
+    return bool(value) and not value.endswith((".h5", ".pt", ".pth", ".keras", ".ckpt", ".bin"))
 
 
 def _exists_locally(source: SourceFile, arg: str) -> bool:
@@ -469,3 +528,6 @@ def _serving_file(
         if command:
             shown = command.group(1).decode("utf-8", "replace")[:60]
             yield TraitEvidence(trait=SERVES, path=rel, detail=f"serving command: {shown}")
+
+
+_RELEVANT = _relevant_tokens()

@@ -72,6 +72,9 @@ class Walk:
     files: tuple[WalkedFile, ...]
     directories: tuple[str, ...]
     gaps: tuple[Gap, ...]
+    skipped_dirs: tuple[tuple[str, str], ...] = ()
+    """(directory, why) for tool directories left out by convention (virtual environments,
+    dependencies, build output); VCS metadata and caches are left out without a note."""
 
 
 # Sparse files smaller than this are not worth flagging (filesystem block granularity).
@@ -90,6 +93,7 @@ def walk(root: Path, *, include: Iterable[str], exclude: Iterable[str], limits: 
     files: list[WalkedFile] = []
     directories: list[str] = []
     gaps: list[Gap] = []
+    skipped_dirs: list[tuple[str, str]] = []
     stack: list[tuple[Path, int]] = [(root, 0)]
     truncated = False
     while stack:
@@ -110,7 +114,10 @@ def walk(root: Path, *, include: Iterable[str], exclude: Iterable[str], limits: 
                 gaps.append(_gap(root, Path(entry.path), GapReason.UNREADABLE, _why(exc)))
                 continue
             if stat.S_ISDIR(st.st_mode):
-                if _skip_dir(entry):
+                why = _skip_dir(entry)
+                if why is not None:
+                    if why:
+                        skipped_dirs.append((rel, why))
                     continue
                 if depth + 1 > limits.max_depth:
                     gaps.append(
@@ -166,17 +173,42 @@ def walk(root: Path, *, include: Iterable[str], exclude: Iterable[str], limits: 
     files.sort(key=lambda f: f.path)
     directories.sort()
     gaps.sort(key=lambda g: (g.item, g.reason.value))
-    return Walk(files=tuple(files), directories=tuple(directories), gaps=tuple(gaps))
+    return Walk(
+        files=tuple(files),
+        directories=tuple(directories),
+        gaps=tuple(gaps),
+        skipped_dirs=tuple(sorted(skipped_dirs)),
+    )
 
 
-def _skip_dir(entry: os.DirEntry[str]) -> bool:
+def _skip_dir(entry: os.DirEntry[str]) -> str | None:
+    """None to walk the directory; else why it is skipped ('' = silently: VCS, caches)."""
+    if entry.name in _SILENT_DIRS:
+        return ""
     if entry.name in SKIPPED_DIRS or entry.name.endswith(".egg-info"):
-        return True
+        return _WHY.get(entry.name, "packaging metadata")
     # Any directory holding a virtual environment, whatever its name.
     try:
-        return Path(entry.path, "pyvenv.cfg").is_file()
+        if Path(entry.path, "pyvenv.cfg").is_file():
+            return "virtual environment"
     except OSError:
-        return False
+        pass
+    return None
+
+
+_SILENT_DIRS = frozenset(
+    {".git", ".hg", ".svn", "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache",
+     ".ipynb_checkpoints", ".idea", ".vscode", ".tox", ".nox"}
+)  # fmt: skip
+_WHY = {
+    ".venv": "virtual environment",
+    "venv": "virtual environment",
+    "node_modules": "third-party dependencies",
+    "site-packages": "third-party dependencies",
+    ".eggs": "third-party dependencies",
+    "build": "build output",
+    "dist": "build output",
+}
 
 
 def _symlink(root: Path, link: Path) -> os.stat_result | Gap:

@@ -9,7 +9,25 @@ Unknown is not pass, and unknown is not malicious either: a gap is never a failu
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
+
+# Control characters, bidi overrides (Trojan Source) and lone surrogates (bytes of a name that
+# is not UTF-8): shown escaped,
+# so a hostile file name cannot break a report line, an XML document or a JSON encoder.
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if 0xDC80 <= code <= 0xDCFF:
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(name: str) -> str:
+    """``name`` with control characters and undecodable bytes escaped (``\\x1b``, ``\\xff``)."""
+    return _UNPRINTABLE.sub(_escape, name)
 
 
 @enum.unique
@@ -54,9 +72,9 @@ class Gap:
     so every check that reads project files is affected."""
 
     def describe(self) -> str:
-        """``models/a.pt (unreadable: Permission denied)`` (renderers escape what they print)."""
+        """``models/a.pt (unreadable: Permission denied)``, with unprintable characters escaped."""
         detail = f": {self.detail}" if self.detail else ""
-        return f"{self.item} ({self.reason.value}{detail})"
+        return f"{printable(self.item)} ({self.reason.value}{printable(detail)})"
 
 
 def describe_gaps(gaps: tuple[Gap, ...] | list[Gap], limit: int = 5) -> str:
