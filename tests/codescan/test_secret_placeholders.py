@@ -94,6 +94,10 @@ def test_comment_context_marks_a_placeholder() -> None:
     line = 'password = "Zq8!tLr2Wm"  # dummy value for the docs'
     assert find_secrets(line, source_kind=SourceKind.CODE) == []
     assert find_secrets('password = "Zq8!tLr2Wm"', source_kind=SourceKind.CODE)
+    # ... but a comment never hides a structured vendor token.
+    token = "ghp_" + _random(ALNUM, 36)
+    [hit] = find_secrets(f'TOKEN = "{token}"  # example', source_kind=SourceKind.CODE)
+    assert hit.kind is SecretKind.GITHUB_TOKEN
 
 
 def test_dictionary_only_literals_are_weak_not_high() -> None:

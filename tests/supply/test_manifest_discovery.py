@@ -297,3 +297,22 @@ def test_include_cycle_and_includes_outside_the_project(tmp_path: Path) -> None:
     messages = sorted(m for _, _, m in parsed.problems)
     assert len(messages) == 2
     assert "environment variable" in messages[0] and "outside the project" in messages[1]
+
+
+def test_deps_names_unread_paths_that_may_hold_dependencies(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import os
+
+    from mlsvs.cli.main import main
+
+    (tmp_path / "requirements.txt").write_text("requests==2.32.3 --hash=sha256:" + "ab" * 32 + "\n")
+    os.mkfifo(tmp_path / "requirements-dev.txt")  # never opened: its content is unknown
+    record = json.loads((FIXTURES / "PYSEC-2022-203.json").read_text())
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    (tmp_path / "osv.json").write_text(json.dumps([{**record, "modified": now}]))
+    assert main(["deps", str(tmp_path), "--osv", str(tmp_path / "osv.json")]) == 1
+    err = capsys.readouterr().err
+    assert "not read (may hold dependencies): requirements-dev.txt (not_regular" in err
+    (tmp_path / "requirements-dev.txt").unlink()
+    assert main(["deps", str(tmp_path), "--osv", str(tmp_path / "osv.json")]) == 0

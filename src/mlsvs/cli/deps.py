@@ -71,8 +71,11 @@ def _explicit(path: Path) -> tuple[object, Path]:
     return kind, path.parent
 
 
-def _manifests(paths: list[Path]) -> tuple[ManifestSet, Path | None, dict[str, object]]:
-    """Parse a project directory (configuration applies) or a list of manifest files."""
+def _manifests(
+    paths: list[Path],
+) -> tuple[ManifestSet, Path | None, dict[str, object], tuple[str, ...]]:
+    """Parse a project directory (configuration applies) or a list of manifest files; also the
+    discovery gaps (unread paths) that may hide a manifest."""
     from mlsvs.supply.cliutil import load_project
     from mlsvs.supply.deps import ManifestKind
     from mlsvs.supply.errors import ManifestError
@@ -80,7 +83,17 @@ def _manifests(paths: list[Path]) -> tuple[ManifestSet, Path | None, dict[str, o
 
     if len(paths) == 1 and paths[0].is_dir():
         loaded = load_project(paths[0])
-        return parse_project(loaded.project), paths[0], dict(loaded.section("advisories"))
+        hidden = tuple(
+            gap.describe()
+            for gap in loaded.project.gaps
+            if not gap.could_be or "DependencyManifest" in gap.could_be
+        )
+        return (
+            parse_project(loaded.project),
+            paths[0],
+            dict(loaded.section("advisories")),
+            hidden,
+        )
     parsed, errors = [], []
     for path in paths:
         kind, root = _explicit(path)
@@ -92,7 +105,7 @@ def _manifests(paths: list[Path]) -> tuple[ManifestSet, Path | None, dict[str, o
             )
         except ManifestError as exc:
             errors.append((str(path), exc.diagnostics()))
-    return ManifestSet(manifests=tuple(parsed), errors=tuple(errors)), None, {}
+    return ManifestSet(manifests=tuple(parsed), errors=tuple(errors)), None, {}, ()
 
 
 def _settings(
@@ -140,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
         if not path.exists():
             raise UsageError(f"{path}: not found")
     granted = _granted(args)
-    manifests, root, configured = _manifests(args.paths)
+    manifests, root, configured, hidden = _manifests(args.paths)
     settings = _settings(args, configured, root)
     if settings.online and "network" not in granted:
         raise CapabilityError(
@@ -152,6 +165,8 @@ def run(args: argparse.Namespace) -> int:
         packages=frozenset(d.name for d in manifests.dependencies),
     )
     failed_online: tuple[tuple[str, str], ...] = ()
+    for gap in hidden:
+        print(f"mlsvs: not read (may hold dependencies): {gap}", file=sys.stderr)
     if settings.online and "network" in granted:
         from mlsvs.supply.online import lookup
 
@@ -177,7 +192,8 @@ def run(args: argparse.Namespace) -> int:
     if manifests.errors:
         return 2
     findings = len(result.hits) + sum(bool(loose) + bool(bare) for _, loose, bare in rows)
-    return 1 if findings or not result.verified_clean or problems or failed_online else 0
+    incomplete = not result.verified_clean or problems or failed_online or hidden
+    return 1 if findings or incomplete else 0
 
 
 def _print_json(

@@ -130,9 +130,8 @@ def find_secrets(
             for match in shape.pattern.finditer(line):
                 start, end = match.span("secret")
                 secret = match["secret"]
-                if is_placeholder(secret, context=line) or any(
-                    s < end and start < e for s, e in taken
-                ):
+                # No line context here: a comment must not hide a structured vendor token.
+                if is_placeholder(secret) or any(s < end and start < e for s, e in taken):
                     continue
                 taken.append((start, end))
                 raw.append(
