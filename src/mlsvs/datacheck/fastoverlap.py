@@ -208,9 +208,11 @@ def normalised_cells(array: object, digits: int) -> list[str]:
         pc.match_substring_regex(cells, _NUMBER_CELL),
         pc.match_substring_regex(cells, _SLOW_TEXT),
     )
-    positions = pc.indices_nonzero(slow).to_pylist()
-    if positions:
-        raw = pc.take(cells, positions).to_pylist()
-        for position, value in zip(positions, raw, strict=True):
-            fast[position] = quantise(value, digits)
+    positions = pc.indices_nonzero(slow)
+    if len(positions):
+        # Numbers repeat: quantise each distinct one once.
+        encoded = pc.dictionary_encode(pc.take(cells, positions)).combine_chunks()
+        forms = [quantise(v, digits) for v in encoded.dictionary.to_pylist()]
+        for position, code in zip(positions.to_pylist(), encoded.indices.to_pylist(), strict=True):
+            fast[position] = forms[code]
     return fast

@@ -115,6 +115,11 @@ class MinHasher:
 
     def band_keys(self, signatures: npt.NDArray[np.uint32]) -> list[list[int]]:
         """Per signature, one integer key per band (band index mixed in)."""
+        result: list[list[int]] = self.band_array(signatures).tolist()
+        return result
+
+    def band_array(self, signatures: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint64]:
+        """``band_keys`` as a (signatures x bands) array."""
         import numpy as np
 
         rows = self.permutations // self.bands
@@ -123,7 +128,8 @@ class MinHasher:
         for j in range(rows):
             keys = keys * np.uint64(_MIX) + shaped[:, :, j]
         keys = keys * np.uint64(_MIX) + np.arange(self.bands, dtype=np.uint64)[None, :]
-        return keys.tolist()
+        result: npt.NDArray[np.uint64] = keys
+        return result
 
 
 def require_numpy() -> None:
