@@ -16,6 +16,8 @@ in its seconds); wall seconds are measured around the call only.
 | PII | ``scan_pii`` (every column, validators, column decisions) | DuckDB: three ``regexp_matches`` columns (e-mail, phone, card shapes, no validation) |
 | label issues | ``labelnoise`` (native confident learning) | ``cleanlab.filter.find_label_issues`` + ``cleanlab.count.estimate_joint`` on the same out-of-sample probabilities |
 
+References are not dependencies of mlsvs: ``pip install duckdb cleanlab`` before running this.
+The references are not dependencies of mlsvs: ``pip install duckdb cleanlab`` first.
 The machine is shared (2 vCPUs, 8 engineers): the load average before and after each step is
 recorded; treat ratios as indicative, absolute seconds as noisy.
 """

@@ -97,25 +97,42 @@ def entity_leakage(
 def _entity_columnar(
     earlier: Sequence[TableSource], later: Sequence[TableSource], column: str, progress: Progress
 ) -> EntityLeak:
-    """``entity_leakage`` on vectorised key digests (``fastoverlap``); the same result."""
-    from mlsvs.datacheck.fastoverlap import index_later, keyed_batches, lookup
-    from mlsvs.datacheck.table import read_header
+    """``entity_leakage`` with C++ membership tests on normalised keys; the same result."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
-    for source in (*later, *earlier):
-        if column not in read_header(source):
-            raise DataFileError(f"{source.display}: no column {column!r}")
-    index, _ = index_later(keyed_batches(later, [column], 12, progress))
-    leaked: set[int] = set()
-    for batch in keyed_batches(earlier, [column], 12, progress):
-        hit = lookup(batch.exact, index.exact, index.exact_first)
-        hit[batch.blank] = -1
-        leaked.update(hit[hit >= 0].tolist())
-    labels = sorted(
-        f"{later[int(index.sources[r])].display}:{int(index.starts[r]) + 1}" for r in leaked
-    )
+    from mlsvs.datacheck.columnar import column_batches
+    from mlsvs.datacheck.fastoverlap import normalised_cells
+    from mlsvs.datacheck.normalise import NUMBER_DIGITS
+
+    def keys(sources: Sequence[TableSource]) -> Iterator[tuple[int, int, pa.Array]]:
+        for number_, source in enumerate(sources):
+            header, batches = column_batches(source)
+            if column not in header:
+                raise DataFileError(f"{source.display}: no column {column!r}")
+            index, done = header.index(column), 0
+            for batch in batches:
+                cells = normalised_cells(batch.columns[index], NUMBER_DIGITS)
+                yield number_, batch.start, pa.array(cells, pa.string())
+                done += batch.rows
+                progress(source.display, done, None)
+
+    later_keys: list[pa.Array] = []
+    labels: list[str] = []
+    for number_, start, array in keys(later):
+        later_keys.append(array)
+        labels.extend(f"{later[number_].display}:{start + i + 1}" for i in range(len(array)))
+    every = pa.chunked_array(later_keys, pa.string()).combine_chunks()
+    distinct = pc.unique(pc.filter(every, pc.not_equal(every, "")))
+    leaked: set[str] = set()
+    for _, _, array in keys(earlier):
+        hits = pc.filter(array, pc.is_in(array, value_set=distinct))
+        leaked.update(pc.unique(hits).to_pylist())
+    firsts = pc.index_in(pa.array(sorted(leaked), pa.string()), value_set=every).to_pylist()
+    examples = sorted(labels[i] for i in firsts)
     return EntityLeak(
-        column=column, entities_later=len(index.exact), leaked=len(leaked),
-        examples=tuple(labels[:EXAMPLES]),
+        column=column, entities_later=len(distinct), leaked=len(leaked),
+        examples=tuple(examples[:EXAMPLES]),
     )  # fmt: skip
 
 

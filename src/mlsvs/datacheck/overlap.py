@@ -81,12 +81,14 @@ class Overlap:
 class _Index:
     """The later split, indexed: fingerprints, LSH buckets and MinHash signatures."""
 
-    __slots__ = ("bands", "exact", "labels", "near", "rows", "signatures")
+    __slots__ = ("band_sorted", "bands", "exact", "labels", "near", "rows", "signatures")
 
     def __init__(self) -> None:
         self.exact: dict[bytes, str] = {}
         self.near: dict[bytes, str] = {}
-        self.bands: dict[int, list[int]] = {}
+        self.bands: list[npt.NDArray[np.uint64]] = []
+        """Band keys (rows x bands), one array per indexed batch."""
+        self.band_sorted: tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]] | None = None
         self.signatures: list[npt.NDArray[np.uint32]] = []
         """One array per indexed batch."""
         self.labels: list[str] = []
@@ -100,6 +102,18 @@ class _Index:
             self.signatures = [np.vstack(self.signatures)]
         stacked: npt.NDArray[np.uint32] = self.signatures[0]
         return stacked
+
+    def band_index(self) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]:
+        """Every (band key, slot) sorted by key (built once, after indexing)."""
+        import numpy as np
+
+        if self.band_sorted is None:
+            keys = np.vstack(self.bands) if self.bands else np.zeros((0, 1), dtype=np.uint64)
+            flat = keys.ravel()
+            slots = np.repeat(np.arange(keys.shape[0], dtype=np.int64), keys.shape[1])
+            order = np.argsort(flat, kind="stable")
+            self.band_sorted = (flat[order], slots[order])
+        return self.band_sorted
 
 
 def shared_columns(
@@ -187,10 +201,7 @@ def find_overlap(
                 index.near.setdefault(near_fingerprint(row, every, digits), label)
         if hasher is not None and kept:
             signatures = hasher.signatures([_text(row, digits) for _, row in kept])
-            base = len(index.labels)
-            for offset, keys in enumerate(hasher.band_keys(signatures)):
-                for key in keys:
-                    index.bands.setdefault(key, []).append(base + offset)
+            index.bands.append(hasher.band_array(signatures))
             index.labels.extend(label for label, _ in kept)
             index.signatures.append(signatures)
     exact: dict[str, str] = {}
@@ -262,10 +273,7 @@ def _find_columnar(
                 continue
             texts = quantised_texts([c.take(positions) for c in batch.columns], digits)
             signatures = hasher.signatures(texts)
-            base = len(index.labels)
-            for offset, keys in enumerate(hasher.band_keys(signatures)):
-                for key in keys:
-                    index.bands.setdefault(key, []).append(base + offset)
+            index.bands.append(hasher.band_array(signatures))
             display = later[batch.source].display
             index.labels.extend(f"{display}:{batch.start + i + 1}" for i in positions)
             index.signatures.append(signatures)
@@ -336,23 +344,14 @@ def _minhash_texts(
     near: dict[str, str],
 ) -> None:
     """``_minhash`` on already quantised row texts."""
-    import numpy as np
 
     if not index.labels:
         return
     signatures = hasher.signatures(texts)
-    queries: list[int] = []
-    slots: list[int] = []
-    for query, keys in enumerate(hasher.band_keys(signatures)):
-        candidates: set[int] = set()
-        for key in keys:
-            candidates.update(index.bands.get(key, ()))
-        queries.extend([query] * len(candidates))
-        slots.extend(candidates)
-    if not slots:
+    all_queries, all_slots = _candidates(index, hasher.band_array(signatures))
+    if not len(all_slots):
         return
     stored = index.matrix()
-    all_queries, all_slots = np.asarray(queries), np.asarray(slots)
     for start in range(0, len(all_slots), _PAIRS):
         q = all_queries[start : start + _PAIRS]
         c = all_slots[start : start + _PAIRS]
@@ -361,6 +360,29 @@ def _minhash_texts(
         keep &= ~(left == EMPTY).all(axis=1) & ~(right == EMPTY).all(axis=1)
         for query, slot in zip(q[keep].tolist(), c[keep].tolist(), strict=True):
             near.setdefault(index.labels[slot], labels[query])
+
+
+def _candidates(
+    index: _Index, keys: npt.NDArray[np.uint64]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Distinct (query, indexed slot) pairs sharing at least one band key, by query then slot."""
+    import numpy as np
+
+    table, slots = index.band_index()
+    flat = keys.ravel()
+    owners = np.repeat(np.arange(keys.shape[0], dtype=np.int64), keys.shape[1])
+    left = np.searchsorted(table, flat, side="left")
+    right = np.searchsorted(table, flat, side="right")
+    counts = right - left
+    if not counts.any():
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    queries = np.repeat(owners, counts)
+    starts = np.repeat(left - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
+    matched = slots[np.arange(int(counts.sum())) + starts]
+    width = max(len(index.labels), 1)
+    pairs = np.unique(queries * width + matched)
+    return pairs // width, pairs % width
 
 
 def _order(item: tuple[str, str]) -> tuple[str, int]:
