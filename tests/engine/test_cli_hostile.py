@@ -134,3 +134,37 @@ def test_interrupted_run_never_replaces_a_complete_report(
     assert json.loads(partial.read_text())["interrupted"] is True
     assert "PARTIAL" in err and "report.partial.json" in err
     assert not list(tmp_path.glob(".*mlsvs-tmp"))  # no temporary file left behind
+
+
+def test_interrupt_during_discovery_writes_nothing_and_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mlsvs.discovery
+
+    root = _mk(tmp_path / "p")
+    (root / "train.py").write_text("x = 1\n")
+
+    def interrupted(*args: object, **kwargs: object) -> object:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(mlsvs.discovery, "discover", interrupted)
+    out = tmp_path / "r.json"
+    assert main(["verify", str(root), "--no-progress", "-f", f"json:{out}"]) == 2
+    assert "no report written" in capsys.readouterr().err
+    assert not out.exists() and not (tmp_path / "r.partial.json").exists()
+
+
+@pytest.mark.parametrize("command", ["code", "secrets"])
+def test_code_and_secrets_never_open_a_fifo(tmp_path: Path, command: str) -> None:
+    os.mkfifo(tmp_path / "train.py")
+    (tmp_path / "ok.py").write_text("import os\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "mlsvs", command, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
+    )
+    assert "not a regular file" in done.stderr + done.stdout

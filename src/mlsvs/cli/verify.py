@@ -110,15 +110,20 @@ def run(args: argparse.Namespace) -> int:
         traits=tuple(args.trait),
     )
     with _terminate_as_interrupt():
-        assessment = assess(
-            args.path,
-            config_file=args.config,
-            overrides=overrides,
-            sink=progress_sink(enabled=not args.no_progress),
-            today=today,
-        )
-    titles = requirement_titles(assessment.standard.version)
-    written = write_outputs(assessment, specs, requirement_titles=titles)
+        try:
+            assessment = assess(
+                args.path,
+                config_file=args.config,
+                overrides=overrides,
+                sink=progress_sink(enabled=not args.no_progress),
+                today=today,
+            )
+        except KeyboardInterrupt:
+            # Stopped outside the check runner (discovery, planning): there is no assessment.
+            print("mlsvs: interrupted before checks ran: no report written", file=sys.stderr)
+            return 2
+        titles = requirement_titles(assessment.standard.version)
+        written = write_outputs(assessment, specs, requirement_titles=titles)
     for path in written:
         kind = "partial report" if assessment.interrupted else "report"
         print(f"mlsvs: wrote {kind} {safe_path(path)}", file=sys.stderr)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import io
+import stat
 import tokenize
 from typing import TYPE_CHECKING
 
@@ -134,7 +135,12 @@ def scan_file(
 ) -> CodeScanResult:
     """Read and scan one ``.py`` or ``.ipynb`` file; read and decode problems are errors."""
     try:
-        size = file.stat().st_size
+        st = file.stat()
+        if not stat.S_ISREG(st.st_mode):  # a FIFO would block the read forever
+            return CodeScanResult(
+                path=display, errors=(f"{display}: not a regular file (FIFO or device); not read",)
+            )
+        size = st.st_size
         if size > max_bytes:
             return CodeScanResult(
                 path=display, errors=(f"{display}: {size} bytes exceeds the {max_bytes} limit",)

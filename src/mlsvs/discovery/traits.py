@@ -219,6 +219,9 @@ def find_trait_evidence(
     return _bounded(found)
 
 
+_RELEVANT: re.Pattern[bytes]
+
+
 def _bounded(found: list[TraitEvidence]) -> tuple[TraitEvidence, ...]:
     unique = sorted(set(found), key=lambda e: (e.trait, e.path, e.line or 0, e.detail))
     kept: list[TraitEvidence] = []
@@ -242,6 +245,23 @@ class _Facts:
         """(called name, line, first string argument or '')."""
 
 
+def _relevant_tokens() -> re.Pattern[bytes]:
+    words = {
+        *(max(m.split("."), key=len) for m in _SERVING_MODULES),
+        *_WEB_MODULES,
+        *_ML_MODULES,
+        *_HUB_CALLS,
+        *(max(m.split("."), key=len) for m in _HOSTED_MODULES),
+        *_TRAIN_CALLS,
+        *_TRAIN_CLASSES,
+        *_ZOO_MODULES,
+        *_WEIGHT_KEYWORDS,
+        "hub",
+    }
+    alternatives = "|".join(sorted(re.escape(w) for w in words))
+    return re.compile(rf"\b(?:{alternatives})\b".encode())
+
+
 def _facts(source: SourceFile, read_head: Callable[[Path, int], bytes]) -> _Facts | None:
     if source.size > _MAX_SOURCE_BYTES:
         return None
@@ -249,6 +269,8 @@ def _facts(source: SourceFile, read_head: Callable[[Path, int], bytes]) -> _Fact
         raw = read_head(source.absolute, _MAX_SOURCE_BYTES)
     except OSError:
         return None
+    if not _RELEVANT.search(raw):
+        return _Facts()  # mentions nothing any trait looks for: skip the parse (most files)
     text = raw.decode("utf-8", "replace")
     if source.language == "notebook":
         text = _notebook_code(text)
@@ -506,3 +528,6 @@ def _serving_file(
         if command:
             shown = command.group(1).decode("utf-8", "replace")[:60]
             yield TraitEvidence(trait=SERVES, path=rel, detail=f"serving command: {shown}")
+
+
+_RELEVANT = _relevant_tokens()

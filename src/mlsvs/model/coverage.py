@@ -12,9 +12,10 @@ import enum
 import re
 from dataclasses import dataclass
 
-# Control characters and lone surrogates (bytes of a name that is not UTF-8): shown escaped,
+# Control characters, bidi overrides (Trojan Source) and lone surrogates (bytes of a name that
+# is not UTF-8): shown escaped,
 # so a hostile file name cannot break a report line, an XML document or a JSON encoder.
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def _escape(match: re.Match[str]) -> str:

@@ -25,7 +25,7 @@ def one_line(text: str, limit: int = 200) -> str:
 
 
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
-_PATH_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_PATH_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 # Fields that carry file names (escaped fully: a newline in a name must not split a line).
 PATH_FIELDS = frozenset({"path", "item", "root", "member", "target_path", "file"})
 
@@ -51,7 +51,12 @@ def safe_path(text: str) -> str:
     cleaned = safe_text(text)
     if not _PATH_CONTROL.search(cleaned):
         return cleaned
-    return _PATH_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", cleaned)
+    return _PATH_CONTROL.sub(_escape_control, cleaned)
+
+
+def _escape_control(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def sanitize(value: T) -> T:

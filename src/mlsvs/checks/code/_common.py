@@ -32,6 +32,8 @@ def error_gap(item: str, error: str) -> Gap:
     """A per-file read or parse error as a coverage gap (the run goes on; the file is named)."""
     if "exceeds the" in error:
         reason = GapReason.TOO_LARGE
+    elif "not a regular file" in error:
+        reason = GapReason.NOT_REGULAR
     elif "cannot read" in error:
         reason = GapReason.UNREADABLE
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import stat
 import struct
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -111,6 +112,10 @@ def _read_header(file: Path) -> bytes:
 def scan_secrets_file(file: Path, *, display: str, min_entropy: float = 3.0) -> SecretFileResult:
     """Scan one file; unreadable, undecodable or malformed files are reported as errors."""
     try:
+        if not stat.S_ISREG(file.stat().st_mode):  # a FIFO would block the read forever
+            return SecretFileResult(
+                path=display, errors=(f"{display}: not a regular file (FIFO or device); not read",)
+            )
         if file.suffix.lower() == ".safetensors":
             meta = safetensors_metadata(_read_header(file))
             found = [
