@@ -110,6 +110,7 @@ _MODEL = {
     "url": str, "allowed_hosts": list, "request_template": str, "output_path": str,
     "auth_env": str, "auth_header": str, "auth_scheme": str, "request_timeout_s": _NUM,
     "max_retries": int, "backoff_s": _NUM, "batch_size": int, "trusted_types": list,
+    "threads": int,
 }  # fmt: skip
 _INPUT = {
     "shape": list, "dtype": str, "lower": (int, float, list), "upper": (int, float, list),

@@ -86,6 +86,7 @@ def model_source(cfg: ModelTestConfig, root: Path) -> ModelSource:
         device=m.get_str("device", "auto"),
         http=http,
         trusted_types=strs(m.get("trusted_types", []), "model_tests.model.trusted_types"),
+        threads=m.get_int("threads", 1),
     )
 
 

@@ -49,7 +49,6 @@ def _declare(
         capabilities={Capability.MODEL_EXECUTION},
         isolation=Isolation.PROCESS,
         timeout_s=1800.0,
-        reads=(),  # only the files [model_tests] names, opened and checked by the tests
     )
 
 
