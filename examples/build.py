@@ -109,7 +109,7 @@ def build_hardened() -> None:
     from skl2onnx import to_onnx
     from sklearn.linear_model import LogisticRegression
 
-    train, test = _rows(11, 400), _rows(12, 120)
+    train, test = _rows(11, 400), _rows(12, 300)
     _write_csv(HARDENED / "data" / "train.csv", train)  # type: ignore[arg-type]
     _write_csv(HARDENED / "data" / "test.csv", test)  # type: ignore[arg-type]
     features, labels = _matrix(train)
