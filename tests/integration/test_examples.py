@@ -18,7 +18,7 @@ from tests.integration.servers import API_KEY, EXAMPLES, free_port, running
 SARIF_SCHEMA = (
     Path(__file__).resolve().parents[1] / "render" / "schemas" / "sarif-schema-2.1.0.json"
 )
-TODAY = "2026-11-25"
+TODAY = "2026-12-01"  # the hardened example was re-attested that day
 
 
 def _copy(example: str, tmp_path: Path, port: int) -> Path:
@@ -131,9 +131,12 @@ def _advisory_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     never passes): the hardened project, like any user, needs one. Real records, re-modified
     the day before TODAY as OSV re-modifies records continuously.
     """
+    import datetime as dt
     import zipfile
 
     from mlsvs.supply.advisories import import_snapshot
+
+    day_before = (dt.date.fromisoformat(TODAY) - dt.timedelta(days=1)).isoformat()
 
     fixtures = Path(__file__).parents[1] / "supply" / "fixtures" / "osv-pypi"
     archive = tmp_path / "osv-all.zip"
@@ -141,10 +144,10 @@ def _advisory_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         for number, path in enumerate(sorted(fixtures.glob("*.json"))):
             record = json.loads(path.read_text())
             if number == 0:
-                record["modified"] = "2026-11-24T06:00:00Z"
+                record["modified"] = f"{day_before}T06:00:00Z"
             handle.writestr(path.name, json.dumps(record))
     cache = tmp_path / "cache"
-    import_snapshot(archive, cache=cache, imported_at="2026-11-24T07:00:00Z")
+    import_snapshot(archive, cache=cache, imported_at=f"{day_before}T07:00:00Z")
     monkeypatch.setenv("MLSVS_CACHE_DIR", str(cache))
 
 
