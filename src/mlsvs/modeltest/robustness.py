@@ -175,16 +175,19 @@ class BlackBoxRuns:
     square: AttackResult | None
     hsj: AttackResult
     hsj_rows: int
+    clean: Mask
+    """Which inputs the model classifies correctly without attack."""
     """HopSkipJump attacked the first ``hsj_rows`` inputs of the sample (all when the scores
     cannot be trusted, a cross-check subset otherwise)."""
 
     def hsj_at(self, eps: float) -> Mask:
-        """HopSkipJump's robust mask over the whole sample (rows it did not attack: True)."""
+        """HopSkipJump's robust mask over the whole sample (rows it did not attack: their
+        clean correctness, so the decision-based attack never counts a misclassified input
+        as robust)."""
         import numpy as np
 
         part = self.hsj.at(eps)
-        n = len(self.square.at(self.square.epsilons[0])) if self.square else len(part)
-        return np.concatenate([part, np.ones(n - len(part), dtype=bool)])
+        return np.concatenate([part, self.clean[len(part) :]])
 
 
 def _blackbox_runs(
@@ -203,7 +206,8 @@ def _blackbox_runs(
     sub = Setup(data=s.data.head(rows), eps=s.eps, grid=s.grid, span=s.span, qpi=s.qpi,
                 eps_source=s.eps_source)  # fmt: skip
     hsj = _run(memo, model, sub, cfg, Attack.HOPSKIPJUMP, tuple(sorted({*s.grid, s.span})))
-    return BlackBoxRuns(square=sq, hsj=hsj, hsj_rows=rows)
+    clean = model.predict(s.data.x) == s.data.y
+    return BlackBoxRuns(square=sq, hsj=hsj, hsj_rows=rows, clean=clean)
 
 
 def _acc(mask: Mask) -> float:
