@@ -1,6 +1,7 @@
 """``mlsvs scan PATH...``: scan model files for code that runs on load (never loads them).
 
-Exit codes: 0 no findings at or above ``--min-severity``, 1 findings, 2 usage or read errors.
+Exit codes: 0 every file verified and clean, 1 findings at or above ``--min-severity``,
+2 usage or read errors, 3 no findings but some file (or part of one) was not verified.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import argparse
+
+    from mlsvs.scanner.output import Summary
 
 FORMATS = ("text", "json", "sarif")
 
@@ -43,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     from mlsvs.errors import ConfigError, UsageError
     from mlsvs.model.result import Severity
     from mlsvs.scanner import scan_paths
-    from mlsvs.scanner.output import render_json, render_sarif, render_text
+    from mlsvs.scanner.output import render_json, render_sarif, render_text, summarize
     from mlsvs.scanner.settings import options_from
 
     try:
@@ -67,6 +70,13 @@ def run(args: argparse.Namespace) -> int:
         Path(args.output).write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
-    if any(r.errors for r in reports):
+    return exit_code(summarize(reports, minimum))
+
+
+def exit_code(summary: Summary) -> int:
+    """1 findings, else 2 read errors, else 3 not verified, else 0 (see docs/scanner.md)."""
+    if summary.with_findings:
+        return 1
+    if summary.errors:
         return 2
-    return 1 if any(r.at_least(minimum) for r in reports) else 0
+    return 3 if summary.not_verified else 0

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 
 from mlsvs.model.artifact import ModelFormat
 from mlsvs.scanner.context import Ctx, Source
-from mlsvs.scanner.dispatch import looks_textual, scan_source
+from mlsvs.scanner.dispatch import scan_source
+from mlsvs.scanner.fileaccess import NotRegularFileError, is_regular, open_regular
 from mlsvs.scanner.report import ScanOptions, ScanReport, finding, sort_key
 from mlsvs.scanner.rules import Rule
 
@@ -22,11 +23,7 @@ if TYPE_CHECKING:
 
 _SKIP_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", "node_modules", ".venv", "venv",
                         ".tox", ".mypy_cache", ".ruff_cache", ".pytest_cache"})  # fmt: skip
-_NON_MODEL_MAGIC = (
-    b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"%PDF", b"RIFF", b"OggS", b"ID3", b"\x7fELF",
-    b"MZ", b"\xca\xfe\xba\xbe", b"\xcf\xfa\xed\xfe", b"SQLite format 3", b"PAR1", b"ARROW1",
-    b"Obj\x01",
-)  # fmt: skip
+HEAD = 64 * 1024
 
 
 def scan_path(path: str | Path, *, options: ScanOptions | None = None) -> ScanReport:
@@ -34,15 +31,19 @@ def scan_path(path: str | Path, *, options: ScanOptions | None = None) -> ScanRe
     opts = options or ScanOptions()
     p = Path(path)
     display = str(path)
-    ctx = Ctx.new(opts, p.parent if not p.is_dir() else p)
+    ctx = Ctx.new(opts, p.parent if not p.is_dir() else p, p)
     fmt = ModelFormat.UNKNOWN
     errors: tuple[str, ...] = ()
     try:
         if p.is_dir():
             fmt = _scan_dir(ctx, p)
         else:
-            with p.open("rb") as fh:
-                fmt = scan_source(ctx, Source(fh, p.stat().st_size), None, 0)
+            fh, size = open_regular(p)
+            with fh:
+                fmt = scan_source(ctx, Source(fh, size), None, 0)
+    except NotRegularFileError as exc:
+        errors = (f"not a regular file: {exc}",)
+        ctx.add(finding(Rule.GEN003, errors[0]))
     except OSError as exc:
         errors = (f"{type(exc).__name__}: {exc.strerror or exc}",)
         ctx.add(finding(Rule.GEN003, errors[0]))
@@ -56,6 +57,7 @@ def scan_path(path: str | Path, *, options: ScanOptions | None = None) -> ScanRe
         findings=_dedupe(ctx.findings),
         errors=errors,
         bytes_read=ctx.total_bytes,
+        content=ctx.content,
     )
 
 
@@ -117,20 +119,40 @@ def expand(paths: Sequence[str | Path]) -> list[str]:
 
 
 def _worth_scanning(path: Path) -> bool:
-    if path.is_symlink() or not path.is_file():
+    """Files a directory walk scans: every regular file except recognised non-model content.
+
+    Text and media are skipped only after the pickle and data-only sniffers had their say on
+    the same bytes, so a protocol-0 pickle or a LightGBM model is never mistaken for prose.
+    """
+    if path.is_symlink() or not is_regular(path):
         return False
     try:
-        with path.open("rb") as fh:
-            head = fh.read(4096)
+        fh, size = open_regular(path)
+        with fh:
+            head = fh.read(HEAD)
     except OSError:
         return True  # unreadable: scan_path reports it
-    if not head or head.startswith(_NON_MODEL_MAGIC):
+    if not head:
         return False
-    if looks_textual(head):
-        from mlsvs.scanner.identify import sniff_head
+    from mlsvs.scanner.identify import sniff_head
+    from mlsvs.scanner.nonmodel import describe
 
-        return sniff_head(head, path.stat().st_size) is not ModelFormat.UNKNOWN
-    return True
+    if sniff_head(head, size) is not ModelFormat.UNKNOWN or describe(head, size) is None:
+        return True
+    return _zip_at_end(path, size)
+
+
+def _zip_at_end(path: Path, size: int) -> bool:
+    """A media file can still carry a zip (Keras opens prefixed zips): scan those."""
+    if size < 22:
+        return False
+    try:
+        fh, _ = open_regular(path)
+        with fh:
+            fh.seek(max(0, size - 65557))
+            return b"PK\x05\x06" in fh.read()
+    except OSError:
+        return True
 
 
 class _Cache:

@@ -40,11 +40,20 @@ class Ctx:
     budget: Budget
     findings: list[ScanFinding] = field(default_factory=list)
     total_bytes: int = 0
+    path: Path | None = None
+    """The top-level file being scanned (None for in-memory payloads)."""
+    content: str = ""
+    """What a file that is not a model was recognised as ("PNG image", "text", ...)."""
 
     @classmethod
-    def new(cls, options: ScanOptions, base_dir: Path) -> Ctx:
+    def new(cls, options: ScanOptions, base_dir: Path, path: Path | None = None) -> Ctx:
         """Fresh context for one path."""
-        return cls(options=options, base_dir=base_dir, budget=Budget(opcodes=options.max_opcodes))
+        return cls(
+            options=options,
+            base_dir=base_dir,
+            budget=Budget(opcodes=options.max_opcodes),
+            path=path,
+        )
 
     def add(self, item: ScanFinding) -> None:
         """Record a finding."""

@@ -9,6 +9,7 @@ stdlib only; nothing is loaded.
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING
 
 from mlsvs.scanner.report import finding
@@ -22,7 +23,6 @@ _LAMBDA = frozenset({"Lambda", "__lambda__"})
 _PATH_LAYERS = frozenset({"TFSMLayer"})
 _CHUNK = 8 * 1024 * 1024
 _MAX_JSON = 64 * 1024 * 1024
-_STARTS = (b'{"class_name":', b'{"module":', b'{"class_name" :', b'{"module" :')
 _MAX_DEPTH = 200
 
 
@@ -75,37 +75,69 @@ def _node_problems(node: dict[object, object], pointer: str) -> list[tuple[Rule,
 
 
 def scan_hdf5(ctx: Ctx, src: Source, member: str | None) -> None:
-    """Find the Keras ``model_config`` JSON in an HDF5 file and analyse it."""
+    """Find the Keras JSON attributes (``model_config``, ``training_config``) and analyse them.
+
+    The attribute strings are located by a JSON-object search, whatever their key order
+    (Keras 1/2 and tf.keras wrote ``class_name`` first, others ``backend``/``config`` first,
+    ``json.dumps(sort_keys=True)`` alphabetically). Each candidate is decoded from the chunk
+    it was found in; only one cut by the chunk end is re-read, up to 64 MiB.
+    """
     seen_attr = False
+    decoded = 0
     offset = 0
-    while offset < src.size:
-        chunk = src.read_at(offset, _CHUNK + 64)
+    while offset < src.size and decoded < _MAX_OBJECTS:
+        chunk = src.read_at(offset, _CHUNK + _OVERLAP)
         seen_attr = seen_attr or b"model_config" in chunk
-        for start in _starts(chunk):
-            config = _decode_at(src, offset + start)
-            if isinstance(config, dict) and "config" in config:
-                for rule, message, pointer in config_problems(config):
+        text = chunk.decode("latin-1")
+        skip_to = 0
+        for match in _OBJECT_START.finditer(chunk):
+            if match.start() >= _CHUNK or decoded >= _MAX_OBJECTS:
+                break
+            if match.start() < skip_to:
+                continue
+            value, end = _decode(src, text, offset, match.start())
+            if isinstance(value, dict) and _is_keras_config(value):
+                decoded += 1
+                skip_to = end
+                for rule, message, pointer in config_problems(value):
                     ctx.add(finding(rule, message, member=member, pointer=pointer))
-                return
         offset += _CHUNK
-    if seen_attr:
+    if seen_attr and not decoded:
         ctx.add(finding(Rule.GEN002, "model_config attribute could not be decoded", member=member))
 
 
-def _starts(chunk: bytes) -> list[int]:
-    found: list[int] = []
-    for marker in _STARTS:
-        pos = chunk.find(marker)
-        while 0 <= pos < _CHUNK and len(found) < 64:
-            found.append(pos)
-            pos = chunk.find(marker, pos + 1)
-    return sorted(found)
+_OBJECT_START = re.compile(rb'\{\s*"[A-Za-z_][A-Za-z0-9_]*"\s*:')
+_OVERLAP = 4096
+_MAX_OBJECTS = 64
 
 
-def _decode_at(src: Source, offset: int) -> object:
-    raw = src.read_at(offset, _MAX_JSON)
+def _is_keras_config(value: dict[object, object]) -> bool:
+    """A serialized Keras object (model or training config), whatever the key order."""
+    if "class_name" in value and "config" in value:
+        return True
+    return any(
+        k in value for k in ("optimizer_config", "loss", "metrics")
+    ) and "class_name" in json.dumps(value)
+
+
+def _decode(src: Source, text: str, base: int, start: int) -> tuple[object, int]:
+    """Decode the JSON value at ``start`` of the chunk; re-read it whole if the chunk cut it."""
+    decoder = json.JSONDecoder()
     try:
-        value, _ = json.JSONDecoder().raw_decode(raw.decode("utf-8", "replace"))
+        value, end = decoder.raw_decode(_utf8(text[start:]))
+        return value, start + end
+    except (ValueError, RecursionError) as exc:
+        pos = getattr(exc, "pos", 0)
+        if start + pos < len(text) - 16:
+            return None, start + 1
+    raw = src.read_at(base + start, _MAX_JSON)
+    try:
+        value, end = decoder.raw_decode(raw.decode("utf-8", "replace"))
     except (ValueError, RecursionError):
-        return None
-    return value
+        return None, start + 1
+    return value, start + end
+
+
+def _utf8(latin: str) -> str:
+    """The chunk was decoded as latin-1 (1 byte = 1 char, offsets kept); JSON strings are UTF-8."""
+    return latin.encode("latin-1").decode("utf-8", "replace")

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 from mlsvs.model.artifact import ModelFormat
 from mlsvs.scanner import proto
+from mlsvs.scanner.formats_dataonly import sniff_data_only
+from mlsvs.scanner.pickle_values import EventKind
 from mlsvs.scanner.pickle_vm import Budget, run_stream
 from mlsvs.scanner.zipread import ZipFormatError, read_directory
 
@@ -26,6 +28,8 @@ SEVENZIP_MAGIC = b"7z\xbc\xaf\x27\x1c"
 _ONNX_FIELDS = frozenset({1, 2, 3, 4, 5, 6, 7, 8, 14, 20, 25})
 _SAVEDMODEL_FIELDS = frozenset({1, 2})
 _LEGACY_TAR = frozenset({"sys_info", "pickle", "storages", "tensors"})
+# First opcodes of complete pickles whose stream makes no call (plain containers, constants).
+_PICKLE_FIRST = frozenset(b"(cdl]}).KJMNSVIiFGLTUXBC\x88\x89\x8c\x8d\x8e\x95")
 
 
 def identify(path: str | Path) -> ModelFormat:
@@ -53,6 +57,8 @@ def sniff(fh: BinaryIO, size: int) -> ModelFormat:
     fmt = sniff_head(head, size)
     if fmt is ModelFormat.ARCHIVE and _is_tar(head):
         return _tar_format(fh)
+    if fmt is ModelFormat.UNKNOWN and size > HEAD and hdf5_offset(fh, size) is not None:
+        return ModelFormat.HDF5
     if fmt is ModelFormat.UNKNOWN and size >= 22:
         # A zip whose records start after a prefix (self-extracting/polyglot): readers that
         # locate the end-of-central-directory record still open it.
@@ -88,6 +94,9 @@ def sniff_head(head: bytes, size: int) -> ModelFormat:
         return ModelFormat.JOBLIB if _looks_like_pickle(inner, len(inner)) else ModelFormat.ARCHIVE
     if _looks_like_pickle(head, size):
         return ModelFormat.JOBLIB if b"joblib.numpy_pickle" in head else ModelFormat.PICKLE
+    data_only = sniff_data_only(head, size)
+    if data_only is not None:
+        return data_only
     fields = proto.prefix_fields(head, size)
     if fields:
         numbers = {num for num, _, _ in fields}
@@ -127,29 +136,57 @@ def decompress_head(head: bytes) -> bytes | None:
 
 
 def _looks_like_pickle(head: bytes, size: int) -> bool:
-    """Protocol 2+ by its PROTO opcode; protocol 0/1 by emulating the head."""
+    """Would ``pickle.load`` treat these bytes as a pickle (and run something)?
+
+    Protocol 2+ announce themselves with PROTO. Anything else is emulated from offset 0: a
+    stream that imports or calls before its first error is a pickle whatever its first byte
+    (``pickle.load`` has already run the call when it hits the damage), and so is a complete
+    stream or a long one cut by the sniff window. Text never gets that far.
+    """
     if len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5:
         return True
-    if not head or head[:1] not in b"(cdl]}).KJNSVIiFG\x88\x89\x8cUX":
+    if not head:
         return False
     result = run_stream(head, 0, Budget(opcodes=4096))
+    if any(e.kind is not EventKind.PERSID for e in result.events):
+        return True
     if result.error is None and not result.budget_exceeded:
-        return result.ops >= 2
+        return result.ops >= 2 and head[0] in _PICKLE_FIRST
     truncated = (
         size > len(head) and result.error is not None and result.error.offset >= len(head) - 1
     )
     return result.ops >= 8 and (truncated or result.budget_exceeded)
 
 
+def pickle_at_start(head: bytes) -> bool:
+    """The first bytes of a non-pickle file would still run code under ``pickle.load``."""
+    result = run_stream(head, 0, Budget(opcodes=4096))
+    return any(e.kind is not EventKind.PERSID for e in result.events)
+
+
+def hdf5_offset(fh: BinaryIO, size: int) -> int | None:
+    """Where the HDF5 library finds the superblock: offset 0, then 512, 1024, 2048, ..."""
+    offset = 0
+    while offset + 8 <= size:
+        fh.seek(offset)
+        if fh.read(8) == HDF5_MAGIC:
+            return offset
+        offset = 512 if offset == 0 else offset * 2
+    return None
+
+
 def zip_kind(names: list[str]) -> ModelFormat:
     """Classify a zip from its member names."""
-    bases = {n.rsplit("/", 1)[-1] for n in names}
-    if any(n.endswith("data.pkl") for n in names) or "constants.pkl" in bases:
-        if any("/code/" in f"/{n}" for n in names) or "constants.pkl" in bases:
+    lowered = [n.lower() for n in names]
+    bases = {n.rsplit("/", 1)[-1] for n in lowered}
+    if any(n.endswith("data.pkl") for n in lowered) or "constants.pkl" in bases:
+        if any("/code/" in f"/{n}" for n in lowered) or "constants.pkl" in bases:
             return ModelFormat.TORCHSCRIPT
         return ModelFormat.PYTORCH_ZIP
     if "config.json" in names and ("model.weights.h5" in names or "metadata.json" in names):
         return ModelFormat.KERAS
+    if "schema.json" in names:
+        return ModelFormat.SKOPS
     files = [n for n in names if not n.endswith("/")]
     if files and all(n.endswith(".npy") for n in files):
         return ModelFormat.NUMPY_ARCHIVE
