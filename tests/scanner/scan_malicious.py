@@ -61,43 +61,161 @@ def _write(d: Path, name: str, data: bytes) -> Path:
     return p
 
 
-def _raw(name: str, module: str, func: str, fname: str = "model.pkl") -> None:
+CODE = "open('inert-marker', 'w')"
+"""Python source for code-running gadgets: an expression that would only create a marker file."""
+URL = "http://127.0.0.1:9/inert"
+"""Network gadgets target the discard port of the loopback interface."""
+
+
+def _val(value: object) -> bytes:
+    """Pickle opcodes for a constant (int, str, bytes, None, bool, tuple, list, dict)."""
+    match value:
+        case None:
+            return b"N"
+        case bool():
+            return b"\x88" if value else b"\x89"
+        case int():
+            return b"J" + struct.pack("<i", value)
+        case str():
+            return s(value)
+        case bytes():
+            return bb(value)
+        case tuple():
+            return b"(" + b"".join(_val(v) for v in value) + b"t"
+        case list():
+            return b"(" + b"".join(_val(v) for v in value) + b"l"
+        case dict():
+            return b"(" + b"".join(_val(k) + _val(v) for k, v in value.items()) + b"d"
+    raise TypeError(type(value))
+
+
+def _code_fields() -> list[object]:
+    """CodeType constructor arguments of CODE compiled by this interpreter (3.11 order)."""
+    code = compile(CODE, "<inert>", "exec")
+    return [code.co_argcount, code.co_posonlyargcount, code.co_kwonlyargcount, code.co_nlocals,
+            code.co_stacksize, code.co_flags, code.co_code, code.co_consts, code.co_names,
+            code.co_varnames, code.co_filename, code.co_name, code.co_qualname,
+            code.co_firstlineno, code.co_linetable, code.co_exceptiontable, code.co_freevars,
+            code.co_cellvars]  # fmt: skip
+
+
+def _marshalled() -> bytes:
+    import marshal
+
+    return call(glob("marshal", "loads"), bb(marshal.dumps(compile(CODE, "<inert>", "exec"))))
+
+
+def _compiled() -> bytes:
+    return call(glob("builtins", "compile"), s(CODE), s("<inert>"), s("exec"))
+
+
+def _method(obj: bytes, name: str, *args: bytes) -> bytes:
+    """obj.name(*args) through operator.methodcaller (the loader calls the bound method)."""
+    return call(call(glob("operator", "methodcaller"), s(name), *args), obj)
+
+
+_CMD = s(PAYLOAD)
+_NEW_LOOP = call(glob("asyncio", "new_event_loop"))
+# module, qualname, arguments that make the real callable act, protocol (4: dotted names)
+_GADGETS: list[tuple[str, str, bytes, int]] = [
+    ("os", "system", _CMD, 2), ("posix", "system", _CMD, 2), ("nt", "system", _CMD, 2),
+    ("subprocess", "Popen", _CMD, 2), ("subprocess", "check_output", _CMD, 2),
+    ("builtins", "eval", s(CODE), 2), ("builtins", "exec", s(CODE), 2),
+    ("__builtin__", "eval", s(CODE), 2),
+    ("builtins", "compile", s(CODE) + s("<inert>") + s("exec"), 2),
+    ("builtins", "open", s("inert-marker") + s("w"), 2),
+    ("runpy", "_run_code", _compiled() + b"}", 2),
+    ("pip", "main", _val(["--version"]), 2), ("ensurepip", "_run_pip", _val(["--version"]), 2),
+    ("timeit", "timeit", s(CODE), 2), ("cProfile", "run", s(CODE), 2),
+    ("profile", "run", s(CODE), 2),
+    ("trace", "Trace.runctx", call(glob("trace", "Trace")) + s(CODE) + b"}}", 4),
+    ("bdb", "Bdb.run", call(glob("bdb", "Bdb")) + s(CODE), 4), ("pdb", "run", s(CODE), 2),
+    ("idlelib.calltip", "get_entity", s(CODE), 2),
+    ("idlelib.pyshell", "ModifiedInterpreter.runcode", b"N" + _compiled(), 4),
+    ("lib2to3.pgen2.driver", "load_grammar", s("inert-grammar.txt"), 2),
+    ("asyncio.unix_events", "_UnixSubprocessTransport",
+     _NEW_LOOP + b"N" + _CMD + b"\x88NNNK\x00", 2),
+    ("pty", "spawn", _CMD, 2), ("uuid", "_get_command_stdout", s("echo") + s("inert"), 2),
+    ("imaplib", "IMAP4_stream", _CMD, 2), ("_osx_support", "_read_output", _CMD, 2),
+    ("_aix_support", "_read_cmd_output", _CMD, 2), ("_pyrepl.pager", "pipe_pager", _CMD, 2),
+    ("pydoc", "pipepager", s("text") + _CMD, 2),
+    ("webbrowser", "open", s(URL), 2), ("logging", "FileHandler", s("inert-marker"), 2),
+    ("_io", "FileIO", s("inert-marker") + s("w"), 2),
+    ("distutils.file_util", "write_file", s("inert-marker") + _val(["x"]), 2),
+    ("shutil", "rmtree", s("inert-dir"), 2), ("urllib.request", "urlopen", s(URL), 2),
+    ("socket", "create_connection", _val(("127.0.0.1", 9)), 2),
+    ("ssl", "get_server_certificate", _val(("127.0.0.1", 9)), 2),
+    ("requests.api", "get", s(URL), 2), ("aiohttp.client", "request", s("GET") + s(URL), 2),
+    ("smtplib", "SMTP", s("127.0.0.1") + _val(9), 2),
+    ("torch.utils.collect_env", "run", _CMD, 2),
+    ("torch.jit.unsupported_tensor_ops", "execWrapper", s(CODE) + b"}}", 2),
+    ("torch._inductor.codecache", "compile_file",
+     _val(["inert.c"]) + _val(["inert.o"]) + _val(["true"]), 2),
+    ("torch.serialization", "load", s("inert-file"), 2),
+    ("numpy.f2py.crackfortran", "_eval_length", s(CODE) + b"}", 2),
+    ("numpy.f2py.crackfortran", "getlincoef", s(CODE) + b"}", 2),
+    ("numpy.testing._private.utils", "runstring", s(CODE) + b"}", 2),
+    ("mlflow.projects.backend.local", "_run_entry_point", _CMD, 2),
+    ("pandas", "read_csv", s(URL), 2),
+    ("pickle", "loads", bb(system_call()), 2), ("_pickle", "loads", bb(system_call()), 2),
+    ("dill", "loads", bb(system_call()), 2), ("joblib", "load", s("inert-file"), 2),
+    ("torch", "load", s("inert-file"), 2),
+    ("code", "InteractiveInterpreter.runsource",
+     call(glob("code", "InteractiveInterpreter")) + s(CODE), 4),
+    ("codeop", "compile_command", s(CODE), 2),
+    ("marshal", "loads", b"", 2), ("types", "FunctionType", b"", 2),
+    ("types", "CodeType", b"", 2), ("dill._dill", "_create_code", b"", 2),
+    ("cloudpickle.cloudpickle", "_make_function", b"", 2), ("pydoc", "locate", b"", 2),
+    ("ctypes", "CDLL", s("libc.so.6"), 2), ("importlib", "import_module", s("this"), 2),
+    ("sys", "exit", s("inert"), 2),
+    ("torch.serialization", "os.system", _CMD, 4),  # attribute path through an innocent module
+    ("collections", "os.system", _CMD, 4),
+]  # fmt: skip
+
+
+def _gadget_pickle(module: str, func: str, args: bytes, protocol: int) -> bytes:
+    """A pickle in which ``module.func`` does what it is dangerous for (payloads inert)."""
+    import marshal
+
+    code = bb(marshal.dumps(compile(CODE, "<inert>", "exec")))
+    fields = b"".join(_val(v) for v in _code_fields())
+    match (module, func):
+        case ("marshal", "loads"):
+            return stop(call(glob("builtins", "exec"), call(glob(module, func), code)), protocol)
+        case ("types", "FunctionType"):
+            return stop(call(call(glob(module, func), _marshalled(), b"}")), protocol)
+        case ("types", "CodeType") | ("dill._dill", "_create_code"):
+            return stop(call(glob("builtins", "exec"), call(glob(module, func), fields)), protocol)
+        case ("cloudpickle.cloudpickle", "_make_function"):
+            fn = call(glob(module, func), _marshalled(), b"}", s("f"), b"N", b"N")
+            return stop(call(fn), protocol)
+        case ("pydoc", "locate"):
+            return stop(call(call(glob(module, func), s("os.system")), _CMD), protocol)
+    return stop(call(glob(module, func), args), protocol)
+
+
+def _raw(name: str, data: bytes, fname: str = "model.pkl") -> None:
     CASES.append(
-        Case(name=name, build=lambda d: _write(d, fname, system_call(module, func)),
-             rules=frozenset({"PKL001"}))
-    )  # fmt: skip
+        Case(name=name, build=lambda d: _write(d, fname, data), rules=frozenset({"PKL001"}))
+    )
 
 
-# --- 2.1 denylist gaps: one raw pickle per gadget --------------------------------------------
-for _mod, _fn in [
-    ("os", "system"), ("posix", "system"), ("nt", "system"), ("subprocess", "Popen"),
-    ("subprocess", "check_output"), ("builtins", "eval"), ("builtins", "exec"),
-    ("__builtin__", "eval"), ("builtins", "compile"), ("builtins", "open"), ("runpy", "_run_code"),
-    ("pip", "main"), ("ensurepip", "_run_pip"), ("timeit", "timeit"), ("cProfile", "run"),
-    ("profile", "run"), ("trace", "Trace.runctx"), ("bdb", "Bdb.run"), ("pdb", "run"),
-    ("idlelib.calltip", "get_entity"), ("idlelib.pyshell", "ModifiedInterpreter.runcode"),
-    ("lib2to3.pgen2.driver", "load_grammar"), ("asyncio.unix_events", "_UnixSubprocessTransport"),
-    ("pty", "spawn"), ("uuid", "_get_command_stdout"), ("imaplib", "IMAP4_stream"),
-    ("_osx_support", "_read_output"), ("_aix_support", "_read_cmd_output"),
-    ("_pyrepl.pager", "pipe_pager"), ("pydoc", "pipepager"), ("pydoc", "locate"),
-    ("webbrowser", "open"), ("logging", "FileHandler"), ("_io", "FileIO"),
-    ("distutils.file_util", "write_file"), ("shutil", "rmtree"), ("urllib.request", "urlopen"),
-    ("socket", "create_connection"), ("ssl", "get_server_certificate"), ("http.client", "HTTPConnection"),
-    ("requests.api", "get"), ("aiohttp.client", "request"), ("smtplib", "SMTP"),
-    ("torch.utils.collect_env", "run"), ("torch.jit.unsupported_tensor_ops", "execWrapper"),
-    ("torch._inductor.codecache", "compile_file"), ("torch.hub", "_load_local"),
-    ("torch.serialization", "load"), ("numpy.f2py.crackfortran", "_eval_length"),
-    ("numpy.f2py.crackfortran", "getlincoef"), ("numpy.testing._private.utils", "runstring"),
-    ("mlflow.projects.backend.local", "_run_entry_point"), ("pandas", "read_csv"),
-    ("pickle", "loads"), ("_pickle", "loads"), ("dill", "loads"), ("joblib", "load"),
-    ("torch", "load"), ("code", "InteractiveInterpreter.runsource"), ("codeop", "compile_command"),
-    ("marshal", "loads"), ("types", "FunctionType"), ("types", "CodeType"),
-    ("dill._dill", "_create_code"), ("cloudpickle.cloudpickle", "_make_function"),
-    ("ctypes", "CDLL"), ("importlib", "import_module"), ("sys", "exit"),
-    ("torch.serialization", "os.system"),  # attribute path through an innocent module
-    ("collections", "os.system"),
-]:  # fmt: skip
-    _raw(f"gadget-{_mod}.{_fn}", _mod, _fn)
+# --- 2.1 denylist gaps: one raw pickle per gadget, with arguments that make it act ---------------
+for _mod, _fn, _args, _proto in _GADGETS:
+    _raw(f"gadget-{_mod}.{_fn}", _gadget_pickle(_mod, _fn, _args, _proto))
+
+
+@case("gadget-torch.hub._load_local", "PKL001")
+def _hub(d: Path) -> Path:
+    # torch.hub runs the hubconf.py of any directory it is pointed at
+    (d / "hubconf.py").write_text(CODE + "\n")
+    return _write(d, "model.pkl", stop(call(glob("torch.hub", "_load_local"), s(str(d)), s("m"))))
+
+
+_raw(
+    "gadget-http.client.HTTPConnection",
+    stop(_method(call(glob("http.client", "HTTPConnection"), s("127.0.0.1"), _val(9)), "connect")),
+)
 
 
 @case("unknown-callable", "PKL002")
@@ -142,8 +260,7 @@ def _resolve(d: Path) -> Path:
 
 @case("marshal-function", "PKL001")
 def _marshal(d: Path) -> Path:
-    code = call(glob("marshal", "loads"), bb(b"\xe3inert-bytes"))
-    fn = call(glob("types", "FunctionType"), code, b"}")
+    fn = call(glob("types", "FunctionType"), _marshalled(), b"}")
     return _write(d, "a.pkl", stop(call(fn)))
 
 
@@ -159,13 +276,15 @@ def _obj(d: Path) -> Path:
 
 @case("newobj-opcode", "PKL001")
 def _newobj(d: Path) -> Path:
-    return _write(d, "a.pkl", stop(glob("subprocess", "Popen") + s(PAYLOAD) + b"\x85\x81"))
+    # NEWOBJ runs cls.__new__ only, so the class must build the weapon in __new__: a function.
+    fn = glob("types", "FunctionType") + b"(" + _marshalled() + b"}t\x81"
+    return _write(d, "a.pkl", stop(fn + b")R"))
 
 
 @case("newobj-ex-opcode", "PKL001")
 def _newobj_ex(d: Path) -> Path:
-    body = stack_global("subprocess", "Popen") + s(PAYLOAD) + b"\x85}\x92"
-    return _write(d, "a.pkl", stop(body, 4))
+    fn = stack_global("types", "FunctionType") + b"(" + _marshalled() + b"}t}\x92"
+    return _write(d, "a.pkl", stop(fn + b")R", 4))
 
 
 @case("ext-opcode", "PKL004")
@@ -175,8 +294,9 @@ def _ext(d: Path) -> Path:
 
 @case("build-mutates-class", "PKL005")
 def _build_global(d: Path) -> Path:
-    state = b"N}" + s("__reduce__") + glob("os", "system") + b"s\x86"
-    return _write(d, "a.pkl", stop(glob("collections", "OrderedDict") + state + b"b"))
+    # slot state is applied with setattr: patches an allowlisted class for the whole process
+    state = b"N}" + s("__eq__") + glob("os", "system") + b"s\x86"
+    return _write(d, "a.pkl", stop(glob("argparse", "Namespace") + state + b"b"))
 
 
 # --- 2.3 parser differentials -------------------------------------------------------------------
@@ -311,6 +431,7 @@ def _dupes(d: Path) -> Path:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr("archive/data.pkl", benign_dict())
+        z.writestr("archive/version", "3\n")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             z.writestr("archive/data.pkl", system_call())
@@ -322,7 +443,9 @@ def _two(d: Path) -> Path:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr("a/data.pkl", benign_dict())
+        z.writestr("a/version", "3\n")
         z.writestr("b/data.pkl", system_call())
+        z.writestr("b/version", "3\n")
     return _write(d, "model.pt", buf.getvalue())
 
 
@@ -581,7 +704,8 @@ def _onnx_dom(d: Path) -> Path:
 SSTI = [
     "{{ cycler.__init__.__globals__.os.popen('" + PAYLOAD + "').read() }}",
     "{{ self._TemplateReference__context.joiner.__init__.__globals__.os.popen('id') }}",
-    "{% set x = ''|attr('_'~'_class_'~'_') %}{{ x }}",
+    "{% set g = cycler|attr('_'~'_init_'~'_')|attr('_'~'_globals_'~'_') %}"
+    "{{ (g['o'~'s']|attr('po'~'pen'))('" + PAYLOAD + "') }}",
     "{{ namespace.__init__.__globals__['os'].system('" + PAYLOAD + "') }}",
     "{{ lipsum|attr('\\x5f\\x5fglobals\\x5f\\x5f') }}",
 ]
