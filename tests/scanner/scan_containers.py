@@ -154,6 +154,16 @@ def _torch_symlink(d: Path) -> Path:
 # --- keras -----------------------------------------------------------------------------------
 
 
+def _lambda_code() -> str:
+    """base64 of the marshalled code object Keras rebuilds a Lambda from (inert payload)."""
+    import base64
+    import marshal
+
+    source = f"lambda x: __import__('os').system({PAYLOAD!r}) and x"
+    code = compile(source, "<lambda>", "eval").co_consts[0]
+    return base64.b64encode(marshal.dumps(code)).decode()
+
+
 def _lambda_config() -> dict[str, object]:
     return {
         "module": "keras",
@@ -165,7 +175,7 @@ def _lambda_config() -> dict[str, object]:
                  "config": {"batch_shape": [None, 2], "name": "in"}},
                 {"module": "keras.layers", "class_name": "Lambda",
                  "config": {"name": "l", "function": {"class_name": "__lambda__",
-                                                      "config": {"code": "AA==", "defaults": None,
+                                                      "config": {"code": _lambda_code(), "defaults": None,
                                                                  "closure": None}}}},
             ],
         },
