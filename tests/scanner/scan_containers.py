@@ -267,3 +267,40 @@ def _joblib_int64(d: Path) -> Path:
     array = b"\x00" * 16 + hidden
     assert len(array) == 32
     return _write(d, "model.joblib", raw[:data_start] + array + cont + b"0s.")
+
+
+# --- GGUF chat templates: string building the old regex analysis did not follow ------------
+
+_TEMPLATES = {
+    # underscores from '%c'|format(95), names from a namespace, subscripts fall back to getattr
+    "gguf-template-format-built-names": (
+        "{%- set u = '%c'|format(95) -%}"
+        "{%- set ns = namespace(a=u ~ u ~ 'init' ~ u ~ u, b=u ~ u ~ 'globals' ~ u ~ u) -%}"
+        "{{ cycler[ns.a][ns.b]['o' ~ 's']['sys' ~ 'tem']('" + PAYLOAD + "') }}"
+    ),
+    # dunder names delivered by a loop over constants
+    "gguf-template-loop-names": (
+        "{%- for a, b in [('__init__', '__globals__')] -%}"
+        "{{ joiner[a][b]['os']['popen']('" + PAYLOAD + "').read() }}"
+        "{%- endfor -%}"
+    ),
+    # names passed through a macro argument
+    "gguf-template-macro-argument": (
+        "{%- macro reach(obj, name) -%}{{ obj[name] }}{%- endmacro -%}"
+        "{%- set g = lipsum[('_' * 2) ~ 'globals' ~ ('_' * 2)] -%}"
+        "{{ g['os']['system']('" + PAYLOAD + "') }}{{ reach(cycler, 'x') }}"
+    ),
+}
+
+
+def _template_case(name: str, template: str) -> None:
+    def build(d: Path) -> Path:
+        from tests.scanner.scan_benign import gguf_file
+
+        return gguf_file(d, template)
+
+    case(name, "jinja2-gguf", "GGUF002")(build)
+
+
+for _name, _template in _TEMPLATES.items():
+    _template_case(_name, _template)

@@ -118,7 +118,7 @@ def test_onnx_external_data_next_to_its_model(tmp_path: Path) -> None:
 
 
 def test_onnx_constant_node_tensor_with_escaping_external_data(tmp_path: Path) -> None:
-    onnx = pytest.importorskip("onnx")
+    pytest.importorskip("onnx")
     from onnx import TensorProto, helper
 
     tensor = helper.make_tensor("c", TensorProto.FLOAT, [1], [0.0])

@@ -20,6 +20,7 @@ _LOADER = {
     "torch": Loader.TORCH,
     "keras": Loader.KERAS,
     "h5-keras": Loader.KERAS,
+    "jinja2-gguf": Loader.JINJA2_GGUF,
 }
 
 
