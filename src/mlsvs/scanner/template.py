@@ -22,7 +22,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from jinja2 import nodes
+    from jinja2.parser import Parser
 
 _STRING_FILTERS = frozenset(
     {"join", "format", "replace", "reverse", "lower", "upper", "title", "capitalize", "string",
@@ -57,7 +60,10 @@ def analyze(template: str) -> TemplateAnalysis:
     """Parse ``template`` with Jinja2 (chat-template extensions enabled) and walk the tree."""
     import jinja2
 
-    env = jinja2.Environment(extensions=["jinja2.ext.loopcontrols", _generation_extension()])
+    # Parse only, never rendered: autoescaping is irrelevant here.
+    env = jinja2.Environment(  # noqa: S701
+        extensions=["jinja2.ext.loopcontrols", _generation_extension()]
+    )
     try:
         tree = env.parse(template)
     except jinja2.TemplateSyntaxError as exc:
@@ -78,14 +84,11 @@ def _generation_extension() -> type:
     from jinja2.ext import Extension
 
     class Generation(Extension):
-        tags = frozenset({"generation"})
+        tags = {"generation"}  # noqa: RUF012 - jinja2's class attribute
 
-        def parse(self, parser: object) -> object:
-            stream = parser.stream  # type: ignore[attr-defined]
-            lineno = next(stream).lineno
-            body = parser.parse_statements(  # type: ignore[attr-defined]
-                ("name:endgeneration",), drop_needle=True
-            )
+        def parse(self, parser: Parser) -> jnodes.Node:
+            lineno = next(parser.stream).lineno
+            body = parser.parse_statements(("name:endgeneration",), drop_needle=True)
             return jnodes.Scope(body, lineno=lineno)
 
     return Generation
@@ -101,10 +104,11 @@ class _Walker:
     def run(self, tree: nodes.Template) -> None:
         from jinja2 import nodes as jn
 
-        for assign in tree.find_all((jn.Assign, jn.AssignBlock)):
-            for target in _targets(assign.target):
-                value = assign.node if isinstance(assign, jn.Assign) else jn.Concat(assign.body)
-                self._bind(target, value)
+        for assign in tree.find_all(jn.Assign):
+            self._bind_pattern(assign.target, assign.node)
+        for block in tree.find_all(jn.AssignBlock):
+            for target in _targets(block.target):
+                self._bind(target, jn.Concat(block.body))
         for loop in tree.find_all(jn.For):
             if isinstance(loop.iter, jn.List | jn.Tuple):
                 for item in loop.iter.items:
@@ -120,7 +124,7 @@ class _Walker:
         for node in tree.find_all(jn.Node):
             self._judge(node)
 
-    def _bind_pattern(self, target: nodes.Expr, value: nodes.Expr) -> None:
+    def _bind_pattern(self, target: nodes.Node, value: nodes.Node) -> None:
         """``for a, b in [('x', 'y')]``: bind element-wise when the shapes match."""
         from jinja2 import nodes as jn
 
@@ -135,7 +139,7 @@ class _Walker:
         for name in _targets(target):
             self._bind(name, value)
 
-    def _bind(self, target: str, value: nodes.Expr) -> None:
+    def _bind(self, target: str, value: nodes.Node) -> None:
         """Record a value for a name; ``namespace(...)``/``dict(...)`` also bind their fields."""
         from jinja2 import nodes as jn
 
@@ -191,7 +195,7 @@ class _Walker:
             for text in self._fold(node.node):
                 self._format_string(text)
 
-    def _key(self, expr: nodes.Expr, where: str, *, dotted: bool = False) -> None:
+    def _key(self, expr: nodes.Node, where: str, *, dotted: bool = False) -> None:
         from jinja2 import nodes as jn
 
         if isinstance(expr, jn.Const):
@@ -215,7 +219,7 @@ class _Walker:
         if "{" in text and ("._" in text or "[_" in text or "__" in text):
             self.problems.append(f"format string reaches attributes: {text[:60]!r}")
 
-    def _fold(self, expr: nodes.Expr, depth: int = 0) -> list[str]:
+    def _fold(self, expr: nodes.Node, depth: int = 0) -> list[str]:
         """Every string value ``expr`` can evaluate to, when it is built from constants only."""
         from jinja2 import nodes as jn
 
@@ -242,16 +246,17 @@ class _Walker:
             return self._fold_filter(expr, depth)
         key = _ref(expr)
         if key is not None:
-            out: list[str] = []
+            bound: list[str] = []
             for value in self.values.get(key, [])[:8]:
-                out.extend(self._fold(value, depth + 1))
-            return out[:16]
+                bound.extend(self._fold(value, depth + 1))
+            return bound[:16]
         return []
 
     def _fold_filter(self, expr: nodes.Filter, depth: int) -> list[str]:
         from jinja2 import nodes as jn
 
-        assert expr.node is not None
+        if expr.node is None:
+            return []
         name = expr.name
         if name == "join" and isinstance(expr.node, jn.List | jn.Tuple):
             sep = _const(expr.args[0]) if expr.args else ""
@@ -261,7 +266,12 @@ class _Walker:
             return []
         inner = self._fold(expr.node, depth + 1)
         if name in ("lower", "upper", "trim", "string", "safe", "e", "escape"):
-            op = {"lower": str.lower, "upper": str.upper, "trim": str.strip}.get(name, str)
+            ops: dict[str, Callable[[str], str]] = {
+                "lower": str.lower,
+                "upper": str.upper,
+                "trim": str.strip,
+            }
+            op = ops.get(name, str)
             return [op(v) for v in inner]
         if name == "reverse":
             return [v[::-1] for v in inner]
@@ -273,7 +283,7 @@ class _Walker:
             return []
         return []
 
-    def _built(self, expr: nodes.Expr, seen: set[str]) -> bool:
+    def _built(self, expr: nodes.Node, seen: set[str]) -> bool:
         """The value is assembled from strings while rendering (concatenation, joins ...)."""
         from jinja2 import nodes as jn
 
@@ -299,7 +309,7 @@ class _Walker:
                     return True
         return False
 
-    def _stringy(self, expr: nodes.Expr, seen: set[str]) -> bool:
+    def _stringy(self, expr: nodes.Node, seen: set[str]) -> bool:
         """The operand is a string (so ``+``/``*``/``%`` on it build a string)."""
         from jinja2 import nodes as jn
 
@@ -318,7 +328,7 @@ class _Walker:
         return any(self._stringy(v, seen) for v in self.values.get(key, []))
 
 
-def _targets(target: nodes.Expr) -> list[str]:
+def _targets(target: nodes.Node) -> list[str]:
     from jinja2 import nodes as jn
 
     if isinstance(target, jn.Name):
@@ -346,7 +356,7 @@ def _ref(node: nodes.Node) -> str | None:
     return None
 
 
-def _const(expr: nodes.Expr) -> object:
+def _const(expr: nodes.Node) -> object:
     from jinja2 import nodes as jn
 
     return expr.value if isinstance(expr, jn.Const) else None
