@@ -96,3 +96,38 @@ def test_zip_holding_an_image_has_no_finding(tmp_path: Path) -> None:
         z.writestr("word/media/image1.png", b"\x89PNG\r\n\x1a\n" + bytes(range(200)))
         z.writestr("word/document.xml", "<w:document/>")
     assert scan_path(path).findings == ()
+
+
+def test_nested_buffers_share_one_memory_budget(tmp_path: Path) -> None:
+    import gzip
+    import io
+
+    from mlsvs.scanner import ScanOptions
+
+    inner = gzip.compress(b"\x80\x02N." + b"\x00" * (3 << 20))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("payload.pkl.gz", inner + b"\x00" * (3 << 20))
+    path = tmp_path / "nested.zip"
+    path.write_bytes(buf.getvalue())
+    options = ScanOptions(max_member_bytes=4 << 20, max_memory_bytes=5 << 20)
+    report = scan_path(path, options=options)
+    assert "ARC001" in {f.rule.value for f in report.findings}
+    assert not report.verified
+    assert scan_path(path, options=ScanOptions(max_memory_bytes=16 << 20)).verified
+
+
+def test_stored_member_larger_than_the_memory_limit_is_scanned_in_place(tmp_path: Path) -> None:
+    import json
+    import struct
+
+    from mlsvs.scanner import ScanOptions
+
+    n = 3 << 20
+    header = json.dumps({"w": {"dtype": "U8", "shape": [n], "data_offsets": [0, n]}}).encode()
+    tensors = struct.pack("<Q", len(header)) + header + b"\x00" * n
+    path = tmp_path / "bundle.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("model.safetensors", tensors)
+    report = scan_path(path, options=ScanOptions(max_member_bytes=1 << 20))
+    assert report.findings == () and report.verified

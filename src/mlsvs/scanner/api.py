@@ -51,6 +51,8 @@ def scan_path(path: str | Path, *, options: ScanOptions | None = None) -> ScanRe
         ctx.add(finding(Rule.GEN002, f"resource limit while parsing: {type(exc).__name__}"))
     except Exception as exc:  # noqa: BLE001 - fail closed: a crash is a finding, never a pass
         ctx.add(finding(Rule.GEN002, f"scanner error ({type(exc).__name__}): {exc}"[:300]))
+    finally:
+        ctx.close()
     return ScanReport(
         path=display,
         format=fmt,

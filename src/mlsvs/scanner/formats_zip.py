@@ -39,12 +39,12 @@ def scan_zip(ctx: Ctx, src: Source, member: str | None, depth: int) -> None:
     relative to where the archive starts, while torch's miniz reads them as absolute file
     offsets. When the two disagree, both views are scanned.
     """
-    error: Exception | None = None
+    error = ""
     directory: Directory | None = None
     try:
         directory = read_directory(src.fh, src.size)
     except (ZipFormatError, OSError, ValueError) as exc:
-        error = exc
+        error = str(exc)  # the message only: a kept exception pins its frames' buffers
     views = [directory] if directory is not None else []
     if src.read_at(0, 4) == b"PK\x03\x04" and (directory is None or directory.prefix):
         try:
@@ -74,13 +74,31 @@ def _scan_view(ctx: Ctx, src: Source, directory: Directory, member: str | None, 
     names = [m.name for m in directory.members]
     kind = zip_kind(names)
     records = torch_records(directory) if kind in _TORCH_KINDS else frozenset()
+    seen: dict[int, str] = {}
+    shared = 0
     for count, entry in enumerate(directory.members):
         if count >= ctx.options.max_members:
             ctx.add(finding(Rule.ARC001, "member count limit reached", member=member))
             return
         if entry.is_dir and not entry.usize:
             continue
+        special = count in records or entry.name.lower().endswith((".pkl", ".json", ".py"))
+        if entry.local_offset in seen and not special:
+            # Same local record under another name (overlapping-file zip bomb): the bytes
+            # are the same, so they are scanned once; the sharing itself is reported.
+            shared += 1
+            continue
+        seen[entry.local_offset] = entry.name
         _member(ctx, src, directory, entry, kind, member, depth, torch_record=count in records)
+    if shared:
+        ctx.add(
+            finding(
+                Rule.ZIP003,
+                f"{shared} central-directory entries share another member's data "
+                "(overlapping members); scanned once",
+                member=member,
+            )
+        )
 
 
 def torch_records(directory: Directory) -> frozenset[int]:
@@ -171,7 +189,8 @@ def _member(
 
             # TorchScript resolves __torch__.* against its own code/ members (reviewed below).
             extra = TORCHSCRIPT_CLASSES if kind is ModelFormat.TORCHSCRIPT else frozenset()
-            scan_pickle(ctx, data, label, depth + 1, extra_allow=extra)
+            with ctx.holding(len(data)):
+                scan_pickle(ctx, data, label, depth + 1, extra_allow=extra)
         return
     if is_torch and (f"/{entry.name}".find("/code/") >= 0) and lowered.endswith(".py"):
         data = _read(ctx, src, directory, entry, label)
@@ -208,9 +227,17 @@ def _member(
         return  # numeric array: only the header matters, the data is never interpreted
     if entry.usize > _SMALL and kind is not ModelFormat.ARCHIVE and not lowered.endswith(".npy"):
         return
+    window = _stored_window(src, directory, entry)
+    if window is not None:
+        from mlsvs.scanner.dispatch import scan_source
+
+        if ctx.charge(0, label):
+            scan_source(ctx, window, label, depth + 1)
+        return
     data = _read(ctx, src, directory, entry, label)
     if data is not None:
-        _generic(ctx, data, label, depth)  # extra files, assets: text is fine, binaries scanned
+        with ctx.holding(len(data)):
+            _generic(ctx, data, label, depth)  # extra files, assets: text is fine, binaries scanned
 
 
 def _npy_holds_objects(
@@ -233,8 +260,23 @@ def _generic(ctx: Ctx, data: bytes, label: str, depth: int) -> None:
     scan_source(ctx, Source.of(data), label, depth + 1)
 
 
+def _stored_window(src: Source, directory: Directory, entry: Member) -> Source | None:
+    """A stored, unencrypted member read in place (no copy, no size limit)."""
+    if entry.method != 0 or entry.flags & 1 or entry.csize != entry.usize:
+        return None
+    try:
+        start, _ = local_anomalies(src.fh, directory, entry)
+    except (ZipFormatError, OSError, ValueError):
+        return None
+    if start + entry.csize > src.size:
+        return None
+    return Source.window(src.fh, start, entry.csize)
+
+
 def _read(ctx: Ctx, src: Source, directory: Directory, entry: Member, label: str) -> bytes | None:
-    limit = ctx.options.max_member_bytes
+    if not ctx.fits(entry.usize, label):
+        return None
+    limit = ctx.available()
     try:
         got = read_member(src.fh, directory, entry, limit)
     except (ZipFormatError, OSError, ValueError, EOFError) as exc:
@@ -244,7 +286,13 @@ def _read(ctx: Ctx, src: Source, directory: Directory, entry: Member, label: str
         if "local header" not in text:
             ctx.add(finding(Rule.ZIP006, text, member=label))
     if got.truncated:
-        ctx.add(finding(Rule.ARC001, "member exceeds the size limit; not verified", member=label))
+        ctx.add(
+            finding(
+                Rule.ARC001,
+                f"member inflates past the in-memory limit ({limit} bytes); not verified",
+                member=label,
+            )
+        )
         return None
     if not ctx.charge(len(got.data), label):
         return None

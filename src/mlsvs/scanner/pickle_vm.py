@@ -128,7 +128,9 @@ class _Machine:
                 else:
                     self.step(name, op.arg, op.pos)
         except OpError as exc:
-            self.result.error = exc
+            # Drop the traceback: its frames reach the caller's buffers (a reference cycle
+            # through the result would keep every scanned member alive until a GC pass).
+            self.result.error = exc.with_traceback(None)
         except BudgetExceededError:
             self.result.budget_exceeded = True
         self.result.end = self.pos

@@ -29,9 +29,13 @@ class ScanOptions:
     """Nesting depth of archives and compressed wrappers."""
     max_members: int = 10_000
     """Members examined per archive."""
-    max_member_bytes: int = 512 * 1024 * 1024
-    """Largest decompressed member (or wrapper payload) read into memory."""
-    max_total_bytes: int = 2 * 1024 * 1024 * 1024
+    max_member_bytes: int = 64 * 1024 * 1024
+    """Largest decompressed member (or wrapper payload) held in memory."""
+    max_memory_bytes: int = 96 * 1024 * 1024
+    """Decompressed bytes held in memory at once across every nesting level (a bomb inside a
+    bomb cannot multiply it); with decompression's transient copy the scanner's peak stays
+    under 256 MiB. Plain files are memory-mapped, not counted."""
+    max_total_bytes: int = 1024 * 1024 * 1024
     """Total decompressed bytes per top-level file."""
     max_opcodes: int = 20_000_000
     """Opcodes emulated per file before the scan gives up (fail closed)."""

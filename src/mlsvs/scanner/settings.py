@@ -11,7 +11,14 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
 _NAME = re.compile(r"^[A-Za-z_][\w]*(?:[.:][A-Za-z_][\w]*)*(?:\.\*)?$")
-_INT_KEYS = ("max_depth", "max_members", "max_member_bytes", "max_total_bytes", "max_opcodes")
+_INT_KEYS = (
+    "max_depth",
+    "max_members",
+    "max_member_bytes",
+    "max_memory_bytes",
+    "max_total_bytes",
+    "max_opcodes",
+)
 
 
 def parse_allow(names: Iterable[object]) -> frozenset[str]:
