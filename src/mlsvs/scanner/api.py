@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -86,6 +85,8 @@ def scan_paths(
     opts = options or ScanOptions()
     if jobs <= 1 or len(targets) <= 1:
         return tuple(scan_path(t, options=opts) for t in targets)
+    from concurrent.futures import ProcessPoolExecutor  # only when parallel (costly import)
+
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         return tuple(pool.map(_scan_one, targets, [opts] * len(targets), chunksize=1))
 

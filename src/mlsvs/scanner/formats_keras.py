@@ -8,6 +8,7 @@ stdlib only; nothing is loaded.
 
 from __future__ import annotations
 
+import builtins
 import json
 import re
 from typing import TYPE_CHECKING
@@ -66,12 +67,59 @@ def _node_problems(node: dict[object, object], pointer: str) -> list[tuple[Rule,
         out.append((Rule.KRS001, f"{cls} layer with serialized Python code", pointer))
     if cls in _PATH_LAYERS:
         out.append((Rule.KRS002, f"{cls} loads a SavedModel from a path", pointer))
-    if isinstance(module, str) and module.split(".")[0] not in _KERAS_MODULES:
-        target = node.get("config") if cls == "function" else cls
-        out.append((Rule.KRS002, f"references {module}.{target}", pointer))
-    if cls == "function" and module is None and isinstance(node.get("config"), str):
-        out.append((Rule.KRS002, f"references function {node.get('config')!r}", pointer))
+    target = node.get("config") if cls == "function" else cls
+    if isinstance(module, str):
+        why = _module_problem(module, target, is_function=cls == "function")
+        if why:
+            out.append((Rule.KRS002, f"references {module}.{target}: {why}", pointer))
+    elif cls == "function" and isinstance(target, str):
+        out.append((Rule.KRS002, f"references function {target!r} without a module", pointer))
     return out
+
+
+# Keras resolves ``{"module": "builtins", "class_name": "function"}`` among its own built-in
+# functions (activations, losses, metrics ...); releases before 3.9 imported the module and
+# took any attribute, so a Python builtin (eval, exec, open ...) named there runs.
+_PY_BUILTINS = frozenset(dir(builtins))
+# Keras packages whose functions are modelling operations (what a config legitimately names).
+_MODELING_FUNCTIONS = (
+    "activations", "losses", "metrics", "ops", "initializers", "regularizers", "constraints",
+    "optimizers", "random", "layers", "applications", "backend",
+)  # fmt: skip
+# Keras APIs that are not modelling operations (keras.saving.serialization_lib's list and
+# their keras.src locations): re-enable unsafe deserialisation, load/save files, fetch URLs.
+_NON_MODELING = frozenset(
+    {"clear_session", "enable_unsafe_deserialization", "disable_unsafe_deserialization",
+     "load_model", "model_from_json", "save_model", "image_dataset_from_directory", "load_img",
+     "save_img", "text_dataset_from_directory", "audio_dataset_from_directory",
+     "deserialize_keras_object", "load_weights", "register_keras_serializable", "save_weights",
+     "serialize_keras_object", "get_file", "timeseries_dataset_from_array", "load_data",
+     "set_floatx", "set_epsilon", "set_image_data_format", "set_backend",
+     "enable_traceback_filtering"}
+)  # fmt: skip
+_UNSAFE_SEGMENTS = frozenset({"saving", "config", "export", "legacy", "datasets"})
+
+
+def _module_problem(module: str, target: object, *, is_function: bool) -> str:
+    """Why a ``module`` reference can reach code beyond modelling, or '' when it cannot."""
+    root = module.split(".", maxsplit=1)[0]
+    name = target if isinstance(target, str) else ""
+    if module == "builtins" and is_function:
+        if name in _PY_BUILTINS or not name.replace(">", "_").isidentifier():
+            return "a Python builtin (older Keras imports it)"
+        return ""
+    if root not in _KERAS_MODULES:
+        return "outside Keras (imported and called on load)"
+    if name.rsplit(">", 1)[-1] in _NON_MODELING:
+        return "a non-modelling Keras API (files, downloads or unsafe deserialisation)"
+    parts = module.split(".")[1:]
+    if parts[:1] == ["src"]:
+        parts = parts[1:]
+    if is_function and parts and parts[0] not in _MODELING_FUNCTIONS:
+        return f"a function outside Keras' modelling packages ({parts[0]})"
+    if parts and parts[0] in _UNSAFE_SEGMENTS and not is_function:
+        return f"a class from keras {parts[0]} (not a layer or modelling object)"
+    return ""
 
 
 def scan_hdf5(ctx: Ctx, src: Source, member: str | None) -> None:
