@@ -61,12 +61,12 @@ def _fn(module: str, name: str) -> dict[str, object]:
                 "config": {},
             },
             True,
-        ),  # fmt: skip
+        ),
         ({"module": "keras.layers", "class_name": "Dense", "config": {"units": 2}}, False),
         (
             {"module": "keras.src.models.functional", "class_name": "Functional", "config": {}},
             False,
-        ),  # fmt: skip
+        ),
         ({"module": "keras.utils", "class_name": "FeatureSpace", "config": {}}, False),
     ],
 )
