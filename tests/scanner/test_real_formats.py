@@ -265,3 +265,31 @@ def test_unidentifiable_binary_stays_not_verified(tmp_path: Path) -> None:
     report = scan_path(path)
     assert not report.verified and not report.hazards
     assert [f.rule.value for f in report.gaps] == ["GEN001"]
+
+
+def test_traced_torchscript_with_example_inputs_is_clean(tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch")
+    model = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.ReLU())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        traced = torch.jit.trace(model, torch.rand(1, 1, 5, 5))
+    path = tmp_path / "traced.pt"
+    torch.jit.save(traced, str(path))
+    _clean(path, ModelFormat.TORCHSCRIPT)
+
+
+def test_torchscript_code_is_parsed_not_pattern_matched() -> None:
+    from mlsvs.scanner.ts_code import review
+
+    evil = (
+        "def forward(self, x):\n"
+        "    y = (ops\n      ).myns . bad(x)\n"
+        "    z = torch . ops . aten.from_file('/etc/passwd')\n"
+        "    return y  # ops.other.thing in a comment\n"
+    )
+    assert review(evil) == [
+        "custom operator namespace ops.myns.bad (needs a native library)",
+        "file operator ops.aten.from_file",
+    ]
+    benign = "def forward(self, x):\n    s = 'ops.evil.op eval( __import__'\n    return getattr(self, '0')(x)\n"
+    assert review(benign) == []

@@ -198,10 +198,10 @@ def _member(
             for problem in ts_code.review(data.decode("utf-8", "replace")):
                 ctx.add(finding(Rule.TS001, problem, member=label))
         return
-    if is_torch and (
-        base in _TORCH_SKIP or "/data/" in f"/{entry.name}" or "/code/" in f"/{entry.name}"
-    ):
+    if is_torch and (base in _TORCH_SKIP or _torch_storage(entry.name)):
         return  # tensor bytes and bookkeeping: never interpreted as code by torch
+    if entry.usize == 0 and entry.csize == 0:
+        return  # an empty member holds nothing any loader could run
     if entry.name == "config.json":
         # keras.saving reads config.json from any zip it is given (zipfile: exact name).
         data = _read(ctx, src, directory, entry, label)
@@ -238,6 +238,13 @@ def _member(
     if data is not None:
         with ctx.holding(len(data)):
             _generic(ctx, data, label, depth)  # extra files, assets: text is fine, binaries scanned
+
+
+def _torch_storage(name: str) -> bool:
+    """Members torch reads as raw tensor bytes: ``data/``, ``traced_inputs/`` (example
+    inputs of traced modules), ``code/`` sources other than .py (reviewed above)."""
+    padded = f"/{name}"
+    return any(f"/{folder}/" in padded for folder in ("data", "code", "traced_inputs"))
 
 
 def _npy_holds_objects(
