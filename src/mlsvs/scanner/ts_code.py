@@ -66,9 +66,8 @@ def review(source: str) -> list[str]:
 
 def _imports(node: ast.Import | ast.ImportFrom) -> list[str]:
     modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
-    return [
-        f"import of {module!r}" for module in modules if module.split(".")[0] not in _ALLOWED_IMPORTS
-    ]
+    allowed = _ALLOWED_IMPORTS
+    return [f"import of {m!r}" for m in modules if m.split(".")[0] not in allowed]
 
 
 def _dotted(node: ast.expr) -> str | None:
@@ -94,9 +93,11 @@ def _dotted_problems(dotted: str) -> list[str]:
             out.append(f"custom operator namespace ops.{ns}.{op} (needs a native library)")
         elif op in _FILE_OPS:
             out.append(f"file operator ops.{ns}.{op}")
-    for known in _SUSPICIOUS_DOTTED:
-        if dotted == known or dotted.startswith(known + "."):
-            out.append(f"reference to {known!r}")
+    out.extend(
+        f"reference to {known!r}"
+        for known in _SUSPICIOUS_DOTTED
+        if dotted == known or dotted.startswith(known + ".")
+    )
     if any(p in ("__import__", "__builtins__", "__globals__", "__subclasses__") for p in parts):
         out.append(f"reference to {dotted!r}")
     return out
