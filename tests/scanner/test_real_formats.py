@@ -293,3 +293,64 @@ def test_torchscript_code_is_parsed_not_pattern_matched() -> None:
     ]
     benign = "def forward(self, x):\n    s = 'ops.evil.op eval( __import__'\n    return getattr(self, '0')(x)\n"
     assert review(benign) == []
+
+
+def _pb_len(number: int, payload: bytes) -> bytes:
+    out, n = bytearray(), len(payload)
+    while True:
+        byte = n & 0x7F
+        n >>= 7
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            break
+    key = bytes([(number << 3) | 2])
+    return key + bytes(out) + payload
+
+
+def _node(name: str, op: str, *inputs: str) -> bytes:
+    body = _pb_len(1, name.encode()) + _pb_len(2, op.encode())
+    return _pb_len(1, body + b"".join(_pb_len(3, i.encode()) for i in inputs))
+
+
+def _function(name: str, args: list[str], nodes: list[bytes]) -> bytes:
+    signature = _pb_len(1, name.encode()) + b"".join(
+        _pb_len(2, _pb_len(1, a.encode())) for a in args
+    )
+    node_defs = b"".join(_pb_len(3, n[2:] if n[1] < 0x80 else n) for n in nodes)
+    return _pb_len(1, _pb_len(1, signature) + node_defs)
+
+
+def _saved_model(graph_nodes: list[bytes], functions: list[bytes]) -> bytes:
+    library = _pb_len(2, b"".join(functions)) if functions else b""
+    meta = _pb_len(1, _pb_len(4, b"tensorflow-2.16")) + _pb_len(2, b"".join(graph_nodes) + library)
+    return b"\x08\x01" + _pb_len(2, meta)
+
+
+def test_savedmodel_saver_is_judged_by_dataflow_not_names(tmp_path: Path) -> None:
+    # The saver TensorFlow writes: the prefix comes from the function's argument.
+    saver = _function(
+        "__inference__traced_save_45",
+        ["file_prefix", "savev2_w"],
+        [
+            _node("StringJoin", "StringJoin", "file_prefix", "Const:output:0"),
+            _node("Const", "Const"),
+            _node("SaveV2", "SaveV2", "StringJoin:output:0", "Const:output:0", "savev2_w"),
+        ],
+    )
+    benign = tmp_path / "ok"
+    benign.mkdir()
+    (benign / "saved_model.pb").write_bytes(_saved_model([], [saver]))
+    assert scan_path(benign).findings == ()
+    # Same function name, but the prefix is a constant path baked into the graph.
+    evil = _function(
+        "__inference__traced_save_45",
+        ["file_prefix"],
+        [_node("Const", "Const"), _node("SaveV2", "SaveV2", "Const:output:0")],
+    )
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "saved_model.pb").write_bytes(
+        _saved_model([_node("save/x", "RestoreV2", "path:0"), _node("path", "Const")], [evil])
+    )
+    rules = {(f.rule.value, f.location.pointer) for f in scan_path(bad).findings}
+    assert rules == {("TF001", "__inference__traced_save_45/SaveV2"), ("TF001", "save/x")}
