@@ -53,7 +53,7 @@ def _tools(venv: Path) -> list[Tool]:
     bin_ = venv / "bin"
     mlsvs = shutil.which("mlsvs") or "mlsvs"
     return [
-        Tool("mlsvs scan", [mlsvs, "scan", "{}"], dir_argv=[mlsvs, "scan", "--jobs", "8", "{}"]),
+        Tool("mlsvs scan", [mlsvs, "scan", "{}"], dir_argv=[mlsvs, "scan", "--jobs", "2", "{}"]),
         Tool(
             "picklescan 1.0.5",
             [str(bin_ / "picklescan"), "--path", "{}"],
@@ -200,7 +200,9 @@ def main() -> int:
             print(f"running {tool.name} ...", file=sys.stderr)
             evaluate(tool, mal, ben, root / "corpus", big)
         text = table(tools, len(mal), len(ben))
-        text += f"\nmlsvs scan_path on the 2 GiB checkpoint, in process: {in_process_big(big):.4f} s\n"
+        text += (
+            f"\nmlsvs scan_path on the 2 GiB checkpoint, in process: {in_process_big(big):.4f} s\n"
+        )
         if args.details:
             for t in tools:
                 text += f"\n**{t.name}** missed: {', '.join(t.missed) or '-'}\n"

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 _SKIP_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", "node_modules", ".venv", "venv",
                         ".tox", ".mypy_cache", ".ruff_cache", ".pytest_cache"})  # fmt: skip
 HEAD = 64 * 1024
+_PARALLEL_MIN_FILES = 64
+"""Below this many files a process pool costs more than it saves."""
 
 
 def scan_path(path: str | Path, *, options: ScanOptions | None = None) -> ScanReport:
@@ -83,7 +85,7 @@ def scan_paths(
     """Scan files and directories (expanded with ``expand``), in parallel when ``jobs > 1``."""
     targets = expand(paths)
     opts = options or ScanOptions()
-    if jobs <= 1 or len(targets) <= 1:
+    if jobs <= 1 or len(targets) < _PARALLEL_MIN_FILES:
         return tuple(scan_path(t, options=opts) for t in targets)
     from concurrent.futures import ProcessPoolExecutor  # only when parallel (costly import)
 
@@ -140,8 +142,10 @@ def _worth_scanning(path: Path) -> bool:
     from mlsvs.scanner.identify import sniff_head
     from mlsvs.scanner.nonmodel import describe
 
-    if sniff_head(head, size) is not ModelFormat.UNKNOWN or describe(head, size) is None:
-        return True
+    if describe(head, size) is None:
+        return True  # not recognisably ordinary: scan it (cheap test first)
+    if sniff_head(head, size) is not ModelFormat.UNKNOWN:
+        return True  # text or media that is also a model or a pickle
     return _zip_at_end(path, size)
 
 
