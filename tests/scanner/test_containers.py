@@ -83,6 +83,9 @@ def test_fifo_is_never_opened(tmp_path: Path) -> None:
     [report] = result
     assert report.errors and report.findings[0].rule.value == "GEN003"  # type: ignore[attr-defined]
     assert scan_paths([tmp_path]) == ()  # a directory walk skips it
+    from mlsvs.scanner import identify
+
+    assert identify(fifo).value == "unknown"  # and identify() does not block either
 
 
 def test_device_is_never_opened() -> None:

@@ -174,10 +174,3 @@ def _unknown(ctx: Ctx, src: Source, head: bytes, member: str | None) -> ModelFor
         )
     )
     return ModelFormat.UNKNOWN
-
-
-def looks_textual(head: bytes) -> bool:
-    """UTF-8 text without NULs (README, JSON, YAML, vocab files inside archives)."""
-    from mlsvs.scanner.nonmodel import is_text
-
-    return is_text(head, truncated=True)

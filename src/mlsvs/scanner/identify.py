@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from mlsvs.model.artifact import ModelFormat
 from mlsvs.scanner import proto
+from mlsvs.scanner.fileaccess import open_regular
 from mlsvs.scanner.formats_dataonly import sniff_data_only
 from mlsvs.scanner.pickle_values import EventKind
 from mlsvs.scanner.pickle_vm import Budget, run_stream
@@ -42,8 +43,9 @@ def identify(path: str | Path) -> ModelFormat:
                 if (p / "saved_model.pb").is_file()
                 else ModelFormat.UNKNOWN
             )
-        with p.open("rb") as fh:
-            return sniff(fh, p.stat().st_size)
+        fh, size = open_regular(p)  # FIFOs and devices are never opened
+        with fh:
+            return sniff(fh, size)
     except OSError:
         return ModelFormat.UNKNOWN
 
