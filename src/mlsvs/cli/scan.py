@@ -20,6 +20,12 @@ FORMATS = ("text", "json", "sarif")
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Declare the options of ``mlsvs scan``."""
+    parser.epilog = (
+        "Each file is clean, has findings, or is not verified (unidentified, unparseable, "
+        "unreadable or over a limit; listed apart from findings). Exit codes: 0 all clean, "
+        "1 findings at or above --min-severity, 2 usage or read errors, 3 no findings but "
+        "something was not verified."
+    )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="files or directories to scan")
     parser.add_argument("-f", "--format", choices=FORMATS, default="text", help="output format")
     parser.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
