@@ -5,6 +5,7 @@ from __future__ import annotations
 import bz2
 import io
 import lzma
+import re
 import tarfile
 import zlib
 from pathlib import Path
@@ -14,7 +15,7 @@ from mlsvs.model.artifact import ModelFormat
 from mlsvs.scanner import proto
 from mlsvs.scanner.fileaccess import open_regular
 from mlsvs.scanner.formats_dataonly import sniff_data_only
-from mlsvs.scanner.pickle_values import EventKind
+from mlsvs.scanner.pickle_values import Event, EventKind
 from mlsvs.scanner.pickle_vm import Budget, run_stream
 from mlsvs.scanner.zipread import ZipFormatError, read_directory
 
@@ -150,7 +151,7 @@ def _looks_like_pickle(head: bytes, size: int) -> bool:
     if not head:
         return False
     result = run_stream(head, 0, Budget(opcodes=4096))
-    if any(e.kind is not EventKind.PERSID for e in result.events):
+    if _runs_something(result.events):
         return True
     if result.error is None and not result.budget_exceeded:
         return result.ops >= 2 and head[0] in _PICKLE_FIRST
@@ -162,8 +163,20 @@ def _looks_like_pickle(head: bytes, size: int) -> bool:
 
 def pickle_at_start(head: bytes) -> bool:
     """The first bytes of a non-pickle file would still run code under ``pickle.load``."""
-    result = run_stream(head, 0, Budget(opcodes=4096))
-    return any(e.kind is not EventKind.PERSID for e in result.events)
+    return _runs_something(run_stream(head, 0, Budget(opcodes=4096)).events)
+
+
+_IMPORTABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+
+
+def _runs_something(events: list[Event]) -> bool:
+    """The unpickler would import something: every code path of a pickle starts with
+    ``find_class`` of an importable name. (``"har *M"`` from a C file starting with ``char``
+    cannot be imported; EXT codes and computed STACK_GLOBAL operands of random bytes fail
+    before anything runs.)"""
+    return any(
+        e.kind is EventKind.IMPORT and _IMPORTABLE.match(e.name) is not None for e in events
+    )
 
 
 def hdf5_offset(fh: BinaryIO, size: int) -> int | None:
