@@ -773,3 +773,121 @@ def _unknown_bin(d: Path) -> Path:
 def _call_result(d: Path) -> Path:
     factory = call(glob("acme_factory", "make"), s("runner"))
     return _write(d, "a.pkl", stop(call(factory, s(PAYLOAD))))
+
+
+# --- 2.6 allowlisted callables as gadgets (call shapes) ------------------------------------------
+def _lfb_payload() -> bytes:
+    """A nested torch checkpoint whose pickle runs the payload (torch.load inside)."""
+    return _torch_zip_bytes(system_call())
+
+
+def _p2bytes(data: bytes) -> bytes:
+    """bytes the way protocol 2 writes them: _codecs.encode(text, 'latin1') (no raw zip in file)"""
+    return call(glob("_codecs", "encode"), s(data.decode("latin-1")), s("latin1"))
+
+
+_LFB = glob("torch.storage", "_load_from_bytes")
+_PARAM = glob("torch.nn.parameter", "Parameter")
+
+
+@case("numpy-generator-ctor-load-from-bytes", "PKL009", "PKL001")
+def _gen_ctor(d: Path) -> Path:
+    # __generator_ctor(name, ctor) calls ctor(name): hand it _load_from_bytes and a payload
+    body = call(glob("numpy.random._pickle", "__generator_ctor"), _p2bytes(_lfb_payload()), _LFB)
+    return _write(d, "rng.pkl", stop(body))
+
+
+@case("numpy-randomstate-ctor-load-from-bytes", "PKL009", "PKL001")
+def _rs_ctor(d: Path) -> Path:
+    body = call(glob("numpy.random._pickle", "__randomstate_ctor"), _p2bytes(_lfb_payload()), _LFB)
+    return _write(d, "rng.pkl", stop(body))
+
+
+@case("torch-rebuild-from-type-v2-load-from-bytes", "PKL009", "PKL001")
+def _rft_v2(d: Path) -> Path:
+    args = b"(" + _p2bytes(_lfb_payload()) + b"t"
+    body = call(glob("torch._tensor", "_rebuild_from_type_v2"), _LFB, _PARAM, args, b"}")
+    return _write(d, "model.pkl", stop(body))
+
+
+@case("torch-rebuild-from-type-load-from-bytes", "PKL009", "PKL001")
+def _rft(d: Path) -> Path:
+    args = b"(" + _p2bytes(_lfb_payload()) + b"t"
+    body = call(glob("torch._tensor", "_rebuild_from_type"), _LFB, _PARAM, args, b"}")
+    return _write(d, "model.pkl", stop(body))
+
+
+@case("torch-rebuild-from-type-nested", "PKL009", "PKL001")
+def _rft_nested(d: Path) -> Path:
+    rft = glob("torch._tensor", "_rebuild_from_type_v2")
+    inner = b"(" + _LFB + _PARAM + b"(" + _p2bytes(_lfb_payload()) + b"t}t"
+    return _write(d, "model.pkl", stop(call(rft, rft, _PARAM, inner, b"}")))
+
+
+@case("memo-hidden-load-from-bytes", "PKL009", "PKL001")
+def _memo_lfb(d: Path) -> Path:
+    # the callable is stored early as an innocent list item and fetched from the memo later
+    stash = b"]" + _LFB + b"q\x07a0"
+    body = stash + call(
+        glob("numpy.random._pickle", "__generator_ctor"), _p2bytes(_lfb_payload()), b"h\x07"
+    )
+    return _write(d, "rng.pkl", stop(body))
+
+
+@case("generator-ctor-allocation-bomb", "PKL009")
+def _bomb(d: Path) -> Path:
+    # ctor(name) with bytearray and 2**40: one terabyte allocated by an allowlisted callable
+    body = call(
+        glob("numpy.random._pickle", "__generator_ctor"),
+        b"\x8a\x06" + (1 << 40).to_bytes(6, "little"),
+        glob("builtins", "bytearray"),
+    )
+    return _write(d, "rng.pkl", stop(body))
+
+
+@case("getattr-of-constructed-object", "PKL003")
+def _getattr_obj(d: Path) -> Path:
+    # getattr(PosixPath('inert-marker'), 'write_text')('x'): a method of a value built at load
+    obj = call(glob("pathlib", "PosixPath"), s("inert-marker"))
+    meth = call(glob("builtins", "getattr"), obj, s("write_text"))
+    return _write(d, "a.pkl", stop(call(meth, s("x"))))
+
+
+@case("getattr-of-class-attribute", "PKL001")
+def _getattr_cls(d: Path) -> Path:
+    # getattr on an allowlisted class reaching something dangerous through it
+    meth = call(glob("builtins", "getattr"), glob("pathlib", "PosixPath"), s("write_text"))
+    obj = call(glob("pathlib", "PosixPath"), s("inert-marker"))
+    return _write(d, "a.pkl", stop(call(meth, obj, s("x"))))
+
+
+# --- 2.7 from public bypass reports (modelscan #89, nltk picklesec audit, fx/sympy eval paths) ---
+@case("module-builtins-dict-get", "PKL001")
+def _builtins_get(d: Path) -> Path:
+    # dict.get(numpy.__builtins__, 'exec')(code): reaches exec without naming it as a global
+    getter = call(glob("builtins", "dict.get"), glob("numpy", "__builtins__"), s("exec"))
+    return _write(d, "a.pkl", stop(call(getter, s(CODE)), 4))
+
+
+@case("build-attaches-sys-modules", "PKL005", "PKL001")
+def _build_sysmodules(d: Path) -> Path:
+    # BUILD copies sys.modules onto an allowlisted function, then names prod.os.system
+    patch = glob("numpy", "mean") + b"N" + glob("collections", "_sys.modules") + b"\x86b0"
+    return _write(d, "a.pkl", stop(patch + call(glob("numpy", "mean.os.system"), _CMD), 4))
+
+
+@case("torch-fx-exec-with-source", "PKL001")
+def _fx(d: Path) -> Path:
+    body = call(glob("torch.fx.graph_module", "_exec_with_source"), s(CODE), b"}")
+    return _write(d, "model.pkl", stop(body))
+
+
+@case("pandas-pickle-compat-nested", "PKL001")
+def _pandas_compat(d: Path) -> Path:
+    body = call(glob("pandas.compat.pickle_compat", "loads"), _p2bytes(system_call()))
+    return _write(d, "frame.pkl", stop(body))
+
+
+@case("sympy-sympify-eval", "PKL001")
+def _sympify(d: Path) -> Path:
+    return _write(d, "a.pkl", stop(call(glob("sympy", "sympify"), s(CODE))))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import mmap
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,12 +105,9 @@ class Ctx:
     @classmethod
     def new(cls, options: ScanOptions, base_dir: Path, path: Path | None = None) -> Ctx:
         """Fresh context for one path."""
-        return cls(
-            options=options,
-            base_dir=base_dir,
-            budget=Budget(opcodes=options.max_opcodes),
-            path=path,
-        )
+        deadline = time.monotonic() + options.max_seconds if options.max_seconds > 0 else None
+        budget = Budget(opcodes=options.max_opcodes, deadline=deadline)
+        return cls(options=options, base_dir=base_dir, budget=budget, path=path)
 
     def add(self, item: ScanFinding) -> None:
         """Record a finding."""

@@ -138,6 +138,9 @@ def decompress_head(head: bytes) -> bytes | None:
     return None
 
 
+_TRUNCATION_REASONS = ("argument of", "unterminated text argument", "stream ends without STOP")
+
+
 def _looks_like_pickle(head: bytes, size: int) -> bool:
     """Would ``pickle.load`` treat these bytes as a pickle (and run something)?
 
@@ -155,8 +158,17 @@ def _looks_like_pickle(head: bytes, size: int) -> bool:
         return True
     if result.error is None and not result.budget_exceeded:
         return result.ops >= 2 and head[0] in _PICKLE_FIRST
+    if head[0] not in _PICKLE_FIRST:
+        return False
+    # An argument that crosses the end of the sniff window (protocol 0/1 arrays are one long
+    # STRING line or BINSTRING) fails at its start offset, not at the window's end.
     truncated = (
-        size > len(head) and result.error is not None and result.error.offset >= len(head) - 1
+        size > len(head)
+        and result.error is not None
+        and (
+            result.error.offset >= len(head) - 1
+            or result.error.reason.startswith(_TRUNCATION_REASONS)
+        )
     )
     return result.ops >= 8 and (truncated or result.budget_exceeded)
 
@@ -174,9 +186,7 @@ def _runs_something(events: list[Event]) -> bool:
     ``find_class`` of an importable name. (``"har *M"`` from a C file starting with ``char``
     cannot be imported; EXT codes and computed STACK_GLOBAL operands of random bytes fail
     before anything runs.)"""
-    return any(
-        e.kind is EventKind.IMPORT and _IMPORTABLE.match(e.name) is not None for e in events
-    )
+    return any(e.kind is EventKind.IMPORT and _IMPORTABLE.match(e.name) is not None for e in events)
 
 
 def hdf5_offset(fh: BinaryIO, size: int) -> int | None:

@@ -13,6 +13,7 @@ import binascii
 import codecs
 from typing import TYPE_CHECKING
 
+from mlsvs.scanner.pickle_shapes import invoked_call, signature
 from mlsvs.scanner.pickle_values import (
     Attr,
     AttrGetter,
@@ -63,13 +64,30 @@ _SAFE_CODECS = frozenset(
 )  # fmt: skip
 
 
-def apply(func: object, args: object, op: str, pos: int, events: list[Event]) -> object:
+CallsSeen = set[tuple[str, tuple[str, ...]]]
+"""(callable, argument signature) pairs already reported in this stream."""
+
+
+def apply(
+    func: object,
+    args: object,
+    op: str,
+    pos: int,
+    events: list[Event],
+    seen: CallsSeen | None = None,
+) -> object:
     """Result of calling ``func(*args)``; appends what the call reveals to ``events``."""
-    return _apply(func, args, op, pos, events, 0)
+    return _apply(func, args, op, pos, events, 0, set() if seen is None else seen)
 
 
 def _apply(
-    func: object, args: object, op: str, pos: int, events: list[Event], depth: int
+    func: object,
+    args: object,
+    op: str,
+    pos: int,
+    events: list[Event],
+    depth: int,
+    seen: CallsSeen,
 ) -> object:
     argv = args if isinstance(args, tuple) else ()
     if depth > _MAX_DEPTH:
@@ -88,11 +106,14 @@ def _apply(
                 return Call(func, args, op, pos)
             method = Attr(argv[0], func.name)
             _reach(method, pos, "operator.methodcaller", events)
-            return _apply(method, func.args, op, pos, events, depth + 1)
+            return _apply(method, func.args, op, pos, events, depth + 1, seen)
         case Partial():
             _reach(func.func, pos, "functools.partial", events)
-            return _apply(func.func, func.args + argv, op, pos, events, depth + 1)
+            return _apply(func.func, func.args + argv, op, pos, events, depth + 1, seen)
         case Attr() | Module():
+            if dotted(func) is None:
+                events.append(Event(kind=EventKind.DYNAMIC, pos=pos, name=describe(func), via=op))
+                return Call(func, args, op, pos)
             _reach(func, pos, "indirect call", events)
         case Call():
             # Calling what another call returned: the callable only exists at load time.
@@ -103,7 +124,23 @@ def _apply(
     name = dotted(func)
     if name is None:
         return Call(func, args, op, pos)
+    _record_call(name, args, op, pos, events, seen)
+    invoked = invoked_call(name, argv)
+    if invoked is not None:
+        # An allowlisted helper that calls one of its arguments: follow the inner call.
+        inner, inner_args = invoked
+        _reach(inner, pos, f"{name} (calls its argument)", events)
+        _apply(inner, inner_args, op, pos, events, depth + 1, seen)
     return _known(name, func, args, argv, op, pos, events)
+
+
+def _record_call(
+    name: str, args: object, op: str, pos: int, events: list[Event], seen: CallsSeen
+) -> None:
+    sig = signature(args)
+    if (name, sig) not in seen:
+        seen.add((name, sig))
+        events.append(Event(kind=EventKind.CALL, pos=pos, name=name, via=op, value=sig))
 
 
 def _known(
@@ -115,10 +152,15 @@ def _known(
     pos: int,
     events: list[Event],
 ) -> object:
-    if name in _GETATTR and len(argv) >= 2 and isinstance(argv[1], str):
-        attr = Attr(argv[0], argv[1])
-        _reach(attr, pos, "builtins.getattr", events)
-        return attr
+    if name in _GETATTR:
+        if len(argv) >= 2 and isinstance(argv[1], str) and dotted(argv[0]) is not None:
+            attr = Attr(argv[0], argv[1])
+            _reach(attr, pos, "builtins.getattr", events)
+            return attr
+        # an attribute of something computed at load time (or a computed name): unknowable
+        what = f"getattr({describe(argv[0]) if argv else '?'}, {describe(argv[1:2])})"
+        events.append(Event(kind=EventKind.DYNAMIC, pos=pos, name=what, via=op))
+        return Call(func, args, op, pos)
     if name in _ATTRGETTER and argv and all(isinstance(a, str) for a in argv):
         return AttrGetter(tuple(str(a) for a in argv))
     if name in _METHODCALLER and argv and isinstance(argv[0], str):

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from mlsvs.model.result import Severity
+from mlsvs.scanner.pickle_names import normalize
+from mlsvs.scanner.pickle_shapes import mismatch
 from mlsvs.scanner.pickle_values import EventKind
 from mlsvs.scanner.pickle_vm import Budget, StreamResult, run_stream
-from mlsvs.scanner.policy import Verdict, classify
+from mlsvs.scanner.policy import Verdict, call_shape, classify
 from mlsvs.scanner.report import ScanFinding, finding
 from mlsvs.scanner.rules import Rule
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Iterator
 
     from mlsvs.scanner.pickle_values import Event
 
@@ -20,6 +24,8 @@ if TYPE_CHECKING:
     """(payload, member label, depth) -> findings; scans nested loader payloads."""
 
 _MAX_RESYNC = 32
+RESOLVERS = frozenset({"builtins.getattr"})
+"""Callables judged by the targets the emulator resolves them to, not by their own name."""
 _PROTO_STARTS = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")
 
 
@@ -53,7 +59,12 @@ def analyze(
         if result.budget_exceeded:
             scan.findings.append(
                 finding(
-                    Rule.PKL008, "opcode budget exhausted", member=scan.member, offset=result.end
+                    Rule.PKL008,
+                    "emulation time budget spent; the rest was not verified"
+                    if scan.budget.timed_out
+                    else "opcode budget exhausted; the rest was not verified",
+                    member=scan.member,
+                    offset=result.end,
                 )
             )
             break
@@ -111,10 +122,25 @@ def _next_proto(data: bytes, start: int) -> int:
     return min(found) if found else -1
 
 
+_observers: list[Callable[[Event], None]] = []
+
+
+@contextlib.contextmanager
+def observing(callback: Callable[[Event], None]) -> Iterator[None]:
+    """Also hand every emulator event to ``callback`` (allowlist calibration, fuzzing)."""
+    _observers.append(callback)
+    try:
+        yield
+    finally:
+        _observers.remove(callback)
+
+
 def report_events(events: Iterable[Event], scan: PickleScan) -> None:
     """Classify emulator events and append findings (one per distinct callable and rule)."""
     seen: set[tuple[Rule, str]] = {(f.rule, f.message) for f in scan.findings}
     for event in events:
+        for observer in _observers:
+            observer(event)
         for item in _event_findings(event, scan):
             key = (item.rule, item.message)
             if key not in seen:
@@ -126,6 +152,10 @@ def _event_findings(event: Event, scan: PickleScan) -> list[ScanFinding]:
     member, pos = scan.member, event.pos
     match event.kind:
         case EventKind.IMPORT | EventKind.REACH:
+            if normalize(event.name) in RESOLVERS:
+                # Judged by what it resolves to: every application is either a REACH of a
+                # constant target or a DYNAMIC event (see pickle_calls).
+                return []
             verdict = classify(event.name, scan.allow)
             how = f"via {event.via}" if event.via else ""
             if verdict.verdict is Verdict.DANGEROUS:
@@ -176,6 +206,30 @@ def _event_findings(event: Event, scan: PickleScan) -> list[ScanFinding]:
             return _nested(event, scan)
         case EventKind.PERSID:
             return []
+        case EventKind.CALL:
+            return _shape_findings(event, scan)
+
+
+def _shape_findings(event: Event, scan: PickleScan) -> list[ScanFinding]:
+    shape = call_shape(event.name)
+    sig = event.value
+    if shape is None or not isinstance(sig, tuple):
+        return []
+    bad = mismatch(normalize(event.name), shape, sig)
+    if bad is None:
+        return []
+    where = "the argument tuple" if bad.position < 0 else f"argument {bad.position}"
+    what = "calls" if bad.invoked else "receives"
+    return [
+        finding(
+            Rule.PKL009,
+            f"{event.name} {what} {where} = {bad.got}, which ordinary files never pass there",
+            member=scan.member,
+            offset=event.pos,
+            severity=Severity.CRITICAL if bad.invoked else Severity.MEDIUM,
+            facts=(("callable", event.name), ("argument", str(bad.position))),
+        )
+    ]
 
 
 def _nested(event: Event, scan: PickleScan) -> list[ScanFinding]:

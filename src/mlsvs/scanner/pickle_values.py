@@ -121,6 +121,8 @@ class EventKind(enum.StrEnum):
     """A nested loader call (pickle.loads, _load_from_bytes ...) with its payload."""
     PERSID = "persid"
     """A persistent id (torch storages)."""
+    CALL = "call"
+    """A call of a named callable, with the argument signature (checked against call shapes)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -7,6 +7,8 @@ STACK_GLOBAL operands and every call opcode are seen exactly as the unpickler se
 
 from __future__ import annotations
 
+import struct
+import time
 from dataclasses import dataclass, field
 
 from mlsvs.scanner.pickle_calls import apply
@@ -40,15 +42,23 @@ _PUSH_ARG = frozenset(
 )  # fmt: skip
 
 
+_TIME_CHECK_EVERY = 1 << 14
+_FLOAT = struct.Struct(">d")
+_MISSING = object()
+
+
 class BudgetExceededError(Exception):
     """The opcode budget of the file is spent."""
 
 
 @dataclass(slots=True)
 class Budget:
-    """Opcodes left for the whole file (shared by every stream)."""
+    """Opcodes and time left for the whole file (shared by every stream)."""
 
     opcodes: int
+    deadline: float | None = None
+    """``time.monotonic()`` after which emulation stops (the file is then not verified)."""
+    timed_out: bool = False
 
 
 @dataclass(slots=True)
@@ -76,6 +86,7 @@ class _Machine:
         self.marks: list[list[object]] = []
         self.memo: dict[int, object] = {}
         self.result = StreamResult(start=start, end=start)
+        self.calls_seen: set[tuple[str, tuple[str, ...]]] = set()
 
     # -- stack helpers ---------------------------------------------------------------------
     def pop(self, pos: int) -> object:
@@ -107,34 +118,216 @@ class _Machine:
     # -- main loop -------------------------------------------------------------------------
     def run(self) -> StreamResult:
         try:
-            while True:
-                if self.budget.opcodes <= 0:
-                    raise BudgetExceededError
-                self.budget.opcodes -= 1
-                op = read_op(self.data, self.pos)
-                self.pos = op.end
-                self.result.ops += 1
-                if op.name == "STOP":
-                    self.result.value = self.pop(op.pos)
-                    break
-                name = op.name
-                if name in _PUSH_ARG:  # fast paths for the most frequent opcodes
-                    self.stack.append(op.arg)
-                elif name == "MEMOIZE" and self.stack:
-                    self.memo[len(self.memo)] = self.stack[-1]
-                elif name == "MARK":
-                    self.marks.append(self.stack)
-                    self.stack = []
-                else:
-                    self.step(name, op.arg, op.pos)
+            self._loop()
         except OpError as exc:
             # Drop the traceback: its frames reach the caller's buffers (a reference cycle
             # through the result would keep every scanned member alive until a GC pass).
             self.result.error = exc.with_traceback(None)
+        except UnicodeDecodeError:
+            # Invalid UTF-8 in a unicode argument: the real unpickler raises here too.
+            self.result.error = OpError(self.pos, "invalid UTF-8 in a unicode argument")
         except BudgetExceededError:
             self.result.budget_exceeded = True
         self.result.end = self.pos
         return self.result
+
+    def _loop(self) -> None:
+        """The hot loop: frequent opcodes inline, the rest through ``step``.
+
+        Inline paths only handle the well-formed case; anything unusual (truncation, missing
+        memo slot, empty stack) goes through the generic decoder, which raises the same
+        ``OpError`` the slow path always raised. State lives in locals and is written back
+        before every generic step.
+        """
+        data = self.data
+        n = len(data)
+        pos = self.pos
+        stack = self.stack
+        memo = self.memo
+        marks = self.marks
+        budget = self.budget
+        left = budget.opcodes
+        ops = 0
+        check = 1  # the first opcode of every stream looks at the clock
+        unpack_float = _FLOAT.unpack_from
+        try:
+            while True:
+                if left <= 0:
+                    raise BudgetExceededError
+                left -= 1
+                ops += 1
+                check -= 1
+                if not check:
+                    check = _TIME_CHECK_EVERY
+                    if budget.deadline is not None and time.monotonic() > budget.deadline:
+                        budget.timed_out = True
+                        raise BudgetExceededError
+                if pos + 9 < n:  # every inline opcode below fits (or is length-checked)
+                    code = data[pos]
+                    if code == 0x4B:  # BININT1
+                        stack.append(data[pos + 1])
+                        pos += 2
+                        continue
+                    if code == 0x94:  # MEMOIZE
+                        if stack:
+                            memo[len(memo)] = stack[-1]
+                            pos += 1
+                            continue
+                    elif code == 0x68:  # BINGET
+                        value = memo.get(data[pos + 1], _MISSING)
+                        if value is not _MISSING:
+                            stack.append(value)
+                            pos += 2
+                            continue
+                    elif code == 0x71:  # BINPUT
+                        if stack:
+                            memo[data[pos + 1]] = stack[-1]
+                            pos += 2
+                            continue
+                    elif code == 0x28:  # MARK
+                        marks.append(stack)
+                        stack = self.stack = []
+                        pos += 1
+                        continue
+                    elif code == 0x8C:  # SHORT_BINUNICODE
+                        end = pos + 2 + data[pos + 1]
+                        if end <= n:
+                            stack.append(data[pos + 2 : end].decode("utf-8", "surrogatepass"))
+                            pos = end
+                            continue
+                    elif code == 0x4D:  # BININT2
+                        stack.append(data[pos + 1] | data[pos + 2] << 8)
+                        pos += 3
+                        continue
+                    elif code == 0x4A:  # BININT
+                        stack.append(int.from_bytes(data[pos + 1 : pos + 5], "little", signed=True))
+                        pos += 5
+                        continue
+                    elif code == 0x47:  # BINFLOAT
+                        stack.append(unpack_float(data, pos + 1)[0])
+                        pos += 9
+                        continue
+                    elif code == 0x65:  # APPENDS
+                        if marks:
+                            items = stack
+                            stack = self.stack = marks.pop()
+                            if stack and isinstance(stack[-1], list):
+                                stack[-1].extend(items)
+                                pos += 1
+                                continue
+                            self.stack = items  # undo; the generic path reports the error
+                            marks.append(stack)
+                            stack = items
+                    elif code == 0x75:  # SETITEMS
+                        if marks:
+                            items = stack
+                            stack = self.stack = marks.pop()
+                            if stack and isinstance(stack[-1], PDict):
+                                stack[-1].items.extend(zip(items[::2], items[1::2], strict=False))
+                                pos += 1
+                                continue
+                            self.stack = items
+                            marks.append(stack)
+                            stack = items
+                    elif code == 0x86:  # TUPLE2
+                        if len(stack) >= 2 and not isinstance(stack[-1], Mark):
+                            b = stack.pop()
+                            stack[-1] = (stack[-1], b)
+                            pos += 1
+                            continue
+                    elif code == 0x85:  # TUPLE1
+                        if stack:
+                            stack[-1] = (stack[-1],)
+                            pos += 1
+                            continue
+                    elif code == 0x4E:  # NONE
+                        stack.append(None)
+                        pos += 1
+                        continue
+                    elif code == 0x29:  # EMPTY_TUPLE
+                        stack.append(())
+                        pos += 1
+                        continue
+                    elif code == 0x5D:  # EMPTY_LIST
+                        stack.append([])
+                        pos += 1
+                        continue
+                    elif code == 0x7D:  # EMPTY_DICT
+                        stack.append(PDict())
+                        pos += 1
+                        continue
+                    elif code == 0x88 or code == 0x89:  # NEWTRUE / NEWFALSE
+                        stack.append(code == 0x88)
+                        pos += 1
+                        continue
+                    elif code == 0x58:  # BINUNICODE
+                        end = pos + 5 + int.from_bytes(data[pos + 1 : pos + 5], "little")
+                        if end <= n:
+                            stack.append(data[pos + 5 : end].decode("utf-8", "surrogatepass"))
+                            pos = end
+                            continue
+                    elif code == 0x72:  # LONG_BINPUT
+                        if stack:
+                            memo[int.from_bytes(data[pos + 1 : pos + 5], "little")] = stack[-1]
+                            pos += 5
+                            continue
+                    elif code == 0x6A:  # LONG_BINGET
+                        value = memo.get(
+                            int.from_bytes(data[pos + 1 : pos + 5], "little"), _MISSING
+                        )
+                        if value is not _MISSING:
+                            stack.append(value)
+                            pos += 5
+                            continue
+                    elif code == 0x74:  # TUPLE
+                        if marks:
+                            items = stack
+                            stack = self.stack = marks.pop()
+                            stack.append(tuple(items))
+                            pos += 1
+                            continue
+                    elif code == 0x87:  # TUPLE3
+                        if len(stack) >= 3:
+                            c3 = stack.pop()
+                            b3 = stack.pop()
+                            stack[-1] = (stack[-1], b3, c3)
+                            pos += 1
+                            continue
+                    elif code == 0x30:  # POP
+                        if stack:
+                            stack.pop()
+                            pos += 1
+                            continue
+                    elif code == 0x43:  # SHORT_BINBYTES
+                        end = pos + 2 + data[pos + 1]
+                        if end <= n:
+                            stack.append(data[pos + 2 : end])
+                            pos = end
+                            continue
+                # generic path
+                self.pos = pos
+                self.stack = stack
+                op = read_op(data, pos)
+                self.pos = op.end
+                if op.name == "STOP":
+                    self.result.value = self.pop(op.pos)
+                    pos = self.pos
+                    break
+                name = op.name
+                if name in _PUSH_ARG:
+                    self.stack.append(op.arg)
+                else:
+                    self.step(name, op.arg, op.pos)
+                pos = self.pos
+                stack = self.stack
+        except OpError:
+            pos = self.pos  # the generic path left the offset where the unpickler stops
+            raise
+        finally:
+            self.stack = stack
+            self.pos = pos
+            budget.opcodes = left
+            self.result.ops += ops
 
     def step(self, name: str, arg: object, pos: int) -> None:
         match name:
@@ -274,7 +467,7 @@ class _Machine:
         return ref
 
     def _call(self, func: object, args: object, op: str, pos: int) -> object:
-        return apply(func, args, op, pos, self.result.events)
+        return apply(func, args, op, pos, self.result.events, self.calls_seen)
 
     @staticmethod
     def _extend(target: object, items: list[object]) -> None:

@@ -9,11 +9,13 @@ from __future__ import annotations
 import enum
 import functools
 import json
-from _compat_pickle import IMPORT_MAPPING, NAME_MAPPING
 from dataclasses import dataclass
 from importlib import resources
 
-ALLOWLIST_RESOURCE = "allowlist-v1.json"
+from mlsvs.scanner.pickle_names import normalize
+from mlsvs.scanner.pickle_shapes import CallShape
+
+ALLOWLIST_RESOURCE = "allowlist-v2.json"
 DENYLIST_RESOURCE = "denylist-v1.json"
 
 
@@ -38,6 +40,7 @@ class Classification:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Lists:
     allowed: frozenset[str]
+    shapes: dict[str, CallShape]
     modules: dict[str, str]
     callables: dict[str, str]
     segments: dict[str, str]
@@ -63,8 +66,15 @@ def _lists() -> _Lists:
     deny = _load(DENYLIST_RESOURCE)
     callables = allow.get("callables", {})
     allowed = frozenset(callables) if isinstance(callables, dict) else frozenset()
+    shapes: dict[str, CallShape] = {}
+    if isinstance(callables, dict):
+        for name, entry in callables.items():
+            shape = CallShape.from_json(entry.get("shape") if isinstance(entry, dict) else None)
+            if shape is not None:
+                shapes[str(name)] = shape
     return _Lists(
         allowed=allowed,
+        shapes=shapes,
         modules=_str_map(deny.get("modules")),
         callables=_str_map(deny.get("callables")),
         segments=_str_map(deny.get("segments")),
@@ -76,18 +86,15 @@ def allowlist_names() -> frozenset[str]:
     return _lists().allowed
 
 
-def normalize(name: str) -> str:
-    """Map Python 2 names the unpickler rewrites (``__builtin__`` -> ``builtins``) and ``:``."""
-    name = name.replace(":", ".")
-    for split in range(name.count("."), 0, -1):
-        parts = name.split(".")
-        mod, rest = ".".join(parts[:split]), ".".join(parts[split:])
-        if (mod, rest) in NAME_MAPPING:
-            new_mod, new_name = NAME_MAPPING[(mod, rest)]
-            return f"{new_mod}.{new_name}"
-        if mod in IMPORT_MAPPING:
-            return f"{IMPORT_MAPPING[mod]}.{rest}"
-    return name
+def call_shape(name: str) -> CallShape | None:
+    """The call shape ordinary files use for an allowlisted callable (None: names only)."""
+    norm = normalize(name)
+    lists = _lists()
+    shape = lists.shapes.get(norm)
+    if shape is None and norm not in lists.allowed:
+        alias = old_module_path(norm, lists.allowed)
+        shape = None if alias is None else lists.shapes.get(alias)
+    return shape
 
 
 def classify(name: str, extra_allow: frozenset[str] = frozenset()) -> Classification:
@@ -96,12 +103,45 @@ def classify(name: str, extra_allow: frozenset[str] = frozenset()) -> Classifica
     lists = _lists()
     if norm in lists.allowed:
         return Classification(verdict=Verdict.ALLOWED, name=norm)
+    alias = old_module_path(norm, lists.allowed)
+    if alias is not None:
+        return Classification(verdict=Verdict.ALLOWED, name=norm, reason=f"old path of {alias}")
     reason = _deny_reason(norm, lists)
     if reason is not None:
         return Classification(verdict=Verdict.DANGEROUS, name=norm, reason=reason)
     if norm in extra_allow or name in extra_allow or _prefix_allowed(norm, extra_allow):
         return Classification(verdict=Verdict.ALLOWED, name=norm, reason="allowed by configuration")
     return Classification(verdict=Verdict.UNKNOWN, name=norm)
+
+
+# scikit-learn 0.22 renames that are not "prefix the module with an underscore"
+_SKLEARN_RENAMES = {
+    "sklearn.tree.tree": "sklearn.tree._classes",
+    "sklearn.ensemble.gradient_boosting": "sklearn.ensemble._gb",
+    "sklearn.cluster.k_means_": "sklearn.cluster._kmeans",
+}
+
+
+def old_module_path(norm: str, allowed: frozenset[str]) -> str | None:
+    """The allowlisted name an old public module path stands for, if any.
+
+    scikit-learn 0.22-0.23 moved implementation modules to private names
+    (``sklearn.ensemble.forest`` -> ``sklearn.ensemble._forest``) and kept the old ones as
+    aliases; files written before that still name the old path, which loads the same class.
+    """
+    if not norm.startswith("sklearn."):
+        return None
+    for old, new in _SKLEARN_RENAMES.items():
+        if norm.startswith(old + "."):
+            candidate = new + norm[len(old) :]
+            return candidate if candidate in allowed else None
+    parts = norm.split(".")
+    for i in range(1, len(parts) - 1):
+        if not parts[i].startswith("_"):
+            candidate = ".".join([*parts[:i], "_" + parts[i], *parts[i + 1 :]])
+            if candidate in allowed:
+                return candidate
+    return None
 
 
 def _prefix_allowed(norm: str, extra_allow: frozenset[str]) -> bool:

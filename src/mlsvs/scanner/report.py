@@ -39,6 +39,8 @@ class ScanOptions:
     """Total decompressed bytes per top-level file."""
     max_opcodes: int = 20_000_000
     """Opcodes emulated per file before the scan gives up (fail closed)."""
+    max_seconds: int = 10
+    """Emulation time per file before the scan gives up (PKL008: not verified, never clean)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

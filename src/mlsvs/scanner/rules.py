@@ -29,6 +29,7 @@ class Rule(enum.StrEnum):
     PKL006 = "PKL006"
     PKL007 = "PKL007"
     PKL008 = "PKL008"
+    PKL009 = "PKL009"
     ZIP001 = "ZIP001"
     ZIP002 = "ZIP002"
     ZIP003 = "ZIP003"
@@ -126,6 +127,13 @@ RULES: dict[Rule, RuleInfo] = {
         severity=_M,
         remediation="The stream exceeded the opcode, nesting or size budget, so it was not fully "
         "verified. Raise the limits if the file is trusted, or convert it to a safe format.",
+    ),
+    Rule.PKL009: RuleInfo(
+        title="allowlisted callable used in a shape ordinary files never use",
+        severity=_H,
+        remediation=_NEVER_LOAD + "An allowlisted callable is called with an argument real "
+        "libraries never pass there - another callable it will call, a payload, or a size it "
+        "will allocate (a gadget). Critical when the callee calls that argument.",
     ),
     Rule.ZIP001: RuleInfo(
         title="archive member path escapes the extraction directory",

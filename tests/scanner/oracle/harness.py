@@ -243,11 +243,23 @@ class Oracle:
         )
 
     def judge(
-        self, path: Path, loaders: tuple[Loader, ...] | list[Loader] | None = None
+        self,
+        path: Path,
+        loaders: tuple[Loader, ...] | list[Loader] | None = None,
+        *,
+        first_hit: bool = False,
     ) -> OracleVerdict:
-        """Observe ``path`` under every loader in ``loaders`` (default: all that apply)."""
+        """Observe ``path`` under every loader in ``loaders`` (default: all that apply).
+
+        ``first_hit`` stops at the first loader that is exploited (proving malice needs one).
+        """
         chosen = tuple(loaders) if loaders is not None else applicable_loaders(Path(path))
-        return OracleVerdict(Path(path), tuple(self.observe(Path(path), ld) for ld in chosen))
+        seen: list[Observation] = []
+        for loader in chosen:
+            seen.append(self.observe(Path(path), loader))
+            if first_hit and seen[-1].harmful:
+                break
+        return OracleVerdict(Path(path), tuple(seen))
 
     def close(self) -> None:
         """Stop the zygote and remove its temporary HOME."""

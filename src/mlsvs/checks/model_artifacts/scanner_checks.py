@@ -41,8 +41,9 @@ FORMAT_RISK: dict[ModelFormat, Severity] = {
     ModelFormat.TORCHSCRIPT: Severity.MEDIUM,
 }
 CODE_RULES = frozenset(
-    {Rule.PKL001, Rule.PKL002, Rule.PKL003, Rule.PKL004, Rule.PKL005, Rule.TS001, Rule.NPY001,
-     Rule.ZIP001, Rule.ZIP002, Rule.ZIP003, Rule.ZIP004, Rule.ZIP005, Rule.ZIP006, Rule.ZIP007}
+    {Rule.PKL001, Rule.PKL002, Rule.PKL003, Rule.PKL004, Rule.PKL005, Rule.PKL009, Rule.TS001,
+     Rule.NPY001, Rule.ZIP001, Rule.ZIP002, Rule.ZIP003, Rule.ZIP004, Rule.ZIP005, Rule.ZIP006,
+     Rule.ZIP007}
 )  # fmt: skip
 PARSE_RULES = frozenset(
     {Rule.GEN001, Rule.GEN002, Rule.GEN003, Rule.PKL006, Rule.PKL007, Rule.PKL008, Rule.ARC001,

@@ -1,0 +1,297 @@
+"""Build ordinary files with whatever ML libraries this interpreter has (run inside a venv).
+
+Standalone on purpose: it runs under the interpreter of a throwaway venv holding one released
+version of numpy / pandas / scikit-learn / scipy / torch / xgboost / lightgbm, and never imports
+mlsvs. For every object group it writes pickles at protocols 2-5, joblib files (plain and
+compressed) and, for torch, zip and legacy checkpoints, plus ``manifest.json`` naming the
+library versions that produced each file. ``scripts/gen_allowlist.py`` scans the result.
+
+    python scripts/allowlist/build_samples.py OUTDIR [GROUP,GROUP]   (groups: stdlib, torch ...)
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime
+import decimal
+import fractions
+import importlib.metadata
+import json
+import pathlib
+import pickle
+import sys
+import uuid
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+Group = tuple[str, tuple[str, ...], object]
+"""(name, distributions that produced it, object)."""
+
+
+def _stdlib() -> Iterator[Group]:
+    yield "stdlib", (), {
+        "od": collections.OrderedDict(a=1), "dd": collections.defaultdict(list, a=[1]),
+        "counter": collections.Counter("aab"), "deque": collections.deque([1, 2]),
+        "dt": datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.UTC),
+        "date": datetime.date(2024, 1, 2), "time": datetime.time(1, 2),
+        "td": datetime.timedelta(days=1), "dec": decimal.Decimal("1.5"),
+        "frac": fractions.Fraction(1, 3), "uuid": uuid.UUID(int=1), "set": {1, 2},
+        "fs": frozenset({1}), "complex": 1j, "bytes": b"ab", "bytearray": bytearray(b"x"),
+        "range": range(3), "slice": slice(1, 2), "path": pathlib.PurePosixPath("a/b"),
+        "types": [int, float, str, bool, tuple, object, complex, bytes, dict, list],
+        "none": None, "big": 1 << 80, "float": 1.5, "text": "x" * 300,
+    }  # fmt: skip
+
+
+def _numpy() -> Iterator[Group]:
+    import numpy as np
+
+    dtypes = ["f2", "f4", "f8", "i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8", "b1", "c8",
+              "c16", "U3", "S3", "M8[ns]", "m8[s]", "O"]  # fmt: skip
+    yield "numpy-arrays", ("numpy",), [np.zeros(2, dtype=t) for t in dtypes]
+    yield "numpy-scalars", ("numpy",), [np.float32(1), np.int64(2), np.bool_(True),
+                                        np.str_("a"), np.float64(1), np.complex64(1)]  # fmt: skip
+    yield "numpy-struct", ("numpy",), np.zeros(2, dtype=[("a", "f4"), ("b", "i8")])
+    yield "numpy-masked", ("numpy",), np.ma.masked_array([1, 2], mask=[0, 1])
+    yield "numpy-fortran", ("numpy",), np.asfortranarray(np.ones((2, 3)))
+    yield "numpy-rng", ("numpy",), [np.random.default_rng(0), np.random.RandomState(0),
+                                    np.random.Generator(np.random.PCG64(1)),
+                                    np.random.SeedSequence(3)]  # fmt: skip
+    yield "numpy-ufuncs", ("numpy",), [np.add, np.sqrt, np.exp, np.log1p, np.maximum]
+
+
+def _scipy() -> Iterator[Group]:
+    import numpy as np
+    import scipy.sparse as sp
+
+    mats = [sp.csr_matrix(np.eye(3)), sp.csc_matrix(np.eye(2)), sp.coo_matrix(np.eye(2)),
+            sp.lil_matrix(np.eye(2)), sp.dok_matrix(np.eye(2)), sp.bsr_matrix(np.eye(2)),
+            sp.dia_matrix(np.eye(2))]  # fmt: skip
+    if hasattr(sp, "csr_array"):
+        mats.append(sp.csr_array(np.eye(2)))
+    yield "scipy-sparse", ("scipy", "numpy"), mats
+
+
+def _pandas() -> Iterator[Group]:
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    objs: list[object] = [
+        pd.DataFrame({"a": [1.0], "s": ["x"], "c": pd.Categorical(["u"])}),
+        pd.Series([1, 2], index=pd.date_range("2024", periods=2, tz="UTC")),
+        pd.MultiIndex.from_tuples([(1, "a")]), pd.Timestamp("2024-01-01"),
+        pd.Timedelta(1, "s"), pd.Period("2024-01"), pd.Interval(0, 1),
+        pd.Series(pd.array([1, None], dtype="Int64")),
+        pd.Series(pd.array([1.5, None], dtype="Float64")),
+        pd.Series(pd.array(["a", None], dtype="string")),
+        pd.Series([True, None], dtype="boolean"), pd.RangeIndex(3),
+        pd.DataFrame(rng.normal(size=(3, 2))).set_index(0),
+        pd.period_range("2024-01", periods=2, freq="M"), pd.timedelta_range("1D", periods=2),
+        pd.interval_range(0, 2), pd.Series(pd.arrays.SparseArray([0, 1, 0])),
+        pd.CategoricalIndex(["a", "b"]), pd.Series(pd.Categorical(["a"], ordered=True)),
+        pd.DataFrame({"t": pd.to_datetime(["2024-01-01"]).tz_localize("Europe/Paris")}),
+        pd.offsets.MonthEnd(), pd.offsets.Day(2), pd.offsets.Hour(), pd.NaT, pd.NA,
+    ]  # fmt: skip
+    try:
+        objs.append(pd.Series(["a", None], dtype="string[pyarrow]"))
+        objs.append(pd.Series([1, None], dtype="int64[pyarrow]"))
+    except (ImportError, TypeError):
+        pass
+    yield "pandas", ("pandas", "numpy"), objs
+
+
+def _sklearn() -> Iterator[Group]:
+    import numpy as np
+    from sklearn.utils import all_estimators
+
+    x = np.random.default_rng(0).normal(size=(60, 4))
+    y = (x[:, 0] > 0).astype(int)
+    yr = x[:, 1] * 2
+    for kind in ("classifier", "regressor", "transformer", "cluster"):
+        for name, cls in all_estimators(type_filter=kind):
+            try:
+                est = cls()
+                target = y if kind == "classifier" else yr if kind == "regressor" else None
+                est.fit(np.abs(x) if "NB" in name or "Chi" in name else x, target)
+            except Exception:  # noqa: BLE001,S112 - estimators needing special input are skipped
+                continue
+            yield f"sklearn-{name}", ("scikit-learn", "numpy", "scipy"), est
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+    pipe = make_pipeline(StandardScaler(), FunctionTransformer(np.log1p)).fit(np.abs(x))
+    yield "sklearn-pipeline", ("scikit-learn", "numpy"), pipe
+    ct = ColumnTransformer([("s", StandardScaler(), [0, 1])]).fit(x)
+    yield "sklearn-columns", ("scikit-learn", "numpy"), ct
+
+
+def _boosters() -> Iterator[Group]:
+    import numpy as np
+
+    x = np.random.default_rng(0).normal(size=(60, 4))
+    y = (x[:, 0] > 0).astype(int)
+    try:
+        import xgboost
+
+        yield (
+            "xgboost",
+            ("xgboost", "numpy"),
+            [
+                xgboost.XGBClassifier(n_estimators=2).fit(x, y),
+                xgboost.XGBRegressor(n_estimators=2).fit(x, y.astype(float)),
+            ],
+        )
+    except ImportError:
+        pass
+    try:
+        import lightgbm
+
+        yield (
+            "lightgbm",
+            ("lightgbm", "numpy"),
+            [
+                lightgbm.LGBMClassifier(n_estimators=2, verbose=-1).fit(x, y),
+                lightgbm.LGBMRegressor(n_estimators=2, verbose=-1).fit(x, y.astype(float)),
+            ],
+        )
+    except ImportError:
+        pass
+
+
+def _torch() -> Iterator[Group]:
+    import torch
+
+    nn = torch.nn
+    model = nn.Sequential(
+        nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.ReLU(), nn.MaxPool2d(2), nn.Dropout(0.1),
+        nn.Flatten(), nn.LayerNorm(2), nn.Embedding(3, 2), nn.LSTM(2, 2), nn.GRU(2, 2),
+        nn.MultiheadAttention(2, 1), nn.GELU(), nn.Sigmoid(), nn.Tanh(), nn.Softmax(dim=-1),
+        nn.Identity(), nn.TransformerEncoderLayer(4, 2), nn.ModuleList([nn.Linear(1, 1)]),
+        nn.ModuleDict({"a": nn.Linear(1, 1)}), nn.Conv1d(1, 1, 1), nn.ConvTranspose2d(1, 1, 1),
+        nn.AdaptiveAvgPool2d(1), nn.SiLU(), nn.LeakyReLU(), nn.GroupNorm(1, 2),
+        nn.Upsample(scale_factor=2),
+    )  # fmt: skip
+    opts = []
+    for cls in (torch.optim.SGD, torch.optim.Adam, torch.optim.AdamW, torch.optim.RMSprop):
+        p = nn.Linear(2, 1)
+        opt = cls(p.parameters(), lr=0.1)
+        p(torch.ones(1, 2)).sum().backward()
+        opt.step()
+        opts.append(opt.state_dict())
+    dtypes = [torch.float16, torch.bfloat16, torch.float32, torch.float64, torch.int8,
+              torch.uint8, torch.int16, torch.int32, torch.int64, torch.bool,
+              torch.complex64]  # fmt: skip
+    yield "torch-module", ("torch",), model
+    yield "torch-state-dict", ("torch",), model.state_dict()
+    yield "torch-optim", ("torch",), opts
+    yield "torch-tensors", ("torch",), [torch.zeros(2, dtype=t) for t in dtypes]
+
+    class Sub(torch.Tensor):
+        pass
+
+    globals()["Sub"] = Sub  # picklable by reference (builder-local class)
+    Sub.__qualname__ = "Sub"
+    tagged = torch.ones(2)
+    tagged.tag = "python state"  # type: ignore[attr-defined]
+    yield "torch-tensor-state", ("torch",), tagged
+    param = nn.Parameter(torch.ones(2))
+    param.note = "extra attribute"  # type: ignore[attr-defined]
+    extra_dtypes = [torch.quint8, torch.qint8, torch.float8_e4m3fn]
+    yield "torch-dtypes", ("torch",), [*dtypes, *extra_dtypes]
+    yield "torch-storage", ("torch",), [torch.UntypedStorage(4), torch.ones(2).untyped_storage()]
+    yield "torch-param-state", ("torch",), param
+    yield "torchscript", ("torch",), torch.jit.script(nn.Sequential(nn.Linear(2, 2), nn.ReLU()))
+    yield "torch-extra", ("torch",), {
+        "param": nn.Parameter(torch.ones(2)), "size": torch.Size([2]),
+        "device": torch.device("cpu"), "dtype": torch.float32,
+        "sparse": torch.eye(2).to_sparse(), "view": torch.arange(6)[2:],
+        "q": torch.quantize_per_tensor(torch.ones(2), 0.1, 0, torch.quint8),
+        "meta": torch.empty(2, device="meta"), "np": torch.ones(2).numpy(),
+    }  # fmt: skip
+
+
+GROUPS: tuple[Callable[[], Iterator[Group]], ...] = (
+    _stdlib, _numpy, _scipy, _pandas, _sklearn, _boosters, _torch,
+)  # fmt: skip
+
+
+def _dists() -> dict[str, str]:
+    out = {}
+    for dist in ("numpy", "pandas", "scikit-learn", "scipy", "torch", "xgboost", "lightgbm",
+                 "joblib", "pyarrow"):  # fmt: skip
+        try:
+            out[dist] = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def _write(out: Path, name: str, obj: object, torch_too: bool) -> list[str]:
+    written = []
+    if name == "torchscript":
+        import torch
+
+        p = out / f"{name}.pt"
+        torch.jit.save(obj, p)  # type: ignore[no-untyped-call]
+        return [p.name]
+    for protocol in (0, 1, 2, 3, 4, 5):
+        p = out / f"{name}.p{protocol}.pkl"
+        try:
+            p.write_bytes(pickle.dumps(obj, protocol=protocol))
+        except Exception as exc:  # noqa: BLE001 - an unpicklable object is reported, not fatal
+            print(f"skip pickle {name}: {exc}", file=sys.stderr)
+            return written
+        written.append(p.name)
+    try:
+        import joblib
+
+        for suffix, compress in (("joblib", 0), ("z.joblib", 3), ("xz.joblib", ("xz", 3))):
+            p = out / f"{name}.{suffix}"
+            joblib.dump(obj, p, compress=compress)
+            written.append(p.name)
+    except ImportError:
+        pass
+    if torch_too:
+        import torch
+
+        for suffix, zipped in (("pt", True), ("legacy.pt", False)):
+            p = out / f"{name}.{suffix}"
+            torch.save(obj, p, _use_new_zipfile_serialization=zipped)
+            written.append(p.name)
+    return written
+
+
+def main() -> int:
+    out = Path(sys.argv[1])
+    only = set(sys.argv[2].split(",")) if len(sys.argv) > 2 else None
+    out.mkdir(parents=True, exist_ok=True)
+    versions = _dists()
+    files: list[dict[str, object]] = []
+    warnings.simplefilter("ignore")
+    for group in GROUPS:
+        if only is not None and group.__name__.strip("_") not in only:
+            continue
+        try:
+            items = list(group())
+        except ImportError as exc:
+            print(f"skip {group.__name__}: {exc}", file=sys.stderr)
+            continue
+        for name, dists, obj in items:
+            torch_too = "torch" in dists
+            for fname in _write(out, name, obj, torch_too):
+                used = sorted({*dists, "joblib"} if "joblib" in fname else set(dists))
+                files.append({"file": fname, "dists": used})
+    manifest = {"python": sys.version.split()[0], "versions": versions, "files": files}
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    print(f"{len(files)} files, versions {versions}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
