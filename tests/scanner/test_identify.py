@@ -156,3 +156,26 @@ def test_real_world_chat_templates_are_clean(template: str) -> None:
     from mlsvs.scanner.template import template_problems
 
     assert template_problems(template) == []
+
+
+def test_text_and_binaries_that_start_like_opcodes_are_not_pickles(tmp_path: Path) -> None:
+    import random
+
+    from mlsvs.scanner.identify import pickle_at_start
+
+    c_source = b'char *maze[] = {\n  "x"\n};\nint main(void) { return 0; }\n'
+    assert not pickle_at_start(c_source)
+    assert identify_bytes(tmp_path, c_source) is ModelFormat.UNKNOWN
+    # safetensors header lengths whose low byte is an EXT opcode
+    for first in (0x82, 0x83, 0x84):
+        assert not pickle_at_start(bytes([first]) + b"\x00" * 7 + b'{"w":{}}')
+    rng = random.Random(7)
+    assert not any(
+        pickle_at_start(bytes(rng.randrange(256) for _ in range(256))) for _ in range(2000)
+    )
+
+
+def identify_bytes(tmp_path: Path, data: bytes) -> ModelFormat:
+    path = tmp_path / "sample"
+    path.write_bytes(data)
+    return identify(path)

@@ -1,6 +1,7 @@
 """``mlsvs scan PATH...``: scan model files for code that runs on load (never loads them).
 
-Exit codes: 0 no findings at or above ``--min-severity``, 1 findings, 2 usage or read errors.
+Exit codes: 0 every file verified and clean, 1 findings at or above ``--min-severity``,
+2 usage or read errors, 3 no findings but some file (or part of one) was not verified.
 """
 
 from __future__ import annotations
@@ -12,11 +13,19 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import argparse
 
+    from mlsvs.scanner.output import Summary
+
 FORMATS = ("text", "json", "sarif")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Declare the options of ``mlsvs scan``."""
+    parser.epilog = (
+        "Each file is clean, has findings, or is not verified (unidentified, unparseable, "
+        "unreadable or over a limit; listed apart from findings). Exit codes: 0 all clean, "
+        "1 findings at or above --min-severity, 2 usage or read errors, 3 no findings but "
+        "something was not verified."
+    )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="files or directories to scan")
     parser.add_argument("-f", "--format", choices=FORMATS, default="text", help="output format")
     parser.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
@@ -43,8 +52,9 @@ def run(args: argparse.Namespace) -> int:
     from mlsvs.errors import ConfigError, UsageError
     from mlsvs.model.result import Severity
     from mlsvs.scanner.api import expand_counted, scan_targets
-    from mlsvs.scanner.output import render_json, render_sarif, render_text
+    from mlsvs.scanner.output import render_json, render_sarif, render_text, summarize
     from mlsvs.scanner.settings import options_from
+    from mlsvs.util.atomic import atomic_open
     from mlsvs.util.text import safe_path, sanitize
 
     try:
@@ -74,30 +84,20 @@ def run(args: argparse.Namespace) -> int:
     render = {"text": render_text, "json": render_json, "sarif": render_sarif}[args.format]
     text = render(reports, minimum)
     if args.output:
-        _write_atomically(Path(args.output), text)
+        try:
+            with atomic_open(Path(args.output)) as handle:
+                handle.write(text)
+        except OSError as exc:
+            raise UsageError(f"cannot write the report: {exc.strerror}", path=args.output) from None
     else:
         sys.stdout.write(text)
-    if any(r.errors for r in reports):
+    return exit_code(summarize(reports, minimum))
+
+
+def exit_code(summary: Summary) -> int:
+    """1 findings, else 2 read errors, else 3 not verified, else 0 (see docs/scanner.md)."""
+    if summary.with_findings:
+        return 1
+    if summary.errors:
         return 2
-    return 1 if any(r.at_least(minimum) for r in reports) else 0
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """Temporary file in the same directory, then rename: never a half-written report."""
-    import os
-    import tempfile
-
-    from mlsvs.errors import UsageError
-
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".mlsvs-tmp", dir=path.parent)
-    except OSError as exc:
-        raise UsageError(f"cannot write the report: {exc.strerror}", path=str(path)) from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        Path(tmp).chmod(0o644)
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    return 3 if summary.not_verified else 0

@@ -158,23 +158,6 @@ def write_outputs(
     return tuple(written)
 
 
-def _keep_mode(path: Path, tmp: Path) -> None:
-    """Give the new file the usual permissions (mkstemp makes it 0600)."""
-    try:
-        mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask()
-        tmp.chmod(mode)
-    except OSError:
-        pass
-
-
-def _umask() -> int:
-    import os
-
-    current = os.umask(0)
-    os.umask(current)
-    return current
-
-
 def partial_path(path: str) -> str:
     """Where the report of an interrupted run goes: ``out/report.partial.json``."""
     p = Path(path)
@@ -191,35 +174,12 @@ def _open(spec: OutputSpec, *, binary: bool, stdout: IO[str] | None) -> Iterator
         yield stream.buffer if binary and hasattr(stream, "buffer") else stream
         stream.flush()
         return
-    import os
-    import tempfile
+    from mlsvs.util.atomic import atomic_open
 
-    path = Path(spec.path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(
-            prefix=f".{path.name}.", suffix=".mlsvs-tmp", dir=path.parent
-        )
-        tmp = Path(tmp_name)
-        handle: IO[Any] = (
-            os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="\n")
-        )
-    except OSError as exc:
-        raise UsageError(
-            f"cannot write {spec.format} output: {exc.strerror}", path=spec.path
-        ) from exc
-    try:
-        with handle:
+        with atomic_open(Path(spec.path), binary=binary) as handle:
             yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        _keep_mode(path, tmp)
-        tmp.replace(path)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise UsageError(
             f"cannot write {spec.format} output: {exc.strerror}", path=spec.path
         ) from exc
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-import errno
 import os
-import stat
 import threading
 from collections import OrderedDict
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mlsvs.model.artifact import ModelFormat
 from mlsvs.scanner.context import Ctx, Source
-from mlsvs.scanner.dispatch import looks_textual, scan_source
+from mlsvs.scanner.dispatch import scan_source
+from mlsvs.scanner.fileaccess import NotRegularFileError, is_regular, open_regular
 from mlsvs.scanner.report import ScanOptions, ScanReport, finding, sort_key
 from mlsvs.scanner.rules import Rule
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
-    from typing import BinaryIO
 
     from mlsvs.scanner.report import ScanFinding
 
@@ -30,11 +27,10 @@ _MODEL_SUFFIXES = frozenset(
      ".gguf", ".ggml", ".safetensors", ".ckpt", ".pb", ".tflite", ".mar", ".npz", ".npy",
      ".dill", ".model", ".skops", ".msgpack"}
 )  # fmt: skip
-_NON_MODEL_MAGIC = (
-    b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"%PDF", b"RIFF", b"OggS", b"ID3", b"\x7fELF",
-    b"MZ", b"\xca\xfe\xba\xbe", b"\xcf\xfa\xed\xfe", b"SQLite format 3", b"PAR1", b"ARROW1",
-    b"Obj\x01",
-)  # fmt: skip
+_LFS_POINTER = b"version https://git-lfs.github.com/spec/"
+HEAD = 64 * 1024
+_PARALLEL_MIN_FILES = 64
+"""Below this many files a process pool costs more than it saves."""
 
 
 def scan_path(path: str | Path, *, options: ScanOptions | None = None) -> ScanReport:
@@ -42,15 +38,19 @@ def scan_path(path: str | Path, *, options: ScanOptions | None = None) -> ScanRe
     opts = options or ScanOptions()
     p = Path(path)
     display = str(path)
-    ctx = Ctx.new(opts, p.parent if not p.is_dir() else p)
+    ctx = Ctx.new(opts, p.parent if not p.is_dir() else p, p)
     fmt = ModelFormat.UNKNOWN
     errors: tuple[str, ...] = ()
     try:
         if p.is_dir():
             fmt = _scan_dir(ctx, p)
         else:
-            with _open_regular(p) as fh:
-                fmt = scan_source(ctx, Source(fh, os.fstat(fh.fileno()).st_size), None, 0)
+            fh, size = open_regular(p)
+            with fh:
+                fmt = scan_source(ctx, Source(fh, size), None, 0)
+    except NotRegularFileError as exc:
+        errors = (f"not a regular file: {exc}",)
+        ctx.add(finding(Rule.GEN003, errors[0]))
     except OSError as exc:
         errors = (f"{type(exc).__name__}: {exc.strerror or exc}",)
         ctx.add(finding(Rule.GEN003, errors[0]))
@@ -58,42 +58,16 @@ def scan_path(path: str | Path, *, options: ScanOptions | None = None) -> ScanRe
         ctx.add(finding(Rule.GEN002, f"resource limit while parsing: {type(exc).__name__}"))
     except Exception as exc:  # noqa: BLE001 - fail closed: a crash is a finding, never a pass
         ctx.add(finding(Rule.GEN002, f"scanner error ({type(exc).__name__}): {exc}"[:300]))
+    finally:
+        ctx.close()
     return ScanReport(
         path=display,
         format=fmt,
         findings=_dedupe(ctx.findings),
         errors=errors,
         bytes_read=ctx.total_bytes,
+        content=ctx.content,
     )
-
-
-def _open_regular(path: Path) -> BinaryIO:
-    """Open a regular file for reading; ``OSError`` for FIFOs, devices and sockets.
-
-    Opened non-blocking so a FIFO can never hang the scan, then checked with ``fstat``.
-    """
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
-    fd = os.open(path, flags)
-    try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            raise OSError(errno.EINVAL, f"{_special_kind(mode)}, never opened for reading")
-        if hasattr(os, "set_blocking"):
-            os.set_blocking(fd, True)
-        return os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
-
-
-def _special_kind(mode: int) -> str:
-    if stat.S_ISFIFO(mode):
-        return "a named pipe (FIFO)"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device file"
-    return "not a regular file"
 
 
 def _scan_dir(ctx: Ctx, p: Path) -> ModelFormat:
@@ -123,8 +97,10 @@ def scan_targets(
 ) -> tuple[ScanReport, ...]:
     """Scan already-expanded targets (see ``expand_counted``)."""
     opts = options or ScanOptions()
-    if jobs <= 1 or len(targets) <= 1:
+    if jobs <= 1 or len(targets) < _PARALLEL_MIN_FILES:
         return tuple(scan_path(t, options=opts) for t in targets)
+    from concurrent.futures import ProcessPoolExecutor  # only when parallel (costly import)
+
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         return tuple(pool.map(_scan_one, targets, [opts] * len(targets), chunksize=1))
 
@@ -136,12 +112,13 @@ def _scan_one(path: str, options: ScanOptions) -> ScanReport:
 def expand(paths: Sequence[str | Path]) -> list[str]:
     """Files to scan: explicit files as given; directories walked (SavedModels kept whole).
 
-    Inside directories, text files, empty files and well-known non-model media are skipped;
-    every other file is scanned, so unidentified binaries still fail closed. Paths that cannot
-    be scanned safely (FIFOs, devices, sockets, dangling or looping links, unlistable
-    directories) are kept, so ``scan_path`` reports each as an error instead of dropping it.
-    Links to files are followed (a Hugging Face cache snapshot is all links into its blob
-    store); links to directories are not, so a loop cannot trap the walk.
+    Inside directories, recognised ordinary content (text, media, documents) and empty files
+    that are not named like models are skipped; every other file is scanned, so unidentified
+    binaries still fail closed. Paths that cannot be scanned safely (FIFOs, devices, sockets,
+    dangling or looping links, unlistable directories) are kept, so ``scan_path`` reports each
+    as an error instead of dropping it. Links to files are followed (a Hugging Face cache
+    snapshot is all links into its blob store); links to directories are not, so a loop cannot
+    trap the walk.
     """
     return expand_counted(paths)[0]
 
@@ -180,30 +157,47 @@ def _collect(into: list[str]) -> Callable[[OSError], None]:
 
 
 def _worth_scanning(path: Path) -> bool:
+    """Files a directory walk scans: every regular file except recognised non-model content.
+
+    Text and media are skipped only after the pickle and data-only sniffers had their say on
+    the same bytes, so a protocol-0 pickle or a LightGBM model is never mistaken for prose.
+    Anything that cannot be read safely is kept so ``scan_path`` reports it.
+    """
+    if not is_regular(path):
+        return True  # FIFO, device, socket, dangling or looping link: reported, never opened
     try:
-        st = path.stat()  # follows links: a link to a model is scanned like the model
-    except OSError:
-        return True  # dangling, looping or unreadable: scan_path reports it
-    if not stat.S_ISREG(st.st_mode):
-        return True  # FIFO, device, socket: scan_path reports it and never opens it
-    try:
-        with _open_regular(path) as fh:
-            head = fh.read(4096)
+        fh, size = open_regular(path)  # follows links: a link to a model is scanned like it
+        with fh:
+            head = fh.read(HEAD)
     except OSError:
         return True  # unreadable: scan_path reports it
     if not head:
         # An empty file named like a model is a model that is missing: report it, never
         # skip it silently. Other empty files (.gitkeep, __init__.py) hold nothing to scan.
         return path.suffix.lower() in _MODEL_SUFFIXES
-    if head.startswith(_NON_MODEL_MAGIC):
-        return False
-    if head.startswith(b"version https://git-lfs.github.com/spec/"):
+    if head.startswith(_LFS_POINTER):
         return True  # the model was never fetched: report it rather than skip it
-    if looks_textual(head):
-        from mlsvs.scanner.identify import sniff_head
+    from mlsvs.scanner.identify import sniff_head
+    from mlsvs.scanner.nonmodel import describe
 
-        return sniff_head(head, st.st_size) is not ModelFormat.UNKNOWN
-    return True
+    if describe(head, size) is None:
+        return True  # not recognisably ordinary: scan it (cheap test first)
+    if sniff_head(head, size) is not ModelFormat.UNKNOWN:
+        return True  # text or media that is also a model or a pickle
+    return _zip_at_end(path, size)
+
+
+def _zip_at_end(path: Path, size: int) -> bool:
+    """A media file can still carry a zip (Keras opens prefixed zips): scan those."""
+    if size < 22:
+        return False
+    try:
+        fh, _ = open_regular(path)
+        with fh:
+            fh.seek(max(0, size - 65557))
+            return b"PK\x05\x06" in fh.read()
+    except OSError:
+        return True
 
 
 class _Cache:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, assert_never
 
 from mlsvs.model.artifact import ModelFormat
-from mlsvs.scanner.context import Source
+from mlsvs.scanner.context import Source, child
 from mlsvs.scanner.identify import HEAD, decompress_head, sniff
 from mlsvs.scanner.report import finding
 from mlsvs.scanner.rules import Rule
@@ -28,7 +28,6 @@ def scan_source(
     depth: int,
     *,
     nested_payload: bool = False,
-    in_archive: bool = False,
 ) -> ModelFormat:
     """Identify ``src`` and run its handler; returns the format it was identified as."""
     if depth > ctx.options.max_depth:
@@ -38,15 +37,60 @@ def scan_source(
     if nested_payload and fmt is ModelFormat.UNKNOWN:
         # A nested loader's payload that is not a recognisable pickle still gets emulated.
         fmt = ModelFormat.PICKLE
-    _handle(ctx, src, fmt, member, depth, in_archive=in_archive)
+    fmt = _handle(ctx, src, fmt, member, depth)
+    _other_views(ctx, src, fmt, member, depth)
     return fmt
 
 
-def _handle(
-    ctx: Ctx, src: Source, fmt: ModelFormat, member: str | None, depth: int, *, in_archive: bool
-) -> None:
+_PICKLE_FAMILY = frozenset({ModelFormat.PICKLE, ModelFormat.JOBLIB, ModelFormat.PYTORCH_LEGACY})
+
+
+def _other_views(ctx: Ctx, src: Source, fmt: ModelFormat, member: str | None, depth: int) -> None:
+    """Polyglots: what other loaders read from the same bytes.
+
+    ``pickle.load``/``joblib.load``/``torch.load`` (legacy path, for anything not starting with
+    a zip local header) read a pickle from offset 0 whatever else the file is: an HDF5 user
+    block, a tar header, a GGUF/ONNX prefix. h5py finds an HDF5 superblock at 0, 512, 1024,
+    2048, ... even behind a pickle.
+    """
+    from mlsvs.scanner.formats_archive import is_tar, is_wrapper
+    from mlsvs.scanner.formats_pickle import scan_pickle
+    from mlsvs.scanner.identify import hdf5_offset, pickle_at_start
+
+    head = src.read_at(0, HEAD)
+    emulated = fmt in _PICKLE_FAMILY and not is_tar(head) and not is_wrapper(head)
+    if not emulated and head[:4] != b"PK\x03\x04" and pickle_at_start(head):
+        ctx.add(
+            finding(
+                Rule.GEN004,
+                f"the {fmt.value} file also starts with a pickle that pickle.load would run",
+                member=member,
+                offset=0,
+            )
+        )
+        data = ctx.read_all(src, member)
+        if data is not None:
+            scan_pickle(ctx, data, child(member, "<offset 0 as pickle>"), depth + 1)
+    if fmt is not ModelFormat.HDF5 and fmt in _PICKLE_FAMILY | {ModelFormat.UNKNOWN}:
+        offset = hdf5_offset(src.fh, src.size)
+        if offset is not None:
+            import mlsvs.scanner.formats_keras as formats_keras
+
+            ctx.add(
+                finding(
+                    Rule.ZIP005,
+                    f"an HDF5 file starts at offset {offset} behind the {fmt.value} content",
+                    member=member,
+                    offset=offset,
+                )
+            )
+            formats_keras.scan_hdf5(ctx, src, child(member, f"<hdf5@{offset}>"))
+
+
+def _handle(ctx: Ctx, src: Source, fmt: ModelFormat, member: str | None, depth: int) -> ModelFormat:
     import mlsvs.scanner.formats_archive as formats_archive
     import mlsvs.scanner.formats_data as formats_data
+    import mlsvs.scanner.formats_dataonly as formats_dataonly
     import mlsvs.scanner.formats_gguf as formats_gguf
     import mlsvs.scanner.formats_keras as formats_keras
     import mlsvs.scanner.formats_onnx as formats_onnx
@@ -71,6 +115,7 @@ def _handle(
             | ModelFormat.TORCHSCRIPT
             | ModelFormat.KERAS
             | ModelFormat.NUMPY_ARCHIVE
+            | ModelFormat.SKOPS
         ):
             formats_zip.scan_zip(ctx, src, member, depth)
         case ModelFormat.ARCHIVE:
@@ -87,27 +132,45 @@ def _handle(
             formats_keras.scan_hdf5(ctx, src, member)
         case ModelFormat.TF_SAVEDMODEL:
             formats_tf.scan_saved_model(ctx, src, member)
+        case (
+            ModelFormat.XGBOOST
+            | ModelFormat.LIGHTGBM
+            | ModelFormat.CATBOOST
+            | ModelFormat.TFLITE
+            | ModelFormat.COREML
+            | ModelFormat.OPENVINO
+        ):
+            formats_dataonly.scan_data_only(ctx, src, fmt, member)
+        case ModelFormat.TENSOR_DATA:
+            pass  # only ever assigned by the sidecar check below
         case ModelFormat.UNKNOWN:
-            if in_archive and looks_textual(head):
-                return
-            what = "compressed data" if decompress_head(head) is not None else "content"
-            ctx.add(
-                finding(
-                    Rule.GEN001,
-                    f"{what} matches no known model format ({src.size} bytes); not verified",
-                    member=member,
-                )
-            )
+            return _unknown(ctx, src, head, member)
         case _:
             assert_never(fmt)
+    return fmt
 
 
-def looks_textual(head: bytes) -> bool:
-    """UTF-8 text without NULs (README, JSON, YAML, vocab files inside archives)."""
-    if b"\x00" in head:
-        return False
-    try:
-        head[: len(head) - 4].decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
+def _unknown(ctx: Ctx, src: Source, head: bytes, member: str | None) -> ModelFormat:
+    """Not a model format: an ordinary file, a model's raw tensor sidecar, or not verified."""
+    from mlsvs.scanner.nonmodel import describe
+    from mlsvs.scanner.sidecar import referenced_by
+
+    kind = describe(head, src.size)
+    if kind is not None:
+        if member is None:
+            ctx.content = kind
+        return ModelFormat.UNKNOWN
+    if member is None and ctx.path is not None:
+        owner = referenced_by(ctx.path, src.size)
+        if owner is not None:
+            ctx.content = f"tensor data of {owner}"
+            return ModelFormat.TENSOR_DATA
+    what = "compressed data" if decompress_head(head) is not None else "content"
+    ctx.add(
+        finding(
+            Rule.GEN001,
+            f"{what} matches no known model format ({src.size} bytes); not verified",
+            member=member,
+        )
+    )
+    return ModelFormat.UNKNOWN

@@ -54,35 +54,61 @@ def _decompressor(head: bytes) -> _Decompressor | None:
 
 
 def _inflate(ctx: Ctx, src: Source, member: str | None) -> bytes | None:
-    limit = ctx.options.max_member_bytes
-    out = bytearray()
-    src.fh.seek(0)
-    dec = _decompressor(src.read_at(0, 8))
+    """Decompress every concatenated member of the wrapper, in 1 MiB steps, never more than
+    the memory budget allows (a bomb stops at the limit: ARC001, not verified)."""
+    limit = ctx.available()
+    chunks: list[bytes] = []
+    total = 0
     pending = b""
-    src.fh.seek(0)
+    offset = 0
+    dec = _decompressor(src.read_at(0, 8))
     while dec is not None:
-        chunk = pending or src.fh.read(_CHUNK)
-        pending = b""
-        if not chunk:
-            break
+        if not pending:
+            pending = src.read_at(offset, _CHUNK)
+            offset += len(pending)
+            if not pending:
+                break
         try:
-            out += dec.decompress(chunk, limit + 1 - len(out))
+            out = dec.decompress(pending, limit + 1 - total)
         except (OSError, EOFError, lzma.LZMAError, zlib.error, ValueError) as exc:
             ctx.add(finding(Rule.GEN002, f"corrupt compressed data: {exc}", member=member))
-            return bytes(out) or None
-        if len(out) > limit:
-            ctx.add(finding(Rule.ARC001, "decompressed size limit exceeded", member=member))
+            break
+        total += len(out)
+        chunks.append(out)
+        if total > limit:
+            ctx.add(
+                finding(
+                    Rule.ARC001,
+                    f"decompresses past the in-memory limit ({limit} bytes); not verified",
+                    member=member,
+                )
+            )
             return None
-        tail = getattr(dec, "unconsumed_tail", b"")
-        if tail:
-            pending = tail
-        elif dec.eof:
-            rest = dec.unused_data + src.fh.read()
-            dec = _decompressor(rest) if rest.strip(b"\x00") else None
+        pending = getattr(dec, "unconsumed_tail", b"")
+        if pending or not dec.eof:
+            continue
+        rest = dec.unused_data
+        if not rest:
+            rest = src.read_at(offset, _CHUNK)
+            offset += len(rest)
+        if rest.strip(b"\x00"):
+            dec = _decompressor(rest)
             pending = rest
-    if not ctx.charge(len(out), member):
+            if dec is None:
+                ctx.add(
+                    finding(
+                        Rule.PKL007,
+                        "data after the compressed stream is not a compressed member",
+                        member=member,
+                    )
+                )
+        else:
+            dec = None
+    if not ctx.charge(total, member):
         return None
-    return bytes(out)
+    data = b"".join(chunks)
+    chunks.clear()
+    return data or None
 
 
 def scan_wrapper(ctx: Ctx, src: Source, member: str | None, depth: int) -> None:
@@ -91,7 +117,8 @@ def scan_wrapper(ctx: Ctx, src: Source, member: str | None, depth: int) -> None:
 
     data = _inflate(ctx, src, member)
     if data is not None:
-        scan_bytes(ctx, data, child(member, "<decompressed>"), depth + 1)
+        with ctx.holding(len(data)):
+            scan_bytes(ctx, data, child(member, "<decompressed>"), depth + 1)
 
 
 def unsafe_member_name(name: str) -> bool:
@@ -104,7 +131,7 @@ def unsafe_member_name(name: str) -> bool:
 
 def scan_tar(ctx: Ctx, src: Source, member: str | None, depth: int) -> None:
     """Every regular member of a tar (legacy torch tar checkpoints included)."""
-    from mlsvs.scanner.dispatch import scan_bytes
+    from mlsvs.scanner.dispatch import scan_bytes, scan_source
 
     src.fh.seek(0)
     try:
@@ -121,13 +148,19 @@ def scan_tar(ctx: Ctx, src: Source, member: str | None, depth: int) -> None:
                     continue
                 if not info.isfile():
                     continue
-                if info.size > ctx.options.max_member_bytes:
-                    ctx.add(finding(Rule.ARC001, "member exceeds the size limit", member=label))
+                if not info.sparse and info.offset_data + info.size <= src.size:
+                    # a regular member is contiguous in the tar: scan it in place
+                    scan_source(ctx, Source.window(src.fh, info.offset_data, info.size), label,
+                                depth + 1)  # fmt: skip
+                    continue
+                if not ctx.fits(info.size, label):
                     continue
                 fobj = tar.extractfile(info)
                 if fobj is None or not ctx.charge(info.size, label):
                     continue
-                scan_bytes(ctx, fobj.read(), label, depth + 1)
+                data = fobj.read(info.size)
+                with ctx.holding(len(data)):
+                    scan_bytes(ctx, data, label, depth + 1)
     except (tarfile.TarError, OSError, EOFError) as exc:
         ctx.add(finding(Rule.GEN002, f"tar archive unreadable: {exc}", member=member))
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from mlsvs.scanner.report import finding
 from mlsvs.scanner.rules import Rule
-from mlsvs.scanner.template import template_problems
+from mlsvs.scanner.template import analyze
 
 if TYPE_CHECKING:
     from mlsvs.scanner.context import Ctx, Source
@@ -83,8 +83,18 @@ def scan_gguf(ctx: Ctx, src: Source, member: str | None) -> None:
         if text is None:
             ctx.add(finding(Rule.GGUF001, f"{key} larger than 4 MiB; not verified", member=member))
             continue
-        for problem in template_problems(text):
+        analysis = analyze(text)
+        for problem in analysis.problems:
             ctx.add(finding(Rule.GGUF002, problem, member=member, pointer=key))
+        if analysis.parse_error is not None:
+            ctx.add(
+                finding(
+                    Rule.GEN002,
+                    f"{key} does not parse as Jinja2 ({analysis.parse_error}); not verified",
+                    member=member,
+                    pointer=key,
+                )
+            )
 
 
 def _parse(src: Source) -> list[tuple[str, str | None]]:

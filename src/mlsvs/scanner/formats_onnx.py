@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mlsvs.scanner import proto
@@ -10,7 +11,6 @@ from mlsvs.scanner.report import finding
 from mlsvs.scanner.rules import Rule
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
     from pathlib import Path
 
     from mlsvs.scanner.context import Ctx, Source
@@ -23,37 +23,67 @@ STANDARD_DOMAINS = frozenset(
 _MAX_DEPTH = 32
 
 
+@dataclass(frozen=True, slots=True)
+class ExternalRef:
+    """One tensor whose bytes live in another file."""
+
+    tensor: str
+    location: str
+    offset: int
+    length: int | None
+    pointer: str
+
+
 def scan_onnx(ctx: Ctx, src: Source, member: str | None) -> None:
     """Report external data escaping the model directory and non-standard op domains."""
     data = ctx.read_all(src, member)
     if data is None:
         return
     try:
-        graphs = list(proto.submessages(data, 7))
-        functions = list(proto.submessages(data, 25))
-        locations: list[tuple[str, str]] = []
-        domains: set[str] = set()
-        for graph in graphs:
-            _walk_graph(graph, locations, domains, 0)
-        for function in functions:
-            for node in proto.submessages(function, 7):
-                domains.add(proto.text(node, 7))
+        refs, domains, local = model_contents(data)
     except proto.ProtoError as exc:
         ctx.add(finding(Rule.GEN002, f"ONNX protobuf unreadable: {exc}", member=member))
         return
-    for tensor, location in sorted(set(locations)):
-        if escapes(location) or (member is None and _links_out(ctx.base_dir, location)):
+    seen: set[tuple[str, str]] = set()
+    for ref in refs:
+        if (ref.pointer, ref.location) in seen:
+            continue
+        seen.add((ref.pointer, ref.location))
+        if escapes(ref.location) or (member is None and _links_out(ctx.base_dir, ref.location)):
             ctx.add(
                 finding(
                     Rule.ONX001,
-                    f"initializer {tensor!r} reads external data from {location!r}",
+                    f"tensor {ref.tensor!r} reads external data from {ref.location!r}",
                     member=member,
-                    pointer=f"/graph/initializer/{tensor}",
+                    pointer=ref.pointer,
                 )
             )
-    local = {proto.text(f, 1) for f in functions}
     for domain in sorted(domains - STANDARD_DOMAINS - local):
         ctx.add(finding(Rule.ONX002, f"operators from custom domain {domain!r}", member=member))
+
+
+def model_contents(data: bytes | memoryview) -> tuple[list[ExternalRef], set[str], set[str]]:
+    """External tensors, operator domains and locally defined function domains of a model.
+
+    Tensors are found wherever ONNX allows them: initializers, sparse initializers (values and
+    indices), node attributes (``t``, ``tensors``, ``sparse_tensor(s)``), subgraphs, functions
+    and training-info graphs.
+    """
+    refs: list[ExternalRef] = []
+    domains: set[str] = set()
+    for graph in proto.submessages(data, 7):
+        _walk_graph(graph, refs, domains, 0, "/graph")
+    for i, info in enumerate(proto.submessages(data, 20)):  # training_info
+        for number in (1, 2):
+            for graph in proto.submessages(info, number):
+                _walk_graph(graph, refs, domains, 1, f"/training_info/{i}")
+    local: set[str] = set()
+    for function in proto.submessages(data, 25):
+        local.add(proto.text(function, 1))
+        name = proto.text(function, 2)
+        for node in proto.submessages(function, 7):
+            _node(node, refs, domains, 1, f"/functions/{name}")
+    return refs, domains, local
 
 
 def escapes(location: str) -> bool:
@@ -74,30 +104,62 @@ def _links_out(base: Path, location: str) -> bool:
 
 
 def _walk_graph(
-    graph: memoryview, locations: list[tuple[str, str]], domains: set[str], depth: int
+    graph: memoryview, refs: list[ExternalRef], domains: set[str], depth: int, where: str
 ) -> None:
     if depth > _MAX_DEPTH:
         raise proto.ProtoError("subgraphs nested too deeply")
     for node in proto.submessages(graph, 1):
-        domains.add(proto.text(node, 7))
-        for attr in proto.submessages(node, 5):
-            for sub in _attr_graphs(attr):
-                _walk_graph(sub, locations, domains, depth + 1)
-    for number in (5, 15):  # initializer, sparse_initializer
-        for tensor in proto.submessages(graph, number):
-            for t in [tensor] if number == 5 else list(proto.submessages(tensor, 1)):
-                locations.extend(_external(t))
+        _node(node, refs, domains, depth, where)
+    for tensor in proto.submessages(graph, 5):  # initializer
+        refs.extend(_external(tensor, f"{where}/initializer"))
+    for sparse in proto.submessages(graph, 15):  # sparse_initializer
+        refs.extend(_sparse(sparse, f"{where}/sparse_initializer"))
 
 
-def _attr_graphs(attr: memoryview) -> Iterator[memoryview]:
-    yield from proto.submessages(attr, 6)
-    yield from proto.submessages(attr, 11)
+def _node(
+    node: memoryview, refs: list[ExternalRef], domains: set[str], depth: int, where: str
+) -> None:
+    domains.add(proto.text(node, 7))
+    name = proto.text(node, 3)
+    for attr in proto.submessages(node, 5):
+        at = f"{where}/node/{name}/attribute/{proto.text(attr, 1)}"
+        for number in (5, 10):  # t, tensors
+            for tensor in proto.submessages(attr, number):
+                refs.extend(_external(tensor, at))
+        for number in (22, 23):  # sparse_tensor, sparse_tensors
+            for sparse in proto.submessages(attr, number):
+                refs.extend(_sparse(sparse, at))
+        for number in (6, 11):  # g, graphs
+            for sub in proto.submessages(attr, number):
+                _walk_graph(sub, refs, domains, depth + 1, at)
 
 
-def _external(tensor: memoryview) -> list[tuple[str, str]]:
+def _sparse(sparse: memoryview, where: str) -> list[ExternalRef]:
+    out: list[ExternalRef] = []
+    for number in (1, 2):  # values, indices
+        for tensor in proto.submessages(sparse, number):
+            out.extend(_external(tensor, where))
+    return out
+
+
+def _external(tensor: memoryview, where: str) -> list[ExternalRef]:
     name = proto.text(tensor, 8)
+    entries = {proto.text(e, 1): proto.text(e, 2) for e in proto.submessages(tensor, 13)}
+    if "location" not in entries:
+        return []
     return [
-        (name, proto.text(entry, 2))
-        for entry in proto.submessages(tensor, 13)
-        if proto.text(entry, 1) == "location"
+        ExternalRef(
+            tensor=name,
+            location=entries["location"],
+            offset=_int(entries.get("offset")) or 0,
+            length=_int(entries.get("length")),
+            pointer=f"{where}/{name}",
+        )
     ]
+
+
+def _int(text: str | None) -> int | None:
+    try:
+        return int(text) if text is not None else None
+    except ValueError:
+        return None

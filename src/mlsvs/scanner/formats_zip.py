@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from mlsvs.scanner.context import Ctx
 
 _SMALL = 16 * 1024 * 1024
+_TORCH_KINDS = frozenset({ModelFormat.PYTORCH_ZIP, ModelFormat.TORCHSCRIPT})
 TORCHSCRIPT_CLASSES = frozenset({"__torch__.*"})
 _TORCH_SKIP = frozenset(
     {"version", "byteorder", ".format_version", ".storage_alignment", "serialization_id"}
@@ -32,22 +33,90 @@ _TORCH_SKIP = frozenset(
 
 
 def scan_zip(ctx: Ctx, src: Source, member: str | None, depth: int) -> None:
-    """Scan a zip the way its loader reads it; report structural anomalies."""
+    """Scan a zip the way its loaders read it; report structural anomalies.
+
+    Two readers matter: Python's ``zipfile`` (Keras, numpy, joblib users) resolves offsets
+    relative to where the archive starts, while torch's miniz reads them as absolute file
+    offsets. When the two disagree, both views are scanned.
+    """
+    error = ""
+    directory: Directory | None = None
     try:
         directory = read_directory(src.fh, src.size)
     except (ZipFormatError, OSError, ValueError) as exc:
-        ctx.add(finding(Rule.GEN002, f"zip structure unreadable: {exc}", member=member))
+        error = str(exc)  # the message only: a kept exception pins its frames' buffers
+    views = [directory] if directory is not None else []
+    if src.read_at(0, 4) == b"PK\x03\x04" and (directory is None or directory.prefix):
+        try:
+            miniz = read_directory(src.fh, src.size, absolute=True)
+        except (ZipFormatError, OSError, ValueError):
+            miniz = None
+        if miniz is not None and miniz.members:
+            if directory is not None:
+                ctx.add(
+                    finding(
+                        Rule.ZIP003,
+                        "torch (absolute offsets) and zipfile (prefix-relative offsets) read "
+                        "different central directories; both scanned",
+                        member=member,
+                    )
+                )
+            views.append(miniz)
+    if not views:
+        ctx.add(finding(Rule.GEN002, f"zip structure unreadable: {error}", member=member))
         return
+    for view in views:
+        _scan_view(ctx, src, view, member, depth)
+
+
+def _scan_view(ctx: Ctx, src: Source, directory: Directory, member: str | None, depth: int) -> None:
     _structure(ctx, src, directory, member, depth)
     names = [m.name for m in directory.members]
     kind = zip_kind(names)
+    records = torch_records(directory) if kind in _TORCH_KINDS else frozenset()
+    seen: dict[int, str] = {}
+    shared = 0
     for count, entry in enumerate(directory.members):
         if count >= ctx.options.max_members:
             ctx.add(finding(Rule.ARC001, "member count limit reached", member=member))
             return
-        if entry.is_dir or entry.is_symlink:
+        if entry.is_dir and not entry.usize:
             continue
-        _member(ctx, src, directory, entry, kind, member, depth)
+        special = count in records or entry.name.lower().endswith((".pkl", ".json", ".py"))
+        if entry.local_offset in seen and not special:
+            # Same local record under another name (overlapping-file zip bomb): the bytes
+            # are the same, so they are scanned once; the sharing itself is reported.
+            shared += 1
+            continue
+        seen[entry.local_offset] = entry.name
+        _member(ctx, src, directory, entry, kind, member, depth, torch_record=count in records)
+    if shared:
+        ctx.add(
+            finding(
+                Rule.ZIP003,
+                f"{shared} central-directory entries share another member's data "
+                "(overlapping members); scanned once",
+                member=member,
+            )
+        )
+
+
+def torch_records(directory: Directory) -> frozenset[int]:
+    """Indices of the members torch unpickles: ``<prefix>/data.pkl`` and ``constants.pkl``.
+
+    torch's reader takes the prefix from the first central-directory entry (up to its first
+    '/') and looks names up with miniz, which ignores ASCII case; with duplicates it may pick
+    any of them, so every match counts.
+    """
+    if not directory.members:
+        return frozenset()
+    first = directory.members[0].raw_name
+    slash = first.find(b"/")
+    if slash < 0:
+        return frozenset()
+    prefix = first[: slash + 1].lower()
+    wanted = {prefix + b"data.pkl", prefix + b"constants.pkl"}
+    return frozenset(i for i, m in enumerate(directory.members) if m.raw_name.lower() in wanted)
 
 
 def _structure(ctx: Ctx, src: Source, directory: Directory, member: str | None, depth: int) -> None:
@@ -64,12 +133,20 @@ def _structure(ctx: Ctx, src: Source, directory: Directory, member: str | None, 
         )
         prefix = src.read_at(0, min(directory.prefix, ctx.options.max_member_bytes))
         scan_bytes(ctx, prefix, child(member, "<prefix>"), depth + 1)
-    counts = Counter(m.name for m in directory.members)
-    for name, n in sorted(counts.items()):
+    # miniz (torch) matches names ignoring ASCII case, zipfile exactly: both kinds collide.
+    counts = Counter(m.raw_name.lower() for m in directory.members)
+    for entry in directory.members:
+        n = counts.pop(entry.raw_name.lower(), 0)
         if n > 1:
-            ctx.add(finding(Rule.ZIP004, f"{name!r} appears {n} times", member=child(member, name)))
+            ctx.add(
+                finding(
+                    Rule.ZIP004,
+                    f"{entry.name!r} appears {n} times (names compared ignoring case)",
+                    member=child(member, entry.name),
+                )
+            )
     data_pkls = sorted(
-        {m.name for m in directory.members if m.name.rsplit("/", 1)[-1] == "data.pkl"}
+        {m.name for m in directory.members if m.name.rsplit("/", 1)[-1].lower() == "data.pkl"}
     )
     if len(data_pkls) > 1:
         ctx.add(
@@ -98,50 +175,76 @@ def _member(
     kind: ModelFormat,
     member: str | None,
     depth: int,
+    *,
+    torch_record: bool = False,
 ) -> None:
-
     base = entry.name.rsplit("/", 1)[-1]
+    lowered = base.lower()
     label = child(member, entry.name)
-    is_torch = kind in (ModelFormat.PYTORCH_ZIP, ModelFormat.TORCHSCRIPT)
-    if base.endswith((".pkl", ".debug_pkl")):
+    is_torch = kind in _TORCH_KINDS
+    if torch_record or lowered.endswith((".pkl", ".debug_pkl")):
         data = _read(ctx, src, directory, entry, label)
         if data is not None:
             from mlsvs.scanner.formats_pickle import scan_pickle
 
             # TorchScript resolves __torch__.* against its own code/ members (reviewed below).
             extra = TORCHSCRIPT_CLASSES if kind is ModelFormat.TORCHSCRIPT else frozenset()
-            scan_pickle(ctx, data, label, depth + 1, extra_allow=extra)
+            with ctx.holding(len(data)):
+                scan_pickle(ctx, data, label, depth + 1, extra_allow=extra)
         return
-    if is_torch and (f"/{entry.name}".find("/code/") >= 0) and base.endswith(".py"):
+    if is_torch and (f"/{entry.name}".find("/code/") >= 0) and lowered.endswith(".py"):
         data = _read(ctx, src, directory, entry, label)
         if data is not None:
             for problem in ts_code.review(data.decode("utf-8", "replace")):
                 ctx.add(finding(Rule.TS001, problem, member=label))
         return
-    if is_torch and (
-        base in _TORCH_SKIP or "/data/" in f"/{entry.name}" or "/code/" in f"/{entry.name}"
-    ):
+    if is_torch and (base in _TORCH_SKIP or _torch_storage(entry.name)):
         return  # tensor bytes and bookkeeping: never interpreted as code by torch
-    if kind is ModelFormat.KERAS and entry.name == "config.json":
+    if entry.usize == 0 and entry.csize == 0:
+        return  # an empty member holds nothing any loader could run
+    if entry.name == "config.json":
+        # keras.saving reads config.json from any zip it is given (zipfile: exact name).
         data = _read(ctx, src, directory, entry, label)
         if data is not None:
             from mlsvs.scanner.formats_keras import check_config_text
 
             check_config_text(ctx, data, label)
         return
+    if kind is ModelFormat.SKOPS and entry.name == "schema.json":
+        data = _read(ctx, src, directory, entry, label)
+        if data is not None:
+            from mlsvs.scanner.formats_skops import check_schema
+
+            check_schema(ctx, data, label)
+        return
     if kind is ModelFormat.KERAS and entry.name in ("model.weights.h5", "metadata.json"):
         return
     if (
-        base.endswith(".npy")
+        lowered.endswith(".npy")
         and entry.usize > _SMALL
         and not _npy_holds_objects(ctx, src, directory, entry, label)
     ):
         return  # numeric array: only the header matters, the data is never interpreted
-    if entry.usize > _SMALL and kind is not ModelFormat.ARCHIVE and not base.endswith(".npy"):
+    if entry.usize > _SMALL and kind is not ModelFormat.ARCHIVE and not lowered.endswith(".npy"):
+        return
+    window = _stored_window(src, directory, entry)
+    if window is not None:
+        from mlsvs.scanner.dispatch import scan_source
+
+        if ctx.charge(0, label):
+            scan_source(ctx, window, label, depth + 1)
         return
     data = _read(ctx, src, directory, entry, label)
     if data is not None:
-        _generic(ctx, data, label, depth)  # extra files, assets: text is fine, binaries scanned
+        with ctx.holding(len(data)):
+            _generic(ctx, data, label, depth)  # extra files, assets: text is fine, binaries scanned
+
+
+def _torch_storage(name: str) -> bool:
+    """Members torch reads as raw tensor bytes: ``data/``, ``traced_inputs/`` (example
+    inputs of traced modules), ``code/`` sources other than .py (reviewed above)."""
+    padded = f"/{name}"
+    return any(f"/{folder}/" in padded for folder in ("data", "code", "traced_inputs"))
 
 
 def _npy_holds_objects(
@@ -161,11 +264,26 @@ def _npy_holds_objects(
 def _generic(ctx: Ctx, data: bytes, label: str, depth: int) -> None:
     from mlsvs.scanner.dispatch import scan_source
 
-    scan_source(ctx, Source.of(data), label, depth + 1, in_archive=True)
+    scan_source(ctx, Source.of(data), label, depth + 1)
+
+
+def _stored_window(src: Source, directory: Directory, entry: Member) -> Source | None:
+    """A stored, unencrypted member read in place (no copy, no size limit)."""
+    if entry.method != 0 or entry.flags & 1 or entry.csize != entry.usize:
+        return None
+    try:
+        start, _ = local_anomalies(src.fh, directory, entry)
+    except (ZipFormatError, OSError, ValueError):
+        return None
+    if start + entry.csize > src.size:
+        return None
+    return Source.window(src.fh, start, entry.csize)
 
 
 def _read(ctx: Ctx, src: Source, directory: Directory, entry: Member, label: str) -> bytes | None:
-    limit = ctx.options.max_member_bytes
+    if not ctx.fits(entry.usize, label):
+        return None
+    limit = ctx.available()
     try:
         got = read_member(src.fh, directory, entry, limit)
     except (ZipFormatError, OSError, ValueError, EOFError) as exc:
@@ -175,7 +293,13 @@ def _read(ctx: Ctx, src: Source, directory: Directory, entry: Member, label: str
         if "local header" not in text:
             ctx.add(finding(Rule.ZIP006, text, member=label))
     if got.truncated:
-        ctx.add(finding(Rule.ARC001, "member exceeds the size limit; not verified", member=label))
+        ctx.add(
+            finding(
+                Rule.ARC001,
+                f"member inflates past the in-memory limit ({limit} bytes); not verified",
+                member=label,
+            )
+        )
         return None
     if not ctx.charge(len(got.data), label):
         return None
@@ -203,6 +327,7 @@ def scan_polyglot_zip(ctx: Ctx, src: Source, member: str | None, depth: int) -> 
     )
     names = [m.name for m in directory.members]
     kind = zip_kind(names)
-    for entry in directory.members[: ctx.options.max_members]:
-        if not entry.is_dir and not entry.is_symlink:
-            _member(ctx, src, directory, entry, kind, member, depth)
+    records = torch_records(directory) if kind in _TORCH_KINDS else frozenset()
+    for index, entry in enumerate(directory.members[: ctx.options.max_members]):
+        if not entry.is_dir:
+            _member(ctx, src, directory, entry, kind, member, depth, torch_record=index in records)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import bz2
 import io
 import lzma
+import re
 import tarfile
 import zlib
 from pathlib import Path
@@ -12,6 +13,9 @@ from typing import TYPE_CHECKING
 
 from mlsvs.model.artifact import ModelFormat
 from mlsvs.scanner import proto
+from mlsvs.scanner.fileaccess import open_regular
+from mlsvs.scanner.formats_dataonly import sniff_data_only
+from mlsvs.scanner.pickle_values import Event, EventKind
 from mlsvs.scanner.pickle_vm import Budget, run_stream
 from mlsvs.scanner.zipread import ZipFormatError, read_directory
 
@@ -26,6 +30,8 @@ SEVENZIP_MAGIC = b"7z\xbc\xaf\x27\x1c"
 _ONNX_FIELDS = frozenset({1, 2, 3, 4, 5, 6, 7, 8, 14, 20, 25})
 _SAVEDMODEL_FIELDS = frozenset({1, 2})
 _LEGACY_TAR = frozenset({"sys_info", "pickle", "storages", "tensors"})
+# First opcodes of complete pickles whose stream makes no call (plain containers, constants).
+_PICKLE_FIRST = frozenset(b"(cdl]}).KJMNSVIiFGLTUXBC\x88\x89\x8c\x8d\x8e\x95")
 
 
 def identify(path: str | Path) -> ModelFormat:
@@ -38,8 +44,9 @@ def identify(path: str | Path) -> ModelFormat:
                 if (p / "saved_model.pb").is_file()
                 else ModelFormat.UNKNOWN
             )
-        with p.open("rb") as fh:
-            return sniff(fh, p.stat().st_size)
+        fh, size = open_regular(p)  # FIFOs and devices are never opened
+        with fh:
+            return sniff(fh, size)
     except OSError:
         return ModelFormat.UNKNOWN
 
@@ -53,6 +60,8 @@ def sniff(fh: BinaryIO, size: int) -> ModelFormat:
     fmt = sniff_head(head, size)
     if fmt is ModelFormat.ARCHIVE and _is_tar(head):
         return _tar_format(fh)
+    if fmt is ModelFormat.UNKNOWN and size > HEAD and hdf5_offset(fh, size) is not None:
+        return ModelFormat.HDF5
     if fmt is ModelFormat.UNKNOWN and size >= 22:
         # A zip whose records start after a prefix (self-extracting/polyglot): readers that
         # locate the end-of-central-directory record still open it.
@@ -88,6 +97,9 @@ def sniff_head(head: bytes, size: int) -> ModelFormat:
         return ModelFormat.JOBLIB if _looks_like_pickle(inner, len(inner)) else ModelFormat.ARCHIVE
     if _looks_like_pickle(head, size):
         return ModelFormat.JOBLIB if b"joblib.numpy_pickle" in head else ModelFormat.PICKLE
+    data_only = sniff_data_only(head, size)
+    if data_only is not None:
+        return data_only
     fields = proto.prefix_fields(head, size)
     if fields:
         numbers = {num for num, _, _ in fields}
@@ -130,14 +142,24 @@ _TRUNCATION_REASONS = ("argument of", "unterminated text argument", "stream ends
 
 
 def _looks_like_pickle(head: bytes, size: int) -> bool:
-    """Protocol 2+ by its PROTO opcode; protocol 0/1 by emulating the head."""
+    """Would ``pickle.load`` treat these bytes as a pickle (and run something)?
+
+    Protocol 2+ announce themselves with PROTO. Anything else is emulated from offset 0: a
+    stream that imports or calls before its first error is a pickle whatever its first byte
+    (``pickle.load`` has already run the call when it hits the damage), and so is a complete
+    stream or a long one cut by the sniff window. Text never gets that far.
+    """
     if len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5:
         return True
-    if not head or head[:1] not in b"(cdl]}).KJNSVIiFG\x88\x89\x8cUX":
+    if not head:
         return False
     result = run_stream(head, 0, Budget(opcodes=4096))
+    if _runs_something(result.events):
+        return True
     if result.error is None and not result.budget_exceeded:
-        return result.ops >= 2
+        return result.ops >= 2 and head[0] in _PICKLE_FIRST
+    if head[0] not in _PICKLE_FIRST:
+        return False
     # An argument that crosses the end of the sniff window (protocol 0/1 arrays are one long
     # STRING line or BINSTRING) fails at its start offset, not at the window's end.
     truncated = (
@@ -151,15 +173,45 @@ def _looks_like_pickle(head: bytes, size: int) -> bool:
     return result.ops >= 8 and (truncated or result.budget_exceeded)
 
 
+def pickle_at_start(head: bytes) -> bool:
+    """The first bytes of a non-pickle file would still run code under ``pickle.load``."""
+    return _runs_something(run_stream(head, 0, Budget(opcodes=4096)).events)
+
+
+_IMPORTABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+
+
+def _runs_something(events: list[Event]) -> bool:
+    """The unpickler would import something: every code path of a pickle starts with
+    ``find_class`` of an importable name. (``"har *M"`` from a C file starting with ``char``
+    cannot be imported; EXT codes and computed STACK_GLOBAL operands of random bytes fail
+    before anything runs.)"""
+    return any(e.kind is EventKind.IMPORT and _IMPORTABLE.match(e.name) is not None for e in events)
+
+
+def hdf5_offset(fh: BinaryIO, size: int) -> int | None:
+    """Where the HDF5 library finds the superblock: offset 0, then 512, 1024, 2048, ..."""
+    offset = 0
+    while offset + 8 <= size:
+        fh.seek(offset)
+        if fh.read(8) == HDF5_MAGIC:
+            return offset
+        offset = 512 if offset == 0 else offset * 2
+    return None
+
+
 def zip_kind(names: list[str]) -> ModelFormat:
     """Classify a zip from its member names."""
-    bases = {n.rsplit("/", 1)[-1] for n in names}
-    if any(n.endswith("data.pkl") for n in names) or "constants.pkl" in bases:
-        if any("/code/" in f"/{n}" for n in names) or "constants.pkl" in bases:
+    lowered = [n.lower() for n in names]
+    bases = {n.rsplit("/", 1)[-1] for n in lowered}
+    if any(n.endswith("data.pkl") for n in lowered) or "constants.pkl" in bases:
+        if any("/code/" in f"/{n}" for n in lowered) or "constants.pkl" in bases:
             return ModelFormat.TORCHSCRIPT
         return ModelFormat.PYTORCH_ZIP
     if "config.json" in names and ("model.weights.h5" in names or "metadata.json" in names):
         return ModelFormat.KERAS
+    if "schema.json" in names:
+        return ModelFormat.SKOPS
     files = [n for n in names if not n.endswith("/")]
     if files and all(n.endswith(".npy") for n in files):
         return ModelFormat.NUMPY_ARCHIVE

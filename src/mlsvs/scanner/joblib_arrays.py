@@ -13,14 +13,31 @@ from dataclasses import dataclass
 
 from mlsvs.scanner.pickle_values import Call, PDict, dotted
 
-_DTYPE = re.compile(r"^[<>|=]?([?bBhHiIlLqQpPefdgFDGSUVOMmcua])(\d*)")
+_DTYPE = re.compile(r"^[<>|=]?([?bBhHiIlLqQpPefdgFDGSUVOMmcua])(\d*)(\[\w+\])?$")
+# numpy's single-character codes on a 64-bit platform (what dtype(code).itemsize gives).
 _FIXED = {
     "?": 1, "b": 1, "B": 1, "h": 2, "H": 2, "i": 4, "I": 4, "l": 8, "L": 8, "q": 8,
     "Q": 8, "p": 8, "P": 8, "e": 2, "f": 4, "d": 8, "g": 16, "F": 8, "D": 16, "G": 32,
-    "M": 8, "m": 8, "O": 8, "c": 1,
+    "M": 8, "m": 8, "O": 8, "c": 1, "S": 0, "U": 0, "V": 0, "a": 0,
+}  # fmt: skip
+# Sized codes: the byte widths numpy accepts after each kind character.
+_SIZED = {
+    "b": {1}, "i": {1, 2, 4, 8}, "u": {1, 2, 4, 8}, "f": {2, 4, 8, 16}, "c": {8, 16, 32},
+    "M": {8}, "m": {8}, "O": {8},
+}  # fmt: skip
+_FLEXIBLE = frozenset("SUVa")
+_NAMED = {
+    "bool": 1, "int8": 1, "uint8": 1, "int16": 2, "uint16": 2, "int32": 4, "uint32": 4,
+    "int64": 8, "uint64": 8, "float16": 2, "float32": 4, "float64": 8, "complex64": 8,
+    "complex128": 16, "longdouble": 16, "clongdouble": 32, "half": 2, "single": 4,
+    "double": 8, "float": 8, "int": 8, "complex": 16, "object": 8, "byte": 1, "ubyte": 1,
+    "short": 2, "ushort": 2, "intc": 4, "uintc": 4, "intp": 8, "uintp": 8, "longlong": 8,
+    "ulonglong": 8, "csingle": 8, "cdouble": 16, "datetime64": 8, "timedelta64": 8,
 }  # fmt: skip
 _MAX_BYTES = 1 << 62
-_DTYPE_CTORS = frozenset({"numpy.dtype", "numpy.core.multiarray.dtype"})
+_DTYPE_CTORS = frozenset(
+    {"numpy.dtype", "numpy.core.multiarray.dtype", "numpy._core.multiarray.dtype"}
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -51,36 +68,71 @@ def array_span(state: object) -> ArraySpan | None:
         count *= int(str(d))
         if count > _MAX_BYTES:
             return None
-    alignment = state.get("numpy_array_alignment_bytes")
-    return ArraySpan(
-        nbytes=count * itemsize,
-        nested_pickle=has_object,
-        aligned=isinstance(alignment, int) and not isinstance(alignment, bool),
-    )
+    # joblib reads a padding byte whenever the attribute exists and is not None.
+    aligned = state.get("numpy_array_alignment_bytes") is not None
+    return ArraySpan(nbytes=count * itemsize, nested_pickle=has_object, aligned=aligned)
 
 
 def _itemsize(dtype: object) -> tuple[int, bool] | None:
-    """(itemsize, holds objects) of a symbolic ``numpy.dtype(spec, align, copy)`` call."""
+    """(itemsize, holds objects) exactly as ``numpy.dtype(spec, align, copy)`` + its BUILD.
+
+    Mirrors numpy's ``dtype.__setstate__``: the state's element size only applies to flexible
+    kinds (S, U, V); the object flag comes from the state's flags (8- and 9-tuples) or, for
+    7-tuples, from the fields (not modelled: fail closed). Anything else is not understood.
+    """
     if not isinstance(dtype, Call) or dotted(dtype.func) not in _DTYPE_CTORS:
         return None
     args = dtype.args if isinstance(dtype.args, tuple) else ()
     if not args or not isinstance(args[0], str):
         return None
-    match = _DTYPE.match(args[0])
+    base = _spec_size(args[0])
+    if base is None:
+        return None
+    size, kind = base
+    has_object = kind == "O"
+    if len(dtype.state) > 1:
+        return None  # a second BUILD on a dtype: not modelled
+    if dtype.state:
+        state = dtype.state[0]
+        if not isinstance(state, tuple) or len(state) not in (7, 8, 9):
+            return None
+        elsize = state[5]
+        if not isinstance(elsize, int) or isinstance(elsize, bool):
+            return None
+        if len(state) == 7:
+            if state[4] is not None:
+                return None
+            has_object = kind == "O"
+        else:
+            flags = state[7]
+            if not isinstance(flags, int) or isinstance(flags, bool):
+                return None
+            has_object = bool(flags & 1)
+        if kind in _FLEXIBLE:
+            size = elsize
+    if size <= 0:
+        return None
+    return size, has_object
+
+
+def _spec_size(spec: str) -> tuple[int, str] | None:
+    """Item size and kind character of a dtype string numpy accepts (64-bit platform)."""
+    if spec in _NAMED:
+        return _NAMED[spec], ("O" if spec == "object" else "?")
+    match = _DTYPE.match(spec)
     if match is None:
         return None
-    kind, digits = match.group(1), match.group(2)
-    state = dtype.state[-1] if dtype.state else None
-    elsize = -1
-    flags = 0
-    if isinstance(state, tuple) and len(state) >= 8:
-        elsize = state[5] if isinstance(state[5], int) else -1
-        flags = state[7] if isinstance(state[7], int) else 0
-    has_object = kind == "O" or bool(flags & 1)
-    if elsize > 0:
-        return elsize, has_object
-    if digits:
-        size = int(digits)
-        return (size * 4 if kind == "U" else size), has_object
-    fixed = _FIXED.get(kind)
-    return None if fixed is None else (fixed, has_object)
+    kind, digits, unit = match.group(1), match.group(2), match.group(3)
+    if unit and kind not in "Mm":
+        return None
+    if not digits:
+        fixed = _FIXED.get(kind)
+        # 'c' alone is the flexible S1, not complex.
+        return None if fixed is None else (fixed, "S" if kind == "c" else kind)
+    width = int(digits)
+    if kind in _FLEXIBLE:
+        return (width * 4 if kind == "U" else width), kind
+    allowed = _SIZED.get(kind)
+    if allowed is None or width not in allowed:
+        return None
+    return width, kind

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mlsvs import __version__
+from mlsvs.scanner.report import ScanStatus
 from mlsvs.scanner.rules import RULES
 from mlsvs.util.text import one_line
 
@@ -17,53 +19,120 @@ if TYPE_CHECKING:
 
 
 def _shown(report: ScanReport, minimum: Severity) -> tuple[ScanFinding, ...]:
-    return report.at_least(minimum)
+    """Hazards at or above ``minimum`` (coverage gaps are reported apart, whatever ``minimum``)."""
+    return tuple(f for f in report.hazards if f.severity.rank >= minimum.rank)
+
+
+def file_status(report: ScanReport, minimum: Severity) -> ScanStatus:
+    """``findings`` (shown hazards), else ``not verified`` (gaps or errors), else ``clean``."""
+    if _shown(report, minimum):
+        return ScanStatus.FINDINGS
+    if not report.verified:
+        return ScanStatus.NOT_VERIFIED
+    return ScanStatus.CLEAN
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Summary:
+    """Counts over a set of reports (the CLI's exit code is a function of these)."""
+
+    files: int
+    with_findings: int
+    findings: int
+    not_verified: int
+    errors: int
+
+
+def summarize(reports: Sequence[ScanReport], minimum: Severity) -> Summary:
+    """Files with shown findings, findings, files not verified, files with read errors."""
+    statuses = [file_status(r, minimum) for r in reports]
+    return Summary(
+        files=len(reports),
+        with_findings=statuses.count(ScanStatus.FINDINGS),
+        findings=sum(len(_shown(r, minimum)) for r in reports),
+        not_verified=sum(1 for r in reports if not r.verified),
+        errors=sum(1 for r in reports if r.errors),
+    )
+
+
+def _label(report: ScanReport) -> str:
+    if report.content:
+        return f"{report.format}: {one_line(report.content, 80)}"
+    return str(report.format)
 
 
 def render_text(reports: Sequence[ScanReport], minimum: Severity) -> str:
-    """Human-readable report; names from scanned files are stripped of control characters."""
+    """Human-readable report; names from scanned files are stripped of control characters.
+
+    Hazards are listed per file; the reasons a file was not verified follow on lines marked
+    ``not verified``, so a reader never mistakes a coverage gap for a pass or for a hazard.
+    """
     lines: list[str] = []
-    total = 0
     for report in reports:
         shown = _shown(report, minimum)
-        total += len(shown)
-        status = "clean" if not shown else f"{len(shown)} finding(s)"
-        lines.append(f"{one_line(report.path, 400)} [{report.format}]: {status}")
-        for f in shown:
-            where = one_line(f.location.describe(), 300)
-            lines.append(
-                f"  {f.severity.value.upper():8} {f.rule.value:7} {one_line(f.message, 300)}"
-                + (f"  ({where})" if where else "")
-            )
-    flagged = sum(1 for r in reports if _shown(r, minimum))
-    lines.append(f"scanned {len(reports)} file(s): {flagged} with findings, {total} finding(s)")
+        status = file_status(report, minimum)
+        text = f"{len(shown)} finding(s)" if shown else str(status)
+        if shown and not report.verified:
+            text += ", not verified in part"
+        lines.append(f"{one_line(report.path, 400)} [{_label(report)}]: {text}")
+        lines.extend(_finding_line(f.severity.value.upper(), f) for f in shown)
+        lines.extend(_finding_line("NOT VERIFIED", f) for f in report.gaps)
+    summary = summarize(reports, minimum)
+    lines.append(
+        f"scanned {summary.files} file(s): {summary.with_findings} with findings, "
+        f"{summary.findings} finding(s), {summary.not_verified} not verified"
+    )
     return "\n".join(lines) + "\n"
 
 
+def _finding_line(tag: str, f: ScanFinding) -> str:
+    where = one_line(f.location.describe(), 300)
+    return f"  {tag:8} {f.rule.value:7} {one_line(f.message, 300)}" + (
+        f"  ({where})" if where else ""
+    )
+
+
+def _finding_json(f: ScanFinding) -> dict[str, object]:
+    return {
+        "rule": f.rule.value,
+        "title": f.rule.info.title,
+        "severity": f.severity.value,
+        "message": f.message,
+        "member": f.location.member,
+        "offset": f.location.offset,
+        "pointer": f.location.pointer,
+        "remediation": f.remediation,
+        "facts": dict(f.facts),
+    }
+
+
 def render_json(reports: Sequence[ScanReport], minimum: Severity) -> str:
-    """Machine-readable report (stable keys, sorted findings)."""
+    """Machine-readable report (stable keys, sorted findings).
+
+    Each file has ``status`` (``clean`` / ``findings`` / ``not verified``), ``findings``
+    (hazards at or above ``min_severity``) and ``not_verified`` (the gaps, always listed);
+    ``summary`` carries the counts the exit code is computed from.
+    """
+    summary = summarize(reports, minimum)
     doc = {
         "tool": {"name": "mlsvs scan", "version": __version__},
         "min_severity": minimum.value,
+        "summary": {
+            "files": summary.files,
+            "with_findings": summary.with_findings,
+            "findings": summary.findings,
+            "not_verified": summary.not_verified,
+            "errors": summary.errors,
+        },
         "files": [
             {
                 "path": r.path,
                 "format": r.format.value,
+                "content": r.content or None,
+                "status": file_status(r, minimum).value,
                 "errors": list(r.errors),
-                "findings": [
-                    {
-                        "rule": f.rule.value,
-                        "title": f.rule.info.title,
-                        "severity": f.severity.value,
-                        "message": f.message,
-                        "member": f.location.member,
-                        "offset": f.location.offset,
-                        "pointer": f.location.pointer,
-                        "remediation": f.remediation,
-                        "facts": dict(f.facts),
-                    }
-                    for f in _shown(r, minimum)
-                ],
+                "findings": [_finding_json(f) for f in _shown(r, minimum)],
+                "not_verified": [_finding_json(f) for f in r.gaps],
             }
             for r in reports
         ],
@@ -91,7 +160,7 @@ def render_sarif(reports: Sequence[ScanReport], minimum: Severity) -> str:
     index = {rule.value: i for i, rule in enumerate(RULES)}
     results = []
     for r in reports:
-        for f in _shown(r, minimum):
+        for f in (*_shown(r, minimum), *r.gaps):
             location: dict[str, object] = {
                 "physicalLocation": {"artifactLocation": {"uri": r.path.replace("\\", "/")}}
             }
@@ -115,7 +184,11 @@ def render_sarif(reports: Sequence[ScanReport], minimum: Severity) -> str:
                     "level": f.severity.sarif_level,
                     "message": {"text": f.message},
                     "locations": [location],
-                    "properties": {"severity": f.severity.value, "format": r.format.value},
+                    "properties": {
+                        "severity": f.severity.value,
+                        "format": r.format.value,
+                        "notVerified": f.rule.not_verified,
+                    },
                 }
             )
     doc = {

@@ -174,7 +174,10 @@ def _blob(data: bytes, pos: int, n: int, kind: str) -> tuple[object, int]:
     _need(data, pos, n)
     raw = data[pos : pos + n]
     if kind.startswith("unicode"):
-        return raw.decode("utf-8", "surrogatepass"), pos + n
+        try:
+            return raw.decode("utf-8", "surrogatepass"), pos + n
+        except UnicodeDecodeError:  # the unpickler raises here too: the stream ends
+            raise OpError(pos, "invalid UTF-8 in a unicode argument") from None
     if kind.startswith("string"):
         # Python 3 decodes protocol-0/1 strings as ASCII by default; latin-1 keeps every byte.
         return raw.decode("latin-1"), pos + n

@@ -52,7 +52,7 @@ def analyze(
     streams: list[StreamResult] = []
     pos = start
     resyncs = 0
-    while pos < len(data) and data[pos:].strip(b" \t\r\n\x00") and resyncs <= _MAX_RESYNC:
+    while pos < len(data) and _has_content(data, pos) and resyncs <= _MAX_RESYNC:
         result = run_stream(data, pos, scan.budget)
         streams.append(result)
         report_events(_all_events(result), scan)
@@ -97,6 +97,17 @@ def analyze(
             break
         pos = nxt
     return streams
+
+
+def _has_content(data: bytes, pos: int) -> bool:
+    """Anything but whitespace/NUL padding from ``pos`` on (checked in windows, no copy of the
+    rest: the buffer may be a memory-mapped multi-GB file)."""
+    window = 1 << 16
+    while pos < len(data):
+        if data[pos : pos + window].strip(b" \t\r\n\x00"):
+            return True
+        pos += window
+    return False
 
 
 def _all_events(result: StreamResult) -> list[Event]:

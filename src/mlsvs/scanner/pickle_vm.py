@@ -120,7 +120,12 @@ class _Machine:
         try:
             self._loop()
         except OpError as exc:
-            self.result.error = exc
+            # Drop the traceback: its frames reach the caller's buffers (a reference cycle
+            # through the result would keep every scanned member alive until a GC pass).
+            self.result.error = exc.with_traceback(None)
+        except UnicodeDecodeError:
+            # Invalid UTF-8 in a unicode argument: the real unpickler raises here too.
+            self.result.error = OpError(self.pos, "invalid UTF-8 in a unicode argument")
         except BudgetExceededError:
             self.result.budget_exceeded = True
         self.result.end = self.pos

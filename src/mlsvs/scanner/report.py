@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 
 from mlsvs.model.artifact import ModelFormat
 from mlsvs.model.result import Location, Severity
 from mlsvs.scanner.rules import Rule
+
+
+@enum.unique
+class ScanStatus(enum.StrEnum):
+    """Overall result for one file."""
+
+    CLEAN = "clean"
+    FINDINGS = "findings"
+    NOT_VERIFIED = "not verified"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -19,9 +29,13 @@ class ScanOptions:
     """Nesting depth of archives and compressed wrappers."""
     max_members: int = 10_000
     """Members examined per archive."""
-    max_member_bytes: int = 512 * 1024 * 1024
-    """Largest decompressed member (or wrapper payload) read into memory."""
-    max_total_bytes: int = 2 * 1024 * 1024 * 1024
+    max_member_bytes: int = 64 * 1024 * 1024
+    """Largest decompressed member (or wrapper payload) held in memory."""
+    max_memory_bytes: int = 96 * 1024 * 1024
+    """Decompressed bytes held in memory at once across every nesting level (a bomb inside a
+    bomb cannot multiply it); with decompression's transient copy the scanner's peak stays
+    under 256 MiB. Plain files are memory-mapped, not counted."""
+    max_total_bytes: int = 1024 * 1024 * 1024
     """Total decompressed bytes per top-level file."""
     max_opcodes: int = 20_000_000
     """Opcodes emulated per file before the scan gives up (fail closed)."""
@@ -55,11 +69,37 @@ class ScanReport:
     errors: tuple[str, ...] = ()
     """Operational errors (unreadable path); these also appear as GEN003 findings."""
     bytes_read: int = 0
+    content: str = ""
+    """For files that are not models: what they were recognised as ("PNG image", "text")."""
 
     @property
     def clean(self) -> bool:
-        """No findings and no errors."""
+        """No findings and no errors (verified, and nothing found)."""
         return not self.findings and not self.errors
+
+    @property
+    def hazards(self) -> tuple[ScanFinding, ...]:
+        """Findings about what the file would do (code paths, anomalies)."""
+        return tuple(f for f in self.findings if not f.rule.not_verified)
+
+    @property
+    def gaps(self) -> tuple[ScanFinding, ...]:
+        """Why (part of) the file was not verified: unidentified, unparseable, over a limit."""
+        return tuple(f for f in self.findings if f.rule.not_verified)
+
+    @property
+    def verified(self) -> bool:
+        """Everything in the file was read and understood."""
+        return not self.gaps and not self.errors
+
+    @property
+    def status(self) -> ScanStatus:
+        """One word for the file: hazards win over gaps, gaps over clean."""
+        if self.hazards:
+            return ScanStatus.FINDINGS
+        if not self.verified:
+            return ScanStatus.NOT_VERIFIED
+        return ScanStatus.CLEAN
 
     def at_least(self, minimum: Severity) -> tuple[ScanFinding, ...]:
         """Findings with severity >= ``minimum``."""

@@ -42,6 +42,7 @@ class Rule(enum.StrEnum):
     GEN001 = "GEN001"
     GEN002 = "GEN002"
     GEN003 = "GEN003"
+    GEN004 = "GEN004"
     NPY001 = "NPY001"
     TS001 = "TS001"
     KRS001 = "KRS001"
@@ -53,6 +54,7 @@ class Rule(enum.StrEnum):
     GGUF001 = "GGUF001"
     GGUF002 = "GGUF002"
     ST001 = "ST001"
+    SKP001 = "SKP001"
 
     @property
     def info(self) -> RuleInfo:
@@ -63,6 +65,12 @@ class Rule(enum.StrEnum):
     def severity(self) -> Severity:
         """Default severity."""
         return RULES[self].severity
+
+    @property
+    def not_verified(self) -> bool:
+        """The rule records a coverage gap (the file, or part of it, was not verified), not a
+        hazard that was found."""
+        return self in NOT_VERIFIED
 
 
 _C, _H, _M, _L = Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW
@@ -197,6 +205,13 @@ RULES: dict[Rule, RuleInfo] = {
         severity=_M,
         remediation="Check permissions and that the path is a regular file.",
     ),
+    Rule.GEN004: RuleInfo(
+        title="file is also a pickle (polyglot)",
+        severity=_H,
+        remediation=_NEVER_LOAD + "The first bytes of this file, which parses as another format, "
+        "are also a pickle that pickle.load, joblib.load or torch.load (legacy path) would run. "
+        "Rebuild the file with its own library.",
+    ),
     Rule.NPY001: RuleInfo(
         title="numpy object array holds a pickle",
         severity=_L,
@@ -258,6 +273,13 @@ RULES: dict[Rule, RuleInfo] = {
         "__subclasses__, os/popen ...) — Jinja2 SSTI (CVE-2024-34359). Replace the template and "
         "render templates only in a sandboxed environment.",
     ),
+    Rule.SKP001: RuleInfo(
+        title="skops schema names a type outside the allowlist",
+        severity=_C,
+        remediation="skops.io.load constructs every type its schema names; loading with "
+        "trusted=get_untrusted_types(...) trusts them all. Review the named types; dangerous "
+        "ones (critical) mean the file must not be loaded.",
+    ),
     Rule.ST001: RuleInfo(
         title="safetensors header invalid",
         severity=_M,
@@ -265,3 +287,9 @@ RULES: dict[Rule, RuleInfo] = {
         "(malformed or DoS). Regenerate the file with the safetensors library.",
     ),
 }
+
+
+NOT_VERIFIED = frozenset(
+    {Rule.GEN001, Rule.GEN002, Rule.GEN003, Rule.ARC001, Rule.ARC002, Rule.PKL008}
+)
+"""Rules that mean "not verified" (fail closed: never clean, but not a hazard either)."""

@@ -12,8 +12,8 @@ if TYPE_CHECKING:
 
 _NAME = re.compile(r"^[A-Za-z_][\w]*(?:[.:][A-Za-z_][\w]*)*(?:\.\*)?$")
 _INT_KEYS = (
-    "max_depth", "max_members", "max_member_bytes", "max_total_bytes", "max_opcodes",
-    "max_seconds",
+    "max_depth", "max_members", "max_member_bytes", "max_memory_bytes", "max_total_bytes",
+    "max_opcodes", "max_seconds",
 )  # fmt: skip
 
 

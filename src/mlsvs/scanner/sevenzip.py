@@ -27,8 +27,7 @@ def read_7z(ctx: Ctx, src: Source, member: str | None, depth: int) -> None:
                 ctx.add(finding(Rule.ARC001, "member count limit reached", member=member))
                 return
             total = sum(int(i.uncompressed or 0) for i in infos)
-            if total > ctx.options.max_member_bytes or not ctx.charge(total, member):
-                ctx.add(finding(Rule.ARC001, "7z content exceeds the size limit", member=member))
+            if not ctx.fits(total, member, "7z content") or not ctx.charge(total, member):
                 return
             for info in infos:
                 name = str(info.filename)
@@ -40,12 +39,13 @@ def read_7z(ctx: Ctx, src: Source, member: str | None, depth: int) -> None:
                     ctx.add(
                         finding(Rule.ZIP002, "symbolic link member", member=child(member, name))
                     )
-            contents = _extract(archive, ctx.options.max_member_bytes)
+            contents = _extract(archive, ctx.available())
     except Exception as exc:  # noqa: BLE001 - py7zr raises many unrelated types on bad input
         ctx.add(finding(Rule.GEN002, f"7z archive unreadable: {type(exc).__name__}", member=member))
         return
-    for name in sorted(contents):
-        scan_bytes(ctx, contents[name], child(member, name), depth + 1)
+    with ctx.holding(sum(len(v) for v in contents.values())):
+        for name in sorted(contents):
+            scan_bytes(ctx, contents[name], child(member, name), depth + 1)
 
 
 def _extract(archive: object, limit: int) -> dict[str, bytes]:

@@ -3,13 +3,16 @@
 TorchScript cannot import Python modules, but its operators can touch files (``aten::from_file``,
 ``aten::save``), and operators outside the built-in namespaces need a native library loaded by
 the caller. Benign exported code only uses the standard namespaces.
+
+The source is *parsed* (Python syntax, ``ast.parse`` never executes anything) and names are
+read from the syntax tree, so spacing, line continuations, parentheses (``(ops).ns.op``),
+comments and string contents cannot hide or fake an operator reference.
 """
 
 from __future__ import annotations
 
-import re
+import ast
 
-_OPS = re.compile(r"\bops\.([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)")
 _STANDARD_NS = frozenset(
     {
         "aten",
@@ -31,39 +34,70 @@ _STANDARD_NS = frozenset(
     }
 )
 _FILE_OPS = frozenset({"from_file", "save", "_save", "load", "_load", "open", "fromfile"})
-_SUSPICIOUS = re.compile(
-    r"\b(?:__import__|importlib|subprocess|os\.system|os\.popen|eval\s*\(|exec\s*\(|"
-    r"builtins|getattr\s*\(\s*__|torch\.classes\.load_library|load_library|"
-    r"torch\.from_file|torch\.save|torch\.load)"
-)
-_IMPORT = re.compile(r"^\s*(?:import|from)\s+([A-Za-z_][\w.]*)", re.MULTILINE)
-_ALLOWED_IMPORTS = frozenset(
-    {
-        "torch",
-        "__torch__",
-        "typing",
-        "math",
-        "builtins",
-        "torch.jit",
-        "torch.nn",
-        "torch.nn.functional",
-        "torch.Tensor",
-    }
-)
+_SUSPICIOUS_NAMES = frozenset(
+    {"__import__", "importlib", "subprocess", "eval", "exec", "builtins", "load_library",
+     "compile", "globals", "locals", "__builtins__"}
+)  # fmt: skip
+_SUSPICIOUS_DOTTED = frozenset(
+    {"os.system", "os.popen", "torch.classes.load_library", "torch.ops.load_library",
+     "torch.from_file", "torch.save", "torch.load", "torch.hub.load"}
+)  # fmt: skip
+_ALLOWED_IMPORTS = frozenset({"torch", "__torch__", "typing", "math", "builtins"})
 
 
 def review(source: str) -> list[str]:
     """Descriptions of every risky construct in one code member (empty when clean)."""
-    problems: list[str] = []
-    for match in _OPS.finditer(source):
-        ns, op = match.group(1), match.group(2)
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        return [f"code does not parse ({type(exc).__name__}); not verified"]
+    problems: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            problems.update(_imports(node))
+        elif isinstance(node, ast.Attribute):
+            dotted = _dotted(node)
+            if dotted:
+                problems.update(_dotted_problems(dotted))
+        elif isinstance(node, ast.Name) and node.id in _SUSPICIOUS_NAMES:
+            problems.add(f"reference to {node.id!r}")
+    return sorted(problems)
+
+
+def _imports(node: ast.Import | ast.ImportFrom) -> list[str]:
+    modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+    allowed = _ALLOWED_IMPORTS
+    return [f"import of {m!r}" for m in modules if m.split(".")[0] not in allowed]
+
+
+def _dotted(node: ast.expr) -> str | None:
+    """``a.b.c`` for a chain of attributes on a name (parentheses are already gone in the AST)."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def _dotted_problems(dotted: str) -> list[str]:
+    out: list[str] = []
+    parts = dotted.split(".")
+    if parts[0] == "torch" and parts[1:2] == ["ops"]:
+        parts = parts[1:]
+    if parts[0] == "ops" and len(parts) >= 3:
+        ns, op = parts[1], parts[2]
         if ns not in _STANDARD_NS:
-            problems.append(f"custom operator namespace ops.{ns}.{op} (needs a native library)")
+            out.append(f"custom operator namespace ops.{ns}.{op} (needs a native library)")
         elif op in _FILE_OPS:
-            problems.append(f"file operator ops.{ns}.{op}")
-    problems.extend(f"reference to {m.group(0).strip()!r}" for m in _SUSPICIOUS.finditer(source))
-    for match in _IMPORT.finditer(source):
-        module = match.group(1)
-        if module.split(".")[0] not in {m.split(".")[0] for m in _ALLOWED_IMPORTS}:
-            problems.append(f"import of {module!r}")
-    return sorted(set(problems))
+            out.append(f"file operator ops.{ns}.{op}")
+    out.extend(
+        f"reference to {known!r}"
+        for known in _SUSPICIOUS_DOTTED
+        if dotted == known or dotted.startswith(known + ".")
+    )
+    if any(p in ("__import__", "__builtins__", "__globals__", "__subclasses__") for p in parts):
+        out.append(f"reference to {dotted!r}")
+    return out

@@ -34,6 +34,8 @@ class Member:
     """One central-directory entry."""
 
     name: str
+    raw_name: bytes
+    """The name's bytes as stored in the central directory (miniz compares these)."""
     flags: int
     method: int
     crc: int
@@ -78,8 +80,13 @@ def _read_at(fh: BinaryIO, offset: int, n: int) -> bytes:
     return fh.read(n)
 
 
-def read_directory(fh: BinaryIO, size: int) -> Directory:
-    """Parse the end-of-central-directory record(s) and every central entry."""
+def read_directory(fh: BinaryIO, size: int, *, absolute: bool = False) -> Directory:
+    """Parse the end-of-central-directory record(s) and every central entry.
+
+    By default offsets are resolved the way Python's ``zipfile`` does (relative to where the
+    archive really starts, so a prefixed archive still opens). ``absolute=True`` reads them the
+    way miniz does (torch's reader): as file offsets, with no prefix adjustment.
+    """
     tail_start = max(0, size - _MAX_COMMENT)
     tail = _read_at(fh, tail_start, size - tail_start)
     idx = tail.rfind(_EOCD)
@@ -102,8 +109,10 @@ def read_directory(fh: BinaryIO, size: int) -> Directory:
                 rec = _read_at(fh, eocd_pos, 56)
                 if rec[:4] == _EOCD64 and len(rec) == 56:
                     count, cd_size, cd_offset = struct.unpack("<QQQ", rec[32:56])
-    cd_start = eocd_pos - cd_size
-    prefix = cd_start - cd_offset
+    cd_start = cd_offset if absolute else eocd_pos - cd_size
+    prefix = 0 if absolute else cd_start - cd_offset
+    if absolute and cd_start + cd_size > size:
+        raise ZipFormatError("central directory offset points outside the file")
     if cd_start < 0 or prefix < 0:
         raise ZipFormatError("central directory offset points outside the file")
     raw = _read_at(fh, cd_start, cd_size)
@@ -127,6 +136,7 @@ def _parse_central(raw: bytes, count: int) -> tuple[Member, ...]:
         out.append(
             Member(
                 name=name,
+                raw_name=bytes(name_raw),
                 flags=flags,
                 method=method,
                 crc=crc,

@@ -1,0 +1,93 @@
+"""Ordinary files that are not models: text, images, audio, video, documents, fonts, binaries.
+
+A repository scanned as a whole holds READMEs, notebooks, pictures and recordings; they are
+recognised positively (by signature, or as well-formed text) so they produce no finding. The
+pickle and polyglot views run before this, so a pickle dressed up as one of these is still
+scanned as what a loader would read.
+"""
+
+from __future__ import annotations
+
+_PREFIXES: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "PNG image"),
+    (b"\xff\xd8\xff", "JPEG image"),
+    (b"GIF87a", "GIF image"),
+    (b"GIF89a", "GIF image"),
+    (b"II*\x00", "TIFF image"),
+    (b"MM\x00*", "TIFF image"),
+    (b"\x00\x00\x01\x00", "ICO image"),
+    (b"8BPS", "Photoshop image"),
+    (b"\xff\x0a", "JPEG XL image"),
+    (b"\x00\x00\x00\x0cJXL \r\n\x87\n", "JPEG XL image"),
+    (b"\x00\x00\x00\x0cjP  \r\n\x87\n", "JPEG 2000 image"),
+    (b"%PDF-", "PDF document"),
+    (b"%!PS", "PostScript document"),
+    (b"{\\rtf", "RTF document"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "OLE2 document"),
+    (b"OggS", "Ogg media"),
+    (b"fLaC", "FLAC audio"),
+    (b"ID3", "MP3 audio"),
+    (b"MThd", "MIDI audio"),
+    (b"\x1aE\xdf\xa3", "Matroska/WebM video"),
+    (b"FLV\x01", "FLV video"),
+    (b"\x00\x00\x01\xba", "MPEG program stream"),
+    (b"\x00\x00\x01\xb3", "MPEG video"),
+    (b"0&\xb2u\x8ef\xcf\x11", "ASF/WMV media"),
+    (b"#!AMR", "AMR audio"),
+    (b"wOFF", "WOFF font"),
+    (b"wOF2", "WOFF2 font"),
+    (b"OTTO", "OpenType font"),
+    (b"\x00\x01\x00\x00\x00", "TrueType font"),
+    (b"SQLite format 3\x00", "SQLite database"),
+    (b"PAR1", "Parquet data"),
+    (b"ARROW1", "Arrow data"),
+    (b"Obj\x01", "Avro data"),
+    (b"ORC", "ORC data"),
+    (b"\x7fELF", "ELF executable"),
+    (b"\xca\xfe\xba\xbe", "Mach-O/Java binary"),
+    (b"\xcf\xfa\xed\xfe", "Mach-O binary"),
+    (b"\xce\xfa\xed\xfe", "Mach-O binary"),
+    (b"\x00asm", "WebAssembly module"),
+    (b"MZ", "Windows executable"),
+    (b"\x00\x00\x00\x01Bud1", "macOS .DS_Store"),
+    (b"\xfe\xff", "UTF-16 text"),
+    (b"\xff\xfe", "UTF-16 text"),
+)
+_RIFF_KINDS = {b"WAVE": "WAV audio", b"AVI ": "AVI video", b"WEBP": "WebP image"}
+_ISO_BRANDS = (b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip")
+
+
+def describe(head: bytes, size: int) -> str | None:
+    """What kind of ordinary non-model file ``head`` starts, or None."""
+    for prefix, kind in _PREFIXES:
+        if head.startswith(prefix):
+            return kind
+    if head.startswith(b"RIFF") and len(head) >= 12:
+        return _RIFF_KINDS.get(head[8:12], "RIFF media")
+    if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
+        return "AIFF audio"
+    if len(head) >= 8 and head[4:8] in _ISO_BRANDS:
+        return "MP4/QuickTime media"
+    if len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0 and head[1] & 0x06:
+        return "MPEG audio"
+    if head.startswith(b"BM") and len(head) >= 14 and int.from_bytes(head[2:6], "little") == size:
+        return "BMP image"
+    if is_text(head, truncated=size > len(head)):
+        return "text"
+    return None
+
+
+def is_text(head: bytes, *, truncated: bool) -> bool:
+    """UTF-8 without NULs or control bytes; when the window cut the file, a multi-byte
+    character split at the window's end is allowed (a README ending in an emoji, CJK text)."""
+    if not head or b"\x00" in head:
+        return False
+    data = head[3:] if head.startswith(b"\xef\xbb\xbf") else head
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if not truncated or exc.start < len(data) - 3 or exc.reason != "unexpected end of data":
+            return False
+        text = data[: exc.start].decode("utf-8")
+    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r\f\v\x1b")
+    return controls * 100 <= len(text)

@@ -1,0 +1,306 @@
+"""Malicious container layouts: files a real loader reads differently from a naive parser.
+
+Each case builds one file (inert payload: ``os.system('echo inert')``) that the named real
+loader executes, and names the rules the scanner must report. The layouts follow how the
+loaders read: torch's miniz lookup (first entry's folder as prefix, ASCII case ignored,
+absolute central-directory offsets), ``pickle.load`` from offset 0 of any file that is not a
+zip (tar headers, HDF5 user blocks), h5py's superblock search at 0/512/1024/..., keras reading
+``config.json`` from any zip, joblib's exact array byte length.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+import tarfile
+import zipfile
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.scanner.scan_pk import PAYLOAD, bb, benign_dict, call, glob, s, stop, system_call
+
+
+@dataclass(frozen=True)
+class ContainerCase:
+    name: str
+    build: Callable[[Path], Path]
+    rules: frozenset[str]
+    """Rules that must all be reported."""
+    loader: str
+    """Real loader that runs the payload: pickle, joblib, torch, keras, h5-keras."""
+
+
+CONTAINER_CASES: list[ContainerCase] = []
+
+
+def case(
+    name: str, loader: str, *rules: str
+) -> Callable[[Callable[[Path], Path]], Callable[[Path], Path]]:
+    def deco(fn: Callable[[Path], Path]) -> Callable[[Path], Path]:
+        CONTAINER_CASES.append(
+            ContainerCase(name=name, build=fn, rules=frozenset(rules), loader=loader)
+        )
+        return fn
+
+    return deco
+
+
+# --- a byte-level zip writer (we need layouts zipfile refuses to write) ----------------------
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: bytes
+    data: bytes
+    deflate: bool = False
+
+
+def zip_parts(entries: list[Entry], base: int, offset_shift: int = 0) -> tuple[bytes, bytes]:
+    """(local records, central directory) for entries whose records start at file offset
+    ``base``; central-directory offsets are written as ``absolute - offset_shift``."""
+    local = bytearray()
+    central = bytearray()
+    for e in entries:
+        body = zlib.compress(e.data, 9)[2:-4] if e.deflate else e.data
+        method = 8 if e.deflate else 0
+        crc = zlib.crc32(e.data)
+        at = base + len(local)
+        local += struct.pack(
+            "<4sHHHHHIIIHH", b"PK\x03\x04", 20, 0, method, 0, 0, crc, len(body), len(e.data),
+            len(e.name), 0,
+        )  # fmt: skip
+        local += e.name + body
+        central += struct.pack(
+            "<4sHHHHHHIIIHHHHHII", b"PK\x01\x02", 20, 20, 0, method, 0, 0, crc, len(body),
+            len(e.data), len(e.name), 0, 0, 0, 0, 0, at - offset_shift,
+        )  # fmt: skip
+        central += e.name
+    return bytes(local), bytes(central)
+
+
+def eocd(count: int, cd_size: int, cd_offset: int) -> bytes:
+    return struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, count, count, cd_size, cd_offset, 0)
+
+
+def simple_zip(entries: list[Entry]) -> bytes:
+    local, central = zip_parts(entries, 0)
+    return local + central + eocd(len(entries), len(central), len(local))
+
+
+def _write(d: Path, name: str, data: bytes) -> Path:
+    path = d / name
+    path.write_bytes(data)
+    return path
+
+
+def padded_system_call(pad: int) -> bytes:
+    """os.system(PAYLOAD) after a ``pad``-byte constant that is popped (large record)."""
+    return stop(bb(b"\x00" * pad) + b"0" + call(glob("os", "system"), s(PAYLOAD)))
+
+
+# --- torch (miniz) ---------------------------------------------------------------------------
+
+
+@case("torch-record-case-insensitive", "torch", "PKL001")
+def _torch_case(d: Path) -> Path:
+    """miniz ignores ASCII case: torch unpickles ``archive/DATA.PKL`` as ``data.pkl``; a
+    decoy ``xdata.pkl`` made the archive look like torch, and the real record is > 16 MiB."""
+    entries = [
+        Entry(b"archive/version", b"3\n"),
+        Entry(b"archive/xdata.pkl", benign_dict()),
+        Entry(b"archive/DATA.PKL", padded_system_call(17 * 1024 * 1024), deflate=True),
+    ]
+    return _write(d, "case.pt", simple_zip(entries))
+
+
+@case("torch-miniz-absolute-central-directory", "torch", "PKL001", "ZIP003")
+def _torch_absolute_cd(d: Path) -> Path:
+    """Two central directories: miniz (torch) reads the EOCD's offset as absolute and gets the
+    malicious one; zipfile resolves it relative to a computed start and gets the decoy."""
+    evil = [
+        Entry(b"archive/version", b"3\n"),
+        Entry(b"archive/data.pkl", padded_system_call(4096)),
+    ]
+    decoy = [Entry(b"archive/version", b"3\n"), Entry(b"archive/data.pkl", benign_dict())]
+    evil_local, evil_cd = zip_parts(evil, 0)
+    cd1_start = len(evil_local)
+    decoy_base = cd1_start + len(evil_cd)
+    # zipfile: concat = cd2_start - cd_offset, with cd_offset = cd1_start (what miniz reads).
+    decoy_local_len = len(zip_parts(decoy, 0)[0])
+    cd2_start = decoy_base + decoy_local_len
+    concat = cd2_start - cd1_start
+    decoy_local, decoy_cd = zip_parts(decoy, decoy_base, offset_shift=concat)
+    assert len(decoy_cd) == len(evil_cd)
+    data = evil_local + evil_cd + decoy_local + decoy_cd + eocd(2, len(decoy_cd), cd1_start)
+    return _write(d, "two_directories.pt", data)
+
+
+@case("torch-symlink-flagged-data-pkl", "torch", "PKL001", "ZIP002")
+def _torch_symlink(d: Path) -> Path:
+    """Unix symlink mode bits on data.pkl: miniz ignores them and reads the content."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("archive/version", "3\n")
+        info = zipfile.ZipInfo("archive/data.pkl")
+        info.create_system = 3
+        info.external_attr = 0o120777 << 16
+        z.writestr(info, system_call())
+    return _write(d, "symlink.pt", buf.getvalue())
+
+
+# --- keras -----------------------------------------------------------------------------------
+
+
+def _lambda_code() -> str:
+    """base64 of the marshalled code object Keras rebuilds a Lambda from (inert payload)."""
+    import base64
+    import marshal
+
+    source = f"lambda x: __import__('os').system({PAYLOAD!r}) and x"
+    code = compile(source, "<lambda>", "eval").co_consts[0]
+    return base64.b64encode(marshal.dumps(code)).decode()
+
+
+def _lambda_config() -> dict[str, object]:
+    return {
+        "module": "keras",
+        "class_name": "Sequential",
+        "config": {
+            "name": "seq",
+            "layers": [
+                {"module": "keras.layers", "class_name": "InputLayer",
+                 "config": {"batch_shape": [None, 2], "name": "in"}},
+                {"module": "keras.layers", "class_name": "Lambda",
+                 "config": {"name": "l", "function": {"class_name": "__lambda__",
+                                                      "config": {"code": _lambda_code(), "defaults": None,
+                                                                 "closure": None}}}},
+            ],
+        },
+    }  # fmt: skip
+
+
+@case("keras-zip-with-config-only", "keras", "KRS001")
+def _keras_config_only(d: Path) -> Path:
+    """keras.saving reads config.json from any zip; no weights or metadata needed to run it."""
+    data = simple_zip([Entry(b"config.json", json.dumps(_lambda_config()).encode())])
+    return _write(d, "only_config.keras", data)
+
+
+# --- offset-0 pickles inside other formats ---------------------------------------------------
+
+
+@case("tar-header-is-a-pickle", "pickle", "GEN004", "PKL001")
+def _tar_header(d: Path) -> Path:
+    """The first member's name field is a complete pickle: pickle.load runs it, tar readers
+    see an ordinary archive."""
+    name = (b"cos\nsystem\n(S'" + PAYLOAD.encode() + b"'\ntR.").decode()
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+        info = tarfile.TarInfo(name)
+        body = b"readme\n"
+        info.size = len(body)
+        tar.addfile(info, io.BytesIO(body))
+    return _write(d, "bundle.tar", buf.getvalue())
+
+
+@case("hdf5-user-block-pickle", "pickle", "GEN004", "PKL001")
+def _hdf5_user_block(d: Path) -> Path:
+    """HDF5 with a 512-byte user block holding a pickle (h5py ignores the block)."""
+    import h5py
+
+    path = d / "model.h5"
+    with h5py.File(path, "w", userblock_size=512) as f:
+        f.create_dataset("w", data=[1.0, 2.0])
+    data = bytearray(path.read_bytes())
+    payload = system_call()
+    data[: len(payload)] = payload
+    path.write_bytes(bytes(data))
+    return path
+
+
+@case("pickle-then-hdf5-keras-lambda", "h5-keras", "KRS001", "ZIP005")
+def _pickle_then_hdf5(d: Path) -> Path:
+    """A benign pickle in the HDF5 user block; h5py finds the superblock at 4096 and Keras
+    reads a Lambda layer from its model_config."""
+    import h5py
+
+    path = d / "model.h5"
+    with h5py.File(path, "w", userblock_size=4096) as f:
+        f.attrs["model_config"] = json.dumps(_lambda_config())
+        f.attrs["keras_version"] = "2.15.0"
+    data = bytearray(path.read_bytes())
+    decoy = benign_dict()
+    data[: len(decoy)] = decoy
+    path.write_bytes(bytes(data))
+    return path
+
+
+@case("protocol0-broken-after-call", "pickle", "PKL001")
+def _protocol0_text(d: Path) -> Path:
+    """Protocol 0 is ASCII: the call runs before the stream breaks; a text sniffer that only
+    trusts complete pickles (or long prefixes) would route this to the "text" path."""
+    return _write(d, "notes.txt", b"cos\nsystem\n(S'" + PAYLOAD.encode() + b"'\ntR" + b"x" * 40)
+
+
+# --- joblib ----------------------------------------------------------------------------------
+
+
+@case("joblib-dtype-spelled-int64", "joblib", "PKL001")
+def _joblib_int64(d: Path) -> Path:
+    """The dtype is spelled ``'int64'`` (8 bytes). A parser that reads ``'i'`` (4 bytes) lands
+    inside the array and sees a BINBYTES that swallows the code joblib runs next."""
+    import joblib
+    import numpy as np
+
+    buf = io.BytesIO()
+    joblib.dump({"a": np.arange(4, dtype=np.int64)}, buf, protocol=2)
+    raw = buf.getvalue()
+    raw = raw.replace(b"X\x02\x00\x00\x00i8", b"X\x05\x00\x00\x00int64", 1)
+    marker = raw.index(b"ub", raw.index(b"numpy_array_alignment_bytes")) + 2
+    pad = raw[marker]
+    data_start = marker + 1 + pad
+    cont = glob("os", "system") + b"(" + s(PAYLOAD) + b"tR0s."
+    hidden = b"B" + struct.pack("<I", 11 + len(cont)) + b"\x00" * 11
+    array = b"\x00" * 16 + hidden
+    assert len(array) == 32
+    return _write(d, "model.joblib", raw[:data_start] + array + cont + b"0s.")
+
+
+# --- GGUF chat templates: string building the old regex analysis did not follow ------------
+
+_TEMPLATES = {
+    # underscores from '%c'|format(95), names from a namespace, subscripts fall back to getattr
+    "gguf-template-format-built-names": (
+        "{%- set u = '%c'|format(95) -%}"
+        "{%- set ns = namespace(a=u ~ u ~ 'init' ~ u ~ u, b=u ~ u ~ 'globals' ~ u ~ u) -%}"
+        "{{ cycler[ns.a][ns.b]['o' ~ 's']['sys' ~ 'tem']('" + PAYLOAD + "') }}"
+    ),
+    # dunder names delivered by a loop over constants
+    "gguf-template-loop-names": (
+        "{%- for a, b in [('__init__', '__globals__')] -%}"
+        "{{ joiner[a][b]['os']['popen']('" + PAYLOAD + "').read() }}"
+        "{%- endfor -%}"
+    ),
+    # names passed through a macro argument
+    "gguf-template-macro-argument": (
+        "{%- macro reach(obj, name) -%}{{ obj[name] }}{%- endmacro -%}"
+        "{%- set g = lipsum[('_' * 2) ~ 'globals' ~ ('_' * 2)] -%}"
+        "{{ g['os']['system']('" + PAYLOAD + "') }}{{ reach(cycler, 'x') }}"
+    ),
+}
+
+
+def _template_case(name: str, template: str) -> None:
+    def build(d: Path) -> Path:
+        from tests.scanner.scan_benign import gguf_file
+
+        return gguf_file(d, template)
+
+    case(name, "jinja2-gguf", "GGUF002")(build)
+
+
+for _name, _template in _TEMPLATES.items():
+    _template_case(_name, _template)
