@@ -10,6 +10,8 @@ import itertools
 import re
 from typing import TYPE_CHECKING
 
+from mlsvs.model.catalog import value_has_type
+
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
@@ -193,18 +195,6 @@ def _bars(req: RequirementModel, source: Source, path: Path_) -> list[Problem]:
     return problems
 
 
-def _is_type(value: object, kind: str) -> bool:
-    if kind == "boolean":
-        return isinstance(value, bool)
-    if isinstance(value, bool):
-        return False
-    if kind == "integer":
-        return isinstance(value, int)
-    if kind == "number":
-        return isinstance(value, int | float)
-    return isinstance(value, str)
-
-
 def _parameter(param: ParameterModel, level: int, source: Source, path: Path_) -> list[Problem]:
     problems: list[Problem] = []
     expected = [lv for lv in _LEVELS if int(lv[1]) >= level]
@@ -216,7 +206,7 @@ def _parameter(param: ParameterModel, level: int, source: Source, path: Path_) -
         message = f"value for {', '.join(extra)}, below the requirement's entry level L{level}"
         problems.append(source.problem((*path, "values"), message))
     for lv, value in param.values.items():
-        if not _is_type(value, param.type):
+        if not value_has_type(value, param.type):
             problems.append(
                 source.problem((*path, "values", lv), f"{value!r} is not of type {param.type}")
             )

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlsvs.errors import ConfigError
 from mlsvs.model.assessment import ParameterSetting, ProfileRef, SetBy
-from mlsvs.model.catalog import Level
+from mlsvs.model.catalog import Level, value_has_type
 
 if TYPE_CHECKING:
     from mlsvs.model.catalog import Parameter, ParameterValue, Standard
@@ -179,25 +179,13 @@ def load_profile(path: Path | str) -> Profile:
     )
 
 
-def _type_ok(value: object, kind: str) -> bool:
-    if kind == "boolean":
-        return isinstance(value, bool)
-    if isinstance(value, bool):
-        return False
-    if kind == "integer":
-        return isinstance(value, int)
-    if kind == "number":
-        return isinstance(value, int | float)
-    return isinstance(value, str)
-
-
 def _check(param: Parameter, value: object) -> str:
     """Why ``value`` may not be assigned to ``param`` ('' when it may)."""
     if param.assignable is None:
         return f"{param.key} is fixed by the standard and cannot be assigned"
-    if not _type_ok(value, param.type):
+    if not value_has_type(value, param.type):
         return f"{param.key} must be of type {param.type}, got {type(value).__name__}"
-    assert isinstance(value, bool | int | float | str)  # noqa: S101 - narrowed by _type_ok
+    assert isinstance(value, bool | int | float | str)  # noqa: S101 - narrowed by value_has_type
     if not param.assignable.admits(value):
         return (
             f"{param.key} = {value!r} is outside the bounds the standard fixes "

@@ -116,6 +116,20 @@ class Assignable:
         return f"{low}..{high}"
 
 
+def value_has_type(value: object, kind: str) -> bool:
+    """Whether ``value`` is of a parameter ``type`` (boolean, integer, number, string);
+    ``True``/``False`` are never numbers."""
+    if kind == "boolean":
+        return isinstance(value, bool)
+    if isinstance(value, bool):
+        return False
+    if kind == "integer":
+        return isinstance(value, int)
+    if kind == "number":
+        return isinstance(value, int | float)
+    return isinstance(value, str)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Parameter:
     """A number (or setting) an outcome depends on, fixed by the standard per level."""
