@@ -35,8 +35,13 @@ class Parameter:
     """For limits: whether the measured value must stay above (floor) or below (ceiling)."""
 
     def default(self, level: str) -> Value:
-        """The level default."""
-        return self.defaults[LEVELS.index(level)]
+        """The default in force at ``level``: the level's own value, else (a requirement that
+        enters at a higher level) the value of its entry level — as the engine resolves the
+        catalog's parameters, so a requirement is judged by one bar whatever the target."""
+        for value in self.defaults[LEVELS.index(level) :]:
+            if value is not None:
+                return value
+        return None
 
 
 MIN, MAX = Direction.MIN, Direction.MAX
