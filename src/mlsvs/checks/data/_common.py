@@ -9,7 +9,15 @@ from mlsvs.datacheck.errors import DataError, DataFileError
 from mlsvs.datacheck.settings import DataSettings, parse_settings
 from mlsvs.datacheck.splits import SplitSet, configured_splits, infer_splits
 from mlsvs.datacheck.table import TABULAR_FORMATS, TableSource
-from mlsvs.plugin import DatasetArtifact, Gap, GapReason, errored, not_verified
+from mlsvs.plugin import (
+    DatasetArtifact,
+    Gap,
+    GapReason,
+    Outcome,
+    errored,
+    not_applicable,
+    not_verified,
+)
 
 if TYPE_CHECKING:
     from mlsvs.plugin import CheckContext, Outcome, Project
@@ -58,6 +66,23 @@ def training_files(project: Project, conf: DataSettings) -> list[TableSource]:
             return list(split_set.splits["train"])
     files = tabular(project)
     return files if len(files) == 1 else []
+
+
+NO_TRAIN = "not verified: no training split found; declare [datasets] splits = {train = '...'}"
+
+
+def training_setup(
+    ctx: CheckContext, project: Project
+) -> tuple[DataSettings, list[TableSource]] | Outcome:
+    """The data settings and the training files, or the outcome saying why there are none."""
+    try:
+        conf = settings(ctx)
+        train = training_files(project, conf)
+    except DataError as exc:
+        return errored(exc.message)
+    if not train:
+        return not_applicable("no dataset files") if not project.artifacts else errored(NO_TRAIN)
+    return conf, train
 
 
 def test_files(project: Project, conf: DataSettings) -> list[TableSource]:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from mlsvs.checks.data._common import (
+    NO_TRAIN,
     label_column,
     settings,
     test_files,
     training_files,
+    training_setup,
     uncovered,
 )
 from mlsvs.datacheck.errors import DataError
@@ -28,7 +30,6 @@ from mlsvs.plugin import (
     check,
     errored,
     failed,
-    not_applicable,
     passed,
 )
 
@@ -40,10 +41,9 @@ if TYPE_CHECKING:
     from mlsvs.datacheck.table import TableSource
     from mlsvs.plugin import CheckContext
 
-NO_TRAIN = "not verified: no training split found; declare [datasets] splits = {train = '...'}"
 
-
-def _table(source: TableSource, conf: DataSettings) -> TrainingTable:
+def training_table(source: TableSource, conf: DataSettings) -> TrainingTable:
+    """A training file read with its label column, for the label-based data checks."""
     from mlsvs.datacheck.quality import read_training_table
 
     label = label_column(read_header(source), conf)
@@ -114,20 +114,16 @@ def poisoning_screening(ctx: CheckContext, project: Project) -> Iterator[Outcome
     """Confident-learning label issues on cross-validated probabilities, plus simple rates."""
     from mlsvs.datacheck.quality import judge, quality_stats
 
-    try:
-        conf = settings(ctx)
-        train = training_files(project, conf)
-    except DataError as exc:
-        yield errored(exc.message)
+    setup = training_setup(ctx, project)
+    if isinstance(setup, Outcome):
+        yield setup
         return
-    if not train:
-        yield not_applicable("no dataset files") if not project.artifacts else errored(NO_TRAIN)
-        return
+    conf, train = setup
     limit, origin = noise_limit(ctx, conf)
     for source in train:
         try:
             stats = quality_stats(
-                _table(source, conf),
+                training_table(source, conf),
                 outlier_z=conf.outlier_z,
                 folds=conf.cv_folds,
                 seed=conf.seed,
@@ -190,7 +186,7 @@ def canary_poisoning(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
     try:
         fit = resolve(str(project.root), conf.recipe)
         result = canary_test(
-            _table(train[0], conf), _table(test[0], conf), fit,
+            training_table(train[0], conf), training_table(test[0], conf), fit,
             rate=conf.canary_rate, target=conf.canary_target,
             features=conf.canary_features, seed=conf.seed,
         )  # fmt: skip

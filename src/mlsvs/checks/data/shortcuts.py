@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mlsvs.checks.data._common import settings, shown, training_files, uncovered
-from mlsvs.checks.data.quality import NO_TRAIN, _table
+from mlsvs.checks.data._common import shown, training_setup, uncovered
+from mlsvs.checks.data.quality import training_table
 from mlsvs.datacheck.errors import DataError
 from mlsvs.plugin import (
     DatasetArtifact,
+    Outcome,
     Project,
     Severity,
     check,
-    errored,
     failed,
-    not_applicable,
     passed,
 )
 
@@ -23,7 +22,7 @@ if TYPE_CHECKING:
 
     from mlsvs.datacheck.quality import TrainingTable
     from mlsvs.datacheck.shortcuts import ShortcutParams, ShortcutReport
-    from mlsvs.plugin import CheckContext, Outcome
+    from mlsvs.plugin import CheckContext
 
 PURITY_KEY = "M2.3.1.trigger_min_purity"
 SUPPORT_KEY = "M2.3.1.trigger_max_support"
@@ -94,19 +93,15 @@ def no_backdoor_trigger(ctx: CheckContext, project: Project) -> Iterator[Outcome
     from mlsvs.datacheck.quality import model_inputs
     from mlsvs.datacheck.shortcuts import screen
 
-    try:
-        conf = settings(ctx)
-        train = training_files(project, conf)
-    except DataError as exc:
-        yield errored(exc.message)
+    setup = training_setup(ctx, project)
+    if isinstance(setup, Outcome):
+        yield setup
         return
-    if not train:
-        yield not_applicable("no dataset files") if not project.artifacts else errored(NO_TRAIN)
-        return
+    conf, train = setup
     params = shortcut_params(ctx, conf.seed, conf.cv_folds)
     for source in train:
         try:
-            table = _table(source, conf)
+            table = training_table(source, conf)
             report = screen(model_inputs(table), table.labels, params)
         except DataError as exc:
             yield uncovered(exc, source.display, key=source.display, prefix="not verified: ")
