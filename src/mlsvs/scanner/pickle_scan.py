@@ -56,6 +56,8 @@ def analyze(
         result = run_stream(data, pos, scan.budget)
         streams.append(result)
         report_events(_all_events(result), scan)
+        if result.raw_reads:
+            _plain_reading(data, pos, scan)
         if result.budget_exceeded:
             scan.findings.append(
                 finding(
@@ -97,6 +99,29 @@ def analyze(
             break
         pos = nxt
     return streams
+
+
+def _plain_reading(data: bytes, pos: int, scan: PickleScan) -> None:
+    """Also read a joblib stream as plain ``pickle.load`` (or torch, pandas…) would.
+
+    Those loaders do not read array payloads out of band: they parse the bytes after a
+    ``NumpyArrayWrapper`` BUILD as opcodes, so one file can hold one program for joblib and
+    another for ``pickle.load``. Array bytes of ordinary files are garbage to this reading
+    and stop it within a few opcodes; only what could run is reported: imports of real
+    dotted names (garbage never spells one) and what follows from them, not computed
+    ``STACK_GLOBAL`` operands (garbage stacks produce those, and the real unpickler refuses
+    non-string operands) nor extension codes.
+    """
+    plain = run_stream(data, pos, scan.budget, joblib=False)
+    report_events((e for e in plain.events if _could_run(e)), scan)
+
+
+def _could_run(event: Event) -> bool:
+    if event.kind in (EventKind.DYNAMIC, EventKind.EXT):
+        return False  # EXT codes run nothing unless code registered them first
+    if event.kind in (EventKind.IMPORT, EventKind.REACH):
+        return all(part.isidentifier() for part in event.name.split("."))
+    return True
 
 
 def _has_content(data: bytes, pos: int) -> bool:
