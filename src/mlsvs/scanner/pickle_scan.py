@@ -11,9 +11,9 @@ from mlsvs.scanner.pickle_names import normalize
 from mlsvs.scanner.pickle_shapes import mismatch
 from mlsvs.scanner.pickle_values import EventKind
 from mlsvs.scanner.pickle_vm import Budget, StreamResult, run_stream
-from mlsvs.scanner.policy import Verdict, call_shape, classify
+from mlsvs.scanner.policy import CallVerdict, call_shape, classify
 from mlsvs.scanner.report import ScanFinding, finding
-from mlsvs.scanner.rules import Rule
+from mlsvs.scanner.rules import ScanRule
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
@@ -61,7 +61,7 @@ def analyze(
         if result.budget_exceeded:
             scan.findings.append(
                 finding(
-                    Rule.PKL008,
+                    ScanRule.PKL008,
                     "emulation time budget spent; the rest was not verified"
                     if scan.budget.timed_out
                     else "opcode budget exhausted; the rest was not verified",
@@ -78,7 +78,7 @@ def analyze(
         if result.ops <= 1 and (streams[:-1] or trailing) and resyncs == 0:
             scan.findings.append(
                 finding(
-                    Rule.PKL007,
+                    ScanRule.PKL007,
                     f"{len(data) - pos} byte(s) after the last complete pickle are not a pickle",
                     member=scan.member,
                     offset=pos,
@@ -87,7 +87,7 @@ def analyze(
         elif resyncs == 0:
             scan.findings.append(
                 finding(
-                    Rule.PKL006,
+                    ScanRule.PKL006,
                     f"pickle stream starting at {pos:#x} is malformed: {result.error.reason}",
                     member=scan.member,
                     offset=result.error.offset,
@@ -162,7 +162,7 @@ def observing(callback: Callable[[Event], None]) -> Iterator[None]:
 
 def report_events(events: Iterable[Event], scan: PickleScan) -> None:
     """Classify emulator events and append findings (one per distinct callable and rule)."""
-    seen: set[tuple[Rule, str]] = {(f.rule, f.message) for f in scan.findings}
+    seen: set[tuple[ScanRule, str]] = {(f.rule, f.message) for f in scan.findings}
     for event in events:
         for observer in _observers:
             observer(event)
@@ -183,21 +183,21 @@ def _event_findings(event: Event, scan: PickleScan) -> list[ScanFinding]:
                 return []
             verdict = classify(event.name, scan.allow)
             how = f"via {event.via}" if event.via else ""
-            if verdict.verdict is Verdict.DANGEROUS:
+            if verdict.verdict is CallVerdict.DANGEROUS:
                 verb = "imports" if event.kind is EventKind.IMPORT else "reaches"
                 return [
                     finding(
-                        Rule.PKL001,
+                        ScanRule.PKL001,
                         f"{verb} {verdict.name} {how}: {verdict.reason}",
                         member=member,
                         offset=pos,
                         facts=(("callable", verdict.name),),
                     )
                 ]
-            if verdict.verdict is Verdict.UNKNOWN:
+            if verdict.verdict is CallVerdict.UNKNOWN:
                 return [
                     finding(
-                        Rule.PKL002,
+                        ScanRule.PKL002,
                         f"{verdict.name} ({how.removeprefix('via ')}) is not on the allowlist",
                         member=member,
                         offset=pos,
@@ -208,7 +208,7 @@ def _event_findings(event: Event, scan: PickleScan) -> list[ScanFinding]:
         case EventKind.DYNAMIC:
             return [
                 finding(
-                    Rule.PKL003,
+                    ScanRule.PKL003,
                     f"{event.via} of a value computed at load time: {event.name}",
                     member=member,
                     offset=pos,
@@ -217,7 +217,7 @@ def _event_findings(event: Event, scan: PickleScan) -> list[ScanFinding]:
         case EventKind.EXT:
             return [
                 finding(
-                    Rule.PKL004,
+                    ScanRule.PKL004,
                     f"{event.via} extension code {event.name}",
                     member=member,
                     offset=pos,
@@ -225,7 +225,9 @@ def _event_findings(event: Event, scan: PickleScan) -> list[ScanFinding]:
             ]
         case EventKind.MUTATE:
             return [
-                finding(Rule.PKL005, f"BUILD sets state on {event.name}", member=member, offset=pos)
+                finding(
+                    ScanRule.PKL005, f"BUILD sets state on {event.name}", member=member, offset=pos
+                )
             ]
         case EventKind.NESTED:
             return _nested(event, scan)
@@ -247,7 +249,7 @@ def _shape_findings(event: Event, scan: PickleScan) -> list[ScanFinding]:
     what = "calls" if bad.invoked else "receives"
     return [
         finding(
-            Rule.PKL009,
+            ScanRule.PKL009,
             f"{event.name} {what} {where} = {bad.got}, which ordinary files never pass there",
             member=scan.member,
             offset=event.pos,
@@ -262,7 +264,7 @@ def _nested(event: Event, scan: PickleScan) -> list[ScanFinding]:
     if event.data is None:
         return [
             finding(
-                Rule.PKL001,
+                ScanRule.PKL001,
                 f"nested loader {event.name} gets a payload that is not constant bytes",
                 member=scan.member,
                 offset=event.pos,
