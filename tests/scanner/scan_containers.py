@@ -351,6 +351,34 @@ def _joblib_memoised_wrapper(d: Path) -> Path:
     return _write(d, "model.joblib", body)
 
 
+def legacy_joblib(filename: bytes) -> bytes:
+    """What joblib < 0.10 wrote: an NDArrayWrapper naming the file that holds the array."""
+    state = (
+        b"}(" + s("filename") + b"X" + struct.pack("<I", len(filename)) + filename
+        + s("subclass") + glob("numpy", "ndarray") + s("allow_mmap") + b"\x89u"
+    )  # fmt: skip
+    return stop(glob("joblib.numpy_pickle", "NDArrayWrapper") + b")\x81" + state + b"b")
+
+
+def object_npy(pickled: bytes) -> bytes:
+    """A version 1.0 .npy file of a one-element object array: numpy.load(allow_pickle=True)
+    unpickles what follows the header."""
+    header = b"{'descr': '|O', 'fortran_order': False, 'shape': (1,), }"
+    header += b" " * (63 - (10 + len(header)) % 64) + b"\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header + pickled
+
+
+@case("joblib-legacy-array-outside-directory", "joblib", "PKL011")
+def _joblib_legacy_outside(d: Path) -> Path:
+    """joblib < 0.10 arrays: NDArrayWrapper.read runs numpy.load(join(dirname, filename),
+    allow_pickle=True). An absolute filename makes joblib.load unpickle any file."""
+    other = d / "elsewhere"
+    other.mkdir()
+    evil = other / "weights.npy"
+    evil.write_bytes(object_npy(system_call()))
+    return _write(d, "model.pkl", legacy_joblib(str(evil).encode()))
+
+
 # --- GGUF chat templates: string building the old regex analysis did not follow ------------
 
 _TEMPLATES = {

@@ -13,12 +13,28 @@ from dataclasses import dataclass
 
 from mlsvs.scanner.pickle_values import Call, PDict, dotted
 
-# NumpyArrayWrapper.__init__(subclass, shape, order, dtype, allow_mmap, alignment): what a
-# REDUCE/INST/OBJ call sets before any BUILD (NEWOBJ only runs __new__, which sets nothing).
-_INIT_PARAMETERS = (
-    "subclass", "shape", "order", "dtype", "allow_mmap", "numpy_array_alignment_bytes",
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WrapperInit:
+    """What a wrapper class's ``__init__`` sets: a REDUCE/INST/OBJ call runs it before any
+    BUILD (NEWOBJ only runs ``__new__``, which sets nothing)."""
+
+    parameters: tuple[str, ...]
+    required: int
+    defaults: tuple[tuple[str, object], ...] = ()
+
+
+NUMPY_ARRAY_WRAPPER = WrapperInit(
+    parameters=(
+        "subclass", "shape", "order", "dtype", "allow_mmap", "numpy_array_alignment_bytes",
+    ),
+    required=4,
+    defaults=(("allow_mmap", False), ("numpy_array_alignment_bytes", 16)),
 )  # fmt: skip
-_INIT_DEFAULTS = {"allow_mmap": False, "numpy_array_alignment_bytes": 16}
+ND_ARRAY_WRAPPER = WrapperInit(
+    parameters=("filename", "subclass", "allow_mmap"), required=2, defaults=(("allow_mmap", True),)
+)
+"""joblib < 0.10: ``NDArrayWrapper(filename, subclass, allow_mmap=True)``."""
 
 _DTYPE = re.compile(r"^[<>|=]?([?bBhHiIlLqQpPefdgFDGSUVOMmcua])(\d*)(\[\w+\])?$")
 # numpy's single-character codes on a 64-bit platform (what dtype(code).itemsize gives).
@@ -56,7 +72,7 @@ class ArraySpan:
     aligned: bool
 
 
-def wrapper_attributes(wrapper: Call) -> PDict | None:
+def wrapper_attributes(wrapper: Call, init: WrapperInit = NUMPY_ARRAY_WRAPPER) -> PDict | None:
     """The wrapper's ``__dict__`` after every BUILD so far, as ``pickle.load_build`` leaves it.
 
     Constructor arguments first (when the class was called), then each BUILD state in order:
@@ -66,13 +82,13 @@ def wrapper_attributes(wrapper: Call) -> PDict | None:
     merged = PDict()
     if wrapper.op in ("REDUCE", "INST", "OBJ"):
         args = wrapper.args
-        if not isinstance(args, tuple) or len(args) > len(_INIT_PARAMETERS) or len(args) < 4:
+        if not isinstance(args, tuple) or not init.required <= len(args) <= len(init.parameters):
             return None
-        merged.items.extend(zip(_INIT_PARAMETERS, args, strict=False))
+        merged.items.extend(zip(init.parameters, args, strict=False))
         merged.items.extend(
             (name, default)
-            for name, default in _INIT_DEFAULTS.items()
-            if name not in _INIT_PARAMETERS[: len(args)]
+            for name, default in init.defaults
+            if name not in init.parameters[: len(args)]
         )
     elif wrapper.op not in ("NEWOBJ", "NEWOBJ_EX"):
         return None

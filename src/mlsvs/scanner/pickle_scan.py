@@ -235,6 +235,37 @@ def _event_findings(event: Event, scan: PickleScan) -> list[ScanFinding]:
             return []
         case EventKind.CALL:
             return _shape_findings(event, scan)
+        case EventKind.FILE_REF:
+            return [_file_reference(event, scan)]
+
+
+def _file_reference(event: Event, scan: PickleScan) -> ScanFinding:
+    """A legacy joblib array in another file: a sibling is a gap, anything else a hazard."""
+    name = event.value
+    sibling = (
+        isinstance(name, str)
+        and name not in ("", ".", "..")
+        and not any(c in name for c in "/\\\x00")
+        and not (len(name) > 1 and name[1] == ":")
+    )
+    if sibling:
+        return finding(
+            ScanRule.PKL010,
+            f"{event.name} makes joblib.load run numpy.load(allow_pickle=True) on the sibling "
+            f"file {name!r}; this file is verified only together with it",
+            member=scan.member,
+            offset=event.pos,
+            facts=(("file", str(name)),),
+        )
+    shown = repr(name)[:200] if name is not None else "a value the scanner cannot compute"
+    return finding(
+        ScanRule.PKL011,
+        f"{event.name} makes joblib.load run numpy.load(allow_pickle=True) on {shown}, "
+        "outside the model's directory",
+        member=scan.member,
+        offset=event.pos,
+        facts=(("callable", event.name),),
+    )
 
 
 def _shape_findings(event: Event, scan: PickleScan) -> list[ScanFinding]:

@@ -123,6 +123,9 @@ class EventKind(enum.StrEnum):
     """A persistent id (torch storages)."""
     CALL = "call"
     """A call of a named callable, with the argument signature (checked against call shapes)."""
+    FILE_REF = "file_ref"
+    """joblib's legacy array wrapper: the loader reads the array from the file named in
+    ``value`` with numpy.load(allow_pickle=True)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -35,6 +35,16 @@ _WRAPPERS = frozenset(
 )
 
 
+_LEGACY_WRAPPERS = frozenset(
+    {
+        "joblib.numpy_pickle.NDArrayWrapper",
+        "joblib.numpy_pickle_compat.NDArrayWrapper",
+        "sklearn.externals.joblib.numpy_pickle.NDArrayWrapper",
+        "sklearn.externals.joblib.numpy_pickle_compat.NDArrayWrapper",
+    }
+)
+"""joblib < 0.10: the array lives in a sibling file that joblib.load opens with numpy.load."""
+
 _ARRAY_READ = "joblib-array"
 """``Call.op`` of the array joblib's BUILD puts on the stack in place of its wrapper."""
 
@@ -523,12 +533,29 @@ class _Machine:
         if not isinstance(target, Call):
             return
         target.state.append(state)
-        if self.joblib and target.op != _ARRAY_READ and dotted(target.func) in _WRAPPERS:
+        if not self.joblib or target.op == _ARRAY_READ:
+            return
+        name = dotted(target.func)
+        if name in _WRAPPERS:
             self._read_array(target, pos)
-            # joblib's load_build replaces the wrapper on the stack by the array it read: a
-            # second BUILD lands on the array (no read); only the memoised wrapper reads again.
-            # The array keeps the wrapper's callable so call shapes describe it as before.
-            self.stack[-1] = Call(func=target.func, args=(), op=_ARRAY_READ, pos=pos)
+        elif name in _LEGACY_WRAPPERS:
+            self._legacy_array(target, pos)
+        else:
+            return
+        # joblib's load_build replaces the wrapper on the stack by the array it read: a second
+        # BUILD lands on the array (no read); only the memoised wrapper reads again. The
+        # array keeps the wrapper's callable so call shapes describe it as before.
+        self.stack[-1] = Call(func=target.func, args=(), op=_ARRAY_READ, pos=pos)
+
+    def _legacy_array(self, wrapper: Call, pos: int) -> None:
+        """NDArrayWrapper.read: numpy.load(os.path.join(dirname, filename), allow_pickle=True)."""
+        from mlsvs.scanner.joblib_arrays import ND_ARRAY_WRAPPER, wrapper_attributes
+
+        attributes = wrapper_attributes(wrapper, ND_ARRAY_WRAPPER)
+        filename = None if attributes is None else attributes.get("filename")
+        self.result.events.append(
+            Event(kind=EventKind.FILE_REF, pos=pos, name=dotted(wrapper.func) or "", value=filename)
+        )
 
     def _file_position(self) -> int:
         """Where a read from the underlying file (not the current frame) starts."""

@@ -30,6 +30,8 @@ class ScanRule(enum.StrEnum):
     PKL007 = "PKL007"
     PKL008 = "PKL008"
     PKL009 = "PKL009"
+    PKL010 = "PKL010"
+    PKL011 = "PKL011"
     ZIP001 = "ZIP001"
     ZIP002 = "ZIP002"
     ZIP003 = "ZIP003"
@@ -134,6 +136,21 @@ RULES: dict[ScanRule, ScanRuleInfo] = {
         remediation=_NEVER_LOAD + "An allowlisted callable is called with an argument real "
         "libraries never pass there - another callable it will call, a payload, or a size it "
         "will allocate (a gadget). Critical when the callee calls that argument.",
+    ),
+    ScanRule.PKL010: ScanRuleInfo(
+        title="array payload read from another file",
+        severity=_M,
+        remediation="joblib releases before 0.10 stored each array in a sibling file that "
+        "joblib.load opens with numpy.load(allow_pickle=True): this file is only as safe as "
+        "that one. Scan the directory (the sibling is judged on its own) or re-save the model "
+        "with a current joblib, or better, in a format that cannot run code.",
+    ),
+    ScanRule.PKL011: ScanRuleInfo(
+        title="array wrapper reads a file outside the model's directory",
+        severity=_C,
+        remediation=_NEVER_LOAD + "A legacy joblib NDArrayWrapper names a file by absolute "
+        "path, with '..' or a computed value: joblib.load runs numpy.load(allow_pickle=True) "
+        "on it, so any pickle on that machine can run. Ordinary files name a sibling.",
     ),
     ScanRule.ZIP001: ScanRuleInfo(
         title="archive member path escapes the extraction directory",
@@ -291,6 +308,7 @@ RULES: dict[ScanRule, ScanRuleInfo] = {
 
 NOT_VERIFIED = frozenset(
     {
+        ScanRule.PKL010,
         ScanRule.GEN001,
         ScanRule.GEN002,
         ScanRule.GEN003,

@@ -53,6 +53,7 @@ CODE_RULES = frozenset(
         ScanRule.PKL004,
         ScanRule.PKL005,
         ScanRule.PKL009,
+        ScanRule.PKL011,
         ScanRule.TS001,
         ScanRule.NPY001,
         ScanRule.ZIP001,
@@ -72,6 +73,7 @@ PARSE_RULES = frozenset(
         ScanRule.PKL006,
         ScanRule.PKL007,
         ScanRule.PKL008,
+        ScanRule.PKL010,
         ScanRule.ARC001,
         ScanRule.ARC002,
     }
@@ -97,6 +99,7 @@ COVERAGE_RULES: dict[ScanRule, GapReason] = {
     ScanRule.GEN003: GapReason.UNREADABLE,
     ScanRule.PKL006: GapReason.UNPARSEABLE,
     ScanRule.PKL008: GapReason.TOO_LARGE,
+    ScanRule.PKL010: GapReason.NOT_PRESENT,
     ScanRule.ARC001: GapReason.TOO_LARGE,
     ScanRule.ARC002: GapReason.UNSUPPORTED,
 }
