@@ -15,7 +15,15 @@ if TYPE_CHECKING:
     import argparse
     from collections.abc import Callable
 
-FORMATS = ("markdown", "html", "json", "response-csv", "response-json", "profile")
+FORMATS = (
+    "markdown",
+    "html",
+    "json",
+    "response-csv",
+    "response-json",
+    "profile",
+    "oscal-profile",
+)
 ALIASES = {"csv": "response-csv", "md": "markdown"}
 
 
@@ -146,4 +154,15 @@ def _makers(annex: object) -> dict[str, Callable[[], str]]:
         "response-csv": lambda: response_csv(annex),
         "response-json": lambda: response_json(annex),
         "profile": lambda: verification_profile_yaml(annex),
+        "oscal-profile": lambda: _oscal_profile(annex),
     }
+
+
+def _oscal_profile(annex: object) -> str:
+    import json
+
+    from mlsvs.procurement.annex import ContractAnnex
+    from mlsvs.procurement.oscal_profile import annex_to_oscal_profile
+
+    assert isinstance(annex, ContractAnnex)  # noqa: S101
+    return json.dumps(annex_to_oscal_profile(annex), indent=2, ensure_ascii=False) + "\n"

@@ -61,7 +61,8 @@ class AcceptableEvidence:
             parts.append(
                 f"a signed attestation by {who} with content-addressed evidence files: {docs}"
             )
-        text = " and ".join(parts).capitalize() + "."
+        joined = " and ".join(parts)
+        text = joined[:1].upper() + joined[1:] + "."
         return f"{text} {self.note}".strip()
 
 
