@@ -27,9 +27,16 @@ def stable_uuid(*parts: str) -> str:
     return str(uuid.uuid5(_UUID_NS, "\x1f".join(parts)))
 
 
+def one_line(text: str) -> str:
+    """OSCAL's single-line string: control characters and line breaks become spaces, no
+    leading or trailing whitespace, never empty."""
+    cleaned = "".join(" " if (ord(c) < 32 or 127 <= ord(c) < 160) else c for c in text)
+    return " ".join(cleaned.split()) or "-"
+
+
 def prop(name: str, value: str, *, ns: bool = True) -> dict[str, str]:
     """An OSCAL property (MLSVS namespace unless ``ns`` is false)."""
-    out = {"name": name, "value": value}
+    out = {"name": name, "value": one_line(value)}
     if ns:
         out["ns"] = NS
     return out
@@ -97,7 +104,7 @@ def _control(r: Requirement, version: str) -> dict[str, Any]:
     control: dict[str, Any] = {
         "id": r.id,
         "class": "requirement",
-        "title": r.title,
+        "title": one_line(r.title),
         "props": props,
         "parts": parts,
     }
@@ -113,14 +120,14 @@ def catalog_to_oscal(standard: Standard) -> dict[str, Any]:
         {
             "id": chapter.id,
             "class": "chapter",
-            "title": chapter.title,
+            "title": one_line(chapter.title),
             "props": [prop("optional", "true" if chapter.optional else "false")],
             "parts": [{"id": f"{chapter.id}_obj", "name": "objective", "prose": chapter.objective}],
             "groups": [
                 {
                     "id": section.id,
                     "class": "section",
-                    "title": section.title,
+                    "title": one_line(section.title),
                     "parts": [
                         {
                             "id": f"{section.id}_obj",
@@ -140,7 +147,7 @@ def catalog_to_oscal(standard: Standard) -> dict[str, Any]:
         "catalog": {
             "uuid": stable_uuid("catalog", standard.key, standard.version, standard.digest),
             "metadata": {
-                "title": f"{standard.name} {standard.version}",
+                "title": one_line(f"{standard.name} {standard.version}"),
                 "last-modified": timestamp(standard.released),
                 "version": standard.version,
                 "oscal-version": OSCAL_VERSION,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mlsvs.catalog.oscal import OSCAL_VERSION, prop, stable_uuid, timestamp, value_text
+from mlsvs.catalog.oscal import OSCAL_VERSION, one_line, prop, stable_uuid, timestamp, value_text
 
 if TYPE_CHECKING:
     from mlsvs.procurement.annex import ContractAnnex
@@ -43,7 +43,9 @@ def annex_to_oscal_profile(annex: ContractAnnex, *, catalog: str | None = None) 
     profile: dict[str, Any] = {
         "uuid": key,
         "metadata": {
-            "title": annex.parties.contract or f"MLSVS {s.version} {annex.level} selection",
+            "title": one_line(
+                annex.parties.contract or f"MLSVS {s.version} {annex.level} selection"
+            ),
             "last-modified": timestamp(annex.issued.isoformat()),
             "version": s.version,
             "oscal-version": OSCAL_VERSION,
@@ -55,7 +57,7 @@ def annex_to_oscal_profile(annex: ContractAnnex, *, catalog: str | None = None) 
                 *(prop(f"scope-{a.tag}", a.answer.value) for a in annex.scope),
             ],
             "roles": [{"id": "buyer", "title": "Buyer"}],
-            "parties": [{"uuid": party, "type": "organization", "name": buyer}],
+            "parties": [{"uuid": party, "type": "organization", "name": one_line(buyer)}],
             "responsible-parties": [{"role-id": "buyer", "party-uuids": [party]}],
         },
         "imports": [

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mlsvs.catalog.oscal import OSCAL_VERSION, prop, stable_uuid, timestamp
+from mlsvs.catalog.oscal import OSCAL_VERSION, one_line, prop, stable_uuid, timestamp
 from mlsvs.model.verdict import Basis, Verdict
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ def assessment_results(
         description = "; ".join(v.reasons) or f"verdict {v.verdict.value}"
         observation: dict[str, Any] = {
             "uuid": obs,
-            "title": f"{v.requirement}: {v.verdict.value}",
+            "title": one_line(f"{v.requirement}: {v.verdict.value}"),
             "description": description,
             "props": [prop("verdict", v.verdict.value), prop("basis", v.basis.value)],
             "methods": _METHODS[v.basis],
@@ -65,7 +65,7 @@ def assessment_results(
         findings.append(
             {
                 "uuid": stable_uuid(run, "finding", v.requirement),
-                "title": f"{v.requirement} {v.verdict.value}",
+                "title": one_line(f"{v.requirement} {v.verdict.value}"),
                 "description": description,
                 "props": [prop("level", str(v.level))],
                 "target": {
@@ -84,7 +84,7 @@ def assessment_results(
         "assessment-results": {
             "uuid": run,
             "metadata": {
-                "title": f"MLSVS {a.standard.version} assessment of {a.project.name}",
+                "title": one_line(f"MLSVS {a.standard.version} assessment of {a.project.name}"),
                 "last-modified": timestamp(a.finished_at),
                 "version": a.tool.version,
                 "oscal-version": OSCAL_VERSION,
@@ -100,7 +100,7 @@ def assessment_results(
             "results": [
                 {
                     "uuid": stable_uuid(run, "result"),
-                    "title": f"{a.tool.name} verify at {a.target_level}",
+                    "title": one_line(f"{a.tool.name} verify at {a.target_level}"),
                     "description": (
                         f"Target {a.target_level}; achieved "
                         f"{a.achieved_level if a.achieved_level else 'no level'}."
