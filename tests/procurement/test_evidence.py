@@ -274,3 +274,19 @@ def test_pack_refuses_files_changed_since_verify(hardened, supplier_key, tmp_pat
     assert "data/train.csv changed since mlsvs verify ran" in err
     assert len(err.strip().splitlines()) == 1
     assert not (tmp_path / "x.zip").exists()
+
+
+def test_sigstore_offline_is_one_clear_line(hardened, supplier_key, tmp_path, capsys, monkeypatch):
+    import socket
+
+    def offline(*args, **kwargs):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", offline)
+    argv = ["evidence", "pack", "--results", str(hardened.results), "--project"]
+    argv += [str(hardened.project), "--key", str(supplier_key.private), "--sigstore"]
+    assert main([*argv, "-o", str(tmp_path / "s.zip")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("mlsvs: error: Sigstore signing failed (it needs network access")
+    assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "s.zip").exists()

@@ -199,31 +199,41 @@ def sign_envelope(payload: bytes, signer: Signer) -> dict[str, Any]:
 
 
 def sigstore_bundle(payload: bytes) -> bytes:
-    """Sign the statement with Sigstore (keyless, needs network and an OIDC identity)."""
+    """Sign the statement with Sigstore (keyless: needs network and an OIDC identity, taken
+    from the environment, e.g. CI, or obtained interactively)."""
+    import logging
+
     try:
         from sigstore import dsse as sigstore_dsse
         from sigstore.models import ClientTrustConfig
-        from sigstore.oidc import Issuer, detect_credential
+        from sigstore.oidc import IdentityToken, Issuer, detect_credential
         from sigstore.sign import SigningContext
     except ImportError as exc:
         raise PackError(f"--sigstore needs the sigstore package ({exc.name})") from None
+    quiet = [logging.getLogger(name) for name in ("urllib3", "tuf", "sigstore")]
+    levels = [logger.level for logger in quiet]
+    for logger in quiet:
+        logger.setLevel(logging.CRITICAL)  # retries are summarised in the one-line error
     try:
         config = ClientTrustConfig.production()
         context = SigningContext.from_trust_config(config)
-        token = detect_credential()
+        ambient = detect_credential()
         identity = (
-            Issuer(config.signing_config.get_oidc_url()).identity_token()
-            if token is None
-            else __import__("sigstore.oidc", fromlist=["IdentityToken"]).IdentityToken(token)
+            IdentityToken(ambient)
+            if ambient
+            else Issuer(config.signing_config.get_oidc_url()).identity_token()
         )
         with context.signer(identity) as signer:
             bundle = signer.sign_dsse(sigstore_dsse.Statement(payload))
     except Exception as exc:  # noqa: BLE001 - network, TUF, OIDC: one line for the user
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise PackError(
-            f"Sigstore signing failed (it needs network access to Sigstore and an OIDC "
-            f"identity): {first[:200]}"
+            "Sigstore signing failed (it needs network access to Sigstore and an OIDC "
+            f"identity; key signing works offline): {first[:200]}"
         ) from None
+    finally:
+        for logger, level in zip(quiet, levels, strict=True):
+            logger.setLevel(level)
     return bundle.to_json().encode()
 
 
