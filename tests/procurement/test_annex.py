@@ -282,3 +282,27 @@ def test_unknown_chapter_is_a_usage_error(standard, checks) -> None:
             chapters=frozenset({"M99"}),
             issued=ISSUED,
         )
+
+
+def test_cli_interactive_asks_what_the_answers_file_leaves_open(
+    tmp_path, capsys, monkeypatch
+) -> None:
+    answers = tmp_path / "answers.json"
+    answers.write_text(json.dumps({"level": "L1", "scope": {"llm": "no"}}), encoding="utf-8")
+    standard = load_standard("1.1.0")
+    replies = ["no"] * (len(standard.tags) - 1)
+    replies[[t.id for t in standard.tags if t.id != "genai"].index("exposes_inference_api")] = "y"
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(replies) + "\n"))
+    out = tmp_path / "annex.json"
+    argv = ["procurement", "--answers", str(answers), "--interactive", "-f", f"json:{out}"]
+    assert main(argv) == 0
+    prompts = capsys.readouterr().err
+    assert "Can the model be queried over a network" in prompts
+    assert "generative model" not in prompts  # answered in the file
+    annex = load_annex(out)
+    assert {a.tag: a.answer for a in annex.scope}["exposes_inference_api"] is Answer.YES
+    assert not [a for a in annex.scope if a.answer is Answer.UNANSWERED]
+    assert "M8.1.1" in {r.id for r in annex.requirements}
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    assert main(argv) == 2
+    assert "standard input ended" in capsys.readouterr().err
