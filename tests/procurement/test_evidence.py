@@ -44,10 +44,10 @@ DELIVERED = ("models/classifier.onnx", "data/train.csv", "data/test.csv")
 EVIDENCE = "docs/reviews/M1.2.1-model-card-review.md"
 
 
-def _annex(tmp: Path, level: str = "L1") -> Path:
-    answers = tmp / f"answers-{level}.yaml"
-    answers.write_text(ANSWERS.format(level=level), encoding="utf-8")
-    annex = tmp / f"annex-{level}.json"
+def _annex(tmp: Path, level: str = "L1", extra: str = "", name: str = "") -> Path:
+    answers = tmp / f"answers-{level}{name}.yaml"
+    answers.write_text(ANSWERS.format(level=level) + extra, encoding="utf-8")
+    annex = tmp / f"annex-{level}{name}.json"
     argv = ["procurement", "--answers", str(answers), "--standard-version", "1.0.0"]
     assert main([*argv, "-f", f"json:{annex}"]) == 0
     return annex
@@ -68,7 +68,8 @@ def _pack(results: Path, project: Path, key: Path, out: Path) -> Path:
 
 
 def _verify(package, annex, delivered, key, tmp, *, today=None) -> tuple[int, dict]:
-    report = tmp / f"report-{hashlib.sha256(str(package).encode()).hexdigest()[:8]}.json"
+    tag = hashlib.sha256(f"{package}{annex}{delivered}{key}{today}".encode()).hexdigest()[:12]
+    report = tmp / f"report-{tag}.json"
     argv = ["evidence", "verify", str(package), "--annex", str(annex)]
     argv += ["--delivered", str(delivered), "--key", str(key), "-f", f"json:{report}"]
     if today is not None:
@@ -290,3 +291,74 @@ def test_sigstore_offline_is_one_clear_line(hardened, supplier_key, tmp_path, ca
     assert err.startswith("mlsvs: error: Sigstore signing failed (it needs network access")
     assert len(err.strip().splitlines()) == 1
     assert not (tmp_path / "s.zip").exists()
+
+
+def test_l3_needs_an_independent_verifier(setup, hardened, supplier_key, tmp_path) -> None:
+    tmp, _, package, delivered = setup
+    annex = _annex(
+        tmp, "L3", "independent_verifiers: [Example Assurance GmbH]\n", name="-independent"
+    )
+    code, report = _verify(package, annex, delivered, supplier_key.public, tmp)
+    assert code == 1
+    assert _decision(report, "M1.2.1")["reasons"] == [
+        "at L3 the attestation must be made by an independent verifier (role 'independent "
+        "verifier'); attestations/M1.2.1.yaml is by role 'model owner, credit-default-logreg'"
+    ]
+    # the same attestation signed off by the named independent verifier is accepted
+    project = tmp_path / "project"
+    shutil.copytree(hardened.project, project)
+    attestation = project / "attestations" / "M1.2.1.yaml"
+    text = attestation.read_text(encoding="utf-8")
+    text = text.replace("  name: Credit-risk ML lead", "  name: Example Assurance GmbH")
+    text = text.replace(
+        "  role: Model owner, credit-default-logreg", "  role: Independent verifier"
+    )
+    attestation.write_text(text, encoding="utf-8")
+    repacked = _pack(hardened.results, project, supplier_key.private, tmp_path / "l3.zip")
+    _, report = _verify(repacked, annex, delivered, supplier_key.public, tmp_path)
+    decision = _decision(report, "M1.2.1")
+    assert decision["decision"] == "accepted", decision
+    assert decision["verifier"] == "Example Assurance GmbH (Independent verifier)"
+    assert (
+        "the package is for level L1; the annex requires L3" in _check(report, "results")["detail"]
+    )
+
+
+def test_claim_changed_after_verify_is_rejected(setup, hardened, supplier_key, tmp_path) -> None:
+    _, annex, _, delivered = setup
+    project = tmp_path / "project"
+    shutil.copytree(hardened.project, project)
+    attestation = project / "attestations" / "M3.1.1.yaml"
+    text = attestation.read_text(encoding="utf-8")
+    attestation.write_text(text.replace("claim: pass", "claim: fail", 1), encoding="utf-8")
+    package = _pack(hardened.results, project, supplier_key.private, tmp_path / "claim.zip")
+    code, report = _verify(package, annex, delivered, supplier_key.public, tmp_path)
+    assert code == 1
+    assert _decision(report, "M3.1.1")["reasons"] == [
+        "attestation attestations/M3.1.1.yaml in the package claims fail, the signed results "
+        "say pass"
+    ]
+
+
+def test_scope_the_supplier_did_not_declare_is_rejected(setup, supplier_key) -> None:
+    tmp, _, package, delivered = setup
+    path = tmp / "annex-personal-data.json"
+    answers = tmp / "answers-personal.yaml"
+    answers.write_text(
+        ANSWERS.format(level="L1").replace("personal_data: no", "personal_data: yes"),
+        encoding="utf-8",
+    )
+    argv = ["procurement", "--answers", str(answers), "--standard-version", "1.0.0"]
+    assert main([*argv, "-f", f"json:{path}"]) == 0
+    data = json.loads(path.read_text(encoding="utf-8"))
+    personal = [r["id"] for r in data["requirements"] if "personal_data" in r["tags"]]
+    assert personal
+    code, report = _verify(package, path, delivered, supplier_key.public, tmp)
+    assert code == 1
+    for requirement in personal:
+        decision = _decision(report, requirement)
+        assert decision["decision"] == "rejected"
+        assert decision["reasons"][0].startswith(
+            "the results mark it not applicable from the supplier's declared traits, but the "
+            "annex keeps it in scope (`personal_data`: answered yes (personal_data))"
+        )

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlsvs.model.assessment import Assessment
-from mlsvs.model.attestation import Attestation, Validity
+from mlsvs.model.attestation import Attestation, Claim, Validity
 from mlsvs.model.verdict import Basis, Verdict
 from mlsvs.procurement.annex import ContractAnnex
 from mlsvs.procurement.evidence_rules import INDEPENDENT_ROLE, EvidenceKind
@@ -397,7 +397,7 @@ def _severity(ctx: _Context, requirement: str) -> str:
 
 
 def _attestation_problems(
-    ctx: _Context, item: AnnexRequirement, attestation: Attestation | None
+    ctx: _Context, item: AnnexRequirement, attestation: Attestation | None, verdict: Verdict
 ) -> tuple[Decision, str] | None:
     if attestation is None:
         return (
@@ -410,6 +410,13 @@ def _attestation_problems(
         return (
             Decision.REJECTED,
             f"attestation {attestation.source} is for {attestation.requirement}",
+        )
+    claim = Claim.PASS if verdict is Verdict.PASS else Claim.NOT_APPLICABLE
+    if attestation.claim is not claim:
+        return (
+            Decision.REJECTED,
+            f"attestation {attestation.source} in the package claims {attestation.claim}, the "
+            f"signed results say {verdict}",
         )
     if attestation.validity is not Validity.VALID:
         if attestation.validity is Validity.EXPIRED:
@@ -515,7 +522,7 @@ def _decide(ctx: _Context, item: AnnexRequirement) -> RequirementDecision:
     kinds = item.evidence.kinds
     if verdict.verdict is Verdict.NOT_APPLICABLE:
         if verdict.basis in {Basis.ATTESTED, Basis.BOTH}:
-            problem = _attestation_problems(ctx, item, attestation)
+            problem = _attestation_problems(ctx, item, attestation, verdict.verdict)
             if problem:
                 return out(problem[0], [problem[1]])
         accepted.append("not applicable: " + ("; ".join(verdict.reasons[:2]) or "as determined"))
@@ -541,7 +548,7 @@ def _decide(ctx: _Context, item: AnnexRequirement) -> RequirementDecision:
             )
         accepted.append("automated result of " + ", ".join(passing))
     if EvidenceKind.ATTESTATION in kinds:
-        problem = _attestation_problems(ctx, item, attestation)
+        problem = _attestation_problems(ctx, item, attestation, verdict.verdict)
         if problem:
             return out(problem[0], [problem[1]], measured=measured)
         assert attestation is not None  # noqa: S101 - _attestation_problems checked it
