@@ -154,7 +154,7 @@ def _signature(ctx: _Context) -> bytes:
 
     try:
         envelope = Envelope.from_dict(json.loads(ctx.files.envelope))
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         ctx.add("signature", False, f"the DSSE envelope is malformed: {exc}")
         raise _Stop from None
     if envelope.payload_type != PAYLOAD_TYPE:

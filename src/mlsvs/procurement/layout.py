@@ -25,6 +25,9 @@ PACKAGE_VERSION = "1.0"
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 MAX_BLOB = 256 * 1024 * 1024
 """Largest file a package may hold (evidence, not models: models are subjects)."""
+MAX_PACKAGE = 1024 * 1024 * 1024
+"""Largest total size of a package's members."""
+MAX_MEMBERS = 100_000
 
 
 def blob_name(digest: str) -> str:

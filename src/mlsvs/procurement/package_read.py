@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import zipfile
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 from mlsvs.errors import MlsvsError
-from mlsvs.procurement.layout import ENVELOPE, MAX_BLOB, SHA256, SIGSTORE_BUNDLE, blob_name
-
-if TYPE_CHECKING:
-    from pathlib import Path
+from mlsvs.procurement.layout import (
+    ENVELOPE,
+    MAX_BLOB,
+    MAX_MEMBERS,
+    MAX_PACKAGE,
+    SHA256,
+    SIGSTORE_BUNDLE,
+    blob_name,
+)
 
 
 class PackageError(MlsvsError):
@@ -31,31 +36,8 @@ class PackageFiles:
 
 def read_package(path: Path) -> PackageFiles:
     """Every member of the package (blobs larger than ``MAX_BLOB`` are refused)."""
-    members: dict[str, bytes] = {}
     display = str(path)
-    if path.is_dir():
-        for file in sorted(p for p in path.rglob("*") if p.is_file() or p.is_symlink()):
-            rel = file.relative_to(path).as_posix()
-            if file.is_symlink():
-                raise PackageError(f"package member {rel} is a symbolic link", path=display)
-            if file.stat().st_size > MAX_BLOB:
-                raise PackageError(f"package member {rel} is too large", path=display)
-            members[rel] = file.read_bytes()
-    else:
-        try:
-            with zipfile.ZipFile(path) as archive:
-                for info in archive.infolist():
-                    if info.is_dir():
-                        continue
-                    if info.file_size > MAX_BLOB:
-                        raise PackageError(
-                            f"package member {info.filename} is too large", path=display
-                        )
-                    members[info.filename] = archive.read(info)
-        except FileNotFoundError:
-            raise PackageError("package not found", path=display) from None
-        except (zipfile.BadZipFile, OSError) as exc:
-            raise PackageError(f"not a readable package ZIP: {exc}", path=display) from None
+    members = _directory(path, display) if path.is_dir() else _zip(path, display)
     envelope = members.pop(ENVELOPE, None)
     if envelope is None:
         raise PackageError(f"not an evidence package: no {ENVELOPE}", path=display)
@@ -75,3 +57,56 @@ def read_package(path: Path) -> PackageFiles:
         sigstore_bundle=bundle,
         unexpected=tuple(sorted(unexpected)),
     )
+
+
+def _limits(name: str, size: int, total: int, count: int, display: str) -> int:
+    if size > MAX_BLOB:
+        raise PackageError(f"package member {name} is too large", path=display)
+    if total + size > MAX_PACKAGE or count > MAX_MEMBERS:
+        raise PackageError("package is larger than an evidence package may be", path=display)
+    return total + size
+
+
+def _directory(path: Path, display: str) -> dict[str, bytes]:
+    """Every regular file under ``path``; a symbolic link or special file is refused."""
+    import os
+    import stat
+
+    members: dict[str, bytes] = {}
+    total = 0
+    for top, dirs, files in os.walk(path, followlinks=False):
+        for name in sorted(dirs + files):
+            full = Path(top) / name
+            rel = full.relative_to(path).as_posix()
+            mode = full.lstat().st_mode
+            if stat.S_ISLNK(mode):
+                raise PackageError(f"package member {rel} is a symbolic link", path=display)
+            if stat.S_ISDIR(mode):
+                continue
+            if not stat.S_ISREG(mode):
+                raise PackageError(f"package member {rel} is not a regular file", path=display)
+            total = _limits(rel, full.stat().st_size, total, len(members), display)
+            members[rel] = full.read_bytes()
+    return members
+
+
+def _zip(path: Path, display: str) -> dict[str, bytes]:
+    """Every member of the ZIP, read into memory (never extracted), within the size limits."""
+    members: dict[str, bytes] = {}
+    total = 0
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                if info.is_dir():
+                    continue
+                if info.filename in members:
+                    raise PackageError(
+                        f"package member {info.filename} appears twice", path=display
+                    )
+                total = _limits(info.filename, info.file_size, total, len(members), display)
+                members[info.filename] = archive.read(info)
+    except FileNotFoundError:
+        raise PackageError("package not found", path=display) from None
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise PackageError(f"not a readable package ZIP: {exc}", path=display) from None
+    return members
