@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlsvs.model.assessment import Assessment
 from mlsvs.model.attestation import Attestation, Claim, Validity
+from mlsvs.model.catalog import Level
 from mlsvs.model.verdict import Basis, Verdict
 from mlsvs.procurement.annex import ContractAnnex
 from mlsvs.procurement.evidence_rules import INDEPENDENT_ROLE, EvidenceKind
@@ -435,7 +436,7 @@ def _attestation_problems(
             Decision.REJECTED,
             f"attestation {attestation.source} names no content-addressed evidence file",
         )
-    if EvidenceKind.INDEPENDENT in item.evidence.kinds:
+    if EvidenceKind.INDEPENDENT in item.evidence.kinds or ctx.annex.level >= Level.L3:
         person = attestation.attested_by
         role = (person.role if person else "").strip().lower()
         if role != INDEPENDENT_ROLE:
@@ -452,6 +453,36 @@ def _attestation_problems(
                 f"annex accepts ({', '.join(names)})",
             )
     return None
+
+
+def _idle(assessment: Assessment, item: AnnexRequirement) -> str:
+    """Why none of the named checks had anything to examine ('' when one could have)."""
+    records = {c.id: c for c in assessment.checks}
+    reasons = []
+    for check in item.evidence.checks:
+        record = records.get(check)
+        if record is None:
+            return ""
+        if record.state.value == "skipped":
+            if not (
+                record.skip_reason.startswith("no ") and "in the project" in record.skip_reason
+            ):
+                return ""  # skipped for a capability or a module: it could have run
+            reasons.append(f"{check}: {record.skip_reason}")
+        elif any(check == f.check and item.id in f.requirements for f in assessment.findings):
+            return ""
+        else:
+            reasons.append(f"{check}: nothing to examine")
+    return "; ".join(reasons)
+
+
+def _not_run(assessment: Assessment, item: AnnexRequirement) -> str:
+    records = {c.id: c for c in assessment.checks}
+    return "; ".join(
+        f"{c} was skipped: {records[c].skip_reason}"
+        for c in item.evidence.checks
+        if c in records and records[c].state.value == "skipped"
+    )
 
 
 def _decide(ctx: _Context, item: AnnexRequirement) -> RequirementDecision:
@@ -536,17 +567,35 @@ def _decide(ctx: _Context, item: AnnexRequirement) -> RequirementDecision:
                 if f.check in item.evidence.checks and f.check in ran and f.status is Status.PASS
             }
         )
-        if verdict.basis not in {Basis.AUTOMATED, Basis.BOTH} or not passing:
+        idle = _idle(assessment, item)
+        if passing and verdict.basis in {Basis.AUTOMATED, Basis.BOTH}:
+            accepted.append("automated result of " + ", ".join(passing))
+        elif idle and verdict.basis is Basis.ATTESTED and EvidenceKind.ATTESTATION not in kinds:
+            # The named checks had nothing to examine in this system (the engine's rule: an
+            # attestation then stands in); the attestation must pass every attestation test.
+            problem = _attestation_problems(ctx, item, attestation, verdict.verdict)
+            if problem:
+                return out(problem[0], [problem[1]], measured=measured)
+            assert attestation is not None  # noqa: S101 - _attestation_problems checked it
+            person = attestation.attested_by
+            verifier = f"{person.name} ({person.role})" if person else "unnamed"
+            files = ", ".join(ev.path for ev in attestation.evidence if ev.path)
+            accepted.append(
+                f"attestation {attestation.source} backed by {files}, in place of "
+                f"{', '.join(item.evidence.checks)} ({idle})"
+            )
+        else:
+            why = _not_run(assessment, item)
             return out(
                 Decision.MISSING,
                 [
                     "the annex accepts an automated result only from "
                     + ", ".join(item.evidence.checks)
                     + "; the results hold no passing result of them"
+                    + (f" ({why})" if why else "")
                 ],
                 measured=measured,
             )
-        accepted.append("automated result of " + ", ".join(passing))
     if EvidenceKind.ATTESTATION in kinds:
         problem = _attestation_problems(ctx, item, attestation, verdict.verdict)
         if problem:

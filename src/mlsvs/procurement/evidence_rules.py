@@ -61,6 +61,11 @@ class AcceptableEvidence:
             parts.append(
                 f"a signed attestation by {who} with content-addressed evidence files: {docs}"
             )
+        if self.kinds == (EvidenceKind.AUTOMATED,):
+            parts[0] += (
+                "; only where these checks have nothing to examine in the delivered system, a "
+                "signed attestation with content-addressed evidence files instead"
+            )
         joined = " and ".join(parts)
         text = joined[:1].upper() + joined[1:] + "."
         return f"{text} {self.note}".strip()
