@@ -6,6 +6,7 @@ One honest package is accepted; each way of cheating is rejected with its precis
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
 import json
@@ -106,7 +107,7 @@ def setup(hardened, supplier_key, tmp_path_factory):
     return tmp, annex, package, _deliver(hardened.project, tmp)
 
 
-def test_honest_package_is_accepted_with_reports(setup, supplier_key, capsys) -> None:
+def test_honest_package_is_accepted_with_reports(setup, hardened, supplier_key) -> None:
     tmp, annex, package, delivered = setup
     code, report = _verify(package, annex, delivered, supplier_key.public, tmp)
     assert code == 0, [r for r in report["requirements"] if r["decision"] != "accepted"]
@@ -130,8 +131,19 @@ def test_honest_package_is_accepted_with_reports(setup, supplier_key, capsys) ->
     assert main(argv) == 0
     assert (out / "markdown").read_text().startswith("# Acceptance report: ACCEPTED")
     assert "<!DOCTYPE html>" in (out / "html").read_text()
-    header = (out / "response-csv").read_text().splitlines()[0]
-    assert "measured_value,threshold,test_date,tool,tool_version,verifier" in header
+    rows = {r["requirement_id"]: r for r in csv.DictReader((out / "response-csv").open())}
+    robustness = rows["M6.2.1"]
+    assert "blackbox_robust_accuracy_ratio=" in robustness["measured_value"]
+    assert robustness["threshold"] == "blackbox_robust_accuracy_ratio=0.5"
+    assert (robustness["tool"], robustness["tool_version"]) == (
+        "mlsvs",
+        hardened.data["tool"]["version"],
+    )
+    assert robustness["verifier"] == "automated" and robustness["test_date"]
+    assert rows["M1.2.1"]["verifier"].startswith("Credit-risk ML lead")
+    assert rows["M8.1.1"]["accepted_checks"] == " ".join(
+        _decision(report, "M8.1.1")["named_checks"]
+    )
     with zipfile.ZipFile(package) as archive:
         names = archive.namelist()
     assert names[0] == "envelope.dsse.json"

@@ -80,6 +80,12 @@ class RequirementDecision:
     test_date: str = ""
     tool: str = ""
     verifier: str = ""
+    verification: str = ""
+    required_evidence: tuple[str, ...] = ()
+    """The evidence kinds the annex requires."""
+    named_checks: tuple[str, ...] = ()
+    parameters: tuple[str, ...] = ()
+    """``key=value`` of the parameters the results used for this requirement."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -499,6 +505,12 @@ def _decide(ctx: _Context, item: AnnexRequirement) -> RequirementDecision:
         "level": str(item.level),
         "tool": tool,
         "test_date": assessment.finished_at[:10],
+        "verification": item.verification,
+        "required_evidence": tuple(k.value for k in item.evidence.kinds),
+        "named_checks": item.evidence.checks,
+        "parameters": tuple(
+            f"{s.key}={s.value}" for s in assessment.parameters if s.key in item.parameters
+        ),
     }
 
     def out(decision: Decision, reasons: list[str], **more: Any) -> RequirementDecision:  # noqa: ANN401

@@ -101,6 +101,10 @@ def _response_row(d: RequirementDecision) -> dict[str, str]:
         citation=d.citation,
         level=d.level,
         title=d.title,
+        verification=d.verification,
+        evidence_accepted=" + ".join(d.required_evidence),
+        accepted_checks=" ".join(d.named_checks),
+        parameters="; ".join(d.parameters),
         supplier_claim=claim,
         measured_value="; ".join(
             f"{m.name}={m.value:g}{m.unit and ' ' + m.unit}" for m in d.measured
