@@ -64,7 +64,8 @@ class AcceptableEvidence:
         if self.kinds == (EvidenceKind.AUTOMATED,):
             parts[0] += (
                 "; only where these checks have nothing to examine in the delivered system, a "
-                "signed attestation with content-addressed evidence files instead"
+                "signed attestation (at L3 by an independent verifier) with content-addressed "
+                "evidence files instead"
             )
         joined = " and ".join(parts)
         text = joined[:1].upper() + joined[1:] + "."
