@@ -1,11 +1,9 @@
-"""``-f FMT[:PATH]`` for commands whose outputs are texts made by functions (procurement,
-evidence, oscal): the option parsing of ``mlsvs verify`` (``parse_output_specs``), atomic
-writes to files, ``-`` for stdout."""
+"""``-f FMT[:PATH]`` for commands whose outputs are whole texts (procurement, evidence, oscal),
+on the shared output layer (``mlsvs.output``): its option parsing and its atomic writer."""
 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mlsvs.errors import UsageError
@@ -14,6 +12,8 @@ from mlsvs.util.text import safe_path
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Callable, Iterable, Mapping
+
+    from mlsvs.output import FindingsReport
 
 
 def add_format_option(
@@ -31,6 +31,10 @@ def add_format_option(
     )
 
 
+def _no_findings() -> FindingsReport:
+    raise UsageError("this command writes no findings report")  # every format is native
+
+
 def write_texts(
     values: list[str] | None,
     makers: Mapping[str, Callable[[], str]],
@@ -39,26 +43,12 @@ def write_texts(
     aliases: Mapping[str, str] | None = None,
 ) -> list[str]:
     """Render every requested format and write it; returns the files written."""
-    from mlsvs.render.base import parse_output_specs
-    from mlsvs.util.atomic import atomic_open
+    from mlsvs.output import parse_output_specs, write_report
 
     aliases = aliases or {}
     raw = [_alias(v, aliases) for v in values or ()]
     specs = parse_output_specs(raw or None, default=default, known=makers)
-    written = []
-    for spec in specs:
-        text = makers[spec.format]()
-        if spec.to_stdout:
-            sys.stdout.write(text)
-            continue
-        path = Path(spec.path)
-        try:
-            with atomic_open(path) as out:
-                out.write(text)
-        except OSError as exc:
-            raise UsageError(f"cannot write {spec.path}: {exc.strerror or exc}") from None
-        written.append(spec.path)
-    return written
+    return list(write_report(specs, _no_findings, native=makers))
 
 
 def report_written(paths: Iterable[str]) -> None:

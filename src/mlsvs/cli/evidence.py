@@ -173,7 +173,7 @@ def _makers(report: object) -> dict[str, Callable[[], str]]:
 
 
 def _terminal(report: object) -> str:
-    from mlsvs.procurement.acceptance import AcceptanceReport, Decision
+    from mlsvs.procurement.acceptance import AcceptanceDecision, AcceptanceReport
     from mlsvs.util.text import safe_text
 
     assert isinstance(report, AcceptanceReport)  # noqa: S101
@@ -184,7 +184,7 @@ def _terminal(report: object) -> str:
     lines.extend(
         f"{d.decision.value:>9}  {d.requirement}: {safe_text('; '.join(d.reasons))}"
         for d in report.requirements
-        if d.decision is not Decision.ACCEPTED
+        if d.decision is not AcceptanceDecision.ACCEPTED
     )
     c = report.counts
     lines.append(

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 
 @enum.unique
-class Decision(enum.StrEnum):
+class AcceptanceDecision(enum.StrEnum):
     """The buyer's decision on one requirement."""
 
     ACCEPTED = "accepted"
@@ -70,7 +70,7 @@ class RequirementDecision:
     citation: str
     title: str
     level: str
-    decision: Decision
+    decision: AcceptanceDecision
     reasons: tuple[str, ...]
     evidence: tuple[str, ...] = ()
     """What was accepted as evidence."""
@@ -103,7 +103,10 @@ class AcceptanceReport:
     @property
     def counts(self) -> dict[str, int]:
         """Requirements per decision."""
-        return {d.value: sum(1 for r in self.requirements if r.decision is d) for d in Decision}
+        return {
+            d.value: sum(1 for r in self.requirements if r.decision is d)
+            for d in AcceptanceDecision
+        }
 
 
 class _Stop(Exception):  # noqa: N818 - control flow inside verify_package only
@@ -405,41 +408,41 @@ def _severity(ctx: _Context, requirement: str) -> str:
 
 def _attestation_problems(
     ctx: _Context, item: AnnexRequirement, attestation: Attestation | None, verdict: Verdict
-) -> tuple[Decision, str] | None:
+) -> tuple[AcceptanceDecision, str] | None:
     if attestation is None:
         return (
-            Decision.MISSING,
+            AcceptanceDecision.MISSING,
             "the annex requires a signed attestation backed by: "
             + ("; ".join(item.evidence.documents) or "named evidence")
             + "; none was delivered in the package",
         )
     if attestation.requirement != item.id:
         return (
-            Decision.REJECTED,
+            AcceptanceDecision.REJECTED,
             f"attestation {attestation.source} is for {attestation.requirement}",
         )
     claim = Claim.PASS if verdict is Verdict.PASS else Claim.NOT_APPLICABLE
     if attestation.claim is not claim:
         return (
-            Decision.REJECTED,
+            AcceptanceDecision.REJECTED,
             f"attestation {attestation.source} in the package claims {attestation.claim}, the "
             f"signed results say {verdict}",
         )
     if attestation.validity is not Validity.VALID:
         if attestation.validity is Validity.EXPIRED:
             return (
-                Decision.REJECTED,
+                AcceptanceDecision.REJECTED,
                 f"attestation {attestation.source} expired on {attestation.expires} "
                 f"(verified on {ctx.today})",
             )
         return (
-            Decision.REJECTED,
+            AcceptanceDecision.REJECTED,
             f"attestation {attestation.source} is {attestation.validity}: "
             + "; ".join(attestation.problems),
         )
     if not any(ev.path for ev in attestation.evidence):
         return (
-            Decision.REJECTED,
+            AcceptanceDecision.REJECTED,
             f"attestation {attestation.source} names no content-addressed evidence file",
         )
     if EvidenceKind.INDEPENDENT in item.evidence.kinds or ctx.annex.level >= Level.L3:
@@ -447,14 +450,14 @@ def _attestation_problems(
         role = (person.role if person else "").strip().lower()
         if role != INDEPENDENT_ROLE:
             return (
-                Decision.REJECTED,
+                AcceptanceDecision.REJECTED,
                 f"at {ctx.annex.level} the attestation must be made by an independent verifier "
                 f"(role {INDEPENDENT_ROLE!r}); {attestation.source} is by role {role!r}",
             )
         names = ctx.annex.independent_verifiers
         if names and (person.name if person else "") not in names:
             return (
-                Decision.REJECTED,
+                AcceptanceDecision.REJECTED,
                 f"{person.name if person else 'nobody'} is not an independent verifier the "
                 f"annex accepts ({', '.join(names)})",
             )
@@ -513,8 +516,8 @@ def _decide(ctx: _Context, item: AnnexRequirement) -> RequirementDecision:
         ),
     }
 
-    def out(decision: Decision, reasons: list[str], **more: Any) -> RequirementDecision:  # noqa: ANN401
-        if decision is not Decision.ACCEPTED:
+    def out(decision: AcceptanceDecision, reasons: list[str], **more: Any) -> RequirementDecision:  # noqa: ANN401
+        if decision is not AcceptanceDecision.ACCEPTED:
             severity = _severity(ctx, item.id)
             more.setdefault("severity", severity)
             more.setdefault(
@@ -523,7 +526,7 @@ def _decide(ctx: _Context, item: AnnexRequirement) -> RequirementDecision:
         return RequirementDecision(decision=decision, reasons=tuple(reasons), **base, **more)
 
     if verdict is None:
-        return out(Decision.MISSING, [f"the results hold no verdict for {item.id}"])
+        return out(AcceptanceDecision.MISSING, [f"the results hold no verdict for {item.id}"])
     findings = [f for f in assessment.findings if item.id in f.requirements]
     measured = tuple(
         Measured(name=m.name, value=m.value, threshold=m.threshold, unit=m.unit)
@@ -545,13 +548,15 @@ def _decide(ctx: _Context, item: AnnexRequirement) -> RequirementDecision:
                 f"({scheduled.comparison})"
             )
     if reasons:
-        return out(Decision.REJECTED, reasons, measured=measured)
+        return out(AcceptanceDecision.REJECTED, reasons, measured=measured)
     if verdict.verdict not in {Verdict.PASS, Verdict.NOT_APPLICABLE}:
         detail = "; ".join(verdict.reasons[:3]) or "no reason given"
-        return out(Decision.REJECTED, [f"verdict {verdict.verdict}: {detail}"], measured=measured)
+        return out(
+            AcceptanceDecision.REJECTED, [f"verdict {verdict.verdict}: {detail}"], measured=measured
+        )
     if verdict.verdict is Verdict.NOT_APPLICABLE and verdict.basis in {Basis.PROFILE, Basis.NONE}:
         return out(
-            Decision.REJECTED,
+            AcceptanceDecision.REJECTED,
             [
                 "the results mark it not applicable from the supplier's declared traits, but "
                 f"the annex keeps it in scope ({item.scope_reason})"
@@ -599,7 +604,7 @@ def _decide(ctx: _Context, item: AnnexRequirement) -> RequirementDecision:
         else:
             why = _not_run(assessment, item)
             return out(
-                Decision.MISSING,
+                AcceptanceDecision.MISSING,
                 [
                     "the annex accepts an automated result only from "
                     + ", ".join(item.evidence.checks)
@@ -619,7 +624,7 @@ def _decide(ctx: _Context, item: AnnexRequirement) -> RequirementDecision:
         accepted.append(f"attestation {attestation.source} backed by {files}")
         base["test_date"] = attestation.date.isoformat() if attestation.date else base["test_date"]
     return out(
-        Decision.ACCEPTED,
+        AcceptanceDecision.ACCEPTED,
         ["; ".join(accepted)],
         evidence=tuple(accepted),
         measured=measured,
@@ -669,7 +674,7 @@ def verify_package(
     accepted = (
         bool(decisions)
         and all(c.ok for c in ctx.checks)
-        and all(d.decision is Decision.ACCEPTED for d in decisions)
+        and all(d.decision is AcceptanceDecision.ACCEPTED for d in decisions)
     )
     return AcceptanceReport(
         kind="mlsvs-acceptance-report",

@@ -18,7 +18,7 @@ from mlsvs.catalog.select import walk
 from mlsvs.errors import ConfigError, UsageError
 from mlsvs.model.catalog import Level, Standard
 from mlsvs.procurement.evidence_rules import AcceptableEvidence, acceptable_evidence
-from mlsvs.procurement.questionnaire import Answer, Scope, ScopeAnswer
+from mlsvs.procurement.questionnaire import Answer, ProcurementScope, ScopeAnswer
 
 ANNEX_SCHEMA_VERSION = "1.0"
 ANNEX_KIND = "mlsvs-procurement-annex"
@@ -175,7 +175,7 @@ class BuyerInput:
     source: str = "answers"
 
 
-def _scope_reason(tags: tuple[str, ...], scope: Scope) -> str:
+def _scope_reason(tags: tuple[str, ...], scope: ProcurementScope) -> str:
     if not tags:
         return "core requirement: always applies"
     parts = []
@@ -241,7 +241,7 @@ def _schedule(
 def build_annex(
     standard: Standard,
     level: Level,
-    scope: Scope,
+    scope: ProcurementScope,
     checks_by_requirement: Mapping[str, tuple[str, ...]],
     *,
     buyer: BuyerInput | None = None,

@@ -116,7 +116,7 @@ class ScopeAnswer:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Scope:
+class ProcurementScope:
     """Every question of the standard with its answer."""
 
     answers: tuple[ScopeAnswer, ...]
@@ -152,7 +152,7 @@ def _answer(value: object, where: str) -> Answer:
 
 def decide_scope(
     standard: Standard, answers: Mapping[str, object], *, source: str = "answers"
-) -> Scope:
+) -> ProcurementScope:
     """The scope for ``answers`` keyed by question ID or tag; unknown keys are errors."""
     asked = questions(standard)
     by_key = {q.id: q for q in asked} | {q.tag: q for q in asked}
@@ -166,7 +166,7 @@ def decide_scope(
         if given.get(question.tag, answer) is not answer:
             raise ConfigError(f"{source}: {key} is answered twice with different answers")
         given[question.tag] = answer
-    return Scope(
+    return ProcurementScope(
         answers=tuple(
             ScopeAnswer(
                 question=q.id, tag=q.tag, text=q.text, answer=given.get(q.tag, Answer.UNANSWERED)
