@@ -45,13 +45,18 @@ DELIVERED = ("models/classifier.onnx", "data/train.csv", "data/test.csv")
 EVIDENCE = "docs/reviews/M1.2.1-model-card-review.md"
 
 
-def _annex(tmp: Path, level: str = "L1", extra: str = "", name: str = "") -> Path:
+def _annex(tmp: Path, version: str, level: str = "L1", extra: str = "", name: str = "") -> Path:
+    """The buyer's annex for the example's scope, for the standard ``version`` it verifies."""
     answers = tmp / f"answers-{level}{name}.yaml"
     answers.write_text(ANSWERS.format(level=level) + extra, encoding="utf-8")
     annex = tmp / f"annex-{level}{name}.json"
-    argv = ["procurement", "--answers", str(answers), "--standard-version", "1.0.0"]
+    argv = ["procurement", "--answers", str(answers), "--standard-version", version]
     assert main([*argv, "-f", f"json:{annex}"]) == 0
     return annex
+
+
+def _version(hardened) -> str:
+    return hardened.data["standard"]["version"]
 
 
 def _deliver(project: Path, tmp: Path) -> Path:
@@ -102,7 +107,7 @@ def _decision(report: dict, requirement: str) -> dict:
 @pytest.fixture(scope="module")
 def setup(hardened, supplier_key, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("procurement")
-    annex = _annex(tmp)
+    annex = _annex(tmp, _version(hardened))
     package = _pack(hardened.results, hardened.project, supplier_key.private, tmp / "pkg.zip")
     return tmp, annex, package, _deliver(hardened.project, tmp)
 
@@ -248,9 +253,9 @@ def test_wrong_signer_is_rejected(setup, hardened, supplier_key, other_key) -> N
     assert code == 1 and not _check(report, "signature")["ok"]
 
 
-def test_package_for_a_lower_level_is_rejected(setup, supplier_key) -> None:
+def test_package_for_a_lower_level_is_rejected(setup, hardened, supplier_key) -> None:
     tmp, _, package, delivered = setup
-    annex_l2 = _annex(tmp, "L2")
+    annex_l2 = _annex(tmp, _version(hardened), "L2")
     code, report = _verify(package, annex_l2, delivered, supplier_key.public, tmp)
     assert code == 1
     results = _check(report, "results")
@@ -308,7 +313,11 @@ def test_sigstore_offline_is_one_clear_line(hardened, supplier_key, tmp_path, ca
 def test_l3_needs_an_independent_verifier(setup, hardened, supplier_key, tmp_path) -> None:
     tmp, _, package, delivered = setup
     annex = _annex(
-        tmp, "L3", "independent_verifiers: [Example Assurance GmbH]\n", name="-independent"
+        tmp,
+        _version(hardened),
+        "L3",
+        "independent_verifiers: [Example Assurance GmbH]\n",
+        name="-independent",
     )
     code, report = _verify(package, annex, delivered, supplier_key.public, tmp)
     assert code == 1
@@ -352,7 +361,7 @@ def test_claim_changed_after_verify_is_rejected(setup, hardened, supplier_key, t
     ]
 
 
-def test_scope_the_supplier_did_not_declare_is_rejected(setup, supplier_key) -> None:
+def test_scope_the_supplier_did_not_declare_is_rejected(setup, hardened, supplier_key) -> None:
     tmp, _, package, delivered = setup
     path = tmp / "annex-personal-data.json"
     answers = tmp / "answers-personal.yaml"
@@ -360,7 +369,7 @@ def test_scope_the_supplier_did_not_declare_is_rejected(setup, supplier_key) -> 
         ANSWERS.format(level="L1").replace("personal_data: no", "personal_data: yes"),
         encoding="utf-8",
     )
-    argv = ["procurement", "--answers", str(answers), "--standard-version", "1.0.0"]
+    argv = ["procurement", "--answers", str(answers), "--standard-version", _version(hardened)]
     assert main([*argv, "-f", f"json:{path}"]) == 0
     data = json.loads(path.read_text(encoding="utf-8"))
     personal = [r["id"] for r in data["requirements"] if "personal_data" in r["tags"]]
