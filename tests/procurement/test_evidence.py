@@ -155,6 +155,21 @@ def test_honest_package_is_accepted_with_reports(setup, hardened, supplier_key) 
     assert all(n.startswith("blobs/sha256/") for n in names[1:])
 
 
+def test_an_unpacked_directory_package_is_read_the_same(setup, supplier_key, tmp_path) -> None:
+    _, annex, package, delivered = setup
+    unpacked = tmp_path / "unpacked"
+    with zipfile.ZipFile(package) as archive:
+        for name in archive.namelist():
+            (unpacked / name).parent.mkdir(parents=True, exist_ok=True)
+            (unpacked / name).write_bytes(archive.read(name))
+    code, report = _verify(unpacked, annex, delivered, supplier_key.public, tmp_path)
+    assert code == 0 and report["accepted"] is True
+    (unpacked / "notes.txt").write_text("added after signing\n", encoding="utf-8")
+    code, report = _verify(unpacked, annex, delivered, supplier_key.public, tmp_path)
+    assert code == 1
+    assert _check(report, "layout")["detail"] == "unexpected package members: notes.txt"
+
+
 def test_swapped_model_file_is_rejected(setup, supplier_key) -> None:
     tmp, annex, package, delivered = setup
     swapped = tmp / "swapped"
