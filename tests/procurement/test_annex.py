@@ -306,3 +306,13 @@ def test_cli_interactive_asks_what_the_answers_file_leaves_open(
     monkeypatch.setattr("sys.stdin", io.StringIO(""))
     assert main(argv) == 2
     assert "standard input ended" in capsys.readouterr().err
+
+
+def test_the_bundled_example_answers_build_an_annex(tmp_path) -> None:
+    answers = ROOT / "examples" / "procurement" / "answers.yaml"
+    out = tmp_path / "annex.json"
+    assert main(["procurement", "--answers", str(answers), "-f", f"json:{out}"]) == 0
+    annex = load_annex(out)
+    assert annex.level is Level.L2 and not [a for a in annex.scope if a.answer is Answer.UNANSWERED]
+    assert annex.parameter("M6.2.1.epsilon").set_by == "buyer"
+    assert {"M8.1.1", "M8.2.1", "M8.6.1"} <= {r.id for r in annex.requirements}
