@@ -398,3 +398,27 @@ def test_scope_the_supplier_did_not_declare_is_rejected(setup, hardened, supplie
             "the results mark it not applicable from the supplier's declared traits, but the "
             "annex keeps it in scope (`personal_data`: answered yes (personal_data))"
         )
+
+
+def test_a_bom_that_disagrees_with_the_delivered_files_is_rejected(
+    setup, hardened, supplier_key, tmp_path
+) -> None:
+    _, annex, _, delivered = setup
+    model_digest = hashlib.sha256(
+        (delivered / "models" / "classifier.onnx").read_bytes()
+    ).hexdigest()
+    bom = (hardened.project / "bom.cdx.json").read_text(encoding="utf-8")
+    assert model_digest in bom
+    stale = tmp_path / "stale.cdx.json"
+    stale.write_text(bom.replace(model_digest, "0" * 64), encoding="utf-8")
+    argv = ["evidence", "pack", "--results", str(hardened.results), "--project"]
+    argv += [str(hardened.project), "--key", str(supplier_key.private), "--bom", str(stale)]
+    assert main([*argv, "-o", str(tmp_path / "stale.zip")]) == 0
+    code, report = _verify(tmp_path / "stale.zip", annex, delivered, supplier_key.public, tmp_path)
+    assert code == 1
+    bom_check = _check(report, "bom")
+    assert not bom_check["ok"]
+    assert (
+        "ML-BOM stale.cdx.json lists models/classifier.onnx with another SHA-256 digest than the "
+        "delivered file"
+    ) in bom_check["detail"]

@@ -337,6 +337,50 @@ def _bound(ctx: _Context, subjects: list[tuple[str, str]]) -> None:
     )
 
 
+def _bom_and_signatures(ctx: _Context) -> None:
+    """Every ML-BOM and signature blob matches its digest; a BOM agrees with what was delivered."""
+    from mlsvs.supply.bomread import check_hashes, load_bom
+    from mlsvs.supply.errors import BomError
+
+    assert ctx.predicate is not None  # noqa: S101
+    problems: list[str] = []
+    boms = ctx.predicate.get("bom", [])
+    signatures = ctx.predicate.get("signatures", [])
+    compared = 0
+    for kind, entries in (("ML-BOM", boms), ("signature", signatures)):
+        for entry in entries if isinstance(entries, list) else []:
+            path = entry.get("path", "") if isinstance(entry, dict) else ""
+            data = _blob(ctx, entry, f"{kind} {path}", problems)
+            if data is None or kind != "ML-BOM" or not isinstance(path, str):
+                continue
+            with tempfile.TemporaryDirectory(prefix="mlsvs-bom-") as tmp:
+                file = Path(tmp) / "bom.cdx.json"
+                file.write_bytes(data)
+                try:
+                    bom = load_bom(file, rel=path, root=ctx.delivered.resolve())
+                except BomError as exc:
+                    problems.append(f"ML-BOM {path} cannot be read: {exc.message}")
+                    continue
+            for component in bom.components:
+                if component.path is None or not component.hashes:
+                    continue
+                result = check_hashes(component, ctx.delivered.resolve())
+                compared += 1
+                if result.mismatched:
+                    problems.append(
+                        f"ML-BOM {path} lists {component.path} with another "
+                        f"{'/'.join(result.mismatched)} digest than the delivered file"
+                    )
+    if boms or signatures:
+        ctx.add(
+            "bom",
+            not problems,
+            "; ".join(problems)
+            or f"{len(boms)} ML-BOM(s) and {len(signatures)} signature file(s) match; "
+            f"{compared} BOM component digest(s) agree with the delivered files",
+        )
+
+
 def _materialise_attestations(ctx: _Context, standard: Standard) -> None:
     """Re-validate every delivered attestation with the engine's own rules on the buyer's date."""
     from mlsvs.engine.attestations import load_one
@@ -666,6 +710,7 @@ def verify_package(
             )
             raise _Stop
         _materialise_attestations(ctx, standard)
+        _bom_and_signatures(ctx)
         if files.unexpected:
             ctx.add("layout", False, "unexpected package members: " + ", ".join(files.unexpected))
         decisions = [_decide(ctx, item) for item in annex.requirements]
