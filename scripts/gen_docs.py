@@ -63,6 +63,11 @@ def _engine_files(standard: Standard) -> dict[str, str]:
     files["schemas/results.schema.json"] = (
         json.dumps(results_json_schema(), indent=2, sort_keys=True) + "\n"
     )
+    from mlsvs.procurement.annex_json import annex_json_schema
+
+    files["schemas/procurement-annex.schema.json"] = (
+        json.dumps(annex_json_schema(), indent=2, sort_keys=True) + "\n"
+    )
     return files
 
 

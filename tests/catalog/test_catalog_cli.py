@@ -60,7 +60,7 @@ def test_list_json(capsys) -> None:
         (["catalog", "show", "M9.9.9"], "unknown requirement ID 'M9.9.9' in MLSVS 1.0.0"),
         (["catalog", "show", "v2.0.0-M1.1.1"], "v2.0.0-M1.1.1 cites version 2.0.0, not 1.0.0"),
         (["catalog", "export", "-f", "xml"], "unknown export format 'xml'"),
-        (["procurement", "--level", "L2", "-f", "pdf"], "unknown format 'pdf'"),
+        (["procurement", "--level", "L2", "-f", "pdf"], "unknown output format 'pdf'"),
         (["procurement", "--level", "L2", "--tags", "cloud"], "unknown applicability tag 'cloud'"),
     ],
 )
@@ -123,13 +123,16 @@ def test_procurement_formats(tmp_path, capsys) -> None:
     base = ["procurement", *CAT, "--level", "L2", "--tags", "exposes_inference_api"]
     assert main([*base, "-f", "csv"]) == 0
     rows = capsys.readouterr().out.splitlines()
-    assert rows[0].startswith("requirement_id,citation,level,title,text")
-    assert [r.split(",")[0] for r in rows[1:]] == ["M1.1.1", "M1.1.2", "M1.2.2"]
+    assert rows[0].startswith("requirement_id,citation,level,title,verification")
+    # genai and personal_data are unanswered: their L2 requirements stay in scope (fail closed)
+    assert [r.split(",")[0] for r in rows[1:]] == ["M1.1.1", "M1.1.2", "M1.2.2", "M2.1.1"]
     out = tmp_path / "annex.html"
     assert main([*base, "-f", "html", "-o", str(out)]) == 0
     assert out.read_text("utf-8").startswith("<!DOCTYPE html>")
     assert main(base) == 0
-    assert capsys.readouterr().out.startswith("# Procurement annex: MLSVS 1.0.0, level L2")
+    assert capsys.readouterr().out.startswith(
+        "# Annex: ML security requirements (MLSVS 1.0.0, level L2)"
+    )
 
 
 def test_cli_start_up_stays_light() -> None:

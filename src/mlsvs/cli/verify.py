@@ -40,7 +40,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--profile",
         type=Path,
         metavar="FILE",
-        help="verification profile (TOML or YAML) of the buyer or assessor: assigns the "
+        help="verification profile (TOML, YAML, JSON or an OSCAL profile) of the buyer or "
+        "assessor: assigns the "
         "standard's parameters within the bounds the standard fixes; the project's own "
         "configuration cannot set them",
     )

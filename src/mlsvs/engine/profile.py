@@ -1,6 +1,7 @@
 """Verification profiles: the buyer's or assessor's assignments of the standard's parameters.
 
-A profile is a TOML or YAML file given with ``mlsvs verify --profile FILE``; the project's own
+A profile is a TOML, YAML or JSON file (an OSCAL profile from ``mlsvs oscal profile`` too)
+given with ``mlsvs verify --profile FILE``; the project's own
 configuration can never set parameters (the verified party must not choose its own bar). The
 file holds a ``profile`` table (name, issuer, role, optional standard version and target level)
 and a ``parameters`` table of ``"<requirement id>.<name>" = value``. Every assignment must name
@@ -93,6 +94,8 @@ def _toml_lines(text: str) -> dict[str, int]:
 
 def _parse_text(path: Path, text: str) -> tuple[dict[str, Any], dict[str, int]]:
     display = str(path)
+    if path.suffix.lower() == ".json":
+        return _parse_json(display, text), {}
     if path.suffix.lower() in {".yaml", ".yml"}:
         from mlsvs.catalog.yamlsource import parse_text
 
@@ -110,6 +113,23 @@ def _parse_text(path: Path, text: str) -> tuple[dict[str, Any], dict[str, int]]:
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"malformed TOML: {exc}", path=display) from None
     return data, _toml_lines(text)
+
+
+def _parse_json(display: str, text: str) -> dict[str, Any]:
+    """A JSON profile: the TOML tables as JSON, or an OSCAL profile (``mlsvs oscal profile``)."""
+    import json
+
+    from mlsvs.catalog.oscal import is_oscal_profile, verification_profile_from_oscal
+
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ProfileError(f"malformed JSON: {exc.msg} (line {exc.lineno})", path=display) from None
+    if is_oscal_profile(data):
+        return verification_profile_from_oscal(data, source=display)
+    if not isinstance(data, dict):
+        raise ProfileError("a profile must be a JSON object", path=display)
+    return data
 
 
 def load_profile(path: Path | str) -> Profile:
