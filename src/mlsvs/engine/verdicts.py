@@ -156,7 +156,12 @@ def decide(evidence: Evidence, traits: frozenset[str] | Profile) -> RequirementV
             return verdict(Verdict.NOT_VERIFIED, Basis.NONE, _missing(evidence), *not_run)
         case Verification.ATTEST:
             if claim is None:
-                return verdict(Verdict.NOT_VERIFIED, Basis.NONE, "no valid attestation")
+                return verdict(
+                    Verdict.NOT_VERIFIED,
+                    Basis.NONE,
+                    "not verified: this requirement is verified by a signed-off attestation "
+                    f"and none valid was found; write one (mlsvs attest template {req.id})",
+                )
             return verdict(_from_claim(claim), Basis.ATTESTED, f"attested in {source}")
         case Verification.HYBRID:
             return _hybrid(evidence, automated, claim, verdict)
@@ -212,7 +217,7 @@ def _hybrid(
         return verdict(
             Verdict.NOT_VERIFIED,
             Basis.AUTOMATED if automated.satisfies else Basis.NONE,
-            f"checks: {automated}; a signed-off attestation is also required",
+            _hybrid_without_claim(evidence.requirement.id, automated),
             *evidence.not_run,
         )
     if automated.satisfies:
@@ -228,6 +233,17 @@ def _hybrid(
         Basis.ATTESTED,
         f"attested in {source} but automated evidence is missing",
         *(evidence.not_run or (_missing(evidence),)),
+    )
+
+
+def _hybrid_without_claim(rid: str, automated: Verdict) -> str:
+    if automated.satisfies:
+        part = f"the automated checks gave {automated.value.replace('_', ' ')}"
+    else:
+        part = "the automated part is not verified either"
+    return (
+        f"not verified: this requirement needs automated evidence and a signed-off attestation; "
+        f"no valid attestation was found ({part}); write one (mlsvs attest template {rid})"
     )
 
 
@@ -259,9 +275,24 @@ def _automated_reason(findings: Sequence[Finding]) -> str:
 
 
 def _missing(evidence: Evidence) -> str:
+    rid = evidence.requirement.id
     if not evidence.has_checks:
-        return "no automated check covers this requirement and no valid attestation exists"
-    return "mapped checks produced no evidence"
+        return (
+            "not verified: no automated check exists for this requirement and no valid "
+            f"attestation was found; attest it (mlsvs attest template {rid})"
+        )
+    if evidence.not_run:
+        count = len(evidence.not_run)
+        which = (
+            "its check produced no result"
+            if count == 1
+            else (f"none of its {count} checks produced a result")
+        )
+        return f"not verified: {which} in this run (why, and what to run, below)"
+    return (
+        "not verified: its checks ran but reported nothing about this requirement; "
+        f"attest it (mlsvs attest template {rid})"
+    )
 
 
 def _from_claim(claim: Claim) -> Verdict:
