@@ -57,8 +57,7 @@ def next_step(
     match v.verdict:
         case Verdict.PASS:
             return NextStep(
-                text="Nothing to do now; keep it passing by running mlsvs verify in CI.",
-                command="mlsvs verify",
+                text="Nothing to do now; keep it passing by running mlsvs verify in CI."
             )
         case Verdict.NOT_APPLICABLE:
             if v.basis is Basis.PROFILE:
@@ -73,15 +72,12 @@ def next_step(
             if v.basis is Basis.ATTESTED:
                 text = "Fix what the attestation records as failing, then renew the attestation."
                 return NextStep(text=text, command=attest)
-            text = fixes[0] if fixes else _how(info) or "Fix the failed findings listed below."
-            return NextStep(text=f"Fix the failed findings: {text}", command="mlsvs verify")
+            text = fixes[0] if fixes else _how(info) or "see the evidence below."
+            return NextStep(text=f"Fix the failed findings, then verify again: {text}")
         case Verdict.WAIVED:
             fixes = [c.remediation for c in checks if c.id in failing_checks and c.remediation]
             text = fixes[0] if fixes else _how(info) or "fix the failed findings"
-            return NextStep(
-                text=f"A waiver hides the failure for now; before it expires: {text}",
-                command="mlsvs verify",
-            )
+            return NextStep(text=f"A waiver hides the failure for now; before it expires: {text}")
         case Verdict.ERROR:
             return NextStep(
                 text="A check could not finish (the error is shown above); fix its cause "
