@@ -292,3 +292,33 @@ def test_reasons_say_what_happened_and_what_to_run() -> None:
         assert v.verdict is Verdict.NOT_VERIFIED
         assert words in v.reasons[0] and "(mlsvs attest template M4.1.1)" in v.reasons[0]
         assert "not_verified" not in v.reasons[0]  # no internal enum names
+
+
+def test_failure_and_pass_reasons_name_the_checks_by_title() -> None:
+    titles = {"MLC101": "Model files cannot run code on load"}
+    failing = decide(
+        Evidence(
+            requirement=req(Verification.STATIC),
+            chapter_tags=frozenset(),
+            findings=(finding(Status.FAIL), finding(Status.PASS, check="MLC102")),
+            attestation=None,
+            has_checks=True,
+            check_titles=titles,
+        ),
+        frozenset(),
+    )
+    assert failing.reasons == (
+        "failed: 1 finding(s) of MLC101 (Model files cannot run code on load)",
+    )
+    passing = decide(
+        Evidence(
+            requirement=req(Verification.STATIC),
+            chapter_tags=frozenset(),
+            findings=(finding(Status.PASS), finding(Status.PASS, check="MLC102")),
+            attestation=None,
+            has_checks=True,
+            check_titles=titles,
+        ),
+        frozenset(),
+    )
+    assert passing.reasons == ("passed: MLC101 (Model files cannot run code on load), MLC102",)

@@ -205,6 +205,7 @@ def _verdicts(
                 "requirement"
             )
     chosen = newest_valid(attestations)
+    titles = {loaded.check.id: loaded.check.title for loaded in registry.checks}
     decided = []
     for chapter in standard.chapters:
         for req in chapter.requirements:
@@ -216,6 +217,7 @@ def _verdicts(
                 has_checks=bool(mapped.get(req.id)),
                 not_run=tuple(not_run.get(req.id, ())),
                 gaps=tuple(gaps.get(req.id, ())),
+                check_titles=titles,
             )
             decided.append(decide(evidence, profile))
     return tuple(sorted(decided, key=lambda v: id_sort_key(v.requirement)))

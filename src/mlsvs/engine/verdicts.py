@@ -59,6 +59,14 @@ class Evidence:
     """Why mapped checks produced nothing (skipped, no target)."""
     gaps: Sequence[Gap] = ()
     """Paths discovery could not read or classify that a mapped check could have needed."""
+    check_titles: Mapping[str, str] = field(default_factory=dict)
+    """Check ID -> title, so reasons name what a check verifies, not only its ID."""
+
+    def named(self, checks: Sequence[str]) -> str:
+        """``MLC101 (Model files load safely), MLC201`` for the reasons."""
+        return ", ".join(
+            f"{c} ({self.check_titles[c]})" if self.check_titles.get(c) else c for c in checks
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -117,7 +125,8 @@ def decide(evidence: Evidence, traits: frozenset[str] | Profile) -> RequirementV
     findings = evidence.findings
     failing = sorted({f.check for f in findings if f.status is Status.FAIL and not f.waiver})
     if failing:
-        why = [f"failed: {', '.join(failing)}"]
+        count = sum(1 for f in findings if f.status is Status.FAIL and not f.waiver)
+        why = [f"failed: {count} finding(s) of {evidence.named(failing)}"]
         if evidence.attestation and evidence.attestation.claim is Claim.PASS:
             why.append(f"automated failure overrides the pass claim in {source}")
         return verdict(Verdict.FAIL, Basis.AUTOMATED, *why)
@@ -145,7 +154,7 @@ def decide(evidence: Evidence, traits: frozenset[str] | Profile) -> RequirementV
     match req.verification:
         case Verification.STATIC | Verification.RUNTIME:
             if automated is not Verdict.NOT_VERIFIED:
-                return verdict(automated, Basis.AUTOMATED, _automated_reason(findings))
+                return verdict(automated, Basis.AUTOMATED, _automated_reason(findings, evidence))
             if claim is not None:
                 return verdict(
                     _from_claim(claim),
@@ -266,12 +275,12 @@ def _automated(findings: Sequence[Finding]) -> Verdict:
     return Verdict.PASS
 
 
-def _automated_reason(findings: Sequence[Finding]) -> str:
+def _automated_reason(findings: Sequence[Finding], evidence: Evidence) -> str:
     checks = sorted({f.check for f in findings})
     if all(f.status is Status.NOT_APPLICABLE for f in findings):
         notes = sorted({f.message for f in findings})
         return f"not applicable per {', '.join(checks)}: {'; '.join(notes[:3])}"
-    return f"passed: {', '.join(checks)}"
+    return f"passed: {evidence.named(checks)}"
 
 
 def _missing(evidence: Evidence) -> str:
