@@ -73,9 +73,15 @@ def test_undeclared_traits_give_the_trait_flags():
 
 
 def test_gaps_and_attestation_requirements_point_at_an_attestation():
-    gap = Gap(item="models/big.bin", reason=GapReason.TOO_LARGE, detail="5 GiB")
+    gap = Gap(item="models/big.bin", reason=GapReason.UNREADABLE, detail="Permission denied")
     step = next_step(_v(Verdict.NOT_VERIFIED, "coverage incomplete", gaps=(gap,)), None, [])
     assert step.command == "mlsvs attest template M6.1.1 -o attestations/M6.1.1.yaml"
+    db = Gap(item="numpy==2.5.5", reason=GapReason.OUTSIDE_DATABASE, detail="no OSV snapshot")
+    step = next_step(_v(Verdict.NOT_VERIFIED, "coverage incomplete", gaps=(gap, db)), None, [])
+    assert step.command == "mlsvs advisories update"
+    lfs = Gap(item="models/w.bin", reason=GapReason.NOT_PRESENT, detail="Git LFS pointer")
+    step = next_step(_v(Verdict.NOT_VERIFIED, "coverage incomplete", gaps=(lfs,)), None, [])
+    assert step.command == "git lfs pull"
     info = dataclasses.replace(
         builders.requirement_infos()[0], id="M6.1.1", verification=Verification.ATTEST
     )

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, assert_never
 
 from mlsvs.model.assessment import CheckState
 from mlsvs.model.catalog import Verification
+from mlsvs.model.coverage import GapReason
 from mlsvs.model.verdict import Basis, Verdict
 
 if TYPE_CHECKING:
@@ -104,11 +105,7 @@ def _not_verified(
             command=trait,
         )
     if v.gaps:
-        return NextStep(
-            text="Some items could not be read or are not supported (listed above): make them "
-            "readable or convert them to a supported format, or attest the requirement.",
-            command=attest,
-        )
+        return _gap_step(v, attest)
     skipped = [c.skip_reason for c in checks if c.state is CheckState.SKIPPED and c.skip_reason]
     allow = sorted({cap for r in skipped for m in _ALLOW.finditer(r) for cap in m[1].split(",")})
     pips = sorted({m[1] for r in skipped for m in _PIP.finditer(r)})
@@ -139,6 +136,43 @@ def _not_verified(
     return NextStep(
         text="Its checks found nothing to examine: add what they look for (listed above), "
         "or attest the requirement.",
+        command=attest,
+    )
+
+
+_GAP_STEPS: dict[GapReason, tuple[str, str]] = {
+    GapReason.OUTSIDE_DATABASE: (
+        "The advisory data does not cover these packages: fetch the current OSV database "
+        "(downloads once; mlsvs advisories import FILE works offline), then verify again.",
+        "mlsvs advisories update",
+    ),
+    GapReason.NOT_PRESENT: (
+        "The files are pointers (Git LFS or git-annex): fetch their content, then verify.",
+        "git lfs pull",
+    ),
+    GapReason.LIMIT: (
+        "A discovery limit stopped the walk: raise [limits] in mlsvs.toml or exclude what "
+        "need not be verified, then verify.",
+        "",
+    ),
+    GapReason.TOO_LARGE: (
+        "Some items are over a size limit: raise [limits] max_file_mb in mlsvs.toml, or "
+        "attest the requirement.",
+        "",
+    ),
+}
+
+
+def _gap_step(v: RequirementVerdict, attest: str) -> NextStep:
+    """The step for the commonest reason items were not covered."""
+    reasons = sorted({g.reason for g in v.gaps}, key=lambda r: r.value)
+    for reason in reasons:
+        if reason in _GAP_STEPS:
+            text, command = _GAP_STEPS[reason]
+            return NextStep(text=text, command=command)
+    return NextStep(
+        text="Some items could not be read or are not supported (listed above): make them "
+        "readable or convert them to a supported format, or attest the requirement.",
         command=attest,
     )
 
