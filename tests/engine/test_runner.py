@@ -53,6 +53,12 @@ def test_crash_timeout_and_silence_become_errors(tmp_path: Path) -> None:
     assert by_check["TST103"].status is Status.ERROR
     assert "timed out" in by_check["TST103"].message
     assert by_check["TST105"].status is Status.ERROR
+    # a check that yields nothing is a defect in the check, said in plain words with the fix
+    assert by_check["TST105"].message == (
+        "check TST105 (from test) finished without reporting a result for .: a defect in the "
+        "check, so nothing was verified; report it to the check's maintainers, or exclude it "
+        "(--ignore TST105) and attest the requirement"
+    )
     # Sorted by requirement, deterministic.
     assert [f.check for f in result.findings] == ["TST101", "TST105", "TST102", "TST103"]
 

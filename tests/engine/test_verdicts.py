@@ -242,3 +242,83 @@ def test_requirement_applies_only_when_all_its_tags_are_declared() -> None:
     assert partial.verdict is Verdict.NOT_APPLICABLE
     assert "trains_in_house" in partial.reasons[0]
     assert verdict_of(requirement, [finding(Status.FAIL)], traits=both).verdict is Verdict.FAIL
+
+
+def test_reasons_say_what_happened_and_what_to_run() -> None:
+    skipped = (
+        "check MLC601 (Clean accuracy) did not run: it loads and runs the model, which this run "
+        "did not allow: rerun with --allow model-exec"
+    )
+    ran_nothing = decide(
+        Evidence(
+            requirement=req(Verification.RUNTIME),
+            chapter_tags=frozenset(),
+            findings=(),
+            attestation=None,
+            has_checks=True,
+            not_run=(skipped,),
+        ),
+        frozenset(),
+    )
+    assert ran_nothing.reasons == (
+        "not verified: its check produced no result in this run (why, and what to run, below)",
+        skipped,
+    )
+    no_check = decide(
+        Evidence(
+            requirement=req(Verification.STATIC),
+            chapter_tags=frozenset(),
+            findings=(),
+            attestation=None,
+            has_checks=False,
+        ),
+        frozenset(),
+    )
+    assert no_check.reasons[0].endswith("attest it (mlsvs attest template M4.1.1)")
+    for method, words in (
+        (Verification.ATTEST, "verified by a signed-off attestation"),
+        (Verification.HYBRID, "needs automated evidence and a signed-off attestation"),
+    ):
+        v = decide(
+            Evidence(
+                requirement=req(method),
+                chapter_tags=frozenset(),
+                findings=(),
+                attestation=None,
+                has_checks=False,
+            ),
+            frozenset(),
+        )
+        assert v.verdict is Verdict.NOT_VERIFIED
+        assert words in v.reasons[0] and "(mlsvs attest template M4.1.1)" in v.reasons[0]
+        assert "not_verified" not in v.reasons[0]  # no internal enum names
+
+
+def test_failure_and_pass_reasons_name_the_checks_by_title() -> None:
+    titles = {"MLC101": "Model files cannot run code on load"}
+    failing = decide(
+        Evidence(
+            requirement=req(Verification.STATIC),
+            chapter_tags=frozenset(),
+            findings=(finding(Status.FAIL), finding(Status.PASS, check="MLC102")),
+            attestation=None,
+            has_checks=True,
+            check_titles=titles,
+        ),
+        frozenset(),
+    )
+    assert failing.reasons == (
+        "failed: 1 finding(s) of MLC101 (Model files cannot run code on load)",
+    )
+    passing = decide(
+        Evidence(
+            requirement=req(Verification.STATIC),
+            chapter_tags=frozenset(),
+            findings=(finding(Status.PASS), finding(Status.PASS, check="MLC102")),
+            attestation=None,
+            has_checks=True,
+            check_titles=titles,
+        ),
+        frozenset(),
+    )
+    assert passing.reasons == ("passed: MLC101 (Model files cannot run code on load), MLC102",)

@@ -15,11 +15,12 @@ from mlsvs.model.assessment import (
     Problem,
     ProblemKind,
     ProjectInfo,
+    RequirementInfo,
     StandardRef,
     ToolInfo,
 )
 from mlsvs.model.attestation import Attestation, Claim, EvidenceRef, Person, Validity
-from mlsvs.model.catalog import Level
+from mlsvs.model.catalog import Level, Verification
 from mlsvs.model.result import (
     Finding,
     Location,
@@ -92,7 +93,16 @@ PLAIN = Measurement(name="query_budget", value=1000.0, unit="queries")
 def findings() -> tuple[Finding, ...]:
     """Passes, failures (one waived), errors, not-applicables; hostile messages."""
     return (
-        _finding(1, message="no pickle opcodes that import code"),
+        _finding(
+            1,
+            message="no pickle opcodes that import code",
+            facts=(
+                *((f"leak{n:02d}", f"train row {n * 7} = test row {n * 11}") for n in range(1, 13)),
+                ("count.email", "3"),
+                ("count.phone", "1"),
+                ("format", "pickle"),
+            ),
+        ),
         _finding(
             2,
             status=Status.FAIL,
@@ -253,6 +263,47 @@ def verdicts() -> tuple[RequirementVerdict, ...]:
     )
 
 
+_CHAPTERS = {
+    "M1": "Governance",
+    "M2": "Data sourcing",
+    "M4": "Model artifact integrity",
+    "M5": "Third-party models",
+    "M7": "Privacy",
+    "M10": "Monitoring",
+}
+
+
+def requirement_infos() -> tuple[RequirementInfo, ...]:
+    """What each requirement of ``verdicts()`` says; M4.1.1 carries hostile guidance."""
+    out = []
+    for v in verdicts():
+        chapter = v.requirement.split(".")[0]
+        section = ".".join(v.requirement.split(".")[:2])
+        hostile = v.requirement == "M4.1.1"
+        out.append(
+            RequirementInfo(
+                id=v.requirement,
+                title=f"Title of {v.requirement}" + (" " + HOSTILE if hostile else ""),
+                text=f"Verify that {v.requirement} holds for every model artifact.",
+                level=v.level,
+                verification=Verification.ATTEST
+                if v.requirement == "M1.2.1"
+                else Verification.STATIC,
+                chapter=chapter,
+                chapter_title=_CHAPTERS[chapter],
+                section=section,
+                section_title=f"Section {section}",
+                pass_criteria=f"Pass when {v.requirement} is met by every artifact.",
+                fail_condition=f"Fail when any artifact misses {v.requirement}.",
+                evidence=("model_artifact", "scanner_report"),
+                why="Pickle runs code on load.",
+                how="Convert weights to safetensors." + (" " + HOSTILE if hostile else ""),
+                tools=("safetensors", "modelscan"),
+            )
+        )
+    return tuple(out)
+
+
 def attestations() -> tuple[Attestation, ...]:
     """One attestation per validity."""
     person = Person(name="Ana <b>Lima</b>", role="ML lead", email="ana@example.org")
@@ -407,6 +458,7 @@ def assessment(**overrides: object) -> Assessment:
         config_digest=SHA_B,
         started_at="2026-11-25T10:00:00Z",
         finished_at="2026-11-25T10:02:03Z",
+        requirements=requirement_infos(),
     )
     return dataclasses.replace(base, **overrides)  # type: ignore[arg-type]
 

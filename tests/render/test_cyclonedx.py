@@ -96,7 +96,7 @@ def test_standard_components_and_claims(assessment):
     assert "M4.2.1" not in scores  # n/a is not scored as conforming
     assert scores["M5.2.2"] == 0.0  # waived does not conform
     claims = {c["bom-ref"].split(":", 1)[1]: c for c in decl["claims"]}
-    assert claims["M7.1.1"]["target"] == "mlsvs-artifact:models/model.onnx"
+    assert claims["M7.1.1"]["target"] == "model:models/model.onnx"
     assert claims["M4.1.1"]["target"] == PROJECT_REF  # findings on several artifacts
     assert any(e.startswith("mlsvs-evidence-attestation:") for e in claims["M1.1.1"]["evidence"])
     names = [a["organization"]["name"] for a in decl["assessors"]]

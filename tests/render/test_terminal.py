@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 from mlsvs.render.terminal import TerminalRenderer, use_color
 
@@ -23,11 +24,15 @@ def test_plain_output_has_every_section_and_no_escapes(assessment):
     assert "Declared traits: exposes_inference_api, trains_on_personal_data" in text
     assert "To reach L1, resolve:" in text
     blocking = text.split("To reach L1, resolve:")[1].split("\n\n")[0]
-    assert [line.split()[0] for line in blocking.strip().splitlines()] == [
+    lines = blocking.strip("\n").splitlines()
+    assert [line.split()[0] for line in lines if re.match(r"  M\d", line)] == [
         "M2.1.1",
         "M4.1.1",
         "M5.2.1",
     ]
+    # each blocker names its title and the command that moves it forward
+    assert "M4.1.1 [fail] Title of M4.1.1 <script>" in blocking  # printed literally, inert
+    assert "      next: mlsvs verify -v" in blocking  # M2.1.1 errored
     assert "models/evil<1>.pkl (archive/data.pkl @ 0x1f)" in text
     assert "(waived: W-001)" in text
     assert "MLC501 Endpoint rate limiting: needs --allow network" in text

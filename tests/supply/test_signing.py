@@ -144,9 +144,13 @@ def test_cli_sign_and_verify_exit_codes(tmp_path: Path, capsys: pytest.CaptureFi
     assert main(["sign", str(tmp_path / "missing"), "--key", str(private)]) == 2
     single = tmp_path / "w.bin"
     single.write_bytes(b"w")
+    capsys.readouterr()
     assert main(["sign", str(single), "--key", str(private), "--hash", "blake3"]) == 0
+    assert "warning: --hash blake3" in capsys.readouterr().err
     assert main(["verify-signature", str(single), "--public-key", str(public)]) == 0
+    assert main(["sign", str(model), "--key", str(private)]) == 0  # sha256: no warning
     err = capsys.readouterr().err
+    assert "warning" not in err
     assert "Traceback" not in err
 
 

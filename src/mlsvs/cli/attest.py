@@ -61,7 +61,13 @@ def run(args: argparse.Namespace) -> int:
                 f"unknown requirement {args.requirement!r} (see 'mlsvs catalog list')"
             ) from None
         if args.output:
-            args.output.write_text(text, encoding="utf-8")
+            if args.output.exists():
+                raise UsageError(f"{args.output} already exists: edit it, or remove it first")
+            try:
+                args.output.parent.mkdir(parents=True, exist_ok=True)
+                args.output.write_text(text, encoding="utf-8")
+            except OSError as exc:
+                raise UsageError(f"cannot write {args.output}: {exc.strerror}") from None
             print(f"mlsvs: wrote {args.output}", file=sys.stderr)
         else:
             sys.stdout.write(text)

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import argparse
 
+    from mlsvs.model.assessment import Assessment
+
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Declare the arguments of ``mlsvs render``."""
@@ -20,6 +22,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="output format and optional file ('-' = stdout); repeatable. Formats: terminal, "
         "json, markdown, html, sarif, junit, cyclonedx (default: terminal)",
     )
+    parser.add_argument(
+        "--previous",
+        metavar="RESULTS.json",
+        help="results.json of an earlier run: the reports show the trend since then",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -29,8 +36,25 @@ def run(args: argparse.Namespace) -> int:
     from mlsvs.render.json import load_assessment
 
     specs = parse_output_specs(args.outputs)
-    assessment = load_assessment(args.results)
+    assessment = _with_catalog(load_assessment(args.results))
+    if args.previous:
+        from mlsvs.engine.trend import with_previous
+
+        assessment = with_previous(assessment, load_assessment(args.previous), source=args.previous)
     write_outputs(
         assessment, specs, requirement_titles=requirement_titles(assessment.standard.version)
     )
     return 0
+
+
+def _with_catalog(assessment: Assessment) -> Assessment:
+    """Results written before schema 1.2 lack requirement text: take it from the bundled
+    catalog when the digest matches the one the results were made against."""
+    if assessment.requirements:
+        return assessment
+    from mlsvs.catalog import bundled_versions, load_standard
+    from mlsvs.engine.reqinfo import with_requirements
+
+    if assessment.standard.version not in bundled_versions():
+        return assessment
+    return with_requirements(assessment, load_standard(assessment.standard.version))

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import argparse
+
+
+BLAKE3_WARNING = (
+    "mlsvs: warning: --hash blake3: the signature verifies only with a verifier that supports "
+    "BLAKE3 (model-signing 1.1 or newer with the blake3 package, or mlsvs verify-signature); "
+    "older and SHA-256-only verifiers, e.g. a stock 'model_signing verify' from before 1.1, "
+    "reject it. Keep the default sha256 for signatures others must verify."
+)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -40,7 +49,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="intermediate/root certificates to embed (repeatable)",
     )
     parser.add_argument(
-        "--hash", choices=("sha256", "blake3"), default="sha256", help="file digest"
+        "--hash",
+        choices=("sha256", "blake3"),
+        default="sha256",
+        help="file digest (default sha256, which every model-signing verifier accepts; "
+        "blake3 signatures verify only where the verifier supports BLAKE3)",
     )
 
 
@@ -60,6 +73,8 @@ def run(args: argparse.Namespace) -> int:
     if args.certificate_chain and args.certificate is None:
         raise UsageError("--certificate-chain needs --certificate")
     signature = args.signature or default_signature(args.model)
+    if args.hash == "blake3":
+        print(BLAKE3_WARNING, file=sys.stderr)
     info = sign_model(
         args.model,
         signature,

@@ -95,6 +95,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="GLOB",
         help="do not run checks whose ID matches",
     )
+    parser.add_argument(
+        "--previous",
+        metavar="RESULTS.json",
+        help="results.json of an earlier run: the reports show the trend since then (its own "
+        "trend is carried forward)",
+    )
     parser.add_argument("-j", "--jobs", type=int, help="worker threads (default min(8, cores))")
     parser.add_argument("--no-progress", action="store_true", help="never draw a progress bar")
     parser.add_argument("--today", help=argparse.SUPPRESS)  # fixed date for reproducible tests
@@ -111,6 +117,11 @@ def run(args: argparse.Namespace) -> int:
     from mlsvs.render.base import parse_output_specs, write_outputs
 
     specs = parse_output_specs(args.formats)
+    previous = None
+    if args.previous:
+        from mlsvs.render.json import load_assessment
+
+        previous = load_assessment(args.previous)  # read first: a bad file fails before the run
     today = None
     if args.today:
         try:
@@ -141,6 +152,10 @@ def run(args: argparse.Namespace) -> int:
             # Stopped outside the check runner (discovery, planning): there is no assessment.
             print("mlsvs: interrupted before checks ran: no report written", file=sys.stderr)
             return 2
+        if previous is not None:
+            from mlsvs.engine.trend import with_previous
+
+            assessment = with_previous(assessment, previous, source=args.previous)
         titles = requirement_titles(assessment.standard.version)
         written = write_outputs(assessment, specs, requirement_titles=titles)
     for path in written:

@@ -10,6 +10,7 @@ from mlsvs.engine.attestations import load_attestations
 from mlsvs.engine.coverage import discovery_gaps
 from mlsvs.engine.levels import compute_levels
 from mlsvs.engine.plan import Plan, Task, plan
+from mlsvs.engine.reqinfo import requirement_infos
 from mlsvs.engine.runner import run
 from mlsvs.engine.verdicts import ApplicabilityProfile, Evidence, decide, newest_valid
 from mlsvs.engine.waivers import apply_waivers
@@ -51,6 +52,20 @@ if TYPE_CHECKING:
     from mlsvs.model.coverage import Gap
     from mlsvs.model.result import Finding
     from mlsvs.model.verdict import RequirementVerdict
+
+_TARGET_WORDS = {
+    "ModelArtifact": "model file",
+    "DatasetArtifact": "dataset",
+    "SourceFile": "source file",
+    "DependencyManifest": "dependency manifest or lock file",
+    "CardDocument": "model or dataset card",
+    "BomDocument": "bill of materials",
+    "SignatureFile": "signature",
+    "DeploymentConfig": "deployment configuration",
+    "Document": "document",
+    "Endpoint": "endpoint",
+}
+"""Target types in plain words, for reasons."""
 
 _HASHED = (ModelArtifact, DatasetArtifact, BomDocument, SignatureFile)
 
@@ -149,6 +164,7 @@ def assess_project(
         interrupted=result.interrupted,
         parameters=settings,
         profile=profile,
+        requirements=requirement_infos(standard),
     )
 
 
@@ -176,12 +192,20 @@ def _verdicts(
     not_run: dict[str, list[str]] = defaultdict(list)
     for skip in the_plan.skips:
         for requirement in skip.loaded.check.requirements:
-            not_run[requirement].append(f"{skip.loaded.check.id} skipped: {skip.reason}")
+            not_run[requirement].append(
+                f"check {skip.loaded.check.id} ({skip.loaded.check.title}) did not run: "
+                f"{skip.reason}"
+            )
     for loaded in the_plan.idle:
-        kind = loaded.check.applies_to.__name__
+        kind = _TARGET_WORDS.get(loaded.check.applies_to.__name__, loaded.check.applies_to.__name__)
         for requirement in loaded.check.requirements:
-            not_run[requirement].append(f"{loaded.check.id} found no {kind} to check")
+            not_run[requirement].append(
+                f"check {loaded.check.id} ({loaded.check.title}) found no {kind} in the "
+                "project to check: add it, point discovery at it in mlsvs.toml, or attest the "
+                "requirement"
+            )
     chosen = newest_valid(attestations)
+    titles = {loaded.check.id: loaded.check.title for loaded in registry.checks}
     decided = []
     for chapter in standard.chapters:
         for req in chapter.requirements:
@@ -193,6 +217,7 @@ def _verdicts(
                 has_checks=bool(mapped.get(req.id)),
                 not_run=tuple(not_run.get(req.id, ())),
                 gaps=tuple(gaps.get(req.id, ())),
+                check_titles=titles,
             )
             decided.append(decide(evidence, profile))
     return tuple(sorted(decided, key=lambda v: id_sort_key(v.requirement)))

@@ -75,6 +75,13 @@ def plan(registry: Registry, project: Project, config: Config) -> Plan:
     return Plan(tasks=tuple(tasks), skips=tuple(skips), idle=tuple(idle))
 
 
+_CAPABILITY_WORDS = {
+    "model-exec": "loads and runs the model",
+    "network": "connects to the network",
+}
+"""What each capability lets a check do, in plain words (``--allow`` grants it)."""
+
+
 def _skip_reason(loaded: LoadedCheck, config: Config) -> str:
     check = loaded.check
     if config.select and not _matches(check.id, config.select):
@@ -89,11 +96,15 @@ def _skip_reason(loaded: LoadedCheck, config: Config) -> str:
             if set(missing) <= set(config.requested)
             else ""
         )
-        return f"needs the {flags} capability{asked}: rerun with --allow {flags}"
+        what = " and ".join(_CAPABILITY_WORDS.get(c.value, c.value) for c in missing)
+        return f"it {what}, which this run did not allow{asked}: rerun with --allow {flags}"
     absent = [m for m in check.requires if importlib.util.find_spec(m.split(".")[0]) is None]
     if absent:
         extras = sorted({_EXTRA_FOR.get(m.split(".")[0], m) for m in absent})
-        return f"needs {', '.join(absent)}: pip install 'mlsvs[{','.join(extras)}]'"
+        return (
+            f"it needs {', '.join(absent)}, which is not installed: "
+            f"pip install 'mlsvs[{','.join(extras)}]'"
+        )
     return ""
 
 

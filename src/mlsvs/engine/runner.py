@@ -99,7 +99,15 @@ def _collect(
         log.debug("check %s crashed on %s", check.id, task.target.display_path, exc_info=True)
         outcomes = [errored(f"check crashed: {type(exc).__name__}: {exc}")]
     if not outcomes:
-        outcomes = [errored("check yielded no outcome")]
+        origin = f" (from {task.loaded.source})" if task.loaded.source else ""
+        outcomes = [
+            errored(
+                f"check {check.id}{origin} finished without reporting a result for "
+                f"{task.target.display_path}: a defect in the check, so nothing was verified; "
+                f"report it to the check's maintainers, or exclude it (--ignore {check.id}) "
+                "and attest the requirement"
+            )
+        ]
     findings = [stamp(check, task.target, o, duration_ms) for o in outcomes]
     worst = _worst(findings)
     _emit(sink, task, worst, duration_ms)

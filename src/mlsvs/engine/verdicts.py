@@ -59,6 +59,14 @@ class Evidence:
     """Why mapped checks produced nothing (skipped, no target)."""
     gaps: Sequence[Gap] = ()
     """Paths discovery could not read or classify that a mapped check could have needed."""
+    check_titles: Mapping[str, str] = field(default_factory=dict)
+    """Check ID -> title, so reasons name what a check verifies, not only its ID."""
+
+    def named(self, checks: Sequence[str]) -> str:
+        """``MLC101 (Model files load safely), MLC201`` for the reasons."""
+        return ", ".join(
+            f"{c} ({self.check_titles[c]})" if self.check_titles.get(c) else c for c in checks
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -121,7 +129,8 @@ def decide(evidence: Evidence, traits: frozenset[str] | ApplicabilityProfile) ->
     findings = evidence.findings
     failing = sorted({f.check for f in findings if f.status is Status.FAIL and not f.waiver})
     if failing:
-        why = [f"failed: {', '.join(failing)}"]
+        count = sum(1 for f in findings if f.status is Status.FAIL and not f.waiver)
+        why = [f"failed: {count} finding(s) of {evidence.named(failing)}"]
         if evidence.attestation and evidence.attestation.claim is Claim.PASS:
             why.append(f"automated failure overrides the pass claim in {source}")
         return verdict(Verdict.FAIL, Basis.AUTOMATED, *why)
@@ -149,7 +158,7 @@ def decide(evidence: Evidence, traits: frozenset[str] | ApplicabilityProfile) ->
     match req.verification:
         case Verification.STATIC | Verification.RUNTIME:
             if automated is not Verdict.NOT_VERIFIED:
-                return verdict(automated, Basis.AUTOMATED, _automated_reason(findings))
+                return verdict(automated, Basis.AUTOMATED, _automated_reason(findings, evidence))
             if claim is not None:
                 return verdict(
                     _from_claim(claim),
@@ -160,7 +169,12 @@ def decide(evidence: Evidence, traits: frozenset[str] | ApplicabilityProfile) ->
             return verdict(Verdict.NOT_VERIFIED, Basis.NONE, _missing(evidence), *not_run)
         case Verification.ATTEST:
             if claim is None:
-                return verdict(Verdict.NOT_VERIFIED, Basis.NONE, "no valid attestation")
+                return verdict(
+                    Verdict.NOT_VERIFIED,
+                    Basis.NONE,
+                    "not verified: this requirement is verified by a signed-off attestation "
+                    f"and none valid was found; write one (mlsvs attest template {req.id})",
+                )
             return verdict(_from_claim(claim), Basis.ATTESTED, f"attested in {source}")
         case Verification.HYBRID:
             return _hybrid(evidence, automated, claim, verdict)
@@ -218,7 +232,7 @@ def _hybrid(
         return verdict(
             Verdict.NOT_VERIFIED,
             Basis.AUTOMATED if automated.satisfies else Basis.NONE,
-            f"checks: {automated}; a signed-off attestation is also required",
+            _hybrid_without_claim(evidence.requirement.id, automated),
             *evidence.not_run,
         )
     if automated.satisfies:
@@ -234,6 +248,17 @@ def _hybrid(
         Basis.ATTESTED,
         f"attested in {source} but automated evidence is missing",
         *(evidence.not_run or (_missing(evidence),)),
+    )
+
+
+def _hybrid_without_claim(rid: str, automated: Verdict) -> str:
+    if automated.satisfies:
+        part = f"the automated checks gave {automated.value.replace('_', ' ')}"
+    else:
+        part = "the automated part is not verified either"
+    return (
+        f"not verified: this requirement needs automated evidence and a signed-off attestation; "
+        f"no valid attestation was found ({part}); write one (mlsvs attest template {rid})"
     )
 
 
@@ -256,18 +281,33 @@ def _automated(findings: Sequence[Finding]) -> Verdict:
     return Verdict.PASS
 
 
-def _automated_reason(findings: Sequence[Finding]) -> str:
+def _automated_reason(findings: Sequence[Finding], evidence: Evidence) -> str:
     checks = sorted({f.check for f in findings})
     if all(f.status is Status.NOT_APPLICABLE for f in findings):
         notes = sorted({f.message for f in findings})
         return f"not applicable per {', '.join(checks)}: {'; '.join(notes[:3])}"
-    return f"passed: {', '.join(checks)}"
+    return f"passed: {evidence.named(checks)}"
 
 
 def _missing(evidence: Evidence) -> str:
+    rid = evidence.requirement.id
     if not evidence.has_checks:
-        return "no automated check covers this requirement and no valid attestation exists"
-    return "mapped checks produced no evidence"
+        return (
+            "not verified: no automated check exists for this requirement and no valid "
+            f"attestation was found; attest it (mlsvs attest template {rid})"
+        )
+    if evidence.not_run:
+        count = len(evidence.not_run)
+        which = (
+            "its check produced no result"
+            if count == 1
+            else (f"none of its {count} checks produced a result")
+        )
+        return f"not verified: {which} in this run (why, and what to run, below)"
+    return (
+        "not verified: its checks ran but reported nothing about this requirement; "
+        f"attest it (mlsvs attest template {rid})"
+    )
 
 
 def _from_claim(claim: Claim) -> Verdict:

@@ -6,11 +6,12 @@ import enum
 from dataclasses import dataclass
 
 from mlsvs.model.attestation import Attestation
-from mlsvs.model.catalog import Level
+from mlsvs.model.catalog import Level, Verification
 from mlsvs.model.result import Finding
-from mlsvs.model.verdict import LevelResult, RequirementVerdict
+from mlsvs.model.verdict import LevelResult, RequirementVerdict, Verdict
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
+"""1.2 added ``requirements`` (what each requirement says) and ``trend`` (earlier runs)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -140,6 +141,43 @@ class ProfileRef:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RequirementInfo:
+    """What a requirement says, copied from the catalog so a report is readable on its own."""
+
+    id: str
+    title: str
+    text: str
+    level: Level
+    verification: Verification
+    chapter: str
+    chapter_title: str
+    section: str
+    section_title: str
+    pass_criteria: str
+    fail_condition: str = ""
+    evidence: tuple[str, ...] = ()
+    """The kinds of evidence the standard accepts."""
+    why: str = ""
+    """Guidance: why the requirement exists."""
+    how: str = ""
+    """Guidance: how to meet it."""
+    tools: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrendPoint:
+    """The headline numbers of an earlier run, for the trend plot."""
+
+    finished_at: str
+    target_level: Level
+    achieved_level: Level | None
+    levels: tuple[LevelResult, ...]
+    """Per level, how many applicable requirements passed (``blocking`` left empty)."""
+    counts: tuple[tuple[Verdict, int], ...] = ()
+    """How many requirements got each verdict."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Assessment:
     """Everything a run found and decided. Renderers read only this."""
 
@@ -164,6 +202,10 @@ class Assessment:
     parameters: tuple[ParameterSetting, ...] = ()
     """Every parameter of the standard in force for this run (empty for 1.0.0 catalogs)."""
     profile: ProfileRef | None = None
+    requirements: tuple[RequirementInfo, ...] = ()
+    """What every decided requirement says (empty in results written before schema 1.2)."""
+    trend: tuple[TrendPoint, ...] = ()
+    """Earlier runs, oldest first (``--previous``); empty when none was given."""
 
     @property
     def target_met(self) -> bool:

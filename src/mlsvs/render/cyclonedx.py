@@ -4,7 +4,8 @@
   and section entries as ``parent`` of the requirements that have verdicts, and the levels.
   Requirement bom-refs are ``mlsvs-<version>-<ID>``.
 * ``components``: discovered artifacts (``machine-learning-model``, ``data`` or ``file``) with
-  SHA-256 hashes when known.
+  SHA-256 hashes when known, under the bom-refs ``mlsvs bom`` gives them
+  (``mlsvs.util.bomrefs``), so claims and the project's ML-BOM refer to the same components.
 * ``declarations``: ``targets`` (the project), ``assessors`` (the tool and every person who
   signed an attestation), ``claims`` (one per requirement), ``evidence`` (findings and
   attestations) and ``attestations[0].map`` (requirement, claim, conformance, confidence).
@@ -23,6 +24,8 @@ from mlsvs.model.catalog import Level, id_sort_key
 from mlsvs.model.verdict import Basis, Verdict
 from mlsvs.render.cdx_evidence import attestation_evidence, finding_evidence
 from mlsvs.render.text import VERDICT_LABELS, clean, sorted_verdicts
+from mlsvs.util import bomrefs
+from mlsvs.util.bomrefs import PROJECT_REF
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -32,7 +35,6 @@ if TYPE_CHECKING:
     from mlsvs.model.attestation import Attestation
 
 SCHEMA = "http://cyclonedx.org/schema/bom-1.6.schema.json"
-PROJECT_REF = "mlsvs-target-project"
 TOOL_REF = "mlsvs-assessor-tool"
 _SHA256 = re.compile(r"^[a-fA-F0-9]{64}$")
 _CONFIDENCE = {
@@ -50,9 +52,11 @@ def requirement_ref(version: str, requirement: str) -> str:
     return f"mlsvs-{version}-{requirement}"
 
 
-def artifact_ref(path: str) -> str:
-    """The bom-ref of a discovered artifact."""
-    return f"mlsvs-artifact:{path}"
+def artifact_ref(record: ArtifactRecord) -> str:
+    """The bom-ref of a discovered artifact: the one ``mlsvs bom`` gives the same component
+    (``model:<path>``, ``data:<path>``; ``file:<path>`` for the rest), so a claim's target
+    names the component of the project's ML-BOM."""
+    return bomrefs.artifact_ref(record.kind, record.path)
 
 
 class CycloneDxRenderer:
@@ -122,7 +126,7 @@ def _props(*pairs: tuple[str, str]) -> list[dict[str, str]]:
 def _component(r: ArtifactRecord) -> dict[str, Any]:
     component: dict[str, Any] = {
         "type": _COMPONENT_TYPE.get(r.kind, "file"),
-        "bom-ref": artifact_ref(r.path),
+        "bom-ref": artifact_ref(r),
         "name": clean(r.path),
     }
     if _SHA256.match(r.sha256):
@@ -184,7 +188,7 @@ def _person_ref(t: Attestation) -> str | None:
 def _declarations(a: Assessment) -> dict[str, Any]:
     version = a.standard.version
     by_id = {f.id: f for f in a.findings}
-    paths = {r.path for r in a.artifacts}
+    records = {r.path: r for r in a.artifacts}
     attestations = {t.source: t for t in a.attestations}
     evidence: dict[str, dict[str, Any]] = {}
     claims, mapping = [], []
@@ -202,8 +206,8 @@ def _declarations(a: Assessment) -> dict[str, Any]:
             refs.append(ref)
         targets = {f.target.path for f in found}
         target = (
-            artifact_ref(next(iter(targets)))
-            if len(targets) == 1 and targets <= paths
+            artifact_ref(records[next(iter(targets))])
+            if len(targets) == 1 and targets <= records.keys()
             else PROJECT_REF
         )
         claim_ref = f"mlsvs-claim:{v.requirement}"

@@ -9,20 +9,25 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from mlsvs.model.assessment import RequirementInfo
 from mlsvs.model.catalog import Level
 from mlsvs.model.result import Finding, Measurement, Status
 from mlsvs.model.verdict import RequirementVerdict
-from mlsvs.render import svg
+from mlsvs.render import advice, overview, svg
+from mlsvs.render.advice import NextStep
 from mlsvs.render.text import (
     VERDICT_LABELS,
     VERDICT_ORDER,
     blocking_next,
     chapter_counts,
+    chapter_of,
     clean,
     finding_sort_key,
     format_value,
@@ -31,9 +36,11 @@ from mlsvs.render.text import (
     parameter_summary,
     profile_notes,
     sorted_verdicts,
+    verdict_totals,
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
     from typing import TextIO
 
     from jinja2 import Environment
@@ -88,22 +95,41 @@ def _number(value: float | None) -> str:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class _Chapter:
-    id: str
-    counts: dict[str, int]
-    segments: tuple[svg.Segment, ...]
-    total: int
+class _FactRow:
+    """One row of a finding's evidence table: a key and its value, or a group of them."""
 
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class _RequirementRow:
-    verdict: RequirementVerdict
-    findings: tuple[Finding, ...]
+    key: str
+    value: str = ""
+    items: tuple[tuple[str, str], ...] = ()
+    """For grouped keys (``leak01``..``leak12``, ``count.email``): (sub-key, value) rows."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _FindingRow:
     finding: Finding
+    facts: tuple[_FactRow, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _RequirementRow:
+    verdict: RequirementVerdict
+    info: RequirementInfo | None
+    step: NextStep
+    findings: tuple[_FindingRow, ...]
+    count_text: str
+    """Findings of this requirement by status: ``2 fail, 1 pass``."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Chapter:
+    id: str
+    title: str
+    counts: dict[str, int]
+    segments: tuple[svg.Segment, ...]
+    total: int
+    requirements: tuple[_RequirementRow, ...]
+    count_text: str
+    """``3 fail · 12 not verified · 1 pass``."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -113,33 +139,93 @@ class _MeasurementRow:
     plot: svg.Plot | None
 
 
+_NUMBERED = re.compile(r"^(?P<stem>.*?[^\d])(?P<n>\d+)$")
+TOP_BLOCKERS = 5
+"""How many blocking requirements the overview lists (the rest are one click away)."""
+
+
+def fact_rows(facts: Sequence[tuple[str, str]]) -> tuple[_FactRow, ...]:
+    """Evidence as a table: numbered keys (``leak01``..) and dotted keys (``count.email``)
+    that share a stem become one row holding a sub-table; the rest stay key/value rows."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    order: list[tuple[str, str, str]] = []
+    for key, value in facts:
+        stem, sub = key, ""
+        dotted = key.partition(".")
+        numbered = _NUMBERED.match(key)
+        if dotted[1] and dotted[0] and dotted[2]:
+            stem, sub = dotted[0], dotted[2]
+        elif numbered:
+            stem, sub = numbered["stem"].rstrip("_-"), numbered["n"]
+        order.append((stem, sub, value))
+        if sub:
+            groups.setdefault(stem, []).append((sub, value))
+    rows: list[_FactRow] = []
+    done: set[str] = set()
+    for stem, sub, value in order:
+        if sub and len(groups[stem]) > 1:
+            if stem not in done:
+                done.add(stem)
+                rows.append(_FactRow(key=stem, items=tuple(groups[stem])))
+            continue
+        key = f"{stem}.{sub}" if sub and not sub.isdigit() else f"{stem}{sub}"
+        rows.append(_FactRow(key=key if sub else stem, value=value))
+    return tuple(rows)
+
+
+def _count_text(counts: Mapping[str, int], order: Sequence[str], sep: str) -> str:
+    return sep.join(f"{counts[k]} {k.replace('_', ' ')}" for k in order if counts.get(k))
+
+
 def context(a: Assessment) -> dict[str, Any]:
     """Everything the template reads, derived from the assessment alone."""
     from markupsafe import Markup
 
     css, js = _asset("report.css"), _asset("report.js")
     by_id = {f.id: f for f in a.findings}
+    infos = {r.id: r for r in a.requirements}
+    chapter_titles = {r.chapter: r.chapter_title for r in a.requirements}
+    next_steps = advice.steps(a)
     findings = sorted(
         a.findings, key=lambda f: (_STATUS_ORDER.index(f.status), *finding_sort_key(f))
     )
-    chapters = [
-        _Chapter(
-            id=ch,
-            counts={v.value: counts[v] for v in VERDICT_ORDER},
-            segments=svg.stacked_bar(counts),
-            total=sum(counts.values()),
+
+    def row(v: RequirementVerdict) -> _RequirementRow:
+        mine = sorted(
+            (by_id[i] for i in v.findings if i in by_id),
+            key=lambda f: (_STATUS_ORDER.index(f.status), *finding_sort_key(f)),
         )
-        for ch, counts in chapter_counts(a)
-    ]
-    requirements = [
-        _RequirementRow(
+        return _RequirementRow(
             verdict=v,
-            findings=tuple(
-                sorted((by_id[i] for i in v.findings if i in by_id), key=finding_sort_key)
+            info=infos.get(v.requirement),
+            step=next_steps[v.requirement],
+            findings=tuple(_FindingRow(finding=f, facts=fact_rows(f.facts)) for f in mine),
+            count_text=_count_text(
+                Counter(f.status.value for f in mine), [s.value for s in _STATUS_ORDER], ", "
             ),
         )
-        for v in sorted_verdicts(a)
-    ]
+
+    rows = [row(v) for v in sorted_verdicts(a)]
+    chapters = []
+    for ch, counts in chapter_counts(a):
+        values = {v.value: counts[v] for v in VERDICT_ORDER}
+        chapters.append(
+            _Chapter(
+                id=ch,
+                title=chapter_titles.get(ch, ""),
+                counts=values,
+                segments=svg.stacked_bar(counts),
+                total=sum(counts.values()),
+                requirements=tuple(r for r in rows if chapter_of(r.verdict.requirement) == ch),
+                count_text=_count_text(
+                    {VERDICT_LABELS[v]: counts[v] for v in VERDICT_ORDER},
+                    [VERDICT_LABELS[v] for v in VERDICT_ORDER],
+                    " · ",
+                ),
+            )
+        )
+    by_requirement = {r.verdict.requirement: r for r in rows}
+    blocking = [by_requirement[v.requirement] for v in blocking_next(a)]
     measurements = [
         _MeasurementRow(finding=f, measurement=m, plot=svg.plot(m) if m.series else None)
         for f in sorted(a.findings, key=finding_sort_key)
@@ -149,6 +235,7 @@ def context(a: Assessment) -> dict[str, Any]:
         f"default-src 'none'; style-src '{_sha(css)}'; script-src '{_sha(js)}'; "
         "img-src data:; base-uri 'none'; form-action 'none'"
     )
+    totals = verdict_totals(a)
     return {
         "a": a,
         "css": Markup(css),  # noqa: S704 - our own static asset, never user data
@@ -160,13 +247,17 @@ def context(a: Assessment) -> dict[str, Any]:
         "all_levels": list(Level),
         "traits": sorted(a.project.traits),
         "next_level": next_level(a),
-        "blocking": blocking_next(a),
+        "blocking": blocking,
+        "top_blockers": _top_blockers(blocking),
+        "totals": [(v.value, VERDICT_LABELS[v], totals[v]) for v in VERDICT_ORDER if totals[v]],
+        "progress": overview.progress(a),
+        "heat": overview.heat_map(a),
+        "trend": overview.trend(a),
         "verdicts": [(v.value, VERDICT_LABELS[v]) for v in VERDICT_ORDER],
         "labels": {v.value: VERDICT_LABELS[v] for v in VERDICT_ORDER},
         "statuses": [s.value for s in _STATUS_ORDER],
         "chapters": chapters,
-        "requirements": requirements,
-        "findings": [_FindingRow(finding=f) for f in findings],
+        "findings": [_FindingRow(finding=f, facts=fact_rows(f.facts)) for f in findings],
         "measurements": measurements,
         "check_titles": {c.id: c.title for c in a.checks},
         "checks": sorted(a.checks, key=lambda c: (c.state.value, c.id)),
@@ -182,7 +273,20 @@ def context(a: Assessment) -> dict[str, Any]:
         "plot_w": svg.num(svg.PLOT_W),
         "plot_h": svg.num(svg.PLOT_H),
         "g": _geometry(),
+        "ov": {
+            "progress_w": svg.num(overview.PROGRESS_W),
+            "trend_w": svg.num(overview.TREND_W),
+            "trend_h": svg.num(overview.TREND_H),
+        },
     }
+
+
+def _top_blockers(blocking: Sequence[_RequirementRow]) -> list[_RequirementRow]:
+    """The blockers a manager should see first: failures, then errors, then the rest, each
+    in requirement order (the full list is in the requirements section)."""
+    rank = {v: i for i, v in enumerate(VERDICT_ORDER)}
+    ordered = sorted(blocking, key=lambda r: rank[r.verdict.verdict])
+    return list(ordered[:TOP_BLOCKERS])
 
 
 def _geometry() -> dict[str, str]:

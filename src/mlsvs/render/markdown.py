@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from mlsvs.model.assessment import CheckState
 from mlsvs.model.result import Status
+from mlsvs.render import advice
 from mlsvs.render.text import (
     VERDICT_LABELS,
     VERDICT_ORDER,
@@ -118,11 +119,20 @@ def _blocking(a: Assessment) -> list[str]:
     blocking = blocking_next(a)
     if level is None or not blocking:
         return []
-    out = [f"**To reach {level}:**", "", "| Requirement | Verdict | Why |", "|---|---|---|"]
-    out += [
-        f"| {md(v.requirement)} | {VERDICT_LABELS[v.verdict]} | {md(first_reason(v))} |"
-        for v in blocking[:MAX_ROWS]
+    titles = {r.id: r.title for r in a.requirements}
+    steps = advice.steps(a)
+    out = [
+        f"**To reach {level}:** {len(blocking)} requirement(s) to go",
+        "",
+        "| Requirement | Verdict | Why | Next step |",
+        "|---|---|---|---|",
     ]
+    for v in blocking[:MAX_ROWS]:
+        title = titles.get(v.requirement, "")
+        step = steps[v.requirement]
+        todo = md(step.text) + (f" {code(step.command)}" if step.command else "")
+        name = md(v.requirement) + (f" {md(title)}" if title else "")
+        out.append(f"| {name} | {VERDICT_LABELS[v.verdict]} | {md(first_reason(v))} | {todo} |")
     return [*out, *_more(len(blocking)), ""]
 
 

@@ -163,16 +163,24 @@ def _blocking(console: Console, a: Assessment) -> None:
     blocking = blocking_next(a)
     if level is None or not blocking:
         return
+    from mlsvs.render.advice import steps
+
+    titles = {r.id: clean(r.title) for r in a.requirements}
+    todo = steps(a)
     console.print(Text(f"To reach {level}, resolve:", "bold"))
     for v in blocking:
+        title = titles.get(v.requirement, "")
         console.print(
             Text.assemble(
                 "  ",
                 (clean(v.requirement), "bold"),
                 f" [{VERDICT_LABELS[v.verdict]}] ",
+                (f"{title}: " if title else ""),
                 first_reason(v),
             )
         )
+        step = todo[v.requirement]
+        console.print(Text(f"      next: {clean(step.command or step.text)}", "dim"))
     console.print()
 
 

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
 
 _MAX_BOM = 64 * 1024 * 1024
+_DIRECTORY_METHODS = ("openssf-model-signing-v1", "tree-sha256-v1")
 _PATH_PROPERTIES = ("mlsvs:path", "path", "cdx:file:path")
 _FORMAT_PROPERTIES = ("mlsvs:format", "format", "ml:format", "model_format")
 
@@ -32,11 +33,17 @@ class BomComponent:
     """Project-relative POSIX path when the component names an existing file or directory."""
     hashes: tuple[tuple[str, str], ...]
     tree: bool
-    """Its hash is a directory digest (``mlsvs:hash-method = tree-sha256-v1``)."""
+    """Its hash is a directory digest (``mlsvs:hash-method``, see ``hash_method``)."""
+    hash_method: str = ""
+    """``openssf-model-signing-v1`` (``hashing.manifest_digest``) or the legacy
+    ``tree-sha256-v1`` (``hashing.tree_digest``); empty for a file."""
     format: str = ""
     """Serialization format from a ``mlsvs:format`` / ``format`` property, when given."""
     card_sections: tuple[str, ...] = ()
     """Top-level keys of the component's ``modelCard`` (empty: no model card)."""
+    external: bool = False
+    """Identified by a package URL only (``pkg:huggingface/...`` base model, a Hub model):
+    no path property or occurrence claims it is a file of the project."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -121,12 +128,15 @@ def load_bom(path: Path, *, rel: str, root: Path) -> LoadedBom:
             for h in _list(raw.get("hashes"))
             if isinstance(h, dict)
         )
-        tree = any(
-            isinstance(p, dict)
-            and p.get("name") == "mlsvs:hash-method"
-            and p.get("value") == "tree-sha256-v1"
-            for p in _list(raw.get("properties"))
+        method = next(
+            (
+                str(p.get("value", ""))
+                for p in _list(raw.get("properties"))
+                if isinstance(p, dict) and p.get("name") == "mlsvs:hash-method"
+            ),
+            "",
         )
+        tree = method in _DIRECTORY_METHODS
         fmt = next(
             (
                 str(p.get("value", ""))
@@ -136,6 +146,8 @@ def load_bom(path: Path, *, rel: str, root: Path) -> LoadedBom:
             "",
         )
         card = raw.get("modelCard")
+        claims_file = list(_candidates(raw))[:-1] if isinstance(raw.get("name"), str) else []
+        external = isinstance(raw.get("purl"), str) and not claims_file and located is None
         components.append(
             BomComponent(
                 ref=str(raw.get("bom-ref", "")),
@@ -144,10 +156,12 @@ def load_bom(path: Path, *, rel: str, root: Path) -> LoadedBom:
                 path=located,
                 hashes=hashes,
                 tree=tree,
+                hash_method=method if tree else "",
                 format=fmt,
                 card_sections=tuple(sorted(k for k in card if k != "bom-ref"))
                 if isinstance(card, dict)
                 else (),
+                external=external,
             )
         )
     return LoadedBom(
@@ -174,7 +188,13 @@ class HashCheck:
 
 def check_hashes(component: BomComponent, root: Path) -> HashCheck:
     """Recompute each declared digest of a located component."""
-    from mlsvs.supply.hashing import HashAlgorithm, file_digest, tree_digest
+    from mlsvs.supply.hashing import (
+        HashAlgorithm,
+        file_digest,
+        manifest_digest,
+        signatures_inside,
+        tree_digest,
+    )
 
     if component.path is None:
         raise ValueError("component has no file on disk")
@@ -187,7 +207,14 @@ def check_hashes(component: BomComponent, root: Path) -> HashCheck:
             alg = HashAlgorithm.parse(alg_text)
             if alg.weak:
                 raise ValueError("weak")
-            actual = tree_digest(target, alg) if target.is_dir() else file_digest(target, alg)
+            if not target.is_dir():
+                actual = file_digest(target, alg)
+            elif component.hash_method == "openssf-model-signing-v1":
+                if alg is not HashAlgorithm.SHA256:
+                    raise ValueError("the model-signing manifest digest is SHA-256")
+                actual = manifest_digest(target, exclude=signatures_inside(target))
+            else:
+                actual = tree_digest(target, alg)
         except (ValueError, RuntimeError):
             unusable.append(alg_text)
             continue

@@ -111,6 +111,55 @@ def tree_digest(directory: Path, alg: HashAlgorithm = HashAlgorithm.SHA256) -> s
     return outer.hexdigest()
 
 
+MODEL_SIGNING_IGNORED = (".git", ".github", ".gitattributes", ".gitignore")
+"""Top-level names OpenSSF model-signing leaves out of a directory manifest by default."""
+
+
+SIGNATURE_SUFFIXES = (".sig", ".sigstore", ".sigstore.json")
+
+
+def signatures_inside(directory: Path) -> tuple[str, ...]:
+    """Signature files (``*.sig``, ``*.sigstore``, ``*.sigstore.json``) below ``directory``,
+    relative to it: a model directory's digest leaves them out, as model-signing leaves out
+    the signature it writes into the directory."""
+    return tuple(
+        sorted(
+            p.relative_to(directory).as_posix()
+            for p in directory.rglob("*")
+            if p.name.endswith(SIGNATURE_SUFFIXES) and p.is_file() and not p.is_symlink()
+        )
+    )
+
+
+def manifest_digest(directory: Path, *, exclude: tuple[str, ...] = ()) -> str:
+    """The OpenSSF model-signing root digest of a directory (``files`` serialization, SHA-256).
+
+    Every regular file below ``directory`` is hashed with SHA-256; the files are ordered by
+    their relative path compared part by part (``a/b`` before ``a-b``, as model-signing
+    orders ``pathlib`` paths) and the root digest is the SHA-256 of their raw 32-byte
+    digests concatenated in that order. Top-level ``.git``, ``.github``, ``.gitattributes``
+    and ``.gitignore`` are left out, as model-signing does, and so are the ``exclude`` paths
+    (relative POSIX paths, e.g. a signature file inside the model directory). The result
+    equals the subject digest of ``model_signing sign`` over the same directory, so another
+    tool can reproduce it, and ``mlsvs verify-signature`` and the BOM name the same digest.
+    Symbolic links are refused, as model-signing refuses them by default.
+    """
+    skipped = set(exclude)
+    files: list[tuple[PurePosixPath, Path]] = []
+    for item in directory.rglob("*"):
+        rel = PurePosixPath(item.relative_to(directory).as_posix())
+        if rel.parts[0] in MODEL_SIGNING_IGNORED or str(rel) in skipped:
+            continue
+        if item.is_symlink():
+            raise OSError(f"{item}: symbolic link inside a hashed directory")
+        if item.is_file():
+            files.append((rel, item))
+    root = hashlib.sha256()
+    for _rel, item in sorted(files, key=lambda pair: pair[0]):
+        root.update(bytes.fromhex(file_digest(item)))
+    return root.hexdigest()
+
+
 def digest(path: Path, alg: HashAlgorithm = HashAlgorithm.SHA256) -> str:
     """``file_digest`` for files, ``tree_digest`` for directories."""
     return tree_digest(path, alg) if path.is_dir() else file_digest(path, alg)

@@ -127,6 +127,8 @@ def bom_hashes_match(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
             key = f"{bom.path}#{component.ref or component.name}"
             if component.type == "file" and (component.path is None or not component.hashes):
                 continue
+            if component.external:  # a base model on the Hub, named by purl: nothing local
+                continue
             if component.path is None:
                 yield failed(
                     f"{bom.path}: {component.type} component {component.name!r} "
@@ -204,7 +206,7 @@ def bom_describes_models(ctx: CheckContext, project: Project) -> Iterator[Outcom
         gaps: list[str] = []
         described = 0
         for component in bom.components:
-            if component.type not in {"machine-learning-model", "data"}:
+            if component.type not in {"machine-learning-model", "data"} or component.external:
                 continue
             missing = [] if any(strong(alg) for alg, _ in component.hashes) else ["strong hash"]
             if component.type == "machine-learning-model":
