@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from mlsvs.server.auth import Need, Principal
+from mlsvs.server.params import PathId, QueryId  # noqa: TC001 - FastAPI reads annotations
 from mlsvs.server.roles import Permission
 
 if TYPE_CHECKING:
@@ -199,7 +200,7 @@ async def systems(
 async def runs(
     request: Request,
     me: Reader,
-    system_id: int,
+    system_id: PathId,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[RunOut]:
     """The system's runs, newest first."""
@@ -227,7 +228,7 @@ async def runs(
 
 @router.get("/runs/{run_id}/diff", responses=_ERRORS)
 async def diff(
-    request: Request, me: Reader, run_id: int, against: int | None = None
+    request: Request, me: Reader, run_id: PathId, against: QueryId = None
 ) -> dict[str, Any]:
     """This run against the previous one (or ``against``), as ``mlsvs diff -f json`` writes it."""
     from starlette.exceptions import HTTPException

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from mlsvs.server.auth import Need, Principal
+from mlsvs.server.params import PathId, QueryId  # noqa: TC001 - FastAPI reads annotations
 from mlsvs.server.roles import Permission, Role
 
 if TYPE_CHECKING:
@@ -145,7 +146,7 @@ async def inventory(request: Request, me: Reader, q: str = "") -> Response:
 
 
 @router.get("/systems/{system_id}", include_in_schema=False)
-async def system_history(request: Request, me: Reader, system_id: int) -> Response:
+async def system_history(request: Request, me: Reader, system_id: PathId) -> Response:
     """Level and per-chapter verdicts over time, the runs, assessments."""
     from sqlalchemy import select
 
@@ -190,7 +191,7 @@ async def system_history(request: Request, me: Reader, system_id: int) -> Respon
 
 @router.get("/systems/{system_id}/requirements/{requirement}", include_in_schema=False)
 async def requirement_history(
-    request: Request, me: Reader, system_id: int, requirement: str
+    request: Request, me: Reader, system_id: PathId, requirement: str
 ) -> Response:
     """One requirement's verdicts across the system's runs."""
     from mlsvs.server.queries import get_system
@@ -222,7 +223,7 @@ def _run_and_system(session: Session, run_id: int) -> tuple[Run, System]:
 
 
 @router.get("/runs/{run_id}", include_in_schema=False)
-async def run_detail(request: Request, me: Reader, run_id: int) -> Response:
+async def run_detail(request: Request, me: Reader, run_id: PathId) -> Response:
     """One run: its verdicts (worst first) and failing findings."""
     from mlsvs.render.text import VERDICT_ORDER
     from mlsvs.server.ingest import load_document
@@ -247,7 +248,7 @@ async def run_detail(request: Request, me: Reader, run_id: int) -> Response:
 
 @router.get("/runs/{run_id}/diff", include_in_schema=False)
 async def run_diff(
-    request: Request, me: Reader, run_id: int, against: int | None = None
+    request: Request, me: Reader, run_id: PathId, against: QueryId = None
 ) -> Response:
     """Regressions first: this run against the previous one (or ``against``)."""
     from mlsvs.server.diffs import compare
@@ -317,7 +318,7 @@ async def standard_requirement(
 
 
 @router.post("/systems/{system_id}/assessments", include_in_schema=False)
-async def open_assessment(request: Request, me: Assessor, system_id: int) -> Response:
+async def open_assessment(request: Request, me: Assessor, system_id: PathId) -> Response:
     """Open an assessment of the system's newest run."""
     from mlsvs.server.audit import record
     from mlsvs.server.models import AssessmentRow
@@ -352,7 +353,7 @@ def _load_assessment(session: Session, assessment_id: int) -> tuple[AssessmentRo
 
 
 @router.get("/assessments/{assessment_id}", include_in_schema=False)
-async def assessment_page(request: Request, me: Reader, assessment_id: int) -> Response:
+async def assessment_page(request: Request, me: Reader, assessment_id: PathId) -> Response:
     """Applicable requirements, the run's verdicts, the form for what a person must judge."""
     from sqlalchemy import select
 
@@ -402,7 +403,7 @@ async def assessment_page(request: Request, me: Reader, assessment_id: int) -> R
 async def record_item(
     request: Request,
     me: Assessor,
-    assessment_id: int,
+    assessment_id: PathId,
     requirement: Annotated[str, Form(max_length=32)],
     claim: Annotated[str, Form(max_length=16)],
     statement: Annotated[str, Form(min_length=1, max_length=20000)],
@@ -488,7 +489,7 @@ async def record_item(
 
 
 @router.post("/assessments/{assessment_id}/sign-off", include_in_schema=False)
-async def sign_off(request: Request, me: Signer, assessment_id: int) -> Response:
+async def sign_off(request: Request, me: Signer, assessment_id: PathId) -> Response:
     """Four-eyes sign-off by someone who recorded nothing in it."""
     from mlsvs.server.workflow import sign_off as do_sign_off
 
@@ -500,7 +501,7 @@ async def sign_off(request: Request, me: Signer, assessment_id: int) -> Response
 
 
 @router.get("/assessments/{assessment_id}/export", include_in_schema=False)
-async def export(request: Request, me: Reader, assessment_id: int) -> Response:
+async def export(request: Request, me: Reader, assessment_id: PathId) -> Response:
     """The signed-off assessment as attestation files + evidence (a zip for the project root)."""
     from mlsvs.catalog import load_standard
     from mlsvs.server.workflow import export_zip
