@@ -261,11 +261,11 @@ async def search_standard(
     """Requirements matching every word of ``q``."""
     from starlette.exceptions import HTTPException
 
-    from mlsvs.catalog import load_standard
-    from mlsvs.catalog.loader import bundled_versions
+    from mlsvs.server.ingest import known_versions
+    from mlsvs.server.ingest import standard_for as load_standard
     from mlsvs.server.search import search
 
-    if version and version not in bundled_versions():
+    if version and version not in known_versions():
         raise HTTPException(404, "unknown standard version")
     standard = load_standard(version or None)
     return [

@@ -11,11 +11,11 @@ if TYPE_CHECKING:
 
 def id_map(old: str, new: str) -> dict[str, tuple[str, ...]] | None:
     """Old ID -> new IDs when two runs used different bundled versions (None otherwise)."""
-    from mlsvs.catalog import load_standard
     from mlsvs.catalog.crosswalk import crosswalk
-    from mlsvs.catalog.loader import bundled_versions
+    from mlsvs.server.ingest import known_versions
+    from mlsvs.server.ingest import standard_for as load_standard
 
-    if old == new or not {old, new} <= set(bundled_versions()):
+    if old == new or not {old, new} <= known_versions():
         return None
     older, newer = sorted((old, new), key=lambda v: tuple(int(p) for p in v.split(".")))
     forward = crosswalk(load_standard(older), load_standard(newer)).id_map()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import json
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from mlsvs.model.assessment import Assessment
+    from mlsvs.model.catalog import Standard
 
 
 class IngestError(MlsvsError):
@@ -42,10 +44,24 @@ def document_digest(data: object) -> str:
     return hashlib.sha256(canonical(data)).hexdigest()
 
 
+@functools.cache
+def known_versions() -> frozenset[str]:
+    """The catalog versions bundled with this server (read once per process)."""
+    from mlsvs.catalog.loader import bundled_versions
+
+    return frozenset(bundled_versions())
+
+
+@functools.lru_cache(maxsize=8)
+def standard_for(version: str | None = None) -> Standard:
+    """A bundled standard, cached per process (``load_standard`` re-reads the version list)."""
+    from mlsvs.catalog import load_standard
+
+    return load_standard(version)
+
+
 def parse_document(data: object) -> Assessment:
     """The assessment, or ``IngestError`` (malformed, unknown or altered catalog)."""
-    from mlsvs.catalog import load_standard
-    from mlsvs.catalog.loader import bundled_versions
     from mlsvs.render.json import ResultsError, parse_assessment
 
     try:
@@ -53,12 +69,12 @@ def parse_document(data: object) -> Assessment:
     except ResultsError as exc:
         raise IngestError(exc.message) from None
     version = assessment.standard.version
-    if assessment.standard.key != "mlsvs" or version not in bundled_versions():
+    if assessment.standard.key != "mlsvs" or version not in known_versions():
         raise IngestError(
             f"unknown catalog {assessment.standard.key} {version} (this server knows "
-            f"{', '.join(sorted(bundled_versions()))})"
+            f"{', '.join(sorted(known_versions()))})"
         )
-    standard = load_standard(version)
+    standard = standard_for(version)
     if standard.digest != assessment.standard.digest:
         raise IngestError(
             f"catalog {version} digest {assessment.standard.digest[:12]} does not match this "
@@ -76,16 +92,16 @@ def ingest(session: Session, data: object, *, uploaded_by: str) -> Ingested:
     """Validate and store ``data``; the caller commits. Same digest twice -> the first run."""
     from sqlalchemy import insert, select
 
-    from mlsvs.catalog import load_standard
-    from mlsvs.server.models import FindingRow, Run, RunAttestation, System, VerdictRow
+    from mlsvs.server.models import Base, Run, System
 
-    digest = document_digest(data)
+    body = canonical(data)
+    digest = hashlib.sha256(body).hexdigest()
     existing = session.execute(select(Run.id, Run.system_id).where(Run.digest == digest)).first()
     if existing is not None:
         known = session.execute(select(System.name).where(System.id == existing.system_id))
         return Ingested(run_id=existing.id, system=known.scalar_one(), created=False, digest=digest)
     assessment = parse_document(data)
-    standard = load_standard(assessment.standard.version)
+    standard = standard_for(assessment.standard.version)
     name = assessment.project.name.strip() or "(unnamed)"
     system = session.execute(select(System).where(System.name == name)).scalar_one_or_none()
     if system is None:
@@ -107,7 +123,7 @@ def ingest(session: Session, data: object, *, uploaded_by: str) -> Ingested:
         finished_at=assessment.finished_at,
         uploaded_by=uploaded_by,
         counts=",".join(f"{k}={n}" for k, n in sorted(counts.items())),
-        document=gzip.compress(canonical(data), compresslevel=6, mtime=0),
+        document=gzip.compress(body, compresslevel=1, mtime=0),
     )
     session.add(run)
     session.flush()
@@ -124,7 +140,7 @@ def ingest(session: Session, data: object, *, uploaded_by: str) -> Ingested:
         for v in assessment.verdicts
     ]
     if rows:
-        session.execute(insert(VerdictRow), rows)
+        session.connection().execute(insert(Base.metadata.tables["verdicts"]), rows)
     failing = [
         {
             "run_id": run.id,
@@ -141,7 +157,7 @@ def ingest(session: Session, data: object, *, uploaded_by: str) -> Ingested:
         if f.status.value in {"fail", "error"}
     ]
     if failing:
-        session.execute(insert(FindingRow), failing)
+        session.connection().execute(insert(Base.metadata.tables["findings"]), failing)
     attested = [
         {
             "run_id": run.id,
@@ -155,7 +171,7 @@ def ingest(session: Session, data: object, *, uploaded_by: str) -> Ingested:
         for a in assessment.attestations
     ]
     if attested:
-        session.execute(insert(RunAttestation), attested)
+        session.connection().execute(insert(Base.metadata.tables["run_attestations"]), attested)
     newest = system.latest_finished
     if not newest or assessment.finished_at >= newest:
         system.latest_run_id = run.id

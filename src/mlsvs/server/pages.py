@@ -150,7 +150,7 @@ async def system_history(request: Request, me: Reader, system_id: PathId) -> Res
     """Level and per-chapter verdicts over time, the runs, assessments."""
     from sqlalchemy import select
 
-    from mlsvs.catalog import load_standard
+    from mlsvs.server.ingest import standard_for as load_standard
     from mlsvs.server.models import AssessmentRow
     from mlsvs.server.plots import chapter_grid, level_plot
     from mlsvs.server.queries import chapter_counts, get_system, system_runs
@@ -290,11 +290,11 @@ async def expiries(request: Request, me: Reader) -> Response:
 @router.get("/standard", include_in_schema=False)
 async def standard_index(request: Request, me: Reader, version: str = "", q: str = "") -> Response:
     """The standard, browsable by chapter and searchable."""
-    from mlsvs.catalog import load_standard
-    from mlsvs.catalog.loader import bundled_versions
+    from mlsvs.server.ingest import known_versions
+    from mlsvs.server.ingest import standard_for as load_standard
     from mlsvs.server.search import search
 
-    versions = sorted(bundled_versions())
+    versions = sorted(known_versions())
     standard = load_standard(version if version in versions else None)
     hits = search(standard, q) if q.strip() else None
     return _page(request, "standard.html", me, standard=standard, versions=versions, q=q, hits=hits)
@@ -305,10 +305,10 @@ async def standard_requirement(
     request: Request, me: Reader, version: str, requirement: str
 ) -> Response:
     """One requirement: text, criteria, guidance, mappings, parameters, history."""
-    from mlsvs.catalog import load_standard
-    from mlsvs.catalog.loader import bundled_versions
+    from mlsvs.server.ingest import known_versions
+    from mlsvs.server.ingest import standard_for as load_standard
 
-    if version not in bundled_versions():
+    if version not in known_versions():
         raise _not_found("standard version")
     standard = load_standard(version)
     req = standard.requirements.get(requirement)
@@ -357,7 +357,7 @@ async def assessment_page(request: Request, me: Reader, assessment_id: PathId) -
     """Applicable requirements, the run's verdicts, the form for what a person must judge."""
     from sqlalchemy import select
 
-    from mlsvs.catalog import load_standard
+    from mlsvs.server.ingest import standard_for as load_standard
     from mlsvs.server.models import AssessmentItem, EvidenceFile, VerdictRow
     from mlsvs.server.workflow import lines
 
@@ -413,9 +413,9 @@ async def record_item(
     """Record (or replace) the verdict on one requirement, with evidence files."""
     from sqlalchemy import delete, select
 
-    from mlsvs.catalog import load_standard
     from mlsvs.model.attestation import Claim
     from mlsvs.server.audit import record
+    from mlsvs.server.ingest import standard_for as load_standard
     from mlsvs.server.models import AssessmentItem, EvidenceFile, utcnow
     from mlsvs.server.workflow import Status, WorkflowError, safe_filename, store_blob
 
@@ -503,7 +503,7 @@ async def sign_off(request: Request, me: Signer, assessment_id: PathId) -> Respo
 @router.get("/assessments/{assessment_id}/export", include_in_schema=False)
 async def export(request: Request, me: Reader, assessment_id: PathId) -> Response:
     """The signed-off assessment as attestation files + evidence (a zip for the project root)."""
-    from mlsvs.catalog import load_standard
+    from mlsvs.server.ingest import standard_for as load_standard
     from mlsvs.server.workflow import export_zip
 
     with request.app.state.sessions() as session:
