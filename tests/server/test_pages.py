@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from markupsafe import escape
 
 from tests.server.projects import HOSTILE_FILE, HOSTILE_SYSTEM
