@@ -109,6 +109,10 @@ def ingest(session: Session, data: object, *, uploaded_by: str) -> Ingested:
         session.add(system)
         session.flush()
     counts = Counter(v.verdict.value for v in assessment.verdicts)
+    by_chapter: dict[str, Counter[str]] = {}
+    for v in assessment.verdicts:
+        chapter = standard.requirements[v.requirement].chapter
+        by_chapter.setdefault(chapter, Counter())[v.verdict.value] += 1
     achieved = int(assessment.achieved_level) if assessment.achieved_level is not None else 0
     run = Run(
         system_id=system.id,
@@ -123,6 +127,7 @@ def ingest(session: Session, data: object, *, uploaded_by: str) -> Ingested:
         finished_at=assessment.finished_at,
         uploaded_by=uploaded_by,
         counts=",".join(f"{k}={n}" for k, n in sorted(counts.items())),
+        chapter_counts=json.dumps({c: dict(n) for c, n in by_chapter.items()}, sort_keys=True),
         document=gzip.compress(body, compresslevel=1, mtime=0),
     )
     session.add(run)

@@ -97,6 +97,8 @@ class Run(Base):
     uploaded_by: Mapped[str] = mapped_column(String(64))
     counts: Mapped[str] = mapped_column(String(255))
     """``verdict=count`` pairs, comma-separated (the inventory's summary bar)."""
+    chapter_counts: Mapped[str] = mapped_column(Text, default="")
+    """JSON chapter -> verdict -> count: the history grid reads it instead of the verdicts."""
     document: Mapped[bytes] = mapped_column(LargeBinary)
     """The results document, gzip-compressed canonical JSON (re-parsed for diffs)."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
@@ -161,7 +162,10 @@ async def system_history(request: Request, me: Reader, system_id: PathId) -> Res
             raise _not_found("system")
         runs = system_runs(session, system_id)
         oldest_first = list(reversed(runs))
-        counts = chapter_counts(session, [r.id for r in oldest_first])
+        counts = {r.id: json.loads(r.chapter_counts) for r in runs if r.chapter_counts}
+        missing = [r.id for r in runs if not r.chapter_counts]
+        if missing:
+            counts.update(chapter_counts(session, missing))
         assessments = list(
             session.execute(
                 select(AssessmentRow)

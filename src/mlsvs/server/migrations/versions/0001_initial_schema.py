@@ -84,6 +84,7 @@ def upgrade() -> None:
         sa.Column("uploaded_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("uploaded_by", sa.String(length=64), nullable=False),
         sa.Column("counts", sa.String(length=255), nullable=False),
+        sa.Column("chapter_counts", sa.Text(), nullable=False),
         sa.Column("document", sa.LargeBinary(), nullable=False),
         sa.ForeignKeyConstraint(
             ["system_id"],
