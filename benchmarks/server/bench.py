@@ -257,7 +257,7 @@ def main() -> int:
     with app.state.sessions() as session:
         n_runs = session.execute(select(func.count()).select_from(Run)).scalar_one()
         n_verdicts = session.execute(select(func.count()).select_from(VerdictRow)).scalar_one()
-    client = TestClient(app, follow_redirects=False)
+    client = TestClient(app, follow_redirects=False).__enter__()  # one portal, not one per request
     page = client.get("/login").text
     csrf = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
     r = client.post(
@@ -277,7 +277,7 @@ def main() -> int:
         args.requests,
         "requirement_history",
     )
-    api = TestClient(app)
+    api = TestClient(app).__enter__()
     docs = []
     for i in range(args.ingest):
         doc = copy.deepcopy(template)

@@ -93,7 +93,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 @router.get("/health", response_model=Health)
-async def health(request: Request, _: Anyone) -> Health:
+def health(request: Request, _: Anyone) -> Health:
     """Liveness and the database schema revision."""
     from mlsvs import __version__
     from mlsvs.server.db import current_revision
@@ -173,7 +173,7 @@ def _store(factory: sessionmaker[Session], data: object, username: str) -> Inges
 
 
 @router.get("/systems", response_model=list[SystemOut], responses=_ERRORS)
-async def systems(
+def systems(
     request: Request, me: Reader, q: Annotated[str, Query(max_length=200)] = ""
 ) -> list[SystemOut]:
     """Every system with its current level."""
@@ -197,7 +197,7 @@ async def systems(
 
 
 @router.get("/systems/{system_id}/runs", response_model=list[RunOut], responses=_ERRORS)
-async def runs(
+def runs(
     request: Request,
     me: Reader,
     system_id: PathId,
@@ -227,9 +227,7 @@ async def runs(
 
 
 @router.get("/runs/{run_id}/diff", responses=_ERRORS)
-async def diff(
-    request: Request, me: Reader, run_id: PathId, against: QueryId = None
-) -> dict[str, Any]:
+def diff(request: Request, me: Reader, run_id: PathId, against: QueryId = None) -> dict[str, Any]:
     """This run against the previous one (or ``against``), as ``mlsvs diff -f json`` writes it."""
     from starlette.exceptions import HTTPException
 
@@ -252,7 +250,7 @@ async def diff(
 
 
 @router.get("/standard/search", response_model=list[RequirementHit], responses=_ERRORS)
-async def search_standard(
+def search_standard(
     request: Request,
     me: Reader,
     q: Annotated[str, Query(max_length=200)] = "",

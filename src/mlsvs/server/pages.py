@@ -47,7 +47,7 @@ def _not_found(what: str) -> Exception:
 
 
 @router.get("/static/app.css", include_in_schema=False)
-async def stylesheet(_: Anyone) -> Response:
+def stylesheet(_: Anyone) -> Response:
     """The one stylesheet (CSP allows styles from this origin only)."""
     from mlsvs.server.app import TEMPLATES
 
@@ -56,7 +56,7 @@ async def stylesheet(_: Anyone) -> Response:
 
 
 @router.get("/login", include_in_schema=False)
-async def login_form(request: Request, _: Anyone, next: str = "/") -> Response:
+def login_form(request: Request, _: Anyone, next: str = "/") -> Response:
     """The login form (sets a pre-session CSRF token)."""
     from mlsvs.server.security import new_csrf_token
 
@@ -72,7 +72,7 @@ def _local(target: str) -> str:
 
 
 @router.post("/login", include_in_schema=False)
-async def login(
+def login(
     request: Request,
     _: Anyone,
     username: Annotated[str, Form(max_length=64)],
@@ -130,14 +130,14 @@ async def login(
 
 
 @router.post("/logout", include_in_schema=False)
-async def logout(request: Request, me: Reader) -> Response:
+def logout(request: Request, me: Reader) -> Response:
     """End the session."""
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 
 
 @router.get("/", include_in_schema=False)
-async def inventory(request: Request, me: Reader, q: str = "") -> Response:
+def inventory(request: Request, me: Reader, q: str = "") -> Response:
     """Every system with its current level."""
     from mlsvs.server.queries import inventory as rows
 
@@ -147,7 +147,7 @@ async def inventory(request: Request, me: Reader, q: str = "") -> Response:
 
 
 @router.get("/systems/{system_id}", include_in_schema=False)
-async def system_history(request: Request, me: Reader, system_id: PathId) -> Response:
+def system_history(request: Request, me: Reader, system_id: PathId) -> Response:
     """Level and per-chapter verdicts over time, the runs, assessments."""
     from sqlalchemy import select
 
@@ -194,7 +194,7 @@ async def system_history(request: Request, me: Reader, system_id: PathId) -> Res
 
 
 @router.get("/systems/{system_id}/requirements/{requirement}", include_in_schema=False)
-async def requirement_history(
+def requirement_history(
     request: Request, me: Reader, system_id: PathId, requirement: str
 ) -> Response:
     """One requirement's verdicts across the system's runs."""
@@ -227,7 +227,7 @@ def _run_and_system(session: Session, run_id: int) -> tuple[Run, System]:
 
 
 @router.get("/runs/{run_id}", include_in_schema=False)
-async def run_detail(request: Request, me: Reader, run_id: PathId) -> Response:
+def run_detail(request: Request, me: Reader, run_id: PathId) -> Response:
     """One run: its verdicts (worst first) and failing findings."""
     from mlsvs.render.text import VERDICT_ORDER
     from mlsvs.server.ingest import load_document
@@ -251,9 +251,7 @@ async def run_detail(request: Request, me: Reader, run_id: PathId) -> Response:
 
 
 @router.get("/runs/{run_id}/diff", include_in_schema=False)
-async def run_diff(
-    request: Request, me: Reader, run_id: PathId, against: QueryId = None
-) -> Response:
+def run_diff(request: Request, me: Reader, run_id: PathId, against: QueryId = None) -> Response:
     """Regressions first: this run against the previous one (or ``against``)."""
     from mlsvs.server.diffs import compare
     from mlsvs.server.ingest import load_document
@@ -271,7 +269,7 @@ async def run_diff(
 
 
 @router.get("/findings", include_in_schema=False)
-async def findings(request: Request, me: Reader, waived: bool = False) -> Response:
+def findings(request: Request, me: Reader, waived: bool = False) -> Response:
     """Failing findings of every system's newest run."""
     from mlsvs.server.queries import open_findings
 
@@ -281,7 +279,7 @@ async def findings(request: Request, me: Reader, waived: bool = False) -> Respon
 
 
 @router.get("/expiries", include_in_schema=False)
-async def expiries(request: Request, me: Reader) -> Response:
+def expiries(request: Request, me: Reader) -> Response:
     """Attestations and waivers in force, soonest expiry first."""
     from mlsvs.server.queries import expiries as rows
 
@@ -292,7 +290,7 @@ async def expiries(request: Request, me: Reader) -> Response:
 
 
 @router.get("/standard", include_in_schema=False)
-async def standard_index(request: Request, me: Reader, version: str = "", q: str = "") -> Response:
+def standard_index(request: Request, me: Reader, version: str = "", q: str = "") -> Response:
     """The standard, browsable by chapter and searchable."""
     from mlsvs.server.ingest import known_versions
     from mlsvs.server.ingest import standard_for as load_standard
@@ -305,9 +303,7 @@ async def standard_index(request: Request, me: Reader, version: str = "", q: str
 
 
 @router.get("/standard/{version}/{requirement}", include_in_schema=False)
-async def standard_requirement(
-    request: Request, me: Reader, version: str, requirement: str
-) -> Response:
+def standard_requirement(request: Request, me: Reader, version: str, requirement: str) -> Response:
     """One requirement: text, criteria, guidance, mappings, parameters, history."""
     from mlsvs.server.ingest import known_versions
     from mlsvs.server.ingest import standard_for as load_standard
@@ -322,7 +318,7 @@ async def standard_requirement(
 
 
 @router.post("/systems/{system_id}/assessments", include_in_schema=False)
-async def open_assessment(request: Request, me: Assessor, system_id: PathId) -> Response:
+def open_assessment(request: Request, me: Assessor, system_id: PathId) -> Response:
     """Open an assessment of the system's newest run."""
     from mlsvs.server.audit import record
     from mlsvs.server.models import AssessmentRow
@@ -357,7 +353,7 @@ def _load_assessment(session: Session, assessment_id: int) -> tuple[AssessmentRo
 
 
 @router.get("/assessments/{assessment_id}", include_in_schema=False)
-async def assessment_page(request: Request, me: Reader, assessment_id: PathId) -> Response:
+def assessment_page(request: Request, me: Reader, assessment_id: PathId) -> Response:
     """Applicable requirements, the run's verdicts, the form for what a person must judge."""
     from sqlalchemy import select
 
@@ -493,7 +489,7 @@ async def record_item(
 
 
 @router.post("/assessments/{assessment_id}/sign-off", include_in_schema=False)
-async def sign_off(request: Request, me: Signer, assessment_id: PathId) -> Response:
+def sign_off(request: Request, me: Signer, assessment_id: PathId) -> Response:
     """Four-eyes sign-off by someone who recorded nothing in it."""
     from mlsvs.server.workflow import sign_off as do_sign_off
 
@@ -505,7 +501,7 @@ async def sign_off(request: Request, me: Signer, assessment_id: PathId) -> Respo
 
 
 @router.get("/assessments/{assessment_id}/export", include_in_schema=False)
-async def export(request: Request, me: Reader, assessment_id: PathId) -> Response:
+def export(request: Request, me: Reader, assessment_id: PathId) -> Response:
     """The signed-off assessment as attestation files + evidence (a zip for the project root)."""
     from mlsvs.server.ingest import standard_for as load_standard
     from mlsvs.server.workflow import export_zip
@@ -529,7 +525,7 @@ async def export(request: Request, me: Reader, assessment_id: PathId) -> Respons
 
 
 @router.get("/evidence/{sha256}", include_in_schema=False)
-async def evidence(request: Request, me: Reader, sha256: str) -> Response:
+def evidence(request: Request, me: Reader, sha256: str) -> Response:
     """An evidence file, re-hashed, always as a download (never rendered inline)."""
     from sqlalchemy import select
 
@@ -571,13 +567,13 @@ def _admin_page(request: Request, me: Principal, new_token: str = "") -> Respons
 
 
 @router.get("/admin/users", include_in_schema=False)
-async def admin_users(request: Request, me: Admin) -> Response:
+def admin_users(request: Request, me: Admin) -> Response:
     """Users and API tokens."""
     return _admin_page(request, me)
 
 
 @router.post("/admin/users", include_in_schema=False)
-async def admin_create_user(
+def admin_create_user(
     request: Request,
     me: Admin,
     username: Annotated[str, Form(max_length=64)],
@@ -594,7 +590,7 @@ async def admin_create_user(
 
 
 @router.post("/admin/tokens", include_in_schema=False)
-async def admin_create_token(
+def admin_create_token(
     request: Request,
     me: Admin,
     owner: Annotated[str, Form(max_length=64)],
@@ -620,7 +616,7 @@ async def admin_create_token(
 
 
 @router.get("/admin/audit", include_in_schema=False)
-async def audit_log(request: Request, me: Admin) -> Response:
+def audit_log(request: Request, me: Admin) -> Response:
     """The newest 500 audit entries."""
     from sqlalchemy import select
 
