@@ -77,7 +77,28 @@ def ids(loaded, corpus):
         "requirement": "M1.3.1",
         "version": "1.1.0",
         "sha256": hashlib.sha256(b"# Review\nthreat model reviewed\n").hexdigest(),
+        # A throwaway user and token: disabling / revoking them changes no other role's
+        # access in the matrix below.
+        **_throwaway(loaded),
     }
+
+
+def _throwaway(env) -> dict[str, str]:
+    from mlsvs.server.roles import Scope
+    from mlsvs.server.users import create_token, create_user
+
+    with env.app.state.sessions() as session:
+        user = create_user(session, "temp", PASSWORD, "viewer", actor="fixture")
+        create_token(session, user, "temp", frozenset({Scope.READ}), actor="fixture")
+        session.commit()
+        from sqlalchemy import select
+
+        from mlsvs.server.models import ApiToken
+
+        token = session.execute(
+            select(ApiToken.id).where(ApiToken.owner_id == user.id)
+        ).scalar_one()
+        return {"user_id": str(user.id), "token_id": str(token)}
 
 
 def _refused(response, *, api: bool) -> bool:
@@ -135,6 +156,28 @@ def test_every_route_refuses_every_role_that_should_not_reach_it(loaded, ids):
                 for key, value in loaded.cookies[user].items():
                     client.cookies.set(key, value)
     assert checked > 5 * 25
+
+
+def test_revoked_tokens_and_disabled_users_are_refused_at_once(loaded):
+    admin = loaded.client("root")
+    csrf = loaded.csrf(admin)
+    reader = {"authorization": f"Bearer {loaded.tokens['read']}"}
+    assert loaded.client().get("/api/v1/systems", headers=reader).status_code == 200
+    assert admin.post("/admin/tokens/2/revoke", data={"csrf_token": csrf}).status_code == 303
+    assert loaded.client().get("/api/v1/systems", headers=reader).status_code == 401
+    viewer = loaded.client("vic")
+    assert viewer.get("/").status_code == 200
+    assert admin.post("/admin/users/5/disable", data={"csrf_token": csrf}).status_code == 303
+    assert viewer.get("/").status_code == 303  # the session no longer authenticates
+    assert login(loaded.client(), "vic").status_code == 401
+    assert admin.post("/admin/users/1/disable", data={"csrf_token": csrf}).status_code == 400
+    from sqlalchemy import select
+
+    from mlsvs.server.models import AuditEntry
+
+    with loaded.app.state.sessions() as session:
+        actions = set(session.execute(select(AuditEntry.action)).scalars())
+    assert {"token.revoke", "user.disable"} <= actions
 
 
 def test_tokens_are_narrowed_by_scope(loaded):

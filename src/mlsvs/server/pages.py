@@ -615,6 +615,41 @@ def admin_create_token(
     return _admin_page(request, me, new_token=token)
 
 
+@router.post("/admin/tokens/{token_id}/revoke", include_in_schema=False)
+def admin_revoke_token(request: Request, me: Admin, token_id: PathId) -> Response:
+    """Revoke an API token (it is refused from the next request on)."""
+    from mlsvs.server.audit import record
+    from mlsvs.server.models import ApiToken
+
+    with request.app.state.sessions() as session:
+        token = session.get(ApiToken, token_id)
+        if token is None:
+            raise _not_found("token")
+        token.revoked = True
+        record(session, me.username, "token.revoke", token.name, f"token {token_id}")
+        session.commit()
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+@router.post("/admin/users/{user_id}/disable", include_in_schema=False)
+def admin_disable_user(request: Request, me: Admin, user_id: PathId) -> Response:
+    """Disable a user: their sessions and tokens stop working at once."""
+    from mlsvs.server.audit import record
+    from mlsvs.server.models import User
+    from mlsvs.server.workflow import WorkflowError
+
+    with request.app.state.sessions() as session:
+        user = session.get(User, user_id)
+        if user is None:
+            raise _not_found("user")
+        if user.id == me.user_id:
+            raise WorkflowError("you cannot disable yourself")
+        user.disabled = True
+        record(session, me.username, "user.disable", user.username)
+        session.commit()
+    return RedirectResponse("/admin/users", status_code=303)
+
+
 @router.get("/admin/audit", include_in_schema=False)
 def audit_log(request: Request, me: Admin) -> Response:
     """The newest 500 audit entries."""
