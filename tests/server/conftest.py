@@ -66,11 +66,30 @@ def pg_database() -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once; each test gets a copy (the migrations test uses none)."""
+    from mlsvs.server.db import make_engine, migrate
+
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    engine = make_engine(str(path))
+    migrate(engine)
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh database: a SQLite file, or a fresh schema of the session's PostgreSQL database."""
     if request.param == "sqlite":
-        yield str(tmp_path / "server.db")
+        target = tmp_path / "server.db"
+        if "fresh_database" not in request.fixturenames:
+            import shutil
+
+            shutil.copyfile(request.getfixturevalue("sqlite_template"), target)
+        yield str(target)
         return
     import psycopg
 
@@ -83,6 +102,11 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     finally:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture
+def fresh_database() -> None:
+    """Request it next to ``database`` for a never-migrated database."""
 
 
 @dataclass

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-def test_migrated_schema_matches_the_models(database):
+def test_migrated_schema_matches_the_models(fresh_database, database):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
@@ -23,7 +23,7 @@ def test_migrated_schema_matches_the_models(database):
         engine.dispose()
 
 
-def test_indexes_for_the_history_queries_exist(database):
+def test_indexes_for_the_history_queries_exist(fresh_database, database):
     from sqlalchemy import inspect
 
     from mlsvs.server.db import make_engine, migrate
