@@ -116,3 +116,22 @@ def test_tokens_are_stored_hashed(env):
     import hashlib
 
     assert hashlib.sha256(env.tokens["ingest"].encode()).hexdigest() in stored
+
+
+def test_nul_characters_from_scanned_artifacts_are_stored_and_shown_replaced(env, corpus):
+    doc = copy.deepcopy(corpus.run2)
+    doc["project"]["name"] = "nul\x00system"
+    failing = next(f for f in doc["findings"] if f["status"] == "fail")
+    failing["message"] = "pickle opcode\x00 payload"
+    failing["target"]["path"] = "models/evil\x00.pkl"
+    response = env.upload(doc)
+    assert response.status_code == 201, response.text
+    assert response.json()["system"] == "nul\ufffdsystem"
+    page = env.client("vic").get("/findings").text
+    assert "pickle opcode\ufffd payload" in page
+    assert "\x00" not in page
+    # A search for NUL is an ordinary query, not a database error.
+    reader = {"authorization": f"Bearer {env.tokens['read']}"}
+    r = env.client().get("/api/v1/systems", params={"q": "\x00"}, headers=reader)
+    assert r.status_code == 200
+    assert [s["name"] for s in r.json()] == ["nul\ufffdsystem"]

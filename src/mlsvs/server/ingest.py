@@ -92,7 +92,7 @@ def ingest(session: Session, data: object, *, uploaded_by: str) -> Ingested:
     """Validate and store ``data``; the caller commits. Same digest twice -> the first run."""
     from sqlalchemy import insert, select
 
-    from mlsvs.server.models import Base, Run, System
+    from mlsvs.server.models import Base, Run, System, no_nul
 
     body = canonical(data)
     digest = hashlib.sha256(body).hexdigest()
@@ -102,7 +102,7 @@ def ingest(session: Session, data: object, *, uploaded_by: str) -> Ingested:
         return Ingested(run_id=existing.id, system=known.scalar_one(), created=False, digest=digest)
     assessment = parse_document(data)
     standard = standard_for(assessment.standard.version)
-    name = assessment.project.name.strip() or "(unnamed)"
+    name = str(no_nul(assessment.project.name)).strip() or "(unnamed)"
     system = session.execute(select(System).where(System.name == name)).scalar_one_or_none()
     if system is None:
         system = System(name=name[:200])

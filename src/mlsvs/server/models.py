@@ -24,6 +24,34 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+def no_nul(value: object) -> object:
+    """NUL replaced by U+FFFD (PostgreSQL text cannot hold it; scanned artifacts carry it)."""
+    return value.replace("\x00", "\ufffd") if isinstance(value, str) else value
+
+
+class Str(TypeDecorator[str]):
+    """``String`` whose bound values never contain NUL (replaced by U+FFFD)."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: object, dialect: object) -> object:
+        """Replace NUL before the driver sees the value."""
+        return no_nul(value)
+
+
+class LongText(TypeDecorator[str]):
+    """``Text`` whose bound values never contain NUL (replaced by U+FFFD)."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: object, dialect: object) -> object:
+        """Replace NUL before the driver sees the value."""
+        return no_nul(value)
 
 
 def utcnow() -> dt.datetime:
@@ -40,9 +68,9 @@ class User(Base):
 
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    username: Mapped[str] = mapped_column(String(64), unique=True)
-    password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(16))
+    username: Mapped[str] = mapped_column(Str(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(Str(255))
+    role: Mapped[str] = mapped_column(Str(16))
     disabled: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -52,9 +80,9 @@ class ApiToken(Base):
 
     __tablename__ = "api_tokens"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(64))
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    scopes: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(Str(64))
+    token_hash: Mapped[str] = mapped_column(Str(64), unique=True)
+    scopes: Mapped[str] = mapped_column(Str(64))
     """Comma-separated ``Scope`` values."""
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     revoked: Mapped[bool] = mapped_column(default=False)
@@ -66,13 +94,13 @@ class System(Base):
 
     __tablename__ = "systems"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(Str(200), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     latest_run_id: Mapped[int | None] = mapped_column(Integer, default=None)
     latest_level: Mapped[int] = mapped_column(SmallInteger, default=0)
     """Achieved level of the newest run (0: below L1)."""
     latest_target: Mapped[int] = mapped_column(SmallInteger, default=1)
-    latest_finished: Mapped[str] = mapped_column(String(40), default="")
+    latest_finished: Mapped[str] = mapped_column(Str(40), default="")
     run_count: Mapped[int] = mapped_column(Integer, default=0)
 
 
@@ -83,21 +111,21 @@ class Run(Base):
     __table_args__ = (Index("ix_runs_system_finished", "system_id", "finished_at", "id"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     system_id: Mapped[int] = mapped_column(ForeignKey("systems.id"))
-    digest: Mapped[str] = mapped_column(String(64), unique=True)
-    standard_version: Mapped[str] = mapped_column(String(32))
-    standard_digest: Mapped[str] = mapped_column(String(64))
-    tool_version: Mapped[str] = mapped_column(String(64))
+    digest: Mapped[str] = mapped_column(Str(64), unique=True)
+    standard_version: Mapped[str] = mapped_column(Str(32))
+    standard_digest: Mapped[str] = mapped_column(Str(64))
+    tool_version: Mapped[str] = mapped_column(Str(64))
     target_level: Mapped[int] = mapped_column(SmallInteger)
     achieved_level: Mapped[int] = mapped_column(SmallInteger)
-    traits: Mapped[str] = mapped_column(Text)
+    traits: Mapped[str] = mapped_column(LongText)
     """Comma-separated traits of the project in this run."""
-    started_at: Mapped[str] = mapped_column(String(40))
-    finished_at: Mapped[str] = mapped_column(String(40))
+    started_at: Mapped[str] = mapped_column(Str(40))
+    finished_at: Mapped[str] = mapped_column(Str(40))
     uploaded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    uploaded_by: Mapped[str] = mapped_column(String(64))
-    counts: Mapped[str] = mapped_column(String(255))
+    uploaded_by: Mapped[str] = mapped_column(Str(64))
+    counts: Mapped[str] = mapped_column(Str(255))
     """``verdict=count`` pairs, comma-separated (the inventory's summary bar)."""
-    chapter_counts: Mapped[str] = mapped_column(Text, default="")
+    chapter_counts: Mapped[str] = mapped_column(LongText, default="")
     """JSON chapter -> verdict -> count: the history grid reads it instead of the verdicts."""
     document: Mapped[bytes] = mapped_column(LargeBinary)
     """The results document, gzip-compressed canonical JSON (re-parsed for diffs)."""
@@ -109,12 +137,12 @@ class VerdictRow(Base):
     __tablename__ = "verdicts"
     __table_args__ = (Index("ix_verdicts_requirement", "requirement", "run_id"),)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), primary_key=True)
-    requirement: Mapped[str] = mapped_column(String(32), primary_key=True)
-    chapter: Mapped[str] = mapped_column(String(8))
+    requirement: Mapped[str] = mapped_column(Str(32), primary_key=True)
+    chapter: Mapped[str] = mapped_column(Str(8))
     level: Mapped[int] = mapped_column(SmallInteger)
-    verdict: Mapped[str] = mapped_column(String(16))
-    basis: Mapped[str] = mapped_column(String(16))
-    reason: Mapped[str] = mapped_column(Text, default="")
+    verdict: Mapped[str] = mapped_column(Str(16))
+    basis: Mapped[str] = mapped_column(Str(16))
+    reason: Mapped[str] = mapped_column(LongText, default="")
 
 
 class FindingRow(Base):
@@ -124,14 +152,14 @@ class FindingRow(Base):
     __table_args__ = (Index("ix_findings_run", "run_id"),)
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
-    fingerprint: Mapped[str] = mapped_column(String(64))
-    check_id: Mapped[str] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(16))
-    severity: Mapped[str] = mapped_column(String(16))
-    requirements: Mapped[str] = mapped_column(Text)
-    path: Mapped[str] = mapped_column(Text)
-    message: Mapped[str] = mapped_column(Text)
-    waiver: Mapped[str] = mapped_column(String(128), default="")
+    fingerprint: Mapped[str] = mapped_column(Str(64))
+    check_id: Mapped[str] = mapped_column(Str(32))
+    status: Mapped[str] = mapped_column(Str(16))
+    severity: Mapped[str] = mapped_column(Str(16))
+    requirements: Mapped[str] = mapped_column(LongText)
+    path: Mapped[str] = mapped_column(LongText)
+    message: Mapped[str] = mapped_column(LongText)
+    waiver: Mapped[str] = mapped_column(Str(128), default="")
 
 
 class RunAttestation(Base):
@@ -141,11 +169,11 @@ class RunAttestation(Base):
     __table_args__ = (Index("ix_run_attestations_run", "run_id"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
-    requirement: Mapped[str] = mapped_column(String(32))
-    claim: Mapped[str] = mapped_column(String(16))
-    validity: Mapped[str] = mapped_column(String(32))
-    source: Mapped[str] = mapped_column(Text)
-    attested_by: Mapped[str] = mapped_column(Text, default="")
+    requirement: Mapped[str] = mapped_column(Str(32))
+    claim: Mapped[str] = mapped_column(Str(16))
+    validity: Mapped[str] = mapped_column(Str(32))
+    source: Mapped[str] = mapped_column(LongText)
+    attested_by: Mapped[str] = mapped_column(LongText, default="")
     expires: Mapped[dt.date | None] = mapped_column(Date, default=None)
 
 
@@ -156,10 +184,10 @@ class AssessmentRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     system_id: Mapped[int] = mapped_column(ForeignKey("systems.id"))
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
-    status: Mapped[str] = mapped_column(String(16), default="open")
-    created_by: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(Str(16), default="open")
+    created_by: Mapped[str] = mapped_column(Str(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    signed_off_by: Mapped[str] = mapped_column(String(64), default="")
+    signed_off_by: Mapped[str] = mapped_column(Str(64), default="")
     signed_off_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     valid_days: Mapped[int] = mapped_column(Integer, default=365)
 
@@ -171,11 +199,11 @@ class AssessmentItem(Base):
     __table_args__ = (UniqueConstraint("assessment_id", "requirement"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"))
-    requirement: Mapped[str] = mapped_column(String(32))
-    claim: Mapped[str] = mapped_column(String(16))
-    statement: Mapped[str] = mapped_column(Text)
-    justification: Mapped[str] = mapped_column(Text, default="")
-    recorded_by: Mapped[str] = mapped_column(String(64))
+    requirement: Mapped[str] = mapped_column(Str(32))
+    claim: Mapped[str] = mapped_column(Str(16))
+    statement: Mapped[str] = mapped_column(LongText)
+    justification: Mapped[str] = mapped_column(LongText, default="")
+    recorded_by: Mapped[str] = mapped_column(Str(64))
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -185,10 +213,10 @@ class EvidenceFile(Base):
     __tablename__ = "evidence_files"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("assessment_items.id"))
-    sha256: Mapped[str] = mapped_column(String(64))
-    filename: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(Str(64))
+    filename: Mapped[str] = mapped_column(Str(255))
     size: Mapped[int] = mapped_column(Integer)
-    uploaded_by: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[str] = mapped_column(Str(64))
 
 
 class AuditEntry(Base):
@@ -197,7 +225,7 @@ class AuditEntry(Base):
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    actor: Mapped[str] = mapped_column(String(64))
-    action: Mapped[str] = mapped_column(String(64))
-    target: Mapped[str] = mapped_column(Text, default="")
-    detail: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[str] = mapped_column(Str(64))
+    action: Mapped[str] = mapped_column(Str(64))
+    target: Mapped[str] = mapped_column(LongText, default="")
+    detail: Mapped[str] = mapped_column(LongText, default="")
