@@ -47,6 +47,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "test": ("test", "run robustness, privacy and extraction tests against a model"),
     "probe": ("probe", "probe declared inference endpoints (needs --allow network)"),
     "data": ("data", "dataset checks: manifests, split leakage, PII, label noise"),
+    "server": ("server", "run the assessment service (history, diffs, auditor workflow)"),
+    "push": ("push", "upload a results.json to an mlsvs server"),
 }
 
 

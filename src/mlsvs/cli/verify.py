@@ -104,6 +104,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-j", "--jobs", type=int, help="worker threads (default min(8, cores))")
     parser.add_argument("--no-progress", action="store_true", help="never draw a progress bar")
     parser.add_argument("--today", help=argparse.SUPPRESS)  # fixed date for reproducible tests
+    from mlsvs.cli._upload import add_upload_options
+
+    add_upload_options(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -158,6 +161,9 @@ def run(args: argparse.Namespace) -> int:
             assessment = with_previous(assessment, previous, source=args.previous)
         titles = requirement_titles(assessment.standard.version)
         written = write_outputs(assessment, specs, requirement_titles=titles)
+    from mlsvs.cli._upload import upload_if_asked
+
+    upload_if_asked(args, assessment)
     for path in written:
         kind = "partial report" if assessment.interrupted else "report"
         print(f"mlsvs: wrote {kind} {safe_path(path)}", file=sys.stderr)

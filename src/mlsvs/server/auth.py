@@ -1,0 +1,132 @@
+"""Who is asking and may they: session cookies (pages) or bearer tokens (API), CSRF, roles.
+
+Every route depends on exactly one ``Need``: the route × role matrix test finds it in the
+app's route table, so a route without a declared permission cannot be added unnoticed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from fastapi import Request  # noqa: TC002 - FastAPI reads the annotation at runtime
+
+from mlsvs.server.roles import Permission, Role, Scope, allowed, token_allows
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Principal:
+    """An authenticated caller (``via`` is ``session`` or ``token``)."""
+
+    user_id: int
+    username: str
+    role: Role
+    via: str
+    scopes: frozenset[Scope] = frozenset()
+
+    def may(self, permission: Permission) -> bool:
+        """Role grant, narrowed by the token's scopes for token callers."""
+        if not allowed(self.role, permission):
+            return False
+        return self.via != "token" or token_allows(self.scopes, permission)
+
+
+class AuthError(Exception):
+    """Raised by ``Need``: 401 (not logged in) or 403 (refused); pages redirect on 401."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _from_token(session: Session, header: str) -> Principal:
+    from sqlalchemy import select
+
+    from mlsvs.server.models import ApiToken, User
+    from mlsvs.server.security import token_digest
+
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthError(401, "Authorization must be 'Bearer TOKEN'")
+    row = session.execute(
+        select(ApiToken, User)
+        .join(User, User.id == ApiToken.owner_id)
+        .where(ApiToken.token_hash == token_digest(token.strip()))
+    ).first()
+    if row is None or row.ApiToken.revoked or row.User.disabled:
+        raise AuthError(401, "invalid or revoked API token")
+    scopes = frozenset(Scope(s) for s in row.ApiToken.scopes.split(",") if s)
+    return Principal(
+        user_id=row.User.id,
+        username=row.User.username,
+        role=Role(row.User.role),
+        via="token",
+        scopes=scopes,
+    )
+
+
+def _from_session(session: Session, request: Request) -> Principal | None:
+    from mlsvs.server.models import User
+
+    user_id = request.session.get("uid")
+    if not isinstance(user_id, int):
+        return None
+    user = session.get(User, user_id)
+    if user is None or user.disabled or request.session.get("pw") != user.password_hash[-16:]:
+        request.session.clear()
+        return None
+    return Principal(user_id=user.id, username=user.username, role=Role(user.role), via="session")
+
+
+def identify(session: Session, request: Request) -> Principal | None:
+    """The caller, or None when anonymous. A bad bearer token is an ``AuthError``."""
+    header = request.headers.get("authorization")
+    if header:
+        return _from_token(session, header)
+    return _from_session(session, request)
+
+
+async def check_csrf(request: Request) -> None:
+    """Unsafe requests authenticated by cookie carry the session's CSRF token."""
+    from mlsvs.server.security import csrf_matches
+
+    expected = request.session.get("csrf")
+    given = request.headers.get("x-csrf-token")
+    if given is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form = await request.form()
+        value = form.get("csrf_token")
+        given = value if isinstance(value, str) else None
+    if not csrf_matches(expected, given):
+        raise AuthError(403, "missing or wrong CSRF token (reload the page)")
+
+
+class Need:
+    """FastAPI dependency: the caller must hold ``permission``; returns the ``Principal``."""
+
+    def __init__(self, permission: Permission) -> None:
+        self.permission = permission
+
+    async def __call__(self, request: Request) -> Principal | None:
+        """Authenticate, authorise, and check CSRF for cookie-authenticated unsafe requests."""
+        if self.permission is Permission.PUBLIC:
+            if request.method not in SAFE_METHODS and "uid" in request.session:
+                await check_csrf(request)
+            return None
+        factory = request.app.state.sessions
+        with factory() as session:
+            principal = identify(session, request)
+        if principal is None:
+            raise AuthError(401, "log in first")
+        if not principal.may(self.permission):
+            raise AuthError(403, f"{principal.role} may not {self.permission}")
+        if principal.via == "session" and request.method not in SAFE_METHODS:
+            await check_csrf(request)
+        return principal

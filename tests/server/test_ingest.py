@@ -1,0 +1,137 @@
+"""Ingest: idempotent per digest, refuses malformed and unknown-catalog documents, bounded."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from tests.server.conftest import make_env
+
+
+def test_same_document_twice_is_one_run(env, corpus):
+    first = env.upload(corpus.run1)
+    assert first.status_code == 201
+    again = env.upload(corpus.run1)
+    assert again.status_code == 200
+    assert again.json()["run_id"] == first.json()["run_id"]
+    assert again.json()["created"] is False
+    runs = env.client().get(
+        "/api/v1/systems/1/runs", headers={"authorization": f"Bearer {env.tokens['read']}"}
+    )
+    assert [r["digest"] for r in runs.json()] == [first.json()["digest"]]
+
+
+def test_second_run_updates_current_level_and_history(env, corpus):
+    env.upload(corpus.run1)
+    env.upload(corpus.run2)
+    reader = {"authorization": f"Bearer {env.tokens['read']}"}
+    systems = env.client().get("/api/v1/systems", headers=reader).json()
+    scorer = next(s for s in systems if s["name"] == "fraud-scorer")
+    assert scorer["runs"] == 2
+    assert scorer["open_failures"] == sum(
+        1 for f in corpus.run2["findings"] if f["status"] in {"fail", "error"} and not f["waiver"]
+    )
+    runs = env.client().get(f"/api/v1/systems/{scorer['id']}/runs", headers=reader).json()
+    assert runs[0]["id"] == scorer["latest_run_id"]
+    assert runs[0]["counts"]["pass"] == sum(
+        1 for v in corpus.run2["verdicts"] if v["verdict"] == "pass"
+    )
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda d: d.pop("verdicts"), "verdicts"),
+        (lambda d: d.update(schema_version="9.0"), "schema_version 9.0"),
+        (lambda d: d["standard"].update(version="0.9.0"), "unknown catalog"),
+        (lambda d: d["standard"].update(digest="0" * 64), "does not match"),
+        (lambda d: d["verdicts"][0].update(verdict="great"), "verdicts.0.verdict"),
+    ],
+)
+def test_malformed_or_unknown_catalog_is_a_clear_4xx(env, corpus, mutate, message):
+    doc = copy.deepcopy(corpus.run1)
+    mutate(doc)
+    response = env.upload(doc)
+    assert response.status_code == 422
+    assert message in response.json()["detail"]
+    assert (
+        env.client()
+        .get("/api/v1/systems", headers={"authorization": f"Bearer {env.tokens['read']}"})
+        .json()
+        == []
+    )
+
+
+def test_not_json_and_not_an_object(env):
+    client = env.client()
+    headers = {"authorization": f"Bearer {env.tokens['ingest']}"}
+    assert client.post("/api/v1/runs", content=b"{nope", headers=headers).status_code == 422
+    response = client.post("/api/v1/runs", content=b"[1, 2]", headers=headers)
+    assert response.status_code == 422
+    assert "JSON object" in response.json()["detail"]
+
+
+def test_request_size_is_bounded(database, tmp_path, corpus):
+    small = make_env(database, tmp_path / "d", max_upload_bytes=64 * 1024)
+    try:
+        body = json.dumps(corpus.run2).encode()
+        assert len(body) > 64 * 1024
+        response = small.upload(corpus.run2)
+        assert response.status_code == 413
+        # A chunked body without Content-Length is cut off too.
+        client = small.client()
+
+        def chunks():
+            for i in range(0, len(body), 8192):
+                yield body[i : i + 8192]
+
+        response = client.post(
+            "/api/v1/runs",
+            content=chunks(),
+            headers={"authorization": f"Bearer {small.tokens['ingest']}"},
+        )
+        assert response.status_code == 413
+    finally:
+        small.app.state.engine.dispose()
+
+
+def test_tokens_need_the_ingest_scope_and_a_role_that_may_ingest(env, corpus):
+    assert env.upload(corpus.run1, token=env.tokens["read"]).status_code == 403
+    assert env.upload(corpus.run1, token=env.tokens["viewer-ingest"]).status_code == 403
+    assert env.upload(corpus.run1, token="mlsvs_" + "x" * 43).status_code == 401
+    response = env.client().post("/api/v1/runs", content=b"{}")
+    assert response.status_code == 401
+
+
+def test_tokens_are_stored_hashed(env):
+    from sqlalchemy import select
+
+    from mlsvs.server.models import ApiToken
+
+    with env.app.state.sessions() as session:
+        stored = list(session.execute(select(ApiToken.token_hash)).scalars())
+    assert env.tokens["ingest"] not in stored
+    import hashlib
+
+    assert hashlib.sha256(env.tokens["ingest"].encode()).hexdigest() in stored
+
+
+def test_nul_characters_from_scanned_artifacts_are_stored_and_shown_replaced(env, corpus):
+    doc = copy.deepcopy(corpus.run2)
+    doc["project"]["name"] = "nul\x00system"
+    failing = next(f for f in doc["findings"] if f["status"] == "fail")
+    failing["message"] = "pickle opcode\x00 payload"
+    failing["target"]["path"] = "models/evil\x00.pkl"
+    response = env.upload(doc)
+    assert response.status_code == 201, response.text
+    assert response.json()["system"] == "nul\ufffdsystem"
+    page = env.client("vic").get("/findings").text
+    assert "pickle opcode\ufffd payload" in page
+    assert "\x00" not in page
+    # A search for NUL is an ordinary query, not a database error.
+    reader = {"authorization": f"Bearer {env.tokens['read']}"}
+    r = env.client().get("/api/v1/systems", params={"q": "\x00"}, headers=reader)
+    assert r.status_code == 200
+    assert [s["name"] for s in r.json()] == ["nul\ufffdsystem"]

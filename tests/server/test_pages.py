@@ -1,0 +1,141 @@
+"""What people see: inventory, history plots, diffs (regressions first), per-requirement history,
+open findings, expiries, the standard; hostile strings from scanned artifacts stay inert."""
+
+from __future__ import annotations
+
+import re
+
+from markupsafe import escape
+
+from tests.server.projects import HOSTILE_FILE, HOSTILE_SYSTEM
+
+
+def test_inventory_shows_each_system_with_its_current_level(loaded):
+    page = loaded.client("vic").get("/").text
+    assert ">fraud-scorer</a>" in page
+    assert str(escape(HOSTILE_SYSTEM)) in page
+    row = page.split(">fraud-scorer</a>", 1)[1].split("</tr>", 1)[0]
+    assert 'class="lvl bad">none<' in row  # below L1, target L1
+    assert loaded.client("vic").get("/?q=fraud").text.count("/systems/") == 1
+
+
+def test_history_plots_level_and_chapters_per_run(loaded, corpus):
+    page = loaded.client("vic").get("/systems/1").text
+    assert '<svg id="level-plot"' in page
+    assert page.count('<circle class="dot"') == 2
+    grid = page.split('<svg id="chapter-grid"', 1)[1].split("</svg>", 1)[0]
+    from mlsvs.catalog import load_standard
+
+    chapters = len(load_standard("1.1.0").chapters)
+    assert grid.count("<rect ") == 2 * chapters
+    # The cell titles carry the real counts: chapter M3 of run 2.
+    m3 = [v for v in corpus.run2["verdicts"] if v["requirement"].startswith("M3.")]
+    passed = sum(1 for v in m3 if v["verdict"] == "pass")
+    applicable = sum(1 for v in m3 if v["verdict"] != "not_applicable")
+    assert "M3 in run 2 (" in grid
+    assert f"{passed}/{applicable} satisfied" in grid
+
+
+def test_diff_shows_regressions_first(loaded, corpus):
+    page = loaded.client("vic").get("/runs/2/diff").text
+    assert "REGRESSED" in page
+    order = [m.group(1) for m in re.finditer(r'<table class="diff-(\w+)"', page)]
+    assert order[0] == "regressed"
+    assert "improved" in order
+    from mlsvs.render.diff import diff_assessments
+    from mlsvs.render.json import parse_assessment
+
+    expected = diff_assessments(parse_assessment(corpus.run1), parse_assessment(corpus.run2))
+    section = page.split('id="diff-regressed"', 1)[1].split("</table>", 1)[0]
+    assert section.count("<tr>") - 1 == len(expected.regressed)
+    api = (
+        loaded.client()
+        .get("/api/v1/runs/2/diff", headers={"authorization": f"Bearer {loaded.tokens['read']}"})
+        .json()
+    )
+    assert api["against"] == 1
+    assert [c["requirement"] for c in api["regressions"]] == [
+        c.requirement for c in expected.regressed
+    ]
+    assert (
+        loaded.client("vic").get("/runs/1/diff").status_code == 200
+    )  # first run: nothing to compare
+
+
+def test_requirement_history_across_runs(loaded, corpus):
+    changed = next(
+        a["requirement"]
+        for a, b in zip(corpus.run1["verdicts"], corpus.run2["verdicts"], strict=True)
+        if a["verdict"] != b["verdict"]
+    )
+    page = loaded.client("vic").get(f"/systems/1/requirements/{changed}").text
+    rows = page.split('id="requirement-history"', 1)[1].split("</tbody>", 1)[0]
+    verdicts = re.findall(r'class="v-(\w+)"', rows)
+    old = next(v["verdict"] for v in corpus.run1["verdicts"] if v["requirement"] == changed)
+    new = next(v["verdict"] for v in corpus.run2["verdicts"] if v["requirement"] == changed)
+    assert verdicts == [new, old]  # newest first
+
+
+def test_open_findings_are_the_newest_runs_failures(loaded, corpus):
+    page = loaded.client("vic").get("/findings").text
+    failing = [f for f in corpus.run2["findings"] if f["status"] in {"fail", "error"}]
+    assert page.count(">fraud-scorer</a>") == len(failing)
+    assert "MLC101" in page  # the os.system pickle
+
+
+def test_expiries_list_attestations_soonest_first(loaded, corpus, tmp_path):
+    page = loaded.client("vic").get("/expiries").text
+    assert 'id="expiries"' in page
+
+
+def test_standard_is_browsable_and_searchable(loaded):
+    client = loaded.client("vic")
+    index = client.get("/standard").text
+    assert "M1.1.1" in index
+    hits = client.get("/standard", params={"q": "pickle"}).text
+    listed = re.findall(
+        r'<li><a href="/standard/[^/]+/(M[\d.]+)"',
+        hits.split('id="search-hits"')[1].split("</ul>", 1)[0],
+    )
+    assert listed
+    from mlsvs.catalog import load_standard
+    from mlsvs.server.search import search
+
+    assert listed == [r.id for r in search(load_standard(), "pickle")]
+    detail = client.get(f"/standard/{load_standard().version}/{listed[0]}").text
+    assert 'id="requirement-text"' in detail and 'id="mappings"' in detail
+    assert client.get("/standard/9.9.9/M1.1.1").status_code == 404
+    api = loaded.client().get(
+        "/api/v1/standard/search",
+        params={"q": "CWE-502"},
+        headers={"authorization": f"Bearer {loaded.tokens['read']}"},
+    )
+    assert api.status_code == 200 and api.json()
+
+
+HOSTILE_PAGES = ["/", "/systems/2", "/runs/3", "/findings", "/runs/3/diff"]
+
+
+def test_hostile_strings_from_scanned_artifacts_render_inert(loaded):
+    client = loaded.client("vic")
+    for path in HOSTILE_PAGES:
+        page = client.get(path).text
+        for raw in ("<script>alert", "<svg onload", '"onerror=alert'):
+            assert raw not in page, (path, raw)
+        assert "&lt;" in page  # it is shown, escaped
+        if path in {"/findings", "/runs/3"}:
+            assert str(escape(f"models/{HOSTILE_FILE}")) in page
+
+
+def test_unknown_ids_are_404_not_500(loaded):
+    client = loaded.client("vic")
+    for path in (
+        "/systems/999",
+        "/runs/999",
+        "/runs/999/diff",
+        "/assessments/999",
+        "/evidence/" + "0" * 64,
+        "/systems/1/requirements/M1.1.1x",
+    ):
+        assert client.get(path).status_code in {200, 404}, path
+    assert client.get("/systems/999").status_code == 404
