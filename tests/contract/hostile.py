@@ -38,6 +38,14 @@ _K8S = (
     "  containers:\n  - name: m\n    image: x\n"
 )
 
+_TERRAFORM = (
+    'resource "aws_s3_bucket" "models" {\n  bucket = "models"\n}\n'
+    'resource "aws_s3_bucket_public_access_block" "models" {\n'
+    "  bucket = aws_s3_bucket.models.id\n  block_public_acls = true\n"
+    "  block_public_policy = true\n  ignore_public_acls = true\n"
+    "  restrict_public_buckets = true\n}\n"
+)
+
 
 def _safetensors() -> bytes:
     header = json.dumps(
@@ -75,6 +83,7 @@ VALID: dict[str, bytes] = {
     "bom.cdx.json": _bom(),
     "SHA256SUMS": b"0" * 64 + b"  models/model.pkl\n",
     "configs/train.yaml": b"lr: 0.1\nepochs: 3\n",
+    "infra/main.tf": _TERRAFORM.encode(),
 }
 
 # Truncated: the valid content cut where a parser must notice (an open string, a missing
@@ -95,6 +104,7 @@ TRUNCATED: dict[str, bytes] = {
     "bom.cdx.json": _bom()[:25],
     "SHA256SUMS": b"0" * 30,
     "configs/train.yaml": b"lr: [0.1,\n",
+    "infra/main.tf": _TERRAFORM.encode()[:70],
 }
 
 CONFIG = """\

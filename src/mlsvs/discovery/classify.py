@@ -97,6 +97,8 @@ def classify(
         return DependencyManifest(**common, manifest=manifest)
     if name == "Dockerfile" or name.startswith("Dockerfile.") or suffix == ".dockerfile":
         return DeploymentConfig(**common, config="dockerfile")
+    if (iac := _terraform_kind(name)) is not None:
+        return DeploymentConfig(**common, config=iac)
     if suffix == ".md" or name.lower() in {"readme", "model_card", "datasheet"}:
         return _markdown(absolute, common, name)
     if suffix == ".dvc" or name == "dvc.lock":
@@ -153,6 +155,8 @@ def types_by_name(path: str) -> tuple[str, ...]:
         return ("DependencyManifest",)
     if name == "Dockerfile" or name.startswith("Dockerfile.") or suffix == ".dockerfile":
         return ("DeploymentConfig",)
+    if _terraform_kind(name) is not None:
+        return ("DeploymentConfig",)
     if suffix == ".md" or name.lower() in {"readme", "model_card", "datasheet"}:
         return ("CardDocument", "Document")
     if suffix == ".dvc" or name == "dvc.lock":
@@ -181,8 +185,27 @@ def _card(
     return CardDocument(**common, card=kind, metadata=metadata, sections=sections)
 
 
+def _terraform_kind(name: str) -> str | None:
+    """``terraform`` for Terraform/OpenTofu sources, ``terraform_vars`` for variable files."""
+    lowered = name.lower()
+    if lowered.endswith((".tf", ".tf.json", ".tofu", ".tofu.json")):
+        return "terraform"
+    if lowered.endswith((".tfvars", ".tfvars.json")):
+        return "terraform_vars"
+    return None
+
+
+# CloudFormation templates: the format version key, or a resource typed ``AWS::Service::Kind``.
+_CLOUDFORMATION = re.compile(
+    r"""^\s*["']?AWSTemplateFormatVersion["']?\s*:|["']?Type["']?\s*:\s*["']?AWS::\w+::\w+""",
+    re.M,
+)
+
+
 def _json_document(head: bytes, common: _Common, pure: PurePosixPath) -> Artifact:
     text = head.decode("utf-8", "replace")
+    if _CLOUDFORMATION.search(text):
+        return DeploymentConfig(**common, config="cloudformation")
     if ('"bomFormat"' in text and "CycloneDX" in text) or pure.name.endswith(".cdx.json"):
         return BomDocument(**common, bom="cyclonedx")
     if '"spdxVersion"' in text:
@@ -202,6 +225,8 @@ def _yaml_document(head: bytes, common: _Common, pure: PurePosixPath) -> Artifac
         return DeploymentConfig(**common, config="compose")
     if re.search(r"^apiVersion:", text, re.M) and re.search(r"^kind:", text, re.M):
         return DeploymentConfig(**common, config="kubernetes")
+    if _CLOUDFORMATION.search(text):
+        return DeploymentConfig(**common, config="cloudformation")
     return Document(**common, document="config")
 
 

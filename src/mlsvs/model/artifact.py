@@ -210,9 +210,12 @@ class SignatureFile(Artifact):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DeploymentConfig(Artifact):
-    """Container or deployment description (Dockerfile, Kubernetes manifest, compose, CI)."""
+    """Container, deployment or infrastructure description (Dockerfile, Kubernetes manifest,
+    compose, CI, Terraform, CloudFormation)."""
 
     config: str
+    """``dockerfile``, ``kubernetes``, ``compose``, ``github_actions``, ``terraform``,
+    ``terraform_vars`` or ``cloudformation``."""
 
     @property
     def kind(self) -> str:
