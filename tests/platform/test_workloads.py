@@ -287,3 +287,35 @@ def test_broken_manifest_is_not_verified(tmp_path) -> None:
     root = _cluster(tmp_path, deploy__broken_yaml="apiVersion: v1\nkind: Pod\nspec: [unclosed\n")
     outcomes = run(serving_egress_denied, root)
     assert by_key(outcomes)["unread:deploy/broken.yaml"] == "not_verified"
+
+
+def test_training_egress(tmp_path) -> None:
+    from mlsvs.checks.platform.workloads import training_egress_restricted
+
+    root = _cluster(tmp_path)
+    outcomes = by_key(run(training_egress_restricted, root))
+    assert outcomes == {"deploy/training.yaml: Job/fraud-train-v8": "fail"}
+    policy = """
+    apiVersion: networking.k8s.io/v1
+    kind: NetworkPolicy
+    metadata:
+      name: training-egress
+      namespace: fraud-training
+    spec:
+      podSelector: {}
+      policyTypes: [Egress]
+      egress:
+        - to:
+            - ipBlock: {cidr: 10.30.0.0/16}
+          ports:
+            - {protocol: TCP, port: 443}
+    """
+    write(root, {"deploy/training-netpol.yaml": policy})
+    assert statuses(run(training_egress_restricted, root)) == {"pass"}
+    opened = policy.replace(
+        "        - to:\n            - ipBlock: {cidr: 10.30.0.0/16}\n          ports:",
+        "        - ports:",
+    )
+    assert opened != policy
+    write(root, {"deploy/training-netpol.yaml": opened})
+    assert statuses(run(training_egress_restricted, root)) == {"fail"}

@@ -7,6 +7,7 @@ named gap, never a pass. Storage: public access (MLC800), encryption at rest (ML
 customer-managed keys for weight locations (MLC802), object-level access logging (MLC803);
 workloads: credentials from secret references or workload identity (MLC810), static credential
 rotation (MLC811), read-only model store (MLC812), default-deny serving egress (MLC813);
-environments in separate accounts (MLC820); delivery: enforcing signed-image admission (MLC825),
-progressive rollout with automated analysis and rollback (MLC826).
+training egress (MLC815); environments in separate accounts (MLC820); delivery: enforcing
+signed-image admission (MLC825), progressive rollout with automated analysis and rollback
+(MLC826).
 """

@@ -560,3 +560,61 @@ def serving_egress_denied(ctx: CheckContext, project: Project) -> Iterator[Outco
             )
     if not judged and not inventory.gaps:
         yield not_applicable(f"no serving workload in {names(inventory.files)}")
+
+
+# ---------------------------------------------------------------- training egress (M3.3.2)
+
+
+@check(
+    id="MLC815",
+    title="Training jobs are under a default-deny egress NetworkPolicy",
+    requirements=["M3.3.2"],
+    applies_to=Project,
+    severity=Severity.MEDIUM,
+    reads=[DeploymentConfig],
+    remediation="Select training pods with a NetworkPolicy of policyTypes [Egress] that allows "
+    "only the data sources, registries and package mirrors the job needs.",
+)
+def training_egress_restricted(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
+    """Every training workload (Job, CronJob, Kubeflow and Ray training kinds) is selected by an
+    Egress NetworkPolicy with no open rule.
+
+    Covers the configuration clause of the hybrid M3.3.2; that the allow-list is documented and
+    justified needs the attestation.
+    """
+    inventory = load(project, (Source.KUBERNETES,))
+    yield from unread_outcomes(inventory, "training egress")
+    if not inventory.files:
+        yield nothing_found("Kubernetes manifest", "restricted training egress")
+        return
+    judged = 0
+    for workload in workloads(inventory):
+        if workload.role != "training":
+            continue
+        judged += 1
+        policies, unknown = _egress_policies(inventory, workload)
+        open_rules = [p for policy in policies for p in _open_egress(policy)]
+        facts = (("file", workload.obj.path), ("workload", workload.ref))
+        if open_rules:
+            yield failed(f"{workload.ref}: " + "; ".join(open_rules), key=workload.ref, facts=facts)
+        elif policies:
+            yield passed(
+                f"{workload.ref}: egress restricted by {', '.join(p.name for p in policies)}",
+                key=workload.ref,
+                facts=facts,
+            )
+        elif unknown:
+            yield not_verified(
+                f"{workload.ref}: a NetworkPolicy uses a selector operator mlsvs does not read",
+                Gap(item=workload.ref, reason=GapReason.UNSUPPORTED, detail="selector operator"),
+                key=workload.ref,
+                facts=facts,
+            )
+        else:
+            yield failed(
+                f"{workload.ref}: no NetworkPolicy restricts its egress",
+                key=workload.ref,
+                facts=facts,
+            )
+    if not judged and not inventory.gaps:
+        yield not_applicable(f"no training workload in {names(inventory.files)}")
