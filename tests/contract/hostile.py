@@ -46,6 +46,11 @@ _TERRAFORM = (
     "  restrict_public_buckets = true\n}\n"
 )
 
+_RULES = (
+    "groups:\n  - name: model\n    rules:\n      - alert: FeatureDrift\n"
+    "        expr: max by (model) (feature_psi) > 0.2\n        for: 5m\n"
+)
+
 
 def _safetensors() -> bytes:
     header = json.dumps(
@@ -84,6 +89,7 @@ VALID: dict[str, bytes] = {
     "SHA256SUMS": b"0" * 64 + b"  models/model.pkl\n",
     "configs/train.yaml": b"lr: 0.1\nepochs: 3\n",
     "infra/main.tf": _TERRAFORM.encode(),
+    "monitoring/rules.yaml": _RULES.encode(),
 }
 
 # Truncated: the valid content cut where a parser must notice (an open string, a missing
@@ -105,6 +111,7 @@ TRUNCATED: dict[str, bytes] = {
     "SHA256SUMS": b"0" * 30,
     "configs/train.yaml": b"lr: [0.1,\n",
     "infra/main.tf": _TERRAFORM.encode()[:70],
+    "monitoring/rules.yaml": _RULES.encode()[:80],
 }
 
 CONFIG = """\

@@ -22,6 +22,7 @@ from mlsvs.model.artifact import (
     Document,
     ModelArtifact,
     ModelFormat,
+    MonitoringConfig,
     SignatureFile,
     SourceFile,
 )
@@ -202,6 +203,19 @@ _CLOUDFORMATION = re.compile(
 )
 
 
+def _monitoring_kind(text: str) -> str | None:
+    """Prometheus rule files, PrometheusRule objects, promtool rule tests, Alertmanager."""
+    if re.search(r"^kind:\s*PrometheusRule\s*$", text, re.M):
+        return "prometheus_rule_crd"
+    if re.search(r"^rule_files:", text, re.M) and re.search(r"^tests:", text, re.M):
+        return "promtool_test"
+    if re.search(r"^groups:", text, re.M) and re.search(r"^\s+(-\s+)?(alert|record):", text, re.M):
+        return "prometheus_rules"
+    if re.search(r"^route:", text, re.M) and re.search(r"^receivers:", text, re.M):
+        return "alertmanager"
+    return None
+
+
 def _json_document(head: bytes, common: _Common, pure: PurePosixPath) -> Artifact:
     text = head.decode("utf-8", "replace")
     if _CLOUDFORMATION.search(text):
@@ -223,6 +237,8 @@ def _yaml_document(head: bytes, common: _Common, pure: PurePosixPath) -> Artifac
         return DeploymentConfig(**common, config="github_actions")
     if pure.name.startswith(("docker-compose", "compose.")):
         return DeploymentConfig(**common, config="compose")
+    if (monitoring := _monitoring_kind(text)) is not None:
+        return MonitoringConfig(**common, monitoring=monitoring)
     if re.search(r"^apiVersion:", text, re.M) and re.search(r"^kind:", text, re.M):
         return DeploymentConfig(**common, config="kubernetes")
     if _CLOUDFORMATION.search(text):

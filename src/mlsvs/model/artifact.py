@@ -224,6 +224,19 @@ class DeploymentConfig(Artifact):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class MonitoringConfig(Artifact):
+    """Alerting and monitoring configuration (Prometheus rules, Alertmanager, promtool tests)."""
+
+    monitoring: str
+    """``prometheus_rules``, ``prometheus_rule_crd``, ``promtool_test`` or ``alertmanager``."""
+
+    @property
+    def kind(self) -> str:
+        """Short kind name used in reports."""
+        return "monitoring"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Document(Artifact):
     """A governance document found by convention (threat model, data manifest ...)."""
 

@@ -9,5 +9,6 @@ workloads: credentials from secret references or workload identity (MLC810), sta
 rotation (MLC811), read-only model store (MLC812), default-deny serving egress (MLC813);
 training egress (MLC815); environments in separate accounts (MLC820); delivery: enforcing
 signed-image admission (MLC825), progressive rollout with automated analysis and rollback
-(MLC826); ML platform component versions against advisories (MLC835).
+(MLC826); ML platform component versions against advisories (MLC835); monitoring: Prometheus
+drift alerts (MLC840) and availability/cost alerts (MLC841) with promtool replay tests in CI.
 """
