@@ -319,3 +319,26 @@ def test_training_egress(tmp_path) -> None:
     assert opened != policy
     write(root, {"deploy/training-netpol.yaml": opened})
     assert statuses(run(training_egress_restricted, root)) == {"fail"}
+
+
+def test_namespaces_default_deny(tmp_path) -> None:
+    from mlsvs.checks.platform.segmentation import namespaces_default_deny
+
+    root = _cluster(tmp_path)
+    outcomes = by_key(run(namespaces_default_deny, root))
+    assert outcomes == {"namespace fraud-serving": "fail", "namespace fraud-training": "fail"}
+    write(root, {"deploy/netpol.yaml": EGRESS})  # default-deny in fraud-serving only
+    outcomes = by_key(run(namespaces_default_deny, root))
+    assert outcomes == {"namespace fraud-serving": "pass", "namespace fraud-training": "fail"}
+
+
+def test_training_separated_from_serving(tmp_path) -> None:
+    from mlsvs.checks.platform.segmentation import training_separated_from_serving
+
+    root = _cluster(tmp_path)
+    assert statuses(run(training_separated_from_serving, root)) == {"pass"}
+    (root / "deploy/training.yaml").write_text(
+        TRAINING.replace("namespace: fraud-training", "namespace: fraud-serving")
+    )
+    outcomes = run(training_separated_from_serving, root)
+    assert statuses(outcomes) == {"fail"} and "fraud-serving" in outcomes[0].message
