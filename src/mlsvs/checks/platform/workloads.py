@@ -135,7 +135,7 @@ def _container_credentials(
     return problems, evidence
 
 
-def _identity(workload: Workload, inventory: Inventory) -> str:
+def workload_identity(workload: Workload, inventory: Inventory) -> str:
     account = str(workload.pod.get("serviceAccountName", "") or "")
     for sa in inventory.objects("ServiceAccount"):
         if sa.name == account and sa.namespace == workload.namespace:
@@ -277,7 +277,7 @@ def workload_credentials_managed(ctx: CheckContext, project: Project) -> Iterato
             bad, good = _container_credentials(workload, container, literal)
             problems += [f"{container.name}: {p}" for p in bad]
             evidence += good
-        identity = _identity(workload, inventory)
+        identity = workload_identity(workload, inventory)
         facts = (("file", workload.obj.path), ("workload", workload.ref))
         if problems:
             yield failed(f"{workload.ref}: " + "; ".join(problems), key=workload.ref, facts=facts)
@@ -470,7 +470,7 @@ def selects(selector: Mapping[str, object], labels: Mapping[str, object]) -> boo
     return True
 
 
-def _egress_policies(inventory: Inventory, workload: Workload) -> tuple[list[KubeObject], bool]:
+def egress_policies(inventory: Inventory, workload: Workload) -> tuple[list[KubeObject], bool]:
     """NetworkPolicies that restrict the workload's egress, and whether any selector was
     unreadable."""
     found, unknown = [], False
@@ -531,7 +531,7 @@ def serving_egress_denied(ctx: CheckContext, project: Project) -> Iterator[Outco
         if workload.role != "serving":
             continue
         judged += 1
-        policies, unknown = _egress_policies(inventory, workload)
+        policies, unknown = egress_policies(inventory, workload)
         facts = (("file", workload.obj.path), ("workload", workload.ref))
         open_rules = [p for policy in policies for p in _open_egress(policy)]
         if open_rules:
@@ -592,7 +592,7 @@ def training_egress_restricted(ctx: CheckContext, project: Project) -> Iterator[
         if workload.role != "training":
             continue
         judged += 1
-        policies, unknown = _egress_policies(inventory, workload)
+        policies, unknown = egress_policies(inventory, workload)
         open_rules = [p for policy in policies for p in _open_egress(policy)]
         facts = (("file", workload.obj.path), ("workload", workload.ref))
         if open_rules:
