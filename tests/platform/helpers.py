@@ -24,9 +24,19 @@ def write(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
-def run(check: Check, root: Path, **parameters: object) -> list[Outcome]:
+def run(
+    check: Check,
+    root: Path,
+    settings: dict[str, dict[str, object]] | None = None,
+    **parameters: object,
+) -> list[Outcome]:
     project = discover(root).project
-    ctx = CheckContext(project=project, today=dt.date(2026, 12, 1), parameters=parameters)
+    ctx = CheckContext(
+        project=project,
+        today=dt.date(2026, 12, 1),
+        parameters=parameters,
+        settings=settings or {},
+    )
     return check.run(ctx, project)
 
 
