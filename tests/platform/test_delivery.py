@@ -170,3 +170,75 @@ def test_flagger_canary(tmp_path) -> None:
     """
     root = write(tmp_path, {"apps/explain.yaml": PLAIN, "apps/canary.yaml": canary})
     assert statuses(run(progressive_rollout, root)) == {"pass"}
+
+
+def test_side_by_side_versions_share_no_state(tmp_path) -> None:
+    from mlsvs.checks.platform.delivery import versions_share_no_state
+
+    root = write(tmp_path, {"apps/churn.yaml": ROLLOUT})
+    assert statuses(run(versions_share_no_state, root)) == {"pass"}
+    shared = ROLLOUT.replace(
+        "          securityContext: {readOnlyRootFilesystem: true}\n",
+        "          securityContext: {readOnlyRootFilesystem: true}\n"
+        "          env:\n"
+        "            - name: FEATURE_CACHE_URL\n"
+        "              value: redis://feature-cache.churn:6379/0\n",
+    )
+    assert shared != ROLLOUT
+    (root / "apps/churn.yaml").write_text(shared)
+    outcomes = run(versions_share_no_state, root)
+    assert statuses(outcomes) == {"fail"} and "FEATURE_CACHE_URL" in outcomes[0].message
+
+
+def test_ab_deployments_with_a_shared_claim(tmp_path) -> None:
+    from mlsvs.checks.platform.delivery import versions_share_no_state
+
+    def version(tag: str, claim: str) -> str:
+        return f"""
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ranker-{tag}
+  namespace: search
+spec:
+  selector:
+    matchLabels: {{app: ranker, version: {tag}}}
+  template:
+    metadata:
+      labels: {{app: ranker, version: {tag}}}
+    spec:
+      containers:
+        - name: ranker
+          image: registry.example.com/ml/ranker:{tag}
+          volumeMounts:
+            - {{name: sessions, mountPath: /var/lib/ranker/sessions}}
+      volumes:
+        - name: sessions
+          persistentVolumeClaim: {{claimName: {claim}}}
+"""
+
+    root = write(
+        tmp_path,
+        {
+            "apps/a.yaml": version("v1", "ranker-sessions"),
+            "apps/b.yaml": version("v2", "ranker-sessions"),
+        },
+    )
+    outcomes = run(versions_share_no_state, root)
+    assert statuses(outcomes) == {"fail"} and "ranker-sessions" in outcomes[0].message
+    (root / "apps/b.yaml").write_text(version("v2", "ranker-v2-sessions"))
+    assert statuses(run(versions_share_no_state, root)) == {"pass"}
+
+
+def test_local_cache_paths_are_not_shared_state(tmp_path) -> None:
+    from mlsvs.checks.platform.delivery import versions_share_no_state
+
+    local = ROLLOUT.replace(
+        "          securityContext: {readOnlyRootFilesystem: true}\n",
+        "          securityContext: {readOnlyRootFilesystem: true}\n"
+        "          env:\n"
+        "            - name: TRANSFORMERS_CACHE\n"
+        "              value: /tmp/hf-cache\n",
+    )
+    root = write(tmp_path, {"apps/churn.yaml": local})
+    assert statuses(run(versions_share_no_state, root)) == {"pass"}

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import fnmatch
+import re
 from typing import TYPE_CHECKING
 
 from mlsvs.checks.platform._common import names, nothing_found, unread_outcomes
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from mlsvs.checks.platform._sources import Inventory, KubeObject
+    from mlsvs.checks.platform._workloads import Workload
     from mlsvs.plugin import CheckContext, Outcome
 
 _KYVERNO = frozenset({"ClusterPolicy", "Policy"})
@@ -246,3 +248,134 @@ def progressive_rollout(ctx: CheckContext, project: Project) -> Iterator[Outcome
             yield passed(f"{ref}: " + "; ".join(good), key=ref)
     if not judged and not inventory.gaps:
         yield not_applicable(f"no serving workload in {names(inventory.files)}")
+
+
+# ---------------------------------------------------------------- side-by-side state (M8.5.7)
+
+_STATE_ENV = re.compile(
+    r"(redis|cache|session|memcache|valkey|feature[_-]?store|online[_-]?store|state)"
+    r"[_-]?(url|uri|host|addr|address|endpoint|dsn|bucket|path|table)?$",
+    re.I,
+)
+_ENDPOINT = re.compile(r"^[a-z][a-z0-9+.-]*://|^[\w.-]+:\d{2,5}(/|$)", re.I)
+_SHARED_KINDS = ("persistentVolumeClaim", "hostPath", "nfs", "cephfs", "glusterfs", "azureFile")
+
+
+def _writable_shared(workload: Workload) -> list[str]:
+    out = []
+    for container in workload.containers:
+        for entry in items(container.spec.get("volumeMounts")):
+            mount = mapping(entry)
+            volume = workload.volumes.get(str(mount.get("name")), {})
+            kind = next((k for k in _SHARED_KINDS if k in volume), "")
+            read_only = mount.get("readOnly") is True or (
+                mapping(volume.get("persistentVolumeClaim")).get("readOnly") is True
+            )
+            if kind and not read_only:
+                out.append(f"{kind} volume {mount.get('name')} at {mount.get('mountPath')}")
+    return out
+
+
+def _state_env(workload: Workload) -> dict[str, str]:
+    out = {}
+    for container in workload.containers:
+        for entry in items(container.spec.get("env")):
+            env = mapping(entry)
+            name = str(env.get("name", ""))
+            value = env.get("value")
+            # A network endpoint or object-store URI is shared; a local path is per pod.
+            if _STATE_ENV.search(name) and isinstance(value, str) and _ENDPOINT.search(value):
+                out[name] = value
+    return out
+
+
+def _version_groups(running: tuple[Workload, ...]) -> list[list[Workload]]:
+    """Serving workloads that are versions of one model: same namespace and ``app`` label,
+    different ``version`` labels (the KServe/Istio/A-B convention)."""
+    groups: dict[tuple[str, str], list[Workload]] = {}
+    for w in running:
+        app = str(w.pod_labels.get("app", w.pod_labels.get("app.kubernetes.io/name", "")))
+        version = w.pod_labels.get("version", w.pod_labels.get("app.kubernetes.io/version"))
+        if app and version is not None:
+            groups.setdefault((w.namespace, app), []).append(w)
+    return [
+        g
+        for g in groups.values()
+        if len(
+            {
+                str(w.pod_labels.get("version", w.pod_labels.get("app.kubernetes.io/version")))
+                for w in g
+            }
+        )
+        > 1
+    ]
+
+
+@check(
+    id="MLC827",
+    title="Canary, shadow and A/B model versions share no writable state",
+    requirements=["M8.5.7"],
+    applies_to=Project,
+    severity=Severity.MEDIUM,
+    reads=[DeploymentConfig],
+    remediation="Give each model version its own cache, session store and feature-write "
+    "target (per-version Redis database or key prefix set per version, emptyDir caches); "
+    "never mount one writable volume into canary and stable pods.",
+)
+def versions_share_no_state(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
+    """Versions running side by side (an Argo Rollout's canary and stable pods, a Flagger
+    canary, Deployments of one app with different ``version`` labels) mount no shared writable
+    volume and point at no common cache, session or feature-store endpoint.
+
+    Covers the configuration clause of the hybrid M8.5.7; the reviewer confirms what the
+    manifests cannot show (keys scoped per version inside a shared service).
+    """
+    inventory = load(project, (Source.KUBERNETES,))
+    yield from unread_outcomes(inventory, "side-by-side state")
+    if not inventory.files:
+        yield nothing_found("Kubernetes manifest", "how model versions keep their state")
+        return
+    running = tuple(w for w in workloads(inventory) if w.role == "serving")
+    flagged = {
+        str(mapping(mapping(c.doc.get("spec")).get("targetRef")).get("name", ""))
+        for c in inventory.objects("Canary")
+    }
+    judged = 0
+    for workload in running:
+        if workload.obj.kind != "Rollout" and workload.obj.name not in flagged:
+            continue
+        judged += 1
+        problems = _writable_shared(workload)
+        problems += [f"{k}={v}" for k, v in sorted(_state_env(workload).items())]
+        ref = workload.ref
+        if problems:
+            yield failed(
+                f"{ref}: canary and stable pods come from one template and share "
+                + ", ".join(problems),
+                key=ref,
+            )
+        else:
+            yield passed(f"{ref}: no shared writable volume or state endpoint", key=ref)
+    for group in _version_groups(running):
+        judged += 1
+        ref = " + ".join(w.ref for w in group)
+        shared_env = set.intersection(*(set(_state_env(w).items()) for w in group))
+        claims = [
+            {
+                str(mapping(v.get("persistentVolumeClaim")).get("claimName"))
+                for v in w.volumes.values()
+                if v.get("persistentVolumeClaim")
+            }
+            for w in group
+        ]
+        shared_claims = set.intersection(*claims) if claims else set()
+        writable = [w for w in group if _writable_shared(w)]
+        problems = [f"{k}={v}" for k, v in sorted(shared_env)]
+        if shared_claims and writable:
+            problems.append(f"writable claim(s) {', '.join(sorted(shared_claims))}")
+        if problems:
+            yield failed(f"{ref}: versions share " + ", ".join(problems), key=ref)
+        else:
+            yield passed(f"{ref}: versions keep separate state", key=ref)
+    if not judged and not inventory.gaps:
+        yield not_applicable(f"no model versions run side by side in {names(inventory.files)}")
