@@ -72,3 +72,36 @@ def test_governance_mode_or_no_validation_fails(tmp_path) -> None:
 def test_no_trail_is_not_verified(tmp_path) -> None:
     root = write(tmp_path, {"infra/main.tf": 'resource "aws_s3_bucket" "m" {\n  bucket = "m"\n}\n'})
     assert by_key(run(audit_trail_immutable, root)) == {"no-trail": "not_verified"}
+
+
+def test_registry_writes_logged(tmp_path) -> None:
+    from mlsvs.checks.platform.audit import registry_writes_logged
+
+    registry = """
+resource "aws_ecr_repository" "serving" {
+  name                 = "ml/fraud-server"
+  image_tag_mutability = "IMMUTABLE"
+}
+
+resource "aws_sagemaker_model_package_group" "fraud" {
+  model_package_group_name        = "fraud-models"
+  model_package_group_description = "Approved fraud models"
+}
+"""
+    root = write(tmp_path, {"infra/registry.tf": registry})
+    assert by_key(run(registry_writes_logged, root)) == {
+        "aws_ecr_repository.serving": "fail",
+        "aws_sagemaker_model_package_group.fraud": "fail",
+    }
+    root = write(tmp_path / "b", {"infra/registry.tf": registry, "infra/audit.tf": TRAIL})
+    outcomes = by_key(run(registry_writes_logged, root))
+    assert outcomes == {
+        "aws_ecr_repository.serving": "pass",
+        "aws_sagemaker_model_package_group.fraud": "pass",
+        "log-sample": "not_verified",
+    }
+    reads_only = TRAIL.replace(
+        'read_write_type           = "WriteOnly"', 'read_write_type           = "ReadOnly"'
+    )
+    root = write(tmp_path / "c", {"infra/registry.tf": registry, "infra/audit.tf": reads_only})
+    assert "fail" in by_key(run(registry_writes_logged, root)).values()

@@ -20,7 +20,7 @@ from mlsvs.checks.platform._common import (
     truthy,
     unread_outcomes,
 )
-from mlsvs.checks.platform._sources import IAC, block, load, mapping
+from mlsvs.checks.platform._sources import IAC, block, items, load, mapping
 from mlsvs.plugin import (
     DeploymentConfig,
     Gap,
@@ -29,6 +29,7 @@ from mlsvs.plugin import (
     Severity,
     check,
     failed,
+    not_applicable,
     not_verified,
     passed,
 )
@@ -147,5 +148,94 @@ def audit_trail_immutable(ctx: CheckContext, project: Project) -> Iterator[Outco
             "the audit store is append-only; a complete entry for the last model promotion and "
             "dataset change needs an audit-log sample (not read by this check)",
             Gap(item="*", reason=GapReason.NOT_PRESENT, detail="no audit-log sample"),
+            key="log-sample",
+        )
+
+
+# ---------------------------------------------------------------- registry writes (M4.5.4)
+
+_REGISTRY_TYPES = (
+    "aws_ecr_repository",
+    "aws_sagemaker_model_package_group",
+    "google_artifact_registry_repository",
+    "google_vertex_ai_endpoint",
+)
+
+
+def _management_trail(inventory: Inventory) -> str:
+    """A CloudTrail trail that records write management events (ECR pushes, model-package
+    creation and approval), or ''."""
+    for trail in inventory.resources("aws_cloudtrail"):
+        selectors = block(trail.body, "event_selector")
+        advanced = block(trail.body, "advanced_event_selector")
+        if not selectors and not advanced:
+            return trail.address  # default: all management events, read and write
+        for selector in selectors:
+            if selector.get("include_management_events", True) is not False and str(
+                selector.get("read_write_type", "All")
+            ) in {"All", "WriteOnly"}:
+                return trail.address
+        for selector in advanced:
+            fields = {str(f.get("field")): f for f in block(selector, "field_selector")}
+            category = [str(v) for v in items(fields.get("eventCategory", {}).get("equals"))]
+            read_only = [str(v) for v in items(fields.get("readOnly", {}).get("equals"))]
+            if "Management" in category and read_only != ["true"]:
+                return trail.address
+    return ""
+
+
+def _gcp_registry_audit(inventory: Inventory) -> str:
+    for audit in inventory.resources("google_project_iam_audit_config"):
+        service = str(audit.body.get("service", ""))
+        types = {str(c.get("log_type")) for c in block(audit.body, "audit_log_config")}
+        if service in {"artifactregistry.googleapis.com", "allServices"} and "DATA_WRITE" in types:
+            return audit.address
+    return ""
+
+
+@check(
+    id="MLC831",
+    title="Registry writes and promotions are recorded by the audit trail",
+    requirements=["M4.5.4"],
+    applies_to=Project,
+    severity=Severity.MEDIUM,
+    requires=["hcl2"],
+    reads=[DeploymentConfig],
+    remediation="Record write management events with CloudTrail (ECR PutImage, SageMaker "
+    "CreateModelPackage / UpdateModelPackage approval) or Artifact Registry DATA_WRITE audit "
+    "logs, and keep a sample of the last writes and promotions with their approver.",
+)
+def registry_writes_logged(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
+    """Every model registry or artifact repository in IaC is covered by an audit trail of its
+    writes; the sampled entries with principal and approver need a log sample, so a covered
+    registry stays not verified until one is supplied."""
+    inventory = load(project, IAC)
+    yield from unread_outcomes(inventory, "registry write logging")
+    if not inventory.files:
+        yield nothing_found("Terraform or CloudFormation", "registry write logging")
+        return
+    registries = inventory.resources(*_REGISTRY_TYPES)
+    if not registries:
+        if not inventory.gaps:
+            yield not_applicable(
+                f"no model registry or image repository in {names(inventory.files)}"
+            )
+        return
+    aws_trail = _management_trail(inventory)
+    gcp_audit = _gcp_registry_audit(inventory)
+    covered = 0
+    for registry in registries:
+        where = f"{registry.address} ({registry.path})"
+        trail = gcp_audit if registry.type.startswith("google_") else aws_trail
+        if trail:
+            covered += 1
+            yield passed(f"{where}: writes recorded by {trail}", key=registry.address)
+        else:
+            yield failed(f"{where}: no audit trail records its writes", key=registry.address)
+    if covered:
+        yield not_verified(
+            "registry writes are recorded; that the sampled writes and promotions carry their "
+            "principal and approver needs a registry log sample (not read by this check)",
+            Gap(item="*", reason=GapReason.NOT_PRESENT, detail="no registry log sample"),
             key="log-sample",
         )
