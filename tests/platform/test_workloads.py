@@ -342,3 +342,31 @@ def test_training_separated_from_serving(tmp_path) -> None:
     )
     outcomes = run(training_separated_from_serving, root)
     assert statuses(outcomes) == {"fail"} and "fraud-serving" in outcomes[0].message
+
+
+def test_template_strings_outside_a_chart_are_literals(tmp_path) -> None:
+    workflow = """
+    apiVersion: argoproj.io/v1alpha1
+    kind: Workflow
+    metadata:
+      generateName: retrain-
+      namespace: fraud-training
+    spec:
+      entrypoint: train
+      arguments:
+        parameters:
+          - name: dataset
+            value: s3://acme-curated/fraud/2026-11
+      templates:
+        - name: train
+          inputs:
+            parameters:
+              - name: dataset
+          container:
+            image: registry.example.com/ml/fraud-train:1.4.2
+            args: ["--data", "{{inputs.parameters.dataset}}"]
+    """
+    root = _cluster(tmp_path, deploy__workflow_yaml=workflow)
+    outcomes = by_key(run(model_store_read_only, root))
+    assert "unread:deploy/workflow.yaml" not in outcomes
+    assert outcomes["deploy/serving.yaml: Deployment/fraud-scorer container server"] == "pass"

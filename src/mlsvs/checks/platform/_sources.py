@@ -10,6 +10,7 @@ parse and a Terraform module fetched from outside the project.
 from __future__ import annotations
 
 import enum
+import hashlib
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -236,9 +237,23 @@ def _gap(path: str, reason: GapReason, detail: str) -> Gap:
     return Gap(item=path, reason=reason, detail=detail[:300])
 
 
-@lru_cache(maxsize=256)
+_PARSED: dict[tuple[str, str, str], dict[str, tuple[object, ...]]] = {}
+_PARSED_MAX = 512
+
+
 def _parse_cached(kind: Source, path: str, text: str) -> dict[str, tuple[object, ...]]:
-    """Parse one file (cached on its text: several checks read the same files)."""
+    """Parse one file, cached on its content digest (several checks read the same files)."""
+    key = (kind.value, path, hashlib.sha256(text.encode("utf-8")).hexdigest())
+    found = _PARSED.get(key)
+    if found is None:
+        found = _parse(kind, path, text)
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.pop(next(iter(_PARSED)), None)
+        _PARSED[key] = found
+    return found
+
+
+def _parse(kind: Source, path: str, text: str) -> dict[str, tuple[object, ...]]:
     gaps: list[Gap] = []
     out: dict[str, list[object]] = {}
     try:
@@ -393,14 +408,27 @@ def _first(docs: list[object]) -> object:
 _HELM = re.compile(r"\{\{-?\s*[\w.$(\"'|/]")
 
 
+def _helm_template() -> _UnparseableError:
+    return _UnparseableError(
+        "Helm/Go template: it cannot be evaluated without rendering it "
+        "(run `helm template` and commit the rendered manifests)",
+        GapReason.UNSUPPORTED,
+    )
+
+
 def _kubernetes(path: str, text: str, gaps: list[Gap]) -> Iterator[KubeObject]:
-    if _HELM.search(text):
-        raise _UnparseableError(
-            "Helm/Go template: it cannot be evaluated without rendering it "
-            "(run `helm template` and commit the rendered manifests)",
-            GapReason.UNSUPPORTED,
-        )
-    for index, doc in enumerate(_yaml_docs(text)):
+    templated = bool(_HELM.search(text))
+    # A chart's templates/ are evaluated by Helm; elsewhere ``{{ }}`` inside valid YAML is a
+    # literal for the consumer (Argo Workflows parameters, alert annotations).
+    if templated and "templates" in path.split("/")[:-1]:
+        raise _helm_template()
+    try:
+        docs = _yaml_docs(text)
+    except _UnparseableError:
+        if templated:
+            raise _helm_template() from None
+        raise
+    for index, doc in enumerate(docs):
         if doc is None:
             continue
         body = mapping(doc)
