@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from mlsvs.checks.platform.storage import (
-    store_access_logged,
+    data_writes_logged,
     stores_block_public_access,
     stores_encrypted_at_rest,
+    weight_access_logged,
     weights_encrypted_with_managed_keys,
 )
 from tests.platform.helpers import by_key, run, statuses, write
@@ -181,7 +182,7 @@ def test_private_encrypted_logged_bucket_passes(tmp_path) -> None:
     keys = by_key(run(weights_encrypted_with_managed_keys, root))
     assert keys["aws_s3_bucket.models"] == "pass"
     assert keys["aws_s3_bucket.access_logs"] == "fail"  # SSE-S3 only: no customer key
-    logged = run(store_access_logged, root)
+    logged = run(weight_access_logged, root)
     assert by_key(logged)["aws_s3_bucket.models"] == "pass"
     assert "aws_s3_bucket.access_logs" not in by_key(logged)  # the log target itself
     # configuration alone never passes the sampled-log clause
@@ -203,7 +204,7 @@ def test_public_and_unencrypted_stores_fail(tmp_path) -> None:
     assert encrypted["aws_db_instance.feature_store"] == "fail"
     assert encrypted["aws_ebs_volume.scratch"] == "fail"
     assert encrypted["google_storage_bucket.datasets"] == "pass"
-    logged = by_key(run(store_access_logged, root))
+    logged = by_key(run(data_writes_logged, root))
     assert logged["aws_s3_bucket.features"] == "fail"
     assert "log-sample" not in logged
 
@@ -334,3 +335,47 @@ def test_cloudformation_template(tmp_path) -> None:
     keys = by_key(run(weights_encrypted_with_managed_keys, root))
     assert keys["cfn/ml-storage.yaml: ModelArtifacts"] == "pass"
     assert keys["cfn/ml-storage.yaml: TrainingData"] == "fail"
+
+
+def test_trail_directions_and_image_pulls(tmp_path) -> None:
+    trail = """
+    resource "aws_s3_bucket" "trail" {
+      bucket = "acme-trail"
+    }
+
+    resource "aws_cloudtrail" "data" {
+      name                       = "ml-data-events"
+      s3_bucket_name             = aws_s3_bucket.trail.id
+      enable_log_file_validation = true
+      event_selector {
+        read_write_type           = "WriteOnly"
+        include_management_events = false
+        data_resource {
+          type   = "AWS::S3::Object"
+          values = ["arn:aws:s3"]
+        }
+      }
+    }
+
+    resource "aws_s3_bucket" "raw" {
+      bucket = "acme-raw-events"
+    }
+
+    resource "aws_ecr_repository" "serving" {
+      name = "ml/fraud-server"
+    }
+    """
+    root = write(tmp_path, {"infra/trail.tf": trail})
+    writes = by_key(run(data_writes_logged, root))
+    assert writes["aws_s3_bucket.raw"] == "pass"
+    assert "aws_s3_bucket.trail" not in writes  # the trail's own bucket
+    reads = by_key(run(weight_access_logged, root))
+    assert reads["aws_s3_bucket.raw"] == "fail"  # writes only: reads of weights unlogged
+    assert reads["aws_ecr_repository.serving"] == "fail"  # no management read events
+    both = trail.replace('"WriteOnly"', '"All"').replace(
+        "include_management_events = false", "include_management_events = true"
+    )
+    root = write(tmp_path / "b", {"infra/trail.tf": both})
+    reads = by_key(run(weight_access_logged, root))
+    assert reads["aws_s3_bucket.raw"] == "pass" and reads["aws_ecr_repository.serving"] == "pass"
+    assert reads["log-sample"] == "not_verified"

@@ -7,7 +7,7 @@ template, a module from outside the project, a policy held in a variable) is a n
 a pass.
 
 * Storage: public access (MLC800), encryption at rest (MLC801), customer-managed keys for weight
-  locations (MLC802), object-level access logging (MLC803).
+  locations (MLC802), weight access logging (MLC803), data-store write logging (MLC804).
 * Workloads: credentials from secret references or workload identity (MLC810), static
   credential rotation (MLC811), read-only model store (MLC812), default-deny serving egress
   (MLC813), namespace default deny (MLC814), training egress (MLC815), training separated from

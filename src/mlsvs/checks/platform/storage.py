@@ -600,11 +600,19 @@ def weights_encrypted_with_managed_keys(ctx: CheckContext, project: Project) -> 
 # ---------------------------------------------------------------- access logging (M8.5.8, M2.2.5)
 
 
-def _trail_covers(inventory: Inventory, store: Store) -> str:
-    """The CloudTrail trail whose S3 object data events cover ``store``, or ''."""
+def _direction_ok(value: object, direction: str) -> bool:
+    """Whether a trail's ``read_write_type`` records ``direction`` (``read`` or ``write``)."""
+    kind = str(value or "All")
+    return kind == "All" or kind == ("ReadOnly" if direction == "read" else "WriteOnly")
+
+
+def _trail_covers(inventory: Inventory, store: Store, direction: str) -> str:
+    """The CloudTrail trail whose S3 object data events in ``direction`` cover ``store``."""
     for trail in inventory.resources("aws_cloudtrail"):
         body = trail.body
         for selector in block(body, "event_selector"):
+            if not _direction_ok(selector.get("read_write_type"), direction):
+                continue
             for resource in block(selector, "data_resource"):
                 if resource.get("type") != "AWS::S3::Object":
                     continue
@@ -617,10 +625,27 @@ def _trail_covers(inventory: Inventory, store: Store) -> str:
             fields = {str(f.get("field")): f for f in block(selector, "field_selector")}
             category = [str(v) for v in items(fields.get("eventCategory", {}).get("equals"))]
             types = [str(v) for v in items(fields.get("resources.type", {}).get("equals"))]
+            read_only = [str(v) for v in items(fields.get("readOnly", {}).get("equals"))]
+            if read_only == ["true" if direction == "write" else "false"]:
+                continue
             if "Data" in category and "AWS::S3::Object" in types:
                 arns = fields.get("resources.ARN")
                 if arns is None or store.name in references(arns, "aws_s3_bucket"):
                     return trail.address
+    return ""
+
+
+def _management_reads(inventory: Inventory) -> str:
+    """A trail recording read management events (ECR BatchGetImage / layer downloads)."""
+    for trail in inventory.resources("aws_cloudtrail"):
+        selectors = block(trail.body, "event_selector")
+        if not selectors and not block(trail.body, "advanced_event_selector"):
+            return trail.address
+        for selector in selectors:
+            if selector.get("include_management_events", True) is not False and _direction_ok(
+                selector.get("read_write_type"), "read"
+            ):
+                return trail.address
     return ""
 
 
@@ -634,7 +659,7 @@ def _log_targets(inventory: Inventory) -> set[str]:
     return out
 
 
-def _access_logging(store: Store, inventory: Inventory) -> Judgement | None:
+def _access_logging(store: Store, inventory: Inventory, direction: str) -> Judgement | None:
     j = Judgement()
     if store.cloudformation:
         if store.type != "AWS::S3::Bucket":
@@ -660,7 +685,7 @@ def _access_logging(store: Store, inventory: Inventory) -> Judgement | None:
         if store.name in _log_targets(inventory):
             return None
         logging = _companions(inventory, store, "aws_s3_bucket_logging", "bucket", "bucket")
-        trail = _trail_covers(inventory, store)
+        trail = _trail_covers(inventory, store, direction)
         if logging:
             j.evidence.append(f"server access logging ({logging[0].address})")
         elif block(store.body, "logging"):
@@ -669,6 +694,13 @@ def _access_logging(store: Store, inventory: Inventory) -> Judgement | None:
             j.evidence.append(f"CloudTrail object data events ({trail})")
         if not j.evidence:
             j.problems.append("no server access logging and no CloudTrail S3 data events")
+        return j
+    if store.type == "aws_ecr_repository" and direction == "read":
+        trail = _management_reads(inventory)
+        if trail:
+            j.evidence.append(f"image pulls recorded by {trail} (management read events)")
+        else:
+            j.problems.append("no CloudTrail trail records its image pulls")
         return j
     if store.type == "google_storage_bucket":
         audit = [
@@ -686,7 +718,9 @@ def _access_logging(store: Store, inventory: Inventory) -> Judgement | None:
             j.evidence.append(f"Data Access audit logs ({audit[0].address})")
         else:
             j.problems.append(
-                "no Data Access audit logs (DATA_READ and DATA_WRITE) for storage.googleapis.com"
+                "no Data Access audit logs "
+                f"({'DATA_READ' if direction == 'read' else 'DATA_WRITE'}) for "
+                "storage.googleapis.com"
             )
         return j
     if store.type == "azurerm_storage_account":
@@ -707,37 +741,75 @@ def _access_logging(store: Store, inventory: Inventory) -> Judgement | None:
     return None
 
 
-@check(
-    id="MLC803",
-    title="Object-level access to ML buckets is logged with the principal",
-    requirements=["M8.5.8", "M2.2.5"],
-    applies_to=Project,
-    severity=Severity.MEDIUM,
-    requires=["hcl2"],
-    reads=[DeploymentConfig],
-    remediation="Enable CloudTrail S3 data events (or server access logging) on buckets holding "
-    "weights and data; GCP: Data Access audit logs for storage.googleapis.com; Azure: a "
-    "diagnostic setting with StorageRead and StorageWrite.",
-)
-def store_access_logged(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
-    """Every ML bucket has object-level access logging that records the principal.
-
-    This checks the configuration clause; the requirements' second clause (a sampled access or
-    write appears in the log with its principal) needs a log sample, so a correct configuration
-    leaves them not verified rather than passed until log evidence is supplied.
-    """
+def _logging_outcomes(
+    project: Project, what: str, direction: str, kinds: frozenset[str], sample: str
+) -> Iterator[Outcome]:
     outcomes = list(
         _judge_all(
-            project, "object access logging", _access_logging, kinds=frozenset({"object_store"})
+            project,
+            what,
+            lambda store, inventory: _access_logging(store, inventory, direction),
+            kinds=kinds,
         )
     )
     yield from outcomes
-    if any(o.status.value == "pass" for o in outcomes) and not any(
-        o.status.value == "fail" for o in outcomes
-    ):
+    statuses = {o.status.value for o in outcomes}
+    if "pass" in statuses and "fail" not in statuses:
         yield not_verified(
-            "logging is configured; that sampled accesses appear in the log with their "
+            f"logging is configured; that sampled {sample} appear in the log with their "
             "principal needs a log sample (not read by this check)",
             Gap(item="*", reason=GapReason.NOT_PRESENT, detail="no access-log sample"),
             key="log-sample",
         )
+
+
+@check(
+    id="MLC803",
+    title="Access to model weight locations is logged with the principal",
+    requirements=["M8.5.8"],
+    applies_to=Project,
+    severity=Severity.MEDIUM,
+    requires=["hcl2"],
+    reads=[DeploymentConfig],
+    remediation="Record reads of weight buckets with CloudTrail S3 data events (or server "
+    "access logging) and image pulls with CloudTrail management events; GCP: DATA_READ audit "
+    "logs for storage.googleapis.com; Azure: a diagnostic setting with StorageRead.",
+)
+def weight_access_logged(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
+    """Every bucket and image repository that can hold weights logs each access with its
+    principal.
+
+    This checks the configuration clause; the second clause (sampled accesses appear in the
+    log with their principal) needs a log sample, so a correct configuration leaves M8.5.8 not
+    verified rather than passed until log evidence is supplied.
+    """
+    yield from _logging_outcomes(
+        project,
+        "weight access logging",
+        "read",
+        frozenset({"object_store", "registry"}),
+        "accesses",
+    )
+
+
+@check(
+    id="MLC804",
+    title="Object-level writes to data buckets are logged with the principal",
+    requirements=["M2.2.5"],
+    applies_to=Project,
+    severity=Severity.MEDIUM,
+    requires=["hcl2"],
+    reads=[DeploymentConfig],
+    remediation="Enable CloudTrail S3 data events for writes (or server access logging) on "
+    "every data bucket; GCP: DATA_WRITE audit logs for storage.googleapis.com; Azure: a "
+    "diagnostic setting with StorageWrite.",
+)
+def data_writes_logged(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
+    """Every bucket declared in IaC logs object-level writes with the writing principal.
+
+    This checks the configuration clause; a sampled write with its principal needs a log
+    sample, so a correct configuration leaves M2.2.5 not verified until one is supplied.
+    """
+    yield from _logging_outcomes(
+        project, "data write logging", "write", frozenset({"object_store"}), "writes"
+    )
