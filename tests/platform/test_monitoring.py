@@ -175,3 +175,34 @@ def test_broken_rule_file_is_not_verified(tmp_path) -> None:
     _, outcomes = _run(drift_alerts, root)
     statuses = {o.status.value for o in outcomes}
     assert "pass" not in statuses and "not_verified" in statuses
+
+
+def test_prometheus_rule_objects(tmp_path) -> None:
+    import yaml
+
+    groups = yaml.safe_load(RULES)["groups"]
+    crd = {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "PrometheusRule",
+        "metadata": {"name": "fraud-model", "namespace": "monitoring"},
+        "spec": {"groups": groups},
+    }
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "fraud-scorer-metrics", "namespace": "fraud-serving"},
+        "spec": {"ports": [{"port": 9090}]},
+    }
+    root = _project(tmp_path)
+    (root / "monitoring/fraud-model.rules.yaml").unlink()
+    write(root, {"deploy/monitoring.yaml": yaml.safe_dump_all([service, crd], sort_keys=False)})
+    project, outcomes = _run(drift_alerts, root)
+    kinds = {a.path for a in project.of_type(MonitoringConfig)}
+    assert "deploy/monitoring.yaml" not in kinds  # mixed manifest stays Kubernetes
+    assert sorted(o.status.value for o in outcomes) == ["pass"]
+    write(root, {"deploy/monitoring.yaml": yaml.safe_dump(crd, sort_keys=False)})
+    project, outcomes = _run(drift_alerts, root)
+    assert {a.path: a.monitoring for a in project.of_type(MonitoringConfig)}[
+        "deploy/monitoring.yaml"
+    ] == "prometheus_rule_crd"
+    assert "pass" in {o.status.value for o in outcomes}

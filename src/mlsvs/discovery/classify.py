@@ -205,7 +205,8 @@ _CLOUDFORMATION = re.compile(
 
 def _monitoring_kind(text: str) -> str | None:
     """Prometheus rule files, PrometheusRule objects, promtool rule tests, Alertmanager."""
-    if re.search(r"^kind:\s*PrometheusRule\s*$", text, re.M):
+    kinds = set(re.findall(r"^kind:\s*(\S+)\s*$", text, re.M))
+    if kinds == {"PrometheusRule"}:  # a manifest that also runs workloads stays Kubernetes
         return "prometheus_rule_crd"
     if re.search(r"^rule_files:", text, re.M) and re.search(r"^tests:", text, re.M):
         return "promtool_test"

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mlsvs.checks.platform._common import names
-from mlsvs.checks.platform._sources import MAX_BYTES, items, mapping
+from mlsvs.checks.platform._sources import MAX_BYTES, Source, items, load, mapping
 from mlsvs.plugin import (
     DeploymentConfig,
     Gap,
@@ -120,6 +120,24 @@ def _yaml(text: str) -> list[object]:
         raise ValueError(str(exc).splitlines()[0]) from None
 
 
+def alerting_rules(groups: object, path: str) -> list[Rule]:
+    """The alerting rules (not recording rules) of a Prometheus ``groups`` list."""
+    out = []
+    for group in items(groups):
+        for raw in items(mapping(group).get("rules")):
+            rule = mapping(raw)
+            if "alert" in rule:
+                out.append(
+                    Rule(
+                        alert=str(rule.get("alert")),
+                        expr=" ".join(str(rule.get("expr", "")).split()),
+                        for_minutes=minutes(rule.get("for", "0s")),
+                        path=path,
+                    )
+                )
+    return out
+
+
 def read_monitoring(project: Project) -> Monitoring:
     """Parse the project's monitoring files and find CI runs of ``promtool test rules``."""
     rules: list[Rule] = []
@@ -148,19 +166,13 @@ def read_monitoring(project: Project) -> Monitoring:
             groups = body.get("groups")
             if config.monitoring == "prometheus_rule_crd":
                 groups = mapping(body.get("spec")).get("groups")
-            for group in items(groups):
-                for raw in items(mapping(group).get("rules")):
-                    rule = mapping(raw)
-                    if "alert" not in rule:
-                        continue
-                    rules.append(
-                        Rule(
-                            alert=str(rule.get("alert")),
-                            expr=" ".join(str(rule.get("expr", "")).split()),
-                            for_minutes=minutes(rule.get("for", "0s")),
-                            path=config.path,
-                        )
-                    )
+            rules += alerting_rules(groups, config.path)
+    # PrometheusRule objects inside Kubernetes manifests that also hold other objects.
+    inventory = load(project, (Source.KUBERNETES,))
+    for obj in inventory.objects("PrometheusRule"):
+        files.append(obj.path)
+        rules += alerting_rules(mapping(obj.doc.get("spec")).get("groups"), obj.path)
+    gaps += inventory.gaps
     ci = []
     for pipeline in project.of_type(DeploymentConfig):
         if pipeline.config not in {"github_actions", "gitlab_ci"} or pipeline.size > MAX_BYTES:
