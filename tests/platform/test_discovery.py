@@ -31,3 +31,18 @@ def test_infrastructure_kinds(tmp_path) -> None:
         "k8s/pod.yaml": "kubernetes",
     }
     assert types_by_name("infra/network.tf") == ("DeploymentConfig",)
+
+
+def test_missing_parser_is_a_gap_not_a_crash(tmp_path, monkeypatch) -> None:
+    import sys
+
+    from mlsvs.checks.platform import _sources
+    from mlsvs.checks.platform.workloads import workload_credentials_managed
+    from tests.platform.helpers import run
+
+    monkeypatch.setitem(sys.modules, "dockerfile_parse", None)  # import fails
+    monkeypatch.setattr(_sources, "_PARSED", {})
+    root = write(tmp_path, {"Dockerfile": "FROM python:3.12.7-slim\nUSER 10001\n"})
+    outcomes = run(workload_credentials_managed, root)
+    assert [o.status.value for o in outcomes] == ["not_verified"]
+    assert "dockerfile-parse is not installed" in outcomes[0].message

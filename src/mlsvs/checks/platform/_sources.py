@@ -282,8 +282,13 @@ class _UnparseableError(ValueError):
 
 
 def _hcl(text: str) -> dict[str, object]:
-    import hcl2
-    from hcl2.utils import SerializationOptions
+    try:
+        import hcl2
+        from hcl2.utils import SerializationOptions
+    except ImportError:
+        raise _UnparseableError(
+            "python-hcl2 is not installed (pip install 'mlsvs[iac]')", GapReason.UNSUPPORTED
+        ) from None
 
     options = SerializationOptions(
         with_comments=False,
@@ -474,7 +479,12 @@ def _compose(path: str, text: str) -> Iterator[ComposeService]:
 def _dockerfile(path: str, text: str) -> Dockerfile:
     import io
 
-    from dockerfile_parse import DockerfileParser
+    try:
+        from dockerfile_parse import DockerfileParser
+    except ImportError:
+        raise _UnparseableError(
+            "dockerfile-parse is not installed (pip install 'mlsvs[iac]')", GapReason.UNSUPPORTED
+        ) from None
 
     parser = DockerfileParser(fileobj=io.BytesIO(text.encode()), env_replace=False)
     try:
