@@ -379,3 +379,67 @@ def test_trail_directions_and_image_pulls(tmp_path) -> None:
     reads = by_key(run(weight_access_logged, root))
     assert reads["aws_s3_bucket.raw"] == "pass" and reads["aws_ecr_repository.serving"] == "pass"
     assert reads["log-sample"] == "not_verified"
+
+
+def test_kubernetes_volume_claims(tmp_path) -> None:
+    manifests = """
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: gp3-encrypted
+  annotations:
+    storageclass.kubernetes.io/is-default-class: "true"
+provisioner: ebs.csi.aws.com
+parameters:
+  type: gp3
+  encrypted: "true"
+  kmsKeyId: arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab
+---
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: gp3-fast
+provisioner: ebs.csi.aws.com
+parameters:
+  type: gp3
+  iops: "6000"
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata:
+  name: feature-cache
+  namespace: features
+spec:
+  accessModes: [ReadWriteOnce]
+  resources:
+    requests: {storage: 200Gi}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata:
+  name: training-scratch
+  namespace: training
+spec:
+  storageClassName: gp3-fast
+  accessModes: [ReadWriteOnce]
+  resources:
+    requests: {storage: 2Ti}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata:
+  name: labels
+  namespace: labeling
+spec:
+  storageClassName: netapp-ontap
+  accessModes: [ReadWriteMany]
+  resources:
+    requests: {storage: 50Gi}
+"""
+    root = write(tmp_path, {"k8s/storage.yaml": manifests})
+    outcomes = by_key(run(stores_encrypted_at_rest, root))
+    assert outcomes == {
+        "k8s/storage.yaml: PersistentVolumeClaim/feature-cache": "pass",  # default class
+        "k8s/storage.yaml: PersistentVolumeClaim/training-scratch": "fail",
+        "k8s/storage.yaml: PersistentVolumeClaim/labels": "not_verified",
+    }

@@ -25,7 +25,7 @@ from mlsvs.checks.platform._common import (
     unread_outcomes,
 )
 from mlsvs.checks.platform._policy import PolicyUnreadableError, public_statements, statements
-from mlsvs.checks.platform._sources import IAC, block, items, load, mapping
+from mlsvs.checks.platform._sources import IAC, Source, block, items, load, mapping
 from mlsvs.checks.platform._stores import Store, stores
 from mlsvs.plugin import (
     DeploymentConfig,
@@ -457,13 +457,96 @@ def _encryption(store: Store, inventory: Inventory) -> Judgement:
     "at_rest_encryption_enabled on ElastiCache, encrypt_at_rest on OpenSearch.",
 )
 def stores_encrypted_at_rest(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
-    """Every ML storage location declared in IaC is encrypted at rest.
+    """Every ML storage location declared in IaC or Kubernetes is encrypted at rest.
 
     Services that always encrypt (S3 since 2023, DynamoDB, ECR, Google Cloud, Azure Storage)
     pass with that fact; volumes, file systems and databases whose encryption is optional must
-    enable it explicitly.
+    enable it explicitly. Kubernetes PersistentVolumeClaims (and StatefulSet claim templates)
+    are judged by their StorageClass: EBS CSI needs ``encrypted: "true"``; GKE and Azure disks
+    are always encrypted; a class that is not in the project cannot be judged.
     """
-    yield from _judge_all(project, "encryption at rest", _encryption)
+    iac = load(project, IAC)
+    kube = load(project, (Source.KUBERNETES,))
+    claims = _claims(kube)
+    if iac.files or not claims:
+        outcomes = list(_judge_all(project, "encryption at rest", _encryption))
+        if claims:  # the volumes below are storage too: IaC alone is not "no storage"
+            outcomes = [o for o in outcomes if o.status.value != "not_applicable"]
+        yield from outcomes
+    if claims:
+        yield from unread_outcomes(kube, "volume encryption")
+        yield from _claim_encryption(kube, claims)
+
+
+_ALWAYS_ENCRYPTED_PROVISIONERS = {
+    "pd.csi.storage.gke.io": "Google Cloud encrypts persistent disks",
+    "kubernetes.io/gce-pd": "Google Cloud encrypts persistent disks",
+    "disk.csi.azure.com": "Azure managed disks are always encrypted",
+    "kubernetes.io/azure-disk": "Azure managed disks are always encrypted",
+    "file.csi.azure.com": "Azure Files is always encrypted",
+}
+_EBS_PROVISIONERS = frozenset({"ebs.csi.aws.com", "kubernetes.io/aws-ebs"})
+
+
+def _claims(inventory: Inventory) -> list[tuple[str, str]]:
+    """(claim reference, storage class name or '') for every PVC and claim template."""
+    out = []
+    for pvc in inventory.objects("PersistentVolumeClaim"):
+        spec = mapping(pvc.doc.get("spec"))
+        out.append((pvc.ref, str(spec.get("storageClassName") or "")))
+    for sts in inventory.objects("StatefulSet"):
+        for template in items(mapping(sts.doc.get("spec")).get("volumeClaimTemplates")):
+            body = mapping(template)
+            name = str(mapping(body.get("metadata")).get("name", "?"))
+            klass = str(mapping(body.get("spec")).get("storageClassName") or "")
+            out.append((f"{sts.ref} claim {name}", klass))
+    return out
+
+
+def _claim_encryption(inventory: Inventory, claims: list[tuple[str, str]]) -> Iterator[Outcome]:
+    classes = {o.name: o for o in inventory.objects("StorageClass")}
+    default = [
+        o
+        for o in classes.values()
+        if str(
+            mapping(mapping(o.doc.get("metadata")).get("annotations")).get(
+                "storageclass.kubernetes.io/is-default-class", ""
+            )
+        ).lower()
+        == "true"
+    ]
+    for ref, name in claims:
+        klass = classes.get(name) if name else (default[0] if default else None)
+        if klass is None:
+            what = f"StorageClass {name}" if name else "the cluster's default StorageClass"
+            yield not_verified(
+                f"{ref}: {what} is not in the project, so its encryption is unknown",
+                Gap(item=ref, reason=GapReason.NOT_PRESENT, detail=f"{what} not declared"),
+                key=ref,
+            )
+            continue
+        provisioner = str(klass.doc.get("provisioner", ""))
+        parameters = mapping(klass.doc.get("parameters"))
+        if provisioner in _ALWAYS_ENCRYPTED_PROVISIONERS:
+            yield passed(
+                f"{ref}: {klass.name}: {_ALWAYS_ENCRYPTED_PROVISIONERS[provisioner]}", key=ref
+            )
+        elif provisioner in _EBS_PROVISIONERS:
+            if truthy(parameters.get("encrypted")):
+                yield passed(f"{ref}: StorageClass {klass.name} sets encrypted: true", key=ref)
+            else:
+                yield failed(
+                    f"{ref}: StorageClass {klass.name} ({provisioner}) does not set "
+                    'encrypted: "true"',
+                    key=ref,
+                )
+        else:
+            yield not_verified(
+                f"{ref}: provisioner {provisioner or '?'} of StorageClass {klass.name}: "
+                "encryption at rest cannot be read from the class",
+                Gap(item=ref, reason=GapReason.UNSUPPORTED, detail=f"provisioner {provisioner}"),
+                key=ref,
+            )
 
 
 # ---------------------------------------------------------------- managed keys (M8.5.3)
