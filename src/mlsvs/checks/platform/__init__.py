@@ -15,7 +15,8 @@ a pass.
 * Accounts and delivery: environments in separate accounts (MLC820), enforcing signed-image
   admission (MLC825), progressive rollout with automated analysis (MLC826), versions sharing
   no state (MLC827), append-only audit trail (MLC830), ML platform component versions against
-  advisories (MLC835), accelerator drivers pinned (MLC836), registry writes logged (MLC831).
+  advisories (MLC835), accelerator drivers pinned (MLC836), hosted model deployments pinned
+  (MLC837), registry writes logged (MLC831).
 * Monitoring: Prometheus drift alerts (MLC840) and availability/cost alerts (MLC841) with
   promtool replay tests run in CI.
 * IAM: no broad write grants on data stores (MLC850) or registries (MLC851), least-privilege
