@@ -35,6 +35,7 @@ EXTENSION_SECTIONS = frozenset(
         "advisories",
         "dependencies",
         "bom",
+        "monitoring",
         "model_tests",
         "datasets",
         "probes",

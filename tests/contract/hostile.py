@@ -38,6 +38,19 @@ _K8S = (
     "  containers:\n  - name: m\n    image: x\n"
 )
 
+_TERRAFORM = (
+    'resource "aws_s3_bucket" "models" {\n  bucket = "models"\n}\n'
+    'resource "aws_s3_bucket_public_access_block" "models" {\n'
+    "  bucket = aws_s3_bucket.models.id\n  block_public_acls = true\n"
+    "  block_public_policy = true\n  ignore_public_acls = true\n"
+    "  restrict_public_buckets = true\n}\n"
+)
+
+_RULES = (
+    "groups:\n  - name: model\n    rules:\n      - alert: FeatureDrift\n"
+    "        expr: max by (model) (feature_psi) > 0.2\n        for: 5m\n"
+)
+
 
 def _safetensors() -> bytes:
     header = json.dumps(
@@ -75,6 +88,8 @@ VALID: dict[str, bytes] = {
     "bom.cdx.json": _bom(),
     "SHA256SUMS": b"0" * 64 + b"  models/model.pkl\n",
     "configs/train.yaml": b"lr: 0.1\nepochs: 3\n",
+    "infra/main.tf": _TERRAFORM.encode(),
+    "monitoring/rules.yaml": _RULES.encode(),
 }
 
 # Truncated: the valid content cut where a parser must notice (an open string, a missing
@@ -95,6 +110,8 @@ TRUNCATED: dict[str, bytes] = {
     "bom.cdx.json": _bom()[:25],
     "SHA256SUMS": b"0" * 30,
     "configs/train.yaml": b"lr: [0.1,\n",
+    "infra/main.tf": _TERRAFORM.encode()[:70],
+    "monitoring/rules.yaml": _RULES.encode()[:80],
 }
 
 CONFIG = """\

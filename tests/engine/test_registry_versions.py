@@ -36,6 +36,9 @@ def test_every_builtin_check_maps_to_valid_ids_of_both_versions() -> None:
         loaded = reg.load_registry(standard)
         assert loaded.checks
         disabled = [p.message for p in loaded.problems if "disabled" in p.message]
+        # A check for requirements added in 1.1.0 only (M9.2.5, M8.5.11 ...) has nothing to
+        # decide under 1.0.0: disabled there, and said so. Any other disabled check is a bug.
+        disabled = [m for m in disabled if not _only_new_requirements(m, standard)]
         assert disabled == [], (version, disabled)
     new = load_standard("1.1.0")
     unknown = [
@@ -45,6 +48,13 @@ def test_every_builtin_check_maps_to_valid_ids_of_both_versions() -> None:
         if r not in new.requirements
     ]
     assert unknown == []
+
+
+def _only_new_requirements(message: str, standard: object) -> bool:
+    ids = message.rsplit(": ", 1)[-1].split(", ")
+    known = standard.requirements  # type: ignore[attr-defined]
+    newer = load_standard("1.1.0").requirements
+    return all(i not in known and i in newer for i in ids)
 
 
 def test_attesting_a_withdrawn_id_names_its_successor() -> None:

@@ -24,6 +24,7 @@ from mlsvs.model.artifact import (
     DocumentKind,
     ModelArtifact,
     ModelFormat,
+    MonitoringConfig,
     SignatureFile,
     SourceFile,
 )
@@ -99,6 +100,8 @@ def classify(
         return DependencyManifest(**common, manifest=manifest)
     if name == "Dockerfile" or name.startswith("Dockerfile.") or suffix == ".dockerfile":
         return DeploymentConfig(**common, config="dockerfile")
+    if (iac := _terraform_kind(name)) is not None:
+        return DeploymentConfig(**common, config=iac)
     if suffix == ".md" or name.lower() in {"readme", "model_card", "datasheet"}:
         return _markdown(absolute, common, name)
     if suffix == ".dvc" or name == "dvc.lock":
@@ -155,6 +158,8 @@ def types_by_name(path: str) -> tuple[str, ...]:
         return ("DependencyManifest",)
     if name == "Dockerfile" or name.startswith("Dockerfile.") or suffix == ".dockerfile":
         return ("DeploymentConfig",)
+    if _terraform_kind(name) is not None:
+        return ("DeploymentConfig",)
     if suffix == ".md" or name.lower() in {"readme", "model_card", "datasheet"}:
         return ("CardDocument", "Document")
     if suffix == ".dvc" or name == "dvc.lock":
@@ -183,8 +188,41 @@ def _card(
     return CardDocument(**common, card=CardKind(kind), metadata=metadata, sections=sections)
 
 
+def _terraform_kind(name: str) -> str | None:
+    """``terraform`` for Terraform/OpenTofu sources, ``terraform_vars`` for variable files."""
+    lowered = name.lower()
+    if lowered.endswith((".tf", ".tf.json", ".tofu", ".tofu.json")):
+        return "terraform"
+    if lowered.endswith((".tfvars", ".tfvars.json")):
+        return "terraform_vars"
+    return None
+
+
+# CloudFormation templates: the format version key, or a resource typed ``AWS::Service::Kind``.
+_CLOUDFORMATION = re.compile(
+    r"""^\s*["']?AWSTemplateFormatVersion["']?\s*:|["']?Type["']?\s*:\s*["']?AWS::\w+::\w+""",
+    re.M,
+)
+
+
+def _monitoring_kind(text: str) -> str | None:
+    """Prometheus rule files, PrometheusRule objects, promtool rule tests, Alertmanager."""
+    kinds = set(re.findall(r"^kind:\s*(\S+)\s*$", text, re.M))
+    if kinds == {"PrometheusRule"}:  # a manifest that also runs workloads stays Kubernetes
+        return "prometheus_rule_crd"
+    if re.search(r"^rule_files:", text, re.M) and re.search(r"^tests:", text, re.M):
+        return "promtool_test"
+    if re.search(r"^groups:", text, re.M) and re.search(r"^\s+(-\s+)?(alert|record):", text, re.M):
+        return "prometheus_rules"
+    if re.search(r"^route:", text, re.M) and re.search(r"^receivers:", text, re.M):
+        return "alertmanager"
+    return None
+
+
 def _json_document(head: bytes, common: _Common, pure: PurePosixPath) -> Artifact:
     text = head.decode("utf-8", "replace")
+    if _CLOUDFORMATION.search(text):
+        return DeploymentConfig(**common, config="cloudformation")
     if ('"bomFormat"' in text and "CycloneDX" in text) or pure.name.endswith(".cdx.json"):
         return BomDocument(**common, bom="cyclonedx")
     if '"spdxVersion"' in text:
@@ -202,8 +240,12 @@ def _yaml_document(head: bytes, common: _Common, pure: PurePosixPath) -> Artifac
         return DeploymentConfig(**common, config="github_actions")
     if pure.name.startswith(("docker-compose", "compose.")):
         return DeploymentConfig(**common, config="compose")
+    if (monitoring := _monitoring_kind(text)) is not None:
+        return MonitoringConfig(**common, monitoring=monitoring)
     if re.search(r"^apiVersion:", text, re.M) and re.search(r"^kind:", text, re.M):
         return DeploymentConfig(**common, config="kubernetes")
+    if _CLOUDFORMATION.search(text):
+        return DeploymentConfig(**common, config="cloudformation")
     return Document(**common, document=DocumentKind.CONFIG)
 
 

@@ -227,14 +227,30 @@ class SignatureFile(Artifact):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DeploymentConfig(Artifact):
-    """Container or deployment description (Dockerfile, Kubernetes manifest, compose, CI)."""
+    """Container, deployment or infrastructure description (Dockerfile, Kubernetes manifest,
+    compose, CI, Terraform, CloudFormation)."""
 
     config: str
+    """``dockerfile``, ``kubernetes``, ``compose``, ``github_actions``, ``terraform``,
+    ``terraform_vars`` or ``cloudformation``."""
 
     @property
     def kind(self) -> str:
         """Short kind name used in reports."""
         return "deployment"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MonitoringConfig(Artifact):
+    """Alerting and monitoring configuration (Prometheus rules, Alertmanager, promtool tests)."""
+
+    monitoring: str
+    """``prometheus_rules``, ``prometheus_rule_crd``, ``promtool_test`` or ``alertmanager``."""
+
+    @property
+    def kind(self) -> str:
+        """Short kind name used in reports."""
+        return "monitoring"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
