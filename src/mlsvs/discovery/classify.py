@@ -101,6 +101,8 @@ def classify(
         return _markdown(absolute, common, name)
     if suffix == ".dvc" or name == "dvc.lock":
         return Document(**common, document="dvc")
+    if (named := _named_document(name)) is not None:
+        return Document(**common, document=named)
     if name.upper() in {"SHA256SUMS", "SHA256SUMS.TXT"} or suffix == ".sha256":
         return Document(**common, document="checksums")
     if suffix in {".sig", ".sigstore"} or name.endswith(".sigstore.json"):
@@ -155,8 +157,10 @@ def types_by_name(path: str) -> tuple[str, ...]:
         return ("DeploymentConfig",)
     if suffix == ".md" or name.lower() in {"readme", "model_card", "datasheet"}:
         return ("CardDocument", "Document")
-    if suffix == ".dvc" or name == "dvc.lock":
+    if suffix == ".dvc" or name == "dvc.lock" or _named_document(name) is not None:
         return ("Document",)
+    if name == ".gitlab-ci.yml":
+        return ("DeploymentConfig",)
     if name.upper() in {"SHA256SUMS", "SHA256SUMS.TXT"} or suffix == ".sha256":
         return ("Document",)
     if suffix in {".sig", ".sigstore"} or name.endswith(".sigstore.json"):
@@ -198,11 +202,25 @@ def _yaml_document(head: bytes, common: _Common, pure: PurePosixPath) -> Artifac
         return Document(**common, document="threat_model")
     if ".github/workflows/" in pure.as_posix():
         return DeploymentConfig(**common, config="github_actions")
+    if pure.name == ".gitlab-ci.yml":
+        return DeploymentConfig(**common, config="gitlab_ci")
     if pure.name.startswith(("docker-compose", "compose.")):
         return DeploymentConfig(**common, config="compose")
     if re.search(r"^apiVersion:", text, re.M) and re.search(r"^kind:", text, re.M):
         return DeploymentConfig(**common, config="kubernetes")
     return Document(**common, document="config")
+
+
+# Files whose name is the contract with the tool that writes them.
+_NAMED_DOCUMENTS = {
+    "CODEOWNERS": "codeowners",
+    "MLmodel": "mlflow_model",
+    "dvc.yaml": "dvc_pipeline",
+}
+
+
+def _named_document(name: str) -> str | None:
+    return _NAMED_DOCUMENTS.get(name)
 
 
 def model_named(path: str) -> bool:
