@@ -39,6 +39,7 @@ EXTENSION_SECTIONS = frozenset(
         "datasets",
         "probes",
         "documentation",
+        "evidence",
     }
 )
 

@@ -103,6 +103,8 @@ def classify(
         return Document(**common, document="dvc")
     if (named := _named_document(name)) is not None:
         return Document(**common, document=named)
+    if suffix == ".sarif":
+        return Document(**common, document="tool_report")
     if name.upper() in {"SHA256SUMS", "SHA256SUMS.TXT"} or suffix == ".sha256":
         return Document(**common, document="checksums")
     if suffix in {".sig", ".sigstore"} or name.endswith(".sigstore.json"):
@@ -157,7 +159,7 @@ def types_by_name(path: str) -> tuple[str, ...]:
         return ("DeploymentConfig",)
     if suffix == ".md" or name.lower() in {"readme", "model_card", "datasheet"}:
         return ("CardDocument", "Document")
-    if suffix == ".dvc" or name == "dvc.lock" or _named_document(name) is not None:
+    if suffix in {".dvc", ".sarif"} or name == "dvc.lock" or _named_document(name) is not None:
         return ("Document",)
     if name == ".gitlab-ci.yml":
         return ("DeploymentConfig",)
