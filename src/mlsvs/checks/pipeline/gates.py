@@ -35,7 +35,7 @@ _RUNS_ANYWAY = re.compile(r"\balways\(\)|\bfailure\(\)|!\s*cancelled\(\)|when:\s
 _LEVEL = re.compile(r"^L?([123])$", re.I)
 
 
-def _gate_path(workflow: Workflow, job: Job) -> list[tuple[Job, Step]]:
+def gate_path(workflow: Workflow, job: Job) -> list[tuple[Job, Step]]:
     """Steps whose failure stops ``job``'s first deploy step, in order."""
     path: list[tuple[Job, Step]] = []
     for upstream_id in sorted(workflow.upstream(job)):
@@ -50,8 +50,16 @@ def _gate_path(workflow: Workflow, job: Job) -> list[tuple[Job, Step]]:
 
 
 def _blocking(step: Step, invocation: Invocation) -> bool:
+    return not invocation.swallowed and blocking_step(step)
+
+
+_SWALLOWED = re.compile(r"\|\|\s*(?:true|:|exit\s+0)\b|^\s*set\s+\+e\b", re.M)
+
+
+def blocking_step(step: Step) -> bool:
+    """A step whose failure stops the job: no continue-on-error, no always(), no '|| true'."""
     return not (
-        invocation.swallowed or step.continue_on_error or _RUNS_ANYWAY.search(step.condition)
+        step.continue_on_error or _RUNS_ANYWAY.search(step.condition) or _SWALLOWED.search(step.run)
     )
 
 
@@ -71,7 +79,7 @@ def judge_release(workflow: Workflow, job: Job, target_level: int) -> tuple[list
     deploy = next((s for s in job.steps if deploy_step(s)), None)
     if deploy is not None and _RUNS_ANYWAY.search(deploy.condition):
         problems.append(f"{where}: step {deploy.label!r} runs even after a failed step")
-    path = _gate_path(workflow, job)
+    path = gate_path(workflow, job)
     verifies = [(j, s, i) for j, s in path for i in step_invocations(s) if i.command == "verify"]
     diffs = [(j, s, i) for j, s in path for i in step_invocations(s) if i.command == "diff"]
     blocking = [(j, s, i) for j, s, i in verifies if _blocking(s, i)]
