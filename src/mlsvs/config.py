@@ -40,6 +40,7 @@ EXTENSION_SECTIONS = frozenset(
         "probes",
         "documentation",
         "evidence",
+        "third_party",
     }
 )
 
