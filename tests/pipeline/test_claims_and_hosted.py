@@ -216,3 +216,13 @@ def test_notebook_dynamic_model_and_broken_file(tmp_path: Path) -> None:
     assert {g.item for o in outcomes for g in o.gaps} == {"bad.py", "explore.ipynb:4"}
     nothing = write(tmp_path / "none", {"app.py": "print('no hosted model')\n"})
     assert statuses(run(hosted_versions_pinned, nothing)) == [Status.NOT_VERIFIED]
+
+
+def test_denial_with_unparseable_code_is_not_verified(tmp_path: Path) -> None:
+    from mlsvs.catalog import load_standard
+
+    tags = {t.id for t in load_standard(None).tags}
+    project = write(tmp_path, {"serve.py": FASTAPI_APP[:80]})
+    denied = {t: f"the system has no {t.replace('_', ' ')} component at all" for t in tags}
+    [outcome] = run(not_applicable_justified, _with_profile(project, set(), denied))
+    assert outcome.status is Status.NOT_VERIFIED and outcome.gaps[0].item == "serve.py"

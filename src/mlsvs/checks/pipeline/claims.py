@@ -14,7 +14,17 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from mlsvs.plugin import Project, Severity, check, failed, passed
+from mlsvs.plugin import (
+    Gap,
+    GapReason,
+    Project,
+    Severity,
+    SourceFile,
+    check,
+    failed,
+    not_verified,
+    passed,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -35,6 +45,25 @@ def weak_reason(reason: str) -> bool:
     return bool(_PLACEHOLDER.match(reason.strip())) or len(words) < MIN_WORDS
 
 
+def _unread_code(project: Project) -> list[Gap]:
+    """Source files whose evidence discovery could not gather (unreadable or unparseable)."""
+    import ast
+
+    gaps = [g for g in project.gaps if not g.could_be or "SourceFile" in g.could_be]
+    for source in project.of_type(SourceFile):
+        if source.language != "python":
+            continue
+        try:
+            ast.parse(source.absolute.read_bytes())
+        except OSError as exc:
+            gaps.append(
+                Gap(item=source.path, reason=GapReason.UNREADABLE, detail=str(exc.strerror))
+            )
+        except (SyntaxError, ValueError) as exc:
+            gaps.append(Gap(item=source.path, reason=GapReason.UNPARSEABLE, detail=str(exc)[:120]))
+    return gaps
+
+
 def _tags() -> tuple[str, ...]:
     from mlsvs.catalog import load_standard
 
@@ -47,6 +76,9 @@ def _tags() -> tuple[str, ...]:
     requirements=["M1.1.5"],
     applies_to=Project,
     severity=Severity.MEDIUM,
+    # Declarations and denials come from the configuration; only a denial is weighed against
+    # the project, and then the check itself makes sure the code behind the evidence was read.
+    reads=(),
     remediation="For each trait that does not hold, add it under [denied_traits] with a "
     'sentence stating the fact (e.g. uses_third_party_model = "all models are trained here '
     'from the data in data/; no pretrained weights are downloaded").',
@@ -69,6 +101,12 @@ def not_applicable_justified(ctx: CheckContext, project: Project) -> Iterator[Ou
             where = ", ".join(f"{e.path} ({e.detail})" for e in seen[:3])
             problems.append(f"denied trait {trait} is contradicted by the project: {where}")
     facts = tuple(("denied", f"{t}: {r}") for t, r in sorted(project.denied_traits.items()))
+    unread = _unread_code(project) if project.denied_traits and not problems else []
+    if unread:
+        yield not_verified(
+            "denied traits cannot be weighed against code that was not read or parsed", unread
+        )
+        return
     if problems:
         yield failed("; ".join(problems), facts=facts)
     else:
