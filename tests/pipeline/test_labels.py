@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+import pytest
+
 from mlsvs.checks.pipeline.labels import labels_attributable
 from mlsvs.plugin import Status
 from tests.pipeline.conftest import run, statuses, write
@@ -109,3 +111,37 @@ def test_json_min_and_no_export(tmp_path: Path) -> None:
     assert statuses(run(labels_attributable, project)) == [Status.PASS]
     none = write(tmp_path / "n", {"configs/train.json": json.dumps({"lr": 0.1})})
     assert statuses(run(labels_attributable, none)) == [Status.NOT_VERIFIED]
+
+
+def _double(task_id: int, first: str, second: str, *, reviewed: bool = False) -> dict[str, object]:
+    task = _task(task_id)
+    one = task["annotations"][0]  # type: ignore[index]
+    two = dict(one, id=2000 + task_id, completed_by=8, ground_truth=reviewed)
+    one["result"][0]["value"] = {"choices": [first]}  # type: ignore[index]
+    two["result"] = [{**one["result"][0], "value": {"choices": [second]}}]  # type: ignore[index]
+    task["annotations"] = [one, two]
+    return task
+
+
+def test_agreement_over_double_labelled_tasks(tmp_path: Path) -> None:
+    pytest.importorskip("krippendorff")
+    from mlsvs.checks.pipeline.labels import agreement, labels_agree
+
+    intents = ["billing", "shipping", "login", "refund"]
+    good = [_double(i, intents[i % 4], intents[i % 4]) for i in range(1, 20)]
+    good.append(_double(20, "billing", "refund"))
+    value, overlap, unsettled = agreement(json.loads(json.dumps(good)))
+    assert overlap == 20 and unsettled == ["20"] and value is not None and 0.9 < value < 1.0
+    [outcome] = run(labels_agree, write(tmp_path, {"labels/batch-7.json": json.dumps(good)}))
+    assert outcome.status is Status.PASS and "alpha 0.9" in outcome.message
+    bad = [_double(i, intents[i % 4], intents[(i + 1) % 4]) for i in range(1, 11)]
+    [outcome] = run(labels_agree, write(tmp_path / "b", {"labels/batch-8.json": json.dumps(bad)}))
+    assert outcome.status is Status.FAIL and "not re-reviewed" in outcome.message
+    settled = [
+        _double(i, intents[i % 4], intents[(i + 1) % 4], reviewed=True) for i in range(1, 11)
+    ]
+    project = write(tmp_path / "s", {"labels/batch-8.json": json.dumps(settled)})
+    assert statuses(run(labels_agree, project)) == [Status.PASS]
+    single = write(tmp_path / "o", {"labels/batch-9.json": json.dumps([_task(1), _task(2)])})
+    [outcome] = run(labels_agree, single)
+    assert outcome.status is Status.FAIL and "never measured" in outcome.message

@@ -145,3 +145,138 @@ def labels_attributable(ctx: CheckContext, project: Project) -> Iterator[Outcome
             "training data, and when, is not recorded here",
             Gap(item="*", reason=GapReason.NOT_PRESENT, detail="no label export"),
         )
+
+
+AGREEMENT_PARAMETER = "M2.3.10.min_agreement"
+
+
+def _value(annotation: dict[str, object]) -> str | None:
+    """One label per annotation: the chosen classes or the result values, canonical JSON."""
+    import json
+
+    result = annotation.get("result")
+    if not isinstance(result, list) or not result:
+        return None
+    values = [r.get("value") for r in result if isinstance(r, dict)]
+    return json.dumps(values, sort_keys=True)
+
+
+def agreement(data: object) -> tuple[float | None, int, list[str]]:
+    """(Krippendorff's nominal alpha, tasks labelled more than once, disagreeing tasks not
+    settled by a ground-truth review) of a Label Studio JSON export."""
+    import numpy as np
+    from krippendorff import alpha
+
+    if not isinstance(data, list):
+        return None, 0, []
+    coders: dict[str, int] = {}
+    values: dict[str, int] = {}
+    units: list[dict[int, int]] = []
+    unsettled: list[str] = []
+    for task in data:
+        if not isinstance(task, dict):
+            continue
+        labels: dict[int, int] = {}
+        reviewed = False
+        for annotation in task.get("annotations") or []:
+            if not isinstance(annotation, dict) or annotation.get("was_cancelled"):
+                continue
+            value = _value(annotation)
+            who = _who(annotation.get("completed_by"))
+            if value is None or not who:
+                continue
+            reviewed = reviewed or bool(annotation.get("ground_truth"))
+            labels[coders.setdefault(who, len(coders))] = values.setdefault(value, len(values))
+        if len(labels) >= 2:
+            units.append(labels)
+            if len(set(labels.values())) > 1 and not reviewed:
+                unsettled.append(str(task.get("id")))
+    if not units or len(values) < 2:
+        return (1.0 if units else None), len(units), unsettled
+    matrix = np.full((len(coders), len(units)), np.nan)
+    for column, unit in enumerate(units):
+        for coder, code in unit.items():
+            matrix[coder, column] = code
+    return (
+        float(alpha(reliability_data=matrix, level_of_measurement="nominal")),
+        len(units),
+        unsettled,
+    )
+
+
+@check(
+    id="MLC878",
+    title="Label exports reach the standard's inter-annotator agreement or were re-reviewed",
+    requirements=["M2.3.10"],
+    applies_to=Project,
+    severity=Severity.MEDIUM,
+    requires=("krippendorff", "numpy"),
+    reads=(Document,),
+    remediation="Have a share of each external or crowd batch labelled twice; when "
+    "Krippendorff's alpha is below min_agreement, re-review the disagreeing tasks (mark the "
+    "settled annotation as ground truth) before admitting the batch.",
+)
+def labels_agree(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
+    """Krippendorff's alpha (nominal) over the tasks each Label Studio export labels twice."""
+    limit: object = ctx.parameter(AGREEMENT_PARAMETER, 0.667)
+    floor = (
+        float(limit) if isinstance(limit, int | float) and not isinstance(limit, bool) else 0.667
+    )
+    gaps: list[Gap] = []
+    exports = 0
+    for doc in project.of_type(Document):
+        if not doc.path.endswith(".json"):
+            continue
+        try:
+            data = read_json(doc.absolute, doc.path)
+        except DocumentError as exc:
+            gaps.append(Gap(item=doc.path, reason=GapReason.UNPARSEABLE, detail=str(exc)))
+            continue
+        if not (
+            isinstance(data, list)
+            and data
+            and all(isinstance(t, dict) and "annotations" in t for t in data)
+        ):
+            continue
+        exports += 1
+        value, overlap, unsettled = agreement(data)
+        facts = (
+            ("tasks_labelled_twice", str(overlap)),
+            ("min_agreement", f"{floor:g}"),
+            ("alpha", "n/a" if value is None else f"{value:.3f}"),
+        )
+        if value is None:
+            yield failed(
+                f"{doc.path}: no task is labelled by two annotators, so agreement "
+                "was never measured",
+                key=doc.path,
+                facts=facts,
+            )
+        elif value >= floor:
+            yield passed(
+                f"{doc.path}: Krippendorff's alpha {value:.3f} >= {floor:g} over {overlap} task(s)",
+                key=doc.path,
+                facts=facts,
+            )
+        elif not unsettled:
+            yield passed(
+                f"{doc.path}: alpha {value:.3f} < {floor:g}, every disagreement "
+                "re-reviewed (ground truth)",
+                key=doc.path,
+                facts=facts,
+            )
+        else:
+            yield failed(
+                f"{doc.path}: Krippendorff's alpha {value:.3f} < {floor:g} and "
+                f"{len(unsettled)} disagreeing task(s) were not re-reviewed "
+                f"({', '.join(unsettled[:5])})",
+                key=doc.path,
+                facts=facts,
+            )
+    if gaps:
+        yield not_verified("JSON files that may be label exports could not be read", gaps)
+    elif not exports:
+        yield not_verified(
+            "no label export with annotations (Label Studio JSON) in the project",
+            Gap(item="*", reason=GapReason.NOT_PRESENT, detail="no label export"),
+        )
