@@ -86,8 +86,8 @@ def _inventory_changed(project: Project) -> tuple[dt.date | None, str]:
 
 @check(
     id="MLC877",
-    title="The threat model documents its triggers and was reviewed within max_interval_months "
-    "and after the last inventory change",
+    title="Threat model triggers documented, reviewed within max_interval_months and since the "
+    "last change",
     requirements=["M1.3.3"],
     applies_to=Project,
     severity=Severity.MEDIUM,
