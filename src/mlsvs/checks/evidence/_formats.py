@@ -206,6 +206,8 @@ def _sarif_result(tool: str, result: dict[str, object], rules: dict[str, object]
             _dict(rule.get("defaultConfiguration")).get("level")
         )
         severity = {"error": "HIGH", "warning": "MEDIUM", "note": "LOW"}.get(level, "UNKNOWN")
+    if severity == "UNKNOWN" and tool == "gitleaks":
+        severity = "HIGH"  # every gitleaks result is a live-looking credential
     location = _dict(_dict(next(iter(_list(result.get("locations"))), {})).get("physicalLocation"))
     suppressed = ""
     for suppression in map(_dict, _list(result.get("suppressions"))):
