@@ -103,8 +103,8 @@ def source_share_capped(ctx: CheckContext, project: Project) -> Iterator[Outcome
     batches = [d for d in project.of_type(DatasetArtifact) if _BATCH.search(d.path)]
     if not batches:
         yield not_verified(
-            "online_learning is declared but no retraining batch (feedback/, retrain/, "
-            "production/ ...) is in the project",
+            "no retraining batch (feedback/, retrain/, production/ ...) is in the project: "
+            "where online_learning holds, the batches are not visible here",
             Gap(item="*", reason=GapReason.NOT_PRESENT, detail="no retraining batch"),
         )
         return

@@ -85,8 +85,9 @@ def hosted_versions_pinned(ctx: CheckContext, project: Project) -> Iterator[Outc
     if not calls:
         if not gaps:
             yield not_verified(
-                "the project declares hosted_model_api but no hosted model call was found in "
-                "its Python code (calls from other languages or configuration are not read)",
+                "no hosted model call was found in the Python code (calls from other "
+                "languages or configuration are not read): where hosted_model_api holds, the "
+                "calls are not visible here",
                 Gap(item="*", reason=GapReason.UNSUPPORTED, detail="no recognised client call"),
             )
         return

@@ -140,8 +140,8 @@ def approved_sources(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
     if not found:
         if not gaps:
             yield not_verified(
-                "uses_third_party_model is declared but no third-party model reference was "
-                "found in code, the BOM or model cards",
+                "no third-party model reference was found in code, the BOM or model cards: "
+                "where uses_third_party_model holds, the references are not visible here",
                 Gap(item="*", reason=GapReason.UNSUPPORTED, detail="no model reference found"),
             )
         return

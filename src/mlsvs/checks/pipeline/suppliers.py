@@ -110,7 +110,7 @@ def supplier_assessment(ctx: CheckContext, project: Project) -> Iterator[Outcome
                 yield passed(f"{name} records publisher, licence and model card", key=name)
     if not found:
         yield not_verified(
-            "uses_third_party_model is declared but the BOM lists no hub-sourced model "
-            "component (purl pkg:huggingface/... or a distribution reference)",
+            "the BOM lists no hub-sourced model component (purl pkg:huggingface/... or a "
+            "distribution reference): where uses_third_party_model holds, it is not recorded",
             Gap(item=boms[0].path, reason=GapReason.UNSUPPORTED, detail="no third-party model"),
         )
