@@ -130,7 +130,11 @@ def judge_slsa(statement: Statement, project: Project) -> list[str]:
             continue
         local = item.uri.removeprefix("file://").removeprefix("./")
         in_project = bool(local) and "://" not in local and (project.root / local).is_file()
-        if digest and in_project and sha256_file(project.root / local) != digest.lower():
+        try:
+            differs = in_project and sha256_file(project.root / local) != digest.lower()
+        except OSError:
+            differs = True  # unreadable: the record cannot be confirmed against the file
+        if digest and differs:
             missing.append(f"{local}: its digest differs from the file in the project")
     if not images:
         missing.append("container image digest")
@@ -235,7 +239,19 @@ def training_provenance(ctx: CheckContext, project: Project) -> Iterator[Outcome
         directory = PurePosixPath(model.path).parent.as_posix()
         if directory in runs:
             mlmodel, run_id = runs[directory]
-            run = find_run(project.root, run_id)
+            try:
+                run = find_run(project.root, run_id)
+            except (OSError, UnicodeDecodeError, DocumentError) as exc:
+                yield not_verified(
+                    f"{model.path}: the MLflow run {run_id} could not be read",
+                    Gap(
+                        item=f"mlruns/*/{run_id}",
+                        reason=GapReason.UNREADABLE,
+                        detail=str(exc)[:160],
+                    ),
+                    key=model.path,
+                )
+                continue
             if run is None:
                 yield failed(
                     f"{model.path}: {mlmodel} names run {run_id or '(none)'}, which is "
