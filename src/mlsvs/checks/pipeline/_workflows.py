@@ -78,7 +78,8 @@ def deploy_step(step: Step) -> bool:
         return True
     uses = step.uses.lower()
     if uses.startswith("docker/build-push-action"):
-        return dict(step.with_).get("push", "false").lower() == "true"
+        # `push: ${{ github.event_name != 'pull_request' }}` may be true: count it.
+        return dict(step.with_).get("push", "false").strip().lower() not in {"false", ""}
     return any(uses.startswith(prefix) for prefix in _DEPLOY_USES)
 
 
