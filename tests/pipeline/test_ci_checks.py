@@ -359,3 +359,20 @@ updates:
         tmp_path, {".github/dependabot.yml": dependabot.replace('"daily"', '"sometimes"')}
     )
     assert statuses(run(advisory_monitoring, project)) == [Status.NOT_VERIFIED]
+
+
+def test_gate_profile_laxer_than_the_values_in_force(tmp_path: Path) -> None:
+    profile = (
+        '[profile]\nname = "bank"\nrole = "buyer"\nlevel = "L2"\n\n[parameters]\n'
+        '"M7.2.1.max_tpr_at_low_fpr" = {value}\n'
+    )
+    in_force = {"M7.2.1.max_tpr_at_low_fpr": 0.005}
+    files = {
+        ".github/workflows/release.yml": _release(),
+        "profiles/bank.toml": profile.format(value=0.02),
+    }
+    [outcome] = run(release_gate, write(tmp_path, files), level=Level.L2, parameters=in_force)
+    assert outcome.status is Status.FAIL and "M7.2.1.max_tpr_at_low_fpr = 0.02" in outcome.message
+    files["profiles/bank.toml"] = profile.format(value=0.005)
+    [outcome] = run(release_gate, write(tmp_path / "s", files), level=Level.L2, parameters=in_force)
+    assert outcome.status is Status.PASS

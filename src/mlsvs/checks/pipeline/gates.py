@@ -12,10 +12,13 @@ verdict).
 from __future__ import annotations
 
 import re
+from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from mlsvs.checks.pipeline._ci import Invocation, Job, Step, Workflow, step_invocations
 from mlsvs.checks.pipeline._workflows import deploy_step, load_workflows, release_jobs
+from mlsvs.checks.pipeline._yaml import DocumentError, load_yaml
+from mlsvs.model.catalog import Comparison
 from mlsvs.plugin import (
     DeploymentConfig,
     Project,
@@ -27,7 +30,8 @@ from mlsvs.plugin import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Mapping
+    from pathlib import Path
 
     from mlsvs.plugin import CheckContext, Outcome
 
@@ -69,7 +73,50 @@ def _level_of(invocation: Invocation) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def judge_release(workflow: Workflow, job: Job, target_level: int) -> tuple[list[str], list[str]]:
+def laxer_profile(
+    reference: str, root: Path, in_force: Mapping[str, object]
+) -> tuple[list[str], str]:
+    """(parameters the gate's ``--profile`` assigns laxer than the values in force, note).
+
+    A profile outside the repository (the buyer's, fetched at run time) cannot be compared.
+    """
+    import tomllib
+
+    from mlsvs.catalog import load_standard
+
+    path = root / reference
+    if ".." in PurePosixPath(reference).parts or not path.is_file():
+        return [], f"profile {reference} is not in the repository; its values were not compared"
+    try:
+        if path.suffix.lower() == ".toml":
+            document: object = tomllib.loads(path.read_text(encoding="utf-8"))
+        else:
+            document = load_yaml(path.read_text(encoding="utf-8"), reference)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, DocumentError) as exc:
+        return [f"the gate's profile {reference} cannot be read ({type(exc).__name__})"], ""
+    assigned = document.get("parameters") if isinstance(document, dict) else None
+    definitions = load_standard(None).parameters
+    laxer: list[str] = []
+    for key, value in (assigned if isinstance(assigned, dict) else {}).items():
+        current, definition = in_force.get(str(key)), definitions.get(str(key))
+        numbers = all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in (value, current)
+        )
+        if definition is None or not numbers:
+            continue
+        ceiling = definition.comparison is Comparison.CEILING
+        if (value > current) if ceiling else (value < current):
+            laxer.append(f"{key} = {value} (in force: {current})")
+    return laxer, ""
+
+
+def judge_release(
+    workflow: Workflow,
+    job: Job,
+    target_level: int,
+    root: Path | None = None,
+    in_force: Mapping[str, object] | None = None,
+) -> tuple[list[str], list[str]]:
     """(problems, what was found) for one releasing job."""
     problems: list[str] = []
     found: list[str] = []
@@ -99,6 +146,16 @@ def judge_release(workflow: Workflow, job: Job, target_level: int) -> tuple[list
                 f"{where}: the gate in {label} verifies at L{level}, below the level in "
                 f"force (L{target_level})"
             )
+        profile = invocation.value("--profile")
+        if profile and root is not None:
+            laxer, note = laxer_profile(profile, root, in_force or {})
+            if laxer:
+                problems.append(
+                    f"{where}: the gate's profile {profile} is laxer than the values in force: "
+                    + ", ".join(laxer[:4])
+                )
+            if note:
+                found.append(note)
         if invocation.has("--select", "--ignore"):
             problems.append(f"{where}: the gate in {label} leaves checks out (--select/--ignore)")
         found.append(f"gate: {label} ({invocation.line[:80]})")
@@ -150,7 +207,7 @@ def release_gate(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
         )
         return
     for workflow, job in releases:
-        problems, found = judge_release(workflow, job, target)
+        problems, found = judge_release(workflow, job, target, project.root, dict(ctx.parameters))
         key = f"{workflow.path}#{job.id}"
         facts = (("workflow", workflow.path), ("job", job.id), *(("found", f) for f in found))
         if problems:
