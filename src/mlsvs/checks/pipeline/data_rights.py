@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from mlsvs.plugin import (
     CardDocument,
+    CardKind,
     DatasetArtifact,
     Gap,
     GapReason,
@@ -103,7 +104,7 @@ def _card_for(dataset: DatasetArtifact, cards: list[CardDocument]) -> CardDocume
 def dataset_licence(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
     """The nearest dataset card of each dataset names a licence that allows derived models."""
     datasets = project.of_type(DatasetArtifact)
-    cards = [c for c in project.of_type(CardDocument) if c.card == "dataset"]
+    cards = [c for c in project.of_type(CardDocument) if c.card == CardKind.DATASET]
     if not datasets:
         yield not_verified(
             "no dataset in the project: the training data and its licence are elsewhere",

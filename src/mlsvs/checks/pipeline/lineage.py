@@ -26,6 +26,7 @@ from mlsvs.plugin import (
     BomDocument,
     DatasetArtifact,
     Document,
+    DocumentKind,
     Gap,
     GapReason,
     ModelArtifact,
@@ -63,7 +64,7 @@ def pipelines(project: Project) -> tuple[list[tuple[str, tuple[Stage, ...]]], li
     gaps: list[Gap] = []
     unlocked: list[str] = []
     for doc in project.of_type(Document):
-        if doc.document != "dvc_pipeline":
+        if doc.document != DocumentKind.DVC_PIPELINE:
             continue
         lock_rel = (PurePosixPath(doc.path).parent / "dvc.lock").as_posix()
         lock = project.root / lock_rel

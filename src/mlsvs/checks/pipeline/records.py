@@ -29,6 +29,7 @@ from mlsvs.checks.pipeline._yaml import DocumentError, read_json
 from mlsvs.plugin import (
     DatasetArtifact,
     Document,
+    DocumentKind,
     Gap,
     GapReason,
     ModelArtifact,
@@ -172,7 +173,7 @@ def _mlflow_runs(project: Project) -> tuple[dict[str, tuple[str, str]], list[Gap
     runs: dict[str, tuple[str, str]] = {}
     gaps: list[Gap] = []
     for doc in project.of_type(Document):
-        if doc.document != "mlflow_model":
+        if doc.document != DocumentKind.MLFLOW_MODEL:
             continue
         try:
             mlmodel = read_mlmodel(doc.absolute, doc.path)

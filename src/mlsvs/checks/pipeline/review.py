@@ -21,6 +21,7 @@ from mlsvs.checks.pipeline._yaml import DocumentError, read_text
 from mlsvs.plugin import (
     BomDocument,
     Document,
+    DocumentKind,
     Gap,
     GapReason,
     Project,
@@ -100,7 +101,7 @@ def threat_model_reviewed(ctx: CheckContext, project: Project) -> Iterator[Outco
     """Review date, triggers and the inventory's last change, per threat model document."""
     limit: object = ctx.parameter(INTERVAL_PARAMETER, 12)
     months = limit if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0 else 12
-    models = [d for d in project.of_type(Document) if d.document == "threat_model"]
+    models = [d for d in project.of_type(Document) if d.document == DocumentKind.THREAT_MODEL]
     if not models:
         yield failed("no threat model document (THREAT_MODEL.md) to re-assess")
         return

@@ -21,6 +21,7 @@ from mlsvs.checks.pipeline._yaml import DocumentError, items, mapping, read_json
 from mlsvs.plugin import (
     DeploymentConfig,
     Document,
+    DocumentKind,
     Gap,
     GapReason,
     Project,
@@ -142,7 +143,7 @@ def training_jobs(workflows: tuple[Workflow, ...]) -> list[tuple[Workflow, Job]]
 
 
 def _definitions(project: Project, jobs: list[tuple[Workflow, Job]]) -> list[str]:
-    found = [d.path for d in project.of_type(Document) if d.document == "dvc_pipeline"]
+    found = [d.path for d in project.of_type(Document) if d.document == DocumentKind.DVC_PIPELINE]
     found += [
         s.path
         for s in project.of_type(SourceFile)

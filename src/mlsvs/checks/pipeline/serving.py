@@ -20,6 +20,7 @@ from mlsvs.checks.pipeline.hosted import python_of
 from mlsvs.plugin import (
     DeploymentConfig,
     Document,
+    DocumentKind,
     Gap,
     GapReason,
     ModelArtifact,
@@ -60,7 +61,7 @@ def manifest_paths(project: Project) -> tuple[set[str], list[Gap]]:
     listed: set[str] = set()
     gaps: list[Gap] = []
     for doc in project.of_type(Document):
-        if doc.document != "checksums":
+        if doc.document != DocumentKind.CHECKSUMS:
             continue
         try:
             text = read_text(doc.absolute, doc.path)

@@ -19,6 +19,7 @@ from mlsvs.checks.pipeline._yaml import DocumentError, items, mapping, read_text
 from mlsvs.checks.pipeline.lineage import pipelines
 from mlsvs.plugin import (
     Document,
+    DocumentKind,
     Gap,
     GapReason,
     Project,
@@ -49,7 +50,7 @@ def imports(project: Project) -> tuple[list[tuple[str, str, bool, str]], list[Ga
     found: list[tuple[str, str, bool, str]] = []
     gaps: list[Gap] = []
     for doc in project.of_type(Document):
-        if doc.document != "dvc" or not doc.path.endswith(".dvc"):
+        if doc.document != DocumentKind.DVC or not doc.path.endswith(".dvc"):
             continue
         try:
             data = mapping(read_yaml(doc.absolute, doc.path), doc.path, "a .dvc file")
