@@ -42,6 +42,8 @@ class Overrides:
     """Standard version to verify against (beats the profile's and the config's)."""
     profile: Path | None = None
     """Verification profile of the buyer or assessor (parameter assignments)."""
+    evidence_reports: tuple[Path, ...] = ()
+    """Other tools' reports handed over by whoever runs mlsvs (``--evidence-report``)."""
 
 
 def load_catalog(version: str | None = None) -> Standard:
@@ -90,6 +92,11 @@ def load_config_for(
         changes["denied_traits"] = {
             k: v for k, v in config.denied_traits.items() if k not in set(o.traits)
         }
+    # Reports named on the command line were produced by whoever runs mlsvs, so their file
+    # time may date an undated format; the project's own file can never claim that.
+    evidence = dict(config.settings.get("evidence", {}))
+    evidence["_cli_reports"] = [str(p.resolve()) for p in o.evidence_reports]
+    changes["settings"] = {**config.settings, "evidence": evidence}
     return dataclasses.replace(config, **changes)  # type: ignore[arg-type]
 
 

@@ -40,6 +40,8 @@ EXTENSION_SECTIONS = frozenset(
         "datasets",
         "probes",
         "documentation",
+        "evidence",
+        "third_party",
     }
 )
 

@@ -33,7 +33,15 @@ ALL_TRAITS = tuple(sorted(t.id for t in STANDARD.tags))
 # Modules whose checks may declare ``reads=()``: they read no project file (the profile check
 # reads the configuration, endpoint probes talk to live endpoints), so hostile files cannot
 # concern them. Any other check opting out fails ``test_opt_outs_are_known``.
-MAY_READ_NOTHING = frozenset({"mlsvs.checks.documentation.profile", "mlsvs.checks.endpoints"})
+MAY_READ_NOTHING = frozenset(
+    {
+        "mlsvs.checks.documentation.profile",
+        "mlsvs.checks.endpoints",
+        # M1.1.5 judges the configuration's trait declarations and denials; a denial is weighed
+        # against discovery's evidence only after the check has read and parsed the code itself.
+        "mlsvs.checks.pipeline.claims",
+    }
+)
 READS_NOTHING = frozenset(c.check.id for c in REGISTRY.checks if c.check.reads == ())
 TODAY = dt.date(2026, 6, 1)
 # Checks that decide from what discovery already read and parsed (card front matter and

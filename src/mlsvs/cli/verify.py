@@ -101,6 +101,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="results.json of an earlier run: the reports show the trend since then (its own "
         "trend is carried forward)",
     )
+    parser.add_argument(
+        "--evidence-report",
+        dest="evidence_reports",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="FILE",
+        help="another tool's report to use as evidence (SARIF, or trivy, checkov, tfsec, "
+        "bandit, semgrep, gitleaks, pip-audit, osv-scanner JSON), repeatable",
+    )
     parser.add_argument("-j", "--jobs", type=int, help="worker threads (default min(8, cores))")
     parser.add_argument("--no-progress", action="store_true", help="never draw a progress bar")
     parser.add_argument("--today", help=argparse.SUPPRESS)  # fixed date for reproducible tests
@@ -141,6 +151,7 @@ def run(args: argparse.Namespace) -> int:
         traits=tuple(args.trait),
         standard=args.standard,
         profile=args.profile,
+        evidence_reports=tuple(args.evidence_reports),
     )
     with _terminate_as_interrupt():
         try:

@@ -106,6 +106,10 @@ def classify(
         return _markdown(absolute, common, name)
     if suffix == ".dvc" or name == "dvc.lock":
         return Document(**common, document=DocumentKind.DVC)
+    if (named := _named_document(name)) is not None:
+        return Document(**common, document=named)
+    if suffix == ".sarif":
+        return Document(**common, document=DocumentKind.TOOL_REPORT)
     if name.upper() in {"SHA256SUMS", "SHA256SUMS.TXT"} or suffix == ".sha256":
         return Document(**common, document=DocumentKind.CHECKSUMS)
     if suffix in {".sig", ".sigstore"} or name.endswith(".sigstore.json"):
@@ -162,8 +166,10 @@ def types_by_name(path: str) -> tuple[str, ...]:
         return ("DeploymentConfig",)
     if suffix == ".md" or name.lower() in {"readme", "model_card", "datasheet"}:
         return ("CardDocument", "Document")
-    if suffix == ".dvc" or name == "dvc.lock":
+    if suffix in {".dvc", ".sarif"} or name == "dvc.lock" or _named_document(name) is not None:
         return ("Document",)
+    if name == ".gitlab-ci.yml":
+        return ("DeploymentConfig",)
     if name.upper() in {"SHA256SUMS", "SHA256SUMS.TXT"} or suffix == ".sha256":
         return ("Document",)
     if suffix in {".sig", ".sigstore"} or name.endswith(".sigstore.json"):
@@ -238,6 +244,8 @@ def _yaml_document(head: bytes, common: _Common, pure: PurePosixPath) -> Artifac
         return Document(**common, document=DocumentKind.THREAT_MODEL)
     if ".github/workflows/" in pure.as_posix():
         return DeploymentConfig(**common, config="github_actions")
+    if pure.name == ".gitlab-ci.yml":
+        return DeploymentConfig(**common, config="gitlab_ci")
     if pure.name.startswith(("docker-compose", "compose.")):
         return DeploymentConfig(**common, config="compose")
     if (monitoring := _monitoring_kind(text)) is not None:
@@ -247,6 +255,18 @@ def _yaml_document(head: bytes, common: _Common, pure: PurePosixPath) -> Artifac
     if _CLOUDFORMATION.search(text):
         return DeploymentConfig(**common, config="cloudformation")
     return Document(**common, document=DocumentKind.CONFIG)
+
+
+# Files whose name is the contract with the tool that writes them.
+_NAMED_DOCUMENTS = {
+    "CODEOWNERS": DocumentKind.CODEOWNERS,
+    "MLmodel": DocumentKind.MLFLOW_MODEL,
+    "dvc.yaml": DocumentKind.DVC_PIPELINE,
+}
+
+
+def _named_document(name: str) -> DocumentKind | None:
+    return _NAMED_DOCUMENTS.get(name)
 
 
 def model_named(path: str) -> bool:

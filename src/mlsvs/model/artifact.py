@@ -19,6 +19,14 @@ class DocumentKind(enum.StrEnum):
     DVC = "dvc"
     CHECKSUMS = "checksums"
     CONFIG = "config"
+    CODEOWNERS = "codeowners"
+    """A CODEOWNERS file (who reviews which paths)."""
+    MLFLOW_MODEL = "mlflow_model"
+    """An MLflow ``MLmodel`` file (flavors, run id, signature)."""
+    DVC_PIPELINE = "dvc_pipeline"
+    """A DVC ``dvc.yaml`` pipeline definition."""
+    TOOL_REPORT = "tool_report"
+    """Another tool's SARIF report."""
 
 
 @enum.unique

@@ -1,0 +1,1 @@
+"""Other tools' results (SARIF and native JSON reports) as evidence for requirements."""
