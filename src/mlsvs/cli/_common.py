@@ -61,15 +61,19 @@ def add_jobs(parser: argparse.ArgumentParser, *, default: int | None = None) -> 
 
 
 def add_quiet(parser: argparse.ArgumentParser) -> None:
-    """``-q/--quiet`` (``--no-progress`` is kept as a synonym)."""
+    """``-q/--quiet``; ``--no-progress`` turns off only the progress bar."""
     parser.add_argument(
         "-q",
         "--quiet",
-        "--no-progress",
-        dest="quiet",
         action="store_true",
         help="no progress bar and no 'wrote FILE' lines on stderr",
     )
+    parser.add_argument("--no-progress", action="store_true", help="never draw a progress bar")
+
+
+def progress_enabled(args: argparse.Namespace) -> bool:
+    """Whether a command may draw a progress bar (neither ``-q`` nor ``--no-progress``)."""
+    return not (getattr(args, "quiet", False) or getattr(args, "no_progress", False))
 
 
 def add_common(

@@ -32,7 +32,8 @@ def parse_output_specs(
 ) -> tuple[OutputSpec, ...]:
     """Parse repeated ``-f FORMAT[:PATH]`` values; no value means ``default`` on stdout.
 
-    Formats are checked against ``known`` and two outputs may not write the same file. Raises ``UsageError`` with a one-line message.
+    Formats are checked against ``known`` and two outputs may not write the same file.
+    Raises ``UsageError`` with a one-line message.
     """
     names = set(known)
     specs: list[OutputSpec] = []
