@@ -127,14 +127,40 @@ def _report_finding(f: Finding, project: str) -> ReportFinding:
     )
 
 
+def findings_report(a: Assessment) -> FindingsReport:
+    """FAIL and ERROR findings of an assessment as a findings report (every output format
+    that is not assessment-specific is written from it: SARIF, GitLab SAST)."""
+    checks = {c.id: c for c in a.checks}
+    findings = problem_findings(a)
+    rule_ids = sorted({*checks, *(f.check for f in findings)})
+    rules = tuple(_report_rule(cid, checks.get(cid), findings) for cid in rule_ids)
+    project = project_file(a)
+    return FindingsReport(
+        command="verify",
+        tool_version=clean(a.tool.version),
+        rules=rules,
+        findings=tuple(_report_finding(f, project) for f in findings),
+        notes=tuple(
+            Note(
+                message=clean(p.message) or p.kind.value,
+                path=p.path or None,
+                code=f"mlsvs/problem/{p.kind.value}",
+            )
+            for p in sorted(a.problems, key=lambda p: (p.kind.value, p.path, p.message))
+        ),
+        root=a.project.root,
+        started_at=a.started_at,
+        finished_at=a.finished_at,
+        successful=not a.interrupted,
+    )
+
+
 def sarif_log(
     a: Assessment, *, requirement_titles: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
     """The SARIF log as plain data (written by :func:`mlsvs.output.sarif.sarif_log`)."""
     titles = requirement_titles or {}
-    checks = {c.id: c for c in a.checks}
     findings = problem_findings(a)
-    rule_ids = sorted({*checks, *(f.check for f in findings)})
     taxa_ids = sorted(
         {r for c in a.checks for r in c.requirements}
         | {v.requirement for v in a.verdicts}
@@ -157,26 +183,8 @@ def sarif_log(
         if v is not None:
             taxon["properties"] = {"level": str(v.level), "verdict": v.verdict.value}
         taxa.append(taxon)
-    rules = tuple(_report_rule(cid, checks.get(cid), findings) for cid in rule_ids)
-    project = project_file(a)
-    report = FindingsReport(
-        command="verify",
-        tool_version=clean(a.tool.version),
-        rules=rules,
-        findings=tuple(_report_finding(f, project) for f in findings),
-        notes=tuple(
-            Note(
-                message=clean(p.message) or p.kind.value,
-                path=p.path or None,
-                code=f"mlsvs/problem/{p.kind.value}",
-            )
-            for p in sorted(a.problems, key=lambda p: (p.kind.value, p.path, p.message))
-        ),
-        root=a.project.root,
-        started_at=a.started_at,
-        finished_at=a.finished_at,
-        successful=not a.interrupted,
-    )
+    report = findings_report(a)
+    rules = report.rules
     rule_extra = {
         r.id: {"relationships": [_relationship(q, taxon_index) for q in r.requirements]}
         for r in rules
