@@ -77,3 +77,32 @@ def test_install_hints_name_real_extras() -> None:
         assert set(named) <= extras, (module, hint)
     assert install_hint(["model_signing", "OpenSSL"]) == "pip install 'mlsvs[signing]'"
     assert install_hint(["acme_sdk"]) == "pip install acme_sdk"  # no invented extra
+
+
+def test_format_path_on_export_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``-f FMT:PATH`` also works where a command has one output and ``-o FILE``."""
+    import io
+    import json
+
+    from mlsvs.cli.main import main
+    from mlsvs.render.json import JsonRenderer
+    from tests.render import builders
+
+    exported = tmp_path / "catalog.json"
+    assert main(["catalog", "export", "-f", f"json:{exported}"]) == 0
+    assert json.loads(exported.read_text())
+    annex = tmp_path / "annex.csv"
+    assert main(["procurement", "--level", "L1", "-f", f"csv:{annex}"]) == 0
+    assert annex.read_text().count("\n") > 10
+    assert main(["procurement", "--level", "L1", "-f", f"csv:{annex}", "-o", str(annex)]) == 2
+    assert "give the file once" in capsys.readouterr().err
+    results = []
+    for name, assessment in (("old", builders.assessment()), ("new", builders.assessment())):
+        out = io.StringIO()
+        JsonRenderer().render(assessment, out)
+        path = tmp_path / f"{name}.json"
+        path.write_text(out.getvalue())
+        results.append(str(path))
+    report = tmp_path / "diff.md"
+    assert main(["diff", *results, "-f", f"markdown:{report}", "-f", "json", "-q"]) == 0
+    assert report.read_text().strip() and json.loads(capsys.readouterr().out)

@@ -126,3 +126,17 @@ def emit(
         for path in written:
             print(f"mlsvs: wrote {safe_path(path)}", file=sys.stderr)
     return written
+
+
+def split_format(args: argparse.Namespace, *, output: str = "output") -> None:
+    """``-f FMT:PATH`` on a command that also has ``-o FILE``: the same as ``-f FMT -o PATH``."""
+    value = getattr(args, "format", None)
+    if not isinstance(value, str) or ":" not in value:
+        return
+    fmt, _, path = value.partition(":")
+    if not path:
+        raise UsageError(f"empty path in {value!r} (use -f {fmt} for stdout)")
+    if getattr(args, output, None) is not None:
+        raise UsageError(f"give the file once: -f {value} or -o FILE, not both")
+    args.format = fmt
+    setattr(args, output, Path(path))

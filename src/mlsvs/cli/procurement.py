@@ -36,7 +36,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--chapter", action="append", metavar="ID", help="limit to chapters")
     parser.add_argument(
-        "-f", "--format", default="markdown", metavar="FMT", help="markdown (default), html, csv"
+        "-f",
+        "--format",
+        default="markdown",
+        metavar="FMT[:PATH]",
+        help="markdown (default), html, csv; FMT:PATH writes the file (like -o PATH)",
     )
     parser.add_argument("-o", "--output", type=Path, metavar="FILE", help="write here, not stdout")
     common.add_source_options(parser)
@@ -45,7 +49,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Build the annex and render it."""
     from mlsvs.catalog.procurement import annex_markdown, build_annex, response_template_csv
+    from mlsvs.cli._common import split_format
 
+    split_format(args)
     if args.format not in FORMATS:
         raise UsageError(f"unknown format {args.format!r} (choose from {', '.join(FORMATS)})")
     level = common.level(args.level)
