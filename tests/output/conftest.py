@@ -21,6 +21,10 @@ class Validators:
 
         sarif = json.loads((SCHEMAS / "sarif-schema-2.1.0.json").read_text())
         gitlab = json.loads((SCHEMAS / "gitlab-sast-report-format-15.2.1.json").read_text())
+        deps = json.loads(
+            (SCHEMAS / "gitlab-dependency-scanning-report-format-15.2.1.json").read_text()
+        )
+        self.gitlab_deps = jsonschema.Draft7Validator(deps)
         self.sarif = jsonschema.Draft4Validator(sarif, format_checker=jsonschema.FormatChecker())
         self.gitlab = jsonschema.Draft7Validator(gitlab)
         self.junit = xmlschema.XMLSchema(str(SCHEMAS / "junit-10.xsd"))
@@ -31,6 +35,8 @@ class Validators:
             return [e.message for e in self.sarif.iter_errors(json.loads(text))]
         if fmt == "gitlab-sast":
             return [e.message for e in self.gitlab.iter_errors(json.loads(text))]
+        if fmt == "gitlab-dependency-scanning":
+            return [e.message for e in self.gitlab_deps.iter_errors(json.loads(text))]
         if fmt == "junit":
             return [str(e.reason) for e in self.junit.iter_errors(text)]
         raise AssertionError(fmt)
@@ -38,10 +44,10 @@ class Validators:
     def check(self, fmt: str, path: Path) -> Any:
         """Validate the file and return it parsed (JSON) or as text (XML, Markdown)."""
         text = path.read_text(encoding="utf-8")
-        if fmt in {"sarif", "gitlab-sast", "junit"}:
+        if fmt in {"sarif", "gitlab-sast", "gitlab-dependency-scanning", "junit"}:
             errors = self.errors(fmt, text)
             assert errors == [], (fmt, path, errors[:3])
-        return json.loads(text) if fmt in {"sarif", "gitlab-sast", "json"} else text
+        return json.loads(text) if fmt.startswith(("sarif", "gitlab", "json")) else text
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -19,8 +20,6 @@ from mlsvs.cli.main import main
 from tests.scanner.scan_pk import PAYLOAD, call, glob, proto, s, stop
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from tests.output.conftest import Validators
 
 FORMATS = ("sarif", "junit", "markdown", "gitlab-sast", "json")
@@ -161,3 +160,24 @@ def test_unknown_format_and_same_file_are_usage_errors(
     assert main(["secrets", ".env", "-f", f"json:{out}", "-f", f"sarif:{out}"]) == 2
     assert "two outputs write the same file" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_deps_gitlab_dependency_scanning(
+    project: Path, tmp_path: Path, validators: Validators
+) -> None:
+    out = tmp_path / "gl-dependency-scanning-report.json"
+    # Real PyPA/GHSA records (tests/supply/fixtures/osv-pypi) as the advisory snapshot.
+    osv = Path(__file__).parents[1] / "supply" / "fixtures" / "osv-pypi"
+    argv = ["deps", "requirements.txt", "--osv", str(osv), "-q"]
+    assert main([*argv, "-f", f"gitlab-dependency-scanning:{out}"]) == 1
+    report = validators.check("gitlab-dependency-scanning", out)
+    assert report["scan"]["type"] == "dependency_scanning"
+    packages = {
+        v["location"]["dependency"]["package"]["name"].lower() for v in report["vulnerabilities"]
+    }
+    assert {"flask", "jinja2"} <= packages
+    for vuln in report["vulnerabilities"]:
+        assert vuln["location"]["file"] == "requirements.txt"
+        assert any(i["type"] in {"pysec", "ghsa", "cve"} for i in vuln["identifiers"])
+    # The unpinned requests>=2 is not a vulnerability: it is reported as a scan message.
+    assert any("not pinned" in m["value"] for m in report["scan"]["messages"])

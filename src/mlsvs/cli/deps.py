@@ -60,7 +60,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     from mlsvs.cli._common import FINDINGS, add_common
 
-    add_common(parser, ("text", "json", *FINDINGS), jobs=1)
+    add_common(parser, ("text", "json", *FINDINGS, "gitlab-dependency-scanning"), jobs=1)
 
 
 def _explicit(path: Path) -> tuple[object, Path]:

@@ -80,6 +80,14 @@ def _manifest_of(name: str, manifests: Sequence[ParsedManifest]) -> str:
     return manifests[0].path if manifests else "."
 
 
+def _source(source: str) -> tuple[str, int | None]:
+    """``requirements.txt:12`` -> (``requirements.txt``, 12); a bare path has no line."""
+    path, sep, line = source.rpartition(":")
+    if sep and line.isdigit() and path:
+        return path, int(line)
+    return source, None
+
+
 def deps_findings_report(
     *,
     rows: Sequence[tuple[ParsedManifest, list[str], list[str]]],
@@ -93,7 +101,9 @@ def deps_findings_report(
     parsed = manifests.manifests
     findings: list[ReportFinding] = []
     for hit in result.hits:
-        path = hit.sources[0] if hit.sources else _manifest_of(hit.name, parsed)
+        path, line = (
+            _source(hit.sources[0]) if hit.sources else (_manifest_of(hit.name, parsed), None)
+        )
         summaries = "; ".join(f"{a.id}: {a.summary}" for _, a in hit.advisories)
         findings.append(
             ReportFinding.make(
@@ -102,7 +112,7 @@ def deps_findings_report(
                 severity=Severity.HIGH,
                 message=f"{hit.name} {hit.version} is affected by {', '.join(hit.ids)}"
                 + (f" ({summaries})" if summaries else ""),
-                location=ReportLocation(path=path, pointer=f"{hit.name}=={hit.version}"),
+                location=ReportLocation(path=path, line=line, pointer=f"{hit.name}=={hit.version}"),
                 key=",".join(hit.ids),
                 requirements=("M3.2.3",),
                 package=Package(name=hit.name, version=hit.version, advisories=hit.ids),
