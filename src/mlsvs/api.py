@@ -1,7 +1,12 @@
 """The public Python API: assess a project, load the catalog, render an assessment.
 
-from mlsvs.api import assess
-assessment = assess("path/to/project", level="L2")
+Example (docs/api.md has more; the tests run them)::
+
+    from mlsvs.api import Overrides, assess, render
+
+    assessment = assess("path/to/project", overrides=Overrides(level="L2"))
+    print(assessment.achieved_level, assessment.target_met)
+    render(assessment, "sarif", "mlsvs.sarif")
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ if TYPE_CHECKING:
     from mlsvs.model.assessment import Assessment
     from mlsvs.model.catalog import Standard
 
-__all__ = ["Overrides", "assess", "load_catalog", "load_config_for"]
+__all__ = ["Overrides", "assess", "load_catalog", "load_config_for", "render"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -191,3 +196,16 @@ def _capabilities(names: Iterable[str]) -> frozenset[Capability]:
                 known = ", ".join(c.value for c in Capability)
                 raise UsageError(f"unknown capability {name!r} (known: {known})") from None
     return frozenset(granted)
+
+
+def render(assessment: Assessment, fmt: str, path: str | Path = "-") -> tuple[str, ...]:
+    """Write ``assessment`` in ``fmt`` (``json``, ``sarif``, ``junit``, ``markdown``, ``html``,
+    ``cyclonedx``, ``terminal`` or a plugin renderer) to ``path`` (``-``: stdout); returns the
+    files written. A partial (interrupted) assessment goes to ``*.partial.*``, never over a
+    complete report."""
+    from mlsvs.catalog.titles import requirement_titles
+    from mlsvs.render.base import parse_output_specs, write_outputs
+
+    specs = parse_output_specs([f"{fmt}:{path}" if str(path) != "-" else fmt])
+    titles = requirement_titles(assessment.standard.version)
+    return write_outputs(assessment, specs, requirement_titles=titles)

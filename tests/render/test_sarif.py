@@ -72,7 +72,9 @@ def test_levels_waivers_errors_and_locations(assessment):
     assert loc["region"] == {"startLine": 12, "startColumn": 5}
     evil = results["MLC101"]["locations"][0]
     assert evil["physicalLocation"]["artifactLocation"]["uri"] == "models/evil%3C1%3E.pkl"
-    assert evil["physicalLocation"]["region"] == {"byteOffset": 31}
+    # The offset is inside an archive member, not the file: no byte region, the member and
+    # offset are the logical location.
+    assert "region" not in evil["physicalLocation"]
     assert evil["logicalLocations"][0]["fullyQualifiedName"] == "archive/data.pkl @ 0x1f"
 
 
@@ -114,3 +116,43 @@ def test_srcroot_and_notifications(assessment):
     absolute = dataclasses.replace(assessment.project, root="/srv/my project")
     run = sarif_log(dataclasses.replace(assessment, project=absolute))["runs"][0]
     assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == "file:///srv/my%20project/"
+
+
+def test_help_uris_point_at_the_generated_docs(assessment):
+    run = sarif_log(assessment, requirement_titles={"M4.1.1": "Models load without running code"})[
+        "runs"
+    ][0]
+    for rule in run["tool"]["driver"]["rules"]:
+        assert (
+            rule["helpUri"].startswith("https://") and "/docs/checks/README.md" in rule["helpUri"]
+        )
+    mlc101 = next(r for r in run["tool"]["driver"]["rules"] if r["id"] == "MLC101")
+    assert "/docs/checks/README.md#mlc101-" in mlc101["helpUri"]
+    taxa = {t["id"]: t for t in run["taxonomies"][0]["taxa"]}
+    assert taxa["M4.1.1"]["helpUri"].endswith(
+        "/docs/requirements/M4.md#m411-models-load-without-running-code"
+    )
+
+
+def test_project_level_findings_are_attached_to_the_configuration_file(assessment):
+    import dataclasses
+
+    from mlsvs.model.assessment import ArtifactRecord
+
+    project_level = [f for f in assessment.findings if f.target.path == "."]
+    assert project_level, "the fixture has project-level findings"
+    with_config = dataclasses.replace(
+        assessment,
+        artifacts=(*assessment.artifacts, ArtifactRecord(path="mlsvs.toml", kind="config")),
+    )
+    for a, expected in ((assessment, "."), (with_config, "mlsvs.toml")):
+        results = sarif_log(a)["runs"][0]["results"]
+        uris = {
+            r["partialFingerprints"][FINGERPRINT]: r["locations"][0]["physicalLocation"][
+                "artifactLocation"
+            ]["uri"]
+            for r in results
+        }
+        for f in project_level:
+            if f.id in uris:
+                assert uris[f.id] == expected

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import TYPE_CHECKING, Any
 
 from mlsvs.catalog.export_cyclonedx import PROJECT_URL
 from mlsvs.catalog.export_json import effective_tags
+from mlsvs.output.docs import requirement_uri
+from mlsvs.output.sarif import SARIF_SCHEMA, dump
 
 if TYPE_CHECKING:
     from mlsvs.model.catalog import Standard
 
 TAXONOMY_NAME = "MLSVS"
-SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _NAMESPACE = uuid.UUID("0c1d6b7e-9a55-4f0e-8c8a-1d2f3e4a5b6c")
 
 
@@ -51,7 +51,7 @@ def taxonomy(standard: Standard) -> dict[str, Any]:
             taxa.append(taxon)
             for req in section.requirements:
                 taxon = _taxon(req.id, req.title, req.title, req.text)
-                taxon["helpUri"] = PROJECT_URL
+                taxon["helpUri"] = requirement_uri(req.id, req.title)
                 taxon["properties"] = {
                     "cite": req.cite(standard.version),
                     "level": int(req.level),
@@ -90,4 +90,4 @@ def sarif_document(standard: Standard) -> dict[str, Any]:
 
 def export_sarif_taxonomy(standard: Standard) -> str:
     """The SARIF JSON text."""
-    return json.dumps(sarif_document(standard), indent=2, ensure_ascii=False) + "\n"
+    return dump(sarif_document(standard))

@@ -61,15 +61,19 @@ def add_jobs(parser: argparse.ArgumentParser, *, default: int | None = None) -> 
 
 
 def add_quiet(parser: argparse.ArgumentParser) -> None:
-    """``-q/--quiet`` (``--no-progress`` is kept as a synonym)."""
+    """``-q/--quiet``; ``--no-progress`` turns off only the progress bar."""
     parser.add_argument(
         "-q",
         "--quiet",
-        "--no-progress",
-        dest="quiet",
         action="store_true",
         help="no progress bar and no 'wrote FILE' lines on stderr",
     )
+    parser.add_argument("--no-progress", action="store_true", help="never draw a progress bar")
+
+
+def progress_enabled(args: argparse.Namespace) -> bool:
+    """Whether a command may draw a progress bar (neither ``-q`` nor ``--no-progress``)."""
+    return not (getattr(args, "quiet", False) or getattr(args, "no_progress", False))
 
 
 def add_common(
@@ -122,3 +126,17 @@ def emit(
         for path in written:
             print(f"mlsvs: wrote {safe_path(path)}", file=sys.stderr)
     return written
+
+
+def split_format(args: argparse.Namespace, *, output: str = "output") -> None:
+    """``-f FMT:PATH`` on a command that also has ``-o FILE``: the same as ``-f FMT -o PATH``."""
+    value = getattr(args, "format", None)
+    if not isinstance(value, str) or ":" not in value:
+        return
+    fmt, _, path = value.partition(":")
+    if not path:
+        raise UsageError(f"empty path in {value!r} (use -f {fmt} for stdout)")
+    if getattr(args, output, None) is not None:
+        raise UsageError(f"give the file once: -f {value} or -o FILE, not both")
+    args.format = fmt
+    setattr(args, output, Path(path))

@@ -53,7 +53,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     common.add_source_options(show)
 
     exp = sub.add_parser("export", help="export the catalog in a machine-readable format")
-    exp.add_argument("-f", "--format", required=True, metavar="FMT", help=EXPORT_FORMATS)
+    exp.add_argument(
+        "-f", "--format", required=True, metavar="FMT[:PATH]",
+        help=EXPORT_FORMATS + "; FMT:PATH writes the file (like -o PATH)",
+    )  # fmt: skip
     exp.add_argument("-o", "--output", type=Path, metavar="FILE", help="write here, not stdout")
     common.add_source_options(exp)
 
@@ -110,7 +113,9 @@ def run(args: argparse.Namespace) -> int:
 def _crosswalk(args: argparse.Namespace) -> int:
     from mlsvs.catalog import load_standard
     from mlsvs.catalog.crosswalk import CROSSWALK_FORMATS, crosswalk, render_crosswalk
+    from mlsvs.cli._common import split_format
 
+    split_format(args)
     if args.format not in (*CROSSWALK_FORMATS, "md"):
         known = ", ".join(CROSSWALK_FORMATS)
         raise UsageError(f"unknown crosswalk format {args.format!r} (known: {known})")
@@ -212,6 +217,9 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    from mlsvs.cli._common import split_format
+
+    split_format(args)
     from mlsvs.catalog.exports import export
 
     standard = common.load(args)

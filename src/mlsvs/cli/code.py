@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
         },
         specs,
     )
-    _summary(results)
+    _summary(results, quiet=args.quiet)
     return 1 if any(r.findings or r.errors for r in results) else 0
 
 
@@ -100,13 +100,15 @@ def _text(results: list[CodeScanResult], line: Callable[[str, CodeFinding], str]
     return "".join(f"{x}\n" for x in out)
 
 
-def _summary(results: list[CodeScanResult]) -> None:
+def _summary(results: list[CodeScanResult], *, quiet: bool = False) -> None:
     """Errors, skipped files and the count, on stderr (never mixed into a report)."""
     for result in results:
         for error in result.errors:
             print(f"mlsvs: not analysed: {error}", file=sys.stderr)
         if result.skipped:
             print(f"mlsvs: skipped {result.path}: {result.skipped}", file=sys.stderr)
+    if quiet:
+        return
     count = sum(len(r.findings) for r in results)
     broken = sum(bool(r.errors) for r in results)
     skipped = sum(bool(r.skipped) for r in results)

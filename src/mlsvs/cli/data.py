@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from mlsvs.datacheck.report import Json
     from mlsvs.datacheck.settings import DataSettings
     from mlsvs.datacheck.splits import SplitSet
+    from mlsvs.output.report import ReportFinding
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -50,9 +51,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--level", choices=("L1", "L2", "L3"), default="L2",
         help="verification level whose label-noise limit applies (default L2)",
     )  # fmt: skip
+    from mlsvs.cli._common import FINDINGS, add_common
+
     for cmd in (man, ver, leak, pii, qual):
-        cmd.add_argument("-f", "--format", choices=("text", "json"), default="text")
-        cmd.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+        add_common(cmd, ("text", "json") if cmd is man else ("text", "json", *FINDINGS), jobs=1)
 
 
 class _Bar:
@@ -82,9 +84,12 @@ class _Bar:
 
 def run(args: argparse.Namespace) -> int:
     """Dispatch to the action; returns 0 (clean), 1 (findings) or 2 (errors)."""
+    from mlsvs.cli._common import jobs, output_specs, progress_enabled
     from mlsvs.datacheck.progress import silent
 
-    bar = _Bar() if not args.quiet and sys.stderr.isatty() else None
+    output_specs(args)  # a bad -f is a usage error before any work
+    jobs(args)
+    bar = _Bar() if progress_enabled(args) and sys.stderr.isatty() else None
     progress: Progress = bar if bar is not None else silent
     try:
         match args.action:
@@ -103,11 +108,33 @@ def run(args: argparse.Namespace) -> int:
             bar.close()
 
 
-def _emit(args: argparse.Namespace, doc: Json, lines: list[str]) -> None:
-    if args.format == "json":
-        print(json.dumps(doc, indent=2))
-    else:
-        print("\n".join(lines))
+def _emit(
+    args: argparse.Namespace,
+    doc: Json,
+    lines: list[str],
+    findings: list[ReportFinding] | None = None,
+    targets: list[str] | None = None,
+) -> None:
+    from mlsvs import __version__
+    from mlsvs.cli._common import emit
+    from mlsvs.datacheck.findings import RULES
+    from mlsvs.output.report import FindingsReport
+
+    def report() -> FindingsReport:
+        return FindingsReport(
+            command=f"data {args.action}",
+            tool_version=__version__,
+            rules=RULES,
+            findings=tuple(findings or ()),
+            targets=tuple(targets or ()),
+            root=str(Path.cwd()),
+        )
+
+    emit(
+        args,
+        report,
+        {"text": lambda: "\n".join(lines) + "\n", "json": lambda: json.dumps(doc, indent=2) + "\n"},
+    )
 
 
 def _manifest(args: argparse.Namespace, progress: Progress) -> int:
@@ -137,11 +164,14 @@ def _manifest(args: argparse.Namespace, progress: Progress) -> int:
 
 def _verify(args: argparse.Namespace, progress: Progress) -> int:
     from mlsvs.datacheck.errors import DataError
+    from mlsvs.datacheck.findings import data_finding
     from mlsvs.datacheck.report import evidence_json, evidence_lines
     from mlsvs.datacheck.verify import verify_evidence
+    from mlsvs.output.report import FindingKind
 
     results: list[Json] = []
     lines: list[str] = []
+    found: list[ReportFinding] = []
     errors = failures = 0
     for raw in args.paths:
         try:
@@ -150,11 +180,15 @@ def _verify(args: argparse.Namespace, progress: Progress) -> int:
             errors += 1
             results.append({"source": raw, "error": exc.message})
             lines.append(f"mlsvs: error: {exc.message}")
+            found.append(data_finding("DATA005", raw, exc.message, kind=FindingKind.ERROR))
             continue
         failures += not result.ok
         results.append(evidence_json(result))
-        lines.extend(evidence_lines(result))
-    _emit(args, {"results": results}, lines)
+        shown = evidence_lines(result)
+        lines.extend(shown)
+        if not result.ok:
+            found.append(data_finding("DATA001", raw, "; ".join(shown[1:] or shown)))
+    _emit(args, {"results": results}, lines, found, list(args.paths))
     return 2 if errors else 1 if failures else 0
 
 
@@ -173,13 +207,21 @@ def _leakage(args: argparse.Namespace, progress: Progress) -> int:
         bands=conf.minhash_bands, shingle=conf.shingle_size,
         exclude=frozenset(c for c in (key, when) if c),
     )  # fmt: skip
+    from mlsvs.datacheck.findings import data_finding
+    from mlsvs.output.report import FindingKind
+
     pairs: list[Json] = []
     lines: list[str] = []
+    found: list[ReportFinding] = []
+    targets: list[str] = []
     errors = findings = 0
     for split_set in sets:
         for earlier, later in split_set.pairs():
             a, b = split_set.splits[earlier], split_set.splits[later]
             item: Json = {"group": split_set.group, "earlier": earlier, "later": later}
+            where = _split_path(split_set, later)
+            targets.append(where)
+            before = len(lines)
             try:
                 overlap = find_overlap(a, b, params, names=(earlier, later), progress=progress)
                 item["overlap"] = overlap_json(overlap)
@@ -202,9 +244,32 @@ def _leakage(args: argparse.Namespace, progress: Progress) -> int:
                 errors += 1
                 item["error"] = exc.message
                 lines.append(f"mlsvs: error: {exc.message}")
+                found.append(data_finding("DATA005", where, exc.message, kind=FindingKind.ERROR))
+            else:
+                leaked = _leaked(item)
+                if leaked:
+                    found.append(
+                        data_finding("DATA002", where, " ".join(lines[before:]), key=leaked)
+                    )
             pairs.append(item)
-    _emit(args, {"pairs": pairs}, lines or ["no split pairs to compare"])
+    _emit(args, {"pairs": pairs}, lines or ["no split pairs to compare"], found, targets)
     return 2 if errors else 1 if findings else 0
+
+
+def _split_path(split_set: SplitSet, name: str) -> str:
+    """The (first) file of one split, for report locations."""
+    sources = split_set.splits[name]
+    return sources[0].display if sources else f"{split_set.group}:{name}"
+
+
+def _leaked(item: Json) -> str:
+    """Which leakage kinds an item found (``overlap,entity,time``), empty when none."""
+    kinds = []
+    for kind, field in (("overlap", "leaked"), ("entity", "leaked"), ("time", "leaked_rows")):
+        part = item.get(kind)
+        if isinstance(part, dict) and (part.get(field) or 0) > 0:
+            kinds.append(kind)
+    return ",".join(kinds)
 
 
 def _split_sets(args: argparse.Namespace) -> tuple[DataSettings, list[SplitSet]]:
@@ -219,11 +284,11 @@ def _split_sets(args: argparse.Namespace) -> tuple[DataSettings, list[SplitSet]]
     return conf, sets
 
 
-def _settings(start: Path) -> DataSettings:
+def _settings(start: Path, config: Path | None = None) -> DataSettings:
     from mlsvs.config import load_config
     from mlsvs.datacheck.settings import parse_settings
 
-    return parse_settings(load_config(start).settings.get("datasets", {}))
+    return parse_settings(load_config(start, config).settings.get("datasets", {}))
 
 
 def _pii(args: argparse.Namespace, progress: Progress) -> int:
@@ -234,10 +299,14 @@ def _pii(args: argparse.Namespace, progress: Progress) -> int:
     from mlsvs.datacheck.table import source_for
 
     threshold = Confidence[args.min_confidence.upper()]
+    from mlsvs.datacheck.findings import data_finding
+    from mlsvs.datacheck.locate import find_tables
+    from mlsvs.output.report import FindingKind
+
     reports: list[Json] = []
     lines: list[str] = []
+    found: list[ReportFinding] = []
     errors = findings = 0
-    from mlsvs.datacheck.locate import find_tables
 
     try:
         paths = find_tables([Path(p) for p in args.paths])
@@ -252,12 +321,16 @@ def _pii(args: argparse.Namespace, progress: Progress) -> int:
             errors += 1
             reports.append({"path": str(path), "error": exc.message})
             lines.append(f"mlsvs: error: {exc.message}")
+            found.append(data_finding("DATA005", str(path), exc.message, kind=FindingKind.ERROR))
             continue
         report = replace(report, hits=tuple(h for h in report.hits if h.confidence >= threshold))
         findings += bool(report.hits)
         reports.append(pii_json(report))
-        lines.extend(pii_lines(report))
-    _emit(args, {"files": reports}, lines or ["no tabular files"])
+        shown = pii_lines(report)
+        lines.extend(shown)
+        if report.hits:
+            found.append(data_finding("DATA003", str(path), "; ".join(shown)))
+    _emit(args, {"files": reports}, lines or ["no tabular files"], found, [str(p) for p in paths])
     return 2 if errors else 1 if findings else 0
 
 
@@ -267,7 +340,7 @@ def _quality(args: argparse.Namespace, progress: Progress) -> int:
     from mlsvs.datacheck.table import read_header, source_for
 
     path = Path(args.file)
-    conf = _settings(path.parent)
+    conf = _settings(path.parent, args.config)
     source = source_for(path, str(path))
     label = args.label or conf.label_column
     if not label:
@@ -313,5 +386,13 @@ def _quality(args: argparse.Namespace, progress: Progress) -> int:
     )
     word = {"fail": "FAIL", "undecided": "NOT VERIFIED", "pass": "ok"}[verdict]
     lines.append(f"{path}: {word}" + (f": {'; '.join(reasons)}" if reasons else ""))
-    _emit(args, {"path": str(path), **quality_json(stats, limits, verdict, reasons)}, lines)
+    from mlsvs.datacheck.findings import data_finding
+    from mlsvs.output.report import FindingKind
+
+    found = []
+    if verdict != "pass":
+        kind = FindingKind.FAIL if verdict == "fail" else FindingKind.NOT_VERIFIED
+        found.append(data_finding("DATA004", str(path), "; ".join(reasons) or noise, kind=kind))
+    doc = {"path": str(path), **quality_json(stats, limits, verdict, reasons)}
+    _emit(args, doc, lines, found, [str(path)])
     return {"fail": 1, "undecided": 2, "pass": 0}[verdict]

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Callable
 
     from mlsvs.supply.advisories import AdvisoryDatabase, AdvisorySettings
     from mlsvs.supply.audit import AuditResult
@@ -57,7 +58,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="CAPABILITY",
         help="grant a capability; --online needs 'network'",
     )
-    parser.add_argument("-f", "--format", choices=("text", "json"), default="text")
+    from mlsvs.cli._common import FINDINGS, add_common
+
+    add_common(parser, ("text", "json", *FINDINGS, "gitlab-dependency-scanning"), jobs=1)
 
 
 def _explicit(path: Path) -> tuple[object, Path]:
@@ -72,7 +75,7 @@ def _explicit(path: Path) -> tuple[object, Path]:
 
 
 def _manifests(
-    paths: list[Path],
+    paths: list[Path], config: Path | None = None
 ) -> tuple[ManifestSet, Path | None, dict[str, object], tuple[str, ...]]:
     """Parse a project directory (configuration applies) or a list of manifest files; also the
     discovery gaps (unread paths) that may hide a manifest."""
@@ -82,7 +85,7 @@ def _manifests(
     from mlsvs.supply.manifests import ManifestSet, parse_manifest, parse_project
 
     if len(paths) == 1 and paths[0].is_dir():
-        loaded = load_project(paths[0])
+        loaded = load_project(paths[0], config)
         hidden = tuple(
             gap.describe()
             for gap in loaded.project.gaps
@@ -145,15 +148,20 @@ def _granted(args: argparse.Namespace) -> set[str]:
 
 def run(args: argparse.Namespace) -> int:
     """0 verified clean; 1 findings or not verified; 2 unreadable input."""
+    from mlsvs import __version__
+    from mlsvs.cli._common import emit, jobs, output_specs
     from mlsvs.errors import CapabilityError, UsageError
     from mlsvs.supply.advisories import cache_dir, load_databases
     from mlsvs.supply.audit import audit, unhashed, unpinned, versions_in_use
+    from mlsvs.supply.findings import deps_findings_report
 
+    specs = output_specs(args)
+    jobs(args)  # validated; the audit is one pass over an in-memory index
     for path in args.paths:
         if not path.exists():
             raise UsageError(f"{path}: not found")
     granted = _granted(args)
-    manifests, root, configured, hidden = _manifests(args.paths)
+    manifests, root, configured, hidden = _manifests(args.paths, args.config)
     settings = _settings(args, configured, root)
     if settings.online and "network" not in granted:
         raise CapabilityError(
@@ -185,15 +193,39 @@ def run(args: argparse.Namespace) -> int:
     ]
     result = audit(manifests.dependencies, databases, max_age_days=settings.max_age_days)
     problems = manifests.problems
-    if args.format == "json":
-        _print_json(databases, rows, result, manifests, failed_online)
-    else:
-        _print_text(databases, rows, result, manifests, failed_online)
+    shown = (databases, rows, result, manifests, failed_online)
+    emit(
+        args,
+        lambda: deps_findings_report(
+            rows=rows,
+            result=result,
+            manifests=manifests,
+            failed_online=failed_online,
+            version=__version__,
+            root=str(root.resolve()) if root is not None else str(Path.cwd()),
+        ),
+        {
+            "text": lambda: _capture(_print_text, *shown),
+            "json": lambda: _capture(_print_json, *shown),
+        },
+        specs,
+    )
     if manifests.errors:
         return 2
     findings = len(result.hits) + sum(bool(loose) + bool(bare) for _, loose, bare in rows)
     incomplete = not result.verified_clean or problems or failed_online or hidden
     return 1 if findings or incomplete else 0
+
+
+def _capture(printer: Callable[..., None], *values: object) -> str:
+    """What ``printer`` writes to stdout, as text (stderr lines still go to stderr)."""
+    import contextlib
+    import io
+
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        printer(*values)
+    return buffer.getvalue()
 
 
 def _print_json(

@@ -7,18 +7,17 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import argparse
 
+    from mlsvs.output.report import FindingsReport
+
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Declare the arguments of ``mlsvs diff``."""
     parser.add_argument("old", metavar="OLD.json", help="results.json of the baseline run")
     parser.add_argument("new", metavar="NEW.json", help="results.json of the run to compare")
-    parser.add_argument(
-        "-f",
-        "--format",
-        default="text",
-        choices=("text", "json", "markdown"),
-        help="output format (default: text)",
-    )
+    from mlsvs.cli._common import add_format, add_quiet
+
+    add_format(parser, ("text", "json", "markdown"))
+    add_quiet(parser)
 
 
 def _id_map(old: str, new: str) -> dict[str, tuple[str, ...]] | None:
@@ -42,13 +41,31 @@ def _id_map(old: str, new: str) -> dict[str, tuple[str, ...]] | None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the comparison; 1 when something regressed, 0 otherwise."""
-    import sys
+    import functools
+    import io
 
+    from mlsvs.cli._common import emit, output_specs
+    from mlsvs.errors import UsageError
     from mlsvs.render.diff import diff_assessments, render_diff
     from mlsvs.render.json import load_assessment
 
+    specs = output_specs(args)
     old = load_assessment(args.old)
     new = load_assessment(args.new)
     result = diff_assessments(old, new, id_map=_id_map(old.standard.version, new.standard.version))
-    render_diff(result, args.format, sys.stdout)
+
+    def text(fmt: str) -> str:
+        buffer = io.StringIO()
+        render_diff(result, fmt, buffer)
+        return buffer.getvalue()
+
+    def no_report() -> FindingsReport:
+        raise UsageError("diff writes text, json or markdown")
+
+    emit(
+        args,
+        no_report,
+        {fmt: functools.partial(text, fmt) for fmt in ("text", "json", "markdown")},
+        specs,
+    )
     return 1 if result.has_regressions else 0

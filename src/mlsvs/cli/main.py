@@ -49,6 +49,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "data": ("data", "dataset checks: manifests, split leakage, PII, label noise"),
     "server": ("server", "run the assessment service (history, diffs, auditor workflow)"),
     "push": ("push", "upload a results.json to an mlsvs server"),
+    "completion": ("completion", "print a shell completion script (bash, zsh, fish)"),
 }
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,9 +36,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "project", nargs="?", default=".", help="project directory (default: current directory)"
     )
     parser.add_argument(
-        "-c", "--config", type=Path, help="configuration file (default: mlsvs.toml or pyproject)"
-    )
-    parser.add_argument(
         "--allow",
         action="append",
         default=[],
@@ -49,15 +45,22 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--endpoint", action="append", default=[], metavar="NAME", help="probe only this endpoint"
     )
-    parser.add_argument("-f", "--format", choices=("text", "json"), default="text")
+    from mlsvs.cli._common import FINDINGS, add_common
+
+    add_common(parser, ("text", "json", *FINDINGS), jobs=1)
 
 
 def run(args: argparse.Namespace) -> int:
     """Probe every selected endpoint; print the report; return the exit code."""
+    from mlsvs import __version__
+    from mlsvs.cli._common import emit, jobs, output_specs
     from mlsvs.config import load_config
     from mlsvs.model.artifact import Capability
     from mlsvs.probes import parse_settings, probe_endpoint
+    from mlsvs.probes.findings import probe_findings_report
 
+    specs = output_specs(args)
+    jobs(args)  # validated; endpoints are probed one after another (bounded load)
     granted = {c.strip() for value in args.allow for c in value.split(",") if c.strip()}
     unknown = sorted(granted - {c.value for c in Capability})
     if unknown:
@@ -77,13 +80,29 @@ def run(args: argparse.Namespace) -> int:
         settings = parse_settings(section, endpoint.name)
         credential = os.environ.get(endpoint.auth_env) if endpoint.auth_env else None
         reports.append(probe_endpoint(endpoint, settings, credential))
-    if args.format == "json":
-        json.dump(_as_json(reports), sys.stdout, indent=2, sort_keys=True, ensure_ascii=False)
-        sys.stdout.write("\n")
-    else:
-        sys.stdout.write(_as_text(reports))
+    config_path = _relative(Path(config.source) if config.source else root / "mlsvs.toml", root)
+    emit(
+        args,
+        lambda: probe_findings_report(
+            reports, config_path=config_path, version=__version__, root=str(root.resolve())
+        ),
+        {
+            "text": lambda: _as_text(reports),
+            "json": lambda: (
+                json.dumps(_as_json(reports), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+            ),
+        },
+        specs,
+    )
     ok = all(r.verdict.value in {"pass", "not_applicable"} for rep in reports for r in rep.results)
     return 0 if ok else 1
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
 
 
 def _select(

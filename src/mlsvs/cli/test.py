@@ -7,8 +7,8 @@ Reads ``[tool.mlsvs.model_tests]`` (pyproject.toml / mlsvs.toml) or ``[model_tes
 
 from __future__ import annotations
 
+import io
 import json
-import sys
 import tomllib
 from dataclasses import asdict
 from pathlib import Path
@@ -35,7 +35,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
     """Add the command's arguments."""
     parser.add_argument("suite", choices=sorted(SUITES), help="which family of tests to run")
     parser.add_argument("project", nargs="?", default=".", help="project root (default: .)")
-    parser.add_argument("-c", "--config", help="mlsvs.toml or pyproject.toml to read")
     parser.add_argument(
         "--allow",
         action="append",
@@ -49,11 +48,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="level to verify: the standard's limits and budgets for it apply (default: "
         "model_tests.level; without either, only the project's own thresholds decide)",
     )
-    parser.add_argument("-f", "--format", choices=("text", "json"), default="text")
+    from mlsvs.cli._common import FINDINGS, add_common
+
+    add_common(parser, ("text", "json", *FINDINGS), jobs=1)
 
 
 def load_section(
-    project: Path, config: str | None
+    project: Path, config: str | Path | None
 ) -> tuple[Mapping[str, object], dict[str, Endpoint]]:
     """The ``model_tests`` table and the declared endpoints from the configuration file."""
     candidates = [Path(config)] if config else [project / "mlsvs.toml", project / "pyproject.toml"]
@@ -105,9 +106,14 @@ def _grants(values: list[str]) -> frozenset[str]:
 
 def run(args: argparse.Namespace) -> int:
     """Run the suite; print text or JSON."""
+    from mlsvs import __version__
+    from mlsvs.cli._common import emit, jobs, output_specs
+    from mlsvs.modeltest.findings import test_findings_report
     from mlsvs.modeltest.result import TestName
     from mlsvs.modeltest.session import run_tests
 
+    specs = output_specs(args)
+    jobs(args)  # validated; tests share one model worker and run in order
     project = Path(args.project)
     if not project.is_dir():
         raise UsageError(f"project {args.project} is not a directory")
@@ -122,10 +128,25 @@ def run(args: argparse.Namespace) -> int:
         endpoints=endpoints,
         level=args.level,
     )
-    if args.format == "json":
-        print(json.dumps({"suite": args.suite, "tests": [_json(r) for r in results]}, indent=2))
-    else:
-        _text(results)
+    config_path = _config_path(project, args.config)
+    emit(
+        args,
+        lambda: test_findings_report(
+            results,
+            suite=args.suite,
+            config_path=config_path,
+            version=__version__,
+            root=str(project.resolve()),
+        ),
+        {
+            "text": lambda: _text(results),
+            "json": lambda: (
+                json.dumps({"suite": args.suite, "tests": [_json(r) for r in results]}, indent=2)
+                + "\n"
+            ),
+        },
+        specs,
+    )
     return 0 if all(r.ok is True for r in results) else 1
 
 
@@ -145,8 +166,18 @@ def _json(result: TestResult) -> dict[str, object]:
     }
 
 
-def _text(results: tuple[TestResult, ...]) -> None:
-    out = sys.stdout
+def _config_path(project: Path, config: Path | None) -> str:
+    """The configuration file results are located at, relative to the project when inside."""
+    candidates = [config] if config else [project / "mlsvs.toml", project / "pyproject.toml"]
+    path = next((c for c in candidates if c.is_file()), candidates[-1])
+    try:
+        return path.resolve().relative_to(project.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _text(results: tuple[TestResult, ...]) -> str:
+    out = io.StringIO()
     for r in results:
         out.write(f"[{_status(r).upper().replace(' ', '-'):5}] {r.name}: {r.message}\n")
         shown: tuple[tuple[str, str], ...] = ()
@@ -160,3 +191,4 @@ def _text(results: tuple[TestResult, ...]) -> None:
             if m.parameters != shown:  # measurements of one test usually share them
                 out.write("          " + " ".join(f"{k}={v}" for k, v in m.parameters) + "\n")
                 shown = m.parameters
+    return out.getvalue()

@@ -111,8 +111,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="another tool's report to use as evidence (SARIF, or trivy, checkov, tfsec, "
         "bandit, semgrep, gitleaks, pip-audit, osv-scanner JSON), repeatable",
     )
-    parser.add_argument("-j", "--jobs", type=int, help="worker threads (default min(8, cores))")
-    parser.add_argument("--no-progress", action="store_true", help="never draw a progress bar")
+    from mlsvs.cli._common import add_jobs, add_quiet
+
+    add_jobs(parser)
+    add_quiet(parser)
     parser.add_argument("--today", help=argparse.SUPPRESS)  # fixed date for reproducible tests
     from mlsvs.cli._upload import add_upload_options
 
@@ -124,6 +126,7 @@ def run(args: argparse.Namespace) -> int:
     import datetime as dt
 
     from mlsvs.api import Overrides, assess
+    from mlsvs.cli._common import progress_enabled
     from mlsvs.cli._titles import requirement_titles
     from mlsvs.cli.progress import progress_sink
     from mlsvs.errors import UsageError
@@ -159,7 +162,7 @@ def run(args: argparse.Namespace) -> int:
                 args.path,
                 config_file=args.config,
                 overrides=overrides,
-                sink=progress_sink(enabled=not args.no_progress),
+                sink=progress_sink(enabled=progress_enabled(args)),
                 today=today,
             )
         except KeyboardInterrupt:
@@ -175,7 +178,7 @@ def run(args: argparse.Namespace) -> int:
     from mlsvs.cli._upload import upload_if_asked
 
     upload_if_asked(args, assessment)
-    for path in written:
+    for path in written if not args.quiet else ():
         kind = "partial report" if assessment.interrupted else "report"
         print(f"mlsvs: wrote {kind} {safe_path(path)}", file=sys.stderr)
     if assessment.interrupted:

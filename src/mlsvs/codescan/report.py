@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mlsvs.codescan.rules import RULES
+from mlsvs.codescan.rules import RULES, CodeRule
 from mlsvs.output.docs import page
 from mlsvs.output.report import (
     FindingKind,
@@ -63,8 +63,13 @@ def results_json(results: list[CodeScanResult]) -> dict[str, object]:
     }
 
 
+_META = frozenset({CodeRule.MLCODE090, CodeRule.MLCODE091})
+"""Rules about suppression comments, documented together under "Suppressions"."""
+
+
 def code_rules() -> tuple[ReportRule, ...]:
-    """Every code rule, linked to its section of docs/code-rules.md."""
+    """Every code rule, linked to its section of docs/code-rules.md (the suppression rules to
+    the section on suppressions)."""
     return tuple(
         ReportRule(
             id=rule.value,
@@ -72,7 +77,7 @@ def code_rules() -> tuple[ReportRule, ...]:
             severity=info.severity,
             description=f"{info.title}. Requirements: {', '.join(info.requirements)}",
             remediation=info.remediation,
-            help_uri=page("code-rules.md", rule.value),
+            help_uri=page("code-rules.md", "Suppressions" if rule in _META else rule.value),
             requirements=info.requirements,
             cwe=info.cwe or None,
             tags=("python",),

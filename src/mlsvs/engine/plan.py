@@ -11,13 +11,20 @@ from mlsvs.engine.registry import LoadedCheck
 from mlsvs.model.artifact import Capability, Project, Target
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from mlsvs.config import Config
     from mlsvs.engine.registry import Registry
 
 # Optional module -> the extra that installs it, for the skip hint.
 _EXTRA_FOR = {
     "numpy": "ml",
+    "scipy": "ml",
     "sklearn": "ml",
+    "skops": "ml",
+    "safetensors": "ml",
+    "skl2onnx": "ml",
+    "httpx": "ml",
     "onnx": "ml",
     "onnxruntime": "ml",
     "torch": "torch",
@@ -26,6 +33,9 @@ _EXTRA_FOR = {
     "pandas": "data",
     "pyarrow": "data",
     "model_signing": "signing",
+    "OpenSSL": "signing",  # pyopenssl, which model-signing 1.1 imports without declaring it
+    "phonenumbers": "data",
+    "cleanlab": "cleanlab",
     "blake3": "fast-hash",
     "py7zr": "archives",
     "art": "art",
@@ -100,12 +110,18 @@ def _skip_reason(loaded: LoadedCheck, config: Config) -> str:
         return f"it {what}, which this run did not allow{asked}: rerun with --allow {flags}"
     absent = [m for m in check.requires if importlib.util.find_spec(m.split(".")[0]) is None]
     if absent:
-        extras = sorted({_EXTRA_FOR.get(m.split(".")[0], m) for m in absent})
-        return (
-            f"it needs {', '.join(absent)}, which is not installed: "
-            f"pip install 'mlsvs[{','.join(extras)}]'"
-        )
+        return f"it needs {', '.join(absent)}, which is not installed: {install_hint(absent)}"
     return ""
+
+
+def install_hint(modules: Iterable[str]) -> str:
+    """``pip install 'mlsvs[extra,...]'`` naming only extras that exist; a module no extra
+    provides (a plugin's own dependency) is named as itself."""
+    roots = sorted({m.split(".")[0] for m in modules})
+    extras = sorted({_EXTRA_FOR[r] for r in roots if r in _EXTRA_FOR})
+    others = [r for r in roots if r not in _EXTRA_FOR]
+    parts = [f"'mlsvs[{','.join(extras)}]'"] if extras else []
+    return "pip install " + " ".join([*parts, *others])
 
 
 def _targets(loaded: LoadedCheck, project: Project) -> tuple[Target, ...]:

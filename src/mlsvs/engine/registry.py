@@ -55,8 +55,10 @@ class Registry:
 def load_registry(standard: Standard | None = None, *, group: str = GROUP) -> Registry:
     """Import every check module named in ``group`` and validate the checks against ``standard``.
 
-    A module that fails to import, or a check whose metadata is invalid, becomes a problem and
-    is left out. Duplicate check IDs are fatal: two checks cannot answer for one ID.
+    A module that fails to import becomes a problem and is left out; a check that maps to no
+    requirement of ``standard`` is disabled and said so. A check whose own metadata is
+    incomplete (no valid ID, no requirement, no target type, no docstring) and duplicate check
+    IDs are fatal (``PluginError``): a check is never silently dropped for a fixable mistake.
     """
     problems: list[Problem] = []
     found: dict[str, LoadedCheck] = {}
@@ -79,6 +81,13 @@ def load_registry(standard: Standard | None = None, *, group: str = GROUP) -> Re
                     source=_source(ep, module, attribute),
                     attribute=f"{module.__name__}:{attribute}",
                 )
+                broken = _metadata_error(candidate)
+                if broken:
+                    raise PluginError(
+                        f"check {candidate.id!r} ({loaded.source}) {broken}: every check needs "
+                        "a check ID, at least one requirement, a target type and a docstring "
+                        "(see docs/plugins.md)"
+                    )
                 issue = _invalid(candidate, standard)
                 unknown = _unknown_requirements(candidate, standard)
                 if unknown and not issue:
@@ -116,16 +125,21 @@ def _modules(ep: EntryPoint) -> Iterable[ModuleType]:
             yield importlib.import_module(info.name)
 
 
-def _invalid(check: Check[Target], standard: Standard | None) -> str:
+def _metadata_error(check: Check[Target]) -> str:
+    """What is missing from a check's declaration, or ``""``."""
     if not CHECK_ID.match(check.id):
-        return f"invalid id {check.id!r}"
+        return "has an invalid id (expected MLC123, or 2-5 capitals and 3-4 digits: ACME001)"
     if not check.requirements:
         return "maps to no requirement"
     applies_to: object = check.applies_to  # plugins are untyped at run time
     if not (isinstance(applies_to, type) and issubclass(applies_to, Target)):
-        return "applies_to is not a target type"
+        return "has an applies_to that is not a target type"
     if not check.description:
         return "has no docstring"
+    return ""
+
+
+def _invalid(check: Check[Target], standard: Standard | None) -> str:
     if standard is not None and not any(r in standard.requirements for r in check.requirements):
         # A check written for another version of the standard may map to IDs this version does
         # not have (split, merged or added since). It stays enabled while at least one of its IDs

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import TYPE_CHECKING
 
 from mlsvs.model.result import Finding, Outcome, TargetRef
+from mlsvs.output.report import fingerprint as finding_fingerprint
 from mlsvs.util.text import one_line
 
 if TYPE_CHECKING:
@@ -14,10 +14,10 @@ if TYPE_CHECKING:
 
 
 def fingerprint(check_id: str, target_path: str, outcome: Outcome) -> str:
-    """Stable across rewording: check, target, location, rule and the check-chosen key."""
+    """Stable across rewording: check, target, location, rule and the check-chosen key (the
+    one scheme every command's output uses, :func:`mlsvs.output.report.fingerprint`)."""
     where = outcome.location.describe() if outcome.location else ""
-    material = "\x1f".join((check_id, target_path, where, outcome.rule, outcome.key))
-    return hashlib.sha256(material.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+    return finding_fingerprint(check_id, target_path, where, outcome.rule, outcome.key)
 
 
 def stamp(check: Check[Target], target: Target, outcome: Outcome, duration_ms: int) -> Finding:

@@ -1,4 +1,4 @@
-"""GitLab security reports from a findings report: SAST (schema 15.2.1).
+"""GitLab security reports from a findings report: SAST and dependency scanning (15.2.1).
 
 GitLab's vulnerability report and merge-request widget read ``gl-sast-report.json``
 (``artifacts: reports: sast:``). Each finding is one vulnerability: its ``id`` is a UUID
@@ -27,6 +27,7 @@ SAST_SCHEMA = (
     "https://gitlab.com/gitlab-org/security-products/security-report-schemas/-/raw/"
     f"v{SAST_VERSION}/dist/sast-report-format.json"
 )
+DEPENDENCY_SCHEMA = SAST_SCHEMA.replace("sast-report-format", "dependency-scanning-report-format")
 _NAMESPACE = uuid.UUID("6f1e2a0c-3b7d-4c55-9a8e-2d4f5b6c7d8e")
 _SEVERITY = {
     Severity.CRITICAL: "Critical",
@@ -118,6 +119,17 @@ def _vulnerability(report: FindingsReport, f: ReportFinding) -> dict[str, Any]:
 
 def sast_report(report: FindingsReport) -> dict[str, Any]:
     """The GitLab SAST report (plain data)."""
+    return _security_report(report, kind="sast")
+
+
+def dependency_scanning_report(report: FindingsReport) -> dict[str, Any]:
+    """The GitLab dependency-scanning report (``artifacts: reports: dependency_scanning:``):
+    one vulnerability per finding about a package version; the other findings (unpinned or
+    unhashed manifests) and what could not be verified are scan messages."""
+    return _security_report(report, kind="dependency_scanning")
+
+
+def _security_report(report: FindingsReport, *, kind: str) -> dict[str, Any]:
     start = _time(report.started_at) if report.started_at else _time("")
     end = _time(report.finished_at) if report.finished_at else start
     analyzer = {
@@ -131,26 +143,49 @@ def sast_report(report: FindingsReport) -> dict[str, Any]:
         {"level": "warn", "value": one_line((f"{n.path}: " if n.path else "") + n.message, 2000)}
         for n in report.notes
     ]
+    findings = [f for f in report.findings if not f.suppressed_by]
+    if kind == "dependency_scanning":
+        messages += [
+            {
+                "level": "warn",
+                "value": one_line(f"{f.rule} {f.location.display()}: {f.message}", 2000),
+            }
+            for f in findings
+            if f.package is None
+        ]
+        findings = [f for f in findings if f.package is not None]
     scan: dict[str, Any] = {
         "analyzer": analyzer,
         "scanner": dict(analyzer),
-        "type": "sast",
+        "type": kind,
         "start_time": start,
         "end_time": end,
         "status": "success" if report.successful else "failure",
     }
     if messages:
         scan["messages"] = messages
+    vulnerabilities = []
+    for f in findings:
+        vuln = _vulnerability(report, f)
+        if kind == "dependency_scanning" and f.package is not None:
+            vuln["location"] = {
+                "file": f.location.path,
+                "dependency": {"package": {"name": f.package.name}, "version": f.package.version},
+            }
+        vulnerabilities.append(vuln)
     return {
-        "schema": SAST_SCHEMA,
+        "schema": SAST_SCHEMA if kind == "sast" else DEPENDENCY_SCHEMA,
         "version": SAST_VERSION,
         "scan": scan,
-        "vulnerabilities": [
-            _vulnerability(report, f) for f in report.findings if not f.suppressed_by
-        ],
+        "vulnerabilities": vulnerabilities,
     }
 
 
 def sast_text(report: FindingsReport) -> str:
     """The GitLab SAST report as JSON text."""
     return json.dumps(sast_report(report), indent=2, ensure_ascii=False) + "\n"
+
+
+def dependency_scanning_text(report: FindingsReport) -> str:
+    """The GitLab dependency-scanning report as JSON text."""
+    return json.dumps(dependency_scanning_report(report), indent=2, ensure_ascii=False) + "\n"

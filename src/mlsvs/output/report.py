@@ -153,6 +153,8 @@ class Note:
     message: str
     path: str | None = None
     level: FindingKind = FindingKind.NOT_VERIFIED
+    code: str = ""
+    """A stable ID for the kind of note (SARIF ``descriptor.id``), e.g. ``mlsvs/problem/io``."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

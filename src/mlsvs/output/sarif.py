@@ -110,7 +110,7 @@ def result(
     if f.location.member:
         name = f.location.member
         if f.location.offset is not None:
-            name += f"@{f.location.offset:#x}"
+            name += f" @ {f.location.offset:#x}"
         logical.append({"fullyQualifiedName": _text(name, 1000), "kind": "member"})
     if f.location.pointer:
         logical.append({"fullyQualifiedName": _text(f.location.pointer, 1000), "kind": "object"})
@@ -193,6 +193,8 @@ def sarif_log(
             "level": "error" if n.level is FindingKind.ERROR else "warning",
             "message": {"text": _text(n.message) or "(no message)"},
         }
+        if n.code:
+            note["descriptor"] = {"id": n.code}
         if n.path:
             note["locations"] = [
                 {"physicalLocation": {"artifactLocation": artifact_location(n.path)}}

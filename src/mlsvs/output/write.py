@@ -37,6 +37,10 @@ def render_report(report: FindingsReport, fmt: str) -> str:
         from mlsvs.output.gitlab import sast_text
 
         return sast_text(report)
+    if fmt == "gitlab-dependency-scanning":
+        from mlsvs.output.gitlab import dependency_scanning_text
+
+        return dependency_scanning_text(report)
     raise UsageError(f"unknown output format {fmt!r}")
 
 

@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from mlsvs.model.assessment import Assessment
 
 GROUP = "mlsvs.renderers"
+BUILTIN = {"gitlab-sast": "mlsvs.render.gitlab:GitlabSastRenderer"}
+"""Built-in renderers also found without their entry point (an editable install made before
+they were added); a registered entry point of the same name wins."""
 
 
 @runtime_checkable
@@ -42,7 +45,7 @@ def renderer_names() -> tuple[str, ...]:
     """Names of every registered renderer, sorted (nothing is imported)."""
     from importlib.metadata import entry_points
 
-    return tuple(sorted({ep.name for ep in entry_points(group=GROUP)}))
+    return tuple(sorted({ep.name for ep in entry_points(group=GROUP)} | set(BUILTIN)))
 
 
 def load_renderer(name: str) -> type[Renderer]:
@@ -50,6 +53,10 @@ def load_renderer(name: str) -> type[Renderer]:
     from importlib.metadata import entry_points
 
     matches = sorted(entry_points(group=GROUP, name=name), key=lambda ep: ep.value)
+    if not matches and name in BUILTIN:
+        from importlib.metadata import EntryPoint
+
+        matches = [EntryPoint(name=name, value=BUILTIN[name], group=GROUP)]
     if not matches:
         known = ", ".join(renderer_names()) or "none"
         raise UsageError(f"unknown output format {name!r} (available: {known})")

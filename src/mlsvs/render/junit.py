@@ -1,10 +1,14 @@
 """JUnit XML for CI test tabs: one ``testsuite`` per chapter, one ``testcase`` per requirement.
 
-Each test case starts with ``<properties>`` (verdict, basis, attestation), as pytest writes.
+Valid against Jenkins' ``junit-10.xsd`` (the schema the xUnit plugin and most CI dashboards
+follow): no ``properties`` inside a test case (verdict, basis and attestation go to the case's
+``system-out``) and no ``skipped`` count on ``testsuites``.
 
-FAIL -> ``<failure>``, ERROR -> ``<error>``, NOT_APPLICABLE / NOT_VERIFIED / WAIVED ->
-``<skipped message=...>``, PASS -> an empty test case. Written with ``xml.etree``; characters
-that XML 1.0 cannot carry are removed before they reach the tree.
+FAIL -> ``<failure type="fail">``; ERROR -> ``<error>``; NOT_VERIFIED at or below the target
+level -> ``<failure type="not_verified">``: missing evidence blocks the level, so it must not
+look harmless on a dashboard. NOT_APPLICABLE, WAIVED and requirements above the target level
+that are not verified -> ``<skipped>``; PASS -> a passing case. Written with ``xml.etree``;
+characters that XML 1.0 cannot carry are removed before they reach the tree.
 """
 
 from __future__ import annotations
@@ -81,12 +85,8 @@ def junit_tree(a: Assessment) -> ET.Element:
                 name=x(f"{v.requirement} ({v.level})"),
                 classname=x(f"mlsvs.{chapter}"),
             )
-            props = ET.SubElement(case, "properties")
-            ET.SubElement(props, "property", name="verdict", value=v.verdict.value)
-            ET.SubElement(props, "property", name="basis", value=v.basis.value)
-            if v.attestation:
-                ET.SubElement(props, "property", name="attestation", value=x(v.attestation))
             reason = x(v.reasons[0]) if v.reasons else v.verdict.value
+            required = v.level <= a.target_level
             match v.verdict:
                 case Verdict.FAIL:
                     counts["failures"] += 1
@@ -98,14 +98,26 @@ def junit_tree(a: Assessment) -> ET.Element:
                     ET.SubElement(case, "error", message=reason, type="error").text = _details(
                         v, findings
                     )
+                case Verdict.NOT_VERIFIED if required:
+                    counts["failures"] += 1
+                    ET.SubElement(
+                        case,
+                        "failure",
+                        message=f"not verified at {a.target_level}: {reason}",
+                        type="not_verified",
+                    ).text = _details(v, findings)
                 case Verdict.NOT_APPLICABLE | Verdict.NOT_VERIFIED | Verdict.WAIVED:
                     counts["skipped"] += 1
                     ET.SubElement(case, "skipped", message=f"{v.verdict.value}: {reason}")
                 case Verdict.PASS:
                     pass
+            out = [f"verdict: {v.verdict.value}", f"basis: {v.basis.value}", f"level: {v.level}"]
+            if v.attestation:
+                out.append(f"attestation: {x(v.attestation)}")
+            ET.SubElement(case, "system-out").text = "\n".join(out)
         for key, value in counts.items():
             suite.set(key, str(value))
             totals[key] += value
-    for key, value in totals.items():
-        root.set(key, str(value))
+    for key in ("tests", "failures", "errors"):
+        root.set(key, str(totals[key]))
     return root

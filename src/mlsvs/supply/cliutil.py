@@ -27,14 +27,14 @@ class LoadedProject:
         return self.settings.get(name, {})
 
 
-def load_project(root: Path) -> LoadedProject:
-    """Load the configuration and discover the project at ``root``."""
+def load_project(root: Path, config_file: Path | None = None) -> LoadedProject:
+    """Load the configuration (``config_file``, else the nearest) and discover ``root``."""
     from mlsvs.config import load_config
     from mlsvs.discovery import discover
 
     if not root.is_dir():
         raise UsageError(f"{root}: not a project directory")
-    config = load_config(root)
+    config = load_config(root, config_file)
     found = discover(root, config)
     return LoadedProject(project=found.project, settings=config.settings, problems=found.problems)
 

@@ -1,0 +1,1 @@
+"""An example mlsvs plugin: one check, registered through the ``mlsvs.checks`` entry point."""
