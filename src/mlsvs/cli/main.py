@@ -45,6 +45,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "test": ("test", "run robustness, privacy and extraction tests against a model"),
     "probe": ("probe", "probe declared inference endpoints (needs --allow network)"),
     "data": ("data", "dataset checks: manifests, split leakage, PII, label noise"),
+    "fleet": ("fleet", "scan every model of trees, buckets, hubs and registries (local or Ray)"),
 }
 
 

@@ -6,7 +6,7 @@ import os
 import threading
 from collections import OrderedDict
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from mlsvs.model.artifact import ModelFormat
 from mlsvs.scanner.context import Ctx, Source
@@ -60,6 +60,43 @@ def scan_path(path: str | Path, *, options: ScanOptions | None = None) -> ScanRe
         ctx.add(finding(Rule.GEN002, f"scanner error ({type(exc).__name__}): {exc}"[:300]))
     finally:
         ctx.close()
+    return ScanReport(
+        path=display,
+        format=fmt,
+        findings=_dedupe(ctx.findings),
+        errors=errors,
+        bytes_read=ctx.total_bytes,
+        content=ctx.content,
+    )
+
+
+def scan_stream(
+    fh: BinaryIO, size: int, *, display: str, options: ScanOptions | None = None
+) -> ScanReport:
+    """Scan one object read through a seekable stream (an object-store range reader).
+
+    The same handlers as ``scan_path`` run on the same bytes; what needs a file system is
+    absent: no sibling files (a raw tensor sidecar is not recognised as one; ONNX external data
+    is never resolved). The caller owns ``fh``.
+    """
+    import tempfile
+
+    opts = options or ScanOptions()
+    with tempfile.TemporaryDirectory(prefix="mlsvs-stream-") as empty:
+        ctx = Ctx.new(opts, Path(empty), None)
+        fmt = ModelFormat.UNKNOWN
+        errors: tuple[str, ...] = ()
+        try:
+            fmt = scan_source(ctx, Source(fh, size), None, 0)
+        except OSError as exc:
+            errors = (f"{type(exc).__name__}: {exc.strerror or exc}",)
+            ctx.add(finding(Rule.GEN003, errors[0]))
+        except (RecursionError, MemoryError) as exc:
+            ctx.add(finding(Rule.GEN002, f"resource limit while parsing: {type(exc).__name__}"))
+        except Exception as exc:  # noqa: BLE001 - fail closed: a crash is a finding, never a pass
+            ctx.add(finding(Rule.GEN002, f"scanner error ({type(exc).__name__}): {exc}"[:300]))
+        finally:
+            ctx.close()
     return ScanReport(
         path=display,
         format=fmt,
