@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from mlsvs.fleet.items import Item, ListingError, SourceKind
 from mlsvs.fleet.plan import Sizing, pack
+from mlsvs.fleet.savedmodel import fold_saved_models
 from mlsvs.fleet.versions import cache_key, policy_version, scanner_version
 
 if TYPE_CHECKING:
@@ -108,6 +109,7 @@ def fleet_scan(
             elif entry.uri not in seen:
                 seen.add(entry.uri)
                 items.append(entry)
+    items = fold_saved_models(items)
     stats.listed, stats.listing_errors = len(items), len(errors)
     stats.bytes_stored = sum(i.size for i in items)
     stats.seconds_listing = time.perf_counter() - began
@@ -116,7 +118,7 @@ def fleet_scan(
         began = time.perf_counter()
         items = _fingerprint_local(items, cache, engine, sizing, stats)
         stats.seconds_hashing = time.perf_counter() - began
-        keys = [cache_key(i.fingerprint, scanner, policy) for i in items]
+        keys = [cache_key(_identity(i), scanner, policy) for i in items]
         known = (
             {}
             if rescan
@@ -138,6 +140,14 @@ def fleet_scan(
     stats.cached = sum(1 for r in rows if r.cached)
     stats.bytes_fetched = sum(o.fetched for o in fresh.values())
     return FleetRun(rows=tuple(rows), stats=stats, scanner_version=scanner, policy_version=policy)
+
+
+def _identity(item: Item) -> str:
+    """What a result depends on: the content, and for a local file also where it is (the
+    scanner resolves sidecars and ONNX external data against the file's directory)."""
+    if item.kind is SourceKind.LOCAL:
+        return f"{item.fingerprint}@{item.uri}"
+    return item.fingerprint
 
 
 def _cacheable(item: Item) -> bool:

@@ -84,13 +84,18 @@ def scan_item(item: Item, options: ScanOptions) -> tuple[ScanReport, int, bool]:
     if item.kind is SourceKind.LOCAL:
         before = _rchar()
         report = scan_path(item.get("path"), options=options)
-        return report, max(0, _rchar() - before), not report.errors and not _timed_out(report)
+        cacheable = not report.errors and not _timed_out(report) and not _in_context(report)
+        return report, max(0, _rchar() - before), cacheable
     from mlsvs.fleet.rangeio import open_range
     from mlsvs.scanner.report import ScanReport, finding
 
-    stream, raw = open_range(fetcher_for(item), item.size)
+    saved_model = bool(item.get("saved_model"))
+    size = int(item.get("graph_size")) if saved_model else item.size
+    stream, raw = open_range(fetcher_for(item), size)
     with stream:
-        report = scan_stream(stream, item.size, display=item.uri, options=options)
+        report = scan_stream(
+            stream, size, display=item.uri, options=options, saved_model=saved_model
+        )
         failures = tuple(raw.failures)
         fetched = raw.fetched
     if failures:  # the store failed mid-scan: the result says nothing about the content
@@ -105,6 +110,16 @@ def scan_item(item: Item, options: ScanOptions) -> tuple[ScanReport, int, bool]:
         )
         return report, fetched, False
     return report, fetched, not report.errors and not _timed_out(report)
+
+
+def _in_context(report: ScanReport) -> bool:
+    """A local verdict that depends on sibling files, not only on the content: a raw tensor
+    file named by a model beside it, an ONNX model whose external data is resolved in its
+    directory. Such results are never cached (a sibling may change while the content does
+    not)."""
+    from mlsvs.model.artifact import ModelFormat
+
+    return report.format in (ModelFormat.TENSOR_DATA, ModelFormat.ONNX)
 
 
 def _timed_out(report: ScanReport) -> bool:

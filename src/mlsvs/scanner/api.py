@@ -71,13 +71,20 @@ def scan_path(path: str | Path, *, options: ScanOptions | None = None) -> ScanRe
 
 
 def scan_stream(
-    fh: BinaryIO, size: int, *, display: str, options: ScanOptions | None = None
+    fh: BinaryIO,
+    size: int,
+    *,
+    display: str,
+    options: ScanOptions | None = None,
+    saved_model: bool = False,
 ) -> ScanReport:
     """Scan one object read through a seekable stream (an object-store range reader).
 
     The same handlers as ``scan_path`` run on the same bytes; what needs a file system is
     absent: no sibling files (a raw tensor sidecar is not recognised as one; ONNX external data
-    is never resolved). The caller owns ``fh``.
+    is never resolved). ``saved_model=True``: ``fh`` is the ``saved_model.pb`` of a SavedModel
+    directory named ``display``, scanned as ``scan_path`` scans the directory. The caller owns
+    ``fh``.
     """
     import tempfile
 
@@ -87,7 +94,13 @@ def scan_stream(
         fmt = ModelFormat.UNKNOWN
         errors: tuple[str, ...] = ()
         try:
-            fmt = scan_source(ctx, Source(fh, size), None, 0)
+            if saved_model:
+                from mlsvs.scanner.formats_tf import scan_saved_model
+
+                scan_saved_model(ctx, Source(fh, size), "saved_model.pb")
+                fmt = ModelFormat.TF_SAVEDMODEL
+            else:
+                fmt = scan_source(ctx, Source(fh, size), None, 0)
         except OSError as exc:
             errors = (f"{type(exc).__name__}: {exc.strerror or exc}",)
             ctx.add(finding(Rule.GEN003, errors[0]))
