@@ -119,7 +119,12 @@ class RayEngine:
     ) -> None:
         from ray.exceptions import RayError
 
-        remote = ray.remote(num_cpus=1, max_retries=self.max_retries, retry_exceptions=False)(fn)
+        remote = ray.remote(
+            num_cpus=1,
+            max_retries=self.max_retries,
+            retry_exceptions=False,
+            scheduling_strategy="SPREAD",  # every node reads: object-store bandwidth adds up
+        )(fn)
         # Shared arguments (the scan options) travel once through the object store.
         shared: dict[int, Any] = {}
 

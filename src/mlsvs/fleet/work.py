@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -133,9 +134,9 @@ def scan_batch(tasks: Sequence[tuple[str, Item]], options: ScanOptions) -> list[
     import socket
 
     worker = f"{socket.gethostname()}:{os.getpid()}"
-    node = os.environ.get("RAY_NODE_ID") or os.environ.get("MLSVS_FLEET_NODE", "")
-    if node:
-        worker = f"{worker}@{node[:12]}"
+    ray = sys.modules.get("ray")  # loaded in a Ray worker; never imported here
+    if ray is not None and ray.is_initialized():
+        worker = f"{worker}@{ray.get_runtime_context().get_node_id()}"
     out = []
     for key, item in tasks:
         start = time.perf_counter()
