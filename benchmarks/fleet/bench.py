@@ -34,8 +34,13 @@ _PICKLES = {"pickle", "joblib", "pytorch_legacy"}
 
 def _one(tree: Path, cache: Path, engine: object, options: ScanOptions) -> dict[str, object]:
     began = time.perf_counter()
-    run = fleet_scan([str(tree)], cache_path=cache, options=options, engine=engine,  # type: ignore[arg-type]
-                     endpoints=Endpoints())
+    run = fleet_scan(
+        [str(tree)],
+        cache_path=cache,
+        options=options,
+        engine=engine,  # type: ignore[arg-type]
+        endpoints=Endpoints(),
+    )
     seconds = time.perf_counter() - began
     s = run.stats
     fresh = [r for r in run.rows if not r.cached]
@@ -69,7 +74,9 @@ def _one(tree: Path, cache: Path, engine: object, options: ScanOptions) -> dict[
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("tree", type=Path)
     parser.add_argument("--jobs", type=int, nargs="*", default=[1, 2])
     parser.add_argument("--ray", type=int, nargs="*", default=[])

@@ -23,7 +23,9 @@ _MALICIOUS = b"\x80\x02cos\nsystem\nq\x00X\x0b\x00\x00\x00echo benchq\x01\x85q\x
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("out", type=Path)
     parser.add_argument("--files", type=int, default=5000)
     parser.add_argument("--large", type=int, default=2)
@@ -55,16 +57,23 @@ def main() -> None:
                 (repo / "model.pkl").write_bytes(_MALICIOUS)
                 kind = "pickle-malicious"
             else:
-                payload = {"coef": [rng.random() for _ in range(min(n, 20000))], "classes": ["a", "b"],
-                           "params": {"C": 1.0, "penalty": "l2"}}
+                payload = {
+                    "coef": [rng.random() for _ in range(min(n, 20000))],
+                    "classes": ["a", "b"],
+                    "params": {"C": 1.0, "penalty": "l2"},
+                }
                 (repo / "model.pkl").write_bytes(pickle.dumps(payload, protocol=4))
                 kind = "pickle"
         elif roll < 0.70:
             (repo / "model.safetensors").write_bytes(
-                save({"w": np.random.default_rng(i).standard_normal(n).astype(np.float32)}))
+                save({"w": np.random.default_rng(i).standard_normal(n).astype(np.float32)})
+            )
             kind = "safetensors"
         elif roll < 0.80:
-            np.save(repo / "embeddings.npy", np.random.default_rng(i).standard_normal(n).astype(np.float32))
+            np.save(
+                repo / "embeddings.npy",
+                np.random.default_rng(i).standard_normal(n).astype(np.float32),
+            )
             kind = "npy"
         elif roll < 0.90:
             arr = np.random.default_rng(i).standard_normal(min(n, 200000))
@@ -79,11 +88,21 @@ def main() -> None:
         big = out / "large" / f"llm{j}"
         big.mkdir(parents=True, exist_ok=True)
         floats = args.large_mb * (1 << 20) // 4
-        torch.save({"embed.weight": torch.zeros(floats), "config": {"layers": 32}}, big / "model.pt")
+        torch.save(
+            {"embed.weight": torch.zeros(floats), "config": {"layers": 32}}, big / "model.pt"
+        )
         counts["large-checkpoint"] = counts.get("large-checkpoint", 0) + 1
     stored = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
-    print(json.dumps({"files": counts, "bytes_stored": stored,
-                      "seconds": round(time.perf_counter() - began, 1)}, indent=2))
+    print(
+        json.dumps(
+            {
+                "files": counts,
+                "bytes_stored": stored,
+                "seconds": round(time.perf_counter() - began, 1),
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":
