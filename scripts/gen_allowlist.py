@@ -94,7 +94,7 @@ class Collector:
         from mlsvs.scanner import scan_path
         from mlsvs.scanner.pickle_scan import observing
         from mlsvs.scanner.pickle_values import EventKind
-        from mlsvs.scanner.policy import Verdict, classify, normalize
+        from mlsvs.scanner.policy import CallVerdict, classify, normalize
 
         def origin(name: str) -> str:
             dist = DIST_OF_ROOT.get(name.split(".", maxsplit=1)[0])
@@ -107,11 +107,11 @@ class Collector:
             name = normalize(str(getattr(event, "name", "")))
             if kind in (EventKind.IMPORT, EventKind.REACH):
                 verdict = classify(name).verdict
-                if verdict is Verdict.DANGEROUS:
+                if verdict is CallVerdict.DANGEROUS:
                     self.dangerous[name].add(path.name)
                 else:
                     self.names[name].add(origin(name))
-            elif kind is EventKind.CALL and classify(name).verdict is not Verdict.DANGEROUS:
+            elif kind is EventKind.CALL and classify(name).verdict is not CallVerdict.DANGEROUS:
                 sig = getattr(event, "value", ())
                 arity = len(sig) if not (sig and sig[-1].startswith("arity:")) else None
                 if arity is not None:

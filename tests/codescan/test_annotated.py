@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mlsvs.codescan import Rule, scan_file
+from mlsvs.codescan import CodeRule, scan_file
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EXPECT = re.compile(r"#\s*expect:\s*(?P<rules>MLCODE\d{3}(?:\s*,\s*MLCODE\d{3})*)")
@@ -53,7 +53,7 @@ def test_hits_equal_annotations_exactly(path: Path) -> None:
 
 def test_every_rule_has_positive_cases() -> None:
     annotated = {rule for path in CASES for (_c, _l, rule) in expected(path)}
-    assert annotated == {r.value for r in Rule}
+    assert annotated == {r.value for r in CodeRule}
 
 
 @pytest.mark.parametrize("path", CASES, ids=lambda p: p.name)

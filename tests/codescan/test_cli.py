@@ -50,7 +50,7 @@ def test_code_sarif(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     ids = [r["id"] for r in run["tool"]["driver"]["rules"]]
     for result in run["results"]:
         assert ids[result["ruleIndex"]] == result["ruleId"]
-        assert result["partialFingerprints"]["mlsvsFinding/v1"]
+        assert result["partialFingerprints"]["mlsvs/finding/v1"]
     assert {r["ruleId"] for r in run["results"]} == {"MLCODE001", "MLCODE009"}
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from mlsvs.codescan import Rule, scan_notebook
+from mlsvs.codescan import CodeRule, scan_notebook
 from mlsvs.codescan.notebook import parse_notebook, python_of_cell
 
 
@@ -31,7 +31,7 @@ def test_location_is_cell_and_line() -> None:
     text = _nb("import torch", "# note\n\ntorch.load('m.pt')")
     result = scan_notebook(text, path="nb.ipynb")
     [finding] = result.findings
-    assert (finding.cell, finding.line, finding.rule) == (2, 3, Rule.MLCODE001)
+    assert (finding.cell, finding.line, finding.rule) == (2, 3, CodeRule.MLCODE001)
     assert finding.where == "cell 2, line 3:1"
     assert finding.location.pointer == "cell 2"
 
@@ -48,7 +48,7 @@ def test_aliases_carry_across_cells_and_markdown_is_ignored() -> None:
         }
     )
     [finding] = scan_notebook(text, path="nb.ipynb").findings
-    assert (finding.cell, finding.rule) == (3, Rule.MLCODE002)
+    assert (finding.cell, finding.rule) == (3, CodeRule.MLCODE002)
 
 
 def test_broken_cell_is_an_error_but_other_cells_are_scanned() -> None:
@@ -56,7 +56,7 @@ def test_broken_cell_is_an_error_but_other_cells_are_scanned() -> None:
         _nb("def broken(:\n    pass", "import pickle\npickle.loads(b'')"), path="n.ipynb"
     )
     assert result.errors == ("n.ipynb: cell 1: line 1: syntax error: invalid syntax",)
-    assert [f.rule for f in result.findings] == [Rule.MLCODE002]
+    assert [f.rule for f in result.findings] == [CodeRule.MLCODE002]
 
 
 def test_invalid_notebook_json_is_an_error() -> None:

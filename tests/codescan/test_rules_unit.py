@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mlsvs.codescan import Rule, scan_python
+from mlsvs.codescan import CodeRule, scan_python
 from mlsvs.model.result import Severity
 
 
@@ -62,7 +62,7 @@ def test_module_rebinding_shadows_import() -> None:
 def test_local_import_inside_function() -> None:
     source = "def f(p):\n    import joblib as jl\n    return jl.load(p)\n"
     [finding] = scan_python(source, path="m.py").findings
-    assert (finding.rule, finding.line) == (Rule.MLCODE002, 3)
+    assert (finding.rule, finding.line) == (CodeRule.MLCODE002, 3)
 
 
 def test_class_scope_does_not_leak_into_methods() -> None:

@@ -6,7 +6,7 @@ import pytest
 
 from mlsvs.engine.coverage import discovery_gaps
 from mlsvs.engine.levels import compute_levels
-from mlsvs.engine.verdicts import Evidence, Profile, decide
+from mlsvs.engine.verdicts import ApplicabilityProfile, Evidence, decide
 from mlsvs.model.artifact import CardDocument, DeploymentConfig, ModelArtifact, Project
 from mlsvs.model.catalog import Verification
 from mlsvs.model.check import check
@@ -97,7 +97,7 @@ def test_describe_gaps_is_bounded() -> None:
     assert describe_gaps(gaps, limit=3) == "f0 (empty), f1 (empty), f2 (empty) and 5 more"
 
 
-def _tagged(profile: Profile) -> RequirementVerdict:
+def _tagged(profile: ApplicabilityProfile) -> RequirementVerdict:
     ev = Evidence(
         requirement=req(Verification.STATIC, tags=frozenset({"exposes_inference_api"})),
         chapter_tags=frozenset(),
@@ -110,7 +110,7 @@ def _tagged(profile: Profile) -> RequirementVerdict:
 
 def test_evidence_of_an_undeclared_trait_is_not_verified_never_na() -> None:
     seen = {"exposes_inference_api": ["app.py:3: FastAPI app in an ML project"]}
-    v = _tagged(Profile(declared=frozenset(), evidence=seen))
+    v = _tagged(ApplicabilityProfile(declared=frozenset(), evidence=seen))
     assert v.verdict is Verdict.NOT_VERIFIED and v.basis is Basis.PROFILE
     assert "evidence of exposes_inference_api found (app.py:3" in v.reasons[0]
     assert "deny it" in v.reasons[0]
@@ -119,13 +119,13 @@ def test_evidence_of_an_undeclared_trait_is_not_verified_never_na() -> None:
 def test_a_denied_trait_is_na_with_its_reason_even_with_evidence() -> None:
     seen = {"exposes_inference_api": ["app.py: FastAPI app"]}
     denied = {"exposes_inference_api": "demo UI, never deployed"}
-    v = _tagged(Profile(declared=frozenset(), denied=denied, evidence=seen))
+    v = _tagged(ApplicabilityProfile(declared=frozenset(), denied=denied, evidence=seen))
     assert v.verdict is Verdict.NOT_APPLICABLE
     assert "denied: demo UI, never deployed" in v.reasons[0]
 
 
 def test_without_evidence_an_undeclared_trait_is_na() -> None:
-    assert _tagged(Profile(declared=frozenset())).verdict is Verdict.NOT_APPLICABLE
+    assert _tagged(ApplicabilityProfile(declared=frozenset())).verdict is Verdict.NOT_APPLICABLE
 
 
 def test_requirement_with_two_tags_is_na_when_one_has_no_evidence() -> None:
@@ -137,7 +137,7 @@ def test_requirement_with_two_tags_is_na_when_one_has_no_evidence() -> None:
         has_checks=True,
     )
     seen = {"exposes_inference_api": ["app.py: Gradio app"]}
-    assert decide(ev, Profile(declared=frozenset(), evidence=seen)).verdict is (
+    assert decide(ev, ApplicabilityProfile(declared=frozenset(), evidence=seen)).verdict is (
         Verdict.NOT_APPLICABLE
     )
 

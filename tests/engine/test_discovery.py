@@ -13,6 +13,7 @@ from mlsvs.discovery import discover
 from mlsvs.model.artifact import (
     BomDocument,
     CardDocument,
+    CardKind,
     DatasetArtifact,
     DependencyManifest,
     DeploymentConfig,
@@ -58,7 +59,7 @@ def test_classifies_a_realistic_project(tmp_path: Path) -> None:
     assert isinstance(found["train.py"], SourceFile)
     assert isinstance(found["requirements.txt"], DependencyManifest)
     card = found["README.md"]
-    assert isinstance(card, CardDocument) and card.card == "model"
+    assert isinstance(card, CardDocument) and card.card is CardKind.MODEL
     assert card.metadata["license"] == "mit" and card.sections == ("uses",)
     assert isinstance(found["DATASET_CARD.md"], CardDocument)
     assert isinstance(found["THREAT_MODEL.md"], Document)

@@ -27,7 +27,7 @@ from mlsvs.discovery.read import head_of
 from mlsvs.engine.assess import assess_project
 from mlsvs.engine.coverage import discovery_gaps
 from mlsvs.engine.registry import load_registry
-from mlsvs.engine.verdicts import Evidence, Profile, decide
+from mlsvs.engine.verdicts import ApplicabilityProfile, Evidence, decide
 from mlsvs.errors import DiscoveryError
 from mlsvs.model.catalog import Verification
 from mlsvs.model.coverage import Gap, GapReason
@@ -125,7 +125,7 @@ def test_applicability_cannot_be_dodged(
     tags: set[str], declared: set[str], denied: set[str], evidenced: set[str]
 ) -> None:
     denied -= declared
-    profile = Profile(
+    profile = ApplicabilityProfile(
         declared=frozenset(declared),
         denied=dict.fromkeys(denied, "reason"),
         evidence={t: ["x.py: seen"] for t in evidenced},

@@ -159,11 +159,11 @@ def test_attack_results_are_reused_between_tests(trained):
 def test_at_a_level_the_standard_sets_epsilon_budget_and_the_ratio_floor(trained):
     from dataclasses import replace
 
-    from mlsvs.modeltest.standard import Standard
+    from mlsvs.modeltest.standard import StandardValues
 
     net, data = trained
     run_values = {"M6.2.1.query_budget": 400}  # as a profile would assign (keeps the test fast)
-    cfg = replace(_cfg(), level="L1", standard=Standard(level="L1", values=run_values))
+    cfg = replace(_cfg(), level="L1", standard=StandardValues(level="L1", values=run_values))
     model = BudgetedModel(TorchModel(net, SPEC, 2, device="cpu"), budget=None)
     res = blackbox(model, data, cfg)
     params = dict(res.measurements[0].parameters)

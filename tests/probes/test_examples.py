@@ -14,7 +14,7 @@ from mlsvs.cli.main import main
 from mlsvs.model.artifact import Capability, Endpoint, Project
 from mlsvs.model.check import CheckContext
 from mlsvs.model.result import Status
-from mlsvs.probes import Area, ProbeReport, ProbeSettings, Verdict, probe_endpoint
+from mlsvs.probes import Area, ProbeReport, ProbeSettings, ProbeVerdict, probe_endpoint
 from tests.probes import servers
 
 if TYPE_CHECKING:
@@ -59,10 +59,10 @@ def reports(example_ports: dict[str, int]) -> dict[str, ProbeReport]:
 def test_insecure_fails_every_probed_requirement(reports: dict[str, ProbeReport]) -> None:
     report = reports["insecure"]
     verdicts = {r.area: r.verdict for r in report.results}
-    assert verdicts.pop(Area.TRANSPORT) is Verdict.PASS  # plain HTTP, but loopback only
-    assert verdicts.pop(Area.CORS) is Verdict.PASS  # it sends no CORS headers at all
-    assert verdicts.pop(Area.COST) is Verdict.NOT_APPLICABLE  # one fixed-size feature row
-    assert set(verdicts.values()) == {Verdict.FAIL}, verdicts
+    assert verdicts.pop(Area.TRANSPORT) is ProbeVerdict.PASS  # plain HTTP, but loopback only
+    assert verdicts.pop(Area.CORS) is ProbeVerdict.PASS  # it sends no CORS headers at all
+    assert verdicts.pop(Area.COST) is ProbeVerdict.NOT_APPLICABLE  # one fixed-size feature row
+    assert set(verdicts.values()) == {ProbeVerdict.FAIL}, verdicts
     facts = {area: dict(report.result(area).facts) for area in Area}
     assert facts[Area.AUTHENTICATION]["no_auth.status"] == "200"
     assert facts[Area.RATE_LIMIT]["burst.statuses"] == "200x60"
@@ -78,7 +78,7 @@ def test_insecure_fails_every_probed_requirement(reports: dict[str, ProbeReport]
 
 def test_hardened_passes_everything(reports: dict[str, ProbeReport]) -> None:
     report = reports["hardened"]
-    expected = dict.fromkeys(Area, Verdict.PASS) | {Area.COST: Verdict.NOT_APPLICABLE}
+    expected = dict.fromkeys(Area, ProbeVerdict.PASS) | {Area.COST: ProbeVerdict.NOT_APPLICABLE}
     assert {r.area: r.verdict for r in report.results} == expected
     facts = dict(report.result(Area.RATE_LIMIT).facts)
     assert facts["burst.retry_after"] != "absent"
@@ -89,9 +89,9 @@ def test_time_budget_stops_sending(example_ports: dict[str, int]) -> None:
     settings = ProbeSettings(slow_body_s=1.0, max_total_s=1.0, burst=5)
     report = probe_endpoint(_endpoint(example_ports["insecure"]), settings, None)
     management = report.result(Area.MANAGEMENT_SURFACE)
-    assert management.verdict is Verdict.ERROR
+    assert management.verdict is ProbeVerdict.ERROR
     assert "time budget of 1 s used up" in management.message
-    assert report.result(Area.AUTHENTICATION).verdict is Verdict.FAIL  # sent before the limit
+    assert report.result(Area.AUTHENTICATION).verdict is ProbeVerdict.FAIL  # sent before the limit
 
 
 def test_credential_never_recorded(reports: dict[str, ProbeReport]) -> None:

@@ -13,7 +13,7 @@ from mlsvs.cli.main import main
 from mlsvs.model.artifact import Capability, Endpoint, Project
 from mlsvs.model.check import CheckContext
 from mlsvs.model.result import Status
-from mlsvs.probes import Area, Failure, ProbeSettings, Verdict, probe_endpoint
+from mlsvs.probes import Area, Failure, ProbeSettings, ProbeVerdict, probe_endpoint
 from tests.probes import servers
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ def _endpoint(url: str) -> Endpoint:
     return Endpoint(name="e", url=url, request_template=servers.TEMPLATE)
 
 
-def _verdicts(url: str, settings: ProbeSettings = FAST) -> dict[Area, Verdict]:
+def _verdicts(url: str, settings: ProbeSettings = FAST) -> dict[Area, ProbeVerdict]:
     report = probe_endpoint(_endpoint(url), settings, None)
     return {r.area: r.verdict for r in report.results}
 
@@ -36,7 +36,7 @@ def _verdicts(url: str, settings: ProbeSettings = FAST) -> dict[Area, Verdict]:
 def test_closed_port_is_errored_with_the_reason() -> None:
     port = servers.free_port()
     report = probe_endpoint(_endpoint(f"http://127.0.0.1:{port}/predict"), FAST, None)
-    assert {r.verdict for r in report.results} == {Verdict.ERROR}
+    assert {r.verdict for r in report.results} == {ProbeVerdict.ERROR}
     assert "connection refused" in report.result(Area.AUTHENTICATION).message
     assert len(report.observations.exchanges) == 1  # nothing more is sent to a dead endpoint
 
@@ -44,7 +44,7 @@ def test_closed_port_is_errored_with_the_reason() -> None:
 def test_hung_server_times_out_and_is_errored() -> None:
     with servers.silent_server() as port:
         report = probe_endpoint(_endpoint(f"http://127.0.0.1:{port}/predict"), FAST, None)
-    assert {r.verdict for r in report.results} == {Verdict.ERROR}
+    assert {r.verdict for r in report.results} == {ProbeVerdict.ERROR}
     baseline = report.observations.exchanges[0]
     assert baseline.failure is Failure.TIMEOUT
     assert "timed out" in report.result(Area.RATE_LIMIT).message
@@ -63,7 +63,7 @@ def test_https_to_a_plain_http_server_is_errored() -> None:
     finally:
         server.shutdown()
         server.server_close()
-    assert {r.verdict for r in report.results} == {Verdict.ERROR}
+    assert {r.verdict for r in report.results} == {ProbeVerdict.ERROR}
     assert "TLS handshake failed" in report.result(Area.TRANSPORT).message
 
 
@@ -79,10 +79,10 @@ def test_self_signed_certificate_fails_transport_and_blocks_the_rest(
     with servers.tls_server(*certificate) as port:
         report = probe_endpoint(_endpoint(f"https://127.0.0.1:{port}/predict"), FAST, None)
     transport = report.result(Area.TRANSPORT)
-    assert transport.verdict is Verdict.FAIL
+    assert transport.verdict is ProbeVerdict.FAIL
     assert "certificate" in transport.message
     others = {r.verdict for r in report.results if r.area is not Area.TRANSPORT}
-    assert others == {Verdict.ERROR}
+    assert others == {ProbeVerdict.ERROR}
 
 
 def test_trusted_private_ca_passes_transport(certificate: tuple[Path, Path]) -> None:
@@ -101,23 +101,23 @@ def test_trusted_private_ca_passes_transport(certificate: tuple[Path, Path]) -> 
     assert "Bearer [REDACTED]" in baseline.body  # echoed by the server, redacted by the probe
     assert servers.API_KEY not in repr(report)
     transport = report.result(Area.TRANSPORT)
-    assert transport.verdict is Verdict.PASS, transport
+    assert transport.verdict is ProbeVerdict.PASS, transport
     assert dict(transport.facts)["tls.version"] in {"TLSv1.2", "TLSv1.3"}
     # The stdlib server accepts anyone: the same probe run proves authentication missing.
-    assert report.result(Area.AUTHENTICATION).verdict is Verdict.FAIL
+    assert report.result(Area.AUTHENTICATION).verdict is ProbeVerdict.FAIL
 
 
 def test_missing_template_is_a_setup_error() -> None:
     endpoint = Endpoint(name="e", url="http://127.0.0.1:9/predict")
     report = probe_endpoint(endpoint, FAST, None)
-    assert {r.verdict for r in report.results} == {Verdict.ERROR}
+    assert {r.verdict for r in report.results} == {ProbeVerdict.ERROR}
     assert "request_template" in report.result(Area.MALFORMED_INPUT).message
 
 
 def test_plain_http_to_a_remote_host_fails_without_sending_anything() -> None:
     endpoint = Endpoint(name="e", url="http://192.0.2.10/predict")  # TEST-NET-1, no template
     report = probe_endpoint(endpoint, FAST, None)
-    assert report.result(Area.TRANSPORT).verdict is Verdict.FAIL
+    assert report.result(Area.TRANSPORT).verdict is ProbeVerdict.FAIL
     assert report.observations.exchanges == ()
 
 

@@ -23,9 +23,9 @@ from mlsvs.probes.types import (
     Failure,
     Gravity,
     Observations,
+    ProbeVerdict,
     RequestKind,
     TlsInfo,
-    Verdict,
 )
 
 SETTINGS = ProbeSettings()
@@ -79,23 +79,28 @@ BASE = ex(RequestKind.BASELINE, 200, OK_BODY)
 @pytest.mark.parametrize(
     ("no_auth", "wrong_auth", "baseline", "expected"),
     [
-        (401, 403, 200, Verdict.PASS),
-        (200, 401, 200, Verdict.FAIL),
+        (401, 403, 200, ProbeVerdict.PASS),
+        (200, 401, 200, ProbeVerdict.FAIL),
         (
             401,
             200,
             401,
-            Verdict.FAIL,
+            ProbeVerdict.FAIL,
         ),  # a success without credentials fails even if all else is off
-        (500, 401, 200, Verdict.FAIL),
-        (401, 401, 401, Verdict.ERROR),  # everyone rejected: the credential was never shown to work
-        (404, 401, 200, Verdict.ERROR),  # not an auth rejection
-        (429, 401, 200, Verdict.ERROR),
-        (None, None, None, Verdict.ERROR),
+        (500, 401, 200, ProbeVerdict.FAIL),
+        (
+            401,
+            401,
+            401,
+            ProbeVerdict.ERROR,
+        ),  # everyone rejected: the credential was never shown to work
+        (404, 401, 200, ProbeVerdict.ERROR),  # not an auth rejection
+        (429, 401, 200, ProbeVerdict.ERROR),
+        (None, None, None, ProbeVerdict.ERROR),
     ],
 )
 def test_authentication(
-    no_auth: int | None, wrong_auth: int | None, baseline: int | None, expected: Verdict
+    no_auth: int | None, wrong_auth: int | None, baseline: int | None, expected: ProbeVerdict
 ) -> None:
     failure = Failure.REFUSED if baseline is None else None
     o = obs(
@@ -121,7 +126,7 @@ def _burst(**kw: object) -> Burst:
 @pytest.mark.parametrize(
     ("burst", "expected"),
     [
-        (_burst(), Verdict.FAIL),
+        (_burst(), ProbeVerdict.FAIL),
         (
             _burst(
                 sent=21,
@@ -130,28 +135,31 @@ def _burst(**kw: object) -> Burst:
                 limited_status=429,
                 retry_after="1",
             ),
-            Verdict.PASS,
+            ProbeVerdict.PASS,
         ),
-        (_burst(sent=10, statuses=((200, 10),)), Verdict.ERROR),  # window ran out: inconclusive
-        (_burst(statuses=((200, 50), (500, 10))), Verdict.FAIL),
-        (_burst(statuses=((200, 50),), failures=(("timed out", 10),)), Verdict.ERROR),
-        (None, Verdict.ERROR),
+        (
+            _burst(sent=10, statuses=((200, 10),)),
+            ProbeVerdict.ERROR,
+        ),  # window ran out: inconclusive
+        (_burst(statuses=((200, 50), (500, 10))), ProbeVerdict.FAIL),
+        (_burst(statuses=((200, 50),), failures=(("timed out", 10),)), ProbeVerdict.ERROR),
+        (None, ProbeVerdict.ERROR),
     ],
 )
-def test_rate_limit(burst: Burst | None, expected: Verdict) -> None:
+def test_rate_limit(burst: Burst | None, expected: ProbeVerdict) -> None:
     assert judge_rate_limit(obs(BASE, burst=burst), SETTINGS).verdict is expected
 
 
 def test_malformed_input() -> None:
     good = [ex(k, 422) for k in MALFORMED_KINDS]
-    assert judge_malformed(obs(BASE, *good)).verdict is Verdict.PASS
+    assert judge_malformed(obs(BASE, *good)).verdict is ProbeVerdict.PASS
     crashed = [*good[:-1], ex(MALFORMED_KINDS[-1], 500, "Traceback (most recent call last)")]
     result = judge_malformed(obs(BASE, *crashed))
-    assert result.verdict is Verdict.FAIL and "non_finite → 500" in result.message
+    assert result.verdict is ProbeVerdict.FAIL and "non_finite → 500" in result.message
     coerced = [ex(MALFORMED_KINDS[0], 200), *good[1:]]
-    assert judge_malformed(obs(BASE, *coerced)).verdict is Verdict.FAIL
-    assert judge_malformed(obs(BASE, *good[:3])).verdict is Verdict.ERROR  # not all sent
-    assert judge_malformed(obs(BASE, body_probes=False)).verdict is Verdict.NOT_APPLICABLE
+    assert judge_malformed(obs(BASE, *coerced)).verdict is ProbeVerdict.FAIL
+    assert judge_malformed(obs(BASE, *good[:3])).verdict is ProbeVerdict.ERROR  # not all sent
+    assert judge_malformed(obs(BASE, body_probes=False)).verdict is ProbeVerdict.NOT_APPLICABLE
 
 
 def test_resources() -> None:
@@ -161,83 +169,85 @@ def test_resources() -> None:
         ex(RequestKind.SLOW_BODY, 408, ms=2000),
         ex(RequestKind.LIVENESS, 200),
     ]
-    assert judge_resources(obs(BASE, *quick), SETTINGS).verdict is Verdict.PASS
+    assert judge_resources(obs(BASE, *quick), SETTINGS).verdict is ProbeVerdict.PASS
     slow = dataclasses.replace(quick[0], elapsed_ms=9000)
     assert "only after 9000 ms" in judge_resources(obs(BASE, slow, *quick[1:]), SETTINGS).message
     still = ex(RequestKind.SLOW_BODY, None, failure=Failure.STILL_OPEN, ms=5000)
     assert (
         judge_resources(obs(BASE, quick[0], quick[1], still, quick[3]), SETTINGS).verdict
-        is Verdict.FAIL
+        is ProbeVerdict.FAIL
     )
     closed = ex(RequestKind.SLOW_BODY, None, failure=Failure.CLOSED, ms=1000)
     assert (
         judge_resources(obs(BASE, quick[0], quick[1], closed, quick[3]), SETTINGS).verdict
-        is Verdict.PASS
+        is ProbeVerdict.PASS
     )
     dead = ex(RequestKind.LIVENESS, None, failure=Failure.REFUSED)
     result = judge_resources(obs(BASE, *quick[:3], dead), SETTINGS)
-    assert result.verdict is Verdict.FAIL and result.gravity is Gravity.HIGH
+    assert result.verdict is ProbeVerdict.FAIL and result.gravity is Gravity.HIGH
     reset = ex(RequestKind.OVERSIZED_VALID, None, failure=Failure.CLOSED)
-    assert judge_resources(obs(BASE, reset, *quick[1:]), SETTINGS).verdict is Verdict.ERROR
+    assert judge_resources(obs(BASE, reset, *quick[1:]), SETTINGS).verdict is ProbeVerdict.ERROR
 
 
 def test_transport() -> None:
     remote = obs(scheme="http", host="10.1.2.3", loopback=False)
-    assert judge_transport(remote).verdict is Verdict.FAIL
-    assert judge_transport(obs(BASE)).verdict is Verdict.PASS
+    assert judge_transport(remote).verdict is ProbeVerdict.FAIL
+    assert judge_transport(obs(BASE)).verdict is ProbeVerdict.PASS
     unreachable = obs(ex(RequestKind.BASELINE, None, failure=Failure.REFUSED))
-    assert judge_transport(unreachable).verdict is Verdict.ERROR
+    assert judge_transport(unreachable).verdict is ProbeVerdict.ERROR
     https = {"scheme": "https", "host": "api.example", "loopback": False}
     good = TlsInfo(version="TLSv1.3", legacy_accepted=False, weak_cipher="", days_left=90)
-    assert judge_transport(obs(BASE, tls=good, **https)).verdict is Verdict.PASS
+    assert judge_transport(obs(BASE, tls=good, **https)).verdict is ProbeVerdict.PASS
     untested = dataclasses.replace(good, legacy_accepted=None, legacy_reason="this OpenSSL")
     result = judge_transport(obs(BASE, tls=untested, **https))
-    assert result.verdict is Verdict.NOT_VERIFIED and result.message.startswith("not verified")
+    assert result.verdict is ProbeVerdict.NOT_VERIFIED and result.message.startswith("not verified")
     assert [g.item for g in result.gaps] == ["TLS 1.0/1.1 handshake"]
     no_weak_test = dataclasses.replace(good, weak_cipher=None)
-    assert judge_transport(obs(BASE, tls=no_weak_test, **https)).verdict is Verdict.NOT_VERIFIED
+    assert (
+        judge_transport(obs(BASE, tls=no_weak_test, **https)).verdict is ProbeVerdict.NOT_VERIFIED
+    )
     weak = dataclasses.replace(good, weak_cipher="AES128-SHA")
-    assert judge_transport(obs(BASE, tls=weak, **https)).verdict is Verdict.FAIL
+    assert judge_transport(obs(BASE, tls=weak, **https)).verdict is ProbeVerdict.FAIL
     old = TlsInfo(version="TLSv1.1")
-    assert judge_transport(obs(BASE, tls=old, **https)).verdict is Verdict.FAIL
+    assert judge_transport(obs(BASE, tls=old, **https)).verdict is ProbeVerdict.FAIL
     legacy = TlsInfo(version="TLSv1.2", legacy_accepted=True)
-    assert judge_transport(obs(BASE, tls=legacy, **https)).verdict is Verdict.FAIL
+    assert judge_transport(obs(BASE, tls=legacy, **https)).verdict is ProbeVerdict.FAIL
     cert = TlsInfo(failure=Failure.CERTIFICATE, reason="self-signed certificate")
-    assert judge_transport(obs(tls=cert, **https)).verdict is Verdict.FAIL
+    assert judge_transport(obs(tls=cert, **https)).verdict is ProbeVerdict.FAIL
     broken = TlsInfo(failure=Failure.TLS, reason="wrong version number")
-    assert judge_transport(obs(tls=broken, **https)).verdict is Verdict.ERROR
+    assert judge_transport(obs(tls=broken, **https)).verdict is ProbeVerdict.ERROR
 
 
 def test_error_leakage() -> None:
     clean = [ex(k, 400, '{"error": "invalid request"}') for k in MALFORMED_KINDS]
-    assert judge_error_leakage(obs(BASE, *clean)).verdict is Verdict.PASS
+    assert judge_error_leakage(obs(BASE, *clean)).verdict is ProbeVerdict.PASS
     banner = ex(RequestKind.BASELINE, 200, OK_BODY, headers=(("server", "gunicorn/21.2.0"),))
     result = judge_error_leakage(obs(banner, *clean))
-    assert result.verdict is Verdict.FAIL and result.gravity is Gravity.LOW
+    assert result.verdict is ProbeVerdict.FAIL and result.gravity is Gravity.LOW
     trace = ex(
         MALFORMED_KINDS[0],
         500,
         'Traceback (most recent call last):\n  File "/app/serve.py", line 3\nKeyError: x',
     )
     result = judge_error_leakage(obs(BASE, trace, *clean[1:]))
-    assert result.verdict is Verdict.FAIL and result.gravity is Gravity.HIGH
-    assert judge_error_leakage(obs(BASE)).verdict is Verdict.ERROR  # nothing provoked an error
+    assert result.verdict is ProbeVerdict.FAIL and result.gravity is Gravity.HIGH
+    assert judge_error_leakage(obs(BASE)).verdict is ProbeVerdict.ERROR  # nothing provoked an error
 
 
 def test_management_surface() -> None:
     control = ex(RequestKind.CONTROL, 404, path="/.x")
     refused = [ex(RequestKind.MANAGEMENT, 401, path=p) for p in ("/admin", "/docs")]
-    assert judge_management(obs(control, *refused)).verdict is Verdict.PASS
+    assert judge_management(obs(control, *refused)).verdict is ProbeVerdict.PASS
     docs = ex(RequestKind.MANAGEMENT, 200, "<html>swagger</html>", path="/docs")
     result = judge_management(obs(control, refused[0], docs))
-    assert result.verdict is Verdict.FAIL and result.gravity is Gravity.LOW
+    assert result.verdict is ProbeVerdict.FAIL and result.gravity is Gravity.LOW
     admin = ex(RequestKind.MANAGEMENT, 200, "{}", path="/admin")
     assert judge_management(obs(control, admin, docs)).gravity is Gravity.HIGH
     # A catch-all server answers everything with the same page: not evidence of exposure.
     spa = ex(RequestKind.CONTROL, 200, "<html>app</html>", path="/.x")
     same = ex(RequestKind.MANAGEMENT, 200, "<html>app</html>", path="/admin")
-    assert judge_management(obs(spa, same)).verdict is Verdict.PASS
-    assert judge_management(obs()).verdict is Verdict.ERROR
+    assert judge_management(obs(spa, same)).verdict is ProbeVerdict.PASS
+    assert judge_management(obs()).verdict is ProbeVerdict.ERROR
 
 
 def test_detectors() -> None:
@@ -301,5 +311,5 @@ def test_detectors() -> None:
 
 def test_scores_judge_needs_a_successful_response() -> None:
     failing = obs(ex(RequestKind.BASELINE, 401))
-    assert judge_scores(failing, SETTINGS).verdict is Verdict.ERROR
-    assert judge_scores(obs(BASE), SETTINGS).verdict is Verdict.PASS
+    assert judge_scores(failing, SETTINGS).verdict is ProbeVerdict.ERROR
+    assert judge_scores(obs(BASE), SETTINGS).verdict is ProbeVerdict.PASS

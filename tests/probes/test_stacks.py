@@ -7,7 +7,7 @@ import http.client
 import pytest
 
 from mlsvs.model.artifact import Endpoint
-from mlsvs.probes import Area, ProbeReport, ProbeSettings, Verdict, probe_endpoint
+from mlsvs.probes import Area, ProbeReport, ProbeSettings, ProbeVerdict, probe_endpoint
 
 pytestmark = [pytest.mark.network, pytest.mark.slow]
 
@@ -52,7 +52,7 @@ def test_cors_regex_any_origin_with_credentials_fails() -> None:
         assert headers["access-control-allow-credentials"] == "true"
         report = _probe(port)
     cors = report.result(Area.CORS)
-    assert cors.verdict is Verdict.FAIL and "with credentials" in cors.message
+    assert cors.verdict is ProbeVerdict.FAIL and "with credentials" in cors.message
 
 
 def test_unauthenticated_versioned_router_fails() -> None:
@@ -60,7 +60,7 @@ def test_unauthenticated_versioned_router_fails() -> None:
         assert _post(port, "/v1/predict", {})[0] == 200
         report = _probe(port)
     auth = report.result(Area.AUTHENTICATION)
-    assert auth.verdict is Verdict.FAIL and "POST /v1/predict" in auth.message
+    assert auth.verdict is ProbeVerdict.FAIL and "POST /v1/predict" in auth.message
 
 
 def test_hidden_route_found_in_the_openapi_document() -> None:
@@ -74,7 +74,7 @@ def test_hidden_route_found_in_the_openapi_document() -> None:
         report = _probe(port)
     assert "POST /explain" in report.observations.routes
     auth = report.result(Area.AUTHENTICATION)
-    assert auth.verdict is Verdict.FAIL and "/explain" in auth.message
+    assert auth.verdict is ProbeVerdict.FAIL and "/explain" in auth.message
 
 
 def test_hardened_fastapi_passes_access_cors_and_cost() -> None:
@@ -82,15 +82,15 @@ def test_hardened_fastapi_passes_access_cors_and_cost() -> None:
         report = _probe(port)
     for area in (Area.AUTHENTICATION, Area.CORS, Area.COST, Area.MANAGEMENT_SURFACE):
         judged = report.result(area)
-        assert judged.verdict is Verdict.PASS, judged
+        assert judged.verdict is ProbeVerdict.PASS, judged
     # What FastAPI/uvicorn do not do by themselves, found on the same run: no body limit (a
     # batch capped at 64 rows still lets a JSON-padded body of any size through) ...
     resources = report.result(Area.RESOURCE_LIMITS)
-    assert resources.verdict is Verdict.FAIL
+    assert resources.verdict is ProbeVerdict.FAIL
     assert "valid padding body" in resources.message
     # ... and a 422 for an infinite number that cannot be serialised becomes a 500.
     malformed = report.result(Area.MALFORMED_INPUT)
-    assert malformed.verdict is Verdict.FAIL and "huge_numbers → 500" in malformed.message
+    assert malformed.verdict is ProbeVerdict.FAIL and "huge_numbers → 500" in malformed.message
 
 
 def test_flask_cors_with_credentials_reflects_any_origin() -> None:
@@ -129,6 +129,6 @@ def test_flask_cors_with_credentials_reflects_any_origin() -> None:
         server.shutdown()
         thread.join(5)
     cors = report.result(Area.CORS)
-    assert cors.verdict is Verdict.FAIL and cors.gravity is not None
+    assert cors.verdict is ProbeVerdict.FAIL and cors.gravity is not None
     assert "with credentials" in cors.message
-    assert report.result(Area.AUTHENTICATION).verdict is Verdict.PASS
+    assert report.result(Area.AUTHENTICATION).verdict is ProbeVerdict.PASS

@@ -18,7 +18,7 @@ from mlsvs.model.artifact import Capability, Endpoint, Project
 from mlsvs.model.catalog import Level
 from mlsvs.model.check import CheckContext
 from mlsvs.model.result import Status
-from mlsvs.probes import Area, ProbeReport, ProbeSettings, RequestKind, Verdict, probe_endpoint
+from mlsvs.probes import Area, ProbeReport, ProbeSettings, ProbeVerdict, RequestKind, probe_endpoint
 from tests.probes import flawed
 
 if TYPE_CHECKING:
@@ -155,7 +155,7 @@ def test_flaw_is_exploitable_and_the_probe_fails_it(
     with flawed.serve(flawed.Flaws(**{flag: True})) as port:  # type: ignore[arg-type]
         report = _probe(port)
     judged = report.result(area)
-    assert judged.verdict is Verdict.FAIL, judged
+    assert judged.verdict is ProbeVerdict.FAIL, judged
     assert said in judged.message
     assert flawed.API_KEY not in repr(report)  # reported, but redacted
 
@@ -168,8 +168,8 @@ def hardened() -> ProbeReport:
 
 def test_hardened_server_passes_every_check(hardened: ProbeReport) -> None:
     verdicts = {r.area: r.verdict for r in hardened.results}
-    assert verdicts == dict.fromkeys(Area, Verdict.PASS), [
-        (r.area, r.message) for r in hardened.results if r.verdict is not Verdict.PASS
+    assert verdicts == dict.fromkeys(Area, ProbeVerdict.PASS), [
+        (r.area, r.message) for r in hardened.results if r.verdict is not ProbeVerdict.PASS
     ]
     auth = dict(hardened.result(Area.AUTHENTICATION).facts)
     assert int(auth["routes.tested"]) >= 8
@@ -248,7 +248,7 @@ def test_a_slow_valid_request_fails_the_cost_check_and_stops_the_curve() -> None
         )
         report = probe_endpoint(endpoint, settings, flawed.API_KEY)
     cost = report.result(Area.COST)
-    assert cost.verdict is Verdict.FAIL and cost.gravity is not None
+    assert cost.verdict is ProbeVerdict.FAIL and cost.gravity is not None
     assert "limit 0.2 s" in cost.message
     points = report.observations.of(RequestKind.COST_POINT)
     slow = [e for e in points if e.elapsed_ms > 200]

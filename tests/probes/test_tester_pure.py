@@ -14,7 +14,7 @@ import zipfile
 import pytest
 
 from mlsvs.probes.artifacts import artifact_format
-from mlsvs.probes.attacks import Target, cost_factors, discover
+from mlsvs.probes.attacks import ProbeTarget, cost_factors, discover
 from mlsvs.probes.client import Request
 from mlsvs.probes.cors import cors_grant, hostile_origins
 from mlsvs.probes.cost import fit_cost
@@ -29,7 +29,7 @@ from mlsvs.probes.growth import Axis, growers, padded
 from mlsvs.probes.judge_access import judge_access, judge_cost, judge_quota
 from mlsvs.probes.routes import Route, alias_routes, parse_document, public_by_convention, spec_urls
 from mlsvs.probes.settings import ProbeSettings, parse_settings
-from mlsvs.probes.types import Burst, Exchange, Gravity, Observations, RequestKind, Verdict
+from mlsvs.probes.types import Burst, Exchange, Gravity, Observations, ProbeVerdict, RequestKind
 
 SETTINGS = ProbeSettings()
 
@@ -226,22 +226,24 @@ def test_artifact_formats() -> None:
 
 
 def test_access_judge() -> None:
-    assert judge_access(obs(*BASIC), SETTINGS).verdict is Verdict.PASS
+    assert judge_access(obs(*BASIC), SETTINGS).verdict is ProbeVerdict.PASS
     lower = ex(RequestKind.AUTH_VARIANT, 200, OK, variant="scheme lower-case")
     judged = judge_access(obs(*BASIC, lower), SETTINGS)
-    assert judged.verdict is Verdict.FAIL and judged.gravity is Gravity.HIGH
+    assert judged.verdict is ProbeVerdict.FAIL and judged.gravity is Gravity.HIGH
     alias = ex(RequestKind.ROUTE_NO_AUTH, 200, OK, path="/v1/predict", variant="alias")
     assert "answers like the model" in judge_access(obs(*BASIC, alias), SETTINGS).message
     query = ex(RequestKind.QUERY_CREDENTIAL, 200, OK, variant="?api_key=")
     assert judge_access(obs(*BASIC, query), SETTINGS).gravity is Gravity.MEDIUM
     control = ex(RequestKind.CONTROL, 200, "<html>app</html>", method="GET")
     spa = ex(RequestKind.ROUTE_NO_AUTH, 200, "<html>app</html>", method="GET", variant="method")
-    assert judge_access(obs(*BASIC, control, spa), SETTINGS).verdict is Verdict.PASS
+    assert judge_access(obs(*BASIC, control, spa), SETTINGS).verdict is ProbeVerdict.PASS
     unsupported = ex(RequestKind.ROUTE_NO_AUTH, 501, method="PUT", variant="method")
-    assert judge_access(obs(*BASIC, unsupported), SETTINGS).verdict is Verdict.PASS
+    assert judge_access(obs(*BASIC, unsupported), SETTINGS).verdict is ProbeVerdict.PASS
     silent = ex(RequestKind.ROUTE_NO_AUTH, None, path="//predict", variant="alias")
     gapped = judge_access(obs(*BASIC, silent), SETTINGS)
-    assert gapped.verdict is Verdict.PASS and [g.item for g in gapped.gaps] == ["POST //predict"]
+    assert gapped.verdict is ProbeVerdict.PASS and [g.item for g in gapped.gaps] == [
+        "POST //predict"
+    ]
     uncovered = judge_access(obs(*BASIC, uncovered=(("POST /x", "over max_routes=48"),)), SETTINGS)
     assert [g.reason.value for g in uncovered.gaps] == ["limit"]
 
@@ -271,15 +273,19 @@ def _spoof_round(spoofed: int, control: int, header: str = "X-Forwarded-For") ->
 @pytest.mark.parametrize(
     ("spoofed", "control", "expected"),
     [
-        (429, 429, Verdict.PASS),
-        (200, 429, Verdict.FAIL),  # forged addresses served, the real client still limited
-        (200, 200, Verdict.ERROR),  # the limit lifted for everyone: cannot tell
+        (429, 429, ProbeVerdict.PASS),
+        (200, 429, ProbeVerdict.FAIL),  # forged addresses served, the real client still limited
+        (200, 200, ProbeVerdict.ERROR),  # the limit lifted for everyone: cannot tell
     ],
 )
-def test_quota_judge_with_forged_addresses(spoofed: int, control: int, expected: Verdict) -> None:
+def test_quota_judge_with_forged_addresses(
+    spoofed: int, control: int, expected: ProbeVerdict
+) -> None:
     o = obs(BASIC[0], *_spoof_round(spoofed, control), burst=_limited_burst())
     assert judge_quota(o, SETTINGS).verdict is expected
-    assert judge_quota(obs(BASIC[0], burst=_limited_burst()), SETTINGS).verdict is Verdict.ERROR
+    assert (
+        judge_quota(obs(BASIC[0], burst=_limited_burst()), SETTINGS).verdict is ProbeVerdict.ERROR
+    )
 
 
 def test_cost_judge() -> None:
@@ -297,15 +303,15 @@ def test_cost_judge() -> None:
 
     quadratic = [point(f, 5 + f * f // 10) for f in (1, 2, 4, 8, 16, 32, 64)]
     judged = judge_cost(obs(BASIC[0], *quadratic, axes=axes), SETTINGS)
-    assert judged.verdict is Verdict.FAIL and "super-linearly" in judged.message
+    assert judged.verdict is ProbeVerdict.FAIL and "super-linearly" in judged.message
     linear = [point(f, 5 + f) for f in (1, 2, 4, 8, 16, 32, 64)]
-    assert judge_cost(obs(BASIC[0], *linear, axes=axes), SETTINGS).verdict is Verdict.PASS
+    assert judge_cost(obs(BASIC[0], *linear, axes=axes), SETTINGS).verdict is ProbeVerdict.PASS
     slow = [point(1, 5), point(2, 8), point(4, 11_000)]
     assert judge_cost(obs(BASIC[0], *slow, axes=axes), SETTINGS).gravity is Gravity.HIGH
     timed_out = [point(1, 5), point(2, 8), point(4, 5000, None)]
     timed_out[-1] = dataclasses.replace(timed_out[-1], failure=None)
-    assert judge_cost(obs(BASIC[0], *timed_out, axes=axes), SETTINGS).verdict is Verdict.FAIL
-    assert judge_cost(obs(BASIC[0]), SETTINGS).verdict is Verdict.NOT_APPLICABLE
+    assert judge_cost(obs(BASIC[0], *timed_out, axes=axes), SETTINGS).verdict is ProbeVerdict.FAIL
+    assert judge_cost(obs(BASIC[0]), SETTINGS).verdict is ProbeVerdict.NOT_APPLICABLE
 
 
 def test_standard_thresholds_only_tighten() -> None:
@@ -319,8 +325,8 @@ def test_standard_thresholds_only_tighten() -> None:
     assert WRONG_CREDENTIAL not in repr(strict)
 
 
-def _target() -> Target:
-    return Target(
+def _target() -> ProbeTarget:
+    return ProbeTarget(
         method="POST",
         path="/predict",
         valid_body=b"{}",

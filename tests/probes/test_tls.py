@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from mlsvs.model.artifact import Endpoint
-from mlsvs.probes import Area, ProbeSettings, Verdict, probe_endpoint
+from mlsvs.probes import Area, ProbeSettings, ProbeVerdict, probe_endpoint
 from mlsvs.probes.tls import WEAK_CIPHERS
 from tests.probes import servers
 
@@ -45,7 +45,7 @@ def _settings(cert: Path) -> ProbeSettings:
     return ProbeSettings(timeout_s=2.0, slow_body_s=1.0, burst=5, ca_file=str(cert))
 
 
-def _transport(port: int, cert: Path) -> tuple[Verdict, str, dict[str, str]]:
+def _transport(port: int, cert: Path) -> tuple[ProbeVerdict, str, dict[str, str]]:
     """The transport verdict, message and facts of a probe run against ``port``."""
     endpoint = Endpoint(
         name="e", url=f"https://127.0.0.1:{port}/predict", request_template=servers.TEMPLATE
@@ -92,7 +92,7 @@ def test_expired_certificate_fails_even_when_its_ca_is_trusted(
     cert, key = certs["expired"]
     with servers.tls_server(cert, key) as port:
         verdict, message, _ = _transport(port, cert)
-    assert verdict is Verdict.FAIL
+    assert verdict is ProbeVerdict.FAIL
     assert "expired" in message
 
 
@@ -105,7 +105,7 @@ def test_legacy_protocols_offered_fail(certs: dict[str, tuple[Path, Path]]) -> N
         negotiated = _handshake(port, tls1, tls11, LEGACY_SERVER_CIPHERS)
         assert negotiated.startswith(("TLSv1 ", "TLSv1.1 "))  # the downgrade really works
         verdict, message, facts = _transport(port, cert)
-    assert verdict is Verdict.FAIL
+    assert verdict is ProbeVerdict.FAIL
     assert "TLS 1.0/1.1" in message
     assert facts["tls.legacy_accepted"] == "yes"
 
@@ -120,7 +120,7 @@ def test_weak_cipher_suite_fails(certs: dict[str, tuple[Path, Path]]) -> None:
     ) as port:
         assert _handshake(port, tls12, tls12, WEAK_CIPHERS).endswith("AES128-SHA")
         verdict, message, facts = _transport(port, cert)
-    assert verdict is Verdict.FAIL
+    assert verdict is ProbeVerdict.FAIL
     assert "weak cipher suite AES128-SHA" in message
     assert facts["tls.weak_cipher"] == "AES128-SHA"
 
@@ -132,7 +132,7 @@ def test_a_server_with_only_weak_suites_fails(certs: dict[str, tuple[Path, Path]
     cert, key = certs["rsa"]
     with servers.tls_server(cert, key, minimum=tls12, maximum=tls12, ciphers=WEAK_ONLY) as port:
         verdict, message, _ = _transport(port, cert)
-    assert verdict is Verdict.FAIL
+    assert verdict is ProbeVerdict.FAIL
     assert "accepts the weak suite AES128-SHA" in message
 
 
@@ -142,7 +142,7 @@ def test_hardened_tls_passes_with_every_handshake_tried(
     cert, key = certs["rsa"]  # RSA certificate, but only forward-secret suites allowed
     with servers.tls_server(cert, key) as port:
         verdict, message, facts = _transport(port, cert)
-    assert verdict is Verdict.PASS, message
+    assert verdict is ProbeVerdict.PASS, message
     assert facts["tls.legacy_accepted"] == "no"
     assert facts["tls.weak_cipher"] == "refused"
 
@@ -159,6 +159,6 @@ def test_an_openssl_that_cannot_offer_legacy_is_not_a_pass(
     cert, key = certs["good"]
     with servers.tls_server(cert, key) as port:
         verdict, message, _ = _transport(port, cert)
-    assert verdict is Verdict.NOT_VERIFIED
+    assert verdict is ProbeVerdict.NOT_VERIFIED
     assert message.startswith("not verified: this OpenSSL")
     assert "cannot offer TLS 1.0/1.1" in message

@@ -5,7 +5,8 @@ loader executes, and names the rules the scanner must report. The layouts follow
 loaders read: torch's miniz lookup (first entry's folder as prefix, ASCII case ignored,
 absolute central-directory offsets), ``pickle.load`` from offset 0 of any file that is not a
 zip (tar headers, HDF5 user blocks), h5py's superblock search at 0/512/1024/..., keras reading
-``config.json`` from any zip, joblib's exact array byte length.
+``config.json`` from any zip, joblib's exact array byte length, joblib's array reads from the
+file after the current frame, and a joblib file read by plain ``pickle.load``.
 """
 
 from __future__ import annotations
@@ -267,6 +268,87 @@ def _joblib_int64(d: Path) -> Path:
     array = b"\x00" * 16 + hidden
     assert len(array) == 32
     return _write(d, "model.joblib", raw[:data_start] + array + cont + b"0s.")
+
+
+def _joblib_uint8(n: int, protocol: int = 2) -> tuple[bytes, int]:
+    """A real joblib dump of one uint8 array and the offset just after the wrapper's BUILD."""
+    import joblib
+    import numpy as np
+
+    buf = io.BytesIO()
+    joblib.dump(np.zeros(n, dtype=np.uint8), buf, protocol=protocol)
+    raw = buf.getvalue()
+    return raw, raw.index(b"ub", raw.index(b"numpy_array_alignment_bytes")) + 2
+
+
+@case("joblib-plain-pickle-polyglot", "pickle", "PKL001")
+def _joblib_plain_polyglot(d: Path) -> Path:
+    """joblib skips the alignment padding; ``pickle.load`` parses it as opcodes. The padding
+    length byte is ``N`` (NONE), the padding runs the call and ends in a SHORT_BINBYTES that
+    swallows the array: one file, a valid array for joblib and a program for pickle.load."""
+    n = 32
+    raw, build_end = _joblib_uint8(n)
+    code = call(glob("os", "system"), s(PAYLOAD)) + b"0"
+    fill = ord("N") - 2 - len(code)
+    assert fill >= 0 and fill % 2 == 0
+    padding = code + b"N0" * (fill // 2) + b"C" + bytes([n])
+    body = raw[:build_end] + b"N" + padding + b"\x00" * n + b"N."
+    return _write(d, "model.pkl", body)
+
+
+@case("joblib-array-after-frame", "joblib", "PKL001")
+def _joblib_array_after_frame(d: Path) -> Path:
+    """The wrapper's BUILD sits inside a FRAME with opcodes after it. joblib reads the array
+    from the *file* (after the frame), runs the rest of the frame, then the code after the
+    array; a reader that takes the array from right after BUILD lands in the padding, on a
+    BINBYTES that swallows that code."""
+    n = 64
+    raw, build_end = _joblib_uint8(n)
+    rest = b"(1"  # MARK, POP_MARK: '(' (40) is the padding length a naive reader takes
+    body = raw[2:build_end] + rest
+    frame = b"\x95" + struct.pack("<Q", len(body)) + body
+    pad = 200
+    after = bytearray([pad]) + bytearray(pad) + bytearray(n)
+    code = call(glob("os", "system"), s(PAYLOAD)) + b"0"
+    naive = 1 + ord("(") + n - len(rest)
+    after[naive : naive + 5] = b"B" + struct.pack("<I", len(after) + len(code) - naive - 5)
+    return _write(d, "model.joblib", b"\x80\x04" + frame + bytes(after) + code + b"0N.")
+
+
+@case("joblib-wrapper-inside-object-array", "joblib", "PKL001")
+def _joblib_wrapper_in_object_array(d: Path) -> Path:
+    """An object array's elements are a nested pickle that joblib reads with a *plain*
+    unpickler: a NumpyArrayWrapper there is an ordinary object and no array bytes follow its
+    BUILD. A reader that skips "array bytes" there skips the call instead."""
+    import joblib
+    import numpy as np
+
+    buf = io.BytesIO()
+    joblib.dump(np.array([None, 1], dtype=object), buf, protocol=2)
+    raw = buf.getvalue()
+    outer_end = raw.index(b"ub", raw.index(b"numpy_array_alignment_bytes")) + 2
+    inner_raw, inner_build_end = _joblib_uint8(len(call(glob("os", "system"), s(PAYLOAD))) + 1)
+    code = call(glob("os", "system"), s(PAYLOAD)) + b"0"
+    inner = inner_raw[:inner_build_end] + code + b"."
+    return _write(d, "model.joblib", raw[:outer_end] + inner + b".")
+
+
+@case("joblib-memoised-wrapper-reads-twice", "joblib", "PKL001")
+def _joblib_memoised_wrapper(d: Path) -> Path:
+    """BINGET of the memoised wrapper and a second BUILD: joblib reads a second array from
+    the file (the first BUILD replaced the wrapper on the stack, not in the memo). A reader
+    that reads one array per wrapper parses the second array's bytes as opcodes and meets a
+    BINBYTES that swallows the call."""
+    n = 16
+    raw, build_end = _joblib_uint8(n)
+    first = raw[build_end : build_end + 1 + raw[build_end] + n]
+    code = call(glob("os", "system"), s(PAYLOAD)) + b"0"
+    # Padding length 'B' (66): joblib skips 66 bytes; a reader that does not read the second
+    # array takes 'B' as BINBYTES whose length (the first padding bytes) covers the call.
+    second = bytearray([ord("B")]) + bytearray(ord("B")) + bytearray(n)
+    second[1:5] = struct.pack("<I", len(second) - 5 + len(code))
+    body = raw[:build_end] + first + b"0h\x01}b" + bytes(second) + code + b"N."
+    return _write(d, "model.joblib", body)
 
 
 # --- GGUF chat templates: string building the old regex analysis did not follow ------------

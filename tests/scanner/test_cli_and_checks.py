@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 import pytest
 
@@ -15,9 +15,6 @@ from mlsvs.model.check import CheckContext
 from mlsvs.model.result import Status
 from mlsvs.scanner import identify
 from tests.scanner.scan_pk import PAYLOAD, call, glob, s, stop
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
@@ -43,7 +40,18 @@ def test_allow_flag_extends_the_allowlist(
 ) -> None:
     path = str(malicious_files["unknown-callable"])
     assert _run(capsys, path)[0] == 1
-    assert _run(capsys, path, "--allow", "acme_internal.tools.rebuild")[0] == 0
+    assert _run(capsys, path, "--allow-global", "acme_internal.tools.rebuild")[0] == 0
+
+
+def test_allow_means_capabilities_only(
+    capsys: pytest.CaptureFixture[str], malicious_files: dict[str, Path]
+) -> None:
+    """The old spelling is refused with the new option's name, never accepted silently."""
+    path = str(malicious_files["unknown-callable"])
+    for value in ("network", "acme_internal.tools.rebuild"):
+        assert main(["scan", path, "--allow", value]) == 2
+        err = capsys.readouterr().err
+        assert f"--allow-global {value}" in err and "capabilities" in err
 
 
 def test_json_and_sarif(
@@ -62,7 +70,15 @@ def test_json_and_sarif(
     assert {r["id"] for r in run["tool"]["driver"]["rules"]} >= {"PKL001", "ZIP001", "GGUF002"}
     [result] = run["results"]
     assert result["ruleId"] == "PKL001"
-    assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == path
+    physical = result["locations"][0]["physicalLocation"]
+    assert physical["artifactLocation"]["uri"] == Path(path).as_uri()  # outside the cwd
+    assert result["locations"][0]["logicalLocations"][0]["fullyQualifiedName"].startswith(
+        "archive/data.pkl"
+    )
+    assert result["partialFingerprints"]["mlsvs/finding/v1"]
+    assert run["tool"]["driver"]["rules"][result["ruleIndex"]]["helpUri"].endswith(
+        "scanner.md#rules"
+    )
 
 
 def test_output_file_and_jobs(
@@ -70,9 +86,14 @@ def test_output_file_and_jobs(
 ) -> None:
     out = tmp_path / "report.json"
     paths = [str(malicious_files[n]) for n in ("torch-zip", "pickle-gzip", "keras-lambda")]
-    assert main(["scan", *paths, "-f", "json", "-o", str(out), "--jobs", "2"]) == 1
+    sarif = tmp_path / "out" / "scan.sarif"
+    argv = ["scan", *paths, "-f", f"json:{out}", "-f", f"sarif:{sarif}", "--jobs", "2", "-q"]
+    assert main(argv) == 1
     doc = json.loads(out.read_text())
     assert [len(f["findings"]) > 0 for f in doc["files"]] == [True, True, True]
+    assert len(json.loads(sarif.read_text())["runs"][0]["results"]) >= 3
+    assert main(["scan", *paths, "-o", str(out)]) == 2
+    assert "-f FORMAT:PATH" in capsys.readouterr().err
 
 
 def test_text_output_strips_control_characters(

@@ -14,7 +14,7 @@ from mlsvs.scanner.pickle_ops import OPCODE_NAMES, OpError, read_op
 from mlsvs.scanner.pickle_scan import PickleScan, analyze
 from mlsvs.scanner.pickle_values import Call, EventKind, PDict, Ref
 from mlsvs.scanner.pickle_vm import Budget, run_stream
-from mlsvs.scanner.policy import Verdict, classify, normalize
+from mlsvs.scanner.policy import CallVerdict, classify, normalize
 from tests.scanner.scan_pk import PAYLOAD, call, glob, s, stop
 
 leaves = st.one_of(
@@ -116,25 +116,25 @@ def test_truncated_argument_raises_op_error() -> None:
 @pytest.mark.parametrize(
     ("name", "verdict"),
     [
-        ("os.system", Verdict.DANGEROUS),
-        ("posix.system", Verdict.DANGEROUS),
-        ("__builtin__.eval", Verdict.DANGEROUS),
-        ("asyncio.unix_events._UnixSubprocessTransport", Verdict.DANGEROUS),
-        ("torch.serialization.os.system", Verdict.DANGEROUS),
-        ("numpy.core.multiarray._reconstruct", Verdict.ALLOWED),
-        ("torch._utils._rebuild_tensor_v2", Verdict.ALLOWED),
-        ("collections.OrderedDict", Verdict.ALLOWED),
-        ("acme.Model", Verdict.UNKNOWN),
+        ("os.system", CallVerdict.DANGEROUS),
+        ("posix.system", CallVerdict.DANGEROUS),
+        ("__builtin__.eval", CallVerdict.DANGEROUS),
+        ("asyncio.unix_events._UnixSubprocessTransport", CallVerdict.DANGEROUS),
+        ("torch.serialization.os.system", CallVerdict.DANGEROUS),
+        ("numpy.core.multiarray._reconstruct", CallVerdict.ALLOWED),
+        ("torch._utils._rebuild_tensor_v2", CallVerdict.ALLOWED),
+        ("collections.OrderedDict", CallVerdict.ALLOWED),
+        ("acme.Model", CallVerdict.UNKNOWN),
     ],
 )
-def test_policy(name: str, verdict: Verdict) -> None:
+def test_policy(name: str, verdict: CallVerdict) -> None:
     assert classify(name).verdict is verdict
 
 
 def test_user_allow_extends_unknown_but_never_silences_dangerous() -> None:
-    assert classify("acme.Model", frozenset({"acme.Model"})).verdict is Verdict.ALLOWED
-    assert classify("acme.sub.X", frozenset({"acme.*"})).verdict is Verdict.ALLOWED
-    assert classify("os.system", frozenset({"os.system"})).verdict is Verdict.DANGEROUS
+    assert classify("acme.Model", frozenset({"acme.Model"})).verdict is CallVerdict.ALLOWED
+    assert classify("acme.sub.X", frozenset({"acme.*"})).verdict is CallVerdict.ALLOWED
+    assert classify("os.system", frozenset({"os.system"})).verdict is CallVerdict.DANGEROUS
 
 
 def test_python2_names_are_normalised() -> None:

@@ -12,7 +12,7 @@ from mlsvs.scanner import scan_path
 from mlsvs.scanner.pickle_shapes import CallShape, mismatch, signature
 from mlsvs.scanner.pickle_values import Ref
 from mlsvs.scanner.pickle_vm import Budget, run_stream
-from mlsvs.scanner.policy import Verdict, call_shape, classify
+from mlsvs.scanner.policy import CallVerdict, call_shape, classify
 from tests.scanner.scan_pk import call, glob, s, stop
 
 if TYPE_CHECKING:
@@ -72,9 +72,9 @@ def test_getattr_with_a_computed_name_is_dynamic(tmp_path: Path) -> None:
 
 
 def test_old_scikit_learn_module_paths_are_their_new_names() -> None:
-    assert classify("sklearn.ensemble.forest.RandomForestClassifier").verdict is Verdict.ALLOWED
-    assert classify("sklearn.tree.tree.DecisionTreeClassifier").verdict is Verdict.ALLOWED
-    assert classify("sklearn.utils.evil.run").verdict is Verdict.UNKNOWN
+    assert classify("sklearn.ensemble.forest.RandomForestClassifier").verdict is CallVerdict.ALLOWED
+    assert classify("sklearn.tree.tree.DecisionTreeClassifier").verdict is CallVerdict.ALLOWED
+    assert classify("sklearn.utils.evil.run").verdict is CallVerdict.UNKNOWN
 
 
 def test_allowlist_entries_carry_provenance() -> None:

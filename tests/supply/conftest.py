@@ -10,6 +10,7 @@ import yaml
 
 from mlsvs.plugin import (
     CardDocument,
+    CardKind,
     DatasetArtifact,
     DependencyManifest,
     ModelArtifact,
@@ -78,7 +79,7 @@ def make_project(root: Path, *, requirements: str = "torch==2.6.0\nnumpy==1.26.4
             root=root,
             path="models/tiny/README.md",
             size=len(CARD),
-            card="model",
+            card=CardKind.MODEL,
             metadata=front,
             sections=("intended uses", "out-of-scope use", "limitations"),
         ),

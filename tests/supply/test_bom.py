@@ -14,7 +14,7 @@ from mlsvs.checks.supply_chain.bom import (
     bom_lists_models_and_datasets,
 )
 from mlsvs.checks.supply_chain.integrity import models_and_datasets_are_hashed
-from mlsvs.plugin import BomDocument, CheckContext, Document, Project, Status
+from mlsvs.plugin import BomDocument, CheckContext, Document, DocumentKind, Project, Status
 from mlsvs.supply.bom import build_bom, validate_bom
 from mlsvs.supply.manifests import parse_project
 
@@ -140,7 +140,7 @@ def test_mlc403_checksums_and_coverage(project: Project) -> None:
         f"{hashlib.sha256(weights).hexdigest()}  models/tiny/model.safetensors\n"
         f"{hashlib.sha256(csv).hexdigest()}  data/reviews.csv\n"
     )
-    doc = Document(root=root, path="SHA256SUMS", size=10, document="checksums")
+    doc = Document(root=root, path="SHA256SUMS", size=10, document=DocumentKind.CHECKSUMS)
     covered = replace(project, artifacts=(*project.artifacts, doc))
     outcomes = models_and_datasets_are_hashed.run(_ctx(covered), covered)
     assert [o.status for o in outcomes] == [Status.PASS, Status.PASS]

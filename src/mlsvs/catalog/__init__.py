@@ -11,10 +11,10 @@ from mlsvs.catalog.loader import (
     load_standard,
     validate_directory,
 )
-from mlsvs.catalog.problems import Problem
+from mlsvs.catalog.problems import CatalogProblem
 
 __all__ = [
-    "Problem",
+    "CatalogProblem",
     "bundled_versions",
     "load_directory",
     "load_standard",

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mlsvs.catalog.problems import Problem, sort_problems
+from mlsvs.catalog.problems import CatalogProblem, sort_problems
 from mlsvs.errors import CatalogError
 
 if TYPE_CHECKING:
@@ -31,25 +31,29 @@ _SEMVER_DIR = re.compile(r"^\d+\.\d+\.\d+$")
 _Parsed = tuple["StandardModel", tuple["ChapterModel", ...], "References"]
 
 
-def _chapter_files(directory: Path) -> tuple[dict[str, list[Path]], list[Problem]]:
+def _chapter_files(directory: Path) -> tuple[dict[str, list[Path]], list[CatalogProblem]]:
     found: dict[str, list[Path]] = {}
-    problems: list[Problem] = []
+    problems: list[CatalogProblem] = []
     chapters_dir = directory / "chapters"
     if not chapters_dir.is_dir():
-        return found, [Problem(file="chapters/", line=None, message="directory not found")]
+        return found, [CatalogProblem(file="chapters/", line=None, message="directory not found")]
     for path in sorted(chapters_dir.iterdir()):
         if path.suffix not in {".yaml", ".yml"}:
             continue
         match = CHAPTER_FILE.match(path.name)
         if match is None:
             message = "chapter file name must look like M<n>-<slug>.yaml"
-            problems.append(Problem(file=f"chapters/{path.name}", line=None, message=message))
+            problems.append(
+                CatalogProblem(file=f"chapters/{path.name}", line=None, message=message)
+            )
             continue
         found.setdefault(match["id"], []).append(path)
     return found, problems
 
 
-def _read_standard(directory: Path) -> tuple[StandardModel | None, Source | None, list[Problem]]:
+def _read_standard(
+    directory: Path,
+) -> tuple[StandardModel | None, Source | None, list[CatalogProblem]]:
     from mlsvs.catalog import semantics
     from mlsvs.catalog.pydantic_problems import validate_model
     from mlsvs.catalog.schema import StandardModel
@@ -74,17 +78,19 @@ def _read_chapters(
     files: dict[str, list[Path]],
     refs: References,
     directory: Path,
-) -> tuple[list[ChapterModel], list[Problem]]:
+) -> tuple[list[ChapterModel], list[CatalogProblem]]:
     from mlsvs.catalog import semantics
     from mlsvs.catalog.pydantic_problems import validate_model
     from mlsvs.catalog.schema import ChapterModel
     from mlsvs.catalog.yamlsource import parse_file
 
-    problems: list[Problem] = []
+    problems: list[CatalogProblem] = []
     for chapter_id in sorted(set(files) - set(standard.chapters)):
         for path in files[chapter_id]:
             message = f"chapter {chapter_id} is not listed in {STANDARD_FILE}"
-            problems.append(Problem(file=f"chapters/{path.name}", line=None, message=message))
+            problems.append(
+                CatalogProblem(file=f"chapters/{path.name}", line=None, message=message)
+            )
     chapters: list[ChapterModel] = []
     sources: list[Source] = []
     seen: dict[str, str] = {}  # ID -> file:line of its first definition
@@ -154,7 +160,7 @@ def _earlier_ids(directory: Path, version: str) -> dict[str, tuple[frozenset[str
     return found
 
 
-def _read(directory: Path) -> tuple[_Parsed | None, list[Problem]]:
+def _read(directory: Path) -> tuple[_Parsed | None, list[CatalogProblem]]:
     from mlsvs.catalog.reference import load_references
 
     if not (directory / STANDARD_FILE).is_file():
@@ -173,7 +179,7 @@ def _read(directory: Path) -> tuple[_Parsed | None, list[Problem]]:
     return (standard, tuple(chapters), refs), []
 
 
-def validate_directory(path: Path | str) -> list[Problem]:
+def validate_directory(path: Path | str) -> list[CatalogProblem]:
     """Every problem of the catalog in ``path`` (empty when valid), sorted by file and line.
 
     Raises ``CatalogError`` only when ``path`` is not a catalog directory at all.

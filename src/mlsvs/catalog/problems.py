@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, order=True)
-class Problem:
+class CatalogProblem:
     """One validation problem, located at ``file:line`` where the line is known."""
 
     file: str
@@ -20,6 +20,6 @@ class Problem:
         return f"{where}: {self.message}"
 
 
-def sort_problems(problems: list[Problem]) -> list[Problem]:
+def sort_problems(problems: list[CatalogProblem]) -> list[CatalogProblem]:
     """File, then line (unknown lines first), then message: a stable report order."""
     return sorted(problems, key=lambda p: (p.file, p.line or 0, p.message))

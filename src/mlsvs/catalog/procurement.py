@@ -38,7 +38,7 @@ RESPONSE_COLUMNS = (
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Item:
+class AnnexItem:
     """One requirement in the annex, with the tags that scope it."""
 
     chapter: Chapter
@@ -56,8 +56,8 @@ class Annex:
     level: Level
     tags: frozenset[str]
     chapters: frozenset[str]
-    in_scope: tuple[Item, ...]
-    out_of_scope: tuple[Item, ...]
+    in_scope: tuple[AnnexItem, ...]
+    out_of_scope: tuple[AnnexItem, ...]
 
 
 def build_annex(
@@ -75,14 +75,14 @@ def build_annex(
         unknown = sorted(values - known)
         if unknown:
             raise UsageError(f"unknown {kind} {unknown[0]!r} (known: {', '.join(sorted(known))})")
-    in_scope: list[Item] = []
-    out_of_scope: list[Item] = []
+    in_scope: list[AnnexItem] = []
+    out_of_scope: list[AnnexItem] = []
     for chapter, req in walk(standard):
         if req.level > level or (chapters and chapter.id not in chapters):
             continue
         req_tags = effective_tags(req, chapter)
         missing = tuple(t for t in req_tags if t not in tags)
-        item = Item(chapter=chapter, requirement=req, tags=req_tags, missing_tags=missing)
+        item = AnnexItem(chapter=chapter, requirement=req, tags=req_tags, missing_tags=missing)
         (out_of_scope if missing else in_scope).append(item)
     return Annex(
         standard=standard,

@@ -8,7 +8,7 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
     from pydantic_core import ErrorDetails
 
-    from mlsvs.catalog.problems import Problem
+    from mlsvs.catalog.problems import CatalogProblem
     from mlsvs.catalog.yamlsource import Path_, Source
 
 M = TypeVar("M", bound="BaseModel")
@@ -41,7 +41,7 @@ def _message(error: ErrorDetails) -> str:
     return f"{dotted}: {error['msg']}{shown}"
 
 
-def validate_model(model: type[M], source: Source) -> tuple[M | None, list[Problem]]:
+def validate_model(model: type[M], source: Source) -> tuple[M | None, list[CatalogProblem]]:
     """Validate ``source.data`` against ``model``; every error becomes one located problem."""
     from pydantic import ValidationError
 

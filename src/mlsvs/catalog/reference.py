@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mlsvs.catalog.problems import Problem
+from mlsvs.catalog.problems import CatalogProblem
 from mlsvs.catalog.pydantic_problems import validate_model
 from mlsvs.catalog.yamlsource import Source, parse_file
 from mlsvs.model.catalog import Framework
@@ -83,17 +83,17 @@ def _display(path: Path, directory: Path) -> str:
     return Path(os.path.relpath(path.resolve(), directory.resolve())).as_posix()
 
 
-def _read(directory: Path, relative: str) -> tuple[Source | None, list[Problem]]:
+def _read(directory: Path, relative: str) -> tuple[Source | None, list[CatalogProblem]]:
     found = _find(directory, relative)
     if found is None:
-        return None, [Problem(file=relative, line=None, message="reference file not found")]
+        return None, [CatalogProblem(file=relative, line=None, message="reference file not found")]
     return parse_file(found, display=_display(found, directory))
 
 
 _Atlas = tuple[dict[str, str], dict[str, str]]  # ID -> name, ID -> kind
 
 
-def _atlas(directory: Path, key: str) -> tuple[_Atlas | None, list[Problem]]:
+def _atlas(directory: Path, key: str) -> tuple[_Atlas | None, list[CatalogProblem]]:
     from mlsvs.catalog.schema import AtlasFile
 
     source, problems = _read(directory, f"atlas/atlas-{_suffix(key, ATLAS_PREFIX)}.yaml")
@@ -111,7 +111,7 @@ def _atlas(directory: Path, key: str) -> tuple[_Atlas | None, list[Problem]]:
     return ({e.id: e.name for e in entries}, kinds), problems
 
 
-def _top10(directory: Path, key: str) -> tuple[Top10 | None, list[Problem]]:
+def _top10(directory: Path, key: str) -> tuple[Top10 | None, list[CatalogProblem]]:
     from mlsvs.catalog.schema import Top10File
 
     source, problems = _read(directory, f"owasp-ml-top10-{_suffix(key, TOP10_PREFIX)}.yaml")
@@ -124,7 +124,7 @@ def _top10(directory: Path, key: str) -> tuple[Top10 | None, list[Problem]]:
     return Top10(key=key, items=items, source=source), problems
 
 
-def load_references(directory: Path) -> tuple[References, list[Problem]]:
+def load_references(directory: Path) -> tuple[References, list[CatalogProblem]]:
     """Read frameworks, ATLAS and ML Top 10 data for validating ``directory``."""
     from mlsvs.catalog.schema import FrameworksFile
 

@@ -15,7 +15,7 @@ from mlsvs.model.catalog import value_has_type
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from mlsvs.catalog.problems import Problem
+    from mlsvs.catalog.problems import CatalogProblem
     from mlsvs.catalog.reference import References
     from mlsvs.catalog.schema import (
         ChapterModel,
@@ -42,9 +42,9 @@ def _semver(text: str) -> tuple[int, ...]:
     return tuple(int(p) for p in text.split("."))
 
 
-def check_standard(standard: StandardModel, source: Source) -> list[Problem]:
+def check_standard(standard: StandardModel, source: Source) -> list[CatalogProblem]:
     """Levels 1-3 each defined once; tags and chapters listed once."""
-    problems: list[Problem] = []
+    problems: list[CatalogProblem] = []
     seen_levels: set[int] = set()
     for index, level in enumerate(standard.levels):
         if level.level in seen_levels:
@@ -72,8 +72,8 @@ def check_standard(standard: StandardModel, source: Source) -> list[Problem]:
 
 def _tags(
     tags: Sequence[str], declared: frozenset[str], source: Source, path: Path_
-) -> list[Problem]:
-    problems: list[Problem] = []
+) -> list[CatalogProblem]:
+    problems: list[CatalogProblem] = []
     for index, tag in enumerate(tags):
         if tag not in declared:
             problems.append(
@@ -86,8 +86,8 @@ def _tags(
 
 def _mappings(
     req: RequirementModel, refs: References, source: Source, path: Path_
-) -> list[Problem]:
-    problems: list[Problem] = []
+) -> list[CatalogProblem]:
+    problems: list[CatalogProblem] = []
     if not refs.loaded:  # frameworks.yaml is broken and reported; don't cascade
         return problems
     for key, ids in req.mappings.items():
@@ -127,11 +127,11 @@ def compound_clauses(text: str) -> int:
 
 def _atlas_kinds(
     req: RequirementModel, refs: References, source: Source, path: Path_
-) -> list[Problem]:
+) -> list[CatalogProblem]:
     """Techniques in the technique field, mitigations in the mitigation field (strict mode)."""
     from mlsvs.catalog.reference import ATLAS_PREFIX, atlas_field_kind
 
-    problems: list[Problem] = []
+    problems: list[CatalogProblem] = []
     for key, ids in req.mappings.items():
         if not key.startswith(ATLAS_PREFIX):
             continue
@@ -147,9 +147,9 @@ def _atlas_kinds(
     return problems
 
 
-def _mapping_notes(req: RequirementModel, source: Source, path: Path_) -> list[Problem]:
+def _mapping_notes(req: RequirementModel, source: Source, path: Path_) -> list[CatalogProblem]:
     """Every mapped foreign ID has a one-line rationale and every rationale a mapping."""
-    problems: list[Problem] = []
+    problems: list[CatalogProblem] = []
     for key, ids in req.mappings.items():
         notes = req.mapping_notes.get(key, {})
         for index, foreign in enumerate(ids):
@@ -177,7 +177,7 @@ def self_set_bars(req: RequirementModel) -> list[str]:
     return [m.group(0) for text in texts for m in SELF_SET_BAR.finditer(" ".join(text.split()))]
 
 
-def _bars(req: RequirementModel, source: Source, path: Path_) -> list[Problem]:
+def _bars(req: RequirementModel, source: Source, path: Path_) -> list[CatalogProblem]:
     problems = [
         source.problem((*path, "verification"), f"self-set bar {phrase!r}: use a parameter")
         for phrase in self_set_bars(req)
@@ -195,8 +195,10 @@ def _bars(req: RequirementModel, source: Source, path: Path_) -> list[Problem]:
     return problems
 
 
-def _parameter(param: ParameterModel, level: int, source: Source, path: Path_) -> list[Problem]:
-    problems: list[Problem] = []
+def _parameter(
+    param: ParameterModel, level: int, source: Source, path: Path_
+) -> list[CatalogProblem]:
+    problems: list[CatalogProblem] = []
     expected = [lv for lv in _LEVELS if int(lv[1]) >= level]
     missing = [lv for lv in expected if lv not in param.values]
     extra = [lv for lv in param.values if lv not in expected]
@@ -239,8 +241,8 @@ def _parameter(param: ParameterModel, level: int, source: Source, path: Path_) -
     return problems
 
 
-def _parameters(req: RequirementModel, source: Source, path: Path_) -> list[Problem]:
-    problems: list[Problem] = []
+def _parameters(req: RequirementModel, source: Source, path: Path_) -> list[CatalogProblem]:
+    problems: list[CatalogProblem] = []
     names: set[str] = set()
     for index, param in enumerate(req.parameters):
         where = (*path, index)
@@ -251,8 +253,10 @@ def _parameters(req: RequirementModel, source: Source, path: Path_) -> list[Prob
     return problems
 
 
-def _history(req: RequirementModel, version: str, source: Source, path: Path_) -> list[Problem]:
-    problems: list[Problem] = []
+def _history(
+    req: RequirementModel, version: str, source: Source, path: Path_
+) -> list[CatalogProblem]:
+    problems: list[CatalogProblem] = []
     if req.history[0].change != "added":
         problems.append(source.problem((*path, 0), "the first history entry must be 'added'"))
     previous: tuple[int, ...] = (0, 0, 0)
@@ -282,7 +286,7 @@ def check_chapter(
     standard: StandardModel,
     refs: References,
     seen: dict[str, str],
-) -> list[Problem]:
+) -> list[CatalogProblem]:
     """Nesting, uniqueness (``seen`` spans all chapters), tags, mappings, history."""
     declared = frozenset(t.id for t in standard.applicability_tags)
     problems = _tags(chapter.applicability, declared, source, ("applicability",))
@@ -318,10 +322,10 @@ def check_chapter(
 
 def check_replacements(
     chapters: Sequence[ChapterModel], sources: Sequence[Source]
-) -> list[Problem]:
+) -> list[CatalogProblem]:
     """Every tombstone's ``replaced_by`` names a live requirement of the same version."""
     live = {r.id for c in chapters for s in c.sections for r in s.requirements}
-    problems: list[Problem] = []
+    problems: list[CatalogProblem] = []
     for chapter, source in zip(chapters, sources, strict=True):
         for s_index, section in enumerate(chapter.sections):
             for t_index, tomb in enumerate(section.withdrawn):
@@ -338,13 +342,13 @@ def check_lineage(
     sources: Sequence[Source],
     earlier: Mapping[str, tuple[frozenset[str], frozenset[str]]],
     standard_source: Source,
-) -> list[Problem]:
+) -> list[CatalogProblem]:
     """IDs are never reused or silently dropped across versions.
 
     ``earlier`` maps each older version to (its live IDs, its tombstoned IDs). Every ID an older
     version used must be live or tombstoned here, and an ID tombstoned before stays tombstoned.
     """
-    problems: list[Problem] = []
+    problems: list[CatalogProblem] = []
     live: dict[str, tuple[Source, Path_]] = {}
     dead: set[str] = set()
     for chapter, source in zip(chapters, sources, strict=True):
@@ -370,8 +374,8 @@ def check_lineage(
 
 def _unique_nested(
     item_id: str, parent_id: str, source: Source, path: Path_, seen: dict[str, str]
-) -> list[Problem]:
-    problems: list[Problem] = []
+) -> list[CatalogProblem]:
+    problems: list[CatalogProblem] = []
     if not item_id.startswith(f"{parent_id}."):
         problems.append(source.problem(path, f"{item_id} is not nested under {parent_id}"))
     first = seen.get(item_id)
@@ -382,9 +386,9 @@ def _unique_nested(
     return problems
 
 
-def check_coverage(chapters: Sequence[ChapterModel], refs: References) -> list[Problem]:
+def check_coverage(chapters: Sequence[ChapterModel], refs: References) -> list[CatalogProblem]:
     """Every OWASP ML Top 10 item is covered by at least one L1/L2 requirement."""
-    problems: list[Problem] = []
+    problems: list[CatalogProblem] = []
     for top10 in refs.top10:
         covered = {
             foreign

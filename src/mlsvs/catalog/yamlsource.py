@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from mlsvs.catalog.problems import Problem
+from mlsvs.catalog.problems import CatalogProblem
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -39,9 +39,9 @@ class Source:
                 return line
         return 1
 
-    def problem(self, path: Path_, message: str) -> Problem:
+    def problem(self, path: Path_, message: str) -> CatalogProblem:
         """A problem located at ``path`` in this file."""
-        return Problem(file=self.file, line=self.line_of(path), message=message)
+        return CatalogProblem(file=self.file, line=self.line_of(path), message=message)
 
 
 def _safe_loader(text: str) -> yaml.SafeLoader:
@@ -99,7 +99,7 @@ def _alias_lines(text: str) -> list[int]:
     return lines
 
 
-def parse_text(text: str, *, file: str) -> tuple[Source | None, list[Problem]]:
+def parse_text(text: str, *, file: str) -> tuple[Source | None, list[CatalogProblem]]:
     """Parse one YAML document. Malformed YAML gives ``None`` and one located problem."""
     import yaml
 
@@ -111,9 +111,9 @@ def parse_text(text: str, *, file: str) -> tuple[Source | None, list[Problem]]:
         mark = exc.problem_mark or exc.context_mark
         line = None if mark is None else mark.line + 1
         reason = " ".join(str(x) for x in (exc.context, exc.problem) if x)
-        return None, [Problem(file=file, line=line, message=f"malformed YAML: {reason}")]
+        return None, [CatalogProblem(file=file, line=line, message=f"malformed YAML: {reason}")]
     except yaml.YAMLError as exc:
-        return None, [Problem(file=file, line=None, message=f"malformed YAML: {exc}")]
+        return None, [CatalogProblem(file=file, line=None, message=f"malformed YAML: {exc}")]
     finally:
         loader.dispose()
     state = _Walk(lines={}, dupes=[], aliases=[], seen=set())
@@ -122,19 +122,21 @@ def parse_text(text: str, *, file: str) -> tuple[Source | None, list[Problem]]:
     if state.aliases:
         message = "YAML anchors and aliases are not allowed in catalog files"
         lines = _alias_lines(text) or state.aliases
-        return None, [Problem(file=file, line=line, message=message) for line in lines]
+        return None, [CatalogProblem(file=file, line=line, message=message) for line in lines]
     problems = [
-        Problem(file=file, line=line, message=f"duplicate key {path[-1]!r}")
+        CatalogProblem(file=file, line=line, message=f"duplicate key {path[-1]!r}")
         for path, line in state.dupes
     ]
     return Source(file=file, data=data, lines=state.lines), problems
 
 
-def parse_file(path: Path, *, display: str) -> tuple[Source | None, list[Problem]]:
+def parse_file(path: Path, *, display: str) -> tuple[Source | None, list[CatalogProblem]]:
     """Read and parse ``path``; an unreadable file is one problem, never an exception."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        return None, [Problem(file=display, line=None, message=f"cannot read file: {reason}")]
+        return None, [
+            CatalogProblem(file=display, line=None, message=f"cannot read file: {reason}")
+        ]
     return parse_text(text, file=display)

@@ -11,14 +11,17 @@ from mlsvs.errors import UsageError
 
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Callable
+
+    from mlsvs.codescan.findings import CodeFinding, CodeScanResult
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Declare the command's arguments."""
+    from mlsvs.cli._common import FINDINGS, add_common
+
     parser.add_argument("paths", nargs="+", metavar="PATH", help="files or directories to scan")
-    parser.add_argument(
-        "-f", "--format", choices=("text", "json", "sarif"), default="text", help="output format"
-    )
+    add_common(parser, ("text", "json", *FINDINGS), jobs=1)
     parser.add_argument(
         "--rule",
         action="append",
@@ -48,46 +51,65 @@ def run(args: argparse.Namespace) -> int:
     output; the run goes on and never ends in 2 because of it. It does keep the exit code off 0:
     a run that could not read everything is not clean.
     """
+    from concurrent.futures import ThreadPoolExecutor
     from dataclasses import replace
 
     from mlsvs import __version__
+    from mlsvs.cli._common import emit, jobs, output_specs
     from mlsvs.codescan import parse_rule, scan_file
     from mlsvs.codescan.files import PathError, collect, is_code
-    from mlsvs.codescan.report import results_json, results_sarif, text_line
+    from mlsvs.codescan.report import code_findings_report, results_json, text_line
     from mlsvs.model.result import Severity
 
+    specs = output_specs(args)
+    workers = jobs(args)
     try:
         rules = frozenset(parse_rule(r) for r in args.rule)
         floor = Severity.parse(args.min_severity)
         files = collect([Path(p) for p in args.paths], is_code)
     except (ValueError, PathError) as exc:
         raise UsageError(str(exc)) from None
-    results = []
-    for file, display in files:
+
+    def one(item: tuple[Path, str]) -> CodeScanResult:
+        file, display = item
         result = scan_file(file, display=display, torch_version=args.torch_version)
         kept = tuple(
             f
             for f in result.findings
             if (not rules or f.rule in rules) and f.severity.rank >= floor.rank
         )
-        results.append(replace(result, findings=kept))
-    if args.format == "json":
-        print(json.dumps(results_json(results), indent=2))
-    elif args.format == "sarif":
-        print(json.dumps(results_sarif(results, version=__version__), indent=2))
-    else:
-        for result in results:
-            for finding in result.findings:
-                print(text_line(result.path, finding))
-        for result in results:
-            for error in result.errors:
-                print(f"mlsvs: not analysed: {error}", file=sys.stderr)
-            if result.skipped:
-                print(f"mlsvs: skipped {result.path}: {result.skipped}", file=sys.stderr)
-        count = sum(len(r.findings) for r in results)
-        broken = sum(bool(r.errors) for r in results)
-        skipped = sum(bool(r.skipped) for r in results)
-        tail = f"; {broken} file(s) not fully analysed" if broken else ""
-        tail += f"; {skipped} file(s) in another language skipped" if skipped else ""
-        print(f"{count} finding(s) in {len(results)} file(s){tail}", file=sys.stderr)
+        return replace(result, findings=kept)
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        results = list(pool.map(one, files))
+    emit(
+        args,
+        lambda: code_findings_report(results, version=__version__),
+        {
+            "text": lambda: _text(results, text_line),
+            "json": lambda: json.dumps(results_json(results), indent=2) + "\n",
+        },
+        specs,
+    )
+    _summary(results)
     return 1 if any(r.findings or r.errors for r in results) else 0
+
+
+def _text(results: list[CodeScanResult], line: Callable[[str, CodeFinding], str]) -> str:
+    out = [line(r.path, f) for r in results for f in r.findings]
+    return "".join(f"{x}\n" for x in out)
+
+
+def _summary(results: list[CodeScanResult]) -> None:
+    """Errors, skipped files and the count, on stderr (never mixed into a report)."""
+    for result in results:
+        for error in result.errors:
+            print(f"mlsvs: not analysed: {error}", file=sys.stderr)
+        if result.skipped:
+            print(f"mlsvs: skipped {result.path}: {result.skipped}", file=sys.stderr)
+    count = sum(len(r.findings) for r in results)
+    broken = sum(bool(r.errors) for r in results)
+    skipped = sum(bool(r.skipped) for r in results)
+    tail = f"; {broken} file(s) not fully analysed" if broken else ""
+    tail += f"; {skipped} file(s) in another language skipped" if skipped else ""
+    print(f"{count} finding(s) in {len(results)} file(s){tail}", file=sys.stderr)

@@ -6,16 +6,12 @@ Exit codes: 0 every file verified and clean, 1 findings at or above ``--min-seve
 
 from __future__ import annotations
 
-import sys
+import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    import argparse
-
     from mlsvs.scanner.output import Summary
-
-FORMATS = ("text", "json", "sarif")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -26,49 +22,57 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "1 findings at or above --min-severity, 2 usage or read errors, 3 no findings but "
         "something was not verified."
     )
+    from mlsvs.cli._common import FINDINGS, add_common
+
     parser.add_argument("paths", nargs="+", metavar="PATH", help="files or directories to scan")
-    parser.add_argument("-f", "--format", choices=FORMATS, default="text", help="output format")
-    parser.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
+    add_common(parser, ("text", "json", *FINDINGS), jobs=1)
+    parser.add_argument("-o", "--output", help=argparse.SUPPRESS)
     parser.add_argument(
         "--min-severity",
         default="low",
         metavar="LEVEL",
         help="report and fail on findings at or above LEVEL (info, low, medium, high, critical)",
     )
-    parser.add_argument("--jobs", "-j", type=int, default=1, help="files scanned in parallel")
     parser.add_argument(
-        "--allow",
+        "--allow-global",
         action="append",
         default=[],
         metavar="CALLABLE",
         help="extra allowed pickle callable (module.qualname or module.*); repeatable",
     )
-    parser.add_argument("--config", metavar="FILE", help="mlsvs.toml / pyproject.toml to read")
+    parser.add_argument("--allow", action="append", default=[], help=argparse.SUPPRESS)
 
 
 def run(args: argparse.Namespace) -> int:
     """Scan, render, and map the result to an exit code."""
+    from mlsvs.cli._common import emit, jobs, output_specs
     from mlsvs.config import load_config
     from mlsvs.errors import ConfigError, UsageError
     from mlsvs.model.result import Severity
     from mlsvs.scanner.api import expand_counted, scan_targets
-    from mlsvs.scanner.output import render_json, render_sarif, render_text, summarize
+    from mlsvs.scanner.output import findings_report, render_json, render_text, summarize
     from mlsvs.scanner.settings import options_from
-    from mlsvs.util.atomic import atomic_open
     from mlsvs.util.text import safe_path, sanitize
 
+    if args.allow:
+        raise UsageError(
+            "--allow grants capabilities (network, model-exec) and scan needs none; "
+            f"to extend the pickle allowlist use --allow-global {args.allow[0]}"
+        )
+    if args.output:
+        raise UsageError(f"-o/--output was replaced by -f FORMAT:PATH, e.g. -f json:{args.output}")
+    specs = output_specs(args)
     try:
         minimum = Severity.parse(args.min_severity)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    if args.jobs < 1:
-        raise UsageError("--jobs must be at least 1")
+    workers = jobs(args)
     missing = [p for p in args.paths if not Path(p).exists() and not Path(p).is_symlink()]
     if missing:
         raise UsageError(f"no such file or directory: {safe_path(missing[0])}")
-    config = load_config(Path.cwd(), Path(args.config) if args.config else None)
+    config = load_config(Path.cwd(), args.config)
     try:
-        options = options_from(config.settings.get("scanner", {}), args.allow)
+        options = options_from(config.settings.get("scanner", {}), args.allow_global)
     except ValueError as exc:
         raise ConfigError(str(exc), path=config.source) from None
     targets, skipped = expand_counted(args.paths)
@@ -80,17 +84,16 @@ def run(args: argparse.Namespace) -> int:
         )
     # Non-UTF-8 file names and pickled strings may hold lone surrogates: escape them so every
     # format encodes (JSON without lone surrogates, SARIF and text without crashing).
-    reports = sanitize(scan_targets(targets, jobs=args.jobs, options=options))
-    render = {"text": render_text, "json": render_json, "sarif": render_sarif}[args.format]
-    text = render(reports, minimum)
-    if args.output:
-        try:
-            with atomic_open(Path(args.output)) as handle:
-                handle.write(text)
-        except OSError as exc:
-            raise UsageError(f"cannot write the report: {exc.strerror}", path=args.output) from None
-    else:
-        sys.stdout.write(text)
+    reports = sanitize(scan_targets(targets, jobs=workers, options=options))
+    emit(
+        args,
+        lambda: findings_report(reports, minimum),
+        {
+            "text": lambda: render_text(reports, minimum),
+            "json": lambda: render_json(reports, minimum),
+        },
+        specs,
+    )
     return exit_code(summarize(reports, minimum))
 
 

@@ -105,7 +105,8 @@ def _grants(values: list[str]) -> frozenset[str]:
 
 def run(args: argparse.Namespace) -> int:
     """Run the suite; print text or JSON."""
-    from mlsvs.modeltest.session import TestName, run_tests
+    from mlsvs.modeltest.result import TestName
+    from mlsvs.modeltest.session import run_tests
 
     project = Path(args.project)
     if not project.is_dir():

@@ -13,7 +13,7 @@ as JSON. Public API::
 from __future__ import annotations
 
 from mlsvs.codescan.findings import CodeFinding, CodeScanResult
-from mlsvs.codescan.rules import RULES, Rule, RuleInfo, parse_rule
+from mlsvs.codescan.rules import RULES, CodeRule, CodeRuleInfo, parse_rule
 from mlsvs.codescan.scan import scan_file, scan_notebook, scan_python
 from mlsvs.codescan.secrets import (
     LocatedSecret,
@@ -28,10 +28,10 @@ from mlsvs.codescan.secrets import (
 __all__ = [
     "RULES",
     "CodeFinding",
+    "CodeRule",
+    "CodeRuleInfo",
     "CodeScanResult",
     "LocatedSecret",
-    "Rule",
-    "RuleInfo",
     "SecretFileResult",
     "SecretHit",
     "SecretKind",

@@ -6,9 +6,9 @@ import ast
 from typing import TYPE_CHECKING
 
 from mlsvs.codescan import deser, hub, net
-from mlsvs.codescan.calls import Hit
+from mlsvs.codescan.calls import CallHit
 from mlsvs.codescan.names import Scopes, bound_names, locally_assigned, parameters
-from mlsvs.codescan.rules import Rule
+from mlsvs.codescan.rules import CodeRule
 from mlsvs.codescan.taint import is_tainted, makes_model
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ class Analyzer(ast.NodeVisitor):
     def __init__(self, scopes: Scopes, *, torch_version: str | None = None) -> None:
         self.scopes = scopes
         self.torch_version = torch_version
-        self.hits: list[Hit] = []
+        self.hits: list[CallHit] = []
         self._dispatch: dict[type[ast.AST], Callable[[ast.AST], None]] = {}
 
     def visit(self, node: ast.AST) -> None:
@@ -240,11 +240,17 @@ class Analyzer(ast.NodeVisitor):
         short = qualname.removeprefix("builtins.")
         if is_tainted(code, self.scopes):
             self.hits.append(
-                Hit(rule=Rule.MLCODE010, node=node, message=f"{short}() of model or remote output")
+                CallHit(
+                    rule=CodeRule.MLCODE010,
+                    node=node,
+                    message=f"{short}() of model or remote output",
+                )
             )
         else:
             self.hits.append(
-                Hit(rule=Rule.MLCODE011, node=node, message=f"{short}() of a dynamic expression")
+                CallHit(
+                    rule=CodeRule.MLCODE011, node=node, message=f"{short}() of a dynamic expression"
+                )
             )
 
     def visit_Dict(self, node: ast.Dict) -> None:

@@ -6,7 +6,7 @@ import ast
 import re
 from dataclasses import dataclass
 
-from mlsvs.codescan.rules import Rule
+from mlsvs.codescan.rules import CodeRule
 from mlsvs.model.result import Severity
 
 COMMIT_SHA = re.compile(r"^[0-9a-f]{40}$")
@@ -14,10 +14,10 @@ _LOOPBACK = re.compile(r"^http://(?:localhost|127\.\d+\.\d+\.\d+|\[::1\]|0\.0\.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Hit:
+class CallHit:
     """A rule match on one AST node, before suppression and location mapping."""
 
-    rule: Rule
+    rule: CodeRule
     message: str
     node: ast.AST
     severity: Severity | None = None

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from mlsvs.codescan.calls import Hit, argument, kwarg
-from mlsvs.codescan.rules import Rule
+from mlsvs.codescan.calls import CallHit, argument, kwarg
+from mlsvs.codescan.rules import CodeRule
 from mlsvs.model.result import Severity
 
 if TYPE_CHECKING:
@@ -54,17 +54,17 @@ def _torch_at_least(version: str | None, major: int, minor: int) -> bool | None:
 
 def torch_load(
     call: ast.Call, qualname: str, scopes: Scopes, torch_version: str | None
-) -> list[Hit]:
+) -> list[CallHit]:
     """``torch.load`` judged by ``weights_only`` and, when known, the pinned torch version."""
     if qualname not in _TORCH_LOAD:
         return []
-    rule = Rule.MLCODE001
+    rule = CodeRule.MLCODE001
     value = kwarg(call, "weights_only")
     modern = _torch_at_least(torch_version, 2, 6)
     if value is None:
         if modern:
             return [
-                Hit(
+                CallHit(
                     rule=rule,
                     node=call,
                     severity=Severity.LOW,
@@ -73,7 +73,7 @@ def torch_load(
                 )
             ]
         return [
-            Hit(
+            CallHit(
                 rule=rule,
                 node=call,
                 message="torch.load without weights_only=True unpickles arbitrary objects "
@@ -84,7 +84,7 @@ def torch_load(
     if known and flag is True:
         if modern is False:
             return [
-                Hit(
+                CallHit(
                     rule=rule,
                     node=call,
                     severity=Severity.HIGH,
@@ -94,9 +94,9 @@ def torch_load(
             ]
         return []
     if known:
-        return [Hit(rule=rule, node=call, message="torch.load with weights_only=False")]
+        return [CallHit(rule=rule, node=call, message="torch.load with weights_only=False")]
     return [
-        Hit(
+        CallHit(
             rule=rule,
             node=call,
             severity=Severity.MEDIUM,
@@ -105,14 +105,16 @@ def torch_load(
     ]
 
 
-def pickle_like(call: ast.Call, qualname: str) -> list[Hit]:
+def pickle_like(call: ast.Call, qualname: str) -> list[CallHit]:
     """Loaders built on pickle: every call deserialises code-capable data."""
     if qualname in _PICKLE:
-        return [Hit(rule=Rule.MLCODE002, node=call, message=f"{qualname} can run code on load")]
+        return [
+            CallHit(rule=CodeRule.MLCODE002, node=call, message=f"{qualname} can run code on load")
+        ]
     return []
 
 
-def numpy_load(call: ast.Call, qualname: str, scopes: Scopes) -> list[Hit]:
+def numpy_load(call: ast.Call, qualname: str, scopes: Scopes) -> list[CallHit]:
     """``numpy.load`` with ``allow_pickle`` not known to be false."""
     if qualname != "numpy.load":
         return []
@@ -122,33 +124,39 @@ def numpy_load(call: ast.Call, qualname: str, scopes: Scopes) -> list[Hit]:
     known, flag = scopes.const(value)
     if known and not flag:
         return []
-    return [Hit(rule=Rule.MLCODE003, node=call, message="numpy.load with allow_pickle enabled")]
+    return [
+        CallHit(rule=CodeRule.MLCODE003, node=call, message="numpy.load with allow_pickle enabled")
+    ]
 
 
-def keras_load(call: ast.Call, qualname: str, scopes: Scopes) -> list[Hit]:
+def keras_load(call: ast.Call, qualname: str, scopes: Scopes) -> list[CallHit]:
     """Keras ``load_model`` with ``safe_mode=False`` or of a legacy HDF5 file."""
     if not (qualname.endswith(".load_model") and qualname.startswith(_KERAS_ROOTS)):
         return []
-    hits: list[Hit] = []
+    hits: list[CallHit] = []
     safe = kwarg(call, "safe_mode")
     if safe is not None:
         known, flag = scopes.const(safe)
         if not (known and flag):
             hits.append(
-                Hit(rule=Rule.MLCODE004, node=call, message=f"{qualname} with safe_mode off")
+                CallHit(
+                    rule=CodeRule.MLCODE004, node=call, message=f"{qualname} with safe_mode off"
+                )
             )
     path = scopes.const_suffix(argument(call, 0, "filepath"))
     if path is not None and path.lower().rstrip().endswith((".h5", ".hdf5")):
         hits.append(
-            Hit(rule=Rule.MLCODE005, node=call, message=f"{qualname} of a legacy HDF5 file")
+            CallHit(rule=CodeRule.MLCODE005, node=call, message=f"{qualname} of a legacy HDF5 file")
         )
     return hits
 
 
-def yaml_load(call: ast.Call, qualname: str, scopes: Scopes) -> list[Hit]:
+def yaml_load(call: ast.Call, qualname: str, scopes: Scopes) -> list[CallHit]:
     """``yaml.load`` without a safe loader, and the explicitly unsafe helpers."""
     if qualname in _UNSAFE_YAML_FUNCS:
-        return [Hit(rule=Rule.MLCODE009, node=call, message=f"{qualname} constructs objects")]
+        return [
+            CallHit(rule=CodeRule.MLCODE009, node=call, message=f"{qualname} constructs objects")
+        ]
     if qualname not in {"yaml.load", "yaml.load_all"}:
         return []
     loader = argument(call, 1, "Loader")
@@ -156,4 +164,4 @@ def yaml_load(call: ast.Call, qualname: str, scopes: Scopes) -> list[Hit]:
     if loader_name in _SAFE_YAML_LOADERS:
         return []
     shown = loader_name or ("no Loader" if loader is None else "an unknown Loader")
-    return [Hit(rule=Rule.MLCODE009, node=call, message=f"{qualname} with {shown}")]
+    return [CallHit(rule=CodeRule.MLCODE009, node=call, message=f"{qualname} with {shown}")]

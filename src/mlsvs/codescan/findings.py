@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mlsvs.codescan.rules import Rule
+from mlsvs.codescan.rules import CodeRule
 from mlsvs.model.result import Location, Severity
 
 
@@ -12,7 +12,7 @@ from mlsvs.model.result import Location, Severity
 class CodeFinding:
     """One rule hit in a Python file or a notebook cell."""
 
-    rule: Rule
+    rule: CodeRule
     severity: Severity
     message: str
     line: int
@@ -22,7 +22,7 @@ class CodeFinding:
     end_line: int = 0
     cell: int | None = None
     """1-based cell number (counting every cell) for notebooks."""
-    about: Rule | None = None
+    about: CodeRule | None = None
     """For suppression findings (MLCODE090/091): the rule the comment names."""
 
     @property

@@ -5,8 +5,8 @@ from __future__ import annotations
 import ast
 from typing import TYPE_CHECKING
 
-from mlsvs.codescan.calls import COMMIT_SHA, Hit, argument, kwarg, method
-from mlsvs.codescan.rules import Rule
+from mlsvs.codescan.calls import COMMIT_SHA, CallHit, argument, kwarg, method
+from mlsvs.codescan.rules import CodeRule
 from mlsvs.model.result import Severity
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ HUB_CALLS = _HUB_FUNCS | {"timm.create_model", "torch.hub.load", "torch.hub.list
 _LOCAL_PREFIXES = ("./", "../", "/", "~", ".\\", "file:")
 
 
-def trust_remote_code(call: ast.Call, scopes: Scopes) -> list[Hit]:
+def trust_remote_code(call: ast.Call, scopes: Scopes) -> list[CallHit]:
     """``trust_remote_code=`` set to true, or to a value we cannot see."""
     value = kwarg(call, "trust_remote_code")
     if value is None:
@@ -55,15 +55,15 @@ def trust_remote_code(call: ast.Call, scopes: Scopes) -> list[Hit]:
         return []
     if known:
         return [
-            Hit(
-                rule=Rule.MLCODE006,
+            CallHit(
+                rule=CodeRule.MLCODE006,
                 node=value,
                 message="trust_remote_code=True runs Python code shipped with the model repository",
             )
         ]
     return [
-        Hit(
-            rule=Rule.MLCODE006,
+        CallHit(
+            rule=CodeRule.MLCODE006,
             node=value,
             severity=Severity.MEDIUM,
             message="trust_remote_code is set from a variable that can be true at runtime",
@@ -71,16 +71,16 @@ def trust_remote_code(call: ast.Call, scopes: Scopes) -> list[Hit]:
     ]
 
 
-def trust_remote_code_dict(node: ast.Dict, scopes: Scopes) -> list[Hit]:
+def trust_remote_code_dict(node: ast.Dict, scopes: Scopes) -> list[CallHit]:
     """A dict literal ``{"trust_remote_code": True}`` (passed on as ``**kwargs``)."""
-    hits: list[Hit] = []
+    hits: list[CallHit] = []
     for key, value in zip(node.keys, node.values, strict=True):
         if isinstance(key, ast.Constant) and key.value == "trust_remote_code":
             known, flag = scopes.const(value)
             if known and flag:
                 hits.append(
-                    Hit(
-                        rule=Rule.MLCODE006,
+                    CallHit(
+                        rule=CodeRule.MLCODE006,
                         node=value,
                         message="trust_remote_code set to True in a keyword dictionary",
                     )
@@ -97,7 +97,7 @@ def _is_local(text: str | None) -> bool:
     return text is not None and text.startswith(_LOCAL_PREFIXES)
 
 
-def hub_download(call: ast.Call, qualname: str | None, scopes: Scopes) -> list[Hit]:
+def hub_download(call: ast.Call, qualname: str | None, scopes: Scopes) -> list[CallHit]:
     """Hub downloads whose revision is not a 40-hex commit SHA."""
     name = method(call)
     local = kwarg(call, "local_files_only")
@@ -107,8 +107,8 @@ def hub_download(call: ast.Call, qualname: str | None, scopes: Scopes) -> list[H
         pretrained = kwarg(call, "pretrained")
         if pretrained is not None and scopes.const(pretrained) != (True, False):
             return [
-                Hit(
-                    rule=Rule.MLCODE007,
+                CallHit(
+                    rule=CodeRule.MLCODE007,
                     node=call,
                     message="timm.create_model(pretrained=True) "
                     "downloads weights that cannot be pinned to a commit",
@@ -144,10 +144,12 @@ def hub_download(call: ast.Call, qualname: str | None, scopes: Scopes) -> list[H
         return []
     if _pinned(call, scopes):
         return []
-    return [Hit(rule=Rule.MLCODE007, node=call, message=f"{what} is not pinned to a commit SHA")]
+    return [
+        CallHit(rule=CodeRule.MLCODE007, node=call, message=f"{what} is not pinned to a commit SHA")
+    ]
 
 
-def torch_hub(call: ast.Call, qualname: str | None, scopes: Scopes) -> list[Hit]:
+def torch_hub(call: ast.Call, qualname: str | None, scopes: Scopes) -> list[CallHit]:
     """``torch.hub.load`` from GitHub runs the repository's hubconf.py."""
     if qualname not in {"torch.hub.load", "torch.hub.list", "torch.hub.help"}:
         return []
@@ -156,8 +158,8 @@ def torch_hub(call: ast.Call, qualname: str | None, scopes: Scopes) -> list[Hit]
         return []
     repo = scopes.const_str(argument(call, 0, "repo_or_dir", "github"))
     hits = [
-        Hit(
-            rule=Rule.MLCODE008,
+        CallHit(
+            rule=CodeRule.MLCODE008,
             node=call,
             message=f"{qualname}({repo!r}) imports and runs hubconf.py from GitHub"
             if repo
@@ -167,8 +169,8 @@ def torch_hub(call: ast.Call, qualname: str | None, scopes: Scopes) -> list[Hit]
     ref = repo.partition(":")[2] if repo else ""
     if qualname == "torch.hub.load" and not COMMIT_SHA.match(ref):
         hits.append(
-            Hit(
-                rule=Rule.MLCODE007,
+            CallHit(
+                rule=CodeRule.MLCODE007,
                 node=call,
                 message="torch.hub.load repository is not pinned to a commit ('owner/repo:<sha>')",
             )

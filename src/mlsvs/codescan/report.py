@@ -1,16 +1,25 @@
-"""Plain renderings of code-scan results for the CLI: text lines, JSON and SARIF 2.1.0."""
+"""Code-scan and secrets results for the CLI: text lines, JSON, and the findings reports every
+other format (SARIF, JUnit, Markdown, GitLab SAST) is rendered from (:mod:`mlsvs.output`)."""
 
 from __future__ import annotations
 
-import hashlib
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mlsvs.codescan.rules import RULES, Rule
+from mlsvs.codescan.rules import RULES
+from mlsvs.output.docs import page
+from mlsvs.output.report import (
+    FindingKind,
+    FindingsReport,
+    Note,
+    ReportFinding,
+    ReportLocation,
+    ReportRule,
+)
 
 if TYPE_CHECKING:
     from mlsvs.codescan.findings import CodeFinding, CodeScanResult
-
-SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+    from mlsvs.codescan.secrets import SecretFileResult
 
 
 def text_line(path: str, finding: CodeFinding) -> str:
@@ -54,84 +63,100 @@ def results_json(results: list[CodeScanResult]) -> dict[str, object]:
     }
 
 
-def _rule_descriptor(rule: Rule) -> dict[str, object]:
-    info = RULES[rule]
-    tags = ["security", *(f"external/cwe/cwe-{info.cwe}" for _ in [0] if info.cwe)]
-    return {
-        "id": rule.value,
-        "name": rule.name.lower(),
-        "shortDescription": {"text": info.title},
-        "fullDescription": {"text": f"{info.title}. Requirements: {', '.join(info.requirements)}"},
-        "help": {"text": info.remediation, "markdown": f"{info.remediation}\n\nSee `{rule.docs}`."},
-        "defaultConfiguration": {"level": info.severity.sarif_level},
-        "properties": {
-            "tags": tags,
-            "precision": "high",
-            "security-severity": info.severity.security_score,
-            "requirements": list(info.requirements),
-        },
-    }
+def code_rules() -> tuple[ReportRule, ...]:
+    """Every code rule, linked to its section of docs/code-rules.md."""
+    return tuple(
+        ReportRule(
+            id=rule.value,
+            title=info.title,
+            severity=info.severity,
+            description=f"{info.title}. Requirements: {', '.join(info.requirements)}",
+            remediation=info.remediation,
+            help_uri=page("code-rules.md", rule.value),
+            requirements=info.requirements,
+            cwe=info.cwe or None,
+            tags=("python",),
+        )
+        for rule, info in RULES.items()
+    )
 
 
-def _fingerprint(path: str, finding: CodeFinding) -> str:
-    raw = f"{finding.rule}:{path}:{finding.cell or 0}:{finding.message}"
-    return hashlib.sha256(raw.encode()).hexdigest()[:32]
-
-
-def results_sarif(results: list[CodeScanResult], *, version: str) -> dict[str, object]:
-    """SARIF 2.1.0 with rule metadata, security-severity and our own fingerprints."""
-    rules = list(Rule)
-    index = {rule: i for i, rule in enumerate(rules)}
-    sarif_results: list[dict[str, object]] = []
-    for result in results:
-        for f in result.findings:
-            message = f.message if f.cell is None else f"{f.message} (cell {f.cell})"
-            sarif_results.append(
-                {
-                    "ruleId": f.rule.value,
-                    "ruleIndex": index[f.rule],
-                    "level": f.severity.sarif_level,
-                    "message": {"text": message},
-                    "locations": [
-                        {
-                            "physicalLocation": {
-                                "artifactLocation": {"uri": result.path},
-                                "region": {"startLine": f.line, "startColumn": f.column},
-                            }
-                        }
-                    ],
-                    "partialFingerprints": {"mlsvsFinding/v1": _fingerprint(result.path, f)},
-                }
-            )
-    notifications: list[dict[str, object]] = [
-        {"level": "error", "message": {"text": error}} for r in results for error in r.errors
-    ]
-    notifications += [
-        {"level": "note", "message": {"text": f"{r.path}: not analysed: {r.skipped}"}}
+def code_findings_report(results: list[CodeScanResult], *, version: str) -> FindingsReport:
+    """The code scan as a findings report (one target per file; parse errors not verified)."""
+    findings = [
+        ReportFinding.make(
+            rule=f.rule.value,
+            kind=FindingKind.FAIL,
+            severity=f.severity,
+            message=f.message,
+            location=ReportLocation(
+                path=r.path,
+                line=f.line,
+                column=f.column,
+                end_line=f.end_line or None,
+                cell=f.cell,
+            ),
+            key=f.message,
+            requirements=f.rule.info.requirements,
+        )
         for r in results
-        if r.skipped
+        for f in r.findings
     ]
-    return {
-        "version": "2.1.0",
-        "$schema": SARIF_SCHEMA,
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "mlsvs-code",
-                        "version": version,
-                        "informationUri": "https://owasp.org/www-project-machine-learning-security-verification-standard/",
-                        "rules": [_rule_descriptor(r) for r in rules],
-                    }
-                },
-                "automationDetails": {"id": "mlsvs/code/"},
-                "invocations": [
-                    {
-                        "executionSuccessful": not any(r.errors for r in results),
-                        "toolExecutionNotifications": notifications,
-                    }
-                ],
-                "results": sarif_results,
-            }
-        ],
-    }
+    notes = [Note(message=e, path=r.path) for r in results for e in r.errors]
+    notes += [Note(message=f"not analysed: {r.skipped}", path=r.path) for r in results if r.skipped]
+    return FindingsReport(
+        command="code",
+        tool_version=version,
+        rules=code_rules(),
+        findings=tuple(findings),
+        targets=tuple(r.path for r in results),
+        notes=tuple(notes),
+        root=str(Path.cwd()),
+        successful=not any(r.errors for r in results),
+    )
+
+
+def secrets_findings_report(results: list[SecretFileResult], *, version: str) -> FindingsReport:
+    """The secrets scan as a findings report; only masked values ever reach it."""
+    uri = page("code-rules.md", "Secrets (MLC310, `mlsvs secrets`)")
+    kinds = sorted({s.hit.kind for r in results for s in r.hits})
+    rules = tuple(
+        ReportRule(
+            id=kind.value,
+            title=kind.value.removeprefix("secret.").replace("-", " ") + " in a file",
+            severity=max(
+                (s.hit.severity for r in results for s in r.hits if s.hit.kind is kind),
+                key=lambda s: s.rank,
+            ),
+            remediation="Revoke the credential, remove it from the file and its history, and "
+            "read it from the environment or a secret store instead.",
+            help_uri=uri,
+            cwe=798,
+            tags=("secret",),
+        )
+        for kind in kinds
+    )
+    findings = [
+        ReportFinding.make(
+            rule=s.hit.rule,
+            kind=FindingKind.FAIL,
+            severity=s.hit.severity,
+            message=f"{s.hit.masked}: {s.hit.excerpt}",
+            location=ReportLocation(
+                path=r.path, line=s.hit.line, column=s.hit.column, pointer=s.pointer
+            ),
+            key=s.hit.masked,
+        )
+        for r in results
+        for s in r.hits
+    ]
+    return FindingsReport(
+        command="secrets",
+        tool_version=version,
+        rules=rules,
+        findings=tuple(findings),
+        targets=tuple(r.path for r in results),
+        notes=tuple(Note(message=e, path=r.path) for r in results for e in r.errors),
+        root=str(Path.cwd()),
+        successful=not any(r.errors for r in results),
+    )

@@ -9,7 +9,7 @@ from mlsvs.model.result import Severity
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class RuleInfo:
+class CodeRuleInfo:
     """Metadata of one code rule."""
 
     title: str
@@ -20,7 +20,7 @@ class RuleInfo:
 
 
 @enum.unique
-class Rule(enum.StrEnum):
+class CodeRule(enum.StrEnum):
     """Every finding the code rules can report. IDs are stable; see docs/code-rules.md."""
 
     MLCODE001 = "MLCODE001"
@@ -41,7 +41,7 @@ class Rule(enum.StrEnum):
     MLCODE091 = "MLCODE091"
 
     @property
-    def info(self) -> RuleInfo:
+    def info(self) -> CodeRuleInfo:
         """Title, default severity, requirements and remediation of this rule."""
         return RULES[self]
 
@@ -56,8 +56,8 @@ _DESER = ("M4.2.1",)
 _HUB = ("M4.2.2", "M5.1.1")
 _TLS = ("M4.2.3",)
 
-RULES: dict[Rule, RuleInfo] = {
-    Rule.MLCODE001: RuleInfo(
+RULES: dict[CodeRule, CodeRuleInfo] = {
+    CodeRule.MLCODE001: CodeRuleInfo(
         title="torch.load without weights_only=True",
         severity=_C,
         requirements=_DESER,
@@ -65,7 +65,7 @@ RULES: dict[Rule, RuleInfo] = {
         remediation="Pass weights_only=True on torch>=2.6 (earlier versions are bypassable, "
         "CVE-2025-32434) or store the weights as safetensors.",
     ),
-    Rule.MLCODE002: RuleInfo(
+    CodeRule.MLCODE002: CodeRuleInfo(
         title="pickle-based deserialisation (pickle, dill, joblib, read_pickle, shelve ...)",
         severity=_C,
         requirements=_DESER,
@@ -73,14 +73,14 @@ RULES: dict[Rule, RuleInfo] = {
         remediation="Load only data formats that cannot run code (safetensors, ONNX, JSON, "
         "parquet); if a pickle is unavoidable, verify its signature and scan it first.",
     ),
-    Rule.MLCODE003: RuleInfo(
+    CodeRule.MLCODE003: CodeRuleInfo(
         title="numpy.load with allow_pickle enabled",
         severity=_H,
         requirements=_DESER,
         cwe=502,
         remediation="Keep allow_pickle=False (the default) and store object arrays another way.",
     ),
-    Rule.MLCODE004: RuleInfo(
+    CodeRule.MLCODE004: CodeRuleInfo(
         title="Keras load_model with safe_mode=False",
         severity=_C,
         requirements=_DESER,
@@ -88,7 +88,7 @@ RULES: dict[Rule, RuleInfo] = {
         remediation="Remove safe_mode=False; Lambda layers with serialised bytecode then fail "
         "to load instead of running.",
     ),
-    Rule.MLCODE005: RuleInfo(
+    CodeRule.MLCODE005: CodeRuleInfo(
         title="legacy HDF5 (.h5) Keras model load",
         severity=_M,
         requirements=_DESER,
@@ -96,7 +96,7 @@ RULES: dict[Rule, RuleInfo] = {
         remediation="Convert the model to the .keras format (safe_mode applies) or to ONNX; "
         "legacy HDF5 loading ignores safe_mode for Lambda layers.",
     ),
-    Rule.MLCODE006: RuleInfo(
+    CodeRule.MLCODE006: CodeRuleInfo(
         title="trust_remote_code=True",
         severity=_C,
         requirements=_HUB,
@@ -104,14 +104,14 @@ RULES: dict[Rule, RuleInfo] = {
         remediation="Remove trust_remote_code=True; vendor and review the model code, or pin "
         "the revision to a reviewed commit SHA.",
     ),
-    Rule.MLCODE007: RuleInfo(
+    CodeRule.MLCODE007: CodeRuleInfo(
         title="hub download without a pinned commit revision",
         severity=_H,
         requirements=_HUB,
         cwe=494,
         remediation='Pass revision="<40-hex commit SHA>"; branch and tag names can be moved.',
     ),
-    Rule.MLCODE008: RuleInfo(
+    CodeRule.MLCODE008: CodeRuleInfo(
         title="torch.hub.load of a GitHub repository (runs its hubconf.py)",
         severity=_H,
         requirements=_HUB,
@@ -119,14 +119,14 @@ RULES: dict[Rule, RuleInfo] = {
         remediation="Vendor the model code and load weights with source='local', or pin "
         "'owner/repo:<commit SHA>' after reviewing hubconf.py.",
     ),
-    Rule.MLCODE009: RuleInfo(
+    CodeRule.MLCODE009: CodeRuleInfo(
         title="unsafe yaml.load",
         severity=_H,
         requirements=_DESER,
         cwe=502,
         remediation="Use yaml.safe_load or Loader=yaml.SafeLoader / yaml.CSafeLoader.",
     ),
-    Rule.MLCODE010: RuleInfo(
+    CodeRule.MLCODE010: CodeRuleInfo(
         title="eval/exec of model output",
         severity=_C,
         requirements=_DESER,
@@ -134,14 +134,14 @@ RULES: dict[Rule, RuleInfo] = {
         remediation="Never evaluate model or remote output; parse it (json.loads, "
         "ast.literal_eval) and validate it against a schema.",
     ),
-    Rule.MLCODE011: RuleInfo(
+    CodeRule.MLCODE011: CodeRuleInfo(
         title="eval/exec of a dynamic expression",
         severity=_L,
         requirements=_DESER,
         cwe=95,
         remediation="Replace eval/exec with explicit parsing (ast.literal_eval, json.loads).",
     ),
-    Rule.MLCODE012: RuleInfo(
+    CodeRule.MLCODE012: CodeRuleInfo(
         title="TLS certificate verification disabled",
         severity=_H,
         requirements=_TLS,
@@ -149,14 +149,14 @@ RULES: dict[Rule, RuleInfo] = {
         remediation="Keep certificate verification on; point REQUESTS_CA_BUNDLE / verify= at "
         "your internal CA bundle instead.",
     ),
-    Rule.MLCODE013: RuleInfo(
+    CodeRule.MLCODE013: CodeRuleInfo(
         title="model or data download over plain HTTP",
         severity=_H,
         requirements=_TLS,
         cwe=319,
         remediation="Use https:// and verify the downloaded file's hash.",
     ),
-    Rule.MLCODE014: RuleInfo(
+    CodeRule.MLCODE014: CodeRuleInfo(
         title="hard-coded hub or API token",
         severity=_H,
         requirements=("M3.3.1",),
@@ -164,7 +164,7 @@ RULES: dict[Rule, RuleInfo] = {
         remediation="Revoke the token, remove it from history and read it from the environment "
         "or a secret manager (HF_TOKEN, OPENAI_API_KEY ...).",
     ),
-    Rule.MLCODE090: RuleInfo(
+    CodeRule.MLCODE090: CodeRuleInfo(
         title="suppression without a reason",
         severity=_M,
         requirements=(),
@@ -172,7 +172,7 @@ RULES: dict[Rule, RuleInfo] = {
         remediation="Write '# mlsvs: ignore[RULE] reason: <why this is safe>'; a suppression "
         "without a reason does not suppress.",
     ),
-    Rule.MLCODE091: RuleInfo(
+    CodeRule.MLCODE091: CodeRuleInfo(
         title="unused or unknown suppression",
         severity=_L,
         requirements=(),
@@ -181,14 +181,14 @@ RULES: dict[Rule, RuleInfo] = {
     ),
 }
 
-META_RULES = frozenset({Rule.MLCODE090, Rule.MLCODE091})
+META_RULES = frozenset({CodeRule.MLCODE090, CodeRule.MLCODE091})
 """Rules about suppression comments rather than about code."""
 
 
-def parse_rule(text: str) -> Rule:
+def parse_rule(text: str) -> CodeRule:
     """Parse a rule ID (case-insensitive); ``ValueError`` names the known IDs."""
     try:
-        return Rule(text.strip().upper())
+        return CodeRule(text.strip().upper())
     except ValueError:
-        known = ", ".join(r.value for r in Rule)
+        known = ", ".join(r.value for r in CodeRule)
         raise ValueError(f"unknown code rule {text!r} (known: {known})") from None

@@ -17,7 +17,7 @@ from mlsvs.codescan.suppress import apply_suppressions, in_cell, parse_suppressi
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from mlsvs.codescan.calls import Hit
+    from mlsvs.codescan.calls import CallHit
 
 MAX_BYTES = 20 * 1024 * 1024
 """Largest source file read (bigger files are reported, never silently skipped)."""
@@ -63,7 +63,7 @@ def _findings(source: str, tree: ast.Module, analyzer: Analyzer) -> tuple[list[C
     return apply_suppressions(unique, suppressions)
 
 
-def _finding(hit: Hit, lines: list[str]) -> CodeFinding:
+def _finding(hit: CallHit, lines: list[str]) -> CodeFinding:
     line = getattr(hit.node, "lineno", 1)
     return CodeFinding(
         rule=hit.rule,

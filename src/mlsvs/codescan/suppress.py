@@ -8,7 +8,7 @@ import tokenize
 from dataclasses import dataclass, replace
 
 from mlsvs.codescan.findings import CodeFinding
-from mlsvs.codescan.rules import META_RULES, Rule
+from mlsvs.codescan.rules import META_RULES, CodeRule
 
 _SUPPRESS = re.compile(r"#\s*mlsvs:\s*ignore\[(?P<rules>[^\]]*)\](?P<rest>.*)$", re.IGNORECASE)
 _QUICK = re.compile(r"mlsvs:\s*ignore", re.IGNORECASE)
@@ -51,7 +51,7 @@ def parse_suppressions(source: str) -> tuple[Suppression, ...]:
     return tuple(found)
 
 
-def _meta(rule: Rule, sup: Suppression, message: str, about: Rule | None) -> CodeFinding:
+def _meta(rule: CodeRule, sup: Suppression, message: str, about: CodeRule | None) -> CodeFinding:
     return CodeFinding(
         rule=rule,
         severity=rule.info.severity,
@@ -85,19 +85,23 @@ def apply_suppressions(
         else:
             kept.append(finding)
     for sup in suppressions:
-        known = [r for r in sup.rules if r in Rule.__members__ and Rule(r) not in META_RULES]
+        known = [
+            r for r in sup.rules if r in CodeRule.__members__ and CodeRule(r) not in META_RULES
+        ]
         if not sup.reason:
-            about = Rule(known[0]) if known else None
+            about = CodeRule(known[0]) if known else None
             kept.append(
-                _meta(Rule.MLCODE090, sup, "suppression without a reason is ignored", about)
+                _meta(CodeRule.MLCODE090, sup, "suppression without a reason is ignored", about)
             )
         for name in sup.rules:
             if name not in known:
                 kept.append(
-                    _meta(Rule.MLCODE091, sup, f"suppression names unknown rule {name!r}", None)
+                    _meta(CodeRule.MLCODE091, sup, f"suppression names unknown rule {name!r}", None)
                 )
             elif (sup.line, name) not in used:
-                kept.append(_meta(Rule.MLCODE091, sup, f"unused suppression of {name}", Rule(name)))
+                kept.append(
+                    _meta(CodeRule.MLCODE091, sup, f"unused suppression of {name}", CodeRule(name))
+                )
     return kept, suppressed
 
 

@@ -49,7 +49,7 @@ EXAMPLES = 10
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Item:
+class ShortcutItem:
     """A cell value or a text n-gram, or a pair of them."""
 
     column: str
@@ -68,7 +68,7 @@ class Item:
 class Candidate:
     """An item (or pair) with near-perfect label association at low support."""
 
-    items: tuple[Item, ...]
+    items: tuple[ShortcutItem, ...]
     label: str
     support: int
     purity: float
@@ -125,7 +125,9 @@ def log_binomial_tail(successes: int, trials: int, p: float) -> float:
     return float(binom.logsf(successes - 1, trials, p))
 
 
-def _items(inputs: ModelInputs, params: ShortcutParams, floor: int) -> tuple[list[Item], Sparse]:
+def _items(
+    inputs: ModelInputs, params: ShortcutParams, floor: int
+) -> tuple[list[ShortcutItem], Sparse]:
     """Candidate items with support in ``[floor, max_support * n]`` and their row matrix."""
     import numpy as np
     import scipy.sparse as sp
@@ -135,7 +137,7 @@ def _items(inputs: ModelInputs, params: ShortcutParams, floor: int) -> tuple[lis
 
     n = len(inputs.cells[0]) if inputs.cells else 0
     ceiling = max(floor, int(params.max_support * n))
-    items: list[Item] = []
+    items: list[ShortcutItem] = []
     blocks: list[Any] = []
     for j in inputs.used:
         name, kind, cells = inputs.names[j], inputs.kinds[j], inputs.cells[j]
@@ -148,7 +150,7 @@ def _items(inputs: ModelInputs, params: ShortcutParams, floor: int) -> tuple[lis
                 matrix = vectorizer.fit_transform(cells)
             except ValueError:  # no term within the support range
                 continue
-            items += [Item(column=name, value=t, kind="ngram")
+            items += [ShortcutItem(column=name, value=t, kind="ngram")
                       for t in vectorizer.get_feature_names_out()]  # fmt: skip
             blocks.append(matrix.tocsc())
             continue
@@ -164,7 +166,7 @@ def _items(inputs: ModelInputs, params: ShortcutParams, floor: int) -> tuple[lis
         block = sp.csc_matrix(
             (np.ones(len(rows), dtype=np.int8), (rows, mapped[rows])), shape=(n, len(keep))
         )
-        items += [Item(column=name, value=str(uniques[k]), kind="value") for k in keep]
+        items += [ShortcutItem(column=name, value=str(uniques[k]), kind="value") for k in keep]
         blocks.append(block)
     if not blocks:
         return [], sp.csc_matrix((n, 0), dtype=np.int8)
@@ -198,7 +200,9 @@ def _pure_words(
     return out
 
 
-def _explained(items: tuple[Item, ...], label: int, pure: dict[str, dict[str, int]]) -> bool:
+def _explained(
+    items: tuple[ShortcutItem, ...], label: int, pure: dict[str, dict[str, int]]
+) -> bool:
     """A bigram containing a word that is itself pure for the same label adds nothing."""
     for item in items:
         if item.kind == "ngram" and " " in item.value:
@@ -332,7 +336,7 @@ def _pairs(
 
 def _content_predictions(
     inputs: ModelInputs,
-    items: list[Item],
+    items: list[ShortcutItem],
     candidates: list[tuple[tuple[int, ...], int, int, int, float]],
     y: npt.NDArray[np.int64],
     params: ShortcutParams,

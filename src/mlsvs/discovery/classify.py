@@ -16,10 +16,12 @@ from mlsvs.model.artifact import (
     Artifact,
     BomDocument,
     CardDocument,
+    CardKind,
     DatasetArtifact,
     DependencyManifest,
     DeploymentConfig,
     Document,
+    DocumentKind,
     ModelArtifact,
     ModelFormat,
     SignatureFile,
@@ -100,9 +102,9 @@ def classify(
     if suffix == ".md" or name.lower() in {"readme", "model_card", "datasheet"}:
         return _markdown(absolute, common, name)
     if suffix == ".dvc" or name == "dvc.lock":
-        return Document(**common, document="dvc")
+        return Document(**common, document=DocumentKind.DVC)
     if name.upper() in {"SHA256SUMS", "SHA256SUMS.TXT"} or suffix == ".sha256":
-        return Document(**common, document="checksums")
+        return Document(**common, document=DocumentKind.CHECKSUMS)
     if suffix in {".sig", ".sigstore"} or name.endswith(".sigstore.json"):
         return SignatureFile(**common, signature="sigstore_bundle")
 
@@ -130,7 +132,7 @@ def classify(
     if fmt is not ModelFormat.UNKNOWN:
         return ModelArtifact(**common, format=fmt)
     if suffix in _CONFIG_SUFFIXES and _is_text(head):
-        return Document(**common, document="config")
+        return Document(**common, document=DocumentKind.CONFIG)
     if _presumed_model(pure, suffix, size, head):
         return ModelArtifact(**common, format=ModelFormat.UNKNOWN)
     return None
@@ -168,7 +170,7 @@ def _markdown(absolute: Path, common: _Common, name: str) -> Artifact | None:
     card = read_card(absolute)
     lowered = name.lower()
     if _THREAT_MODEL.match(lowered):
-        return Document(**common, document="threat_model")
+        return Document(**common, document=DocumentKind.THREAT_MODEL)
     if card is None:
         return None
     kind, metadata, sections = card
@@ -178,7 +180,7 @@ def _markdown(absolute: Path, common: _Common, name: str) -> Artifact | None:
 def _card(
     common: _Common, kind: str, metadata: dict[str, object], sections: tuple[str, ...]
 ) -> Artifact:
-    return CardDocument(**common, card=kind, metadata=metadata, sections=sections)
+    return CardDocument(**common, card=CardKind(kind), metadata=metadata, sections=sections)
 
 
 def _json_document(head: bytes, common: _Common, pure: PurePosixPath) -> Artifact:
@@ -189,20 +191,20 @@ def _json_document(head: bytes, common: _Common, pure: PurePosixPath) -> Artifac
         return BomDocument(**common, bom="spdx")
     if "application/vnd.dev.sigstore.bundle" in text or pure.name == "model.sig":
         return SignatureFile(**common, signature="sigstore_bundle")
-    return Document(**common, document="config")
+    return Document(**common, document=DocumentKind.CONFIG)
 
 
 def _yaml_document(head: bytes, common: _Common, pure: PurePosixPath) -> Artifact:
     text = head.decode("utf-8", "replace")
     if _THREAT_MODEL.match(pure.name):
-        return Document(**common, document="threat_model")
+        return Document(**common, document=DocumentKind.THREAT_MODEL)
     if ".github/workflows/" in pure.as_posix():
         return DeploymentConfig(**common, config="github_actions")
     if pure.name.startswith(("docker-compose", "compose.")):
         return DeploymentConfig(**common, config="compose")
     if re.search(r"^apiVersion:", text, re.M) and re.search(r"^kind:", text, re.M):
         return DeploymentConfig(**common, config="kubernetes")
-    return Document(**common, document="config")
+    return Document(**common, document=DocumentKind.CONFIG)
 
 
 def model_named(path: str) -> bool:

@@ -11,7 +11,7 @@ from mlsvs.engine.coverage import discovery_gaps
 from mlsvs.engine.levels import compute_levels
 from mlsvs.engine.plan import Plan, Task, plan
 from mlsvs.engine.runner import run
-from mlsvs.engine.verdicts import Evidence, Profile, decide, newest_valid
+from mlsvs.engine.verdicts import ApplicabilityProfile, Evidence, decide, newest_valid
 from mlsvs.engine.waivers import apply_waivers
 from mlsvs.model.artifact import (
     Artifact,
@@ -102,7 +102,7 @@ def assess_project(
     )
     findings, waiver_problems = apply_waivers(result.findings, config.waivers, today=today)
     loaded = load_attestations(project.root, config.attestations, standard, today=today)
-    scope = Profile(
+    scope = ApplicabilityProfile(
         declared=config.traits,
         denied=dict(project.denied_traits),
         evidence=_trait_evidence(project),
@@ -158,7 +158,7 @@ def _verdicts(
     the_plan: Plan,
     findings: Sequence[Finding],
     attestations: Sequence[Attestation],
-    profile: Profile,
+    profile: ApplicabilityProfile,
     project_gaps: Sequence[Gap],
 ) -> tuple[RequirementVerdict, ...]:
     by_requirement: dict[str, list[Finding]] = defaultdict(list)

@@ -62,7 +62,7 @@ class Evidence:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Profile:
+class ApplicabilityProfile:
     """The applicability profile of a run: what is declared, denied, and suggested."""
 
     declared: frozenset[str]
@@ -72,9 +72,13 @@ class Profile:
     """Trait -> what discovery saw that suggests it (``app.py: FastAPI app``)."""
 
 
-def decide(evidence: Evidence, traits: frozenset[str] | Profile) -> RequirementVerdict:
+def decide(evidence: Evidence, traits: frozenset[str] | ApplicabilityProfile) -> RequirementVerdict:
     """Decide one requirement (``traits``: the declared traits, or the whole profile)."""
-    profile = traits if isinstance(traits, Profile) else Profile(declared=traits)
+    profile = (
+        traits
+        if isinstance(traits, ApplicabilityProfile)
+        else ApplicabilityProfile(declared=traits)
+    )
     req = evidence.requirement
     ids = tuple(f.id for f in evidence.findings)
     source = evidence.attestation.source if evidence.attestation else None
@@ -174,7 +178,9 @@ def uncovered(evidence: Evidence) -> tuple[Gap, ...]:
     return tuple(sorted(found, key=lambda g: (g.item, g.reason.value, g.detail)))
 
 
-def _by_profile(req: Requirement, missing: frozenset[str], profile: Profile) -> RequirementVerdict:
+def _by_profile(
+    req: Requirement, missing: frozenset[str], profile: ApplicabilityProfile
+) -> RequirementVerdict:
     """N/A when an undeclared tag is denied or unsupported by evidence; else not verified."""
 
     def verdict(v: Verdict, *why: str) -> RequirementVerdict:

@@ -12,6 +12,24 @@ from mlsvs.model.coverage import Gap
 
 
 @enum.unique
+class DocumentKind(enum.StrEnum):
+    """What a governance document found by convention is."""
+
+    THREAT_MODEL = "threat_model"
+    DVC = "dvc"
+    CHECKSUMS = "checksums"
+    CONFIG = "config"
+
+
+@enum.unique
+class CardKind(enum.StrEnum):
+    """Whose card a card document is."""
+
+    MODEL = "model"
+    DATASET = "dataset"
+
+
+@enum.unique
 class ModelFormat(enum.StrEnum):
     """Serialization format of a model file, identified from content (never the extension)."""
 
@@ -170,8 +188,7 @@ class DependencyManifest(Artifact):
 class CardDocument(Artifact):
     """A model or dataset card (Markdown with Hugging Face YAML front matter)."""
 
-    card: str
-    """``model`` or ``dataset``."""
+    card: CardKind
     metadata: Mapping[str, object] = field(default_factory=dict)
     """Parsed front matter (empty when absent or unparseable). Never mutated."""
     sections: tuple[str, ...] = ()
@@ -180,7 +197,7 @@ class CardDocument(Artifact):
     @property
     def kind(self) -> str:
         """Short kind name used in reports."""
-        return f"{self.card}_card"
+        return f"{self.card.value}_card"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -224,13 +241,12 @@ class DeploymentConfig(Artifact):
 class Document(Artifact):
     """A governance document found by convention (threat model, data manifest ...)."""
 
-    document: str
-    """``threat_model``, ``data_manifest``, ``dvc``, ``attestation`` ..."""
+    document: DocumentKind
 
     @property
     def kind(self) -> str:
         """Short kind name used in reports."""
-        return self.document
+        return self.document.value
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

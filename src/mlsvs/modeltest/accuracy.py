@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from mlsvs.model.result import Measurement
 from mlsvs.modeltest.metrics import wilson
-from mlsvs.modeltest.result import TestResult, params
+from mlsvs.modeltest.result import TestName, TestResult, params
 from mlsvs.modeltest.thresholds import decide
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ def clean_accuracy(model: BudgetedModel, test: Dataset, cfg: ModelTestConfig) ->
     text = f"clean accuracy {acc:.4f} (95 % CI {lo:.4f}-{hi:.4f}, n={len(data)}, seed {cfg.seed})"
     if d.ok is None:
         # M6.1.1 asks for the measurement with its uncertainty; a limit is optional.
-        return TestResult(name="clean_accuracy", ok=True, message=text, measurements=(m,))
+        return TestResult(name=TestName.ACCURACY, ok=True, message=text, measurements=(m,))
     return TestResult(
-        name="clean_accuracy", ok=d.ok, message=f"{text}: {d.text}", measurements=(m,)
+        name=TestName.ACCURACY, ok=d.ok, message=f"{text}: {d.text}", measurements=(m,)
     )

@@ -9,7 +9,7 @@ from mlsvs.adapters.models.load import ModelKind
 from mlsvs.errors import ConfigError
 from mlsvs.modeltest.evasion.constraints import Norm
 from mlsvs.modeltest.evasion.whitebox import Schedule
-from mlsvs.modeltest.standard import Standard
+from mlsvs.modeltest.standard import StandardValues
 from mlsvs.modeltest.thresholds import LEVELS, Threshold, parse_threshold
 
 S = "model_tests"
@@ -70,7 +70,7 @@ def _thresholds(raw: Mapping[str, object], where: str) -> tuple[Threshold, ...]:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Section:
+class FamilySettings:
     """Settings of one test family plus its thresholds."""
 
     values: Mapping[str, object] = field(default_factory=dict)
@@ -160,15 +160,15 @@ class ModelTestConfig:
     level: str | None = None
     query_budget: int | None = None
     timeout_s: float = 600.0
-    model: Section
-    input: Section
-    data: Section
-    accuracy: Section
-    robustness: Section
-    privacy: Section
-    extraction: Section
-    output: Section
-    standard: Standard = field(default_factory=Standard)
+    model: FamilySettings
+    input: FamilySettings
+    data: FamilySettings
+    accuracy: FamilySettings
+    robustness: FamilySettings
+    privacy: FamilySettings
+    extraction: FamilySettings
+    output: FamilySettings
+    standard: StandardValues = field(default_factory=StandardValues)
     """The level this run verifies and the standard's parameters (set by the session)."""
 
     @property
@@ -190,7 +190,7 @@ class ModelTestConfig:
 def parse(raw: Mapping[str, object]) -> ModelTestConfig:
     """Validate ``[tool.mlsvs.model_tests]``; raises ``ConfigError`` with one clear line."""
     _check_keys(raw, S, _TOP)
-    parts: dict[str, Section] = {}
+    parts: dict[str, FamilySettings] = {}
     for name, allowed in (
         ("model", _MODEL), ("input", _INPUT), ("data", _DATA), ("accuracy", _ACCURACY),
         ("robustness", _ROBUST), ("privacy", _PRIVACY), ("extraction", _EXTRACTION),
@@ -199,7 +199,7 @@ def parse(raw: Mapping[str, object]) -> ModelTestConfig:
         where = f"{S}.{name}"
         table = _table(raw, name, S)
         _check_keys(table, where, allowed)
-        parts[name] = Section(values=dict(table), thresholds=_thresholds(table, where))
+        parts[name] = FamilySettings(values=dict(table), thresholds=_thresholds(table, where))
     _validate(parts)
     level = raw.get("level")
     if level is not None and level not in LEVELS:
@@ -216,7 +216,7 @@ def parse(raw: Mapping[str, object]) -> ModelTestConfig:
     )  # fmt: skip
 
 
-def _validate(parts: Mapping[str, Section]) -> None:
+def _validate(parts: Mapping[str, FamilySettings]) -> None:
     model = parts["model"]
     kind = model.get_str("kind", "auto")
     if kind not in {k.value for k in ModelKind}:

@@ -15,13 +15,13 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
     from mlsvs.adapters.models.spec import InputSpec
-    from mlsvs.modeltest.config import Section
+    from mlsvs.modeltest.config import FamilySettings
 
     Array = npt.NDArray[np.floating]
     Labels = npt.NDArray[np.integer]
 
 
-class DataError(ModelTestError):
+class TestDataError(ModelTestError):
     """Evaluation data is missing, unreadable or does not fit the model."""
 
 
@@ -54,34 +54,34 @@ class Dataset:
         )
 
 
-def load(root: Path, data: Section, role: str, spec: InputSpec, n_classes: int) -> Dataset:
+def load(root: Path, data: FamilySettings, role: str, spec: InputSpec, n_classes: int) -> Dataset:
     """Load the file named by ``data.<role>`` (``test``, ``train`` or ``nonmembers``)."""
     rel = data.get_str(role, "")
     if not rel:
-        raise DataError(f"model_tests.data.{role} is not declared")
+        raise TestDataError(f"model_tests.data.{role} is not declared")
     base = root.resolve()
     path = (base / rel).resolve()
     if not path.is_relative_to(base):
-        raise DataError(f"data file {rel} is outside the project")
+        raise TestDataError(f"data file {rel} is outside the project")
     if not path.is_file():
-        raise DataError(f"data file {rel} does not exist")
+        raise TestDataError(f"data file {rel} does not exist")
     if path.suffix == ".npz":
         x, y, names, sens = _npz(path, data)
     elif path.suffix in (".csv", ".parquet", ".pq"):
         x, y, names, sens = _table(path, data)
     else:
-        raise DataError(f"data file {rel}: use .csv, .parquet or .npz")
+        raise TestDataError(f"data file {rel}: use .csv, .parquet or .npz")
     return _finish(x, y, names, sens, rel, spec, n_classes)
 
 
-def _npz(path: Path, data: Section) -> tuple[Array, Array, tuple[str, ...], Array | None]:
+def _npz(path: Path, data: FamilySettings) -> tuple[Array, Array, tuple[str, ...], Array | None]:
     import numpy as np
 
     x_key, y_key = data.get_str("x_key", "x"), data.get_str("y_key", "y")
     with np.load(path, allow_pickle=False) as z:
         missing = [k for k in (x_key, y_key) if k not in z.files]
         if missing:
-            raise DataError(f"{path.name} has no array {missing[0]!r} (has {sorted(z.files)})")
+            raise TestDataError(f"{path.name} has no array {missing[0]!r} (has {sorted(z.files)})")
         x, y = z[x_key], z[y_key]
         sens_key = data.get_str("sensitive", "")
         sens = z[sens_key] if sens_key and sens_key in z.files else None
@@ -89,15 +89,15 @@ def _npz(path: Path, data: Section) -> tuple[Array, Array, tuple[str, ...], Arra
     return x, y, names, sens
 
 
-def _table(path: Path, data: Section) -> tuple[Array, Array, tuple[str, ...], Array | None]:
+def _table(path: Path, data: FamilySettings) -> tuple[Array, Array, tuple[str, ...], Array | None]:
     try:
         import pandas as pd
     except ImportError:
-        raise DataError("reading CSV/Parquet needs pandas: pip install 'mlsvs[data]'") from None
+        raise TestDataError("reading CSV/Parquet needs pandas: pip install 'mlsvs[data]'") from None
     try:
         df = pd.read_csv(path) if path.suffix == ".csv" else pd.read_parquet(path)
     except Exception as exc:  # noqa: BLE001 - pandas/pyarrow raise many types
-        raise DataError(f"cannot read {path.name}: {type(exc).__name__}: {exc}") from None
+        raise TestDataError(f"cannot read {path.name}: {type(exc).__name__}: {exc}") from None
     label = data.get_str("label", "label")
     sensitive = data.get_str("sensitive", "")
     feats = data.get("features", None)
@@ -109,7 +109,7 @@ def _table(path: Path, data: Section) -> tuple[Array, Array, tuple[str, ...], Ar
     if sensitive and sensitive not in df.columns:
         missing.append(sensitive)
     if missing:
-        raise DataError(f"{path.name} lacks column(s): {', '.join(map(str, missing))}")
+        raise TestDataError(f"{path.name} lacks column(s): {', '.join(map(str, missing))}")
     x = df[list(names)].to_numpy(dtype="float64")
     sens = df[sensitive].to_numpy() if sensitive else None
     return x, df[label].to_numpy(), tuple(map(str, names)), sens
@@ -127,7 +127,7 @@ def _finish(
     import numpy as np
 
     if x.shape[0] != y.shape[0] or x.shape[0] == 0:
-        raise DataError(f"{rel}: {x.shape[0]} inputs but {y.shape[0]} labels")
+        raise TestDataError(f"{rel}: {x.shape[0]} inputs but {y.shape[0]} labels")
     flat = x.reshape(x.shape[0], -1)
     if flat.shape[1] != spec.n_features:
         raise InputShapeError(
@@ -135,11 +135,11 @@ def _finish(
             f"needs {spec.n_features}"
         )
     if not np.issubdtype(y.dtype, np.number) or not np.all(np.mod(y, 1) == 0):
-        raise DataError(f"{rel}: labels must be class indices 0..{n_classes - 1}")
+        raise TestDataError(f"{rel}: labels must be class indices 0..{n_classes - 1}")
     labels = y.astype(np.int64)
     if labels.min() < 0 or labels.max() >= n_classes:
-        raise DataError(f"{rel}: labels outside 0..{n_classes - 1}")
+        raise TestDataError(f"{rel}: labels outside 0..{n_classes - 1}")
     if not np.all(np.isfinite(flat)):
-        raise DataError(f"{rel}: inputs contain NaN or infinity")
+        raise TestDataError(f"{rel}: inputs contain NaN or infinity")
     shaped = flat.reshape((flat.shape[0], *spec.shape)).astype(spec.dtype)
     return Dataset(x=shaped, y=labels, features=names, source=rel, sensitive=sens)

@@ -9,7 +9,7 @@ from mlsvs.model.result import Measurement, SeriesPoint
 from mlsvs.modeltest.config import ints
 from mlsvs.modeltest.evasion.constraints import Constraints, Norm, project
 from mlsvs.modeltest.metrics import wilson
-from mlsvs.modeltest.result import TestResult, limited, params
+from mlsvs.modeltest.result import TestName, TestResult, limited, params
 from mlsvs.modeltest.thresholds import decide
 
 if TYPE_CHECKING:
@@ -163,11 +163,11 @@ def extraction(model: BudgetedModel, test: Dataset, cfg: ModelTestConfig) -> Tes
     )
     result = (m_fid, m_acc)
     if d.ok is False:
-        return TestResult(name="extraction", ok=False, message=f"{text}: {d.text}",
+        return TestResult(name=TestName.EXTRACTION, ok=False, message=f"{text}: {d.text}",
                           measurements=result)  # fmt: skip
     if lo <= majority:
         return TestResult(
-            name="extraction", ok=None, measurements=result,
+            name=TestName.EXTRACTION, ok=None, measurements=result,
             message=f"{text}: not verified: no surrogate beat the majority-class baseline "
             f"({majority:.3f}), so the attack failed rather than the model resisting it "
             "(try another surrogate or more queries)",
@@ -176,11 +176,11 @@ def extraction(model: BudgetedModel, test: Dataset, cfg: ModelTestConfig) -> Tes
         )  # fmt: skip
     if d.ok is None:
         return TestResult(
-            name="extraction", ok=None, measurements=result,
+            name=TestName.EXTRACTION, ok=None, measurements=result,
             message=f"{text}; not verified: no limit for this level (verify with --level, or "
             "declare extraction.extraction_fidelity_max)",
         )  # fmt: skip
-    return TestResult(name="extraction", ok=True, message=f"{text}: {d.text}",
+    return TestResult(name=TestName.EXTRACTION, ok=True, message=f"{text}: {d.text}",
                       measurements=result)  # fmt: skip
 
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from mlsvs.adapters.models.spec import OutputKind
 from mlsvs.model.result import Measurement
-from mlsvs.modeltest.result import TestResult, params
+from mlsvs.modeltest.result import TestName, TestResult, params
 
 if TYPE_CHECKING:
     import numpy as np
@@ -72,13 +72,13 @@ def output_minimisation(model: BudgetedModel, test: Dataset, cfg: ModelTestConfi
     why = cfg.output.get_str("full_scores_justification", "")
     if gran is Granularity.FULL and not why:
         return TestResult(
-            name="output_minimisation", ok=False, measurements=(m,),
+            name=TestName.OUTPUT, ok=False, measurements=(m,),
             message=f"{text}: return labels, top-k or rounded scores, or declare "
             "output.full_scores_justification",
         )  # fmt: skip
     if gran is Granularity.FULL:
         text += f"; justified: {why}"
-    return TestResult(name="output_minimisation", ok=True, message=text, measurements=(m,))
+    return TestResult(name=TestName.OUTPUT, ok=True, message=text, measurements=(m,))
 
 
 def _decimals(value: float) -> int:
@@ -152,10 +152,10 @@ def endpoint_answers(
     why = cfg.output.get_str("full_scores_justification", "")
     if gran is Granularity.FULL and not why:
         return TestResult(
-            name="output_minimisation", ok=False, measurements=(m,),
+            name=TestName.OUTPUT, ok=False, measurements=(m,),
             message=f"{text}: return labels, top-k or rounded scores, or declare "
             "output.full_scores_justification",
         )  # fmt: skip
     if gran is Granularity.FULL:
         text += f"; justified: {why}"
-    return TestResult(name="output_minimisation", ok=True, message=text, measurements=(m,))
+    return TestResult(name=TestName.OUTPUT, ok=True, message=text, measurements=(m,))

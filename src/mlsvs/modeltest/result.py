@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 
 from mlsvs.model.coverage import Gap, GapReason
 from mlsvs.model.result import Facts, Measurement
+
+
+@enum.unique
+class TestName(enum.StrEnum):
+    """The runtime tests, one per behavioural check."""
+
+    __test__ = False
+
+    ACCURACY = "clean_accuracy"
+    BLACKBOX = "blackbox_evasion"
+    WHITEBOX = "whitebox_evasion"
+    MEMBERSHIP = "membership_inference"
+    ATTRIBUTE = "attribute_inference"
+    EXTRACTION = "extraction"
+    OUTPUT = "output_minimisation"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -14,7 +30,7 @@ class TestResult:
 
     __test__ = False  # not a pytest test class
 
-    name: str
+    name: TestName
     ok: bool | None
     message: str
     measurements: tuple[Measurement, ...] = ()

@@ -30,7 +30,7 @@ from mlsvs.modeltest.evasion.constraints import Constraints, norm_of
 from mlsvs.modeltest.evasion.curve import Attack, AttackResult, run_attack
 from mlsvs.modeltest.evasion.whitebox import PgdParams
 from mlsvs.modeltest.metrics import wilson
-from mlsvs.modeltest.result import TestResult, limited, params
+from mlsvs.modeltest.result import TestName, TestResult, limited, params
 from mlsvs.modeltest.thresholds import decide
 
 if TYPE_CHECKING:
@@ -244,7 +244,7 @@ def _monotone(curve: tuple[tuple[float, Mask], ...], tol: float) -> Sanity:
 
 
 def _verdict(
-    name: str, text: str, m: Measurement, checks: tuple[Sanity, ...], cfg: ModelTestConfig,
+    name: TestName, text: str, m: Measurement, checks: tuple[Sanity, ...], cfg: ModelTestConfig,
     req: str, declared_key: str, facts: Facts, clean: float, n: int,
 ) -> TestResult:  # fmt: skip
     """Decide: a failing value fails; a sanity failure makes a passing value not verified.
@@ -376,7 +376,7 @@ def blackbox(
         f"robust accuracy {m.value:.4f} (95 % CI {m.lower:.4f}-{m.upper:.4f}, n={len(s.data)})"
     )
     clean = _acc(next(mk for e, mk in curve if e == 0.0))
-    return _verdict("blackbox_evasion", text, m, tuple(checks), cfg, "M6.2.1",
+    return _verdict(TestName.BLACKBOX, text, m, tuple(checks), cfg, "M6.2.1",
                     "blackbox_robust_accuracy_min", tuple(facts), clean, len(s.data))  # fmt: skip
 
 
@@ -430,7 +430,7 @@ def whitebox(
     memo = {} if memo is None else memo
     if not model.has_gradient:
         return TestResult(
-            name="whitebox_evasion",
+            name=TestName.WHITEBOX,
             ok=None,
             message="not verified: the model gives no input gradient (white-box needs the "
             "torch adapter, a logistic regression or a callable with grad_fn)",
@@ -501,5 +501,5 @@ def whitebox(
         f"(95 % CI {m.lower:.4f}-{m.upper:.4f}, n={len(s.data)})"
     )
     clean = _acc(next(mk for e, mk in curve if e == 0.0))
-    return _verdict("whitebox_evasion", text, m, checks, cfg, "M6.2.2",
+    return _verdict(TestName.WHITEBOX, text, m, checks, cfg, "M6.2.2",
                     "robust_accuracy_min", (), clean, len(s.data))  # fmt: skip

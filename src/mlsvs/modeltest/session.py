@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,7 +10,7 @@ from mlsvs.adapters.models.load import ModelKind, ModelSource
 from mlsvs.adapters.models.spec import HttpSettings, InputSpec
 from mlsvs.errors import CapabilityError, ConfigError
 from mlsvs.modeltest.config import floats, ints, parse, strs
-from mlsvs.modeltest.result import TestResult
+from mlsvs.modeltest.result import TestName, TestResult
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -21,21 +20,6 @@ if TYPE_CHECKING:
     from mlsvs.modeltest.config import ModelTestConfig
     from mlsvs.modeltest.data import Dataset
     from mlsvs.modeltest.privacy.scores import Trainer
-
-
-@enum.unique
-class TestName(enum.StrEnum):
-    """The runtime tests, one per behavioural check."""
-
-    __test__ = False
-
-    ACCURACY = "clean_accuracy"
-    BLACKBOX = "blackbox_evasion"
-    WHITEBOX = "whitebox_evasion"
-    MEMBERSHIP = "membership_inference"
-    ATTRIBUTE = "attribute_inference"
-    EXTRACTION = "extraction"
-    OUTPUT = "output_minimisation"
 
 
 def input_spec(cfg: ModelTestConfig) -> InputSpec:
@@ -112,11 +96,11 @@ def run_tests(
     """
     from dataclasses import replace
 
-    from mlsvs.modeltest.standard import Standard
+    from mlsvs.modeltest.standard import StandardValues
 
     cfg = parse(section)
     chosen = level or cfg.level
-    cfg = replace(cfg, level=chosen, standard=Standard(level=chosen, values=parameters or {}))
+    cfg = replace(cfg, level=chosen, standard=StandardValues(level=chosen, values=parameters or {}))
     names = tuple(names)
     if TestName.OUTPUT in names and cfg.output.values.get("endpoint"):
         rest = tuple(n for n in names if n is not TestName.OUTPUT)
@@ -124,7 +108,7 @@ def run_tests(
         if not rest:
             return (first,)
         others = {r.name: r for r in _with_model(cfg, root, rest, model_exec, network)}
-        return tuple(first if n is TestName.OUTPUT else others[n.value] for n in names)
+        return tuple(first if n is TestName.OUTPUT else others[n] for n in names)
     return _with_model(cfg, root, names, model_exec, network)
 
 
@@ -153,7 +137,7 @@ def _endpoint_output(
             for _ in range(max(1, cfg.output.get_int("requests", 3)))
         ]  # fmt: skip
     except ModelTestError as exc:
-        return TestResult(name="output_minimisation", ok=None, message=f"could not verify: {exc}")
+        return TestResult(name=TestName.OUTPUT, ok=None, message=f"could not verify: {exc}")
     return endpoint_answers(answers, name, cfg.model.get_int("n_classes", 2), cfg)
 
 
@@ -205,7 +189,7 @@ def run_with_model(
         try:
             out.append(_one(model, cfg, Path(root), name, trainer, memo))
         except (ModelTestError, ConfigError) as exc:
-            out.append(TestResult(name=name.value, ok=None, message=f"could not verify: {exc}"))
+            out.append(TestResult(name=name, ok=None, message=f"could not verify: {exc}"))
     return tuple(out)
 
 

@@ -24,7 +24,7 @@ Value = float | str | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Parameter:
+class TestParameter:
     """One standard parameter a model test reads."""
 
     key: str
@@ -46,54 +46,106 @@ class Parameter:
 
 MIN, MAX = Direction.MIN, Direction.MAX
 _E1, _E4, _E8 = 1 / 255, 4 / 255, 8 / 255
-PARAMETERS: Mapping[str, Parameter] = {
+PARAMETERS: Mapping[str, TestParameter] = {
     p.key: p
     for p in (
-        Parameter(key="M6.2.1.norm", meaning="black-box perturbation norm", defaults=("linf",) * 3),
-        Parameter(key="M6.2.1.epsilon", meaning="black-box budget, fraction of the input range",
-                  defaults=(_E1, _E4, _E8)),
-        Parameter(key="M6.2.1.query_budget", meaning="black-box queries per input",
-                  defaults=(1000, 5000, 10000)),
-        Parameter(key="M6.2.1.min_robust_accuracy_ratio", direction=MIN,
-                  meaning="black-box worst-case robust accuracy / clean accuracy",
-                  defaults=(0.5, 0.5, 0.6)),
-        Parameter(key="M6.2.1.min_samples", meaning="inputs attacked", defaults=(200, 500, 1000)),
-        Parameter(key="M6.2.2.norm", meaning="white-box perturbation norm", defaults=("linf",) * 3),
-        Parameter(key="M6.2.2.epsilon", meaning="white-box budget, fraction of the input range",
-                  defaults=(_E1, _E4, _E8)),
-        Parameter(key="M6.2.2.pgd_steps", meaning="PGD steps", defaults=(10, 50, 100)),
-        Parameter(key="M6.2.2.restarts", meaning="PGD restarts", defaults=(1, 5, 10)),
-        Parameter(key="M6.2.2.min_robust_accuracy_ratio", direction=MIN,
-                  meaning="white-box worst-case robust accuracy / clean accuracy",
-                  defaults=(0.5, 0.5, 0.6)),
-        Parameter(key="M6.2.2.max_accuracy_unbounded", direction=MAX,
-                  meaning="accuracy allowed at 16 x epsilon (sanity: the attack works)",
-                  defaults=(0.1, 0.05, 0.05)),
-        Parameter(key="M6.2.2.min_samples", meaning="inputs attacked", defaults=(200, 500, 1000)),
-        Parameter(key="M7.2.1.low_fpr", meaning="false-positive rate the TPR is read at",
-                  defaults=(None, 0.001, 0.001)),
-        Parameter(key="M7.2.1.max_tpr_at_low_fpr", direction=MAX,
-                  meaning="TPR of the strongest attack at low_fpr", defaults=(None, 0.01, 0.002)),
-        Parameter(key="M7.2.1.max_advantage", direction=MAX,
-                  meaning="membership advantage (max TPR - FPR)", defaults=(None, 0.1, 0.05)),
-        Parameter(key="M7.2.1.reference_models", meaning="shadow / reference models for LiRA",
-                  defaults=(None, 4, 16)),
-        Parameter(key="M7.2.1.min_false_positives",
-                  meaning="expected false positives a TPR-at-FPR figure must rest on",
-                  defaults=(10, 10, 20)),
-        Parameter(key="M7.2.2.max_attribute_advantage", direction=MAX,
-                  meaning="attribute-inference advantage over the public-features baseline",
-                  defaults=(None, 0.05, 0.02)),
-        Parameter(key="M8.2.2.query_budget", meaning="attacker queries at which fidelity is judged",
-                  defaults=(None, 10000, 50000)),
-        Parameter(key="M8.2.2.max_fidelity", direction=MAX,
-                  meaning="extraction fidelity, worst attacker pool", defaults=(None, 0.9, 0.8)),
+        TestParameter(
+            key="M6.2.1.norm", meaning="black-box perturbation norm", defaults=("linf",) * 3
+        ),
+        TestParameter(
+            key="M6.2.1.epsilon",
+            meaning="black-box budget, fraction of the input range",
+            defaults=(_E1, _E4, _E8),
+        ),
+        TestParameter(
+            key="M6.2.1.query_budget",
+            meaning="black-box queries per input",
+            defaults=(1000, 5000, 10000),
+        ),
+        TestParameter(
+            key="M6.2.1.min_robust_accuracy_ratio",
+            direction=MIN,
+            meaning="black-box worst-case robust accuracy / clean accuracy",
+            defaults=(0.5, 0.5, 0.6),
+        ),
+        TestParameter(
+            key="M6.2.1.min_samples", meaning="inputs attacked", defaults=(200, 500, 1000)
+        ),
+        TestParameter(
+            key="M6.2.2.norm", meaning="white-box perturbation norm", defaults=("linf",) * 3
+        ),
+        TestParameter(
+            key="M6.2.2.epsilon",
+            meaning="white-box budget, fraction of the input range",
+            defaults=(_E1, _E4, _E8),
+        ),
+        TestParameter(key="M6.2.2.pgd_steps", meaning="PGD steps", defaults=(10, 50, 100)),
+        TestParameter(key="M6.2.2.restarts", meaning="PGD restarts", defaults=(1, 5, 10)),
+        TestParameter(
+            key="M6.2.2.min_robust_accuracy_ratio",
+            direction=MIN,
+            meaning="white-box worst-case robust accuracy / clean accuracy",
+            defaults=(0.5, 0.5, 0.6),
+        ),
+        TestParameter(
+            key="M6.2.2.max_accuracy_unbounded",
+            direction=MAX,
+            meaning="accuracy allowed at 16 x epsilon (sanity: the attack works)",
+            defaults=(0.1, 0.05, 0.05),
+        ),
+        TestParameter(
+            key="M6.2.2.min_samples", meaning="inputs attacked", defaults=(200, 500, 1000)
+        ),
+        TestParameter(
+            key="M7.2.1.low_fpr",
+            meaning="false-positive rate the TPR is read at",
+            defaults=(None, 0.001, 0.001),
+        ),
+        TestParameter(
+            key="M7.2.1.max_tpr_at_low_fpr",
+            direction=MAX,
+            meaning="TPR of the strongest attack at low_fpr",
+            defaults=(None, 0.01, 0.002),
+        ),
+        TestParameter(
+            key="M7.2.1.max_advantage",
+            direction=MAX,
+            meaning="membership advantage (max TPR - FPR)",
+            defaults=(None, 0.1, 0.05),
+        ),
+        TestParameter(
+            key="M7.2.1.reference_models",
+            meaning="shadow / reference models for LiRA",
+            defaults=(None, 4, 16),
+        ),
+        TestParameter(
+            key="M7.2.1.min_false_positives",
+            meaning="expected false positives a TPR-at-FPR figure must rest on",
+            defaults=(10, 10, 20),
+        ),
+        TestParameter(
+            key="M7.2.2.max_attribute_advantage",
+            direction=MAX,
+            meaning="attribute-inference advantage over the public-features baseline",
+            defaults=(None, 0.05, 0.02),
+        ),
+        TestParameter(
+            key="M8.2.2.query_budget",
+            meaning="attacker queries at which fidelity is judged",
+            defaults=(None, 10000, 50000),
+        ),
+        TestParameter(
+            key="M8.2.2.max_fidelity",
+            direction=MAX,
+            meaning="extraction fidelity, worst attacker pool",
+            defaults=(None, 0.9, 0.8),
+        ),
     )
-}  # fmt: skip
+}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Standard:
+class StandardValues:
     """The level a run verifies and the standard's parameter values in force."""
 
     level: str | None = None

@@ -70,7 +70,7 @@ def parse_threshold(key: str, raw: object, where: str) -> Threshold:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Decision:
+class ThresholdDecision:
     """Result of comparing one measured value with its threshold."""
 
     ok: bool | None
@@ -80,19 +80,19 @@ class Decision:
     text: str
 
 
-def decide(value: float, threshold: Threshold | None, level: str | None) -> Decision:
+def decide(value: float, threshold: Threshold | None, level: str | None) -> ThresholdDecision:
     """Compare a value with the threshold that applies at ``level`` (fail closed when none)."""
     if threshold is None:
-        return Decision(ok=None, level=level, limit=None, text="no threshold configured")
+        return ThresholdDecision(ok=None, level=level, limit=None, text="no threshold configured")
     chosen = threshold.at(level)
     if chosen is None:
-        return Decision(
+        return ThresholdDecision(
             ok=None, level=level, limit=None, text=f"{threshold.key} has no value for {level}"
         )
     lv, limit = chosen
     ok = threshold.met(value, limit)
     op = ">=" if threshold.direction is Direction.MIN else "<="
     verdict = "meets" if ok else "violates"
-    return Decision(
+    return ThresholdDecision(
         ok=ok, level=lv, limit=limit, text=f"{value:.4f} {verdict} {lv} limit {op} {limit:g}"
     )

@@ -23,9 +23,9 @@ from mlsvs.probes.types import (
     Gravity,
     Observations,
     ProbeReport,
+    ProbeVerdict,
     RequestKind,
     TlsInfo,
-    Verdict,
 )
 
 __all__ = [
@@ -40,9 +40,9 @@ __all__ = [
     "Observations",
     "ProbeReport",
     "ProbeSettings",
+    "ProbeVerdict",
     "RequestKind",
     "TlsInfo",
-    "Verdict",
     "parse_settings",
     "probe_endpoint",
 ]

@@ -43,7 +43,7 @@ TRUNCATED_AT = MAX_RESPONSE_BYTES - 1024
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Target:
+class ProbeTarget:
     """The endpoint as the phases need it."""
 
     method: str
@@ -89,7 +89,7 @@ def _ok(e: Exchange) -> bool:
 # --- routes -------------------------------------------------------------------------------
 
 
-def discover(send: Send, target: Target) -> tuple[ApiDocument | None, str]:
+def discover(send: Send, target: ProbeTarget) -> tuple[ApiDocument | None, str]:
     """The server's API document, fetched like a client would (without, then with the
     credential); returns it and where it was found ("" when none)."""
     candidates = list(DISCOVERY_PATHS)
@@ -131,7 +131,7 @@ def discover(send: Send, target: Target) -> tuple[ApiDocument | None, str]:
 
 
 def plan_routes(
-    target: Target,
+    target: ProbeTarget,
     document: ApiDocument | None,
     settings: ProbeSettings,
     skip: set[str],
@@ -159,7 +159,7 @@ def plan_routes(
     return tuple(routes), tuple(left_out)
 
 
-def probe_routes(send: Send, target: Target, routes: tuple[Route, ...]) -> None:
+def probe_routes(send: Send, target: ProbeTarget, routes: tuple[Route, ...]) -> None:
     """Every route without a credential (the valid body where the method takes one)."""
     for route in routes:
         send(
@@ -176,7 +176,7 @@ def probe_routes(send: Send, target: Target, routes: tuple[Route, ...]) -> None:
 # --- credentials --------------------------------------------------------------------------
 
 
-def probe_credentials(send: Send, target: Target, variants: tuple[AuthVariant, ...]) -> None:
+def probe_credentials(send: Send, target: ProbeTarget, variants: tuple[AuthVariant, ...]) -> None:
     """Each invalid credential in the header; then the real one in the query string only."""
     for variant in variants:
         headers = ((target.auth_header, variant.value or ""),)
@@ -219,7 +219,7 @@ def _quote(value: str) -> str:
 # --- CORS ---------------------------------------------------------------------------------
 
 
-def probe_cors(send: Send, target: Target, scheme: str, host: str) -> None:
+def probe_cors(send: Send, target: ProbeTarget, scheme: str, host: str) -> None:
     """A preflight and a real (authenticated) request from each hostile origin."""
     origins = hostile_origins(scheme, host)
     label, origin = origins[0]
@@ -264,7 +264,7 @@ def cost_factors(max_factor: int, points: int) -> tuple[int, ...]:
 
 def probe_growth(
     send: Send,
-    target: Target,
+    target: ProbeTarget,
     template: JsonValue,
     settings: ProbeSettings,
     *,
@@ -307,7 +307,7 @@ def probe_growth(
     return tuple(notes)
 
 
-def _cost_curve(send: Send, target: Target, grower: Grower, settings: ProbeSettings) -> None:
+def _cost_curve(send: Send, target: ProbeTarget, grower: Grower, settings: ProbeSettings) -> None:
     max_factor = grower.factor_for(settings.cost_max_bytes)
     slow_ms = settings.max_request_s * 1000
     for factor in cost_factors(max_factor, settings.cost_points):
@@ -328,7 +328,7 @@ def _cost_curve(send: Send, target: Target, grower: Grower, settings: ProbeSetti
 # --- forged client addresses --------------------------------------------------------------
 
 
-def probe_spoofing(send_raw: Send, target: Target, burst: Burst) -> None:
+def probe_spoofing(send_raw: Send, target: ProbeTarget, burst: Burst) -> None:
     """After the limit answered: the same request with forged client-IP headers, each followed
     by one without (is the limit still in force for the real client?)."""
     if burst.first_limited is None:

@@ -17,8 +17,8 @@ from mlsvs.probes.types import (
     AreaResult,
     Failure,
     Gravity,
+    ProbeVerdict,
     RequestKind,
-    Verdict,
 )
 
 if TYPE_CHECKING:
@@ -57,7 +57,7 @@ def exchange_facts(e: Exchange, label: str = "") -> Facts:
 
 def result(
     area: Area,
-    verdict: Verdict,
+    verdict: ProbeVerdict,
     message: str,
     facts: Facts = (),
     gravity: Gravity | None = None,
@@ -108,7 +108,7 @@ def judge_authentication(obs: Observations) -> AreaResult:
         kinds = ", ".join(str(e.kind) for e in accepted)
         return result(
             area,
-            Verdict.FAIL,
+            ProbeVerdict.FAIL,
             f"request without a valid credential accepted ({kinds})",
             facts,
             Gravity.HIGH,
@@ -118,26 +118,26 @@ def judge_authentication(obs: Observations) -> AreaResult:
         status = crashed[0].status
         return result(
             area,
-            Verdict.FAIL,
+            ProbeVerdict.FAIL,
             f"server error {status} instead of 401/403 for {crashed[0].kind}",
             facts,
             Gravity.MEDIUM,
         )
     if len(probes) < 2:
         missing = baseline_problem(obs) or "probes not sent"
-        return result(area, Verdict.ERROR, f"could not verify: {missing}", facts)
+        return result(area, ProbeVerdict.ERROR, f"could not verify: {missing}", facts)
     unclear = [e for e in probes if e.status not in _AUTH_REJECTIONS]
     if unclear:
         detail = f"{unclear[0].describe()} (expected 401/403)"
-        return result(area, Verdict.ERROR, f"could not verify: {detail}", facts)
+        return result(area, ProbeVerdict.ERROR, f"could not verify: {detail}", facts)
     problem = baseline_problem(obs)
     if problem is not None:
         # Rejecting everyone proves nothing: the valid credential must be accepted.
-        return result(area, Verdict.ERROR, f"could not verify: {problem}", facts)
+        return result(area, ProbeVerdict.ERROR, f"could not verify: {problem}", facts)
     statuses = "/".join(str(e.status) for e in probes)
     return result(
         area,
-        Verdict.PASS,
+        ProbeVerdict.PASS,
         f"missing and wrong credentials rejected ({statuses}); the valid one accepted",
         facts,
     )
@@ -149,7 +149,9 @@ def judge_rate_limit(obs: Observations, settings: ProbeSettings) -> AreaResult:
     burst = obs.burst
     if burst is None:
         return result(
-            area, Verdict.ERROR, f"could not verify: {baseline_problem(obs) or 'burst not sent'}"
+            area,
+            ProbeVerdict.ERROR,
+            f"could not verify: {baseline_problem(obs) or 'burst not sent'}",
         )
     facts: list[tuple[str, str]] = [
         ("burst.planned", str(burst.planned)),
@@ -167,7 +169,7 @@ def judge_rate_limit(obs: Observations, settings: ProbeSettings) -> AreaResult:
         )
         return result(
             area,
-            Verdict.PASS,
+            ProbeVerdict.PASS,
             f"limited after {burst.first_limited} of {burst.planned} requests "
             f"with {burst.limited_status}{note}",
             tuple(facts),
@@ -176,7 +178,7 @@ def judge_rate_limit(obs: Observations, settings: ProbeSettings) -> AreaResult:
     if server_errors:
         return result(
             area,
-            Verdict.FAIL,
+            ProbeVerdict.FAIL,
             f"{server_errors} server errors under a burst of {burst.sent} and no 429",
             tuple(facts),
             Gravity.MEDIUM,
@@ -184,14 +186,14 @@ def judge_rate_limit(obs: Observations, settings: ProbeSettings) -> AreaResult:
     if burst.failures:
         return result(
             area,
-            Verdict.ERROR,
+            ProbeVerdict.ERROR,
             "could not verify: requests failed during the burst without a 429",
             tuple(facts),
         )
     if burst.sent < burst.planned:
         return result(
             area,
-            Verdict.ERROR,
+            ProbeVerdict.ERROR,
             f"could not verify: only {burst.sent} of {burst.planned} requests "
             f"fit in {burst.window_ms} ms",
             tuple(facts),
@@ -199,7 +201,7 @@ def judge_rate_limit(obs: Observations, settings: ProbeSettings) -> AreaResult:
     limited = "/".join(str(s) for s in settings.rate_limit_statuses)
     return result(
         area,
-        Verdict.FAIL,
+        ProbeVerdict.FAIL,
         f"{burst.sent} valid requests in {burst.elapsed_ms} ms all accepted: "
         f"no {limited} rate limit",
         tuple(facts),
@@ -216,7 +218,9 @@ def judge_malformed(obs: Observations) -> AreaResult:
     area = Area.MALFORMED_INPUT
     if not obs.body_probes:
         return result(
-            area, Verdict.NOT_APPLICABLE, "the endpoint takes no request body (GET/HEAD/DELETE)"
+            area,
+            ProbeVerdict.NOT_APPLICABLE,
+            "the endpoint takes no request body (GET/HEAD/DELETE)",
         )
     probes = [e for kind in MALFORMED_KINDS for e in obs.of(kind)]
     facts = tuple(f for e in probes for f in exchange_facts(e))
@@ -225,21 +229,21 @@ def judge_malformed(obs: Observations) -> AreaResult:
         shown = "; ".join(f"{e.kind} → {e.status}" for e in bad)
         return result(
             area,
-            Verdict.FAIL,
+            ProbeVerdict.FAIL,
             f"malformed input not rejected with 4xx: {shown}",
             facts,
             Gravity.MEDIUM,
         )
     problem = baseline_problem(obs)
     if problem is not None:
-        return result(area, Verdict.ERROR, f"could not verify: {problem}", facts)
+        return result(area, ProbeVerdict.ERROR, f"could not verify: {problem}", facts)
     unclear = [e for e in probes if not _rejected(e)]
     if unclear or len(probes) < len(MALFORMED_KINDS):
         detail = unclear[0].describe() if unclear else "probes not sent"
-        return result(area, Verdict.ERROR, f"could not verify: {detail}", facts)
+        return result(area, ProbeVerdict.ERROR, f"could not verify: {detail}", facts)
     statuses = ", ".join(f"{e.kind} {e.status}" for e in probes)
     return result(
-        area, Verdict.PASS, f"all {len(probes)} malformed requests rejected: {statuses}", facts
+        area, ProbeVerdict.PASS, f"all {len(probes)} malformed requests rejected: {statuses}", facts
     )
 
 
@@ -270,7 +274,9 @@ def judge_resources(obs: Observations, settings: ProbeSettings) -> AreaResult:
     area = Area.RESOURCE_LIMITS
     if not obs.body_probes:
         return result(
-            area, Verdict.NOT_APPLICABLE, "the endpoint takes no request body (GET/HEAD/DELETE)"
+            area,
+            ProbeVerdict.NOT_APPLICABLE,
+            "the endpoint takes no request body (GET/HEAD/DELETE)",
         )
     probes = [e for kind in RESOURCE_KINDS for e in obs.of(kind)]
     liveness = obs.first(RequestKind.LIVENESS)
@@ -316,21 +322,21 @@ def judge_resources(obs: Observations, settings: ProbeSettings) -> AreaResult:
             if any("stopped answering" in b or "was accepted" in b for b in bad)
             else Gravity.MEDIUM
         )
-        return result(area, Verdict.FAIL, "; ".join(bad), tuple(facts), gravity)
+        return result(area, ProbeVerdict.FAIL, "; ".join(bad), tuple(facts), gravity)
     problem = baseline_problem(obs)
     if problem is not None:
-        return result(area, Verdict.ERROR, f"could not verify: {problem}", tuple(facts))
+        return result(area, ProbeVerdict.ERROR, f"could not verify: {problem}", tuple(facts))
     kinds = {e.kind for e in probes}
     if unclear or len(kinds) < len(RESOURCE_KINDS):
         return result(
             area,
-            Verdict.ERROR,
+            ProbeVerdict.ERROR,
             f"could not verify: {unclear[0] if unclear else 'probes not sent'}",
             tuple(facts),
         )
     return result(
         area,
-        Verdict.PASS,
+        ProbeVerdict.PASS,
         f"valid bodies over {settings.max_body_bytes} bytes, deeply nested and slow bodies "
         "were cut off quickly",
         tuple(facts),

@@ -18,7 +18,7 @@ from mlsvs.probes.judge import (
     result,
     shown_path,
 )
-from mlsvs.probes.types import Area, AreaResult, Failure, Gravity, RequestKind, Verdict
+from mlsvs.probes.types import Area, AreaResult, Failure, Gravity, ProbeVerdict, RequestKind
 
 if TYPE_CHECKING:
     from mlsvs.probes.settings import ProbeSettings
@@ -147,26 +147,30 @@ def judge_access(obs: Observations, settings: ProbeSettings) -> AreaResult:
     no_auth = obs.first(RequestKind.NO_AUTH)
     if no_auth is not None and _ok(no_auth) and basic.gravity is not None:
         # No credential needed at all: every variant and alias "passing" says nothing more.
-        return result(Area.AUTHENTICATION, Verdict.FAIL, basic.message, tuple(facts), basic.gravity)
-    if basic.verdict is Verdict.FAIL and basic.gravity is not None:
+        return result(
+            Area.AUTHENTICATION, ProbeVerdict.FAIL, basic.message, tuple(facts), basic.gravity
+        )
+    if basic.verdict is ProbeVerdict.FAIL and basic.gravity is not None:
         findings.insert(0, (basic.gravity, basic.message))
     if findings:
         gravity = _worst([g for g, _ in findings])
         shown = "; ".join(m for _, m in findings[:4])
         more = f" (+{len(findings) - 4} more)" if len(findings) > 4 else ""
-        return result(Area.AUTHENTICATION, Verdict.FAIL, shown + more, tuple(facts), gravity, gaps)
-    if basic.verdict is not Verdict.PASS:
+        return result(
+            Area.AUTHENTICATION, ProbeVerdict.FAIL, shown + more, tuple(facts), gravity, gaps
+        )
+    if basic.verdict is not ProbeVerdict.PASS:
         return result(
             Area.AUTHENTICATION, basic.verdict, basic.message, tuple(facts), basic.gravity
         )
     if unclear:
         return result(
-            Area.AUTHENTICATION, Verdict.ERROR, f"could not verify: {unclear[0]}", tuple(facts)
+            Area.AUTHENTICATION, ProbeVerdict.ERROR, f"could not verify: {unclear[0]}", tuple(facts)
         )
     queries = len(obs.of(RequestKind.QUERY_CREDENTIAL))
     return result(
         Area.AUTHENTICATION,
-        Verdict.PASS,
+        ProbeVerdict.PASS,
         f"{basic.message}; {variants} invalid credential spellings, {queries} query-string "
         f"credentials and {len(obs.routes)} other routes refused"
         + (f"; {len(gaps)} routes not covered" if gaps else ""),
@@ -184,14 +188,16 @@ def _limited(e: Exchange, settings: ProbeSettings) -> bool:
 def judge_quota(obs: Observations, settings: ProbeSettings) -> AreaResult:
     """M8.2.1: the burst meets a 429, and forged client-IP headers do not lift it."""
     basic = judge_rate_limit(obs, settings)
-    if basic.verdict is not Verdict.PASS:
+    if basic.verdict is not ProbeVerdict.PASS:
         return basic
     facts = list(basic.facts)
     spoofed = obs.of(RequestKind.SPOOF)
     controls = obs.of(RequestKind.SPOOF_CONTROL)
     if not spoofed:
         problem = "forged client-IP requests were not sent"
-        return result(Area.RATE_LIMIT, Verdict.ERROR, f"could not verify: {problem}", tuple(facts))
+        return result(
+            Area.RATE_LIMIT, ProbeVerdict.ERROR, f"could not verify: {problem}", tuple(facts)
+        )
     bypassed: list[str] = []
     unclear: list[str] = []
     for header in SPOOF_HEADERS:
@@ -214,7 +220,7 @@ def judge_quota(obs: Observations, settings: ProbeSettings) -> AreaResult:
     if bypassed:
         return result(
             Area.RATE_LIMIT,
-            Verdict.FAIL,
+            ProbeVerdict.FAIL,
             f"the limit is keyed on a client-supplied header: requests with a forged "
             f"{', '.join(bypassed)} were served while the real client stayed limited",
             tuple(facts),
@@ -223,14 +229,14 @@ def judge_quota(obs: Observations, settings: ProbeSettings) -> AreaResult:
     if unclear:
         return result(
             Area.RATE_LIMIT,
-            Verdict.ERROR,
+            ProbeVerdict.ERROR,
             f"could not verify: every request with a forged {', '.join(unclear)} was served "
             "but the limit had also lifted for the real client",
             tuple(facts),
         )
     return result(
         Area.RATE_LIMIT,
-        Verdict.PASS,
+        ProbeVerdict.PASS,
         f"{basic.message}; forged client-IP headers ({len(SPOOF_HEADERS)}) did not lift it",
         tuple(facts),
     )
@@ -257,20 +263,20 @@ def judge_cors(obs: Observations) -> AreaResult:
         shown = "; ".join(g.describe() for g in grants if g.gravity is worst)
         return result(
             area,
-            Verdict.FAIL,
+            ProbeVerdict.FAIL,
             f"CORS lets other sites read responses: {shown}",
             tuple(facts),
             worst,
         )
     problem = baseline_problem(obs)
     if problem is not None:
-        return result(area, Verdict.ERROR, f"could not verify: {problem}", tuple(facts))
+        return result(area, ProbeVerdict.ERROR, f"could not verify: {problem}", tuple(facts))
     if not probes or any(e.status is None for e in probes):
         missing = next((e.describe() for e in probes if e.status is None), "CORS probes not sent")
-        return result(area, Verdict.ERROR, f"could not verify: {missing}", tuple(facts))
+        return result(area, ProbeVerdict.ERROR, f"could not verify: {missing}", tuple(facts))
     return result(
         area,
-        Verdict.PASS,
+        ProbeVerdict.PASS,
         f"{len(probes)} requests from hostile origins (unrelated, null, prefix and suffix "
         "matches) got no Access-Control-Allow-Origin for them",
         tuple(facts),
@@ -288,10 +294,10 @@ def judge_cost(obs: Observations, settings: ProbeSettings) -> AreaResult:
     request up to ``cost_max_bytes`` takes longer than ``max_request_s``."""
     area = Area.COST
     if not obs.body_probes:
-        return result(area, Verdict.NOT_APPLICABLE, "the endpoint takes no request body")
+        return result(area, ProbeVerdict.NOT_APPLICABLE, "the endpoint takes no request body")
     problem = baseline_problem(obs)
     if problem is not None:
-        return result(area, Verdict.ERROR, f"could not verify: {problem}")
+        return result(area, ProbeVerdict.ERROR, f"could not verify: {problem}")
     facts: list[tuple[str, str]] = [(f"axis.{a}", n) for a, n in obs.axes]
     facts += [
         ("limit.max_request_s", f"{settings.max_request_s:g}"),
@@ -300,7 +306,7 @@ def judge_cost(obs: Observations, settings: ProbeSettings) -> AreaResult:
     if not obs.axes:
         return result(
             area,
-            Verdict.NOT_APPLICABLE,
+            ProbeVerdict.NOT_APPLICABLE,
             "the example request has no batch (list of rows) or text field to grow; "
             "body size is judged by MLC504",
             tuple(facts),
@@ -311,11 +317,11 @@ def judge_cost(obs: Observations, settings: ProbeSettings) -> AreaResult:
         unclear = [e for e in points if e.status is None or e.status in {401, 403, 429}]
         if unclear:
             return result(
-                area, Verdict.ERROR, f"could not verify: {unclear[0].describe()}", tuple(facts)
+                area, ProbeVerdict.ERROR, f"could not verify: {unclear[0].describe()}", tuple(facts)
             )
         return result(
             area,
-            Verdict.PASS,
+            ProbeVerdict.PASS,
             "the server refuses inputs twice the example's size: the cost per request is bounded",
             tuple(facts),
         )
@@ -338,7 +344,7 @@ def judge_cost(obs: Observations, settings: ProbeSettings) -> AreaResult:
         e = slow[0]
         return result(
             area,
-            Verdict.FAIL,
+            ProbeVerdict.FAIL,
             f"a valid {axis} request of {e.sent_bytes} bytes took {e.elapsed_ms / 1000:.1f} s "
             f"(limit {settings.max_request_s:g} s)",
             tuple(facts),
@@ -350,7 +356,7 @@ def judge_cost(obs: Observations, settings: ProbeSettings) -> AreaResult:
         gravity = Gravity.HIGH if e.failure is Failure.TIMEOUT else Gravity.MEDIUM
         return result(
             area,
-            Verdict.FAIL,
+            ProbeVerdict.FAIL,
             f"a valid {axis} request of {e.sent_bytes} bytes got no answer ({e.describe()}) "
             f"where {max(answered_sizes)} bytes were answered",
             tuple(facts),
@@ -361,7 +367,7 @@ def judge_cost(obs: Observations, settings: ProbeSettings) -> AreaResult:
         e = crashed[0]
         return result(
             area,
-            Verdict.FAIL,
+            ProbeVerdict.FAIL,
             f"a valid {axis} request of {e.sent_bytes} bytes got {e.status}",
             tuple(facts),
             Gravity.MEDIUM,
@@ -369,7 +375,7 @@ def judge_cost(obs: Observations, settings: ProbeSettings) -> AreaResult:
     unclear = [e for e in curve if e.status is None or e.status in {401, 403, 429}]
     if unclear:
         return result(
-            area, Verdict.ERROR, f"could not verify: {unclear[0].describe()}", tuple(facts)
+            area, ProbeVerdict.ERROR, f"could not verify: {unclear[0].describe()}", tuple(facts)
         )
     fit = fit_cost(sorted(by_size.items()))
     if fit is None:
@@ -377,12 +383,14 @@ def judge_cost(obs: Observations, settings: ProbeSettings) -> AreaResult:
         if refused is not None:
             return result(
                 area,
-                Verdict.PASS,
+                ProbeVerdict.PASS,
                 f"growth along {axis} is refused from {refused.sent_bytes} bytes "
                 f"({refused.status})",
                 tuple(facts),
             )
-        return result(area, Verdict.ERROR, "could not verify: too few sizes measured", tuple(facts))
+        return result(
+            area, ProbeVerdict.ERROR, "could not verify: too few sizes measured", tuple(facts)
+        )
     facts += [
         ("fit.exponent", f"{fit.exponent:g}"),
         ("fit.linear_error_ratio", f"{fit.linear_error_ratio:g}"),
@@ -393,7 +401,7 @@ def judge_cost(obs: Observations, settings: ProbeSettings) -> AreaResult:
     if fit.super_linear(settings.max_cost_exponent):
         return result(
             area,
-            Verdict.FAIL,
+            ProbeVerdict.FAIL,
             f"latency grows super-linearly with {axis} size (about size^{fit.exponent:g}, "
             f"+{fit.rise_ms:g} ms up to {top} bytes): a larger request costs disproportionately",
             tuple(facts),
@@ -402,7 +410,7 @@ def judge_cost(obs: Observations, settings: ProbeSettings) -> AreaResult:
     shape = f"about size^{fit.exponent:g}" if fit.measurable else "flat within the noise"
     return result(
         area,
-        Verdict.PASS,
+        ProbeVerdict.PASS,
         f"latency against {axis} size is {shape} up to {top} bytes (max "
         f"{max(max(v) for v in by_size.values()):g} ms)",
         tuple(facts),

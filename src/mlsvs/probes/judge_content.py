@@ -25,8 +25,8 @@ from mlsvs.probes.types import (
     Area,
     AreaResult,
     Gravity,
+    ProbeVerdict,
     RequestKind,
-    Verdict,
 )
 
 if TYPE_CHECKING:
@@ -96,7 +96,9 @@ def judge_error_leakage(obs: Observations) -> AreaResult:
         message = (
             f"responses reveal {', '.join(kinds)} (first: {first[0].kind} → {first[1].detail})"
         )
-        return result(area, Verdict.FAIL, message, facts, Gravity.HIGH if serious else Gravity.LOW)
+        return result(
+            area, ProbeVerdict.FAIL, message, facts, Gravity.HIGH if serious else Gravity.LOW
+        )
     provoking = (
         (*MALFORMED_KINDS, *RESOURCE_KINDS)
         if obs.body_probes
@@ -107,10 +109,10 @@ def judge_error_leakage(obs: Observations) -> AreaResult:
     ]
     if not errors:
         problem = baseline_problem(obs) or "no request provoked an error response"
-        return result(area, Verdict.ERROR, f"could not verify: {problem}", facts)
+        return result(area, ProbeVerdict.ERROR, f"could not verify: {problem}", facts)
     return result(
         area,
-        Verdict.PASS,
+        ProbeVerdict.PASS,
         f"{len(errors)} error responses show no traceback, exception, path or banner",
         (("errors.inspected", str(len(errors))),),
     )
@@ -120,7 +122,7 @@ def _baseline_body(obs: Observations, area: Area) -> Exchange | AreaResult:
     problem = baseline_problem(obs)
     baseline = obs.first(RequestKind.BASELINE)
     if problem is not None or baseline is None:
-        return result(area, Verdict.ERROR, f"could not verify: {problem}")
+        return result(area, ProbeVerdict.ERROR, f"could not verify: {problem}")
     return baseline
 
 
@@ -143,14 +145,14 @@ def judge_internals(obs: Observations, settings: ProbeSettings) -> AreaResult:
             gravity = Gravity.HIGH
         return result(
             area,
-            Verdict.FAIL,
+            ProbeVerdict.FAIL,
             f"response exposes {', '.join(kinds)}: {leaks[0].detail}",
             tuple(facts),
             gravity,
         )
     return result(
         area,
-        Verdict.PASS,
+        ProbeVerdict.PASS,
         "the response has no debug fields, model internals or paths",
         tuple(facts),
     )
@@ -176,13 +178,13 @@ def judge_scores(obs: Observations, settings: ProbeSettings) -> AreaResult:
         kinds = sorted({str(leak.kind) for leak in leaks})
         return result(
             area,
-            Verdict.FAIL,
+            ProbeVerdict.FAIL,
             f"response exposes {', '.join(kinds)}: {leaks[0].detail}",
             tuple(facts),
             Gravity.MEDIUM,
         )
     return result(
-        area, Verdict.PASS, "the response gives a label and coarse scores only", tuple(facts)
+        area, ProbeVerdict.PASS, "the response gives a label and coarse scores only", tuple(facts)
     )
 
 
@@ -236,23 +238,27 @@ def judge_management(obs: Observations) -> AreaResult:
         gravity = max((m.gravity for m in entries), key=rank.__getitem__)
         shown = ", ".join(f"{e.path} ({m.platform})" for e, m in zip(exposed, entries, strict=True))
         return result(
-            area, Verdict.FAIL, f"reachable without credentials: {shown}", tuple(facts), gravity
+            area,
+            ProbeVerdict.FAIL,
+            f"reachable without credentials: {shown}",
+            tuple(facts),
+            gravity,
         )
     main_port = [e for e in probes if e.port == obs.port]
     answered = [e for e in main_port if e.status is not None]
     if not probes or not answered:
         first = main_port[0].describe() if main_port else "no management probe was sent"
         problem = baseline_problem(obs) or first
-        return result(area, Verdict.ERROR, f"could not verify: {problem}", tuple(facts))
+        return result(area, ProbeVerdict.ERROR, f"could not verify: {problem}", tuple(facts))
     unanswered = [e for e in main_port if e.status is None]
     if unanswered:
         return result(
-            area, Verdict.ERROR, f"could not verify: {unanswered[0].describe()}", tuple(facts)
+            area, ProbeVerdict.ERROR, f"could not verify: {unanswered[0].describe()}", tuple(facts)
         )
     statuses = sorted({str(e.status) for e in answered})
     return result(
         area,
-        Verdict.PASS,
+        ProbeVerdict.PASS,
         f"{len(probes)} management paths refused ({'/'.join(statuses)})",
         tuple(facts),
     )

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from mlsvs.model.coverage import Gap, GapReason
 from mlsvs.probes.judge import baseline_problem, result
 from mlsvs.probes.redact import excerpt
-from mlsvs.probes.types import Area, Failure, Gravity, RequestKind, Verdict
+from mlsvs.probes.types import Area, Failure, Gravity, ProbeVerdict, RequestKind
 
 if TYPE_CHECKING:
     from mlsvs.probes.types import AreaResult, Observations
@@ -21,7 +21,7 @@ def judge_transport(obs: Observations) -> AreaResult:
         if not obs.loopback:
             return result(
                 area,
-                Verdict.FAIL,
+                ProbeVerdict.FAIL,
                 f"plain HTTP to non-loopback host {obs.host}",
                 tuple(facts),
                 Gravity.HIGH,
@@ -29,29 +29,33 @@ def judge_transport(obs: Observations) -> AreaResult:
         problem = baseline_problem(obs)
         baseline = obs.first(RequestKind.BASELINE)
         if baseline is None or baseline.status is None:
-            return result(area, Verdict.ERROR, f"could not verify: {problem}", tuple(facts))
+            return result(area, ProbeVerdict.ERROR, f"could not verify: {problem}", tuple(facts))
         return result(
-            area, Verdict.PASS, "plain HTTP, but only on the loopback interface", tuple(facts)
+            area, ProbeVerdict.PASS, "plain HTTP, but only on the loopback interface", tuple(facts)
         )
     tls = obs.tls
     if tls is None:
         return result(
             area,
-            Verdict.ERROR,
+            ProbeVerdict.ERROR,
             f"could not verify: {obs.setup_error or 'TLS not inspected'}",
             tuple(facts),
         )
     if tls.failure is Failure.CERTIFICATE:
         facts.append(("tls.failure", excerpt(tls.reason)))
         return result(
-            area, Verdict.FAIL, f"certificate rejected: {tls.reason}", tuple(facts), Gravity.HIGH
+            area,
+            ProbeVerdict.FAIL,
+            f"certificate rejected: {tls.reason}",
+            tuple(facts),
+            Gravity.HIGH,
         )
     if tls.failure is Failure.TLS and (tls.weak_cipher or tls.legacy_accepted):
         facts.append(("tls.failure", excerpt(f"{tls.failure.value}: {tls.reason}")))
         offered = f"the weak suite {tls.weak_cipher}" if tls.weak_cipher else "TLS 1.0/1.1"
         return result(
             area,
-            Verdict.FAIL,
+            ProbeVerdict.FAIL,
             f"a modern TLS client cannot connect ({tls.reason}), but the server accepts {offered}",
             tuple(facts),
             Gravity.HIGH,
@@ -60,7 +64,7 @@ def judge_transport(obs: Observations) -> AreaResult:
         facts.append(("tls.failure", excerpt(f"{tls.failure.value}: {tls.reason}")))
         return result(
             area,
-            Verdict.ERROR,
+            ProbeVerdict.ERROR,
             f"could not verify: {tls.failure.value}: {tls.reason}",
             tuple(facts),
         )
@@ -88,19 +92,23 @@ def judge_transport(obs: Observations) -> AreaResult:
     if tls.version not in {"TLSv1.2", "TLSv1.3"}:
         return result(
             area,
-            Verdict.FAIL,
+            ProbeVerdict.FAIL,
             f"negotiated {tls.version or 'unknown protocol'}, below TLS 1.2",
             tuple(facts),
             Gravity.HIGH,
         )
     if tls.legacy_accepted:
         return result(
-            area, Verdict.FAIL, "the server also accepts TLS 1.0/1.1", tuple(facts), Gravity.MEDIUM
+            area,
+            ProbeVerdict.FAIL,
+            "the server also accepts TLS 1.0/1.1",
+            tuple(facts),
+            Gravity.MEDIUM,
         )
     if tls.weak_cipher:
         return result(
             area,
-            Verdict.FAIL,
+            ProbeVerdict.FAIL,
             f"the server accepts the weak cipher suite {tls.weak_cipher} when offered only weak "
             "ones (no forward secrecy, NULL, anonymous or broken ciphers)",
             tuple(facts),
@@ -116,7 +124,7 @@ def judge_transport(obs: Observations) -> AreaResult:
     if gaps:
         return result(
             area,
-            Verdict.NOT_VERIFIED,
+            ProbeVerdict.NOT_VERIFIED,
             f"not verified: {gaps[0].detail}",
             tuple(facts),
             gaps=tuple(gaps),
@@ -124,7 +132,7 @@ def judge_transport(obs: Observations) -> AreaResult:
     days = f"; certificate expires in {tls.days_left} days" if tls.days_left is not None else ""
     return result(
         area,
-        Verdict.PASS,
+        ProbeVerdict.PASS,
         f"{tls.version}, certificate and hostname verified, TLS 1.0/1.1 and weak suites "
         f"refused{days}",
         tuple(facts),

@@ -273,7 +273,7 @@ class _Prober:
         if baseline.status is None:
             return None  # unreachable: every area is "could not verify"; send nothing more
         send = self._send_request(client)
-        target = attacks.Target(
+        target = attacks.ProbeTarget(
             method=self.method,
             path=address.path,
             valid_body=valid_body,
@@ -302,7 +302,7 @@ class _Prober:
         attacks.probe_spoofing(self._send_raw(client), target, burst)
         return burst
 
-    def _hostile(self, client: Client, template: JsonValue, target: attacks.Target) -> None:
+    def _hostile(self, client: Client, template: JsonValue, target: attacks.ProbeTarget) -> None:
         for kind, body in malformed_bodies(template):
             self._send(client, self._request(kind, body, self.credential))
         self._axes = attacks.probe_growth(

@@ -14,7 +14,7 @@ MIB = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Threshold:
+class ProbeThreshold:
     """One level-dependent threshold."""
 
     key: str
@@ -32,24 +32,28 @@ THRESHOLDS = MappingProxyType(
     {
         t.setting: t
         for t in (
-            Threshold(
+            ProbeThreshold(
                 key="M8.2.1.max_requests_before_limit",
                 setting="burst",
                 levels=(60, 60, 30),
             ),
-            Threshold(
+            ProbeThreshold(
                 key="M8.3.2.max_body_bytes",
                 setting="max_body_bytes",
                 levels=(16 * MIB, 8 * MIB, 4 * MIB),
             ),
-            Threshold(key="M8.3.2.max_reject_s", setting="max_reject_s", levels=(2.0, 2.0, 1.0)),
-            Threshold(
+            ProbeThreshold(
+                key="M8.3.2.max_reject_s", setting="max_reject_s", levels=(2.0, 2.0, 1.0)
+            ),
+            ProbeThreshold(
                 key="M8.3.2.max_cost_exponent",
                 setting="max_cost_exponent",
                 levels=(1.5, 1.5, 1.25),
             ),
-            Threshold(key="M8.3.2.max_request_s", setting="max_request_s", levels=(10.0, 5.0, 2.0)),
-            Threshold(
+            ProbeThreshold(
+                key="M8.3.2.max_request_s", setting="max_request_s", levels=(10.0, 5.0, 2.0)
+            ),
+            ProbeThreshold(
                 key="M7.1.1.max_score_decimals", setting="max_score_decimals", levels=(3, 2, 2)
             ),
         )

@@ -93,7 +93,7 @@ class Failure(enum.StrEnum):
 
 
 @enum.unique
-class Verdict(enum.StrEnum):
+class ProbeVerdict(enum.StrEnum):
     """The judgement of one area."""
 
     PASS = "pass"  # noqa: S105
@@ -203,7 +203,7 @@ class AreaResult:
     """The judgement of one area, with its evidence."""
 
     area: Area
-    verdict: Verdict
+    verdict: ProbeVerdict
     message: str
     facts: tuple[tuple[str, str], ...] = ()
     """Evidence: status codes, timings, redacted excerpts (≤ 200 characters), request kinds."""

@@ -11,11 +11,12 @@ from __future__ import annotations
 import contextlib
 import inspect
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, ClassVar, Protocol, cast, runtime_checkable
 
 from mlsvs.errors import PluginError, UsageError
+from mlsvs.output.spec import OutputSpec
+from mlsvs.output.spec import parse_output_specs as parse_specs
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
     from mlsvs.model.assessment import Assessment
 
 GROUP = "mlsvs.renderers"
-STDOUT = "-"
 
 
 @runtime_checkable
@@ -36,19 +36,6 @@ class Renderer(Protocol):
 
     def render(self, assessment: Assessment, out: IO[Any]) -> None:
         """Write the whole report to ``out`` (text, or bytes when ``binary``)."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class OutputSpec:
-    """One ``-f FMT[:PATH]`` option: a format and where it goes (``-`` = stdout)."""
-
-    format: str
-    path: str = STDOUT
-
-    @property
-    def to_stdout(self) -> bool:
-        """Whether this output goes to standard output."""
-        return self.path == STDOUT
 
 
 def renderer_names() -> tuple[str, ...]:
@@ -85,32 +72,9 @@ def load_renderers(names: Iterable[str] | None = None) -> dict[str, type[Rendere
 def parse_output_specs(
     values: Iterable[str] | None, *, default: str = "terminal", known: Iterable[str] | None = None
 ) -> tuple[OutputSpec, ...]:
-    """Parse repeated ``-f FMT[:PATH]`` values; no value means ``default`` on stdout.
-
-    Formats are checked against ``known`` (default: the registered renderers) and two
-    outputs may not write the same file. Raises ``UsageError`` with a one-line message.
-    """
-    names = set(renderer_names() if known is None else known)
-    specs: list[OutputSpec] = []
-    seen: set[str] = set()
-    for raw in values or (default,):
-        fmt, sep, path = raw.partition(":")
-        fmt = fmt.strip().lower()
-        if not fmt:
-            raise UsageError(f"empty format in output {raw!r} (expected FMT[:PATH])")
-        if fmt not in names:
-            available = ", ".join(sorted(names)) or "none"
-            raise UsageError(f"unknown output format {fmt!r} (available: {available})")
-        if sep and not path:
-            raise UsageError(f"empty path in output {raw!r} (use {fmt}:- for stdout)")
-        spec = OutputSpec(format=fmt, path=path or STDOUT)
-        if not spec.to_stdout:
-            key = str(Path(spec.path).resolve())
-            if key in seen:
-                raise UsageError(f"two outputs write the same file: {spec.path}")
-            seen.add(key)
-        specs.append(spec)
-    return tuple(specs)
+    """Parse repeated ``-f FMT[:PATH]`` values against the registered renderers (or
+    ``known``); see :func:`mlsvs.output.spec.parse_output_specs`."""
+    return parse_specs(values, default=default, known=renderer_names() if known is None else known)
 
 
 def instantiate(cls: type[Renderer], requirement_titles: Mapping[str, str] | None) -> Renderer:

@@ -13,15 +13,15 @@ from __future__ import annotations
 from mlsvs.scanner.api import cached_scan, expand, scan_path, scan_paths
 from mlsvs.scanner.identify import identify
 from mlsvs.scanner.report import ScanFinding, ScanOptions, ScanReport
-from mlsvs.scanner.rules import RULES, Rule, RuleInfo
+from mlsvs.scanner.rules import RULES, ScanRule, ScanRuleInfo
 
 __all__ = [
     "RULES",
-    "Rule",
-    "RuleInfo",
     "ScanFinding",
     "ScanOptions",
     "ScanReport",
+    "ScanRule",
+    "ScanRuleInfo",
     "cached_scan",
     "expand",
     "identify",

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from mlsvs.model.artifact import ModelFormat
-from mlsvs.scanner.context import Ctx, Source
+from mlsvs.scanner.context import ByteSource, Ctx
 from mlsvs.scanner.dispatch import scan_source
 from mlsvs.scanner.fileaccess import NotRegularFileError, is_regular, open_regular
 from mlsvs.scanner.report import ScanOptions, ScanReport, finding, sort_key
-from mlsvs.scanner.rules import Rule
+from mlsvs.scanner.rules import ScanRule
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
@@ -38,7 +38,7 @@ def scan_path(path: str | Path, *, options: ScanOptions | None = None) -> ScanRe
     opts = options or ScanOptions()
     p = Path(path)
     display = str(path)
-    ctx = Ctx.new(opts, p.parent if not p.is_dir() else p, p)
+    ctx = Ctx.new(opts, p.parent if not p.is_dir() else p, p, recurse=scan_source)
     fmt = ModelFormat.UNKNOWN
     errors: tuple[str, ...] = ()
     try:
@@ -47,17 +47,17 @@ def scan_path(path: str | Path, *, options: ScanOptions | None = None) -> ScanRe
         else:
             fh, size = open_regular(p)
             with fh:
-                fmt = scan_source(ctx, Source(fh, size), None, 0)
+                fmt = scan_source(ctx, ByteSource(fh, size), None, 0)
     except NotRegularFileError as exc:
         errors = (f"not a regular file: {exc}",)
-        ctx.add(finding(Rule.GEN003, errors[0]))
+        ctx.add(finding(ScanRule.GEN003, errors[0]))
     except OSError as exc:
         errors = (f"{type(exc).__name__}: {exc.strerror or exc}",)
-        ctx.add(finding(Rule.GEN003, errors[0]))
+        ctx.add(finding(ScanRule.GEN003, errors[0]))
     except (RecursionError, MemoryError) as exc:
-        ctx.add(finding(Rule.GEN002, f"resource limit while parsing: {type(exc).__name__}"))
+        ctx.add(finding(ScanRule.GEN002, f"resource limit while parsing: {type(exc).__name__}"))
     except Exception as exc:  # noqa: BLE001 - fail closed: a crash is a finding, never a pass
-        ctx.add(finding(Rule.GEN002, f"scanner error ({type(exc).__name__}): {exc}"[:300]))
+        ctx.add(finding(ScanRule.GEN002, f"scanner error ({type(exc).__name__}): {exc}"[:300]))
     finally:
         ctx.close()
     return ScanReport(
@@ -126,7 +126,7 @@ def _scan_dir(ctx: Ctx, p: Path) -> ModelFormat:
     if (p / "saved_model.pb").is_file():
         scan_saved_model_dir(ctx, p)
         return ModelFormat.TF_SAVEDMODEL
-    ctx.add(finding(Rule.GEN001, "directory is not a TF SavedModel; scan its files instead"))
+    ctx.add(finding(ScanRule.GEN001, "directory is not a TF SavedModel; scan its files instead"))
     return ModelFormat.UNKNOWN
 
 

@@ -4,18 +4,30 @@ from __future__ import annotations
 
 import io
 import mmap
+import posixpath
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from mlsvs.scanner.pickle_vm import Budget
 from mlsvs.scanner.report import ScanFinding, ScanOptions, finding
-from mlsvs.scanner.rules import Rule
+from mlsvs.scanner.rules import ScanRule
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+    from mlsvs.model.artifact import ModelFormat
+
+
+class Recurse(Protocol):
+    """How a format handler scans nested content: the dispatcher, handed in by whoever
+    creates the context (so the format modules never import the dispatcher back)."""
+
+    def __call__(
+        self, ctx: Ctx, src: ByteSource, member: str | None, depth: int, *, nested_payload: bool
+    ) -> ModelFormat: ...
 
 
 class Window(io.RawIOBase):
@@ -60,7 +72,7 @@ class Window(io.RawIOBase):
 
 
 @dataclass(slots=True)
-class Source:
+class ByteSource:
     """A seekable binary stream and its size (a file, a window of one, or in-memory bytes)."""
 
     fh: BinaryIO
@@ -69,12 +81,12 @@ class Source:
     """The bytes already live in memory (counted against the scan's memory budget)."""
 
     @classmethod
-    def of(cls, data: bytes) -> Source:
+    def of(cls, data: bytes) -> ByteSource:
         """Wrap in-memory bytes (``BytesIO`` shares the buffer: no copy)."""
         return cls(io.BytesIO(data), len(data), in_memory=True)
 
     @classmethod
-    def window(cls, fh: BinaryIO, offset: int, size: int) -> Source:
+    def window(cls, fh: BinaryIO, offset: int, size: int) -> ByteSource:
         """``size`` bytes at ``offset`` of ``fh``, read on demand."""
         return cls(io.BufferedReader(Window(fh, offset, size), 1 << 16), size)
 
@@ -89,6 +101,8 @@ class Ctx:
     """Findings, budgets and limits of the scan of one top-level path."""
 
     options: ScanOptions
+    recurse: Recurse
+    """The dispatcher: identifies nested content and runs its handler."""
     base_dir: Path
     """Directory of the top-level file (ONNX external data is resolved against it)."""
     budget: Budget
@@ -103,11 +117,25 @@ class Ctx:
     maps: list[mmap.mmap] = field(default_factory=list)
 
     @classmethod
-    def new(cls, options: ScanOptions, base_dir: Path, path: Path | None = None) -> Ctx:
-        """Fresh context for one path."""
+    def new(
+        cls, options: ScanOptions, base_dir: Path, path: Path | None = None, *, recurse: Recurse
+    ) -> Ctx:
+        """Fresh context for one path; ``recurse`` scans nested content (the dispatcher)."""
         deadline = time.monotonic() + options.max_seconds if options.max_seconds > 0 else None
         budget = Budget(opcodes=options.max_opcodes, deadline=deadline)
-        return cls(options=options, base_dir=base_dir, budget=budget, path=path)
+        return cls(options=options, recurse=recurse, base_dir=base_dir, budget=budget, path=path)
+
+    def scan_source(
+        self, src: ByteSource, member: str | None, depth: int, *, nested_payload: bool = False
+    ) -> ModelFormat:
+        """Scan nested content read from ``src`` (a member in place, a window of a file)."""
+        return self.recurse(self, src, member, depth, nested_payload=nested_payload)
+
+    def scan_bytes(
+        self, data: bytes, member: str | None, depth: int, *, nested_payload: bool = False
+    ) -> ModelFormat:
+        """Scan an in-memory payload (archive member, decompressed wrapper, nested pickle)."""
+        return self.scan_source(ByteSource.of(data), member, depth, nested_payload=nested_payload)
 
     def add(self, item: ScanFinding) -> None:
         """Record a finding."""
@@ -126,7 +154,7 @@ class Ctx:
             return True
         self.add(
             finding(
-                Rule.ARC001,
+                ScanRule.ARC001,
                 f"{what} of {n} bytes exceeds the in-memory limit ({limit} bytes available of "
                 f"{self.options.max_memory_bytes}); not verified",
                 member=member,
@@ -149,7 +177,7 @@ class Ctx:
         if self.total_bytes > self.options.max_total_bytes:
             self.add(
                 finding(
-                    Rule.ARC001,
+                    ScanRule.ARC001,
                     "total decompressed size limit reached; the rest was not verified",
                     member=member,
                 )
@@ -157,7 +185,7 @@ class Ctx:
             return False
         return True
 
-    def read_all(self, src: Source, member: str | None) -> bytes | None:
+    def read_all(self, src: ByteSource, member: str | None) -> bytes | None:
         """The whole source as a bytes-like buffer.
 
         In-memory sources are returned as they are; a plain file is memory-mapped (page cache,
@@ -173,7 +201,7 @@ class Ctx:
             return None
         return src.read_at(0, src.size)
 
-    def _map(self, src: Source) -> mmap.mmap | None:
+    def _map(self, src: ByteSource) -> mmap.mmap | None:
         try:
             fileno = src.fh.fileno()
         except (OSError, AttributeError, io.UnsupportedOperation):
@@ -198,3 +226,11 @@ class Ctx:
 def child(parent: str | None, name: str) -> str:
     """Label of a nested member: ``outer!inner``."""
     return name if not parent else f"{parent}!{name}"
+
+
+def unsafe_member_name(name: str) -> bool:
+    """Absolute, drive-letter or parent-escaping member names (zip-slip)."""
+    norm = name.replace("\\", "/")
+    if norm.startswith("/") or (len(norm) > 1 and norm[1] == ":"):
+        return True
+    return posixpath.normpath(norm).split("/")[0] == ".." if norm else False

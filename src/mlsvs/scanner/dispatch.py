@@ -5,25 +5,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, assert_never
 
 from mlsvs.model.artifact import ModelFormat
-from mlsvs.scanner.context import Source, child
+from mlsvs.scanner.context import ByteSource, child
 from mlsvs.scanner.identify import HEAD, decompress_head, sniff
 from mlsvs.scanner.report import finding
-from mlsvs.scanner.rules import Rule
+from mlsvs.scanner.rules import ScanRule
 
 if TYPE_CHECKING:
     from mlsvs.scanner.context import Ctx
 
 
-def scan_bytes(
-    ctx: Ctx, data: bytes, member: str | None, depth: int, *, nested_payload: bool = False
-) -> ModelFormat:
-    """Scan an in-memory payload (archive member, decompressed wrapper, nested pickle)."""
-    return scan_source(ctx, Source.of(data), member, depth, nested_payload=nested_payload)
-
-
 def scan_source(
     ctx: Ctx,
-    src: Source,
+    src: ByteSource,
     member: str | None,
     depth: int,
     *,
@@ -31,7 +24,9 @@ def scan_source(
 ) -> ModelFormat:
     """Identify ``src`` and run its handler; returns the format it was identified as."""
     if depth > ctx.options.max_depth:
-        ctx.add(finding(Rule.ARC001, "nesting depth limit reached; not verified", member=member))
+        ctx.add(
+            finding(ScanRule.ARC001, "nesting depth limit reached; not verified", member=member)
+        )
         return ModelFormat.UNKNOWN
     fmt = sniff(src.fh, src.size)
     if nested_payload and fmt is ModelFormat.UNKNOWN:
@@ -45,7 +40,9 @@ def scan_source(
 _PICKLE_FAMILY = frozenset({ModelFormat.PICKLE, ModelFormat.JOBLIB, ModelFormat.PYTORCH_LEGACY})
 
 
-def _other_views(ctx: Ctx, src: Source, fmt: ModelFormat, member: str | None, depth: int) -> None:
+def _other_views(
+    ctx: Ctx, src: ByteSource, fmt: ModelFormat, member: str | None, depth: int
+) -> None:
     """Polyglots: what other loaders read from the same bytes.
 
     ``pickle.load``/``joblib.load``/``torch.load`` (legacy path, for anything not starting with
@@ -62,7 +59,7 @@ def _other_views(ctx: Ctx, src: Source, fmt: ModelFormat, member: str | None, de
     if not emulated and head[:4] != b"PK\x03\x04" and pickle_at_start(head):
         ctx.add(
             finding(
-                Rule.GEN004,
+                ScanRule.GEN004,
                 f"the {fmt.value} file also starts with a pickle that pickle.load would run",
                 member=member,
                 offset=0,
@@ -78,7 +75,7 @@ def _other_views(ctx: Ctx, src: Source, fmt: ModelFormat, member: str | None, de
 
             ctx.add(
                 finding(
-                    Rule.ZIP005,
+                    ScanRule.ZIP005,
                     f"an HDF5 file starts at offset {offset} behind the {fmt.value} content",
                     member=member,
                     offset=offset,
@@ -87,7 +84,9 @@ def _other_views(ctx: Ctx, src: Source, fmt: ModelFormat, member: str | None, de
             formats_keras.scan_hdf5(ctx, src, child(member, f"<hdf5@{offset}>"))
 
 
-def _handle(ctx: Ctx, src: Source, fmt: ModelFormat, member: str | None, depth: int) -> ModelFormat:
+def _handle(
+    ctx: Ctx, src: ByteSource, fmt: ModelFormat, member: str | None, depth: int
+) -> ModelFormat:
     import mlsvs.scanner.formats_archive as formats_archive
     import mlsvs.scanner.formats_data as formats_data
     import mlsvs.scanner.formats_dataonly as formats_dataonly
@@ -150,7 +149,7 @@ def _handle(ctx: Ctx, src: Source, fmt: ModelFormat, member: str | None, depth: 
     return fmt
 
 
-def _unknown(ctx: Ctx, src: Source, head: bytes, member: str | None) -> ModelFormat:
+def _unknown(ctx: Ctx, src: ByteSource, head: bytes, member: str | None) -> ModelFormat:
     """Not a model format: an ordinary file, a model's raw tensor sidecar, or not verified."""
     from mlsvs.scanner.nonmodel import describe
     from mlsvs.scanner.sidecar import referenced_by
@@ -168,7 +167,7 @@ def _unknown(ctx: Ctx, src: Source, head: bytes, member: str | None) -> ModelFor
     what = "compressed data" if decompress_head(head) is not None else "content"
     ctx.add(
         finding(
-            Rule.GEN001,
+            ScanRule.GEN001,
             f"{what} matches no known model format ({src.size} bytes); not verified",
             member=member,
         )

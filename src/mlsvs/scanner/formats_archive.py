@@ -5,15 +5,14 @@ from __future__ import annotations
 import bz2
 import importlib.util
 import lzma
-import posixpath
 import tarfile
 import zlib
 from typing import TYPE_CHECKING, Protocol
 
-from mlsvs.scanner.context import Source, child
+from mlsvs.scanner.context import ByteSource, child, unsafe_member_name
 from mlsvs.scanner.identify import SEVENZIP_MAGIC
 from mlsvs.scanner.report import finding
-from mlsvs.scanner.rules import Rule
+from mlsvs.scanner.rules import ScanRule
 
 if TYPE_CHECKING:
     from mlsvs.scanner.context import Ctx
@@ -53,7 +52,7 @@ def _decompressor(head: bytes) -> _Decompressor | None:
     return None
 
 
-def _inflate(ctx: Ctx, src: Source, member: str | None) -> bytes | None:
+def _inflate(ctx: Ctx, src: ByteSource, member: str | None) -> bytes | None:
     """Decompress every concatenated member of the wrapper, in 1 MiB steps, never more than
     the memory budget allows (a bomb stops at the limit: ARC001, not verified)."""
     limit = ctx.available()
@@ -71,14 +70,14 @@ def _inflate(ctx: Ctx, src: Source, member: str | None) -> bytes | None:
         try:
             out = dec.decompress(pending, limit + 1 - total)
         except (OSError, EOFError, lzma.LZMAError, zlib.error, ValueError) as exc:
-            ctx.add(finding(Rule.GEN002, f"corrupt compressed data: {exc}", member=member))
+            ctx.add(finding(ScanRule.GEN002, f"corrupt compressed data: {exc}", member=member))
             break
         total += len(out)
         chunks.append(out)
         if total > limit:
             ctx.add(
                 finding(
-                    Rule.ARC001,
+                    ScanRule.ARC001,
                     f"decompresses past the in-memory limit ({limit} bytes); not verified",
                     member=member,
                 )
@@ -97,7 +96,7 @@ def _inflate(ctx: Ctx, src: Source, member: str | None) -> bytes | None:
             if dec is None:
                 ctx.add(
                     finding(
-                        Rule.PKL007,
+                        ScanRule.PKL007,
                         "data after the compressed stream is not a compressed member",
                         member=member,
                     )
@@ -111,46 +110,34 @@ def _inflate(ctx: Ctx, src: Source, member: str | None) -> bytes | None:
     return data or None
 
 
-def scan_wrapper(ctx: Ctx, src: Source, member: str | None, depth: int) -> None:
+def scan_wrapper(ctx: Ctx, src: ByteSource, member: str | None, depth: int) -> None:
     """Decompress (bounded) and scan the payload."""
-    from mlsvs.scanner.dispatch import scan_bytes
-
     data = _inflate(ctx, src, member)
     if data is not None:
         with ctx.holding(len(data)):
-            scan_bytes(ctx, data, child(member, "<decompressed>"), depth + 1)
+            ctx.scan_bytes(data, child(member, "<decompressed>"), depth + 1)
 
 
-def unsafe_member_name(name: str) -> bool:
-    """Absolute, drive-letter or parent-escaping member names (zip-slip)."""
-    norm = name.replace("\\", "/")
-    if norm.startswith("/") or (len(norm) > 1 and norm[1] == ":"):
-        return True
-    return posixpath.normpath(norm).split("/")[0] == ".." if norm else False
-
-
-def scan_tar(ctx: Ctx, src: Source, member: str | None, depth: int) -> None:
+def scan_tar(ctx: Ctx, src: ByteSource, member: str | None, depth: int) -> None:
     """Every regular member of a tar (legacy torch tar checkpoints included)."""
-    from mlsvs.scanner.dispatch import scan_bytes, scan_source
-
     src.fh.seek(0)
     try:
         with tarfile.open(fileobj=src.fh, mode="r:") as tar:
             for count, info in enumerate(tar):
                 label = child(member, info.name)
                 if count >= ctx.options.max_members:
-                    ctx.add(finding(Rule.ARC001, "member count limit reached", member=member))
+                    ctx.add(finding(ScanRule.ARC001, "member count limit reached", member=member))
                     return
                 if unsafe_member_name(info.name):
-                    ctx.add(finding(Rule.ZIP001, f"member path {info.name!r}", member=label))
+                    ctx.add(finding(ScanRule.ZIP001, f"member path {info.name!r}", member=label))
                 if info.issym() or info.islnk():
-                    ctx.add(finding(Rule.ZIP002, f"link to {info.linkname!r}", member=label))
+                    ctx.add(finding(ScanRule.ZIP002, f"link to {info.linkname!r}", member=label))
                     continue
                 if not info.isfile():
                     continue
                 if not info.sparse and info.offset_data + info.size <= src.size:
                     # a regular member is contiguous in the tar: scan it in place
-                    scan_source(ctx, Source.window(src.fh, info.offset_data, info.size), label,
+                    ctx.scan_source(ByteSource.window(src.fh, info.offset_data, info.size), label,
                                 depth + 1)  # fmt: skip
                     continue
                 if not ctx.fits(info.size, label):
@@ -160,22 +147,22 @@ def scan_tar(ctx: Ctx, src: Source, member: str | None, depth: int) -> None:
                     continue
                 data = fobj.read(info.size)
                 with ctx.holding(len(data)):
-                    scan_bytes(ctx, data, label, depth + 1)
+                    ctx.scan_bytes(data, label, depth + 1)
     except (tarfile.TarError, OSError, EOFError) as exc:
-        ctx.add(finding(Rule.GEN002, f"tar archive unreadable: {exc}", member=member))
+        ctx.add(finding(ScanRule.GEN002, f"tar archive unreadable: {exc}", member=member))
 
 
-def scan_7z(ctx: Ctx, src: Source, member: str | None, depth: int) -> None:
+def scan_7z(ctx: Ctx, src: ByteSource, member: str | None, depth: int) -> None:
     """7z via py7zr when installed; otherwise the archive is reported as not verified."""
     if importlib.util.find_spec("py7zr") is None:
-        ctx.add(finding(Rule.ARC002, "7z archive and py7zr is not installed", member=member))
+        ctx.add(finding(ScanRule.ARC002, "7z archive and py7zr is not installed", member=member))
         return
     from mlsvs.scanner.sevenzip import read_7z
 
     read_7z(ctx, src, member, depth)
 
 
-def scan_archive(ctx: Ctx, src: Source, member: str | None, depth: int) -> None:
+def scan_archive(ctx: Ctx, src: ByteSource, member: str | None, depth: int) -> None:
     """Generic containers: zip, tar, 7z, compressed wrappers."""
     from mlsvs.scanner import formats_zip
 
@@ -189,4 +176,4 @@ def scan_archive(ctx: Ctx, src: Source, member: str | None, depth: int) -> None:
     elif is_wrapper(head):
         scan_wrapper(ctx, src, member, depth)
     else:
-        ctx.add(finding(Rule.GEN002, "archive structure not recognised", member=member))
+        ctx.add(finding(ScanRule.GEN002, "archive structure not recognised", member=member))

@@ -7,10 +7,10 @@ import json
 from typing import TYPE_CHECKING
 
 from mlsvs.scanner.report import finding
-from mlsvs.scanner.rules import Rule
+from mlsvs.scanner.rules import ScanRule
 
 if TYPE_CHECKING:
-    from mlsvs.scanner.context import Ctx, Source
+    from mlsvs.scanner.context import ByteSource, Ctx
 
 _ST_DTYPES = {
     "BOOL": 1, "U8": 1, "I8": 1, "F8_E5M2": 1, "F8_E4M3": 1, "F8_E8M0": 1, "U16": 2,
@@ -20,14 +20,14 @@ _ST_DTYPES = {
 _ST_MAX_HEADER = 100 * 1024 * 1024
 
 
-def scan_npy(ctx: Ctx, src: Source, member: str | None, depth: int) -> None:
+def scan_npy(ctx: Ctx, src: ByteSource, member: str | None, depth: int) -> None:
     """Parse the .npy header; object arrays hold a pickle, which is emulated."""
     from mlsvs.scanner.formats_pickle import scan_pickle
 
     head = src.read_at(0, 12)
     major = head[6] if len(head) > 6 else 0
     if len(head) < 10 or major not in (1, 2, 3):
-        ctx.add(finding(Rule.GEN002, "truncated or unknown .npy version", member=member))
+        ctx.add(finding(ScanRule.GEN002, "truncated or unknown .npy version", member=member))
         return
     if major == 1:
         hlen, start = int.from_bytes(head[8:10], "little"), 10
@@ -37,26 +37,26 @@ def scan_npy(ctx: Ctx, src: Source, member: str | None, depth: int) -> None:
     try:
         header = ast.literal_eval(raw.decode("utf-8" if major == 3 else "latin-1").strip())
     except (ValueError, SyntaxError, UnicodeDecodeError, MemoryError, RecursionError):
-        ctx.add(finding(Rule.GEN002, "unparseable .npy header", member=member))
+        ctx.add(finding(ScanRule.GEN002, "unparseable .npy header", member=member))
         return
     if not isinstance(header, dict) or "descr" not in header or "shape" not in header:
-        ctx.add(finding(Rule.GEN002, ".npy header lacks descr/shape", member=member))
+        ctx.add(finding(ScanRule.GEN002, ".npy header lacks descr/shape", member=member))
         return
     if "O" not in repr(header["descr"]):
         return
-    ctx.add(finding(Rule.NPY001, "object dtype: the array data is a pickle", member=member))
+    ctx.add(finding(ScanRule.NPY001, "object dtype: the array data is a pickle", member=member))
     data = ctx.read_all(src, member)
     if data is not None:
         scan_pickle(ctx, data[start + hlen :], member, depth + 1)
 
 
-def scan_safetensors(ctx: Ctx, src: Source, member: str | None) -> None:
+def scan_safetensors(ctx: Ctx, src: ByteSource, member: str | None) -> None:
     """Validate the header: JSON object, dtypes, shapes x dtype = byte spans, exact tiling."""
     for problem in safetensors_problems(src):
-        ctx.add(finding(Rule.ST001, problem, member=member))
+        ctx.add(finding(ScanRule.ST001, problem, member=member))
 
 
-def safetensors_problems(src: Source) -> list[str]:
+def safetensors_problems(src: ByteSource) -> list[str]:
     """Every inconsistency of a safetensors header (empty when valid)."""
     n = int.from_bytes(src.read_at(0, 8), "little")
     if n > _ST_MAX_HEADER or n + 8 > src.size:

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING
 from mlsvs.model.artifact import ModelFormat
 from mlsvs.scanner import proto
 from mlsvs.scanner.report import finding
-from mlsvs.scanner.rules import Rule
+from mlsvs.scanner.rules import ScanRule
 
 if TYPE_CHECKING:
-    from mlsvs.scanner.context import Ctx, Source
+    from mlsvs.scanner.context import ByteSource, Ctx
 
 _XGB_JSON = re.compile(rb'^\s*\{\s*"(?:learner|version)"\s*:')
 _CATBOOST_JSON = re.compile(
@@ -74,7 +74,7 @@ def _is_mil_blob(head: bytes) -> bool:
     return version == 2 and count > 0 and sentinel == _MIL_SENTINEL and not any(head[8:64])
 
 
-def scan_data_only(ctx: Ctx, src: Source, fmt: ModelFormat, member: str | None) -> None:
+def scan_data_only(ctx: Ctx, src: ByteSource, fmt: ModelFormat, member: str | None) -> None:
     """Parse the file as ``fmt``; what does not parse is not verified (GEN002)."""
     try:
         problem = _CHECKS[fmt](ctx, src)
@@ -83,14 +83,14 @@ def scan_data_only(ctx: Ctx, src: Source, fmt: ModelFormat, member: str | None) 
     if problem:
         ctx.add(
             finding(
-                Rule.GEN002,
+                ScanRule.GEN002,
                 f"announces {fmt.value} but does not parse as it ({problem}); not verified",
                 member=member,
             )
         )
 
 
-def _xgboost(ctx: Ctx, src: Source) -> str:
+def _xgboost(ctx: Ctx, src: ByteSource) -> str:
     head = src.read_at(0, 16)
     if head.lstrip()[:1] == b"{" and head[1:2] not in (b"L", b"l", b"I", b"i", b"U"):
         return _xgboost_json(ctx, src)
@@ -102,7 +102,7 @@ def _xgboost(ctx: Ctx, src: Source) -> str:
     return "" if "learner" in root else "no learner object"
 
 
-def _json_object(ctx: Ctx, src: Source) -> str:
+def _json_object(ctx: Ctx, src: ByteSource) -> str:
     if src.size > _FULL_PARSE:
         tail = src.read_at(max(0, src.size - 256), 256).rstrip()
         return "" if tail.endswith(b"}") else "JSON object not closed"
@@ -111,7 +111,7 @@ def _json_object(ctx: Ctx, src: Source) -> str:
     return "" if isinstance(json.loads(data), dict) else "not a JSON object"
 
 
-def _xgboost_json(ctx: Ctx, src: Source) -> str:
+def _xgboost_json(ctx: Ctx, src: ByteSource) -> str:
     if src.size > _FULL_PARSE:
         tail = src.read_at(max(0, src.size - 256), 256).rstrip()
         return "" if tail.endswith(b"}") else "JSON object not closed"
@@ -123,7 +123,7 @@ def _xgboost_json(ctx: Ctx, src: Source) -> str:
     return ""
 
 
-def _lightgbm(ctx: Ctx, src: Source) -> str:
+def _lightgbm(ctx: Ctx, src: ByteSource) -> str:
     """A LightGBM model string: key=value header, Tree= blocks, 'end of trees'."""
     offset = 0
     seen_end = False
@@ -137,7 +137,7 @@ def _lightgbm(ctx: Ctx, src: Source) -> str:
     return "" if seen_end else "no 'end of trees' marker"
 
 
-def _catboost(ctx: Ctx, src: Source) -> str:
+def _catboost(ctx: Ctx, src: ByteSource) -> str:
     head = src.read_at(0, 8)
     if not head.startswith(b"CBM1"):
         return _json_object(ctx, src)
@@ -147,7 +147,7 @@ def _catboost(ctx: Ctx, src: Source) -> str:
     return ""
 
 
-def _tflite(ctx: Ctx, src: Source) -> str:
+def _tflite(ctx: Ctx, src: ByteSource) -> str:
     head = src.read_at(0, 8)
     root = struct.unpack_from("<I", head)[0]
     if not 8 <= root < src.size - 4:
@@ -158,7 +158,7 @@ def _tflite(ctx: Ctx, src: Source) -> str:
     return ""
 
 
-def _coreml(ctx: Ctx, src: Source) -> str:
+def _coreml(ctx: Ctx, src: ByteSource) -> str:
     if _is_mil_blob(src.read_at(0, 128)):
         return _mil_blob(src)
     if src.size > _FULL_PARSE:
@@ -170,7 +170,7 @@ def _coreml(ctx: Ctx, src: Source) -> str:
     return ""
 
 
-def _mil_blob(src: Source) -> str:
+def _mil_blob(src: ByteSource) -> str:
     """Walk the blob records: each metadata block points at data inside the file."""
     count = struct.unpack("<I", src.read_at(0, 4))[0]
     cursor = 64
@@ -185,7 +185,7 @@ def _mil_blob(src: Source) -> str:
     return ""
 
 
-def _openvino(ctx: Ctx, src: Source) -> str:
+def _openvino(ctx: Ctx, src: ByteSource) -> str:
     if src.size > _FULL_PARSE:
         return ""
     src.read_at(0, src.size).decode("utf-8")

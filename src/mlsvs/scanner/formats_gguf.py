@@ -6,11 +6,11 @@ import struct
 from typing import TYPE_CHECKING
 
 from mlsvs.scanner.report import finding
-from mlsvs.scanner.rules import Rule
+from mlsvs.scanner.rules import ScanRule
 from mlsvs.scanner.template import analyze
 
 if TYPE_CHECKING:
-    from mlsvs.scanner.context import Ctx, Source
+    from mlsvs.scanner.context import ByteSource, Ctx
 
 _FIXED = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
 _STRING, _ARRAY = 8, 9
@@ -23,7 +23,7 @@ class GgufError(Exception):
 
 
 class _Reader:
-    def __init__(self, src: Source, version: int) -> None:
+    def __init__(self, src: ByteSource, version: int) -> None:
         self.src = src
         self.pos = 8
         self.wide = version >= 2
@@ -72,24 +72,26 @@ class _Reader:
         raise GgufError(f"unknown value type {vtype}")
 
 
-def scan_gguf(ctx: Ctx, src: Source, member: str | None) -> None:
+def scan_gguf(ctx: Ctx, src: ByteSource, member: str | None) -> None:
     """Validate the header and analyse every chat template."""
     try:
         templates = _parse(src)
     except GgufError as exc:
-        ctx.add(finding(Rule.GGUF001, str(exc), member=member))
+        ctx.add(finding(ScanRule.GGUF001, str(exc), member=member))
         return
     for key, text in templates:
         if text is None:
-            ctx.add(finding(Rule.GGUF001, f"{key} larger than 4 MiB; not verified", member=member))
+            ctx.add(
+                finding(ScanRule.GGUF001, f"{key} larger than 4 MiB; not verified", member=member)
+            )
             continue
         analysis = analyze(text)
         for problem in analysis.problems:
-            ctx.add(finding(Rule.GGUF002, problem, member=member, pointer=key))
+            ctx.add(finding(ScanRule.GGUF002, problem, member=member, pointer=key))
         if analysis.parse_error is not None:
             ctx.add(
                 finding(
-                    Rule.GEN002,
+                    ScanRule.GEN002,
                     f"{key} does not parse as Jinja2 ({analysis.parse_error}); not verified",
                     member=member,
                     pointer=key,
@@ -97,7 +99,7 @@ def scan_gguf(ctx: Ctx, src: Source, member: str | None) -> None:
             )
 
 
-def _parse(src: Source) -> list[tuple[str, str | None]]:
+def _parse(src: ByteSource) -> list[tuple[str, str | None]]:
     head = src.read_at(0, 8)
     version = int.from_bytes(head[4:8], "little") if len(head) == 8 else 0
     if version not in (1, 2, 3):

@@ -14,10 +14,10 @@ import re
 from typing import TYPE_CHECKING
 
 from mlsvs.scanner.report import finding
-from mlsvs.scanner.rules import Rule
+from mlsvs.scanner.rules import ScanRule
 
 if TYPE_CHECKING:
-    from mlsvs.scanner.context import Ctx, Source
+    from mlsvs.scanner.context import ByteSource, Ctx
 
 _KERAS_MODULES = ("keras", "keras_hub", "keras_nlp", "keras_cv", "tf_keras", "keras_rs")
 _LAMBDA = frozenset({"Lambda", "__lambda__"})
@@ -32,20 +32,20 @@ def check_config_text(ctx: Ctx, raw: bytes, member: str | None) -> None:
     try:
         config = json.loads(raw)
     except (ValueError, RecursionError):
-        ctx.add(finding(Rule.GEN002, "Keras config is not valid JSON", member=member))
+        ctx.add(finding(ScanRule.GEN002, "Keras config is not valid JSON", member=member))
         return
     for rule, message, pointer in config_problems(config):
         ctx.add(finding(rule, message, member=member, pointer=pointer))
 
 
-def config_problems(config: object) -> list[tuple[Rule, str, str]]:
+def config_problems(config: object) -> list[tuple[ScanRule, str, str]]:
     """(rule, message, JSON pointer) for every code path in a Keras config."""
-    out: list[tuple[Rule, str, str]] = []
+    out: list[tuple[ScanRule, str, str]] = []
     stack: list[tuple[object, str, int]] = [(config, "", 0)]
     while stack:
         node, pointer, depth = stack.pop()
         if depth > _MAX_DEPTH:
-            out.append((Rule.KRS002, "configuration nested too deeply to verify", pointer))
+            out.append((ScanRule.KRS002, "configuration nested too deeply to verify", pointer))
             continue
         if isinstance(node, dict):
             out.extend(_node_problems(node, pointer))
@@ -59,21 +59,21 @@ def _escape(key: str) -> str:
     return key.replace("~", "~0").replace("/", "~1")
 
 
-def _node_problems(node: dict[object, object], pointer: str) -> list[tuple[Rule, str, str]]:
-    out: list[tuple[Rule, str, str]] = []
+def _node_problems(node: dict[object, object], pointer: str) -> list[tuple[ScanRule, str, str]]:
+    out: list[tuple[ScanRule, str, str]] = []
     cls = node.get("class_name")
     module = node.get("module")
     if cls in _LAMBDA:
-        out.append((Rule.KRS001, f"{cls} layer with serialized Python code", pointer))
+        out.append((ScanRule.KRS001, f"{cls} layer with serialized Python code", pointer))
     if cls in _PATH_LAYERS:
-        out.append((Rule.KRS002, f"{cls} loads a SavedModel from a path", pointer))
+        out.append((ScanRule.KRS002, f"{cls} loads a SavedModel from a path", pointer))
     target = node.get("config") if cls == "function" else cls
     if isinstance(module, str):
         why = _module_problem(module, target, is_function=cls == "function")
         if why:
-            out.append((Rule.KRS002, f"references {module}.{target}: {why}", pointer))
+            out.append((ScanRule.KRS002, f"references {module}.{target}: {why}", pointer))
     elif cls == "function" and isinstance(target, str):
-        out.append((Rule.KRS002, f"references function {target!r} without a module", pointer))
+        out.append((ScanRule.KRS002, f"references function {target!r} without a module", pointer))
     return out
 
 
@@ -122,7 +122,7 @@ def _module_problem(module: str, target: object, *, is_function: bool) -> str:
     return ""
 
 
-def scan_hdf5(ctx: Ctx, src: Source, member: str | None) -> None:
+def scan_hdf5(ctx: Ctx, src: ByteSource, member: str | None) -> None:
     """Find the Keras JSON attributes (``model_config``, ``training_config``) and analyse them.
 
     The attribute strings are located by a JSON-object search, whatever their key order
@@ -151,7 +151,9 @@ def scan_hdf5(ctx: Ctx, src: Source, member: str | None) -> None:
                     ctx.add(finding(rule, message, member=member, pointer=pointer))
         offset += _CHUNK
     if seen_attr and not decoded:
-        ctx.add(finding(Rule.GEN002, "model_config attribute could not be decoded", member=member))
+        ctx.add(
+            finding(ScanRule.GEN002, "model_config attribute could not be decoded", member=member)
+        )
 
 
 _OBJECT_START = re.compile(rb'\{\s*"[A-Za-z_][A-Za-z0-9_]*"\s*:')
@@ -168,7 +170,7 @@ def _is_keras_config(value: dict[object, object]) -> bool:
     ) and "class_name" in json.dumps(value)
 
 
-def _decode(src: Source, text: str, base: int, start: int) -> tuple[object, int]:
+def _decode(src: ByteSource, text: str, base: int, start: int) -> tuple[object, int]:
     """Decode the JSON value at ``start`` of the chunk; re-read it whole if the chunk cut it."""
     decoder = json.JSONDecoder()
     try:

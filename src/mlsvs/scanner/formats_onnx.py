@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING
 
 from mlsvs.scanner import proto
 from mlsvs.scanner.report import finding
-from mlsvs.scanner.rules import Rule
+from mlsvs.scanner.rules import ScanRule
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from mlsvs.scanner.context import Ctx, Source
+    from mlsvs.scanner.context import ByteSource, Ctx
 
 STANDARD_DOMAINS = frozenset(
     {"", "ai.onnx", "ai.onnx.ml", "ai.onnx.training", "ai.onnx.preview.training",
@@ -34,7 +34,7 @@ class ExternalRef:
     pointer: str
 
 
-def scan_onnx(ctx: Ctx, src: Source, member: str | None) -> None:
+def scan_onnx(ctx: Ctx, src: ByteSource, member: str | None) -> None:
     """Report external data escaping the model directory and non-standard op domains."""
     data = ctx.read_all(src, member)
     if data is None:
@@ -42,7 +42,7 @@ def scan_onnx(ctx: Ctx, src: Source, member: str | None) -> None:
     try:
         refs, domains, local = model_contents(data)
     except proto.ProtoError as exc:
-        ctx.add(finding(Rule.GEN002, f"ONNX protobuf unreadable: {exc}", member=member))
+        ctx.add(finding(ScanRule.GEN002, f"ONNX protobuf unreadable: {exc}", member=member))
         return
     seen: set[tuple[str, str]] = set()
     for ref in refs:
@@ -52,14 +52,14 @@ def scan_onnx(ctx: Ctx, src: Source, member: str | None) -> None:
         if escapes(ref.location) or (member is None and _links_out(ctx.base_dir, ref.location)):
             ctx.add(
                 finding(
-                    Rule.ONX001,
+                    ScanRule.ONX001,
                     f"tensor {ref.tensor!r} reads external data from {ref.location!r}",
                     member=member,
                     pointer=ref.pointer,
                 )
             )
     for domain in sorted(domains - STANDARD_DOMAINS - local):
-        ctx.add(finding(Rule.ONX002, f"operators from custom domain {domain!r}", member=member))
+        ctx.add(finding(ScanRule.ONX002, f"operators from custom domain {domain!r}", member=member))
 
 
 def model_contents(data: bytes | memoryview) -> tuple[list[ExternalRef], set[str], set[str]]:

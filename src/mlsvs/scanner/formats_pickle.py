@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from mlsvs.scanner.pickle_scan import PickleScan, analyze
 from mlsvs.scanner.pickle_values import EventKind, Ref, dotted
 from mlsvs.scanner.report import finding
-from mlsvs.scanner.rules import Rule
+from mlsvs.scanner.rules import ScanRule
 
 if TYPE_CHECKING:
     from mlsvs.scanner.context import Ctx
@@ -39,10 +39,8 @@ def new_scan(
 
 
 def _nested(ctx: Ctx, blob: bytes, label: str, depth: int) -> list[ScanFinding]:
-    from mlsvs.scanner.dispatch import scan_bytes
-
     before = len(ctx.findings)
-    scan_bytes(ctx, blob, label, depth, nested_payload=True)
+    ctx.scan_bytes(blob, label, depth, nested_payload=True)
     added = ctx.findings[before:]
     del ctx.findings[before:]
     return added
@@ -87,7 +85,9 @@ def _legacy_tail(data: bytes, streams: list[StreamResult], scan: PickleScan) -> 
     pos = streams[4].end
     if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
         scan.findings.append(
-            finding(Rule.GEN002, "legacy torch storage key list not understood", member=scan.member)
+            finding(
+                ScanRule.GEN002, "legacy torch storage key list not understood", member=scan.member
+            )
         )
         analyze(data, pos, scan, trailing=True)
         return
@@ -96,7 +96,7 @@ def _legacy_tail(data: bytes, streams: list[StreamResult], scan: PickleScan) -> 
         if not size or pos + 8 > len(data):
             scan.findings.append(
                 finding(
-                    Rule.GEN002,
+                    ScanRule.GEN002,
                     f"legacy torch storage {key!r} has an unknown type or is truncated",
                     member=scan.member,
                     offset=pos,
@@ -108,7 +108,7 @@ def _legacy_tail(data: bytes, streams: list[StreamResult], scan: PickleScan) -> 
         pos += 8 + count * size
     if pos > len(data):
         scan.findings.append(
-            finding(Rule.GEN002, "legacy torch storages run past the end", member=scan.member)
+            finding(ScanRule.GEN002, "legacy torch storages run past the end", member=scan.member)
         )
     elif pos < len(data):
         analyze(data, pos, scan, trailing=True)

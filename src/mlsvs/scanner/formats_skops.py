@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from mlsvs.scanner.policy import Verdict, classify
+from mlsvs.scanner.policy import CallVerdict, classify
 from mlsvs.scanner.report import finding
-from mlsvs.scanner.rules import Rule
+from mlsvs.scanner.rules import ScanRule
 
 if TYPE_CHECKING:
     from mlsvs.scanner.context import Ctx
@@ -37,29 +37,29 @@ def check_schema(ctx: Ctx, raw: bytes, member: str | None) -> None:
     try:
         schema = json.loads(raw)
     except (ValueError, RecursionError):
-        ctx.add(finding(Rule.GEN002, "skops schema.json is not valid JSON", member=member))
+        ctx.add(finding(ScanRule.GEN002, "skops schema.json is not valid JSON", member=member))
         return
     allow = ctx.options.allow | _SKOPS_PRIMITIVES
     for name, pointer in sorted(set(schema_types(schema))):
         verdict = classify(name, allow)
-        if verdict.verdict is Verdict.DANGEROUS:
+        if verdict.verdict is CallVerdict.DANGEROUS:
             ctx.add(
                 finding(
-                    Rule.SKP001,
+                    ScanRule.SKP001,
                     f"schema makes skops construct {verdict.name}: {verdict.reason}",
                     member=member,
                     pointer=pointer,
                     facts=(("callable", verdict.name),),
                 )
             )
-        elif verdict.verdict is Verdict.UNKNOWN:
+        elif verdict.verdict is CallVerdict.UNKNOWN:
             ctx.add(
                 finding(
-                    Rule.SKP001,
+                    ScanRule.SKP001,
                     f"schema names {verdict.name}, which is not on the allowlist",
                     member=member,
                     pointer=pointer,
-                    severity=Rule.PKL002.severity,
+                    severity=ScanRule.PKL002.severity,
                     facts=(("callable", verdict.name),),
                 )
             )

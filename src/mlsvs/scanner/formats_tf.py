@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mlsvs.scanner import proto
-from mlsvs.scanner.context import Source
+from mlsvs.scanner.context import ByteSource
 from mlsvs.scanner.report import finding
-from mlsvs.scanner.rules import Rule
+from mlsvs.scanner.rules import ScanRule
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -40,7 +40,7 @@ DATASET_FILE_OPS = frozenset(
 )  # fmt: skip
 
 
-def scan_saved_model(ctx: Ctx, src: Source, member: str | None) -> None:
+def scan_saved_model(ctx: Ctx, src: ByteSource, member: str | None) -> None:
     """Scan one ``saved_model.pb`` stream."""
     data = ctx.read_all(src, member)
     if data is None:
@@ -48,7 +48,7 @@ def scan_saved_model(ctx: Ctx, src: Source, member: str | None) -> None:
     try:
         graphs = _graphs(data)
     except proto.ProtoError as exc:
-        ctx.add(finding(Rule.GEN002, f"SavedModel protobuf unreadable: {exc}", member=member))
+        ctx.add(finding(ScanRule.GEN002, f"SavedModel protobuf unreadable: {exc}", member=member))
         return
     seen: set[tuple[str, str]] = set()
     for graph in graphs:
@@ -59,7 +59,7 @@ def scan_saved_model(ctx: Ctx, src: Source, member: str | None) -> None:
             seen.add((where, node.op))
             message = _problem(graph, node)
             if message:
-                rule = Rule.TF002 if node.op in PY_OPS else Rule.TF001
+                rule = ScanRule.TF002 if node.op in PY_OPS else ScanRule.TF001
                 ctx.add(finding(rule, message, member=member, pointer=where))
 
 
@@ -156,4 +156,4 @@ def scan_saved_model_dir(ctx: Ctx, directory: Path) -> None:
     """A SavedModel directory: its ``saved_model.pb``."""
     pb = directory / "saved_model.pb"
     with pb.open("rb") as fh:
-        scan_saved_model(ctx, Source(fh, pb.stat().st_size), "saved_model.pb")
+        scan_saved_model(ctx, ByteSource(fh, pb.stat().st_size), "saved_model.pb")

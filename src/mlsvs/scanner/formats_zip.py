@@ -7,11 +7,10 @@ from typing import TYPE_CHECKING
 
 from mlsvs.model.artifact import ModelFormat
 from mlsvs.scanner import ts_code
-from mlsvs.scanner.context import Source, child
-from mlsvs.scanner.formats_archive import unsafe_member_name
+from mlsvs.scanner.context import ByteSource, child, unsafe_member_name
 from mlsvs.scanner.identify import zip_kind
 from mlsvs.scanner.report import finding
-from mlsvs.scanner.rules import Rule
+from mlsvs.scanner.rules import ScanRule
 from mlsvs.scanner.zipread import (
     Directory,
     Member,
@@ -32,7 +31,7 @@ _TORCH_SKIP = frozenset(
 )
 
 
-def scan_zip(ctx: Ctx, src: Source, member: str | None, depth: int) -> None:
+def scan_zip(ctx: Ctx, src: ByteSource, member: str | None, depth: int) -> None:
     """Scan a zip the way its loaders read it; report structural anomalies.
 
     Two readers matter: Python's ``zipfile`` (Keras, numpy, joblib users) resolves offsets
@@ -55,7 +54,7 @@ def scan_zip(ctx: Ctx, src: Source, member: str | None, depth: int) -> None:
             if directory is not None:
                 ctx.add(
                     finding(
-                        Rule.ZIP003,
+                        ScanRule.ZIP003,
                         "torch (absolute offsets) and zipfile (prefix-relative offsets) read "
                         "different central directories; both scanned",
                         member=member,
@@ -63,13 +62,15 @@ def scan_zip(ctx: Ctx, src: Source, member: str | None, depth: int) -> None:
                 )
             views.append(miniz)
     if not views:
-        ctx.add(finding(Rule.GEN002, f"zip structure unreadable: {error}", member=member))
+        ctx.add(finding(ScanRule.GEN002, f"zip structure unreadable: {error}", member=member))
         return
     for view in views:
         _scan_view(ctx, src, view, member, depth)
 
 
-def _scan_view(ctx: Ctx, src: Source, directory: Directory, member: str | None, depth: int) -> None:
+def _scan_view(
+    ctx: Ctx, src: ByteSource, directory: Directory, member: str | None, depth: int
+) -> None:
     _structure(ctx, src, directory, member, depth)
     names = [m.name for m in directory.members]
     kind = zip_kind(names)
@@ -78,7 +79,7 @@ def _scan_view(ctx: Ctx, src: Source, directory: Directory, member: str | None, 
     shared = 0
     for count, entry in enumerate(directory.members):
         if count >= ctx.options.max_members:
-            ctx.add(finding(Rule.ARC001, "member count limit reached", member=member))
+            ctx.add(finding(ScanRule.ARC001, "member count limit reached", member=member))
             return
         if entry.is_dir and not entry.usize:
             continue
@@ -93,7 +94,7 @@ def _scan_view(ctx: Ctx, src: Source, directory: Directory, member: str | None, 
     if shared:
         ctx.add(
             finding(
-                Rule.ZIP003,
+                ScanRule.ZIP003,
                 f"{shared} central-directory entries share another member's data "
                 "(overlapping members); scanned once",
                 member=member,
@@ -119,20 +120,20 @@ def torch_records(directory: Directory) -> frozenset[int]:
     return frozenset(i for i, m in enumerate(directory.members) if m.raw_name.lower() in wanted)
 
 
-def _structure(ctx: Ctx, src: Source, directory: Directory, member: str | None, depth: int) -> None:
-    from mlsvs.scanner.dispatch import scan_bytes
-
+def _structure(
+    ctx: Ctx, src: ByteSource, directory: Directory, member: str | None, depth: int
+) -> None:
     if directory.prefix:
         ctx.add(
             finding(
-                Rule.ZIP005,
+                ScanRule.ZIP005,
                 f"{directory.prefix} byte(s) precede the zip records",
                 member=member,
                 offset=0,
             )
         )
         prefix = src.read_at(0, min(directory.prefix, ctx.options.max_member_bytes))
-        scan_bytes(ctx, prefix, child(member, "<prefix>"), depth + 1)
+        ctx.scan_bytes(prefix, child(member, "<prefix>"), depth + 1)
     # miniz (torch) matches names ignoring ASCII case, zipfile exactly: both kinds collide.
     counts = Counter(m.raw_name.lower() for m in directory.members)
     for entry in directory.members:
@@ -140,7 +141,7 @@ def _structure(ctx: Ctx, src: Source, directory: Directory, member: str | None, 
         if n > 1:
             ctx.add(
                 finding(
-                    Rule.ZIP004,
+                    ScanRule.ZIP004,
                     f"{entry.name!r} appears {n} times (names compared ignoring case)",
                     member=child(member, entry.name),
                 )
@@ -150,26 +151,28 @@ def _structure(ctx: Ctx, src: Source, directory: Directory, member: str | None, 
     )
     if len(data_pkls) > 1:
         ctx.add(
-            finding(Rule.ZIP007, f"several data.pkl records: {', '.join(data_pkls)}", member=member)
+            finding(
+                ScanRule.ZIP007, f"several data.pkl records: {', '.join(data_pkls)}", member=member
+            )
         )
     for entry in directory.members:
         label = child(member, entry.name)
         if unsafe_member_name(entry.name):
-            ctx.add(finding(Rule.ZIP001, f"member path {entry.name!r}", member=label))
+            ctx.add(finding(ScanRule.ZIP001, f"member path {entry.name!r}", member=label))
         if entry.is_symlink:
-            ctx.add(finding(Rule.ZIP002, "symbolic link member", member=label))
+            ctx.add(finding(ScanRule.ZIP002, "symbolic link member", member=label))
         try:
             _, anomalies = local_anomalies(src.fh, directory, entry)
         except (ZipFormatError, OSError, ValueError) as exc:
-            ctx.add(finding(Rule.GEN002, str(exc), member=label))
+            ctx.add(finding(ScanRule.GEN002, str(exc), member=label))
             continue
         for text in anomalies:
-            ctx.add(finding(Rule.ZIP003, text, member=label))
+            ctx.add(finding(ScanRule.ZIP003, text, member=label))
 
 
 def _member(
     ctx: Ctx,
-    src: Source,
+    src: ByteSource,
     directory: Directory,
     entry: Member,
     kind: ModelFormat,
@@ -196,7 +199,7 @@ def _member(
         data = _read(ctx, src, directory, entry, label)
         if data is not None:
             for problem in ts_code.review(data.decode("utf-8", "replace")):
-                ctx.add(finding(Rule.TS001, problem, member=label))
+                ctx.add(finding(ScanRule.TS001, problem, member=label))
         return
     if is_torch and (base in _TORCH_SKIP or _torch_storage(entry.name)):
         return  # tensor bytes and bookkeeping: never interpreted as code by torch
@@ -229,10 +232,8 @@ def _member(
         return
     window = _stored_window(src, directory, entry)
     if window is not None:
-        from mlsvs.scanner.dispatch import scan_source
-
         if ctx.charge(0, label):
-            scan_source(ctx, window, label, depth + 1)
+            ctx.scan_source(window, label, depth + 1)
         return
     data = _read(ctx, src, directory, entry, label)
     if data is not None:
@@ -248,12 +249,12 @@ def _torch_storage(name: str) -> bool:
 
 
 def _npy_holds_objects(
-    ctx: Ctx, src: Source, directory: Directory, entry: Member, label: str
+    ctx: Ctx, src: ByteSource, directory: Directory, entry: Member, label: str
 ) -> bool:
     try:
         head = read_member(src.fh, directory, entry, 64 * 1024).data
     except (ZipFormatError, OSError, ValueError, EOFError) as exc:
-        ctx.add(finding(Rule.GEN002, f"member unreadable: {exc}", member=label))
+        ctx.add(finding(ScanRule.GEN002, f"member unreadable: {exc}", member=label))
         return False
     end = head.find(b"\n", 10)
     header = head[10 : end if end > 0 else len(head)]
@@ -262,12 +263,10 @@ def _npy_holds_objects(
 
 
 def _generic(ctx: Ctx, data: bytes, label: str, depth: int) -> None:
-    from mlsvs.scanner.dispatch import scan_source
-
-    scan_source(ctx, Source.of(data), label, depth + 1)
+    ctx.scan_source(ByteSource.of(data), label, depth + 1)
 
 
-def _stored_window(src: Source, directory: Directory, entry: Member) -> Source | None:
+def _stored_window(src: ByteSource, directory: Directory, entry: Member) -> ByteSource | None:
     """A stored, unencrypted member read in place (no copy, no size limit)."""
     if entry.method != 0 or entry.flags & 1 or entry.csize != entry.usize:
         return None
@@ -277,25 +276,27 @@ def _stored_window(src: Source, directory: Directory, entry: Member) -> Source |
         return None
     if start + entry.csize > src.size:
         return None
-    return Source.window(src.fh, start, entry.csize)
+    return ByteSource.window(src.fh, start, entry.csize)
 
 
-def _read(ctx: Ctx, src: Source, directory: Directory, entry: Member, label: str) -> bytes | None:
+def _read(
+    ctx: Ctx, src: ByteSource, directory: Directory, entry: Member, label: str
+) -> bytes | None:
     if not ctx.fits(entry.usize, label):
         return None
     limit = ctx.available()
     try:
         got = read_member(src.fh, directory, entry, limit)
     except (ZipFormatError, OSError, ValueError, EOFError) as exc:
-        ctx.add(finding(Rule.GEN002, f"member unreadable: {exc}", member=label))
+        ctx.add(finding(ScanRule.GEN002, f"member unreadable: {exc}", member=label))
         return None
     for text in got.anomalies:
         if "local header" not in text:
-            ctx.add(finding(Rule.ZIP006, text, member=label))
+            ctx.add(finding(ScanRule.ZIP006, text, member=label))
     if got.truncated:
         ctx.add(
             finding(
-                Rule.ARC001,
+                ScanRule.ARC001,
                 f"member inflates past the in-memory limit ({limit} bytes); not verified",
                 member=label,
             )
@@ -306,7 +307,7 @@ def _read(ctx: Ctx, src: Source, directory: Directory, entry: Member, label: str
     return got.data
 
 
-def scan_polyglot_zip(ctx: Ctx, src: Source, member: str | None, depth: int) -> None:
+def scan_polyglot_zip(ctx: Ctx, src: ByteSource, member: str | None, depth: int) -> None:
     """A pickle-first file that also ends in a zip directory (pickle/zip polyglot)."""
     tail = src.read_at(max(0, src.size - 65557), 65557)
     if b"PK\x05\x06" not in tail:
@@ -319,7 +320,7 @@ def scan_polyglot_zip(ctx: Ctx, src: Source, member: str | None, depth: int) -> 
         return
     ctx.add(
         finding(
-            Rule.ZIP005,
+            ScanRule.ZIP005,
             "file is both a pickle (read from offset 0) and a zip archive",
             member=member,
             offset=directory.prefix,

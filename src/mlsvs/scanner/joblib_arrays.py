@@ -13,6 +13,13 @@ from dataclasses import dataclass
 
 from mlsvs.scanner.pickle_values import Call, PDict, dotted
 
+# NumpyArrayWrapper.__init__(subclass, shape, order, dtype, allow_mmap, alignment): what a
+# REDUCE/INST/OBJ call sets before any BUILD (NEWOBJ only runs __new__, which sets nothing).
+_INIT_PARAMETERS = (
+    "subclass", "shape", "order", "dtype", "allow_mmap", "numpy_array_alignment_bytes",
+)  # fmt: skip
+_INIT_DEFAULTS = {"allow_mmap": False, "numpy_array_alignment_bytes": 16}
+
 _DTYPE = re.compile(r"^[<>|=]?([?bBhHiIlLqQpPefdgFDGSUVOMmcua])(\d*)(\[\w+\])?$")
 # numpy's single-character codes on a 64-bit platform (what dtype(code).itemsize gives).
 _FIXED = {
@@ -47,6 +54,37 @@ class ArraySpan:
     nbytes: int
     nested_pickle: bool
     aligned: bool
+
+
+def wrapper_attributes(wrapper: Call) -> PDict | None:
+    """The wrapper's ``__dict__`` after every BUILD so far, as ``pickle.load_build`` leaves it.
+
+    Constructor arguments first (when the class was called), then each BUILD state in order:
+    a dict updates the instance dict, a ``(dict, slotstate)`` pair updates it and then sets
+    attributes. Anything else makes the real unpickler fail: None (not understood).
+    """
+    merged = PDict()
+    if wrapper.op in ("REDUCE", "INST", "OBJ"):
+        args = wrapper.args
+        if not isinstance(args, tuple) or len(args) > len(_INIT_PARAMETERS) or len(args) < 4:
+            return None
+        merged.items.extend(zip(_INIT_PARAMETERS, args, strict=False))
+        merged.items.extend(
+            (name, default)
+            for name, default in _INIT_DEFAULTS.items()
+            if name not in _INIT_PARAMETERS[: len(args)]
+        )
+    elif wrapper.op not in ("NEWOBJ", "NEWOBJ_EX"):
+        return None
+    for state in wrapper.state:
+        parts = state if isinstance(state, tuple) and len(state) == 2 else (state, None)
+        for part in parts:
+            if part is None:
+                continue
+            if not isinstance(part, PDict):
+                return None
+            merged.items.extend(part.items)
+    return merged
 
 
 def array_span(state: object) -> ArraySpan | None:

@@ -1,12 +1,22 @@
-"""Render scan reports as text, JSON or SARIF 2.1.0 (pure functions of the reports)."""
+"""Render scan reports as text or JSON, and as a findings report for every other format
+(SARIF, JUnit, Markdown, GitLab SAST: see :mod:`mlsvs.output`)."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mlsvs import __version__
+from mlsvs.output.docs import page
+from mlsvs.output.report import (
+    FindingKind,
+    FindingsReport,
+    ReportFinding,
+    ReportLocation,
+    ReportRule,
+)
 from mlsvs.scanner.report import ScanStatus
 from mlsvs.scanner.rules import RULES
 from mlsvs.util.text import one_line
@@ -140,73 +150,74 @@ def render_json(reports: Sequence[ScanReport], minimum: Severity) -> str:
     return json.dumps(doc, indent=2, sort_keys=False) + "\n"
 
 
-def render_sarif(reports: Sequence[ScanReport], minimum: Severity) -> str:
-    """SARIF 2.1.0: one run, every rule described, one result per finding."""
-    rules = [
-        {
-            "id": rule.value,
-            "name": info.title.title().replace(" ", ""),
-            "shortDescription": {"text": info.title},
-            "fullDescription": {"text": info.remediation},
-            "help": {"text": info.remediation},
-            "defaultConfiguration": {"level": info.severity.sarif_level},
-            "properties": {
-                "security-severity": info.severity.security_score,
-                "tags": ["security", "ml-model"],
-            },
-        }
+def report_path(path: str, root: Path) -> str:
+    """A scanned path as reports show it: relative to ``root`` when inside it (POSIX)."""
+    p = Path(path)
+    try:
+        return (
+            p.absolute().relative_to(root.absolute()).as_posix()
+            if p.is_absolute()
+            else (p.as_posix())
+        )
+    except ValueError:
+        return p.as_posix()
+
+
+def rule_descriptors() -> tuple[ReportRule, ...]:
+    """Every scanner rule, linked to the rule table of docs/scanner.md."""
+    uri = page("scanner.md", "Rules")
+    return tuple(
+        ReportRule(
+            id=rule.value,
+            title=info.title,
+            severity=info.severity,
+            description=info.title,
+            remediation=info.remediation,
+            help_uri=uri,
+            tags=("ml-model",),
+        )
         for rule, info in RULES.items()
-    ]
-    index = {rule.value: i for i, rule in enumerate(RULES)}
-    results = []
+    )
+
+
+def findings_report(
+    reports: Sequence[ScanReport], minimum: Severity, *, root: Path | None = None
+) -> FindingsReport:
+    """The scan as a findings report: shown hazards fail, gaps are not verified.
+
+    Locations keep the archive member and byte offset (a SARIF region for offsets in the
+    file itself), so dashboards attach each result to the scanned file.
+    """
+    base = root if root is not None else Path.cwd()
+    findings: list[ReportFinding] = []
+    targets: list[str] = []
     for r in reports:
-        for f in (*_shown(r, minimum), *r.gaps):
-            location: dict[str, object] = {
-                "physicalLocation": {"artifactLocation": {"uri": r.path.replace("\\", "/")}}
-            }
-            if f.location.offset is not None and f.location.member is None:
-                location["physicalLocation"] = {
-                    "artifactLocation": {"uri": r.path.replace("\\", "/")},
-                    "region": {"byteOffset": f.location.offset},
-                }
-            logical = f.location.member or f.location.pointer
-            if logical:
-                location["logicalLocations"] = [
-                    {
-                        "fullyQualifiedName": logical,
-                        "kind": "member" if f.location.member else "object",
-                    }
-                ]
-            results.append(
-                {
-                    "ruleId": f.rule.value,
-                    "ruleIndex": index[f.rule.value],
-                    "level": f.severity.sarif_level,
-                    "message": {"text": f.message},
-                    "locations": [location],
-                    "properties": {
-                        "severity": f.severity.value,
-                        "format": r.format.value,
-                        "notVerified": f.rule.not_verified,
-                    },
-                }
+        path = report_path(r.path, base)
+        targets.append(path)
+        findings.extend(
+            ReportFinding.make(
+                rule=f.rule.value,
+                kind=FindingKind.NOT_VERIFIED if f.rule.not_verified else FindingKind.FAIL,
+                severity=f.severity,
+                message=f.message,
+                location=ReportLocation(
+                    path=path,
+                    offset=f.location.offset,
+                    member=f.location.member,
+                    pointer=f.location.pointer,
+                ),
+                facts=(("format", r.format.value), *f.facts),
             )
-    doc = {
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "mlsvs-scan",
-                        "version": __version__,
-                        "informationUri": "https://owasp.org/www-project-machine-learning-security-verification-standard/",
-                        "rules": rules,
-                    }
-                },
-                "artifacts": [{"location": {"uri": r.path.replace("\\", "/")}} for r in reports],
-                "results": results,
-            }
-        ],
-    }
-    return json.dumps(doc, indent=2) + "\n"
+            for f in (*_shown(r, minimum), *r.gaps)
+        )
+    summary = summarize(reports, minimum)
+    return FindingsReport(
+        command="scan",
+        tool_version=__version__,
+        rules=rule_descriptors(),
+        findings=tuple(findings),
+        targets=tuple(targets),
+        root=str(base.absolute()),
+        successful=not summary.errors,
+        properties=(("minSeverity", minimum.value),),
+    )

@@ -11,9 +11,9 @@ from mlsvs.scanner.pickle_names import normalize
 from mlsvs.scanner.pickle_shapes import mismatch
 from mlsvs.scanner.pickle_values import EventKind
 from mlsvs.scanner.pickle_vm import Budget, StreamResult, run_stream
-from mlsvs.scanner.policy import Verdict, call_shape, classify
+from mlsvs.scanner.policy import CallVerdict, call_shape, classify
 from mlsvs.scanner.report import ScanFinding, finding
-from mlsvs.scanner.rules import Rule
+from mlsvs.scanner.rules import ScanRule
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
@@ -56,10 +56,12 @@ def analyze(
         result = run_stream(data, pos, scan.budget)
         streams.append(result)
         report_events(_all_events(result), scan)
+        if result.raw_reads:
+            _plain_reading(data, pos, scan)
         if result.budget_exceeded:
             scan.findings.append(
                 finding(
-                    Rule.PKL008,
+                    ScanRule.PKL008,
                     "emulation time budget spent; the rest was not verified"
                     if scan.budget.timed_out
                     else "opcode budget exhausted; the rest was not verified",
@@ -76,7 +78,7 @@ def analyze(
         if result.ops <= 1 and (streams[:-1] or trailing) and resyncs == 0:
             scan.findings.append(
                 finding(
-                    Rule.PKL007,
+                    ScanRule.PKL007,
                     f"{len(data) - pos} byte(s) after the last complete pickle are not a pickle",
                     member=scan.member,
                     offset=pos,
@@ -85,7 +87,7 @@ def analyze(
         elif resyncs == 0:
             scan.findings.append(
                 finding(
-                    Rule.PKL006,
+                    ScanRule.PKL006,
                     f"pickle stream starting at {pos:#x} is malformed: {result.error.reason}",
                     member=scan.member,
                     offset=result.error.offset,
@@ -97,6 +99,29 @@ def analyze(
             break
         pos = nxt
     return streams
+
+
+def _plain_reading(data: bytes, pos: int, scan: PickleScan) -> None:
+    """Also read a joblib stream as plain ``pickle.load`` (or torch, pandas…) would.
+
+    Those loaders do not read array payloads out of band: they parse the bytes after a
+    ``NumpyArrayWrapper`` BUILD as opcodes, so one file can hold one program for joblib and
+    another for ``pickle.load``. Array bytes of ordinary files are garbage to this reading
+    and stop it within a few opcodes; only what could run is reported: imports of real
+    dotted names (garbage never spells one) and what follows from them, not computed
+    ``STACK_GLOBAL`` operands (garbage stacks produce those, and the real unpickler refuses
+    non-string operands) nor extension codes.
+    """
+    plain = run_stream(data, pos, scan.budget, joblib=False)
+    report_events((e for e in plain.events if _could_run(e)), scan)
+
+
+def _could_run(event: Event) -> bool:
+    if event.kind in (EventKind.DYNAMIC, EventKind.EXT):
+        return False  # EXT codes run nothing unless code registered them first
+    if event.kind in (EventKind.IMPORT, EventKind.REACH):
+        return all(part.isidentifier() for part in event.name.split("."))
+    return True
 
 
 def _has_content(data: bytes, pos: int) -> bool:
@@ -137,7 +162,7 @@ def observing(callback: Callable[[Event], None]) -> Iterator[None]:
 
 def report_events(events: Iterable[Event], scan: PickleScan) -> None:
     """Classify emulator events and append findings (one per distinct callable and rule)."""
-    seen: set[tuple[Rule, str]] = {(f.rule, f.message) for f in scan.findings}
+    seen: set[tuple[ScanRule, str]] = {(f.rule, f.message) for f in scan.findings}
     for event in events:
         for observer in _observers:
             observer(event)
@@ -158,21 +183,21 @@ def _event_findings(event: Event, scan: PickleScan) -> list[ScanFinding]:
                 return []
             verdict = classify(event.name, scan.allow)
             how = f"via {event.via}" if event.via else ""
-            if verdict.verdict is Verdict.DANGEROUS:
+            if verdict.verdict is CallVerdict.DANGEROUS:
                 verb = "imports" if event.kind is EventKind.IMPORT else "reaches"
                 return [
                     finding(
-                        Rule.PKL001,
+                        ScanRule.PKL001,
                         f"{verb} {verdict.name} {how}: {verdict.reason}",
                         member=member,
                         offset=pos,
                         facts=(("callable", verdict.name),),
                     )
                 ]
-            if verdict.verdict is Verdict.UNKNOWN:
+            if verdict.verdict is CallVerdict.UNKNOWN:
                 return [
                     finding(
-                        Rule.PKL002,
+                        ScanRule.PKL002,
                         f"{verdict.name} ({how.removeprefix('via ')}) is not on the allowlist",
                         member=member,
                         offset=pos,
@@ -183,7 +208,7 @@ def _event_findings(event: Event, scan: PickleScan) -> list[ScanFinding]:
         case EventKind.DYNAMIC:
             return [
                 finding(
-                    Rule.PKL003,
+                    ScanRule.PKL003,
                     f"{event.via} of a value computed at load time: {event.name}",
                     member=member,
                     offset=pos,
@@ -192,7 +217,7 @@ def _event_findings(event: Event, scan: PickleScan) -> list[ScanFinding]:
         case EventKind.EXT:
             return [
                 finding(
-                    Rule.PKL004,
+                    ScanRule.PKL004,
                     f"{event.via} extension code {event.name}",
                     member=member,
                     offset=pos,
@@ -200,7 +225,9 @@ def _event_findings(event: Event, scan: PickleScan) -> list[ScanFinding]:
             ]
         case EventKind.MUTATE:
             return [
-                finding(Rule.PKL005, f"BUILD sets state on {event.name}", member=member, offset=pos)
+                finding(
+                    ScanRule.PKL005, f"BUILD sets state on {event.name}", member=member, offset=pos
+                )
             ]
         case EventKind.NESTED:
             return _nested(event, scan)
@@ -222,7 +249,7 @@ def _shape_findings(event: Event, scan: PickleScan) -> list[ScanFinding]:
     what = "calls" if bad.invoked else "receives"
     return [
         finding(
-            Rule.PKL009,
+            ScanRule.PKL009,
             f"{event.name} {what} {where} = {bad.got}, which ordinary files never pass there",
             member=scan.member,
             offset=event.pos,
@@ -237,7 +264,7 @@ def _nested(event: Event, scan: PickleScan) -> list[ScanFinding]:
     if event.data is None:
         return [
             finding(
-                Rule.PKL001,
+                ScanRule.PKL001,
                 f"nested loader {event.name} gets a payload that is not constant bytes",
                 member=scan.member,
                 offset=event.pos,

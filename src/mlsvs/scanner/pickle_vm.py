@@ -35,6 +35,9 @@ _WRAPPERS = frozenset(
 )
 
 
+_ARRAY_READ = "joblib-array"
+"""``Call.op`` of the array joblib's BUILD puts on the stack in place of its wrapper."""
+
 _PUSH_ARG = frozenset(
     {"INT", "BININT", "BININT1", "BININT2", "LONG", "LONG1", "LONG4", "FLOAT", "BINFLOAT",
      "STRING", "BINSTRING", "SHORT_BINSTRING", "UNICODE", "BINUNICODE", "SHORT_BINUNICODE",
@@ -74,14 +77,25 @@ class StreamResult:
     budget_exceeded: bool = False
     inner: list[StreamResult] = field(default_factory=list)
     """Streams embedded in this one (joblib object arrays)."""
+    frame_left: bool = False
+    """The stream stopped with bytes of its last frame unread."""
+    raw_reads: int = 0
+    """joblib array payloads read from the file outside the opcode stream (this stream and
+    its inner ones): where there are any, a plain ``pickle.load`` reads the file differently."""
 
 
 class _Machine:
-    def __init__(self, data: bytes, start: int, budget: Budget, depth: int) -> None:
+    def __init__(self, data: bytes, start: int, budget: Budget, depth: int, joblib: bool) -> None:
         self.data = data
         self.pos = start
         self.budget = budget
         self.depth = depth
+        self.joblib = joblib
+        # pickle._Unpickler reads a FRAME whole; joblib reads array payloads from the *file*,
+        # i.e. after the current frame. ``frame_end`` is where the current frame stops and
+        # ``resume`` (when >= 0) where opcodes continue once it is exhausted.
+        self.frame_end = -1
+        self.resume = -1
         self.stack: list[object] = []
         self.marks: list[list[object]] = []
         self.memo: dict[int, object] = {}
@@ -129,6 +143,9 @@ class _Machine:
         except BudgetExceededError:
             self.result.budget_exceeded = True
         self.result.end = self.pos
+        self.result.frame_left = self.pos < self.frame_end
+        for inner in self.result.inner:
+            self.result.raw_reads += inner.raw_reads
         return self.result
 
     def _loop(self) -> None:
@@ -140,7 +157,7 @@ class _Machine:
         before every generic step.
         """
         data = self.data
-        n = len(data)
+        n = self._limit()
         pos = self.pos
         stack = self.stack
         memo = self.memo
@@ -305,9 +322,16 @@ class _Machine:
                             pos = end
                             continue
                 # generic path
+                if self.resume >= 0 and pos >= self.frame_end:
+                    pos = self.resume  # the frame is exhausted: the file goes on after the array
+                    self.resume = -1
+                    n = len(data)
+                    continue
                 self.pos = pos
                 self.stack = stack
                 op = read_op(data, pos)
+                if self.resume >= 0 and op.end > self.frame_end:
+                    raise OpError(pos, "pickle exhausted before end of frame")
                 self.pos = op.end
                 if op.name == "STOP":
                     self.result.value = self.pop(op.pos)
@@ -318,6 +342,7 @@ class _Machine:
                     self.stack.append(op.arg)
                 else:
                     self.step(name, op.arg, op.pos)
+                    n = self._limit()
                 pos = self.pos
                 stack = self.stack
         except OpError:
@@ -328,6 +353,10 @@ class _Machine:
             self.pos = pos
             budget.opcodes = left
             self.result.ops += ops
+
+    def _limit(self) -> int:
+        """How far the inline opcode paths may read: never past a frame with a pending jump."""
+        return self.frame_end if self.resume >= 0 else len(self.data)
 
     def step(self, name: str, arg: object, pos: int) -> None:
         match name:
@@ -390,6 +419,10 @@ class _Machine:
                 # The unpickler reads the whole frame up front; a short frame is an error.
                 if isinstance(arg, int) and arg > len(self.data) - self.pos:
                     raise OpError(pos, f"frame of {arg} bytes runs past the end of the data")
+                if pos < self.frame_end:
+                    raise OpError(pos, "beginning of a new frame before end of current frame")
+                if isinstance(arg, int):
+                    self.frame_end = self.pos + arg
             case "PERSID" | "BINPERSID":
                 pid = arg if name == "PERSID" else self.pop(pos)
                 self.result.events.append(Event(kind=EventKind.PERSID, pos=pos, value=pid))
@@ -490,35 +523,61 @@ class _Machine:
         if not isinstance(target, Call):
             return
         target.state.append(state)
-        if dotted(target.func) in _WRAPPERS:
-            self._skip_array(target, state, pos)
+        if self.joblib and target.op != _ARRAY_READ and dotted(target.func) in _WRAPPERS:
+            self._read_array(target, pos)
+            # joblib's load_build replaces the wrapper on the stack by the array it read: a
+            # second BUILD lands on the array (no read); only the memoised wrapper reads again.
+            # The array keeps the wrapper's callable so call shapes describe it as before.
+            self.stack[-1] = Call(func=target.func, args=(), op=_ARRAY_READ, pos=pos)
 
-    def _skip_array(self, wrapper: Call, state: object, pos: int) -> None:
-        """joblib writes raw array bytes (or a nested pickle) right after the wrapper's BUILD."""
-        from mlsvs.scanner.joblib_arrays import array_span
+    def _file_position(self) -> int:
+        """Where a read from the underlying file (not the current frame) starts."""
+        if self.resume >= 0:
+            return self.resume
+        return self.frame_end if self.pos < self.frame_end else self.pos
 
-        span = array_span(state)
+    def _read_array(self, wrapper: Call, pos: int) -> None:
+        """joblib reads the array payload (raw bytes, or a nested pickle for object dtypes)
+        from the file right after the wrapper's BUILD: after the current frame, if any."""
+        from mlsvs.scanner.joblib_arrays import array_span, wrapper_attributes
+
+        span = array_span(wrapper_attributes(wrapper))
         if span is None:
             raise OpError(pos, "joblib array wrapper with an unreadable shape or dtype")
+        start = self._file_position()
         if span.nested_pickle:
-            if self.depth >= 4:
-                raise OpError(pos, "joblib object arrays nested too deeply")
-            inner = run_stream(self.data, self.pos, self.budget, self.depth + 1)
+            # A fresh plain unpickler (joblib >= 1.5) or pickle.load (older releases): no
+            # array reads inside, whatever classes the nested stream names.
+            inner = run_stream(self.data, start, self.budget, self.depth + 1, joblib=False)
             self.result.inner.append(inner)
             if inner.error is not None or inner.budget_exceeded:
                 raise OpError(inner.end, "nested joblib object-array pickle is malformed")
-            self.pos = inner.end
-            return
-        skip = span.nbytes
-        if span.aligned:
-            if self.pos >= len(self.data):
-                raise OpError(self.pos, "joblib array padding byte missing")
-            skip += 1 + self.data[self.pos]
-        if self.pos + skip > len(self.data):
-            raise OpError(self.pos, "joblib array data runs past the end of the file")
-        self.pos += skip
+            if inner.frame_left:
+                # The pure-Python unpickler drops the rest of the frame, the C one does not.
+                raise OpError(inner.end, "nested object-array pickle ends inside a frame")
+            end = inner.end
+        else:
+            skip = span.nbytes
+            if span.aligned:
+                if start >= len(self.data):
+                    raise OpError(start, "joblib array padding byte missing")
+                skip += 1 + self.data[start]
+            if start + skip > len(self.data):
+                raise OpError(start, "joblib array data runs past the end of the file")
+            end = start + skip
+        self.result.raw_reads += 1
+        if self.pos < self.frame_end:
+            self.resume = end
+        else:
+            self.pos = end
 
 
-def run_stream(data: bytes, start: int, budget: Budget, depth: int = 0) -> StreamResult:
-    """Emulate one pickle stream beginning at ``start``."""
-    return _Machine(data, start, budget, depth).run()
+def run_stream(
+    data: bytes, start: int, budget: Budget, depth: int = 0, *, joblib: bool = True
+) -> StreamResult:
+    """Emulate one pickle stream beginning at ``start``.
+
+    ``joblib`` reads it as ``joblib.load`` does (array payloads after each
+    ``NumpyArrayWrapper`` BUILD); otherwise as a plain ``pickle.load``.
+    """
+    return _Machine(data, start, budget, depth, joblib).run()

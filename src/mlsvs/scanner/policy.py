@@ -20,7 +20,7 @@ DENYLIST_RESOURCE = "denylist-v1.json"
 
 
 @enum.unique
-class Verdict(enum.StrEnum):
+class CallVerdict(enum.StrEnum):
     """Classification of one callable."""
 
     ALLOWED = "allowed"
@@ -32,7 +32,7 @@ class Verdict(enum.StrEnum):
 class Classification:
     """Verdict plus the reason shown to the user."""
 
-    verdict: Verdict
+    verdict: CallVerdict
     name: str
     reason: str = ""
 
@@ -102,16 +102,18 @@ def classify(name: str, extra_allow: frozenset[str] = frozenset()) -> Classifica
     norm = normalize(name)
     lists = _lists()
     if norm in lists.allowed:
-        return Classification(verdict=Verdict.ALLOWED, name=norm)
+        return Classification(verdict=CallVerdict.ALLOWED, name=norm)
     alias = old_module_path(norm, lists.allowed)
     if alias is not None:
-        return Classification(verdict=Verdict.ALLOWED, name=norm, reason=f"old path of {alias}")
+        return Classification(verdict=CallVerdict.ALLOWED, name=norm, reason=f"old path of {alias}")
     reason = _deny_reason(norm, lists)
     if reason is not None:
-        return Classification(verdict=Verdict.DANGEROUS, name=norm, reason=reason)
+        return Classification(verdict=CallVerdict.DANGEROUS, name=norm, reason=reason)
     if norm in extra_allow or name in extra_allow or _prefix_allowed(norm, extra_allow):
-        return Classification(verdict=Verdict.ALLOWED, name=norm, reason="allowed by configuration")
-    return Classification(verdict=Verdict.UNKNOWN, name=norm)
+        return Classification(
+            verdict=CallVerdict.ALLOWED, name=norm, reason="allowed by configuration"
+        )
+    return Classification(verdict=CallVerdict.UNKNOWN, name=norm)
 
 
 # scikit-learn 0.22 renames that are not "prefix the module with an underscore"

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from mlsvs.model.artifact import ModelFormat
 from mlsvs.model.result import Location, Severity
-from mlsvs.scanner.rules import Rule
+from mlsvs.scanner.rules import ScanRule
 
 
 @enum.unique
@@ -47,7 +47,7 @@ class ScanOptions:
 class ScanFinding:
     """One problem found in a file."""
 
-    rule: Rule
+    rule: ScanRule
     severity: Severity
     message: str
     location: Location = field(default_factory=Location)
@@ -107,7 +107,7 @@ class ScanReport:
 
 
 def finding(
-    rule: Rule,
+    rule: ScanRule,
     message: str,
     *,
     member: str | None = None,

@@ -9,7 +9,7 @@ from mlsvs.model.result import Severity
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class RuleInfo:
+class ScanRuleInfo:
     """Metadata of one scanner rule."""
 
     title: str
@@ -18,7 +18,7 @@ class RuleInfo:
 
 
 @enum.unique
-class Rule(enum.StrEnum):
+class ScanRule(enum.StrEnum):
     """Every finding the scanner can report. IDs are stable; see docs/scanner.md."""
 
     PKL001 = "PKL001"
@@ -57,7 +57,7 @@ class Rule(enum.StrEnum):
     SKP001 = "SKP001"
 
     @property
-    def info(self) -> RuleInfo:
+    def info(self) -> ScanRuleInfo:
         """Title, default severity and remediation of this rule."""
         return RULES[self]
 
@@ -77,210 +77,210 @@ _C, _H, _M, _L = Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW
 _NEVER_LOAD = "Do not load this file. "
 _SAFE_FORMAT = "Re-export the weights to safetensors (or ONNX/GGUF) from a trusted environment."
 
-RULES: dict[Rule, RuleInfo] = {
-    Rule.PKL001: RuleInfo(
+RULES: dict[ScanRule, ScanRuleInfo] = {
+    ScanRule.PKL001: ScanRuleInfo(
         title="dangerous callable in pickle",
         severity=_C,
         remediation=_NEVER_LOAD + "The pickle names a callable that can run commands, read or "
         "write files, open network connections or load further code. " + _SAFE_FORMAT,
     ),
-    Rule.PKL002: RuleInfo(
+    ScanRule.PKL002: ScanRuleInfo(
         title="unknown callable in pickle",
         severity=_M,
         remediation="The callable is not on the allowlist of what ordinary ML files need. Review "
         "it; if the library is trusted, allow it with [tool.mlsvs.scanner] allow or --allow. "
         + _SAFE_FORMAT,
     ),
-    Rule.PKL003: RuleInfo(
+    ScanRule.PKL003: ScanRuleInfo(
         title="callable computed at load time",
         severity=_H,
         remediation=_NEVER_LOAD + "STACK_GLOBAL operands are not constant strings, or the pickle "
         "calls an object returned by another call, so what runs cannot be known without "
         "running the file.",
     ),
-    Rule.PKL004: RuleInfo(
+    ScanRule.PKL004: ScanRuleInfo(
         title="unresolvable extension code",
         severity=_H,
         remediation=_NEVER_LOAD + "EXT1/EXT2/EXT4 refer to the copyreg extension registry, which "
         "is empty in a standard interpreter; the callable depends on the loading process.",
     ),
-    Rule.PKL005: RuleInfo(
+    ScanRule.PKL005: ScanRuleInfo(
         title="pickle mutates a global object",
         severity=_H,
         remediation=_NEVER_LOAD + "BUILD applied to a class, function or module changes "
         "process-wide state (e.g. patches a library) instead of restoring an instance.",
     ),
-    Rule.PKL006: RuleInfo(
+    ScanRule.PKL006: ScanRuleInfo(
         title="malformed pickle stream",
         severity=_M,
         remediation="The stream does not parse as a pickle; what follows the error was not "
         "verified. Unpicklers may still run everything before the error. Regenerate the file.",
     ),
-    Rule.PKL007: RuleInfo(
+    ScanRule.PKL007: ScanRuleInfo(
         title="trailing data after the last pickle",
         severity=_L,
         remediation="Bytes after the final STOP are not a pickle. Loaders that read several "
         "pickles in sequence may interpret them; regenerate the file.",
     ),
-    Rule.PKL008: RuleInfo(
+    ScanRule.PKL008: ScanRuleInfo(
         title="scan budget exceeded",
         severity=_M,
         remediation="The stream exceeded the opcode, nesting or size budget, so it was not fully "
         "verified. Raise the limits if the file is trusted, or convert it to a safe format.",
     ),
-    Rule.PKL009: RuleInfo(
+    ScanRule.PKL009: ScanRuleInfo(
         title="allowlisted callable used in a shape ordinary files never use",
         severity=_H,
         remediation=_NEVER_LOAD + "An allowlisted callable is called with an argument real "
         "libraries never pass there - another callable it will call, a payload, or a size it "
         "will allocate (a gadget). Critical when the callee calls that argument.",
     ),
-    Rule.ZIP001: RuleInfo(
+    ScanRule.ZIP001: ScanRuleInfo(
         title="archive member path escapes the extraction directory",
         severity=_H,
         remediation="Member names with '..', absolute paths or drive letters write outside the "
         "target directory when extracted (zip-slip). Do not extract this archive.",
     ),
-    Rule.ZIP002: RuleInfo(
+    ScanRule.ZIP002: ScanRuleInfo(
         title="archive member is a link",
         severity=_H,
         remediation="Symbolic or hard links in archives can redirect later writes or reads to "
         "arbitrary files. Rebuild the archive without links.",
     ),
-    Rule.ZIP003: RuleInfo(
+    ScanRule.ZIP003: ScanRuleInfo(
         title="zip local header disagrees with the central directory",
         severity=_M,
         remediation="Different readers see different content (parser differential). Rebuild the "
         "archive with a standard tool.",
     ),
-    Rule.ZIP004: RuleInfo(
+    ScanRule.ZIP004: ScanRuleInfo(
         title="duplicate archive member names",
         severity=_M,
         remediation="Readers disagree on which duplicate wins. Rebuild the archive.",
     ),
-    Rule.ZIP005: RuleInfo(
+    ScanRule.ZIP005: ScanRuleInfo(
         title="data before the archive (polyglot)",
         severity=_M,
         remediation="Bytes precede the first zip record; a pickle loader reading from offset 0 "
         "sees different content than a zip reader. Rebuild the file.",
     ),
-    Rule.ZIP006: RuleInfo(
+    ScanRule.ZIP006: ScanRuleInfo(
         title="zip integrity anomaly",
         severity=_M,
         remediation="CRC mismatch, encryption flag or unsupported compression: strict readers "
         "reject the member but lenient loaders (torch) read it. Rebuild the archive.",
     ),
-    Rule.ZIP007: RuleInfo(
+    ScanRule.ZIP007: ScanRuleInfo(
         title="ambiguous PyTorch archive",
         severity=_M,
         remediation="Several data.pkl records or top-level directories: what torch loads differs "
         "from what a reviewer sees. Re-save the checkpoint with torch.save.",
     ),
-    Rule.ARC001: RuleInfo(
+    ScanRule.ARC001: ScanRuleInfo(
         title="archive limits exceeded",
         severity=_M,
         remediation="Nesting depth, member count or decompressed size exceeded the limits "
         "(possible archive bomb); the rest was not verified.",
     ),
-    Rule.ARC002: RuleInfo(
+    ScanRule.ARC002: ScanRuleInfo(
         title="archive format not verifiable here",
         severity=_M,
         remediation="Install the optional reader (py7zr for 7z: pip install 'mlsvs[archives]') or "
         "unpack the archive and scan its contents.",
     ),
-    Rule.GEN001: RuleInfo(
+    ScanRule.GEN001: ScanRuleInfo(
         title="format could not be identified",
         severity=_M,
         remediation="The content matches no known model format, so nothing about it could be "
         "verified (fail closed). Store models in a recognised format.",
     ),
-    Rule.GEN002: RuleInfo(
+    ScanRule.GEN002: ScanRuleInfo(
         title="file could not be parsed",
         severity=_M,
         remediation="The file is corrupt or truncated for its format; it was not verified. "
         "Regenerate it.",
     ),
-    Rule.GEN003: RuleInfo(
+    ScanRule.GEN003: ScanRuleInfo(
         title="file could not be read",
         severity=_M,
         remediation="Check permissions and that the path is a regular file.",
     ),
-    Rule.GEN004: RuleInfo(
+    ScanRule.GEN004: ScanRuleInfo(
         title="file is also a pickle (polyglot)",
         severity=_H,
         remediation=_NEVER_LOAD + "The first bytes of this file, which parses as another format, "
         "are also a pickle that pickle.load, joblib.load or torch.load (legacy path) would run. "
         "Rebuild the file with its own library.",
     ),
-    Rule.NPY001: RuleInfo(
+    ScanRule.NPY001: ScanRuleInfo(
         title="numpy object array holds a pickle",
         severity=_L,
         remediation="Loading needs numpy.load(allow_pickle=True), which runs the embedded pickle. "
         "Store numeric arrays only.",
     ),
-    Rule.TS001: RuleInfo(
+    ScanRule.TS001: ScanRuleInfo(
         title="TorchScript code reaches files, processes or native ops",
         severity=_H,
         remediation="The serialized TorchScript code calls operators outside the standard "
         "namespaces or ones that touch files. Review the code/ members before running the model.",
     ),
-    Rule.KRS001: RuleInfo(
+    ScanRule.KRS001: ScanRuleInfo(
         title="Keras Lambda layer (serialized Python code)",
         severity=_C,
         remediation="Lambda layers carry marshalled bytecode that runs with safe_mode=False. "
         "Replace the Lambda with a registered layer and keep safe_mode=True.",
     ),
-    Rule.KRS002: RuleInfo(
+    ScanRule.KRS002: ScanRuleInfo(
         title="Keras config references a non-Keras module",
         severity=_H,
         remediation="A 'module'/'registered_name'/'function' entry names code outside Keras "
         "(CVE-2025-1550, CVE-2025-9906). Only load with safe_mode=True on keras>=3.13.2, after "
         "reviewing the referenced objects.",
     ),
-    Rule.TF001: RuleInfo(
+    ScanRule.TF001: ScanRuleInfo(
         title="TensorFlow graph uses file-system operations",
         severity=_H,
         remediation="ReadFile/WriteFile/MatchingFiles/Save-style ops let the graph read or write "
         "arbitrary paths when run. Review the graph; serve it sandboxed.",
     ),
-    Rule.TF002: RuleInfo(
+    ScanRule.TF002: ScanRuleInfo(
         title="TensorFlow graph calls Python or system code",
         severity=_C,
         remediation=_NEVER_LOAD + "PyFunc/EagerPyFunc-style ops run arbitrary Python.",
     ),
-    Rule.ONX001: RuleInfo(
+    ScanRule.ONX001: ScanRuleInfo(
         title="ONNX external data outside the model directory",
         severity=_H,
         remediation="An external-data location that is absolute or contains '..' makes the "
         "runtime read arbitrary files into tensors (CVE-2022-25882). Keep data next to the model.",
     ),
-    Rule.ONX002: RuleInfo(
+    ScanRule.ONX002: ScanRuleInfo(
         title="ONNX custom operator domain",
         severity=_M,
         remediation="Custom domains need a native operator library registered at load time. "
         "Review where that library comes from.",
     ),
-    Rule.GGUF001: RuleInfo(
+    ScanRule.GGUF001: ScanRuleInfo(
         title="GGUF header inconsistent",
         severity=_M,
         remediation="Counts, lengths or offsets do not fit the file (malformed or DoS). "
         "Regenerate it.",
     ),
-    Rule.GGUF002: RuleInfo(
+    ScanRule.GGUF002: ScanRuleInfo(
         title="chat template injection",
         severity=_C,
         remediation="tokenizer.chat_template reaches Python internals (__class__, __globals__, "
         "__subclasses__, os/popen ...) — Jinja2 SSTI (CVE-2024-34359). Replace the template and "
         "render templates only in a sandboxed environment.",
     ),
-    Rule.SKP001: RuleInfo(
+    ScanRule.SKP001: ScanRuleInfo(
         title="skops schema names a type outside the allowlist",
         severity=_C,
         remediation="skops.io.load constructs every type its schema names; loading with "
         "trusted=get_untrusted_types(...) trusts them all. Review the named types; dangerous "
         "ones (critical) mean the file must not be loaded.",
     ),
-    Rule.ST001: RuleInfo(
+    ScanRule.ST001: ScanRuleInfo(
         title="safetensors header invalid",
         severity=_M,
         remediation="Header length, JSON, dtypes, shapes or offsets are inconsistent "
@@ -290,6 +290,13 @@ RULES: dict[Rule, RuleInfo] = {
 
 
 NOT_VERIFIED = frozenset(
-    {Rule.GEN001, Rule.GEN002, Rule.GEN003, Rule.ARC001, Rule.ARC002, Rule.PKL008}
+    {
+        ScanRule.GEN001,
+        ScanRule.GEN002,
+        ScanRule.GEN003,
+        ScanRule.ARC001,
+        ScanRule.ARC002,
+        ScanRule.PKL008,
+    }
 )
 """Rules that mean "not verified" (fail closed: never clean, but not a hazard either)."""

@@ -6,25 +6,24 @@ from typing import TYPE_CHECKING
 
 from mlsvs.scanner.context import child
 from mlsvs.scanner.report import finding
-from mlsvs.scanner.rules import Rule
+from mlsvs.scanner.rules import ScanRule
 
 if TYPE_CHECKING:
-    from mlsvs.scanner.context import Ctx, Source
+    from mlsvs.scanner.context import ByteSource, Ctx
 
 
-def read_7z(ctx: Ctx, src: Source, member: str | None, depth: int) -> None:
+def read_7z(ctx: Ctx, src: ByteSource, member: str | None, depth: int) -> None:
     """Decompress each member (bounded by the member and total limits) and scan it."""
     import py7zr
 
-    from mlsvs.scanner.dispatch import scan_bytes
-    from mlsvs.scanner.formats_archive import unsafe_member_name
+    from mlsvs.scanner.context import unsafe_member_name
 
     src.fh.seek(0)
     try:
         with py7zr.SevenZipFile(src.fh, mode="r") as archive:
             infos = archive.list()
             if len(infos) > ctx.options.max_members:
-                ctx.add(finding(Rule.ARC001, "member count limit reached", member=member))
+                ctx.add(finding(ScanRule.ARC001, "member count limit reached", member=member))
                 return
             total = sum(int(i.uncompressed or 0) for i in infos)
             if not ctx.fits(total, member, "7z content") or not ctx.charge(total, member):
@@ -33,19 +32,23 @@ def read_7z(ctx: Ctx, src: Source, member: str | None, depth: int) -> None:
                 name = str(info.filename)
                 if unsafe_member_name(name):
                     ctx.add(
-                        finding(Rule.ZIP001, f"member path {name!r}", member=child(member, name))
+                        finding(
+                            ScanRule.ZIP001, f"member path {name!r}", member=child(member, name)
+                        )
                     )
                 if getattr(info, "is_symlink", False):
                     ctx.add(
-                        finding(Rule.ZIP002, "symbolic link member", member=child(member, name))
+                        finding(ScanRule.ZIP002, "symbolic link member", member=child(member, name))
                     )
             contents = _extract(archive, ctx.available())
     except Exception as exc:  # noqa: BLE001 - py7zr raises many unrelated types on bad input
-        ctx.add(finding(Rule.GEN002, f"7z archive unreadable: {type(exc).__name__}", member=member))
+        ctx.add(
+            finding(ScanRule.GEN002, f"7z archive unreadable: {type(exc).__name__}", member=member)
+        )
         return
     with ctx.holding(sum(len(v) for v in contents.values())):
         for name in sorted(contents):
-            scan_bytes(ctx, contents[name], child(member, name), depth + 1)
+            ctx.scan_bytes(contents[name], child(member, name), depth + 1)
 
 
 def _extract(archive: object, limit: int) -> dict[str, bytes]:

@@ -41,7 +41,7 @@ def unhashed(
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Hit:
+class AdvisoryHit:
     """One package version and the advisories that affect it."""
 
     name: str
@@ -63,7 +63,7 @@ class AuditResult:
 
     checked: int
     """Distinct ``name==version`` pairs matched."""
-    hits: tuple[Hit, ...]
+    hits: tuple[AdvisoryHit, ...]
     unknown_version: tuple[str, ...]
     """Third-party packages whose version no manifest pins: they cannot be checked."""
     undecidable: tuple[str, ...]
@@ -157,7 +157,7 @@ def audit(
     stale = {
         db.name: r for db in dbs if (r := stale_reason(db, now=when, max_age_days=max_age_days))
     }
-    hits: list[Hit] = []
+    hits: list[AdvisoryHit] = []
     undecidable: list[str] = []
     not_covered: list[str] = []
     for (name, version), sources in sorted(pinned.items()):
@@ -176,7 +176,7 @@ def audit(
         if found:
             merged = _dedupe_aliases([found[k] for k in sorted(found)])
             hits.append(
-                Hit(
+                AdvisoryHit(
                     name=name,
                     version=version,
                     sources=tuple(sorted(set(sources))),

@@ -27,7 +27,7 @@ class ReportedVuln:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ScanReport:
+class ExternalScanReport:
     """A parsed scanner report."""
 
     path: str
@@ -51,7 +51,7 @@ def find_reports(root: Path, configured: tuple[str, ...] = ()) -> tuple[Path, ..
     return tuple(sorted(found))
 
 
-def parse_report(path: Path, rel: str) -> ScanReport:
+def parse_report(path: Path, rel: str) -> ExternalScanReport:
     """Recognise and parse a pip-audit (``-f json``) or osv-scanner (``--format json``) report."""
     try:
         if path.stat().st_size > _MAX_REPORT:
@@ -68,7 +68,7 @@ def parse_report(path: Path, rel: str) -> ScanReport:
     raise AdvisoryError("neither a pip-audit nor an osv-scanner JSON report", path=rel)
 
 
-def _pip_audit(items: list[object], rel: str) -> ScanReport:
+def _pip_audit(items: list[object], rel: str) -> ExternalScanReport:
     packages: list[tuple[str, str]] = []
     vulns: list[ReportedVuln] = []
     for item in items:
@@ -81,12 +81,12 @@ def _pip_audit(items: list[object], rel: str) -> ScanReport:
         ids = [str(v.get("id")) for v in item.get("vulns") or () if isinstance(v, dict)]
         if ids:
             vulns.append(ReportedVuln(name=name, version=version, ids=tuple(sorted(ids))))
-    return ScanReport(
+    return ExternalScanReport(
         path=rel, tool="pip-audit", packages=tuple(sorted(packages)), vulns=tuple(vulns)
     )
 
 
-def _osv_scanner(results: list[object], rel: str) -> ScanReport:
+def _osv_scanner(results: list[object], rel: str) -> ExternalScanReport:
     packages: set[tuple[str, str]] = set()
     vulns: list[ReportedVuln] = []
     for result in results:
@@ -104,6 +104,6 @@ def _osv_scanner(results: list[object], rel: str) -> ScanReport:
             ]
             if ids:
                 vulns.append(ReportedVuln(name=name, version=version, ids=tuple(sorted(ids))))
-    return ScanReport(
+    return ExternalScanReport(
         path=rel, tool="osv-scanner", packages=tuple(sorted(packages)), vulns=tuple(vulns)
     )

@@ -207,7 +207,7 @@ def sign_model(
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Verification:
+class SignatureVerification:
     """Outcome of verifying one signature."""
 
     ok: bool
@@ -219,7 +219,7 @@ class Verification:
 
 def verify_model(
     model: Path, signature: Path, trust: TrustConfig, *, allow_network: bool = False
-) -> Verification:
+) -> SignatureVerification:
     """Verify signature and every file. Invalid signatures return ``ok=False``; unusable
     configuration or files raise ``SignatureError``."""
     _require()
@@ -243,11 +243,11 @@ def verify_model(
     try:
         config.verify(model, signature)
     except ValueError as exc:  # manifest mismatch, key mismatch, bad bundle
-        return Verification(ok=False, reasons=_reasons(str(exc)), info=info, model=model)
+        return SignatureVerification(ok=False, reasons=_reasons(str(exc)), info=info, model=model)
     except _rejections() as exc:
         reason = f"signature rejected: {_first_line(exc)}"
-        return Verification(ok=False, reasons=(reason,), info=info, model=model)
-    return Verification(ok=True, reasons=(), info=info, model=model)
+        return SignatureVerification(ok=False, reasons=(reason,), info=info, model=model)
+    return SignatureVerification(ok=True, reasons=(), info=info, model=model)
 
 
 def _rejections() -> tuple[type[BaseException], ...]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from mlsvs.modeltest.result import TestName
 from mlsvs.plugin import (
     Capability,
     Isolation,
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
     from mlsvs.modeltest.result import TestResult
-    from mlsvs.modeltest.session import TestName
     from mlsvs.plugin import Check, CheckContext
 
 NO_MODEL = (
@@ -66,15 +66,14 @@ def _outcome(result: TestResult) -> Outcome:
     )
 
 
-def _run(ctx: CheckContext, name: str) -> Iterator[Outcome]:
+def _run(ctx: CheckContext, test: TestName) -> Iterator[Outcome]:
     from mlsvs.errors import MlsvsError
-    from mlsvs.modeltest.session import TestName, run_tests
+    from mlsvs.modeltest.session import run_tests
 
     section = ctx.section("model_tests")
     if not section:
         yield errored(NO_MODEL)
         return
-    test: TestName = TestName(name)
     try:
         (result,) = run_tests(
             section,
@@ -87,7 +86,7 @@ def _run(ctx: CheckContext, name: str) -> Iterator[Outcome]:
             parameters=ctx.parameters,
         )
     except MlsvsError as exc:
-        yield errored(f"not verified: {exc.message}", key=name)
+        yield errored(f"not verified: {exc.message}", key=test)
         return
     yield _outcome(result)
 
@@ -102,7 +101,7 @@ def _run(ctx: CheckContext, name: str) -> Iterator[Outcome]:
 )
 def clean_accuracy_measured(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
     """Measure clean accuracy on a seeded held-out sample with a Wilson 95 % interval."""
-    return _run(ctx, "clean_accuracy")
+    return _run(ctx, TestName.ACCURACY)
 
 
 @_declare(
@@ -115,7 +114,7 @@ def clean_accuracy_measured(ctx: CheckContext, project: Project) -> Iterator[Out
 )
 def blackbox_evasion(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
     """Square (score-based) or HopSkipJump (decision-based) robust accuracy at the budget."""
-    return _run(ctx, "blackbox_evasion")
+    return _run(ctx, TestName.BLACKBOX)
 
 
 @_declare(
@@ -128,7 +127,7 @@ def blackbox_evasion(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
 )
 def whitebox_evasion(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
     """PGD robust-accuracy curve over ε with gradient-masking sanity checks."""
-    return _run(ctx, "whitebox_evasion")
+    return _run(ctx, TestName.WHITEBOX)
 
 
 @_declare(
@@ -141,7 +140,7 @@ def whitebox_evasion(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
 )
 def membership_inference(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
     """Loss / confidence / entropy threshold attacks (and LiRA with a recipe) on members."""
-    return _run(ctx, "membership_inference")
+    return _run(ctx, TestName.MEMBERSHIP)
 
 
 @_declare(
@@ -154,7 +153,7 @@ def membership_inference(ctx: CheckContext, project: Project) -> Iterator[Outcom
 )
 def attribute_inference(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
     """Predict the sensitive column from outputs + public features vs public features alone."""
-    return _run(ctx, "attribute_inference")
+    return _run(ctx, TestName.ATTRIBUTE)
 
 
 @_declare(
@@ -167,7 +166,7 @@ def attribute_inference(ctx: CheckContext, project: Project) -> Iterator[Outcome
 )
 def model_extraction(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
     """Train surrogates on the model's answers over a budget schedule; report fidelity."""
-    return _run(ctx, "extraction")
+    return _run(ctx, TestName.EXTRACTION)
 
 
 @_declare(
@@ -180,4 +179,4 @@ def model_extraction(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
 )
 def output_minimised(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
     """Detect labels-only, top-k, rounded or full-precision outputs from real answers."""
-    return _run(ctx, "output_minimisation")
+    return _run(ctx, TestName.OUTPUT)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mlsvs.codescan import Rule, parse_rule, scan_file
+from mlsvs.codescan import CodeRule, parse_rule, scan_file
 from mlsvs.plugin import Gap, GapReason, OptionError, failed, not_verified, passed
 
 if TYPE_CHECKING:
@@ -14,10 +14,10 @@ if TYPE_CHECKING:
     from mlsvs.plugin import CheckContext, Outcome, SourceFile
 
 
-def _disabled(ctx: CheckContext) -> frozenset[Rule]:
+def _disabled(ctx: CheckContext) -> frozenset[CodeRule]:
     empty: list[object] = []
     names = ctx.option("disabled_rules", empty)
-    rules: set[Rule] = set()
+    rules: set[CodeRule] = set()
     for name in names:
         if not isinstance(name, str):
             raise OptionError("option 'disabled_rules' must be a list of rule IDs")
@@ -43,16 +43,16 @@ def error_gap(item: str, error: str) -> Gap:
     return Gap(item=item, reason=reason, detail=detail[:300])
 
 
-def _relevant(finding: CodeFinding, rules: frozenset[Rule], fallback: bool) -> bool:
+def _relevant(finding: CodeFinding, rules: frozenset[CodeRule], fallback: bool) -> bool:
     if finding.rule in rules:
         return True
     if finding.about is not None:
         return finding.about in rules
-    return fallback and finding.rule in {Rule.MLCODE090, Rule.MLCODE091}
+    return fallback and finding.rule in {CodeRule.MLCODE090, CodeRule.MLCODE091}
 
 
 def code_outcomes(
-    ctx: CheckContext, source: SourceFile, rules: frozenset[Rule], *, fallback: bool = False
+    ctx: CheckContext, source: SourceFile, rules: frozenset[CodeRule], *, fallback: bool = False
 ) -> Iterator[Outcome]:
     """Scan ``source`` and yield one failure per hit of ``rules`` (and their suppressions).
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from mlsvs.checks.code._common import code_outcomes
-from mlsvs.codescan import Rule
+from mlsvs.codescan import CodeRule
 from mlsvs.plugin import Severity, SourceFile, check
 
 if TYPE_CHECKING:
@@ -14,11 +14,18 @@ if TYPE_CHECKING:
     from mlsvs.plugin import CheckContext, Outcome
 
 _DESERIALISE = frozenset(
-    {Rule.MLCODE001, Rule.MLCODE002, Rule.MLCODE003, Rule.MLCODE004, Rule.MLCODE005, Rule.MLCODE009}
+    {
+        CodeRule.MLCODE001,
+        CodeRule.MLCODE002,
+        CodeRule.MLCODE003,
+        CodeRule.MLCODE004,
+        CodeRule.MLCODE005,
+        CodeRule.MLCODE009,
+    }
 )
-_HUB = frozenset({Rule.MLCODE006, Rule.MLCODE007, Rule.MLCODE008})
-_TRANSPORT = frozenset({Rule.MLCODE012, Rule.MLCODE013})
-_EVAL = frozenset({Rule.MLCODE010, Rule.MLCODE011})
+_HUB = frozenset({CodeRule.MLCODE006, CodeRule.MLCODE007, CodeRule.MLCODE008})
+_TRANSPORT = frozenset({CodeRule.MLCODE012, CodeRule.MLCODE013})
+_EVAL = frozenset({CodeRule.MLCODE010, CodeRule.MLCODE011})
 
 
 @check(

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from mlsvs.checks.documentation._fields import missing_topics
 from mlsvs.plugin import (
     CardDocument,
+    CardKind,
     DatasetArtifact,
     ModelArtifact,
     Project,
@@ -68,7 +69,7 @@ def model_card_complete(ctx: CheckContext, project: Project) -> Iterator[Outcome
     e.g. "Uses" for intended use, "Bias, Risks, and Limitations" for limitations).
     """
     models = project.of_type(ModelArtifact)
-    cards = [c for c in project.of_type(CardDocument) if c.card == "model"]
+    cards = [c for c in project.of_type(CardDocument) if c.card is CardKind.MODEL]
     if not models and not cards:
         yield not_applicable("no model artifacts and no model card in the project")
         return
@@ -106,7 +107,7 @@ def model_card_complete(ctx: CheckContext, project: Project) -> Iterator[Outcome
 def dataset_card_complete(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
     """Datasets shipped with the project have a card stating source, licence, collection, owner."""
     datasets = project.of_type(DatasetArtifact)
-    cards = [c for c in project.of_type(CardDocument) if c.card == "dataset"]
+    cards = [c for c in project.of_type(CardDocument) if c.card is CardKind.DATASET]
     if not datasets and not cards:
         yield not_applicable("no dataset files and no dataset card in the project")
         return

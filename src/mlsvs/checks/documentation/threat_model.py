@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from mlsvs.checks.documentation._atlas import atlas_ids
 from mlsvs.plugin import (
     Document,
+    DocumentKind,
     Gap,
     GapReason,
     Project,
@@ -50,7 +51,7 @@ def threat_model_present(ctx: CheckContext, project: Project) -> Iterator[Outcom
     Unknown IDs are compared with the bundled ATLAS list; an ID that does not exist there is a
     failure because a mistyped technique means the analysis behind it was not done.
     """
-    documents = [d for d in project.of_type(Document) if d.document == "threat_model"]
+    documents = [d for d in project.of_type(Document) if d.document is DocumentKind.THREAT_MODEL]
     if not documents:
         yield failed("no threat model found (THREAT_MODEL.md, threat-model.yaml …)")
         return

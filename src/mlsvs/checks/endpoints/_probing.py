@@ -16,7 +16,7 @@ from mlsvs.plugin import (
     not_verified,
     passed,
 )
-from mlsvs.probes import Gravity, Verdict, parse_settings, probe_endpoint
+from mlsvs.probes import Gravity, ProbeVerdict, parse_settings, probe_endpoint
 from mlsvs.probes.cache import SHARED, credential_digest
 from mlsvs.probes.standard import THRESHOLDS
 
@@ -76,18 +76,18 @@ def to_outcome(endpoint: Endpoint, result: AreaResult) -> Outcome:
     message = f"{endpoint.name}: {result.message}"
     facts = tuple(sorted((("endpoint", endpoint.name), *result.facts)))
     match result.verdict:
-        case Verdict.PASS:
+        case ProbeVerdict.PASS:
             return passed(message, facts=facts, key=endpoint.name, gaps=result.gaps)
-        case Verdict.FAIL:
+        case ProbeVerdict.FAIL:
             severity = _SEVERITY[result.gravity] if result.gravity else None
             return failed(
                 message, facts=facts, key=endpoint.name, severity=severity, gaps=result.gaps
             )
-        case Verdict.NOT_VERIFIED:
+        case ProbeVerdict.NOT_VERIFIED:
             return not_verified(message, result.gaps, facts=facts, key=endpoint.name)
-        case Verdict.ERROR:
+        case ProbeVerdict.ERROR:
             return errored(message, facts=facts, key=endpoint.name)
-        case Verdict.NOT_APPLICABLE:
+        case ProbeVerdict.NOT_APPLICABLE:
             return not_applicable(message, facts=facts, key=endpoint.name)
         case _:
             assert_never(result.verdict)

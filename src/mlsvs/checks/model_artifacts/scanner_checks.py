@@ -25,7 +25,7 @@ from mlsvs.plugin import (
     not_verified,
     passed,
 )
-from mlsvs.scanner import Rule, cached_scan
+from mlsvs.scanner import ScanRule, cached_scan
 from mlsvs.scanner.settings import options_from
 from mlsvs.scanner.template import template_problems
 
@@ -46,33 +46,63 @@ FORMAT_RISK: dict[ModelFormat, Severity] = {
     ModelFormat.TORCHSCRIPT: Severity.MEDIUM,
 }
 CODE_RULES = frozenset(
-    {Rule.PKL001, Rule.PKL002, Rule.PKL003, Rule.PKL004, Rule.PKL005, Rule.PKL009, Rule.TS001,
-     Rule.NPY001, Rule.ZIP001, Rule.ZIP002, Rule.ZIP003, Rule.ZIP004, Rule.ZIP005, Rule.ZIP006,
-     Rule.ZIP007}
-)  # fmt: skip
+    {
+        ScanRule.PKL001,
+        ScanRule.PKL002,
+        ScanRule.PKL003,
+        ScanRule.PKL004,
+        ScanRule.PKL005,
+        ScanRule.PKL009,
+        ScanRule.TS001,
+        ScanRule.NPY001,
+        ScanRule.ZIP001,
+        ScanRule.ZIP002,
+        ScanRule.ZIP003,
+        ScanRule.ZIP004,
+        ScanRule.ZIP005,
+        ScanRule.ZIP006,
+        ScanRule.ZIP007,
+    }
+)
 PARSE_RULES = frozenset(
-    {Rule.GEN001, Rule.GEN002, Rule.GEN003, Rule.PKL006, Rule.PKL007, Rule.PKL008, Rule.ARC001,
-     Rule.ARC002}
-)  # fmt: skip
+    {
+        ScanRule.GEN001,
+        ScanRule.GEN002,
+        ScanRule.GEN003,
+        ScanRule.PKL006,
+        ScanRule.PKL007,
+        ScanRule.PKL008,
+        ScanRule.ARC001,
+        ScanRule.ARC002,
+    }
+)
 HAZARD_RULES = frozenset(
-    {Rule.KRS001, Rule.KRS002, Rule.TF001, Rule.TF002, Rule.ONX001, Rule.ONX002, Rule.ST001,
-     Rule.GGUF001}
-)  # fmt: skip
+    {
+        ScanRule.KRS001,
+        ScanRule.KRS002,
+        ScanRule.TF001,
+        ScanRule.TF002,
+        ScanRule.ONX001,
+        ScanRule.ONX002,
+        ScanRule.ST001,
+        ScanRule.GGUF001,
+    }
+)
 
 
 # Scanner findings that mean part of the file was never analysed, and what kind of gap that is.
-COVERAGE_RULES: dict[Rule, GapReason] = {
-    Rule.GEN001: GapReason.UNSUPPORTED,
-    Rule.GEN002: GapReason.UNPARSEABLE,
-    Rule.GEN003: GapReason.UNREADABLE,
-    Rule.PKL006: GapReason.UNPARSEABLE,
-    Rule.PKL008: GapReason.TOO_LARGE,
-    Rule.ARC001: GapReason.TOO_LARGE,
-    Rule.ARC002: GapReason.UNSUPPORTED,
+COVERAGE_RULES: dict[ScanRule, GapReason] = {
+    ScanRule.GEN001: GapReason.UNSUPPORTED,
+    ScanRule.GEN002: GapReason.UNPARSEABLE,
+    ScanRule.GEN003: GapReason.UNREADABLE,
+    ScanRule.PKL006: GapReason.UNPARSEABLE,
+    ScanRule.PKL008: GapReason.TOO_LARGE,
+    ScanRule.ARC001: GapReason.TOO_LARGE,
+    ScanRule.ARC002: GapReason.UNSUPPORTED,
 }
 # Parse findings that are properties of the file itself (corrupt, unidentifiable), so the
 # "parses completely" check fails on them; the other coverage rules leave it not verified.
-FILE_DEFECT_RULES = frozenset({Rule.GEN001, Rule.GEN002, Rule.PKL006, Rule.PKL007})
+FILE_DEFECT_RULES = frozenset({ScanRule.GEN001, ScanRule.GEN002, ScanRule.PKL006, ScanRule.PKL007})
 
 
 def coverage_gaps(model: ModelArtifact, report: ScanReport) -> tuple[Gap, ...]:
@@ -111,7 +141,7 @@ def _outcome(f: ScanFinding) -> Outcome:
 
 
 def _report(
-    ctx: CheckContext, model: ModelArtifact, rules: frozenset[Rule], clean: str
+    ctx: CheckContext, model: ModelArtifact, rules: frozenset[ScanRule], clean: str
 ) -> Iterator[Outcome]:
     try:
         report = _scan(ctx, model)
@@ -258,7 +288,7 @@ def chat_template_is_safe(ctx: CheckContext, model: ModelArtifact) -> Iterator[O
             return
         gaps.extend(coverage_gaps(model, report))
         for f in report.findings:
-            if f.rule is Rule.GGUF002:
+            if f.rule is ScanRule.GGUF002:
                 found = True
                 yield _outcome(f)
     if sidecar.is_file():
@@ -272,7 +302,7 @@ def chat_template_is_safe(ctx: CheckContext, model: ModelArtifact) -> Iterator[O
                 f"tokenizer_config.json chat_template {problem}",
                 location=Location(pointer="/chat_template"),
                 key=hashlib.sha256(problem.encode()).hexdigest()[:12],
-                rule=Rule.GGUF002.value,
+                rule=ScanRule.GGUF002.value,
             )
     if found:
         return

@@ -9,6 +9,7 @@ from mlsvs.checks.supply_chain._paths import relative
 from mlsvs.plugin import (
     DatasetArtifact,
     Document,
+    DocumentKind,
     ModelArtifact,
     Project,
     Severity,
@@ -74,7 +75,7 @@ def models_and_datasets_are_hashed(ctx: CheckContext, project: Project) -> Itera
 
     covered: set[str] = set()
     for doc in project.of_type(Document):
-        if doc.document != "checksums":
+        if doc.document is not DocumentKind.CHECKSUMS:
             continue
         default = _default_algorithm(PurePosixPath(doc.path).name)
         try:

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 from mlsvs.model.result import Measurement
 from mlsvs.modeltest.config import strs
-from mlsvs.modeltest.data import DataError
-from mlsvs.modeltest.result import TestResult, params
+from mlsvs.modeltest.data import TestDataError
+from mlsvs.modeltest.result import TestName, TestResult, params
 from mlsvs.modeltest.thresholds import decide
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ def attribute_inference(model: BudgetedModel, members: Dataset, cfg: ModelTestCo
     data_cfg = cfg.data
     sens_name = data_cfg.get_str("sensitive", "")
     if not sens_name:
-        raise DataError("attribute inference needs model_tests.data.sensitive = 'column'")
+        raise TestDataError("attribute inference needs model_tests.data.sensitive = 'column'")
     n = cfg.privacy.get_int("samples", 1000)
     data = members.take(n, np.random.default_rng([cfg.seed, 611]))
     flat = data.x.reshape(len(data), -1).astype(np.float64)
@@ -75,14 +75,14 @@ def attribute_inference(model: BudgetedModel, members: Dataset, cfg: ModelTestCo
     elif data.sensitive is not None:
         values = data.sensitive
     else:
-        raise DataError(f"{data.source} has no sensitive column {sens_name!r}")
+        raise TestDataError(f"{data.source} has no sensitive column {sens_name!r}")
     public = strs(
         data_cfg.get("public_features", [f for f in names if f != sens_name]),
         "data.public_features",
     )
     unknown = [p for p in public if p not in names or p == sens_name]
     if unknown:
-        raise DataError(f"public_features {unknown[0]!r} is not a non-sensitive feature")
+        raise TestDataError(f"public_features {unknown[0]!r} is not a non-sensitive feature")
     target, how = _target(values)
     pub = flat[:, [names.index(p) for p in public]]
     scores = model.predict_proba(data.x)
@@ -113,9 +113,9 @@ def attribute_inference(model: BudgetedModel, members: Dataset, cfg: ModelTestCo
     )
     if d.ok is None:
         return TestResult(
-            name="attribute_inference", ok=None, measurements=(m,),
+            name=TestName.ATTRIBUTE, ok=None, measurements=(m,),
             message=f"{text}; not verified: declare privacy.attribute_advantage_max",
         )  # fmt: skip
     return TestResult(
-        name="attribute_inference", ok=d.ok, message=f"{text}: {d.text}", measurements=(m,)
+        name=TestName.ATTRIBUTE, ok=d.ok, message=f"{text}: {d.text}", measurements=(m,)
     )

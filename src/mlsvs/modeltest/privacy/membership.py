@@ -21,7 +21,7 @@ from mlsvs.model.result import Measurement, SeriesPoint
 from mlsvs.modeltest.config import strs
 from mlsvs.modeltest.metrics import advantage, auc_only, roc, thin, tpr_at_fpr
 from mlsvs.modeltest.privacy.scores import LiraStats, lira_stats, threshold_scores
-from mlsvs.modeltest.result import TestResult, limited, params
+from mlsvs.modeltest.result import TestName, TestResult, limited, params
 from mlsvs.modeltest.thresholds import decide
 
 if TYPE_CHECKING:
@@ -230,18 +230,18 @@ def _result(
     )
     result = tuple(measurements)
     if failed:
-        return TestResult(name="membership_inference", ok=False, measurements=result,
+        return TestResult(name=TestName.MEMBERSHIP, ok=False, measurements=result,
                           message=f"{head}: {'; '.join(failed + undecided)}")  # fmt: skip
     if undecided:
         why = "; ".join(undecided)
-        return TestResult(name="membership_inference", ok=None, measurements=result,
+        return TestResult(name=TestName.MEMBERSHIP, ok=None, measurements=result,
                           message=f"{head}: not verified: {why}",
                           gaps=limited("model_tests.data.nonmembers", why))  # fmt: skip
     if not passed:
         return TestResult(
-            name="membership_inference", ok=None, measurements=result,
+            name=TestName.MEMBERSHIP, ok=None, measurements=result,
             message=f"{head}; not verified: no limit for this level (verify with --level, or "
             "declare privacy.mia_auc_max / mia_tpr_at_1pct_fpr_max)",
         )  # fmt: skip
-    return TestResult(name="membership_inference", ok=True, measurements=result,
+    return TestResult(name=TestName.MEMBERSHIP, ok=True, measurements=result,
                       message=f"{head}: {'; '.join(passed)}")  # fmt: skip
