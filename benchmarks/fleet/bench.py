@@ -45,6 +45,12 @@ def _one(tree: Path, cache: Path, engine: object, options: ScanOptions) -> dict[
     s = run.stats
     fresh = [r for r in run.rows if not r.cached]
     mapped = sum(r.size for r in fresh if json.loads(r.report)["format"] in _PICKLES)
+    by_format: dict[str, list[int]] = {}
+    for r in fresh:
+        entry = by_format.setdefault(json.loads(r.report)["format"], [0, 0, 0])
+        entry[0] += 1
+        entry[1] += r.size
+        entry[2] += r.fetched
     statuses: dict[str, int] = {}
     for r in run.rows:
         rep = report_from_json(r.report, r.uri)
@@ -70,6 +76,7 @@ def _one(tree: Path, cache: Path, engine: object, options: ScanOptions) -> dict[
         "workers": len(s.workers),
         "peak_worker_rss_mb": round(s.peak_rss / 2**20, 1),
         "statuses": statuses,
+        "by_format_files_stored_read": by_format,
     }
 
 

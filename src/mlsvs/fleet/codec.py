@@ -8,7 +8,7 @@ from typing import Any
 from mlsvs.model.artifact import ModelFormat
 from mlsvs.model.result import Location, Severity
 from mlsvs.scanner.report import ScanFinding, ScanReport
-from mlsvs.scanner.rules import Rule
+from mlsvs.scanner.rules import ScanRule
 
 
 def report_to_json(report: ScanReport) -> str:
@@ -46,7 +46,7 @@ def report_from_json(text: str, path: str) -> ScanReport:
         format=ModelFormat(doc["format"]),
         findings=tuple(
             ScanFinding(
-                rule=Rule(f["rule"]),
+                rule=ScanRule(f["rule"]),
                 severity=Severity(f["severity"]),
                 message=f["message"],
                 location=Location(

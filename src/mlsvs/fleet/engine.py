@@ -98,9 +98,9 @@ class RayEngine:
         started = not ray.is_initialized()
         if started:
             kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
-            if self.address:
-                kwargs["address"] = self.address
-            elif self.jobs:
+            # "local": a new instance, never a stale cluster address left in /tmp/ray.
+            kwargs["address"] = self.address or "local"
+            if not self.address and self.jobs:
                 kwargs["num_cpus"] = self.jobs
             ray.init(**kwargs)
         try:

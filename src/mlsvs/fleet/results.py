@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 import json
 import shutil
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlsvs.fleet.codec import report_from_json
@@ -13,9 +12,11 @@ from mlsvs.scanner.output import file_status
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from pathlib import Path
 
     from mlsvs.fleet.run import FleetRun, Row
     from mlsvs.model.result import Severity
+    from mlsvs.output.report import FindingsReport
     from mlsvs.scanner.report import ScanReport
 
 WORST = 25
@@ -163,11 +164,14 @@ def render_json(run: FleetRun, minimum: Severity) -> str:
     return json.dumps(summary(run, minimum), indent=2, sort_keys=False) + "\n"
 
 
-def render_sarif(run: FleetRun, minimum: Severity) -> str:
-    """SARIF 2.1.0 of every object (the scanner's SARIF, object URIs as locations)."""
-    from mlsvs.scanner.output import render_sarif as scanner_sarif
+def findings_report(run: FleetRun, minimum: Severity) -> FindingsReport:
+    """The shared findings report (SARIF, JUnit, Markdown, GitLab SAST): the scanner's,
+    with object URIs as locations."""
+    from dataclasses import replace
 
-    return scanner_sarif(reports_of(run.rows), minimum)
+    from mlsvs.scanner.output import findings_report as scanner_report
+
+    return replace(scanner_report(reports_of(run.rows), minimum), command="fleet scan")
 
 
 def render_text(run: FleetRun, minimum: Severity) -> str:
@@ -223,12 +227,5 @@ def render_html(run: FleetRun, minimum: Severity) -> str:
     )
 
 
-RENDERERS = {"json": render_json, "sarif": render_sarif, "html": render_html, "text": render_text}
-
-
-def write_output(path: Path, text: str) -> None:
-    """Atomically write one rendered output."""
-    from mlsvs.util.atomic import atomic_open
-
-    with atomic_open(Path(path)) as handle:
-        handle.write(text)
+NATIVE = {"json": render_json, "html": render_html, "text": render_text}
+"""The fleet's own formats; the findings formats come from ``findings_report``."""

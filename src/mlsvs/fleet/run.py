@@ -221,7 +221,7 @@ def _scan(
         from mlsvs.fleet.work import Outcome
         from mlsvs.model.artifact import ModelFormat
         from mlsvs.scanner.report import ScanReport, finding
-        from mlsvs.scanner.rules import Rule
+        from mlsvs.scanner.rules import ScanRule
 
         stats.failed_tasks += 1
         for j in groups[index]:
@@ -229,7 +229,7 @@ def _scan(
             report = ScanReport(
                 path=item.uri,
                 format=ModelFormat.UNKNOWN,
-                findings=(finding(Rule.GEN003, why),),
+                findings=(finding(ScanRule.GEN003, why),),
                 errors=(why,),
             )
             fresh[key] = Outcome(
@@ -272,13 +272,13 @@ def _error_row(error: ListingError) -> Row:
     from mlsvs.fleet.codec import report_to_json
     from mlsvs.model.artifact import ModelFormat
     from mlsvs.scanner.report import ScanReport, finding
-    from mlsvs.scanner.rules import Rule
+    from mlsvs.scanner.rules import ScanRule
 
     message = f"not listed: {error.message}"
     report = ScanReport(
         path=error.uri,
         format=ModelFormat.UNKNOWN,
-        findings=(finding(Rule.GEN003, message),),
+        findings=(finding(ScanRule.GEN003, message),),
         errors=(message,),
     )
     return Row(

@@ -80,7 +80,7 @@ def fetcher_for(item: Item) -> RangeFetcher:
 def scan_item(item: Item, options: ScanOptions) -> tuple[ScanReport, int, bool]:
     """(report, bytes fetched, cacheable). Never raises for bad content or a failed read."""
     from mlsvs.scanner.api import scan_path, scan_stream
-    from mlsvs.scanner.rules import Rule
+    from mlsvs.scanner.rules import ScanRule
 
     if item.kind is SourceKind.LOCAL:
         before = _rchar()
@@ -104,7 +104,7 @@ def scan_item(item: Item, options: ScanOptions) -> tuple[ScanReport, int, bool]:
         report = ScanReport(
             path=report.path,
             format=report.format,
-            findings=(*report.findings, finding(Rule.GEN003, message)),
+            findings=(*report.findings, finding(ScanRule.GEN003, message)),
             errors=(message,),
             bytes_read=report.bytes_read,
             content=report.content,
@@ -124,9 +124,9 @@ def _in_context(report: ScanReport) -> bool:
 
 
 def _timed_out(report: ScanReport) -> bool:
-    from mlsvs.scanner.rules import Rule
+    from mlsvs.scanner.rules import ScanRule
 
-    return any(f.rule is Rule.PKL008 for f in report.findings)
+    return any(f.rule is ScanRule.PKL008 for f in report.findings)
 
 
 def scan_batch(tasks: Sequence[tuple[str, Item]], options: ScanOptions) -> list[Outcome]:

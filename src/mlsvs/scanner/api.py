@@ -90,24 +90,24 @@ def scan_stream(
 
     opts = options or ScanOptions()
     with tempfile.TemporaryDirectory(prefix="mlsvs-stream-") as empty:
-        ctx = Ctx.new(opts, Path(empty), None)
+        ctx = Ctx.new(opts, Path(empty), None, recurse=scan_source)
         fmt = ModelFormat.UNKNOWN
         errors: tuple[str, ...] = ()
         try:
             if saved_model:
                 from mlsvs.scanner.formats_tf import scan_saved_model
 
-                scan_saved_model(ctx, Source(fh, size), "saved_model.pb")
+                scan_saved_model(ctx, ByteSource(fh, size), "saved_model.pb")
                 fmt = ModelFormat.TF_SAVEDMODEL
             else:
-                fmt = scan_source(ctx, Source(fh, size), None, 0)
+                fmt = scan_source(ctx, ByteSource(fh, size), None, 0)
         except OSError as exc:
             errors = (f"{type(exc).__name__}: {exc.strerror or exc}",)
-            ctx.add(finding(Rule.GEN003, errors[0]))
+            ctx.add(finding(ScanRule.GEN003, errors[0]))
         except (RecursionError, MemoryError) as exc:
-            ctx.add(finding(Rule.GEN002, f"resource limit while parsing: {type(exc).__name__}"))
+            ctx.add(finding(ScanRule.GEN002, f"resource limit while parsing: {type(exc).__name__}"))
         except Exception as exc:  # noqa: BLE001 - fail closed: a crash is a finding, never a pass
-            ctx.add(finding(Rule.GEN002, f"scanner error ({type(exc).__name__}): {exc}"[:300]))
+            ctx.add(finding(ScanRule.GEN002, f"scanner error ({type(exc).__name__}): {exc}"[:300]))
         finally:
             ctx.close()
     return ScanReport(
