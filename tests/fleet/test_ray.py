@@ -32,7 +32,6 @@ def cluster():
 
     # Node agents start slowly on a loaded 2-core machine: give them time rather than fail.
     os.environ.setdefault("RAY_agent_register_timeout_ms", "180000")
-    os.environ.setdefault("RAY_raylet_start_wait_time_s", "180")
     node = {"num_cpus": 1, "object_store_memory": 80 << 20, "node_ip_address": "127.0.0.1"}
     try:
         c = cluster_utils.Cluster(

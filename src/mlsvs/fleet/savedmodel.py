@@ -60,7 +60,7 @@ def _folded(root: str, files_in: list[Item]) -> Item:
     graph = next(i for i in files if i.uri == root + _PB)
     tree = hashlib.sha256()
     for f in files:
-        tree.update(f"{f.uri[len(root) :]}\0{f.fingerprint}\0".encode())
+        tree.update(f"{f.uri[len(root) :]}\0{f.size}\0{f.fingerprint}\0".encode())
     return dataclasses.replace(
         graph,
         uri=root.rstrip("/"),
