@@ -94,15 +94,16 @@ def main() -> None:
     options = ScanOptions()
     configs: list[tuple[str, object]] = [(f"local-{j}", LocalEngine(jobs=j)) for j in args.jobs]
     configs += [(f"ray-{n}", RayEngine(jobs=n)) for n in args.ray]
-    last = work / "none.sqlite"
+    done: list[tuple[Path, object]] = []
     for name, engine in configs:
-        last = work / f"{name}.sqlite"
+        cache = work / f"{name}.sqlite"
         try:
-            results[name] = _one(args.tree, last, engine, options)
+            results[name] = _one(args.tree, cache, engine, options)
+            done.append((cache, engine))
         except Exception as exc:  # a Ray cluster that cannot start here is reported, not hidden
             results[name] = {"error": f"{type(exc).__name__}: {exc}"[:300]}
         print(name, json.dumps(results[name]), flush=True)
-    name, engine = configs[-1]
+    last, engine = done[-1]  # the re-runs use the last configuration that ran
     results["warm-rerun"] = _one(args.tree, last, engine, options)
     print("warm-rerun", json.dumps(results["warm-rerun"]), flush=True)
     changed = ScanOptions(allow=frozenset({"collections.OrderedDict"}))
