@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Callable
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -91,6 +92,20 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _progress(args: argparse.Namespace) -> Callable[[int, int], None] | None:
+    """'scanned task N/M' on a terminal's stderr unless --quiet."""
+    import sys
+
+    if args.quiet or not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        end = "\n" if done == total else ""
+        print(f"\rmlsvs fleet: {done}/{total} tasks scanned", end=end, file=sys.stderr, flush=True)
+
+    return show
+
+
 def run(args: argparse.Namespace) -> int:
     """Scan, write the dataset and the outputs, return the exit code."""
     from mlsvs.cli._common import emit, jobs, output_specs
@@ -129,6 +144,7 @@ def run(args: argparse.Namespace) -> int:
         endpoints=Endpoints(s3=args.s3_endpoint_url, hf=args.hf_endpoint, mlflow=args.mlflow_uri),
         sizing=Sizing(task_bytes=args.task_mb << 20),
         rescan=args.rescan,
+        on_task=_progress(args),
     )
     try:
         write_dataset(fleet, out, minimum)

@@ -102,7 +102,13 @@ class RayEngine:
             kwargs["address"] = self.address or "local"
             if not self.address and self.jobs:
                 kwargs["num_cpus"] = self.jobs
-            ray.init(**kwargs)
+            try:
+                ray.init(**kwargs)
+            except (ConnectionError, RuntimeError, ValueError, TimeoutError) as exc:
+                from mlsvs.errors import UsageError
+
+                where = self.address or "a new local instance"
+                raise UsageError(f"cannot start or join Ray at {where}: {exc}"[:300]) from None
         try:
             self._submit(ray, fn, calls, on_done, on_failed)
         finally:
