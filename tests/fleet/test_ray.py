@@ -27,11 +27,16 @@ def cluster():
 
     Yields the cluster, its worker nodes and the GCS address on the loopback interface.
     """
-    cluster_utils = pytest.importorskip("ray.cluster_utils")
-    import ray
-
+    # Everything on the loopback interface: Ray otherwise resolves 127.0.0.1 to the host's
+    # outward address (read when ray is imported, and per call below).
+    os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
     # Node agents start slowly on a loaded 2-core machine: give them time rather than fail.
     os.environ.setdefault("RAY_agent_register_timeout_ms", "180000")
+    cluster_utils = pytest.importorskip("ray.cluster_utils")
+    import ray
+    from ray._private import ray_constants
+
+    ray_constants.ENABLE_RAY_CLUSTER = False
     node = {"num_cpus": 1, "object_store_memory": 80 << 20, "node_ip_address": "127.0.0.1"}
     try:
         c = cluster_utils.Cluster(
@@ -42,7 +47,8 @@ def cluster():
     try:
         workers = [c.add_node(**node)]
         c.wait_for_nodes()
-        yield c, workers, "127.0.0.1:" + c.address.rsplit(":", 1)[1]
+        assert c.address.startswith("127.0.0.1:"), c.address
+        yield c, workers, c.address
     finally:
         if ray.is_initialized():
             ray.shutdown()
