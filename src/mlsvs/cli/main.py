@@ -50,6 +50,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "server": ("server", "run the assessment service (history, diffs, auditor workflow)"),
     "push": ("push", "upload a results.json to an mlsvs server"),
     "completion": ("completion", "print a shell completion script (bash, zsh, fish)"),
+    "fleet": ("fleet", "scan every model of trees, buckets, hubs and registries (local or Ray)"),
 }
 
 

@@ -6,7 +6,7 @@ import os
 import threading
 from collections import OrderedDict
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from mlsvs.model.artifact import ModelFormat
 from mlsvs.scanner.context import ByteSource, Ctx
@@ -60,6 +60,56 @@ def scan_path(path: str | Path, *, options: ScanOptions | None = None) -> ScanRe
         ctx.add(finding(ScanRule.GEN002, f"scanner error ({type(exc).__name__}): {exc}"[:300]))
     finally:
         ctx.close()
+    return ScanReport(
+        path=display,
+        format=fmt,
+        findings=_dedupe(ctx.findings),
+        errors=errors,
+        bytes_read=ctx.total_bytes,
+        content=ctx.content,
+    )
+
+
+def scan_stream(
+    fh: BinaryIO,
+    size: int,
+    *,
+    display: str,
+    options: ScanOptions | None = None,
+    saved_model: bool = False,
+) -> ScanReport:
+    """Scan one object read through a seekable stream (an object-store range reader).
+
+    The same handlers as ``scan_path`` run on the same bytes; what needs a file system is
+    absent: no sibling files (a raw tensor sidecar is not recognised as one; ONNX external data
+    is never resolved). ``saved_model=True``: ``fh`` is the ``saved_model.pb`` of a SavedModel
+    directory named ``display``, scanned as ``scan_path`` scans the directory. The caller owns
+    ``fh``.
+    """
+    import tempfile
+
+    opts = options or ScanOptions()
+    with tempfile.TemporaryDirectory(prefix="mlsvs-stream-") as empty:
+        ctx = Ctx.new(opts, Path(empty), None, recurse=scan_source)
+        fmt = ModelFormat.UNKNOWN
+        errors: tuple[str, ...] = ()
+        try:
+            if saved_model:
+                from mlsvs.scanner.formats_tf import scan_saved_model
+
+                scan_saved_model(ctx, ByteSource(fh, size), "saved_model.pb")
+                fmt = ModelFormat.TF_SAVEDMODEL
+            else:
+                fmt = scan_source(ctx, ByteSource(fh, size), None, 0)
+        except OSError as exc:
+            errors = (f"{type(exc).__name__}: {exc.strerror or exc}",)
+            ctx.add(finding(ScanRule.GEN003, errors[0]))
+        except (RecursionError, MemoryError) as exc:
+            ctx.add(finding(ScanRule.GEN002, f"resource limit while parsing: {type(exc).__name__}"))
+        except Exception as exc:  # noqa: BLE001 - fail closed: a crash is a finding, never a pass
+            ctx.add(finding(ScanRule.GEN002, f"scanner error ({type(exc).__name__}): {exc}"[:300]))
+        finally:
+            ctx.close()
     return ScanReport(
         path=display,
         format=fmt,
