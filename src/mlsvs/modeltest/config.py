@@ -103,7 +103,8 @@ class Section:
 _TOP = {
     "seed": int, "level": str, "query_budget": int, "timeout_s": _NUM,
     "model": dict, "input": dict, "data": dict, "accuracy": dict, "robustness": dict,
-    "privacy": dict, "extraction": dict, "output": dict,
+    "privacy": dict, "extraction": dict, "output": dict, "calibration": dict,
+    "corruption": dict, "ood": dict, "compute": dict, "memorisation": dict, "claims": dict,
 }  # fmt: skip
 _MODEL = {
     "kind": str, "factory": str, "trusted_model": str, "n_classes": int, "device": str,
@@ -119,7 +120,7 @@ _INPUT = {
 }  # fmt: skip
 _DATA = {
     "test": str, "train": str, "nonmembers": str, "features": list, "label": str,
-    "x_key": str, "y_key": str, "sensitive": str, "public_features": list,
+    "x_key": str, "y_key": str, "sensitive": str, "public_features": list, "ood": str,
 }  # fmt: skip
 _ACCURACY = {"samples": int, "clean_accuracy_min": "threshold"}
 _ROBUST = {
@@ -142,6 +143,27 @@ _EXTRACTION = {
     "extraction_fidelity_max": "threshold",
 }  # fmt: skip
 _OUTPUT = {"full_scores_justification": str, "samples": int, "endpoint": str, "requests": int}
+_CALIBRATION = {
+    "samples": int, "bins": int, "bootstrap": int,
+    "expected_calibration_error_max": "threshold", "confidence_gap_max": "threshold",
+}  # fmt: skip
+_CORRUPTION = {
+    "samples": int, "severity": int, "modality": str, "corruptions": list,
+    "corruption_accuracy_ratio_min": "threshold",
+}  # fmt: skip
+_OOD = {
+    "samples": int, "detector": str, "confidence_threshold": _NUM, "abstain_class": int,
+    "synthetic": bool, "detection_rate_min": "threshold", "false_positive_rate_max": "threshold",
+}  # fmt: skip
+_COMPUTE = {
+    "ordinary_samples": int, "repeats": int, "fuzz_samples": int, "max_query_s": _NUM,
+    "latency_ratio_max": "threshold", "memory_ratio_max": "threshold",
+}  # fmt: skip
+_MEMORISATION = {"samples": int, "generalisation_gap_max": "threshold"}
+_CLAIMS = {
+    "card": str, "samples": int, "third_party": bool, "expected_digest": str,
+    "claim_shortfall_max": "threshold",
+}  # fmt: skip
 _CHOICES = {
     "robustness.blackbox_attack": ("square", "hopskipjump"),
     "robustness.art_attacks": ("HopSkipJump", "BoundaryAttack", "GeoDA", "SquareAttack", "SimBA"),
@@ -149,6 +171,22 @@ _CHOICES = {
     "extraction.surrogate": ("logistic", "mlp", "forest"),
     "extraction.query_source": ("data", "uniform", "synthetic"),
     "extraction.query_sources": ("data", "uniform", "synthetic"),
+    "corruption.modality": ("tabular", "image"),
+    "corruption.corruptions": (
+        "gaussian_noise",
+        "missing_values",
+        "scale_shift",
+        "offset_shift",
+        "feature_swap",
+        "shot_noise",
+        "impulse_noise",
+        "gaussian_blur",
+        "contrast",
+        "brightness",
+        "pixelate",
+        "jpeg_quantise",
+    ),
+    "ood.detector": ("max_softmax", "abstain_class"),
 }
 
 
@@ -168,6 +206,12 @@ class ModelTestConfig:
     privacy: Section
     extraction: Section
     output: Section
+    calibration: Section = field(default_factory=Section)
+    corruption: Section = field(default_factory=Section)
+    ood: Section = field(default_factory=Section)
+    compute: Section = field(default_factory=Section)
+    memorisation: Section = field(default_factory=Section)
+    claims: Section = field(default_factory=Section)
     standard: Standard = field(default_factory=Standard)
     """The level this run verifies and the standard's parameters (set by the session)."""
 
@@ -194,7 +238,9 @@ def parse(raw: Mapping[str, object]) -> ModelTestConfig:
     for name, allowed in (
         ("model", _MODEL), ("input", _INPUT), ("data", _DATA), ("accuracy", _ACCURACY),
         ("robustness", _ROBUST), ("privacy", _PRIVACY), ("extraction", _EXTRACTION),
-        ("output", _OUTPUT),
+        ("output", _OUTPUT), ("calibration", _CALIBRATION), ("corruption", _CORRUPTION),
+        ("ood", _OOD), ("compute", _COMPUTE), ("memorisation", _MEMORISATION),
+        ("claims", _CLAIMS),
     ):  # fmt: skip
         where = f"{S}.{name}"
         table = _table(raw, name, S)
@@ -213,6 +259,8 @@ def parse(raw: Mapping[str, object]) -> ModelTestConfig:
         model=parts["model"], input=parts["input"], data=parts["data"],
         accuracy=parts["accuracy"], robustness=parts["robustness"], privacy=parts["privacy"],
         extraction=parts["extraction"], output=parts["output"],
+        calibration=parts["calibration"], corruption=parts["corruption"], ood=parts["ood"],
+        compute=parts["compute"], memorisation=parts["memorisation"], claims=parts["claims"],
     )  # fmt: skip
 
 

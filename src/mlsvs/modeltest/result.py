@@ -19,6 +19,8 @@ class TestResult:
     message: str
     measurements: tuple[Measurement, ...] = ()
     facts: Facts = ()
+    applicable: bool = True
+    """False: the requirement does not apply to this model (e.g. no scores returned)."""
     gaps: tuple[Gap, ...] = ()
     """With ``ok=None``: the measurement ran but cannot decide (masking, too few samples, a
     failed attack) — not verified, not an error of the check."""

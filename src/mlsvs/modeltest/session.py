@@ -36,6 +36,13 @@ class TestName(enum.StrEnum):
     ATTRIBUTE = "attribute_inference"
     EXTRACTION = "extraction"
     OUTPUT = "output_minimisation"
+    CALIBRATION = "calibration"
+    CORRUPTION = "corruption_robustness"
+    OOD = "ood_detection"
+    COMPUTE = "worst_case_compute"
+    MEMORISATION = "memorisation"
+    DECLARED = "declared_metrics"
+    ACCEPTANCE = "acceptance"
 
 
 def input_spec(cfg: ModelTestConfig) -> InputSpec:
@@ -218,7 +225,18 @@ def _one(
     memo: dict[tuple[object, ...], object],
 ) -> TestResult:
     from mlsvs.adapters.models.budget import BudgetedModel
-    from mlsvs.modeltest import accuracy, extraction, output, robustness
+    from mlsvs.modeltest import (
+        accuracy,
+        calibration,
+        claims,
+        compute,
+        extraction,
+        memorisation,
+        ood,
+        output,
+        robustness,
+        shift,
+    )
     from mlsvs.modeltest.data import load
     from mlsvs.modeltest.privacy import attribute, membership
 
@@ -250,3 +268,19 @@ def _one(
             return extraction.extraction(counted, data("test"), cfg)
         case TestName.OUTPUT:
             return output.output_minimisation(counted, data("test"), cfg)
+        case TestName.CALIBRATION:
+            return calibration.calibration(counted, data("test"), data("train"), cfg)
+        case TestName.CORRUPTION:
+            return shift.corruption_robustness(counted, data("test"), cfg)
+        case TestName.OOD:
+            declared = "ood" in cfg.data.values
+            outliers = load(root, cfg.data, "ood", spec, k, labels=False) if declared else None
+            return ood.ood_detection(counted, data("test"), outliers, cfg)
+        case TestName.COMPUTE:
+            return compute.worst_case_compute(model, data("test"), cfg)
+        case TestName.MEMORISATION:
+            return memorisation.memorisation(counted, data("train"), data("test"), cfg)
+        case TestName.DECLARED:
+            return claims.declared_matches(counted, data("test"), cfg, root)
+        case TestName.ACCEPTANCE:
+            return claims.acceptance(counted, data("test"), cfg, root)

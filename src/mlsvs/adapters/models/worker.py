@@ -56,12 +56,23 @@ def _serve(conn: Connection, source: ModelSource, recipe: str | None) -> None:
                 new = wrap(resolve(source.root, recipe)(x, y, seed), source.spec, source.n_classes)
                 models[len(models)] = new
                 conn.send(("ok", len(models) - 1))
+            elif op == "peak_rss":
+                conn.send(("ok", peak_rss_bytes()))
             elif op == "predict_log_proba":
                 conn.send(("ok", log_proba_of(models[handle], *args)))
             else:
                 conn.send(("ok", getattr(models[handle], op)(*args)))
         except Exception as exc:  # noqa: BLE001
             conn.send(("err", _error_name(exc), _message(exc)))
+
+
+def peak_rss_bytes() -> int:
+    """Peak resident memory of this process in bytes (Linux ``ru_maxrss`` is in KiB)."""
+    import resource
+    import sys
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(peak if sys.platform == "darwin" else peak * 1024)
 
 
 def _meta(model: ModelAdapter) -> tuple[InputSpec, int, str, bool, bool]:
@@ -143,7 +154,7 @@ class ModelWorker:
     def _receive(self) -> Any:  # noqa: ANN401 - pipe payload
         if not self._conn.poll(self._timeout):
             self._proc.kill()
-            raise errors.ModelTestError(f"the model did not answer within {self._timeout:.0f} s")
+            raise errors.ModelTimeoutError(f"the model did not answer within {self._timeout:.0f} s")
         try:
             reply = self._conn.recv()
         except EOFError:
@@ -225,6 +236,10 @@ class RemoteModel:
     def has_margin_gradient(self) -> bool:
         """Whether the served model offers the logit-margin gradient."""
         return self._margin
+
+    def peak_rss(self) -> int:
+        """Peak resident memory of the worker process in bytes."""
+        return int(self._w.call("peak_rss", self._h))
 
     def margin_gradient(self, x: Array, y: Labels) -> Array:
         """Logit-margin gradient from the worker."""

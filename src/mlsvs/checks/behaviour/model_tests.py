@@ -19,6 +19,7 @@ from mlsvs.plugin import (
     Status,
     check,
     errored,
+    not_applicable,
 )
 
 if TYPE_CHECKING:
@@ -53,6 +54,8 @@ def _declare(
 
 
 def _outcome(result: TestResult) -> Outcome:
+    if not result.applicable:
+        return not_applicable(result.message, key=result.name)
     status = {True: Status.PASS, False: Status.FAIL, None: Status.ERROR}[result.ok]
     if result.ok is None and result.gaps:  # measured, but the measurement cannot decide
         status = Status.NOT_VERIFIED
@@ -181,3 +184,99 @@ def model_extraction(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
 def output_minimised(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
     """Detect labels-only, top-k, rounded or full-precision outputs from real answers."""
     return _run(ctx, "output_minimisation")
+
+
+@_declare(
+    id="MLC650",
+    title="Returned scores are calibrated: ECE and train/held-out confidence gap bounded",
+    requirement="M7.1.3",
+    severity=Severity.MEDIUM,
+    remediation="Calibrate the scores (temperature scaling on held-out data), regularise to "
+    "close the train/held-out confidence gap, or return labels only.",
+)
+def scores_calibrated(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
+    """Expected calibration error (15 bins) on held-out data and the mean-confidence gap
+    between training and held-out samples, each with a bootstrap 95 % interval."""
+    return _run(ctx, "calibration")
+
+
+@_declare(
+    id="MLC651",
+    title="Accuracy under corruptions and natural shift keeps the standard's share of clean",
+    requirement="M6.3.1",
+    severity=Severity.MEDIUM,
+    remediation="Train with augmentation (AugMix-style corruptions, noise, missing-value "
+    "imputation) and validate inputs; see the worst corruption in the measurements.",
+)
+def corruption_robustness(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
+    """Mean accuracy over a corruption suite (tabular noise/missing/scale/offset shifts, or
+    CIFAR-10-C-style image corruptions) at the standard's severity, divided by clean accuracy."""
+    return _run(ctx, "corruption_robustness")
+
+
+@_declare(
+    id="MLC652",
+    title="Out-of-distribution inputs are detected and routed to the fail-safe",
+    requirement="M6.3.2",
+    severity=Severity.MEDIUM,
+    remediation="Add an OOD detector (confidence threshold, abstain class) in front of the "
+    "decision and route flagged inputs to the fail-safe; declare it in model_tests.ood.",
+)
+def ood_detected(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
+    """Detection rate of the declared detector on an OOD set and its false-positive rate on
+    held-out in-distribution inputs, with Wilson 95 % intervals."""
+    return _run(ctx, "ood_detection")
+
+
+@_declare(
+    id="MLC653",
+    title="Worst-case inputs keep per-query latency and memory within the standard's ratios",
+    requirement="M6.4.2",
+    severity=Severity.MEDIUM,
+    remediation="Bound data-dependent loops and allocations, reject non-finite and "
+    "out-of-range values before inference, and set per-request timeouts.",
+)
+def worst_case_compute(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
+    """p99 latency of crafted inputs (bounds, extremes, non-finite, fuzz) over the median of
+    ordinary ones, and the model process's peak-memory ratio; rejected inputs are fine."""
+    return _run(ctx, "worst_case_compute")
+
+
+@_declare(
+    id="MLC654",
+    title="Memorisation indicators (generalisation gap) stay within the standard's limit",
+    requirement="M7.2.3",
+    severity=Severity.MEDIUM,
+    remediation="Regularise, stop earlier or add data; a large train/held-out gap also "
+    "drives membership inference.",
+)
+def memorisation_indicators(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
+    """Training accuracy minus held-out accuracy with a Newcombe 95 % interval."""
+    return _run(ctx, "memorisation")
+
+
+@_declare(
+    id="MLC655",
+    title="Metrics declared in the model card are within the measured uncertainty",
+    requirement="M6.1.3",
+    severity=Severity.MEDIUM,
+    remediation="Update the model card's model-index to the latest measured values.",
+)
+def declared_metrics_match(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
+    """Each model-index claim (accuracy, error, F1, precision, recall, balanced accuracy) is
+    measured on held-out data; a claim above the 95 % interval fails."""
+    return _run(ctx, "declared_metrics")
+
+
+@_declare(
+    id="MLC656",
+    title="Third-party model meets its publisher's claims on own data, bound to its digest",
+    requirement="M5.2.1",
+    severity=Severity.HIGH,
+    remediation="Do not accept the model, or record why the shortfall is acceptable and "
+    "re-derive its claims; pin the accepted digest in claims.expected_digest.",
+)
+def third_party_acceptance(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
+    """Measure each claimed metric on the organisation's data for the exact artifact file
+    (its SHA-256 recorded and compared with the accepted one); shortfall at most the limit."""
+    return _run(ctx, "acceptance")
