@@ -39,6 +39,9 @@ EXTENSION_SECTIONS = frozenset(
         "datasets",
         "probes",
         "documentation",
+        "llm",
+        "mlops",
+        "kill_switch",
     }
 )
 

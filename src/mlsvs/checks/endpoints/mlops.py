@@ -27,8 +27,7 @@ if TYPE_CHECKING:
 
 @check(
     id="MLC960",
-    title="MLOps services (tracking, registry, notebooks, pipelines, dashboards) refuse "
-    "unauthenticated requests",
+    title="MLOps services (tracking, registry, notebooks, pipelines) refuse unauthenticated requests",
     requirements=["M9.2.1"],
     applies_to=Project,
     severity=Severity.CRITICAL,
