@@ -170,3 +170,28 @@ def build_abstaining():
         return proba
 
     return predict
+
+
+def build_quantised():
+    """The linear model with weights and bias rounded to a 1/16 grid (int8-style)."""
+    from sklearn.linear_model import LogisticRegression
+
+    model = build_linear()
+    q = LogisticRegression()
+    q.classes_, q.n_features_in_ = model.classes_, model.n_features_in_
+    q.coef_ = np.round(model.coef_ * 16) / 16
+    q.intercept_ = np.round(model.intercept_ * 16) / 16
+    return q
+
+
+def build_pruned():
+    """The linear model with every weight but the largest pruned away (too aggressive)."""
+    from sklearn.linear_model import LogisticRegression
+
+    model = build_linear()
+    p = LogisticRegression()
+    p.classes_, p.n_features_in_ = model.classes_, model.n_features_in_
+    keep = np.abs(model.coef_) == np.abs(model.coef_).max()
+    p.coef_ = np.where(keep, model.coef_, 0.0)
+    p.intercept_ = -p.coef_.sum(axis=1) * 0.5
+    return p

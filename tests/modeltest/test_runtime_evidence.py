@@ -252,3 +252,35 @@ def test_checks_map_outcomes(calib_project):
                         capabilities=ctx.capabilities)  # fmt: skip
     [o] = mt.ood_detected.run(ctx2, ctx.project)
     assert o.status is Status.ERROR and "no model under test" in o.message
+
+
+def test_derived_models_rerun_the_parents_suite(project):
+    pruned = {"name": "pruned", "factory": "projmodels:build_pruned"}
+    r = _worker(project, (TestName.DERIVED,), derived={"models": [pruned]})["derived_evaluation"]
+    assert r.ok is False, r.message
+    assert "pruned misses clean_accuracy (the parent met it)" in r.message
+    names = {m.name for m in r.measurements}
+    assert {"parent.clean_accuracy", "pruned.clean_accuracy"} <= names
+    none = _worker(project, (TestName.DERIVED,))["derived_evaluation"]
+    assert none.ok is None and "no derived artifact" in none.message
+
+
+def test_quantised_model_passes_the_parents_suite_in_process(project):
+    from dataclasses import replace
+
+    from mlsvs.adapters.models.load import build
+    from mlsvs.modeltest.config import parse
+    from mlsvs.modeltest.derived import evaluate
+    from mlsvs.modeltest.session import model_source, run_with_model
+    from mlsvs.modeltest.standard import Standard
+
+    sec = section(derived={"models": [{"name": "int8", "factory": "projmodels:build_quantised"}]})
+    cfg = replace(parse(sec), level="L2", standard=Standard(level="L2", values={}))
+
+    def run(c, tests):
+        model = build(model_source(c, project))
+        return {r.name: r for r in run_with_model(model, c, project, [TestName(t) for t in tests])}
+
+    r = evaluate(cfg, run)
+    assert r.ok is True, r.message
+    assert "int8: clean_accuracy pass, corruption_robustness pass" in r.message

@@ -105,6 +105,7 @@ _TOP = {
     "model": dict, "input": dict, "data": dict, "accuracy": dict, "robustness": dict,
     "privacy": dict, "extraction": dict, "output": dict, "calibration": dict,
     "corruption": dict, "ood": dict, "compute": dict, "memorisation": dict, "claims": dict,
+    "derived": dict,
 }  # fmt: skip
 _MODEL = {
     "kind": str, "factory": str, "trusted_model": str, "n_classes": int, "device": str,
@@ -164,6 +165,11 @@ _CLAIMS = {
     "card": str, "samples": int, "third_party": bool, "expected_digest": str,
     "claim_shortfall_max": "threshold",
 }  # fmt: skip
+_DERIVED = {"models": list, "suite": list}
+DERIVED_SUITE = ("clean_accuracy", "corruption_robustness", "calibration", "blackbox_evasion",
+                 "whitebox_evasion", "ood_detection", "memorisation")  # fmt: skip
+_DERIVED_MODEL = {"name": str, "kind": str, "factory": str, "trusted_model": str,
+                  "trusted_types": list}  # fmt: skip
 _CHOICES = {
     "robustness.blackbox_attack": ("square", "hopskipjump"),
     "robustness.art_attacks": ("HopSkipJump", "BoundaryAttack", "GeoDA", "SquareAttack", "SimBA"),
@@ -187,6 +193,7 @@ _CHOICES = {
         "jpeg_quantise",
     ),
     "ood.detector": ("max_softmax", "abstain_class"),
+    "derived.suite": DERIVED_SUITE,
 }
 
 
@@ -212,6 +219,7 @@ class ModelTestConfig:
     compute: Section = field(default_factory=Section)
     memorisation: Section = field(default_factory=Section)
     claims: Section = field(default_factory=Section)
+    derived: Section = field(default_factory=Section)
     standard: Standard = field(default_factory=Standard)
     """The level this run verifies and the standard's parameters (set by the session)."""
 
@@ -240,7 +248,7 @@ def parse(raw: Mapping[str, object]) -> ModelTestConfig:
         ("robustness", _ROBUST), ("privacy", _PRIVACY), ("extraction", _EXTRACTION),
         ("output", _OUTPUT), ("calibration", _CALIBRATION), ("corruption", _CORRUPTION),
         ("ood", _OOD), ("compute", _COMPUTE), ("memorisation", _MEMORISATION),
-        ("claims", _CLAIMS),
+        ("claims", _CLAIMS), ("derived", _DERIVED),
     ):  # fmt: skip
         where = f"{S}.{name}"
         table = _table(raw, name, S)
@@ -261,6 +269,7 @@ def parse(raw: Mapping[str, object]) -> ModelTestConfig:
         extraction=parts["extraction"], output=parts["output"],
         calibration=parts["calibration"], corruption=parts["corruption"], ood=parts["ood"],
         compute=parts["compute"], memorisation=parts["memorisation"], claims=parts["claims"],
+        derived=parts["derived"],
     )  # fmt: skip
 
 
@@ -289,6 +298,16 @@ def _validate(parts: Mapping[str, Section]) -> None:
         bad = [v for v in values if v not in allowed]
         if bad:
             raise ConfigError(f"{S}.{dotted}: {bad[0]!r} is not one of {', '.join(allowed)}")
+    listed = parts["derived"].values.get("models", [])
+    for i, entry in enumerate(listed if isinstance(listed, list) else []):
+        where = f"{S}.derived.models[{i}]"
+        if not isinstance(entry, Mapping):
+            raise ConfigError(f"{where} must be a table")
+        _check_keys(entry, where, _DERIVED_MODEL)
+        if not (entry.get("factory") or entry.get("trusted_model")):
+            raise ConfigError(f"{where} needs factory or trusted_model")
+        if entry.get("kind", "auto") not in {k.value for k in ModelKind} - {"http"}:
+            raise ConfigError(f"{where}.kind must be a local model kind")
     if "epsilons" in rob.values:
         _floats(rob.values["epsilons"], f"{S}.robustness.epsilons")
     if "budgets" in parts["extraction"].values:

@@ -43,6 +43,7 @@ class TestName(enum.StrEnum):
     MEMORISATION = "memorisation"
     DECLARED = "declared_metrics"
     ACCEPTANCE = "acceptance"
+    DERIVED = "derived_evaluation"
 
 
 def input_spec(cfg: ModelTestConfig) -> InputSpec:
@@ -125,6 +126,27 @@ def run_tests(
     chosen = level or cfg.level
     cfg = replace(cfg, level=chosen, standard=Standard(level=chosen, values=parameters or {}))
     names = tuple(names)
+    if TestName.DERIVED in names:
+        from mlsvs.modeltest.derived import evaluate
+
+        def run(c: ModelTestConfig, tests: tuple[str, ...]) -> dict[str, TestResult]:
+            chosen = tuple(TestName(t) for t in tests)
+            try:
+                return {r.name: r for r in _with_model(c, root, chosen, model_exec, network)}
+            except ModelTestError as exc:  # a derived model that does not load decides nothing
+                why = f"could not verify: {exc.message}"
+                return {t: TestResult(name=t, ok=None, message=why) for t in tests}
+
+        first = evaluate(cfg, run)
+        remaining = tuple(n for n in names if n is not TestName.DERIVED)
+        others = {}
+        if remaining:
+            done = run_tests(
+                section, root, remaining, model_exec=model_exec, network=network,
+                endpoints=endpoints, level=level, parameters=parameters,
+            )  # fmt: skip
+            others = {r.name: r for r in done}
+        return tuple(first if n is TestName.DERIVED else others[n.value] for n in names)
     if TestName.OUTPUT in names and cfg.output.values.get("endpoint"):
         rest = tuple(n for n in names if n is not TestName.OUTPUT)
         first = _endpoint_output(cfg, endpoints or {}, network=network)
@@ -284,3 +306,5 @@ def _one(
             return claims.declared_matches(counted, data("test"), cfg, root)
         case TestName.ACCEPTANCE:
             return claims.acceptance(counted, data("test"), cfg, root)
+        case TestName.DERIVED:
+            raise ConfigError("the derived evaluation runs several models: use run_tests")

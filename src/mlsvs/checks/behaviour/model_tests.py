@@ -280,3 +280,18 @@ def third_party_acceptance(ctx: CheckContext, project: Project) -> Iterator[Outc
     """Measure each claimed metric on the organisation's data for the exact artifact file
     (its SHA-256 recorded and compared with the accepted one); shortfall at most the limit."""
     return _run(ctx, "acceptance")
+
+
+@_declare(
+    id="MLC657",
+    title="Derived models (quantised, pruned, distilled, converted) pass the parent's suite",
+    requirement="M6.1.4",
+    severity=Severity.MEDIUM,
+    remediation="Re-run the parent's evaluation on every derived artifact before deployment "
+    "and do not deploy one that misses a limit; declare them in model_tests.derived.models.",
+)
+def derived_models_reevaluated(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
+    """Run the parent's tests (`derived.suite`: accuracy and corruption robustness by
+    default) with the same data, seed and parameters on each derived model; every test must
+    pass, and a test the parent met but the derived model misses is named."""
+    return _run(ctx, "derived_evaluation")

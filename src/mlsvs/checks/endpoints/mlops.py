@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 
 @check(
     id="MLC960",
-    title="MLOps services (tracking, registry, notebooks, pipelines) refuse unauthenticated requests",
+    title="MLOps services (tracking, registry, notebooks, pipelines) refuse unauthenticated "
+    "requests",
     requirements=["M9.2.1"],
     applies_to=Project,
     severity=Severity.CRITICAL,
