@@ -59,12 +59,12 @@ def service(*, auth: bool = True, works: bool = True, delay_s: float = 0.3):
 
 
 def _run(tmp_path, base, monkeypatch, *, drill=True, params=None):
+    grants = {Capability.NETWORK, Capability.DRILL} if drill else {Capability.NETWORK}
     monkeypatch.setenv("DRILL_TOKEN", TOKEN)
     ep = Endpoint(
         name="scoring", url=f"{base}/predict", request_template='{"inputs": [[0.1, 0.2]]}'
     )
     section = {
-        "drill": drill,
         "endpoint": "scoring",
         "auth_env": "DRILL_TOKEN",
         "activate": {"url": f"{base}/admin/safe-mode", "body": '{"enabled": true}'},
@@ -79,7 +79,7 @@ def _run(tmp_path, base, monkeypatch, *, drill=True, params=None):
         project=project,
         today=date(2026, 12, 2),
         settings={"kill_switch": section},
-        capabilities=frozenset({Capability.NETWORK}),
+        capabilities=frozenset(grants),
         parameters=params or {},
     )
     [o] = chk.run(ctx, project)
@@ -112,4 +112,4 @@ def test_switch_without_effect_is_not_verified_within_a_short_cap(tmp_path, monk
 def test_drill_needs_opt_in(tmp_path, monkeypatch):
     with service() as base:
         o = _run(tmp_path, base, monkeypatch, drill=False)
-    assert o.status is Status.NOT_VERIFIED and "drill = true" in o.message
+    assert o.status is Status.ERROR and "--allow network,drill" in o.message

@@ -150,3 +150,43 @@ def test_judge_is_pure_and_conservative():
     assert judge(ServiceKind.MLFLOW, 200, {}, SSO_PAGE, ui=True) is Answer.REFUSED
     assert judge(ServiceKind.MLFLOW, 200, {}, MLFLOW_UI, ui=True) is Answer.EXPOSED
     assert judge(ServiceKind.JUPYTER, 500, {}, "", ui=False) is Answer.UNCLEAR
+
+
+COMPOSE = """services:
+  tracking:
+    image: ghcr.io/mlflow/mlflow:v2.17.0
+    command: mlflow server --host 0.0.0.0 --port 5000 --backend-store-uri sqlite:///mlflow.db
+    ports: ["5000:5000"]
+  scorer:
+    build: .
+    ports: ["8080:8080"]
+"""
+
+
+def _project_with_compose(tmp_path):
+    from mlsvs.plugin import DeploymentConfig
+
+    (tmp_path / "docker-compose.yml").write_text(COMPOSE)
+    dep = DeploymentConfig(root=tmp_path, path="docker-compose.yml",
+                           size=len(COMPOSE), config="compose")  # fmt: skip
+    return Project(root=tmp_path, name="p", traits=frozenset(), artifacts=(dep,))
+
+
+def _run_section(project, section):
+    ctx = CheckContext(project=project, today=date(2026, 12, 2),
+                       settings={"mlops": section} if section is not None else {},
+                       capabilities=frozenset({Capability.NETWORK}))  # fmt: skip
+    return list(chk.run(ctx, project))
+
+
+def test_undeclared_services_are_never_not_applicable(tmp_path):
+    plain = Project(root=tmp_path, name="p", traits=frozenset())
+    [o] = _run_section(plain, None)
+    assert o.status is Status.NOT_VERIFIED and "mlops.services = []" in o.message
+    [o] = _run_section(plain, {"services": []})
+    assert o.status is Status.NOT_APPLICABLE
+    composed = _project_with_compose(tmp_path)
+    [o] = _run_section(composed, {"services": []})
+    assert o.status is Status.NOT_VERIFIED and "mlflow in docker-compose.yml" in o.message
+    [o] = _run_section(composed, None)
+    assert o.status is Status.NOT_VERIFIED and "deploys mlflow" in o.message

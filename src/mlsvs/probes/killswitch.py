@@ -1,7 +1,7 @@
 """Kill-switch drill (MLSVS M10.3.1): toggle the declared safe mode, time the switch-over.
 
-The drill changes the service's state, so it runs only when ``[tool.mlsvs.kill_switch]`` sets
-``drill = true`` (point it at staging or a canary). Steps: the inference answer must not be
+The drill changes the service's state, so it runs only with ``--allow drill`` (point it at
+staging or a canary). Steps: the inference answer must not be
 the fallback yet; an activation without credentials must be refused; the authorised activation
 is timed until ``consecutive`` answers in a row are the fallback; the switch is then turned off
 again and the normal answer must come back. Every wait is bounded by ``drill_max_s``.
@@ -33,7 +33,6 @@ class Action:
 class KillSwitch:
     """The validated section."""
 
-    drill: bool
     activate: Action
     deactivate: Action
     fallback_field: str
@@ -94,7 +93,6 @@ def parse_kill_switch(raw: Mapping[str, object]) -> KillSwitch:
     if not isinstance(n, int) or not 1 <= n <= 100:
         raise ConfigError("kill_switch.consecutive must be between 1 and 100")
     return KillSwitch(
-        drill=raw.get("drill") is True,
         activate=_action(raw.get("activate"), "kill_switch.activate"),
         deactivate=_action(raw.get("deactivate"), "kill_switch.deactivate"),
         fallback_field=str(fb["field"]),

@@ -68,6 +68,32 @@ class Service:
     """Extra read-only paths to try (``generic`` services need at least one)."""
 
 
+DEPLOYED: Mapping[ServiceKind, re.Pattern[str]] = {
+    ServiceKind.MLFLOW: re.compile(
+        r"\bmlflow\s+(server|ui)\b|ghcr\.io/mlflow|\bmlflow/mlflow\b", re.I
+    ),
+    ServiceKind.KUBEFLOW: re.compile(r"\bkubeflow\b|\bml-pipeline(-ui)?\b", re.I),
+    ServiceKind.RAY: re.compile(
+        r"rayproject/ray|\bray\s+start\b[^\n]*--head|kind:\s*RayCluster", re.I
+    ),
+    ServiceKind.TENSORBOARD: re.compile(r"\btensorboard\b[^\n]*--(bind_all|host)", re.I),
+    ServiceKind.JUPYTER: re.compile(
+        r"\bjupyter(-lab|\s+lab|\s+notebook|hub)\b|jupyter/[a-z-]*notebook", re.I
+    ),
+}
+"""Signs in a Dockerfile, compose file or manifest that the project itself runs the service."""
+
+
+def deployed_services(texts: Mapping[str, str]) -> tuple[tuple[ServiceKind, str], ...]:
+    """``(kind, path)`` for every deployment file that runs an MLOps service (pure)."""
+    return tuple(
+        (kind, path)
+        for path, text in sorted(texts.items())
+        for kind, pattern in DEPLOYED.items()
+        if pattern.search(text)
+    )
+
+
 def parse_services(section: Mapping[str, object]) -> tuple[Service, ...]:
     """``[[tool.mlsvs.mlops.services]]`` entries: name, kind, url, optional paths."""
     unknown = sorted(set(section) - {"services"})

@@ -33,23 +33,25 @@ if TYPE_CHECKING:
     requirements=["M10.3.1"],
     applies_to=Project,
     severity=Severity.HIGH,
-    capabilities=(Capability.NETWORK,),
+    capabilities=(Capability.NETWORK, Capability.DRILL),
     reads=(),
     timeout_s=3600.0,
     remediation="Add an authenticated safe-mode switch (feature flag, router rule) that serves "
     "the fallback, and drill it on staging each release.",
 )
 def kill_switch_drilled(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
-    """With `kill_switch.drill = true`: refuse an unauthenticated activation, time the
-    authorised one until `consecutive` answers are the fallback (at most `max_switch_minutes`),
-    switch back and see the normal answer return."""
+    """With `--allow network,drill` (the drill changes the service's state; without the grant
+    the check is skipped and a drill-record attestation may stand in): refuse an
+    unauthenticated activation, time the authorised one until `consecutive` answers are the
+    fallback (at most `max_switch_minutes`), switch back and see the normal answer return."""
     from mlsvs.probes.killswitch import http_callables, parse_body, parse_kill_switch, run_drill
 
     section = ctx.section("kill_switch")
     if not section:
         if project.endpoints:
             yield not_verified(
-                "no kill-switch drill declared ([tool.mlsvs.kill_switch])",
+                "--allow drill was given but no kill-switch drill is declared "
+                "([tool.mlsvs.kill_switch])",
                 Gap(item="kill_switch", reason=GapReason.NOT_PRESENT),
             )
         else:
@@ -65,15 +67,8 @@ def kill_switch_drilled(ctx: CheckContext, project: Project) -> Iterator[Outcome
     except ConfigError as exc:
         yield errored(f"not verified: {exc.message}")
         return
-    if not ks.drill:
-        yield not_verified(
-            "the drill changes the service's state: set kill_switch.drill = true "
-            "(against staging) to run it",
-            Gap(item="kill_switch.drill", reason=GapReason.NOT_PRESENT),
-        )
-        return
-    if not ctx.granted(Capability.NETWORK):
-        yield errored("not verified: the kill-switch drill needs --allow network")
+    if not (ctx.granted(Capability.NETWORK) and ctx.granted(Capability.DRILL)):
+        yield errored("not verified: the kill-switch drill needs --allow network,drill")
         return
     level = int(ctx.target_level) if ctx.target_level is not None else 1
     minutes = ctx.parameter("M10.3.1.max_switch_minutes", 15.0 if level < 3 else 5.0)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from mlsvs.errors import ConfigError
 from mlsvs.plugin import (
     Capability,
+    DeploymentConfig,
     Gap,
     GapReason,
     Project,
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     applies_to=Project,
     severity=Severity.CRITICAL,
     capabilities=(Capability.NETWORK,),
-    reads=(),
+    reads=(DeploymentConfig,),
     timeout_s=300.0,
     remediation="Put the service behind an authenticating proxy (OIDC/SSO) or enable its own "
     "authentication; bind it to a private interface.",
@@ -42,19 +43,37 @@ def mlops_services_authenticated(ctx: CheckContext, project: Project) -> Iterato
     """GET each declared service's read-only API routes (MLflow, Kubeflow Pipelines, Ray
     dashboard, TensorBoard, Jupyter, or declared paths) and its UI without credentials: every
     answer must be 401/403 or a redirect to a login page; data or the bare UI fails."""
-    from mlsvs.probes.mlops import Answer, parse_services, probe_service
+    from mlsvs.probes.mlops import Answer, deployed_services, parse_services, probe_service
 
     section = ctx.section("mlops")
+    found = deployed_services(_deployment_texts(project))
     if not section:
-        yield not_applicable("no MLOps service declared ([[tool.mlsvs.mlops.services]])")
+        where = ", ".join(sorted({f"{k.value} in {p}" for k, p in found}))
+        yield not_verified(
+            "no MLOps services declared: list them in [[tool.mlsvs.mlops.services]], or set "
+            "mlops.services = [] when the system runs none"
+            + (f" (the project deploys {where})" if where else ""),
+            Gap(item="mlops.services", reason=GapReason.NOT_PRESENT, detail=where),
+        )
         return
     try:
         services = parse_services(section)
     except ConfigError as exc:
         yield errored(f"not verified: {exc.message}")
         return
+    declared = {s.kind for s in services}
+    undeclared = sorted({f"{k.value} in {p}" for k, p in found if k not in declared})
+    if undeclared:
+        yield not_verified(
+            f"the project deploys MLOps services that are not declared: {', '.join(undeclared)}",
+            tuple(Gap(item=u, reason=GapReason.NOT_PRESENT) for u in undeclared),
+        )
     if not services:
-        yield errored("not verified: mlops.services is empty")
+        if not undeclared:
+            yield not_applicable(
+                "the configuration declares no MLOps service (mlops.services = []) and no "
+                "deployment file runs one"
+            )
         return
     if not ctx.granted(Capability.NETWORK):
         yield errored("not verified: probing MLOps services needs --allow network")
@@ -95,3 +114,19 @@ def mlops_services_authenticated(ctx: CheckContext, project: Project) -> Iterato
             facts=facts,
             key=s.name,
         )
+
+
+_MAX_BYTES = 1024 * 1024
+
+
+def _deployment_texts(project: Project) -> dict[str, str]:
+    """Dockerfiles, compose files and manifests discovery found (each at most 1 MiB)."""
+    texts: dict[str, str] = {}
+    for a in project.artifacts:
+        if isinstance(a, DeploymentConfig):
+            try:
+                with a.absolute.open("rb") as fh:
+                    texts[a.display_path] = fh.read(_MAX_BYTES).decode("utf-8", "replace")
+            except OSError:
+                continue
+    return texts
