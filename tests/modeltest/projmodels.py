@@ -195,3 +195,11 @@ def build_pruned():
     p.coef_ = np.where(keep, model.coef_, 0.0)
     p.intercept_ = -p.coef_.sum(axis=1) * 0.5
     return p
+
+
+def fit_bootstrap_tree(x, y, seed):
+    """An unpinned recipe: each run trains on a different bootstrap sample."""
+    from sklearn.tree import DecisionTreeClassifier
+
+    idx = np.random.default_rng(seed + 1000).integers(0, len(x), len(x))
+    return DecisionTreeClassifier(random_state=0).fit(x[idx], y[idx])

@@ -43,6 +43,7 @@ def test_checks_declare_requirements_and_isolation():
         "MLC655": ("M6.1.3",),
         "MLC656": ("M5.2.1",),
         "MLC657": ("M6.1.4",),
+        "MLC658": ("M3.1.3",),
     }
     checks = {c.id: c for c in vars(mt).values() if hasattr(c, "requirements") and hasattr(c, "fn")}
     assert {k: v.requirements for k, v in checks.items()} == expected

@@ -21,8 +21,9 @@ pytestmark = pytest.mark.slow
 
 def _worker(root, names, level="L2", **overrides):
     """Through the spawned model worker, as the checks run."""
-    results = run_tests(section(**overrides), root, names, model_exec=True, network=False,
-                        level=level)  # fmt: skip
+    results = run_tests(
+        section(**overrides), root, names, model_exec=True, network=False, level=level
+    )
     return {r.name: r for r in results}
 
 
@@ -87,19 +88,32 @@ def test_calibrated_model_passes_and_overfit_forest_fails(calib_project):
 
 
 def test_calibration_without_limit_or_samples_is_not_verified(calib_project):
-    few = _run(calib_project, (TestName.CALIBRATION,), model=_model("build_calibrated"),
-               data=CAL_DATA, calibration={"samples": 50})  # fmt: skip
+    few = _run(
+        calib_project,
+        (TestName.CALIBRATION,),
+        model=_model("build_calibrated"),
+        data=CAL_DATA,
+        calibration={"samples": 50},
+    )
     assert few["calibration"].ok is None and few["calibration"].gaps
-    none = _run(calib_project, (TestName.CALIBRATION,), level=None,
-                model=_model("build_calibrated"), data=CAL_DATA)  # fmt: skip
+    none = _run(
+        calib_project,
+        (TestName.CALIBRATION,),
+        level=None,
+        model=_model("build_calibrated"),
+        data=CAL_DATA,
+    )
     assert none["calibration"].ok is None and "no threshold" in none["calibration"].message
 
 
 def test_corruption_ratio_passes_robust_and_fails_brittle_model(calib_project):
     ok = _run(calib_project, (TestName.CORRUPTION,))["corruption_robustness"]
-    brittle = _run(calib_project, (TestName.CORRUPTION,),
-                   model=_model("build_collinear", kind="callable"),
-                   data={"test": "data/col_test.csv"})["corruption_robustness"]  # fmt: skip
+    brittle = _run(
+        calib_project,
+        (TestName.CORRUPTION,),
+        model=_model("build_collinear", kind="callable"),
+        data={"test": "data/col_test.csv"},
+    )["corruption_robustness"]
     assert ok.ok is True, ok.message
     assert brittle.ok is False, brittle.message
     head = brittle.measurements[0]
@@ -107,9 +121,11 @@ def test_corruption_ratio_passes_robust_and_fails_brittle_model(calib_project):
     params = dict(head.parameters)
     assert params["severity"] == "3" and params["clean_accuracy"] == "1"
     assert {m.name for m in brittle.measurements[1:]} == {
-        "corrupted_accuracy.gaussian_noise", "corrupted_accuracy.missing_values",
-        "corrupted_accuracy.scale_shift", "corrupted_accuracy.offset_shift",
-    }  # fmt: skip
+        "corrupted_accuracy.gaussian_noise",
+        "corrupted_accuracy.missing_values",
+        "corrupted_accuracy.scale_shift",
+        "corrupted_accuracy.offset_shift",
+    }
 
 
 def test_severity_follows_the_level(calib_project):
@@ -142,11 +158,20 @@ def test_ood_abstain_detector_passes_and_confident_model_fails(project):
     x = projmodels.make_data(400, seed=5)[0]
     write_csv(project / "data" / "ood.csv", x * 4 + 2, np.zeros(400, dtype=int))
     data = {"test": "data/test.csv", "train": "data/train.csv", "ood": "data/ood.csv"}
-    good = _run(project, (TestName.OOD,), model=_model("build_abstaining", "callable", 3),
-                data=data, ood={"detector": "abstain_class", "abstain_class": 2})  # fmt: skip
-    bad = _run(project, (TestName.OOD,), data=data,
-               input={"shape": [6], "lower": -10.0, "upper": 10.0},
-               ood={"detector": "max_softmax", "confidence_threshold": 0.6})  # fmt: skip
+    good = _run(
+        project,
+        (TestName.OOD,),
+        model=_model("build_abstaining", "callable", 3),
+        data=data,
+        ood={"detector": "abstain_class", "abstain_class": 2},
+    )
+    bad = _run(
+        project,
+        (TestName.OOD,),
+        data=data,
+        input={"shape": [6], "lower": -10.0, "upper": 10.0},
+        ood={"detector": "max_softmax", "confidence_threshold": 0.6},
+    )
     assert good["ood_detection"].ok is True, good["ood_detection"].message
     assert bad["ood_detection"].ok is False, bad["ood_detection"].message
     det, fpr = bad["ood_detection"].measurements
@@ -166,16 +191,20 @@ def test_ood_without_detector_or_ood_set_is_not_verified(project):
 def test_compute_passes_bounded_model_and_fails_sponges(project):
     quick = {"repeats": 3, "fuzz_samples": 10, "ordinary_samples": 30}
     ok = _worker(project, (TestName.COMPUTE,), compute=quick)["worst_case_compute"]
-    sponge = _run(project, (TestName.COMPUTE,), model=_model("build_sponge", "callable"),
-                  compute=quick)["worst_case_compute"]  # fmt: skip
+    sponge = _run(
+        project, (TestName.COMPUTE,), model=_model("build_sponge", "callable"), compute=quick
+    )["worst_case_compute"]
     assert ok.ok is True, ok.message
     assert sponge.ok is False and "latency" in sponge.message, sponge.message
     lat = sponge.measurements[0]
     assert lat.value > 10 and lat.threshold == 10
-    mem = _worker(project, (TestName.COMPUTE,), level=None,
-               model=_model("build_memory_sponge", "callable"),
-               compute={**quick, "latency_ratio_max": 1000.0, "memory_ratio_max": 1.3},
-               )["worst_case_compute"]  # fmt: skip
+    mem = _worker(
+        project,
+        (TestName.COMPUTE,),
+        level=None,
+        model=_model("build_memory_sponge", "callable"),
+        compute={**quick, "latency_ratio_max": 1000.0, "memory_ratio_max": 1.3},
+    )["worst_case_compute"]
     assert mem.ok is False, mem.message
     assert mem.measurements[1].name == "worst_case_memory_ratio" and mem.measurements[1].value > 1.3
 
@@ -232,8 +261,12 @@ def test_acceptance_binds_digest_and_shortfall(project):
     r = _run(project, (TestName.ACCEPTANCE,), model=model)["acceptance"]
     assert r.ok is False and "shortfall" in r.message
     (project / "README.md").write_text(CARD.format(acc=0.97, f1=0.96))
-    r = _run(project, (TestName.ACCEPTANCE,), model=model,
-             claims={"expected_digest": "sha256:" + "0" * 64})["acceptance"]  # fmt: skip
+    r = _run(
+        project,
+        (TestName.ACCEPTANCE,),
+        model=model,
+        claims={"expected_digest": "sha256:" + "0" * 64},
+    )["acceptance"]
     assert r.ok is False and digest[:16] in r.message
     r = _run(project, (TestName.ACCEPTANCE,))["acceptance"]
     assert r.ok is None and "factory" in r.message
@@ -243,13 +276,16 @@ def test_checks_map_outcomes(calib_project):
     sec = section(model=_model("build_overfit_forest"), data=CAL_DATA)
     ctx = CheckContext(
         project=Project(root=calib_project, name="p", traits=frozenset()),
-        today=date(2026, 1, 1), settings={"model_tests": sec},
-        capabilities=frozenset({Capability.MODEL_EXECUTION}), target_level=None,
-    )  # fmt: skip
+        today=date(2026, 1, 1),
+        settings={"model_tests": sec},
+        capabilities=frozenset({Capability.MODEL_EXECUTION}),
+        target_level=None,
+    )
     [o] = mt.scores_calibrated.run(ctx, ctx.project)
     assert o.status is Status.NOT_VERIFIED and "no threshold" in o.message
-    ctx2 = CheckContext(project=ctx.project, today=ctx.today, settings={},
-                        capabilities=ctx.capabilities)  # fmt: skip
+    ctx2 = CheckContext(
+        project=ctx.project, today=ctx.today, settings={}, capabilities=ctx.capabilities
+    )
     [o] = mt.ood_detected.run(ctx2, ctx.project)
     assert o.status is Status.ERROR and "no model under test" in o.message
 
@@ -284,3 +320,31 @@ def test_quantised_model_passes_the_parents_suite_in_process(project):
     r = evaluate(cfg, run)
     assert r.ok is True, r.message
     assert "int8: clean_accuracy pass, corruption_robustness pass" in r.message
+
+
+def test_reproducibility_pinned_recipe_passes_unpinned_fails(project):
+    model = _model("build_tree")
+    data = {"test": "data/noisy_test.csv", "train": "data/noisy_train.csv", "label": "label"}
+    names = (TestName.REPRODUCIBILITY,)
+    ok = _worker(
+        project,
+        names,
+        level="L3",
+        model=model,
+        data=data,
+        reproducibility={"recipe": "projmodels:fit_tree", "seeds": [0]},
+    )
+    bad = _worker(
+        project,
+        names,
+        level="L3",
+        model=model,
+        data=data,
+        reproducibility={"recipe": "projmodels:fit_bootstrap_tree", "seeds": [0, 1]},
+    )
+    assert ok["reproducibility"].ok is True, ok["reproducibility"].message
+    assert ok["reproducibility"].measurements[0].value == 0.0
+    assert bad["reproducibility"].ok is False, bad["reproducibility"].message
+    assert bad["reproducibility"].measurements[0].threshold == 0.01
+    none = _run(project, names, level="L3")["reproducibility"]
+    assert none.ok is None and "rebuild is impossible" in none.message

@@ -105,7 +105,7 @@ _TOP = {
     "model": dict, "input": dict, "data": dict, "accuracy": dict, "robustness": dict,
     "privacy": dict, "extraction": dict, "output": dict, "calibration": dict,
     "corruption": dict, "ood": dict, "compute": dict, "memorisation": dict, "claims": dict,
-    "derived": dict,
+    "derived": dict, "reproducibility": dict,
 }  # fmt: skip
 _MODEL = {
     "kind": str, "factory": str, "trusted_model": str, "n_classes": int, "device": str,
@@ -166,6 +166,7 @@ _CLAIMS = {
     "claim_shortfall_max": "threshold",
 }  # fmt: skip
 _DERIVED = {"models": list, "suite": list}
+_REPRO = {"recipe": str, "seeds": list, "samples": int, "metric_deviation_max": "threshold"}
 DERIVED_SUITE = ("clean_accuracy", "corruption_robustness", "calibration", "blackbox_evasion",
                  "whitebox_evasion", "ood_detection", "memorisation")  # fmt: skip
 _DERIVED_MODEL = {"name": str, "kind": str, "factory": str, "trusted_model": str,
@@ -220,6 +221,7 @@ class ModelTestConfig:
     memorisation: Section = field(default_factory=Section)
     claims: Section = field(default_factory=Section)
     derived: Section = field(default_factory=Section)
+    reproducibility: Section = field(default_factory=Section)
     standard: Standard = field(default_factory=Standard)
     """The level this run verifies and the standard's parameters (set by the session)."""
 
@@ -248,7 +250,7 @@ def parse(raw: Mapping[str, object]) -> ModelTestConfig:
         ("robustness", _ROBUST), ("privacy", _PRIVACY), ("extraction", _EXTRACTION),
         ("output", _OUTPUT), ("calibration", _CALIBRATION), ("corruption", _CORRUPTION),
         ("ood", _OOD), ("compute", _COMPUTE), ("memorisation", _MEMORISATION),
-        ("claims", _CLAIMS), ("derived", _DERIVED),
+        ("claims", _CLAIMS), ("derived", _DERIVED), ("reproducibility", _REPRO),
     ):  # fmt: skip
         where = f"{S}.{name}"
         table = _table(raw, name, S)
@@ -269,7 +271,7 @@ def parse(raw: Mapping[str, object]) -> ModelTestConfig:
         extraction=parts["extraction"], output=parts["output"],
         calibration=parts["calibration"], corruption=parts["corruption"], ood=parts["ood"],
         compute=parts["compute"], memorisation=parts["memorisation"], claims=parts["claims"],
-        derived=parts["derived"],
+        derived=parts["derived"], reproducibility=parts["reproducibility"],
     )  # fmt: skip
 
 

@@ -44,6 +44,7 @@ class TestName(enum.StrEnum):
     DECLARED = "declared_metrics"
     ACCEPTANCE = "acceptance"
     DERIVED = "derived_evaluation"
+    REPRODUCIBILITY = "reproducibility"
 
 
 def input_spec(cfg: ModelTestConfig) -> InputSpec:
@@ -208,7 +209,7 @@ def _with_model(
             getattr(model, "close", lambda: None)()
     if not model_exec:
         raise CapabilityError("loading the model runs its code: grant it with --allow model-exec")
-    recipe = cfg.privacy.values.get("recipe")
+    recipe = cfg.privacy.values.get("recipe") or cfg.reproducibility.values.get("recipe")
     with open_worker(
         source, recipe=recipe if isinstance(recipe, str) else None, timeout_s=cfg.timeout_s
     ) as worker:
@@ -256,6 +257,7 @@ def _one(
         memorisation,
         ood,
         output,
+        reproducibility,
         robustness,
         shift,
     )
@@ -282,7 +284,7 @@ def _one(
                 data("train"),
                 data("nonmembers"),
                 cfg,
-                trainer,
+                trainer if cfg.privacy.values.get("recipe") else None,
             )
         case TestName.ATTRIBUTE:
             return attribute.attribute_inference(counted, data("train"), cfg)
@@ -306,5 +308,9 @@ def _one(
             return claims.declared_matches(counted, data("test"), cfg, root)
         case TestName.ACCEPTANCE:
             return claims.acceptance(counted, data("test"), cfg, root)
+        case TestName.REPRODUCIBILITY:
+            return reproducibility.reproducibility(
+                counted, data("train"), data("test"), cfg, trainer
+            )
         case TestName.DERIVED:
             raise ConfigError("the derived evaluation runs several models: use run_tests")

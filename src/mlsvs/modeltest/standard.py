@@ -115,6 +115,8 @@ PARAMETERS: Mapping[str, Parameter] = {
         Parameter(key="M5.2.1.max_claim_shortfall", direction=MAX,
                   meaning="largest shortfall of a measured metric against the publisher's claim",
                   defaults=(None, 0.02, 0.01)),
+        Parameter(key="M3.1.3.max_metric_deviation", direction=MAX,
+                  meaning="|rebuild metric - registered metric|", defaults=(None, None, 0.01)),
     )
 }  # fmt: skip
 

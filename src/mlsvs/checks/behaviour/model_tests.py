@@ -295,3 +295,18 @@ def derived_models_reevaluated(ctx: CheckContext, project: Project) -> Iterator[
     default) with the same data, seed and parameters on each derived model; every test must
     pass, and a test the parent met but the derived model misses is named."""
     return _run(ctx, "derived_evaluation")
+
+
+@_declare(
+    id="MLC658",
+    title="Rebuilding with the recorded recipe reproduces the model's accuracy within tolerance",
+    requirement="M3.1.3",
+    severity=Severity.MEDIUM,
+    remediation="Pin seeds, data order and library versions in the training recipe; record "
+    "them in the provenance record.",
+)
+def training_reproducible(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
+    """Run the declared recipe `fit(X, y, seed)` on the training data in the model worker and
+    compare the rebuild's held-out accuracy with the registered model's on the same sample:
+    the largest deviation over the declared seeds is at most `max_metric_deviation`."""
+    return _run(ctx, "reproducibility")
