@@ -42,6 +42,7 @@ EXTENSION_SECTIONS = frozenset(
         "llm",
         "mlops",
         "kill_switch",
+        "hosted_model",
     }
 )
 

@@ -129,7 +129,8 @@ def prompt_injection_resisted(ctx: CheckContext, project: Project) -> Iterator[O
 @check(
     id="MLC951",
     title="System-prompt extraction probes reveal no content marked confidential",
-    requirements=["M11.1.4"],
+    # M11.1.2 too: its evidence includes the probe report (1.0.0 bundles leakage testing in it).
+    requirements=["M11.1.4", "M11.1.2"],
     applies_to=Project,
     severity=Severity.HIGH,
     capabilities=_NET,
