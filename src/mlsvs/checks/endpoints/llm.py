@@ -213,6 +213,34 @@ def regurgitation_tested(ctx: CheckContext, project: Project) -> Iterator[Outcom
     )
 
 
+@check(
+    id="MLC956",
+    title="Model output is neutralised in every sink (HTML, Markdown, SQL, shell)",
+    requirements=["M11.2.1"],
+    applies_to=Project,
+    severity=Severity.HIGH,
+    capabilities=_NET,
+    reads=(),
+    timeout_s=600.0,
+    remediation="Encode output for its sink (HTML escaping, a Markdown renderer without raw "
+    "HTML or external images), use bound query parameters, never pass output to a shell.",
+)
+def output_neutralised_in_sinks(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
+    """Through each declared sink route, have the model emit script tags, event handlers,
+    javascript links, Markdown exfiltration images, SQL concatenation and shell substitutions
+    carrying canaries; the sink's result must show none of them rendered or executed."""
+    from mlsvs.probes.llm import runs
+
+    settings = _settings(ctx, project)
+    if isinstance(settings, Outcome):
+        yield settings
+        return
+    if not ctx.granted(Capability.NETWORK):
+        yield errored("not verified: probing the output sinks needs --allow network")
+        return
+    yield to_outcome(runs.output_sinks(settings), settings.url)
+
+
 _MARKED = re.compile(
     r"\b(confidential|internal[ -](use[ -])?only|do not (disclose|share|reveal) (this|these|the "
     r"following))\b",

@@ -600,3 +600,78 @@ def regurgitation(
             gaps=(_gap("regurgitation probes", f"{answered} of {n} answered", GapReason.LIMIT),),
         )
     return ProbeResult(name=name, ok=True, measurements=(m,), message=f"{text} <= {max_rate:g}")
+
+
+def output_sinks(settings: LlmSettings, *, timeout_s: float | None = None) -> ProbeResult:
+    """M11.2.1: payloads the model is asked to emit are neutralised in every declared sink."""
+    import json
+
+    import httpx
+
+    from mlsvs.probes.llm.sinks import payloads
+
+    name = "output_sinks"
+    if not settings.sinks:
+        return ProbeResult(
+            name=name,
+            ok=None,
+            message="no output sinks declared ([[llm.sinks]]: the routes that render, query "
+            "or execute model output)",
+            gaps=(_gap("llm.sinks", "no sink declared"),),
+        )
+    interpreted: list[str] = []
+    unanswered: list[str] = []
+    tried = 0
+    with httpx.Client(timeout=timeout_s or settings.timeout_s, follow_redirects=False) as http:
+        for sink in settings.sinks:
+            for p in payloads(sink.kind):
+                if tried >= settings.max_requests:
+                    return ProbeResult(
+                        name=name,
+                        ok=None,
+                        message="request cap reached",
+                        gaps=(_gap("requests", "cap reached", GapReason.LIMIT),),
+                    )
+                tried += 1
+                body = sink.request_template.replace('"$PROMPT"', json.dumps(p.prompt))
+                try:
+                    r = http.post(
+                        sink.url, content=body, headers={"Content-Type": "application/json"}
+                    )
+                except httpx.HTTPError as exc:
+                    unanswered.append(f"{sink.name}/{p.label}: {type(exc).__name__}")
+                    continue
+                if 200 <= r.status_code < 300:
+                    if p.pattern.search(r.text[:MAX_PROMPT_BYTES]):
+                        interpreted.append(f"{sink.name} ({sink.kind.value}): {p.label}")
+                elif not 400 <= r.status_code < 500:
+                    unanswered.append(f"{sink.name}/{p.label}: {r.status_code}")
+    m = Measurement(
+        name="sink_payloads_interpreted",
+        value=float(len(interpreted)),
+        threshold=0.0,
+        unit="payloads",
+        parameters=(("payloads", str(tried)), ("sinks", str(len(settings.sinks)))),
+    )
+    if interpreted:
+        return ProbeResult(
+            name=name,
+            ok=False,
+            measurements=(m,),
+            message="model output rendered or executed: " + "; ".join(interpreted),
+        )
+    if unanswered:
+        return ProbeResult(
+            name=name,
+            ok=None,
+            measurements=(m,),
+            message="sinks did not answer: " + "; ".join(unanswered[:5]),
+            gaps=tuple(_gap(u, "no answer", GapReason.LIMIT) for u in unanswered[:20]),
+        )
+    kinds = sorted({s.kind.value for s in settings.sinks})
+    return ProbeResult(
+        name=name,
+        ok=True,
+        measurements=(m,),
+        message=f"{tried} payloads neutralised in {len(settings.sinks)} sinks ({', '.join(kinds)})",
+    )

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from mlsvs.errors import ConfigError
+from mlsvs.probes.llm.sinks import Sink, parse_sinks
 
 S = "llm"
 
@@ -70,6 +71,8 @@ class LlmSettings:
     previous_violation_rate: float | None = None
     first_release: bool = False
     regurgitation_canaries: tuple[Canary, ...] = ()
+    sinks: tuple[Sink, ...] = ()
+    """Application routes that pass model output to a renderer, a query or a shell."""
 
 
 _KEYS = {
@@ -89,6 +92,7 @@ _KEYS = {
     "limits": dict,
     "jailbreak": dict,
     "regurgitation": dict,
+    "sinks": list,
 }
 _LIMITS = {"max_output_tokens": int, "max_input_tokens": int}
 _JAILBREAK = {"previous_violation_rate": (int, float), "first_release": bool}
@@ -198,4 +202,5 @@ def parse_llm(raw: Mapping[str, object]) -> LlmSettings:
         previous_violation_rate=float(prev) if isinstance(prev, (int, float)) else None,
         first_release=bool(jail.get("first_release", False)),
         regurgitation_canaries=tuple(canaries),
+        sinks=parse_sinks(raw.get("sinks"), hosts),
     )
