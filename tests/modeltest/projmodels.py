@@ -128,7 +128,7 @@ def build_sponge():
     def predict(batch):
         flat = np.nan_to_num(batch.reshape(batch.shape[0], -1), nan=0.0, posinf=1e30, neginf=-1e30)
         for row in flat:
-            steps = int(min(np.abs(row).max(), 100_000))
+            steps = int(min(np.abs(row).max(), 400_000))
             acc = 0.0
             for i in range(steps):
                 acc += i * 1e-9

@@ -348,3 +348,15 @@ def test_reproducibility_pinned_recipe_passes_unpinned_fails(project):
     assert bad["reproducibility"].measurements[0].threshold == 0.01
     none = _run(project, names, level="L3")["reproducibility"]
     assert none.ok is None and "rebuild is impossible" in none.message
+
+
+def test_compute_in_process_counts_raised_errors_as_rejections(project):
+    # In `mlsvs verify` the check's own isolated process serves the model (LocalWorker):
+    # scikit-learn raises ValueError on NaN there, which is a rejection, not a crash.
+    r = _run(
+        project,
+        (TestName.COMPUTE,),
+        compute={"repeats": 3, "fuzz_samples": 4, "ordinary_samples": 25},
+    )["worst_case_compute"]
+    assert r.ok is True, r.message
+    assert "2 of 15 rejected" in r.message

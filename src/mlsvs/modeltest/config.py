@@ -157,7 +157,7 @@ _OOD = {
     "synthetic": bool, "detection_rate_min": "threshold", "false_positive_rate_max": "threshold",
 }  # fmt: skip
 _COMPUTE = {
-    "ordinary_samples": int, "repeats": int, "fuzz_samples": int, "max_query_s": _NUM,
+    "ordinary_samples": int, "repeats": int, "fuzz_samples": int, "min_baseline_s": _NUM,
     "latency_ratio_max": "threshold", "memory_ratio_max": "threshold",
 }  # fmt: skip
 _MEMORISATION = {"samples": int, "generalisation_gap_max": "threshold"}
