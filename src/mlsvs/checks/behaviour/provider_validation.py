@@ -33,7 +33,6 @@ MAX_RESPONSE_BYTES = 1024 * 1024
     severity=Severity.HIGH,
     capabilities={Capability.MODEL_EXECUTION},
     isolation=Isolation.PROCESS,
-    reads=(),
     timeout_s=300.0,
     remediation="Validate provider responses against a strict schema (required fields, "
     "types, value ranges, finite numbers) before any use; reject on mismatch.",
