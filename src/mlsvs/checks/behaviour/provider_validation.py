@@ -95,7 +95,9 @@ def provider_responses_validated(ctx: CheckContext, project: Project) -> Iterato
         return
     results = [judge(validator, m.body, m.name) for m in cases]
     accepted = [r.name for r in results if r.accepted]
-    facts = (("cases", str(len(results))), ("format", fmt), ("validator", ref))
+    facts: tuple[tuple[str, str], ...] = (
+        ("cases", str(len(results))), ("format", fmt), ("validator", ref),
+    )  # fmt: skip
     if accepted:
         facts = (*facts, ("accepted", "; ".join(accepted)))
         yield failed(
