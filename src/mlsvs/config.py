@@ -42,6 +42,10 @@ EXTENSION_SECTIONS = frozenset(
         "documentation",
         "evidence",
         "third_party",
+        "llm",
+        "mlops",
+        "kill_switch",
+        "hosted_model",
     }
 )
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from mlsvs.checks.behaviour import model_tests as mt
-from mlsvs.modeltest.session import TestName, run_tests
+from mlsvs.modeltest.result import TestName, run_tests
 from mlsvs.plugin import Capability, CheckContext, Project, Status
 from tests.modeltest import projmodels
 from tests.modeltest.conftest import section
@@ -35,6 +35,15 @@ def test_checks_declare_requirements_and_isolation():
         "MLC611": ("M7.2.2",),
         "MLC620": ("M8.2.2",),
         "MLC621": ("M7.1.1",),
+        "MLC650": ("M7.1.3",),
+        "MLC651": ("M6.3.1",),
+        "MLC652": ("M6.3.2",),
+        "MLC653": ("M6.4.2",),
+        "MLC654": ("M7.2.3",),
+        "MLC655": ("M6.1.3",),
+        "MLC656": ("M5.2.1",),
+        "MLC657": ("M6.1.4",),
+        "MLC658": ("M3.1.3",),
     }
     checks = {c.id: c for c in vars(mt).values() if hasattr(c, "requirements") and hasattr(c, "fn")}
     assert {k: v.requirements for k, v in checks.items()} == expected
@@ -72,7 +81,7 @@ def test_accuracy_passes_with_measurement_through_the_worker(project):
 
 def test_all_tests_in_one_worker_are_reproducible(project):
     sec = section()
-    names = list(TestName)
+    names = [n for n in TestName if n not in (TestName.COMPUTE, TestName.DERIVED)]  # timings vary
     first = run_tests(sec, project, names, model_exec=True, network=False)
     second = run_tests(sec, project, names, model_exec=True, network=False)
     assert [r.measurements for r in first] == [r.measurements for r in second]

@@ -65,7 +65,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="CAPS",
-        help="grant capabilities to checks: network, model-exec (comma-separated or repeated)",
+        help="grant capabilities to checks: network, model-exec, drill (toggle a declared "
+        "kill switch) (comma-separated or repeated)",
     )
     parser.add_argument(
         "--trait",

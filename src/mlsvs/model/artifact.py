@@ -98,6 +98,8 @@ class Capability(enum.StrEnum):
 
     NETWORK = "network"
     MODEL_EXECUTION = "model-exec"
+    DRILL = "drill"
+    """Run state-changing drills (toggle a declared kill switch) against declared services."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

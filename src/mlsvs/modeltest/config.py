@@ -103,7 +103,9 @@ class FamilySettings:
 _TOP = {
     "seed": int, "level": str, "query_budget": int, "timeout_s": _NUM,
     "model": dict, "input": dict, "data": dict, "accuracy": dict, "robustness": dict,
-    "privacy": dict, "extraction": dict, "output": dict,
+    "privacy": dict, "extraction": dict, "output": dict, "calibration": dict,
+    "corruption": dict, "ood": dict, "compute": dict, "memorisation": dict, "claims": dict,
+    "derived": dict, "reproducibility": dict,
 }  # fmt: skip
 _MODEL = {
     "kind": str, "factory": str, "trusted_model": str, "n_classes": int, "device": str,
@@ -119,7 +121,7 @@ _INPUT = {
 }  # fmt: skip
 _DATA = {
     "test": str, "train": str, "nonmembers": str, "features": list, "label": str,
-    "x_key": str, "y_key": str, "sensitive": str, "public_features": list,
+    "x_key": str, "y_key": str, "sensitive": str, "public_features": list, "ood": str,
 }  # fmt: skip
 _ACCURACY = {"samples": int, "clean_accuracy_min": "threshold"}
 _ROBUST = {
@@ -142,6 +144,33 @@ _EXTRACTION = {
     "extraction_fidelity_max": "threshold",
 }  # fmt: skip
 _OUTPUT = {"full_scores_justification": str, "samples": int, "endpoint": str, "requests": int}
+_CALIBRATION = {
+    "samples": int, "bins": int, "bootstrap": int,
+    "expected_calibration_error_max": "threshold", "confidence_gap_max": "threshold",
+}  # fmt: skip
+_CORRUPTION = {
+    "samples": int, "severity": int, "modality": str, "corruptions": list,
+    "corruption_accuracy_ratio_min": "threshold",
+}  # fmt: skip
+_OOD = {
+    "samples": int, "detector": str, "confidence_threshold": _NUM, "abstain_class": int,
+    "synthetic": bool, "detection_rate_min": "threshold", "false_positive_rate_max": "threshold",
+}  # fmt: skip
+_COMPUTE = {
+    "ordinary_samples": int, "repeats": int, "fuzz_samples": int, "min_baseline_s": _NUM,
+    "latency_ratio_max": "threshold", "memory_ratio_max": "threshold",
+}  # fmt: skip
+_MEMORISATION = {"samples": int, "generalisation_gap_max": "threshold"}
+_CLAIMS = {
+    "card": str, "samples": int, "third_party": bool, "expected_digest": str,
+    "claim_shortfall_max": "threshold",
+}  # fmt: skip
+_DERIVED = {"models": list, "suite": list}
+_REPRO = {"recipe": str, "seeds": list, "samples": int, "metric_deviation_max": "threshold"}
+DERIVED_SUITE = ("clean_accuracy", "corruption_robustness", "calibration", "blackbox_evasion",
+                 "whitebox_evasion", "ood_detection", "memorisation")  # fmt: skip
+_DERIVED_MODEL = {"name": str, "kind": str, "factory": str, "trusted_model": str,
+                  "trusted_types": list}  # fmt: skip
 _CHOICES = {
     "robustness.blackbox_attack": ("square", "hopskipjump"),
     "robustness.art_attacks": ("HopSkipJump", "BoundaryAttack", "GeoDA", "SquareAttack", "SimBA"),
@@ -149,6 +178,23 @@ _CHOICES = {
     "extraction.surrogate": ("logistic", "mlp", "forest"),
     "extraction.query_source": ("data", "uniform", "synthetic"),
     "extraction.query_sources": ("data", "uniform", "synthetic"),
+    "corruption.modality": ("tabular", "image"),
+    "corruption.corruptions": (
+        "gaussian_noise",
+        "missing_values",
+        "scale_shift",
+        "offset_shift",
+        "feature_swap",
+        "shot_noise",
+        "impulse_noise",
+        "gaussian_blur",
+        "contrast",
+        "brightness",
+        "pixelate",
+        "jpeg_quantise",
+    ),
+    "ood.detector": ("max_softmax", "abstain_class"),
+    "derived.suite": DERIVED_SUITE,
 }
 
 
@@ -168,6 +214,14 @@ class ModelTestConfig:
     privacy: FamilySettings
     extraction: FamilySettings
     output: FamilySettings
+    calibration: FamilySettings = field(default_factory=FamilySettings)
+    corruption: FamilySettings = field(default_factory=FamilySettings)
+    ood: FamilySettings = field(default_factory=FamilySettings)
+    compute: FamilySettings = field(default_factory=FamilySettings)
+    memorisation: FamilySettings = field(default_factory=FamilySettings)
+    claims: FamilySettings = field(default_factory=FamilySettings)
+    derived: FamilySettings = field(default_factory=FamilySettings)
+    reproducibility: FamilySettings = field(default_factory=FamilySettings)
     standard: StandardValues = field(default_factory=StandardValues)
     """The level this run verifies and the standard's parameters (set by the session)."""
 
@@ -194,7 +248,9 @@ def parse(raw: Mapping[str, object]) -> ModelTestConfig:
     for name, allowed in (
         ("model", _MODEL), ("input", _INPUT), ("data", _DATA), ("accuracy", _ACCURACY),
         ("robustness", _ROBUST), ("privacy", _PRIVACY), ("extraction", _EXTRACTION),
-        ("output", _OUTPUT),
+        ("output", _OUTPUT), ("calibration", _CALIBRATION), ("corruption", _CORRUPTION),
+        ("ood", _OOD), ("compute", _COMPUTE), ("memorisation", _MEMORISATION),
+        ("claims", _CLAIMS), ("derived", _DERIVED), ("reproducibility", _REPRO),
     ):  # fmt: skip
         where = f"{S}.{name}"
         table = _table(raw, name, S)
@@ -213,6 +269,9 @@ def parse(raw: Mapping[str, object]) -> ModelTestConfig:
         model=parts["model"], input=parts["input"], data=parts["data"],
         accuracy=parts["accuracy"], robustness=parts["robustness"], privacy=parts["privacy"],
         extraction=parts["extraction"], output=parts["output"],
+        calibration=parts["calibration"], corruption=parts["corruption"], ood=parts["ood"],
+        compute=parts["compute"], memorisation=parts["memorisation"], claims=parts["claims"],
+        derived=parts["derived"], reproducibility=parts["reproducibility"],
     )  # fmt: skip
 
 
@@ -241,6 +300,16 @@ def _validate(parts: Mapping[str, FamilySettings]) -> None:
         bad = [v for v in values if v not in allowed]
         if bad:
             raise ConfigError(f"{S}.{dotted}: {bad[0]!r} is not one of {', '.join(allowed)}")
+    listed = parts["derived"].values.get("models", [])
+    for i, entry in enumerate(listed if isinstance(listed, list) else []):
+        where = f"{S}.derived.models[{i}]"
+        if not isinstance(entry, Mapping):
+            raise ConfigError(f"{where} must be a table")
+        _check_keys(entry, where, _DERIVED_MODEL)
+        if not (entry.get("factory") or entry.get("trusted_model")):
+            raise ConfigError(f"{where} needs factory or trusted_model")
+        if entry.get("kind", "auto") not in {k.value for k in ModelKind} - {"http"}:
+            raise ConfigError(f"{where}.kind must be a local model kind")
     if "epsilons" in rob.values:
         _floats(rob.values["epsilons"], f"{S}.robustness.epsilons")
     if "budgets" in parts["extraction"].values:

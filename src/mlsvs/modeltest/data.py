@@ -54,8 +54,20 @@ class Dataset:
         )
 
 
-def load(root: Path, data: FamilySettings, role: str, spec: InputSpec, n_classes: int) -> Dataset:
-    """Load the file named by ``data.<role>`` (``test``, ``train`` or ``nonmembers``)."""
+def load(
+    root: Path,
+    data: FamilySettings,
+    role: str,
+    spec: InputSpec,
+    n_classes: int,
+    *,
+    labels: bool = True,
+) -> Dataset:
+    """Load the file named by ``data.<role>`` (``test``, ``train``, ``nonmembers``, ``ood``).
+
+    ``labels=False`` (out-of-distribution inputs): a label column/array is not required and
+    the labels of the returned set are all 0.
+    """
     rel = data.get_str(role, "")
     if not rel:
         raise TestDataError(f"model_tests.data.{role} is not declared")
@@ -66,30 +78,42 @@ def load(root: Path, data: FamilySettings, role: str, spec: InputSpec, n_classes
     if not path.is_file():
         raise TestDataError(f"data file {rel} does not exist")
     if path.suffix == ".npz":
-        x, y, names, sens = _npz(path, data)
+        x, y, names, sens = _npz(path, data, labels)
     elif path.suffix in (".csv", ".parquet", ".pq"):
-        x, y, names, sens = _table(path, data)
+        x, y, names, sens = _table(path, data, labels)
     else:
         raise TestDataError(f"data file {rel}: use .csv, .parquet or .npz")
+    if not labels:
+        import numpy as np
+
+        y = np.zeros(x.shape[0], dtype=np.int64)
     return _finish(x, y, names, sens, rel, spec, n_classes)
 
 
-def _npz(path: Path, data: FamilySettings) -> tuple[Array, Array, tuple[str, ...], Array | None]:
+def _npz(
+    path: Path, data: FamilySettings, labels: bool = True
+) -> tuple[Array, Array, tuple[str, ...], Array | None]:
     import numpy as np
 
     x_key, y_key = data.get_str("x_key", "x"), data.get_str("y_key", "y")
     with np.load(path, allow_pickle=False) as z:
-        missing = [k for k in (x_key, y_key) if k not in z.files]
+        needed = (x_key, y_key) if labels else (x_key,)
+        missing = [k for k in needed if k not in z.files]
         if missing:
             raise TestDataError(f"{path.name} has no array {missing[0]!r} (has {sorted(z.files)})")
-        x, y = z[x_key], z[y_key]
+        x = z[x_key]
+        y = z[y_key] if y_key in z.files else np.zeros(x.shape[0], dtype=np.int64)
         sens_key = data.get_str("sensitive", "")
         sens = z[sens_key] if sens_key and sens_key in z.files else None
     names = tuple(f"f{i}" for i in range(int(np.prod(x.shape[1:]))))
     return x, y, names, sens
 
 
-def _table(path: Path, data: FamilySettings) -> tuple[Array, Array, tuple[str, ...], Array | None]:
+def _table(
+    path: Path, data: FamilySettings, labels: bool = True
+) -> tuple[Array, Array, tuple[str, ...], Array | None]:
+    import numpy as np
+
     try:
         import pandas as pd
     except ImportError:
@@ -106,13 +130,16 @@ def _table(path: Path, data: FamilySettings) -> tuple[Array, Array, tuple[str, .
     else:
         names = strs(feats, "model_tests.data.features")
     missing = [c for c in (*names, label) if c not in df.columns]
-    if sensitive and sensitive not in df.columns:
+    if not labels and label in missing:
+        missing.remove(label)
+    if sensitive and sensitive not in df.columns and labels:
         missing.append(sensitive)
     if missing:
         raise TestDataError(f"{path.name} lacks column(s): {', '.join(map(str, missing))}")
     x = df[list(names)].to_numpy(dtype="float64")
-    sens = df[sensitive].to_numpy() if sensitive else None
-    return x, df[label].to_numpy(), tuple(map(str, names)), sens
+    sens = df[sensitive].to_numpy() if sensitive and sensitive in df.columns else None
+    y: Array = df[label].to_numpy() if label in df.columns else np.zeros(len(df), dtype=np.int64)
+    return x, y, tuple(map(str, names)), sens
 
 
 def _finish(

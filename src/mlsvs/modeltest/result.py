@@ -22,6 +22,15 @@ class TestName(enum.StrEnum):
     ATTRIBUTE = "attribute_inference"
     EXTRACTION = "extraction"
     OUTPUT = "output_minimisation"
+    CALIBRATION = "calibration"
+    CORRUPTION = "corruption_robustness"
+    OOD = "ood_detection"
+    COMPUTE = "worst_case_compute"
+    MEMORISATION = "memorisation"
+    DECLARED = "declared_metrics"
+    ACCEPTANCE = "acceptance"
+    DERIVED = "derived_evaluation"
+    REPRODUCIBILITY = "reproducibility"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -35,6 +44,8 @@ class TestResult:
     message: str
     measurements: tuple[Measurement, ...] = ()
     facts: Facts = ()
+    applicable: bool = True
+    """False: the requirement does not apply to this model (e.g. no scores returned)."""
     gaps: tuple[Gap, ...] = ()
     """With ``ok=None``: the measurement ran but cannot decide (masking, too few samples, a
     failed attack) — not verified, not an error of the check."""

@@ -102,6 +102,27 @@ def run_tests(
     chosen = level or cfg.level
     cfg = replace(cfg, level=chosen, standard=StandardValues(level=chosen, values=parameters or {}))
     names = tuple(names)
+    if TestName.DERIVED in names:
+        from mlsvs.modeltest.derived import evaluate
+
+        def run(c: ModelTestConfig, tests: tuple[str, ...]) -> dict[str, TestResult]:
+            chosen = tuple(TestName(t) for t in tests)  # the derived suite names tests by value
+            try:
+                return {r.name: r for r in _with_model(c, root, chosen, model_exec, network)}
+            except ModelTestError as exc:  # a derived model that does not load decides nothing
+                why = f"could not verify: {exc.message}"
+                return {t: TestResult(name=t, ok=None, message=why) for t in chosen}
+
+        first = evaluate(cfg, run)
+        remaining = tuple(n for n in names if n is not TestName.DERIVED)
+        others = {}
+        if remaining:
+            done = run_tests(
+                section, root, remaining, model_exec=model_exec, network=network,
+                endpoints=endpoints, level=level, parameters=parameters,
+            )  # fmt: skip
+            others = {r.name: r for r in done}
+        return tuple(first if n is TestName.DERIVED else others[n] for n in names)
     if TestName.OUTPUT in names and cfg.output.values.get("endpoint"):
         rest = tuple(n for n in names if n is not TestName.OUTPUT)
         first = _endpoint_output(cfg, endpoints or {}, network=network)
@@ -163,7 +184,7 @@ def _with_model(
             getattr(model, "close", lambda: None)()
     if not model_exec:
         raise CapabilityError("loading the model runs its code: grant it with --allow model-exec")
-    recipe = cfg.privacy.values.get("recipe")
+    recipe = cfg.privacy.values.get("recipe") or cfg.reproducibility.values.get("recipe")
     with open_worker(
         source, recipe=recipe if isinstance(recipe, str) else None, timeout_s=cfg.timeout_s
     ) as worker:
@@ -202,7 +223,19 @@ def _one(
     memo: dict[tuple[object, ...], object],
 ) -> TestResult:
     from mlsvs.adapters.models.budget import BudgetedModel
-    from mlsvs.modeltest import accuracy, extraction, output, robustness
+    from mlsvs.modeltest import (
+        accuracy,
+        calibration,
+        claims,
+        compute,
+        extraction,
+        memorisation,
+        ood,
+        output,
+        reproducibility,
+        robustness,
+        shift,
+    )
     from mlsvs.modeltest.data import load
     from mlsvs.modeltest.privacy import attribute, membership
 
@@ -226,7 +259,7 @@ def _one(
                 data("train"),
                 data("nonmembers"),
                 cfg,
-                trainer,
+                trainer if cfg.privacy.values.get("recipe") else None,
             )
         case TestName.ATTRIBUTE:
             return attribute.attribute_inference(counted, data("train"), cfg)
@@ -234,3 +267,25 @@ def _one(
             return extraction.extraction(counted, data("test"), cfg)
         case TestName.OUTPUT:
             return output.output_minimisation(counted, data("test"), cfg)
+        case TestName.CALIBRATION:
+            return calibration.calibration(counted, data("test"), data("train"), cfg)
+        case TestName.CORRUPTION:
+            return shift.corruption_robustness(counted, data("test"), cfg)
+        case TestName.OOD:
+            declared = "ood" in cfg.data.values
+            outliers = load(root, cfg.data, "ood", spec, k, labels=False) if declared else None
+            return ood.ood_detection(counted, data("test"), outliers, cfg)
+        case TestName.COMPUTE:
+            return compute.worst_case_compute(model, data("test"), cfg)
+        case TestName.MEMORISATION:
+            return memorisation.memorisation(counted, data("train"), data("test"), cfg)
+        case TestName.DECLARED:
+            return claims.declared_matches(counted, data("test"), cfg, root)
+        case TestName.ACCEPTANCE:
+            return claims.acceptance(counted, data("test"), cfg, root)
+        case TestName.REPRODUCIBILITY:
+            return reproducibility.reproducibility(
+                counted, data("train"), data("test"), cfg, trainer
+            )
+        case TestName.DERIVED:
+            raise ConfigError("the derived evaluation runs several models: use run_tests")

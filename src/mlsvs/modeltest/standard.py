@@ -140,6 +140,69 @@ PARAMETERS: Mapping[str, TestParameter] = {
             meaning="extraction fidelity, worst attacker pool",
             defaults=(None, 0.9, 0.8),
         ),
+        TestParameter(
+            key="M7.1.3.max_expected_calibration_error",
+            direction=MAX,
+            meaning="expected calibration error (15 bins) on held-out data",
+            defaults=(None, 0.05, 0.03),
+        ),
+        TestParameter(
+            key="M7.1.3.max_confidence_gap",
+            direction=MAX,
+            meaning="mean confidence on training minus held-out samples",
+            defaults=(None, 0.05, 0.02),
+        ),
+        TestParameter(
+            key="M6.3.1.severity", meaning="corruption severity (1-5)", defaults=(None, 3, 5)
+        ),
+        TestParameter(
+            key="M6.3.1.min_corruption_accuracy_ratio",
+            direction=MIN,
+            meaning="mean accuracy over the corruption suite / clean accuracy",
+            defaults=(None, 0.7, 0.8),
+        ),
+        TestParameter(
+            key="M6.3.2.min_detection_rate",
+            direction=MIN,
+            meaning="share of OOD inputs the detector flags",
+            defaults=(None, 0.8, 0.9),
+        ),
+        TestParameter(
+            key="M6.3.2.max_false_positive_rate",
+            direction=MAX,
+            meaning="share of in-distribution inputs flagged as OOD",
+            defaults=(None, 0.05, 0.05),
+        ),
+        TestParameter(
+            key="M6.4.2.max_latency_ratio",
+            direction=MAX,
+            meaning="p99 latency of worst-case inputs / median latency of ordinary ones",
+            defaults=(None, 10, 5),
+        ),
+        TestParameter(
+            key="M6.4.2.max_memory_ratio",
+            direction=MAX,
+            meaning="peak memory of worst-case inputs / that of ordinary ones",
+            defaults=(None, 10, 5),
+        ),
+        TestParameter(
+            key="M7.2.3.max_generalisation_gap",
+            direction=MAX,
+            meaning="training accuracy minus held-out accuracy",
+            defaults=(None, 0.1, 0.05),
+        ),
+        TestParameter(
+            key="M5.2.1.max_claim_shortfall",
+            direction=MAX,
+            meaning="largest shortfall of a measured metric against the publisher's claim",
+            defaults=(None, 0.02, 0.01),
+        ),
+        TestParameter(
+            key="M3.1.3.max_metric_deviation",
+            direction=MAX,
+            meaning="|rebuild metric - registered metric|",
+            defaults=(None, None, 0.01),
+        ),
     )
 }
 

@@ -23,3 +23,7 @@ class ModelLoadError(ModelTestError):
 
 class EndpointError(ModelTestError):
     """An HTTP model endpoint failed, timed out or answered something unusable."""
+
+
+class ModelTimeoutError(ModelTestError):
+    """The model did not answer one query within the worker's timeout (it may hang)."""

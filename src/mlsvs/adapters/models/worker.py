@@ -56,12 +56,39 @@ def _serve(conn: Connection, source: ModelSource, recipe: str | None) -> None:
                 new = wrap(resolve(source.root, recipe)(x, y, seed), source.spec, source.n_classes)
                 models[len(models)] = new
                 conn.send(("ok", len(models) - 1))
+            elif op == "peak_rss":
+                conn.send(("ok", peak_rss_bytes(reset=bool(args and args[0]))))
             elif op == "predict_log_proba":
                 conn.send(("ok", log_proba_of(models[handle], *args)))
             else:
                 conn.send(("ok", getattr(models[handle], op)(*args)))
         except Exception as exc:  # noqa: BLE001
             conn.send(("err", _error_name(exc), _message(exc)))
+
+
+def peak_rss_bytes(*, reset: bool = False) -> int:
+    """Peak resident memory of this process in bytes since start or the last ``reset``.
+
+    Linux: ``VmHWM`` of ``/proc/self/status`` (per address space, so a spawned worker does not
+    inherit its parent's peak the way ``ru_maxrss`` does across exec); ``reset`` then clears
+    it (``/proc/self/clear_refs``) so the next reading covers only what follows. Elsewhere
+    ``ru_maxrss`` (never reset).
+    """
+    import resource
+    import sys
+    from pathlib import Path
+
+    status = Path("/proc/self/status")
+    try:
+        line = next(x for x in status.read_text().splitlines() if x.startswith("VmHWM:"))
+        peak = int(line.split()[1]) * 1024
+    except (OSError, StopIteration, ValueError, IndexError):
+        ru = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return int(ru if sys.platform == "darwin" else ru * 1024)
+    if reset:
+        with contextlib.suppress(OSError):
+            Path("/proc/self/clear_refs").write_text("5")
+    return peak
 
 
 def _meta(model: ModelAdapter) -> tuple[InputSpec, int, str, bool, bool]:
@@ -143,7 +170,7 @@ class ModelWorker:
     def _receive(self) -> Any:  # noqa: ANN401 - pipe payload
         if not self._conn.poll(self._timeout):
             self._proc.kill()
-            raise errors.ModelTestError(f"the model did not answer within {self._timeout:.0f} s")
+            raise errors.ModelTimeoutError(f"the model did not answer within {self._timeout:.0f} s")
         try:
             reply = self._conn.recv()
         except EOFError:
@@ -225,6 +252,10 @@ class RemoteModel:
     def has_margin_gradient(self) -> bool:
         """Whether the served model offers the logit-margin gradient."""
         return self._margin
+
+    def peak_rss(self, reset: bool = False) -> int:
+        """Peak resident memory of the worker process in bytes (``reset``: start anew)."""
+        return int(self._w.call("peak_rss", self._h, reset))
 
     def margin_gradient(self, x: Array, y: Labels) -> Array:
         """Logit-margin gradient from the worker."""
