@@ -360,19 +360,30 @@ def test_l3_needs_an_independent_verifier(setup, hardened, supplier_key, tmp_pat
     )
 
 
+def _attested_only(hardened) -> str:
+    """A requirement the signed results pass on its attestation alone (no check decides it)."""
+    for verdict in hardened.data["verdicts"]:
+        requirement = verdict["requirement"]
+        attested = hardened.project / "attestations" / f"{requirement}.yaml"
+        if verdict["verdict"] == "pass" and verdict["basis"] == "attested" and attested.is_file():
+            return str(requirement)
+    raise AssertionError("the hardened example passes no requirement on an attestation alone")
+
+
 def test_claim_changed_after_verify_is_rejected(setup, hardened, supplier_key, tmp_path) -> None:
     _, annex, _, delivered = setup
+    requirement = _attested_only(hardened)
     project = tmp_path / "project"
     shutil.copytree(hardened.project, project)
-    attestation = project / "attestations" / "M3.1.1.yaml"
+    attestation = project / "attestations" / f"{requirement}.yaml"
     text = attestation.read_text(encoding="utf-8")
     attestation.write_text(text.replace("claim: pass", "claim: fail", 1), encoding="utf-8")
     package = _pack(hardened.results, project, supplier_key.private, tmp_path / "claim.zip")
     code, report = _verify(package, annex, delivered, supplier_key.public, tmp_path)
     assert code == 1
-    assert _decision(report, "M3.1.1")["reasons"] == [
-        "attestation attestations/M3.1.1.yaml in the package claims fail, the signed results "
-        "say pass"
+    assert _decision(report, requirement)["reasons"] == [
+        f"attestation attestations/{requirement}.yaml in the package claims fail, the signed "
+        "results say pass"
     ]
 
 

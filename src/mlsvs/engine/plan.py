@@ -88,6 +88,7 @@ def plan(registry: Registry, project: Project, config: Config) -> Plan:
 _CAPABILITY_WORDS = {
     "model-exec": "loads and runs the model",
     "network": "connects to the network",
+    "drill": "runs a state-changing drill (toggles a declared kill switch)",
 }
 """What each capability lets a check do, in plain words (``--allow`` grants it)."""
 
