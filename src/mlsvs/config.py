@@ -13,15 +13,20 @@ import hashlib
 import json
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mlsvs.errors import ConfigError
-from mlsvs.model.artifact import Capability, Endpoint
-from mlsvs.model.attestation import Waiver
-from mlsvs.model.catalog import Level
+from mlsvs.model.level import Level
+
+if TYPE_CHECKING:
+    # Imported where used: every command loads a configuration, and `mlsvs scan` needs none of
+    # these model modules (tests/scanner/test_startup_imports.py keeps it that way). Config's
+    # annotations stay strings (postponed evaluation); nothing resolves them at run time.
+    from mlsvs.model.artifact import Capability, Endpoint  # noqa: TC004
+    from mlsvs.model.attestation import Waiver  # noqa: TC004
 
 CONFIG_FILE = "mlsvs.toml"
 
@@ -169,6 +174,8 @@ def load_config(root: Path, explicit: Path | None = None) -> Config:
         return Config(name=root.resolve().name, digest=_digest({}))
     if not path.is_file():
         raise ConfigError("configuration file not found", path=str(path))
+    import tomllib  # only when there is a file to parse
+
     text = _read_text(path)
     try:
         document = tomllib.loads(text)
@@ -307,8 +314,13 @@ def _table(
 
 
 def _capabilities(table: Mapping[str, object], src: _Source) -> frozenset[Capability]:
+    names = _strings(table, "allow", src)
+    if not names:
+        return frozenset()
+    from mlsvs.model.artifact import Capability
+
     granted: set[Capability] = set()
-    for name in _strings(table, "allow", src):
+    for name in names:
         try:
             granted.add(Capability(name))
         except ValueError:
@@ -357,6 +369,10 @@ def _waivers(table: Mapping[str, object], src: _Source) -> tuple[Waiver, ...]:
     raw = table.get("waivers", [])
     if not isinstance(raw, list):
         raise src.error("must be an array of tables ([[waivers]])", "waivers")
+    if not raw:
+        return ()
+    from mlsvs.model.attestation import Waiver
+
     waivers: list[Waiver] = []
     for index, item in enumerate(raw, start=1):
         if not isinstance(item, dict):
@@ -394,6 +410,10 @@ def _endpoints(table: Mapping[str, object], src: _Source) -> tuple[Endpoint, ...
     raw = table.get("endpoints", [])
     if not isinstance(raw, list):
         raise src.error("must be an array of tables ([[endpoints]])", "endpoints")
+    if not raw:
+        return ()
+    from mlsvs.model.artifact import Endpoint
+
     endpoints: list[Endpoint] = []
     for index, item in enumerate(raw, start=1):
         if not isinstance(item, dict):

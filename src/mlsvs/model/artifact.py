@@ -10,6 +10,9 @@ from typing import TypeVar
 
 from mlsvs.model.coverage import Gap
 
+# Re-exported; defined apart so that `mlsvs scan` does not build the artifact dataclasses.
+from mlsvs.model.formats import ModelFormat as ModelFormat  # noqa: PLC0414
+
 
 @enum.unique
 class DocumentKind(enum.StrEnum):
@@ -35,61 +38,6 @@ class CardKind(enum.StrEnum):
 
     MODEL = "model"
     DATASET = "dataset"
-
-
-@enum.unique
-class ModelFormat(enum.StrEnum):
-    """Serialization format of a model file, identified from content (never the extension)."""
-
-    PICKLE = "pickle"
-    PYTORCH_ZIP = "pytorch_zip"
-    PYTORCH_LEGACY = "pytorch_legacy"
-    TORCHSCRIPT = "torchscript"
-    JOBLIB = "joblib"
-    NUMPY = "numpy"
-    NUMPY_ARCHIVE = "numpy_archive"
-    SAFETENSORS = "safetensors"
-    ONNX = "onnx"
-    KERAS = "keras"
-    HDF5 = "hdf5"
-    TF_SAVEDMODEL = "tf_savedmodel"
-    GGUF = "gguf"
-    XGBOOST = "xgboost"
-    """XGBoost JSON or UBJSON model (data only)."""
-    LIGHTGBM = "lightgbm"
-    """LightGBM text model (data only)."""
-    CATBOOST = "catboost"
-    """CatBoost binary model, ``CBM1`` (data only)."""
-    TFLITE = "tflite"
-    """TensorFlow Lite flatbuffer (data only)."""
-    COREML = "coreml"
-    """Core ML model protobuf (.mlmodel) or ML program weight blob."""
-    OPENVINO = "openvino"
-    """OpenVINO IR topology (.xml); its weights are ``TENSOR_DATA``."""
-    SKOPS = "skops"
-    """skops archive: JSON schema of trusted types plus .npy arrays."""
-    TENSOR_DATA = "tensor_data"
-    """Raw tensor bytes referenced by a model next to them (ONNX external data, OpenVINO .bin)."""
-    ARCHIVE = "archive"
-    """A generic zip/tar/7z/compressed container that may hold models."""
-    UNKNOWN = "unknown"
-
-    @property
-    def executes_code_on_load(self) -> bool:
-        """Formats whose standard loaders can run code chosen by the file's author."""
-        return self in _CODE_ON_LOAD
-
-
-_CODE_ON_LOAD = frozenset(
-    {
-        ModelFormat.PICKLE,
-        ModelFormat.PYTORCH_ZIP,
-        ModelFormat.PYTORCH_LEGACY,
-        ModelFormat.TORCHSCRIPT,
-        ModelFormat.JOBLIB,
-        ModelFormat.NUMPY_ARCHIVE,
-    }
-)
 
 
 @enum.unique

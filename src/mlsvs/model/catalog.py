@@ -8,30 +8,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+# Re-exported; defined apart so that loading a configuration does not build this whole module.
+from mlsvs.model.level import Level as Level  # noqa: PLC0414
+
 REQUIREMENT_ID = re.compile(r"^M(?P<ch>[1-9]\d*)\.(?P<sec>[1-9]\d*)\.(?P<req>[1-9]\d*)$")
 SECTION_ID = re.compile(r"^M(?P<ch>[1-9]\d*)\.(?P<sec>[1-9]\d*)$")
 CHAPTER_ID = re.compile(r"^M(?P<ch>[1-9]\d*)$")
 CITATION = re.compile(r"^v(?P<version>\d+\.\d+\.\d+)-(?P<id>M[1-9]\d*\.[1-9]\d*\.[1-9]\d*)$")
-
-
-@enum.unique
-class Level(enum.IntEnum):
-    """Verification level. Cumulative: a level-1 requirement applies at L1, L2 and L3."""
-
-    L1 = 1
-    L2 = 2
-    L3 = 3
-
-    def __str__(self) -> str:
-        return f"L{self.value}"
-
-    @classmethod
-    def parse(cls, text: str | int) -> Level:
-        """Accept ``L2``, ``l2``, ``2`` or ``2``; raise ``ValueError`` otherwise."""
-        raw = str(text).strip().upper().removeprefix("L")
-        if raw not in {"1", "2", "3"}:
-            raise ValueError(f"unknown level {text!r} (expected L1, L2 or L3)")
-        return cls(int(raw))
 
 
 @enum.unique

@@ -8,7 +8,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
-from mlsvs.model.artifact import ModelFormat
+from mlsvs.model.formats import ModelFormat
 from mlsvs.scanner.context import ByteSource, Ctx
 from mlsvs.scanner.dispatch import scan_source
 from mlsvs.scanner.fileaccess import NotRegularFileError, is_regular, open_regular

@@ -18,7 +18,7 @@ from mlsvs.scanner.rules import ScanRule
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from mlsvs.model.artifact import ModelFormat
+    from mlsvs.model.formats import ModelFormat
 
 
 class Recurse(Protocol):

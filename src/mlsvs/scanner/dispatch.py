@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, assert_never
 
-from mlsvs.model.artifact import ModelFormat
+from mlsvs.model.formats import ModelFormat
 from mlsvs.scanner.context import ByteSource, child
 from mlsvs.scanner.identify import HEAD, decompress_head, sniff
 from mlsvs.scanner.report import finding
@@ -50,13 +50,13 @@ def _other_views(
     block, a tar header, a GGUF/ONNX prefix. h5py finds an HDF5 superblock at 0, 512, 1024,
     2048, ... even behind a pickle.
     """
-    from mlsvs.scanner.formats_archive import is_tar, is_wrapper
-    from mlsvs.scanner.formats_pickle import scan_pickle
     from mlsvs.scanner.identify import hdf5_offset, pickle_at_start
 
     head = src.read_at(0, HEAD)
-    emulated = fmt in _PICKLE_FAMILY and not is_tar(head) and not is_wrapper(head)
+    emulated = fmt in _PICKLE_FAMILY and not _is_container(head)
     if not emulated and head[:4] != b"PK\x03\x04" and pickle_at_start(head):
+        from mlsvs.scanner.formats_pickle import scan_pickle
+
         ctx.add(
             finding(
                 ScanRule.GEN004,
@@ -84,22 +84,23 @@ def _other_views(
             formats_keras.scan_hdf5(ctx, src, child(member, f"<hdf5@{offset}>"))
 
 
+def _is_container(head: bytes) -> bool:
+    """A compression wrapper or a tar, which the pickle family's handler unpacks first."""
+    from mlsvs.scanner.formats_archive import is_tar, is_wrapper
+
+    return is_tar(head) or is_wrapper(head)
+
+
 def _handle(
     ctx: Ctx, src: ByteSource, fmt: ModelFormat, member: str | None, depth: int
 ) -> ModelFormat:
-    import mlsvs.scanner.formats_archive as formats_archive
-    import mlsvs.scanner.formats_data as formats_data
-    import mlsvs.scanner.formats_dataonly as formats_dataonly
-    import mlsvs.scanner.formats_gguf as formats_gguf
-    import mlsvs.scanner.formats_keras as formats_keras
-    import mlsvs.scanner.formats_onnx as formats_onnx
-    import mlsvs.scanner.formats_pickle as formats_pickle
-    import mlsvs.scanner.formats_tf as formats_tf
-    import mlsvs.scanner.formats_zip as formats_zip
-
+    # Each handler module is imported by its own branch: `mlsvs scan model.pt` should not pay
+    # for the GGUF template sandbox, ONNX protobuf or tar readers it never uses.
     head = src.read_at(0, HEAD)
     match fmt:
         case ModelFormat.PICKLE | ModelFormat.JOBLIB | ModelFormat.PYTORCH_LEGACY:
+            import mlsvs.scanner.formats_archive as formats_archive
+
             if formats_archive.is_wrapper(head):
                 formats_archive.scan_wrapper(ctx, src, member, depth)
             elif formats_archive.is_tar(head):
@@ -107,6 +108,9 @@ def _handle(
             else:
                 data = ctx.read_all(src, member)
                 if data is not None:
+                    import mlsvs.scanner.formats_pickle as formats_pickle
+                    import mlsvs.scanner.formats_zip as formats_zip
+
                     formats_pickle.scan_pickle(ctx, data, member, depth)
                     formats_zip.scan_polyglot_zip(ctx, src, member, depth)
         case (
@@ -116,20 +120,36 @@ def _handle(
             | ModelFormat.NUMPY_ARCHIVE
             | ModelFormat.SKOPS
         ):
+            import mlsvs.scanner.formats_zip as formats_zip
+
             formats_zip.scan_zip(ctx, src, member, depth)
         case ModelFormat.ARCHIVE:
+            import mlsvs.scanner.formats_archive as formats_archive
+
             formats_archive.scan_archive(ctx, src, member, depth)
         case ModelFormat.NUMPY:
+            import mlsvs.scanner.formats_data as formats_data
+
             formats_data.scan_npy(ctx, src, member, depth)
         case ModelFormat.SAFETENSORS:
+            import mlsvs.scanner.formats_data as formats_data
+
             formats_data.scan_safetensors(ctx, src, member)
         case ModelFormat.GGUF:
+            import mlsvs.scanner.formats_gguf as formats_gguf
+
             formats_gguf.scan_gguf(ctx, src, member)
         case ModelFormat.ONNX:
+            import mlsvs.scanner.formats_onnx as formats_onnx
+
             formats_onnx.scan_onnx(ctx, src, member)
         case ModelFormat.HDF5:
+            import mlsvs.scanner.formats_keras as formats_keras
+
             formats_keras.scan_hdf5(ctx, src, member)
         case ModelFormat.TF_SAVEDMODEL:
+            import mlsvs.scanner.formats_tf as formats_tf
+
             formats_tf.scan_saved_model(ctx, src, member)
         case (
             ModelFormat.XGBOOST
@@ -139,6 +159,8 @@ def _handle(
             | ModelFormat.COREML
             | ModelFormat.OPENVINO
         ):
+            import mlsvs.scanner.formats_dataonly as formats_dataonly
+
             formats_dataonly.scan_data_only(ctx, src, fmt, member)
         case ModelFormat.TENSOR_DATA:
             pass  # only ever assigned by the sidecar check below

@@ -14,7 +14,7 @@ import re
 import struct
 from typing import TYPE_CHECKING
 
-from mlsvs.model.artifact import ModelFormat
+from mlsvs.model.formats import ModelFormat
 from mlsvs.scanner import proto
 from mlsvs.scanner.report import finding
 from mlsvs.scanner.rules import ScanRule

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from mlsvs.model.artifact import ModelFormat
+from mlsvs.model.formats import ModelFormat
 from mlsvs.scanner import ts_code
 from mlsvs.scanner.context import ByteSource, child, unsafe_member_name
 from mlsvs.scanner.identify import zip_kind

@@ -6,12 +6,11 @@ import bz2
 import io
 import lzma
 import re
-import tarfile
 import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mlsvs.model.artifact import ModelFormat
+from mlsvs.model.formats import ModelFormat
 from mlsvs.scanner import proto
 from mlsvs.scanner.fileaccess import open_regular
 from mlsvs.scanner.formats_dataonly import sniff_data_only
@@ -227,6 +226,8 @@ def _zip_format(fh: BinaryIO, size: int) -> ModelFormat:
 
 
 def _tar_format(fh: BinaryIO) -> ModelFormat:
+    import tarfile  # only for tar candidates (costly import on the startup path)
+
     fh.seek(0)
     names: set[str] = set()
     try:

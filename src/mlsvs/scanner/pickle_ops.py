@@ -50,7 +50,7 @@ for _c, _n, _k in (
     _def(_c, _n, _k)
 
 OPCODE_NAMES = frozenset(name for name, _ in _OPS.values())
-_MAX_LINE = 1 << 20
+MAX_LINE = 1 << 20
 
 
 class OpError(Exception):
@@ -100,7 +100,7 @@ def _need(data: bytes, pos: int, n: int) -> None:
 
 
 def _line(data: bytes, pos: int) -> tuple[bytes, int]:
-    nl = data.find(b"\n", pos, pos + _MAX_LINE)
+    nl = data.find(b"\n", pos, pos + MAX_LINE)
     if nl < 0:
         raise OpError(pos, "unterminated text argument")
     return data[pos:nl], nl + 1

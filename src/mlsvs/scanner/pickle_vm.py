@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 
 from mlsvs.scanner.pickle_calls import apply
-from mlsvs.scanner.pickle_ops import OpError, read_op
+from mlsvs.scanner.pickle_ops import MAX_LINE, OpError, read_op
 from mlsvs.scanner.pickle_values import (
     Attr,
     Call,
@@ -58,6 +58,9 @@ _PUSH_ARG = frozenset(
 _TIME_CHECK_EVERY = 1 << 14
 _FLOAT = struct.Struct(">d")
 _MISSING = object()
+# Protocol 0/1 opcodes whose argument is a text line: UNICODE, FLOAT, INT, LONG, GET, PUT.
+_LINE_OPS = frozenset(b"VFILgp")
+_SHORT_DECIMAL = 18  # digits decoded inline; longer (or odd) arguments take the generic path
 
 
 class BudgetExceededError(Exception):
@@ -177,6 +180,8 @@ class _Machine:
         ops = 0
         check = 1  # the first opcode of every stream looks at the clock
         unpack_float = _FLOAT.unpack_from
+        # Protocol 0/1 streams (no PROTO opcode) are mostly text opcodes: decode those first.
+        textual = data[pos : pos + 1] != b"\x80"
         try:
             while True:
                 if left <= 0:
@@ -191,6 +196,46 @@ class _Machine:
                         raise BudgetExceededError
                 if pos + 9 < n:  # every inline opcode below fits (or is length-checked)
                     code = data[pos]
+                    if textual and code in _LINE_OPS:
+                        # The same decoding as pickle_ops._read_arg, for the plain forms only:
+                        # the line ends before the inline limit, decimals are short and plain.
+                        nl = data.find(b"\n", pos + 1, min(n, pos + 1 + MAX_LINE))
+                        if nl > pos:
+                            raw = data[pos + 1 : nl]
+                            if code == 0x56:  # UNICODE
+                                stack.append(raw.decode("raw-unicode-escape", "replace"))
+                                pos = nl + 1
+                                continue
+                            if code == 0x46:  # FLOAT
+                                try:
+                                    stack.append(float(raw))
+                                except ValueError:
+                                    pass  # the generic path raises the OpError
+                                else:
+                                    pos = nl + 1
+                                    continue
+                            else:
+                                digits = raw[:-1] if code == 0x4C and raw[-1:] == b"L" else raw
+                                if (
+                                    0 < len(digits) <= _SHORT_DECIMAL
+                                    and digits.isdigit()
+                                    and (code == 0x4C or raw not in (b"00", b"01"))
+                                ):
+                                    if code == 0x70:  # PUT
+                                        if stack:
+                                            memo[int(digits)] = stack[-1]
+                                            pos = nl + 1
+                                            continue
+                                    elif code == 0x67:  # GET
+                                        value = memo.get(int(digits), _MISSING)
+                                        if value is not _MISSING:
+                                            stack.append(value)
+                                            pos = nl + 1
+                                            continue
+                                    else:  # INT, LONG
+                                        stack.append(int(digits))
+                                        pos = nl + 1
+                                        continue
                     if code == 0x4B:  # BININT1
                         stack.append(data[pos + 1])
                         pos += 2
@@ -331,6 +376,25 @@ class _Machine:
                             stack.append(data[pos + 2 : end])
                             pos = end
                             continue
+                    elif code == 0x61:  # APPEND
+                        target = stack[-2] if len(stack) >= 2 else None
+                        if isinstance(target, list):
+                            value = stack[-1]
+                            if not isinstance(value, Mark):
+                                stack.pop()
+                                target.append(value)
+                                pos += 1
+                                continue
+                    elif code == 0x73:  # SETITEM
+                        target = stack[-3] if len(stack) >= 3 else None
+                        if isinstance(target, PDict):
+                            value = stack[-1]
+                            key = stack[-2]
+                            if not isinstance(value, Mark) and not isinstance(key, Mark):
+                                del stack[-2:]
+                                target.items.append((key, value))
+                                pos += 1
+                                continue
                 # generic path
                 if self.resume >= 0 and pos >= self.frame_end:
                     pos = self.resume  # the frame is exhausted: the file goes on after the array

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from mlsvs.model.artifact import ModelFormat
+from mlsvs.model.formats import ModelFormat
 from mlsvs.model.result import Location, Severity
 from mlsvs.scanner.rules import ScanRule
 

@@ -40,7 +40,7 @@ def _read_model(path: Path) -> bytes | None:
 
 
 def _openvino_owner(path: Path, size: int) -> str | None:
-    from mlsvs.model.artifact import ModelFormat
+    from mlsvs.model.formats import ModelFormat
     from mlsvs.scanner.formats_dataonly import sniff_data_only
 
     xml = path.with_suffix(".xml")
@@ -57,7 +57,7 @@ def _openvino_owner(path: Path, size: int) -> str | None:
 
 
 def _onnx_owner(path: Path, size: int) -> str | None:
-    from mlsvs.model.artifact import ModelFormat
+    from mlsvs.model.formats import ModelFormat
     from mlsvs.scanner import proto
     from mlsvs.scanner.formats_onnx import model_contents
     from mlsvs.scanner.identify import sniff_head

@@ -1,0 +1,112 @@
+"""Command-line start-up and directory-scan times, side by side with picklescan and modelscan.
+
+    PYTHONPATH=src python benchmarks/scanner/bench_cli.py --corpus DIR [--big FILE] \
+        [--before OTHER_SRC] [--venv VENV] [-n 7]
+
+Every command runs ``-n`` times, interleaved, in fresh interpreters; the table gives the
+fastest and the median wall time and the fastest CPU time (user + system of the child, which
+a loaded machine inflates much less than wall time). ``--before`` adds a second mlsvs source
+tree (e.g. ``git archive HEAD~3 src | tar -x -C /tmp/before``) to compare against; ``--venv``
+is where picklescan/modelscan are installed (default: on PATH). ``--big`` defaults to a sparse
+2 GiB PyTorch checkpoint written to a temporary directory. Run ``python -m compileall -q src``
+first when PYTHONDONTWRITEBYTECODE is set, as installed packages have their bytecode.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _measure(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return wall, cpu
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, required=True, help="directory to scan")
+    parser.add_argument("--big", type=Path, help="large checkpoint (default: sparse 2 GiB)")
+    parser.add_argument("--before", type=Path, help="another mlsvs src/ tree to compare")
+    parser.add_argument("--venv", type=Path, help="venv holding picklescan / modelscan")
+    parser.add_argument("-n", type=int, default=7, help="runs per command (default 7)")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        big = args.big
+        if big is None:
+            sys.path.insert(0, str(ROOT))
+            from tests.scanner.scan_bigzip import sparse_checkpoint
+
+            big = Path(tmp) / "big.pt"
+            sparse_checkpoint(big, 2 * 1024**3, crc=True)
+        trees = {"mlsvs": ROOT / "src"}
+        if args.before:
+            trees["mlsvs (before)"] = args.before
+        bin_dir = args.venv / "bin" if args.venv else None
+
+        def tool(name: str) -> str | None:
+            if bin_dir is not None and (bin_dir / name).exists():
+                return str(bin_dir / name)
+            return shutil.which(name)
+
+        rows: list[tuple[str, list[str], dict[str, str]]] = []
+        base = dict(os.environ)
+        rows.append(("python -c pass", [sys.executable, "-c", "pass"], base))
+        for label, src in trees.items():
+            env = {**base, "PYTHONPATH": str(src)}
+            mlsvs = [sys.executable, "-m", "mlsvs"]
+            rows.append((f"{label} --version", [*mlsvs, "--version"], env))
+            rows.append((f"{label} scan BIG", [*mlsvs, "scan", str(big)], env))
+            rows.append((f"{label} scan DIR", [*mlsvs, "scan", str(args.corpus)], env))
+            rows.append(
+                (f"{label} scan -j 2 DIR", [*mlsvs, "scan", "-j", "2", str(args.corpus)], env)
+            )
+        picklescan = tool("picklescan")
+        if picklescan:
+            rows.append(("picklescan BIG", [picklescan, "--path", str(big)], base))
+            rows.append(("picklescan DIR", [picklescan, "--path", str(args.corpus)], base))
+        modelscan = tool("modelscan")
+        if modelscan:
+            rows.append(("modelscan BIG", [modelscan, "-p", str(big)], base))
+            rows.append(("modelscan DIR", [modelscan, "-p", str(args.corpus)], base))
+
+        walls: dict[str, list[float]] = {r[0]: [] for r in rows}
+        cpus: dict[str, list[float]] = {r[0]: [] for r in rows}
+        load_start = os.getloadavg()
+        for _ in range(args.n):
+            for label, argv, env in rows:
+                wall, cpu = _measure(argv, env)
+                walls[label].append(wall)
+                cpus[label].append(cpu)
+        load_end = os.getloadavg()
+    print(
+        f"load average {load_start[0]:.1f} -> {load_end[0]:.1f}, {os.cpu_count()} CPUs, n={args.n}"
+    )
+    print("| command | wall min (s) | wall median (s) | CPU min (s) |")
+    print("|---|---|---|---|")
+    for label, _, _ in rows:
+        print(
+            f"| {label} | {min(walls[label]):.3f} | {statistics.median(walls[label]):.3f} | "
+            f"{min(cpus[label]):.3f} |"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

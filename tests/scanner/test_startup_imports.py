@@ -1,0 +1,125 @@
+"""What ``mlsvs scan`` imports at startup (issue 11: a checkpoint scan is mostly interpreter start).
+
+Not a timing test: the modules a scan loads are read from ``python -X importtime`` of the real
+command in a fresh interpreter, so a heavy import that creeps back onto the scan path (the
+catalogue model, the artifact dataclasses, pydantic, rich, YAML, Jinja2, a format handler the
+file does not need) fails here on any machine, however loaded.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Never needed by `mlsvs scan` on a checkpoint, a pickle or a directory of them.
+HEAVY = frozenset(
+    {
+        "pydantic",
+        "rich",
+        "yaml",
+        "jinja2",
+        "numpy",
+        "torch",
+        "mlsvs.catalog",
+        "mlsvs.model.catalog",
+        "mlsvs.model.attestation",
+        "mlsvs.model.artifact",
+        "mlsvs.engine",
+        "mlsvs.checks",
+        "mlsvs.render",
+        "concurrent.futures.process",
+    }
+)
+# Handlers a PyTorch checkpoint / plain pickle never reaches (each imported by its own branch).
+OTHER_FORMATS = frozenset(
+    {
+        "tarfile",
+        "tomllib",
+        "mlsvs.scanner.formats_archive",
+        "mlsvs.scanner.formats_gguf",
+        "mlsvs.scanner.template",
+        "mlsvs.scanner.formats_onnx",
+        "mlsvs.scanner.formats_keras",
+        "mlsvs.scanner.formats_tf",
+        "mlsvs.scanner.formats_data",
+    }
+)
+
+
+def _imported(*argv: str, cwd: Path) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
+    env.pop("MLSVS_LOG_LEVEL", None)
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "mlsvs", *argv],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    names = {
+        line.rsplit("|", 1)[1].strip()
+        for line in proc.stderr.splitlines()
+        if line.startswith("import time:") and "self [us]" not in line
+    }
+    return proc, names
+
+
+def _top(names: set[str]) -> set[str]:
+    """Each name and its parent packages (``yaml.reader`` counts as ``yaml``)."""
+    out: set[str] = set()
+    for name in names:
+        parts = name.split(".")
+        out.update(".".join(parts[: i + 1]) for i in range(len(parts)))
+    return out
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    torch = pytest.importorskip("torch")
+    d = tmp_path_factory.mktemp("startup")
+    model = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Linear(16, 2))
+    path = d / "model.pt"
+    torch.save(model.state_dict(), path)
+    return path
+
+
+def test_checkpoint_scan_imports_only_the_zip_and_pickle_path(checkpoint: Path) -> None:
+    proc, names = _imported("scan", str(checkpoint), cwd=checkpoint.parent)
+    assert proc.returncode == 0, proc.stdout + proc.stderr[-2000:]
+    assert "[pytorch_zip]: clean" in proc.stdout
+    loaded = _top(names)
+    # The parse actually ran through the emulator (the list is not vacuous).
+    assert {"mlsvs.scanner.pickle_vm", "mlsvs.scanner.formats_zip"} <= loaded
+    assert not loaded & HEAVY, sorted(loaded & HEAVY)
+    assert not loaded & OTHER_FORMATS, sorted(loaded & OTHER_FORMATS)
+
+
+def test_pickle_scan_with_a_config_file_stays_light(tmp_path: Path) -> None:
+    import pickle
+
+    (tmp_path / "mlsvs.toml").write_text(
+        'name = "startup"\nlevel = "L2"\n\n[scanner]\nallow = ["collections.Counter"]\n'
+    )
+    with (tmp_path / "vocab.pkl").open("wb") as fh:
+        pickle.dump({"tokens": [f"tok{i}" for i in range(200)], "ids": list(range(200))}, fh, 4)
+    proc, names = _imported("scan", "vocab.pkl", "-f", "json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr[-2000:]
+    assert '"status": "clean"' in proc.stdout
+    loaded = _top(names)
+    assert "tomllib" in loaded  # the configuration was read
+    assert not loaded & HEAVY, sorted(loaded & HEAVY)
+
+
+def test_version_imports_no_scanner_or_configuration() -> None:
+    proc, names = _imported("--version", cwd=ROOT)
+    assert proc.returncode == 0
+    mine = {n for n in names if n.startswith("mlsvs")}
+    assert mine <= {"mlsvs", "mlsvs.cli", "mlsvs.cli.main"}, sorted(mine)
