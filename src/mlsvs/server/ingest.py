@@ -281,15 +281,27 @@ def _store(
 
 
 def _bulk(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """One ``executemany`` (C loop on SQLite, pipelined by psycopg 3 on PostgreSQL).
+    """Insert ``rows``: ``COPY`` on PostgreSQL, one ``executemany`` on SQLite.
 
-    Multi-row ``INSERT … VALUES`` batches (SQLAlchemy's insertmanyvalues) were measured
-    slower on PostgreSQL for a run's ≈ 200 verdicts: the client splits and the server parses
-    a statement with ≈ 1,400 parameters per run.
+    psycopg's ``executemany`` is one pipelined INSERT per row, with per-row work in Python
+    on the client and a parse/execute per row on the server; ``COPY … FROM STDIN`` streams
+    them in one statement (measured ≈ 2x the runs per CPU-second). Values are NUL-cleaned
+    here because ``COPY`` bypasses the column types. SQLite's ``executemany`` is a C loop.
     """
     from sqlalchemy import insert
 
-    session.connection().execute(insert(table), rows)
+    from mlsvs.server.models import no_nul
+
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        connection.execute(insert(table), rows)
+        return
+    columns = list(rows[0])
+    names = ", ".join(f'"{c}"' for c in columns)
+    raw: Any = connection.connection.dbapi_connection  # psycopg.Connection
+    with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row([no_nul(row[c]) for c in columns])
 
 
 def load_document(blob: bytes) -> Assessment:
