@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from mlsvs.checks.behaviour import model_tests as mt
-from mlsvs.modeltest.result import TestName, run_tests
+from mlsvs.modeltest.result import TestName
+from mlsvs.modeltest.session import run_tests
 from mlsvs.plugin import Capability, CheckContext, Project, Status
 from tests.modeltest import projmodels
 from tests.modeltest.conftest import section

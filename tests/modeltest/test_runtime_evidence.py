@@ -11,7 +11,8 @@ from mlsvs.checks.behaviour import model_tests as mt
 from mlsvs.modeltest import corruptions as cor
 from mlsvs.modeltest.calibration import ece
 from mlsvs.modeltest.memorisation import newcombe
-from mlsvs.modeltest.result import TestName, run_tests
+from mlsvs.modeltest.result import TestName
+from mlsvs.modeltest.session import run_tests
 from mlsvs.plugin import Capability, CheckContext, Project, Status
 from tests.modeltest import projmodels
 from tests.modeltest.conftest import section, write_csv

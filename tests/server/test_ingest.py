@@ -135,3 +135,29 @@ def test_nul_characters_from_scanned_artifacts_are_stored_and_shown_replaced(env
     r = env.client().get("/api/v1/systems", params={"q": "\x00"}, headers=reader)
     assert r.status_code == 200
     assert [s["name"] for s in r.json()] == ["nul\ufffdsystem"]
+
+
+def test_non_finite_numbers_are_not_json(env, corpus):
+    """``NaN`` is no JSON number (mlsvs never writes one); two spellings must not share a digest."""
+    text = json.dumps(corpus.run1).replace('"schema_version"', '"x": NaN, "schema_version"', 1)
+    headers = {"authorization": f"Bearer {env.tokens['ingest']}"}
+    response = env.client().post("/api/v1/runs", content=text.encode(), headers=headers)
+    assert response.status_code == 422
+    assert "NaN is not a JSON number" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"b": [1, 2.5, 1e-05, 1e16, "é\u2028\x1f"], "a": {"z": None, "y": True}},
+        {"big": 2**70, "a": 1},
+    ],
+)
+def test_canonical_form_sorts_keys_and_depends_only_on_the_data(data):
+    from mlsvs.server.ingest import canonical
+
+    shuffled = dict(reversed(list(data.items())))
+    assert canonical(data) == canonical(shuffled)
+    assert json.loads(canonical(data)) == data
+    assert b" " not in canonical(data).replace("é".encode(), b"")
+    assert list(json.loads(canonical(data))) == sorted(data)

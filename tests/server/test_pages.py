@@ -139,3 +139,25 @@ def test_unknown_ids_are_404_not_500(loaded):
     ):
         assert client.get(path).status_code in {200, 404}, path
     assert client.get("/systems/999").status_code == 404
+
+
+def test_plot_labels_are_escaped_and_cells_shaded_by_share():
+    from mlsvs.server.plots import chapter_grid, level_plot
+
+    when = '2026-12-02"><script>alert(1)</script>'
+    chapter = "C1<img src=x onerror=alert(1)>"
+    plot = str(level_plot([(1, when, 0, 1), (2, when, 1, 1)]))
+    grid = str(
+        chapter_grid(
+            [(1, when), (2, when)],
+            {1: {chapter: {"pass": 1, "fail": 3}}, 2: {chapter: {"pass": 2}}},
+            [chapter],
+        )
+    )
+    for svg in (plot, grid):
+        assert "<script" not in svg and "<img" not in svg
+        assert "&lt;script&gt;" in svg or "&lt;img" in svg
+    assert plot.count('<circle class="dot"') == 2
+    assert '<rect class="s1"' in grid  # 1 of 4 satisfied
+    assert '<rect class="s4"' in grid  # all satisfied
+    assert "1/4 satisfied (fail 3, pass 1)" in grid

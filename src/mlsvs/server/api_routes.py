@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -126,13 +125,9 @@ _RESULTS_BODY = {
 )
 async def upload_run(request: Request, me: Ingester) -> JSONResponse:
     """Store a results document: 201 when new, 200 when the same document was stored before."""
-    from mlsvs.server.ingest import IngestError
+    from mlsvs.server.ingest import parse_body
 
-    body = await request.body()
-    try:
-        data = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise IngestError(f"not JSON: {exc}") from None
+    data = parse_body(await request.body())
     result = _store(request.app.state.sessions, data, me.username)
     out = IngestResult(
         run_id=result.run_id,
@@ -148,21 +143,12 @@ def _store(factory: sessionmaker[Session], data: object, username: str) -> Inges
     """Ingest in one transaction; a concurrent upload of the same document wins once."""
     from sqlalchemy.exc import IntegrityError
 
-    from mlsvs.server.audit import record
     from mlsvs.server.ingest import ingest
 
     for attempt in range(2):
         with factory() as session:
             try:
-                result = ingest(session, data, uploaded_by=username)
-                if result.created:
-                    record(
-                        session,
-                        username,
-                        "run.ingest",
-                        result.system,
-                        f"run {result.run_id} {result.digest[:16]}",
-                    )
+                result = ingest(session, data, uploaded_by=username, actor=username)
                 session.commit()
                 return result
             except IntegrityError:

@@ -68,22 +68,56 @@ def inventory(session: Session, *, search: str = "") -> list[InventoryRow]:
     ]
 
 
-def system_runs(session: Session, system_id: int, *, limit: int = HISTORY_LIMIT) -> list[Run]:
-    """The system's newest runs, newest first (without their documents)."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunSummary:
+    """A run as the history page and the runs API list it (no document, no verdicts)."""
+
+    id: int
+    digest: str
+    finished_at: str
+    standard_version: str
+    achieved_level: int
+    target_level: int
+    counts: str
+    chapter_counts: str
+
+
+def system_runs(
+    session: Session, system_id: int, *, limit: int = HISTORY_LIMIT
+) -> list[RunSummary]:
+    """The system's newest runs, newest first (one indexed query over a few columns)."""
     from sqlalchemy import select
-    from sqlalchemy.orm import defer
 
     from mlsvs.server.models import Run
 
-    return list(
-        session.execute(
-            select(Run)
-            .options(defer(Run.document))
-            .where(Run.system_id == system_id)
-            .order_by(Run.finished_at.desc(), Run.id.desc())
-            .limit(limit)
-        ).scalars()
+    rows = session.execute(
+        select(
+            Run.id,
+            Run.digest,
+            Run.finished_at,
+            Run.standard_version,
+            Run.achieved_level,
+            Run.target_level,
+            Run.counts,
+            Run.chapter_counts,
+        )
+        .where(Run.system_id == system_id)
+        .order_by(Run.finished_at.desc(), Run.id.desc())
+        .limit(limit)
     )
+    return [
+        RunSummary(
+            id=r[0],
+            digest=r[1],
+            finished_at=r[2],
+            standard_version=r[3],
+            achieved_level=r[4],
+            target_level=r[5],
+            counts=r[6],
+            chapter_counts=r[7],
+        )
+        for r in rows
+    ]
 
 
 def chapter_counts(session: Session, run_ids: list[int]) -> dict[int, dict[str, dict[str, int]]]:
