@@ -95,7 +95,7 @@ def test_format_path_on_export_commands(tmp_path: Path, capsys: pytest.CaptureFi
     assert main(["procurement", "--level", "L1", "-f", f"csv:{annex}"]) == 0
     assert annex.read_text().count("\n") > 10
     assert main(["procurement", "--level", "L1", "-f", f"csv:{annex}", "-o", str(annex)]) == 2
-    assert "give the file once" in capsys.readouterr().err
+    assert "use -f FMT:PATH instead" in capsys.readouterr().err
     results = []
     for name, assessment in (("old", builders.assessment()), ("new", builders.assessment())):
         out = io.StringIO()

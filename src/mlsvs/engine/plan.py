@@ -38,6 +38,10 @@ _EXTRA_FOR = {
     "cleanlab": "cleanlab",
     "blake3": "fast-hash",
     "py7zr": "archives",
+    "cronsim": "pipeline",
+    "hcl2": "iac",
+    "dockerfile_parse": "iac",
+    "krippendorff": "labels",
     "art": "art",
 }
 
