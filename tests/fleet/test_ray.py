@@ -72,8 +72,12 @@ def test_ray_same_verdicts_as_mlsvs_scan_file_by_file(cluster, tree, reference, 
     run = _run(tree, tmp_path, address)
     assert verdicts(reports_of(run.rows)) == reference
     assert run.stats.failed_tasks == 0 and run.stats.tasks > 3
-    nodes = {w.rsplit("@", 1)[-1] for w in run.stats.workers}
-    assert len(nodes) >= 2  # spread over the cluster, not run on the driver
+    # Every task ran in a Ray worker process (host:pid@node), none on the driver. How many
+    # nodes got tasks is the scheduler's choice (a slow node may get none): not asserted.
+    assert run.stats.workers
+    assert all("@" in w for w in run.stats.workers), run.stats.workers
+    driver = f":{os.getpid()}@"
+    assert not any(driver in w for w in run.stats.workers), run.stats.workers
 
 
 def test_worker_node_killed_mid_run_every_file_scanned_exactly_once(
