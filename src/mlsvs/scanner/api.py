@@ -37,37 +37,16 @@ def scan_path(path: str | Path, *, options: ScanOptions | None = None) -> ScanRe
     """Scan one file (or one TF SavedModel directory). Never raises for bad content."""
     opts = options or ScanOptions()
     p = Path(path)
-    display = str(path)
     ctx = Ctx.new(opts, p.parent if not p.is_dir() else p, p, recurse=scan_source)
-    fmt = ModelFormat.UNKNOWN
-    errors: tuple[str, ...] = ()
-    try:
+
+    def body() -> ModelFormat:
         if p.is_dir():
-            fmt = _scan_dir(ctx, p)
-        else:
-            fh, size = open_regular(p)
-            with fh:
-                fmt = scan_source(ctx, ByteSource(fh, size), None, 0)
-    except NotRegularFileError as exc:
-        errors = (f"not a regular file: {exc}",)
-        ctx.add(finding(ScanRule.GEN003, errors[0]))
-    except OSError as exc:
-        errors = (f"{type(exc).__name__}: {exc.strerror or exc}",)
-        ctx.add(finding(ScanRule.GEN003, errors[0]))
-    except (RecursionError, MemoryError) as exc:
-        ctx.add(finding(ScanRule.GEN002, f"resource limit while parsing: {type(exc).__name__}"))
-    except Exception as exc:  # noqa: BLE001 - fail closed: a crash is a finding, never a pass
-        ctx.add(finding(ScanRule.GEN002, f"scanner error ({type(exc).__name__}): {exc}"[:300]))
-    finally:
-        ctx.close()
-    return ScanReport(
-        path=display,
-        format=fmt,
-        findings=_dedupe(ctx.findings),
-        errors=errors,
-        bytes_read=ctx.total_bytes,
-        content=ctx.content,
-    )
+            return _scan_dir(ctx, p)
+        fh, size = open_regular(p)
+        with fh:
+            return scan_source(ctx, ByteSource(fh, size), None, 0)
+
+    return _guarded(ctx, str(path), body)
 
 
 def scan_stream(
@@ -91,25 +70,36 @@ def scan_stream(
     opts = options or ScanOptions()
     with tempfile.TemporaryDirectory(prefix="mlsvs-stream-") as empty:
         ctx = Ctx.new(opts, Path(empty), None, recurse=scan_source)
-        fmt = ModelFormat.UNKNOWN
-        errors: tuple[str, ...] = ()
-        try:
+
+        def body() -> ModelFormat:
             if saved_model:
                 from mlsvs.scanner.formats_tf import scan_saved_model
 
                 scan_saved_model(ctx, ByteSource(fh, size), "saved_model.pb")
-                fmt = ModelFormat.TF_SAVEDMODEL
-            else:
-                fmt = scan_source(ctx, ByteSource(fh, size), None, 0)
-        except OSError as exc:
-            errors = (f"{type(exc).__name__}: {exc.strerror or exc}",)
-            ctx.add(finding(ScanRule.GEN003, errors[0]))
-        except (RecursionError, MemoryError) as exc:
-            ctx.add(finding(ScanRule.GEN002, f"resource limit while parsing: {type(exc).__name__}"))
-        except Exception as exc:  # noqa: BLE001 - fail closed: a crash is a finding, never a pass
-            ctx.add(finding(ScanRule.GEN002, f"scanner error ({type(exc).__name__}): {exc}"[:300]))
-        finally:
-            ctx.close()
+                return ModelFormat.TF_SAVEDMODEL
+            return scan_source(ctx, ByteSource(fh, size), None, 0)
+
+        return _guarded(ctx, display, body)
+
+
+def _guarded(ctx: Ctx, display: str, body: Callable[[], ModelFormat]) -> ScanReport:
+    """Run one scan; every failure is a finding (fail closed), never an exception or a pass."""
+    fmt = ModelFormat.UNKNOWN
+    errors: tuple[str, ...] = ()
+    try:
+        fmt = body()
+    except NotRegularFileError as exc:
+        errors = (f"not a regular file: {exc}",)
+        ctx.add(finding(ScanRule.GEN003, errors[0]))
+    except OSError as exc:
+        errors = (f"{type(exc).__name__}: {exc.strerror or exc}",)
+        ctx.add(finding(ScanRule.GEN003, errors[0]))
+    except (RecursionError, MemoryError) as exc:
+        ctx.add(finding(ScanRule.GEN002, f"resource limit while parsing: {type(exc).__name__}"))
+    except Exception as exc:  # noqa: BLE001 - fail closed: a crash is a finding, never a pass
+        ctx.add(finding(ScanRule.GEN002, f"scanner error ({type(exc).__name__}): {exc}"[:300]))
+    finally:
+        ctx.close()
     return ScanReport(
         path=display,
         format=fmt,

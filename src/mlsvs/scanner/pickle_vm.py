@@ -93,8 +93,9 @@ class StreamResult:
     frame_left: bool = False
     """The stream stopped with bytes of its last frame unread."""
     raw_reads: int = 0
-    """joblib array payloads read from the file outside the opcode stream (this stream and
-    its inner ones): where there are any, a plain ``pickle.load`` reads the file differently."""
+    """joblib array payloads read from the file outside the opcode stream (inner object-array
+    streams are read plainly, so they have none): where there are any, a plain
+    ``pickle.load`` reads the file differently."""
 
 
 class _Machine:
@@ -157,8 +158,6 @@ class _Machine:
             self.result.budget_exceeded = True
         self.result.end = self.pos
         self.result.frame_left = self.pos < self.frame_end
-        for inner in self.result.inner:
-            self.result.raw_reads += inner.raw_reads
         return self.result
 
     def _loop(self) -> None:
