@@ -63,3 +63,15 @@ def test_computed_filename_is_a_hazard(tmp_path: Path) -> None:
     model = tmp_path / "model.pkl"
     model.write_bytes(raw)
     assert "PKL011" in {f.rule.value for f in scan_path(model).hazards}
+
+
+@pytest.mark.parametrize("protocol", [2, 3, 4, 5])
+def test_object_arrays_of_the_installed_joblib_are_clean(tmp_path: Path, protocol: int) -> None:
+    # joblib 1.6 writes an object array's nested pickle after the outer memo holds 'subclass'
+    # and 'dtype': read plainly, those spell a STACK_GLOBAL no loader can import.
+    joblib = pytest.importorskip("joblib")
+    np = pytest.importorskip("numpy")
+    path = tmp_path / "objects.joblib"
+    joblib.dump(np.array([None, "a", 3, {"k": 1}], dtype=object), path, protocol=protocol)
+    report = scan_path(path)
+    assert report.clean, [f.message for f in report.findings]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -120,8 +121,25 @@ def _could_run(event: Event) -> bool:
     if event.kind in (EventKind.DYNAMIC, EventKind.EXT):
         return False  # EXT codes run nothing unless code registered them first
     if event.kind in (EventKind.IMPORT, EventKind.REACH):
-        return all(part.isidentifier() for part in event.name.split("."))
+        parts = event.name.split(".")
+        return all(part.isidentifier() for part in parts) and _importable(parts[0])
     return True
+
+
+@functools.lru_cache(maxsize=1024)
+def _importable(top: str) -> bool:
+    """Whether ``import top`` could succeed here (found, never executed). In the plain
+    reading, array bytes and the strings memoised before them (joblib 1.6 object arrays give
+    ``subclass.dtype``) spell names no loader can import; those run nothing."""
+    import importlib.util
+    import sys
+
+    if top in sys.stdlib_module_names or top in sys.builtin_module_names:
+        return True
+    try:
+        return importlib.util.find_spec(top) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def _has_content(data: bytes, pos: int) -> bool:
