@@ -7,7 +7,7 @@ import dataclasses
 
 import pytest
 
-from mlsvs.model.assessment import CheckRecord, CheckState
+from mlsvs.model.assessment import CheckRecord, CheckState, SkipCause
 from mlsvs.model.catalog import Level
 from mlsvs.procurement.acceptance import _idle, _meets, _not_run
 from mlsvs.procurement.annex import AnnexRequirement, ScheduledParameter
@@ -66,7 +66,13 @@ def _item(*checks: str) -> AnnexRequirement:
     )
 
 
-def _record(check: str, state: CheckState, reason: str = "") -> CheckRecord:
+def _record(
+    check: str,
+    state: CheckState,
+    reason: str = "",
+    cause: SkipCause | None = None,
+    needs: tuple[str, ...] = (),
+) -> CheckRecord:
     return CheckRecord(
         id=check,
         title=check,
@@ -74,6 +80,8 @@ def _record(check: str, state: CheckState, reason: str = "") -> CheckRecord:
         severity="high",
         state=state,
         skip_reason=reason,
+        skip_cause=cause,
+        skip_needs=needs,
     )
 
 
@@ -82,7 +90,12 @@ def test_an_attestation_stands_in_only_for_checks_with_nothing_to_examine() -> N
     idle = dataclasses.replace(
         base,
         checks=(
-            _record("MLC801", CheckState.SKIPPED, "no SignatureFile in the project"),
+            _record(
+                "MLC801",
+                CheckState.SKIPPED,
+                "no SignatureFile in the project",
+                SkipCause.NO_TARGET,
+            ),
             _record("MLC802", CheckState.RAN),
         ),
     )
@@ -92,7 +105,13 @@ def test_an_attestation_stands_in_only_for_checks_with_nothing_to_examine() -> N
     withheld = dataclasses.replace(
         base,
         checks=(
-            _record("MLC801", CheckState.SKIPPED, "needs capability network (--allow network)"),
+            _record(
+                "MLC801",
+                CheckState.SKIPPED,
+                "needs capability network (--allow network)",
+                SkipCause.CAPABILITY,
+                ("network",),
+            ),
         ),
     )
     assert _idle(withheld, _item("MLC801")) == ""
@@ -100,3 +119,42 @@ def test_an_attestation_stands_in_only_for_checks_with_nothing_to_examine() -> N
         "MLC801 was skipped: needs capability network (--allow network)"
     )
     assert _idle(base, _item("MLC999")) == ""  # a named check absent from the results
+
+
+def test_the_skip_cause_decides_not_the_wording_of_the_reason() -> None:
+    """A plugin's reason text that reads like 'nothing to examine' does not make an idle check,
+    and a drill withheld by this run lets an attestation stand in whatever the wording."""
+    base = assessment()
+    mimic = dataclasses.replace(
+        base,
+        checks=(
+            _record(
+                "MLC801",
+                CheckState.SKIPPED,
+                "no model in the project",
+                SkipCause.MODULE,
+                ("mlsvs[ml]",),
+            ),
+        ),
+    )
+    assert _idle(mimic, _item("MLC801")) == ""
+    drill = dataclasses.replace(
+        base,
+        checks=(
+            _record("MLC958", CheckState.SKIPPED, "withheld", SkipCause.CAPABILITY, ("drill",)),
+        ),
+    )
+    assert _idle(drill, _item("MLC958")) == ("MLC958: not run (drills are opt-in: --allow drill)")
+    drill_and_network = dataclasses.replace(
+        base,
+        checks=(
+            _record(
+                "MLC958",
+                CheckState.SKIPPED,
+                "withheld",
+                SkipCause.CAPABILITY,
+                ("drill", "network"),
+            ),
+        ),
+    )
+    assert _idle(drill_and_network, _item("MLC958")) == ""

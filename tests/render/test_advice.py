@@ -8,7 +8,7 @@ import json
 import pytest
 
 from mlsvs.cli.main import main
-from mlsvs.model.assessment import CheckRecord, CheckState
+from mlsvs.model.assessment import CheckRecord, CheckState, SkipCause
 from mlsvs.model.catalog import Level, Verification
 from mlsvs.model.coverage import Gap, GapReason
 from mlsvs.model.verdict import Basis, RequirementVerdict, Verdict
@@ -23,7 +23,14 @@ def _v(verdict: Verdict, *reasons: str, basis: Basis = Basis.NONE, **kw) -> Requ
     )
 
 
-def _check(cid: str, reason: str = "", remediation: str = "") -> CheckRecord:
+def _check(
+    cid: str,
+    reason: str = "",
+    remediation: str = "",
+    *,
+    cause: SkipCause | None = None,
+    needs: tuple[str, ...] = (),
+) -> CheckRecord:
     return CheckRecord(
         id=cid,
         title=f"title {cid}",
@@ -31,6 +38,8 @@ def _check(cid: str, reason: str = "", remediation: str = "") -> CheckRecord:
         severity="high",
         state=CheckState.SKIPPED if reason else CheckState.RAN,
         skip_reason=reason,
+        skip_cause=cause,
+        skip_needs=needs,
         remediation=remediation,
     )
 
@@ -41,10 +50,14 @@ def test_capabilities_not_granted_give_the_allow_command():
             "MLC601",
             "it loads and runs the model, which this run did not allow: rerun with "
             "--allow model-exec",
+            cause=SkipCause.CAPABILITY,
+            needs=("model-exec",),
         ),
         _check(
             "MLC501",
             "it connects to the network, which this run did not allow: rerun with --allow network",
+            cause=SkipCause.CAPABILITY,
+            needs=("network",),
         ),
     ]
     step = next_step(_v(Verdict.NOT_VERIFIED, "not verified"), None, checks)
@@ -54,8 +67,18 @@ def test_capabilities_not_granted_give_the_allow_command():
 
 def test_missing_packages_give_one_pip_command_with_merged_extras():
     checks = [
-        _check("MLC601", "it needs torch, which is not installed: pip install 'mlsvs[torch]'"),
-        _check("MLC602", "it needs numpy, which is not installed: pip install 'mlsvs[ml]'"),
+        _check(
+            "MLC601",
+            "it needs torch, which is not installed: pip install 'mlsvs[torch]'",
+            cause=SkipCause.MODULE,
+            needs=("mlsvs[torch]",),
+        ),
+        _check(
+            "MLC602",
+            "it needs numpy, which is not installed: pip install 'mlsvs[ml]'",
+            cause=SkipCause.MODULE,
+            needs=("mlsvs[ml]",),
+        ),
     ]
     step = next_step(_v(Verdict.NOT_VERIFIED, "not verified"), None, checks)
     assert step.command == "pip install 'mlsvs[ml,torch]'"
@@ -137,4 +160,4 @@ def test_a_real_run_without_model_exec_says_what_to_run(tmp_path):
     assert steps(a)["M6.1.1"].command == "mlsvs verify --allow model-exec"
     info = next(r for r in a.requirements if r.id == "M6.1.1")
     assert info.title and info.pass_criteria and info.how
-    assert json.loads(out.read_text())["schema_version"] == "1.2"
+    assert json.loads(out.read_text())["schema_version"] == "1.3"

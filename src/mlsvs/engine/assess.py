@@ -31,6 +31,7 @@ from mlsvs.model.assessment import (
     Problem,
     ProfileRef,
     ProjectInfo,
+    SkipCause,
     StandardRef,
     ToolInfo,
 )
@@ -254,14 +255,15 @@ def _records(artifacts: Sequence[Artifact]) -> tuple[ArtifactRecord, ...]:
 
 
 def _check_records(registry: Registry, the_plan: Plan) -> tuple[CheckRecord, ...]:
-    skipped = {s.loaded.check.id: s.reason for s in the_plan.skips}
+    skipped = {s.loaded.check.id: s for s in the_plan.skips}
     idle = {c.check.id for c in the_plan.idle}
     records = []
     for loaded in registry.checks:
         check = loaded.check
-        reason = skipped.get(check.id, "")
+        skip = skipped.get(check.id)
+        reason, cause, needs = (skip.reason, skip.cause, skip.needs) if skip else ("", None, ())
         if check.id in idle:
-            reason = f"no {check.applies_to.__name__} in the project"
+            reason, cause = f"no {check.applies_to.__name__} in the project", SkipCause.NO_TARGET
         records.append(
             CheckRecord(
                 id=check.id,
@@ -272,6 +274,8 @@ def _check_records(registry: Registry, the_plan: Plan) -> tuple[CheckRecord, ...
                 remediation=check.remediation,
                 description=check.description,
                 skip_reason=reason,
+                skip_cause=cause,
+                skip_needs=needs,
                 source=loaded.source,
             )
         )

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from mlsvs.engine.registry import LoadedCheck
 from mlsvs.model.artifact import Capability, Project, Target
+from mlsvs.model.assessment import SkipCause
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -60,6 +61,9 @@ class Skip:
 
     loaded: LoadedCheck
     reason: str
+    cause: SkipCause
+    needs: tuple[str, ...] = ()
+    """Capabilities to allow, or install specs of missing packages (see ``CheckRecord``)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -78,9 +82,9 @@ def plan(registry: Registry, project: Project, config: Config) -> Plan:
     skips: list[Skip] = []
     idle: list[LoadedCheck] = []
     for loaded in registry.checks:
-        reason = _skip_reason(loaded, config)
-        if reason:
-            skips.append(Skip(loaded=loaded, reason=reason))
+        skip = _skip(loaded, config)
+        if skip is not None:
+            skips.append(skip)
             continue
         targets = _targets(loaded, project)
         if not targets:
@@ -97,12 +101,12 @@ _CAPABILITY_WORDS = {
 """What each capability lets a check do, in plain words (``--allow`` grants it)."""
 
 
-def _skip_reason(loaded: LoadedCheck, config: Config) -> str:
+def _skip(loaded: LoadedCheck, config: Config) -> Skip | None:
     check = loaded.check
     if config.select and not _matches(check.id, config.select):
-        return "not selected (--select)"
+        return Skip(loaded=loaded, reason="not selected (--select)", cause=SkipCause.NOT_SELECTED)
     if _matches(check.id, config.ignore):
-        return "ignored (--ignore)"
+        return Skip(loaded=loaded, reason="ignored (--ignore)", cause=SkipCause.IGNORED)
     missing = sorted(set(check.capabilities) - set(config.allow))
     if missing:
         flags = ",".join(c.value for c in missing)
@@ -112,21 +116,38 @@ def _skip_reason(loaded: LoadedCheck, config: Config) -> str:
             else ""
         )
         what = " and ".join(_CAPABILITY_WORDS.get(c.value, c.value) for c in missing)
-        return f"it {what}, which this run did not allow{asked}: rerun with --allow {flags}"
+        return Skip(
+            loaded=loaded,
+            reason=f"it {what}, which this run did not allow{asked}: rerun with --allow {flags}",
+            cause=SkipCause.CAPABILITY,
+            needs=tuple(c.value for c in missing),
+        )
     absent = [m for m in check.requires if importlib.util.find_spec(m.split(".")[0]) is None]
     if absent:
-        return f"it needs {', '.join(absent)}, which is not installed: {install_hint(absent)}"
-    return ""
+        return Skip(
+            loaded=loaded,
+            reason=f"it needs {', '.join(absent)}, which is not installed: {install_hint(absent)}",
+            cause=SkipCause.MODULE,
+            needs=install_specs(absent),
+        )
+    return None
+
+
+def install_specs(modules: Iterable[str]) -> tuple[str, ...]:
+    """What to install for ``modules``: one ``mlsvs[extra,...]`` naming only extras that exist,
+    then each module no extra provides (a plugin's own dependency) as itself."""
+    roots = sorted({m.split(".")[0] for m in modules})
+    extras = sorted({_EXTRA_FOR[r] for r in roots if r in _EXTRA_FOR})
+    others = [r for r in roots if r not in _EXTRA_FOR]
+    return (*([f"mlsvs[{','.join(extras)}]"] if extras else []), *others)
 
 
 def install_hint(modules: Iterable[str]) -> str:
     """``pip install 'mlsvs[extra,...]'`` naming only extras that exist; a module no extra
     provides (a plugin's own dependency) is named as itself."""
-    roots = sorted({m.split(".")[0] for m in modules})
-    extras = sorted({_EXTRA_FOR[r] for r in roots if r in _EXTRA_FOR})
-    others = [r for r in roots if r not in _EXTRA_FOR]
-    parts = [f"'mlsvs[{','.join(extras)}]'"] if extras else []
-    return "pip install " + " ".join([*parts, *others])
+    return "pip install " + " ".join(
+        f"'{spec}'" if spec.startswith("mlsvs[") else spec for spec in install_specs(modules)
+    )
 
 
 def _targets(loaded: LoadedCheck, project: Project) -> tuple[Target, ...]:

@@ -10,8 +10,9 @@ from mlsvs.model.catalog import Level, Verification
 from mlsvs.model.result import Finding
 from mlsvs.model.verdict import LevelResult, RequirementVerdict, Verdict
 
-SCHEMA_VERSION = "1.2"
-"""1.2 added ``requirements`` (what each requirement says) and ``trend`` (earlier runs)."""
+SCHEMA_VERSION = "1.3"
+"""1.2 added ``requirements`` (what each requirement says) and ``trend`` (earlier runs); 1.3
+added ``skip_cause`` and ``skip_needs`` to check records (why a check did not run, as data)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,6 +66,22 @@ class CheckState(enum.StrEnum):
     SKIPPED = "skipped"
 
 
+@enum.unique
+class SkipCause(enum.StrEnum):
+    """Why a check did not run, as data for tools (``skip_reason`` is the sentence for people)."""
+
+    NOT_SELECTED = "not-selected"
+    """Left out by ``--select``."""
+    IGNORED = "ignored"
+    """Named by ``--ignore``."""
+    CAPABILITY = "capability"
+    """It needs a capability (``skip_needs``) this run did not allow."""
+    MODULE = "module"
+    """It needs optional packages that are not installed (``skip_needs``: what to install)."""
+    NO_TARGET = "no-target"
+    """Nothing of the kind it examines exists in the project."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CheckRecord:
     """Metadata of a check that ran or was skipped, with the skip reason."""
@@ -77,6 +94,10 @@ class CheckRecord:
     remediation: str = ""
     description: str = ""
     skip_reason: str = ""
+    skip_cause: SkipCause | None = None
+    skip_needs: tuple[str, ...] = ()
+    """The capabilities to allow (cause ``capability``) or the install specs, such as
+    ``mlsvs[ml]``, of the missing packages (cause ``module``); empty otherwise."""
     source: str = ""
     """Distribution and module that provided the check."""
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlsvs.model.assessment import Assessment
+from mlsvs.model.assessment import Assessment, CheckState, SkipCause
 from mlsvs.model.attestation import Attestation, Claim, Validity
 from mlsvs.model.catalog import Level
 from mlsvs.model.verdict import Basis, Verdict
@@ -516,15 +516,13 @@ def _idle(assessment: Assessment, item: AnnexRequirement) -> str:
         record = records.get(check)
         if record is None:
             return ""
-        if record.state.value == "skipped":
-            if record.skip_reason.endswith("rerun with --allow drill"):
+        if record.state is CheckState.SKIPPED:
+            if record.skip_cause is SkipCause.CAPABILITY and record.skip_needs == ("drill",):
                 # State-changing drills are opt-in; the engine lets a drill record stand in.
                 reasons.append(f"{check}: not run (drills are opt-in: --allow drill)")
                 continue
-            if not (
-                record.skip_reason.startswith("no ") and "in the project" in record.skip_reason
-            ):
-                return ""  # skipped for a capability or a module: it could have run
+            if record.skip_cause is not SkipCause.NO_TARGET:
+                return ""  # skipped for a capability, a module or a filter: it could have run
             reasons.append(f"{check}: {record.skip_reason}")
         elif any(check == f.check and item.id in f.requirements for f in assessment.findings):
             return ""

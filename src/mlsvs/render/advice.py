@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, assert_never
 
-from mlsvs.model.assessment import CheckState
+from mlsvs.model.assessment import CheckState, SkipCause
 from mlsvs.model.catalog import Verification
 from mlsvs.model.coverage import GapReason
 from mlsvs.model.verdict import Basis, Verdict
@@ -22,8 +22,6 @@ if TYPE_CHECKING:
     from mlsvs.model.assessment import Assessment, CheckRecord, RequirementInfo
     from mlsvs.model.verdict import RequirementVerdict
 
-_ALLOW = re.compile(r"--allow ([a-z][a-z-]*(?:,[a-z][a-z-]*)*)")
-_PIP = re.compile(r"pip install '([^']+)'")
 _UNDECLARED = re.compile(r"evidence of ([a-z_][a-z0-9_]*) found")
 _NOT_DECLARED = re.compile(r"profile: ([a-z_][a-z0-9_, ]*) not declared in traits")
 _ATTEST_HINT = "attestations/{rid}.yaml"
@@ -106,13 +104,14 @@ def _not_verified(
         )
     if v.gaps:
         return _gap_step(v, attest)
-    skipped = [c.skip_reason for c in checks if c.state is CheckState.SKIPPED and c.skip_reason]
-    allow = sorted({cap for r in skipped for m in _ALLOW.finditer(r) for cap in m[1].split(",")})
-    pips = sorted({m[1] for r in skipped for m in _PIP.finditer(r)})
+    skipped = [c for c in checks if c.state is CheckState.SKIPPED]
+    allowed = [c for c in skipped if c.skip_cause is SkipCause.CAPABILITY]
+    allow = sorted({n for c in allowed for n in c.skip_needs})
+    pips = sorted({n for c in skipped if c.skip_cause is SkipCause.MODULE for n in c.skip_needs})
     if pips:
         return NextStep(
             text="Its checks need optional packages that are not installed.",
-            command=f"pip install '{_merge_extras(pips)}'",
+            command=f"pip install {_merge_extras(pips)}",
         )
     if allow:
         words = " and ".join(
@@ -188,13 +187,17 @@ def _trait_command(v: RequirementVerdict) -> str:
 
 
 def _merge_extras(specs: Sequence[str]) -> str:
+    """pip arguments: every ``mlsvs[...]`` spec merged into one (quoted for the shell), then
+    the other packages as they are."""
     extras: set[str] = set()
+    others: list[str] = []
     for spec in specs:
-        name, _, rest = spec.partition("[")
-        if name != "mlsvs" or not rest.endswith("]"):
-            return " ".join(specs)
-        extras.update(e for e in rest[:-1].split(",") if e)
-    return f"mlsvs[{','.join(sorted(extras))}]"
+        if spec.startswith("mlsvs[") and spec.endswith("]"):
+            extras.update(e for e in spec[len("mlsvs[") : -1].split(",") if e)
+        elif spec not in others:
+            others.append(spec)
+    merged = [f"'mlsvs[{','.join(sorted(extras))}]'"] if extras else []
+    return " ".join([*merged, *others])
 
 
 def _how(info: RequirementInfo | None) -> str:
