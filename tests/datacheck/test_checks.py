@@ -104,23 +104,23 @@ def test_insecure_project_fails_for_the_right_reasons(tmp_path) -> None:
     assert dict(pii.facts)["reviewed.email:email"] == "hashed at load"
 
 
-def test_uncovered_datasets_fail_and_no_datasets_is_not_applicable(tmp_path) -> None:
+def test_uncovered_datasets_fail_and_without_datasets_the_check_abstains(tmp_path) -> None:
     _clean(tmp_path)
     (tmp_path / "mlsvs-data-manifest.json").unlink()
     ctx, proj = project(tmp_path, {})
     [coverage] = datasets_content_addressed.run(ctx, proj)
     assert coverage.status is Status.FAIL and "not covered" in coverage.message
     [records] = record_hashes_verify.run(ctx, proj)
-    assert records.status is Status.NOT_APPLICABLE
+    assert records.status is Status.ABSTAINED
     [leak] = no_entity_or_time_leakage.run(ctx, proj)
-    assert leak.status is Status.NOT_APPLICABLE
+    assert leak.status is Status.ABSTAINED
     empty = tmp_path / "empty"
     empty.mkdir()
     (empty / "mlsvs.toml").write_text("")
     ctx, proj = project(empty, {})
     for check in (datasets_content_addressed, splits_disjoint):
         [outcome] = check.run(ctx, proj)
-        assert outcome.status is Status.NOT_APPLICABLE
+        assert outcome.status is Status.ABSTAINED
 
 
 def test_malformed_files_error_per_file(tmp_path) -> None:

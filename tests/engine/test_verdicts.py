@@ -322,3 +322,38 @@ def test_failure_and_pass_reasons_name_the_checks_by_title() -> None:
         frozenset(),
     )
     assert passing.reasons == ("passed: MLC101 (Model files cannot run code on load), MLC102",)
+
+
+def _abstaining(check: str = "MLC702") -> Finding:
+    from dataclasses import replace
+
+    return replace(finding(Status.ABSTAINED, check=check), message="no dataset files")
+
+
+def test_an_abstaining_check_neither_passes_nor_makes_the_requirement_not_applicable() -> None:
+    static = req(Verification.STATIC)
+    alone = verdict_of(static, [_abstaining()])
+    assert alone.verdict is Verdict.NOT_VERIFIED
+    assert alone.basis is Basis.NONE
+    assert "found nothing to examine" in alone.reasons[0]
+    assert alone.reasons[1] == "check MLC702 found nothing to examine: no dataset files"
+    attested = verdict_of(static, [_abstaining()], attestation(Claim.PASS))
+    assert (attested.verdict, attested.basis) == (Verdict.PASS, Basis.ATTESTED)
+    justified_na = verdict_of(static, [_abstaining()], attestation(Claim.NOT_APPLICABLE))
+    assert justified_na.verdict is Verdict.NOT_APPLICABLE
+    # another check that examined something decides; the abstention is not a vote
+    mixed = verdict_of(static, [_abstaining(), finding(Status.PASS, check="MLC201")])
+    assert (mixed.verdict, mixed.basis) == (Verdict.PASS, Basis.AUTOMATED)
+    assert "MLC702" not in mixed.reasons[0]
+    na = verdict_of(static, [_abstaining(), finding(Status.NOT_APPLICABLE, check="MLC201")])
+    assert na.verdict is Verdict.NOT_APPLICABLE
+    assert "MLC702" not in na.reasons[0]
+
+
+def test_hybrid_with_only_abstentions_needs_an_attestation_with_verified_files() -> None:
+    hybrid = req(Verification.HYBRID)
+    assert verdict_of(hybrid, [_abstaining()]).verdict is Verdict.NOT_VERIFIED
+    with_files = verdict_of(hybrid, [_abstaining()], attestation(Claim.PASS))
+    assert (with_files.verdict, with_files.basis) == (Verdict.PASS, Basis.ATTESTED)
+    bare = verdict_of(hybrid, [_abstaining()], attestation(Claim.PASS, files=False))
+    assert bare.verdict is Verdict.NOT_VERIFIED

@@ -216,7 +216,7 @@ def test_fail_closed_without_section_grant_or_valid_config(tmp_path):
     assert o.status is Status.ERROR and "[tool.mlsvs.llm]" in o.message
     plain = Project(root=tmp_path, name="p", traits=frozenset())
     o = _one(llm.prompt_injection_resisted, _ctx(plain, None))
-    assert o.status is Status.NOT_APPLICABLE
+    assert o.status is Status.ABSTAINED
     o = _one(
         llm.prompt_injection_resisted, _ctx(project, _section("http://127.0.0.1:9/v1"), grants=())
     )

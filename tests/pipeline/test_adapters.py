@@ -101,5 +101,5 @@ def test_adapter_loaded_by_name_fails(tmp_path: Path) -> None:
         "'someone/support-lora')", "'someone/support-lora', revision='" + "a" * 40 + "')"
     )
     assert statuses(run(adapters_controlled, write(tmp_path / "p", {"serve.py": pinned}))) == [
-        Status.NOT_APPLICABLE
+        Status.ABSTAINED
     ]

@@ -112,7 +112,7 @@ def test_image_scan_stale_other_tag_or_missing(tmp_path: Path) -> None:
     [outcome] = run(images_scanned, write(tmp_path / "none", {"Dockerfile": "FROM scratch\n"}))
     assert outcome.status is Status.FAIL and "no image scan" in outcome.message
     [outcome] = run(images_scanned, write(tmp_path / "empty", {"app.py": "x = 1\n"}))
-    assert outcome.status is Status.NOT_APPLICABLE
+    assert outcome.status is Status.ABSTAINED
 
 
 def test_undated_report_counts_only_from_the_command_line(tmp_path: Path) -> None:
@@ -177,7 +177,7 @@ def _hand_over(path: Path, text: str) -> None:
 def test_dependency_reports_explicit_only_and_partial(tmp_path: Path) -> None:
     # A committed pip-audit report is MLC423's; handed over on the command line it counts here.
     committed = write(tmp_path, {"pip-audit.json": tr.pip_audit(vulnerable=True)})
-    assert statuses(run(dependency_reports, committed)) == [Status.NOT_APPLICABLE]
+    assert statuses(run(dependency_reports, committed)) == [Status.ABSTAINED]
     handed = tmp_path / "out" / "audit.json"
     handed.parent.mkdir()
     _hand_over(handed, tr.pip_audit(vulnerable=True))

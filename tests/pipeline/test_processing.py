@@ -78,5 +78,5 @@ def test_env_threshold_fails_and_file_threshold_passes(tmp_path: Path) -> None:
 
 def test_no_serving_code(tmp_path: Path) -> None:
     assert statuses(run(processing_bound, write(tmp_path, {"train.py": "x = 1\n"}))) == [
-        Status.NOT_APPLICABLE
+        Status.ABSTAINED
     ]

@@ -109,7 +109,7 @@ def test_run_time_path_and_offline_mode(tmp_path: Path) -> None:
 
 def test_no_serving_code(tmp_path: Path) -> None:
     assert statuses(run(serving_loads_registered, write(tmp_path, {"train.py": "x = 1\n"}))) == [
-        Status.NOT_APPLICABLE
+        Status.ABSTAINED
     ]
     project = write(tmp_path / "d", {"Dockerfile": "FROM python:3.12\n", "lib/util.py": "x = 1\n"})
     assert statuses(run(serving_loads_registered, project)) == [Status.NOT_VERIFIED]

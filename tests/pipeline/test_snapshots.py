@@ -86,6 +86,6 @@ def test_unrecorded_source_unread_snapshot_and_direct_reads_fail(tmp_path: Path)
     assert any("source state" in m and "no pipeline stage reads" in m for m in messages)
 
 
-def test_no_external_data_is_not_applicable(tmp_path: Path) -> None:
+def test_without_visible_external_data_the_check_abstains(tmp_path: Path) -> None:
     project = write(tmp_path, {"data/train.csv": "a,b\n1,2\n", "train.py": "import csv\n"})
-    assert statuses(run(external_snapshots, project)) == [Status.NOT_APPLICABLE]
+    assert statuses(run(external_snapshots, project)) == [Status.ABSTAINED]

@@ -125,9 +125,9 @@ def test_mlc402_detects_tampered_model(project: Project) -> None:
     assert len(failed) == 1 and "models/tiny/model.safetensors does not match" in failed[0].message
 
 
-def test_mlc402_without_bom_is_not_applicable(project: Project) -> None:
+def test_mlc402_without_bom_abstains(project: Project) -> None:
     [outcome] = bom_hashes_match.run(_ctx(project), project)
-    assert outcome.status is Status.NOT_APPLICABLE
+    assert outcome.status is Status.ABSTAINED
 
 
 def test_mlc403_checksums_and_coverage(project: Project) -> None:

@@ -139,12 +139,12 @@ def test_osv_snapshot_from_config(tmp_path: Path) -> None:
 def test_scanner_reports(tmp_path: Path) -> None:
     project = _project(tmp_path, {"requirements.txt": "requests==2.32.3\n"})
     [none] = scanner_reports_clean.run(_ctx(project), project)
-    assert none.status is Status.NOT_APPLICABLE
+    assert none.status is Status.ABSTAINED
     report = {"dependencies": [{"name": "requests", "version": "2.32.3", "vulns": []}], "fixes": []}
     (tmp_path / "pip-audit.json").write_text(json.dumps(report))
     [clean] = scanner_reports_clean.run(_ctx(project), project)
     # An undated report can fail a package but never vouch for "no vulnerability" (MLC422 does).
-    assert clean.status is Status.NOT_APPLICABLE and ("tool", "pip-audit") in clean.facts
+    assert clean.status is Status.ABSTAINED and ("tool", "pip-audit") in clean.facts
     assert "no database date" in clean.message
     report["dependencies"][0]["version"] = "2.31.0"  # type: ignore[index]
     (tmp_path / "pip-audit.json").write_text(json.dumps(report))

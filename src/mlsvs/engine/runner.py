@@ -116,7 +116,7 @@ def _collect(
 
 def _worst(findings: list[Finding]) -> Status:
     statuses = {f.status for f in findings}
-    for status in (Status.ERROR, Status.FAIL, Status.NOT_VERIFIED, Status.PASS):
+    for status in (Status.ERROR, Status.FAIL, Status.NOT_VERIFIED, Status.PASS, Status.ABSTAINED):
         if status in statuses:
             return status
     return Status.NOT_APPLICABLE

@@ -18,12 +18,14 @@ Pure functions: no I/O, no clock. The rules, in order:
    in for what the checks could not read.
 4. Otherwise by verification method:
    - a-static / a-runtime: PASS when checks ran and passed; NOT_APPLICABLE when every outcome
-     was not applicable; with no automated evidence (no check registered, skipped, or no target)
-     a valid attestation may stand in (basis ATTESTED); else NOT_VERIFIED.
+     was not applicable; with no automated evidence (no check registered, skipped, no target,
+     or every check *abstained*: it found nothing of its kind in the project) a valid
+     attestation may stand in (basis ATTESTED); else NOT_VERIFIED, naming what each abstaining
+     check looked for. Absence in the project is never read as "does not apply".
    - attest: the valid attestation's claim, else NOT_VERIFIED.
    - hybrid: automated evidence *and* a valid attestation must both satisfy. When no check is
-     registered for it, an attestation backed by at least one digest-verified evidence file
-     carries both parts.
+     registered for it, or every check ran and abstained, an attestation backed by at least one
+     digest-verified evidence file carries both parts.
    A ``not_applicable`` claim always needs a justification (enforced when loading).
 """
 
@@ -153,12 +155,13 @@ def decide(evidence: Evidence, traits: frozenset[str] | ApplicabilityProfile) ->
             gaps=gaps,
         )
 
-    automated = _automated(findings)
-    not_run = tuple(evidence.not_run)
+    examined = [f for f in findings if f.status is not Status.ABSTAINED]
+    automated = _automated(examined)
+    not_run = (*evidence.not_run, *_abstentions(findings))
     match req.verification:
         case Verification.STATIC | Verification.RUNTIME:
             if automated is not Verdict.NOT_VERIFIED:
-                return verdict(automated, Basis.AUTOMATED, _automated_reason(findings, evidence))
+                return verdict(automated, Basis.AUTOMATED, _automated_reason(examined, evidence))
             if claim is not None:
                 return verdict(
                     _from_claim(claim),
@@ -166,7 +169,7 @@ def decide(evidence: Evidence, traits: frozenset[str] | ApplicabilityProfile) ->
                     f"no automated evidence; attested in {source}",
                     *not_run,
                 )
-            return verdict(Verdict.NOT_VERIFIED, Basis.NONE, _missing(evidence), *not_run)
+            return verdict(Verdict.NOT_VERIFIED, Basis.NONE, _missing(evidence, not_run), *not_run)
         case Verification.ATTEST:
             if claim is None:
                 return verdict(
@@ -177,7 +180,7 @@ def decide(evidence: Evidence, traits: frozenset[str] | ApplicabilityProfile) ->
                 )
             return verdict(_from_claim(claim), Basis.ATTESTED, f"attested in {source}")
         case Verification.HYBRID:
-            return _hybrid(evidence, automated, claim, verdict)
+            return _hybrid(evidence, automated, claim, verdict, not_run)
         case _:
             assert_never(req.verification)
 
@@ -223,7 +226,11 @@ def _by_profile(
 
 
 def _hybrid(
-    evidence: Evidence, automated: Verdict, claim: Claim | None, verdict: _Make
+    evidence: Evidence,
+    automated: Verdict,
+    claim: Claim | None,
+    verdict: _Make,
+    not_run: tuple[str, ...],
 ) -> RequirementVerdict:
     source = evidence.attestation.source if evidence.attestation else ""
     if claim is Claim.NOT_APPLICABLE:
@@ -233,7 +240,7 @@ def _hybrid(
             Verdict.NOT_VERIFIED,
             Basis.AUTOMATED if automated.satisfies else Basis.NONE,
             _hybrid_without_claim(evidence.requirement.id, automated),
-            *evidence.not_run,
+            *not_run,
         )
     if automated.satisfies:
         return verdict(Verdict.PASS, Basis.BOTH, f"checks passed and attestation {source} is valid")
@@ -243,11 +250,21 @@ def _hybrid(
             Basis.ATTESTED,
             f"no automated check exists; attestation {source} carries digest-verified evidence",
         )
+    if _all_abstained(evidence) and _has_verified_files(evidence.attestation):
+        # Every check ran and found nothing of its kind here (the evidence lives outside the
+        # project): as when no check exists, digest-verified files carry the automated part.
+        return verdict(
+            Verdict.PASS,
+            Basis.ATTESTED,
+            f"its checks found nothing to examine; attestation {source} carries "
+            "digest-verified evidence",
+            *not_run,
+        )
     return verdict(
         Verdict.NOT_VERIFIED,
         Basis.ATTESTED,
         f"attested in {source} but automated evidence is missing",
-        *(evidence.not_run or (_missing(evidence),)),
+        *(not_run or (_missing(evidence, not_run),)),
     )
 
 
@@ -289,15 +306,41 @@ def _automated_reason(findings: Sequence[Finding], evidence: Evidence) -> str:
     return f"passed: {evidence.named(checks)}"
 
 
-def _missing(evidence: Evidence) -> str:
+def _all_abstained(evidence: Evidence) -> bool:
+    """Checks ran (none was skipped) and every one of them abstained."""
+    return (
+        bool(evidence.findings)
+        and not evidence.not_run
+        and all(f.status is Status.ABSTAINED for f in evidence.findings)
+    )
+
+
+def _abstentions(findings: Sequence[Finding]) -> tuple[str, ...]:
+    """What each abstaining check looked for and did not find, one line per check."""
+    looked: dict[str, list[str]] = {}
+    for f in findings:
+        if f.status is Status.ABSTAINED and f.message not in looked.setdefault(f.check, []):
+            looked[f.check].append(f.message)
+    return tuple(
+        f"check {check} found nothing to examine: {'; '.join(messages[:3])}"
+        for check, messages in sorted(looked.items())
+    )
+
+
+def _missing(evidence: Evidence, not_run: tuple[str, ...]) -> str:
     rid = evidence.requirement.id
     if not evidence.has_checks:
         return (
             "not verified: no automated check exists for this requirement and no valid "
             f"attestation was found; attest it (mlsvs attest template {rid})"
         )
-    if evidence.not_run:
-        count = len(evidence.not_run)
+    if not_run and not evidence.not_run:
+        return (
+            "not verified: its checks found nothing to examine (below); provide what they look "
+            f"for, or attest it (mlsvs attest template {rid})"
+        )
+    if not_run:
+        count = len(not_run)
         which = (
             "its check produced no result"
             if count == 1

@@ -24,6 +24,11 @@ class Status(enum.StrEnum):
     NOT_VERIFIED = "not_verified"
     """The check ran but could not cover its target (unreadable, too large, unparseable,
     unsupported, outside the database); the outcome's ``gaps`` name what and why."""
+    ABSTAINED = "abstained"
+    """The check found nothing of its kind to examine (no dataset, no BOM, no endpoint
+    declared): absence in the project is not evidence that the requirement does not apply, so
+    the outcome neither passes nor makes the requirement not applicable; other checks or an
+    attestation decide, and with neither the requirement stays not verified."""
 
 
 @enum.unique
@@ -212,6 +217,16 @@ def failed(
 def not_applicable(message: str, *, facts: Facts = (), key: str = "") -> Outcome:
     """The check does not apply to this target (the reason is kept as evidence)."""
     return Outcome(status=Status.NOT_APPLICABLE, message=message, facts=facts, key=key)
+
+
+def abstained(message: str, *, facts: Facts = (), key: str = "") -> Outcome:
+    """Nothing of the check's kind to examine here (``message`` says what was looked for).
+
+    Use it instead of ``not_applicable`` when the check only saw that something is *absent*
+    from the project (the datasets may live elsewhere, the service may not be declared):
+    not applicable is a claim about the system, abstaining is a statement about this check.
+    """
+    return Outcome(status=Status.ABSTAINED, message=message, facts=facts, key=key)
 
 
 def not_verified(

@@ -52,6 +52,7 @@ _STATUS_ORDER = (
     Status.ERROR,
     Status.NOT_VERIFIED,
     Status.PASS,
+    Status.ABSTAINED,
     Status.NOT_APPLICABLE,
 )
 

@@ -9,10 +9,10 @@ from mlsvs.plugin import (
     Isolation,
     Project,
     Severity,
+    abstained,
     check,
     errored,
     failed,
-    not_applicable,
     passed,
 )
 
@@ -57,7 +57,7 @@ def provider_responses_validated(ctx: CheckContext, project: Project) -> Iterato
                 "hosted_model] (validator, valid_response; docs/model-testing.md)"
             )
         else:
-            yield not_applicable("no hosted model API declared")
+            yield abstained("no hosted model API declared")
         return
     if not ctx.granted(Capability.MODEL_EXECUTION):
         yield errored("not verified: calling the project's validator needs --allow model-exec")

@@ -14,8 +14,8 @@ from mlsvs.plugin import (
     Gap,
     GapReason,
     Outcome,
+    abstained,
     errored,
-    not_applicable,
     not_verified,
 )
 
@@ -81,7 +81,7 @@ def training_setup(
     except DataError as exc:
         return errored(exc.message)
     if not train:
-        return not_applicable("no dataset files") if not project.artifacts else errored(NO_TRAIN)
+        return abstained("no dataset files") if not project.artifacts else errored(NO_TRAIN)
     return conf, train
 
 

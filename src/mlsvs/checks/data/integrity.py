@@ -15,10 +15,10 @@ from mlsvs.plugin import (
     DatasetArtifact,
     Project,
     Severity,
+    abstained,
     check,
     errored,
     failed,
-    not_applicable,
     passed,
 )
 
@@ -87,7 +87,7 @@ def datasets_content_addressed(ctx: CheckContext, project: Project) -> Iterator[
     """Verify every dataset manifest, DVC file and checksum file; fail uncovered datasets."""
     datasets = [a.path for a in project.of_type(DatasetArtifact)]
     if not datasets:
-        yield not_applicable("no dataset files in the project")
+        yield abstained("no dataset files in the project")
         return
     try:
         conf = settings(ctx)
@@ -134,11 +134,11 @@ def record_hashes_verify(ctx: CheckContext, project: Project) -> Iterator[Outcom
         yield errored(exc.message)
         return
     if not conf.record_hashes:
-        yield not_applicable("record-level hashes not declared ([datasets] record_hashes)")
+        yield abstained("record-level hashes not declared ([datasets] record_hashes)")
         return
     files = {s.display for s in tabular(project)}
     if not files:
-        yield not_applicable("no tabular dataset files in the project")
+        yield abstained("no tabular dataset files in the project")
         return
     verified: set[str] = set()
     for display, path in evidence_files(project, conf.manifests):

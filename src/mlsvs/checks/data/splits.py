@@ -13,10 +13,10 @@ from mlsvs.plugin import (
     Measurement,
     Project,
     Severity,
+    abstained,
     check,
     errored,
     failed,
-    not_applicable,
     passed,
 )
 
@@ -35,7 +35,7 @@ NO_SPLITS = (
 
 def _splits(ctx: CheckContext, project: Project) -> tuple[DataSettings, list[SplitSet]] | Outcome:
     if not project.of_type(DatasetArtifact):
-        return not_applicable("no dataset files in the project")
+        return abstained("no dataset files in the project")
     try:
         conf = settings(ctx)
         sets = split_sets(project, conf)
@@ -135,7 +135,7 @@ def no_entity_or_time_leakage(ctx: CheckContext, project: Project) -> Iterator[O
     """Test entities present in train; train rows dated after the first test row."""
     raw = ctx.section("datasets")
     if not raw.get("key_column") and not raw.get("time_column"):
-        yield not_applicable("no [datasets] key_column or time_column declared")
+        yield abstained("no [datasets] key_column or time_column declared")
         return
     found = _splits(ctx, project)
     if not isinstance(found, tuple):

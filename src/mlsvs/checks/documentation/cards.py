@@ -12,9 +12,9 @@ from mlsvs.plugin import (
     ModelArtifact,
     Project,
     Severity,
+    abstained,
     check,
     failed,
-    not_applicable,
     passed,
 )
 
@@ -71,7 +71,7 @@ def model_card_complete(ctx: CheckContext, project: Project) -> Iterator[Outcome
     models = project.of_type(ModelArtifact)
     cards = [c for c in project.of_type(CardDocument) if c.card is CardKind.MODEL]
     if not models and not cards:
-        yield not_applicable("no model artifacts and no model card in the project")
+        yield abstained("no model artifacts and no model card in the project")
         return
     if not cards:
         yield failed(
@@ -109,7 +109,7 @@ def dataset_card_complete(ctx: CheckContext, project: Project) -> Iterator[Outco
     datasets = project.of_type(DatasetArtifact)
     cards = [c for c in project.of_type(CardDocument) if c.card is CardKind.DATASET]
     if not datasets and not cards:
-        yield not_applicable("no dataset files and no dataset card in the project")
+        yield abstained("no dataset files and no dataset card in the project")
         return
     if not cards:
         yield failed(

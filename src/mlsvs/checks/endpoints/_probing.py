@@ -10,6 +10,7 @@ from mlsvs.plugin import (
     Capability,
     OptionError,
     Severity,
+    abstained,
     errored,
     failed,
     not_applicable,
@@ -43,7 +44,7 @@ def area_outcomes(ctx: CheckContext, project: Project, area: Area) -> Iterator[O
                 "([[endpoints]] with url and request_template)"
             )
         else:
-            yield not_applicable("no inference endpoint declared")
+            yield abstained("no inference endpoint declared")
         return
     if not ctx.granted(Capability.NETWORK):
         yield errored("probing endpoints needs --allow network")

@@ -15,9 +15,9 @@ from mlsvs.plugin import (
     Project,
     Severity,
     Status,
+    abstained,
     check,
     errored,
-    not_applicable,
     not_verified,
 )
 
@@ -55,7 +55,7 @@ def kill_switch_drilled(ctx: CheckContext, project: Project) -> Iterator[Outcome
                 Gap(item="kill_switch", reason=GapReason.NOT_PRESENT),
             )
         else:
-            yield not_applicable("no inference endpoint or kill switch declared")
+            yield abstained("no inference endpoint or kill switch declared")
         return
     try:
         ks = parse_kill_switch(section)

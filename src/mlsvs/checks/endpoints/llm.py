@@ -21,10 +21,10 @@ from mlsvs.plugin import (
     Project,
     Severity,
     Status,
+    abstained,
     check,
     errored,
     failed,
-    not_applicable,
     passed,
 )
 
@@ -57,7 +57,7 @@ def _settings(ctx: CheckContext, project: Project) -> LlmSettings | Outcome:
                 "not verified: the project is genai: declare the chat endpoint in "
                 "[tool.mlsvs.llm] (url, allowed_hosts, channels; docs/llm-probes.md)"
             )
-        return not_applicable("no LLM endpoint declared ([tool.mlsvs.llm])")
+        return abstained("no LLM endpoint declared ([tool.mlsvs.llm])")
     try:
         return parse_llm(section)
     except ConfigError as exc:

@@ -23,9 +23,9 @@ from mlsvs.plugin import (
     Outcome,
     Project,
     Severity,
+    abstained,
     check,
     failed,
-    not_applicable,
     not_verified,
     passed,
 )
@@ -128,7 +128,7 @@ def images_scanned(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
     if not images:
         if not dockerfiles and not scans:
             if not gaps:
-                yield not_applicable("no container image is built or deployed by the project")
+                yield abstained("no container image is built or deployed by the project")
             return
         if not scans:
             yield failed(

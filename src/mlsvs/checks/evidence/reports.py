@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from mlsvs.checks.evidence._judge import judge_findings, reports_or_error, unread
 from mlsvs.checks.evidence._load import max_age_days
 from mlsvs.checks.evidence._model import Topic
-from mlsvs.plugin import Document, Outcome, Project, Severity, check, not_applicable
+from mlsvs.plugin import Document, Outcome, Project, Severity, abstained, check
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -61,7 +61,7 @@ def _topic_check(
             outcomes.append(outcome)
     yield from outcomes
     if not outcomes and not reports.gaps:
-        yield not_applicable(
+        yield abstained(
             f"{len(relevant)} {_LABELS[topic]} report(s), none evaluated the rules in question"
             if relevant
             else f"no tool report covering {_LABELS[topic]}"

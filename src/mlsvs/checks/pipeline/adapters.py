@@ -30,9 +30,9 @@ from mlsvs.plugin import (
     Severity,
     SignatureFile,
     SourceFile,
+    abstained,
     check,
     failed,
-    not_applicable,
     not_verified,
     passed,
 )
@@ -135,7 +135,7 @@ def adapters_controlled(ctx: CheckContext, project: Project) -> Iterator[Outcome
         yield failed("; ".join(loads[:6]), key="code")
     if not adapters:
         if not loads and not gaps:
-            yield not_applicable("no PEFT adapter directory and no adapter loaded in code")
+            yield abstained("no PEFT adapter directory and no adapter loaded in code")
         return
     digests, bom_gaps = _bom_digests(project)
     if bom_gaps:

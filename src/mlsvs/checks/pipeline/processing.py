@@ -30,9 +30,9 @@ from mlsvs.plugin import (
     Project,
     Severity,
     SourceFile,
+    abstained,
     check,
     failed,
-    not_applicable,
     not_verified,
     passed,
 )
@@ -131,7 +131,7 @@ def processing_bound(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
                 Gap(item="*", reason=GapReason.NOT_PRESENT, detail="no serving code"),
             )
         else:
-            yield not_applicable("the project holds no serving code, model or deployment")
+            yield abstained("the project holds no serving code, model or deployment")
         return
     for source in files:
         try:

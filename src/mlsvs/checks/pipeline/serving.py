@@ -27,9 +27,9 @@ from mlsvs.plugin import (
     Project,
     Severity,
     SourceFile,
+    abstained,
     check,
     failed,
-    not_applicable,
     not_verified,
     passed,
 )
@@ -135,7 +135,7 @@ def serving_loads_registered(ctx: CheckContext, project: Project) -> Iterator[Ou
                 Gap(item="*", reason=GapReason.NOT_PRESENT, detail="no serving code"),
             )
         else:
-            yield not_applicable("the project holds no serving code, model or deployment")
+            yield abstained("the project holds no serving code, model or deployment")
         return
     offline = offline_mode(project)
     for source in files:

@@ -25,9 +25,9 @@ from mlsvs.plugin import (
     Project,
     Severity,
     SourceFile,
+    abstained,
     check,
     failed,
-    not_applicable,
     not_verified,
     passed,
 )
@@ -132,7 +132,7 @@ def external_snapshots(ctx: CheckContext, project: Project) -> Iterator[Outcome]
         )
     if not found:
         if not gaps and not direct:
-            yield not_applicable(
+            yield abstained(
                 "no external data source is visible: no DVC import and no download of data "
                 "in the code"
             )

@@ -12,10 +12,10 @@ from mlsvs.plugin import (
     ModelArtifact,
     Project,
     Severity,
+    abstained,
     check,
     errored,
     failed,
-    not_applicable,
     passed,
 )
 from mlsvs.supply.errors import BomError
@@ -118,7 +118,7 @@ def bom_hashes_match(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
     boms, problems = load_boms(project)
     yield from problems
     if not boms and not problems:
-        yield not_applicable("no CycloneDX BOM in the project (MLC401 reports that)")
+        yield abstained("no CycloneDX BOM in the project (MLC401 reports that)")
         return
     for bom in boms:
         checked = 0
@@ -200,7 +200,7 @@ def bom_describes_models(ctx: CheckContext, project: Project) -> Iterator[Outcom
     valid = [b for b in boms if not b.schema_errors]
     if not valid:
         if not problems:
-            yield not_applicable("no valid CycloneDX BOM (MLC401 reports that)")
+            yield abstained("no valid CycloneDX BOM (MLC401 reports that)")
         return
     for bom in valid:
         gaps: list[str] = []

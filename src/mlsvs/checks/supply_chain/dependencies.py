@@ -12,10 +12,10 @@ from mlsvs.plugin import (
     GapReason,
     Project,
     Severity,
+    abstained,
     check,
     errored,
     failed,
-    not_applicable,
     not_verified,
     passed,
 )
@@ -277,7 +277,7 @@ def no_known_vulnerable_dependencies(ctx: CheckContext, project: Project) -> Ite
     if not manifests.manifests:
         db_facts = tuple(f for db in databases for f in db.facts())
         if not errors:
-            yield not_applicable("no dependency manifest (MLC420 reports that)", facts=db_facts)
+            yield abstained("no dependency manifest (MLC420 reports that)", facts=db_facts)
         return
     if settings.online:
         if not ctx.granted(Capability.NETWORK):

@@ -14,10 +14,10 @@ from mlsvs.plugin import (
     Project,
     Severity,
     SignatureFile,
+    abstained,
     check,
     errored,
     failed,
-    not_applicable,
     passed,
 )
 from mlsvs.supply.errors import HashManifestError, SignatureError
@@ -130,4 +130,4 @@ def models_and_datasets_are_hashed(ctx: CheckContext, project: Project) -> Itera
         yield passed(f"all {len(targets)} model/dataset file(s) are hashed", key="coverage")
     else:
         # Discovery's gaps (an unreadable file that may be a model) still keep M4.3.1 open.
-        yield not_applicable("no model or dataset files to hash", key="coverage")
+        yield abstained("no model or dataset files to hash", key="coverage")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from mlsvs.checks.supply_chain._paths import relative
-from mlsvs.plugin import Project, Severity, check, errored, failed, not_applicable
+from mlsvs.plugin import Project, Severity, abstained, check, errored, failed
 from mlsvs.supply.errors import AdvisoryError
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ def scanner_reports_clean(ctx: CheckContext, project: Project) -> Iterator[Outco
         yield errored(relative(exc.diagnostics(), project.root))
         return
     if not paths:
-        yield not_applicable("no pip-audit or osv-scanner JSON report in the project")
+        yield abstained("no pip-audit or osv-scanner JSON report in the project")
         return
     pinned = {(d.name, d.version) for d in parse_project(project).dependencies if d.version}
     pinned_names = {name for name, _ in pinned}
@@ -90,7 +90,7 @@ def scanner_reports_clean(ctx: CheckContext, project: Project) -> Iterator[Outco
             # (a dated OSV snapshot or the OSV API) decides "no known vulnerability".
             audited = {name for name, _ in report.packages}
             missing = sorted(pinned_names - audited)
-            yield not_applicable(
+            yield abstained(
                 f"{rel}: {report.tool} found no vulnerability in {len(report.packages)} "
                 "package(s); the report has no database date, so it cannot vouch for the "
                 "absence of vulnerabilities (MLC422 does)"
