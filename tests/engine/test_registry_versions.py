@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from mlsvs.catalog import load_standard
 from mlsvs.engine import registry as reg
 from mlsvs.model.check import Check
@@ -63,3 +65,31 @@ def test_attesting_a_withdrawn_id_names_its_successor() -> None:
     new = load_standard("1.1.0")
     assert "withdrawn in mlsvs 1.1.0 (merged into M1.2.2)" in _unknown_requirement("M6.2.3", new)
     assert _unknown_requirement("M9.9.9", new) == "M9.9.9 is not a requirement of mlsvs 1.1.0"
+
+
+def test_under_an_older_version_a_split_off_obligation_is_judged_where_it_was() -> None:
+    """M9.2.5 was split from M9.2.3 in 1.1.0: under 1.0.0 its check judges M9.2.3 too, so
+    1.0.0's M9.2.3 is no longer decided on the one clause that kept the ID."""
+    from mlsvs.catalog.crosswalk import carriers
+
+    old, new = load_standard("1.0.0"), load_standard("1.1.0")
+    carried = carriers(old, new)
+    split_off = {
+        r.id: parent
+        for r in new.requirements.values()
+        for h in r.history
+        if h.change.value == "added"
+        for parent in re.findall(r"[Ss]plit from (M\d+\.\d+\.\d+)", h.note)
+    }
+    assert split_off, "the bundled 1.1.0 records its splits"
+    for child, parent in split_off.items():
+        assert parent in carried[child], (child, parent)
+    translated = reg._translated(_make(["M9.2.5", "M9.2.3"]), old, carried)
+    assert translated.requirements == ("M9.2.3",)
+    assert reg._translated(_make(["M9.2.5"]), new, carriers(new, new)).requirements == ("M9.2.5",)
+    # a withdrawn ID that a check written for 1.0.0 names maps to its successor in 1.1.0
+    assert carriers(new, old)["M6.2.3"] == ("M1.2.2",)
+    under_old = {c.check.id: c.check.requirements for c in reg.load_registry(old).checks}
+    under_new = {c.check.id: c.check.requirements for c in reg.load_registry(new).checks}
+    moved = [cid for cid, ids in under_new.items() if "M9.2.5" in ids]
+    assert moved and all("M9.2.3" in under_old[cid] for cid in moved)

@@ -158,6 +158,32 @@ def crosswalk(old: Standard, new: Standard) -> Crosswalk:
     )
 
 
+def carriers(target: Standard, written_for: Standard) -> dict[str, tuple[str, ...]]:
+    """Requirement IDs of ``written_for`` that ``target`` lacks -> the IDs of ``target`` that
+    carry their obligations.
+
+    A check written for 1.1.0 that judges M9.2.5 (split from M9.2.3 in 1.1.0) judges M9.2.3
+    under 1.0.0, where that obligation was still part of M9.2.3: without this, 1.0.0's M9.2.3
+    would be decided on the one clause that kept the ID. Under a newer ``target`` a withdrawn
+    ID maps to what replaced it. IDs with no carrier (added without an old source) are absent.
+    """
+    if _semver(target.version) == _semver(written_for.version):
+        return {}
+    if _semver(target.version) < _semver(written_for.version):
+        back: dict[str, set[str]] = {}
+        for entry in crosswalk(target, written_for).entries:
+            for new_id in entry.new_ids:
+                if new_id not in target.requirements:
+                    back.setdefault(new_id, set()).add(entry.old_id)
+        return {k: tuple(sorted(v, key=id_sort_key)) for k, v in back.items()}
+    return {
+        e.old_id: ids
+        for e in crosswalk(written_for, target).entries
+        if e.old_id not in target.requirements
+        and (ids := tuple(i for i in e.new_ids if i in target.requirements))
+    }
+
+
 def crosswalk_dict(cw: Crosswalk) -> dict[str, Any]:
     """JSON-ready form."""
     counts: dict[str, int] = {}

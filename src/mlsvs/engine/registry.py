@@ -6,6 +6,7 @@ Every module-level ``Check`` object is collected. Nothing registers itself on im
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import pkgutil
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from mlsvs.model.assessment import Problem, ProblemKind
 from mlsvs.model.check import CHECK_ID, Check
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Mapping
     from types import ModuleType
 
     from mlsvs.model.catalog import Standard
@@ -62,6 +63,7 @@ def load_registry(standard: Standard | None = None, *, group: str = GROUP) -> Re
     """
     problems: list[Problem] = []
     found: dict[str, LoadedCheck] = {}
+    carried = _carriers(standard)
     for ep in sorted(entry_points(group=group), key=lambda e: e.name):
         try:
             modules = _modules(ep)
@@ -88,6 +90,8 @@ def load_registry(standard: Standard | None = None, *, group: str = GROUP) -> Re
                         "a check ID, at least one requirement, a target type and a docstring "
                         "(see docs/plugins.md)"
                     )
+                candidate = _translated(candidate, standard, carried)
+                loaded = dataclasses.replace(loaded, check=candidate)
                 issue = _invalid(candidate, standard)
                 unknown = _unknown_requirements(candidate, standard)
                 if unknown and not issue:
@@ -112,6 +116,40 @@ def load_registry(standard: Standard | None = None, *, group: str = GROUP) -> Re
                 found[candidate.id] = loaded
     checks = tuple(found[k] for k in sorted(found))
     return Registry(checks=checks, problems=tuple(problems))
+
+
+def _carriers(standard: Standard | None) -> Mapping[str, tuple[str, ...]]:
+    """Built-in checks are written for the default (newest released) standard: under another
+    version, the IDs that carry each of its requirements there (see ``catalog.carriers``)."""
+    if standard is None:
+        return {}
+    from mlsvs.catalog import load_standard
+    from mlsvs.catalog.crosswalk import carriers
+    from mlsvs.errors import MlsvsError
+
+    try:
+        newest = load_standard()
+    except MlsvsError:
+        return {}
+    if newest.key != standard.key or newest.version == standard.version:
+        return {}
+    return carriers(standard, newest)
+
+
+def _translated(
+    check: Check[Target], standard: Standard | None, carried: Mapping[str, tuple[str, ...]]
+) -> Check[Target]:
+    """``check`` judging, for each requirement ``standard`` lacks, the ones that carry it."""
+    if standard is None or not carried:
+        return check
+    ids: list[str] = []
+    for rid in check.requirements:
+        for target in (rid,) if rid in standard.requirements else carried.get(rid, (rid,)):
+            if target not in ids:
+                ids.append(target)
+    if tuple(ids) == check.requirements:
+        return check
+    return dataclasses.replace(check, requirements=tuple(ids))
 
 
 def _modules(ep: EntryPoint) -> Iterable[ModuleType]:
