@@ -116,8 +116,10 @@ def test_extraction_alerts_missing_signal_or_metadata_fail(tmp_path) -> None:
     outcomes = _run(extraction_alerts, _project(tmp_path / "a", rules=global_only))
     assert [o.status.value for o in outcomes] == ["fail"]
     assert "no per-principal alert on query volume" in outcomes[0].message
-    silent = RULES.replace('summary: "{{ $labels.principal }} sent {{ $value }} queries in 1h"',
-                           'summary: "too many queries"')
+    silent = RULES.replace(
+        'summary: "{{ $labels.principal }} sent {{ $value }} queries in 1h"',
+        'summary: "too many queries"',
+    )
     outcomes = _run(extraction_alerts, _project(tmp_path / "b", rules=silent))
     assert "ExtractionVolumePerPrincipal do not carry" in outcomes[0].message
     # a rate threshold converts to queries: 2/s over a 1h window and 10m 'for' is 8400 queries
@@ -140,8 +142,9 @@ def test_extraction_without_replay_or_ci_is_not_verified(tmp_path) -> None:
 def test_feedback_alerts_pass_or_fail_on_missing_distribution(tmp_path) -> None:
     outcomes = _run(feedback_alerts, _project(tmp_path / "a"))
     assert [o.status.value for o in outcomes] == ["pass"], outcomes
-    no_distribution = RULES.replace("max(feedback_label_psi{window=\"1h\"}) > 0.2",
-                                    "max(process_open_fds) > 1000")
+    no_distribution = RULES.replace(
+        'max(feedback_label_psi{window="1h"}) > 0.2', "max(process_open_fds) > 1000"
+    )
     outcomes = _run(feedback_alerts, _project(tmp_path / "b", rules=no_distribution))
     assert [o.status.value for o in outcomes] == ["fail"]
     assert "distribution of feedback labels" in outcomes[0].message

@@ -86,8 +86,10 @@ def test_missing_late_or_overdue_retraining_fails(tmp_path) -> None:
         **{"M7.3.5.max_erasure_days": 7},
     )
     assert statuses(outcomes) == {"fail"}
-    overdue = [*REQUESTS, {**REQUESTS[1], "request_id": "DSR-2026-0120",
-                           "received_at": "2026-09-01T00:00:00Z"}]
+    overdue = [
+        *REQUESTS,
+        {**REQUESTS[1], "request_id": "DSR-2026-0120", "received_at": "2026-09-01T00:00:00Z"},
+    ]
     outcomes = run(erasure_retraining, _project(tmp_path, overdue, RUNS), settings=CONFIG)
     assert "DSR-2026-0120" in outcomes[0].message
     assert "30 days have passed" in outcomes[0].message

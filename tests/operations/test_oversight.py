@@ -177,7 +177,9 @@ def test_unlogged_reason_or_unreviewed_period_fails(tmp_path) -> None:
     assert statuses(outcomes) == {"fail"}
     assert "1 intervention(s) lack reason" in outcomes[0].message
     # September's overrides were never reviewed
-    september = [{**e, "ts": str(e["ts"]).replace("2026-10-", "2026-09-")} for e in _interventions()]
+    september = [
+        {**e, "ts": str(e["ts"]).replace("2026-10-", "2026-09-")} for e in _interventions()
+    ]
     put(tmp_path, "oversight/interventions.jsonl", jsonl(september))
     outcomes = run(interventions_logged_and_reviewed, tmp_path, settings=_log_config())
     assert statuses(outcomes) == {"fail"}

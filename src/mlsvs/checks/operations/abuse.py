@@ -18,7 +18,6 @@ gap.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mlsvs.checks.platform._common import names
@@ -73,14 +72,6 @@ _COUNTER = re.compile(
 _ABOVE = re.compile(r">=?\s*(-?\d+(?:\.\d+)?(?:e-?\d+)?)\s*$")
 _COMPARES = re.compile(r"[<>]=?\s*-?\d")
 _VALUE = re.compile(r"\$value\b|humanize")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Annotated:
-    """An alerting rule with its label and annotation templates."""
-
-    rule: Rule
-    templates: str
 
 
 def _templates(project: Project) -> dict[tuple[str, str], str]:
@@ -185,8 +176,7 @@ def extraction_alerts(ctx: CheckContext, target: MonitoringConfig) -> Iterator[O
         problems.append("no per-principal alert on query volume")
     if not stats:
         problems.append(
-            "no per-principal alert on an input statistic (diversity, boundary proximity, "
-            "coverage)"
+            "no per-principal alert on an input statistic (diversity, boundary proximity, coverage)"
         )
     covering = [*timely, *stats]
     silent = [r.alert for r in covering if not _carries(r, templates)]

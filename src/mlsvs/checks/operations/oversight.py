@@ -113,8 +113,7 @@ def _read(project: Project, rel: str) -> list[Mapping[str, object]] | Outcome:
 
 @check(
     id="MLC1060",
-    title="An oversight drill shows a named overseer overriding an output and stopping the "
-    "system",
+    title="An oversight drill shows a named overseer overriding an output and stopping the system",
     requirements=["M1.5.1"],
     applies_to=Project,
     severity=Severity.HIGH,
@@ -169,8 +168,7 @@ def overseer_override_and_stop(ctx: CheckContext, project: Project) -> Iterator[
     ]
     stops = [(t, r) for t, r in timed if _event(r) in STOP and text(r, *ACTOR) in overseers]
     others = sorted(
-        {text(r, *ACTOR) or "?" for _, r in timed if _event(r) in OVERRIDE | STOP}
-        - set(overseers)
+        {text(r, *ACTOR) or "?" for _, r in timed if _event(r) in OVERRIDE | STOP} - set(overseers)
     )
     if not overrides:
         problems.append("no override of an identified output by a named overseer")
@@ -178,9 +176,7 @@ def overseer_override_and_stop(ctx: CheckContext, project: Project) -> Iterator[
         problems.append("no stop by a named overseer")
     else:
         stopped_at = stops[0][0]
-        resumed = next(
-            (t for t, r in timed if t > stopped_at and _event(r) in RESUME), None
-        )
+        resumed = next((t for t, r in timed if t > stopped_at and _event(r) in RESUME), None)
         leaked = [
             r
             for t, r in timed
@@ -299,8 +295,7 @@ def interventions_logged_and_reviewed(ctx: CheckContext, project: Project) -> It
         latest = max(done for _, _, done in periods)
         if latest < due:
             problems.append(
-                f"the latest review ({latest.date().isoformat()}) is older than "
-                f"{interval} days"
+                f"the latest review ({latest.date().isoformat()}) is older than {interval} days"
             )
     if unreviewed:
         problems.append(

@@ -95,7 +95,9 @@ def rag_ingestion_provenance(ctx: CheckContext, project: Project) -> Iterator[Ou
                 facts=facts,
             )
             continue
-        unapproved = sorted({s for r in docs if (s := text(r, *SOURCE)) and not approved(s, patterns)})
+        unapproved = sorted(
+            {s for r in docs if (s := text(r, *SOURCE)) and not approved(s, patterns)}
+        )
         unsourced = sum(1 for r in docs if not text(r, *SOURCE))
         anonymous = sum(1 for r in docs if not text(r, *WRITER))
         unnamed = sum(1 for r in docs if not text(r, *DOC_ID))
@@ -116,4 +118,3 @@ def rag_ingestion_provenance(ctx: CheckContext, project: Project) -> Iterator[Ou
                 key=log,
                 facts=facts,
             )
-
