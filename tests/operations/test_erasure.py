@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mlsvs.checks.operations.erasure import erasure_retraining
+from mlsvs.checks.operations.erasure import erasure_retraining, erasure_traced
 from tests.operations.helpers import jsonl, put
 from tests.platform.helpers import run, statuses
 
@@ -104,3 +104,64 @@ def test_unconfigured_incomplete_or_unparsable_is_not_verified(tmp_path) -> None
     put(tmp_path, "ml/training-runs.jsonl", '{"run_id": "mlflow:8a1c", "model": ')
     outcomes = run(erasure_retraining, tmp_path, settings=CONFIG)
     assert statuses(outcomes) == {"not_verified"}
+
+
+LINEAGE = [
+    {"dataset": "transactions@v42", "derived_from": ["transactions@v41"], "step": "dedupe"},
+    {"dataset": "features@v42", "derived_from": ["transactions@v42"], "step": "featurise"},
+    {"dataset": "holdout@v3", "derived_from": ["claims@v9"], "step": "split"},
+]
+
+
+def _traced(tmp_path, requests, runs, lineage=LINEAGE):
+    _project(tmp_path, requests, runs)
+    put(tmp_path, "lineage/datasets.jsonl", jsonl(lineage))
+    settings = {
+        "privacy": {
+            "erasure": {**CONFIG["privacy"]["erasure"], "lineage": "lineage/datasets.jsonl"}
+        }
+    }
+    return run(erasure_traced, tmp_path, settings=settings)
+
+
+TRACED = [
+    {**REQUESTS[0], "affected_datasets": ["transactions@v41", "transactions@v42", "features@v42"]},
+]
+TRAINED = [
+    {**RUNS[0], "datasets": ["features@v42"]},
+    {**RUNS[1], "datasets": ["transactions@v42"]},
+    {
+        "run_id": "mlflow:77aa",
+        "model": "claims-triage",
+        "kind": "retrain",
+        "completed_at": "2026-10-01T00:00:00Z",
+        "datasets": ["holdout@v3"],
+    },
+]
+
+
+def test_complete_erasure_trace_passes(tmp_path) -> None:
+    outcomes = _traced(tmp_path, TRACED, TRAINED)
+    assert statuses(outcomes) == {"pass"}, outcomes
+
+
+def test_trace_missing_a_derived_dataset_or_model_fails(tmp_path) -> None:
+    short = [
+        {**TRACED[0], "affected_datasets": ["transactions@v41"], "affected_models": ["fraud-gbm"]}
+    ]
+    outcomes = _traced(tmp_path, short, TRAINED)
+    assert statuses(outcomes) == {"fail"}
+    assert "transactions@v42" in outcomes[0].message and "features@v42" in outcomes[0].message
+    assert "fraud-gbm-small" in outcomes[0].message
+
+
+def test_request_without_trace_is_not_verified(tmp_path) -> None:
+    outcomes = _traced(tmp_path, REQUESTS[1:2], TRAINED)  # no subject_ref, no datasets
+    assert statuses(outcomes) == {"not_verified"}
+    put(tmp_path, "lineage/datasets.jsonl", "dataset,derived_from\nfeatures@v42,transactions@v42\n")
+    settings = {
+        "privacy": {
+            "erasure": {**CONFIG["privacy"]["erasure"], "lineage": "lineage/datasets.jsonl"}
+        }
+    }
+    assert statuses(run(erasure_traced, tmp_path, settings=settings)) == {"not_verified"}
