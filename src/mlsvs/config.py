@@ -54,6 +54,7 @@ EXTENSION_SECTIONS = frozenset(
         "oversight",
         "privacy",
         "agents",
+        "detection",
     }
 )
 
