@@ -21,20 +21,29 @@ def _replay(n_adv: int = 60, n_clean: int = 400, adv_mean: float = 0.9, seed: in
     for i in range(n_adv):
         score = min(1.0, max(0.0, rng.gauss(adv_mean, 0.12)))
         flagged = score > THRESHOLD
-        out.append({
-            "input_id": f"adv-{i:04d}", "kind": "adversarial",
-            "attack": "pgd-linf-eps8" if i % 2 else "square-linf-eps8",
-            "score": round(score, 4), "flagged": flagged,
-            "action": "blocked" if flagged else "served",
-        })
+        out.append(
+            {
+                "input_id": f"adv-{i:04d}",
+                "kind": "adversarial",
+                "attack": "pgd-linf-eps8" if i % 2 else "square-linf-eps8",
+                "score": round(score, 4),
+                "flagged": flagged,
+                "action": "blocked" if flagged else "served",
+            }
+        )
     for i in range(n_clean):
         score = min(1.0, max(0.0, rng.gauss(0.18, 0.1)))
         flagged = score > THRESHOLD
-        out.append({
-            "input_id": f"clean-{i:05d}", "kind": "clean", "source": "prod-sample-2026-11-28",
-            "score": round(score, 4), "flagged": flagged,
-            "action": "review" if flagged else "served",
-        })
+        out.append(
+            {
+                "input_id": f"clean-{i:05d}",
+                "kind": "clean",
+                "source": "prod-sample-2026-11-28",
+                "score": round(score, 4),
+                "flagged": flagged,
+                "action": "review" if flagged else "served",
+            }
+        )
     return out
 
 
