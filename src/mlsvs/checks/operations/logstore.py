@@ -1,0 +1,352 @@
+"""Inference logs holding personal data: minimised in content and time (MLC1090, M7.3.3), read
+from Terraform (retention of the log stores) and the log shipper's configuration (OpenTelemetry
+Collector or Vector: the personal fields deleted, hashed or redacted before storage)::
+
+    [privacy.inference_logs]
+    stores = ["aws_cloudwatch_log_group.inference"]      # optional: else found by name
+    shipper = ["observability/otel-collector.yaml"]      # the collector/Vector configs
+    personal_fields = ["user.email", "client.address", "prompt"]
+
+Retention is read from ``aws_cloudwatch_log_group.retention_in_days`` (absent or 0: kept
+forever), ``google_logging_project_bucket_config.retention_days`` and
+``azurerm_log_analytics_workspace.retention_in_days`` (provider default 30 when absent), an S3
+bucket's lifecycle expiration (``aws_s3_bucket_lifecycle_configuration`` or an inline
+``lifecycle_rule``; a rule limited to a prefix does not cover the bucket) and a GCS bucket's
+``Delete`` rule ``age``. Without ``stores``, a log store is an inference log store when its
+Terraform name or its ``name`` mentions inference, prediction, serving, scoring, prompts or
+completions.
+
+In the OpenTelemetry Collector, a field is minimised by a ``redaction`` processor (not in
+``allowed_keys`` with ``allow_all_keys`` false, or covered by ``blocked_key_patterns``), an
+``attributes`` processor action ``delete``/``hash`` on its key, or a ``transform`` statement
+``delete_key``/``SHA256``/``replace_pattern`` naming it, when the processor is in a ``logs``
+pipeline. In Vector, by a ``remap`` transform whose VRL deletes (``del``), redacts or hashes
+(``sha2``, ``sha3``, ``md5``) the field.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from mlsvs.checks.operations._records import items, mapping, section
+from mlsvs.checks.platform._common import expression, nothing_found, target_of, truthy
+from mlsvs.checks.platform._sources import Source, block, load
+from mlsvs.plugin import (
+    DeploymentConfig,
+    Gap,
+    GapReason,
+    Project,
+    Severity,
+    check,
+    errored,
+    failed,
+    not_verified,
+    passed,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+
+    from mlsvs.checks.platform._sources import Inventory, TfBlock
+    from mlsvs.plugin import CheckContext, Outcome
+
+LOG_STORES = (
+    "aws_cloudwatch_log_group",
+    "google_logging_project_bucket_config",
+    "azurerm_log_analytics_workspace",
+    "aws_s3_bucket",
+    "google_storage_bucket",
+)
+DEFAULT_30 = frozenset({"google_logging_project_bucket_config", "azurerm_log_analytics_workspace"})
+_INFERENCE = re.compile(r"(infer|predict|serving|scoring|prompt|completion|chat|llm-?log)", re.I)
+_MASK_VRL = re.compile(r"\b(del|redact|sha1|sha2|sha3|md5|encrypt)\s*\(")
+MAX_CONFIG_BYTES = 1024 * 1024
+
+
+def _int(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None
+
+
+def _lifecycle_days(rules: list[Mapping[str, object]]) -> tuple[int | None, str]:
+    """Shortest whole-bucket expiration of enabled S3 lifecycle rules, or why there is none."""
+    days: list[int] = []
+    partial = False
+    for rule in rules:
+        status = rule.get("status", "Enabled" if truthy(rule.get("enabled", True)) else "")
+        if str(status).lower() != "enabled":
+            continue
+        prefix = str(rule.get("prefix", "") or "")
+        for flt in block(rule, "filter"):
+            prefix = prefix or str(flt.get("prefix", "") or "")
+            if block(flt, "tag") or block(flt, "and"):
+                prefix = prefix or "<tag filter>"
+        for exp in block(rule, "expiration"):
+            value = _int(exp.get("days"))
+            if value is None:
+                continue
+            if prefix:
+                partial = True
+            else:
+                days.append(value)
+    if days:
+        return min(days), ""
+    return None, "expiration only for a prefix" if partial else "no expiration rule"
+
+
+def retention_days(store: TfBlock, inventory: Inventory) -> tuple[int | None, str]:
+    """(days, '') or (None, why) for one log store."""
+    body = store.body
+    if store.type == "aws_cloudwatch_log_group":
+        value = body.get("retention_in_days")
+        if expression(value):
+            return None, "retention_in_days is an expression"
+        days = _int(value)
+        if days is None or days == 0:
+            return None, "no retention_in_days: events never expire"
+        return days, ""
+    if store.type in DEFAULT_30:
+        key = "retention_days" if store.type.startswith("google") else "retention_in_days"
+        value = body.get(key, 30)
+        if expression(value):
+            return None, f"{key} is an expression"
+        days = _int(value)
+        return (days, "") if days is not None else (None, f"{key} is not a number")
+    if store.type == "aws_s3_bucket":
+        by_name = {str(store.body.get("bucket")): store.name} if store.body.get("bucket") else {}
+        rules = [mapping(r) for r in block(body, "lifecycle_rule")]
+        for config in inventory.resources("aws_s3_bucket_lifecycle_configuration"):
+            if store.name in target_of(config, "bucket", "aws_s3_bucket", by_name):
+                rules += [mapping(r) for r in block(config.body, "rule")]
+        return _lifecycle_days(rules)
+    # google_storage_bucket
+    ages = [
+        age
+        for rule in block(body, "lifecycle_rule")
+        if any(str(a.get("type")) == "Delete" for a in block(rule, "action"))
+        for cond in block(rule, "condition")
+        if (age := _int(cond.get("age"))) is not None
+    ]
+    return (min(ages), "") if ages else (None, "no Delete lifecycle rule with an age")
+
+
+def inference_stores(inventory: Inventory, named: list[str]) -> list[TfBlock]:
+    stores = inventory.resources(*LOG_STORES)
+    if named:
+        return [s for s in stores if f"{s.type}.{s.name}" in named]
+    return [
+        s
+        for s in stores
+        if _INFERENCE.search(s.name)
+        or _INFERENCE.search(str(s.body.get("name") or s.body.get("bucket") or ""))
+    ]
+
+
+def _otel_minimised(doc: Mapping[str, object], fields: list[str]) -> dict[str, str]:
+    """field -> the processor that minimises it, over the collector's logs pipelines."""
+    processors = mapping(doc.get("processors"))
+    pipelines = mapping(mapping(doc.get("service")).get("pipelines"))
+    used = [
+        str(p)
+        for name, pipe in pipelines.items()
+        if name.split("/")[0] == "logs"
+        for p in items(mapping(pipe).get("processors"))
+    ]
+    out: dict[str, str] = {}
+    for pid in used:
+        conf = mapping(processors.get(pid))
+        kind = pid.split("/")[0]
+        for field in fields:
+            if field in out:
+                continue
+            if kind == "redaction":
+                allowed = {str(k) for k in items(conf.get("allowed_keys"))}
+                blocked = [str(p) for p in items(conf.get("blocked_key_patterns"))]
+                if (not truthy(conf.get("allow_all_keys")) and field not in allowed) or any(
+                    re.search(p, field) for p in blocked
+                ):
+                    out[field] = pid
+            elif kind == "attributes":
+                for action in items(conf.get("actions")):
+                    act = mapping(action)
+                    if act.get("key") == field and act.get("action") in {"delete", "hash"}:
+                        out[field] = f"{pid} ({act.get('action')})"
+            elif kind == "transform":
+                statements = [
+                    str(s)
+                    for group in items(conf.get("log_statements"))
+                    for s in (items(mapping(group).get("statements")) or [group])
+                ]
+                for statement in statements:
+                    if field in statement and re.search(
+                        r"(delete_key|delete_matching_keys|SHA256|SHA1|replace_pattern|set\(.*\"\*+\")",
+                        statement,
+                    ):
+                        out[field] = pid
+    return out
+
+
+def _vector_minimised(doc: Mapping[str, object], fields: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for tid, raw in mapping(doc.get("transforms")).items():
+        conf = mapping(raw)
+        if conf.get("type") != "remap":
+            continue
+        source = str(conf.get("source", ""))
+        for line in source.splitlines():
+            if not _MASK_VRL.search(line):
+                continue
+            for field in fields:
+                if re.search(rf"\.{re.escape(field)}\b|\"{re.escape(field)}\"", line):
+                    out.setdefault(field, tid)
+    return out
+
+
+def read_shipper(project: Project, rel: str) -> Mapping[str, object]:
+    """A collector or Vector configuration (YAML, or TOML for .toml); ValueError when not."""
+    import tomllib
+
+    import yaml
+
+    path = (project.root / rel).resolve()
+    if not path.is_relative_to(project.root.resolve()):
+        raise ValueError("outside the project")
+    if path.stat().st_size > MAX_CONFIG_BYTES:
+        raise ValueError("larger than 1 MiB")
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
+    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
+        raise ValueError(str(exc).splitlines()[0]) from None
+    if not isinstance(data, dict):
+        raise ValueError("not a mapping")
+    return mapping(data)
+
+
+@check(
+    id="MLC1090",
+    title="Inference log stores expire within max_log_retention_days and the shipper removes "
+    "or hashes the personal fields",
+    requirements=["M7.3.3"],
+    applies_to=Project,
+    severity=Severity.MEDIUM,
+    reads=(DeploymentConfig,),
+    remediation="Set retention on each inference log store (retention_in_days, a lifecycle "
+    "expiration) at most max_log_retention_days; delete, hash or redact the personal fields in "
+    "the log pipeline (OpenTelemetry redaction/attributes/transform processors, Vector remap) "
+    "and list them in [privacy.inference_logs] personal_fields.",
+)
+def inference_logs_minimised(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
+    """Every inference log store in Terraform has a retention of at most
+    ``max_log_retention_days``, and every listed personal field is deleted, hashed or redacted
+    by the log shipper's pipeline before storage."""
+    conf = section(ctx, "privacy", "inference_logs")
+    limit = int(ctx.parameter("M7.3.3.max_log_retention_days", 90))
+    inventory = load(project, (Source.TERRAFORM,))
+    for gap in inventory.gaps:
+        yield not_verified(
+            f"{gap.item} could not be read: {gap.detail}", gap, key=f"unread:{gap.item}"
+        )
+    named = [s for s in items(conf.get("stores")) if isinstance(s, str)]
+    if not inventory.files:
+        yield nothing_found("Terraform files", "the retention of inference logs")
+    else:
+        stores = inference_stores(inventory, named)
+        if missing := sorted(set(named) - {f"{s.type}.{s.name}" for s in stores}):
+            yield errored(
+                f"[privacy.inference_logs] stores not found in Terraform: {', '.join(missing)}"
+            )
+            return
+        if not stores:
+            yield not_verified(
+                "no Terraform log store is named like an inference log; list them in "
+                "[privacy.inference_logs] stores",
+                Gap(item="privacy.inference_logs.stores", reason=GapReason.NOT_PRESENT),
+                key="retention",
+            )
+        for store in stores:
+            address = f"{store.type}.{store.name}"
+            days, why = retention_days(store, inventory)
+            facts = (("store", address), ("file", store.path), ("limit_days", str(limit)))
+            if days is None and "expression" in why:
+                yield not_verified(
+                    f"{address}: {why}",
+                    Gap(item=address, reason=GapReason.UNSUPPORTED, detail=why),
+                    key=f"retention:{address}",
+                    facts=facts,
+                )
+            elif days is None:
+                yield failed(
+                    f"{address}: {why} (limit {limit} days)",
+                    key=f"retention:{address}",
+                    facts=facts,
+                )
+            elif days > limit:
+                yield failed(
+                    f"{address}: kept {days} days, more than {limit}",
+                    key=f"retention:{address}",
+                    facts=facts,
+                )
+            else:
+                yield passed(
+                    f"{address}: expires after {days} days (limit {limit})",
+                    key=f"retention:{address}",
+                    facts=facts,
+                )
+    shippers = [s for s in items(conf.get("shipper")) if isinstance(s, str)]
+    fields = [f for f in items(conf.get("personal_fields")) if isinstance(f, str)]
+    if not shippers or not fields:
+        yield not_verified(
+            "no [privacy.inference_logs] shipper and personal_fields, so nothing shows the "
+            "personal fields are removed or hashed before the logs are stored",
+            Gap(
+                item="privacy.inference_logs",
+                reason=GapReason.NOT_PRESENT,
+                detail="shipper and personal_fields",
+            ),
+            key="content",
+        )
+        return
+    minimised: dict[str, str] = {}
+    for rel in shippers:
+        try:
+            doc = read_shipper(project, rel)
+        except OSError as exc:
+            yield not_verified(
+                f"{rel}: {exc.strerror or 'unreadable'}",
+                Gap(item=rel, reason=GapReason.UNREADABLE),
+                key="content",
+            )
+            return
+        except (UnicodeDecodeError, ValueError) as exc:
+            yield not_verified(
+                f"{rel} is not a collector or Vector configuration: {exc}",
+                Gap(item=rel, reason=GapReason.UNPARSEABLE, detail=str(exc)[:200]),
+                key="content",
+            )
+            return
+        found = _otel_minimised(doc, fields) if "processors" in doc or "service" in doc else {}
+        found.update(_vector_minimised(doc, fields))
+        for field, by in found.items():
+            minimised.setdefault(field, f"{rel}: {by}")
+    facts = (("shipper", ",".join(shippers)), ("fields", ",".join(fields)))
+    if left := [f for f in fields if f not in minimised]:
+        yield failed(
+            f"personal field(s) logged as they are: {', '.join(left)} (no delete, hash or "
+            f"redaction step in {', '.join(shippers)})",
+            key="content",
+            facts=facts,
+        )
+        return
+    yield passed(
+        "every personal field is removed or hashed before storage: "
+        + "; ".join(f"{f} by {minimised[f]}" for f in fields),
+        key="content",
+        facts=facts,
+    )
