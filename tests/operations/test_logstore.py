@@ -186,3 +186,137 @@ def test_unparsable_or_unconfigured_is_not_verified(tmp_path) -> None:
         run(inference_logs_minimised, _project(tmp_path, terraform=expr), settings=CONFIG)
     )
     assert outcomes["retention:aws_cloudwatch_log_group.inference"] == "not_verified"
+
+
+ACCESS = (
+    TERRAFORM
+    + """
+resource "aws_iam_role" "fraud_oncall" {
+  name               = "fraud-oncall"
+  assume_role_policy = data.aws_iam_policy_document.sso_assume.json
+}
+
+resource "aws_iam_role" "platform_ops" {
+  name               = "platform-ops"
+  assume_role_policy = data.aws_iam_policy_document.sso_assume.json
+}
+
+data "aws_iam_policy_document" "sso_assume" {
+  statement {
+    actions = ["sts:AssumeRoleWithSAML"]
+    principals {
+      type        = "Federated"
+      identifiers = ["arn:aws:iam::123456789012:saml-provider/okta"]
+    }
+  }
+}
+
+resource "aws_iam_policy" "read_inference_logs" {
+  name = "read-inference-logs"
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect   = "Allow"
+      Action   = ["logs:GetLogEvents", "logs:FilterLogEvents", "logs:StartQuery"]
+      Resource = "${aws_cloudwatch_log_group.inference.arn}:*"
+    }]
+  })
+}
+
+resource "aws_iam_role_policy_attachment" "oncall_reads" {
+  role       = aws_iam_role.fraud_oncall.name
+  policy_arn = aws_iam_policy.read_inference_logs.arn
+}
+
+resource "aws_iam_role_policy" "ops_ingress_logs" {
+  role = aws_iam_role.platform_ops.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect   = "Allow"
+      Action   = ["logs:GetLogEvents"]
+      Resource = "arn:aws:logs:eu-west-1:123456789012:log-group:/platform/*"
+    }]
+  })
+}
+"""
+)
+READERS = {
+    "privacy": {
+        "inference_logs": {
+            "readers": [
+                {
+                    "principal": "aws_iam_role.fraud_oncall",
+                    "need": "incident triage of scoring errors (RUN-114)",
+                },
+            ]
+        }
+    }
+}
+
+
+def test_only_listed_readers_pass(tmp_path) -> None:
+    from mlsvs.checks.operations.logstore import inference_logs_restricted
+
+    put(tmp_path, "infra/logging.tf", ACCESS)
+    outcomes = run(inference_logs_restricted, tmp_path, settings=READERS)
+    assert by_key(outcomes) == {"access": "pass"}, outcomes
+    assert "aws_iam_role.fraud_oncall" in outcomes[0].message
+
+
+def test_broad_or_unlisted_readers_fail(tmp_path) -> None:
+    from mlsvs.checks.operations.logstore import inference_logs_restricted
+
+    wide = ACCESS.replace("log-group:/platform/*", "log-group:/ml/*")
+    put(tmp_path, "infra/logging.tf", wide)
+    outcome = run(inference_logs_restricted, tmp_path, settings=READERS)[0]
+    assert outcome.status.value == "fail" and "aws_iam_role.platform_ops" in outcome.message
+    managed = (
+        ACCESS
+        + """
+resource "aws_iam_role_policy_attachment" "ops_readonly" {
+  role       = aws_iam_role.platform_ops.name
+  policy_arn = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+}
+
+resource "aws_s3_bucket_policy" "archive" {
+  bucket = aws_s3_bucket.inference_archive.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = "*"
+      Action    = "s3:GetObject"
+      Resource  = "${aws_s3_bucket.inference_archive.arn}/*"
+    }]
+  })
+}
+"""
+    )
+    put(tmp_path, "infra/logging.tf", managed)
+    outcome = run(inference_logs_restricted, tmp_path, settings=READERS)[0]
+    assert outcome.status.value == "fail"
+    assert "lets anyone ('*') read aws_s3_bucket.inference_archive" in outcome.message
+    assert "aws_iam_role.platform_ops" in outcome.message
+    no_need = {
+        "privacy": {"inference_logs": {"readers": [{"principal": "aws_iam_role.fraud_oncall"}]}}
+    }
+    put(tmp_path, "infra/logging.tf", ACCESS)
+    outcome = run(inference_logs_restricted, tmp_path, settings=no_need)[0]
+    assert "without a recorded need" in outcome.message
+
+
+def test_access_unreadable_or_absent_is_not_verified(tmp_path) -> None:
+    from mlsvs.checks.operations.logstore import inference_logs_restricted
+
+    assert by_key(run(inference_logs_restricted, tmp_path)) == {"no-infrastructure": "not_verified"}
+    put(
+        tmp_path,
+        "infra/logging.tf",
+        ACCESS.replace(
+            'policy = jsonencode({\n    Version = "2012-10-17"\n    Statement = [{\n      Effect   = "Allow"\n      Action   = ["logs:GetLogEvents", "logs:FilterLogEvents"',
+            'policy = var.log_reader_policy\n  unused = jsonencode({\n    Version = "2012-10-17"\n    Statement = [{\n      Effect   = "Allow"\n      Action   = ["logs:GetLogEvents", "logs:FilterLogEvents"',
+        ),
+    )
+    outcomes = by_key(run(inference_logs_restricted, tmp_path, settings=READERS))
+    assert outcomes == {"access": "not_verified"}

@@ -30,7 +30,14 @@ import re
 from typing import TYPE_CHECKING
 
 from mlsvs.checks.operations._records import items, mapping, section
-from mlsvs.checks.platform._common import expression, nothing_found, target_of, truthy
+from mlsvs.checks.platform._common import (
+    expression,
+    names,
+    nothing_found,
+    references,
+    target_of,
+    truthy,
+)
 from mlsvs.checks.platform._sources import Source, block, load
 from mlsvs.plugin import (
     DeploymentConfig,
@@ -348,5 +355,234 @@ def inference_logs_minimised(ctx: CheckContext, project: Project) -> Iterator[Ou
         "every personal field is removed or hashed before storage: "
         + "; ".join(f"{f} by {minimised[f]}" for f in fields),
         key="content",
+        facts=facts,
+    )
+
+
+# --- MLC1091: who may read the inference logs -----------------------------------------------
+
+_LOG_READ = re.compile(
+    r"^(\*|logs:(\*|Get\*|GetLogEvents|FilterLogEvents|StartQuery|StartLiveTail|GetLogRecord|"
+    r"Unmask)|s3:(\*|Get\*|GetObject\*?|GetObjectVersion))$"
+)
+_MANAGED_READERS = frozenset(
+    {
+        "AdministratorAccess",
+        "PowerUserAccess",
+        "ReadOnlyAccess",
+        "ViewOnlyAccess",
+        "CloudWatchLogsFullAccess",
+        "CloudWatchLogsReadOnlyAccess",
+        "CloudWatchReadOnlyAccess",
+        "AmazonS3FullAccess",
+        "AmazonS3ReadOnlyAccess",
+    }
+)
+_GCP_READ_ROLES = re.compile(
+    r"roles/(logging\.(viewer|privateLogViewer|admin|viewAccessor)|storage\.(admin|objectAdmin|"
+    r"objectViewer|objectUser|legacyObjectReader|legacyBucketReader)|owner|editor|viewer)$"
+)
+_BROAD_MEMBERS = (
+    "allUsers",
+    "allAuthenticatedUsers",
+    "domain:",
+    "projectViewer:",
+    "projectEditor:",
+)
+
+
+def _covers(resource: str, store: TfBlock) -> bool:
+    """Whether a policy statement's resource includes the store."""
+    import fnmatch
+
+    if resource.strip() in {"*", "arn:aws:s3:::*", "arn:aws:s3:::*/*", "arn:aws:logs:*"}:
+        return True
+    if store.name in references(resource, store.type):
+        return True
+    literal = str(store.body.get("name") or store.body.get("bucket") or "")
+    if not literal or expression(literal):
+        return False
+    if store.type == "aws_cloudwatch_log_group":
+        group = resource.split(":log-group:", 1)[1] if ":log-group:" in resource else ""
+        group = group.removesuffix(":*")
+        return bool(group) and fnmatch.fnmatchcase(literal, group)
+    if store.type == "aws_s3_bucket" and resource.startswith("arn:aws:s3:::"):
+        bucket = resource.removeprefix("arn:aws:s3:::").split("/", 1)[0]
+        return fnmatch.fnmatchcase(literal, bucket)
+    return False
+
+
+def log_readers(
+    inventory: Inventory, stores: list[TfBlock]
+) -> tuple[dict[str, set[str]], list[str], list[Gap]]:
+    """(holder -> stores it can read, broad grants, unreadable policies)."""
+    from mlsvs.checks.platform._policy import PolicyUnreadableError, statements
+    from mlsvs.checks.platform.iam import _POLICY_ATTRS, _holder
+
+    readers: dict[str, set[str]] = {}
+    broad: list[str] = []
+    gaps: list[Gap] = []
+    attached: dict[str, set[str]] = {}
+    for att in inventory.resources(
+        "aws_iam_role_policy_attachment",
+        "aws_iam_user_policy_attachment",
+        "aws_iam_group_policy_attachment",
+        "aws_iam_policy_attachment",
+    ):
+        arn = str(att.body.get("policy_arn", ""))
+        holder = _holder(att) or att.address
+        for policy in references(arn, "aws_iam_policy"):
+            attached.setdefault(policy, set()).add(holder)
+        managed = arn.rsplit("/", 1)[-1] if ":aws:policy/" in arn else ""
+        if managed in _MANAGED_READERS:
+            for store in stores:
+                if store.type in {"aws_cloudwatch_log_group", "aws_s3_bucket"}:
+                    readers.setdefault(holder, set()).add(store.address)
+    documents = [(r, _POLICY_ATTRS[r.type]) for r in inventory.resources(*_POLICY_ATTRS)]
+    inline = [
+        (role, b)
+        for role in inventory.resources("aws_iam_role")
+        for b in block(role.body, "inline_policy")
+    ]
+    sources: list[tuple[TfBlock, object, set[str]]] = []
+    for res, attr in documents:
+        holders = {_holder(res)} - {""}
+        if res.type == "aws_iam_policy" and not holders:
+            holders = set(attached.get(res.name, set()))
+        sources.append((res, res.body.get(attr), holders))
+    sources += [(role, b.get("policy"), {role.address}) for role, b in inline]
+    for res, value, holders in sources:
+        try:
+            found = statements(value, inventory)
+        except PolicyUnreadableError as exc:
+            gaps.append(
+                Gap(
+                    item=f"{res.path}: {res.address}",
+                    reason=GapReason.UNSUPPORTED,
+                    detail=str(exc)[:200],
+                )
+            )
+            continue
+        resource_policy = res.type in {"aws_s3_bucket_policy"}
+        for stmt in found:
+            if stmt.effect.lower() != "allow" or not any(_LOG_READ.match(a) for a in stmt.actions):
+                continue
+            covered = [s for s in stores if any(_covers(r, s) for r in stmt.resources)]
+            if resource_policy:
+                bucket_refs = references(res.body.get("bucket"), "aws_s3_bucket")
+                covered = [
+                    s for s in stores if s.type == "aws_s3_bucket" and s.name in bucket_refs
+                ] or covered
+            if not covered:
+                continue
+            who = set(holders)
+            if resource_policy or not who:
+                for principal in stmt.principals:
+                    if principal == "*" and not stmt.conditioned:
+                        broad.append(
+                            f"{res.address} lets anyone ('*') read {names(s.address for s in covered)}"
+                        )
+                        continue
+                    roles = references(principal, "aws_iam_role")
+                    who |= {f"aws_iam_role.{r}" for r in roles} or {principal}
+            if not who:
+                who = {res.address}
+            for holder in who:
+                readers.setdefault(holder, set()).update(s.address for s in covered)
+    for rtype in (
+        "google_storage_bucket_iam_member",
+        "google_storage_bucket_iam_binding",
+        "google_project_iam_member",
+        "google_project_iam_binding",
+    ):
+        for res in inventory.resources(rtype):
+            if not _GCP_READ_ROLES.search(str(res.body.get("role", ""))):
+                continue
+            if rtype.startswith("google_storage"):
+                refs = references(res.body.get("bucket"), "google_storage_bucket")
+                covered = [
+                    s for s in stores if s.type == "google_storage_bucket" and s.name in refs
+                ]
+            else:
+                covered = [s for s in stores if s.type == "google_logging_project_bucket_config"]
+            members = [
+                str(m) for m in [res.body.get("member"), *items(res.body.get("members"))] if m
+            ]
+            for member in members if covered else []:
+                if member.startswith(_BROAD_MEMBERS):
+                    broad.append(
+                        f"{res.address} lets {member} read {names(s.address for s in covered)}"
+                    )
+                else:
+                    readers.setdefault(member, set()).update(s.address for s in covered)
+    return readers, broad, gaps
+
+
+@check(
+    id="MLC1091",
+    title="Only named roles with a recorded need can read the inference logs",
+    requirements=["M7.3.6"],
+    applies_to=Project,
+    severity=Severity.HIGH,
+    reads=(DeploymentConfig,),
+    remediation="Grant read access to the inference log stores only to named roles, never to "
+    "'*', allUsers, a whole domain or every resource; record each reader and its need in "
+    "[[privacy.inference_logs.readers]] (principal, need).",
+)
+def inference_logs_restricted(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
+    """Every principal the Terraform IAM lets read an inference log store (through identity
+    policies, managed policies, bucket policies or GCP IAM) is a listed reader with a stated
+    need; a public or domain-wide grant fails."""
+    conf = section(ctx, "privacy", "inference_logs")
+    inventory = load(project, (Source.TERRAFORM,))
+    for gap in inventory.gaps:
+        yield not_verified(
+            f"{gap.item} could not be read: {gap.detail}", gap, key=f"unread:{gap.item}"
+        )
+    if not inventory.files:
+        yield nothing_found("Terraform files", "who can read the inference logs")
+        return
+    stores = inference_stores(
+        inventory, [s for s in items(conf.get("stores")) if isinstance(s, str)]
+    )
+    if not stores:
+        yield not_verified(
+            "no Terraform log store is named like an inference log; list them in "
+            "[privacy.inference_logs] stores",
+            Gap(item="privacy.inference_logs.stores", reason=GapReason.NOT_PRESENT),
+            key="access",
+        )
+        return
+    listed = {
+        str(mapping(r).get("principal")): str(mapping(r).get("need") or "").strip()
+        for r in items(conf.get("readers"))
+    }
+    readers, broad, gaps = log_readers(inventory, stores)
+    unlisted = sorted(h for h in readers if h not in listed)
+    unjustified = sorted(h for h in readers if h in listed and not listed[h])
+    facts = (
+        ("stores", ",".join(s.address for s in stores)),
+        ("readers", ",".join(sorted(readers))),
+    )
+    problems = list(broad)
+    if unlisted:
+        problems.append(
+            "readers not named in [[privacy.inference_logs.readers]]: "
+            + "; ".join(f"{h} ({names(readers[h], 3)})" for h in unlisted[:6])
+        )
+    if unjustified:
+        problems.append(f"readers without a recorded need: {', '.join(unjustified[:6])}")
+    if problems:
+        yield failed("; ".join(problems), key="access", facts=facts)
+        return
+    if gaps:
+        yield not_verified(
+            f"{len(gaps)} policy document(s) could not be read", gaps, key="access", facts=facts
+        )
+        return
+    yield passed(
+        f"{len(readers)} principal(s) can read {names(s.address for s in stores)}, each named "
+        "with a recorded need" + (f": {names(readers)}" if readers else ""),
+        key="access",
         facts=facts,
     )
