@@ -479,9 +479,8 @@ def log_readers(
             if resource_policy or not who:
                 for principal in stmt.principals:
                     if principal == "*" and not stmt.conditioned:
-                        broad.append(
-                            f"{res.address} lets anyone ('*') read {names(s.address for s in covered)}"
-                        )
+                        read = names(s.address for s in covered)
+                        broad.append(f"{res.address} lets anyone ('*') read {read}")
                         continue
                     roles = references(principal, "aws_iam_role")
                     who |= {f"aws_iam_role.{r}" for r in roles} or {principal}
