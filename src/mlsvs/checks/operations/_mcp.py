@@ -319,7 +319,8 @@ def _list_tools(
         if answer.status != 200 or not result:
             return [], f"tools/list answered {answer.status or answer.error}"
         tools += [mapping(t) for t in items(result.get("tools"))]
-        cursor = result.get("nextCursor") if isinstance(result.get("nextCursor"), str) else None
+        following = result.get("nextCursor")
+        cursor = following if isinstance(following, str) else None
         if not cursor:
             return tools, ""
     return [], "tools/list paged more than 20 times"

@@ -342,20 +342,20 @@ def inference_logs_minimised(ctx: CheckContext, project: Project) -> Iterator[Ou
         found.update(_vector_minimised(doc, fields))
         for field, by in found.items():
             minimised.setdefault(field, f"{rel}: {by}")
-    facts = (("shipper", ",".join(shippers)), ("fields", ",".join(fields)))
+    content_facts = (("shipper", ",".join(shippers)), ("fields", ",".join(fields)))
     if left := [f for f in fields if f not in minimised]:
         yield failed(
             f"personal field(s) logged as they are: {', '.join(left)} (no delete, hash or "
             f"redaction step in {', '.join(shippers)})",
             key="content",
-            facts=facts,
+            facts=content_facts,
         )
         return
     yield passed(
         "every personal field is removed or hashed before storage: "
         + "; ".join(f"{f} by {minimised[f]}" for f in fields),
         key="content",
-        facts=facts,
+        facts=content_facts,
     )
 
 

@@ -113,9 +113,9 @@ def _filter_of(call: ast.Call, method: str) -> ast.expr | None:
     if method == "as_retriever":
         kwargs = next((k.value for k in call.keywords if k.arg == "search_kwargs"), None)
         if isinstance(kwargs, ast.Dict):
-            for key, value in zip(kwargs.keys, kwargs.values, strict=True):
-                if isinstance(key, ast.Constant) and key.value in _FILTER_KWARGS:
-                    return value
+            for name, inner in zip(kwargs.keys, kwargs.values, strict=True):
+                if isinstance(name, ast.Constant) and name.value in _FILTER_KWARGS:
+                    return inner
         elif kwargs is not None:
             return kwargs  # built elsewhere: judge what it reads
     return None

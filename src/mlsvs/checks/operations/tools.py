@@ -136,7 +136,7 @@ def probe_server(server: _mcp.Server) -> tuple[Probe, ...]:
             ("GET stream, invalid token", _sse_get(server.url, bogus)),
         ]
         return tuple(Probe(what=w, status=a.status, verdict=judge(a)) for w, a in answers)
-    call = {"name": PROBE_TOOL, "arguments": {}}
+    call: dict[str, object] = {"name": PROBE_TOOL, "arguments": {}}
     requests: list[tuple[str, str, dict[str, object], dict[str, str]]] = [
         ("initialize", "initialize", _mcp.initialize_params(), {}),
         ("tools/list", "tools/list", {}, {}),
