@@ -206,3 +206,11 @@ def test_reviews_missing_or_log_unreadable_is_not_verified(tmp_path) -> None:
     outcomes = run(interventions_logged_and_reviewed, tmp_path, settings=_log_config())
     assert statuses(outcomes) == {"not_verified"}
     assert statuses(run(interventions_logged_and_reviewed, tmp_path)) == {"not_verified"}
+
+
+def test_drill_without_a_request_after_the_stop_is_not_verified(tmp_path) -> None:
+    quiet = [r for r in _drill() if r.get("status") != 503]
+    put(tmp_path, "oversight/drill.jsonl", jsonl(quiet))
+    outcomes = run(overseer_override_and_stop, tmp_path, settings=_config())
+    assert statuses(outcomes) == {"not_verified"}
+    assert "does not show that the stop took effect" in outcomes[0].message

@@ -172,19 +172,20 @@ def overseer_override_and_stop(ctx: CheckContext, project: Project) -> Iterator[
     )
     if not overrides:
         problems.append("no override of an identified output by a named overseer")
+    while_stopped: list[Mapping[str, object]] = []
     if not stops:
         problems.append("no stop by a named overseer")
     else:
         stopped_at = stops[0][0]
         resumed = next((t for t, r in timed if t > stopped_at and _event(r) in RESUME), None)
-        leaked = [
+        while_stopped = [
             r
             for t, r in timed
             if t > stopped_at
             and (resumed is None or t < resumed)
             and _event(r) in {"inference", "request", "prediction"}
-            and served(r)
         ]
+        leaked = [r for r in while_stopped if served(r)]
         if leaked:
             problems.append(
                 f"{len(leaked)} answer(s) were served normally after the stop "
@@ -195,6 +196,15 @@ def overseer_override_and_stop(ctx: CheckContext, project: Project) -> Iterator[
     facts = (("drill", drill), ("overseers", str(len(overseers))))
     if problems:
         yield failed(f"{drill}: " + "; ".join(problems), key=drill, facts=facts)
+        return
+    if not while_stopped:
+        yield not_verified(
+            f"{drill}: no request reached the system between the stop and the resume, so the "
+            "drill does not show that the stop took effect",
+            Gap(item=drill, reason=GapReason.NOT_PRESENT, detail="no request after the stop"),
+            key=drill,
+            facts=facts,
+        )
         return
     yield passed(
         f"{drill}: overseer {text(overrides[0], *ACTOR)} overrode output "
