@@ -130,8 +130,7 @@ def _carries(rule: Rule, templates: Mapping[tuple[str, str], str]) -> bool:
 
 @check(
     id="MLC1070",
-    title="Prometheus alerts per principal on extraction and probing patterns, with volume and "
-    "input statistics, replay-tested in CI",
+    title="Per-principal Prometheus alerts on extraction and probing, replay-tested in CI",
     requirements=["M10.2.4"],
     applies_to=MonitoringConfig,
     severity=Severity.MEDIUM,

@@ -73,8 +73,7 @@ def _kind(record: Mapping[str, object]) -> str:
 
 @check(
     id="MLC1072",
-    title="The input detector flags replayed adversarial inputs at min_detection_rate and "
-    "clean traffic at most at max_false_positive_rate",
+    title="The input detector's detection and false-positive rates on a replay meet the standard",
     requirements=["M10.2.3"],
     applies_to=Project,
     severity=Severity.HIGH,

@@ -48,8 +48,7 @@ if TYPE_CHECKING:
 
 @check(
     id="MLC1087",
-    title="Domain-expert evaluation keeps factual-error and unsupported-citation rates within "
-    "the standard's limits",
+    title="Expert-judged factual-error and unsupported-citation rates are within the limits",
     requirements=["M11.2.4"],
     applies_to=Project,
     severity=Severity.HIGH,

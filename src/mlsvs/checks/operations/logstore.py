@@ -238,8 +238,7 @@ def read_shipper(project: Project, rel: str) -> Mapping[str, object]:
 
 @check(
     id="MLC1090",
-    title="Inference log stores expire within max_log_retention_days and the shipper removes "
-    "or hashes the personal fields",
+    title="Inference logs expire in time and the log pipeline removes or hashes personal fields",
     requirements=["M7.3.3"],
     applies_to=Project,
     severity=Severity.MEDIUM,

@@ -541,8 +541,7 @@ _AGENT_IMPORT = re.compile(
 
 @check(
     id="MLC1082",
-    title="Agent tools grant no more than a task needs: no shell, unrestricted filesystem, "
-    "dangerous-mode or broad-credential tools",
+    title="Agent tools hold no shell, unrestricted filesystem, dangerous-mode or broad credentials",
     requirements=["M11.4.2"],
     applies_to=Project,
     severity=Severity.HIGH,

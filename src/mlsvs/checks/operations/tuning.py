@@ -148,8 +148,7 @@ def _judge(project: Project, entry: Mapping[str, object]) -> tuple[list[str], st
 
 @check(
     id="MLC1088",
-    title="Fine-tuning and preference datasets and reward models have provenance and an "
-    "accepted poisoning screening of the exact file",
+    title="Fine-tuning data and reward models have provenance and an accepted screening",
     requirements=["M11.3.3"],
     applies_to=Project,
     severity=Severity.HIGH,
