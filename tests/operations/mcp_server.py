@@ -53,7 +53,7 @@ TOOLS: list[dict[str, object]] = [
 class Behaviour:
     """How the server authenticates and what it serves (mutable between requests)."""
 
-    auth: str = "every"  # every | initialize-only | any-token | none
+    auth: str = "every"  # every | initialize-only | any-token | none | all-but-call
     stream: bool = False
     tools: list[dict[str, object]] = field(default_factory=lambda: [dict(t) for t in TOOLS])
     calls: list[str] = field(default_factory=list)
@@ -90,6 +90,8 @@ def _handler(behaviour: Behaviour) -> type[http.server.BaseHTTPRequestHandler]:
                 return header.startswith("Bearer ") and len(header) > 7
             if behaviour.auth == "initialize-only" and method != "initialize":
                 return True
+            if behaviour.auth == "all-but-call" and method == "tools/call":
+                return True  # the flaw: the call dispatcher skips the auth middleware
             return header == f"Bearer {TOKEN}"
 
         def do_GET(self) -> None:

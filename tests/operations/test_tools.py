@@ -71,7 +71,7 @@ def test_server_authenticating_every_request_passes(tmp_path) -> None:
 
 
 @pytest.mark.network
-@pytest.mark.parametrize("auth", ["none", "initialize-only", "any-token"])
+@pytest.mark.parametrize("auth", ["none", "initialize-only", "any-token", "all-but-call"])
 def test_server_serving_without_valid_credentials_fails(tmp_path, auth) -> None:
     behaviour = Behaviour(auth=auth, stream=auth == "initialize-only")
     with serving(behaviour) as url:
@@ -246,3 +246,15 @@ def test_no_inventory_or_unparsable_agent_code_is_not_verified(tmp_path) -> None
     assert _statuses(_run(agent_tools_least_privileged, tmp_path)) == {"tools": "not_verified"}
     put(tmp_path, "app/agent.py", "from langgraph.prebuilt import create_react_agent\nagent = (\n")
     assert _statuses(_run(agent_tools_least_privileged, tmp_path)) == {"tools": "not_verified"}
+
+
+@pytest.mark.network
+def test_unauthenticated_call_answered_with_unknown_tool_is_served(tmp_path) -> None:
+    behaviour = Behaviour(auth="all-but-call")
+    with serving(behaviour) as url:
+        _client_file(tmp_path, url, stdio=False)
+        outcome = _run(tool_servers_authenticated, tmp_path)[0]
+    # the server dispatched the call (an 'Unknown tool' JSON-RPC error) without credentials
+    assert outcome.status.value == "fail"
+    assert "tools/call -> 200" in outcome.message
+    assert behaviour.calls == ["mlsvs-probe-nonexistent"]
