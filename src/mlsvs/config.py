@@ -51,6 +51,10 @@ EXTENSION_SECTIONS = frozenset(
         "mlops",
         "kill_switch",
         "hosted_model",
+        "oversight",
+        "privacy",
+        "agents",
+        "detection",
     }
 )
 
