@@ -53,25 +53,40 @@ def _promptfoo(model: str, timestamp: str, failures: int = 0) -> str:
         }
         for i in range(4)
     ]
-    return json.dumps({
-        "evalId": f"eval-{model}-{timestamp[:10]}",
-        "results": {
-            "version": 3,
-            "timestamp": timestamp,
-            "prompts": [{"raw": "Summarise the claim.", "label": "summary-v3"}],
-            "results": rows,
-            "stats": {"successes": 4 - failures, "failures": failures,
-                      "tokenUsage": {"total": 5120, "prompt": 4100, "completion": 1020}},
+    return json.dumps(
+        {
+            "evalId": f"eval-{model}-{timestamp[:10]}",
+            "results": {
+                "version": 3,
+                "timestamp": timestamp,
+                "prompts": [{"raw": "Summarise the claim.", "label": "summary-v3"}],
+                "results": rows,
+                "stats": {
+                    "successes": 4 - failures,
+                    "failures": failures,
+                    "tokenUsage": {"total": 5120, "prompt": 4100, "completion": 1020},
+                },
+            },
+            "config": {
+                "description": "summariser regression suite",
+                "providers": [f"azureopenai:chat:{model}"],
+            },
+            "shareableUrl": None,
         },
-        "config": {"description": "summariser regression suite", "providers": [f"azureopenai:chat:{model}"]},
-        "shareableUrl": None,
-    }, indent=2)
+        indent=2,
+    )
 
 
 def _git(root, *args, date="2026-10-01T10:00:00+00:00"):
-    env = {**os.environ, "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date,
-           "GIT_AUTHOR_NAME": "ml", "GIT_AUTHOR_EMAIL": "ml@example.com",
-           "GIT_COMMITTER_NAME": "ml", "GIT_COMMITTER_EMAIL": "ml@example.com"}
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_DATE": date,
+        "GIT_COMMITTER_DATE": date,
+        "GIT_AUTHOR_NAME": "ml",
+        "GIT_AUTHOR_EMAIL": "ml@example.com",
+        "GIT_COMMITTER_NAME": "ml",
+        "GIT_COMMITTER_EMAIL": "ml@example.com",
+    }
     subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True)
 
 
@@ -89,27 +104,41 @@ def _repo(tmp_path, report: str | None, switch_date: str):
 
 
 def test_evaluation_before_the_switch_passes(tmp_path) -> None:
-    project = _repo(tmp_path, _promptfoo("gpt-4o-2024-08-06", "2026-09-28T14:02:11.000Z"),
-                    "2026-10-01T10:00:00+00:00")
+    project = _repo(
+        tmp_path,
+        _promptfoo("gpt-4o-2024-08-06", "2026-09-28T14:02:11.000Z"),
+        "2026-10-01T10:00:00+00:00",
+    )
     outcomes = run(provider_switch_evaluated, project)
     assert [o.status for o in outcomes] == [Status.PASS]
     assert "before the switch at 2026-10-01" in outcomes[0].message
 
 
 def test_evaluation_after_the_switch_or_failing_or_missing_fails(tmp_path) -> None:
-    late = _repo(tmp_path / "late", _promptfoo("gpt-4o-2024-08-06", "2026-10-03T08:00:00Z"),
-                 "2026-10-01T10:00:00+00:00")
+    late = _repo(
+        tmp_path / "late",
+        _promptfoo("gpt-4o-2024-08-06", "2026-10-03T08:00:00Z"),
+        "2026-10-01T10:00:00+00:00",
+    )
     outcome = run(provider_switch_evaluated, late)[0]
     assert outcome.status is Status.FAIL and "is later" in outcome.message
-    failing = _repo(tmp_path / "failing",
-                    _promptfoo("gpt-4o-2024-08-06", "2026-09-28T14:02:11Z", failures=2),
-                    "2026-10-01T10:00:00+00:00")
+    failing = _repo(
+        tmp_path / "failing",
+        _promptfoo("gpt-4o-2024-08-06", "2026-09-28T14:02:11Z", failures=2),
+        "2026-10-01T10:00:00+00:00",
+    )
     outcome = run(provider_switch_evaluated, failing)[0]
     assert outcome.status is Status.FAIL and "failed 2 test(s)" in outcome.message
-    other = _repo(tmp_path / "other", _promptfoo("gpt-4o-2024-05-13", "2026-05-28T14:02:11Z"),
-                  "2026-10-01T10:00:00+00:00")
+    other = _repo(
+        tmp_path / "other",
+        _promptfoo("gpt-4o-2024-05-13", "2026-05-28T14:02:11Z"),
+        "2026-10-01T10:00:00+00:00",
+    )
     outcome = run(provider_switch_evaluated, other)[0]
-    assert outcome.status is Status.FAIL and "no evaluation report of gpt-4o-2024-08-06" in outcome.message
+    assert (
+        outcome.status is Status.FAIL
+        and "no evaluation report of gpt-4o-2024-08-06" in outcome.message
+    )
 
 
 def test_uncommitted_switch_needs_an_evaluation_by_today(tmp_path) -> None:
@@ -117,9 +146,11 @@ def test_uncommitted_switch_needs_an_evaluation_by_today(tmp_path) -> None:
     write(tmp_path, {"app/summarise.py": APP.replace("{model}", "gpt-4o-2024-11-20")})
     lm_eval = {
         "results": {"mmlu": {"acc,none": 0.861, "acc_stderr,none": 0.003}},
-        "config": {"model": "openai-chat-completions",
-                   "model_args": "model=gpt-4o-2024-11-20,base_url=https://oai.example.com/v1",
-                   "batch_size": 1},
+        "config": {
+            "model": "openai-chat-completions",
+            "model_args": "model=gpt-4o-2024-11-20,base_url=https://oai.example.com/v1",
+            "batch_size": 1,
+        },
         "date": 1764300000.0,  # 2025-11-28
         "lm_eval_version": "0.4.8",
     }

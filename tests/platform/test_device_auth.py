@@ -114,7 +114,9 @@ def _ingress(annotations: str, tls: str) -> str:
 
 def test_ingress_with_verified_client_certificates_passes(tmp_path) -> None:
     root = write(tmp_path, {"deploy/edge.yaml": _ingress(MTLS, TLS)})
-    assert by_key(run(devices_authenticate, root)) == {"deploy/edge.yaml: Ingress/model-updates": "pass"}
+    assert by_key(run(devices_authenticate, root)) == {
+        "deploy/edge.yaml: Ingress/model-updates": "pass"
+    }
 
 
 def test_ingress_without_mtls_or_tls_fails(tmp_path) -> None:
@@ -129,7 +131,9 @@ def test_ingress_without_mtls_or_tls_fails(tmp_path) -> None:
 def test_istio_gateway_every_server_mutual(tmp_path) -> None:
     root = write(tmp_path, {"deploy/gw.yaml": GATEWAY.replace("{extra}", "")})
     assert statuses(run(devices_authenticate, root)) == {"pass"}
-    plain = "    - port: {number: 80, name: http, protocol: HTTP}\n      hosts: [fleet.example.com]\n"
+    plain = (
+        "    - port: {number: 80, name: http, protocol: HTTP}\n      hosts: [fleet.example.com]\n"
+    )
     write(tmp_path, {"deploy/gw.yaml": GATEWAY.replace("{extra}", plain)})
     outcomes = run(devices_authenticate, root)
     assert statuses(outcomes) == {"fail"} and "http TLS mode none" in outcomes[0].message
@@ -137,7 +141,9 @@ def test_istio_gateway_every_server_mutual(tmp_path) -> None:
 
 def test_alb_listener_mutual_authentication(tmp_path) -> None:
     root = write(tmp_path, {"infra/edge.tf": ALB % VERIFY})
-    assert by_key(run(devices_authenticate, root)) == {"aws_lb_listener.model_distribution_https": "pass"}
+    assert by_key(run(devices_authenticate, root)) == {
+        "aws_lb_listener.model_distribution_https": "pass"
+    }
     write(tmp_path, {"infra/edge.tf": ALB % VERIFY.replace('"verify"', '"passthrough"')})
     assert statuses(run(devices_authenticate, root)) == {"fail"}
 

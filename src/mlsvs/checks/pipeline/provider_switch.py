@@ -98,8 +98,9 @@ def read_evaluation(data: object, path: str) -> Evaluation | None:
             if isinstance(ident, str):
                 models.add(_model_of(ident))
             failures += row.get("success") is False
-        return Evaluation(path=path, tool="promptfoo", models=frozenset(models), when=when,
-                          failures=failures)
+        return Evaluation(
+            path=path, tool="promptfoo", models=frozenset(models), when=when, failures=failures
+        )
     config = data.get("config")
     if isinstance(config, dict) and "model_args" in config and isinstance(results, dict):
         when = _time(data.get("date"))
@@ -111,8 +112,9 @@ def read_evaluation(data: object, path: str) -> Evaluation | None:
         }
         if when is None or not found:
             return None
-        return Evaluation(path=path, tool="lm-evaluation-harness", models=frozenset(found),
-                          when=when, failures=0)
+        return Evaluation(
+            path=path, tool="lm-evaluation-harness", models=frozenset(found), when=when, failures=0
+        )
     return None
 
 
@@ -125,9 +127,21 @@ def _git(root: Path, *args: str) -> str | None:
     env.update({"GIT_CONFIG_NOSYSTEM": "1", "GIT_TERMINAL_PROMPT": "0", "GIT_PAGER": "cat"})
     try:
         done = subprocess.run(
-            [exe, "-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null", "--no-pager",
-             *args],
-            cwd=root, capture_output=True, text=True, timeout=_GIT_TIMEOUT_S, env=env, check=False,
+            [
+                exe,
+                "-c",
+                "core.fsmonitor=false",
+                "-c",
+                "core.hooksPath=/dev/null",
+                "--no-pager",
+                *args,
+            ],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=_GIT_TIMEOUT_S,
+            env=env,
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired):
         return None
@@ -174,13 +188,17 @@ def _judge(model: str, since: dt.datetime, evaluations: list[Evaluation]) -> tup
         return False, f"no evaluation report of {model}"
     if not before:
         first = min(runs, key=lambda e: e.when)
-        return False, (f"{model} was switched to at {since.isoformat()}, its first evaluation "
-                       f"({first.path}) is later, {first.when.isoformat()}")
+        return False, (
+            f"{model} was switched to at {since.isoformat()}, its first evaluation "
+            f"({first.path}) is later, {first.when.isoformat()}"
+        )
     latest = max(before, key=lambda e: e.when)
     if latest.failures:
         return False, f"{latest.path} ({latest.tool}) failed {latest.failures} test(s) of {model}"
-    return True, (f"{model} evaluated by {latest.path} ({latest.tool}, "
-                  f"{latest.when.date().isoformat()}) before the switch at {since.date().isoformat()}")
+    return True, (
+        f"{model} evaluated by {latest.path} ({latest.tool}, "
+        f"{latest.when.date().isoformat()}) before the switch at {since.date().isoformat()}"
+    )
 
 
 @check(
@@ -199,8 +217,9 @@ def provider_switch_evaluated(ctx: CheckContext, project: Project) -> Iterator[O
     calls, gaps = project_calls(project)
     evaluations, doc_gaps = _evaluations(project)
     if gaps or doc_gaps:
-        yield not_verified("source files or reports could not be read", [*gaps, *doc_gaps],
-                           key="unread")
+        yield not_verified(
+            "source files or reports could not be read", [*gaps, *doc_gaps], key="unread"
+        )
     pinned_models: Mapping[tuple[str, str], int] = {
         (path, call.model): call.line for path, call in calls if call.model
     }

@@ -71,7 +71,10 @@ def _ingress(obj: KubeObject) -> Outcome | None:
     hosts = [str(mapping(r).get("host", "")) for r in items(spec.get("rules"))]
     if not _kube_marked(obj, hosts):
         return None
-    notes = {k: str(v).strip() for k, v in mapping(mapping(obj.doc.get("metadata")).get("annotations")).items()}
+    notes = {
+        k: str(v).strip()
+        for k, v in mapping(mapping(obj.doc.get("metadata")).get("annotations")).items()
+    }
     problems = []
     if not items(spec.get("tls")):
         problems.append("no tls section (downloads over plain HTTP)")
@@ -82,8 +85,11 @@ def _ingress(obj: KubeObject) -> Outcome | None:
         problems.append("no auth-tls-secret (CA for device certificates)")
     if problems:
         return failed(f"{obj.ref}: " + "; ".join(problems), key=obj.ref)
-    return passed(f"{obj.ref}: TLS with verified device certificates "
-                  f"(CA {notes[f'{_NGINX}auth-tls-secret']})", key=obj.ref)
+    return passed(
+        f"{obj.ref}: TLS with verified device certificates "
+        f"(CA {notes[f'{_NGINX}auth-tls-secret']})",
+        key=obj.ref,
+    )
 
 
 def _gateway(obj: KubeObject) -> Outcome | None:
@@ -122,8 +128,11 @@ def _terraform(inventory: Inventory) -> list[Outcome]:
         mode = str(mtls[0].get("mode", "off")) if mtls else "off"
         if mode != "verify":
             problems.append(f"mutual_authentication mode {mode}, not verify")
-        out.append(failed(f"{where}: " + "; ".join(problems), key=res.address) if problems
-                   else passed(f"{where}: HTTPS with verified client certificates", key=res.address))
+        out.append(
+            failed(f"{where}: " + "; ".join(problems), key=res.address)
+            if problems
+            else passed(f"{where}: HTTPS with verified client certificates", key=res.address)
+        )
     for rtype in ("aws_api_gateway_domain_name", "aws_apigatewayv2_domain_name"):
         for res in inventory.resources(rtype):
             if not _tf_marked(res, res.body.get("domain_name")):
@@ -131,11 +140,16 @@ def _terraform(inventory: Inventory) -> list[Outcome]:
             where = f"{res.address} ({res.path})"
             store = block(res.body, "mutual_tls_authentication")
             if store and store[0].get("truststore_uri"):
-                out.append(passed(f"{where}: mutual TLS with trust store "
-                                  f"{store[0]['truststore_uri']}", key=res.address))
+                out.append(
+                    passed(
+                        f"{where}: mutual TLS with trust store {store[0]['truststore_uri']}",
+                        key=res.address,
+                    )
+                )
             else:
-                out.append(failed(f"{where}: no mutual_tls_authentication trust store",
-                                  key=res.address))
+                out.append(
+                    failed(f"{where}: no mutual_tls_authentication trust store", key=res.address)
+                )
     for rtype in ("azurerm_linux_web_app", "azurerm_windows_web_app", "azurerm_app_service"):
         for res in inventory.resources(rtype):
             if not _tf_marked(res):
@@ -145,9 +159,14 @@ def _terraform(inventory: Inventory) -> list[Outcome]:
             if truthy(res.body.get("client_certificate_enabled")) and mode == "Required":
                 out.append(passed(f"{where}: client certificates required", key=res.address))
             else:
-                out.append(failed(f"{where}: client certificates not required "
-                                  f"(enabled {res.body.get('client_certificate_enabled', False)}, "
-                                  f"mode {mode})", key=res.address))
+                out.append(
+                    failed(
+                        f"{where}: client certificates not required "
+                        f"(enabled {res.body.get('client_certificate_enabled', False)}, "
+                        f"mode {mode})",
+                        key=res.address,
+                    )
+                )
     return out
 
 
