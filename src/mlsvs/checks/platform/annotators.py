@@ -45,7 +45,7 @@ OTHER_TOOLS = re.compile(
     r"(^|/)(cvat/server|cvat_server|argilla[\w-]*|doccano|prodigy)(:|@|$)", re.I
 )
 SIGNUP = "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK"
-PASSWORD = "LABEL_STUDIO_PASSWORD"
+PASSWORD = "LABEL_STUDIO_PASSWORD"  # noqa: S105 - the variable's name, not a password
 
 
 def judge(image: str, env: Mapping[str, object], where: str) -> Outcome | None:
@@ -97,23 +97,15 @@ def _compose_env(body: Mapping[str, object]) -> dict[str, object]:
 
 def _outcomes(inventory: Inventory) -> list[Outcome]:
     out: list[Outcome | None] = []
-    for workload in workloads(inventory):
-        for container in workload.containers:
-            out.append(
-                judge(
-                    container.image,
-                    _kube_env(container.spec),
-                    f"{workload.ref} container {container.name}",
-                )
-            )
-    for svc in inventory.compose:
-        out.append(
-            judge(
-                str(svc.body.get("image", "")),
-                _compose_env(svc.body),
-                f"{svc.path}: service {svc.name}",
-            )
-        )
+    out += [
+        judge(c.image, _kube_env(c.spec), f"{w.ref} container {c.name}")
+        for w in workloads(inventory)
+        for c in w.containers
+    ]
+    out += [
+        judge(str(s.body.get("image", "")), _compose_env(s.body), f"{s.path}: service {s.name}")
+        for s in inventory.compose
+    ]
     for docker in inventory.dockerfiles:
         base = next(
             (i.value.split()[0] for i in docker.instructions if i.instruction == "FROM"), ""
