@@ -19,7 +19,7 @@ import json
 import re
 from typing import TYPE_CHECKING
 
-from mlsvs.datacheck.pii import column_hints
+from mlsvs.datacheck.pii import Entity, column_hints
 from mlsvs.plugin import (
     CardDocument,
     CardKind,
@@ -45,8 +45,24 @@ _SENSITIVE = re.compile(
     r"(^|_)(id|ids|uuid|guid|customer_?id|user_?id|account_?no|name|surname|comment|comments|"
     r"notes?|free_?text|description|message|text|lat|latitude|lon|lng|longitude|gps|geo\w*|"
     r"coordinates|ethnic\w*|race|religio\w*|health|diagnos\w*|disabilit\w*|gender|sex|"
-    r"sexual\w*|politic\w*|nationality|citizenship|marital\w*|pregnan\w*|biometric\w*)($|_)",
+    r"sexual\w*|politic\w*|nationality|citizenship|marital\w*|pregnan\w*|biometric\w*|"
+    r"card_?number|iban)($|_)",
     re.I,
+)
+# Name hints of mlsvs.datacheck that identify a person by the name alone (``credit`` or
+# ``account`` in a name is not a card or IBAN number; the value scan decides those).
+_IDENTIFYING = frozenset(
+    {
+        Entity.EMAIL,
+        Entity.PHONE,
+        Entity.IP_ADDRESS,
+        Entity.US_SSN,
+        Entity.UK_NINO,
+        Entity.ES_DNI,
+        Entity.PERSON_NAME,
+        Entity.POSTAL_ADDRESS,
+        Entity.DATE_OF_BIRTH,
+    }
 )
 _BLANK = {"", "-", "—", "n/a", "none", "tbd", "todo", "?"}
 _MAX_HEAD = 256 * 1024
@@ -55,7 +71,7 @@ _MAX_HEAD = 256 * 1024
 def sensitive(column: str) -> bool:
     """Whether a column's name marks it as sensitive or identifying."""
     snake = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", column.strip()).lower().replace(" ", "_")
-    return bool(_SENSITIVE.search(snake) or column_hints(column))
+    return bool(_SENSITIVE.search(snake) or column_hints(column) & _IDENTIFYING)
 
 
 def feature_tables(markdown: str) -> list[dict[str, str]]:
