@@ -32,7 +32,9 @@ def expectations(schema: dict) -> list:
     ]
     for name, rule in schema["column"].items():
         out.append(e.ExpectColumnValuesToBeOfType(column=name, type_=TYPES[rule["type"]]))
-        out.append(e.ExpectColumnValuesToNotBeNull(column=name, mostly=1.0 - schema["max_null_rate"]))
+        out.append(
+            e.ExpectColumnValuesToNotBeNull(column=name, mostly=1.0 - schema["max_null_rate"])
+        )
         if "range" in rule:
             low, high = rule["range"]
             out.append(e.ExpectColumnValuesToBeBetween(column=name, min_value=low, max_value=high))
@@ -47,7 +49,9 @@ def main(batches: list[str]) -> int:
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
     schema = tomllib.loads(SCHEMA.read_text())
     ctx = gx.get_context(mode="ephemeral")
-    suite = ctx.suites.add(gx.ExpectationSuite(name="credit_applicants", meta={"schema_version": schema["version"]}))
+    suite = ctx.suites.add(
+        gx.ExpectationSuite(name="credit_applicants", meta={"schema_version": schema["version"]})
+    )
     for expectation in expectations(schema):
         suite.add_expectation(expectation)
     SUITE.write_text(json.dumps(suite.to_json_dict(), indent=2) + "\n")
@@ -58,10 +62,16 @@ def main(batches: list[str]) -> int:
     for batch in batches:
         name = Path(batch).name
         definition = ctx.validation_definitions.add(
-            gx.ValidationDefinition(name=f"incoming-{name}", data=asset.add_batch_definition_path(name, path=name), suite=suite)
+            gx.ValidationDefinition(
+                name=f"incoming-{name}",
+                data=asset.add_batch_definition_path(name, path=name),
+                suite=suite,
+            )
         )
         result = definition.run(result_format="SUMMARY")
-        (RESULTS / f"{Path(name).stem}.json").write_text(json.dumps(result.to_json_dict(), indent=2) + "\n")
+        (RESULTS / f"{Path(name).stem}.json").write_text(
+            json.dumps(result.to_json_dict(), indent=2) + "\n"
+        )
         print(f"{batch}: {'pass' if result.success else 'FAIL'}")
         failed += not result.success
     return 1 if failed else 0

@@ -308,8 +308,8 @@ def incoming_data_validated(ctx: CheckContext, project: Project) -> Iterator[Out
             continue
         verdicts = []
         for result in current:
-            suite = by_name.get(result.suite)
-            if suite is None:
+            found = by_name.get(result.suite)
+            if found is None:
                 verdicts.append(
                     (False, f"{result.path} is for suite {result.suite!r}, not in the project")
                 )
@@ -317,21 +317,21 @@ def incoming_data_validated(ctx: CheckContext, project: Project) -> Iterator[Out
                 verdicts.append(
                     (
                         False,
-                        f"{result.path}: suite {suite.name} failed "
+                        f"{result.path}: suite {found.name} failed "
                         f"({', '.join(result.failures[:5]) or 'success false'})",
                     )
                 )
-            elif not suite.expectations <= result.evaluated:
+            elif not found.expectations <= result.evaluated:
                 verdicts.append(
                     (
                         False,
                         f"{result.path}: evaluated an older version of suite "
-                        f"{suite.name} ({len(suite.expectations - result.evaluated)}"
+                        f"{found.name} ({len(found.expectations - result.evaluated)}"
                         " expectation(s) not run)",
                     )
                 )
             else:
-                verdicts.append((True, f"{result.path}: suite {suite.name} passed"))
+                verdicts.append((True, f"{result.path}: suite {found.name} passed"))
         bad = [text for ok, text in verdicts if not ok]
         if bad:
             yield failed(f"{dataset.path}: " + "; ".join(bad), key=dataset.path, facts=facts)

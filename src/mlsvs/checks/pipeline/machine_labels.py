@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from mlsvs.checks.pipeline._yaml import DocumentError, read_json
+from mlsvs.checks.pipeline._yaml import DocumentError, items, read_json
 from mlsvs.plugin import (
     Document,
     Gap,
@@ -58,10 +58,10 @@ def audit(data: list[dict[str, object]], floor: float) -> tuple[list[str], int, 
     low: list[str] = []
     machine = audited = agreeing = 0
     for task in data:
-        predictions = [p for p in task.get("predictions") or [] if isinstance(p, dict)]
+        predictions = [p for p in items(task.get("predictions")) if isinstance(p, dict)]
         humans = [
             a
-            for a in task.get("annotations") or []
+            for a in items(task.get("annotations"))
             if isinstance(a, dict) and not a.get("was_cancelled") and _label(a) is not None
         ]
         if not predictions:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from mlsvs.checks.pipeline._yaml import DocumentError, load_json, load_yaml, read_text
+from mlsvs.checks.pipeline._yaml import DocumentError, items, load_json, load_yaml, read_text
 from mlsvs.plugin import (
     Document,
     Gap,
@@ -77,7 +77,7 @@ class _Walker:
         if not body:
             return
         for key in _COMPOSE:
-            for part in body.get(key) or []:
+            for part in items(body.get(key)):
                 self.walk(part, where, seen)
         if body.get("type") == "array" or "items" in body:
             self.walk(body.get("items"), f"{where}[]", seen)

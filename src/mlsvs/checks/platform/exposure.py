@@ -259,15 +259,17 @@ def _terraform(inventory: Inventory) -> tuple[list[Outcome], int, list[Gap]]:
     rules: list[tuple[str, str, Mapping[str, object]]] = []
     for sg in inventory.resources("aws_security_group"):
         rules += [(sg.address, sg.path, r) for r in block(sg.body, "ingress")]
-    for rule in inventory.resources("aws_security_group_rule"):
-        if str(rule.body.get("type")) == "ingress":
-            rules.append((rule.address, rule.path, rule.body))
-    for rule in inventory.resources("aws_vpc_security_group_ingress_rule"):
-        rules.append((rule.address, rule.path, rule.body))
-    for address, path, rule in rules:
-        if not _open_cidrs(rule):
+    for res in inventory.resources("aws_security_group_rule"):
+        if str(res.body.get("type")) == "ingress":
+            rules.append((res.address, res.path, res.body))
+    rules += [
+        (res.address, res.path, res.body)
+        for res in inventory.resources("aws_vpc_security_group_ingress_rule")
+    ]
+    for address, path, body in rules:
+        if not _open_cidrs(body):
             continue
-        ports = _ports(rule)
+        ports = _ports(body)
         if ports is None:
             gaps.append(
                 Gap(
