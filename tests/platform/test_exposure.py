@@ -282,3 +282,22 @@ def test_unparsable_and_missing_files_are_not_verified(tmp_path) -> None:
     outcomes = run(mlops_not_internet_exposed, root)
     assert statuses(outcomes) == {"not_verified"}
     assert any("could not be read or parsed" in o.message for o in outcomes)
+
+
+def test_compose_bare_container_port_is_published_on_all_interfaces(tmp_path) -> None:
+    compose = """
+services:
+  tensorboard:
+    image: tensorflow/tensorflow:2.17.0
+    command: tensorboard --logdir /runs --bind_all
+  board:
+    image: ghcr.io/acme/tensorboard:2.17.0
+    ports:
+      - "6006"
+    expose:
+      - "6007"
+"""
+    root = write(tmp_path, {"compose.yaml": compose})
+    outcomes = run(mlops_not_internet_exposed, root)
+    assert by_key(outcomes) == {"compose.yaml: service board": "fail"}
+    assert "published on 0.0.0.0" in outcomes[0].message  # noqa: S104

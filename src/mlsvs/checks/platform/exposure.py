@@ -186,21 +186,16 @@ def _ingress_backends(ing: KubeObject) -> set[str]:
     return found
 
 
-def _published(port: object) -> str | None:
-    """The host address a compose port is published on (``None``: not published)."""
-    if isinstance(port, int):
-        return None  # container port only
+def _published(port: object) -> str:
+    """The host address a compose port is published on. Every ``ports`` entry is published:
+    a bare container port (``5000``, ``target: 5000``) gets a random host port on all
+    interfaces."""
     if isinstance(port, dict):
-        if port.get("published") is None:
-            return None
         return str(port.get("host_ip", "0.0.0.0"))  # noqa: S104 - compose's default
     text = str(port).split("/")[0]
     if text.startswith("["):  # [::1]:5000:5000
-        host, _, rest = text[1:].partition("]:")
-        return host if ":" in rest else None
+        return text[1:].partition("]")[0]
     parts = text.split(":")
-    if len(parts) == 1:
-        return None
     return parts[0] if len(parts) == 3 else "0.0.0.0"  # noqa: S104
 
 
@@ -217,14 +212,12 @@ def _compose(inventory: Inventory) -> tuple[list[Outcome], int]:
             problems.append("network_mode host")
         for port in items(svc.body.get("ports")):
             host = _published(port)
-            if host is None:
-                continue
             try:
                 private = ipaddress.ip_address(host).is_private and host not in {"0.0.0.0", "::"}  # noqa: S104
             except ValueError:
                 private = False
             if not private:
-                problems.append(f"port {port} published on {host or 'all interfaces'}")
+                problems.append(f"port {port} published on {host or '?'}")
         if problems:
             out.append(failed(f"{ref} ({svc.body.get('image')}): {'; '.join(problems)}", key=ref))
         else:
