@@ -169,7 +169,7 @@ def device_loads(source: str) -> list[Load]:
     "SHA-256 with the signed manifest and raise on mismatch; never with assert.",
 )
 def device_models_verified(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
-    """TFLite/LiteRT, Core ML and ExecuTorch loads in the project's Python code."""
+    """TFLite/LiteRT, Core ML and ExecuTorch loads are preceded by a refusing check."""
     gaps: list[Gap] = []
     seen = 0
     for source in project.of_type(SourceFile):

@@ -133,8 +133,8 @@ def columns(dataset: DatasetArtifact) -> list[str]:
 
 @check(
     id="MLC1005",
-    title="The dataset card lists every training column, with a justification for each "
-    "sensitive or identifying one",
+    title="The dataset card lists every training column and justifies each sensitive or "
+    "identifying one",
     requirements=["M2.1.2"],
     applies_to=Project,
     severity=Severity.MEDIUM,
@@ -145,7 +145,7 @@ def columns(dataset: DatasetArtifact) -> list[str]:
     "purpose, or drop or coarsen it.",
 )
 def features_justified(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
-    """Dataset columns against the feature list of the dataset cards."""
+    """Every dataset column is in the card's feature list; sensitive ones are justified."""
     listed: dict[str, str] = {}
     cards: list[str] = []
     gaps: list[Gap] = []

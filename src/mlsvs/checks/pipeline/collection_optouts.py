@@ -95,7 +95,7 @@ def _module(
     "TDMRep reservation (tdm-reservation: 1 or the site's /.well-known/tdmrep.json).",
 )
 def collectors_honour_optouts(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
-    """Robots and TDM reservations in the project's Scrapy settings and middlewares."""
+    """Scrapy collectors obey robots directives and read TDM reservations."""
     gaps: list[Gap] = []
     modules: dict[str, tuple[str, str, ast.Module]] = {}
     for source in project.of_type(SourceFile):

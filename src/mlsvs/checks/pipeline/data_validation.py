@@ -235,8 +235,8 @@ def _same_file(batch_path: str, rel: str) -> bool:
 
 @check(
     id="MLC1002",
-    title="Every dataset file has a passing Great Expectations result of a full schema and "
-    "distribution suite, for its current rows",
+    title="Each dataset file has a passing GX result of a full schema and distribution suite "
+    "for its rows",
     requirements=["M2.3.3"],
     applies_to=Project,
     severity=Severity.HIGH,
@@ -247,8 +247,11 @@ def _same_file(batch_path: str, rel: str) -> bool:
     "validation result (its JSON) next to the dataset version.",
 )
 def incoming_data_validated(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
-    """GX suites and validation results in the project, bound to each dataset file by the
-    pandas fingerprint GX records."""
+    """Each dataset file's current rows passed a complete Great Expectations suite.
+
+    GX suites and validation results in the project, bound to each dataset file by the pandas
+    fingerprint GX records.
+    """
     suites, results, gaps = _gx_documents(project)
     datasets = list(project.of_type(DatasetArtifact))
     if gaps:

@@ -98,7 +98,7 @@ def _threshold(ctx: CheckContext, key: str) -> float | None:
     "retrain or drop the labeller when agreement falls below min_human_agreement.",
 )
 def machine_labels_gated(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
-    """Predictions (machine labels) and annotations (human labels) of Label Studio exports."""
+    """Machine labels in Label Studio exports meet the confidence floor and the audit."""
     floor, needed = _threshold(ctx, CONFIDENCE), _threshold(ctx, AGREEMENT)
     if floor is None or needed is None:
         yield not_verified(

@@ -143,8 +143,8 @@ def contract(spec: Mapping[str, object]) -> _Walker:
 
 @check(
     id="MLC1003",
-    title="The serving API's OpenAPI contract returns sensitive inferred attributes only "
-    "justified and generalised",
+    title="The OpenAPI contract returns sensitive inferred attributes only justified and "
+    "generalised",
     requirements=["M7.1.2"],
     applies_to=Project,
     severity=Severity.HIGH,
@@ -154,7 +154,7 @@ def contract(spec: Mapping[str, object]) -> _Walker:
     "x-mlsvs-justification on the property.",
 )
 def sensitive_outputs_generalised(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
-    """Response properties of every OpenAPI document in the project."""
+    """Sensitive response properties of every OpenAPI document are justified and coarse."""
     gaps: list[Gap] = []
     specs = 0
     for doc in project.of_type(Document):

@@ -212,8 +212,11 @@ def _judge(model: str, since: dt.datetime, evaluations: list[Evaluation]) -> tup
     "model version, commit its report, and only then change the pinned model id.",
 )
 def provider_switch_evaluated(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
-    """Model ids of the hosted model calls against the dates of stored evaluation reports and
-    the commit that switched to each id."""
+    """Each hosted model id in force was evaluated no later than the switch to it.
+
+    Model ids of the hosted model calls against the dates of stored evaluation reports and
+    the commit that switched to each id.
+    """
     calls, gaps = project_calls(project)
     evaluations, doc_gaps = _evaluations(project)
     if gaps or doc_gaps:

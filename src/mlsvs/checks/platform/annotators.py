@@ -134,8 +134,11 @@ def _outcomes(inventory: Inventory) -> list[Outcome]:
     "or SSO, and give every annotator a personal account (no default password in files).",
 )
 def annotators_authorised(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
-    """Label Studio (and other labelling tools) as deployed in the manifests, compose files and
-    Dockerfiles."""
+    """The labelling tool requires accounts and authorises annotators per project.
+
+    Label Studio (and other labelling tools) as deployed in the manifests, compose files and
+    Dockerfiles.
+    """
     inventory = load(project, (Source.KUBERNETES, Source.COMPOSE, Source.DOCKERFILE))
     yield from unread_outcomes(inventory, "how annotators are authenticated")
     if not inventory.files:

@@ -183,8 +183,10 @@ def _terraform(inventory: Inventory) -> list[Outcome]:
     "an API Gateway trust store; label the endpoint mlsvs.io/role: model-distribution.",
 )
 def devices_authenticate(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
-    """Every model distribution endpoint in the manifests and Terraform requires TLS and a
-    verified client (device) certificate."""
+    """Model distribution endpoints require TLS and a verified device certificate.
+
+    Every such endpoint in the Kubernetes manifests and Terraform is judged.
+    """
     inventory = load(project, (Source.KUBERNETES, Source.TERRAFORM))
     yield from unread_outcomes(inventory, "device authentication for model downloads")
     yield from remote_module_outcome(inventory, "device authentication for model downloads")

@@ -321,8 +321,11 @@ def _terraform(inventory: Inventory) -> tuple[list[Outcome], int, list[Gap]]:
     "through a VPN or identity-aware proxy.",
 )
 def mlops_not_internet_exposed(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
-    """No load balancer, node port, ingress, host port, published compose port, open security
-    group or public managed workspace puts an MLOps service on the internet."""
+    """No MLOps service is reachable from outside the cluster, host or network.
+
+    No load balancer, node port, ingress, host port, published compose port, open security
+    group or public managed workspace puts one on the internet.
+    """
     inventory = load(project, (Source.KUBERNETES, Source.COMPOSE, Source.TERRAFORM))
     yield from unread_outcomes(inventory, "internet exposure of MLOps services")
     yield from remote_module_outcome(inventory, "internet exposure of MLOps services")

@@ -199,8 +199,11 @@ def _azure(inventory: Inventory) -> list[Outcome]:
     "every deployment an sku.capacity.",
 )
 def hosted_model_credentials_scoped(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
-    """IAM policies granting Bedrock invocation and Azure OpenAI accounts and deployments:
-    named operations on named models, keys off, and a spend or rate cap for each."""
+    """Hosted model grants name their models and operations, and each has a cap.
+
+    IAM policies granting Bedrock invocation and Azure OpenAI accounts and deployments: named
+    operations on named models, keys off, and a spend or rate cap for each.
+    """
     inventory = load(project, (Source.TERRAFORM,))
     yield from unread_outcomes(inventory, "hosted model credential scope")
     yield from remote_module_outcome(inventory, "hosted model credential scope")
