@@ -33,6 +33,7 @@ from mlsvs.plugin import (
     Project,
     Severity,
     SourceFile,
+    abstained,
     check,
     failed,
     not_verified,
@@ -196,9 +197,8 @@ def device_models_verified(ctx: CheckContext, project: Project) -> Iterator[Outc
     if gaps:
         yield not_verified("source files could not be analysed", gaps, key="unread")
     elif not seen:
-        yield not_verified(
+        yield abstained(
             "no device-runtime model load (TFLite/LiteRT, Core ML, ExecuTorch) in the Python "
             "code; Android and iOS sources are not read",
-            Gap(item="*", reason=GapReason.NOT_PRESENT, detail="no device model load"),
             key="no-device-load",
         )

@@ -28,6 +28,7 @@ from mlsvs.plugin import (
     GapReason,
     Project,
     Severity,
+    abstained,
     check,
     failed,
     not_verified,
@@ -181,10 +182,8 @@ def features_justified(ctx: CheckContext, project: Project) -> Iterator[Outcome]
         yield not_verified("dataset cards or files could not be read", gaps, key="unread")
     if not schema:
         if not gaps:
-            yield not_verified(
-                "no dataset file in the project, so the training schema is not shown",
-                Gap(item="*", reason=GapReason.NOT_PRESENT, detail="no dataset file"),
-                key="no-data",
+            yield abstained(
+                "no dataset file in the project, so the training schema is not shown", key="no-data"
             )
         return
     for path, cols in sorted(schema.items()):

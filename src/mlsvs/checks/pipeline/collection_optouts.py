@@ -26,6 +26,7 @@ from mlsvs.plugin import (
     Project,
     Severity,
     SourceFile,
+    abstained,
     check,
     failed,
     not_verified,
@@ -121,10 +122,9 @@ def collectors_honour_optouts(ctx: CheckContext, project: Project) -> Iterator[O
     }
     if not projects:
         if not gaps:
-            yield not_verified(
+            yield abstained(
                 "no Scrapy project in the code: how collectors treat robots directives and "
                 "TDM reservations is not shown",
-                Gap(item="*", reason=GapReason.NOT_PRESENT, detail="no Scrapy settings module"),
                 key="no-collector",
             )
         return

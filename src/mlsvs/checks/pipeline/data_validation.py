@@ -31,6 +31,7 @@ from mlsvs.plugin import (
     GapReason,
     Project,
     Severity,
+    abstained,
     check,
     failed,
     not_verified,
@@ -259,11 +260,10 @@ def incoming_data_validated(ctx: CheckContext, project: Project) -> Iterator[Out
             "JSON files that may be GX suites or results could not be read", gaps, key="unread"
         )
     if not suites:
-        yield not_verified(
+        yield abstained(
             "no Great Expectations expectation suite in the project, so no schema and "
             "distribution validation of incoming data is shown (suites of other tools are "
             "not read)",
-            Gap(item="*", reason=GapReason.NOT_PRESENT, detail="no GX expectation suite"),
             key="no-suite",
         )
         return
@@ -282,9 +282,8 @@ def incoming_data_validated(ctx: CheckContext, project: Project) -> Iterator[Out
                 key=f"suite:{suite.name}",
             )
     if not datasets:
-        yield not_verified(
+        yield abstained(
             "no dataset file in the project: the validated batches cannot be matched to results",
-            Gap(item="*", reason=GapReason.NOT_PRESENT, detail="no dataset file"),
             key="no-data",
         )
         return

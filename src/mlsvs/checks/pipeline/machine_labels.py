@@ -23,6 +23,7 @@ from mlsvs.plugin import (
     GapReason,
     Project,
     Severity,
+    abstained,
     check,
     failed,
     not_applicable,
@@ -163,9 +164,8 @@ def machine_labels_gated(ctx: CheckContext, project: Project) -> Iterator[Outcom
             "JSON files that may be label exports could not be read", gaps, key="unread"
         )
     elif not exports:
-        yield not_verified(
+        yield abstained(
             "no Label Studio export in the project: how machine labels were admitted is not shown",
-            Gap(item="*", reason=GapReason.NOT_PRESENT, detail="no label export"),
             key="no-export",
         )
     elif not with_machine:

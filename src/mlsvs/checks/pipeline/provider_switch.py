@@ -35,6 +35,7 @@ from mlsvs.plugin import (
     Project,
     Severity,
     SourceFile,
+    abstained,
     check,
     failed,
     not_verified,
@@ -228,10 +229,9 @@ def provider_switch_evaluated(ctx: CheckContext, project: Project) -> Iterator[O
     }
     if not pinned_models:
         if not gaps:
-            yield not_verified(
+            yield abstained(
                 "no hosted model call with a constant model id in the Python code: the "
                 "version in force, and its switch, are not visible",
-                Gap(item="*", reason=GapReason.NOT_PRESENT, detail="no constant model id"),
                 key="no-model",
             )
         return

@@ -28,6 +28,7 @@ from mlsvs.plugin import (
     GapReason,
     Project,
     Severity,
+    abstained,
     check,
     failed,
     not_verified,
@@ -150,9 +151,8 @@ def annotators_authorised(ctx: CheckContext, project: Project) -> Iterator[Outco
     outcomes = _outcomes(inventory)
     yield from outcomes
     if not outcomes and not inventory.gaps:
-        yield not_verified(
+        yield abstained(
             "no labelling tool is deployed by these files: a hosted labelling service's "
             "accounts and project memberships are not shown",
-            Gap(item="*", reason=GapReason.NOT_PRESENT, detail="no labelling tool deployment"),
             key="no-labelling-tool",
         )

@@ -34,13 +34,11 @@ from mlsvs.checks.platform._common import (
 from mlsvs.checks.platform._sources import Source, block, items, load, mapping
 from mlsvs.plugin import (
     DeploymentConfig,
-    Gap,
-    GapReason,
     Project,
     Severity,
+    abstained,
     check,
     failed,
-    not_verified,
     passed,
 )
 
@@ -204,9 +202,8 @@ def devices_authenticate(ctx: CheckContext, project: Project) -> Iterator[Outcom
     outcomes += _terraform(inventory)
     yield from outcomes
     if not outcomes and not inventory.gaps:
-        yield not_verified(
+        yield abstained(
             "no model distribution endpoint in the files (label it mlsvs.io/role: "
             "model-distribution): how devices authenticate to download models is not shown",
-            Gap(item="*", reason=GapReason.NOT_PRESENT, detail="no distribution endpoint"),
             key="no-endpoint",
         )

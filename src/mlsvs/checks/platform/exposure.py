@@ -45,6 +45,7 @@ from mlsvs.plugin import (
     GapReason,
     Project,
     Severity,
+    abstained,
     check,
     failed,
     not_applicable,
@@ -351,10 +352,9 @@ def mlops_not_internet_exposed(ctx: CheckContext, project: Project) -> Iterator[
             "none (mlops.services = [])"
         )
         return
-    yield not_verified(
+    yield abstained(
         f"no MLOps service in {names(inventory.files)}: tracking servers, notebooks or "
         "dashboards run elsewhere are unseen; declare mlops.services = [] when the system runs "
         "none, or attest an external scan",
-        Gap(item="*", reason=GapReason.NOT_PRESENT, detail="no MLOps service in the files"),
         key="no-mlops-service",
     )

@@ -33,6 +33,7 @@ from mlsvs.plugin import (
     GapReason,
     Project,
     Severity,
+    abstained,
     check,
     failed,
     not_verified,
@@ -220,10 +221,9 @@ def hosted_model_credentials_scoped(ctx: CheckContext, project: Project) -> Iter
             key="unreadable-policies",
         )
     if not outcomes and not gaps:
-        yield not_verified(
+        yield abstained(
             "no Bedrock grant or Azure OpenAI account in the Terraform: the hosted model "
             "credentials (OpenAI or Anthropic project keys, ...) are configured elsewhere, so "
             "their scope and cap are not shown",
-            Gap(item="*", reason=GapReason.NOT_PRESENT, detail="no hosted model credential"),
             key="no-credentials",
         )
