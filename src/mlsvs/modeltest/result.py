@@ -31,6 +31,9 @@ class TestName(enum.StrEnum):
     ACCEPTANCE = "acceptance"
     DERIVED = "derived_evaluation"
     REPRODUCIBILITY = "reproducibility"
+    SUBGROUPS = "subgroup_robustness"
+    RECONSTRUCTION = "reconstruction"
+    PROPERTY = "property_inference"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
