@@ -51,6 +51,9 @@ EXTENSION_SECTIONS = frozenset(
         "mlops",
         "kill_switch",
         "hosted_model",
+        "drills",
+        "tenants",
+        "failsafe",
     }
 )
 

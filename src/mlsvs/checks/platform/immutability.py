@@ -69,8 +69,9 @@ def holds_models(store: Store) -> bool:
 def _retention(rules: list[object], mode_key: str, days: tuple[str, str]) -> tuple[str, str]:
     """(verdict, text): verdict ``ok``, ``bad`` or ``unknown`` for Object Lock default rules."""
     for rule in rules:
-        for default in items(mapping(rule).get("default_retention" if mode_key == "mode" else
-                                                "DefaultRetention")):  # fmt: skip
+        for default in items(
+            mapping(rule).get("default_retention" if mode_key == "mode" else "DefaultRetention")
+        ):
             d = mapping(default)
             mode = d.get(mode_key)
             if expression(mode) or any(expression(d.get(k)) for k in days):
@@ -144,9 +145,7 @@ def _judge(store: Store, inventory: Inventory) -> tuple[str, str]:
                 c
                 for c in inventory.resources("azurerm_storage_container_immutability_policy")
                 if store.name
-                in _account_of(
-                    c.body.get("storage_container_resource_manager_id"), inventory
-                )  # fmt: skip
+                in _account_of(c.body.get("storage_container_resource_manager_id"), inventory)
             ]
             if account or containers:
                 where = "account" if account else f"container policy {containers[0].name}"
@@ -213,7 +212,7 @@ def registry_versions_immutable(ctx: CheckContext, project: Project) -> Iterator
                     item=f"{store.path}: {store.address}",
                     reason=GapReason.UNSUPPORTED,
                     detail=text[:300],
-                ),  # fmt: skip
+                ),
                 key=store.address,
                 facts=facts,
             )
