@@ -63,7 +63,8 @@ if TYPE_CHECKING:
 
 REQUIRED = ("out_of_distribution", "low_confidence", "model_error", "timeout")
 _FAULT_KEYS = frozenset({"name", "body", "headers"})
-_KEYS = frozenset({"endpoint", "fallback", "refusal_status", "faults", "timeout_s"})
+_KEYS = frozenset({"endpoint", "fallback", "refusal_status", "faults", "timeout_s", "provider"})
+"""``provider`` is the provider drill's table (MLC1039), read by its own check."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -189,8 +189,9 @@ def judge(
             return (
                 True,
                 (
-                    f"{r.kind} on {r.when:%Y-%m-%d} restored {r.to_version} (from {r.from_version}) "
-                    f"in {r.minutes:.1f} min (limit {limit:g}), integrity verified"
+                    f"{r.kind} on {r.when:%Y-%m-%d} restored {r.to_version} "
+                    f"(from {r.from_version}) in {r.minutes:.1f} min (limit {limit:g}), "
+                    "integrity verified"
                 ),
                 r,
             )
