@@ -54,6 +54,7 @@ EXTENSION_SECTIONS = frozenset(
         "drills",
         "tenants",
         "failsafe",
+        "auxiliary",
     }
 )
 

@@ -43,6 +43,7 @@ from mlsvs.plugin import (
     Capability,
     Gap,
     GapReason,
+    Isolation,
     Measurement,
     Project,
     Severity,
@@ -263,6 +264,7 @@ def run_drill(drill: Drill, root: Path) -> tuple[Run, list[tuple[str, Run]]]:
     applies_to=Project,
     severity=Severity.CRITICAL,
     capabilities=(Capability.MODEL_EXECUTION, Capability.DRILL),
+    isolation=Isolation.PROCESS,
     reads=(),
     timeout_s=1800.0,
     remediation="Verify the artifact's digest or signature (against the registry manifest) "
