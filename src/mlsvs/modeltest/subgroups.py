@@ -66,7 +66,8 @@ def column_values(root: Path, data: FamilySettings, role: str, column: str) -> n
         raise TestDataError(f"{path.name} has no column {column!r}") from None
     except Exception as exc:  # noqa: BLE001 - pandas/pyarrow raise many types
         raise TestDataError(f"cannot read {path.name}: {type(exc).__name__}: {exc}") from None
-    return df[column].astype(str).to_numpy()
+    out: npt.NDArray[np.str_] = df[column].astype(str).to_numpy()
+    return out
 
 
 def subgroup_robustness(

@@ -30,7 +30,7 @@ import threading
 import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from mlsvs.errors import ConfigError
 from mlsvs.plugin import (
@@ -129,7 +129,7 @@ class MockProvider:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
             error_message_format = ""
-            server_version: ClassVar[str] = "mock-provider"
+            server_version = "mock-provider"
 
             def log_message(self, format: str, *args: object) -> None:
                 return

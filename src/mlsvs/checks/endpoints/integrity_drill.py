@@ -297,7 +297,10 @@ def tampered_model_refused(ctx: CheckContext, project: Project) -> Iterator[Outc
     except (ConfigError, OSError) as exc:
         yield errored(f"not verified: {exc}")
         return
-    facts = (("model", f"{drill.copy}/{drill.model}"), ("control", control.detail))
+    facts: tuple[tuple[str, str], ...] = (
+        ("model", f"{drill.copy}/{drill.model}"),
+        ("control", control.detail),
+    )
     if not control.served:
         yield not_verified(
             f"the control run on an intact copy served no prediction ({control.detail}): the "

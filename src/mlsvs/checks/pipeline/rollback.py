@@ -104,7 +104,7 @@ def parse_record(raw: object, source: str) -> Rollback:
         if minutes < 0:
             raise DocumentError(f"{source}: the version served again before the decision")
     elif isinstance(rec.get("duration_minutes"), int | float):
-        minutes = float(rec["duration_minutes"])  # type: ignore[arg-type]
+        minutes = float(rec["duration_minutes"])
     verified = rec.get("integrity_verified")
     integrity = verified if isinstance(verified, bool) else None
     digest, expected = rec.get("to_digest"), rec.get("expected_digest")

@@ -128,7 +128,9 @@ def property_inference(
             for _ in range(per_side):
                 idx = _draw(members, others, share, size, rng)
                 shadow = trainer(train.x[idx], train.y[idx], int(rng.integers(0, 2**31 - 1)))
-                feats.append(np.clip(log_scores(shadow, probes.x), -50.0, 0.0).reshape(-1))
+                feats.append(
+                    np.clip(log_scores(shadow, probes.x), -50.0, 0.0).reshape(-1).astype(np.float64)
+                )
                 sides.append(side)
         x_meta, y_meta = np.stack(feats), np.asarray(sides)
         meta = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000))
