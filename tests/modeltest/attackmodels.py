@@ -93,3 +93,26 @@ def build_prop_leaky():
 def build_prop_blind():
     x, y, _ = prop_train(False)
     return fit_logistic(x, y, 0)
+
+
+class NoisyDefence:
+    """A served pipeline with a randomized input defence: Gaussian noise on every query
+    (``sigma``), then a logistic regression trained on clean data. Its scores change from
+    call to call, which stalls a naive score-based attack."""
+
+    def __init__(self, sigma: float, seed: int = 0):
+        from sklearn.linear_model import LogisticRegression
+
+        x, y = recon_train()
+        self._clf = LogisticRegression(C=10.0).fit(x, y)
+        self._rng = np.random.default_rng(seed)
+        self._sigma = sigma
+
+    def __call__(self, x):
+        flat = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
+        noisy = flat + self._rng.normal(0.0, self._sigma, flat.shape)
+        return self._clf.predict_proba(noisy)
+
+
+def build_noisy_defence():
+    return NoisyDefence(sigma=0.2)

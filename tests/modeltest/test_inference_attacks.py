@@ -232,3 +232,38 @@ def test_checks_run_through_the_worker_and_fail_closed_without_grant(proj):
     )
     [o] = ia.property_inference_resisted.run(empty, ctx.project)
     assert o.status is Status.ERROR and "no model under test" in o.message
+
+
+ADAPTIVE = {"samples": 50, "queries_per_input": 800, "robust_accuracy_ratio_min": 0.5}
+
+
+def _adaptive(proj, defences, **extra):
+    sec = _section(
+        "build_noisy_defence", RECON, adaptive={**ADAPTIVE, "defences": defences, **extra}
+    )
+    sec["model"]["kind"] = "callable"
+    return _run(proj, sec, TestName.ADAPTIVE, level=None)
+
+
+def test_eot_attack_breaks_a_noise_defence_the_naive_attack_credits(proj):
+    noise = [{"name": "gaussian-input-noise", "kind": "randomized", "eot_samples": 4}]
+    big = _adaptive(proj, noise, epsilon=0.4)
+    m = big.measurements[0]
+    params = dict(m.parameters)
+    clean = float(params["clean_accuracy"])
+    # the naive attack would credit the defence (ratio >= 0.5); the EOT attack does not
+    assert float(params["naive_robust_accuracy"]) / clean >= 0.5 > m.value
+    assert big.ok is False, big.message
+    small = _adaptive(proj, noise, epsilon=0.01)
+    assert small.ok is True, small.message
+
+
+def test_adaptive_without_defences_or_with_a_detector_is_not_a_pass(proj):
+    r = _run(proj, _section("build_logistic", RECON), TestName.ADAPTIVE, level=None)
+    assert r.ok is None and "declare the defences" in r.message
+    none = _adaptive(proj, [])
+    assert none.ok is None and none.applicable is False
+    det = _adaptive(proj, [{"name": "ood-gate", "kind": "detector"}])
+    assert det.ok is None and det.gaps and "jointly" in det.message
+    bad = _adaptive(proj, [{"name": "x", "kind": "magic"}])
+    assert bad.ok is None and "kind must be one of" in bad.message

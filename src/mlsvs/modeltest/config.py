@@ -106,7 +106,7 @@ _TOP = {
     "privacy": dict, "extraction": dict, "output": dict, "calibration": dict,
     "corruption": dict, "ood": dict, "compute": dict, "memorisation": dict, "claims": dict,
     "derived": dict, "reproducibility": dict, "subgroups": dict, "reconstruction": dict,
-    "property_inference": dict,
+    "property_inference": dict, "adaptive": dict,
 }  # fmt: skip
 _MODEL = {
     "kind": str, "factory": str, "trusted_model": str, "n_classes": int, "device": str,
@@ -180,6 +180,10 @@ _PROPERTY = {
     "column": str, "value": (int, float, str), "shares": list, "shadow_models": int,
     "shadow_size": int, "probes": int, "property_advantage_max": "threshold",
 }  # fmt: skip
+_ADAPTIVE = {
+    "defences": list, "epsilon": _NUM, "queries_per_input": int, "samples": int,
+    "robust_accuracy_ratio_min": "threshold",
+}  # fmt: skip
 DERIVED_SUITE = ("clean_accuracy", "corruption_robustness", "calibration", "blackbox_evasion",
                  "whitebox_evasion", "ood_detection", "memorisation")  # fmt: skip
 _DERIVED_MODEL = {"name": str, "kind": str, "factory": str, "trusted_model": str,
@@ -238,6 +242,7 @@ class ModelTestConfig:
     subgroups: FamilySettings = field(default_factory=FamilySettings)
     reconstruction: FamilySettings = field(default_factory=FamilySettings)
     property_inference: FamilySettings = field(default_factory=FamilySettings)
+    adaptive: FamilySettings = field(default_factory=FamilySettings)
     standard: StandardValues = field(default_factory=StandardValues)
     """The level this run verifies and the standard's parameters (set by the session)."""
 
@@ -268,7 +273,7 @@ def parse(raw: Mapping[str, object]) -> ModelTestConfig:
         ("ood", _OOD), ("compute", _COMPUTE), ("memorisation", _MEMORISATION),
         ("claims", _CLAIMS), ("derived", _DERIVED), ("reproducibility", _REPRO),
         ("subgroups", _SUBGROUPS), ("reconstruction", _RECONSTRUCTION),
-        ("property_inference", _PROPERTY),
+        ("property_inference", _PROPERTY), ("adaptive", _ADAPTIVE),
     ):  # fmt: skip
         where = f"{S}.{name}"
         table = _table(raw, name, S)
@@ -291,7 +296,7 @@ def parse(raw: Mapping[str, object]) -> ModelTestConfig:
         compute=parts["compute"], memorisation=parts["memorisation"], claims=parts["claims"],
         derived=parts["derived"], reproducibility=parts["reproducibility"],
         subgroups=parts["subgroups"], reconstruction=parts["reconstruction"],
-        property_inference=parts["property_inference"],
+        property_inference=parts["property_inference"], adaptive=parts["adaptive"],
     )  # fmt: skip
 
 

@@ -34,6 +34,7 @@ class TestName(enum.StrEnum):
     SUBGROUPS = "subgroup_robustness"
     RECONSTRUCTION = "reconstruction"
     PROPERTY = "property_inference"
+    ADAPTIVE = "adaptive_evaluation"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -301,5 +301,9 @@ def _one(
             return property_inference.property_inference(
                 counted, data("train"), data("test"), cfg, root, trainer
             )
+        case TestName.ADAPTIVE:
+            from mlsvs.modeltest.adaptive import adaptive_evaluation
+
+            return adaptive_evaluation(model, data("test"), cfg)
         case TestName.DERIVED:
             raise ConfigError("the derived evaluation runs several models: use run_tests")

@@ -204,6 +204,12 @@ PARAMETERS: Mapping[str, TestParameter] = {
             defaults=(None, 0.1, 0.05),
         ),
         TestParameter(
+            key="M6.2.5.min_robust_accuracy_ratio",
+            direction=MIN,
+            meaning="robust accuracy under the adaptive attack / clean accuracy",
+            defaults=(None, 0.5, 0.6),
+        ),
+        TestParameter(
             key="M7.2.5.query_budget",
             meaning="reconstruction queries per target",
             defaults=(None, 1000, 10000),

@@ -1,5 +1,6 @@
-"""Runtime tests of subgroup gaps (M6.4.3), data reconstruction (M7.2.5) and property
-inference (M7.2.6), declared in ``[tool.mlsvs.model_tests]`` like the other model tests.
+"""Runtime tests of subgroup gaps (M6.4.3), data reconstruction (M7.2.5), property
+inference (M7.2.6) and adaptive attacks on declared defences (M6.2.5), declared in
+``[tool.mlsvs.model_tests]`` like the other model tests.
 
 They load the model in a spawned worker (``--allow model-exec``); without a declaration, a
 grant or the data they need the outcome is "could not verify", never a pass.
@@ -61,3 +62,19 @@ def property_inference_resisted(ctx: CheckContext, project: Project) -> Iterator
     the sensitive group; a cross-validated meta-classifier over their scores on fixed probes
     has an advantage over a coin flip of at most `max_property_advantage`."""
     return _run(ctx, "property_inference")
+
+
+@_declare(
+    id="MLC1042",
+    title="Evasion defences keep the standard's robust-accuracy ratio under adaptive attacks",
+    requirement="M6.2.5",
+    severity=Severity.HIGH,
+    remediation="Evaluate every defence with an attack adapted to it (EOT for randomness, "
+    "end-to-end for transforms); prefer adversarial training; declare the served pipeline's "
+    "defences in model_tests.adaptive.defences.",
+)
+def adaptive_attacks(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
+    """The Square attack on the served (defended) pipeline, on the Expectation over
+    Transformation for randomized defences; robust accuracy over clean accuracy at least
+    `min_robust_accuracy_ratio`, with the naive attack's figure reported beside it."""
+    return _run(ctx, "adaptive_evaluation")
