@@ -83,7 +83,7 @@ GROUPS = {"test": "data/groups_test.csv"}
 
 
 def test_subgroup_gap_fails_majority_model_and_passes_pooled_one(proj):
-    sub = {"column": "region", "samples": 1200}
+    sub = {"column": "region", "samples": 600}
     bad = _run(proj, _section("build_majority_forest", GROUPS, subgroups=sub), TestName.SUBGROUPS)
     assert bad.ok is False, bad.message
     worst = bad.measurements[0]
