@@ -55,6 +55,10 @@ EXTENSION_SECTIONS = frozenset(
         "privacy",
         "agents",
         "detection",
+        "drills",
+        "tenants",
+        "failsafe",
+        "auxiliary",
     }
 )
 

@@ -105,7 +105,8 @@ _TOP = {
     "model": dict, "input": dict, "data": dict, "accuracy": dict, "robustness": dict,
     "privacy": dict, "extraction": dict, "output": dict, "calibration": dict,
     "corruption": dict, "ood": dict, "compute": dict, "memorisation": dict, "claims": dict,
-    "derived": dict, "reproducibility": dict,
+    "derived": dict, "reproducibility": dict, "subgroups": dict, "reconstruction": dict,
+    "property_inference": dict, "adaptive": dict,
 }  # fmt: skip
 _MODEL = {
     "kind": str, "factory": str, "trusted_model": str, "n_classes": int, "device": str,
@@ -167,6 +168,22 @@ _CLAIMS = {
 }  # fmt: skip
 _DERIVED = {"models": list, "suite": list}
 _REPRO = {"recipe": str, "seeds": list, "samples": int, "metric_deviation_max": "threshold"}
+_SUBGROUPS = {
+    "column": str, "samples": int, "min_group_size": int, "severity": int,
+    "subgroup_gap_max": "threshold",
+}  # fmt: skip
+_RECONSTRUCTION = {
+    "targets": int, "unknown_features": list, "tolerance": _NUM, "queries_per_target": int,
+    "reconstruction_success_max": "threshold",
+}  # fmt: skip
+_PROPERTY = {
+    "column": str, "value": (int, float, str), "shares": list, "shadow_models": int,
+    "shadow_size": int, "probes": int, "property_advantage_max": "threshold",
+}  # fmt: skip
+_ADAPTIVE = {
+    "defences": list, "epsilon": _NUM, "queries_per_input": int, "samples": int,
+    "robust_accuracy_ratio_min": "threshold",
+}  # fmt: skip
 DERIVED_SUITE = ("clean_accuracy", "corruption_robustness", "calibration", "blackbox_evasion",
                  "whitebox_evasion", "ood_detection", "memorisation")  # fmt: skip
 _DERIVED_MODEL = {"name": str, "kind": str, "factory": str, "trusted_model": str,
@@ -222,6 +239,10 @@ class ModelTestConfig:
     claims: FamilySettings = field(default_factory=FamilySettings)
     derived: FamilySettings = field(default_factory=FamilySettings)
     reproducibility: FamilySettings = field(default_factory=FamilySettings)
+    subgroups: FamilySettings = field(default_factory=FamilySettings)
+    reconstruction: FamilySettings = field(default_factory=FamilySettings)
+    property_inference: FamilySettings = field(default_factory=FamilySettings)
+    adaptive: FamilySettings = field(default_factory=FamilySettings)
     standard: StandardValues = field(default_factory=StandardValues)
     """The level this run verifies and the standard's parameters (set by the session)."""
 
@@ -251,6 +272,8 @@ def parse(raw: Mapping[str, object]) -> ModelTestConfig:
         ("output", _OUTPUT), ("calibration", _CALIBRATION), ("corruption", _CORRUPTION),
         ("ood", _OOD), ("compute", _COMPUTE), ("memorisation", _MEMORISATION),
         ("claims", _CLAIMS), ("derived", _DERIVED), ("reproducibility", _REPRO),
+        ("subgroups", _SUBGROUPS), ("reconstruction", _RECONSTRUCTION),
+        ("property_inference", _PROPERTY), ("adaptive", _ADAPTIVE),
     ):  # fmt: skip
         where = f"{S}.{name}"
         table = _table(raw, name, S)
@@ -272,6 +295,8 @@ def parse(raw: Mapping[str, object]) -> ModelTestConfig:
         calibration=parts["calibration"], corruption=parts["corruption"], ood=parts["ood"],
         compute=parts["compute"], memorisation=parts["memorisation"], claims=parts["claims"],
         derived=parts["derived"], reproducibility=parts["reproducibility"],
+        subgroups=parts["subgroups"], reconstruction=parts["reconstruction"],
+        property_inference=parts["property_inference"], adaptive=parts["adaptive"],
     )  # fmt: skip
 
 

@@ -31,6 +31,10 @@ class TestName(enum.StrEnum):
     ACCEPTANCE = "acceptance"
     DERIVED = "derived_evaluation"
     REPRODUCIBILITY = "reproducibility"
+    SUBGROUPS = "subgroup_robustness"
+    RECONSTRUCTION = "reconstruction"
+    PROPERTY = "property_inference"
+    ADAPTIVE = "adaptive_evaluation"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

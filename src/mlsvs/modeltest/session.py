@@ -287,5 +287,23 @@ def _one(
             return reproducibility.reproducibility(
                 counted, data("train"), data("test"), cfg, trainer
             )
+        case TestName.SUBGROUPS:
+            from mlsvs.modeltest import subgroups
+
+            return subgroups.subgroup_robustness(counted, data("test"), cfg, root)
+        case TestName.RECONSTRUCTION:
+            from mlsvs.modeltest.privacy import reconstruction
+
+            return reconstruction.reconstruction(model, data("train"), data("test"), cfg)
+        case TestName.PROPERTY:
+            from mlsvs.modeltest.privacy import property_inference
+
+            return property_inference.property_inference(
+                counted, data("train"), data("test"), cfg, root, trainer
+            )
+        case TestName.ADAPTIVE:
+            from mlsvs.modeltest.adaptive import adaptive_evaluation
+
+            return adaptive_evaluation(model, data("test"), cfg)
         case TestName.DERIVED:
             raise ConfigError("the derived evaluation runs several models: use run_tests")

@@ -198,6 +198,35 @@ PARAMETERS: Mapping[str, TestParameter] = {
             defaults=(None, 0.02, 0.01),
         ),
         TestParameter(
+            key="M6.4.3.max_subgroup_gap",
+            direction=MAX,
+            meaning="largest |subgroup - whole set| accuracy (clean and corrupted)",
+            defaults=(None, 0.1, 0.05),
+        ),
+        TestParameter(
+            key="M6.2.5.min_robust_accuracy_ratio",
+            direction=MIN,
+            meaning="robust accuracy under the adaptive attack / clean accuracy",
+            defaults=(None, 0.5, 0.6),
+        ),
+        TestParameter(
+            key="M7.2.5.query_budget",
+            meaning="reconstruction queries per target",
+            defaults=(None, 1000, 10000),
+        ),
+        TestParameter(
+            key="M7.2.5.max_reconstruction_success",
+            direction=MAX,
+            meaning="share of targeted training records reconstructed",
+            defaults=(None, 0.05, 0.01),
+        ),
+        TestParameter(
+            key="M7.2.6.max_property_advantage",
+            direction=MAX,
+            meaning="property-inference meta-classifier accuracy above 0.5",
+            defaults=(None, 0.1, 0.05),
+        ),
+        TestParameter(
             key="M3.1.3.max_metric_deviation",
             direction=MAX,
             meaning="|rebuild metric - registered metric|",
