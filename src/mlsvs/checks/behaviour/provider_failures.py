@@ -40,10 +40,10 @@ from mlsvs.plugin import (
     Isolation,
     Project,
     Severity,
+    abstained,
     check,
     errored,
     failed,
-    not_applicable,
     not_verified,
     passed,
 )
@@ -271,13 +271,12 @@ def provider_failures_failsafe(ctx: CheckContext, project: Project) -> Iterator[
     section = ctx.section("failsafe").get("provider")
     if not isinstance(section, dict) or not section:
         if TRAIT in project.traits:
-            yield not_verified(
+            yield abstained(
                 "no provider fail-safe drill declared ([failsafe.provider] with the calling "
-                "function, its fallback and the provider URL variable)",
-                Gap(item="failsafe.provider", reason=GapReason.NOT_PRESENT),
+                "function, its fallback and the provider URL variable)"
             )
         else:
-            yield not_applicable("no hosted model API declared")
+            yield abstained("no hosted model API declared")
         return
     try:
         drill = parse_provider(section)

@@ -46,6 +46,7 @@ from mlsvs.plugin import (
     GapReason,
     Project,
     Severity,
+    abstained,
     check,
     errored,
     failed,
@@ -213,9 +214,8 @@ def failsafe_taken(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
         return
     section = ctx.section("failsafe")
     if not section:
-        yield not_verified(
-            "no fail-safe declared ([failsafe] with the fallback and the faults to inject)",
-            Gap(item="failsafe", reason=GapReason.NOT_PRESENT),
+        yield abstained(
+            "no fail-safe declared ([failsafe] with the fallback and the faults to inject)"
         )
         return
     try:

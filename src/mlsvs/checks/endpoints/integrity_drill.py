@@ -47,6 +47,7 @@ from mlsvs.plugin import (
     Measurement,
     Project,
     Severity,
+    abstained,
     check,
     errored,
     failed,
@@ -276,10 +277,9 @@ def tampered_model_refused(ctx: CheckContext, project: Project) -> Iterator[Outc
     changed and on one with a file added: neither may serve a 2xx prediction."""
     section = ctx.section("drills").get("integrity")
     if not isinstance(section, dict) or not section:
-        yield not_verified(
+        yield abstained(
             "no integrity drill declared ([drills.integrity] with the model, the server "
-            "command and a prediction request): a tampered artifact's refusal is untested",
-            Gap(item="drills.integrity", reason=GapReason.NOT_PRESENT),
+            "command and a prediction request): a tampered artifact's refusal is untested"
         )
         return
     try:

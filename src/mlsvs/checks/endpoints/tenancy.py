@@ -37,6 +37,7 @@ from mlsvs.plugin import (
     GapReason,
     Project,
     Severity,
+    abstained,
     check,
     errored,
     failed,
@@ -167,10 +168,9 @@ def tenants_isolated(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
             yield not_applicable("no inference endpoint declared")
         return
     if not section:
-        yield not_verified(
+        yield abstained(
             "no tenants declared ([tenants] with two principals and their resources): "
-            "cross-tenant access is not probed",
-            Gap(item="tenants", reason=GapReason.NOT_PRESENT),
+            "cross-tenant access is not probed"
         )
         return
     try:

@@ -37,6 +37,7 @@ from mlsvs.plugin import (
     Project,
     Severity,
     SignatureFile,
+    abstained,
     check,
     failed,
     not_applicable,
@@ -226,10 +227,7 @@ def adapted_models_reevaluated(ctx: CheckContext, project: Project) -> Iterator[
     evals, eval_gaps = evaluations(project, records)
     gaps += statement_gaps + eval_gaps
     if not found:
-        yield not_verified(
-            "no model file in the project: whether it is adapted cannot be told here",
-            Gap(item="*", reason=GapReason.NOT_PRESENT, detail="no model artifact"),
-        )
+        yield abstained("no model file in the project: whether it is adapted cannot be told here")
         return
     adapted = 0
     unknown: list[str] = []

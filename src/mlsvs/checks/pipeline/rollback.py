@@ -41,6 +41,7 @@ from mlsvs.plugin import (
     Project,
     Severity,
     Status,
+    abstained,
     check,
     errored,
     failed,
@@ -215,10 +216,9 @@ def rollback_drilled(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
     """Parse the rollback records; the newest qualifying one within 12 months decides."""
     files = record_files(ctx, project)
     if not files:
-        yield not_verified(
+        yield abstained(
             "no rollback drill or rollback record found ([drills.rollback] records, or a "
-            "file named *rollback*.yaml/json)",
-            Gap(item="rollback records", reason=GapReason.NOT_PRESENT),
+            "file named *rollback*.yaml/json)"
         )
         return
     limit = float(ctx.parameter("M4.5.2.max_rollback_minutes", 60.0))

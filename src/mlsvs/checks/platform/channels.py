@@ -42,6 +42,7 @@ from mlsvs.plugin import (
     GapReason,
     Project,
     Severity,
+    abstained,
     check,
     failed,
     not_verified,
@@ -237,10 +238,9 @@ def prediction_channels_authenticated(ctx: CheckContext, project: Project) -> It
     yield from remote_module_outcome(inventory, what)
     found = channels(inventory)
     if not found:
-        yield not_verified(
+        yield abstained(
             f"the infrastructure files ({names(inventory.files)}) declare no message broker, "
             "queue or cache: the path predictions take to their consumers is not shown",
-            Gap(item="*", reason=GapReason.NOT_PRESENT, detail="no broker, queue or cache"),
             key="no-channel",
         )
         return

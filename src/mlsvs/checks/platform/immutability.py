@@ -40,6 +40,7 @@ from mlsvs.plugin import (
     GapReason,
     Project,
     Severity,
+    abstained,
     check,
     failed,
     not_verified,
@@ -189,11 +190,10 @@ def registry_versions_immutable(ctx: CheckContext, project: Project) -> Iterator
     yield from remote_module_outcome(inventory, what)
     judged = [s for s in stores(inventory) if holds_models(s)]
     if not judged:
-        yield not_verified(
+        yield abstained(
             f"the infrastructure code ({names(inventory.files)}) declares no bucket or "
             "repository named as a model registry, so nothing shows that versions are "
             "write-once (the registry may live elsewhere)",
-            Gap(item="*", reason=GapReason.NOT_PRESENT, detail="no model registry store"),
             key="no-registry-store",
         )
         return
