@@ -73,3 +73,17 @@ def isolated(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
 def silent(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
     """Yield nothing at all."""
     yield from ()
+
+
+@check(
+    id="TST106",
+    title="takes most of its time limit",
+    requirements=["M4.1.1"],
+    applies_to=Project,
+    severity=Severity.LOW,
+    timeout_s=1.0,
+)
+def takes_its_time(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
+    """Finish well within the limit, but not within the limit of three queued runs."""
+    time.sleep(0.8)
+    yield passed("in time")

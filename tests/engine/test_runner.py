@@ -63,6 +63,14 @@ def test_crash_timeout_and_silence_become_errors(tmp_path: Path) -> None:
     assert [f.check for f in result.findings] == ["TST101", "TST105", "TST102", "TST103"]
 
 
+def test_time_limits_run_from_the_start_of_a_check_not_from_the_queue(tmp_path: Path) -> None:
+    """One worker, three checks of 0.8 s with a 1 s limit each: the third starts at 1.6 s and
+    finishes at 2.4 s, past its limit (+1 s grace) if counted from submission."""
+    tasks = _tasks(tmp_path, "takes_its_time") * 3
+    result = run(tasks, _context, jobs=1, default_timeout_s=60)
+    assert [f.status for f in result.findings] == [Status.PASS] * 3
+
+
 def test_process_isolation_runs_elsewhere(tmp_path: Path) -> None:
     result = run(_tasks(tmp_path, "isolated"), _context, jobs=1, default_timeout_s=60)
     [finding] = result.findings

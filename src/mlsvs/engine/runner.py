@@ -29,6 +29,19 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+@dataclass(slots=True)
+class _Clock:
+    """When a worker thread actually began a task; ``None`` while it waits in the pool's queue.
+
+    Mutable on purpose: the worker writes it once, the loop reads it. A task's time limit runs
+    from here, not from submission: with few workers, fast checks queued behind slow model
+    tests would otherwise "time out" before they ever started.
+    """
+
+    submitted: float
+    began: float | None = None
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RunResult:
     """Findings of every task, sorted, and whether the run was cut short."""
@@ -51,12 +64,13 @@ def run(
     findings: list[Finding] = []
     interrupted = False
     pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="mlsvs-check")
-    started: dict[Future[list[Outcome]], tuple[Task, float, float]] = {}
+    started: dict[Future[list[Outcome]], tuple[Task, _Clock, float]] = {}
     try:
         for task in tasks:
             timeout = min(task.loaded.check.timeout_s, default_timeout_s)
-            future = pool.submit(_execute, task, context_for(task), timeout)
-            started[future] = (task, time.monotonic(), timeout)
+            clock = _Clock(submitted=time.monotonic())
+            future = pool.submit(_execute, task, context_for(task), timeout, clock)
+            started[future] = (task, clock, timeout)
         pending = set(started)
         while pending:
             done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
@@ -64,8 +78,8 @@ def run(
                 findings.extend(_collect(future, started[future], sink))
             now = time.monotonic()
             for future in list(pending):
-                task, began, timeout = started[future]
-                if now - began > timeout + 1.0:
+                task, clock, timeout = started[future]
+                if clock.began is not None and now - clock.began > timeout + 1.0:
                     # Threads cannot be killed: abandon the task and report it as an error.
                     pending.discard(future)
                     outcome = errored(f"timed out after {timeout:g} s")
@@ -80,7 +94,8 @@ def run(
     return RunResult(findings=tuple(findings), interrupted=interrupted)
 
 
-def _execute(task: Task, ctx: CheckContext, timeout_s: float) -> list[Outcome]:
+def _execute(task: Task, ctx: CheckContext, timeout_s: float, clock: _Clock) -> list[Outcome]:
+    clock.began = time.monotonic()
     check = task.loaded.check
     if check.isolation is Isolation.PROCESS:
         return run_isolated(task.loaded.attribute, ctx, task.target, timeout_s)
@@ -88,9 +103,10 @@ def _execute(task: Task, ctx: CheckContext, timeout_s: float) -> list[Outcome]:
 
 
 def _collect(
-    future: Future[list[Outcome]], meta: tuple[Task, float, float], sink: EventSink
+    future: Future[list[Outcome]], meta: tuple[Task, _Clock, float], sink: EventSink
 ) -> list[Finding]:
-    task, began, _ = meta
+    task, clock, _ = meta
+    began = clock.began if clock.began is not None else clock.submitted
     duration_ms = int((time.monotonic() - began) * 1000)
     check = task.loaded.check
     try:
