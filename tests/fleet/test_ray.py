@@ -80,6 +80,80 @@ def test_ray_same_verdicts_as_mlsvs_scan_file_by_file(cluster, tree, reference, 
     assert not any(driver in w for w in run.stats.workers), run.stats.workers
 
 
+def test_leakage_on_ray_data_equals_single_machine(cluster, tmp_path):
+    """Exact, quantised and MinHash overlap on Ray Data: the same ``Overlap`` (counts, columns,
+    reported partners) as ``find_overlap``, for text+numbers, numbers only and exact only."""
+    from mlsvs.datacheck.overlap import OverlapParams, find_overlap
+    from mlsvs.datacheck.table import source_for
+    from mlsvs.fleet.data import distributed_overlap, ray_session
+    from tests.fleet.datasets import build_splits
+
+    _, _, address = cluster
+    splits = build_splits(tmp_path / "data")
+    train = [source_for(p, p.name) for p in splits["train"]]
+    test = [source_for(p, p.name) for p in splits["test"]]
+    cases = [
+        OverlapParams(exclude=frozenset({"id"})),
+        OverlapParams(exclude=frozenset({"id", "text"})),
+        OverlapParams(near=False, exclude=frozenset({"id"})),
+    ]
+    with ray_session(address, 0):
+        for params in cases:
+            reference = find_overlap(train, test, params, names=("train", "test"))
+            got = distributed_overlap(train, test, params, names=("train", "test"), partitions=3)
+            assert got == reference, params
+            assert reference.exact >= 40
+            assert (reference.near > 0) is params.near
+        # A row with a MinHash partner (train-0 row 51) before its quantised partner (train-0
+        # row 201) reports the quantised one: the single-machine order within a record batch.
+        tie = [source_for(p, p.name) for p in splits["tie"]]
+        reference = find_overlap(train, tie, cases[0])
+        assert reference.examples == ("tie.parquet:1 ~ train-0.parquet:201 (near)",)
+        assert distributed_overlap(train, tie, cases[0]) == reference
+
+
+def _cli_json(args: list[str], capsys) -> tuple[int, object]:
+    import json
+
+    from mlsvs.cli.main import main
+
+    capsys.readouterr()
+    code = main(args)
+    return code, json.loads(capsys.readouterr().out)
+
+
+def test_cli_data_checks_engine_ray_same_output(cluster, tmp_path, monkeypatch, capsys):
+    """``mlsvs data leakage|pii|manifest --engine ray --address`` print what the local engine
+    prints (the manifest up to its creation time)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from tests.fleet.datasets import build_splits
+
+    _, _, address = cluster
+    monkeypatch.chdir(tmp_path)
+    splits = build_splits(tmp_path / "data")
+    rows = [
+        {"email": f"person{i}@example.org", "phone": f"+44 20 7946 {i:04d}", "note": "hello"}
+        for i in range(60)
+    ]
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "data" / "people.parquet")
+    leak = ["data", "leakage", "--train", *map(str, splits["train"]), "--test"]
+    leak += [*map(str, splits["test"]), "--key-column", "id", "-f", "json"]
+    pii = ["data", "pii", "data", "-f", "json"]
+    man = ["data", "manifest", "data", "-o", "m.json", "--records", "-f", "json"]
+    for command, expected in ((leak, 1), (pii, 1), (man, 0)):
+        local = _cli_json(command, capsys)
+        ray_out = _cli_json([*command, "--engine", "ray", "--address", address], capsys)
+        assert local == ray_out and local[0] == expected, command
+    import json
+
+    local_manifest = json.loads((tmp_path / "m.json").read_text())
+    assert _cli_json([*man, "--engine", "ray", "--address", address], capsys)[0] == 0
+    ray_manifest = json.loads((tmp_path / "m.json").read_text())
+    assert ray_manifest["files"] == local_manifest["files"] and len(local_manifest["files"]) == 5
+
+
 def test_worker_node_killed_mid_run_every_file_scanned_exactly_once(
     cluster, tree, reference, tmp_path
 ):
