@@ -37,13 +37,22 @@ def cluster():
     from ray._private import ray_constants
 
     ray_constants.ENABLE_RAY_CLUSTER = False
+    from mlsvs.fleet.data import _children, _end
+
     node = {"num_cpus": 1, "object_store_memory": 80 << 20, "node_ip_address": "127.0.0.1"}
-    try:
-        c = cluster_utils.Cluster(
-            initialize_head=True, head_node_args={**node, "include_dashboard": False}
-        )
-    except Exception as exc:  # noqa: BLE001 - Ray raises bare Exception on a startup timeout
-        pytest.skip(f"could not start a local Ray cluster here: {exc}")
+    c = None
+    for _ in range(3):  # the raylet gives its agents a fixed 15 s (ray-project/ray#65983)
+        before = _children()
+        try:
+            c = cluster_utils.Cluster(
+                initialize_head=True, head_node_args={**node, "include_dashboard": False}
+            )
+            break
+        except Exception as exc:  # noqa: BLE001 - Ray raises bare Exception on a start timeout
+            _end(_children() - before)  # a failed start leaves its GCS and helpers running
+            failure = exc
+    if c is None:
+        pytest.skip(f"could not start a local Ray cluster here: {failure}")
     try:
         workers = [c.add_node(**node)]
         c.wait_for_nodes()

@@ -119,7 +119,7 @@ def _children() -> set[int]:
     import os
 
     try:
-        import psutil
+        import psutil  # type: ignore[import-untyped]
     except ImportError:
         return set()
     return {c.pid for c in psutil.Process(os.getpid()).children(recursive=True)}
@@ -179,9 +179,9 @@ def distributed_overlap(
     if text:
         require_numpy()
     if engine is None and not partitions:
-        import ray
+        from mlsvs.fleet.engine import _ray
 
-        partitions = 2 * int(ray.cluster_resources().get("CPU", 1))
+        partitions = 2 * int(_ray().cluster_resources().get("CPU", 1))
     plan = _Plan(
         columns=columns, digits=params.near_digits, text=bool(text),
         permutations=params.permutations, bands=params.bands, shingle=params.shingle,
@@ -235,7 +235,7 @@ class _RayData:
         import ray.data
 
         items = [_item(u) for u in units]
-        dataset = ray.data.from_items(items, override_num_blocks=max(1, len(items)))
+        dataset: Any = ray.data.from_items(items, override_num_blocks=max(1, len(items)))
         return dataset.map_batches(
             _row_keys, fn_kwargs={"plan": plan}, batch_size=1, batch_format="pyarrow"
         ).materialize()

@@ -120,25 +120,31 @@ Ingester = Annotated[Principal, Depends(Need(Permission.INGEST))]
 @router.post("/fleet-scans", response_model=FleetIngested, responses={201: {}, 422: {}})
 async def upload_fleet_scan(request: Request, me: Ingester) -> JSONResponse:
     """Store a fleet scan summary: 201 when new, 200 when the same document was stored before."""
-    from sqlalchemy.exc import IntegrityError
-
     from mlsvs.server.ingest import parse_body
 
     data = parse_body(await request.body())
-    for attempt in range(2):
-        with request.app.state.sessions() as session:
-            try:
-                scan_id, created, digest = store(session, data, me.username)
-                session.commit()
-                break
-            except IntegrityError:  # a concurrent upload of the same document won
-                session.rollback()
-                if attempt:
-                    raise
+    scan_id, created, digest = _store(request, data, me.username)
     out = FleetIngested(
         fleet_scan_id=scan_id, created=created, digest=digest, url=f"/api/v1/fleet-scans/{scan_id}"
     )
     return JSONResponse(out.model_dump(), status_code=201 if created else 200)
+
+
+def _store(request: Request, data: object, username: str) -> tuple[int, bool, str]:
+    """``store`` in one transaction; a concurrent upload of the same document wins once."""
+    from sqlalchemy.exc import IntegrityError
+
+    for attempt in range(2):
+        with request.app.state.sessions() as session:
+            try:
+                result = store(session, data, username)
+                session.commit()
+                return result
+            except IntegrityError:
+                session.rollback()
+                if attempt:
+                    raise
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 @router.get("/fleet-scans", response_model=list[FleetScanOut])
