@@ -39,6 +39,12 @@ def cluster():
     ray_constants.ENABLE_RAY_CLUSTER = False
     from mlsvs.fleet.data import _children, _end
 
+    stub = str(Path(__file__).parent / "raystub")
+    saved = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        p for p in (stub, os.environ.get("PYTHONPATH", "")) if p
+    )
+
     node = {"num_cpus": 1, "object_store_memory": 80 << 20, "node_ip_address": "127.0.0.1"}
     c = None
     for _ in range(3):  # the raylet gives its agents a fixed 15 s (ray-project/ray#65983)
@@ -52,6 +58,7 @@ def cluster():
             _end(_children() - before)  # a failed start leaves its GCS and helpers running
             failure = exc
     if c is None:
+        _restore("PYTHONPATH", saved)
         pytest.skip(f"could not start a local Ray cluster here: {failure}")
     try:
         workers = [c.add_node(**node)]
@@ -62,6 +69,14 @@ def cluster():
         if ray.is_initialized():
             ray.shutdown()
         c.shutdown()
+        _restore("PYTHONPATH", saved)
+
+
+def _restore(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
 
 
 def _run(tree: Path, out: Path, address: str, **kw):
