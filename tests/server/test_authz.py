@@ -73,6 +73,7 @@ def ids(loaded, corpus):
     return {
         "system_id": "1",
         "run_id": "2",
+        "scan_id": "1",
         "assessment_id": assessment,
         "requirement": "M1.3.1",
         "version": "1.1.0",

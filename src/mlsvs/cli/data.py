@@ -17,6 +17,7 @@ from mlsvs.errors import UsageError
 if TYPE_CHECKING:
     import argparse
 
+    from mlsvs.datacheck.pii_scan import PiiReport
     from mlsvs.datacheck.progress import Progress
     from mlsvs.datacheck.report import Json
     from mlsvs.datacheck.settings import DataSettings
@@ -53,6 +54,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     from mlsvs.cli._common import FINDINGS, add_common
 
+    for cmd in (man, leak, pii):
+        cmd.add_argument(
+            "--engine", choices=("local", "ray"), default="local",
+            help="local: this process; ray: Ray tasks (leakage: Ray Data over Parquet splits, "
+            "same results; files must be readable at the same path on every node)",
+        )  # fmt: skip
+        cmd.add_argument(
+            "--address", default="", metavar="ADDR",
+            help="Ray cluster to join (host:6379, ray://host:10001 or 'auto'; default: start a "
+            "local one with --jobs CPUs)",
+        )  # fmt: skip
     for cmd in (man, ver, leak, pii, qual):
         add_common(cmd, ("text", "json") if cmd is man else ("text", "json", *FINDINGS), jobs=1)
 
@@ -91,6 +103,15 @@ def run(args: argparse.Namespace) -> int:
     jobs(args)
     bar = _Bar() if progress_enabled(args) and sys.stderr.isatty() else None
     progress: Progress = bar if bar is not None else silent
+    if getattr(args, "engine", "local") == "ray":
+        from mlsvs.fleet.data import ray_session
+
+        with ray_session(args.address, jobs(args)):
+            return _dispatch(args, progress, bar)
+    return _dispatch(args, progress, bar)
+
+
+def _dispatch(args: argparse.Namespace, progress: Progress, bar: _Bar | None) -> int:
     try:
         match args.action:
             case "manifest":
@@ -150,10 +171,19 @@ def _manifest(args: argparse.Namespace, progress: Progress) -> int:
         if not path.is_relative_to(base):
             raise UsageError(f"{raw}: must lie under the manifest's directory {base}")
         roots.append(path.relative_to(base).as_posix() or ".")
-    manifest = build_manifest(
-        base, roots, records=args.records, now=dt.datetime.now(dt.UTC), exclude=output,
-        progress=progress,
-    )  # fmt: skip
+    now = dt.datetime.now(dt.UTC)
+    if args.engine == "ray":
+        from mlsvs.cli._common import jobs
+        from mlsvs.fleet.data import distributed_manifest
+
+        manifest = distributed_manifest(
+            base, roots, records=args.records, now=now, exclude=output, address=args.address,
+            jobs=jobs(args),
+        )  # fmt: skip
+    else:
+        manifest = build_manifest(
+            base, roots, records=args.records, now=now, exclude=output, progress=progress
+        )
     output.write_text(dump_manifest(manifest), encoding="utf-8")
     rows = sum(e.rows or 0 for e in manifest.files)
     doc: Json = {"manifest": str(args.output), "files": len(manifest.files), "rows": rows}
@@ -223,7 +253,12 @@ def _leakage(args: argparse.Namespace, progress: Progress) -> int:
             targets.append(where)
             before = len(lines)
             try:
-                overlap = find_overlap(a, b, params, names=(earlier, later), progress=progress)
+                if args.engine == "ray":
+                    from mlsvs.fleet.data import distributed_overlap
+
+                    overlap = distributed_overlap(a, b, params, names=(earlier, later))
+                else:
+                    overlap = find_overlap(a, b, params, names=(earlier, later), progress=progress)
                 item["overlap"] = overlap_json(overlap)
                 lines.append(overlap_line(split_set.group, overlap))
                 findings += overlap.leaked > 0
@@ -312,11 +347,25 @@ def _pii(args: argparse.Namespace, progress: Progress) -> int:
         paths = find_tables([Path(p) for p in args.paths])
     except FileNotFoundError as exc:
         raise UsageError(f"{exc}: no such file or directory") from None
-    for path in paths:
+    scanned: list[PiiReport | DataError] | None = None
+    if args.engine == "ray":
+        from mlsvs.cli._common import jobs
+        from mlsvs.fleet.data import distributed_pii
+
+        scanned = distributed_pii(
+            paths, max_rows=args.max_rows, address=args.address, jobs=jobs(args)
+        )
+    for number, path in enumerate(paths):
         try:
-            report = scan_pii(
-                source_for(path, str(path)), max_rows=args.max_rows, progress=progress
-            )
+            if scanned is None:
+                report = scan_pii(
+                    source_for(path, str(path)), max_rows=args.max_rows, progress=progress
+                )
+            else:
+                got = scanned[number]
+                if isinstance(got, DataError):
+                    raise got
+                report = got
         except DataError as exc:
             errors += 1
             reports.append({"path": str(path), "error": exc.message})

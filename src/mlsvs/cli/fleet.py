@@ -83,6 +83,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="report and fail on findings at or above LEVEL (info, low, medium, high, critical)",
     )
     scan.add_argument(
+        "--upload",
+        default="",
+        metavar="URL",
+        help="send the summary (the -f json document) to an mlsvs server after the run",
+    )
+    scan.add_argument(
+        "--token", default=None, help="API token for --upload (default: $MLSVS_SERVER_TOKEN)"
+    )
+    scan.add_argument(
         "--allow-global",
         action="append",
         default=[],
@@ -122,6 +131,11 @@ def run(args: argparse.Namespace) -> int:
     from mlsvs.scanner.settings import options_from
 
     specs = output_specs(args)
+    token = ""
+    if args.upload:
+        from mlsvs.server.client import resolve_token
+
+        token = resolve_token(args.token)  # a missing token fails before the scan
     try:
         minimum = Severity.parse(args.min_severity)
     except ValueError as exc:
@@ -154,4 +168,17 @@ def run(args: argparse.Namespace) -> int:
         name: (lambda render=render: render(fleet, minimum)) for name, render in NATIVE.items()
     }
     emit(args, lambda: findings_report(fleet, minimum), native, specs)
+    if args.upload:
+        _upload(args.upload, NATIVE["json"](fleet, minimum), token)
     return exit_code(summarize(reports_of(fleet.rows), minimum))
+
+
+def _upload(url: str, document: str, token: str) -> None:
+    """Send the summary; the scan's exit code stands, a refused upload is an error (exit 2)."""
+    import sys
+
+    from mlsvs.server.fleet_client import upload_fleet
+
+    result = upload_fleet(url, document.encode("utf-8"), token)
+    state = "uploaded" if result.created else "already on the server:"
+    print(f"mlsvs: {state} fleet scan {result.fleet_scan_id}: {result.url}", file=sys.stderr)

@@ -106,7 +106,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     from fastapi.templating import Jinja2Templates
     from starlette.middleware.sessions import SessionMiddleware
 
-    from mlsvs.server import api_routes, pages
+    from mlsvs.server import api_routes, fleet_scans, pages
     from mlsvs.server.db import make_engine, migrate, session_factory
     from mlsvs.server.errors import install_handlers
     from mlsvs.server.security import LoginThrottle
@@ -136,6 +136,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     install_handlers(app)
     app.include_router(pages.router)
     app.include_router(api_routes.router)
+    app.include_router(fleet_scans.router)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,

@@ -229,3 +229,7 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(Str(64))
     target: Mapped[str] = mapped_column(LongText, default="")
     detail: Mapped[str] = mapped_column(LongText, default="")
+
+
+# Tables declared in their own modules, registered on ``Base.metadata`` with the rest.
+from mlsvs.server import fleet_scans as _fleet_scans  # noqa: E402, F401

@@ -1,0 +1,691 @@
+"""``mlsvs data leakage|pii|manifest --engine ray``: the dataset checks on a Ray cluster.
+
+The answers are the single-machine ones (``datacheck.overlap.find_overlap``,
+``datacheck.pii_scan.scan_pii``, ``datacheck.manifest.build_manifest``) on the same data; only
+where the work runs changes. Every file must be readable at the same path on every node (a
+shared or object-store-backed file system).
+
+Leakage (Parquet splits, Ray Data): read tasks take runs of row groups as Arrow batches and turn
+each row into keys with the single-machine normalisation (``normalise.normalise`` /
+``normalise.quantise`` per distinct cell, ``columnar.as_strings`` for non-string columns,
+``fastoverlap.quantised_texts`` and ``minhash.MinHasher`` for the text pass). Three hash
+partitionings follow, each a Ray Data ``groupby`` on ``key % partitions``:
+
+* exact keys: per key, the first evaluation row and the first training row holding it;
+* quantised keys: per key, the first evaluation row, and every training row holding it;
+* LSH band keys (text columns only): every (training, evaluation) pair sharing a band whose
+  signatures agree on at least ``minhash_threshold`` of the slots.
+
+Only matches come back to the driver, which applies ``find_overlap``'s decision order exactly: a
+training row with an exact duplicate is not looked at for near ones, one with a quantised
+duplicate not for MinHash ones, and an evaluation row's reported partner is the first training
+row in the single-machine reading order (file, record batch, quantised before MinHash, row).
+
+PII and manifests: one Ray task per file (``scan_pii`` reads Arrow batches with its vectorised
+pre-filters; ``sha256_stream`` / ``hash_records``), results assembled in the single-machine order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from mlsvs.datacheck.errors import DataError, DataFileError
+from mlsvs.errors import UsageError
+
+if TYPE_CHECKING:
+    import datetime as dt
+    from collections.abc import Callable, Iterator, Sequence
+    from pathlib import Path
+
+    from mlsvs.datacheck.manifest import Manifest
+    from mlsvs.datacheck.overlap import Overlap, OverlapParams
+    from mlsvs.datacheck.pii_scan import PiiReport
+    from mlsvs.datacheck.table import TableSource
+
+READ_BATCH = 65_536
+"""Rows per record batch of ``columnar``'s Parquet reader: the single-machine pass confirms the
+near duplicates of one batch (quantised, then MinHash) before reading the next, which decides
+the reported partner when both kinds match."""
+LOCAL_START_ATTEMPTS = 3
+UNIT_ROWS = 262_144
+"""Rows per read task (whole row groups, at least one)."""
+_ROW_BITS = 40
+_MULT = 0x9E3779B97F4A7C15
+_PAIRS = 1 << 15
+
+
+@dataclass(frozen=True, slots=True)
+class _Unit:
+    split: int
+    """0: earlier (training) split, 1: later (evaluation) split."""
+    file: int
+    path: str
+    groups: tuple[int, ...]
+    start: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    columns: tuple[str, ...]
+    digits: int
+    text: bool
+    permutations: int
+    bands: int
+    shingle: int
+    partitions: int
+
+
+@contextlib.contextmanager
+def ray_session(address: str, jobs: int) -> Iterator[Any]:
+    """Ray, joined at ``address`` or started locally with ``jobs`` CPUs; shut down if started."""
+    from mlsvs.fleet.engine import _ray
+
+    ray = _ray()
+    started = not ray.is_initialized()
+    if started:
+        kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
+        kwargs["address"] = address or "local"
+        if not address and jobs:
+            kwargs["num_cpus"] = jobs
+        _init(ray, kwargs, attempts=1 if address else LOCAL_START_ATTEMPTS)
+    try:
+        yield ray
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def _init(ray: Any, kwargs: dict[str, Any], *, attempts: int) -> None:  # noqa: ANN401
+    """``ray.init``; a local start is retried: Ray's raylet gives its node agents a fixed 15 s
+    to start (ray-project/ray#65983), which a loaded machine can miss. A failed start leaves
+    its GCS and helper processes running: they are ended (this process's new children only)."""
+    for attempt in range(attempts):
+        before = _children()
+        try:
+            ray.init(**kwargs)
+        except Exception as exc:  # noqa: BLE001 - Ray raises bare Exception on a start timeout
+            _end(_children() - before)
+            if attempt + 1 < attempts and "timed out during startup" in str(exc):
+                continue
+            where = kwargs["address"] if kwargs["address"] != "local" else "a new local instance"
+            raise UsageError(f"cannot start or join Ray at {where}: {exc}"[:300]) from None
+        return
+
+
+def _children() -> set[int]:
+    import os
+
+    try:
+        import psutil  # type: ignore[import-untyped]
+    except ImportError:
+        return set()
+    return {c.pid for c in psutil.Process(os.getpid()).children(recursive=True)}
+
+
+def _end(pids: set[int]) -> None:
+    """Terminate (then kill) the given child processes of this process."""
+    import psutil
+
+    procs = []
+    for pid in pids:
+        with contextlib.suppress(psutil.Error):
+            proc = psutil.Process(pid)
+            proc.terminate()
+            procs.append(proc)
+    _, alive = psutil.wait_procs(procs, timeout=5)
+    for proc in alive:
+        with contextlib.suppress(psutil.Error):
+            proc.kill()
+
+
+def require_parquet(sources: Sequence[TableSource]) -> None:
+    """``UsageError`` unless every source is a Parquet file (what the Ray path reads)."""
+    for source in sources:
+        if source.format != "parquet":
+            raise UsageError(
+                f"{source.display}: --engine ray reads Parquet datasets, not {source.format}"
+            )
+
+
+# --- leakage -------------------------------------------------------------------------------
+
+
+def distributed_overlap(
+    earlier: Sequence[TableSource],
+    later: Sequence[TableSource],
+    params: OverlapParams,
+    *,
+    names: tuple[str, str] = ("earlier", "later"),
+    partitions: int = 0,
+    engine: InProcess | None = None,
+) -> Overlap:
+    """``find_overlap`` on Ray Data (inside ``ray_session``); the same ``Overlap``.
+
+    ``engine=InProcess()`` runs the same map and reduce steps here, without Ray.
+    """
+    from mlsvs.datacheck.minhash import require_numpy
+    from mlsvs.datacheck.overlap import EXAMPLES, Overlap, _text_columns, shared_columns
+
+    require_parquet([*earlier, *later])
+    columns = shared_columns(earlier, later, params.exclude)
+    if not columns:
+        raise DataFileError(
+            f"{later[0].display} and {earlier[0].display} share no column to compare"
+        )
+    text = _text_columns(later, columns) if params.near else ()
+    if text:
+        require_numpy()
+    if engine is None and not partitions:
+        from mlsvs.fleet.engine import _ray
+
+        partitions = 2 * int(_ray().cluster_resources().get("CPU", 1))
+    plan = _Plan(
+        columns=columns, digits=params.near_digits, text=bool(text),
+        permutations=params.permutations, bands=params.bands, shingle=params.shingle,
+        partitions=max(2, partitions),
+    )  # fmt: skip
+    units, rows = _units(earlier, later)
+    try:
+        exact, near_rank = _matches(units, plan, params, engine or _RayData())
+    except DataError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - Ray Data wraps task errors in its own types
+        cause = exc.__cause__ if isinstance(exc.__cause__, DataError) else None
+        if cause is not None:
+            raise cause from None
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[-1]
+        raise DataFileError(f"leakage on Ray failed (not verified): {first}"[:300]) from None
+
+    def label(sources: Sequence[TableSource], pos: int) -> str:
+        return f"{sources[pos >> _ROW_BITS].display}:{(pos & ((1 << _ROW_BITS) - 1)) + 1}"
+
+    exact_labels = {label(later, k): label(earlier, v) for k, v in exact.items()}
+    near_labels = {
+        label(later, k): label(earlier, _unrank(r)) for k, r in near_rank.items() if k not in exact
+    }
+    examples = [f"{k} = {v} (exact)" for k, v in sorted(exact_labels.items(), key=_order)]
+    examples = examples[:EXAMPLES]
+    examples += [f"{k} ~ {v} (near)" for k, v in sorted(near_labels.items(), key=_order)[:EXAMPLES]]
+    return Overlap(
+        earlier=names[0], later=names[1], columns=columns, text_columns=text,
+        rows_earlier=rows[0], rows_later=rows[1], exact=len(exact_labels),
+        near=len(near_labels), examples=tuple(examples),
+    )  # fmt: skip
+
+
+def _item(unit: _Unit) -> dict[str, Any]:
+    return {
+        "split": unit.split, "file": unit.file, "path": unit.path, "groups": list(unit.groups),
+        "start": unit.start,
+    }  # fmt: skip
+
+
+class _RayData:
+    """The three partitioned reductions on Ray Data (the cluster's CPUs, Arrow blocks)."""
+
+    def __init__(self) -> None:
+        import ray.data
+
+        ray.data.DataContext.get_current().enable_progress_bars = False
+
+    def keys(self, units: list[_Unit], plan: _Plan) -> Any:  # noqa: ANN401 - a Ray Dataset
+        import ray.data
+
+        items = [_item(u) for u in units]
+        dataset: Any = ray.data.from_items(items, override_num_blocks=max(1, len(items)))
+        return dataset.map_batches(
+            _row_keys, fn_kwargs={"plan": plan}, batch_size=1, batch_format="pyarrow"
+        ).materialize()
+
+    def bands(self, keys: Any, plan: _Plan) -> Any:  # noqa: ANN401 - Ray Datasets
+        return keys.map_batches(
+            _explode_bands, fn_kwargs={"plan": plan}, batch_format="pyarrow", batch_size=4096
+        )
+
+    def reduce(
+        self,
+        data: Any,  # noqa: ANN401 - a Ray Dataset
+        columns: list[str],
+        by: str,
+        fn: Callable[..., Any],
+        **kwargs: Any,  # noqa: ANN401
+    ) -> dict[str, list[int]]:
+        grouped = data.select_columns(columns).groupby(by)
+        return _collect(grouped.map_groups(fn, fn_kwargs=kwargs, batch_format="pyarrow"))
+
+
+class InProcess:
+    """The same map and reduce functions over the partitions in this process (no Ray): the
+    reference that the Ray Data plumbing is tested against, and a check of the reductions."""
+
+    def keys(self, units: list[_Unit], plan: _Plan) -> list[Any]:
+        import pyarrow as pa
+
+        return [_row_keys(pa.Table.from_pylist([_item(u)]), plan) for u in units]
+
+    def bands(self, keys: list[Any], plan: _Plan) -> list[Any]:
+        return [_explode_bands(t, plan) for t in keys if t.num_rows]
+
+    def reduce(
+        self,
+        data: list[Any],
+        columns: list[str],
+        by: str,
+        fn: Callable[..., Any],
+        **kwargs: Any,  # noqa: ANN401
+    ) -> dict[str, list[int]]:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        tables = [t.select(columns) for t in data if t.num_rows]
+        out: dict[str, list[int]] = {"later": [], "earlier": [], "hit": []}
+        if not tables:
+            return out
+        table = pa.concat_tables(tables)
+        for part in pc.unique(table.column(by)).to_pylist():
+            result = fn(table.filter(pc.equal(table.column(by), part)), **kwargs)
+            for name in result.column_names:
+                out[name].extend(result.column(name).to_pylist())
+        return out
+
+
+def _matches(
+    units: list[_Unit], plan: _Plan, params: OverlapParams, engine: _RayData | InProcess
+) -> tuple[dict[int, int], dict[int, tuple[int, int, int, int]]]:
+    """Exact partners (later pos -> earlier pos) and near ones (later pos -> earlier rank)."""
+    keys = engine.keys(units, plan)
+    exact_pairs = engine.reduce(keys, ["split", "pos", "exact", "pe"], "pe", _reduce_exact)
+    exact_hit = set(exact_pairs["hit"])
+    pairs = zip(exact_pairs["later"], exact_pairs["earlier"], strict=True)
+    exact = {later_pos: earlier_pos for later_pos, earlier_pos in pairs if later_pos >= 0}
+    near_rank: dict[int, tuple[int, int, int, int]] = {}
+    if not params.near:
+        return exact, near_rank
+    near = engine.reduce(keys, ["split", "pos", "near", "pn"], "pn", _reduce_near)
+    quantised_hit: set[int] = set()
+    for later_pos, earlier_pos in zip(near["later"], near["earlier"], strict=True):
+        if earlier_pos in exact_hit:
+            continue
+        quantised_hit.add(earlier_pos)
+        _keep_first(near_rank, later_pos, _rank(earlier_pos, 0))
+    if plan.text:
+        found = engine.reduce(
+            engine.bands(keys, plan), ["band", "pb", "split", "pos", "sig"], "pb",
+            _reduce_bands, threshold=params.minhash_threshold,
+        )  # fmt: skip
+        for later_pos, earlier_pos in zip(found["later"], found["earlier"], strict=True):
+            if earlier_pos in exact_hit or earlier_pos in quantised_hit:
+                continue
+            _keep_first(near_rank, later_pos, _rank(earlier_pos, 1))
+    return exact, near_rank
+
+
+def _order(item: tuple[str, str]) -> tuple[str, int]:
+    from mlsvs.datacheck.overlap import _order as order
+
+    return order(item)
+
+
+def _rank(pos: int, phase: int) -> tuple[int, int, int, int]:
+    row = pos & ((1 << _ROW_BITS) - 1)
+    return (pos >> _ROW_BITS, row // READ_BATCH, phase, row)
+
+
+def _unrank(rank: tuple[int, int, int, int]) -> int:
+    return (rank[0] << _ROW_BITS) | rank[3]
+
+
+def _keep_first(
+    table: dict[int, tuple[int, int, int, int]], key: int, rank: tuple[int, int, int, int]
+) -> None:
+    current = table.get(key)
+    if current is None or rank < current:
+        table[key] = rank
+
+
+def _units(
+    earlier: Sequence[TableSource], later: Sequence[TableSource]
+) -> tuple[list[_Unit], tuple[int, int]]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    units: list[_Unit] = []
+    rows = [0, 0]
+    for split, sources in enumerate((earlier, later)):
+        for number, source in enumerate(sources):
+            try:
+                meta = pq.ParquetFile(source.path).metadata
+            except (pa.ArrowException, OSError) as exc:
+                raise DataFileError(f"{source.display}: corrupt parquet file: {exc}") from None
+            start = 0
+            group: list[int] = []
+            size = 0
+            for index in range(meta.num_row_groups):
+                group.append(index)
+                size += meta.row_group(index).num_rows
+                if size >= UNIT_ROWS:
+                    units.append(_Unit(split, number, str(source.path), tuple(group), start))
+                    start += size
+                    group, size = [], 0
+            if group:
+                units.append(_Unit(split, number, str(source.path), tuple(group), start))
+                start += size
+            rows[split] += start
+    return units, (rows[0], rows[1])
+
+
+def _digest(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+def _row_keys(batch: Any, plan: _Plan) -> Any:  # noqa: ANN401 - pyarrow tables
+    """One read unit -> a table of per-row keys (and MinHash signatures for the text pass)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from mlsvs.datacheck.columnar import as_strings
+    from mlsvs.datacheck.normalise import normalise, quantise
+
+    unit = batch.to_pylist()[0]
+    try:
+        table = pq.ParquetFile(unit["path"]).read_row_groups(
+            unit["groups"], columns=list(plan.columns)
+        )
+    except (pa.ArrowException, OSError) as exc:
+        raise DataFileError(f"{unit['path']}: corrupt parquet file: {exc}") from None
+    n = table.num_rows
+    exact = np.zeros(n, dtype=np.uint64)
+    near = np.zeros(n, dtype=np.uint64)
+    blank = np.ones(n, dtype=bool)
+    strings = []
+    with np.errstate(over="ignore"):
+        for name in plan.columns:
+            column = table.column(name)
+            chunks = [as_strings(c) for c in column.chunks] or [pa.array([], pa.string())]
+            cells = pa.chunked_array(chunks, pa.string()).combine_chunks()
+            strings.append(cells)
+            encoded = pc.dictionary_encode(cells)
+            codes = encoded.indices.to_numpy(zero_copy_only=False)
+            values = encoded.dictionary.to_pylist()
+            e = np.fromiter((_digest(normalise(v)) for v in values), np.uint64, len(values))
+            q = np.fromiter(
+                (_digest(quantise(v, plan.digits)) for v in values), np.uint64, len(values)
+            )
+            b = np.fromiter((not v.strip() for v in values), bool, len(values))
+            exact = exact * np.uint64(_MULT) + e[codes]
+            near = near * np.uint64(_MULT) + q[codes]
+            blank &= b[codes]
+    pos = (np.int64(unit["file"]) << np.int64(_ROW_BITS)) + unit["start"] + np.arange(n)
+    keep = np.flatnonzero(~blank)
+    exact, near = _mix(exact[keep]), _mix(near[keep])
+    parts = np.uint64(plan.partitions)
+    out = {
+        "split": np.full(len(keep), unit["split"], dtype=np.int8),
+        "pos": pos[keep],
+        "exact": exact,
+        "near": near,
+        "pe": (exact % parts).astype(np.int64),
+        "pn": (near % parts).astype(np.int64),
+    }
+    if plan.text:
+        from mlsvs.datacheck.fastoverlap import quantised_texts
+        from mlsvs.datacheck.minhash import MinHasher
+
+        hasher = MinHasher.create(
+            permutations=plan.permutations, bands=plan.bands, shingle=plan.shingle
+        )
+        taken = [c.take(pa.array(keep)) for c in strings]
+        signatures = hasher.signatures(quantised_texts(taken, plan.digits))
+        bands = hasher.band_array(signatures)
+        width = 4 * plan.permutations
+        flat = pa.py_buffer(np.ascontiguousarray(signatures).tobytes())
+        sig = pa.Array.from_buffers(pa.binary(width), len(keep), [None, flat])
+        band_list = pa.FixedSizeListArray.from_arrays(pa.array(bands.ravel()), plan.bands)
+        return pa.table({**out, "sig": sig, "bands": band_list})
+    return pa.table(out)
+
+
+def _mix(keys: Any) -> Any:  # noqa: ANN401 - uint64 arrays
+    import numpy as np
+
+    z = keys.copy()
+    z ^= z >> np.uint64(30)
+    z *= np.uint64(0xBF58476D1CE4E5B9)
+    z ^= z >> np.uint64(27)
+    z *= np.uint64(0x94D049BB133111EB)
+    z ^= z >> np.uint64(31)
+    return z
+
+
+def _collect(dataset: Any) -> dict[str, list[int]]:  # noqa: ANN401 - a Ray Dataset
+    """The (small) match tables of a reduction, as Python lists."""
+    out: dict[str, list[int]] = {}
+    for batch in dataset.iter_batches(batch_format="pyarrow", batch_size=None):
+        for name in batch.column_names:
+            out.setdefault(name, []).extend(batch.column(name).to_pylist())
+    for name in ("later", "earlier", "hit"):
+        out.setdefault(name, [])
+    return out
+
+
+def _groups(keys: Any, splits: Any, pos: Any) -> tuple[Any, Any, Any, Any]:  # noqa: ANN401
+    """Rows sorted by (key, split, pos) and the start of each key's run."""
+    import numpy as np
+
+    order = np.lexsort((pos, splits, keys))
+    k, s, p = keys[order], splits[order], pos[order]
+    starts = np.flatnonzero(np.concatenate(([True], k[1:] != k[:-1])))
+    return k, s, p, starts
+
+
+def _first_later(splits: Any, starts: Any) -> tuple[Any, Any]:  # noqa: ANN401 - arrays
+    """Per key run (rows sorted by key, split, pos): the index of its first later-split row
+    (-1: none), and the run of every row."""
+    import numpy as np
+
+    lengths = np.diff(np.append(starts, len(splits)))
+    run = np.repeat(np.arange(len(starts)), lengths)
+    earlier = np.bincount(run[splits == 0], minlength=len(starts))
+    first = np.where(earlier < lengths, starts + earlier, -1)
+    return first, run
+
+
+def _reduce_exact(table: Any) -> Any:  # noqa: ANN401 - pyarrow tables
+    """Per exact key held by both splits: (first later row, first earlier row); every earlier
+    row holding such a key (``hit``, ``later`` = -1)."""
+    import numpy as np
+    import pyarrow as pa
+
+    keys = table.column("exact").to_numpy()
+    splits = table.column("split").to_numpy()
+    pos = table.column("pos").to_numpy()
+    _, s, p, starts = _groups(keys, splits, pos)
+    first_later, run = _first_later(s, starts)
+    both = np.flatnonzero((first_later >= 0) & (s[starts] == 0))
+    # Sorted by split within a run: earlier (0) rows first, so the run start is the first
+    # earlier row of a key both splits hold.
+    hit_rows = np.flatnonzero((s == 0) & (first_later[run] >= 0))
+    later_out = np.concatenate((p[first_later[both]], np.full(len(hit_rows), -1, np.int64)))
+    earlier_out = np.concatenate((p[starts[both]], np.full(len(hit_rows), -1, np.int64)))
+    hit_out = np.concatenate((np.full(len(both), -1, dtype=np.int64), p[hit_rows]))
+    return pa.table({"later": later_out, "earlier": earlier_out, "hit": hit_out})
+
+
+def _reduce_near(table: Any) -> Any:  # noqa: ANN401 - pyarrow tables
+    """Every (first later row of the key, earlier row) sharing a quantised key."""
+    import numpy as np
+    import pyarrow as pa
+
+    keys = table.column("near").to_numpy()
+    splits = table.column("split").to_numpy()
+    pos = table.column("pos").to_numpy()
+    _, s, p, starts = _groups(keys, splits, pos)
+    first_later, run = _first_later(s, starts)
+    earlier_rows = np.flatnonzero((s == 0) & (first_later[run] >= 0))
+    return pa.table({"later": p[first_later[run[earlier_rows]]], "earlier": p[earlier_rows]})
+
+
+def _explode_bands(table: Any, plan: _Plan) -> Any:  # noqa: ANN401 - pyarrow tables
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = table.num_rows
+    bands = table.column("bands").combine_chunks().flatten().to_numpy()
+    rows = np.repeat(np.arange(n), plan.bands)
+    return pa.table({
+        "band": bands,
+        "pb": (bands % np.uint64(plan.partitions)).astype(np.int64),
+        "split": pc.take(table.column("split"), pa.array(rows)),
+        "pos": pc.take(table.column("pos"), pa.array(rows)),
+        "sig": pc.take(table.column("sig"), pa.array(rows)),
+    })  # fmt: skip
+
+
+def _reduce_bands(table: Any, threshold: float) -> Any:  # noqa: ANN401 - pyarrow tables
+    """Distinct (earlier, later) pairs sharing a band key whose signatures agree enough."""
+    import numpy as np
+    import pyarrow as pa
+
+    from mlsvs.datacheck.minhash import EMPTY
+
+    keys = table.column("band").to_numpy()
+    splits = table.column("split").to_numpy()
+    pos = table.column("pos").to_numpy()
+    sig_col = table.column("sig").combine_chunks()
+    width = sig_col.type.byte_width // 4
+    raw = np.frombuffer(sig_col.buffers()[1], dtype=np.uint32)
+    offset = sig_col.offset * width
+    sigs = raw[offset : offset + len(sig_col) * width].reshape(len(sig_col), width)
+    order = np.lexsort((pos, splits, keys))
+    k, s = keys[order], splits[order]
+    starts = np.flatnonzero(np.concatenate(([True], k[1:] != k[:-1])))
+    ends = np.append(starts[1:], len(k))
+    run = np.repeat(np.arange(len(starts)), ends - starts)
+    earlier = np.bincount(run[s == 0], minlength=len(starts))
+    shared = np.flatnonzero((earlier > 0) & (earlier < ends - starts))
+    left: list[Any] = []
+    right: list[Any] = []
+    # Within a run, earlier rows (split 0) come first: [start, mid) earlier, [mid, end) later.
+    for a, m, b in zip(
+        starts[shared].tolist(), (starts + earlier)[shared].tolist(), ends[shared].tolist(),
+        strict=True,
+    ):  # fmt: skip
+        e = np.arange(a, m)
+        lat = np.arange(m, b)
+        left.append(np.repeat(e, len(lat)))
+        right.append(np.tile(lat, len(e)))
+    if not left:
+        empty = np.zeros(0, dtype=np.int64)
+        return pa.table({"later": empty, "earlier": empty})
+    qi, ci = order[np.concatenate(left)], order[np.concatenate(right)]
+    found_e: list[Any] = []
+    found_l: list[Any] = []
+    for start in range(0, len(qi), _PAIRS):
+        q, c = qi[start : start + _PAIRS], ci[start : start + _PAIRS]
+        a_sig, b_sig = sigs[q], sigs[c]
+        keep = (a_sig == b_sig).mean(axis=1) >= threshold
+        keep &= ~(a_sig == EMPTY).all(axis=1) & ~(b_sig == EMPTY).all(axis=1)
+        found_e.append(pos[q[keep]])
+        found_l.append(pos[c[keep]])
+    pairs = np.unique(np.stack((np.concatenate(found_e), np.concatenate(found_l))), axis=1)
+    return pa.table({"later": pairs[1], "earlier": pairs[0]})
+
+
+# --- PII and manifests -----------------------------------------------------------------------
+
+
+def _scan_file(path: Path, max_rows: int) -> PiiReport | str:
+    from mlsvs.datacheck.pii_scan import scan_pii
+    from mlsvs.datacheck.table import source_for
+
+    try:
+        return scan_pii(source_for(path, str(path)), max_rows=max_rows)
+    except DataError as exc:
+        return f"\0{exc.message}"
+
+
+def distributed_pii(
+    paths: Sequence[Path], *, max_rows: int, address: str, jobs: int
+) -> list[PiiReport | DataError]:
+    """``scan_pii`` of every file (shown as its path), one Ray task each; a report or the
+    file's error, in order (a task Ray could not run is an error: not scanned)."""
+    from mlsvs.fleet.engine import RayEngine
+
+    out: list[PiiReport | DataError] = [DataFileError(f"{p}: not scanned") for p in paths]
+
+    def done(index: int, result: PiiReport | str) -> None:
+        out[index] = DataFileError(result[1:]) if isinstance(result, str) else result
+
+    def failed(index: int, message: str) -> None:
+        out[index] = DataFileError(f"{paths[index]}: not scanned: {message}")
+
+    calls = [(p, max_rows) for p in paths]
+    RayEngine(address=address, jobs=jobs).run(_scan_file, calls, done, failed)
+    return out
+
+
+def _hash_file(base: Path, name: str, records: bool) -> tuple[str, int, Any]:
+    from mlsvs.datacheck.manifest import sha256_stream
+    from mlsvs.datacheck.records import hash_records
+    from mlsvs.datacheck.table import TABULAR_FORMATS, format_of, source_for
+
+    path = base / name
+    try:
+        digest = sha256_stream(path)
+        hashes = None
+        if records and format_of(name) in TABULAR_FORMATS:
+            hashes = hash_records(source_for(path, name))
+    except OSError as exc:
+        return f"\0{name}: cannot read: {exc.strerror}", 0, None
+    except DataError as exc:
+        return f"\0{exc.message}", 0, None
+    return digest, path.stat().st_size, hashes
+
+
+def distributed_manifest(
+    base: Path,
+    roots: Sequence[str],
+    *,
+    records: bool,
+    now: dt.datetime,
+    exclude: Path | None,
+    address: str,
+    jobs: int,
+) -> Manifest:
+    """``build_manifest`` with every file hashed in its own Ray task (same manifest)."""
+    import datetime as dt
+
+    from mlsvs.datacheck.manifest import FileEntry, Manifest, collect_files
+    from mlsvs.fleet.engine import RayEngine
+
+    names = collect_files(base, roots, exclude=exclude)
+    results: dict[int, tuple[str, int, Any]] = {}
+    errors: list[str] = []
+
+    def failed(index: int, message: str) -> None:
+        errors.append(f"{names[index]}: {message}")
+
+    RayEngine(address=address, jobs=jobs).run(
+        _hash_file, [(base, n, records) for n in names], results.__setitem__, failed
+    )
+    if errors:
+        raise DataFileError(errors[0])
+    entries = []
+    for index, name in enumerate(names):
+        digest, size, hashes = results[index]
+        if digest.startswith("\0"):
+            raise DataFileError(digest[1:])
+        entries.append(
+            FileEntry(
+                path=name, sha256=digest, size=size, rows=hashes.rows if hashes else None,
+                records=hashes,
+            )
+        )  # fmt: skip
+    created = now.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return Manifest(created=created, roots=tuple(roots), files=tuple(entries))
