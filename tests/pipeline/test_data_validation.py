@@ -125,7 +125,7 @@ def test_suite_without_distribution_bounds_and_older_suite_fail(tmp_path) -> Non
 
 def test_no_suite_and_unparsable_json_are_not_verified(tmp_path) -> None:
     project = write(tmp_path, {"data/train.csv": _rows()})
-    assert [o.status for o in run(incoming_data_validated, project)] == [Status.NOT_VERIFIED]
+    assert [o.status for o in run(incoming_data_validated, project)] == [Status.ABSTAINED]
     _validate(tmp_path, "train.csv")
     project = write(tmp_path, {"validation/broken.json": '{"expectations": [ {"type": '})
     outcomes = run(incoming_data_validated, project)

@@ -124,7 +124,7 @@ def test_free_form_response_is_not_verified(tmp_path) -> None:
 
 def test_missing_or_unparsable_contract_is_not_verified(tmp_path) -> None:
     project = write(tmp_path, {"serve.py": "print('no contract')\n"})
-    assert [o.status for o in run(sensitive_outputs_generalised, project)] == [Status.NOT_VERIFIED]
+    assert [o.status for o in run(sensitive_outputs_generalised, project)] == [Status.ABSTAINED]
     project = write(tmp_path, {"api/openapi.yaml": "openapi: 3.1.0\npaths: {/v1: [\n"})
     outcomes = run(sensitive_outputs_generalised, project)
     assert [o.status for o in outcomes] == [Status.NOT_VERIFIED]

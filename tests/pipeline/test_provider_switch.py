@@ -163,7 +163,7 @@ def test_no_history_no_model_or_unreadable_report_is_not_verified(tmp_path) -> N
     project = write(tmp_path, {"app/summarise.py": APP.replace("{model}", "gpt-4o-2024-08-06")})
     assert [o.status for o in run(provider_switch_evaluated, project)] == [Status.NOT_VERIFIED]
     bare = write(tmp_path / "bare", {"app/main.py": "print('no model')\n"})
-    assert [o.status for o in run(provider_switch_evaluated, bare)] == [Status.NOT_VERIFIED]
+    assert [o.status for o in run(provider_switch_evaluated, bare)] == [Status.ABSTAINED]
     broken = write(tmp_path, {"evals/run.json": '{"evalId": "x", "results": {'})
     outcomes = run(provider_switch_evaluated, broken)
     assert outcomes[0].key == "unread" and Status.PASS not in {o.status for o in outcomes}

@@ -97,7 +97,7 @@ def test_no_tool_or_unparsable_is_not_verified(tmp_path) -> None:
         tmp_path,
         {"Dockerfile": 'FROM python:3.12-slim\nCOPY . /app\nCMD ["python", "/app/serve.py"]\n'},
     )
-    assert statuses(run(annotators_authorised, root)) == {"not_verified"}
+    assert statuses(run(annotators_authorised, root)) == {"abstained"}
     write(
         tmp_path,
         {"deploy/labelling.yaml": "apiVersion: apps/v1\nkind: Deployment\nspec: {template: [\n"},

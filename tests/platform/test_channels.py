@@ -165,7 +165,7 @@ def test_plaintext_unauthenticated_and_public_channels_fail(tmp_path):
 
 def test_no_channel_or_no_files_is_not_verified_and_broken_files_are_named(tmp_path):
     write(tmp_path, {"infra/main.tf": PROVIDERS})
-    assert by_key(run(check, tmp_path)) == {"no-channel": "not_verified"}
+    assert by_key(run(check, tmp_path)) == {"no-channel": "abstained"}
     empty = tmp_path / "e"
     write(empty, {"README.md": "# scorer\n"})
     assert by_key(run(check, empty)) == {"no-infrastructure": "not_verified"}

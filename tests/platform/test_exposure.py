@@ -270,7 +270,7 @@ def test_terraform_security_group_and_managed_workspaces(tmp_path) -> None:
 def test_no_mlops_service_is_not_verified_unless_declared_none(tmp_path) -> None:
     scorer_only = MLFLOW_K8S.split("---\n", 2)[2]
     root = write(tmp_path, {"deploy/serving.yaml": scorer_only})
-    assert statuses(run(mlops_not_internet_exposed, root)) == {"not_verified"}
+    assert statuses(run(mlops_not_internet_exposed, root)) == {"abstained"}
     declared = run(mlops_not_internet_exposed, root, settings={"mlops": {"services": []}})
     assert statuses(declared) == {"not_applicable"}
 

@@ -165,7 +165,7 @@ def test_no_registry_store_or_no_iac_is_not_verified_and_broken_hcl_is_named(tmp
         tmp_path,
         {"infra/main.tf": PROVIDERS + 'resource "aws_s3_bucket" "raw" {\n  bucket = "raw"\n}\n'},
     )
-    assert by_key(run(check, tmp_path)) == {"no-registry-store": "not_verified"}
+    assert by_key(run(check, tmp_path)) == {"no-registry-store": "abstained"}
     empty = tmp_path / "empty"
     write(empty, {"README.md": "# service\n"})
     assert by_key(run(check, empty)) == {"no-infrastructure": "not_verified"}

@@ -160,7 +160,7 @@ def test_no_credentials_or_unparsable_is_not_verified(tmp_path) -> None:
     root = write(
         tmp_path, {"infra/net.tf": 'resource "aws_vpc" "main" {\n  cidr_block = "10.0.0.0/16"\n}\n'}
     )
-    assert statuses(run(hosted_model_credentials_scoped, root)) == {"not_verified"}
+    assert statuses(run(hosted_model_credentials_scoped, root)) == {"abstained"}
     write(tmp_path, {"infra/iam.tf": 'resource "aws_iam_policy" "x" {\n  policy = \n'})
     outcomes = run(hosted_model_credentials_scoped, root)
     assert "not_verified" in statuses(outcomes) and "pass" not in statuses(outcomes)

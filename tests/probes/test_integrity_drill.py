@@ -140,7 +140,7 @@ def test_drill_fails_closed_without_grant_control_or_valid_table(tmp_path):
     project = Project(root=tmp_path, name="svc", traits=frozenset())
     ctx = CheckContext(project=project, today=date(2026, 12, 1), settings={})
     [o] = list(tampered_model_refused.run(ctx, project))
-    assert o.status is Status.NOT_VERIFIED and "no integrity drill" in o.message
+    assert o.status is Status.ABSTAINED and "no integrity drill" in o.message
 
 
 def test_flip_byte_changes_exactly_one_byte(tmp_path):

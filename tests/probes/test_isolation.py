@@ -138,7 +138,7 @@ def test_tenants_control_and_config_fail_closed(tmp_path, monkeypatch):
     [o] = _run(tenants_isolated, 9, {"tenants": {"principals": []}}, tmp_path)
     assert o.status is Status.ERROR and "at least two principals" in o.message
     [o] = _run(tenants_isolated, 9, {}, tmp_path)
-    assert o.status is Status.NOT_VERIFIED
+    assert o.status is Status.ABSTAINED
     monkeypatch.delenv("GLOBEX_TOKEN")
     [o] = _run(tenants_isolated, 9, TENANTS, tmp_path)
     assert o.status is Status.ERROR and "$GLOBEX_TOKEN" in o.message
@@ -180,5 +180,5 @@ def test_failsafe_missing_faults_and_bad_config_are_not_a_pass(tmp_path):
     [o] = _run(failsafe_taken, 9, bad, tmp_path)
     assert o.status is Status.ERROR and "not valid JSON" in o.message
     [o] = _run(failsafe_taken, 9, {}, tmp_path)
-    assert o.status is Status.NOT_VERIFIED and "no fail-safe declared" in o.message
+    assert o.status is Status.ABSTAINED and "no fail-safe declared" in o.message
     assert lookup({"a": [{"b": 1}]}, ("a", "0", "b")) == 1 and lookup([], ("x",)) is None
