@@ -233,6 +233,7 @@ def main() -> int:
     from fastapi.testclient import TestClient
     from sqlalchemy import func, select
 
+    from mlsvs.server import app as server_app
     from mlsvs.server.app import create_app
     from mlsvs.server.models import Run, VerdictRow
     from mlsvs.server.roles import Scope
@@ -254,6 +255,8 @@ def main() -> int:
         session.commit()
     del viewer
     load_s = bulk_load(engine, template, args.systems, args.runs, args.seed)
+    if hasattr(server_app, "tune_gc"):
+        server_app.tune_gc()  # what ``mlsvs server serve`` does after start-up
     with app.state.sessions() as session:
         n_runs = session.execute(select(func.count()).select_from(Run)).scalar_one()
         n_verdicts = session.execute(select(func.count()).select_from(VerdictRow)).scalar_one()

@@ -128,7 +128,7 @@ class Run(Base):
     chapter_counts: Mapped[str] = mapped_column(LongText, default="")
     """JSON chapter -> verdict -> count: the history grid reads it instead of the verdicts."""
     document: Mapped[bytes] = mapped_column(LargeBinary)
-    """The results document, gzip-compressed canonical JSON (re-parsed for diffs)."""
+    """The results document: canonical JSON, Zstandard (or gzip) compressed; diffs re-parse it."""
 
 
 class VerdictRow(Base):
