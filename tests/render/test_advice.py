@@ -137,4 +137,4 @@ def test_a_real_run_without_model_exec_says_what_to_run(tmp_path):
     assert steps(a)["M6.1.1"].command == "mlsvs verify --allow model-exec"
     info = next(r for r in a.requirements if r.id == "M6.1.1")
     assert info.title and info.pass_criteria and info.how
-    assert json.loads(out.read_text())["schema_version"] == "1.2"
+    assert json.loads(out.read_text())["schema_version"] == "1.3"

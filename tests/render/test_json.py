@@ -56,8 +56,8 @@ def test_non_finite_measurements_stay_standard_json(assessment, tmp_path):
 def test_output_is_deterministic_and_versioned(assessment):
     text = dumps(assessment)
     assert text == dumps(builders.assessment())
-    assert json.loads(text)["schema_version"] == "1.2"
-    assert text.startswith('{\n  "schema_version": "1.2"')
+    assert json.loads(text)["schema_version"] == "1.3"
+    assert text.startswith('{\n  "schema_version": "1.3"')
 
 
 def test_schema_validates_results(assessment, passing):

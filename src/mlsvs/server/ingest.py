@@ -344,6 +344,21 @@ def _store(
         for a in assessment.attestations
     ]
     _bulk(session, "run_attestations", _ATTESTATION_COLUMNS, attested, clean=clean)
+    waivers = [
+        (
+            run_id,
+            w.id[:128],
+            w.reason,
+            (w.requirement or "")[:32],
+            (w.check or "")[:32],
+            w.approved_by,
+            w.expires.isoformat(),
+            w.expired,
+            w.applied,
+        )
+        for w in assessment.waivers
+    ]
+    _bulk(session, "run_waivers", _WAIVER_COLUMNS, waivers, clean=clean)
     values: dict[str, Any] = {"run_count": System.run_count + 1}
     if not newest or assessment.finished_at >= newest:
         values.update(
@@ -386,6 +401,18 @@ _ATTESTATION_COLUMNS = (
     "source",
     "attested_by",
     "expires",
+)
+
+_WAIVER_COLUMNS = (
+    "run_id",
+    "waiver",
+    "reason",
+    "requirement",
+    "check_id",
+    "approved_by",
+    "expires",
+    "expired",
+    "applied",
 )
 
 

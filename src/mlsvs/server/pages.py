@@ -281,12 +281,15 @@ def findings(request: Request, me: Reader, waived: bool = False) -> Response:
 @router.get("/expiries", include_in_schema=False)
 def expiries(request: Request, me: Reader) -> Response:
     """Attestations and waivers in force, soonest expiry first."""
+    from mlsvs.server.queries import EXPIRING_DAYS
     from mlsvs.server.queries import expiries as rows
 
     today = dt.datetime.now(dt.UTC).date()
     with request.app.state.sessions() as session:
         items = rows(session, today=today)
-    return _page(request, "expiries.html", me, items=items, today=today)
+    return _page(
+        request, "expiries.html", me, items=items, today=today, expiring_days=EXPIRING_DAYS
+    )
 
 
 @router.get("/standard", include_in_schema=False)
