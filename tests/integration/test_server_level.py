@@ -86,7 +86,10 @@ def test_server_attestations_raise_the_hardened_example_to_l1(
             for rid in blocking:
                 # The example's own attestation says what a reviewer found and cites the files.
                 source = original / "attestations" / f"{rid}.yaml"
-                assert source.is_file(), f"{rid} blocks L1 but the example has no attestation"
+                assert source.is_file(), (
+                    f"{rid} blocks L1 but the example has no attestation",
+                    [v for v in first["verdicts"] if v["requirement"] == rid],  # type: ignore[union-attr]
+                )
                 claim = yaml.safe_load(source.read_text())
                 assert f'<tr id="{rid}">' in page, f"{rid} is not in the assessment"
                 files = [
