@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import copy
 import gzip
 import json
@@ -225,6 +226,9 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=10_000)
     parser.add_argument("--ingest", type=int, default=200, help="documents POSTed for ingest/s")
     parser.add_argument("--requests", type=int, default=60, help="requests per page kind")
+    parser.add_argument(
+        "--clients", type=int, default=1, help="concurrent uploaders for ingest/s (default 1)"
+    )
     parser.add_argument("--template")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
@@ -233,6 +237,7 @@ def main() -> int:
     from fastapi.testclient import TestClient
     from sqlalchemy import func, select
 
+    from mlsvs.server import app as server_app
     from mlsvs.server.app import create_app
     from mlsvs.server.models import Run, VerdictRow
     from mlsvs.server.roles import Scope
@@ -254,6 +259,8 @@ def main() -> int:
         session.commit()
     del viewer
     load_s = bulk_load(engine, template, args.systems, args.runs, args.seed)
+    if hasattr(server_app, "tune_gc"):
+        server_app.tune_gc()  # what ``mlsvs server serve`` does after start-up
     with app.state.sessions() as session:
         n_runs = session.execute(select(func.count()).select_from(Run)).scalar_one()
         n_verdicts = session.execute(select(func.count()).select_from(VerdictRow)).scalar_one()
@@ -289,11 +296,17 @@ def main() -> int:
     headers = {"authorization": f"Bearer {token}", "content-type": "application/json"}
     # One upload first, not timed: it builds the results validator (once per process).
     assert api.post("/api/v1/runs", content=docs.pop(), headers=headers).status_code == 201
+    uploaders = [api] + [TestClient(app).__enter__() for _ in range(args.clients - 1)]
+
+    def upload(n: int) -> None:
+        for body in docs[n :: args.clients]:
+            r = uploaders[n].post("/api/v1/runs", content=body, headers=headers)
+            assert r.status_code == 201, r.text[:300]
+
     t = time.perf_counter()
     c = time.process_time()
-    for body in docs:
-        r = api.post("/api/v1/runs", content=body, headers=headers)
-        assert r.status_code == 201, r.text[:300]
+    with concurrent.futures.ThreadPoolExecutor(args.clients) as pool:
+        list(pool.map(upload, range(args.clients)))
     ingest_s = time.perf_counter() - t
     ingest_cpu = time.process_time() - c
     figures = {
@@ -312,6 +325,7 @@ def main() -> int:
             "p95": round(p95(req_history), 1),
         },
         "ingest_runs_per_s": round(args.ingest / ingest_s, 1),
+        "ingest_clients": args.clients,
         "cpu_ms_p95": {k: round(p95(v), 1) for k, v in CPU.items()},
         "ingest_runs_per_cpu_s": round(args.ingest / ingest_cpu, 1),
         "load_average": [round(x, 2) for x in __import__("os").getloadavg()],

@@ -26,6 +26,10 @@ import yaml
 from tests.integration.servers import free_port, running
 from tests.integration.test_examples import TODAY, _advisory_cache, _copy, _verify
 
+# The same database fixtures as tests/server: a fresh SQLite file, or a fresh schema of a
+# per-session PostgreSQL database (skipped with the reason when 127.0.0.1:5432 is unreachable).
+from tests.server.conftest import database, pg_database, sqlite_template  # noqa: F401
+
 pytest.importorskip("fastapi")
 pytest.importorskip("argon2")
 
@@ -43,7 +47,9 @@ def _csrf(client) -> str:  # type: ignore[no-untyped-def]
 @pytest.mark.network
 @pytest.mark.slow
 def test_server_attestations_raise_the_hardened_example_to_l1(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    database: str,  # noqa: F811 - the fixture imported above
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import mlsvs.server.models as models
     from tests.server.conftest import make_env
@@ -58,7 +64,7 @@ def test_server_attestations_raise_the_hardened_example_to_l1(
     project = _copy("hardened-classifier", tmp_path, port)
     shutil.rmtree(project / "attestations")
     _advisory_cache(tmp_path, monkeypatch)
-    env = make_env(str(tmp_path / "server.db"), tmp_path / "server-data")
+    env = make_env(database, tmp_path / "server-data")
     monkeypatch.setenv("MLSVS_SERVER_TOKEN", env.tokens["ingest"])
     try:
         with serve(env.app) as url, running(project, port):
@@ -80,7 +86,10 @@ def test_server_attestations_raise_the_hardened_example_to_l1(
             for rid in blocking:
                 # The example's own attestation says what a reviewer found and cites the files.
                 source = original / "attestations" / f"{rid}.yaml"
-                assert source.is_file(), f"{rid} blocks L1 but the example has no attestation"
+                assert source.is_file(), (
+                    f"{rid} blocks L1 but the example has no attestation",
+                    [v for v in first["verdicts"] if v["requirement"] == rid],  # type: ignore[union-attr]
+                )
                 claim = yaml.safe_load(source.read_text())
                 assert f'<tr id="{rid}">' in page, f"{rid} is not in the assessment"
                 files = [

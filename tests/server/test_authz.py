@@ -129,6 +129,9 @@ def test_every_route_refuses_every_role_that_should_not_reach_it(loaded, ids):
         "/api/v1/runs",
         "/admin/users",
         "/admin/audit",
+        "/account",
+        "/account/password",
+        "/admin/users/{user_id}/password",
     ):
         assert expected in paths
     checked = 0
@@ -275,3 +278,95 @@ def test_production_hashes_use_argon2_defaults():
     assert f"m={RFC_9106_LOW_MEMORY.memory_cost}" in hashed
     assert security.verify_password(hashed, "a long enough passphrase")
     assert not security.verify_password(hashed, "a long enough passphrasE")
+
+
+def test_password_change_needs_the_current_password_csrf_and_rotates_sessions(loaded):
+    from sqlalchemy import select
+
+    from mlsvs.server.models import AuditEntry, User
+
+    new = "a much longer new passphrase"
+    other = loaded.client("vic")  # a second session of the same user
+    assert other.get("/").status_code == 200
+    client = loaded.client("vic")
+    csrf = loaded.csrf(client)
+    assert 'id="change-password"' in client.get("/account").text
+    form = {"current_password": PASSWORD, "new_password": new}
+    assert client.post("/account/password", data=form).status_code == 403  # no CSRF token
+    wrong = {"current_password": "not my password!", "new_password": new, "csrf_token": csrf}
+    refused = client.post("/account/password", data=wrong)
+    assert refused.status_code == 400 and "current password is wrong" in refused.text
+    short = {"current_password": PASSWORD, "new_password": "short", "csrf_token": csrf}
+    assert client.post("/account/password", data=short).status_code == 400
+    with loaded.app.state.sessions() as session:
+        before = session.execute(select(User.password_hash).where(User.username == "vic"))
+        old_hash = before.scalar_one()
+    old_cookie = loaded.cookies["vic"]["mlsvs_session"]
+    done = client.post("/account/password", data={**form, "csrf_token": csrf})
+    assert done.status_code == 303 and done.headers["location"] == "/account?changed=1"
+    # Rotated: a new session cookie with a new CSRF token; this session goes on working.
+    rotated = re.search(r"mlsvs_session=([^;]+)", done.headers["set-cookie"])
+    assert rotated and rotated.group(1) != old_cookie
+    page = client.get("/account?changed=1")
+    assert page.status_code == 200 and 'id="password-changed"' in page.text
+    assert loaded.csrf(client) != csrf
+    # The other session and the old password stop working; the new one logs in.
+    assert other.get("/").status_code == 303
+    assert login(loaded.client(), "vic").status_code == 401
+    assert login(loaded.client(), "vic", new).status_code == 303
+    with loaded.app.state.sessions() as session:
+        user = session.execute(select(User).where(User.username == "vic")).scalar_one()
+        assert user.password_hash != old_hash and user.password_hash.startswith("$argon2id$")
+        actions = list(
+            session.execute(
+                select(AuditEntry.action).where(AuditEntry.target == "vic").order_by(AuditEntry.id)
+            ).scalars()
+        )
+    assert "user.password_change_refused" in actions
+    assert actions.count("user.password_change") == 1
+
+
+def test_failed_password_changes_are_throttled_like_logins(loaded):
+    client = loaded.client("ada")
+    csrf = loaded.csrf(client)
+    wrong = {"current_password": "guess guess guess", "new_password": "x" * 20, "csrf_token": csrf}
+    statuses = [client.post("/account/password", data=wrong).status_code for _ in range(6)]
+    assert statuses[:5] == [400] * 5
+    blocked = client.post("/account/password", data=wrong)
+    assert "too many failed attempts" in blocked.text
+    right = {"current_password": PASSWORD, "new_password": "y" * 20, "csrf_token": csrf}
+    assert "too many failed attempts" in client.post("/account/password", data=right).text
+
+
+def test_admin_resets_a_password_and_the_users_sessions_end(loaded):
+    from sqlalchemy import select
+
+    from mlsvs.server.models import AuditEntry, User
+
+    viewer = loaded.client("vic")
+    assert viewer.get("/").status_code == 200
+    admin = loaded.client("root")
+    csrf = loaded.csrf(admin)
+    with loaded.app.state.sessions() as session:
+        vic = session.execute(select(User.id).where(User.username == "vic")).scalar_one()
+    url = f"/admin/users/{vic}/password"
+    assert admin.post(url, data={"new_password": "reset by the admin 1"}).status_code == 403
+    assert admin.post(url, data={"new_password": "short", "csrf_token": csrf}).status_code == 400
+    done = admin.post(url, data={"new_password": "reset by the admin 1", "csrf_token": csrf})
+    assert done.status_code == 303
+    assert viewer.get("/").status_code == 303
+    assert login(loaded.client(), "vic").status_code == 401
+    assert login(loaded.client(), "vic", "reset by the admin 1").status_code == 303
+    assert admin.get("/admin/users").status_code == 200  # the admin's own session is intact
+    auditor = loaded.client("ada")
+    assert (
+        auditor.post(
+            url, data={"new_password": "y" * 20, "csrf_token": loaded.csrf(auditor)}
+        ).status_code
+        == 403
+    )
+    with loaded.app.state.sessions() as session:
+        entry = session.execute(
+            select(AuditEntry).where(AuditEntry.action == "user.password_reset")
+        ).scalar_one()
+    assert (entry.actor, entry.target) == ("root", "vic")

@@ -1,7 +1,10 @@
 """The main journeys in a real browser (Playwright driving Debian's chromium).
 
-Screenshots of every step go to ``$MLSVS_TEST_ARTIFACTS/server`` (default
-``test-artifacts/server`` in the repository root, which CI keeps).
+Each journey runs on SQLite and on PostgreSQL (``database`` from conftest: a fresh SQLite file,
+or a fresh schema of the session's PostgreSQL database; PostgreSQL skips with the reason when
+127.0.0.1:5432 is unreachable). Screenshots of every step go to
+``$MLSVS_TEST_ARTIFACTS/server/<test>-<database>`` (default ``test-artifacts/server`` in the
+repository root, which CI keeps).
 """
 
 from __future__ import annotations
@@ -43,12 +46,6 @@ def shots(request) -> Path:
     target = base / request.node.name.replace("[", "-").replace("]", "")
     target.mkdir(parents=True, exist_ok=True)
     return target
-
-
-@pytest.fixture(params=["sqlite"])
-def database(request, tmp_path):
-    """The browser journeys run on SQLite (the same pages are covered on PostgreSQL elsewhere)."""
-    return str(tmp_path / "browser.db")
 
 
 def _login(page, url, user):

@@ -161,3 +161,74 @@ def test_canonical_form_sorts_keys_and_depends_only_on_the_data(data):
     assert json.loads(canonical(data)) == data
     assert b" " not in canonical(data).replace("é".encode(), b"")
     assert list(json.loads(canonical(data))) == sorted(data)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b'{"a": [1, -0.0, 2.5e-308, 1.7976931348623157e308, 0.1, 123456789012345678], "s": "\\u00e9"}',
+        b'{"big": 123456789012345678901234567890, "neg": -18446744073709551617}',
+        b'{"lone": "\\ud800", "n": 1}',
+        b'{"dup": 1, "dup": 2}',
+    ],
+    ids=["floats", "big-integers", "lone-surrogate", "duplicate-key"],
+)
+def test_fast_and_standard_parsers_read_the_same_data(text):
+    """orjson (the fast path) and the standard library must agree, or digests would differ."""
+    from mlsvs.server.ingest import parse_body
+
+    data = parse_body(text)
+    assert data == json.loads(text)
+    assert [type(v) for v in _leaves(data)] == [type(v) for v in _leaves(json.loads(text))]
+
+
+def _leaves(value):  # type: ignore[no-untyped-def]
+    if isinstance(value, dict):
+        return [leaf for k in sorted(value) for leaf in _leaves(value[k])]
+    if isinstance(value, list):
+        return [leaf for v in value for leaf in _leaves(v)]
+    return [value]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (b'{"x": 1e400}', "out of range"),
+        (b'{"x": -Infinity}', "-Infinity is not a JSON number"),
+        (b'{"x": }', "not JSON: Expecting value"),
+        (b'{"x": "\xff"}', "not JSON"),
+    ],
+    ids=["overflow", "infinity", "malformed", "not-utf8"],
+)
+def test_bodies_neither_parser_reads_are_named(text, message):
+    from mlsvs.server.ingest import IngestError, parse_body
+
+    with pytest.raises(IngestError, match=message):
+        parse_body(text)
+
+
+def test_documents_are_stored_compressed_and_older_gzip_rows_still_read(env, corpus):
+    import gzip
+
+    from sqlalchemy import select
+
+    from mlsvs.server.ingest import canonical, compress_document, load_document
+    from mlsvs.server.models import Run
+
+    run_id = env.upload(corpus.run1).json()["run_id"]
+    with env.app.state.sessions() as session:
+        blob = session.execute(select(Run.document).where(Run.id == run_id)).scalar_one()
+    assert blob == compress_document(canonical(corpus.run1))
+    assert len(blob) < len(canonical(corpus.run1)) / 2
+    stored = load_document(blob)
+    legacy = load_document(gzip.compress(canonical(corpus.run1), mtime=0))
+    assert stored == legacy
+    assert stored.project.name == corpus.run1["project"]["name"]
+
+
+def test_deeply_nested_bodies_are_refused_not_a_server_error(env):
+    headers = {"authorization": f"Bearer {env.tokens['ingest']}"}
+    body = b'{"schema_version": "1.0", "x": ' + b"[" * 50_000 + b"]" * 50_000 + b"}"
+    response = env.client().post("/api/v1/runs", content=body, headers=headers)
+    assert response.status_code == 422
+    assert "nested too deeply" in response.json()["detail"]

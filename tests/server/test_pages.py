@@ -161,3 +161,66 @@ def test_plot_labels_are_escaped_and_cells_shaded_by_share():
     assert '<rect class="s1"' in grid  # 1 of 4 satisfied
     assert '<rect class="s4"' in grid  # all satisfied
     assert "1/4 satisfied (fail 3, pass 1)" in grid
+
+
+def test_expiries_are_ordered_by_date_with_expired_flagged_and_soon_highlighted(env, corpus):
+    import dataclasses
+    import datetime as dt
+
+    from mlsvs.model.assessment import WaiverRecord
+    from mlsvs.model.attestation import Attestation, Claim, Validity
+    from mlsvs.render.json import parse_assessment, to_dict
+    from mlsvs.server.queries import EXPIRING_DAYS
+
+    today = dt.datetime.now(dt.UTC).date()
+
+    def day(n: int) -> dt.date:
+        return today + dt.timedelta(days=n)
+
+    def attestation(rid: str, expires: dt.date, validity: Validity) -> Attestation:
+        return Attestation(
+            source=f"attestations/{rid}.yaml", requirement=rid, claim=Claim.PASS,
+            statement="reviewed", expires=expires, validity=validity,
+        )  # fmt: skip
+
+    run = parse_assessment(corpus.run2)
+    rids = [v.requirement for v in run.verdicts][:3]
+    document = dataclasses.replace(
+        run,
+        finished_at="2099-01-01T00:00:00+00:00",
+        attestations=(
+            attestation(rids[0], day(200), Validity.VALID),
+            attestation(rids[1], day(-3), Validity.EXPIRED),
+            attestation(rids[2], day(EXPIRING_DAYS - 20), Validity.VALID),
+        ),
+        waivers=(
+            WaiverRecord(id="w-soon", reason="r", expires=day(5), check="MLC101", applied=2),
+            WaiverRecord(id="w-old", reason="r", expires=day(-40), expired=True),
+            WaiverRecord(id="w-far", reason="r", expires=day(EXPIRING_DAYS + 1)),
+        ),
+    )
+    assert env.upload(to_dict(document)).status_code == 201
+    page = env.client("vic").get("/expiries").text
+    table = page.split('id="expiries"', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(
+        r'<tr class="state-([a-z-]+)"><td>([\d-]+)</td><td>(-?\d+)</td><td class="state">'
+        r"([a-z ]+)</td>.*?<td>(attestation|waiver)</td><td>[^<]*</td><td><code>([^<]+)</code>"
+        r"</td><td>([^<]+)</td>",
+        table,
+    )
+    assert [(r[5], r[0]) for r in rows] == [
+        ("w-old", "expired"),
+        (f"attestations/{rids[1]}.yaml", "expired"),
+        ("w-soon", "expiring"),
+        (f"attestations/{rids[2]}.yaml", "expiring"),
+        ("w-far", "in-force"),
+        (f"attestations/{rids[0]}.yaml", "in-force"),
+    ]
+    assert [r[1] for r in rows] == sorted(r[1] for r in rows)
+    assert [int(r[2]) for r in rows] == [-40, -3, 5, EXPIRING_DAYS - 20, EXPIRING_DAYS + 1, 200]
+    validity = {r[5]: r[6] for r in rows}
+    assert validity["w-soon"] == "applied to 2 failures"
+    assert validity["w-old"] == "not applied (expired)"
+    assert validity[f"attestations/{rids[1]}.yaml"] == "expired"
+    css = env.client("vic").get("/static/app.css")
+    assert css.status_code == 200 and "tr.state-expired" in css.text

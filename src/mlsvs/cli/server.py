@@ -144,11 +144,12 @@ def _summary(counts: dict[str, int]) -> str:
 def _serve(settings: object, host: str, port: int) -> int:
     import uvicorn
 
-    from mlsvs.server.app import create_app
+    from mlsvs.server.app import create_app, tune_gc
     from mlsvs.server.settings import Settings
 
     assert isinstance(settings, Settings)  # noqa: S101
     app = create_app(settings)
+    tune_gc()
     print(
         f"mlsvs: serving on http://{host}:{port}/ (database {settings.database})", file=sys.stderr
     )

@@ -13,7 +13,7 @@ from mlsvs.engine.plan import Plan, Task, plan
 from mlsvs.engine.reqinfo import requirement_infos
 from mlsvs.engine.runner import run
 from mlsvs.engine.verdicts import ApplicabilityProfile, Evidence, decide, newest_valid
-from mlsvs.engine.waivers import apply_waivers
+from mlsvs.engine.waivers import apply_waivers, waiver_records
 from mlsvs.model.artifact import (
     Artifact,
     BomDocument,
@@ -166,6 +166,7 @@ def assess_project(
         parameters=settings,
         profile=profile,
         requirements=requirement_infos(standard),
+        waivers=waiver_records(config.waivers, findings, today=today),
     )
 
 

@@ -6,7 +6,7 @@ import dataclasses
 import fnmatch
 from typing import TYPE_CHECKING
 
-from mlsvs.model.assessment import Problem, ProblemKind
+from mlsvs.model.assessment import Problem, ProblemKind, WaiverRecord
 from mlsvs.model.result import Finding, Status
 
 if TYPE_CHECKING:
@@ -57,3 +57,26 @@ def _matching(finding: Finding, waivers: list[Waiver]) -> Waiver | None:
             continue
         return waiver
     return None
+
+
+def waiver_records(
+    waivers: Iterable[Waiver], findings: Iterable[Finding], *, today: dt.date
+) -> tuple[WaiverRecord, ...]:
+    """Each configured waiver as the results record it: expiry, state, failures covered."""
+    covered: dict[str, int] = {}
+    for finding in findings:
+        if finding.waiver:
+            covered[finding.waiver] = covered.get(finding.waiver, 0) + 1
+    return tuple(
+        WaiverRecord(
+            id=w.id,
+            reason=w.reason,
+            expires=w.expires,
+            check=w.check,
+            requirement=w.requirement,
+            approved_by=w.approved_by,
+            expired=w.expires < today,
+            applied=covered.get(w.id, 0),
+        )
+        for w in sorted(waivers, key=lambda w: (w.expires, w.id))
+    )

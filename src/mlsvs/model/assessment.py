@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from dataclasses import dataclass
 
@@ -12,7 +13,8 @@ from mlsvs.model.verdict import LevelResult, RequirementVerdict, Verdict
 
 SCHEMA_VERSION = "1.3"
 """1.2 added ``requirements`` (what each requirement says) and ``trend`` (earlier runs); 1.3
-added ``skip_cause`` and ``skip_needs`` to check records (why a check did not run, as data)."""
+added ``skip_cause`` and ``skip_needs`` to check records (why a check did not run, as data) and
+``waivers`` (each configured waiver with its expiry and what it covered)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -186,6 +188,22 @@ class RequirementInfo:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class WaiverRecord:
+    """A waiver of the run's configuration: its expiry, and how many failures it covered."""
+
+    id: str
+    reason: str
+    expires: dt.date
+    check: str | None = None
+    requirement: str | None = None
+    approved_by: str = ""
+    expired: bool = False
+    """Expired on the run's day: not applied (the run also reports it as a problem)."""
+    applied: int = 0
+    """Failures of this run the waiver covered."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TrendPoint:
     """The headline numbers of an earlier run, for the trend plot."""
 
@@ -227,6 +245,8 @@ class Assessment:
     """What every decided requirement says (empty in results written before schema 1.2)."""
     trend: tuple[TrendPoint, ...] = ()
     """Earlier runs, oldest first (``--previous``); empty when none was given."""
+    waivers: tuple[WaiverRecord, ...] = ()
+    """Every configured waiver (empty in results written before schema 1.3)."""
 
     @property
     def target_met(self) -> bool:

@@ -125,10 +125,14 @@ _RESULTS_BODY = {
 )
 async def upload_run(request: Request, me: Ingester) -> JSONResponse:
     """Store a results document: 201 when new, 200 when the same document was stored before."""
-    from mlsvs.server.ingest import parse_body
+    from starlette.concurrency import run_in_threadpool
 
-    data = parse_body(await request.body())
-    result = _store(request.app.state.sessions, data, me.username)
+    body = await request.body()
+    # Parsing, validation and the inserts run on the thread pool: the event loop keeps
+    # serving other requests while one document is stored.
+    result = await run_in_threadpool(
+        _parse_and_store, request.app.state.sessions, body, me.username
+    )
     out = IngestResult(
         run_id=result.run_id,
         system=result.system,
@@ -137,6 +141,13 @@ async def upload_run(request: Request, me: Ingester) -> JSONResponse:
         url=f"/runs/{result.run_id}",
     )
     return JSONResponse(out.model_dump(), status_code=201 if result.created else 200)
+
+
+def _parse_and_store(factory: sessionmaker[Session], body: bytes, username: str) -> Ingested:
+    """``parse_body`` then ``_store``."""
+    from mlsvs.server.ingest import parse_body
+
+    return _store(factory, parse_body(body), username)
 
 
 def _store(factory: sessionmaker[Session], data: object, username: str) -> Ingested:

@@ -7,6 +7,7 @@ import functools
 import gzip
 import hashlib
 import json
+import math
 from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -14,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 from mlsvs.errors import MlsvsError
 
 if TYPE_CHECKING:
-    from sqlalchemy import Table
+    from types import ModuleType
+
     from sqlalchemy.orm import Session
 
     from mlsvs.model.assessment import Assessment
@@ -50,21 +52,54 @@ def canonical(data: object) -> bytes:
         return orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
     except (orjson.JSONEncodeError, TypeError):
         pass
-    return json.dumps(
-        data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode()
+    try:
+        return json.dumps(
+            data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        ).encode()
+    except RecursionError:
+        raise IngestError("not a document this server reads: nested too deeply") from None
 
 
 def _not_json(constant: str) -> object:
     raise IngestError(f"not JSON: {constant} is not a JSON number (RFC 8259)")
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise IngestError(f"not JSON: {text[:40]} is out of range for a number")
+    return value
+
+
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_LONG_DIGITS = b"0" * 19
+"""19 digits in a row: maybe an integer beyond 64 bits, which orjson would read as a float.
+
+Found by mapping every digit to ``0`` and searching for 19 of them (≈ 0.4 ms for a 400 KB
+document; a regular expression took 16 ms)."""
+
+
 def parse_body(body: bytes) -> object:
-    """The uploaded bytes as JSON data; ``IngestError`` for anything that is not strict JSON."""
+    """The uploaded bytes as JSON data; ``IngestError`` for anything that is not strict JSON.
+
+    orjson reads UTF-8 RFC 8259 JSON ≈ 4 times faster than the standard library. Anything it
+    refuses (NaN, lone surrogates, other encodings, deep nesting) and any body with 19 digits
+    in a row (an integer orjson would turn into a float) goes to the standard library, which
+    accepts what it accepted before or names the problem; the data is the same either way.
+    """
+    import orjson
+
+    if _LONG_DIGITS not in body.translate(_DIGITS_AS_ZERO):
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError:
+            pass
     try:
-        return json.loads(body, parse_constant=_not_json)
+        return json.loads(body, parse_constant=_not_json, parse_float=_finite_float)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise IngestError(f"not JSON: {exc}") from None
+    except RecursionError:
+        raise IngestError("not JSON this server reads: nested too deeply") from None
 
 
 def document_digest(data: object) -> str:
@@ -142,12 +177,65 @@ def ingest(session: Session, data: object, *, uploaded_by: str, actor: str = "")
     ).first()
     if existing is not None:
         return Ingested(run_id=existing[0], system=existing[1], created=False, digest=digest)
-    # zlib releases the GIL: the document compresses on another core while it is validated.
-    compressed = _compressor().submit(gzip.compress, body, compresslevel=1, mtime=0)
+    # The compressor releases the GIL: the document compresses on another core while it is
+    # validated.
+    compressed = _compressor().submit(compress_document, body)
     try:
-        return _store(session, data, digest, compressed, uploaded_by=uploaded_by, actor=actor)
+        return _store(
+            session,
+            data,
+            digest,
+            compressed,
+            uploaded_by=uploaded_by,
+            actor=actor,
+            clean=b"\\u0000" in body,
+        )
     finally:
         compressed.cancel()
+
+
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+@functools.cache
+def _zstd() -> ModuleType | None:
+    """The Zstandard module (``compression.zstd`` from Python 3.14, else ``backports.zstd``)."""
+    import importlib
+
+    for name in ("compression.zstd", "backports.zstd"):
+        try:
+            return importlib.import_module(name)
+        except ImportError:
+            continue
+    return None
+
+
+def compress_document(body: bytes) -> bytes:
+    """The stored form of a canonical document: Zstandard level 3, or gzip level 1 without it.
+
+    Zstandard compresses this JSON ≈ 4 times faster than gzip level 1 and 20 % smaller;
+    ``load_document`` tells the two apart by their magic numbers.
+    """
+    zstd = _zstd()
+    if zstd is not None:
+        return bytes(zstd.compress(body, level=3))
+    return gzip.compress(body, compresslevel=1, mtime=0)
+
+
+def decompress_document(blob: bytes) -> bytes:
+    """The canonical JSON bytes of a stored document (Zstandard or gzip)."""
+    if blob[:4] == _ZSTD_MAGIC:
+        zstd = _zstd()
+        if zstd is None:
+            raise IngestError(
+                "this run is stored Zstandard-compressed and this Python has no Zstandard "
+                "module (pip install backports.zstd)"
+            )
+        return bytes(zstd.decompress(blob))
+    if blob[:2] == _GZIP_MAGIC:
+        return gzip.decompress(blob)
+    raise IngestError("stored run document: neither Zstandard nor gzip")
 
 
 @functools.cache
@@ -168,10 +256,11 @@ def _store(
     *,
     uploaded_by: str,
     actor: str,
+    clean: bool,
 ) -> Ingested:
     from sqlalchemy import insert, select, update
 
-    from mlsvs.server.models import AuditEntry, Base, Run, System, no_nul, utcnow
+    from mlsvs.server.models import AuditEntry, Run, System, no_nul, utcnow
 
     assessment = parse_document(data)
     version = assessment.standard.version
@@ -213,51 +302,63 @@ def _store(
         )
         .returning(Run.id)
     ).scalar_one()
-    rows: list[dict[str, Any]] = [
-        {
-            "run_id": run_id,
-            "requirement": v.requirement,
-            "chapter": chapter[v.requirement],
-            "level": int(v.level),
-            "verdict": v.verdict.value,
-            "basis": v.basis.value,
-            "reason": v.reasons[0][:2000] if v.reasons else "",
-        }
+    rows = [
+        (
+            run_id,
+            v.requirement,
+            chapter[v.requirement],
+            int(v.level),
+            v.verdict.value,
+            v.basis.value,
+            v.reasons[0][:2000] if v.reasons else "",
+        )
         for v in assessment.verdicts
     ]
-    if rows:
-        _bulk(session, Base.metadata.tables["verdicts"], rows)
+    _bulk(session, "verdicts", _VERDICT_COLUMNS, rows, clean=clean)
     failing = [
-        {
-            "run_id": run_id,
-            "fingerprint": f.id,
-            "check_id": f.check,
-            "status": f.status.value,
-            "severity": f.severity.value,
-            "requirements": ",".join(f.requirements),
-            "path": f.target.path[:2000],
-            "message": f.message[:4000],
-            "waiver": f.waiver or "",
-        }
+        (
+            run_id,
+            f.id,
+            f.check,
+            f.status.value,
+            f.severity.value,
+            ",".join(f.requirements),
+            f.target.path[:2000],
+            f.message[:4000],
+            f.waiver or "",
+        )
         for f in assessment.findings
         if f.status.value in {"fail", "error"}
     ]
-    if failing:
-        _bulk(session, Base.metadata.tables["findings"], failing)
+    _bulk(session, "findings", _FINDING_COLUMNS, failing, clean=clean)
     attested = [
-        {
-            "run_id": run_id,
-            "requirement": a.requirement,
-            "claim": a.claim.value,
-            "validity": a.validity.value,
-            "source": a.source,
-            "attested_by": a.attested_by.name if a.attested_by else "",
-            "expires": a.expires,
-        }
+        (
+            run_id,
+            a.requirement,
+            a.claim.value,
+            a.validity.value,
+            a.source,
+            a.attested_by.name if a.attested_by else "",
+            a.expires.isoformat() if a.expires else None,
+        )
         for a in assessment.attestations
     ]
-    if attested:
-        _bulk(session, Base.metadata.tables["run_attestations"], attested)
+    _bulk(session, "run_attestations", _ATTESTATION_COLUMNS, attested, clean=clean)
+    waivers = [
+        (
+            run_id,
+            w.id[:128],
+            w.reason,
+            (w.requirement or "")[:32],
+            (w.check or "")[:32],
+            w.approved_by,
+            w.expires.isoformat(),
+            w.expired,
+            w.applied,
+        )
+        for w in assessment.waivers
+    ]
+    _bulk(session, "run_waivers", _WAIVER_COLUMNS, waivers, clean=clean)
     values: dict[str, Any] = {"run_count": System.run_count + 1}
     if not newest or assessment.finished_at >= newest:
         values.update(
@@ -280,32 +381,83 @@ def _store(
     return Ingested(run_id=run_id, system=name, created=True, digest=digest)
 
 
-def _bulk(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert ``rows``: ``COPY`` on PostgreSQL, one ``executemany`` on SQLite.
+_VERDICT_COLUMNS = ("run_id", "requirement", "chapter", "level", "verdict", "basis", "reason")
+_FINDING_COLUMNS = (
+    "run_id",
+    "fingerprint",
+    "check_id",
+    "status",
+    "severity",
+    "requirements",
+    "path",
+    "message",
+    "waiver",
+)
+_ATTESTATION_COLUMNS = (
+    "run_id",
+    "requirement",
+    "claim",
+    "validity",
+    "source",
+    "attested_by",
+    "expires",
+)
 
-    psycopg's ``executemany`` is one pipelined INSERT per row, with per-row work in Python
-    on the client and a parse/execute per row on the server; ``COPY … FROM STDIN`` streams
-    them in one statement (measured ≈ 2x the runs per CPU-second). Values are NUL-cleaned
-    here because ``COPY`` bypasses the column types. SQLite's ``executemany`` is a C loop.
+_WAIVER_COLUMNS = (
+    "run_id",
+    "waiver",
+    "reason",
+    "requirement",
+    "check_id",
+    "approved_by",
+    "expires",
+    "expired",
+    "applied",
+)
+
+
+def _bulk(
+    session: Session,
+    table: str,
+    columns: tuple[str, ...],
+    rows: list[tuple[Any, ...]],
+    *,
+    clean: bool,
+) -> None:
+    """Insert ``rows`` in the session's transaction: ``COPY`` on PostgreSQL, else ``executemany``.
+
+    Straight to the driver, bypassing SQLAlchemy's per-row parameter processing (which cost
+    more than the inserts themselves): psycopg's ``COPY … FROM STDIN`` streams the rows in
+    one statement, sqlite3's ``executemany`` is a C loop over one prepared statement. The
+    column types' NUL cleaning is bypassed too, so ``clean`` (the canonical document holds a
+    ``\\u0000`` somewhere) replaces NUL here; documents without one skip that pass.
     """
-    from sqlalchemy import insert
-
     from mlsvs.server.models import no_nul
 
-    connection = session.connection()
-    if connection.dialect.name != "postgresql":
-        connection.execute(insert(table), rows)
+    if not rows:
         return
-    columns = list(rows[0])
+    if clean:
+        rows = [tuple(no_nul(value) for value in row) for row in rows]
+    connection = session.connection()
+    raw: Any = connection.connection.dbapi_connection
     names = ", ".join(f'"{c}"' for c in columns)
-    raw: Any = connection.connection.dbapi_connection  # psycopg.Connection
-    with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
-        for row in rows:
-            copy.write_row([no_nul(row[c]) for c in columns])
+    if connection.dialect.name == "postgresql":
+        with raw.cursor() as cursor, cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    cursor = raw.cursor()
+    try:
+        marks = ", ".join("?" * len(columns))
+        # table and column names are this module's constants, never request data
+        sql = f'INSERT INTO "{table}" ({names}) VALUES ({marks})'  # noqa: S608
+        cursor.executemany(sql, rows)
+    finally:
+        cursor.close()
 
 
 def load_document(blob: bytes) -> Assessment:
     """A stored run's assessment (already validated at ingest)."""
     from mlsvs.render.json import parse_assessment
 
-    return parse_assessment(json.loads(gzip.decompress(blob)), source="stored run")
+    return parse_assessment(json.loads(decompress_document(blob)), source="stored run")

@@ -128,7 +128,7 @@ class Run(Base):
     chapter_counts: Mapped[str] = mapped_column(LongText, default="")
     """JSON chapter -> verdict -> count: the history grid reads it instead of the verdicts."""
     document: Mapped[bytes] = mapped_column(LargeBinary)
-    """The results document, gzip-compressed canonical JSON (re-parsed for diffs)."""
+    """The results document: canonical JSON, Zstandard (or gzip) compressed; diffs re-parse it."""
 
 
 class VerdictRow(Base):
@@ -175,6 +175,25 @@ class RunAttestation(Base):
     source: Mapped[str] = mapped_column(LongText)
     attested_by: Mapped[str] = mapped_column(LongText, default="")
     expires: Mapped[dt.date | None] = mapped_column(Date, default=None)
+
+
+class RunWaiver(Base):
+    """A waiver configured for a run, with its expiry (results written with schema 1.3+)."""
+
+    __tablename__ = "run_waivers"
+    __table_args__ = (Index("ix_run_waivers_run", "run_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
+    waiver: Mapped[str] = mapped_column(Str(128))
+    reason: Mapped[str] = mapped_column(LongText, default="")
+    requirement: Mapped[str] = mapped_column(Str(32), default="")
+    check_id: Mapped[str] = mapped_column(Str(32), default="")
+    approved_by: Mapped[str] = mapped_column(LongText, default="")
+    expires: Mapped[dt.date] = mapped_column(Date)
+    expired: Mapped[bool] = mapped_column(default=False)
+    """Expired on the run's day (so not applied)."""
+    applied: Mapped[int] = mapped_column(Integer, default=0)
+    """Failures of the run it covered."""
 
 
 class AssessmentRow(Base):

@@ -136,6 +136,54 @@ def logout(request: Request, me: Reader) -> Response:
     return RedirectResponse("/login", status_code=303)
 
 
+@router.get("/account", include_in_schema=False)
+def account(request: Request, me: Reader, changed: int = 0) -> Response:
+    """The logged-in user's account: change the password."""
+    from mlsvs.server.security import MIN_PASSWORD
+
+    return _page(request, "account.html", me, changed=bool(changed), min_password=MIN_PASSWORD)
+
+
+@router.post("/account/password", include_in_schema=False)
+def account_password(
+    request: Request,
+    me: Reader,
+    current_password: Annotated[str, Form(max_length=1024)],
+    new_password: Annotated[str, Form(max_length=1024)],
+) -> Response:
+    """Change one's own password (current one required, CSRF); the session is rotated.
+
+    Failures count against the login throttle, so a stolen session cannot guess the current
+    password faster than a login could.
+    """
+    from mlsvs.errors import UsageError
+    from mlsvs.server.models import User
+    from mlsvs.server.security import new_csrf_token
+    from mlsvs.server.users import change_password
+
+    throttle = request.app.state.throttle
+    client = request.client.host if request.client else "?"
+    key = f"{me.username}|{client}"
+    if throttle.blocked(key):
+        raise UsageError("too many failed attempts; wait a few minutes")
+    with request.app.state.sessions() as session:
+        user = session.get(User, me.user_id)
+        if user is None:  # pragma: no cover - Need found the user an instant ago
+            raise _not_found("user")
+        try:
+            change_password(session, user, current_password, new_password)
+        except UsageError:
+            session.commit()  # the refusal's audit entry
+            throttle.failed(key)
+            raise
+        session.commit()
+        fingerprint = user.password_hash[-16:]
+    throttle.succeeded(key)
+    request.session.clear()
+    request.session.update(uid=me.user_id, pw=fingerprint, csrf=new_csrf_token())
+    return RedirectResponse("/account?changed=1", status_code=303)
+
+
 @router.get("/", include_in_schema=False)
 def inventory(request: Request, me: Reader, q: str = "") -> Response:
     """Every system with its current level."""
@@ -281,12 +329,15 @@ def findings(request: Request, me: Reader, waived: bool = False) -> Response:
 @router.get("/expiries", include_in_schema=False)
 def expiries(request: Request, me: Reader) -> Response:
     """Attestations and waivers in force, soonest expiry first."""
+    from mlsvs.server.queries import EXPIRING_DAYS
     from mlsvs.server.queries import expiries as rows
 
     today = dt.datetime.now(dt.UTC).date()
     with request.app.state.sessions() as session:
         items = rows(session, today=today)
-    return _page(request, "expiries.html", me, items=items, today=today)
+    return _page(
+        request, "expiries.html", me, items=items, today=today, expiring_days=EXPIRING_DAYS
+    )
 
 
 @router.get("/standard", include_in_schema=False)
@@ -628,6 +679,33 @@ def admin_revoke_token(request: Request, me: Admin, token_id: PathId) -> Respons
         token.revoked = True
         record(session, me.username, "token.revoke", token.name, f"token {token_id}")
         session.commit()
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+@router.post("/admin/users/{user_id}/password", include_in_schema=False)
+def admin_reset_password(
+    request: Request,
+    me: Admin,
+    user_id: PathId,
+    new_password: Annotated[str, Form(max_length=1024)],
+) -> Response:
+    """Set a user's password (their sessions stop working; tell them the new one)."""
+    from mlsvs.server.models import User
+    from mlsvs.server.users import reset_password
+
+    with request.app.state.sessions() as session:
+        user = session.get(User, user_id)
+        if user is None:
+            raise _not_found("user")
+        reset_password(session, user, new_password, actor=me.username)
+        session.commit()
+        own = user.id == me.user_id
+        fingerprint = user.password_hash[-16:]
+    if own:  # an administrator resetting their own password keeps this session, rotated
+        from mlsvs.server.security import new_csrf_token
+
+        request.session.clear()
+        request.session.update(uid=me.user_id, pw=fingerprint, csrf=new_csrf_token())
     return RedirectResponse("/admin/users", status_code=303)
 
 

@@ -241,9 +241,13 @@ def open_findings(session: Session, *, include_waived: bool = False) -> list[Ope
     return sorted(found, key=lambda f: (_SEVERITY_RANK.get(f.severity, 9), f.system, f.check))
 
 
+EXPIRING_DAYS = 30
+"""An attestation or waiver expiring within this many days is highlighted."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Expiring:
-    """An attestation or waiver in force on a system's newest run."""
+    """An attestation or waiver on a system's newest run, with its state today."""
 
     system_id: int
     system: str
@@ -252,15 +256,30 @@ class Expiring:
     requirement: str
     name: str
     validity: str
+    """What the run computed (attestations) or did (waivers: applied / not applied)."""
     expires: dt.date | None
     days_left: int | None
+    state: str
+    """``expired``, ``expiring`` (within ``EXPIRING_DAYS``), ``in force`` or ``unknown``."""
+
+
+def expiry_state(expires: dt.date | None, *, today: dt.date, expired: bool = False) -> str:
+    """``expired`` (before today, or the run found it so), ``expiring``, ``in force``, ``unknown``.
+
+    ``unknown``: no date (a waiver named by results written before schema 1.3).
+    """
+    if expired or (expires is not None and expires < today):
+        return "expired"
+    if expires is None:
+        return "unknown"
+    return "expiring" if (expires - today).days <= EXPIRING_DAYS else "in force"
 
 
 def expiries(session: Session, *, today: dt.date) -> list[Expiring]:
-    """Attestations and waivers of every system's newest run, soonest expiry first."""
+    """Attestations and waivers of every system's newest run, soonest expiry (expired) first."""
     from sqlalchemy import select
 
-    from mlsvs.server.models import FindingRow, RunAttestation, System
+    from mlsvs.server.models import FindingRow, RunAttestation, RunWaiver, System
 
     out: list[Expiring] = []
     for sid, name, a in session.execute(
@@ -278,8 +297,34 @@ def expiries(session: Session, *, today: dt.date) -> list[Expiring]:
                 validity=a.validity,
                 expires=a.expires,
                 days_left=(a.expires - today).days if a.expires else None,
+                state=expiry_state(a.expires, today=today, expired=a.validity == "expired"),
             )
         )
+    dated: set[tuple[int, str]] = set()
+    for sid, name, w in session.execute(
+        select(System.id, System.name, RunWaiver).join(
+            RunWaiver, RunWaiver.run_id == System.latest_run_id
+        )
+    ):
+        dated.add((sid, w.waiver))
+        out.append(
+            Expiring(
+                system_id=sid,
+                system=name,
+                kind="waiver",
+                requirement=w.requirement or (f"check {w.check_id}" if w.check_id else "any"),
+                name=w.waiver,
+                validity=(
+                    "not applied (expired)"
+                    if w.expired
+                    else f"applied to {w.applied} failure{'s' * (w.applied != 1)}"
+                ),
+                expires=w.expires,
+                days_left=(w.expires - today).days,
+                state=expiry_state(w.expires, today=today, expired=w.expired),
+            )
+        )
+    # Results written before schema 1.3 name the waivers they applied, without the expiry.
     waived = session.execute(
         select(System.id, System.name, FindingRow.waiver, FindingRow.requirements)
         .join(FindingRow, FindingRow.run_id == System.latest_run_id)
@@ -287,6 +332,8 @@ def expiries(session: Session, *, today: dt.date) -> list[Expiring]:
         .distinct()
     )
     for sid, name, waiver, requirements in waived:
+        if (sid, waiver) in dated:
+            continue
         out.append(
             Expiring(
                 system_id=sid,
@@ -297,10 +344,11 @@ def expiries(session: Session, *, today: dt.date) -> list[Expiring]:
                 validity="applied",
                 expires=None,
                 days_left=None,
+                state="unknown",
             )
         )
     far = dt.date.max
-    return sorted(out, key=lambda e: (e.expires or far, e.system, e.requirement))
+    return sorted(out, key=lambda e: (e.expires or far, e.system, e.kind, e.requirement, e.name))
 
 
 def get_system(session: Session, system_id: int) -> System | None:

@@ -36,8 +36,7 @@ def create_user(session: Session, username: str, password: str, role: str, *, ac
         the_role = Role(role)
     except ValueError:
         raise UsageError(f"unknown role {role!r} (known: {', '.join(Role)})") from None
-    if len(password) < MIN_PASSWORD:
-        raise UsageError(f"password must have at least {MIN_PASSWORD} characters")
+    _check_new_password(password)
     if session.execute(select(User.id).where(User.username == name)).first() is not None:
         raise UsageError(f"user {name!r} exists")
     user = User(username=name, password_hash=hash_password(password), role=the_role.value)
@@ -45,6 +44,39 @@ def create_user(session: Session, username: str, password: str, role: str, *, ac
     session.flush()
     record(session, actor, "user.create", name, f"role={the_role.value}")
     return user
+
+
+def _check_new_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise UsageError(f"password must have at least {MIN_PASSWORD} characters")
+
+
+def change_password(session: Session, user: User, current: str, new: str) -> None:
+    """The user's own change: ``current`` must verify; ``UsageError`` otherwise.
+
+    Every other session of the user stops authenticating (sessions carry a fingerprint of
+    the password hash); the caller rotates the current one.
+    """
+    from mlsvs.server.audit import record
+    from mlsvs.server.security import verify_password
+
+    if not verify_password(user.password_hash, current):
+        record(session, user.username, "user.password_change_refused", user.username)
+        raise UsageError("the current password is wrong")
+    _check_new_password(new)
+    if new == current:
+        raise UsageError("the new password must differ from the current one")
+    user.password_hash = hash_password(new)
+    record(session, user.username, "user.password_change", user.username)
+
+
+def reset_password(session: Session, user: User, new: str, *, actor: str) -> None:
+    """An administrator sets ``user``'s password (their sessions stop authenticating)."""
+    from mlsvs.server.audit import record
+
+    _check_new_password(new)
+    user.password_hash = hash_password(new)
+    record(session, actor, "user.password_reset", user.username)
 
 
 def parse_scopes(text: str) -> frozenset[Scope]:
