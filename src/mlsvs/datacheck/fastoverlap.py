@@ -1,6 +1,7 @@
 """Vectorised exact and quantised row overlap (pyarrow + NumPy), the same answer as ``overlap``.
 
-Per column and record batch, plain ASCII text cells are normalised in C++ (lower case, collapsed
+Per column and record batch the cells are dictionary-encoded in C++; of the distinct values,
+plain ASCII text cells are normalised in C++ (lower case, collapsed
 and trimmed whitespace: exactly ``normalise.normalise`` for them); numbers and non-ASCII cells go
 through the Python ``normalise``/``quantise`` once per distinct value (cached across batches), so
 the equivalence of cells is exactly the row-wise one. Every normalised cell gets a 64-bit digest
@@ -54,27 +55,30 @@ class _ColumnHasher:
         from mlsvs.datacheck.minhash import Texts, hash_texts
 
         cells = array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
-        fast = _fast_forms(cells)
+        # Every distinct cell is normalised and hashed once; rows take theirs by code.
+        encoded = pc.dictionary_encode(cells)
+        codes = encoded.indices.to_numpy(zero_copy_only=False)
+        distinct = encoded.dictionary
+        fast = _fast_forms(distinct)
         slow = pc.or_(
-            pc.match_substring_regex(cells, _NUMBER_CELL),
-            pc.match_substring_regex(cells, _SLOW_TEXT),
+            pc.match_substring_regex(distinct, _NUMBER_CELL),
+            pc.match_substring_regex(distinct, _SLOW_TEXT),
         )
         blank = np.asarray(pc.equal(fast, "").to_numpy(zero_copy_only=False), dtype=bool)
         if not pc.any(slow).as_py():
             exact = hash_texts(Texts.from_arrow(fast))
-            return exact, exact, blank, fast
+            return exact[codes], exact[codes], blank[codes], fast.take(encoded.indices)
         if len(self.forms) > _CACHE_LIMIT:
             self.forms.clear()
-        encoded = pc.dictionary_encode(pc.filter(cells, slow))
-        entries = [self._form(v) for v in encoded.dictionary.to_pylist()]
-        codes = encoded.indices
-        exact_forms = pa.array([e[0] for e in entries], pa.string()).take(codes)
-        near_forms = pa.array([e[1] for e in entries], pa.string()).take(codes)
         where = np.flatnonzero(slow.to_numpy(zero_copy_only=False))
-        blank[where] = np.asarray([e[2] for e in entries], dtype=bool)[codes.to_numpy()]
+        entries = [self._form(v) for v in pc.take(distinct, where).to_pylist()]
+        exact_forms = pa.array([e[0] for e in entries], pa.string())
+        near_forms = pa.array([e[1] for e in entries], pa.string())
+        blank[where] = np.asarray([e[2] for e in entries], dtype=bool)
         exact = hash_texts(Texts.from_arrow(pc.replace_with_mask(fast, slow, exact_forms)))
-        near_cells = pc.replace_with_mask(fast, slow, near_forms)
-        return exact, hash_texts(Texts.from_arrow(near_cells)), blank, near_cells
+        near_distinct = pc.replace_with_mask(fast, slow, near_forms)
+        near = hash_texts(Texts.from_arrow(near_distinct))
+        return exact[codes], near[codes], blank[codes], near_distinct.take(encoded.indices)
 
     def _form(self, value: str) -> tuple[str, str, bool]:
         entry = self.forms.get(value)

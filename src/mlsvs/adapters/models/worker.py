@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 def _serve(conn: Connection, source: ModelSource, recipe: str | None) -> None:
     """Worker main loop (runs in the child process)."""
-    from mlsvs.adapters.models._common import log_proba_of
+    from mlsvs.adapters.models._common import log_proba_of, representations_of
     from mlsvs.adapters.models.load import build, resolve, wrap
 
     models: dict[int, ModelAdapter] = {}
@@ -60,6 +60,8 @@ def _serve(conn: Connection, source: ModelSource, recipe: str | None) -> None:
                 conn.send(("ok", peak_rss_bytes(reset=bool(args and args[0]))))
             elif op == "predict_log_proba":
                 conn.send(("ok", log_proba_of(models[handle], *args)))
+            elif op == "representations":
+                conn.send(("ok", representations_of(models[handle], *args)))
             else:
                 conn.send(("ok", getattr(models[handle], op)(*args)))
         except Exception as exc:  # noqa: BLE001
@@ -246,6 +248,12 @@ class RemoteModel:
         self._spec.check(x)
         out: Array = self._w.call("predict_log_proba", self._h, x)
         return out
+
+    def representations(self, x: Array) -> tuple[str, Array]:
+        """``_common.representations_of`` run in the worker: (layer, per-row array)."""
+        self._spec.check(x)
+        layer, values = self._w.call("representations", self._h, x)
+        return str(layer), values
 
     def predict(self, x: Array) -> Labels:
         """Labels from the worker."""
