@@ -190,7 +190,10 @@ def test_canary_check(tmp_path) -> None:
     assert outcome.status is Status.PASS
     ctx3, _ = project(tmp_path, SETTINGS)
     [outcome] = canary_poisoning.run(ctx3, proj)
-    assert outcome.status is Status.ERROR and "no training recipe" in outcome.message
+    assert outcome.status is Status.NOT_VERIFIED and "no training recipe" in outcome.message
+    assert [(g.item, g.reason.value) for g in outcome.gaps] == [
+        ("[datasets] recipe", "not_present")
+    ]
     ctx4, _ = project(tmp_path, {**SETTINGS, "recipe": "missing_module:fit"})
     [outcome] = canary_poisoning.run(ctx4, proj)
     assert outcome.status is Status.ERROR and "cannot import missing_module" in outcome.message

@@ -56,7 +56,11 @@ def test_checks_declare_requirements_and_isolation():
 def test_no_section_is_not_verified(project):
     ctx, p = _ctx(project, None)
     [outcome] = mt.clean_accuracy_measured.run(ctx, p)
-    assert outcome.status is Status.ERROR and "no model under test declared" in outcome.message
+    assert (
+        outcome.status is Status.NOT_VERIFIED and "no model under test declared" in outcome.message
+    )
+    [gap] = outcome.gaps
+    assert (gap.item, gap.reason.value) == ("[tool.mlsvs.model_tests]", "not_present")
 
 
 def test_without_model_exec_grant_is_not_verified(project):
@@ -111,6 +115,22 @@ def test_wrong_input_shape_is_errored(project):
     [outcome] = mt.clean_accuracy_measured.run(ctx, p)
     assert outcome.status is Status.ERROR
     assert "shape" in outcome.message and "Traceback" not in outcome.message
+
+
+def test_declared_inputs_that_are_absent_are_not_verified_with_the_gap(project):
+    ctx, p = _ctx(project, section(data={"test": "data/gone.csv"}))
+    [outcome] = mt.clean_accuracy_measured.run(ctx, p)
+    assert outcome.status is Status.NOT_VERIFIED, outcome.message
+    assert [(g.item, g.reason.value) for g in outcome.gaps] == [("data/gone.csv", "not_present")]
+    onnx = {**section(), "model": {"kind": "onnx", "trusted_model": "models/gone.onnx",
+                                   "n_classes": 2}}  # fmt: skip
+    ctx, p = _ctx(project, onnx)
+    [outcome] = mt.clean_accuracy_measured.run(ctx, p)
+    assert outcome.status is Status.NOT_VERIFIED, outcome.message
+    assert [(g.item, g.reason.value) for g in outcome.gaps] == [("models/gone.onnx", "not_present")]
+    ctx, p = _ctx(project, section(model={"factory": "projmodels:build_broken"}))
+    [outcome] = mt.clean_accuracy_measured.run(ctx, p)  # the project's code failed: an error
+    assert outcome.status is Status.ERROR and not outcome.gaps
 
 
 def test_missing_data_column_is_errored(project):

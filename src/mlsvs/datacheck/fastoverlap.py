@@ -1,9 +1,11 @@
 """Vectorised exact and quantised row overlap (pyarrow + NumPy), the same answer as ``overlap``.
 
-Per column and record batch the distinct cell texts are dictionary-encoded in C++; only the
-*distinct* values go through the Python normalisation (``normalise.normalise`` /
-``normalise.quantise``, so the equivalence of cells is exactly the row-wise one) and get an
-8-byte BLAKE2b digest, cached per column across batches. A row key is the column digests
+Per column and record batch the cells are dictionary-encoded in C++; of the distinct values,
+plain ASCII text cells are normalised in C++ (lower case, collapsed
+and trimmed whitespace: exactly ``normalise.normalise`` for them); numbers and non-ASCII cells go
+through the Python ``normalise``/``quantise`` once per distinct value (cached across batches), so
+the equivalence of cells is exactly the row-wise one. Every normalised cell gets a 64-bit digest
+computed over the Arrow buffers (``minhash.hash_texts``). A row key is the column digests
 combined in ``uint64`` arithmetic (multiply-add with odd constants, then the SplitMix64
 finaliser); collisions between different rows have probability ~ n^2 / 2^65. The evaluation
 split's keys are sorted once; the training split is matched batch by batch with
@@ -13,17 +15,17 @@ MinHash text pass (``overlap._minhash``) when text columns take part.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from mlsvs.datacheck.normalise import normalise, number, quantise
+from mlsvs.datacheck.normalise import cell_forms, quantise
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
     import numpy as np
     import numpy.typing as npt
+    import pyarrow as pa
 
     from mlsvs.datacheck.progress import Progress
     from mlsvs.datacheck.table import TableSource
@@ -34,35 +36,57 @@ _CACHE_LIMIT = 2_000_000
 _MULTIPLIER = 0x9E3779B97F4A7C15
 
 
-def _digest(text: str) -> int:
-    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "little")
-
-
 @dataclass(slots=True)
 class _ColumnHasher:
-    """Cell text -> (exact digest, near digest, blank), cached per distinct text."""
+    """Cell forms of one column, vectorised; Python only for distinct number/non-ASCII cells.
+
+    ``forms`` caches (exact form, near form, blank) per distinct such cell across batches.
+    """
 
     digits: int
-    cache: dict[str, tuple[int, int, bool]] = field(default_factory=dict)
+    forms: dict[str, tuple[str, str, bool]] = field(default_factory=dict)
 
-    def lookup(self, values: list[str]) -> tuple[list[int], list[int], list[bool]]:
-        if len(self.cache) > _CACHE_LIMIT:
-            self.cache.clear()
-        exact: list[int] = []
-        near: list[int] = []
-        blank: list[bool] = []
-        for value in values:
-            entry = self.cache.get(value)
-            if entry is None:
-                normal = normalise(value)
-                e = _digest(normal)
-                n = e if number(value) is None else _digest(quantise(value, self.digits))
-                entry = (e, n, not value.strip())
-                self.cache[value] = entry
-            exact.append(entry[0])
-            near.append(entry[1])
-            blank.append(entry[2])
-        return exact, near, blank
+    def keys(self, array: object) -> tuple[U64, U64, npt.NDArray[np.bool_], pa.Array]:
+        """Exact digest, near digest, blank flag and near form (a string array) of every cell."""
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        from mlsvs.datacheck.minhash import Texts, hash_texts
+
+        cells = array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+        # Every distinct cell is normalised and hashed once; rows take theirs by code.
+        encoded = pc.dictionary_encode(cells)
+        codes = encoded.indices.to_numpy(zero_copy_only=False)
+        distinct = encoded.dictionary
+        fast = _fast_forms(distinct)
+        slow = pc.or_(
+            pc.match_substring_regex(distinct, _NUMBER_CELL),
+            pc.match_substring_regex(distinct, _SLOW_TEXT),
+        )
+        blank = np.asarray(pc.equal(fast, "").to_numpy(zero_copy_only=False), dtype=bool)
+        if not pc.any(slow).as_py():
+            exact = hash_texts(Texts.from_arrow(fast))
+            return exact[codes], exact[codes], blank[codes], fast.take(encoded.indices)
+        if len(self.forms) > _CACHE_LIMIT:
+            self.forms.clear()
+        where = np.flatnonzero(slow.to_numpy(zero_copy_only=False))
+        entries = [self._form(v) for v in pc.take(distinct, where).to_pylist()]
+        exact_forms = pa.array([e[0] for e in entries], pa.string())
+        near_forms = pa.array([e[1] for e in entries], pa.string())
+        blank[where] = np.asarray([e[2] for e in entries], dtype=bool)
+        exact = hash_texts(Texts.from_arrow(pc.replace_with_mask(fast, slow, exact_forms)))
+        near_distinct = pc.replace_with_mask(fast, slow, near_forms)
+        near = hash_texts(Texts.from_arrow(near_distinct))
+        return exact[codes], near[codes], blank[codes], near_distinct.take(encoded.indices)
+
+    def _form(self, value: str) -> tuple[str, str, bool]:
+        entry = self.forms.get(value)
+        if entry is None:
+            exact, near = cell_forms(value, self.digits)
+            entry = (exact, near, not value.strip())
+            self.forms[value] = entry
+        return entry
 
 
 def _mix(keys: U64) -> U64:
@@ -88,7 +112,8 @@ class KeyedBatch:
     blank: Any
     """Rows whose compared cells are all empty (never overlap)."""
     columns: tuple[Any, ...]
-    """The compared columns (pyarrow string arrays), for the MinHash pass."""
+    """The compared columns' near forms (``quantise`` of every cell, pyarrow string arrays),
+    for the MinHash pass."""
 
 
 def keyed_batches(
@@ -96,8 +121,6 @@ def keyed_batches(
 ) -> Iterator[KeyedBatch]:
     """Exact and near row keys for every batch of every file, in order."""
     import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
 
     from mlsvs.datacheck.columnar import column_batches
 
@@ -112,17 +135,14 @@ def keyed_batches(
                 exact = np.zeros(rows, dtype=np.uint64)
                 near = np.zeros(rows, dtype=np.uint64)
                 blank = np.ones(rows, dtype=bool)
-                chosen = tuple(batch.columns[i] for i in index)
-                for hasher, array in zip(hashers, chosen, strict=True):
-                    encoded = pc.dictionary_encode(array)
-                    if isinstance(encoded, pa.ChunkedArray):
-                        encoded = encoded.combine_chunks()
-                    codes = encoded.indices.to_numpy(zero_copy_only=False)
-                    e, n, b = hasher.lookup(encoded.dictionary.to_pylist())
-                    exact = exact * np.uint64(_MULTIPLIER) + np.asarray(e, dtype=np.uint64)[codes]
-                    near = near * np.uint64(_MULTIPLIER) + np.asarray(n, dtype=np.uint64)[codes]
-                    blank &= np.asarray(b, dtype=bool)[codes]
-                yield KeyedBatch(number_, batch.start, _mix(exact), _mix(near), blank, chosen)
+                forms = []
+                for hasher, i in zip(hashers, index, strict=True):
+                    e, n, b, form = hasher.keys(batch.columns[i])
+                    forms.append(form)
+                    exact = exact * np.uint64(_MULTIPLIER) + e
+                    near = near * np.uint64(_MULTIPLIER) + n
+                    blank &= b
+                yield KeyedBatch(number_, batch.start, _mix(exact), _mix(near), blank, tuple(forms))
                 done += rows
                 progress(source.display, done, None)
 
@@ -171,12 +191,36 @@ def lookup(keys: U64, table: U64, first: npt.NDArray[np.int64]) -> npt.NDArray[n
     """For each key, the later row holding it, or -1."""
     import numpy as np
 
+    result: npt.NDArray[np.int64] = np.full(len(keys), -1, dtype=np.int64)
     if not len(table):
-        return np.full(len(keys), -1, dtype=np.int64)
-    slot = np.searchsorted(table, keys).clip(0, len(table) - 1)
-    found = table[slot] == keys
-    result: npt.NDArray[np.int64] = np.where(found, first[slot], -1)
+        return result
+    at, slot = members(keys, table)
+    result[at] = first[slot]
     return result
+
+
+_FILTER_BITS = 24
+
+
+def members(keys: U64, table: U64) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Positions of the ``keys`` found in the sorted ``table``, and where each was found.
+
+    A byte map over the top 24 bits of the table's keys (16 MiB, built per call for tables of
+    more than 4,096 keys) drops most absent keys before the binary search; it never drops a
+    present one.
+    """
+    import numpy as np
+
+    at = np.arange(len(keys), dtype=np.int64)
+    if len(table) > 4096 and len(keys) > 4 * len(table) // 16:
+        shift = np.uint64(64 - _FILTER_BITS)
+        present = np.zeros(1 << _FILTER_BITS, dtype=np.bool_)
+        present[(table >> shift).astype(np.int64)] = True
+        at = np.flatnonzero(present[(keys >> shift).astype(np.int64)])
+    probe = keys[at]
+    slot = np.searchsorted(table, probe).clip(0, len(table) - 1)
+    found = table[slot] == probe
+    return at[found], slot[found]
 
 
 _NUMBER_CELL = r"^\s*[+-]?(?:\d[\d_]*\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$"
@@ -185,34 +229,61 @@ _SLOW_TEXT = r"[^\x00-\x7F]|[\x0b\x1c-\x1f]"
 
 
 def quantised_texts(columns: Sequence[Any], digits: int) -> list[str]:
-    """``overlap._text`` of every row (cells quantised, joined by spaces), vectorised.
+    """``overlap._text`` of every row (cells quantised, joined by spaces), vectorised."""
+    texts: list[str] = row_texts(columns, digits).to_pylist()
+    return texts
 
-    ASCII cells that are not numbers are lower-cased, whitespace-collapsed and trimmed in C++,
-    which is exactly ``normalise`` for them (NFKC is the identity on ASCII and ``casefold``
-    equals ``lower``); numbers and non-ASCII cells go through ``quantise`` in Python.
-    """
-    parts = [normalised_cells(array, digits) for array in columns]
-    return [" ".join(row) for row in zip(*parts, strict=True)]
+
+def row_texts(columns: Sequence[Any], digits: int) -> pa.Array:
+    """``quantised_texts`` as a pyarrow string array (no Python string per row)."""
+    return join_cells([normalised_array(array, digits) for array in columns])
+
+
+def join_cells(parts: Sequence[pa.Array]) -> pa.Array:
+    """Row texts: the (already normalised) cells of each row joined by one space."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if len(parts) == 1:
+        return parts[0]
+    joined = pc.binary_join_element_wise(*parts, " ")
+    return joined.combine_chunks() if isinstance(joined, pa.ChunkedArray) else joined
 
 
 def normalised_cells(array: object, digits: int) -> list[str]:
     """``quantise(cell, digits)`` of every cell (``digits`` 12: ``normalise``), vectorised."""
+    cells: list[str] = normalised_array(array, digits).to_pylist()
+    return cells
+
+
+def _fast_forms(cells: pa.Array) -> pa.Array:
+    """Lower-cased, whitespace-collapsed, trimmed cells (``normalise`` of plain ASCII text)."""
+    import pyarrow.compute as pc
+
+    return pc.utf8_trim_whitespace(
+        pc.replace_substring_regex(pc.utf8_lower(cells), r"[\t\n\f\r ]+", " ")
+    )
+
+
+def normalised_array(array: object, digits: int) -> pa.Array:
+    """``normalised_cells`` as a pyarrow string array.
+
+    ASCII cells that are not numbers are lower-cased, whitespace-collapsed and trimmed in C++,
+    which is exactly ``normalise`` for them (NFKC is the identity on ASCII and ``casefold``
+    equals ``lower``); numbers and non-ASCII cells go through ``quantise`` in Python, once per
+    distinct value.
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    cells = pa.chunked_array([array]) if isinstance(array, pa.Array) else array
-    fast: list[str] = pc.utf8_trim_whitespace(
-        pc.replace_substring_regex(pc.utf8_lower(cells), r"[\t\n\f\r ]+", " ")
-    ).to_pylist()
+    cells = array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+    fast = _fast_forms(cells)
     slow = pc.or_(
         pc.match_substring_regex(cells, _NUMBER_CELL),
         pc.match_substring_regex(cells, _SLOW_TEXT),
     )
-    positions = pc.indices_nonzero(slow)
-    if len(positions):
-        # Numbers repeat: quantise each distinct one once.
-        encoded = pc.dictionary_encode(pc.take(cells, positions)).combine_chunks()
-        forms = [quantise(v, digits) for v in encoded.dictionary.to_pylist()]
-        for position, code in zip(positions.to_pylist(), encoded.indices.to_pylist(), strict=True):
-            fast[position] = forms[code]
-    return fast
+    if not pc.any(slow).as_py():
+        return fast
+    encoded = pc.dictionary_encode(pc.filter(cells, slow))
+    forms = pa.array([quantise(v, digits) for v in encoded.dictionary.to_pylist()], pa.string())
+    return pc.replace_with_mask(fast, slow, pc.take(forms, encoded.indices))

@@ -58,6 +58,15 @@ def quantise(text: str, digits: int) -> str:
     return normalise(text)
 
 
+def cell_forms(text: str, digits: int) -> tuple[str, str]:
+    """``(normalise(text), quantise(text, digits))`` with one parse."""
+    value = number(text)
+    if value is not None:
+        return _fmt(value, NUMBER_DIGITS), _fmt(value, digits)
+    folded = _SPACE.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+    return folded, folded
+
+
 def fingerprint(cells: Sequence[str]) -> bytes:
     """An 8-byte digest of already-normalised cells (collisions ~ n²/2⁶⁵: negligible)."""
     return hashlib.blake2b(_SEP.join(cells).encode("utf-8"), digest_size=8).digest()

@@ -16,7 +16,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mlsvs.datacheck.errors import DataFileError
-from mlsvs.datacheck.minhash import EMPTY, MinHasher, require_numpy
+from mlsvs.datacheck.minhash import (
+    EMPTY,
+    ESTIMATE_MARGIN,
+    MinHasher,
+    Texts,
+    exact_jaccard,
+    require_numpy,
+)
 from mlsvs.datacheck.normalise import (
     is_blank,
     near_fingerprint,
@@ -28,7 +35,7 @@ from mlsvs.datacheck.progress import silent
 from mlsvs.datacheck.table import read_header, table_header_and_batches
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Callable, Iterator, Sequence
 
     import numpy as np
     import numpy.typing as npt
@@ -81,7 +88,9 @@ class Overlap:
 class _Index:
     """The later split, indexed: fingerprints, LSH buckets and MinHash signatures."""
 
-    __slots__ = ("band_sorted", "bands", "exact", "labels", "near", "rows", "signatures")
+    __slots__ = (
+        "band_sorted", "bands", "exact", "labels", "near", "rows", "signatures", "texts",
+    )  # fmt: skip
 
     def __init__(self) -> None:
         self.exact: dict[bytes, str] = {}
@@ -92,7 +101,15 @@ class _Index:
         self.signatures: list[npt.NDArray[np.uint32]] = []
         """One array per indexed batch."""
         self.labels: list[str] = []
+        self.texts: list[Texts] = []
+        """The indexed row texts (one per indexed batch), for the exact comparison."""
         self.rows = 0
+
+    def all_texts(self) -> Texts:
+        """All indexed row texts as one ``Texts`` (joined once, after indexing)."""
+        if len(self.texts) != 1:
+            self.texts = [Texts.concat(self.texts)]
+        return self.texts[0]
 
     def matrix(self) -> npt.NDArray[np.uint32]:
         """All stored signatures as one array (stacked once, after indexing)."""
@@ -200,10 +217,12 @@ def find_overlap(
             if params.near:
                 index.near.setdefault(near_fingerprint(row, every, digits), label)
         if hasher is not None and kept:
-            signatures = hasher.signatures([_text(row, digits) for _, row in kept])
+            texts = Texts.from_strings([_text(row, digits) for _, row in kept])
+            signatures = hasher.signatures(texts)
             index.bands.append(hasher.band_array(signatures))
             index.labels.extend(label for label, _ in kept)
             index.signatures.append(signatures)
+            index.texts.append(texts)
     exact: dict[str, str] = {}
     near: dict[str, str] = {}
     rows_earlier = 0
@@ -255,7 +274,7 @@ def _find_columnar(
     """``find_overlap`` with vectorised fingerprints (``fastoverlap``); same result."""
     import numpy as np
 
-    from mlsvs.datacheck.fastoverlap import index_later, keyed_batches, lookup, quantised_texts
+    from mlsvs.datacheck.fastoverlap import index_later, join_cells, keyed_batches, lookup
 
     digits = params.near_digits
     later_index, kept = index_later(keyed_batches(later, columns, digits, progress))
@@ -268,15 +287,16 @@ def _find_columnar(
     index.rows = later_index.rows
     if hasher is not None:
         for batch in kept:
-            positions = np.flatnonzero(~batch.blank).tolist()
-            if not positions:
+            positions = np.flatnonzero(~batch.blank)
+            if not len(positions):
                 continue
-            texts = quantised_texts([c.take(positions) for c in batch.columns], digits)
+            texts = Texts.from_arrow(join_cells([c.take(positions) for c in batch.columns]))
             signatures = hasher.signatures(texts)
             index.bands.append(hasher.band_array(signatures))
             display = later[batch.source].display
-            index.labels.extend(f"{display}:{batch.start + i + 1}" for i in positions)
+            index.labels.extend(f"{display}:{batch.start + i + 1}" for i in positions.tolist())
             index.signatures.append(signatures)
+            index.texts.append(texts)
     exact: dict[str, str] = {}
     near: dict[str, str] = {}
     rows_earlier = 0
@@ -300,11 +320,16 @@ def _find_columnar(
                 later_label(int(close[position])), f"{display}:{batch.start + position + 1}"
             )
         if hasher is not None:
-            positions = np.flatnonzero(rest & (close < 0)).tolist()
-            if positions:
-                texts = quantised_texts([c.take(positions) for c in batch.columns], digits)
-                labels = [f"{display}:{batch.start + p + 1}" for p in positions]
-                _minhash_texts(index, hasher, labels, texts, params, near)
+            positions = np.flatnonzero(rest & (close < 0))
+            if len(positions):
+                texts = Texts.from_arrow(join_cells([c.take(positions) for c in batch.columns]))
+
+                def label(
+                    i: int, at: int = batch.start, name: str = display, rows: object = positions
+                ) -> str:
+                    return f"{name}:{at + int(rows[i]) + 1}"  # type: ignore[index]
+
+                _minhash_texts(index, hasher, label, texts, params, near)
     near = {k: v for k, v in near.items() if k not in exact}
     examples = [f"{k} = {v} (exact)" for k, v in sorted(exact.items(), key=_order)[:EXAMPLES]]
     examples += [f"{k} ~ {v} (near)" for k, v in sorted(near.items(), key=_order)[:EXAMPLES]]
@@ -331,19 +356,25 @@ def _minhash(
 
     All (query, candidate) pairs of the batch are compared in one vectorised step.
     """
-    texts = [_text(row, digits) for _, row in pending]
-    _minhash_texts(index, hasher, [label for label, _ in pending], texts, params, near)
+    texts = Texts.from_strings([_text(row, digits) for _, row in pending])
+    labels = [label for label, _ in pending]
+    _minhash_texts(index, hasher, labels.__getitem__, texts, params, near)
 
 
 def _minhash_texts(
     index: _Index,
     hasher: MinHasher,
-    labels: list[str],
-    texts: list[str],
+    label: Callable[[int], str],
+    texts: Texts,
     params: OverlapParams,
     near: dict[str, str],
 ) -> None:
-    """``_minhash`` on already quantised row texts."""
+    """``_minhash`` on already quantised row texts (``label(i)`` names query text ``i``).
+
+    LSH candidates whose estimated similarity is within ``ESTIMATE_MARGIN`` of the threshold
+    are decided by their exact Jaccard similarity.
+    """
+    import numpy as np
 
     if not index.labels:
         return
@@ -352,14 +383,27 @@ def _minhash_texts(
     if not len(all_slots):
         return
     stored = index.matrix()
+    floor = params.minhash_threshold - ESTIMATE_MARGIN
     for start in range(0, len(all_slots), _PAIRS):
         q = all_queries[start : start + _PAIRS]
         c = all_slots[start : start + _PAIRS]
         left, right = signatures[q], stored[c]
-        keep = (left == right).mean(axis=1) >= params.minhash_threshold
+        keep = (left == right).mean(axis=1) >= floor
         keep &= ~(left == EMPTY).all(axis=1) & ~(right == EMPTY).all(axis=1)
-        for query, slot in zip(q[keep].tolist(), c[keep].tolist(), strict=True):
-            near.setdefault(index.labels[slot], labels[query])
+        q, c = q[keep], c[keep]
+        if not len(q):
+            continue
+        queries, qi = np.unique(q, return_inverse=True)
+        slots, ci = np.unique(c, return_inverse=True)
+        similar = exact_jaccard(
+            hasher.shingle_sets(texts.take(queries)),
+            hasher.shingle_sets(index.all_texts().take(slots)),
+            qi,
+            ci,
+        )
+        confirmed = similar >= params.minhash_threshold
+        for query, slot in zip(q[confirmed].tolist(), c[confirmed].tolist(), strict=True):
+            near.setdefault(index.labels[slot], label(query))
 
 
 def _candidates(
@@ -368,16 +412,19 @@ def _candidates(
     """Distinct (query, indexed slot) pairs sharing at least one band key, by query then slot."""
     import numpy as np
 
+    from mlsvs.datacheck.fastoverlap import members
+
     table, slots = index.band_index()
     flat = keys.ravel()
-    owners = np.repeat(np.arange(keys.shape[0], dtype=np.int64), keys.shape[1])
-    left = np.searchsorted(table, flat, side="left")
-    right = np.searchsorted(table, flat, side="right")
-    counts = right - left
-    if not counts.any():
+    hits, _ = members(flat, table)
+    if not len(hits):
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty
-    queries = np.repeat(owners, counts)
+    found = flat[hits]
+    left = np.searchsorted(table, found, side="left")
+    right = np.searchsorted(table, found, side="right")
+    counts = right - left
+    queries = np.repeat(hits // keys.shape[1], counts)
     starts = np.repeat(left - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
     matched = slots[np.arange(int(counts.sum())) + starts]
     width = max(len(index.labels), 1)

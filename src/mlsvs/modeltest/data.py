@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mlsvs.adapters.models.errors import InputShapeError, ModelTestError
+from mlsvs.model.coverage import Gap, GapReason
 from mlsvs.modeltest.config import strs
 
 if TYPE_CHECKING:
@@ -70,19 +71,29 @@ def load(
     """
     rel = data.get_str(role, "")
     if not rel:
-        raise TestDataError(f"model_tests.data.{role} is not declared")
+        raise TestDataError(
+            f"model_tests.data.{role} is not declared",
+            gap=Gap(item=f"model_tests.data.{role}", reason=GapReason.NOT_PRESENT,
+                    detail="not declared"),
+        )  # fmt: skip
     base = root.resolve()
     path = (base / rel).resolve()
     if not path.is_relative_to(base):
         raise TestDataError(f"data file {rel} is outside the project")
     if not path.is_file():
-        raise TestDataError(f"data file {rel} does not exist")
+        raise TestDataError(
+            f"data file {rel} does not exist",
+            gap=Gap(item=rel, reason=GapReason.NOT_PRESENT, detail="no such file"),
+        )
     if path.suffix == ".npz":
         x, y, names, sens = _npz(path, data, labels)
     elif path.suffix in (".csv", ".parquet", ".pq"):
         x, y, names, sens = _table(path, data, labels)
     else:
-        raise TestDataError(f"data file {rel}: use .csv, .parquet or .npz")
+        raise TestDataError(
+            f"data file {rel}: use .csv, .parquet or .npz",
+            gap=Gap(item=rel, reason=GapReason.UNSUPPORTED, detail="not .csv, .parquet or .npz"),
+        )
     if not labels:
         import numpy as np
 
@@ -121,7 +132,10 @@ def _table(
     try:
         df = pd.read_csv(path) if path.suffix == ".csv" else pd.read_parquet(path)
     except Exception as exc:  # noqa: BLE001 - pandas/pyarrow raise many types
-        raise TestDataError(f"cannot read {path.name}: {type(exc).__name__}: {exc}") from None
+        raise TestDataError(
+            f"cannot read {path.name}: {type(exc).__name__}: {exc}",
+            gap=Gap(item=path.name, reason=GapReason.UNPARSEABLE, detail=type(exc).__name__),
+        ) from None
     label = data.get_str("label", "label")
     sensitive = data.get_str("sensitive", "")
     feats = data.get("features", None)

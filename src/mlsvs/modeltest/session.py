@@ -210,7 +210,11 @@ def run_with_model(
         try:
             out.append(_one(model, cfg, Path(root), name, trainer, memo))
         except (ModelTestError, ConfigError) as exc:
-            out.append(TestResult(name=name, ok=None, message=f"could not verify: {exc}"))
+            gap = getattr(exc, "gap", None)
+            out.append(
+                TestResult(name=name, ok=None, message=f"could not verify: {exc}",
+                           gaps=(gap,) if gap is not None else ())
+            )  # fmt: skip
     return tuple(out)
 
 

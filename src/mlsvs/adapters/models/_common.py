@@ -46,6 +46,16 @@ def log_proba_of(model: object, x: Array) -> Array:
     return log_of_probabilities(model.predict_proba(x))  # type: ignore[attr-defined]
 
 
+def representations_of(model: object, x: Array) -> tuple[str, Array]:
+    """Per-row representations: penultimate activations where the adapter exposes them
+    (``representations``), else the float64 log-probabilities; and which layer it was."""
+    fn = getattr(model, "representations", None)
+    if callable(fn):
+        layer, values = fn(x)
+        return str(layer), np.asarray(values, dtype=np.float64)
+    return "log-probabilities", log_proba_of(model, x)
+
+
 def one_hot(labels: npt.NDArray[np.integer], n_classes: int) -> Array:
     """One-hot rows as float64."""
     out = np.zeros((labels.shape[0], n_classes), dtype=np.float64)

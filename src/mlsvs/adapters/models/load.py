@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlsvs.adapters.models.errors import InputShapeError, ModelLoadError, ModelTestError
 from mlsvs.adapters.models.spec import HttpSettings, InputSpec
+from mlsvs.model.coverage import Gap, GapReason
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -191,7 +192,10 @@ def _trusted_path(source: ModelSource) -> str | None:
     if not path.is_relative_to(base):
         raise ModelLoadError(f"trusted_model {source.trusted_model} is outside the project")
     if not path.is_file():
-        raise ModelLoadError(f"trusted_model {source.trusted_model} does not exist")
+        missing = Gap(
+            item=str(source.trusted_model), reason=GapReason.NOT_PRESENT, detail="no such file"
+        )
+        raise ModelLoadError(f"trusted_model {source.trusted_model} does not exist", gap=missing)
     allowed = (".onnx", ".skops", ".safetensors", ".pt", ".pth")
     if not path.name.endswith(allowed):
         raise ModelLoadError(

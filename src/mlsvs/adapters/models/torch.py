@@ -82,6 +82,36 @@ class TorchModel:
 
         return batched(run, x, self._batch)
 
+    def representations(self, x: Array) -> tuple[str, Array]:
+        """Penultimate-layer activations (the input of the last ``nn.Linear``), float64.
+
+        Returns ``(layer, array)``; a module without a linear layer gives its logits.
+        """
+        linears = [
+            (n, m) for n, m in self._module.named_modules() if isinstance(m, torch.nn.Linear)
+        ]
+        if not linears:
+            return "logits", self.logits(x)
+        name, last = linears[-1]
+        seen: list[torch.Tensor] = []
+
+        def keep(_m: torch.nn.Module, inputs: tuple[torch.Tensor, ...]) -> None:
+            seen.append(inputs[0].detach().reshape(inputs[0].shape[0], -1))
+
+        def run(chunk: Array) -> Array:
+            seen.clear()
+            with torch.no_grad():
+                self._module(self._tensor(chunk))
+            return np.asarray(seen[-1].cpu().numpy(), dtype=np.float64)
+
+        handle = last.register_forward_pre_hook(keep)
+        try:
+            return f"penultimate (input of {name or 'the last linear layer'})", batched(
+                run, x, self._batch
+            )
+        finally:
+            handle.remove()
+
     def predict_proba(self, x: Array) -> Array:
         """Softmax of the logits, computed in float64."""
         return np.exp(self.predict_log_proba(x))

@@ -1,7 +1,7 @@
 """Load and serve the model under test in a separate, spawned process.
 
 The parent never imports or runs model code: it sends ``(operation, handle, arguments)`` over a
-``multiprocessing`` pipe and gets ``("ok", value)`` or ``("err", error class, message)`` back.
+``multiprocessing`` pipe and gets ``("ok", value)`` or ``("err", error class, message, gap)`` back.
 Handle 0 is the declared model; ``fit`` (a user training recipe, for LiRA and canaries)
 returns new handles.
 """
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 def _serve(conn: Connection, source: ModelSource, recipe: str | None) -> None:
     """Worker main loop (runs in the child process)."""
-    from mlsvs.adapters.models._common import log_proba_of
+    from mlsvs.adapters.models._common import log_proba_of, representations_of
     from mlsvs.adapters.models.load import build, resolve, wrap
 
     models: dict[int, ModelAdapter] = {}
@@ -39,7 +39,7 @@ def _serve(conn: Connection, source: ModelSource, recipe: str | None) -> None:
         models[0] = build(source)
         conn.send(("ok", _meta(models[0])))
     except Exception as exc:  # noqa: BLE001 - every failure goes back to the parent
-        conn.send(("err", _error_name(exc), _message(exc)))
+        conn.send(("err", _error_name(exc), _message(exc), _gap(exc)))
         return
     while True:
         try:
@@ -60,10 +60,12 @@ def _serve(conn: Connection, source: ModelSource, recipe: str | None) -> None:
                 conn.send(("ok", peak_rss_bytes(reset=bool(args and args[0]))))
             elif op == "predict_log_proba":
                 conn.send(("ok", log_proba_of(models[handle], *args)))
+            elif op == "representations":
+                conn.send(("ok", representations_of(models[handle], *args)))
             else:
                 conn.send(("ok", getattr(models[handle], op)(*args)))
         except Exception as exc:  # noqa: BLE001
-            conn.send(("err", _error_name(exc), _message(exc)))
+            conn.send(("err", _error_name(exc), _message(exc), _gap(exc)))
 
 
 def peak_rss_bytes(*, reset: bool = False) -> int:
@@ -94,6 +96,12 @@ def peak_rss_bytes(*, reset: bool = False) -> int:
 def _meta(model: ModelAdapter) -> tuple[InputSpec, int, str, bool, bool]:
     margin = bool(getattr(model, "has_margin_gradient", False))
     return (model.input_spec, model.n_classes, model.output_kind.value, model.has_gradient, margin)
+
+
+def _gap(exc: BaseException) -> tuple[str, str, str] | None:
+    """The error's coverage gap as plain strings (item, reason, detail), if it has one."""
+    gap = getattr(exc, "gap", None) if isinstance(exc, errors.ModelTestError) else None
+    return None if gap is None else (gap.item, gap.reason.value, gap.detail)
 
 
 def _error_name(exc: BaseException) -> str:
@@ -178,9 +186,14 @@ class ModelWorker:
             raise errors.ModelTestError(f"the model worker died (exit code {code})") from None
         if reply[0] == "ok":
             return reply[1]
-        _, name, message = reply
+        _, name, message, gap = reply
         cls = getattr(errors, name, errors.ModelTestError)
-        raise cls(message)
+        if gap is None:
+            raise cls(message)
+        from mlsvs.model.coverage import Gap, GapReason
+
+        item, reason, detail = gap
+        raise cls(message, gap=Gap(item=item, reason=GapReason(reason), detail=detail))
 
 
 class RemoteModel:
@@ -235,6 +248,12 @@ class RemoteModel:
         self._spec.check(x)
         out: Array = self._w.call("predict_log_proba", self._h, x)
         return out
+
+    def representations(self, x: Array) -> tuple[str, Array]:
+        """``_common.representations_of`` run in the worker: (layer, per-row array)."""
+        self._spec.check(x)
+        layer, values = self._w.call("representations", self._h, x)
+        return str(layer), values
 
     def predict(self, x: Array) -> Labels:
         """Labels from the worker."""

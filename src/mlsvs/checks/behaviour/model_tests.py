@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 from mlsvs.plugin import (
     Capability,
+    Gap,
+    GapReason,
     Isolation,
     Outcome,
     Project,
@@ -20,11 +22,13 @@ from mlsvs.plugin import (
     check,
     errored,
     not_applicable,
+    not_verified,
 )
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
+    from mlsvs.errors import MlsvsError
     from mlsvs.modeltest.result import TestName, TestResult
     from mlsvs.plugin import Check, CheckContext
 
@@ -32,6 +36,10 @@ NO_MODEL = (
     "not verified: no model under test declared; add [tool.mlsvs.model_tests] with model, "
     "input and data tables (see docs/model-testing.md)"
 )
+NO_MODEL_GAP = Gap(
+    item="[tool.mlsvs.model_tests]", reason=GapReason.NOT_PRESENT,
+    detail="no model under test declared",
+)  # fmt: skip
 
 
 def _declare(
@@ -68,6 +76,14 @@ def _outcome(result: TestResult) -> Outcome:
     )
 
 
+def _not_run(exc: MlsvsError, key: str) -> Outcome:
+    """Not verified with the gap when an input was missing or unreadable, else an error."""
+    gap = getattr(exc, "gap", None)
+    if isinstance(gap, Gap):
+        return not_verified(f"not verified: {exc.message}", gap, key=key)
+    return errored(f"could not run: {exc.message}", key=key)
+
+
 def _run(ctx: CheckContext, name: str) -> Iterator[Outcome]:
     from mlsvs.errors import MlsvsError
     from mlsvs.modeltest.result import TestName
@@ -75,7 +91,7 @@ def _run(ctx: CheckContext, name: str) -> Iterator[Outcome]:
 
     section = ctx.section("model_tests")
     if not section:
-        yield errored(NO_MODEL)
+        yield not_verified(NO_MODEL, NO_MODEL_GAP)
         return
     test: TestName = TestName(name)
     try:
@@ -90,7 +106,7 @@ def _run(ctx: CheckContext, name: str) -> Iterator[Outcome]:
             parameters=ctx.parameters,
         )
     except MlsvsError as exc:
-        yield errored(f"not verified: {exc.message}", key=name)
+        yield _not_run(exc, name)
         return
     yield _outcome(result)
 

@@ -30,6 +30,7 @@ from mlsvs.plugin import (
     check,
     errored,
     failed,
+    not_verified,
     passed,
 )
 
@@ -175,7 +176,10 @@ def canary_poisoning(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
         yield errored(exc.message)
         return
     if not conf.recipe:
-        yield errored("not verified: no training recipe; set [datasets] recipe = 'module:fit'")
+        yield not_verified(
+            "not verified: no training recipe; set [datasets] recipe = 'module:fit'",
+            Gap(item="[datasets] recipe", reason=GapReason.NOT_PRESENT, detail="not declared"),
+        )
         return
     if not train or not test:
         yield errored(NO_TRAIN.replace("train = '...'", "train = '...', test = '...'"))
@@ -191,7 +195,11 @@ def canary_poisoning(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
             features=conf.canary_features, seed=conf.seed,
         )  # fmt: skip
     except (DataError, ModelTestError) as exc:
-        yield errored(f"not verified: {exc.message}")
+        gap = getattr(exc, "gap", None)
+        if isinstance(gap, Gap):
+            yield not_verified(f"not verified: {exc.message}", gap)
+        else:
+            yield errored(f"could not run the canary test: {exc.message}")
         return
     params = (
         ("rate", str(conf.canary_rate)), ("poisoned_rows", str(result.poisoned_rows)),

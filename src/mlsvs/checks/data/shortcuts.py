@@ -7,13 +7,21 @@ from typing import TYPE_CHECKING
 from mlsvs.checks.data._common import shown, training_setup, uncovered
 from mlsvs.checks.data.quality import training_table
 from mlsvs.datacheck.errors import DataError
+from mlsvs.datacheck.spectral import SEPARATION as SPECTRAL_SEPARATION
 from mlsvs.plugin import (
+    Capability,
     DatasetArtifact,
+    Gap,
+    GapReason,
+    Isolation,
+    ModelArtifact,
     Outcome,
     Project,
     Severity,
     check,
+    errored,
     failed,
+    not_verified,
     passed,
 )
 
@@ -140,3 +148,100 @@ def no_backdoor_trigger(ctx: CheckContext, project: Project) -> Iterator[Outcome
             key=source.display,
             facts=facts,
         )
+
+
+NO_MODEL_FOR_SPECTRAL = Gap(
+    item="[tool.mlsvs.model_tests]", reason=GapReason.NOT_PRESENT,
+    detail="no model declared: spectral signatures need the model's representations",
+)  # fmt: skip
+
+
+@check(
+    id="MLC233",
+    title="No spectral signature of a backdoor in the declared model's representations",
+    requirements=["M2.3.1"],
+    applies_to=Project,
+    reads=(DatasetArtifact, ModelArtifact),
+    severity=Severity.HIGH,
+    requires=("numpy",),
+    capabilities={Capability.MODEL_EXECUTION},
+    isolation=Isolation.PROCESS,
+    timeout_s=1800.0,
+    remediation="Inspect the training rows the split isolates (they share a direction in the "
+    "model's representation): remove injected rows, trace their source and retrain.",
+)
+def no_spectral_signature(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
+    """Spectral signatures (Tran et al. 2018) on the penultimate layer of the declared model.
+
+    The model of ``[tool.mlsvs.model_tests]`` is loaded by the model adapters' safe loaders in
+    a spawned worker (``--allow model-exec``); its penultimate activations (torch: the input of
+    the last linear layer; other adapters: float64 log-probabilities) of every row of
+    ``model_tests.data.train`` are split per labelled class as in ``datacheck.spectral``.
+    """
+    from mlsvs.adapters.models._common import representations_of
+    from mlsvs.adapters.models.worker import open_worker
+    from mlsvs.datacheck.spectral import signatures
+    from mlsvs.errors import MlsvsError
+    from mlsvs.modeltest.config import parse
+    from mlsvs.modeltest.data import load
+    from mlsvs.modeltest.session import model_source
+
+    section = ctx.section("model_tests")
+    if not section:
+        yield not_verified("not verified: no model under test declared", NO_MODEL_FOR_SPECTRAL)
+        return
+    if not ctx.granted(Capability.MODEL_EXECUTION):
+        gap = Gap(
+            item="model under test", reason=GapReason.NOT_PRESENT,
+            detail="representations need the model run: rerun with --allow model-exec",
+        )  # fmt: skip
+        yield not_verified("not verified: computing representations runs the model", gap)
+        return
+    try:
+        cfg = parse(section)
+        source = model_source(cfg, project.root)
+        data = load(project.root, cfg.data, "train", source.spec, source.n_classes)
+        with open_worker(source, timeout_s=cfg.timeout_s) as worker:
+            layer, reps = representations_of(worker.model, data.x)
+    except MlsvsError as exc:
+        cause = getattr(exc, "gap", None)
+        if isinstance(cause, Gap):
+            yield not_verified(f"not verified: {exc.message}", cause)
+        else:
+            yield errored(f"could not compute the model's representations: {exc.message}")
+        return
+    import numpy as np
+
+    labels = tuple(str(int(v)) for v in data.y)
+    matrix = np.asarray(reps, dtype=np.float64).reshape(reps.shape[0], -1)
+    found = signatures(matrix, labels)
+    facts = (
+        ("layer", layer), ("rows", str(len(labels))), ("data", data.source),
+        ("dimensions", str(matrix.shape[1])),
+        *((f"class.{c.label}", f"{c.outliers}/{c.rows} split off, Ashman's D {c.separation:.1f}")
+          for c in found),
+    )  # fmt: skip
+    if not found:
+        yield not_verified(
+            f"not verified: no class of {data.source} has enough rows for a spectral split",
+            Gap(item=data.source, reason=GapReason.LIMIT, detail="fewer than 20 rows per class"),
+        )
+        return
+    suspects = [c for c in found if c.suspect]
+    if suspects:
+        yield failed(
+            f"{data.source}: spectral signature of a backdoor in the model's {layer}: "
+            + "; ".join(
+                f"class {c.label!r}: {c.outliers} of {c.rows} rows split off (Ashman's D "
+                f"{c.separation:.1f}; rows {', '.join(map(str, c.examples))})"
+                for c in suspects
+            ),
+            facts=facts,
+        )
+        return
+    yield passed(
+        f"{data.source}: no class split in the model's {layer} "
+        f"(largest Ashman's D {max(c.separation for c in found):.1f}, limit "
+        f"{SPECTRAL_SEPARATION:g}; {len(found)} class(es), {len(labels)} rows)",
+        facts=facts,
+    )
