@@ -54,6 +54,14 @@ INVOKES: dict[str, Invoke] = {
 
 def kind(value: object) -> str:
     """Coarse kind of one argument; references keep their dotted name."""
+    cls = type(value)
+    plain = _PLAIN_KINDS.get(cls)
+    if plain is not None:  # exact built-in type: the same answer as the match below
+        return plain
+    if isinstance(value, Opaque):
+        return "persistent" if value.what == "persistent" else "opaque"
+    if isinstance(value, Call):
+        return f"call:{dotted(value.func) or '?'}"
     match value:
         case None:
             return "none"
@@ -87,11 +95,17 @@ def kind(value: object) -> str:
             return "other"
 
 
+_PLAIN_KINDS: dict[type, str] = {
+    type(None): "none", bool: "bool", int: "int", float: "float", str: "str", bytes: "bytes",
+    bytearray: "bytes", tuple: "tuple", list: "list", PDict: "dict", PSet: "set",
+}  # fmt: skip
+
+
 def signature(args: object) -> tuple[str, ...]:
     """One kind per positional argument (at most ``MAX_POSITIONS`` + an arity marker)."""
     if not isinstance(args, tuple):
         return (NOT_A_TUPLE, kind(args))
-    head = tuple(kind(a) for a in args[:MAX_POSITIONS])
+    head = tuple(map(kind, args[:MAX_POSITIONS]))
     if len(args) > MAX_POSITIONS:
         return (*head, f"arity:{len(args)}")
     return head
