@@ -17,6 +17,7 @@ from mlsvs.scanner.pickle_shapes import invoked_call, signature
 from mlsvs.scanner.pickle_values import (
     Attr,
     AttrGetter,
+    Blob,
     Call,
     Event,
     EventKind,
@@ -172,6 +173,8 @@ def _known(
 ) -> object:
     if name not in _SPECIAL:  # an ordinary callable: its result is only a call
         return Call(func, args, op, pos)
+    if any(isinstance(a, Blob) for a in argv):  # these callables look at the bytes themselves
+        argv = tuple(a.materialize() if isinstance(a, Blob) else a for a in argv)
     if name in _GETATTR:
         if len(argv) >= 2 and isinstance(argv[1], str) and dotted(argv[0]) is not None:
             attr = Attr(argv[0], argv[1])

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from mlsvs.scanner.pickle_names import normalize
 from mlsvs.scanner.pickle_values import (
     Attr,
+    Blob,
     Call,
     Module,
     Opaque,
@@ -97,7 +98,7 @@ def kind(value: object) -> str:
 
 _PLAIN_KINDS: dict[type, str] = {
     type(None): "none", bool: "bool", int: "int", float: "float", str: "str", bytes: "bytes",
-    bytearray: "bytes", tuple: "tuple", list: "list", PDict: "dict", PSet: "set",
+    bytearray: "bytes", tuple: "tuple", list: "list", PDict: "dict", PSet: "set", Blob: "bytes",
 }  # fmt: skip
 
 

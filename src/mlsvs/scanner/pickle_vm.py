@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from mlsvs.scanner.pickle_calls import apply
 from mlsvs.scanner.pickle_ops import MAX_LINE, OpError, read_op
 from mlsvs.scanner.pickle_values import (
+    BIG_LITERAL,
     Attr,
+    Blob,
     Call,
     Event,
     EventKind,
@@ -55,6 +57,8 @@ _PUSH_ARG = frozenset(
 )  # fmt: skip
 
 
+_BIG_BYTES = {0x42: 4, 0x8E: 8, 0x96: 8}
+"""BINBYTES, BINBYTES8, BYTEARRAY8: the width of their length field."""
 _TIME_CHECK_EVERY = 1 << 14
 _FLOAT = struct.Struct(">d")
 _MISSING = object()
@@ -470,6 +474,20 @@ class _Machine:
                     continue
                 self.pos = pos
                 self.stack = stack
+                width = _BIG_BYTES.get(data[pos], 0) if pos < len(data) else 0
+                if width and pos + 1 + width <= len(data):
+                    # A big bytes literal stays in the buffer (read_op would copy it).
+                    start = pos + 1 + width
+                    size = int.from_bytes(data[pos + 1 : start], "little")
+                    end = start + size
+                    if (
+                        size >= BIG_LITERAL
+                        and end <= len(data)
+                        and not (self.resume >= 0 and end > self.frame_end)
+                    ):
+                        stack.append(Blob(data, start, size))
+                        pos = self.pos = end
+                        continue
                 op = read_op(data, pos)
                 if self.resume >= 0 and op.end > self.frame_end:
                     raise OpError(pos, "pickle exhausted before end of frame")
