@@ -208,6 +208,17 @@ def big_pickle_frame(d: Path, size: int) -> Path:
     return path
 
 
+def big_bytes_literal(d: Path, size: int) -> Path:
+    """A real pickle of one ``size``-byte BINBYTES8 literal (a sparse file): emulating it must
+    not copy the literal (it used to cost twice its size)."""
+    path = d / "literal.pkl"
+    with path.open("wb") as f:
+        f.write(b"\x80\x04\x8e" + size.to_bytes(8, "little"))
+        f.seek(size, 1)
+        f.write(b".")
+    return path
+
+
 BOMBS: dict[str, Callable[[Path, int], Path]] = {
     "zip (1 member)": zip_bomb,
     "zip (pickle member)": zip_bomb_pickle_member,
@@ -220,7 +231,10 @@ BOMBS: dict[str, Callable[[Path, int], Path]] = {
     "tar.gz": tar_gz_bomb,
     "7z": sevenzip_bomb,
     "pickle size claims": big_pickle_frame,
+    "pickle with a real BINBYTES8 literal": big_bytes_literal,
 }
+SRC = ROOT / "src"
+"""The mlsvs tree measured (``--src`` for another one, e.g. a ``git archive`` of HEAD~1)."""
 
 # VmHWM (the child's own high-water mark): ru_maxrss survives execve on Linux and would
 # report the driver's peak from building the bombs.
@@ -236,7 +250,7 @@ print(json.dumps({"s": time.perf_counter() - t, "status": str(r.status),
 
 
 def measure(path: Path) -> dict[str, object]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
     out = subprocess.run(
         [sys.executable, "-c", _CHILD, str(path)], capture_output=True, text=True, env=env,
         timeout=600, check=False,
@@ -248,7 +262,7 @@ def measure(path: Path) -> dict[str, object]:
 
 
 def baseline() -> int:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
     code = (
         "import resource, mlsvs.scanner; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
     )
@@ -262,7 +276,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-gib", type=float, default=1.0, help="uncompressed bomb size")
     parser.add_argument("--only", help="run one bomb (substring of its name)")
+    parser.add_argument("--src", type=Path, help="another mlsvs src/ tree to measure")
     args = parser.parse_args()
+    if args.src is not None:
+        global SRC
+        SRC = args.src
     size = int(args.size_gib * 1024**3)
     print(f"interpreter + scanner import: {baseline() / 1024:.0f} MiB peak RSS\n")
     print("| bomb | on disk | expands to | peak RSS | time | status | rules |")

@@ -1,6 +1,6 @@
 """Pickle emulator speed on real files (opcodes per second), and the budget cases.
 
-    python benchmarks/scanner/bench_emulator.py
+    python benchmarks/scanner/bench_emulator.py [--src OTHER_SRC]
 
 Files: a 19M-opcode / 38 MB list pickle (the case from issue 11), a 300k-entry vocabulary dict, a
 protocol-0 list of 100k triples and a 100k-entry protocol-0 vocabulary,
@@ -19,7 +19,10 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "src"))
+if "--src" in sys.argv:  # another mlsvs src/ tree (e.g. git archive HEAD~1 src | tar -x)
+    sys.path.insert(0, sys.argv[sys.argv.index("--src") + 1])
+else:
+    sys.path.insert(0, str(ROOT / "src"))
 
 
 def _files() -> dict[str, bytes]:

@@ -17,6 +17,7 @@ from mlsvs.scanner.pickle_shapes import invoked_call, signature
 from mlsvs.scanner.pickle_values import (
     Attr,
     AttrGetter,
+    Blob,
     Call,
     Event,
     EventKind,
@@ -92,6 +93,10 @@ def _apply(
     argv = args if isinstance(args, tuple) else ()
     if depth > _MAX_DEPTH:
         return Call(func, args, op, pos)
+    if type(func) is Ref:  # the common case: none of the patterns below is a Ref
+        ref_name = func.dotted
+        _record_call(ref_name, args, op, pos, events, seen)
+        return _after_record(ref_name, func, args, argv, op, pos, events, depth, seen)
     match func:
         case AttrGetter():
             if len(argv) != 1:
@@ -125,6 +130,20 @@ def _apply(
     if name is None:
         return Call(func, args, op, pos)
     _record_call(name, args, op, pos, events, seen)
+    return _after_record(name, func, args, argv, op, pos, events, depth, seen)
+
+
+def _after_record(
+    name: str,
+    func: object,
+    args: object,
+    argv: tuple[object, ...],
+    op: str,
+    pos: int,
+    events: list[Event],
+    depth: int,
+    seen: CallsSeen,
+) -> object:
     invoked = invoked_call(name, argv)
     if invoked is not None:
         # An allowlisted helper that calls one of its arguments: follow the inner call.
@@ -152,6 +171,10 @@ def _known(
     pos: int,
     events: list[Event],
 ) -> object:
+    if name not in _SPECIAL:  # an ordinary callable: its result is only a call
+        return Call(func, args, op, pos)
+    if any(isinstance(a, Blob) for a in argv):  # these callables look at the bytes themselves
+        argv = tuple(a.materialize() if isinstance(a, Blob) else a for a in argv)
     if name in _GETATTR:
         if len(argv) >= 2 and isinstance(argv[1], str) and dotted(argv[0]) is not None:
             attr = Attr(argv[0], argv[1])
@@ -190,6 +213,13 @@ def _known(
     if computed is not None:
         return computed
     return Call(func, args, op, pos)
+
+
+_SPECIAL = (
+    _GETATTR | _ATTRGETTER | _METHODCALLER | _PARTIAL | _IMPORT | _RESOLVE | NESTED_LOADERS
+    | _DECODE | _B64 | _CONCAT
+)  # fmt: skip
+"""Every callable ``_known`` does more for than returning a ``Call``."""
 
 
 def _reach(value: object, pos: int, via: str, events: list[Event]) -> None:

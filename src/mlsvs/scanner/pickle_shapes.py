@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from mlsvs.scanner.pickle_names import normalize
 from mlsvs.scanner.pickle_values import (
     Attr,
+    Blob,
     Call,
     Module,
     Opaque,
@@ -54,6 +55,14 @@ INVOKES: dict[str, Invoke] = {
 
 def kind(value: object) -> str:
     """Coarse kind of one argument; references keep their dotted name."""
+    cls = type(value)
+    plain = _PLAIN_KINDS.get(cls)
+    if plain is not None:  # exact built-in type: the same answer as the match below
+        return plain
+    if isinstance(value, Opaque):
+        return "persistent" if value.what == "persistent" else "opaque"
+    if isinstance(value, Call):
+        return f"call:{dotted(value.func) or '?'}"
     match value:
         case None:
             return "none"
@@ -87,11 +96,17 @@ def kind(value: object) -> str:
             return "other"
 
 
+_PLAIN_KINDS: dict[type, str] = {
+    type(None): "none", bool: "bool", int: "int", float: "float", str: "str", bytes: "bytes",
+    bytearray: "bytes", tuple: "tuple", list: "list", PDict: "dict", PSet: "set", Blob: "bytes",
+}  # fmt: skip
+
+
 def signature(args: object) -> tuple[str, ...]:
     """One kind per positional argument (at most ``MAX_POSITIONS`` + an arity marker)."""
     if not isinstance(args, tuple):
         return (NOT_A_TUPLE, kind(args))
-    head = tuple(kind(a) for a in args[:MAX_POSITIONS])
+    head = tuple(map(kind, args[:MAX_POSITIONS]))
     if len(args) > MAX_POSITIONS:
         return (*head, f"arity:{len(args)}")
     return head

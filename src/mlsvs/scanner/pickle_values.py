@@ -103,6 +103,44 @@ class Opaque:
     what: str
 
 
+BIG_LITERAL = 1 << 20
+"""Bytes literals this long stay in the scanned buffer as a ``Blob`` (never copied whole)."""
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Blob:
+    """A BINBYTES/BINBYTES8/BYTEARRAY8 argument of ``BIG_LITERAL`` bytes or more, left where it
+    is in the scanned buffer (a 2 GiB literal would otherwise cost 2 GiB). It stands for the
+    ``bytes`` value everywhere (call-shape kind, messages); the few places that need the bytes
+    themselves (a nested loader's payload, the string/bytes helpers) call ``materialize``."""
+
+    source: bytes
+    start: int
+    length: int
+
+    def materialize(self) -> bytes:
+        """The literal's bytes (a copy)."""
+        return bytes(self.source[self.start : self.start + self.length])
+
+    def head_repr(self, limit: int) -> str:
+        """``repr(self.materialize())[:limit]`` without copying the whole literal: the quote
+        ``repr`` picks depends on every byte (double quotes only when there is a ``'`` and no
+        ``\"``), the text up to ``limit`` only on the first ``limit`` bytes."""
+        end = self.start + self.length
+        text = repr(bytes(self.source[self.start : self.start + limit]))
+        double = (
+            self.source.find(b"'", self.start, end) >= 0
+            and self.source.find(b'"', self.start, end) < 0
+        )
+        body = text[2:-1]
+        if text[1] == '"':  # the prefix alone chose double quotes: undo its escaping
+            body = body.replace("'", "\\'") if not double else body
+        elif double:
+            body = body.replace("\\'", "'")
+        quote = '"' if double else "'"
+        return ("b" + quote + body)[:limit]
+
+
 @enum.unique
 class EventKind(enum.StrEnum):
     """What the emulator reports to the policy layer."""
@@ -167,6 +205,8 @@ def describe(value: object, depth: int = 0) -> str:
         case str() | bytes() | int() | float() | bool() | None:
             text = repr(value)
             return text if len(text) <= 80 else text[:77] + "..."
+        case Blob():  # always longer than 80 characters as a repr
+            return value.head_repr(77) + "..."
         case tuple():
             return "(" + ", ".join(describe(v, depth + 1) for v in value[:6]) + ")"
         case Call():

@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from mlsvs.scanner.pickle_calls import apply
 from mlsvs.scanner.pickle_ops import MAX_LINE, OpError, read_op
 from mlsvs.scanner.pickle_values import (
+    BIG_LITERAL,
     Attr,
+    Blob,
     Call,
     Event,
     EventKind,
@@ -55,6 +57,8 @@ _PUSH_ARG = frozenset(
 )  # fmt: skip
 
 
+_BIG_BYTES = {0x42: 4, 0x8E: 8, 0x96: 8}
+"""BINBYTES, BINBYTES8, BYTEARRAY8: the width of their length field."""
 _TIME_CHECK_EVERY = 1 << 14
 _FLOAT = struct.Struct(">d")
 _MISSING = object()
@@ -166,7 +170,11 @@ class _Machine:
         Inline paths only handle the well-formed case; anything unusual (truncation, missing
         memo slot, empty stack) goes through the generic decoder, which raises the same
         ``OpError`` the slow path always raised. State lives in locals and is written back
-        before every generic step.
+        before every generic step. Opcodes are tested in three byte ranges, each ordered by
+        how often real files use them (a flat chain costs dozens of comparisons for the
+        opcodes at its end). One counter pays for both budgets: ``ops`` past ``checkpoint``
+        means the opcode budget is spent or the clock is due (first opcode, then every
+        ``_TIME_CHECK_EVERY``).
         """
         data = self.data
         n = self._limit()
@@ -174,22 +182,24 @@ class _Machine:
         stack = self.stack
         memo = self.memo
         marks = self.marks
+        events = self.result.events
         budget = self.budget
-        left = budget.opcodes
+        total = budget.opcodes
         ops = 0
-        check = 1  # the first opcode of every stream looks at the clock
+        checkpoint = 0  # the first opcode of every stream looks at the clock
         unpack_float = _FLOAT.unpack_from
+        find = data.find
+        seen = self.calls_seen
         # Protocol 0/1 streams (no PROTO opcode) are mostly text opcodes: decode those first.
         textual = data[pos : pos + 1] != b"\x80"
         try:
             while True:
-                if left <= 0:
-                    raise BudgetExceededError
-                left -= 1
                 ops += 1
-                check -= 1
-                if not check:
-                    check = _TIME_CHECK_EVERY
+                if ops > checkpoint:
+                    if ops > total:
+                        ops -= 1
+                        raise BudgetExceededError
+                    checkpoint = min(ops + _TIME_CHECK_EVERY - 1, total)
                     if budget.deadline is not None and time.monotonic() > budget.deadline:
                         budget.timed_out = True
                         raise BudgetExceededError
@@ -198,8 +208,8 @@ class _Machine:
                     if textual and code in _LINE_OPS:
                         # The same decoding as pickle_ops._read_arg, for the plain forms only:
                         # the line ends before the inline limit, decimals are short and plain.
-                        nl = data.find(b"\n", pos + 1, min(n, pos + 1 + MAX_LINE))
-                        if nl > pos:
+                        nl = find(b"\n", pos + 1, n)
+                        if pos < nl <= pos + MAX_LINE:
                             raw = data[pos + 1 : nl]
                             if code == 0x56:  # UNICODE
                                 stack.append(raw.decode("raw-unicode-escape", "replace"))
@@ -235,81 +245,185 @@ class _Machine:
                                         stack.append(int(digits))
                                         pos = nl + 1
                                         continue
-                    if code == 0x4B:  # BININT1
+                    elif code >= 0x80:
+                        if code == 0x94:  # MEMOIZE
+                            if stack:
+                                memo[len(memo)] = stack[-1]
+                                pos += 1
+                                continue
+                        elif code == 0x8C:  # SHORT_BINUNICODE
+                            end = pos + 2 + data[pos + 1]
+                            if end <= n:
+                                stack.append(data[pos + 2 : end].decode("utf-8", "surrogatepass"))
+                                pos = end
+                                continue
+                        elif code == 0x85:  # TUPLE1
+                            if stack:
+                                stack[-1] = (stack[-1],)
+                                pos += 1
+                                continue
+                        elif code == 0x86:  # TUPLE2
+                            if len(stack) >= 2 and not isinstance(stack[-1], Mark):
+                                b = stack.pop()
+                                stack[-1] = (stack[-1], b)
+                                pos += 1
+                                continue
+                        elif code == 0x88 or code == 0x89:  # NEWTRUE / NEWFALSE
+                            stack.append(code == 0x88)
+                            pos += 1
+                            continue
+                        elif code == 0x87:  # TUPLE3
+                            if len(stack) >= 3:
+                                c3 = stack.pop()
+                                b3 = stack.pop()
+                                stack[-1] = (stack[-1], b3, c3)
+                                pos += 1
+                                continue
+                        elif code == 0x93:  # STACK_GLOBAL (constant strings)
+                            if len(stack) >= 2:
+                                qual = stack[-1]
+                                module = stack[-2]
+                                if isinstance(qual, str) and isinstance(module, str):
+                                    del stack[-1]
+                                    stack[-1] = self._global(module, qual, pos, "STACK_GLOBAL")
+                                    pos += 1
+                                    continue
+                        elif code == 0x81 and len(stack) >= 2:  # NEWOBJ
+                            args = stack[-1]
+                            func = stack[-2]
+                            if not isinstance(args, Mark) and not isinstance(func, Mark):
+                                del stack[-1]
+                                stack[-1] = apply(func, args, "NEWOBJ", pos, events, seen)
+                                pos += 1
+                                continue
+                    elif code >= 0x60:
+                        if code == 0x71:  # BINPUT
+                            if stack:
+                                memo[data[pos + 1]] = stack[-1]
+                                pos += 2
+                                continue
+                        elif code == 0x68:  # BINGET
+                            value = memo.get(data[pos + 1], _MISSING)
+                            if value is not _MISSING:
+                                stack.append(value)
+                                pos += 2
+                                continue
+                        elif code == 0x72:  # LONG_BINPUT
+                            if stack:
+                                memo[int.from_bytes(data[pos + 1 : pos + 5], "little")] = stack[-1]
+                                pos += 5
+                                continue
+                        elif code == 0x61:  # APPEND
+                            target = stack[-2] if len(stack) >= 2 else None
+                            if isinstance(target, list):
+                                value = stack[-1]
+                                if not isinstance(value, Mark):
+                                    stack.pop()
+                                    target.append(value)
+                                    pos += 1
+                                    continue
+                        elif code == 0x74:  # TUPLE
+                            if marks:
+                                items = stack
+                                stack = self.stack = marks.pop()
+                                stack.append(tuple(items))
+                                pos += 1
+                                continue
+                        elif code == 0x65:  # APPENDS
+                            if marks:
+                                items = stack
+                                stack = self.stack = marks.pop()
+                                if stack and isinstance(stack[-1], list):
+                                    stack[-1].extend(items)
+                                    pos += 1
+                                    continue
+                                self.stack = items  # undo; the generic path reports the error
+                                marks.append(stack)
+                                stack = items
+                        elif code == 0x75:  # SETITEMS
+                            if marks:
+                                items = stack
+                                stack = self.stack = marks.pop()
+                                if stack and isinstance(stack[-1], PDict):
+                                    stack[-1].items.extend(
+                                        zip(items[::2], items[1::2], strict=False)
+                                    )
+                                    pos += 1
+                                    continue
+                                self.stack = items
+                                marks.append(stack)
+                                stack = items
+                        elif code == 0x73:  # SETITEM
+                            target = stack[-3] if len(stack) >= 3 else None
+                            if isinstance(target, PDict):
+                                value = stack[-1]
+                                key = stack[-2]
+                                if not isinstance(value, Mark) and not isinstance(key, Mark):
+                                    del stack[-2:]
+                                    target.items.append((key, value))
+                                    pos += 1
+                                    continue
+                        elif code == 0x7D:  # EMPTY_DICT
+                            stack.append(PDict())
+                            pos += 1
+                            continue
+                        elif code == 0x6A:  # LONG_BINGET
+                            value = memo.get(
+                                int.from_bytes(data[pos + 1 : pos + 5], "little"), _MISSING
+                            )
+                            if value is not _MISSING:
+                                stack.append(value)
+                                pos += 5
+                                continue
+                        elif code == 0x6C:  # LIST
+                            if marks:
+                                items = stack
+                                stack = self.stack = marks.pop()
+                                stack.append(items)
+                                pos += 1
+                                continue
+                        elif code == 0x62:  # BUILD
+                            if len(stack) >= 2:
+                                state = stack[-1]
+                                target = stack[-2]
+                                if not isinstance(state, Mark):
+                                    del stack[-1]
+                                    self.pos = pos + 1
+                                    self.stack = stack
+                                    self._build(target, state, pos)
+                                    n = self._limit()
+                                    pos = self.pos
+                                    stack = self.stack
+                                    continue
+                        elif code == 0x64 and marks:  # DICT
+                            items = stack
+                            stack = self.stack = marks.pop()
+                            stack.append(PDict(list(zip(items[::2], items[1::2], strict=False))))
+                            pos += 1
+                            continue
+                    elif code == 0x4B:  # BININT1
                         stack.append(data[pos + 1])
                         pos += 2
                         continue
-                    if code == 0x94:  # MEMOIZE
-                        if stack:
-                            memo[len(memo)] = stack[-1]
-                            pos += 1
-                            continue
-                    elif code == 0x68:  # BINGET
-                        value = memo.get(data[pos + 1], _MISSING)
-                        if value is not _MISSING:
-                            stack.append(value)
-                            pos += 2
-                            continue
-                    elif code == 0x71:  # BINPUT
-                        if stack:
-                            memo[data[pos + 1]] = stack[-1]
-                            pos += 2
-                            continue
                     elif code == 0x28:  # MARK
                         marks.append(stack)
                         stack = self.stack = []
                         pos += 1
                         continue
-                    elif code == 0x8C:  # SHORT_BINUNICODE
-                        end = pos + 2 + data[pos + 1]
+                    elif code == 0x52:  # REDUCE
+                        if len(stack) >= 2:
+                            args = stack[-1]
+                            func = stack[-2]
+                            if not isinstance(args, Mark) and not isinstance(func, Mark):
+                                del stack[-1]
+                                stack[-1] = apply(func, args, "REDUCE", pos, events, seen)
+                                pos += 1
+                                continue
+                    elif code == 0x58:  # BINUNICODE
+                        end = pos + 5 + int.from_bytes(data[pos + 1 : pos + 5], "little")
                         if end <= n:
-                            stack.append(data[pos + 2 : end].decode("utf-8", "surrogatepass"))
+                            stack.append(data[pos + 5 : end].decode("utf-8", "surrogatepass"))
                             pos = end
-                            continue
-                    elif code == 0x4D:  # BININT2
-                        stack.append(data[pos + 1] | data[pos + 2] << 8)
-                        pos += 3
-                        continue
-                    elif code == 0x4A:  # BININT
-                        stack.append(int.from_bytes(data[pos + 1 : pos + 5], "little", signed=True))
-                        pos += 5
-                        continue
-                    elif code == 0x47:  # BINFLOAT
-                        stack.append(unpack_float(data, pos + 1)[0])
-                        pos += 9
-                        continue
-                    elif code == 0x65:  # APPENDS
-                        if marks:
-                            items = stack
-                            stack = self.stack = marks.pop()
-                            if stack and isinstance(stack[-1], list):
-                                stack[-1].extend(items)
-                                pos += 1
-                                continue
-                            self.stack = items  # undo; the generic path reports the error
-                            marks.append(stack)
-                            stack = items
-                    elif code == 0x75:  # SETITEMS
-                        if marks:
-                            items = stack
-                            stack = self.stack = marks.pop()
-                            if stack and isinstance(stack[-1], PDict):
-                                stack[-1].items.extend(zip(items[::2], items[1::2], strict=False))
-                                pos += 1
-                                continue
-                            self.stack = items
-                            marks.append(stack)
-                            stack = items
-                    elif code == 0x86:  # TUPLE2
-                        if len(stack) >= 2 and not isinstance(stack[-1], Mark):
-                            b = stack.pop()
-                            stack[-1] = (stack[-1], b)
-                            pos += 1
-                            continue
-                    elif code == 0x85:  # TUPLE1
-                        if stack:
-                            stack[-1] = (stack[-1],)
-                            pos += 1
                             continue
                     elif code == 0x4E:  # NONE
                         stack.append(None)
@@ -323,45 +437,22 @@ class _Machine:
                         stack.append([])
                         pos += 1
                         continue
-                    elif code == 0x7D:  # EMPTY_DICT
-                        stack.append(PDict())
-                        pos += 1
+                    elif code == 0x4D:  # BININT2
+                        stack.append(data[pos + 1] | data[pos + 2] << 8)
+                        pos += 3
                         continue
-                    elif code == 0x88 or code == 0x89:  # NEWTRUE / NEWFALSE
-                        stack.append(code == 0x88)
-                        pos += 1
+                    elif code == 0x4A:  # BININT
+                        stack.append(int.from_bytes(data[pos + 1 : pos + 5], "little", signed=True))
+                        pos += 5
                         continue
-                    elif code == 0x58:  # BINUNICODE
-                        end = pos + 5 + int.from_bytes(data[pos + 1 : pos + 5], "little")
-                        if end <= n:
-                            stack.append(data[pos + 5 : end].decode("utf-8", "surrogatepass"))
-                            pos = end
-                            continue
-                    elif code == 0x72:  # LONG_BINPUT
-                        if stack:
-                            memo[int.from_bytes(data[pos + 1 : pos + 5], "little")] = stack[-1]
-                            pos += 5
-                            continue
-                    elif code == 0x6A:  # LONG_BINGET
-                        value = memo.get(
-                            int.from_bytes(data[pos + 1 : pos + 5], "little"), _MISSING
-                        )
-                        if value is not _MISSING:
-                            stack.append(value)
-                            pos += 5
-                            continue
-                    elif code == 0x74:  # TUPLE
-                        if marks:
-                            items = stack
-                            stack = self.stack = marks.pop()
-                            stack.append(tuple(items))
-                            pos += 1
-                            continue
-                    elif code == 0x87:  # TUPLE3
-                        if len(stack) >= 3:
-                            c3 = stack.pop()
-                            b3 = stack.pop()
-                            stack[-1] = (stack[-1], b3, c3)
+                    elif code == 0x47:  # BINFLOAT
+                        stack.append(unpack_float(data, pos + 1)[0])
+                        pos += 9
+                        continue
+                    elif code == 0x51:  # BINPERSID
+                        if stack and not isinstance(stack[-1], Mark):
+                            events.append(Event(kind=EventKind.PERSID, pos=pos, value=stack[-1]))
+                            stack[-1] = Opaque("persistent")
                             pos += 1
                             continue
                     elif code == 0x30:  # POP
@@ -375,25 +466,6 @@ class _Machine:
                             stack.append(data[pos + 2 : end])
                             pos = end
                             continue
-                    elif code == 0x61:  # APPEND
-                        target = stack[-2] if len(stack) >= 2 else None
-                        if isinstance(target, list):
-                            value = stack[-1]
-                            if not isinstance(value, Mark):
-                                stack.pop()
-                                target.append(value)
-                                pos += 1
-                                continue
-                    elif code == 0x73:  # SETITEM
-                        target = stack[-3] if len(stack) >= 3 else None
-                        if isinstance(target, PDict):
-                            value = stack[-1]
-                            key = stack[-2]
-                            if not isinstance(value, Mark) and not isinstance(key, Mark):
-                                del stack[-2:]
-                                target.items.append((key, value))
-                                pos += 1
-                                continue
                 # generic path
                 if self.resume >= 0 and pos >= self.frame_end:
                     pos = self.resume  # the frame is exhausted: the file goes on after the array
@@ -402,6 +474,20 @@ class _Machine:
                     continue
                 self.pos = pos
                 self.stack = stack
+                width = _BIG_BYTES.get(data[pos], 0) if pos < len(data) else 0
+                if width and pos + 1 + width <= len(data):
+                    # A big bytes literal stays in the buffer (read_op would copy it).
+                    start = pos + 1 + width
+                    size = int.from_bytes(data[pos + 1 : start], "little")
+                    end = start + size
+                    if (
+                        size >= BIG_LITERAL
+                        and end <= len(data)
+                        and not (self.resume >= 0 and end > self.frame_end)
+                    ):
+                        stack.append(Blob(data, start, size))
+                        pos = self.pos = end
+                        continue
                 op = read_op(data, pos)
                 if self.resume >= 0 and op.end > self.frame_end:
                     raise OpError(pos, "pickle exhausted before end of frame")
@@ -424,7 +510,7 @@ class _Machine:
         finally:
             self.stack = stack
             self.pos = pos
-            budget.opcodes = left
+            budget.opcodes = total - ops
             self.result.ops += ops
 
     def _limit(self) -> int:
