@@ -59,12 +59,12 @@ def main() -> int:
         elapsed = time.perf_counter() - started
     print(f"samples: {total.samples}  oracle-malicious: {total.oracle_malicious}  "
           f"scanner-flagged: {total.scanner_flagged}  flagged-but-inert: {total.scanner_only}  "
-          f"false-alarms: {total.false_alarms}  "
+          f"benign-flagged: {total.false_alarms}  "
           f"disagreements: {len(total.disagreements)}  ({elapsed:.0f} s, "
           f"{elapsed / max(total.samples, 1):.2f} s/sample; shared machine)")  # fmt: skip
-    print("layout                samples  malicious  flagged  inert-flagged  false-alarms  bugs")
+    print("layout                samples  malicious  flagged  inert-flagged  benign-flagged  bugs")
     for key, row in sorted(total.per_layout.items()):
-        print(f"{key:<22}" + "".join(f"{v:>{w}}" for v, w in zip(row, (7, 11, 9, 15, 14, 6))))
+        print(f"{key:<22}" + "".join(f"{v:>{w}}" for v, w in zip(row, (7, 11, 9, 15, 16, 6))))
     found = []
     for d in total.disagreements:
         shrunk = d.shrunk or d.sample
@@ -75,7 +75,7 @@ def main() -> int:
     alarms = [{"target": s.target, "description": s.description, "trace": list(s.trace)}
               for s in total.false_alarm_samples]  # fmt: skip
     for a in alarms[:20]:
-        print(f"FALSE-ALARM {a['target']}: {a['description'][:200]} trace={a['trace']}")
+        print(f"BENIGN-FLAGGED {a['target']}: {a['description'][:200]} trace={a['trace']}")
     if args.out:
         args.out.write_text(json.dumps({"disagreements": found, "false_alarms": alarms,
                                         "per_layout": total.per_layout}, indent=1))  # fmt: skip

@@ -41,7 +41,8 @@ class CampaignStats:
     scanner_only: int = 0
     """Flagged although no loader acted (conservative; e.g. a gadget with unusable arguments)."""
     false_alarms: int = 0
-    """Benign-intent samples no loader acted on that the scanner still flagged."""
+    """Benign-intent samples no loader acted on that the scanner still flagged (includes
+    anomalies flagged by design: duplicate records, prefixed zips, custom ONNX domains)."""
     disagreements: list[Disagreement] = field(default_factory=list)
     per_layout: dict[str, list[int]] = field(default_factory=dict)
     false_alarm_samples: list[Sample | LayoutSample] = field(default_factory=list)

@@ -47,7 +47,7 @@ from tests.scanner.oracle.grammar import (
 from tests.scanner.scan_pk import PAYLOAD
 
 CODE = "open('inert-marker', 'w')"
-FAMILIES = ("keras", "onnx", "gguf", "torch", "bundle")
+FAMILIES = ("keras", "onnx", "gguf", "torch", "bundle", "extract")
 
 
 @dataclass(frozen=True, slots=True)
@@ -616,8 +616,79 @@ def _sevenzip(member: str, data: bytes) -> bytes:
             return fh.read()
 
 
+def _extract(x: _Ctx, intent: bool) -> LayoutSample:
+    """A tar or zip whose members escape the extraction folder (names, links, link chains)."""
+    fmt = x.c.choose(["tar", "zip", "tar.gz"], "extract-format")
+    readme = ("README.md", b"# bundle\n")
+    members: list[tarfile.TarInfo | tuple[str, bytes]] = [readme]
+    trick = "benign"
+    if intent:
+        trick = x.c.choose(["dotdot", "nested-dotdot", "absolute", "symlink-out",
+                            "symlink-dir-then-file", "hardlink-out", "backslash", "dot-slash"],
+                           "extract-trick")  # fmt: skip
+    else:
+        trick = x.c.choose(["benign", "symlink-in", "subdir"], "extract-benign")
+    x.notes += [fmt, trick]
+
+    def reg(name: str, data: bytes = b"inert") -> tarfile.TarInfo | tuple[str, bytes]:
+        return (name, data)
+
+    def link(name: str, target: str, kind: bytes = tarfile.SYMTYPE) -> tarfile.TarInfo:
+        info = tarfile.TarInfo(name)
+        info.type = kind
+        info.linkname = target
+        return info
+
+    match trick:
+        case "dotdot":
+            members.append(reg("../inert-escaped.txt"))
+        case "nested-dotdot":
+            members.append(reg("a/b/../../../inert-escaped.txt"))
+        case "absolute":
+            members.append(reg("/tmp/mlsvs-inert-absolute.txt"))
+        case "symlink-out":
+            members.append(link("model.bin", "/etc/hostname"))
+        case "symlink-dir-then-file":
+            members += [link("up", ".."), reg("up/inert-escaped.txt")]
+        case "hardlink-out":
+            members.append(link("model.bin", "/etc/hostname", tarfile.LNKTYPE))
+        case "backslash":
+            members.append(reg("..\\inert-escaped.txt"))
+        case "dot-slash":
+            members.append(reg("./../inert-escaped.txt"))
+        case "symlink-in":
+            members += [reg("weights.bin"), link("latest.bin", "weights.bin")]
+        case "subdir":
+            members.append(reg("models/v1/weights.bin"))
+    if fmt == "zip":
+        regular = [m for m in members if isinstance(m, tuple)]
+        links = [m for m in members if isinstance(m, tarfile.TarInfo)]
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as z:
+            for name, data in regular:
+                z.writestr(name, data)
+            for info in links:  # a zip "symlink": mode bits 0o120777, data = target
+                zi = zipfile.ZipInfo(info.name)
+                zi.external_attr = 0o120777 << 16
+                z.writestr(zi, info.linkname)
+        return LayoutSample("extract", "bundle.zip", buf.getvalue(), ("extract",), intent,
+                            " ".join(x.notes), ())  # fmt: skip
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz" if fmt == "tar.gz" else "w") as tar:
+        for m in members:
+            if isinstance(m, tarfile.TarInfo):
+                tar.addfile(m)
+            else:
+                info = tarfile.TarInfo(m[0])
+                info.size = len(m[1])
+                tar.addfile(info, io.BytesIO(m[1]))
+    name = "bundle.tar.gz" if fmt == "tar.gz" else "bundle.tar"
+    return LayoutSample("extract", name, buf.getvalue(), ("extract",), intent, " ".join(x.notes), ())
+
+
 _BUILDERS: dict[str, Callable[[_Ctx, bool], LayoutSample]] = {
     "keras": _keras, "onnx": _onnx, "gguf": _gguf, "torch": _torch, "bundle": _bundle,
+    "extract": _extract,
 }  # fmt: skip
 
 
