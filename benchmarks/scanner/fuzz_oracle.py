@@ -64,7 +64,10 @@ def main() -> int:
           f"{elapsed / max(total.samples, 1):.2f} s/sample; shared machine)")  # fmt: skip
     print("layout                samples  malicious  flagged  inert-flagged  benign-flagged  bugs")
     for key, row in sorted(total.per_layout.items()):
-        print(f"{key:<22}" + "".join(f"{v:>{w}}" for v, w in zip(row, (7, 11, 9, 15, 16, 6))))
+        print(
+            f"{key:<22}"
+            + "".join(f"{v:>{w}}" for v, w in zip(row, (7, 11, 9, 15, 16, 6), strict=True))
+        )
     found = []
     for d in total.disagreements:
         shrunk = d.shrunk or d.sample

@@ -622,7 +622,9 @@ def _ts(d: Path) -> Path:
 
 
 # --- 2.5 non-pickle formats ----------------------------------------------------------------------
-def _real_keras(d: Path, name: str, activation: str = "linear", *, with_lambda: bool = True) -> Path:
+def _real_keras(
+    d: Path, name: str, activation: str = "linear", *, with_lambda: bool = True
+) -> Path:
     """A model saved by the installed keras: Input -> [Lambda(x * 2)] -> Dense (benign as saved)."""
     import os
 
@@ -693,7 +695,9 @@ def _kmod(d: Path) -> Path:
             cfg["activation"] = {"module": "os", "class_name": "function", "config": "system",
                                  "registered_name": "function"}  # fmt: skip
 
-    return _rewrite_keras_zip(_real_keras(d, "model.keras", "relu", with_lambda=False), to_os_system)
+    return _rewrite_keras_zip(
+        _real_keras(d, "model.keras", "relu", with_lambda=False), to_os_system
+    )
 
 
 @case("keras-h5-lambda", "KRS001")

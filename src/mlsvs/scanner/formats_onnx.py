@@ -40,7 +40,7 @@ def scan_onnx(ctx: Ctx, src: ByteSource, member: str | None) -> None:
     if data is None:
         return
     try:
-        refs, domains, local = model_contents(data)
+        refs, domains, _ = model_contents(data)
     except proto.ProtoError as exc:
         ctx.add(finding(ScanRule.GEN002, f"ONNX protobuf unreadable: {exc}", member=member))
         return

@@ -356,7 +356,9 @@ def _onnx(x: _Ctx, intent: bool) -> LayoutSample:
         functions.append(helper.make_function("com.acme", "Pass", ["a"], ["b"], fbody, opsets))
         opsets.append(helper.make_opsetid("com.acme", 1))
         nodes.append(helper.make_node("Pass", ["y"], ["z"], domain="com.acme"))
-    outputs = [fout] if custom == "none" else [helper.make_tensor_value_info("z", TensorProto.FLOAT, [1])]
+    outputs = (
+        [fout] if custom == "none" else [helper.make_tensor_value_info("z", TensorProto.FLOAT, [1])]
+    )
     graph = helper.make_graph(nodes, "g", [fin], outputs, inits, sparse_initializer=sparse)
     model = helper.make_model(graph, opset_imports=opsets, functions=functions)
     weights = struct.pack("<f", 1.0)
@@ -438,9 +440,9 @@ def _sink(x: _Ctx, g: str) -> str:
         return f"({fn})('{PAYLOAD}'){tail}"
     builtins = _item(x, g, "__builtins__")
     if sink == "builtins-eval":
-        return f"({_item(x, builtins, 'eval')})(\"{CODE}\")"
+        return f'({_item(x, builtins, "eval")})("{CODE}")'
     if sink == "builtins-exec":
-        return f"({_item(x, builtins, 'exec')})(\"{CODE}\")"
+        return f'({_item(x, builtins, "exec")})("{CODE}")'
     if sink == "builtins-open":
         return f"({_item(x, builtins, 'open')})('inert-marker', 'w')"
     imp = _item(x, builtins, "__import__")
@@ -479,7 +481,9 @@ def _gguf(x: _Ctx, intent: bool) -> LayoutSample:
                 case "macro":
                     template = "{% macro run() %}{{ " + expr + " }}{% endmacro %}{{ run() }}"
                 case "loop":
-                    template = "{% for m in messages %}{{ m['content'] }}{{ " + expr + " }}{% endfor %}"
+                    template = (
+                        "{% for m in messages %}{{ m['content'] }}{{ " + expr + " }}{% endfor %}"
+                    )
                 case "if":
                     template = "{% if " + expr + " %}{% endif %}"
                 case "filter-string":
@@ -683,7 +687,9 @@ def _extract(x: _Ctx, intent: bool) -> LayoutSample:
                 info.size = len(m[1])
                 tar.addfile(info, io.BytesIO(m[1]))
     name = "bundle.tar.gz" if fmt == "tar.gz" else "bundle.tar"
-    return LayoutSample("extract", name, buf.getvalue(), ("extract",), intent, " ".join(x.notes), ())
+    return LayoutSample(
+        "extract", name, buf.getvalue(), ("extract",), intent, " ".join(x.notes), ()
+    )
 
 
 _BUILDERS: dict[str, Callable[[_Ctx, bool], LayoutSample]] = {

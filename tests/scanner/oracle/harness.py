@@ -89,8 +89,18 @@ _PRELOAD: dict[Loader, tuple[str, ...]] = {
 _COMMON = ("numpy", "torch", "sklearn", "pandas", "scipy", "collections", "datetime", "joblib")
 
 MALICIOUS_CATEGORIES = frozenset(
-    {"code", "process", "network", "fs-write", "fs-read", "fs-link", "native", "import",
-     "mutation", "exit"}
+    {
+        "code",
+        "process",
+        "network",
+        "fs-write",
+        "fs-read",
+        "fs-link",
+        "native",
+        "import",
+        "mutation",
+        "exit",
+    }
 )
 
 
