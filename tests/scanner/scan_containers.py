@@ -190,6 +190,20 @@ def _keras_config_only(d: Path) -> Path:
     return _write(d, "only_config.keras", data)
 
 
+@case("keras-config-name-with-nul", "keras", "KRS001", "ZIP003")
+def _keras_nul_name(d: Path) -> Path:
+    """Python's zipfile cuts member names at a NUL: keras reads ``config.json\\0.bak`` as its
+    config. Found by the layout grammar (tests/scanner/oracle/formats.py); v0.1 judged it clean."""
+    data = simple_zip([Entry(b"config.json\0.bak", json.dumps(_lambda_config()).encode())])
+    return _write(d, "model.keras", data)
+
+
+@case("npz-member-name-with-nul", "numpy", "PKL001", "NPY001", "ZIP003")
+def _npz_nul_name(d: Path) -> Path:
+    """numpy.load lists .npz members with zipfile: ``x.npy\\0.txt`` is the array ``x``."""
+    return _write(d, "arrays.npz", simple_zip([Entry(b"x.npy\0.txt", object_npy(system_call()))]))
+
+
 # --- offset-0 pickles inside other formats ---------------------------------------------------
 
 

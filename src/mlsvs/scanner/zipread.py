@@ -34,6 +34,7 @@ class Member:
     """One central-directory entry."""
 
     name: str
+    """The name as Python's ``zipfile`` (keras, numpy, extractors) sees it: cut at a NUL."""
     raw_name: bytes
     """The name's bytes as stored in the central directory (miniz compares these)."""
     flags: int
@@ -132,7 +133,8 @@ def _parse_central(raw: bytes, count: int) -> tuple[Member, ...]:
         name_raw = raw[pos + 46 : pos + 46 + nlen]
         extra = raw[pos + 46 + nlen : pos + 46 + nlen + elen]
         usize, csize, offset = _zip64(extra, usize, csize, offset)
-        name = name_raw.decode("utf-8" if flags & 0x800 else "cp437", "replace")
+        # zipfile.ZipInfo truncates a name at its first NUL: "config.json\0x" is config.json
+        name = stored_name(bytes(name_raw), flags).split("\0", 1)[0]
         out.append(
             Member(
                 name=name,
@@ -151,6 +153,11 @@ def _parse_central(raw: bytes, count: int) -> tuple[Member, ...]:
     if len(out) != count and count not in (0xFFFF,):
         raise ZipFormatError(f"central directory lists {len(out)} of {count} entries")
     return tuple(out)
+
+
+def stored_name(raw: bytes, flags: int) -> str:
+    """A name's bytes decoded as zipfile does (UTF-8 when flag bit 11 is set, else cp437)."""
+    return raw.decode("utf-8" if flags & 0x800 else "cp437", "replace")
 
 
 def _zip64(extra: bytes, usize: int, csize: int, offset: int) -> tuple[int, int, int]:
@@ -182,8 +189,9 @@ def local_anomalies(fh: BinaryIO, directory: Directory, member: Member) -> tuple
         "utf-8" if fields[2] & 0x800 else "cp437", "replace"
     )
     found: list[str] = []
-    if local_name != member.name:
-        found.append(f"local header names {local_name!r}, central directory {member.name!r}")
+    central_name = stored_name(member.raw_name, member.flags)
+    if local_name != central_name:  # zipfile compares the untruncated names
+        found.append(f"local header names {local_name!r}, central directory {central_name!r}")
     if fields[3] != member.method:
         found.append("local header and central directory disagree on the compression method")
     return start + 30 + nlen + elen, found

@@ -95,6 +95,8 @@ class _Recorder:
         self.expected_imports: set[str] = set()
         self.allowed_dir: str | None = None
         """Set by the extraction loader: writes and links that stay inside are ordinary."""
+        self.unpacked_dir: str | None = None
+        """Set by unpack-then-load: the loader reading what was unpacked is ordinary."""
 
     def _context(self, frame: FrameType | None) -> tuple[bool, str | None, str | None]:
         """(import machinery on the stack, innermost module body running, first caller module)."""
@@ -117,6 +119,8 @@ class _Recorder:
     def _quiet_read(self, path: str) -> bool:
         real = os.path.realpath(path)
         if real == self.sample or real.startswith(self.sample_dir + os.sep):
+            return True
+        if self.unpacked_dir is not None and real.startswith(self.unpacked_dir + os.sep):
             return True
         return real.startswith(self.quiet_dirs) or real.startswith(_QUIET_READ_PREFIXES)
 
@@ -417,6 +421,7 @@ def _extract_then_load(path: str, recorder: _Recorder) -> None:
     todo = [path]
     recorder.active = False  # unpacking is the victim's own doing; loading is what is judged
     out = tempfile.mkdtemp(dir=os.getcwd())
+    recorder.unpacked_dir = os.path.realpath(out)
     n = 0
     while todo and n < 64:
         n += 1

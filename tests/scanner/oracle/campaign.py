@@ -112,11 +112,10 @@ def run_campaign(
     return stats
 
 
-def judge_layout(oracle: Oracle, sample: LayoutSample, work: Path) -> tuple[OracleVerdict, bool]:
-    """(oracle verdict, scanner reported anything) for one layout sample, side files included.
+def write_layout(sample: LayoutSample, work: Path) -> Path:
+    """Write the sample (side files, symlinks) into a fresh folder under ``work``; its path.
 
-    The scanner sees the sample's folder as a user would hand it over (side files and links
-    included); the loaders see the main file."""
+    ``work/outside.bin`` exists so that a location escaping the folder names a real file."""
     d = Path(tempfile.mkdtemp(dir=work))
     outside = work / "outside.bin"
     if not outside.exists():
@@ -129,6 +128,15 @@ def judge_layout(oracle: Oracle, sample: LayoutSample, work: Path) -> tuple[Orac
         (d / name).symlink_to(target)
     path = d / sample.filename
     path.write_bytes(sample.data)
+    return path
+
+
+def judge_layout(oracle: Oracle, sample: LayoutSample, work: Path) -> tuple[OracleVerdict, bool]:
+    """(oracle verdict, scanner reported anything) for one layout sample, side files included.
+
+    The scanner sees the sample's folder as a user would hand it over (side files and links
+    included); the loaders see the main file."""
+    path = write_layout(sample, work)
     loaders = tuple(Loader(v) for v in sample.loaders)
     verdict = oracle.judge(path, loaders, first_hit=True)
     return verdict, not scan_path(path).clean

@@ -198,30 +198,65 @@ def _json(x: _Ctx, obj: object) -> bytes:
     return json.dumps(obj).encode()
 
 
-def _zip(x: _Ctx, members: list[tuple[str, bytes]], label: str) -> bytes:
-    """A zip of ``members`` with a chosen order, compression, duplicates and stray bytes."""
+class _Unseekable(io.RawIOBase):
+    """A write-only stream: zipfile then writes data descriptors (flag bit 3, sizes after)."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b: object) -> int:
+        chunk = bytes(b)  # type: ignore[call-overload]
+        self.data += chunk
+        return len(chunk)
+
+
+def _zip(x: _Ctx, members: list[tuple[str, bytes]], label: str, main: str = "") -> bytes:
+    """A zip of ``members`` with a chosen order, compression, duplicates and stray bytes.
+
+    ``main`` names the member the loader reads (for name tricks)."""
     order = x.c.choose(["as-is", "reversed", "rotated"], f"{label}-order")
     if order == "reversed":
         members = members[::-1]
     elif order == "rotated" and members:
         members = members[1:] + members[:1]
-    method = x.c.choose([zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED], f"{label}-compression")
-    buf = io.BytesIO()
+    method = x.c.choose([zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2,
+                         zipfile.ZIP_LZMA], f"{label}-compression")  # fmt: skip
+    writing = x.c.choose(["seekable", "streamed", "zip64"], f"{label}-writer")
+    nul = bool(main) and x.c.choose([False, True], f"{label}-nul-name")
+    # a NUL and 4 bytes after the main name: Python's zipfile cuts the name at the NUL
+    placeholder = "\x01" * 5
+    buf: io.BytesIO | _Unseekable = _Unseekable() if writing == "streamed" else io.BytesIO()
     import warnings
 
     with zipfile.ZipFile(buf, "w", method) as z, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for name, data in members:
-            z.writestr(name, data)
+            if nul and name == main:
+                name += placeholder
+            if writing == "zip64":
+                with z.open(name, "w", force_zip64=True) as fh:
+                    fh.write(data)
+            else:
+                z.writestr(name, data)
         if x.c.choose([False, True], f"{label}-comment"):
             z.comment = b"inert comment"
-    data = buf.getvalue()
-    wrap = x.c.choose(["plain", "prefix", "suffix"], f"{label}-stray")
-    x.notes.append(f"{label}:{order}/{method}/{wrap}")
+    data = bytes(buf.data) if isinstance(buf, _Unseekable) else buf.getvalue()
+    if nul:
+        data = data.replace((main + placeholder).encode(), (main + "\x00.bak").encode())
+    wrap = x.c.choose(["plain", "prefix", "suffix", "after-benign-zip"], f"{label}-stray")
+    x.notes.append(f"{label}:{order}/{method}/{writing}/nul={nul}/{wrap}")
     if wrap == "prefix":
         return b"\x00" * 64 + data
     if wrap == "suffix":
         return data + b"\x00" * 64
+    if wrap == "after-benign-zip":  # zipfile uses the last end record: this archive
+        benign = io.BytesIO()
+        with zipfile.ZipFile(benign, "w") as z:
+            z.writestr(main or "README.md", b"{}")
+        return benign.getvalue() + data
     return data
 
 
@@ -243,7 +278,7 @@ def _keras(x: _Ctx, intent: bool) -> LayoutSample:
     elif dup == "benign-last":
         members.append(("config.json", benign))
     x.notes.append(f"dup:{dup}")
-    data = _zip(x, members, "keras")
+    data = _zip(x, members, "keras", "config.json")
     return LayoutSample("keras", "model.keras", data, ("keras",), intent, " ".join(x.notes), ())
 
 
@@ -550,7 +585,7 @@ def _torch_zip(x: _Ctx, pkl: bytes) -> bytes:
     elif dup == "benign-last":
         members.append((f"{prefix}/{record}", benign))
     x.notes.append(f"dup:{dup}")
-    return _zip(x, members, "torch")
+    return _zip(x, members, "torch", f"{prefix}/{record}")
 
 
 def _torch(x: _Ctx, intent: bool) -> LayoutSample:

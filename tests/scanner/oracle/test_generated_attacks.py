@@ -86,3 +86,20 @@ def test_shrunk_layout_disagreements_stay_fixed(oracle: Oracle, tmp_path: Path) 
         sample = generate_layout(ReplayChooser(trace), families)
         verdict, flagged = judge_layout(oracle, sample, tmp_path)
         assert flagged or not verdict.malicious, (name, verdict.explain())
+
+
+# Layout disagreements that were the oracle's fault (benign samples it once called malicious).
+# Long run 2026-12-02, seed 1000: torch.load of a raw pickle unpacked from a bundle opens it with
+# Python's open(), outside the sample's folder: the unpacked folder is now part of the sample.
+LAYOUT_CALIBRATION: dict[str, tuple[int, ...]] = {
+    "raw-pickle-unpacked-from-7z": (4, 3, 0, 2, 1, 1, 5),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LAYOUT_CALIBRATION))
+def test_benign_layout_is_quiet(name: str, oracle: Oracle, tmp_path: Path) -> None:
+    sample = generate_layout(ReplayChooser(LAYOUT_CALIBRATION[name]))
+    assert not sample.malicious_intent
+    verdict, flagged = judge_layout(oracle, sample, tmp_path)
+    assert not verdict.malicious, verdict.explain()
+    assert not flagged
