@@ -408,6 +408,17 @@ _TEMPLATES = {
         "{{ joiner[a][b]['os']['popen']('" + PAYLOAD + "').read() }}"
         "{%- endfor -%}"
     ),
+    # names computed by slicing, indexing or a method call (found by probing the layout
+    # grammar's template space; v0.1 judged the first two clean)
+    "gguf-template-slice-reversed-name": (
+        "{{ (lipsum|attr('__slabolg__'[::-1])).os.system('" + PAYLOAD + "') }}"
+    ),
+    "gguf-template-name-popped-from-list": (
+        "{% set l = ['__globals__'] %}{{ (lipsum|attr(l.pop())).os.system('" + PAYLOAD + "') }}"
+    ),
+    "gguf-template-swapcase-name": (
+        "{{ (lipsum|attr('__GLOBALS__'.swapcase())).os.system('" + PAYLOAD + "') }}"
+    ),
     # names passed through a macro argument
     "gguf-template-macro-argument": (
         "{%- macro reach(obj, name) -%}{{ obj[name] }}{%- endmacro -%}"

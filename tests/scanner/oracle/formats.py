@@ -413,8 +413,21 @@ def _onnx(x: _Ctx, intent: bool) -> LayoutSample:
 
 def _lit(x: _Ctx, text: str) -> str:
     """A Jinja expression evaluating to the string ``text``."""
-    how = x.c.choose(["plain", "concat", "hex", "format", "reverse", "join", "lower", "tilde-var"],
+    how = x.c.choose(["plain", "concat", "hex", "format", "reverse", "join", "lower", "tilde-var",
+                      "slice-reverse", "pop", "swapcase", "index", "center", "mod"],
                      "gguf-literal")  # fmt: skip
+    if how == "slice-reverse":
+        return f"('{text[::-1]}'[::-1])"
+    if how == "pop":
+        return f"(['{text}'].pop())"
+    if how == "swapcase":
+        return f"('{text.swapcase()}'.swapcase())"
+    if how == "index":
+        return f"(['x', '{text}'][1])"
+    if how == "center" and text.startswith("__") and text.endswith("__") and len(text) > 4:
+        return f"('{text[2:-2]}'.center({len(text)}, '_'))"
+    if how == "mod":
+        return f"('%s' % '{text}')"
     if how == "concat" and len(text) > 1:
         mid = len(text) // 2
         return f"('{text[:mid]}' ~ '{text[mid:]}')"
