@@ -217,8 +217,40 @@ def read_member(fh: BinaryIO, directory: Directory, member: Member, limit: int) 
             bdec = bz2.BZ2Decompressor()
             data = bdec.decompress(raw, limit)
             truncated = truncated or (not bdec.eof and not bdec.needs_input)
+        case 14:
+            data, lzma_truncated = _lzma_member(raw, limit, member.name)
+            truncated = truncated or lzma_truncated
         case _:
             raise ZipFormatError(f"member {member.name!r} uses compression method {member.method}")
     if not truncated and zlib.crc32(data) != member.crc:
         anomalies.append("CRC-32 mismatch (torch ignores it; strict readers refuse)")
     return MemberData(data=data, anomalies=tuple(anomalies), truncated=truncated)
+
+
+_LZMA_MAX_DICT = 64 << 20
+"""Largest LZMA dictionary accepted (the decoder allocates it; zipfile writers use 8 MiB)."""
+
+
+def _lzma_member(raw: bytes, limit: int, name: str) -> tuple[bytes, bool]:
+    """A method-14 member as Python's zipfile reads it: version (2 bytes), properties size
+    (2 bytes), LZMA1 properties (lc/lp/pb byte, dictionary size), then a raw LZMA1 stream."""
+    import lzma
+
+    if len(raw) < 4:
+        raise ZipFormatError(f"member {name!r}: LZMA header cut short")
+    (psize,) = struct.unpack("<H", raw[2:4])
+    props = raw[4 : 4 + psize]
+    if psize != 5 or len(props) != 5 or props[0] >= 9 * 5 * 5:
+        raise ZipFormatError(f"member {name!r}: LZMA properties unreadable")
+    lc, rest = props[0] % 9, props[0] // 9
+    lp, pb = rest % 5, rest // 5
+    (dict_size,) = struct.unpack("<I", props[1:5])
+    if dict_size > _LZMA_MAX_DICT:
+        raise ZipFormatError(f"member {name!r}: LZMA dictionary of {dict_size} bytes")
+    filters = [{"id": lzma.FILTER_LZMA1, "lc": lc, "lp": lp, "pb": pb, "dict_size": dict_size}]
+    dec = lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=filters)
+    try:
+        data = dec.decompress(raw[4 + psize :], limit)
+    except lzma.LZMAError as exc:
+        raise ZipFormatError(f"member {name!r}: {exc}") from exc
+    return data, not dec.eof and not dec.needs_input

@@ -79,6 +79,19 @@ GROUND_TRUTH: dict[str, Truth] = {
     "gadget-torch._inductor.codecache.compile_file": Truth("gadget-absent", _PICKLES,
         "compile_file", "torch 2.13 no longer has codecache.compile_file (torch 2.1-2.5 do). "
         "Scanner: PKL001"),
+    # gadgets whose module is not installed here (the oracle once counted the import attempt)
+    **{
+        f"gadget-{name}": Truth("gadget-absent", _PICKLES, f"No module named '{module}'",
+                                f"{module} is not installed here ({why}). Scanner: PKL001")
+        for name, module, why in (
+            ("nt.system", "nt", "Windows only"),
+            ("_pyrepl.pager.pipe_pager", "_pyrepl", "Python >= 3.13"),
+            ("aiohttp.client.request", "aiohttp", "not a dependency"),
+            ("dill._dill._create_code", "dill", "not a dependency"),
+            ("dill.loads", "dill", "not a dependency"),
+            ("mlflow.projects.backend.local._run_entry_point", "mlflow", "not a dependency"),
+        )
+    },
     # unknown: the scanner must say "not verified", not malicious
     "unknown-callable": Truth("unknown", _PICKLES, "No module named 'acme_internal'",
         "names a module that does not exist. Scanner: PKL002"),
