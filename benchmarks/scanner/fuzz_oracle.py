@@ -7,6 +7,11 @@ printed as a decision trace to add to REGRESSIONS in tests/scanner/oracle/test_g
 
     KERAS_BACKEND=torch python benchmarks/scanner/fuzz_oracle.py --samples 2000 --seed 1
     KERAS_BACKEND=torch python benchmarks/scanner/fuzz_oracle.py --minutes 120
+    KERAS_BACKEND=torch python benchmarks/scanner/fuzz_oracle.py --grammar layouts --minutes 60
+
+``--grammar layouts`` generates container and format layouts (tests/scanner/oracle/formats.py:
+keras, onnx, gguf, torch zip records, tar/zip/7z bundles); ``all`` (default) alternates batches
+of pickle programs and layouts. Counts are printed per layout family.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def main() -> int:
-    from tests.scanner.oracle.campaign import CampaignStats, run_campaign
+    from tests.scanner.oracle.campaign import CampaignStats, run_campaign, run_layout_campaign
     from tests.scanner.oracle.harness import Oracle
 
     parser = argparse.ArgumentParser(description=__doc__)
@@ -32,6 +37,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--minutes", type=float, default=0, help="keep going for this long")
     parser.add_argument("--out", type=Path, help="write disagreements (JSON) here")
+    parser.add_argument("--grammar", choices=("pickle", "layouts", "all"), default="all")
     args = parser.parse_args()
     total = CampaignStats()
     start = time.perf_counter()
@@ -39,20 +45,29 @@ def main() -> int:
     with Oracle() as oracle, tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
         while True:
-            stats = run_campaign(oracle, samples=args.samples, seed=seed, work=Path(tmp))
-            total.samples += stats.samples
-            total.oracle_malicious += stats.oracle_malicious
-            total.scanner_flagged += stats.scanner_flagged
-            total.scanner_only += stats.scanner_only
-            total.disagreements += stats.disagreements
+            if args.grammar in ("pickle", "all"):
+                total.merge(run_campaign(oracle, samples=args.samples, seed=seed, work=Path(tmp)))
+            if args.grammar in ("layouts", "all"):
+                total.merge(
+                    run_layout_campaign(oracle, samples=args.samples, seed=seed, work=Path(tmp))
+                )
+            print(f"[{time.perf_counter() - start:.0f} s] seed {seed}: {total.samples} samples, "
+                  f"{len(total.disagreements)} disagreements", flush=True)  # fmt: skip
             seed += 1
             if time.perf_counter() - start >= args.minutes * 60:
                 break
         elapsed = time.perf_counter() - started
     print(f"samples: {total.samples}  oracle-malicious: {total.oracle_malicious}  "
           f"scanner-flagged: {total.scanner_flagged}  flagged-but-inert: {total.scanner_only}  "
+          f"benign-flagged: {total.false_alarms}  "
           f"disagreements: {len(total.disagreements)}  ({elapsed:.0f} s, "
           f"{elapsed / max(total.samples, 1):.2f} s/sample; shared machine)")  # fmt: skip
+    print("layout                samples  malicious  flagged  inert-flagged  benign-flagged  bugs")
+    for key, row in sorted(total.per_layout.items()):
+        print(
+            f"{key:<22}"
+            + "".join(f"{v:>{w}}" for v, w in zip(row, (7, 11, 9, 15, 16, 6), strict=True))
+        )
     found = []
     for d in total.disagreements:
         shrunk = d.shrunk or d.sample
@@ -60,8 +75,13 @@ def main() -> int:
         print("  " + d.verdict.explain().replace("\n", "\n  "))
         found.append({"target": shrunk.target, "description": shrunk.description,
                       "trace": list(shrunk.trace)})  # fmt: skip
+    alarms = [{"target": s.target, "description": s.description, "trace": list(s.trace)}
+              for s in total.false_alarm_samples]  # fmt: skip
+    for a in alarms[:20]:
+        print(f"BENIGN-FLAGGED {a['target']}: {a['description'][:200]} trace={a['trace']}")
     if args.out:
-        args.out.write_text(json.dumps(found, indent=1))
+        args.out.write_text(json.dumps({"disagreements": found, "false_alarms": alarms,
+                                        "per_layout": total.per_layout}, indent=1))  # fmt: skip
     return 1 if found else 0
 
 

@@ -190,6 +190,20 @@ def _keras_config_only(d: Path) -> Path:
     return _write(d, "only_config.keras", data)
 
 
+@case("keras-config-name-with-nul", "keras", "KRS001", "ZIP003")
+def _keras_nul_name(d: Path) -> Path:
+    """Python's zipfile cuts member names at a NUL: keras reads ``config.json\\0.bak`` as its
+    config. Found by the layout grammar (tests/scanner/oracle/formats.py); v0.1 judged it clean."""
+    data = simple_zip([Entry(b"config.json\0.bak", json.dumps(_lambda_config()).encode())])
+    return _write(d, "model.keras", data)
+
+
+@case("npz-member-name-with-nul", "numpy", "PKL001", "NPY001", "ZIP003")
+def _npz_nul_name(d: Path) -> Path:
+    """numpy.load lists .npz members with zipfile: ``x.npy\\0.txt`` is the array ``x``."""
+    return _write(d, "arrays.npz", simple_zip([Entry(b"x.npy\0.txt", object_npy(system_call()))]))
+
+
 # --- offset-0 pickles inside other formats ---------------------------------------------------
 
 
@@ -393,6 +407,17 @@ _TEMPLATES = {
         "{%- for a, b in [('__init__', '__globals__')] -%}"
         "{{ joiner[a][b]['os']['popen']('" + PAYLOAD + "').read() }}"
         "{%- endfor -%}"
+    ),
+    # names computed by slicing, indexing or a method call (found by probing the layout
+    # grammar's template space; v0.1 judged the first two clean)
+    "gguf-template-slice-reversed-name": (
+        "{{ (lipsum|attr('__slabolg__'[::-1])).os.system('" + PAYLOAD + "') }}"
+    ),
+    "gguf-template-name-popped-from-list": (
+        "{% set l = ['__globals__'] %}{{ (lipsum|attr(l.pop())).os.system('" + PAYLOAD + "') }}"
+    ),
+    "gguf-template-swapcase-name": (
+        "{{ (lipsum|attr('__GLOBALS__'.swapcase())).os.system('" + PAYLOAD + "') }}"
     ),
     # names passed through a macro argument
     "gguf-template-macro-argument": (

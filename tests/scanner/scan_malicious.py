@@ -169,7 +169,7 @@ _GADGETS: list[tuple[str, str, bytes, int]] = [
     ("ctypes", "CDLL", s("libc.so.6"), 2), ("importlib", "import_module", s("this"), 2),
     ("sys", "exit", s("inert"), 2),
     ("torch.serialization", "os.system", _CMD, 4),  # attribute path through an innocent module
-    ("collections", "os.system", _CMD, 4),
+    ("pathlib", "os.system", _CMD, 4),  # pathlib imports os (collections does not, in 3.11)
 ]  # fmt: skip
 
 
@@ -579,6 +579,17 @@ def _symlink(d: Path) -> Path:
     return p
 
 
+@case("tar-slip", "ZIP001")
+def _tar_slip(d: Path) -> Path:
+    # tarfile.extractall() without a filter (the default before Python 3.14) writes outside
+    p = d / "bundle.tar"
+    with tarfile.open(p, "w") as tar:
+        info = tarfile.TarInfo("../inert-escaped.txt")
+        info.size = 5
+        tar.addfile(info, io.BytesIO(b"inert"))
+    return p
+
+
 @case("disguised-as-safetensors", "PKL001")
 def _disguise(d: Path) -> Path:
     return _write(d, "model.safetensors", system_call())
@@ -591,49 +602,116 @@ def _noext(d: Path) -> Path:
 
 @case("torchscript-custom-op", "TS001")
 def _ts(d: Path) -> Path:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("m/data.pkl", benign_dict())
-        z.writestr("m/constants.pkl", stop(b")"))
-        z.writestr("m/code/__torch__/m.py", "def forward(self, x):\n  return ops.evil_ns.run(x)\n")
-    return _write(d, "scripted.pt", buf.getvalue())
+    # saved by torch.jit, then its code calls an operator of a namespace no library registers
+    import torch
+
+    class Add(torch.nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return x + 1
+
+    path = d / "scripted.pt"
+    torch.jit.save(torch.jit.script(Add()), str(path))
+    with zipfile.ZipFile(path) as z:
+        members = [(info, z.read(info)) for info in z.infolist()]
+    with zipfile.ZipFile(path, "w") as z:
+        for info, data in members:
+            if info.filename.endswith(".py") and b"def forward" in data:
+                data = data.replace(b"torch.add(x, 1)", b"ops.evil_ns.run(x)")
+            z.writestr(info, data)
+    return path
 
 
 # --- 2.5 non-pickle formats ----------------------------------------------------------------------
-def _keras(d: Path, layer: dict[str, object]) -> Path:
-    config = {"module": "keras", "class_name": "Sequential",
-              "config": {"name": "s", "layers": [layer]}, "registered_name": None}  # fmt: skip
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("metadata.json", json.dumps({"keras_version": "3.8.0"}))
-        z.writestr("config.json", json.dumps(config))
-        z.writestr("model.weights.h5", b"\x89HDF\r\n\x1a\n" + b"\x00" * 32)
-    return _write(d, "model.keras", buf.getvalue())
+def _real_keras(
+    d: Path, name: str, activation: str = "linear", *, with_lambda: bool = True
+) -> Path:
+    """A model saved by the installed keras: Input -> [Lambda(x * 2)] -> Dense (benign as saved)."""
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    import keras
+
+    layers = [keras.layers.Lambda(lambda x: x * 2.0)] if with_lambda else []
+    model = keras.Sequential(
+        [keras.Input((2,)), *layers, keras.layers.Dense(1, activation=activation)]
+    )
+    path = d / name
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.save(path)
+    return path
+
+
+def _payload_lambda() -> str:
+    """base64 of a marshalled lambda whose body would run the (inert) payload."""
+    import marshal
+
+    source = f"lambda x: __import__('os').system({PAYLOAD!r}) and x"
+    code = compile(source, "<lambda>", "eval").co_consts[0]
+    return base64.encodebytes(marshal.dumps(code)).decode()
+
+
+def _patch_layers(config: dict[str, object], patch: Callable[[dict[str, object]], None]) -> None:
+    inner = config["config"]
+    assert isinstance(inner, dict)
+    for layer in inner["layers"]:
+        patch(layer)
+
+
+def _rewrite_keras_zip(path: Path, patch: Callable[[dict[str, object]], None]) -> Path:
+    """Rewrite config.json of a real .keras archive; every other member stays as keras wrote it."""
+    with zipfile.ZipFile(path) as z:
+        members = [(info, z.read(info)) for info in z.infolist()]
+    with zipfile.ZipFile(path, "w") as z:
+        for info, data in members:
+            if info.filename == "config.json":
+                config = json.loads(data)
+                _patch_layers(config, patch)
+                data = json.dumps(config).encode()
+            z.writestr(info, data)
+    return path
+
+
+def _lambda_to_payload(layer: dict[str, object]) -> None:
+    if layer.get("class_name") == "Lambda":
+        cfg = layer["config"]
+        assert isinstance(cfg, dict)
+        cfg["function"]["config"]["code"] = _payload_lambda()
 
 
 @case("keras-lambda", "KRS001")
 def _klambda(d: Path) -> Path:
-    code = base64.b64encode(b"inert bytecode").decode()
-    return _keras(d, {"module": "keras.layers", "class_name": "Lambda", "config": {
-        "function": {"class_name": "__lambda__", "config": {"code": code}}}})  # fmt: skip
+    # saved by keras 3, the Lambda's marshalled code then swapped for the payload's
+    return _rewrite_keras_zip(_real_keras(d, "model.keras"), _lambda_to_payload)
 
 
 @case("keras-module-function", "KRS002")
 def _kmod(d: Path) -> Path:
-    return _keras(d, {"module": "keras.layers", "class_name": "Dense", "config": {
-        "activation": {"module": "os", "class_name": "function", "config": "system"}}})  # fmt: skip
+    # the Dense activation names os.system by module (keras 2 / early keras 3 imported any module)
+    def to_os_system(layer: dict[str, object]) -> None:
+        if layer.get("class_name") == "Dense":
+            cfg = layer["config"]
+            assert isinstance(cfg, dict)
+            cfg["activation"] = {"module": "os", "class_name": "function", "config": "system",
+                                 "registered_name": "function"}  # fmt: skip
+
+    return _rewrite_keras_zip(
+        _real_keras(d, "model.keras", "relu", with_lambda=False), to_os_system
+    )
 
 
 @case("keras-h5-lambda", "KRS001")
 def _h5(d: Path) -> Path:
+    # a legacy HDF5 model saved by keras 3, the Lambda's code swapped in the model_config attribute
     import h5py
 
-    config = {"class_name": "Sequential", "config": {"layers": [{"class_name": "Lambda",
-              "config": {"function": ["aW5lcnQ=", None, None], "function_type": "lambda"}}]}}  # fmt: skip
-    p = d / "model.h5"
-    with h5py.File(p, "w") as f:
+    path = _real_keras(d, "model.h5")
+    with h5py.File(path, "r+") as f:
+        raw = f.attrs["model_config"]
+        config = json.loads(raw if isinstance(raw, str) else raw.decode())
+        _patch_layers(config, _lambda_to_payload)
         f.attrs["model_config"] = json.dumps(config)
-    return p
+    return path
 
 
 def _pb_len(field: int, payload: bytes) -> bytes:
@@ -678,9 +756,11 @@ def _onnx(d: Path, location: str, domain: str = "") -> Path:
     entry = t.external_data.add()
     entry.key, entry.value = "location", location
     node = helper.make_node("Add", ["x", "w"], ["y"], domain=domain)
+    (d / "weights.bin").write_bytes(struct.pack("<f", 1.0))
     graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])], [t])  # fmt: skip
-    model = helper.make_model(graph)
+    opsets = [helper.make_opsetid("", 17)] + ([helper.make_opsetid(domain, 1)] if domain else [])
+    model = helper.make_model(graph, opset_imports=opsets)
     p = d / "model.onnx"
     p.write_bytes(model.SerializeToString())
     return p

@@ -40,7 +40,7 @@ def scan_onnx(ctx: Ctx, src: ByteSource, member: str | None) -> None:
     if data is None:
         return
     try:
-        refs, domains, local = model_contents(data)
+        refs, domains, _ = model_contents(data)
     except proto.ProtoError as exc:
         ctx.add(finding(ScanRule.GEN002, f"ONNX protobuf unreadable: {exc}", member=member))
         return
@@ -58,32 +58,36 @@ def scan_onnx(ctx: Ctx, src: ByteSource, member: str | None) -> None:
                     pointer=ref.pointer,
                 )
             )
-    for domain in sorted(domains - STANDARD_DOMAINS - local):
+    for domain in sorted(domains - STANDARD_DOMAINS):
         ctx.add(finding(ScanRule.ONX002, f"operators from custom domain {domain!r}", member=member))
 
 
 def model_contents(data: bytes | memoryview) -> tuple[list[ExternalRef], set[str], set[str]]:
     """External tensors, operator domains and locally defined function domains of a model.
 
+    The operator domains are those of nodes whose ``(domain, op_type)`` no model-local function
+    defines (a local function is expanded by the runtime; it needs no native library).
+
     Tensors are found wherever ONNX allows them: initializers, sparse initializers (values and
     indices), node attributes (``t``, ``tensors``, ``sparse_tensor(s)``), subgraphs, functions
     and training-info graphs.
     """
     refs: list[ExternalRef] = []
-    domains: set[str] = set()
+    ops: set[tuple[str, str]] = set()
     for graph in proto.submessages(data, 7):
-        _walk_graph(graph, refs, domains, 0, "/graph")
+        _walk_graph(graph, refs, ops, 0, "/graph")
     for i, info in enumerate(proto.submessages(data, 20)):  # training_info
         for number in (1, 2):
             for graph in proto.submessages(info, number):
-                _walk_graph(graph, refs, domains, 1, f"/training_info/{i}")
-    local: set[str] = set()
-    for function in proto.submessages(data, 25):
-        local.add(proto.text(function, 1))
-        name = proto.text(function, 2)
+                _walk_graph(graph, refs, ops, 1, f"/training_info/{i}")
+    defined: set[tuple[str, str]] = set()
+    for function in proto.submessages(data, 25):  # FunctionProto: name 1, node 7, domain 10
+        name = proto.text(function, 1)
+        defined.add((proto.text(function, 10), name))
         for node in proto.submessages(function, 7):
-            _node(node, refs, domains, 1, f"/functions/{name}")
-    return refs, domains, local
+            _node(node, refs, ops, 1, f"/functions/{name}")
+    domains = {domain for domain, op in ops if (domain, op) not in defined}
+    return refs, domains, {domain for domain, _ in defined}
 
 
 def escapes(location: str) -> bool:
@@ -104,12 +108,12 @@ def _links_out(base: Path, location: str) -> bool:
 
 
 def _walk_graph(
-    graph: memoryview, refs: list[ExternalRef], domains: set[str], depth: int, where: str
+    graph: memoryview, refs: list[ExternalRef], ops: set[tuple[str, str]], depth: int, where: str
 ) -> None:
     if depth > _MAX_DEPTH:
         raise proto.ProtoError("subgraphs nested too deeply")
     for node in proto.submessages(graph, 1):
-        _node(node, refs, domains, depth, where)
+        _node(node, refs, ops, depth, where)
     for tensor in proto.submessages(graph, 5):  # initializer
         refs.extend(_external(tensor, f"{where}/initializer"))
     for sparse in proto.submessages(graph, 15):  # sparse_initializer
@@ -117,9 +121,9 @@ def _walk_graph(
 
 
 def _node(
-    node: memoryview, refs: list[ExternalRef], domains: set[str], depth: int, where: str
+    node: memoryview, refs: list[ExternalRef], ops: set[tuple[str, str]], depth: int, where: str
 ) -> None:
-    domains.add(proto.text(node, 7))
+    ops.add((proto.text(node, 7), proto.text(node, 4)))  # domain, op_type
     name = proto.text(node, 3)
     for attr in proto.submessages(node, 5):
         at = f"{where}/node/{name}/attribute/{proto.text(attr, 1)}"
@@ -131,7 +135,7 @@ def _node(
                 refs.extend(_sparse(sparse, at))
         for number in (6, 11):  # g, graphs
             for sub in proto.submessages(attr, number):
-                _walk_graph(sub, refs, domains, depth + 1, at)
+                _walk_graph(sub, refs, ops, depth + 1, at)
 
 
 def _sparse(sparse: memoryview, where: str) -> list[ExternalRef]:

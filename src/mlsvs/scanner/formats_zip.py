@@ -157,6 +157,15 @@ def _structure(
         )
     for entry in directory.members:
         label = child(member, entry.name)
+        if b"\0" in entry.raw_name:
+            ctx.add(
+                finding(
+                    ScanRule.ZIP003,
+                    f"member name {entry.raw_name!r} holds a NUL byte: Python's zipfile (keras, "
+                    f"numpy, extractors) reads it as {entry.name!r}, other readers do not",
+                    member=label,
+                )
+            )
         if unsafe_member_name(entry.name):
             ctx.add(finding(ScanRule.ZIP001, f"member path {entry.name!r}", member=label))
         if entry.is_symlink:

@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 _STRING_FILTERS = frozenset(
     {"join", "format", "replace", "reverse", "lower", "upper", "title", "capitalize", "string",
      "trim", "first", "last", "center", "indent", "truncate", "wordwrap", "urlencode", "safe",
-     "escape", "e", "forceescape", "striptags", "list", "batch", "slice", "sum"}
+     "escape", "e", "forceescape", "striptags", "list", "batch", "slice", "sum", "random",
+     "min", "max", "sort", "unique", "dictsort", "map", "select", "reject", "items"}
 )  # fmt: skip
 _ATTRIBUTE_FILTERS = frozenset(
     {"map", "select", "reject", "selectattr", "rejectattr", "sort", "groupby", "unique", "min",
@@ -162,8 +163,8 @@ class _Walker:
 
         if isinstance(node, jn.Getattr):
             self._name(node.attr, "attribute")
-        elif isinstance(node, jn.Getitem):
-            self._key(node.arg, "subscript")
+        elif isinstance(node, jn.Getitem) and not isinstance(node.arg, jn.Slice):
+            self._key(node.arg, "subscript")  # a slice reads no attribute
         elif isinstance(node, jn.Filter | jn.Test):
             self._filter(node)
         elif isinstance(node, jn.Call) and isinstance(node.node, jn.Getattr):
@@ -296,11 +297,15 @@ class _Walker:
                 return True
             if isinstance(node, jn.Filter) and node.name in _STRING_FILTERS:
                 return True
+            # a method's result ('x'.swapcase(), names.pop()) or an item / slice of a value
+            # ('__slabolg__'[::-1], names[0]) as a name: not foldable, so not provably harmless
             if (
                 isinstance(node, jn.Call)
                 and isinstance(node.node, jn.Getattr)
-                and node.node.attr in ("format", "join", "replace", "upper", "lower", "strip")
+                and node.node.attr != "get"
             ):
+                return True
+            if isinstance(node, jn.Getitem):
                 return True
             key = _ref(node)
             if key is not None and key not in seen:

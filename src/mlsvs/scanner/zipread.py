@@ -34,6 +34,7 @@ class Member:
     """One central-directory entry."""
 
     name: str
+    """The name as Python's ``zipfile`` (keras, numpy, extractors) sees it: cut at a NUL."""
     raw_name: bytes
     """The name's bytes as stored in the central directory (miniz compares these)."""
     flags: int
@@ -132,7 +133,8 @@ def _parse_central(raw: bytes, count: int) -> tuple[Member, ...]:
         name_raw = raw[pos + 46 : pos + 46 + nlen]
         extra = raw[pos + 46 + nlen : pos + 46 + nlen + elen]
         usize, csize, offset = _zip64(extra, usize, csize, offset)
-        name = name_raw.decode("utf-8" if flags & 0x800 else "cp437", "replace")
+        # zipfile.ZipInfo truncates a name at its first NUL: "config.json\0x" is config.json
+        name = stored_name(bytes(name_raw), flags).split("\0", 1)[0]
         out.append(
             Member(
                 name=name,
@@ -151,6 +153,11 @@ def _parse_central(raw: bytes, count: int) -> tuple[Member, ...]:
     if len(out) != count and count not in (0xFFFF,):
         raise ZipFormatError(f"central directory lists {len(out)} of {count} entries")
     return tuple(out)
+
+
+def stored_name(raw: bytes, flags: int) -> str:
+    """A name's bytes decoded as zipfile does (UTF-8 when flag bit 11 is set, else cp437)."""
+    return raw.decode("utf-8" if flags & 0x800 else "cp437", "replace")
 
 
 def _zip64(extra: bytes, usize: int, csize: int, offset: int) -> tuple[int, int, int]:
@@ -182,8 +189,9 @@ def local_anomalies(fh: BinaryIO, directory: Directory, member: Member) -> tuple
         "utf-8" if fields[2] & 0x800 else "cp437", "replace"
     )
     found: list[str] = []
-    if local_name != member.name:
-        found.append(f"local header names {local_name!r}, central directory {member.name!r}")
+    central_name = stored_name(member.raw_name, member.flags)
+    if local_name != central_name:  # zipfile compares the untruncated names
+        found.append(f"local header names {local_name!r}, central directory {central_name!r}")
     if fields[3] != member.method:
         found.append("local header and central directory disagree on the compression method")
     return start + 30 + nlen + elen, found
@@ -209,8 +217,40 @@ def read_member(fh: BinaryIO, directory: Directory, member: Member, limit: int) 
             bdec = bz2.BZ2Decompressor()
             data = bdec.decompress(raw, limit)
             truncated = truncated or (not bdec.eof and not bdec.needs_input)
+        case 14:
+            data, lzma_truncated = _lzma_member(raw, limit, member.name)
+            truncated = truncated or lzma_truncated
         case _:
             raise ZipFormatError(f"member {member.name!r} uses compression method {member.method}")
     if not truncated and zlib.crc32(data) != member.crc:
         anomalies.append("CRC-32 mismatch (torch ignores it; strict readers refuse)")
     return MemberData(data=data, anomalies=tuple(anomalies), truncated=truncated)
+
+
+_LZMA_MAX_DICT = 64 << 20
+"""Largest LZMA dictionary accepted (the decoder allocates it; zipfile writers use 8 MiB)."""
+
+
+def _lzma_member(raw: bytes, limit: int, name: str) -> tuple[bytes, bool]:
+    """A method-14 member as Python's zipfile reads it: version (2 bytes), properties size
+    (2 bytes), LZMA1 properties (lc/lp/pb byte, dictionary size), then a raw LZMA1 stream."""
+    import lzma
+
+    if len(raw) < 4:
+        raise ZipFormatError(f"member {name!r}: LZMA header cut short")
+    (psize,) = struct.unpack("<H", raw[2:4])
+    props = raw[4 : 4 + psize]
+    if psize != 5 or len(props) != 5 or props[0] >= 9 * 5 * 5:
+        raise ZipFormatError(f"member {name!r}: LZMA properties unreadable")
+    lc, rest = props[0] % 9, props[0] // 9
+    lp, pb = rest % 5, rest // 5
+    (dict_size,) = struct.unpack("<I", props[1:5])
+    if dict_size > _LZMA_MAX_DICT:
+        raise ZipFormatError(f"member {name!r}: LZMA dictionary of {dict_size} bytes")
+    filters = [{"id": lzma.FILTER_LZMA1, "lc": lc, "lp": lp, "pb": pb, "dict_size": dict_size}]
+    dec = lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=filters)
+    try:
+        data = dec.decompress(raw[4 + psize :], limit)
+    except lzma.LZMAError as exc:
+        raise ZipFormatError(f"member {name!r}: {exc}") from exc
+    return data, not dec.eof and not dec.needs_input

@@ -27,7 +27,7 @@ EXPECTED_ROOTS = frozenset(
      "onnx", "google", "pyarrow", "xgboost", "lightgbm", "h5py", "gguf", "threadpoolctl",
      "dateutil", "pytz", "tzdata", "optree", "ml_dtypes", "namex", "rich", "absl", "py7zr",
      "safetensors", "yaml", "typing_extensions", "sympy", "mpmath", "fsspec", "filelock",
-     "networkx", "packaging", "_distutils_hack",
+     "networkx", "packaging", "_distutils_hack", "onnxruntime",
      "encodings"}  # codec modules the codec registry imports on first use (rot13, latin1 ...)
 )  # fmt: skip
 
@@ -93,6 +93,10 @@ class _Recorder:
         self.pending: list[tuple[str, str]] = []
         self.snapshots: dict[str, tuple[object, dict[str, int]]] = {}
         self.expected_imports: set[str] = set()
+        self.allowed_dir: str | None = None
+        """Set by the extraction loader: writes and links that stay inside are ordinary."""
+        self.unpacked_dir: str | None = None
+        """Set by unpack-then-load: the loader reading what was unpacked is ordinary."""
 
     def _context(self, frame: FrameType | None) -> tuple[bool, str | None, str | None]:
         """(import machinery on the stack, innermost module body running, first caller module)."""
@@ -116,6 +120,8 @@ class _Recorder:
         real = os.path.realpath(path)
         if real == self.sample or real.startswith(self.sample_dir + os.sep):
             return True
+        if self.unpacked_dir is not None and real.startswith(self.unpacked_dir + os.sep):
+            return True
         return real.startswith(self.quiet_dirs) or real.startswith(_QUIET_READ_PREFIXES)
 
     def _expected_module(self, name: str | None) -> bool:
@@ -123,11 +129,32 @@ class _Recorder:
             name.split(".")[0] in EXPECTED_ROOTS or name in self.expected_imports
         )
 
+    def _inside(self, path: object) -> bool:
+        if self.allowed_dir is None or not isinstance(path, str | bytes | os.PathLike):
+            return False
+        real = os.path.realpath(os.fsdecode(path))
+        return real == self.allowed_dir or real.startswith(self.allowed_dir + os.sep)
+
+    def _extraction_quiet(self, name: str, args: tuple[Any, ...], category: str) -> bool:
+        """An extractor writing inside its folder (links must also point inside it)."""
+        if self.allowed_dir is None or category != "fs-write" or not args:
+            return False
+        if name in ("os.symlink", "os.link"):
+            src, dst = args[0], args[1]
+            if name == "os.symlink" and isinstance(dst, str | bytes | os.PathLike):
+                src = os.path.join(os.path.dirname(os.fsdecode(dst)), os.fsdecode(src))
+            return self._inside(src) and self._inside(dst)
+        return self._inside(args[0])
+
     def hook(self, name: str, args: tuple[Any, ...]) -> None:
         if not self.active:
             return
         category = _category(name, args)
         if category is None:
+            return
+        if category == "fs-write" and name in ("os.symlink", "os.link"):
+            category = "fs-link"
+        if self._extraction_quiet(name, args, "fs-write" if category == "fs-link" else category):
             return
         self.active = False  # the hook's own work must not recurse
         try:
@@ -259,6 +286,8 @@ class _Recorder:
             return str(args[0])
         if category == "fs-write":
             return f"{name} {str(args[0])[:120] if args else ''}"
+        if category == "fs-link":
+            return f"{name} {str(args[1])[-80:]} -> {str(args[0])[:120]}"
         if category == "mutation":
             target = args[0] if args else None
             owner = getattr(target, "__module__", "?")
@@ -267,7 +296,7 @@ class _Recorder:
         return f"{name} {repr(args)[:120]}"
 
 
-_REFUSED = frozenset({"process", "network", "fs-write", "native"})
+_REFUSED = frozenset({"process", "network", "fs-write", "fs-link", "native"})
 
 
 def _attrs(target: object) -> dict[str, int]:
@@ -351,6 +380,16 @@ def _load(loader: str, path: str, recorder: _Recorder) -> None:
         _render_gguf(path)
     elif loader == "extract-torch":
         _extract_then_load(path, recorder)
+    elif loader == "extract":
+        _extract_defaults(path, recorder)
+    elif loader == "onnxruntime":
+        import onnxruntime
+
+        onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+    elif loader == "safetensors":
+        from safetensors.numpy import load_file
+
+        load_file(path)
     else:
         raise ValueError(f"unknown loader {loader}")
 
@@ -382,6 +421,7 @@ def _extract_then_load(path: str, recorder: _Recorder) -> None:
     todo = [path]
     recorder.active = False  # unpacking is the victim's own doing; loading is what is judged
     out = tempfile.mkdtemp(dir=os.getcwd())
+    recorder.unpacked_dir = os.path.realpath(out)
     n = 0
     while todo and n < 64:
         n += 1
@@ -407,6 +447,48 @@ def _extract_then_load(path: str, recorder: _Recorder) -> None:
             continue
         for root, _dirs, files in os.walk(dest):
             todo.extend(os.path.join(root, f) for f in files)
+
+
+def _extract_defaults(path: str, recorder: _Recorder) -> None:
+    """What ``tar.extractall()`` / ``zip.extractall()`` with library defaults do to a bundle."""
+    import tarfile
+    import zipfile
+
+    recorder.active = False
+    dest = os.path.realpath(tempfile.mkdtemp(dir=os.getcwd()))
+    recorder.allowed_dir = dest
+    recorder.active = True
+    if tarfile.is_tarfile(path):
+        with tarfile.open(path) as tar:
+            # no filter: what code written for Python < 3.14 gets by default ("fully_trusted")
+            kwargs = {"filter": "fully_trusted"} if hasattr(tarfile, "fully_trusted_filter") else {}
+            tar.extractall(dest, **kwargs)  # noqa: S202 - the trusting default is what is judged
+    elif zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as z:
+            z.extractall(dest)  # noqa: S202
+    else:
+        raise ValueError("not a tar or zip archive")
+
+
+def _mark_missing_imports(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """An import of a module that does not exist ran nothing: kept, as ``import-missing``.
+
+    Judged after loading with the hook off: the name is absent from ``sys.modules`` and no
+    finder can locate it (a module that was imported and then removed is still findable)."""
+    import importlib.util
+
+    out = []
+    for event in events:
+        if event["category"] == "import" and event["event"] == "import":
+            name = event["detail"]
+            try:
+                missing = name not in sys.modules and importlib.util.find_spec(name) is None
+            except (ImportError, ValueError):
+                missing = True
+            if missing:
+                event = {**event, "category": "import-missing"}
+        out.append(event)
+    return out
 
 
 def _head(path: str) -> bytes:
@@ -445,7 +527,7 @@ def _child(request: dict[str, Any], fd: int, work: str) -> None:
         error = f"{type(exc).__name__}: {str(exc)[:200]}"
     rec.active = False
     payload = {
-        "events": rec.events + rec.mutations(),
+        "events": _mark_missing_imports(rec.events) + rec.mutations(),
         "error": error,
         "exit": exit_kind,
         "cwd": cwd,

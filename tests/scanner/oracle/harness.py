@@ -58,6 +58,14 @@ class Loader(enum.StrEnum):
     """Render ``tokenizer.chat_template`` of a GGUF file with a sandbox-free Jinja2."""
     EXTRACT_TORCH = "extract-torch"
     """Unpack tar/zip/7z bundles (recursively) and ``torch.load`` every file inside."""
+    EXTRACT = "extract"
+    """Unpack a tar/zip as code written for Python < 3.14 does (``tarfile.extractall()`` without
+    a filter, i.e. ``fully_trusted``; ``zipfile.extractall``); judged: writes and links leaving
+    the extraction folder (writes inside it are ordinary)."""
+    ONNXRUNTIME = "onnxruntime"
+    """``onnxruntime.InferenceSession(path)`` on the CPU provider (custom operators resolve here)."""
+    SAFETENSORS = "safetensors"
+    """``safetensors.numpy.load_file``."""
 
 
 # Modules each loader imports up front, so that loading an ordinary file imports nothing new.
@@ -73,12 +81,26 @@ _PRELOAD: dict[Loader, tuple[str, ...]] = {
     Loader.ONNX: ("onnx",),
     Loader.JINJA2_GGUF: ("gguf", "jinja2"),
     Loader.EXTRACT_TORCH: ("torch", "tarfile", "zipfile", "py7zr"),
+    Loader.EXTRACT: ("tarfile", "zipfile"),
+    Loader.ONNXRUNTIME: ("onnxruntime",),
+    Loader.SAFETENSORS: ("safetensors.numpy",),
 }
 # Libraries ordinary ML pickles reference; imported up front so their import is not news.
 _COMMON = ("numpy", "torch", "sklearn", "pandas", "scipy", "collections", "datetime", "joblib")
 
 MALICIOUS_CATEGORIES = frozenset(
-    {"code", "process", "network", "fs-write", "fs-read", "native", "import", "mutation", "exit"}
+    {
+        "code",
+        "process",
+        "network",
+        "fs-write",
+        "fs-read",
+        "fs-link",
+        "native",
+        "import",
+        "mutation",
+        "exit",
+    }
 )
 
 

@@ -21,6 +21,7 @@ _LOADER = {
     "keras": Loader.KERAS,
     "h5-keras": Loader.KERAS,
     "jinja2-gguf": Loader.JINJA2_GGUF,
+    "numpy": Loader.NUMPY,
 }
 
 
