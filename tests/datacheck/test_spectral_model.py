@@ -94,13 +94,14 @@ def test_backdoored_model_is_found_and_clean_model_passes(tmp_path: Path) -> Non
     assert outcome.status is Status.PASS, outcome.message
 
 
-def test_without_model_exec_or_a_model_it_is_not_verified(tmp_path: Path) -> None:
+def test_without_model_exec_or_weights_it_is_not_verified_and_without_a_model_it_abstains(
+    tmp_path: Path,
+) -> None:
     section = _project(tmp_path, poisoned=True)
     [outcome] = _run(tmp_path, section, grants=())
     assert outcome.status is Status.NOT_VERIFIED and "--allow model-exec" in outcome.gaps[0].detail
     [outcome] = _run(tmp_path, None)
-    assert outcome.status is Status.NOT_VERIFIED
-    assert outcome.gaps[0].reason.value == "not_present"
+    assert outcome.status is Status.ABSTAINED and "no model under test" in outcome.message
     (tmp_path / "model.pt").unlink()
     [outcome] = _run(tmp_path, section)
     assert outcome.status is Status.NOT_VERIFIED, outcome.message

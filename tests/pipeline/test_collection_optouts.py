@@ -87,9 +87,7 @@ def test_tdm_middleware_disabled_fails(tmp_path) -> None:
 
 
 def test_no_collector_or_unparsable_is_not_verified(tmp_path) -> None:
-    assert _statuses(write(tmp_path / "a", {"train.py": "print('train')\n"})) == [
-        Status.ABSTAINED
-    ]
+    assert _statuses(write(tmp_path / "a", {"train.py": "print('train')\n"})) == [Status.ABSTAINED]
     project = write(tmp_path / "b", {"collect/reviews/settings.py": "BOT_NAME = (\n"})
     outcomes = run(collectors_honour_optouts, project)
     assert [o.status for o in outcomes] == [Status.NOT_VERIFIED] and outcomes[0].key == "unread"
