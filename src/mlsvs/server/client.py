@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Any
 
 from mlsvs.errors import MlsvsError
 
@@ -35,14 +36,17 @@ def resolve_token(token: str | None) -> str:
     return value.strip()
 
 
-def upload(url: str, body: bytes, token: str, *, timeout: float = 60.0) -> Uploaded:
-    """POST ``body`` (a results.json) to ``URL/api/v1/runs``."""
+def post_document(
+    url: str, path: str, body: bytes, token: str, *, timeout: float = 60.0
+) -> tuple[str, dict[str, Any]]:
+    """POST a JSON ``body`` to ``URL/<path>`` with the API token: the server's base URL and its
+    JSON answer; ``UploadError`` for a bad URL, an unreachable server or a refusal."""
     import httpx
 
     base = url.rstrip("/")
     if not base.startswith(("http://", "https://")):
         raise UploadError(f"server URL must start with http:// or https://, got {url!r}")
-    endpoint = f"{base}/api/v1/runs"
+    endpoint = f"{base}/{path}"
     try:
         response = httpx.post(
             endpoint,
@@ -56,11 +60,17 @@ def upload(url: str, body: bytes, token: str, *, timeout: float = 60.0) -> Uploa
         data = response.json()
     except ValueError:
         data = {}
-    if response.status_code not in {200, 201}:
+    if response.status_code not in {200, 201} or not isinstance(data, dict):
         detail = data.get("detail") if isinstance(data, dict) else None
         raise UploadError(
             f"server refused the upload ({response.status_code}): {detail or response.text[:200]}"
         )
+    return base, data
+
+
+def upload(url: str, body: bytes, token: str, *, timeout: float = 60.0) -> Uploaded:
+    """POST ``body`` (a results.json) to ``URL/api/v1/runs``."""
+    base, data = post_document(url, "api/v1/runs", body, token, timeout=timeout)
     return Uploaded(
         run_id=int(data["run_id"]),
         system=str(data["system"]),
