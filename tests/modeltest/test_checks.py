@@ -53,14 +53,11 @@ def test_checks_declare_requirements_and_isolation():
         assert c.isolation.value == "process" and c.description
 
 
-def test_no_section_is_not_verified(project):
+def test_without_a_model_under_test_the_checks_abstain(project):
     ctx, p = _ctx(project, None)
     [outcome] = mt.clean_accuracy_measured.run(ctx, p)
-    assert (
-        outcome.status is Status.NOT_VERIFIED and "no model under test declared" in outcome.message
-    )
-    [gap] = outcome.gaps
-    assert (gap.item, gap.reason.value) == ("[tool.mlsvs.model_tests]", "not_present")
+    assert outcome.status is Status.ABSTAINED
+    assert "no model under test declared" in outcome.message
 
 
 def test_without_model_exec_grant_is_not_verified(project):

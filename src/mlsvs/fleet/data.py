@@ -316,11 +316,73 @@ def _matches(
             engine.bands(keys, plan), ["band", "pb", "split", "pos", "sig"], "pb",
             _reduce_bands, threshold=params.minhash_threshold,
         )  # fmt: skip
-        for later_pos, earlier_pos in zip(found["later"], found["earlier"], strict=True):
+        confirmed = _confirm(found, units, plan, params.minhash_threshold)
+        for later_pos, earlier_pos in confirmed:
             if earlier_pos in exact_hit or earlier_pos in quantised_hit:
                 continue
             _keep_first(near_rank, later_pos, _rank(earlier_pos, 1))
     return exact, near_rank
+
+
+def _confirm(
+    found: dict[str, list[int]], units: list[_Unit], plan: _Plan, threshold: float
+) -> list[tuple[int, int]]:
+    """The (later, earlier) candidates whose *exact* Jaccard similarity reaches ``threshold``.
+
+    The single-machine path decides candidates this way (``overlap._minhash``); the shuffle
+    carries signatures only, so the driver reads the candidates' rows back (whole files that
+    hold a candidate, each once) and compares their shingle sets.
+    """
+    import numpy as np
+
+    from mlsvs.datacheck.minhash import MinHasher, Texts, exact_jaccard
+
+    later = np.asarray(found["later"], dtype=np.int64)
+    earlier = np.asarray(found["earlier"], dtype=np.int64)
+    if not len(later):
+        return []
+    hasher = MinHasher.create(
+        permutations=plan.permutations, bands=plan.bands, shingle=plan.shingle
+    )
+    paths = {(u.split, u.file): u.path for u in units}
+    left_pos, li = np.unique(later, return_inverse=True)
+    right_pos, ri = np.unique(earlier, return_inverse=True)
+    left = Texts.from_strings(_texts_at(paths, 1, left_pos.tolist(), plan))
+    right = Texts.from_strings(_texts_at(paths, 0, right_pos.tolist(), plan))
+    similar = exact_jaccard(hasher.shingle_sets(left), hasher.shingle_sets(right), li, ri)
+    keep = similar >= threshold
+    return list(zip(later[keep].tolist(), earlier[keep].tolist(), strict=True))
+
+
+def _texts_at(
+    paths: dict[tuple[int, int], str], split: int, positions: list[int], plan: _Plan
+) -> list[str]:
+    """The quantised row texts (as the map step builds them) at ``positions`` of ``split``."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from mlsvs.datacheck.columnar import as_strings
+    from mlsvs.datacheck.fastoverlap import quantised_texts
+
+    mask = (1 << _ROW_BITS) - 1
+    by_file: dict[int, list[int]] = {}
+    for pos in positions:
+        by_file.setdefault(pos >> _ROW_BITS, []).append(pos & mask)
+    texts: dict[int, str] = {}
+    for file, rows in by_file.items():
+        path = paths[(split, file)]
+        try:
+            table = pq.read_table(path, columns=list(plan.columns))
+        except (pa.ArrowException, OSError) as exc:
+            raise DataFileError(f"{path}: corrupt parquet file: {exc}") from None
+        taken = []
+        for name in plan.columns:
+            column = table.column(name)
+            chunks = [as_strings(c) for c in column.chunks] or [pa.array([], pa.string())]
+            taken.append(pa.chunked_array(chunks, pa.string()).combine_chunks().take(rows))
+        for row, text in zip(rows, quantised_texts(taken, plan.digits), strict=True):
+            texts[(file << _ROW_BITS) + row] = text
+    return [texts[p] for p in positions]
 
 
 def _order(item: tuple[str, str]) -> tuple[str, int]:
@@ -548,11 +610,12 @@ def _explode_bands(table: Any, plan: _Plan) -> Any:  # noqa: ANN401 - pyarrow ta
 
 
 def _reduce_bands(table: Any, threshold: float) -> Any:  # noqa: ANN401 - pyarrow tables
-    """Distinct (earlier, later) pairs sharing a band key whose signatures agree enough."""
+    """Distinct (earlier, later) pairs sharing a band key whose signatures agree within
+    ``ESTIMATE_MARGIN`` of ``threshold`` (candidates, as the single-machine path takes them)."""
     import numpy as np
     import pyarrow as pa
 
-    from mlsvs.datacheck.minhash import EMPTY
+    from mlsvs.datacheck.minhash import EMPTY, ESTIMATE_MARGIN
 
     keys = table.column("band").to_numpy()
     splits = table.column("split").to_numpy()
@@ -589,7 +652,8 @@ def _reduce_bands(table: Any, threshold: float) -> Any:  # noqa: ANN401 - pyarro
     for start in range(0, len(qi), _PAIRS):
         q, c = qi[start : start + _PAIRS], ci[start : start + _PAIRS]
         a_sig, b_sig = sigs[q], sigs[c]
-        keep = (a_sig == b_sig).mean(axis=1) >= threshold
+        # Candidates only: the driver decides them on exact Jaccard (``_confirm``).
+        keep = (a_sig == b_sig).mean(axis=1) >= threshold - ESTIMATE_MARGIN
         keep &= ~(a_sig == EMPTY).all(axis=1) & ~(b_sig == EMPTY).all(axis=1)
         found_e.append(pos[q[keep]])
         found_l.append(pos[c[keep]])

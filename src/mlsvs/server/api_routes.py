@@ -82,7 +82,7 @@ class Problem(BaseModel):
     detail: str
 
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem},
     403: {"model": Problem},
     404: {"model": Problem},
@@ -120,7 +120,7 @@ _RESULTS_BODY = {
 @router.post(
     "/runs",
     response_model=IngestResult,
-    responses={**_ERRORS, 201: {"model": IngestResult}},
+    responses={**ERROR_RESPONSES, 201: {"model": IngestResult}},
     openapi_extra=_RESULTS_BODY,
 )
 async def upload_run(request: Request, me: Ingester) -> JSONResponse:
@@ -169,7 +169,7 @@ def _store(factory: sessionmaker[Session], data: object, username: str) -> Inges
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-@router.get("/systems", response_model=list[SystemOut], responses=_ERRORS)
+@router.get("/systems", response_model=list[SystemOut], responses=ERROR_RESPONSES)
 def systems(
     request: Request, me: Reader, q: Annotated[str, Query(max_length=200)] = ""
 ) -> list[SystemOut]:
@@ -193,7 +193,7 @@ def systems(
     ]
 
 
-@router.get("/systems/{system_id}/runs", response_model=list[RunOut], responses=_ERRORS)
+@router.get("/systems/{system_id}/runs", response_model=list[RunOut], responses=ERROR_RESPONSES)
 def runs(
     request: Request,
     me: Reader,
@@ -223,7 +223,7 @@ def runs(
     ]
 
 
-@router.get("/runs/{run_id}/diff", responses=_ERRORS)
+@router.get("/runs/{run_id}/diff", responses=ERROR_RESPONSES)
 def diff(request: Request, me: Reader, run_id: PathId, against: QueryId = None) -> dict[str, Any]:
     """This run against the previous one (or ``against``), as ``mlsvs diff -f json`` writes it."""
     from starlette.exceptions import HTTPException
@@ -246,7 +246,7 @@ def diff(request: Request, me: Reader, run_id: PathId, against: QueryId = None) 
     return {"run": run_id, "against": old.id, **diff_to_dict(result)}
 
 
-@router.get("/standard/search", response_model=list[RequirementHit], responses=_ERRORS)
+@router.get("/standard/search", response_model=list[RequirementHit], responses=ERROR_RESPONSES)
 def search_standard(
     request: Request,
     me: Reader,

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from sqlalchemy import DateTime, Integer
 from sqlalchemy.orm import Mapped, mapped_column
 
+from mlsvs.server.api_routes import ERROR_RESPONSES
 from mlsvs.server.auth import Need, Principal
 from mlsvs.server.models import Base, LongText, Str, utcnow
 from mlsvs.server.roles import Permission
@@ -117,7 +118,7 @@ Reader = Annotated[Principal, Depends(Need(Permission.READ))]
 Ingester = Annotated[Principal, Depends(Need(Permission.INGEST))]
 
 
-@router.post("/fleet-scans", response_model=FleetIngested, responses={201: {}, 422: {}})
+@router.post("/fleet-scans", response_model=FleetIngested, responses={**ERROR_RESPONSES, 201: {}})
 async def upload_fleet_scan(request: Request, me: Ingester) -> JSONResponse:
     """Store a fleet scan summary: 201 when new, 200 when the same document was stored before."""
     from mlsvs.server.ingest import parse_body
@@ -147,7 +148,7 @@ def _store(request: Request, data: object, username: str) -> tuple[int, bool, st
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-@router.get("/fleet-scans", response_model=list[FleetScanOut])
+@router.get("/fleet-scans", response_model=list[FleetScanOut], responses=ERROR_RESPONSES)
 def list_fleet_scans(request: Request, me: Reader) -> list[FleetScanOut]:
     """Stored summaries, newest first (at most 200)."""
     import json
@@ -171,7 +172,7 @@ def list_fleet_scans(request: Request, me: Reader) -> list[FleetScanOut]:
         ]
 
 
-@router.get("/fleet-scans/{scan_id}")
+@router.get("/fleet-scans/{scan_id}", responses=ERROR_RESPONSES)
 def get_fleet_scan(request: Request, me: Reader, scan_id: int) -> JSONResponse:
     """The stored summary as uploaded (404 when unknown)."""
     import json
