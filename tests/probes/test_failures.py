@@ -133,11 +133,12 @@ def test_trait_without_endpoint_is_errored(tmp_path: Path) -> None:
     assert "declare the endpoint to probe" in outcome.message
 
 
-def test_no_endpoint_no_trait_is_not_applicable(tmp_path: Path) -> None:
+def test_no_endpoint_no_trait_abstains(tmp_path: Path) -> None:
+    """No endpoint declared: nothing to probe (the trait profile decides applicability)."""
     project = _project(tmp_path, traits=frozenset(), endpoints=())
     ctx = CheckContext(project=project, today=dt.date(2026, 1, 1))
     [outcome] = endpoint_checks.endpoint_transport_secure.run(ctx, project)
-    assert outcome.status is Status.NOT_APPLICABLE
+    assert outcome.status is Status.ABSTAINED
 
 
 def test_bad_probe_settings_are_one_line_errors(tmp_path: Path) -> None:

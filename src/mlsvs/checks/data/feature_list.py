@@ -139,7 +139,6 @@ def columns(dataset: DatasetArtifact) -> list[str]:
     requirements=["M2.1.2"],
     applies_to=Project,
     severity=Severity.MEDIUM,
-    requires=("markdown_it",),
     reads=(CardDocument, DatasetArtifact),
     remediation="Add a feature table (Feature | Purpose) to the dataset card listing every "
     "column of the training data; justify each identifying or sensitive column by the model's "
