@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mlsvs.checks.platform._common import references
+from mlsvs.checks.platform._hcl import loads
 from mlsvs.checks.platform._sources import block, items, mapping
 
 if TYPE_CHECKING:
@@ -61,16 +62,16 @@ def statements(value: object, inventory: Inventory) -> tuple[Statement, ...]:
 
 
 def _hcl_value(text: str) -> object:
-    import hcl2
-    from hcl2.utils import SerializationOptions
-
-    options = SerializationOptions(
-        with_comments=False, explicit_blocks=False, strip_string_quotes=True
-    )
     try:
-        return hcl2.loads(f"policy = {text}\n", serialization_options=options).get("policy")
+        parsed = loads(
+            f"policy = {text}\n",
+            with_comments=False,
+            explicit_blocks=False,
+            strip_string_quotes=True,
+        )
     except Exception:  # noqa: BLE001 - lark errors of many types all mean "not literal"
         raise PolicyUnreadableError("jsonencode() argument could not be parsed") from None
+    return parsed.get("policy")
 
 
 def _strs(value: object) -> tuple[str, ...]:

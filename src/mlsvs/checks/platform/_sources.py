@@ -282,22 +282,20 @@ class _UnparseableError(ValueError):
 
 
 def _hcl(text: str) -> dict[str, object]:
+    from mlsvs.checks.platform._hcl import loads
+
     try:
-        import hcl2
-        from hcl2.utils import SerializationOptions
+        return loads(
+            text,
+            with_comments=False,
+            explicit_blocks=False,
+            preserve_heredocs=False,
+            strip_string_quotes=True,
+        )
     except ImportError:
         raise _UnparseableError(
             "python-hcl2 is not installed (pip install 'mlsvs[iac]')", GapReason.UNSUPPORTED
         ) from None
-
-    options = SerializationOptions(
-        with_comments=False,
-        explicit_blocks=False,
-        preserve_heredocs=False,
-        strip_string_quotes=True,
-    )
-    try:
-        return dict(hcl2.loads(text, serialization_options=options))
     except Exception as exc:  # noqa: BLE001 - lark raises many error types; all mean "unparseable"
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise _UnparseableError(f"Terraform syntax error: {first}") from None
