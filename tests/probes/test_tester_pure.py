@@ -14,12 +14,13 @@ import zipfile
 import pytest
 
 from mlsvs.probes.artifacts import artifact_format
-from mlsvs.probes.attacks import ProbeTarget, cost_factors, discover
+from mlsvs.probes.attacks import ProbeTarget, cost_factors, discover, probe_spoofing
 from mlsvs.probes.client import Request
 from mlsvs.probes.cors import cors_grant, hostile_origins
 from mlsvs.probes.cost import fit_cost
 from mlsvs.probes.credentials import (
     SPOOF_HEADERS,
+    SPOOF_TRIES,
     WRONG_CREDENTIAL,
     auth_variants,
     jwt_claims,
@@ -29,6 +30,8 @@ from mlsvs.probes.growth import Axis, growers, padded
 from mlsvs.probes.judge_access import judge_access, judge_cost, judge_quota
 from mlsvs.probes.routes import Route, alias_routes, parse_document, public_by_convention, spec_urls
 from mlsvs.probes.settings import ProbeSettings, parse_settings
+from mlsvs.probes.spoofing import MAX_ROUNDS
+from mlsvs.probes.spoofing import variant as spoof_variant
 from mlsvs.probes.types import Burst, Exchange, Gravity, Observations, ProbeVerdict, RequestKind
 
 SETTINGS = ProbeSettings()
@@ -261,31 +264,111 @@ def _limited_burst() -> Burst:
     )
 
 
-def _spoof_round(spoofed: int, control: int, header: str = "X-Forwarded-For") -> list[Exchange]:
-    round_: list[Exchange] = []
+def _spoof_rounds(rounds: list[tuple[int, int]], header: str = "X-Forwarded-For") -> list[Exchange]:
+    """(forged status, control status) per round for ``header``; other headers are held."""
+    out: list[Exchange] = []
     for h in SPOOF_HEADERS:
-        status = spoofed if h == header else 429
-        round_ += [ex(RequestKind.SPOOF, status, variant=h) for _ in range(3)]
-        round_.append(ex(RequestKind.SPOOF_CONTROL, control if h == header else 429, variant=h))
-    return round_
+        mine = rounds if h == header else [(429, 429)]
+        for i, (spoofed, control) in enumerate(mine):
+            tag = spoof_variant(h, i)
+            out += [
+                ex(RequestKind.SPOOF_PRIME, 200, variant=tag),
+                ex(RequestKind.SPOOF_PRIME, 429, variant=tag),
+            ]
+            out += [ex(RequestKind.SPOOF, spoofed, variant=tag) for _ in range(3)]
+            out.append(ex(RequestKind.SPOOF_CONTROL, control, variant=tag))
+    return out
 
 
 @pytest.mark.parametrize(
-    ("spoofed", "control", "expected"),
+    ("rounds", "expected"),
     [
-        (429, 429, ProbeVerdict.PASS),
-        (200, 429, ProbeVerdict.FAIL),  # forged addresses served, the real client still limited
-        (200, 200, ProbeVerdict.ERROR),  # the limit lifted for everyone: cannot tell
+        ([(429, 429)], ProbeVerdict.PASS),
+        # forged addresses served, the real client still limited, twice in a row
+        ([(200, 429), (200, 429)], ProbeVerdict.FAIL),
+        # once looks like a bypass, then a forged request is refused: a refill coincidence
+        ([(200, 429), (429, 429)], ProbeVerdict.PASS),
+        ([(200, 200), (429, 429)], ProbeVerdict.PASS),
+        # the limit lifted for everyone in every round: cannot tell
+        ([(200, 200), (200, 200), (200, 200)], ProbeVerdict.ERROR),
+        ([(200, 429), (200, 200), (200, 200)], ProbeVerdict.ERROR),
     ],
 )
 def test_quota_judge_with_forged_addresses(
-    spoofed: int, control: int, expected: ProbeVerdict
+    rounds: list[tuple[int, int]], expected: ProbeVerdict
 ) -> None:
-    o = obs(BASIC[0], *_spoof_round(spoofed, control), burst=_limited_burst())
+    o = obs(BASIC[0], *_spoof_rounds(rounds), burst=_limited_burst())
     assert judge_quota(o, SETTINGS).verdict is expected
     assert (
         judge_quota(obs(BASIC[0], burst=_limited_burst()), SETTINGS).verdict is ProbeVerdict.ERROR
     )
+
+
+def test_quota_judge_without_priming_cannot_tell() -> None:
+    tag = spoof_variant("X-Forwarded-For", 0)
+    unprimed = [ex(RequestKind.SPOOF_PRIME, 200, variant=tag) for _ in range(3)]
+    rest = [
+        e for e in _spoof_rounds([(429, 429)], "X-Real-IP") if "X-Forwarded-For" not in e.variant
+    ]
+    o = obs(BASIC[0], *unprimed, *rest, burst=_limited_burst())
+    assert judge_quota(o, SETTINGS).verdict is ProbeVerdict.ERROR
+
+
+class _Bucket:
+    """A token bucket on a simulated clock: each request takes ``step`` seconds."""
+
+    def __init__(self, refill_per_step: float, keyed_on: str | None) -> None:
+        self.refill = refill_per_step
+        self.keyed_on = keyed_on
+        self.tokens: dict[str, float] = {}
+
+    def send(self, request: Request) -> Exchange:
+        for key in self.tokens:
+            self.tokens[key] = min(20.0, self.tokens[key] + self.refill)
+        forged = dict(request.headers).get(self.keyed_on or "", "")
+        key = forged or "real"
+        tokens = self.tokens.setdefault(key, 0.0 if key == "real" else 20.0)
+        if tokens >= 1:
+            self.tokens[key] = tokens - 1
+            return ex(request.kind, 200, variant=request.variant)
+        return ex(request.kind, 429, variant=request.variant)
+
+
+def _judge_against(bucket: _Bucket) -> tuple[ProbeVerdict, int]:
+    target = ProbeTarget(
+        method="POST",
+        path="/predict",
+        valid_body=b"{}",
+        auth_header="authorization",
+        auth_scheme="Bearer",
+        credential="k",
+    )
+    sent: list[Exchange] = []
+
+    def send(request: Request) -> Exchange:
+        sent.append(bucket.send(request))
+        return sent[-1]
+
+    probe_spoofing(send, target, _limited_burst(), SETTINGS.rate_limit_statuses)
+    return judge_quota(obs(BASIC[0], *sent, burst=_limited_burst()), SETTINGS).verdict, len(sent)
+
+
+@pytest.mark.parametrize("refill", [0.0, 0.1, 0.19, 0.2, 0.34, 0.5, 0.8, 1.0, 1.5])
+def test_honest_and_spoofable_limiters_on_a_simulated_clock(refill: float) -> None:
+    """``refill``: tokens the real client's bucket regains while one request travels."""
+    verdict, sent = _judge_against(_Bucket(refill, keyed_on=None))
+    assert verdict is not ProbeVerdict.FAIL
+    burst = _limited_burst().first_limited or 0
+    assert sent <= len(SPOOF_HEADERS) * MAX_ROUNDS * (burst + 1 + SPOOF_TRIES + 1)
+    verdict, _ = _judge_against(_Bucket(refill, keyed_on="X-Forwarded-For"))
+    # A spoofable limiter never passes. The bypass shows while the real client's bucket earns
+    # well under a token between a limited prime and the control (SPOOF_TRIES + 1 requests,
+    # on top of the fraction a limited answer leaves); beyond that the limit does not bind at
+    # this request rate for the real client either, and the honest answer is "cannot tell".
+    if refill * (SPOOF_TRIES + 1) < 0.5:
+        assert verdict is ProbeVerdict.FAIL
+    else:
+        assert verdict in {ProbeVerdict.FAIL, ProbeVerdict.ERROR}
 
 
 def test_cost_judge() -> None:

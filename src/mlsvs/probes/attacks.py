@@ -7,6 +7,7 @@ Each phase sends through the runner's ``send`` (time budget, Retry-After politen
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -14,7 +15,7 @@ from urllib.parse import quote
 
 from mlsvs.probes.client import MAX_RESPONSE_BYTES, Request
 from mlsvs.probes.cors import hostile_origins
-from mlsvs.probes.credentials import QUERY_NAMES, SPOOF_HEADERS, SPOOF_TRIES, AuthVariant, forged
+from mlsvs.probes.credentials import QUERY_NAMES, SPOOF_HEADERS, AuthVariant, forged
 from mlsvs.probes.growth import Axis, Grower, growers, padded
 from mlsvs.probes.routes import (
     DISCOVERY_PATHS,
@@ -26,6 +27,7 @@ from mlsvs.probes.routes import (
     public_by_convention,
     spec_urls,
 )
+from mlsvs.probes.spoofing import probe_header
 from mlsvs.probes.types import Exchange, RequestKind
 
 if TYPE_CHECKING:
@@ -328,30 +330,32 @@ def _cost_curve(send: Send, target: ProbeTarget, grower: Grower, settings: Probe
 # --- forged client addresses --------------------------------------------------------------
 
 
-def probe_spoofing(send_raw: Send, target: ProbeTarget, burst: Burst) -> None:
-    """After the limit answered: the same request with forged client-IP headers, each followed
-    by one without (is the limit still in force for the real client?)."""
+def probe_spoofing(
+    send_raw: Send, target: ProbeTarget, burst: Burst, statuses: tuple[int, ...]
+) -> None:
+    """After the limit answered: for each client-IP header, rounds of requests with forged
+    addresses between requests of the real client (``spoofing.probe_header``)."""
     if burst.first_limited is None:
         return
-    count = 0
+    numbers = itertools.count(1)
+
+    def plain(kind: RequestKind, tag: str) -> Request:
+        return target.request(kind, body=target.valid_body, headers=target.auth(), variant=tag)
+
     for header in SPOOF_HEADERS:
-        for _ in range(SPOOF_TRIES):
-            count += 1
-            send_raw(
-                target.request(
-                    RequestKind.SPOOF,
-                    body=target.valid_body,
-                    headers=((header, forged(header, count)), *target.auth()),
-                    variant=header,
-                )
-            )
-        send_raw(
-            target.request(
-                RequestKind.SPOOF_CONTROL,
+
+        def spoofed(tag: str, header: str = header) -> Request:
+            return target.request(
+                RequestKind.SPOOF,
                 body=target.valid_body,
-                headers=target.auth(),
-                variant=header,
+                headers=((header, forged(header, next(numbers))), *target.auth()),
+                variant=tag,
             )
+
+        # The burst met the limit after first_limited requests from a full quota, so as many
+        # (plus one) always bring the real client back to it.
+        probe_header(
+            send_raw, plain, spoofed, header, prime_bound=burst.first_limited + 1, statuses=statuses
         )
 
 

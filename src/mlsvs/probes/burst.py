@@ -42,7 +42,7 @@ def run_burst(
             exchange = client.send(request)
             with lock:
                 results.append((index, exchange))
-            if _limited(exchange, settings.rate_limit_statuses):
+            if limited(exchange, settings.rate_limit_statuses):
                 stop.set()
 
     threads = [
@@ -55,10 +55,10 @@ def run_burst(
         thread.join(settings.burst_window_s + settings.timeout_s * 2)
     with lock:
         done = sorted(results, key=lambda item: item[0])
-    limited = [(i, e) for i, e in done if _limited(e, settings.rate_limit_statuses)]
+    refused = [(i, e) for i, e in done if limited(e, settings.rate_limit_statuses)]
     statuses = Counter(e.status for _, e in done if e.status is not None)
     failures = Counter(str(e.failure) for _, e in done if e.status is None)
-    first = limited[0] if limited else None
+    first = refused[0] if refused else None
     return Burst(
         planned=planned,
         sent=len(done),
@@ -72,7 +72,8 @@ def run_burst(
     )
 
 
-def _limited(exchange: Exchange, statuses: tuple[int, ...]) -> bool:
+def limited(exchange: Exchange, statuses: tuple[int, ...]) -> bool:
+    """A rate-limit answer: one of ``statuses``, or 503 with Retry-After."""
     if exchange.status in statuses:
         return True
     return exchange.status == 503 and exchange.header("retry-after") is not None

@@ -18,6 +18,14 @@ from mlsvs.probes.judge import (
     result,
     shown_path,
 )
+from mlsvs.probes.spoofing import (
+    MAX_ROUNDS,
+    RoundExchanges,
+    RoundOutcome,
+    header_outcome,
+    judge_rounds,
+    rounds_of,
+)
 from mlsvs.probes.types import Area, AreaResult, Failure, Gravity, ProbeVerdict, RequestKind
 
 if TYPE_CHECKING:
@@ -179,10 +187,13 @@ def judge_access(obs: Observations, settings: ProbeSettings) -> AreaResult:
     )
 
 
-def _limited(e: Exchange, settings: ProbeSettings) -> bool:
-    return e.status in settings.rate_limit_statuses or (
-        e.status == 503 and e.header("retry-after") is not None
+def _describe(r: RoundExchanges, outcome: RoundOutcome) -> str:
+    served = sum(1 for e in r.tries if e.status is not None and 200 <= e.status < 300)
+    control = (
+        "" if r.control is None else f", then without it {r.control.status or r.control.failure}"
     )
+    primes = f"{len(r.primes)} to the limit"
+    return f"{outcome.value} ({primes}, {served}/{len(r.tries)} forged served{control})"
 
 
 def judge_quota(obs: Observations, settings: ProbeSettings) -> AreaResult:
@@ -191,31 +202,33 @@ def judge_quota(obs: Observations, settings: ProbeSettings) -> AreaResult:
     if basic.verdict is not ProbeVerdict.PASS:
         return basic
     facts = list(basic.facts)
-    spoofed = obs.of(RequestKind.SPOOF)
-    controls = obs.of(RequestKind.SPOOF_CONTROL)
-    if not spoofed:
+    sent = [
+        e
+        for e in obs.exchanges
+        if e.kind in {RequestKind.SPOOF_PRIME, RequestKind.SPOOF, RequestKind.SPOOF_CONTROL}
+    ]
+    if not any(e.kind is RequestKind.SPOOF for e in sent):
         problem = "forged client-IP requests were not sent"
         return result(
             Area.RATE_LIMIT, ProbeVerdict.ERROR, f"could not verify: {problem}", tuple(facts)
         )
     bypassed: list[str] = []
     unclear: list[str] = []
+    statuses = settings.rate_limit_statuses
     for header in SPOOF_HEADERS:
-        tries = [e for e in spoofed if e.variant == header]
-        control = next((e for e in controls if e.variant == header), None)
-        passed = [e for e in tries if _ok(e)]
+        rounds = rounds_of(sent, header)
+        outcomes = judge_rounds(rounds, statuses)
         facts.append(
             (
                 f"spoof.{header}",
-                ", ".join(str(e.status or e.failure) for e in tries)
-                + (f"; then without it: {control.status or control.failure}" if control else ""),
+                "; ".join(_describe(r, o) for r, o in zip(rounds, outcomes, strict=True))
+                or "not sent",
             )
         )
-        if not tries or len(passed) < len(tries):
-            continue  # refused at least once: a refilling bucket explains a stray success
-        if control is not None and _limited(control, settings):
+        outcome = header_outcome(outcomes) or RoundOutcome.LIFTED
+        if outcome is RoundOutcome.BYPASSED:
             bypassed.append(header)
-        else:
+        elif outcome is not RoundOutcome.HELD:
             unclear.append(header)
     if bypassed:
         return result(
@@ -230,8 +243,9 @@ def judge_quota(obs: Observations, settings: ProbeSettings) -> AreaResult:
         return result(
             Area.RATE_LIMIT,
             ProbeVerdict.ERROR,
-            f"could not verify: every request with a forged {', '.join(unclear)} was served "
-            "but the limit had also lifted for the real client",
+            f"could not verify: in {MAX_ROUNDS} rounds, every request with a forged "
+            f"{', '.join(unclear)} was served but the limit had also lifted for the real client "
+            "(or it could not be brought back to its limit)",
             tuple(facts),
         )
     return result(

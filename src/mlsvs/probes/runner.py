@@ -299,7 +299,9 @@ class _Prober:
             return None
         attacks.probe_cors(send, target, address.scheme, address.host)
         burst = run_burst(client, baseline_request, self.settings, clock=self.clock)
-        attacks.probe_spoofing(self._send_raw(client), target, burst)
+        attacks.probe_spoofing(
+            self._send_raw(client), target, burst, self.settings.rate_limit_statuses
+        )
         return burst
 
     def _hostile(self, client: Client, template: JsonValue, target: attacks.ProbeTarget) -> None:

@@ -60,6 +60,8 @@ class RequestKind(enum.StrEnum):
     """A valid-shaped request over the body limit (a big batch, a long text, or padding)."""
     COST_POINT = "cost_point"
     """One point of the cost curve: a valid request grown along a batch or length axis."""
+    SPOOF_PRIME = "spoof_prime"
+    """The valid request again, until the limit answers: the real client is back at its limit."""
     SPOOF = "spoof"
     """After the limit hit: a valid request with a forged client-IP header."""
     SPOOF_CONTROL = "spoof_control"
