@@ -75,7 +75,8 @@ def _decodes(data: bytes, start: int, end: int) -> bool:
     import mmap
 
     decoder = codecs.getincrementaldecoder("utf-8")("surrogatepass")
-    mapped = data if isinstance(data, mmap.mmap) else None
+    buffer: object = data  # typed bytes; a scanned file arrives as its mmap
+    mapped = buffer if isinstance(buffer, mmap.mmap) else None
     try:
         for i in range(start, end, _CHUNK):
             stop = min(i + _CHUNK, end)
