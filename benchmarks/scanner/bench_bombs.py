@@ -219,6 +219,17 @@ def big_bytes_literal(d: Path, size: int) -> Path:
     return path
 
 
+def big_unicode_literal(d: Path, size: int) -> Path:
+    """A real pickle of one ``size``-byte BINUNICODE8 string (a sparse file of NULs, valid
+    UTF-8): emulating it must not decode the string (it used to cost up to 4x its size)."""
+    path = d / "text.pkl"
+    with path.open("wb") as f:
+        f.write(b"\x80\x04\x8d" + size.to_bytes(8, "little"))
+        f.seek(size, 1)
+        f.write(b".")
+    return path
+
+
 BOMBS: dict[str, Callable[[Path, int], Path]] = {
     "zip (1 member)": zip_bomb,
     "zip (pickle member)": zip_bomb_pickle_member,
@@ -232,6 +243,7 @@ BOMBS: dict[str, Callable[[Path, int], Path]] = {
     "7z": sevenzip_bomb,
     "pickle size claims": big_pickle_frame,
     "pickle with a real BINBYTES8 literal": big_bytes_literal,
+    "pickle with a real BINUNICODE8 string": big_unicode_literal,
 }
 SRC = ROOT / "src"
 """The mlsvs tree measured (``--src`` for another one, e.g. a ``git archive`` of HEAD~1)."""

@@ -8,8 +8,15 @@ directory, runs every tool on every file, and prints a Markdown table:
     /tmp/bench-venv/bin/pip install -r benchmarks/scanner/requirements.txt
     KERAS_BACKEND=torch python benchmarks/scanner/run_benchmark.py --venv /tmp/bench-venv
 
-A file counts as *flagged* when the tool exits with its "issues found" code (1 for all five
-tools); crashes, usage errors and "nothing scanned" are counted separately as *errors*.
+Ground truth comes from the oracle tier (tests/scanner/oracle/ground_truth.py): a malicious
+fixture is *exploitable* unless ground_truth lists it in a non-exploit category (loader-refused,
+neutralised, gadget-absent, unknown, malformed, resource, unidentified) or as having no loader
+here. Recall counts only exploitable samples. Per sample a tool's exit code is one of three
+outcomes: *detected* (1, "issues found", for all five tools), *clean* (0), or *not verified*
+(anything else: mlsvs's 3 "not verified" and 2 "read error", the other tools' error codes,
+crashes, timeouts). A not-verified sample is never counted as detected nor as clean: it has its
+own column, for exploitable and for benign samples. The non-exploit fixtures are reported apart
+(detected / not verified / clean), outside recall and outside false positives.
 """
 
 from __future__ import annotations
@@ -32,25 +39,54 @@ sys.path.insert(0, str(ROOT))
 BIG_SIZE = 2 * 1024**3
 
 
+EXPLOITABLE = "exploitable"
+OTHER = "other"
+BENIGN = "benign"
+DETECTED, CLEAN, NOT_VERIFIED = "detected", "clean", "not verified"
+
+
+def outcome(code: int) -> str:
+    """A tool's exit code as detected / clean / not verified (never folded into the others)."""
+    return {1: DETECTED, 0: CLEAN}.get(code, NOT_VERIFIED)
+
+
 @dataclass
 class Tool:
     name: str
     argv: list[str]
     per_file: bool = True
     dir_argv: list[str] | None = None
-    flagged: int = 0
-    errors: int = 0
-    benign_flagged: int = 0
-    benign_errors: int = 0
-    missed: list[str] = field(default_factory=list)
-    false_positives: list[str] = field(default_factory=list)
+    counts: dict[tuple[str, str], int] = field(default_factory=dict)
+    """(truth class, outcome) -> number of samples."""
+    samples: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     corpus_s: float = 0.0
     big_s: float = 0.0
     big_verdict: str = ""
 
+    def count(self, truth: str, result: str) -> int:
+        return self.counts.get((truth, result), 0)
+
+    def record(self, truth: str, result: str, name: str) -> None:
+        self.counts[truth, result] = self.count(truth, result) + 1
+        self.samples.setdefault((truth, result), []).append(name)
+
+
+def _version(venv: Path, dist: str) -> str:
+    """The installed version of ``dist`` in ``venv`` (``?`` when it is not there)."""
+    code = f"import importlib.metadata as m; print(m.version({dist!r}))"
+    try:
+        out = subprocess.run(
+            [str(venv / "bin" / "python"), "-c", code], capture_output=True, text=True,
+            check=True, timeout=60,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return "?"
+    return out.stdout.strip() or "?"
+
 
 def _tools(venv: Path) -> list[Tool]:
     bin_ = venv / "bin"
+    ver = {d: _version(venv, d) for d in ("picklescan", "modelscan", "fickling", "modelaudit")}
     # The console script next to this interpreter, not the first on PATH: a version-manager
     # shim there (pyenv's is a bash script) costs ~0.15 s per run that the other tools, run
     # straight from the venv, do not pay.
@@ -59,18 +95,18 @@ def _tools(venv: Path) -> list[Tool]:
     return [
         Tool("mlsvs scan", [mlsvs, "scan", "{}"], dir_argv=[mlsvs, "scan", "--jobs", "2", "{}"]),
         Tool(
-            "picklescan 1.0.5",
+            f"picklescan {ver['picklescan']}",
             [str(bin_ / "picklescan"), "--path", "{}"],
             dir_argv=[str(bin_ / "picklescan"), "--path", "{}"],
         ),
         Tool(
-            "modelscan 0.8.8",
+            f"modelscan {ver['modelscan']}",
             [str(bin_ / "modelscan"), "-p", "{}"],
             dir_argv=[str(bin_ / "modelscan"), "-p", "{}"],
         ),
-        Tool("fickling 0.1.12", [str(bin_ / "fickling"), "--check-safety", "{}"]),
+        Tool(f"fickling {ver['fickling']}", [str(bin_ / "fickling"), "--check-safety", "{}"]),
         Tool(
-            "modelaudit 0.2.54",
+            f"modelaudit {ver['modelaudit']}",
             [str(bin_ / "modelaudit"), "scan", "{}"],
             dir_argv=[str(bin_ / "modelaudit"), "scan", "{}"],
         ),
@@ -124,6 +160,14 @@ def build_corpus(root: Path) -> tuple[dict[str, Path], dict[str, Path]]:
     return mal, ben
 
 
+def truth_of(name: str) -> str:
+    """EXPLOITABLE unless the oracle's ground truth puts the fixture in a non-exploit category
+    (or has no loader here to prove it)."""
+    from tests.scanner.oracle.ground_truth import GROUND_TRUTH, NO_LOADER
+
+    return OTHER if name in GROUND_TRUTH or name in NO_LOADER else EXPLOITABLE
+
+
 def in_process_big(big: Path, repeat: int = 5) -> float:
     """Best-of-``repeat`` time of scan_path on the 2 GiB checkpoint inside one process (the
     scanner's own cost, without interpreter start-up and imports)."""
@@ -148,20 +192,11 @@ def in_process_big(big: Path, repeat: int = 5) -> float:
 def evaluate(
     tool: Tool, mal: dict[str, Path], ben: dict[str, Path], corpus: Path, big: Path
 ) -> None:
-    jobs = [(n, p, True) for n, p in mal.items()] + [(n, p, False) for n, p in ben.items()]
+    jobs = [(n, p, truth_of(n)) for n, p in mal.items()] + [(n, p, BENIGN) for n, p in ben.items()]
     with ThreadPoolExecutor(max_workers=8) as pool:
         codes = list(pool.map(lambda job: _run(tool.argv, job[1])[0], jobs))
-    for (name, _, malicious), code in zip(jobs, codes, strict=True):
-        if malicious and code == 1:
-            tool.flagged += 1
-        elif malicious:
-            tool.missed.append(name)
-            tool.errors += code not in (0, 1)
-        elif code == 1:
-            tool.benign_flagged += 1
-            tool.false_positives.append(name)
-        elif code != 0:
-            tool.benign_errors += 1
+    for (name, _, truth), code in zip(jobs, codes, strict=True):
+        tool.record(truth, outcome(code), name)
     if tool.dir_argv is not None:
         _, tool.corpus_s = _run(tool.dir_argv, corpus)
     else:  # no directory mode: sequential per-file runs
@@ -170,19 +205,25 @@ def evaluate(
     tool.big_verdict = {0: "clean", 1: "flagged", 124: "timeout"}.get(code, f"exit {code}")
 
 
-def table(tools: list[Tool], n_mal: int, n_ben: int) -> str:
+def table(tools: list[Tool], n: dict[str, int]) -> str:
     base = tools[0]
     lines = [
-        f"| tool | recall (malicious, n={n_mal}) | false positives (benign, n={n_ben}) | errors mal/benign | whole corpus (s) | vs mlsvs | 2 GB checkpoint (s) | vs mlsvs |",
-        "|---|---|---|---|---|---|---|---|",
+        f"| tool | recall (exploitable, n={n[EXPLOITABLE]}) | not verified (exploitable) | "
+        f"false positives (benign, n={n[BENIGN]}) | not verified (benign) | "
+        f"non-exploit fixtures detected/not verified/clean (n={n[OTHER]}) | "
+        "whole corpus (s) | vs mlsvs | 2 GB checkpoint (s) | vs mlsvs |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    lines.extend(
-        f"| {t.name} | {t.flagged}/{n_mal} ({100 * t.flagged / n_mal:.0f}%) | "
-        f"{t.benign_flagged}/{n_ben} | {t.errors}/{t.benign_errors} | {t.corpus_s:.2f} | "
-        f"{t.corpus_s / base.corpus_s:.1f}x | {t.big_s:.2f} ({t.big_verdict}) | "
-        f"{t.big_s / base.big_s:.1f}x |"
-        for t in tools
-    )
+    for t in tools:
+        hit = t.count(EXPLOITABLE, DETECTED)
+        lines.append(
+            f"| {t.name} | {hit}/{n[EXPLOITABLE]} ({100 * hit / max(n[EXPLOITABLE], 1):.0f}%) | "
+            f"{t.count(EXPLOITABLE, NOT_VERIFIED)} | {t.count(BENIGN, DETECTED)}/{n[BENIGN]} | "
+            f"{t.count(BENIGN, NOT_VERIFIED)} | {t.count(OTHER, DETECTED)}/"
+            f"{t.count(OTHER, NOT_VERIFIED)}/{t.count(OTHER, CLEAN)} | {t.corpus_s:.2f} | "
+            f"{t.corpus_s / base.corpus_s:.1f}x | {t.big_s:.2f} ({t.big_verdict}) | "
+            f"{t.big_s / base.big_s:.1f}x |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -203,14 +244,23 @@ def main() -> int:
         for tool in tools:
             print(f"running {tool.name} ...", file=sys.stderr)
             evaluate(tool, mal, ben, root / "corpus", big)
-        text = table(tools, len(mal), len(ben))
+        truths = [truth_of(name) for name in mal]
+        sizes = {k: truths.count(k) for k in (EXPLOITABLE, OTHER)} | {BENIGN: len(ben)}
+        text = table(tools, sizes)
         text += (
             f"\nmlsvs scan_path on the 2 GiB checkpoint, in process: {in_process_big(big):.4f} s\n"
         )
         if args.details:
             for t in tools:
-                text += f"\n**{t.name}** missed: {', '.join(t.missed) or '-'}\n"
-                text += f"false positives: {', '.join(t.false_positives) or '-'}\n"
+                text += f"\n**{t.name}**\n"
+                for key, label in (
+                    ((EXPLOITABLE, CLEAN), "missed (exploitable, judged clean)"),
+                    ((EXPLOITABLE, NOT_VERIFIED), "not verified (exploitable)"),
+                    ((BENIGN, DETECTED), "false positives"),
+                    ((BENIGN, NOT_VERIFIED), "not verified (benign)"),
+                    ((OTHER, CLEAN), "non-exploit fixtures judged clean"),
+                ):
+                    text += f"- {label}: {', '.join(sorted(t.samples.get(key, []))) or '-'}\n"
     print(text)
     if args.out:
         args.out.write_text(text)

@@ -119,8 +119,42 @@ def scan_wrapper(ctx: Ctx, src: ByteSource, member: str | None, depth: int) -> N
 
 
 def scan_tar(ctx: Ctx, src: ByteSource, member: str | None, depth: int) -> None:
-    """Every regular member of a tar (legacy torch tar checkpoints included)."""
+    """Every regular member of a tar (legacy torch tar checkpoints included).
+
+    Link members are judged once the whole archive is listed (a link may resolve through a
+    later one); their targets, if regular members, are scanned as those members.
+    """
     src.fh.seek(0)
+    found: list[tarfile.TarInfo] = []
+    try:
+        _tar_members(ctx, src, member, depth, found)
+    finally:
+        _tar_links(ctx, member, found)
+
+
+def _tar_links(ctx: Ctx, member: str | None, infos: list[tarfile.TarInfo]) -> None:
+    from mlsvs.scanner.links import link_problem, target_text
+
+    def text(info: tarfile.TarInfo) -> str | None:
+        return target_text(info.linkname.encode("utf-8", "surrogateescape"))
+
+    symlinks = {i.name: t for i in infos if i.issym() and (t := text(i)) is not None}
+    for info in infos:
+        problem = link_problem(info.name, text(info), symlinks, hard=info.islnk())
+        if problem is not None:
+            kind = "hard" if info.islnk() else "symbolic"
+            ctx.add(
+                finding(
+                    ScanRule.ZIP002,
+                    f"{kind} link member: {problem}",
+                    member=child(member, info.name),
+                )
+            )
+
+
+def _tar_members(
+    ctx: Ctx, src: ByteSource, member: str | None, depth: int, links: list[tarfile.TarInfo]
+) -> None:
     try:
         with tarfile.open(fileobj=src.fh, mode="r:") as tar:
             for count, info in enumerate(tar):
@@ -131,7 +165,7 @@ def scan_tar(ctx: Ctx, src: ByteSource, member: str | None, depth: int) -> None:
                 if unsafe_member_name(info.name):
                     ctx.add(finding(ScanRule.ZIP001, f"member path {info.name!r}", member=label))
                 if info.issym() or info.islnk():
-                    ctx.add(finding(ScanRule.ZIP002, f"link to {info.linkname!r}", member=label))
+                    links.append(info)
                     continue
                 if not info.isfile():
                     continue

@@ -9,6 +9,7 @@ from mlsvs.model.formats import ModelFormat
 from mlsvs.scanner import ts_code
 from mlsvs.scanner.context import ByteSource, child, unsafe_member_name
 from mlsvs.scanner.identify import zip_kind
+from mlsvs.scanner.links import MAX_TARGET, link_problem, target_text
 from mlsvs.scanner.report import finding
 from mlsvs.scanner.rules import ScanRule
 from mlsvs.scanner.zipread import (
@@ -155,6 +156,7 @@ def _structure(
                 ScanRule.ZIP007, f"several data.pkl records: {', '.join(data_pkls)}", member=member
             )
         )
+    targets = _link_targets(ctx, src, directory, member)
     for entry in directory.members:
         label = child(member, entry.name)
         if b"\0" in entry.raw_name:
@@ -169,7 +171,9 @@ def _structure(
         if unsafe_member_name(entry.name):
             ctx.add(finding(ScanRule.ZIP001, f"member path {entry.name!r}", member=label))
         if entry.is_symlink:
-            ctx.add(finding(ScanRule.ZIP002, "symbolic link member", member=label))
+            problem = link_problem(entry.name, targets.get(entry.name), targets)
+            if problem is not None:
+                ctx.add(finding(ScanRule.ZIP002, f"symbolic link member: {problem}", member=label))
         try:
             _, anomalies = local_anomalies(src.fh, directory, entry)
         except (ZipFormatError, OSError, ValueError) as exc:
@@ -177,6 +181,27 @@ def _structure(
             continue
         for text in anomalies:
             ctx.add(finding(ScanRule.ZIP003, text, member=label))
+
+
+def _link_targets(
+    ctx: Ctx, src: ByteSource, directory: Directory, member: str | None
+) -> dict[str, str]:
+    """Target path of every symbolic-link member (a link's content is its target), for
+    resolving links through each other; members whose content is no path are left out."""
+    out: dict[str, str] = {}
+    for entry in directory.members:
+        if not entry.is_symlink or entry.usize > MAX_TARGET:
+            continue
+        try:
+            got = read_member(src.fh, directory, entry, MAX_TARGET + 1)
+        except (ZipFormatError, OSError, ValueError, EOFError) as exc:
+            label = child(member, entry.name)
+            ctx.add(finding(ScanRule.GEN002, f"link member unreadable: {exc}", member=label))
+            continue
+        text = None if got.truncated else target_text(got.data)
+        if text is not None:
+            out[entry.name] = text
+    return out
 
 
 def _member(

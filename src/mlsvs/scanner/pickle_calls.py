@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from mlsvs.scanner.pickle_shapes import invoked_call, signature
 from mlsvs.scanner.pickle_values import (
+    MAX_NAME,
     Attr,
     AttrGetter,
     Blob,
@@ -25,8 +26,10 @@ from mlsvs.scanner.pickle_values import (
     Module,
     Partial,
     Ref,
+    Text,
     describe,
     dotted,
+    long_name,
 )
 
 if TYPE_CHECKING:
@@ -173,8 +176,13 @@ def _known(
 ) -> object:
     if name not in _SPECIAL:  # an ordinary callable: its result is only a call
         return Call(func, args, op, pos)
-    if any(isinstance(a, Blob) for a in argv):  # these callables look at the bytes themselves
-        argv = tuple(a.materialize() if isinstance(a, Blob) else a for a in argv)
+    names = _names(name, argv)
+    if any(_too_long(a) for a in names):
+        base = argv[0] if name in _GETATTR else "?"
+        events.append(long_name(base, next(a for a in names if _too_long(a)), pos, name))
+        return Call(func, args, op, pos)
+    if any(isinstance(a, Blob | Text) for a in argv):  # these look at the value themselves
+        argv = tuple(a.materialize() if isinstance(a, Blob | Text) else a for a in argv)
     if name in _GETATTR:
         if len(argv) >= 2 and isinstance(argv[1], str) and dotted(argv[0]) is not None:
             attr = Attr(argv[0], argv[1])
@@ -220,6 +228,21 @@ _SPECIAL = (
     | _DECODE | _B64 | _CONCAT
 )  # fmt: skip
 """Every callable ``_known`` does more for than returning a ``Call``."""
+
+
+def _names(name: str, argv: tuple[object, ...]) -> tuple[object, ...]:
+    """The arguments of ``name`` that are names the loader resolves."""
+    if name in _GETATTR:
+        return argv[1:2]
+    if name in _ATTRGETTER:
+        return argv
+    if name in _METHODCALLER or name in _IMPORT or name in _RESOLVE:
+        return argv[:1]
+    return ()
+
+
+def _too_long(value: object) -> bool:
+    return isinstance(value, Text) or (isinstance(value, str) and len(value) > MAX_NAME)
 
 
 def _reach(value: object, pos: int, via: str, events: list[Event]) -> None:

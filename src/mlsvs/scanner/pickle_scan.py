@@ -123,6 +123,10 @@ def _could_run(event: Event) -> bool:
     if event.kind in (EventKind.IMPORT, EventKind.REACH):
         parts = event.name.split(".")
         return all(part.isidentifier() for part in parts) and _importable(parts[0])
+    if event.kind is EventKind.LONG_NAME:  # judged by its (bounded) head, as imports are
+        base = event.value[0] if isinstance(event.value, tuple) else ""
+        parts = str(base).split(".")
+        return all(part.isidentifier() for part in parts) and _importable(parts[0])
     return True
 
 
@@ -255,6 +259,19 @@ def _event_findings(event: Event, scan: PickleScan) -> list[ScanFinding]:
             return _shape_findings(event, scan)
         case EventKind.FILE_REF:
             return [_file_reference(event, scan)]
+        case EventKind.LONG_NAME:
+            total = event.value[1] if isinstance(event.value, tuple) else 0
+            return [
+                finding(
+                    ScanRule.PKL001,
+                    f"{event.via} resolves a name of {total} characters ({event.name[:120]}...): "
+                    "no library writes one; the unpickler follows every dotted part, so it can "
+                    "reach any callable",
+                    member=member,
+                    offset=pos,
+                    facts=(("callable", event.name[:200]),),
+                )
+            ]
 
 
 def _file_reference(event: Event, scan: PickleScan) -> ScanFinding:

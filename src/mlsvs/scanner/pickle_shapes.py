@@ -22,6 +22,7 @@ from mlsvs.scanner.pickle_values import (
     PDict,
     PSet,
     Ref,
+    Text,
     dotted,
 )
 
@@ -99,6 +100,7 @@ def kind(value: object) -> str:
 _PLAIN_KINDS: dict[type, str] = {
     type(None): "none", bool: "bool", int: "int", float: "float", str: "str", bytes: "bytes",
     bytearray: "bytes", tuple: "tuple", list: "list", PDict: "dict", PSet: "set", Blob: "bytes",
+    Text: "str",
 }  # fmt: skip
 
 

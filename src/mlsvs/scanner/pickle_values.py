@@ -103,6 +103,10 @@ class Opaque:
     what: str
 
 
+MAX_NAME = 4096
+"""Longest global/attribute name resolved; longer ones are LONG_NAME events (real qualified
+names are under 300 characters)."""
+
 BIG_LITERAL = 1 << 20
 """Bytes literals this long stay in the scanned buffer as a ``Blob`` (never copied whole)."""
 
@@ -140,6 +144,60 @@ class Blob:
         quote = '"' if double else "'"
         return ("b" + quote + body)[:limit]
 
+    def __repr__(self) -> str:  # the default repr would print the whole scanned buffer
+        return f"Blob({self.length} bytes at {self.start}: {self.head_repr(60)}...)"
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Text:
+    """A BINUNICODE/BINUNICODE8/BINSTRING argument of ``BIG_LITERAL`` bytes or more, left
+    undecoded in the scanned buffer (a 1 GiB string would otherwise cost 1-4 GiB). The
+    emulator has checked it decodes (the unpickler stops on invalid UTF-8). It stands for the
+    ``str`` value in call shapes and messages; the callables that look at strings themselves
+    (getattr names, codecs, concatenation, nested loaders) get ``materialize``; a global name
+    this long is reported, never resolved."""
+
+    source: bytes
+    start: int
+    length: int
+    """In bytes of ``source``."""
+    encoding: str
+    """``utf-8`` (BINUNICODE, BINUNICODE8, decoded with ``surrogatepass``) or ``latin-1``."""
+
+    def materialize(self) -> str:
+        """The decoded string (a copy)."""
+        raw = self.source[self.start : self.start + self.length]
+        return bytes(raw).decode(self.encoding, "surrogatepass")
+
+    def head(self, chars: int) -> str:
+        """The first ``chars`` characters (or fewer), decoding only that much."""
+        import codecs
+
+        raw = bytes(self.source[self.start : self.start + min(self.length, 4 * chars)])
+        decoder = codecs.getincrementaldecoder(self.encoding)("surrogatepass")
+        return decoder.decode(raw, final=False)[:chars]
+
+    def head_repr(self, limit: int) -> str:
+        """``repr(self.materialize())[:limit]`` decoding only the first ``limit`` characters
+        (the quote ``repr`` picks depends on the whole string: quotes are ASCII, so the
+        encoded bytes are searched)."""
+        end = self.start + self.length
+        text = repr(self.head(limit))
+        double = (
+            self.source.find(b"'", self.start, end) >= 0
+            and self.source.find(b'"', self.start, end) < 0
+        )
+        body = text[1:-1]
+        if text[0] == '"':
+            body = body.replace("'", "\\'") if not double else body
+        elif double:
+            body = body.replace("\\'", "'")
+        quote = '"' if double else "'"
+        return (quote + body)[:limit]
+
+    def __repr__(self) -> str:
+        return f"Text({self.length} bytes at {self.start}: {self.head_repr(60)}...)"
+
 
 @enum.unique
 class EventKind(enum.StrEnum):
@@ -164,6 +222,9 @@ class EventKind(enum.StrEnum):
     FILE_REF = "file_ref"
     """joblib's legacy array wrapper: the loader reads the array from the file named in
     ``value`` with numpy.load(allow_pickle=True)."""
+    LONG_NAME = "long_name"
+    """A global or attribute name longer than ``MAX_NAME`` (no library writes one): the
+    unpickler resolves it part by part, so it may reach any callable; never resolved here."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -205,7 +266,7 @@ def describe(value: object, depth: int = 0) -> str:
         case str() | bytes() | int() | float() | bool() | None:
             text = repr(value)
             return text if len(text) <= 80 else text[:77] + "..."
-        case Blob():  # always longer than 80 characters as a repr
+        case Blob() | Text():  # always longer than 80 characters as a repr
             return value.head_repr(77) + "..."
         case tuple():
             return "(" + ", ".join(describe(v, depth + 1) for v in value[:6]) + ")"
@@ -215,3 +276,18 @@ def describe(value: object, depth: int = 0) -> str:
             return f"getattr({describe(value.base, depth + 1)}, {value.name!r})"
         case _:
             return type(value).__name__
+
+
+def long_name(base: object, name: object, pos: int, via: str) -> Event:
+    """The LONG_NAME event for ``base.name`` (a module or object and a name, either of which
+    may be a ``Text``): the heads of both and the total length, nothing decoded whole."""
+
+    def head(value: object) -> tuple[str, int]:
+        if isinstance(value, Text):
+            return value.head(100), value.length
+        if isinstance(value, str):
+            return value[:100], len(value)
+        return (dotted(value) or describe(value))[:100], 0
+
+    (b, nb), (n, nn) = head(base), head(name)
+    return Event(kind=EventKind.LONG_NAME, pos=pos, name=f"{b}.{n}", via=via, value=(b, nb + nn))

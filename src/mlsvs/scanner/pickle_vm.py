@@ -15,6 +15,7 @@ from mlsvs.scanner.pickle_calls import apply
 from mlsvs.scanner.pickle_ops import MAX_LINE, OpError, read_op
 from mlsvs.scanner.pickle_values import (
     BIG_LITERAL,
+    MAX_NAME,
     Attr,
     Blob,
     Call,
@@ -26,7 +27,9 @@ from mlsvs.scanner.pickle_values import (
     PDict,
     PSet,
     Ref,
+    Text,
     dotted,
+    long_name,
 )
 
 _WRAPPERS = frozenset(
@@ -59,6 +62,36 @@ _PUSH_ARG = frozenset(
 
 _BIG_BYTES = {0x42: 4, 0x8E: 8, 0x96: 8}
 """BINBYTES, BINBYTES8, BYTEARRAY8: the width of their length field."""
+_BIG_TEXT = {0x58: (4, "utf-8"), 0x8D: (8, "utf-8"), 0x54: (4, "latin-1")}
+"""BINUNICODE, BINUNICODE8, BINSTRING: length width and encoding (left as ``Text``)."""
+_CHUNK = 1 << 20
+
+
+def _decodes(data: bytes, start: int, end: int) -> bool:
+    """Whether ``data[start:end]`` is valid UTF-8 (``surrogatepass``), in bounded memory: a
+    chunk at a time, and pages of a memory-mapped file dropped again once read (they would
+    otherwise stay resident: a 1 GiB string would cost 1 GiB of RSS)."""
+    import codecs
+    import mmap
+
+    decoder = codecs.getincrementaldecoder("utf-8")("surrogatepass")
+    buffer: object = data  # typed bytes; a scanned file arrives as its mmap
+    mapped = buffer if isinstance(buffer, mmap.mmap) else None
+    try:
+        for i in range(start, end, _CHUNK):
+            stop = min(i + _CHUNK, end)
+            chunk = data[i:stop]
+            if not (chunk.isascii() and not decoder.getstate()[0]):
+                decoder.decode(chunk)
+            if mapped is not None:
+                page = i - i % mmap.PAGESIZE
+                mapped.madvise(mmap.MADV_DONTNEED, page, stop - page)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 _TIME_CHECK_EVERY = 1 << 14
 _FLOAT = struct.Struct(">d")
 _MISSING = object()
@@ -421,7 +454,7 @@ class _Machine:
                                 continue
                     elif code == 0x58:  # BINUNICODE
                         end = pos + 5 + int.from_bytes(data[pos + 1 : pos + 5], "little")
-                        if end <= n:
+                        if end <= n and end - pos - 5 < BIG_LITERAL:
                             stack.append(data[pos + 5 : end].decode("utf-8", "surrogatepass"))
                             pos = end
                             continue
@@ -486,6 +519,25 @@ class _Machine:
                         and not (self.resume >= 0 and end > self.frame_end)
                     ):
                         stack.append(Blob(data, start, size))
+                        pos = self.pos = end
+                        continue
+                text = _BIG_TEXT.get(data[pos]) if pos < len(data) else None
+                if text is not None and pos + 1 + text[0] <= len(data):
+                    # A big string stays undecoded in the buffer (checked to decode).
+                    start = pos + 1 + text[0]
+                    size = int.from_bytes(data[pos + 1 : start], "little")
+                    end = start + size
+                    if (
+                        size >= BIG_LITERAL
+                        and end <= len(data)
+                        and not (self.resume >= 0 and end > self.frame_end)
+                        and not (data[pos] == 0x54 and size >= 1 << 31)
+                    ):
+                        if text[1] == "utf-8" and not _decodes(data, start, end):
+                            # where the unpickler stops (the offset each path reported before)
+                            raise OpError(pos if data[pos] == 0x58 else start,
+                                          "invalid UTF-8 in a unicode argument")  # fmt: skip
+                        stack.append(Text(data, start, size, text[1]))
                         pos = self.pos = end
                         continue
                 op = read_op(data, pos)
@@ -625,6 +677,8 @@ class _Machine:
                 module = self.pop(pos)
                 if isinstance(module, str) and isinstance(qual, str):
                     self.push(self._global(module, qual, pos, "STACK_GLOBAL"))
+                elif isinstance(module, str | Text) and isinstance(qual, str | Text):
+                    self.push(self._long_global(module, qual, pos, "STACK_GLOBAL"))
                 else:
                     self.event(EventKind.DYNAMIC, pos, f"{module!r}.{qual!r}"[:200], "STACK_GLOBAL")
                     self.push(Opaque("dynamic global"))
@@ -653,10 +707,17 @@ class _Machine:
                 raise OpError(pos, f"unhandled opcode {name}")
 
     # -- semantics -------------------------------------------------------------------------
-    def _global(self, module: str, qual: str, pos: int, via: str) -> Ref:
+    def _global(self, module: str, qual: str, pos: int, via: str) -> Ref | Opaque:
+        if len(module) + len(qual) > MAX_NAME:
+            return self._long_global(module, qual, pos, via)
         ref = Ref(module, qual)
         self.event(EventKind.IMPORT, pos, ref.dotted, via)
         return ref
+
+    def _long_global(self, module: str | Text, qual: str | Text, pos: int, via: str) -> Opaque:
+        """A global name no library writes: reported (LONG_NAME), never resolved."""
+        self.result.events.append(long_name(module, qual, pos, via))
+        return Opaque("oversized global")
 
     def _call(self, func: object, args: object, op: str, pos: int) -> object:
         return apply(func, args, op, pos, self.result.events, self.calls_seen)

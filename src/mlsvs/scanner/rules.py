@@ -159,10 +159,13 @@ RULES: dict[ScanRule, ScanRuleInfo] = {
         "target directory when extracted (zip-slip). Do not extract this archive.",
     ),
     ScanRule.ZIP002: ScanRuleInfo(
-        title="archive member is a link",
+        title="archive link member points outside the archive",
         severity=_H,
-        remediation="Symbolic or hard links in archives can redirect later writes or reads to "
-        "arbitrary files. Rebuild the archive without links.",
+        remediation="A symbolic or hard link whose target is absolute, resolves outside the "
+        "archive root (also through other links), or is no path at all: a link-aware extractor "
+        "(unzip, bsdtar, 7-Zip, tarfile without the data filter) lets later members or readers "
+        "write or read arbitrary files. Links to siblings inside the archive are not reported. "
+        "Do not extract this archive; rebuild it without such links.",
     ),
     ScanRule.ZIP003: ScanRuleInfo(
         title="zip local header disagrees with the central directory",

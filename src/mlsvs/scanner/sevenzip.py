@@ -36,19 +36,30 @@ def read_7z(ctx: Ctx, src: ByteSource, member: str | None, depth: int) -> None:
                             ScanRule.ZIP001, f"member path {name!r}", member=child(member, name)
                         )
                     )
-                if getattr(info, "is_symlink", False):
-                    ctx.add(
-                        finding(ScanRule.ZIP002, "symbolic link member", member=child(member, name))
-                    )
+            links = [str(i.filename) for i in infos if getattr(i, "is_symlink", False)]
             contents = _extract(archive, ctx.available())
     except Exception as exc:  # noqa: BLE001 - py7zr raises many unrelated types on bad input
         ctx.add(
             finding(ScanRule.GEN002, f"7z archive unreadable: {type(exc).__name__}", member=member)
         )
         return
+    _links(ctx, member, links, contents)
     with ctx.holding(sum(len(v) for v in contents.values())):
         for name in sorted(contents):
             ctx.scan_bytes(contents[name], child(member, name), depth + 1)
+
+
+def _links(ctx: Ctx, member: str | None, links: list[str], contents: dict[str, bytes]) -> None:
+    """A 7z link's content is its target: report the ones that leave the archive root."""
+    from mlsvs.scanner.links import link_problem, target_text
+
+    raw = {name: contents.get(name) for name in links}
+    targets = {n: t for n, data in raw.items() if data is not None and (t := target_text(data))}
+    for name in links:
+        problem = link_problem(name, targets.get(name), targets)
+        if problem is not None:
+            text = f"symbolic link member: {problem}"
+            ctx.add(finding(ScanRule.ZIP002, text, member=child(member, name)))
 
 
 def _extract(archive: object, limit: int) -> dict[str, bytes]:
