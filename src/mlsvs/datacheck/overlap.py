@@ -291,8 +291,8 @@ def _find_columnar(
             if not len(positions):
                 continue
             texts = Texts.from_arrow(join_cells([c.take(positions) for c in batch.columns]))
-            signatures = hasher.signatures(texts)
-            index.bands.append(hasher.band_array(signatures))
+            signatures, bands = hasher.sketch(texts)
+            index.bands.append(bands)
             display = later[batch.source].display
             index.labels.extend(f"{display}:{batch.start + i + 1}" for i in positions.tolist())
             index.signatures.append(signatures)
@@ -378,8 +378,8 @@ def _minhash_texts(
 
     if not index.labels:
         return
-    signatures = hasher.signatures(texts)
-    all_queries, all_slots = _candidates(index, hasher.band_array(signatures))
+    signatures, bands = hasher.sketch(texts)
+    all_queries, all_slots = _candidates(index, bands)
     if not len(all_slots):
         return
     stored = index.matrix()

@@ -495,15 +495,14 @@ def _row_keys(batch: Any, plan: _Plan) -> Any:  # noqa: ANN401 - pyarrow tables
         "pn": (near % parts).astype(np.int64),
     }
     if plan.text:
-        from mlsvs.datacheck.fastoverlap import quantised_texts
-        from mlsvs.datacheck.minhash import MinHasher
+        from mlsvs.datacheck.fastoverlap import row_texts
+        from mlsvs.datacheck.minhash import MinHasher, Texts
 
         hasher = MinHasher.create(
             permutations=plan.permutations, bands=plan.bands, shingle=plan.shingle
         )
         taken = [c.take(pa.array(keep)) for c in strings]
-        signatures = hasher.signatures(quantised_texts(taken, plan.digits))
-        bands = hasher.band_array(signatures)
+        signatures, bands = hasher.sketch(Texts.from_arrow(row_texts(taken, plan.digits)))
         width = 4 * plan.permutations
         flat = pa.py_buffer(np.ascontiguousarray(signatures).tobytes())
         sig = pa.Array.from_buffers(pa.binary(width), len(keep), [None, flat])
