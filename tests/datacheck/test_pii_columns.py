@@ -136,3 +136,33 @@ def test_prefilter_keeps_every_cell_python_would_match(text) -> None:
 
 def test_entity_enum_is_unchanged() -> None:
     assert Entity.PHONE.value == "phone"
+
+
+def _mixed_cells(n: int, seed: int) -> list[list[object]]:
+    """E-mail cells the bulk path takes (whole ASCII addresses) interleaved with ones it must
+    leave to Python (spaces, two addresses, non-ASCII, secret-like runs, over-long parts), and
+    short number-like cells next to shapes of seven or more characters."""
+    rng = random.Random(seed)
+    shapes = ["a{i}@x.io", " b{i}@y.co.uk", "c{i}@z.com and d{i}@w.org", "é{i}@x.de",
+              "tokenlikeusername_abcdefghij{i}@x.com", "e{i}@d.abcdefghijklmnopqrstuvwxyz",
+              "F{i}@MAIL.EXAMPLE.ORG", "g{i}@b.c1", ""]  # fmt: skip
+    short = ["1.1.1.1", "12", "0.5", "::", "+1 23", "1.1.1", "123456", "1234567", "12:30",
+             "0207 946 0018", "١٢٣", ""]  # fmt: skip
+    return [[rng.choice(shapes).format(i=i), rng.choice(shapes).format(i=i),
+             rng.choice(short), f"u{i:05d}@e.com"] for i in range(n)]  # fmt: skip
+
+
+@pytest.mark.parametrize("cap", [200_000, 40])
+def test_bulk_email_and_plain_number_paths_match_the_row_reader(tmp_path, monkeypatch, cap):
+    import mlsvs.datacheck.pii_scan as pii_scan
+
+    monkeypatch.setattr(pii_scan, "_DISTINCT_CAP", cap)
+    monkeypatch.setattr("mlsvs.datacheck.columnar.BLOCK_BYTES", 4096)  # many batches
+    path = write_csv(tmp_path / "m.csv", ["email", "contact", "mixed", "user_email"],
+                     _mixed_cells(1500, seed=cap))  # fmt: skip
+    source = source_for(path, "m.csv")
+    fast, slow = scan_pii(source), _scan_rows(source, 0, lambda *_: None)
+    assert fast.engine == "arrow"
+    assert fast.hits == slow.hits and fast.dismissed == slow.dismissed
+    assert fast.rows_with_pii == slow.rows_with_pii
+    assert {h.name for h in fast.hits} >= {"email:email", "contact:email", "user_email:email"}

@@ -234,3 +234,27 @@ def test_vectorised_entity_leakage_equals_row_wise(tmp_path, monkeypatch) -> Non
     monkeypatch.setattr(columnar, "available", lambda source: False)
     slow = entity_leakage(_src(train), _src(test), "cid")
     assert fast == slow and fast.leaked == 50 and fast.entities_later == 110
+
+
+def test_minhash_sketch_does_not_depend_on_chunking(monkeypatch) -> None:
+    """A text's signature and band keys are the same alone and inside any chunk of texts."""
+    import random
+
+    import numpy as np
+
+    import mlsvs.datacheck.minhash as minhash
+
+    rng = random.Random(7)
+    words = ["late", "box", "refund", "great", "screen", "é", "naïve", "42", "0.5"]
+    texts = ["", "ab", "abcde", "x" * 3, *(" ".join(rng.choices(words, k=rng.randint(1, 30)))
+                                          for _ in range(300))]  # fmt: skip
+    for shingle in (3, 5, 8):
+        hasher = MinHasher.create(shingle=shingle)
+        alone = np.vstack([hasher.signatures([t]) for t in texts])
+        monkeypatch.setattr(minhash, "_CHUNK", 64)  # many chunks, texts split across none
+        signatures, bands = hasher.sketch(texts)
+        monkeypatch.setattr(minhash, "_CHUNK", 1 << 16)
+        assert np.array_equal(signatures, alone)
+        assert np.array_equal(bands, hasher.band_array(alone))
+        assert (signatures[0] == minhash.EMPTY).all()
+        assert not (signatures[1:] == minhash.EMPTY).all(axis=1).any()

@@ -15,7 +15,7 @@ MinHash text pass (``overlap._minhash``) when text columns take part.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from mlsvs.datacheck.normalise import cell_forms, quantise
@@ -40,11 +40,16 @@ _MULTIPLIER = 0x9E3779B97F4A7C15
 class _ColumnHasher:
     """Cell forms of one column, vectorised; Python only for distinct number/non-ASCII cells.
 
-    ``forms`` caches (exact form, near form, blank) per distinct such cell across batches.
+    Such cells' forms are cached across batches (``known``), looked up in C++.
     """
 
     digits: int
-    forms: dict[str, tuple[str, str, bool]] = field(default_factory=dict)
+    known: Any = None
+    """Distinct number/non-ASCII cells already seen (a pyarrow string array), in order."""
+    exact_forms: Any = None
+    near_forms: Any = None
+    blank: Any = None
+    """Their exact and near forms (string arrays) and blank flags (NumPy), by position."""
 
     def keys(self, array: object) -> tuple[U64, U64, npt.NDArray[np.bool_], pa.Array]:
         """Exact digest, near digest, blank flag and near form (a string array) of every cell."""
@@ -68,25 +73,50 @@ class _ColumnHasher:
         if not pc.any(slow).as_py():
             exact = hash_texts(Texts.from_arrow(fast))
             return exact[codes], exact[codes], blank[codes], fast.take(encoded.indices)
-        if len(self.forms) > _CACHE_LIMIT:
-            self.forms.clear()
         where = np.flatnonzero(slow.to_numpy(zero_copy_only=False))
-        entries = [self._form(v) for v in pc.take(distinct, where).to_pylist()]
-        exact_forms = pa.array([e[0] for e in entries], pa.string())
-        near_forms = pa.array([e[1] for e in entries], pa.string())
-        blank[where] = np.asarray([e[2] for e in entries], dtype=bool)
+        at = self._positions(pc.take(distinct, where))
+        exact_forms = self.exact_forms.take(at)
+        near_forms = self.near_forms.take(at)
+        blank[where] = self.blank[at.to_numpy(zero_copy_only=False)]
         exact = hash_texts(Texts.from_arrow(pc.replace_with_mask(fast, slow, exact_forms)))
         near_distinct = pc.replace_with_mask(fast, slow, near_forms)
         near = hash_texts(Texts.from_arrow(near_distinct))
         return exact[codes], near[codes], blank[codes], near_distinct.take(encoded.indices)
 
-    def _form(self, value: str) -> tuple[str, str, bool]:
-        entry = self.forms.get(value)
-        if entry is None:
-            exact, near = cell_forms(value, self.digits)
-            entry = (exact, near, not value.strip())
-            self.forms[value] = entry
-        return entry
+    def _positions(self, values: pa.Array) -> pa.Array:
+        """Where each of the (distinct) ``values`` is in ``known``; unseen ones are added.
+
+        The lookup is one hash join in C++ (``index_in``); Python computes ``cell_forms`` only
+        for cells never seen in an earlier batch.
+        """
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if not len(values):
+            return pa.array([], pa.int32())
+        if self.known is not None and len(self.known) > _CACHE_LIMIT:
+            self.known = None
+        at = pc.index_in(values, value_set=self.known) if self.known is not None else None
+        new = values if at is None else values.filter(pc.is_null(at))
+        if at is not None and not len(new):
+            return at
+        if len(new):
+            cells = new.to_pylist()
+            forms = [cell_forms(v, self.digits) for v in cells]
+            parts = (
+                pa.array([f[0] for f in forms], pa.string()),
+                pa.array([f[1] for f in forms], pa.string()),
+                np.fromiter((not v.strip() for v in cells), dtype=bool, count=len(cells)),
+            )
+            if self.known is None:
+                self.known, self.exact_forms, self.near_forms, self.blank = new, *parts
+            else:
+                self.known = pa.concat_arrays([self.known, new])
+                self.exact_forms = pa.concat_arrays([self.exact_forms, parts[0]])
+                self.near_forms = pa.concat_arrays([self.near_forms, parts[1]])
+                self.blank = np.concatenate([self.blank, parts[2]])
+        return pc.index_in(values, value_set=self.known)
 
 
 def _mix(keys: U64) -> U64:
@@ -260,9 +290,17 @@ def _fast_forms(cells: pa.Array) -> pa.Array:
     """Lower-cased, whitespace-collapsed, trimmed cells (``normalise`` of plain ASCII text)."""
     import pyarrow.compute as pc
 
-    return pc.utf8_trim_whitespace(
-        pc.replace_substring_regex(pc.utf8_lower(cells), r"[\t\n\f\r ]+", " ")
-    )
+    lowered = pc.utf8_lower(cells)
+    # Only cells with a run of whitespace to collapse go through the (slower) regex replace.
+    runs = pc.fill_null(pc.match_substring_regex(lowered, _RUN), False)
+    if pc.any(runs).as_py():
+        collapsed = pc.replace_substring_regex(lowered.filter(runs), r"[\t\n\f\r ]+", " ")
+        lowered = pc.replace_with_mask(lowered, runs, collapsed)
+    return pc.utf8_trim_whitespace(lowered)
+
+
+_RUN = r"[\t\n\f\r]|  "
+"""A whitespace run that is not already one space."""
 
 
 def normalised_array(array: object, digits: int) -> pa.Array:

@@ -267,54 +267,82 @@ class MinHasher:
 
     def signatures(self, texts: Sequence[str] | Texts) -> npt.NDArray[np.uint32]:
         """One signature row (``permutations`` slots) per text; an empty text is all ``EMPTY``."""
+        return self._sketch(texts, bands=False)[0]
+
+    def sketch(
+        self, texts: Sequence[str] | Texts
+    ) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint64]]:
+        """``signatures`` and their ``band_array`` in one pass (see ``_sketch``)."""
+        signatures, keys = self._sketch(texts, bands=True)
+        return signatures, keys if keys is not None else self.band_array(signatures)
+
+    def _sketch(
+        self, texts: Sequence[str] | Texts, *, bands: bool
+    ) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint64] | None]:
+        """Signatures and (with ``bands``) their band keys, computed chunk by chunk.
+
+        Every step (shingle reading, mixing, the rounds, densification, band keys) runs on about
+        ``_CHUNK`` shingles at a time, so the intermediate arrays stay in the CPU cache instead
+        of streaming the whole batch's shingles through memory once per step.
+        """
         import numpy as np
 
         if not isinstance(texts, Texts):
             texts = Texts.from_strings(texts)
         rounds = len(self.a)
         n = len(texts)
-        out = np.full((n, rounds * BINS), EMPTY, dtype=np.uint32)
-        values, counts = self.shingle_values(texts)
-        if not len(values):
-            return out[:, : self.permutations]
-        seed = np.uint64((self.seed * _MIX) & _FULL)
-        with np.errstate(over="ignore"):
-            values ^= seed
-            mixed = _splitmix(values)
+        out = np.empty((n, rounds * BINS), dtype=np.uint32)
+        keys = np.zeros((n, self.bands), dtype=np.uint64) if bands else None
+        k = self.shingle
+        lengths = np.diff(texts.offsets)
+        counts = np.where(lengths >= k, lengths - k + 1, np.minimum(lengths, 1))
         ends = np.cumsum(counts)
+        windows = _windows(texts.data)
+        seed = np.uint64((self.seed * _MIX) & _FULL)
+        keep = np.uint64((1 << (8 * k)) - 1) if k < 8 else None
         a = np.asarray(self.a, dtype=np.uint64)[:, None]
         b = np.asarray(self.b, dtype=np.uint64)[:, None]
+        width = rounds * BINS
+        offsets = (np.arange(rounds, dtype=np.int64) * BINS)[:, None]
         probes = np.asarray(self.probes, dtype=np.int64)
         first = 0
         while first < n:
             done = int(ends[first - 1]) if first else 0
             last = int(np.searchsorted(ends, done + _CHUNK, side="right"))
             last = min(max(last, first + 1), n)
-            block = mixed[done : int(ends[last - 1])]
             rows = last - first
-            # Slot of (round, text, bin) in a (rounds, rows, BINS) grid.
-            bases = np.repeat(np.arange(0, rows * BINS, BINS, dtype=np.uint64), counts[first:last])
-            bases = (
-                bases[None, :]
-                + (np.arange(rounds, dtype=np.uint64) * np.uint64(rows * BINS))[:, None]
-            )
+            chunk_counts = counts[first:last]
+            values: U64 = windows[_ranges(texts.offsets[first:last], chunk_counts)]
+            if keep is not None:
+                values &= keep
+            short = np.flatnonzero((lengths[first:last] > 0) & (lengths[first:last] < k))
+            if len(short):
+                starts = np.zeros(rows, dtype=np.int64)
+                np.cumsum(chunk_counts[:-1], out=starts[1:])
+                bits = np.uint64(8) * lengths[first:last][short].astype(np.uint64)
+                values[starts[short]] &= (np.uint64(1) << bits) - np.uint64(1)
             with np.errstate(over="ignore"):
+                values ^= seed
+                block = _splitmix(values)
                 h = block[None, :] * a
                 h += b
-            slots = h >> np.uint64(64 - _BIN_BITS)
-            slots += bases
-            flat = np.full(rounds * rows * BINS, _FULL, dtype=np.uint64)
-            np.minimum.at(flat, slots.ravel().view(np.int64), h.ravel())
-            # (rows, rounds * BINS): slot r * BINS + j of a text is bin j of round r.
-            grid = flat.reshape(rounds, rows, BINS).transpose(1, 0, 2).reshape(rows, -1)
-            filled = counts[first:last] > 0
+            # Slot r * BINS + j of text t (bin j of round r) in a (rows, rounds * BINS) grid.
+            slots = (h >> np.uint64(64 - _BIN_BITS)).view(np.int64)
+            slots += offsets
+            slots += np.repeat(np.arange(0, rows * width, width, dtype=np.int64), chunk_counts)
+            grid = np.full((rows, width), _FULL, dtype=np.uint64)
+            np.minimum.at(grid.ravel(), slots.ravel(), h.ravel())
+            filled = chunk_counts > 0
             _densify(grid, filled, probes)
-            values = (grid >> np.uint64(32 - _BIN_BITS)) & np.uint64(EMPTY)
-            values[~filled] = EMPTY
-            out[first:last] = values.astype(np.uint32)
+            # The 32 bits under the bin bits (the cast to uint32 drops the bits above).
+            grid >>= np.uint64(32 - _BIN_BITS)
+            out[first:last] = grid
+            out[first:last][~filled] = EMPTY
+            if keys is not None:
+                keys[first:last] = self.band_array(out[first:last, : self.permutations])
             first = last
         result: npt.NDArray[np.uint32] = out[:, : self.permutations]
-        return result
+        return result, keys
 
     def band_keys(self, signatures: npt.NDArray[np.uint32]) -> list[list[int]]:
         """Per signature, one integer key per band (band index mixed in)."""
@@ -326,12 +354,14 @@ class MinHasher:
         import numpy as np
 
         rows = self.permutations // self.bands
-        shaped = signatures.astype(np.uint64).reshape(len(signatures), self.bands, rows)
+        shaped = signatures.reshape(len(signatures), self.bands, rows)
         keys = np.zeros((len(signatures), self.bands), dtype=np.uint64)
         with np.errstate(over="ignore"):
             for j in range(rows):
-                keys = keys * np.uint64(_MIX) + shaped[:, :, j]
-            keys = keys * np.uint64(_MIX) + np.arange(self.bands, dtype=np.uint64)[None, :]
+                keys *= np.uint64(_MIX)
+                keys += shaped[:, :, j]
+            keys *= np.uint64(_MIX)
+            keys += np.arange(self.bands, dtype=np.uint64)[None, :]
         result: npt.NDArray[np.uint64] = keys
         return result
 
@@ -383,30 +413,34 @@ def _densify(grid: U64, filled: npt.NDArray[np.bool_], probes: I64) -> None:
     """Fill empty bins of non-empty rows in place from their probe sequences (originals only).
 
     ``grid`` is (rows, rounds * BINS); ``probes[c]`` is the probe sequence of column ``c``, bins
-    of the same round. A non-empty text has at least one shingle in every round.
+    of the same round. A non-empty text has at least one shingle in every round. The fills are
+    written after every probe is read, so a probe only ever sees the original bins.
     """
     import numpy as np
 
-    rows, bins = np.nonzero((grid == np.uint64(_FULL)) & filled[:, None])
+    empty = grid == np.uint64(_FULL)
+    empty &= filled[:, None]
+    rows, bins = np.nonzero(empty)
     if not len(rows):
         return
-    original = grid.copy()
+    fills = np.full(len(rows), _FULL, dtype=np.uint64)
     pending = np.arange(len(rows))
     base = bins - bins % BINS
     for t in range(probes.shape[1]):
         source = base[pending] + probes[bins[pending], t]
-        found = original[rows[pending], source]
+        found = grid[rows[pending], source]
         hit = found != np.uint64(_FULL)
-        grid[rows[pending[hit]], bins[pending[hit]]] = found[hit]
+        fills[pending[hit]] = found[hit]
         pending = pending[~hit]
         if not len(pending):
-            return
-    # Deterministic fallback: the first non-empty bin of the same round.
-    rest = rows[pending], bins[pending]
-    segments = base[pending][:, None] + np.arange(BINS)[None, :]
-    candidates = original[rest[0][:, None], segments]
-    first = np.argmax(candidates != np.uint64(_FULL), axis=1)
-    grid[rest] = candidates[np.arange(len(first)), first]
+            break
+    if len(pending):
+        # Deterministic fallback: the first non-empty bin of the same round.
+        segments = base[pending][:, None] + np.arange(BINS)[None, :]
+        candidates = grid[rows[pending][:, None], segments]
+        first = np.argmax(candidates != np.uint64(_FULL), axis=1)
+        fills[pending] = candidates[np.arange(len(first)), first]
+    grid[rows, bins] = fills
 
 
 def require_numpy() -> None:

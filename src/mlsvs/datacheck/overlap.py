@@ -232,16 +232,17 @@ def find_overlap(
         for label, row in batch:
             if is_blank(row, every):
                 continue
+            # A row with an exact or quantised partner still goes through every pass: the
+            # same training row can leak as several edited rows of the later split.
             hit = index.exact.get(row_fingerprint(row, every))
             if hit is not None:
                 exact.setdefault(hit, label)
-                continue
             if not params.near:
                 continue
             hit = index.near.get(near_fingerprint(row, every, digits))
             if hit is not None:
                 near.setdefault(hit, label)
-            elif hasher is not None:
+            if hasher is not None:
                 pending.append((label, row))
         if hasher is not None and pending:
             _minhash(index, hasher, pending, params, near, digits)
@@ -291,8 +292,8 @@ def _find_columnar(
             if not len(positions):
                 continue
             texts = Texts.from_arrow(join_cells([c.take(positions) for c in batch.columns]))
-            signatures = hasher.signatures(texts)
-            index.bands.append(hasher.band_array(signatures))
+            signatures, bands = hasher.sketch(texts)
+            index.bands.append(bands)
             display = later[batch.source].display
             index.labels.extend(f"{display}:{batch.start + i + 1}" for i in positions.tolist())
             index.signatures.append(signatures)
@@ -312,15 +313,15 @@ def _find_columnar(
             )
         if not params.near:
             continue
-        rest = filled & (hit < 0)
+        # Rows with an exact partner still take part in the near passes (see ``find_overlap``).
         close = lookup(batch.near, later_index.near, later_index.near_first)
-        close[~rest] = -1
+        close[~filled] = -1
         for position in np.flatnonzero(close >= 0).tolist():
             near.setdefault(
                 later_label(int(close[position])), f"{display}:{batch.start + position + 1}"
             )
         if hasher is not None:
-            positions = np.flatnonzero(rest & (close < 0))
+            positions = np.flatnonzero(filled)
             if len(positions):
                 texts = Texts.from_arrow(join_cells([c.take(positions) for c in batch.columns]))
 
@@ -378,8 +379,8 @@ def _minhash_texts(
 
     if not index.labels:
         return
-    signatures = hasher.signatures(texts)
-    all_queries, all_slots = _candidates(index, hasher.band_array(signatures))
+    signatures, bands = hasher.sketch(texts)
+    all_queries, all_slots = _candidates(index, bands)
     if not len(all_slots):
         return
     stored = index.matrix()

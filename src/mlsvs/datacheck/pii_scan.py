@@ -24,7 +24,7 @@ import math
 import re
 from array import array
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mlsvs.datacheck.columns import id_named
 from mlsvs.datacheck.pii import (
@@ -32,6 +32,8 @@ from mlsvs.datacheck.pii import (
     HINT_ONLY,
     Confidence,
     Entity,
+    Match,
+    _confidence,
     column_hints,
     find_candidates,
     mask,
@@ -40,7 +42,7 @@ from mlsvs.datacheck.progress import silent
 from mlsvs.datacheck.validators import phone_number_valid
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from mlsvs.datacheck.columnar import ColumnBatch
     from mlsvs.datacheck.progress import Progress
@@ -55,6 +57,7 @@ PHONE_VALID_SHARE = 0.8
 """In a real phone column nearly every number is valid; random digit groups of the same shape
 are valid about 36 % of the time (measured on 5,000 random ``ddd-ddd-dddd``)."""
 _DISTINCT_CAP = 200_000
+_NON_DIGITS = re.compile(r"\D")
 _TOKENISH = re.compile(r"[A-Za-z0-9_\-]{20,}|-----BEGIN")
 _LETTER = re.compile(r"[^\W\d_]")
 _IDENTIFIER_WORDS = re.compile(
@@ -138,16 +141,49 @@ class _Acc:
     phone_checked: int = 0
     phone_valid: int = 0
 
+    firsts: list[tuple[int, int, str]] = field(default_factory=list)
+    """The ``SAMPLES`` distinct samples seen first: (row of first sight, call number, sample)."""
+    calls: int = 0
+
     def add(self, confidence: Confidence, sample: str, row: int, rule: str = "") -> None:
         self.count += 1
         self.confidence = max(self.confidence, confidence)
         self.rule = self.rule or rule
-        if len(self.samples) < SAMPLES and sample not in self.samples:
-            self.samples.append(sample)
-        if len(self.rows) < SAMPLES and row not in self.rows:
-            self.rows.append(row)
+        self.sample(row, sample)
         if not self.hit_rows or self.hit_rows[-1] != row:
             self.hit_rows.append(row)
+
+    def sample(self, row: int, sample: str) -> None:
+        """Record a sample seen at ``row``: any order of calls keeps the first ones by row.
+
+        ``samples`` ends as the first ``SAMPLES`` distinct samples and ``rows`` as the first
+        ``SAMPLES`` distinct rows in row order, whatever order the calls come in (the columnar
+        scan feeds some cells in bulk, the rest one by one).
+        """
+        self.calls += 1
+        known = next((i for i, (_, _, s) in enumerate(self.firsts) if s == sample), None)
+        if known is not None:
+            if self.firsts[known][0] <= row:
+                self._row(row)
+                return
+            del self.firsts[known]
+        if len(self.firsts) < SAMPLES or row < self.firsts[-1][0]:
+            self.firsts.append((row, self.calls, sample))
+            self.firsts.sort()
+            del self.firsts[SAMPLES:]
+            self.samples = [s for _, _, s in self.firsts]
+        self._row(row)
+
+    def sample_row(self, row: int) -> None:
+        """Record a row with a hit (any order; ``rows`` keeps the first ones)."""
+        self._row(row)
+
+    def _row(self, row: int) -> None:
+        if row in self.rows or (len(self.rows) >= SAMPLES and row > self.rows[-1]):
+            return
+        self.rows.append(row)
+        self.rows.sort()
+        del self.rows[SAMPLES:]
 
 
 @dataclass(slots=True)
@@ -157,9 +193,32 @@ class _Column:
     filled: int = 0
     whole: int = 0
     """Cells that are exactly one shaped value."""
-    distinct: set[int] = field(default_factory=set)
+    distinct: set[str] = field(default_factory=set)
+    """The first ``_DISTINCT_CAP`` distinct whole cells (stripped), in row order."""
     increasing: int = 0
     previous: int | None = None
+
+    def record(self, key: str, current: int | None) -> None:
+        """One whole cell (stripped) and its leading digits, in row order."""
+        if len(self.distinct) < _DISTINCT_CAP:
+            self.distinct.add(key)
+        if current is not None:
+            self.increasing += self.previous is not None and current > self.previous
+            self.previous = current
+
+    def record_many(self, keys: list[str], currents: list[int | None]) -> None:
+        """``record`` of many whole cells in row order (one C-level set update when it fits)."""
+        if len(self.distinct) + len(keys) <= _DISTINCT_CAP:
+            self.distinct.update(keys)
+        else:
+            for key in keys:
+                if len(self.distinct) >= _DISTINCT_CAP:
+                    break
+                self.distinct.add(key)
+        for current in currents:
+            if current is not None:
+                self.increasing += self.previous is not None and current > self.previous
+                self.previous = current
 
 
 class _Scan:
@@ -172,19 +231,28 @@ class _Scan:
         self.columns = [_Column() for _ in header]
         self.rows = 0
 
-    def cell(self, index: int, number: int, text: str) -> None:
+    def cell(
+        self,
+        index: int,
+        number: int,
+        text: str,
+        candidates: list[Match] | None = None,
+        wholes: list[tuple[int, str, int | None]] | None = None,
+    ) -> None:
+        """One cell's candidates (``find_candidates`` unless given); whole cells go to
+        ``wholes`` as (row, stripped text, leading digits) when given, else are recorded."""
         hints = self.hints[index]
-        candidates = find_candidates(text, hints)
+        if candidates is None:
+            candidates = find_candidates(text, hints)
         stats = self.columns[index]
         if len(candidates) == 1 and candidates[0].end - candidates[0].start == len(text.strip()):
             stats.whole += 1
-            digits = re.sub(r"\D", "", text)
-            if len(stats.distinct) < _DISTINCT_CAP:
-                stats.distinct.add(hash(text.strip()))
-            if digits:
-                current = int(digits[:18])
-                stats.increasing += stats.previous is not None and current > stats.previous
-                stats.previous = current
+            digits = _NON_DIGITS.sub("", text)
+            current = int(digits[:18]) if digits else None
+            if wholes is None:
+                stats.record(text.strip(), current)
+            else:
+                wholes.append((number, text.strip(), current))
         for match in candidates:
             value = text[match.start : match.end]
             acc = self.acc.setdefault((index, match.entity), _Acc())
@@ -325,7 +393,6 @@ PREFILTER_ASCII = _LOOKAROUND.sub("", _CANDIDATES.pattern) + _SECRETS
 r"""For ASCII cells: RE2's ASCII ``\w``/``\d`` are Python's there; fast (DFA)."""
 PREFILTER = _re2(_CANDIDATES.pattern) + _SECRETS
 """For cells with non-ASCII text: Unicode classes (RE2 runs this one ~200x slower)."""
-_NON_ASCII = r"[^\x00-\x7F]"
 
 
 def scan_pii(source: TableSource, *, max_rows: int = 0, progress: Progress = silent) -> PiiReport:
@@ -375,13 +442,24 @@ def _scan_columnar(source: TableSource, max_rows: int, progress: Progress) -> Pi
         scan.rows += batch.rows
         for index, cells in enumerate(batch.columns):
             hints = scan.hints[index]
-            filled = pc.match_substring_regex(cells, r"\S")
+            plain = _plain_numbers(cells)
+            filled = pc.or_(plain, _where(cells, plain, lambda c: _match(c, r"\S")))
             scan.columns[index].filled += pc.sum(filled).as_py() or 0
-            wanted = filled if hints - HINT_ONLY else _prefilter(cells)
+            wanted = filled if hints - HINT_ONLY else _where(cells, plain, _prefilter)
+            simple = _where(cells, pc.invert(wanted), _simple_email)
+            bulk = _simple_emails(scan, index, batch.start, cells, simple)
+            if bulk is not None:
+                wanted = pc.and_(wanted, pc.invert(simple))
             positions = pc.indices_nonzero(wanted).to_pylist()
             values = pc.take(cells, positions).to_pylist() if positions else []
+            wholes: list[tuple[int, str, int | None]] = []
+            cache: dict[str, list[Match]] = {}
             for position, value in zip(positions, values, strict=True):
-                scan.cell(index, batch.start + position + 1, value)
+                found = cache.get(value)
+                if found is None:
+                    found = cache[value] = find_candidates(value, hints)
+                scan.cell(index, batch.start + position + 1, value, found, wholes)
+            _record_wholes(scan.columns[index], wholes, bulk)
             for entity in sorted(hints & HINT_ONLY):
                 probe = r"\p{Nd}" if entity is Entity.DATE_OF_BIRTH else r"[\pL\p{Nl}\p{No}]"
                 marks = pc.indices_nonzero(pc.match_substring_regex(cells, probe)).to_pylist()
@@ -392,12 +470,141 @@ def _scan_columnar(source: TableSource, max_rows: int, progress: Progress) -> Pi
     return scan.report(source.display, "arrow")
 
 
+SIMPLE_EMAIL = (
+    r"^[A-Za-z0-9][A-Za-z0-9_.%+-]{0,63}@(?:[A-Za-z0-9][A-Za-z0-9_-]{0,62}\.)+[A-Za-z]{2,24}$"
+)
+r"""A cell that is exactly one ASCII e-mail address and nothing else (no whitespace).
+
+``find_candidates`` gives such a cell exactly one match, a valid ``email`` spanning the cell:
+the ``email`` branch is tried first at position 0, its look-behind holds there, every class here
+is the ASCII part of the branch's class with the same bounds, and the greedy label repetition
+ends on the last label, which the look-ahead accepts at the end of the cell. So these cells are
+counted in bulk (``_simple_emails``) with the same effect as ``_Scan.cell`` on each."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Bulk:
+    """Whole cells counted in bulk: 1-based rows (NumPy), texts and leading digits (Arrow)."""
+
+    rows: Any
+    values: Any
+    numbers: Any
+
+
+def _simple_emails(
+    scan: _Scan, index: int, start: int, cells: object, simple: object
+) -> _Bulk | None:
+    """Count the ``SIMPLE_EMAIL`` cells of a column batch in bulk, as ``_Scan.cell`` would.
+
+    Returns their (1-based row numbers, leading-digit values) for ``_record_wholes``, or None
+    when there are none. Only the first ``SAMPLES`` distinct masks are built in Python.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    positions = pc.indices_nonzero(simple)
+    if not len(positions):
+        return None
+    values = pc.take(cells, positions)
+    rows = positions.to_numpy().astype(np.int64) + start + 1
+    hints = scan.hints[index]
+    acc = scan.acc.setdefault((index, Entity.EMAIL), _Acc())
+    n = len(values)
+    acc.shaped += n
+    acc.valid += n
+    acc.count += n
+    acc.confidence = max(acc.confidence, _confidence(Entity.EMAIL, hints))
+    tlds = pc.extract_regex(values, r"\.(?P<tld>[A-Za-z]{2,24})$").field("tld")
+    masks = pc.binary_join_element_wise(pc.utf8_slice_codeunits(values, 0, 1), tlds, "***@***.")
+    for sample in pc.unique(masks)[:SAMPLES].to_pylist():
+        first = pc.index(masks, sample).as_py()
+        acc.sample(int(rows[first]), sample)
+    for row in rows[:SAMPLES].tolist():
+        acc.sample_row(row)
+    tail = rows if not acc.hit_rows or acc.hit_rows[-1] != rows[0] else rows[1:]
+    acc.hit_rows.frombytes(tail.tobytes())
+    scan.columns[index].whole += n
+    digits = pc.utf8_slice_codeunits(pc.replace_substring_regex(values, r"[^0-9]", ""), 0, 18)
+    numbers = pc.cast(
+        pc.if_else(pc.equal(digits, ""), pa.scalar(None, pa.string()), digits), pa.int64()
+    )
+    return _Bulk(rows, values, numbers)
+
+
+def _record_wholes(
+    stats: _Column,
+    wholes: list[tuple[int, str, int | None]],
+    bulk: _Bulk | None,
+) -> None:
+    """Record one column batch's whole cells in row order, bulk ones merged with the rest."""
+    if bulk is None:
+        for _, key, current in wholes:
+            stats.record(key, current)
+        return
+    import numpy as np
+
+    keys: list[str] = bulk.values.to_pylist()
+    currents: list[int | None] = bulk.numbers.to_pylist()
+    if wholes:
+        rows = np.concatenate([bulk.rows, np.asarray([w[0] for w in wholes], dtype=np.int64)])
+        keys += [w[1] for w in wholes]
+        currents += [w[2] for w in wholes]
+        order = np.argsort(rows, kind="stable").tolist()
+        keys = [keys[i] for i in order]
+        currents = [currents[i] for i in order]
+    stats.record_many(keys, currents)
+
+
+def _match(cells: object, pattern: str) -> object:
+    import pyarrow.compute as pc
+
+    return pc.fill_null(pc.match_substring_regex(cells, pattern), False)
+
+
+def _plain_numbers(cells: object) -> object:
+    """Cells of 1-6 ASCII digits and dots (``26.16``, ``0.5``, ``12``): no detector's shape.
+
+    Every candidate needs an ``@``, a letter, a ``+``, ``(``, ``:`` or at least seven characters
+    (an IPv4 address ``1.1.1.1``; the digit-only shapes need more), and a secret twenty, so such
+    cells skip the regex passes (cheap length/character kernels instead).
+    """
+    import pyarrow.compute as pc
+
+    short = pc.less_equal(pc.utf8_length(cells), 6)
+    digits = pc.ascii_is_decimal(pc.replace_substring(cells, ".", ""))
+    return pc.fill_null(pc.and_(short, digits), False)
+
+
+def _where(cells: object, skip: object, test: Callable[[object], object]) -> object:
+    """``test`` (a boolean kernel) on the cells not in ``skip``; False for the skipped ones."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not pc.any(skip).as_py():
+        return pc.fill_null(test(cells), False)
+    out = np.zeros(len(cells), dtype=np.bool_)  # type: ignore[arg-type]
+    rest = np.flatnonzero(~pc.fill_null(skip, False).to_numpy(zero_copy_only=False))
+    if len(rest):
+        found = pc.fill_null(test(pc.take(cells, rest)), False)
+        out[rest] = found.to_numpy(zero_copy_only=False)
+    return pa.array(out)
+
+
+def _simple_email(cells: object) -> object:
+    """``SIMPLE_EMAIL`` cells without a secret-like run (those go through ``_Scan.cell``)."""
+    import pyarrow.compute as pc
+
+    return pc.and_(_match(cells, SIMPLE_EMAIL), pc.invert(_match(cells, _TOKENISH.pattern)))
+
+
 def _prefilter(cells: object) -> object:
     """Cells that may hold a candidate: the ASCII pattern, plus the Unicode one where needed."""
     import pyarrow.compute as pc
 
-    wanted = pc.match_substring_regex(cells, PREFILTER_ASCII)
-    wide = pc.and_(pc.match_substring_regex(cells, _NON_ASCII), pc.invert(wanted))
+    wanted = _match(cells, PREFILTER_ASCII)
+    wide = pc.and_(pc.invert(pc.string_is_ascii(cells)), pc.invert(wanted))
     if pc.any(wide).as_py():
         positions = pc.indices_nonzero(wide)
         hits = pc.match_substring_regex(pc.take(cells, positions), PREFILTER)

@@ -298,18 +298,15 @@ def _matches(
     """Exact partners (later pos -> earlier pos) and near ones (later pos -> earlier rank)."""
     keys = engine.keys(units, plan)
     exact_pairs = engine.reduce(keys, ["split", "pos", "exact", "pe"], "pe", _reduce_exact)
-    exact_hit = set(exact_pairs["hit"])
     pairs = zip(exact_pairs["later"], exact_pairs["earlier"], strict=True)
     exact = {later_pos: earlier_pos for later_pos, earlier_pos in pairs if later_pos >= 0}
     near_rank: dict[int, tuple[int, int, int, int]] = {}
     if not params.near:
         return exact, near_rank
     near = engine.reduce(keys, ["split", "pos", "near", "pn"], "pn", _reduce_near)
-    quantised_hit: set[int] = set()
+    # An earlier row with an exact (or quantised) partner still counts as the near partner of
+    # other later rows: one training row leaked as several edited test rows is found each time.
     for later_pos, earlier_pos in zip(near["later"], near["earlier"], strict=True):
-        if earlier_pos in exact_hit:
-            continue
-        quantised_hit.add(earlier_pos)
         _keep_first(near_rank, later_pos, _rank(earlier_pos, 0))
     if plan.text:
         found = engine.reduce(
@@ -318,8 +315,6 @@ def _matches(
         )  # fmt: skip
         confirmed = _confirm(found, units, plan, params.minhash_threshold)
         for later_pos, earlier_pos in confirmed:
-            if earlier_pos in exact_hit or earlier_pos in quantised_hit:
-                continue
             _keep_first(near_rank, later_pos, _rank(earlier_pos, 1))
     return exact, near_rank
 
@@ -495,15 +490,14 @@ def _row_keys(batch: Any, plan: _Plan) -> Any:  # noqa: ANN401 - pyarrow tables
         "pn": (near % parts).astype(np.int64),
     }
     if plan.text:
-        from mlsvs.datacheck.fastoverlap import quantised_texts
-        from mlsvs.datacheck.minhash import MinHasher
+        from mlsvs.datacheck.fastoverlap import row_texts
+        from mlsvs.datacheck.minhash import MinHasher, Texts
 
         hasher = MinHasher.create(
             permutations=plan.permutations, bands=plan.bands, shingle=plan.shingle
         )
         taken = [c.take(pa.array(keep)) for c in strings]
-        signatures = hasher.signatures(quantised_texts(taken, plan.digits))
-        bands = hasher.band_array(signatures)
+        signatures, bands = hasher.sketch(Texts.from_arrow(row_texts(taken, plan.digits)))
         width = 4 * plan.permutations
         flat = pa.py_buffer(np.ascontiguousarray(signatures).tobytes())
         sig = pa.Array.from_buffers(pa.binary(width), len(keep), [None, flat])
