@@ -52,7 +52,7 @@ def main() -> int:
     from mlsvs.server.settings import Settings
     from mlsvs.server.users import create_token, create_user
 
-    starlette.concurrency.run_in_threadpool = _inline  # type: ignore[assignment]
+    starlette.concurrency.run_in_threadpool = _inline
     fastapi.routing.run_in_threadpool = _inline  # type: ignore[attr-defined]
     tmp = Path(tempfile.mkdtemp(prefix="mlsvs-profile-"))
     app = create_app(

@@ -403,10 +403,11 @@ class _Statements:
 def _statements() -> _Statements:
     from sqlalchemy import bindparam, insert, select, update
 
-    from mlsvs.server.models import AuditEntry, Run, System
+    from mlsvs.server.models import Base
 
-    runs = Run.__table__
-    systems = System.__table__
+    tables = Base.metadata.tables
+    runs = tables["runs"]
+    systems = tables["systems"]
     by_id = systems.c.id == bindparam("b_id")
     return _Statements(
         find_run=select(runs.c.id, systems.c.name)
@@ -427,7 +428,7 @@ def _statements() -> _Statements:
             latest_finished=bindparam("b_finished"),
         ),
         update_count=update(systems).where(by_id).values(run_count=systems.c.run_count + 1),
-        insert_audit=insert(AuditEntry.__table__),
+        insert_audit=insert(tables["audit_log"]),
     )
 
 
