@@ -1,46 +1,63 @@
-"""mlsvs server at scale: dashboard / history latency and ingest throughput.
+"""mlsvs server at scale: page latency and ingest throughput against a real uvicorn server.
 
-    PYTHONPATH=src python benchmarks/server/bench.py                     # 10,000 runs, SQLite
-    PYTHONPATH=src python benchmarks/server/bench.py --systems 50 --runs 1000
-    PYTHONPATH=src python benchmarks/server/bench.py --database postgresql://postgres@127.0.0.1/test
+    PYTHONPATH=src python benchmarks/server/bench.py --template results.json   # 200 x 10,000
+    PYTHONPATH=src python benchmarks/server/bench.py --template results.json \
+        --database postgresql://postgres@127.0.0.1:5432/EMPTY_DB
+    PYTHONPATH=src python benchmarks/server/bench.py --systems 20 --runs 1000 --ingest 60 \
+        --requests 20                                                          # smoke size
 
-1. A template results document: a real ``mlsvs verify`` of examples/insecure-classifier
-   (or ``--template results.json``).
-2. Bulk load: ``--runs`` runs spread over ``--systems`` systems. Each system's verdicts drift
-   from run to run (a few percent of requirements flip per run), achieved levels follow the
-   verdicts, failing findings are stored per run. Rows go in through SQLAlchemy Core in
-   batches (the load is set-up, not the measurement); every run stores the template's
-   compressed document (diff pages re-parse it; the measured pages do not).
-3. Measured through the real app (in-process ASGI client, logged in as a viewer):
-   the dashboard (``/``), system history pages (``/systems/N``, up to 200 runs with the level
-   plot and the chapter grid), per-requirement history, and ingest of ``--ingest`` new,
-   distinct documents through ``POST /api/v1/runs`` (JSON parse, schema validation, catalog
-   check, inserts, commit per run).
+1. A template results document: ``--template results.json`` (else a real ``mlsvs verify`` of
+   examples/insecure-classifier).
+2. Bulk load (set-up, not measurement, and not through HTTP): ``--runs`` runs spread over
+   ``--systems`` systems, each system's verdicts drifting from run to run (a few percent of
+   requirements flip per run), achieved levels following the verdicts, failing findings,
+   attestations and waivers per run, every run storing the template's compressed document.
+   Rows go in through ingest's own bulk path (``mlsvs.server.ingest._bulk``: sqlite3
+   ``executemany`` / psycopg ``COPY``), a few hundred runs per transaction.
+3. ``mlsvs server serve`` starts in a subprocess (uvicorn, the command a person runs) on the
+   loaded database. Everything below goes through HTTP on 127.0.0.1.
+4. Ingest: ``--ingest`` new, distinct documents (the template with a few verdicts flipped,
+   one system each in turn) ``POST``ed to ``/api/v1/runs`` by 1, then by 2 concurrent
+   clients (``--clients``). Reported: runs/s (wall clock), runs per CPU-second of the server
+   process (all its threads; on PostgreSQL also with the database backends' CPU), load average.
+5. Pages, ``--requests`` each, one client logged in as a viewer: the dashboard ``/``, system
+   history ``/systems/N``, run-to-run diff ``/runs/N/diff`` (runs from step 4 against their
+   predecessors), requirement history, open findings ``/findings``, expiries ``/expiries``.
+   Reported: wall-clock p50 / p95 and the server's mean CPU ms per request.
+
+The machine's load average goes with every figure: on shared cores the wall-clock figures
+measure the queue for a core as much as the server; the CPU-second figures much less.
 """
 
 from __future__ import annotations
 
 import argparse
 import concurrent.futures
-import copy
-import gzip
+import datetime as dt
 import json
+import os
 import random
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "benchmark password 1"
 VERDICTS = ("pass", "fail", "not_verified", "not_applicable", "error")
+BATCH = 250
+"""Runs per bulk-load transaction."""
 
 
-def template_document(path: str | None) -> dict:
+def template_document(path: str | None) -> dict[str, Any]:
     if path:
-        return json.loads(Path(path).read_text())
+        data: dict[str, Any] = json.loads(Path(path).read_text())
+        return data
     from mlsvs.api import assess
     from mlsvs.render.json import to_dict
 
@@ -57,51 +74,57 @@ def _level(verdicts: dict[str, tuple[int, str]]) -> int:
     return achieved
 
 
-def bulk_load(engine, template: dict, systems: int, runs: int, seed: int) -> float:
-    from sqlalchemy import insert, update
+def _stamp(seconds: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(seconds))
 
-    from mlsvs.catalog import load_standard
-    from mlsvs.server.models import FindingRow, Run, System, VerdictRow
 
+def bulk_load(engine: Any, template: dict[str, Any], systems: int, runs: int, seed: int) -> float:
+    """Fill an empty, migrated database; returns the seconds it took."""
+    from sqlalchemy import insert, text, update
+
+    from mlsvs.server.ingest import _bulk, canonical, chapters_of, compress_document
+    from mlsvs.server.models import System, utcnow
+
+    sqlite = engine.dialect.name == "sqlite"
     rng = random.Random(seed)
-    standard = load_standard(template["standard"]["version"])
+    version = template["standard"]["version"]
+    chapter = chapters_of(version)
     base = {v["requirement"]: (int(v["level"]), v["verdict"]) for v in template["verdicts"]}
-    document = gzip.compress(json.dumps(template).encode(), mtime=0)
+    order = sorted(base)
+    document = compress_document(canonical(template))
     failing = [f for f in template["findings"] if f["status"] in {"fail", "error"}][:10]
+    attested = order[:: max(1, len(order) // 6)][:6]
+    now = utcnow()
+    uploaded = f"{now:%Y-%m-%d %H:%M:%S.%f}" if sqlite else now
+    traits = ",".join(template["project"]["traits"])
     start = time.perf_counter()
     per_system = [runs // systems + (1 if i < runs % systems else 0) for i in range(systems)]
-    run_id = 0
     with engine.begin() as conn:
         conn.execute(
             insert(System),
-            [
-                {
-                    "id": i + 1,
-                    "name": f"system-{i:04d}",
-                    "run_count": 0,
-                    "latest_level": 0,
-                    "latest_target": 1,
-                    "latest_finished": "",
-                }
-                for i in range(systems)
-            ],
+            [{"id": i + 1, "name": f"system-{i:04d}", "run_count": 0} for i in range(systems)],
         )
     t0 = 1_700_000_000
-    batch_runs: list[dict] = []
-    batch_verdicts: list[dict] = []
-    batch_findings: list[dict] = []
+    today = dt.date.today()
+    batches: dict[str, list[tuple[Any, ...]]] = {
+        "runs": [],
+        "verdicts": [],
+        "findings": [],
+        "run_attestations": [],
+        "run_waivers": [],
+    }
     latest: dict[int, tuple[int, int, str]] = {}
 
     def flush() -> None:
-        with engine.begin() as conn:
-            conn.execute(insert(Run), batch_runs)
-            conn.execute(insert(VerdictRow), batch_verdicts)
-            if batch_findings:
-                conn.execute(insert(FindingRow), batch_findings)
-        batch_runs.clear()
-        batch_verdicts.clear()
-        batch_findings.clear()
+        from sqlalchemy.orm import Session
 
+        with Session(engine) as session:
+            for table, rows in batches.items():
+                _bulk(session, table, COLUMNS[table], rows, clean=False)
+                rows.clear()
+            session.commit()
+
+    run_id = 0
     for sys_index, count in enumerate(per_system):
         state = dict(base)
         # Each system starts better or worse than the template.
@@ -110,68 +133,85 @@ def bulk_load(engine, template: dict, systems: int, runs: int, seed: int) -> flo
                 state[rid] = (state[rid][0], "pass")
         for n in range(count):
             run_id += 1
-            for rid in rng.sample(sorted(state), k=max(1, len(state) // 25)):
+            for rid in rng.sample(order, k=max(1, len(order) // 25)):
                 state[rid] = (state[rid][0], rng.choice(VERDICTS[:3]))
-            finished = time.strftime(
-                "%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(t0 + n * 86400 + sys_index)
-            )
+            finished = _stamp(t0 + n * 86400 + sys_index)
             level = _level(state)
             counts: dict[str, int] = {}
             chapters: dict[str, dict[str, int]] = {}
             for rid, (_, v) in state.items():
                 counts[v] = counts.get(v, 0) + 1
-                per = chapters.setdefault(standard.requirements[rid].chapter, {})
+                per = chapters.setdefault(chapter[rid], {})
                 per[v] = per.get(v, 0) + 1
-            batch_runs.append(
-                {
-                    "id": run_id,
-                    "system_id": sys_index + 1,
-                    "digest": uuid.uuid4().hex * 2,
-                    "standard_version": template["standard"]["version"],
-                    "standard_digest": template["standard"]["digest"],
-                    "tool_version": "bench",
-                    "target_level": 1,
-                    "achieved_level": level,
-                    "traits": ",".join(template["project"]["traits"]),
-                    "started_at": finished,
-                    "finished_at": finished,
-                    "uploaded_by": "bench",
-                    "counts": ",".join(f"{k}={c}" for k, c in sorted(counts.items())),
-                    "chapter_counts": json.dumps(chapters, sort_keys=True),
-                    "document": document,
-                }
+            batches["runs"].append(
+                (
+                    run_id,
+                    sys_index + 1,
+                    uuid.uuid4().hex * 2,
+                    version,
+                    template["standard"]["digest"],
+                    "bench",
+                    1,
+                    level,
+                    traits,
+                    finished,
+                    finished,
+                    uploaded,
+                    "bench",
+                    ",".join(f"{k}={c}" for k, c in sorted(counts.items())),
+                    json.dumps(chapters, sort_keys=True),
+                    document,
+                )
             )
-            batch_verdicts.extend(
-                {
-                    "run_id": run_id,
-                    "requirement": rid,
-                    "chapter": standard.requirements[rid].chapter,
-                    "level": lv,
-                    "verdict": v,
-                    "basis": "automated",
-                    "reason": "",
-                }
+            batches["verdicts"].extend(
+                (run_id, rid, chapter[rid], lv, v, "automated", "")
                 for rid, (lv, v) in state.items()
             )
-            batch_findings.extend(
-                {
-                    "run_id": run_id,
-                    "fingerprint": f["id"],
-                    "check_id": f["check"],
-                    "status": f["status"],
-                    "severity": f["severity"],
-                    "requirements": ",".join(f["requirements"]),
-                    "path": f["target"]["path"],
-                    "message": f["message"],
-                    "waiver": "",
-                }
+            batches["findings"].extend(
+                (
+                    run_id,
+                    f["id"],
+                    f["check"],
+                    f["status"],
+                    f["severity"],
+                    ",".join(f["requirements"]),
+                    f["target"]["path"],
+                    f["message"],
+                    "",
+                )
                 for f in failing
                 if rng.random() < 0.6
             )
+            day = today + dt.timedelta(days=(run_id * 7) % 400 - 30)
+            batches["run_attestations"].extend(
+                (
+                    run_id,
+                    rid,
+                    "pass",
+                    "valid" if day >= today else "expired",
+                    f"attestations/{rid}.yaml",
+                    "auditor",
+                    day.isoformat(),
+                )
+                for rid in attested
+            )
+            batches["run_waivers"].append(
+                (
+                    run_id,
+                    f"W-{sys_index}",
+                    "accepted risk (benchmark)",
+                    order[0],
+                    "",
+                    "appsec",
+                    (day + dt.timedelta(days=45)).isoformat(),
+                    False,
+                    1,
+                )
+            )
             latest[sys_index + 1] = (run_id, level, finished)
-            if len(batch_runs) >= 200:
+            if len(batches["runs"]) >= BATCH:
                 flush()
-    if batch_runs:
+    if batches["runs"]:
         flush()
     with engine.begin() as conn:
         for sid, (rid, level, finished) in latest.items():
@@ -185,156 +225,363 @@ def bulk_load(engine, template: dict, systems: int, runs: int, seed: int) -> flo
                     run_count=per_system[sid - 1],
                 )
             )
-        if engine.dialect.name == "postgresql":
-            from sqlalchemy import text
-
-            for table in ("systems", "runs", "findings"):
+        if not sqlite:
+            for table in ("systems", "runs", "findings", "run_attestations", "run_waivers"):
                 conn.execute(
                     text(
                         f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                         f"(SELECT max(id) FROM {table}))"
                     )
                 )
+    if sqlite:
+        with engine.connect() as conn:
             conn.execute(text("ANALYZE"))
+    else:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
     return time.perf_counter() - start
 
 
-CPU: dict[str, list[float]] = {}
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "runs": (
+        "id",
+        "system_id",
+        "digest",
+        "standard_version",
+        "standard_digest",
+        "tool_version",
+        "target_level",
+        "achieved_level",
+        "traits",
+        "started_at",
+        "finished_at",
+        "uploaded_at",
+        "uploaded_by",
+        "counts",
+        "chapter_counts",
+        "document",
+    ),
+    "verdicts": ("run_id", "requirement", "chapter", "level", "verdict", "basis", "reason"),
+    "findings": (
+        "run_id",
+        "fingerprint",
+        "check_id",
+        "status",
+        "severity",
+        "requirements",
+        "path",
+        "message",
+        "waiver",
+    ),
+    "run_attestations": (
+        "run_id",
+        "requirement",
+        "claim",
+        "validity",
+        "source",
+        "attested_by",
+        "expires",
+    ),
+    "run_waivers": (
+        "run_id",
+        "waiver",
+        "reason",
+        "requirement",
+        "check_id",
+        "approved_by",
+        "expires",
+        "expired",
+        "applied",
+    ),
+}
 
 
-def timed(client, path, n: int, kind: str = "") -> list[float]:
-    """Wall-clock ms per request; process CPU ms (all threads) go to ``CPU[kind]``."""
-    out = []
-    for _ in range(n):
-        c = time.process_time()
-        t = time.perf_counter()
-        r = client.get(path() if callable(path) else path)
-        out.append((time.perf_counter() - t) * 1000)
-        CPU.setdefault(kind, []).append((time.process_time() - c) * 1000)
-        assert r.status_code == 200, (r.status_code, r.text[:200])
-    return out
+# ---------------------------------------------------------------------------------- server
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(database: str, data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mlsvs",
+            "server",
+            "--database",
+            database,
+            "--data-dir",
+            str(data_dir),
+            "--port",
+            str(port),
+            "serve",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    import httpx
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/login", timeout=2).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("server did not start in 120 s")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of one process (all its threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def backend_cpu(engine: Any) -> float:
+    """CPU seconds of the PostgreSQL backends connected to this database (0 on SQLite)."""
+    if engine.dialect.name != "postgresql":
+        return 0.0
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        pids = conn.execute(
+            text(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid()"
+            )
+        ).scalars()
+        total = 0.0
+        for pid in pids:
+            try:
+                total += cpu_seconds(int(pid))
+            except (FileNotFoundError, ProcessLookupError, PermissionError):
+                continue
+    return total
+
+
+# ---------------------------------------------------------------------------------- measuring
 
 
 def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20)[-1] if len(values) >= 20 else max(values)
 
 
+def load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+class Documents:
+    """Distinct uploads: the template with a few verdicts flipped, one system each in turn."""
+
+    def __init__(self, template: dict[str, Any], systems: int, seed: int) -> None:
+        self.template = template
+        self.systems = systems
+        self.rng = random.Random(seed)
+        self.n = 0
+
+    def next(self) -> bytes:
+        import orjson
+
+        i = self.n
+        self.n += 1
+        doc = dict(self.template)
+        doc["project"] = {**self.template["project"], "name": f"system-{i % self.systems:04d}"}
+        doc["started_at"] = doc["finished_at"] = _stamp(1_900_000_000 + i * 60)
+        verdicts = list(self.template["verdicts"])
+        for k in self.rng.sample(range(len(verdicts)), k=max(1, len(verdicts) // 25)):
+            verdicts[k] = {**verdicts[k], "verdict": self.rng.choice(VERDICTS[:3])}
+        doc["verdicts"] = verdicts
+        return orjson.dumps(doc)
+
+
+def ingest_phase(
+    base: str, token: str, docs: Documents, n: int, clients: int, server_pid: int, engine: Any
+) -> dict[str, Any]:
+    import httpx
+
+    bodies = [docs.next() for _ in range(n)]
+    headers = {"authorization": f"Bearer {token}", "content-type": "application/json"}
+    run_ids: list[int] = []
+    sessions = [httpx.Client(base_url=base, timeout=120) for _ in range(clients)]
+
+    def upload(k: int) -> list[int]:
+        out = []
+        for body in bodies[k::clients]:
+            r = sessions[k].post("/api/v1/runs", content=body, headers=headers)
+            if r.status_code != 201:
+                raise SystemExit(f"upload refused: {r.status_code} {r.text[:300]}")
+            out.append(int(r.json()["run_id"]))
+        return out
+
+    before_load = load()
+    cpu0, db0 = cpu_seconds(server_pid), backend_cpu(engine)
+    t = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(clients) as pool:
+        for ids in pool.map(upload, range(clients)):
+            run_ids.extend(ids)
+    wall = time.perf_counter() - t
+    cpu, db = cpu_seconds(server_pid) - cpu0, backend_cpu(engine) - db0
+    for s in sessions:
+        s.close()
+    out: dict[str, Any] = {
+        "clients": clients,
+        "runs": n,
+        "runs_per_s": round(n / wall, 1),
+        "server_cpu_ms_per_run": round(cpu * 1000 / n, 1),
+        "runs_per_server_cpu_s": round(n / cpu, 1),
+        "load_average_before": before_load,
+        "load_average_after": load(),
+        "run_ids": run_ids,
+    }
+    if engine.dialect.name == "postgresql":
+        out["runs_per_cpu_s_server_and_db"] = round(n / (cpu + db), 1)
+        out["db_backend_cpu_ms_per_run"] = round(db * 1000 / n, 1)
+    return out
+
+
+def page_phase(
+    client: Any, kind: str, paths: list[str], server_pid: int
+) -> tuple[str, dict[str, Any]]:
+    wall = []
+    cpu0 = cpu_seconds(server_pid)
+    for path in paths:
+        t = time.perf_counter()
+        r = client.get(path)
+        wall.append((time.perf_counter() - t) * 1000)
+        if r.status_code != 200:
+            raise SystemExit(f"{path}: {r.status_code} {r.text[:200]}")
+    cpu = cpu_seconds(server_pid) - cpu0
+    return kind, {
+        "p50_ms": round(statistics.median(wall), 1),
+        "p95_ms": round(p95(wall), 1),
+        "max_ms": round(max(wall), 1),
+        "server_cpu_ms_mean": round(cpu * 1000 / len(paths), 1),
+        "example": paths[0],
+        "load_average": load(),
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database", help="default: a temporary SQLite file")
+    parser.add_argument("--database", help="an empty database URL (default: a new SQLite file)")
     parser.add_argument("--systems", type=int, default=200)
     parser.add_argument("--runs", type=int, default=10_000)
-    parser.add_argument("--ingest", type=int, default=200, help="documents POSTed for ingest/s")
-    parser.add_argument("--requests", type=int, default=60, help="requests per page kind")
+    parser.add_argument("--ingest", type=int, default=500, help="uploads per client setting")
     parser.add_argument(
-        "--clients", type=int, default=1, help="concurrent uploaders for ingest/s (default 1)"
+        "--clients", default="1,2", help="concurrent uploaders, comma-separated (default 1,2)"
     )
-    parser.add_argument("--template")
+    parser.add_argument("--requests", type=int, default=100, help="requests per page kind")
+    parser.add_argument("--template", help="a results.json (default: mlsvs verify an example)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
     args = parser.parse_args()
 
-    from fastapi.testclient import TestClient
+    import httpx
     from sqlalchemy import func, select
 
-    from mlsvs.server import app as server_app
-    from mlsvs.server.app import create_app
+    from mlsvs.server.db import make_engine, migrate, session_factory
     from mlsvs.server.models import Run, VerdictRow
     from mlsvs.server.roles import Scope
-    from mlsvs.server.settings import Settings
     from mlsvs.server.users import create_token, create_user
 
     tmp = Path(tempfile.mkdtemp(prefix="mlsvs-server-bench-"))
     database = args.database or str(tmp / "bench.db")
     template = template_document(args.template)
-    app = create_app(Settings(database=database, data_dir=tmp, secret_key="b" * 48))
-    engine = app.state.engine
-    with app.state.sessions() as session:
+    engine = make_engine(database)
+    migrate(engine)
+    with session_factory(engine)() as session:
         if session.execute(select(func.count()).select_from(Run)).scalar_one():
             print("the database is not empty; use a fresh one", file=sys.stderr)
             return 2
-        viewer = create_user(session, "viewer", PASSWORD, "viewer", actor="bench")
+        create_user(session, "viewer", PASSWORD, "viewer", actor="bench")
         engineer = create_user(session, "engineer", PASSWORD, "engineer", actor="bench")
         token = create_token(session, engineer, "bench", frozenset({Scope.INGEST}), actor="bench")
         session.commit()
-    del viewer
+    print(f"bulk load: {args.runs} runs of {args.systems} systems ...", file=sys.stderr)
     load_s = bulk_load(engine, template, args.systems, args.runs, args.seed)
-    if hasattr(server_app, "tune_gc"):
-        server_app.tune_gc()  # what ``mlsvs server serve`` does after start-up
-    with app.state.sessions() as session:
+    with session_factory(engine)() as session:
         n_runs = session.execute(select(func.count()).select_from(Run)).scalar_one()
         n_verdicts = session.execute(select(func.count()).select_from(VerdictRow)).scalar_one()
-    client = TestClient(app, follow_redirects=False).__enter__()  # one portal, not one per request
-    page = client.get("/login").text
-    csrf = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-    r = client.post(
-        "/login", data={"username": "viewer", "password": PASSWORD, "csrf_token": csrf, "next": "/"}
-    )
-    assert r.status_code == 303
-    rng = random.Random(args.seed)
-    reqs = [v["requirement"] for v in template["verdicts"]]
-    timed(client, "/", 3)  # warm caches (catalog load, templates)
-    dashboard = timed(client, "/", args.requests, "dashboard")
-    history = timed(
-        client, lambda: f"/systems/{rng.randint(1, args.systems)}", args.requests, "history"
-    )
-    req_history = timed(
-        client,
-        lambda: f"/systems/{rng.randint(1, args.systems)}/requirements/{rng.choice(reqs)}",
-        args.requests,
-        "requirement_history",
-    )
-    api = TestClient(app).__enter__()
-    docs = []
-    for i in range(args.ingest + 1):
-        doc = copy.deepcopy(template)
-        doc["project"]["name"] = f"system-{i % args.systems:04d}"
-        doc["started_at"] = doc["finished_at"] = time.strftime(
-            "%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(1_900_000_000 + i)
-        )
-        docs.append(json.dumps(doc).encode())
-    headers = {"authorization": f"Bearer {token}", "content-type": "application/json"}
-    # One upload first, not timed: it builds the results validator (once per process).
-    assert api.post("/api/v1/runs", content=docs.pop(), headers=headers).status_code == 201
-    uploaders = [api] + [TestClient(app).__enter__() for _ in range(args.clients - 1)]
+    print(f"bulk load: {n_verdicts} verdict rows in {load_s:.0f} s", file=sys.stderr)
 
-    def upload(n: int) -> None:
-        for body in docs[n :: args.clients]:
-            r = uploaders[n].post("/api/v1/runs", content=body, headers=headers)
-            assert r.status_code == 201, r.text[:300]
-
-    t = time.perf_counter()
-    c = time.process_time()
-    with concurrent.futures.ThreadPoolExecutor(args.clients) as pool:
-        list(pool.map(upload, range(args.clients)))
-    ingest_s = time.perf_counter() - t
-    ingest_cpu = time.process_time() - c
-    figures = {
+    port = _free_port()
+    server = start_server(database, tmp, port)
+    base = f"http://127.0.0.1:{port}"
+    figures: dict[str, Any] = {
         "database": engine.dialect.name,
         "systems": args.systems,
-        "runs": n_runs,
-        "verdict_rows": n_verdicts,
+        "bulk_runs": n_runs,
+        "bulk_verdict_rows": n_verdicts,
         "bulk_load_s": round(load_s, 1),
-        "dashboard_ms": {
-            "p50": round(statistics.median(dashboard), 1),
-            "p95": round(p95(dashboard), 1),
-        },
-        "history_ms": {"p50": round(statistics.median(history), 1), "p95": round(p95(history), 1)},
-        "requirement_history_ms": {
-            "p50": round(statistics.median(req_history), 1),
-            "p95": round(p95(req_history), 1),
-        },
-        "ingest_runs_per_s": round(args.ingest / ingest_s, 1),
-        "ingest_clients": args.clients,
-        "cpu_ms_p95": {k: round(p95(v), 1) for k, v in CPU.items()},
-        "ingest_runs_per_cpu_s": round(args.ingest / ingest_cpu, 1),
-        "load_average": [round(x, 2) for x in __import__("os").getloadavg()],
-        "requests_per_kind": args.requests,
+        "template_bytes": len(json.dumps(template)),
+        "cpus": os.cpu_count(),
+        "ingest": [],
+        "pages": {},
     }
+    try:
+        docs = Documents(template, args.systems, args.seed)
+        with httpx.Client(base_url=base, timeout=120) as warm:  # untimed: validator, caches
+            for _ in range(3):
+                r = warm.post(
+                    "/api/v1/runs",
+                    content=docs.next(),
+                    headers={"authorization": f"Bearer {token}"},
+                )
+                assert r.status_code == 201, r.text[:300]
+        ingested: list[int] = []
+        for clients in (int(c) for c in args.clients.split(",")):
+            print(f"ingest: {args.ingest} uploads, {clients} client(s) ...", file=sys.stderr)
+            phase = ingest_phase(base, token, docs, args.ingest, clients, server.pid, engine)
+            ingested.extend(phase.pop("run_ids"))
+            figures["ingest"].append(phase)
+            print(json.dumps(phase), file=sys.stderr)
+
+        client = httpx.Client(base_url=base, timeout=120, follow_redirects=False)
+        page = client.get("/login").text
+        csrf = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+        r = client.post(
+            "/login",
+            data={"username": "viewer", "password": PASSWORD, "csrf_token": csrf, "next": "/"},
+        )
+        assert r.status_code == 303, r.status_code
+        rng = random.Random(args.seed)
+        n = args.requests
+        reqs = [v["requirement"] for v in template["verdicts"]]
+        systems = list(range(1, args.systems + 1))
+        kinds = {
+            "dashboard": ["/"] * n,
+            "system_history": [f"/systems/{rng.choice(systems)}" for _ in range(n)],
+            "diff": [f"/runs/{rng.choice(ingested)}/diff" for _ in range(n)],
+            "requirement_history": [
+                f"/systems/{rng.choice(systems)}/requirements/{rng.choice(reqs)}" for _ in range(n)
+            ],
+            "findings": ["/findings"] * n,
+            "expiries": ["/expiries"] * n,
+        }
+        for paths in kinds.values():  # one untimed request per kind (templates, caches)
+            assert client.get(paths[0]).status_code == 200
+        for kind, paths in kinds.items():
+            print(f"pages: {kind} x {n} ...", file=sys.stderr)
+            name, out = page_phase(client, kind, paths, server.pid)
+            figures["pages"][name] = out
+        client.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        engine.dispose()
+    figures["load_average_end"] = load()
     print(json.dumps(figures, indent=2))
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
-    engine.dispose()
     return 0
 
 

@@ -83,6 +83,32 @@ def test_open_findings_are_the_newest_runs_failures(loaded, corpus):
     assert "MLC101" in page  # the os.system pickle
 
 
+def test_open_findings_come_a_page_at_a_time_most_severe_first(loaded, corpus, monkeypatch):
+    from mlsvs.server import queries
+
+    monkeypatch.setattr(queries, "FINDINGS_PER_PAGE", 5)
+    client = loaded.client("vic")
+    failing = [f for f in corpus.run2["findings"] if f["status"] in {"fail", "error"}]
+    first = client.get("/findings").text
+    total = int(re.search(r"\): (\d+), most severe first", first)[1])
+    assert total >= len(failing) > 5
+    pages = -(-total // 5)
+    seen, ours = [], 0
+    for n in range(1, pages + 1):
+        page = client.get("/findings", params={"page": n}).text
+        assert f"Page {n} of {pages}" in page
+        assert (f"page={n + 1}" in page) == (n < pages)
+        rows = page.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+        assert rows.count("<tr>") == (5 if n < pages else total - 5 * (pages - 1))
+        seen += re.findall(r"<td>(critical|high|medium|low|info)</td>", rows)
+        ours += rows.count(">fraud-scorer</a>")
+    rank = ["critical", "high", "medium", "low", "info"]
+    assert len(seen) == total
+    assert ours == len(failing)
+    assert seen == sorted(seen, key=rank.index)
+    assert client.get("/findings", params={"page": 0}).status_code == 422
+
+
 def test_expiries_list_attestations_soonest_first(loaded, corpus, tmp_path):
     page = loaded.client("vic").get("/expiries").text
     assert 'id="expiries"' in page

@@ -55,19 +55,15 @@ def _from_token(session: Session, header: str) -> Principal:
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthError(401, "Authorization must be 'Bearer TOKEN'")
     row = session.execute(
-        select(ApiToken, User)
+        select(ApiToken.revoked, ApiToken.scopes, User.id, User.username, User.role, User.disabled)
         .join(User, User.id == ApiToken.owner_id)
         .where(ApiToken.token_hash == token_digest(token.strip()))
     ).first()
-    if row is None or row.ApiToken.revoked or row.User.disabled:
+    if row is None or row.revoked or row.disabled:
         raise AuthError(401, "invalid or revoked API token")
-    scopes = frozenset(Scope(s) for s in row.ApiToken.scopes.split(",") if s)
+    scopes = frozenset(Scope(s) for s in row.scopes.split(",") if s)
     return Principal(
-        user_id=row.User.id,
-        username=row.User.username,
-        role=Role(row.User.role),
-        via="token",
-        scopes=scopes,
+        user_id=row.id, username=row.username, role=Role(row.role), via="token", scopes=scopes
     )
 
 

@@ -160,21 +160,15 @@ def parse_document(data: object) -> Assessment:
 def ingest(session: Session, data: object, *, uploaded_by: str, actor: str = "") -> Ingested:
     """Validate and store ``data``; the caller commits. Same digest twice -> the first run.
 
-    One SQL statement per table (Core ``insert`` with executemany for the verdicts,
-    findings and attestations; ``RETURNING`` for the run's ID), no ORM objects: ingest is
-    the server's hot path. With ``actor`` the audit entry goes in with the run.
+    One SQL statement per table (prebuilt Core statements for the single rows, ``RETURNING``
+    for the run's ID; ``COPY`` / ``executemany`` straight to the driver for the verdicts,
+    findings, attestations and waivers), no ORM objects: ingest is the server's hot path.
+    With ``actor`` the audit entry goes in with the run.
     """
-    from sqlalchemy import select
-
-    from mlsvs.server.models import Run, System
-
     body = canonical(data)
     digest = hashlib.sha256(body).hexdigest()
-    existing = session.execute(
-        select(Run.id, System.name)
-        .join(System, System.id == Run.system_id)
-        .where(Run.digest == digest)
-    ).first()
+    sql = _statements()
+    existing = session.connection().execute(sql.find_run, {"digest": digest}).first()
     if existing is not None:
         return Ingested(run_id=existing[0], system=existing[1], created=False, digest=digest)
     # The compressor releases the GIL: the document compresses on another core while it is
@@ -212,14 +206,16 @@ def _zstd() -> ModuleType | None:
 
 
 def compress_document(body: bytes) -> bytes:
-    """The stored form of a canonical document: Zstandard level 3, or gzip level 1 without it.
+    """The stored form of a canonical document: Zstandard level 1, or gzip level 1 without it.
 
-    Zstandard compresses this JSON ≈ 4 times faster than gzip level 1 and 20 % smaller;
-    ``load_document`` tells the two apart by their magic numbers.
+    Zstandard level 1 compresses a 457 KB results document in ≈ 1.3 ms (level 3: 2.9 ms,
+    10 % smaller output; gzip level 1: ≈ 8 ms, larger still). The compression runs beside
+    validation but its CPU counts against ingest's throughput. ``load_document`` tells
+    Zstandard and gzip apart by their magic numbers.
     """
     zstd = _zstd()
     if zstd is not None:
-        return bytes(zstd.compress(body, level=3))
+        return bytes(zstd.compress(body, level=1))
     return gzip.compress(body, compresslevel=1, mtime=0)
 
 
@@ -258,61 +254,64 @@ def _store(
     actor: str,
     clean: bool,
 ) -> Ingested:
-    from sqlalchemy import insert, select, update
-
-    from mlsvs.server.models import AuditEntry, Run, System, no_nul, utcnow
+    from mlsvs.server.models import no_nul, utcnow
 
     assessment = parse_document(data)
     version = assessment.standard.version
     chapter = chapters_of(version)
     name = str(no_nul(assessment.project.name)).strip()[:200] or "(unnamed)"
-    found = session.execute(
-        select(System.id, System.latest_finished).where(System.name == name)
-    ).first()
+    sql = _statements()
+    connection = session.connection()
+    found = connection.execute(sql.find_system, {"name": name}).first()
     if found is None:
-        system_id = session.execute(
-            insert(System).values(name=name).returning(System.id)
-        ).scalar_one()
+        system_id = connection.execute(sql.insert_system, {"name": name}).scalar_one()
         newest = ""
     else:
         system_id, newest = found
-    counts = Counter(v.verdict.value for v in assessment.verdicts)
+    # Enum ``.value`` is a Python-level descriptor: read each verdict's once.
+    verdicts = [(v, v.verdict.value, chapter[v.requirement]) for v in assessment.verdicts]
+    counts = Counter(value for _, value, _ in verdicts)
     by_chapter: dict[str, Counter[str]] = {}
-    for v in assessment.verdicts:
-        by_chapter.setdefault(chapter[v.requirement], Counter())[v.verdict.value] += 1
+    for _, value, chap in verdicts:
+        per = by_chapter.get(chap)
+        if per is None:
+            per = by_chapter[chap] = Counter()
+        per[value] += 1
     achieved = int(assessment.achieved_level) if assessment.achieved_level is not None else 0
-    run_id = session.execute(
-        insert(Run)
-        .values(
-            system_id=system_id,
-            digest=digest,
-            standard_version=version,
-            standard_digest=assessment.standard.digest,
-            tool_version=assessment.tool.version[:64],
-            target_level=int(assessment.target_level),
-            achieved_level=achieved,
-            traits=",".join(assessment.project.traits),
-            started_at=assessment.started_at,
-            finished_at=assessment.finished_at,
-            uploaded_at=utcnow(),
-            uploaded_by=uploaded_by,
-            counts=",".join(f"{k}={n}" for k, n in sorted(counts.items())),
-            chapter_counts=json.dumps({c: dict(n) for c, n in by_chapter.items()}, sort_keys=True),
-            document=compressed.result(),
-        )
-        .returning(Run.id)
+    now = utcnow()
+    run_id = connection.execute(
+        sql.insert_run,
+        {
+            "system_id": system_id,
+            "digest": digest,
+            "standard_version": version,
+            "standard_digest": assessment.standard.digest,
+            "tool_version": assessment.tool.version[:64],
+            "target_level": int(assessment.target_level),
+            "achieved_level": achieved,
+            "traits": ",".join(assessment.project.traits),
+            "started_at": assessment.started_at,
+            "finished_at": assessment.finished_at,
+            "uploaded_at": now,
+            "uploaded_by": uploaded_by,
+            "counts": ",".join(f"{k}={n}" for k, n in sorted(counts.items())),
+            "chapter_counts": json.dumps(
+                {c: dict(n) for c, n in by_chapter.items()}, sort_keys=True
+            ),
+            "document": compressed.result(),
+        },
     ).scalar_one()
     rows = [
         (
             run_id,
             v.requirement,
-            chapter[v.requirement],
+            chap,
             int(v.level),
-            v.verdict.value,
+            value,
             v.basis.value,
             v.reasons[0][:2000] if v.reasons else "",
         )
-        for v in assessment.verdicts
+        for v, value, chap in verdicts
     ]
     _bulk(session, "verdicts", _VERDICT_COLUMNS, rows, clean=clean)
     failing = [
@@ -359,26 +358,80 @@ def _store(
         for w in assessment.waivers
     ]
     _bulk(session, "run_waivers", _WAIVER_COLUMNS, waivers, clean=clean)
-    values: dict[str, Any] = {"run_count": System.run_count + 1}
     if not newest or assessment.finished_at >= newest:
-        values.update(
-            latest_run_id=run_id,
-            latest_level=achieved,
-            latest_target=int(assessment.target_level),
-            latest_finished=assessment.finished_at,
+        connection.execute(
+            sql.update_latest,
+            {
+                "b_id": system_id,
+                "b_run": run_id,
+                "b_level": achieved,
+                "b_target": int(assessment.target_level),
+                "b_finished": assessment.finished_at,
+            },
         )
-    session.execute(update(System).where(System.id == system_id).values(**values))
+    else:
+        connection.execute(sql.update_count, {"b_id": system_id})
     if actor:
-        session.execute(
-            insert(AuditEntry).values(
-                actor=actor,
-                action="run.ingest",
-                target=name[:500],
-                detail=f"run {run_id} {digest[:16]}",
-                at=utcnow(),
-            )
+        connection.execute(
+            sql.insert_audit,
+            {
+                "actor": actor,
+                "action": "run.ingest",
+                "target": name[:500],
+                "detail": f"run {run_id} {digest[:16]}",
+                "at": now,
+            },
         )
     return Ingested(run_id=run_id, system=name, created=True, digest=digest)
+
+
+@dataclass(frozen=True, slots=True)
+class _Statements:
+    """Ingest's single-row statements, built once: executed with parameters, they hit
+    SQLAlchemy's compiled cache instead of being rebuilt and re-coerced per upload (that
+    cost ≈ 1.5 ms per statement through the ORM session). Fields are SQLAlchemy ``Executable``s
+    (``Any`` here: SQLAlchemy is imported lazily)."""
+
+    find_run: Any
+    find_system: Any
+    insert_system: Any
+    insert_run: Any
+    update_latest: Any
+    update_count: Any
+    insert_audit: Any
+
+
+@functools.cache
+def _statements() -> _Statements:
+    from sqlalchemy import bindparam, insert, select, update
+
+    from mlsvs.server.models import Base
+
+    tables = Base.metadata.tables
+    runs = tables["runs"]
+    systems = tables["systems"]
+    by_id = systems.c.id == bindparam("b_id")
+    return _Statements(
+        find_run=select(runs.c.id, systems.c.name)
+        .join(systems, systems.c.id == runs.c.system_id)
+        .where(runs.c.digest == bindparam("digest")),
+        find_system=select(systems.c.id, systems.c.latest_finished).where(
+            systems.c.name == bindparam("name")
+        ),
+        insert_system=insert(systems).returning(systems.c.id),
+        insert_run=insert(runs).returning(runs.c.id),
+        update_latest=update(systems)
+        .where(by_id)
+        .values(
+            run_count=systems.c.run_count + 1,
+            latest_run_id=bindparam("b_run"),
+            latest_level=bindparam("b_level"),
+            latest_target=bindparam("b_target"),
+            latest_finished=bindparam("b_finished"),
+        ),
+        update_count=update(systems).where(by_id).values(run_count=systems.c.run_count + 1),
+        insert_audit=insert(tables["audit_log"]),
+    )
 
 
 _VERDICT_COLUMNS = ("run_id", "requirement", "chapter", "level", "verdict", "basis", "reason")
@@ -457,7 +510,12 @@ def _bulk(
 
 
 def load_document(blob: bytes) -> Assessment:
-    """A stored run's assessment (already validated at ingest)."""
+    """A stored run's assessment (already validated at ingest).
+
+    Parsed like an upload (``parse_body``: orjson, the standard library for integers beyond
+    64 bits), ≈ 3 times faster than ``json.loads`` on a results document; the diff page
+    reads two of these per request.
+    """
     from mlsvs.render.json import parse_assessment
 
-    return parse_assessment(json.loads(decompress_document(blob)), source="stored run")
+    return parse_assessment(parse_body(decompress_document(blob)), source="stored run")

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from mlsvs.server.auth import Need, Principal
-from mlsvs.server.params import PathId, QueryId  # noqa: TC001 - FastAPI reads annotations
+from mlsvs.server.params import PageNumber, PathId, QueryId  # noqa: TC001 - FastAPI reads annotations
 from mlsvs.server.roles import Permission, Role
 
 if TYPE_CHECKING:
@@ -317,13 +317,23 @@ def run_diff(request: Request, me: Reader, run_id: PathId, against: QueryId = No
 
 
 @router.get("/findings", include_in_schema=False)
-def findings(request: Request, me: Reader, waived: bool = False) -> Response:
-    """Failing findings of every system's newest run."""
-    from mlsvs.server.queries import open_findings
+def findings(request: Request, me: Reader, waived: bool = False, page: PageNumber = 1) -> Response:
+    """Failing findings of every system's newest run, most severe first, a page at a time."""
+    from mlsvs.server.queries import FINDINGS_PER_PAGE, open_findings
 
     with request.app.state.sessions() as session:
-        rows = open_findings(session, include_waived=waived)
-    return _page(request, "findings.html", me, findings=rows, waived=waived)
+        rows, total = open_findings(session, include_waived=waived, page=page)
+    pages = max(1, -(-total // FINDINGS_PER_PAGE))
+    return _page(
+        request,
+        "findings.html",
+        me,
+        findings=rows,
+        waived=waived,
+        total=total,
+        page=min(page, pages),
+        pages=pages,
+    )
 
 
 @router.get("/expiries", include_in_schema=False)

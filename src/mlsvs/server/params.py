@@ -10,3 +10,4 @@ MAX_ID = 2_147_483_647
 
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 QueryId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+PageNumber = Annotated[int, Query(ge=1, le=1_000_000)]

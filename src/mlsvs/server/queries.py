@@ -212,33 +212,66 @@ class OpenFinding:
 _SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
 
 
-def open_findings(session: Session, *, include_waived: bool = False) -> list[OpenFinding]:
-    """Failing findings of every system's newest run, most severe first."""
-    from sqlalchemy import select
+FINDINGS_PER_PAGE = 200
+"""Rows per page of the open-findings list (a fleet of 200 systems has thousands)."""
+
+
+def open_findings(
+    session: Session, *, include_waived: bool = False, page: int = 1
+) -> tuple[list[OpenFinding], int]:
+    """One page of the failing findings of every system's newest run, most severe first,
+    and how many there are in all.
+
+    Sorted and paged in SQL (severity rank, system, check), read as columns: the page
+    renders ``FINDINGS_PER_PAGE`` rows, not every system's findings at once.
+    """
+    from sqlalchemy import case, func, select
 
     from mlsvs.server.models import FindingRow, System
 
-    query = select(System.id, System.name, FindingRow).join(
-        FindingRow, FindingRow.run_id == System.latest_run_id
+    joined = FindingRow.run_id == System.latest_run_id
+    where = [] if include_waived else [FindingRow.waiver == ""]
+    total = session.execute(
+        select(func.count()).select_from(System).join(FindingRow, joined).where(*where)
+    ).scalar_one()
+    rank = case(_SEVERITY_RANK, value=FindingRow.severity, else_=9)
+    query = (
+        select(
+            System.id,
+            System.name,
+            FindingRow.run_id,
+            FindingRow.check_id,
+            FindingRow.status,
+            FindingRow.severity,
+            FindingRow.requirements,
+            FindingRow.path,
+            FindingRow.message,
+            FindingRow.waiver,
+        )
+        .join(FindingRow, joined)
+        .where(*where)
+        .order_by(rank, System.name, FindingRow.check_id, FindingRow.id)
+        .limit(FINDINGS_PER_PAGE)
+        .offset((max(1, page) - 1) * FINDINGS_PER_PAGE)
     )
-    if not include_waived:
-        query = query.where(FindingRow.waiver == "")
     found = [
         OpenFinding(
             system_id=sid,
             system=name,
-            run_id=f.run_id,
-            check=f.check_id,
-            status=f.status,
-            severity=f.severity,
-            requirements=f.requirements,
-            path=f.path,
-            message=f.message,
-            waiver=f.waiver,
+            run_id=run_id,
+            check=check,
+            status=status,
+            severity=severity,
+            requirements=requirements,
+            path=path,
+            message=message,
+            waiver=waiver,
         )
-        for sid, name, f in session.execute(query)
+        for sid, name, run_id, check, status, severity, requirements, path, message, waiver in (
+            session.execute(query)
+        )
     ]
-    return sorted(found, key=lambda f: (_SEVERITY_RANK.get(f.severity, 9), f.system, f.check))
+    return found, total
 
 
 EXPIRING_DAYS = 30
