@@ -11,6 +11,13 @@ ranges, digit counts); column names raise confidence (``email``, ``phone``, ``ss
 admit bare digit runs. Columns named like a person's name, a postal address or a date of birth
 count their non-empty cells. Secrets use ``mlsvs.codescan``'s ``find_secrets``.
 
+Parts: ``scan_pii_part`` scans a run of a Parquet file's row groups and ``merge_parts`` joins
+the parts, in file order, into exactly the report of one pass (``fleet.data`` runs the parts on
+Ray). Everything a part keeps is either a sum or the beginning of its own sequence (first samples,
+first distinct values, first and last number of a column), except the phone checks: the first
+``PHONE_CHECKS`` phone-shaped values of a *file* are checked, so a part keeps its first ones
+undecided (with their verdicts) and the merge replays them against the budget left.
+
 Columns: before a value shape becomes a finding, the whole column is judged
 (``decide``) from its name, how many of its shaped values validate and how its values are
 distributed, so an ``order_id`` column of ``976-987-4168``-style numbers is not "phones in every
@@ -20,6 +27,7 @@ evidence (``ColumnDecision``).
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from array import array
@@ -40,7 +48,7 @@ from mlsvs.datacheck.progress import silent
 from mlsvs.datacheck.validators import phone_number_valid
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Sequence
 
     from mlsvs.datacheck.columnar import ColumnBatch
     from mlsvs.datacheck.progress import Progress
@@ -125,6 +133,19 @@ class PiiReport:
         return dict(sorted(totals.items()))
 
 
+@dataclass(frozen=True, slots=True)
+class _Phone:
+    """An unhinted phone-shaped value among a part's first ``PHONE_CHECKS``: whether it is
+    checked depends on the phone-shaped values of the parts before it (``_Acc.replay``)."""
+
+    rejected: bool
+    """libphonenumber says it is not a number."""
+    valid: bool
+    confidence: Confidence
+    sample: str
+    row: int
+
+
 @dataclass(slots=True)
 class _Acc:
     count: int = 0
@@ -137,6 +158,47 @@ class _Acc:
     rule: str = ""
     phone_checked: int = 0
     phone_valid: int = 0
+    phones: list[_Phone] = field(default_factory=list)
+    """A part's undecided first phone-shaped values (``_Scan(part=True)`` only)."""
+
+    def check(self, rejected: bool) -> bool:
+        """Count one phone check; whether the value is kept."""
+        self.phone_checked += 1
+        self.phone_valid += not rejected
+        return not rejected
+
+    def replay(self, phone: _Phone) -> None:
+        """What the single pass does with ``phone`` at this point of the file."""
+        self.shaped += 1
+        if self.phone_checked < PHONE_CHECKS and not self.check(phone.rejected):
+            return
+        if phone.valid:
+            self.valid += 1
+            self.add(phone.confidence, phone.sample, phone.row)
+
+    def merge(self, other: _Acc) -> None:
+        """Continue with the values ``other`` (the next part's) saw, in their order."""
+        for phone in other.phones:
+            self.replay(phone)
+        self.count += other.count
+        self.valid += other.valid
+        self.shaped += other.shaped
+        if other.count:
+            self.confidence = max(self.confidence, other.confidence)
+        self.rule = self.rule or other.rule
+        # First distinct values: the other part's first ones are enough (at most SAMPLES of
+        # them can already be here).
+        for sample in other.samples:
+            if len(self.samples) < SAMPLES and sample not in self.samples:
+                self.samples.append(sample)
+        for row in other.rows:
+            if len(self.rows) < SAMPLES and row not in self.rows:
+                self.rows.append(row)
+        rows = other.hit_rows
+        skip = bool(rows) and bool(self.hit_rows) and self.hit_rows[-1] == rows[0]
+        self.hit_rows.extend(rows[1:] if skip else rows)
+        self.phone_checked += other.phone_checked
+        self.phone_valid += other.phone_valid
 
     def add(self, confidence: Confidence, sample: str, row: int, rule: str = "") -> None:
         self.count += 1
@@ -160,13 +222,50 @@ class _Column:
     distinct: set[int] = field(default_factory=set)
     increasing: int = 0
     previous: int | None = None
+    first: int | None = None
+    """The first number (``previous`` is the last)."""
+    seen: list[int] = field(default_factory=list)
+    """``distinct`` in first-seen order (``_Scan(part=True)`` only)."""
+
+    def merge(self, other: _Column) -> None:
+        """Continue with the cells ``other`` (the next part's) saw."""
+        self.filled += other.filled
+        self.whole += other.whole
+        for key in other.seen:
+            if len(self.distinct) >= _DISTINCT_CAP:
+                break
+            self.distinct.add(key)
+        self.increasing += other.increasing
+        if self.previous is not None and other.first is not None:
+            self.increasing += other.first > self.previous
+        if other.previous is not None:
+            self.previous = other.previous
+        if self.first is None:
+            self.first = other.first
+
+
+def _distinct_key(text: str) -> int:
+    """A process-independent key (``hash`` differs per process; parts come from several)."""
+    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "little")
+
+
+@dataclass(frozen=True, slots=True)
+class PiiPart:
+    """What a run of a file's rows holds, in the form ``merge_parts`` joins exactly."""
+
+    header: tuple[str, ...]
+    rows: int
+    acc: dict[tuple[int, Entity], _Acc]
+    columns: tuple[_Column, ...]
 
 
 class _Scan:
     """Accumulates cell results; ``report`` applies the column decisions."""
 
-    def __init__(self, header: tuple[str, ...]) -> None:
+    def __init__(self, header: tuple[str, ...], *, part: bool = False) -> None:
         self.header = header
+        self.part = part
         self.hints = [column_hints(c) for c in header]
         self.acc: dict[tuple[int, Entity], _Acc] = {}
         self.columns = [_Column() for _ in header]
@@ -180,22 +279,29 @@ class _Scan:
             stats.whole += 1
             digits = re.sub(r"\D", "", text)
             if len(stats.distinct) < _DISTINCT_CAP:
-                stats.distinct.add(hash(text.strip()))
+                key = _distinct_key(text.strip())
+                if self.part and key not in stats.distinct:
+                    stats.seen.append(key)
+                stats.distinct.add(key)
             if digits:
                 current = int(digits[:18])
+                if stats.previous is None:
+                    stats.first = current
                 stats.increasing += stats.previous is not None and current > stats.previous
                 stats.previous = current
         for match in candidates:
             value = text[match.start : match.end]
             acc = self.acc.setdefault((index, match.entity), _Acc())
-            acc.shaped += 1
             unhinted_phone = match.entity is Entity.PHONE and Entity.PHONE not in hints
-            if unhinted_phone and acc.phone_checked < PHONE_CHECKS:
-                verdict = phone_number_valid(value)
-                acc.phone_checked += 1
-                acc.phone_valid += verdict is not False
-                if verdict is False:
-                    continue
+            if self.part and unhinted_phone and len(acc.phones) < PHONE_CHECKS:
+                rejected = phone_number_valid(value) is False
+                sample = mask(value, match.entity)
+                acc.phones.append(_Phone(rejected, match.valid, match.confidence, sample, number))
+                continue
+            acc.shaped += 1
+            checked = unhinted_phone and not self.part and acc.phone_checked < PHONE_CHECKS
+            if checked and not acc.check(phone_number_valid(value) is False):
+                continue
             if not match.valid:
                 continue
             acc.valid += 1
@@ -364,14 +470,50 @@ def _scan_rows(source: TableSource, max_rows: int, progress: Progress) -> PiiRep
     return scan.report(source.display, "python")
 
 
-def _scan_columnar(source: TableSource, max_rows: int, progress: Progress) -> PiiReport:
-    import pyarrow.compute as pc
+def scan_pii_part(
+    source: TableSource, *, row_groups: Sequence[int], start: int, max_rows: int = 0
+) -> PiiPart:
+    """``scan_pii`` of the Parquet row groups ``row_groups`` (consecutive, their first row is
+    the file's row ``start``, 0-based), to be joined with the other parts by ``merge_parts``."""
+    from mlsvs.datacheck.columnar import parquet_batches
+    from mlsvs.datacheck.table import read_header
 
+    scan = _Scan(read_header(source), part=True)
+    _scan_batches(scan, _limited(parquet_batches(source, row_groups, start), max_rows))
+    return PiiPart(header=scan.header, rows=scan.rows, acc=scan.acc, columns=tuple(scan.columns))
+
+
+def merge_parts(display: str, parts: Sequence[PiiPart]) -> PiiReport:
+    """The report of one pass over the file whose parts, in file order, are ``parts``."""
+    return _merge(parts).report(display, "arrow")
+
+
+def _merge(parts: Sequence[PiiPart]) -> _Scan:
+    scan = _Scan(parts[0].header)
+    for part in parts:
+        scan.rows += part.rows
+        for key, acc in part.acc.items():
+            scan.acc.setdefault(key, _Acc()).merge(acc)
+        for mine, theirs in zip(scan.columns, part.columns, strict=True):
+            mine.merge(theirs)
+    return scan
+
+
+def _scan_columnar(source: TableSource, max_rows: int, progress: Progress) -> PiiReport:
     from mlsvs.datacheck.columnar import column_batches
 
     header, batches = column_batches(source)
     scan = _Scan(header)
-    for batch in _limited(batches, max_rows):
+    _scan_batches(scan, _limited(batches, max_rows), progress, source.display)
+    return scan.report(source.display, "arrow")
+
+
+def _scan_batches(
+    scan: _Scan, batches: Iterator[ColumnBatch], progress: Progress = silent, display: str = ""
+) -> None:
+    import pyarrow.compute as pc
+
+    for batch in batches:
         scan.rows += batch.rows
         for index, cells in enumerate(batch.columns):
             hints = scan.hints[index]
@@ -388,8 +530,7 @@ def _scan_columnar(source: TableSource, max_rows: int, progress: Progress) -> Pi
                 texts = pc.take(cells, marks).to_pylist() if marks else []
                 for position, value in zip(marks, texts, strict=True):
                     scan.hint_only(index, entity, batch.start + position + 1, value)
-        progress(source.display, scan.rows, None)
-    return scan.report(source.display, "arrow")
+        progress(display, scan.rows, None)
 
 
 def _prefilter(cells: object) -> object:
