@@ -167,6 +167,7 @@ def test_cli_pii_and_manifest_engine_ray_same_output(cluster, tmp_path, monkeypa
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from mlsvs.fleet.data import pii_tasks
     from tests.fleet.datasets import build_pii
 
     _, _, address = cluster
@@ -180,6 +181,10 @@ def test_cli_pii_and_manifest_engine_ray_same_output(cluster, tmp_path, monkeypa
     build_pii(tmp_path / "data" / "many-groups.parquet", rows=3000)
     (tmp_path / "data" / "broken.parquet").write_bytes(b"PAR1 not a parquet file")
     pii = ["data", "pii", "data", "-f", "json", "--task-mb", "0.01"]
+    parts = pii_tasks(
+        [Path("data/many-groups.parquet")], max_rows=0, task_bytes=10_485
+    )  # --task-mb 0.01
+    assert len(parts) >= 3
     man = ["data", "manifest", "data", "-o", "m.json", "--records", "-f", "json"]
     _pii_and_manifest_same_output(address, pii, man, tmp_path, capsys)
 
