@@ -118,3 +118,39 @@ def build_splits(root: Path, *, rows: int = 600, seed: int = 7) -> dict[str, lis
             pq.write_table(pa.Table.from_pylist(chunk, schema), path, row_group_size=97)
             out[split].append(path)
     return out
+
+
+def build_pii(path: Path, *, rows: int = 6000, group: int = 400, seed: int = 11) -> Path:
+    """A Parquet file of many row groups where a PII report depends on the order of the rows
+    across row-group boundaries: an unhinted ``contact`` column with more phone-shaped values
+    than ``PHONE_CHECKS`` (valid numbers and libphonenumber-rejected digit groups, both before
+    and after the budget runs out), an ascending ``order_ref`` column (the identifier rule),
+    repeated e-mail addresses (first distinct samples), names (hint only), card numbers,
+    API keys, blanks and nulls."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = random.Random(seed)
+    records = []
+    for i in range(rows):
+        if i % 8 == 1 or i < 5:
+            contact = f"{rng.randint(100, 999)}-{rng.randint(100, 999)}-{rng.randint(0, 9999):04d}"
+        elif i % 8 == 7:
+            contact = "" if i % 16 else None
+        else:
+            contact = f"+44 20 7946 {rng.randint(0, 9999):04d}"
+        card = "4111 1111 1111 1111" if i % 97 == 5 else ""
+        card = "4111 1111 1111 1112" if i % 89 == 3 else card
+        key = f"ghp_{rng.getrandbits(128):032x}abcd" if i % 401 == 17 else "note"
+        records.append(
+            {
+                "email": f"user{i % 5}@example.org" if i % 11 else None,
+                "contact": contact,
+                "order_ref": f"100-200-{1000 + i:04d}" if i % 13 else f"100-200-{i % 999:04d}",
+                "name": WORDS[i % len(WORDS)].title() if i % 4 else "",
+                "card": card,
+                "memo": key,
+            }
+        )
+    pq.write_table(pa.Table.from_pylist(records), path, row_group_size=group)
+    return path

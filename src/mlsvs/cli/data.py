@@ -45,6 +45,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     pii.add_argument("paths", nargs="+", metavar="PATH")
     pii.add_argument("--min-confidence", choices=("low", "medium", "high"), default="medium")
     pii.add_argument("--max-rows", type=int, default=0, help="scan only the first N rows")
+    pii.add_argument(
+        "--task-mb", type=float, default=64.0, metavar="MB",
+        help="--engine ray: compressed megabytes of Parquet row groups per task (default 64)",
+    )  # fmt: skip
     qual = sub.add_parser("quality", help="label-issue, duplicate, outlier, imbalance rates")
     qual.add_argument("file", metavar="FILE")
     qual.add_argument("--label", default=None, help="label column")
@@ -352,9 +356,12 @@ def _pii(args: argparse.Namespace, progress: Progress) -> int:
         from mlsvs.cli._common import jobs
         from mlsvs.fleet.data import distributed_pii
 
+        if not args.task_mb > 0:
+            raise UsageError("--task-mb must be positive")
         scanned = distributed_pii(
-            paths, max_rows=args.max_rows, address=args.address, jobs=jobs(args)
-        )
+            paths, max_rows=args.max_rows, address=args.address, jobs=jobs(args),
+            task_bytes=max(1, int(args.task_mb * (1 << 20))),
+        )  # fmt: skip
     for number, path in enumerate(paths):
         try:
             if scanned is None:

@@ -19,7 +19,7 @@ from mlsvs.datacheck.errors import DataFileError
 from mlsvs.datacheck.table import read_header
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Sequence
 
     import pyarrow as pa
 
@@ -104,7 +104,18 @@ def _error(source: TableSource, exc: Exception) -> DataFileError:
     return DataFileError(f"{source.display}: malformed CSV: {text}")
 
 
-def _arrow(source: TableSource) -> Iterator[ColumnBatch]:
+def parquet_batches(
+    source: TableSource, row_groups: Sequence[int], start: int
+) -> Iterator[ColumnBatch]:
+    """String batches of the Parquet row groups ``row_groups``, numbered from row ``start``."""
+    if not row_groups:
+        return iter(())
+    return _arrow(source, row_groups=row_groups, start=start)
+
+
+def _arrow(
+    source: TableSource, *, row_groups: Sequence[int] | None = None, start: int = 0
+) -> Iterator[ColumnBatch]:
     import pyarrow as pa
     import pyarrow.ipc as ipc
     import pyarrow.parquet as pq
@@ -112,8 +123,9 @@ def _arrow(source: TableSource) -> Iterator[ColumnBatch]:
     errors = (pa.ArrowException, OSError, ValueError)
     try:
         if source.format == "parquet":
+            groups = None if row_groups is None else list(row_groups)
             batches: Iterator[pa.RecordBatch] = pq.ParquetFile(source.path).iter_batches(
-                batch_size=65_536
+                batch_size=65_536, row_groups=groups
             )
         else:
             try:
@@ -123,7 +135,6 @@ def _arrow(source: TableSource) -> Iterator[ColumnBatch]:
                 batches = iter(ipc.open_stream(source.path))
     except errors as exc:
         raise DataFileError(f"{source.display}: corrupt {source.format} file: {exc}") from None
-    start = 0
     while True:
         try:
             batch = next(batches)

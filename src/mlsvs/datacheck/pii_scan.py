@@ -11,6 +11,13 @@ ranges, digit counts); column names raise confidence (``email``, ``phone``, ``ss
 admit bare digit runs. Columns named like a person's name, a postal address or a date of birth
 count their non-empty cells. Secrets use ``mlsvs.codescan``'s ``find_secrets``.
 
+Parts: ``scan_pii_part`` scans a run of a Parquet file's row groups and ``merge_parts`` joins
+the parts, in file order, into exactly the report of one pass (``fleet.data`` runs the parts on
+Ray). Everything a part keeps is either a sum or the beginning of its own sequence (first samples,
+first distinct values, first and last number of a column), except the phone checks: the first
+``PHONE_CHECKS`` phone-shaped values of a *file* are checked, so a part keeps its first ones
+undecided (with their verdicts) and the merge replays them against the budget left.
+
 Columns: before a value shape becomes a finding, the whole column is judged
 (``decide``) from its name, how many of its shaped values validate and how its values are
 distributed, so an ``order_id`` column of ``976-987-4168``-style numbers is not "phones in every
@@ -20,11 +27,12 @@ evidence (``ColumnDecision``).
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from array import array
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mlsvs.datacheck.columns import id_named
 from mlsvs.datacheck.pii import (
@@ -32,8 +40,6 @@ from mlsvs.datacheck.pii import (
     HINT_ONLY,
     Confidence,
     Entity,
-    Match,
-    _confidence,
     column_hints,
     find_candidates,
     mask,
@@ -42,7 +48,7 @@ from mlsvs.datacheck.progress import silent
 from mlsvs.datacheck.validators import phone_number_valid
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Iterator, Sequence
 
     from mlsvs.datacheck.columnar import ColumnBatch
     from mlsvs.datacheck.progress import Progress
@@ -57,7 +63,6 @@ PHONE_VALID_SHARE = 0.8
 """In a real phone column nearly every number is valid; random digit groups of the same shape
 are valid about 36 % of the time (measured on 5,000 random ``ddd-ddd-dddd``)."""
 _DISTINCT_CAP = 200_000
-_NON_DIGITS = re.compile(r"\D")
 _TOKENISH = re.compile(r"[A-Za-z0-9_\-]{20,}|-----BEGIN")
 _LETTER = re.compile(r"[^\W\d_]")
 _IDENTIFIER_WORDS = re.compile(
@@ -128,6 +133,19 @@ class PiiReport:
         return dict(sorted(totals.items()))
 
 
+@dataclass(frozen=True, slots=True)
+class _Phone:
+    """An unhinted phone-shaped value among a part's first ``PHONE_CHECKS``: whether it is
+    checked depends on the phone-shaped values of the parts before it (``_Acc.replay``)."""
+
+    rejected: bool
+    """libphonenumber says it is not a number."""
+    valid: bool
+    confidence: Confidence
+    sample: str
+    row: int
+
+
 @dataclass(slots=True)
 class _Acc:
     count: int = 0
@@ -140,50 +158,58 @@ class _Acc:
     rule: str = ""
     phone_checked: int = 0
     phone_valid: int = 0
+    phones: list[_Phone] = field(default_factory=list)
+    """A part's undecided first phone-shaped values (``_Scan(part=True)`` only)."""
 
-    firsts: list[tuple[int, int, str]] = field(default_factory=list)
-    """The ``SAMPLES`` distinct samples seen first: (row of first sight, call number, sample)."""
-    calls: int = 0
+    def check(self, rejected: bool) -> bool:
+        """Count one phone check; whether the value is kept."""
+        self.phone_checked += 1
+        self.phone_valid += not rejected
+        return not rejected
+
+    def replay(self, phone: _Phone) -> None:
+        """What the single pass does with ``phone`` at this point of the file."""
+        self.shaped += 1
+        if self.phone_checked < PHONE_CHECKS and not self.check(phone.rejected):
+            return
+        if phone.valid:
+            self.valid += 1
+            self.add(phone.confidence, phone.sample, phone.row)
+
+    def merge(self, other: _Acc) -> None:
+        """Continue with the values ``other`` (the next part's) saw, in their order."""
+        for phone in other.phones:
+            self.replay(phone)
+        self.count += other.count
+        self.valid += other.valid
+        self.shaped += other.shaped
+        if other.count:
+            self.confidence = max(self.confidence, other.confidence)
+        self.rule = self.rule or other.rule
+        # First distinct values: the other part's first ones are enough (at most SAMPLES of
+        # them can already be here).
+        for sample in other.samples:
+            if len(self.samples) < SAMPLES and sample not in self.samples:
+                self.samples.append(sample)
+        for row in other.rows:
+            if len(self.rows) < SAMPLES and row not in self.rows:
+                self.rows.append(row)
+        rows = other.hit_rows
+        skip = bool(rows) and bool(self.hit_rows) and self.hit_rows[-1] == rows[0]
+        self.hit_rows.extend(rows[1:] if skip else rows)
+        self.phone_checked += other.phone_checked
+        self.phone_valid += other.phone_valid
 
     def add(self, confidence: Confidence, sample: str, row: int, rule: str = "") -> None:
         self.count += 1
         self.confidence = max(self.confidence, confidence)
         self.rule = self.rule or rule
-        self.sample(row, sample)
+        if len(self.samples) < SAMPLES and sample not in self.samples:
+            self.samples.append(sample)
+        if len(self.rows) < SAMPLES and row not in self.rows:
+            self.rows.append(row)
         if not self.hit_rows or self.hit_rows[-1] != row:
             self.hit_rows.append(row)
-
-    def sample(self, row: int, sample: str) -> None:
-        """Record a sample seen at ``row``: any order of calls keeps the first ones by row.
-
-        ``samples`` ends as the first ``SAMPLES`` distinct samples and ``rows`` as the first
-        ``SAMPLES`` distinct rows in row order, whatever order the calls come in (the columnar
-        scan feeds some cells in bulk, the rest one by one).
-        """
-        self.calls += 1
-        known = next((i for i, (_, _, s) in enumerate(self.firsts) if s == sample), None)
-        if known is not None:
-            if self.firsts[known][0] <= row:
-                self._row(row)
-                return
-            del self.firsts[known]
-        if len(self.firsts) < SAMPLES or row < self.firsts[-1][0]:
-            self.firsts.append((row, self.calls, sample))
-            self.firsts.sort()
-            del self.firsts[SAMPLES:]
-            self.samples = [s for _, _, s in self.firsts]
-        self._row(row)
-
-    def sample_row(self, row: int) -> None:
-        """Record a row with a hit (any order; ``rows`` keeps the first ones)."""
-        self._row(row)
-
-    def _row(self, row: int) -> None:
-        if row in self.rows or (len(self.rows) >= SAMPLES and row > self.rows[-1]):
-            return
-        self.rows.append(row)
-        self.rows.sort()
-        del self.rows[SAMPLES:]
 
 
 @dataclass(slots=True)
@@ -193,77 +219,89 @@ class _Column:
     filled: int = 0
     whole: int = 0
     """Cells that are exactly one shaped value."""
-    distinct: set[str] = field(default_factory=set)
-    """The first ``_DISTINCT_CAP`` distinct whole cells (stripped), in row order."""
+    distinct: set[int] = field(default_factory=set)
     increasing: int = 0
     previous: int | None = None
+    first: int | None = None
+    """The first number (``previous`` is the last)."""
+    seen: list[int] = field(default_factory=list)
+    """``distinct`` in first-seen order (``_Scan(part=True)`` only)."""
 
-    def record(self, key: str, current: int | None) -> None:
-        """One whole cell (stripped) and its leading digits, in row order."""
-        if len(self.distinct) < _DISTINCT_CAP:
+    def merge(self, other: _Column) -> None:
+        """Continue with the cells ``other`` (the next part's) saw."""
+        self.filled += other.filled
+        self.whole += other.whole
+        for key in other.seen:
+            if len(self.distinct) >= _DISTINCT_CAP:
+                break
             self.distinct.add(key)
-        if current is not None:
-            self.increasing += self.previous is not None and current > self.previous
-            self.previous = current
+        self.increasing += other.increasing
+        if self.previous is not None and other.first is not None:
+            self.increasing += other.first > self.previous
+        if other.previous is not None:
+            self.previous = other.previous
+        if self.first is None:
+            self.first = other.first
 
-    def record_many(self, keys: list[str], currents: list[int | None]) -> None:
-        """``record`` of many whole cells in row order (one C-level set update when it fits)."""
-        if len(self.distinct) + len(keys) <= _DISTINCT_CAP:
-            self.distinct.update(keys)
-        else:
-            for key in keys:
-                if len(self.distinct) >= _DISTINCT_CAP:
-                    break
-                self.distinct.add(key)
-        for current in currents:
-            if current is not None:
-                self.increasing += self.previous is not None and current > self.previous
-                self.previous = current
+
+def _distinct_key(text: str) -> int:
+    """A process-independent key (``hash`` differs per process; parts come from several)."""
+    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "little")
+
+
+@dataclass(frozen=True, slots=True)
+class PiiPart:
+    """What a run of a file's rows holds, in the form ``merge_parts`` joins exactly."""
+
+    header: tuple[str, ...]
+    rows: int
+    acc: dict[tuple[int, Entity], _Acc]
+    columns: tuple[_Column, ...]
 
 
 class _Scan:
     """Accumulates cell results; ``report`` applies the column decisions."""
 
-    def __init__(self, header: tuple[str, ...]) -> None:
+    def __init__(self, header: tuple[str, ...], *, part: bool = False) -> None:
         self.header = header
+        self.part = part
         self.hints = [column_hints(c) for c in header]
         self.acc: dict[tuple[int, Entity], _Acc] = {}
         self.columns = [_Column() for _ in header]
         self.rows = 0
 
-    def cell(
-        self,
-        index: int,
-        number: int,
-        text: str,
-        candidates: list[Match] | None = None,
-        wholes: list[tuple[int, str, int | None]] | None = None,
-    ) -> None:
-        """One cell's candidates (``find_candidates`` unless given); whole cells go to
-        ``wholes`` as (row, stripped text, leading digits) when given, else are recorded."""
+    def cell(self, index: int, number: int, text: str) -> None:
         hints = self.hints[index]
-        if candidates is None:
-            candidates = find_candidates(text, hints)
+        candidates = find_candidates(text, hints)
         stats = self.columns[index]
         if len(candidates) == 1 and candidates[0].end - candidates[0].start == len(text.strip()):
             stats.whole += 1
-            digits = _NON_DIGITS.sub("", text)
-            current = int(digits[:18]) if digits else None
-            if wholes is None:
-                stats.record(text.strip(), current)
-            else:
-                wholes.append((number, text.strip(), current))
+            digits = re.sub(r"\D", "", text)
+            if len(stats.distinct) < _DISTINCT_CAP:
+                key = _distinct_key(text.strip())
+                if self.part and key not in stats.distinct:
+                    stats.seen.append(key)
+                stats.distinct.add(key)
+            if digits:
+                current = int(digits[:18])
+                if stats.previous is None:
+                    stats.first = current
+                stats.increasing += stats.previous is not None and current > stats.previous
+                stats.previous = current
         for match in candidates:
             value = text[match.start : match.end]
             acc = self.acc.setdefault((index, match.entity), _Acc())
-            acc.shaped += 1
             unhinted_phone = match.entity is Entity.PHONE and Entity.PHONE not in hints
-            if unhinted_phone and acc.phone_checked < PHONE_CHECKS:
-                verdict = phone_number_valid(value)
-                acc.phone_checked += 1
-                acc.phone_valid += verdict is not False
-                if verdict is False:
-                    continue
+            if self.part and unhinted_phone and len(acc.phones) < PHONE_CHECKS:
+                rejected = phone_number_valid(value) is False
+                sample = mask(value, match.entity)
+                acc.phones.append(_Phone(rejected, match.valid, match.confidence, sample, number))
+                continue
+            acc.shaped += 1
+            checked = unhinted_phone and not self.part and acc.phone_checked < PHONE_CHECKS
+            if checked and not acc.check(phone_number_valid(value) is False):
+                continue
             if not match.valid:
                 continue
             acc.valid += 1
@@ -393,6 +431,7 @@ PREFILTER_ASCII = _LOOKAROUND.sub("", _CANDIDATES.pattern) + _SECRETS
 r"""For ASCII cells: RE2's ASCII ``\w``/``\d`` are Python's there; fast (DFA)."""
 PREFILTER = _re2(_CANDIDATES.pattern) + _SECRETS
 """For cells with non-ASCII text: Unicode classes (RE2 runs this one ~200x slower)."""
+_NON_ASCII = r"[^\x00-\x7F]"
 
 
 def scan_pii(source: TableSource, *, max_rows: int = 0, progress: Progress = silent) -> PiiReport:
@@ -431,180 +470,75 @@ def _scan_rows(source: TableSource, max_rows: int, progress: Progress) -> PiiRep
     return scan.report(source.display, "python")
 
 
-def _scan_columnar(source: TableSource, max_rows: int, progress: Progress) -> PiiReport:
-    import pyarrow.compute as pc
+def scan_pii_part(
+    source: TableSource, *, row_groups: Sequence[int], start: int, max_rows: int = 0
+) -> PiiPart:
+    """``scan_pii`` of the Parquet row groups ``row_groups`` (consecutive, their first row is
+    the file's row ``start``, 0-based), to be joined with the other parts by ``merge_parts``."""
+    from mlsvs.datacheck.columnar import parquet_batches
+    from mlsvs.datacheck.table import read_header
 
+    scan = _Scan(read_header(source), part=True)
+    _scan_batches(scan, _limited(parquet_batches(source, row_groups, start), max_rows))
+    return PiiPart(header=scan.header, rows=scan.rows, acc=scan.acc, columns=tuple(scan.columns))
+
+
+def merge_parts(display: str, parts: Sequence[PiiPart]) -> PiiReport:
+    """The report of one pass over the file whose parts, in file order, are ``parts``."""
+    return _merge(parts).report(display, "arrow")
+
+
+def _merge(parts: Sequence[PiiPart]) -> _Scan:
+    scan = _Scan(parts[0].header)
+    for part in parts:
+        scan.rows += part.rows
+        for key, acc in part.acc.items():
+            scan.acc.setdefault(key, _Acc()).merge(acc)
+        for mine, theirs in zip(scan.columns, part.columns, strict=True):
+            mine.merge(theirs)
+    return scan
+
+
+def _scan_columnar(source: TableSource, max_rows: int, progress: Progress) -> PiiReport:
     from mlsvs.datacheck.columnar import column_batches
 
     header, batches = column_batches(source)
     scan = _Scan(header)
-    for batch in _limited(batches, max_rows):
+    _scan_batches(scan, _limited(batches, max_rows), progress, source.display)
+    return scan.report(source.display, "arrow")
+
+
+def _scan_batches(
+    scan: _Scan, batches: Iterator[ColumnBatch], progress: Progress = silent, display: str = ""
+) -> None:
+    import pyarrow.compute as pc
+
+    for batch in batches:
         scan.rows += batch.rows
         for index, cells in enumerate(batch.columns):
             hints = scan.hints[index]
-            plain = _plain_numbers(cells)
-            filled = pc.or_(plain, _where(cells, plain, lambda c: _match(c, r"\S")))
+            filled = pc.match_substring_regex(cells, r"\S")
             scan.columns[index].filled += pc.sum(filled).as_py() or 0
-            wanted = filled if hints - HINT_ONLY else _where(cells, plain, _prefilter)
-            simple = _where(cells, pc.invert(wanted), _simple_email)
-            bulk = _simple_emails(scan, index, batch.start, cells, simple)
-            if bulk is not None:
-                wanted = pc.and_(wanted, pc.invert(simple))
+            wanted = filled if hints - HINT_ONLY else _prefilter(cells)
             positions = pc.indices_nonzero(wanted).to_pylist()
             values = pc.take(cells, positions).to_pylist() if positions else []
-            wholes: list[tuple[int, str, int | None]] = []
-            cache: dict[str, list[Match]] = {}
             for position, value in zip(positions, values, strict=True):
-                found = cache.get(value)
-                if found is None:
-                    found = cache[value] = find_candidates(value, hints)
-                scan.cell(index, batch.start + position + 1, value, found, wholes)
-            _record_wholes(scan.columns[index], wholes, bulk)
+                scan.cell(index, batch.start + position + 1, value)
             for entity in sorted(hints & HINT_ONLY):
                 probe = r"\p{Nd}" if entity is Entity.DATE_OF_BIRTH else r"[\pL\p{Nl}\p{No}]"
                 marks = pc.indices_nonzero(pc.match_substring_regex(cells, probe)).to_pylist()
                 texts = pc.take(cells, marks).to_pylist() if marks else []
                 for position, value in zip(marks, texts, strict=True):
                     scan.hint_only(index, entity, batch.start + position + 1, value)
-        progress(source.display, scan.rows, None)
-    return scan.report(source.display, "arrow")
-
-
-SIMPLE_EMAIL = (
-    r"^[A-Za-z0-9][A-Za-z0-9_.%+-]{0,63}@(?:[A-Za-z0-9][A-Za-z0-9_-]{0,62}\.)+[A-Za-z]{2,24}$"
-)
-r"""A cell that is exactly one ASCII e-mail address and nothing else (no whitespace).
-
-``find_candidates`` gives such a cell exactly one match, a valid ``email`` spanning the cell:
-the ``email`` branch is tried first at position 0, its look-behind holds there, every class here
-is the ASCII part of the branch's class with the same bounds, and the greedy label repetition
-ends on the last label, which the look-ahead accepts at the end of the cell. So these cells are
-counted in bulk (``_simple_emails``) with the same effect as ``_Scan.cell`` on each."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Bulk:
-    """Whole cells counted in bulk: 1-based rows (NumPy), texts and leading digits (Arrow)."""
-
-    rows: Any
-    values: Any
-    numbers: Any
-
-
-def _simple_emails(
-    scan: _Scan, index: int, start: int, cells: object, simple: object
-) -> _Bulk | None:
-    """Count the ``SIMPLE_EMAIL`` cells of a column batch in bulk, as ``_Scan.cell`` would.
-
-    Returns their (1-based row numbers, leading-digit values) for ``_record_wholes``, or None
-    when there are none. Only the first ``SAMPLES`` distinct masks are built in Python.
-    """
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    positions = pc.indices_nonzero(simple)
-    if not len(positions):
-        return None
-    values = pc.take(cells, positions)
-    rows = positions.to_numpy().astype(np.int64) + start + 1
-    hints = scan.hints[index]
-    acc = scan.acc.setdefault((index, Entity.EMAIL), _Acc())
-    n = len(values)
-    acc.shaped += n
-    acc.valid += n
-    acc.count += n
-    acc.confidence = max(acc.confidence, _confidence(Entity.EMAIL, hints))
-    tlds = pc.extract_regex(values, r"\.(?P<tld>[A-Za-z]{2,24})$").field("tld")
-    masks = pc.binary_join_element_wise(pc.utf8_slice_codeunits(values, 0, 1), tlds, "***@***.")
-    for sample in pc.unique(masks)[:SAMPLES].to_pylist():
-        first = pc.index(masks, sample).as_py()
-        acc.sample(int(rows[first]), sample)
-    for row in rows[:SAMPLES].tolist():
-        acc.sample_row(row)
-    tail = rows if not acc.hit_rows or acc.hit_rows[-1] != rows[0] else rows[1:]
-    acc.hit_rows.frombytes(tail.tobytes())
-    scan.columns[index].whole += n
-    digits = pc.utf8_slice_codeunits(pc.replace_substring_regex(values, r"[^0-9]", ""), 0, 18)
-    numbers = pc.cast(
-        pc.if_else(pc.equal(digits, ""), pa.scalar(None, pa.string()), digits), pa.int64()
-    )
-    return _Bulk(rows, values, numbers)
-
-
-def _record_wholes(
-    stats: _Column,
-    wholes: list[tuple[int, str, int | None]],
-    bulk: _Bulk | None,
-) -> None:
-    """Record one column batch's whole cells in row order, bulk ones merged with the rest."""
-    if bulk is None:
-        for _, key, current in wholes:
-            stats.record(key, current)
-        return
-    import numpy as np
-
-    keys: list[str] = bulk.values.to_pylist()
-    currents: list[int | None] = bulk.numbers.to_pylist()
-    if wholes:
-        rows = np.concatenate([bulk.rows, np.asarray([w[0] for w in wholes], dtype=np.int64)])
-        keys += [w[1] for w in wholes]
-        currents += [w[2] for w in wholes]
-        order = np.argsort(rows, kind="stable").tolist()
-        keys = [keys[i] for i in order]
-        currents = [currents[i] for i in order]
-    stats.record_many(keys, currents)
-
-
-def _match(cells: object, pattern: str) -> object:
-    import pyarrow.compute as pc
-
-    return pc.fill_null(pc.match_substring_regex(cells, pattern), False)
-
-
-def _plain_numbers(cells: object) -> object:
-    """Cells of 1-6 ASCII digits and dots (``26.16``, ``0.5``, ``12``): no detector's shape.
-
-    Every candidate needs an ``@``, a letter, a ``+``, ``(``, ``:`` or at least seven characters
-    (an IPv4 address ``1.1.1.1``; the digit-only shapes need more), and a secret twenty, so such
-    cells skip the regex passes (cheap length/character kernels instead).
-    """
-    import pyarrow.compute as pc
-
-    short = pc.less_equal(pc.utf8_length(cells), 6)
-    digits = pc.ascii_is_decimal(pc.replace_substring(cells, ".", ""))
-    return pc.fill_null(pc.and_(short, digits), False)
-
-
-def _where(cells: object, skip: object, test: Callable[[object], object]) -> object:
-    """``test`` (a boolean kernel) on the cells not in ``skip``; False for the skipped ones."""
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if not pc.any(skip).as_py():
-        return pc.fill_null(test(cells), False)
-    out = np.zeros(len(cells), dtype=np.bool_)  # type: ignore[arg-type]
-    rest = np.flatnonzero(~pc.fill_null(skip, False).to_numpy(zero_copy_only=False))
-    if len(rest):
-        found = pc.fill_null(test(pc.take(cells, rest)), False)
-        out[rest] = found.to_numpy(zero_copy_only=False)
-    return pa.array(out)
-
-
-def _simple_email(cells: object) -> object:
-    """``SIMPLE_EMAIL`` cells without a secret-like run (those go through ``_Scan.cell``)."""
-    import pyarrow.compute as pc
-
-    return pc.and_(_match(cells, SIMPLE_EMAIL), pc.invert(_match(cells, _TOKENISH.pattern)))
+        progress(display, scan.rows, None)
 
 
 def _prefilter(cells: object) -> object:
     """Cells that may hold a candidate: the ASCII pattern, plus the Unicode one where needed."""
     import pyarrow.compute as pc
 
-    wanted = _match(cells, PREFILTER_ASCII)
-    wide = pc.and_(pc.invert(pc.string_is_ascii(cells)), pc.invert(wanted))
+    wanted = pc.match_substring_regex(cells, PREFILTER_ASCII)
+    wide = pc.and_(pc.match_substring_regex(cells, _NON_ASCII), pc.invert(wanted))
     if pc.any(wide).as_py():
         positions = pc.indices_nonzero(wide)
         hits = pc.match_substring_regex(pc.take(cells, positions), PREFILTER)

@@ -21,8 +21,12 @@ training row with an exact duplicate is not looked at for near ones, one with a 
 duplicate not for MinHash ones, and an evaluation row's reported partner is the first training
 row in the single-machine reading order (file, record batch, quantised before MinHash, row).
 
-PII and manifests: one Ray task per file (``scan_pii`` reads Arrow batches with its vectorised
-pre-filters; ``sha256_stream`` / ``hash_records``), results assembled in the single-machine order.
+PII: one Ray task per run of a Parquet file's row groups, sized by the compressed bytes it
+reads (``pii_scan.scan_pii_part``: Arrow batches through the vectorised pre-filters), the parts
+merged per file in file order (``pii_scan.merge_parts``: the one-pass report exactly); other
+formats one task per file. Manifests: one task per file (``sha256_stream`` / ``hash_records``),
+results assembled in the single-machine order. Paths travel absolute (a worker's working
+directory is not the driver's) and are shown as given.
 """
 
 from __future__ import annotations
@@ -42,8 +46,9 @@ if TYPE_CHECKING:
 
     from mlsvs.datacheck.manifest import Manifest
     from mlsvs.datacheck.overlap import Overlap, OverlapParams
-    from mlsvs.datacheck.pii_scan import PiiReport
+    from mlsvs.datacheck.pii_scan import PiiPart, PiiReport
     from mlsvs.datacheck.table import TableSource
+    from mlsvs.fleet.engine import Engine
 
 READ_BATCH = 65_536
 """Rows per record batch of ``columnar``'s Parquet reader: the single-machine pass confirms the
@@ -52,6 +57,11 @@ the reported partner when both kinds match."""
 LOCAL_START_ATTEMPTS = 3
 UNIT_ROWS = 262_144
 """Rows per read task (whole row groups, at least one)."""
+HASH_SHUFFLE_ROWS = 10_000_000
+"""Leakage inputs from this many rows on use Ray Data's hash shuffle (actors), smaller ones its
+task-based sort shuffle (``_RayData.session``)."""
+PII_TASK_BYTES = 64 << 20
+"""Compressed Parquet bytes (what a task reads) per PII task: whole row groups, at least one."""
 _ROW_BITS = 40
 _MULT = 0x9E3779B97F4A7C15
 _PAIRS = 1 << 15
@@ -189,7 +199,9 @@ def distributed_overlap(
     )  # fmt: skip
     units, rows = _units(earlier, later)
     try:
-        exact, near_rank = _matches(units, plan, params, engine or _RayData())
+        with contextlib.ExitStack() as stack:
+            runner = engine or stack.enter_context(_RayData.session(sum(rows)))
+            exact, near_rank = _matches(units, plan, params, runner)
     except DataError:
         raise
     except Exception as exc:  # noqa: BLE001 - Ray Data wraps task errors in its own types
@@ -226,10 +238,28 @@ def _item(unit: _Unit) -> dict[str, Any]:
 class _RayData:
     """The three partitioned reductions on Ray Data (the cluster's CPUs, Arrow blocks)."""
 
-    def __init__(self) -> None:
-        import ray.data
+    @classmethod
+    @contextlib.contextmanager
+    def session(cls, rows: int) -> Iterator[_RayData]:
+        """The engine for ``rows`` input rows; the driver's Ray Data settings restored after.
 
-        ray.data.DataContext.get_current().enable_progress_bars = False
+        Below ``HASH_SHUFFLE_ROWS`` the shuffles are Ray Data's task-based (pull) sort
+        shuffle: its hash shuffle (the default) starts aggregator actors for every shuffle,
+        which cost more than small data (the 1,400-row test splits, on 2 CPUs: 1.8 s for the
+        three shuffles warm, against 25 s).
+        """
+        import ray.data
+        from ray.data.context import ShuffleStrategy
+
+        context = ray.data.DataContext.get_current()
+        saved = context.enable_progress_bars, context.shuffle_strategy
+        context.enable_progress_bars = False
+        if rows < HASH_SHUFFLE_ROWS:
+            context.shuffle_strategy = ShuffleStrategy.SORT_SHUFFLE_PULL_BASED
+        try:
+            yield cls()
+        finally:
+            context.enable_progress_bars, context.shuffle_strategy = saved
 
     def keys(self, units: list[_Unit], plan: _Plan) -> Any:  # noqa: ANN401 - a Ray Dataset
         import ray.data
@@ -251,9 +281,13 @@ class _RayData:
         columns: list[str],
         by: str,
         fn: Callable[..., Any],
+        partitions: int,
         **kwargs: Any,  # noqa: ANN401
     ) -> dict[str, list[int]]:
-        grouped = data.select_columns(columns).groupby(by)
+        # As many shuffle partitions as key partitions (``by`` holds ``key % partitions``):
+        # Ray Data's default (``default_hash_shuffle_parallelism``, 200) makes hundreds of
+        # mostly empty reduce tasks, which on small data cost more than the work.
+        grouped = data.select_columns(columns).groupby(by, num_partitions=partitions)
         return _collect(grouped.map_groups(fn, fn_kwargs=kwargs, batch_format="pyarrow"))
 
 
@@ -275,6 +309,7 @@ class InProcess:
         columns: list[str],
         by: str,
         fn: Callable[..., Any],
+        partitions: int,
         **kwargs: Any,  # noqa: ANN401
     ) -> dict[str, list[int]]:
         import pyarrow as pa
@@ -297,13 +332,15 @@ def _matches(
 ) -> tuple[dict[int, int], dict[int, tuple[int, int, int, int]]]:
     """Exact partners (later pos -> earlier pos) and near ones (later pos -> earlier rank)."""
     keys = engine.keys(units, plan)
-    exact_pairs = engine.reduce(keys, ["split", "pos", "exact", "pe"], "pe", _reduce_exact)
+    exact_pairs = engine.reduce(
+        keys, ["split", "pos", "exact", "pe"], "pe", _reduce_exact, plan.partitions
+    )
     pairs = zip(exact_pairs["later"], exact_pairs["earlier"], strict=True)
     exact = {later_pos: earlier_pos for later_pos, earlier_pos in pairs if later_pos >= 0}
     near_rank: dict[int, tuple[int, int, int, int]] = {}
     if not params.near:
         return exact, near_rank
-    near = engine.reduce(keys, ["split", "pos", "near", "pn"], "pn", _reduce_near)
+    near = engine.reduce(keys, ["split", "pos", "near", "pn"], "pn", _reduce_near, plan.partitions)
     # An earlier row with an exact (or quantised) partner still counts as the near partner of
     # other later rows: one training row leaked as several edited test rows is found each time.
     for later_pos, earlier_pos in zip(near["later"], near["earlier"], strict=True):
@@ -311,7 +348,7 @@ def _matches(
     if plan.text:
         found = engine.reduce(
             engine.bands(keys, plan), ["band", "pb", "split", "pos", "sig"], "pb",
-            _reduce_bands, threshold=params.minhash_threshold,
+            _reduce_bands, plan.partitions, threshold=params.minhash_threshold,
         )  # fmt: skip
         confirmed = _confirm(found, units, plan, params.minhash_threshold)
         for later_pos, earlier_pos in confirmed:
@@ -417,6 +454,7 @@ def _units(
                 meta = pq.ParquetFile(source.path).metadata
             except (pa.ArrowException, OSError) as exc:
                 raise DataFileError(f"{source.display}: corrupt parquet file: {exc}") from None
+            path = _absolute(source.path)
             start = 0
             group: list[int] = []
             size = 0
@@ -424,14 +462,22 @@ def _units(
                 group.append(index)
                 size += meta.row_group(index).num_rows
                 if size >= UNIT_ROWS:
-                    units.append(_Unit(split, number, str(source.path), tuple(group), start))
+                    units.append(_Unit(split, number, path, tuple(group), start))
                     start += size
                     group, size = [], 0
             if group:
-                units.append(_Unit(split, number, str(source.path), tuple(group), start))
+                units.append(_Unit(split, number, path, tuple(group), start))
                 start += size
             rows[split] += start
     return units, (rows[0], rows[1])
+
+
+def _absolute(path: Path | str) -> str:
+    """``path`` made absolute against this (the driver's) working directory: a Ray worker runs
+    in a directory of its own, where a relative path names nothing (or another file)."""
+    from pathlib import Path
+
+    return str(Path(path).absolute())
 
 
 def _digest(text: str) -> int:
@@ -658,34 +704,122 @@ def _reduce_bands(table: Any, threshold: float) -> Any:  # noqa: ANN401 - pyarro
 # --- PII and manifests -----------------------------------------------------------------------
 
 
-def _scan_file(path: Path, max_rows: int) -> PiiReport | str:
-    from mlsvs.datacheck.pii_scan import scan_pii
+@dataclass(frozen=True, slots=True)
+class _PiiTask:
+    file: int
+    groups: tuple[int, ...] | None
+    """Row groups of a Parquet file; None: the whole file in one ``scan_pii``."""
+    start: int
+
+
+def pii_tasks(
+    paths: Sequence[Path], *, max_rows: int, task_bytes: int = PII_TASK_BYTES
+) -> list[_PiiTask]:
+    """The PII tasks, in file order: a Parquet file's row groups in runs of at least
+    ``task_bytes`` compressed bytes (those read), other files (and a Parquet file whose footer
+    cannot be read: ``scan_pii`` reports why) whole. With ``max_rows``, row groups past it are
+    not read."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from mlsvs.datacheck.table import format_of
+
+    tasks: list[_PiiTask] = []
+    for number, path in enumerate(paths):
+        if format_of(path) != "parquet":
+            tasks.append(_PiiTask(number, None, 0))
+            continue
+        try:
+            meta = pq.ParquetFile(path).metadata
+        except (pa.ArrowException, OSError):
+            tasks.append(_PiiTask(number, None, 0))
+            continue
+        start = first = 0
+        group: list[int] = []
+        size = 0
+        for index in range(meta.num_row_groups):
+            if max_rows and start >= max_rows:
+                break
+            row_group = meta.row_group(index)
+            group.append(index)
+            size += sum(
+                row_group.column(c).total_compressed_size for c in range(row_group.num_columns)
+            )
+            start += row_group.num_rows
+            if size >= task_bytes:
+                tasks.append(_PiiTask(number, tuple(group), first))
+                first, group, size = start, [], 0
+        if group or first == 0:
+            tasks.append(_PiiTask(number, tuple(group), first))
+    return tasks
+
+
+def _scan_part(
+    path: str, display: str, groups: tuple[int, ...] | None, start: int, max_rows: int
+) -> PiiReport | PiiPart | str:
+    from pathlib import Path
+
+    from mlsvs.datacheck.pii_scan import scan_pii, scan_pii_part
     from mlsvs.datacheck.table import source_for
 
     try:
-        return scan_pii(source_for(path, str(path)), max_rows=max_rows)
+        source = source_for(Path(path), display)
+        if groups is None:
+            return scan_pii(source, max_rows=max_rows)
+        return scan_pii_part(source, row_groups=groups, start=start, max_rows=max_rows)
     except DataError as exc:
         return f"\0{exc.message}"
 
 
 def distributed_pii(
-    paths: Sequence[Path], *, max_rows: int, address: str, jobs: int
+    paths: Sequence[Path],
+    *,
+    max_rows: int,
+    address: str,
+    jobs: int,
+    task_bytes: int = PII_TASK_BYTES,
+    engine: Engine | None = None,
 ) -> list[PiiReport | DataError]:
-    """``scan_pii`` of every file (shown as its path), one Ray task each; a report or the
-    file's error, in order (a task Ray could not run is an error: not scanned)."""
+    """``scan_pii`` of every file (shown as its path) on Ray, a task per run of row groups
+    (``pii_tasks``) whose parts are merged in file order (``merge_parts``): the single-machine
+    report, or the file's error (its first part's in file order; a task Ray could not run
+    leaves the file not scanned). ``engine``: where the tasks run (default: Ray)."""
     from mlsvs.fleet.engine import RayEngine
 
-    out: list[PiiReport | DataError] = [DataFileError(f"{p}: not scanned") for p in paths]
+    tasks = pii_tasks(paths, max_rows=max_rows, task_bytes=task_bytes)
+    results: dict[int, PiiReport | PiiPart | str] = {}
+    lost: dict[int, str] = {}
+    calls = [
+        (_absolute(paths[t.file]), str(paths[t.file]), t.groups, t.start, max_rows) for t in tasks
+    ]
+    engine = engine or RayEngine(address=address, jobs=jobs)
+    engine.run(_scan_part, calls, results.__setitem__, lost.__setitem__)
+    parts: list[list[int]] = [[] for _ in paths]
+    for index, task in enumerate(tasks):
+        parts[task.file].append(index)
+    return [_file_report(p, parts[n], results, lost) for n, p in enumerate(paths)]
 
-    def done(index: int, result: PiiReport | str) -> None:
-        out[index] = DataFileError(result[1:]) if isinstance(result, str) else result
 
-    def failed(index: int, message: str) -> None:
-        out[index] = DataFileError(f"{paths[index]}: not scanned: {message}")
+def _file_report(
+    path: Path,
+    indices: list[int],
+    results: dict[int, PiiReport | PiiPart | str],
+    lost: dict[int, str],
+) -> PiiReport | DataError:
+    """One file's report from its tasks' results, or its first error in file order."""
+    from mlsvs.datacheck.pii_scan import PiiPart, merge_parts
 
-    calls = [(p, max_rows) for p in paths]
-    RayEngine(address=address, jobs=jobs).run(_scan_file, calls, done, failed)
-    return out
+    got: list[PiiPart] = []
+    for index in indices:
+        if index in lost or index not in results:
+            return DataFileError(f"{path}: not scanned: {lost.get(index, 'no result')}")
+        result = results[index]
+        if isinstance(result, str):
+            return DataFileError(result[1:])
+        if not isinstance(result, PiiPart):
+            return result  # a whole-file task: the only one of its file
+        got.append(result)
+    return merge_parts(str(path), got)
 
 
 def _hash_file(base: Path, name: str, records: bool) -> tuple[str, int, Any]:

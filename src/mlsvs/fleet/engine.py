@@ -135,8 +135,8 @@ class RayEngine:
         shared: dict[int, Any] = {}
 
         def put(value: Any) -> Any:  # noqa: ANN401 - any argument
-            if isinstance(value, list | tuple):
-                return value
+            if value is None or isinstance(value, list | tuple | str | int | float):
+                return value  # per-task (or small): inline with the task
             ref = shared.get(id(value))
             if ref is None:
                 ref = shared[id(value)] = ray.put(value)
