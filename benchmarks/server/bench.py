@@ -12,7 +12,7 @@
    ``--systems`` systems, each system's verdicts drifting from run to run (a few percent of
    requirements flip per run), achieved levels following the verdicts, failing findings,
    attestations and waivers per run, every run storing the template's compressed document.
-   Rows go in through ingest's own bulk path (``mlsvs.server.ingest._bulk``: sqlite3
+   Rows go in through ingest's own bulk path (``mlsvs.server.ingest.bulk_insert``: sqlite3
    ``executemany`` / psycopg ``COPY``), a few hundred runs per transaction.
 3. ``mlsvs server serve`` starts in a subprocess (uvicorn, the command a person runs) on the
    loaded database. Everything below goes through HTTP on 127.0.0.1.
@@ -82,10 +82,11 @@ def bulk_load(engine: Any, template: dict[str, Any], systems: int, runs: int, se
     """Fill an empty, migrated database; returns the seconds it took."""
     from sqlalchemy import insert, text, update
 
-    from mlsvs.server.ingest import _bulk, canonical, chapters_of, compress_document
+    from mlsvs.server.ingest import bulk_insert, canonical, chapters_of, compress_document
     from mlsvs.server.models import System, utcnow
 
     sqlite = engine.dialect.name == "sqlite"
+    columns = table_columns()
     rng = random.Random(seed)
     version = template["standard"]["version"]
     chapter = chapters_of(version)
@@ -120,7 +121,7 @@ def bulk_load(engine: Any, template: dict[str, Any], systems: int, runs: int, se
 
         with Session(engine) as session:
             for table, rows in batches.items():
-                _bulk(session, table, COLUMNS[table], rows, clean=False)
+                bulk_insert(session, table, columns[table], rows, clean=False)
                 rows.clear()
             session.commit()
 
@@ -143,26 +144,26 @@ def bulk_load(engine: Any, template: dict[str, Any], systems: int, runs: int, se
                 counts[v] = counts.get(v, 0) + 1
                 per = chapters.setdefault(chapter[rid], {})
                 per[v] = per.get(v, 0) + 1
-            batches["runs"].append(
-                (
-                    run_id,
-                    sys_index + 1,
-                    uuid.uuid4().hex * 2,
-                    version,
-                    template["standard"]["digest"],
-                    "bench",
-                    1,
-                    level,
-                    traits,
-                    finished,
-                    finished,
-                    uploaded,
-                    "bench",
-                    ",".join(f"{k}={c}" for k, c in sorted(counts.items())),
-                    json.dumps(chapters, sort_keys=True),
-                    document,
-                )
-            )
+            run = {
+                "id": run_id,
+                "system_id": sys_index + 1,
+                "digest": uuid.uuid4().hex * 2,
+                "standard_version": version,
+                "standard_digest": template["standard"]["digest"],
+                "tool_version": "bench",
+                "target_level": 1,
+                "achieved_level": level,
+                "traits": traits,
+                "started_at": finished,
+                "finished_at": finished,
+                "uploaded_at": uploaded,
+                "uploaded_by": "bench",
+                "counts": ",".join(f"{k}={c}" for k, c in sorted(counts.items())),
+                "chapter_counts": json.dumps(chapters, sort_keys=True),
+                "document": document,
+            }
+            # KeyError here: the runs table gained a column this bulk load does not fill.
+            batches["runs"].append(tuple(run[c] for c in columns["runs"]))
             batches["verdicts"].extend(
                 (run_id, rid, chapter[rid], lv, v, "automated", "")
                 for rid, (lv, v) in state.items()
@@ -242,58 +243,19 @@ def bulk_load(engine: Any, template: dict[str, Any], systems: int, runs: int, se
     return time.perf_counter() - start
 
 
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "runs": (
-        "id",
-        "system_id",
-        "digest",
-        "standard_version",
-        "standard_digest",
-        "tool_version",
-        "target_level",
-        "achieved_level",
-        "traits",
-        "started_at",
-        "finished_at",
-        "uploaded_at",
-        "uploaded_by",
-        "counts",
-        "chapter_counts",
-        "document",
-    ),
-    "verdicts": ("run_id", "requirement", "chapter", "level", "verdict", "basis", "reason"),
-    "findings": (
-        "run_id",
-        "fingerprint",
-        "check_id",
-        "status",
-        "severity",
-        "requirements",
-        "path",
-        "message",
-        "waiver",
-    ),
-    "run_attestations": (
-        "run_id",
-        "requirement",
-        "claim",
-        "validity",
-        "source",
-        "attested_by",
-        "expires",
-    ),
-    "run_waivers": (
-        "run_id",
-        "waiver",
-        "reason",
-        "requirement",
-        "check_id",
-        "approved_by",
-        "expires",
-        "expired",
-        "applied",
-    ),
-}
+def table_columns() -> dict[str, tuple[str, ...]]:
+    """The bulk-loaded tables' columns: ingest's own lists (the row tuples' order) and the
+    ``runs`` table's columns from the models, so the bulk load cannot drift from the schema."""
+    from mlsvs.server import ingest
+    from mlsvs.server.models import Base
+
+    return {
+        "runs": tuple(Base.metadata.tables["runs"].columns.keys()),
+        "verdicts": ingest.VERDICT_COLUMNS,
+        "findings": ingest.FINDING_COLUMNS,
+        "run_attestations": ingest.ATTESTATION_COLUMNS,
+        "run_waivers": ingest.WAIVER_COLUMNS,
+    }
 
 
 # ---------------------------------------------------------------------------------- server

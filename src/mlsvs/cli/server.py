@@ -45,6 +45,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--secure-cookies", action="store_true", help="mark the session cookie Secure (HTTPS)"
     )
+    parser.add_argument(
+        "--workers",
+        type=_workers,
+        default=1,
+        metavar="N",
+        help="server processes sharing the port (default 1; one per core for throughput)",
+    )
     sub = parser.add_subparsers(dest="action", metavar="ACTION")
     serve = sub.add_parser("serve", help="migrate and serve (the default)")
     _common(serve, top=False)
@@ -67,6 +74,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
     rest = sub.add_parser("restore", help="load a backup into a new, empty database")
     _common(rest, top=False)
     rest.add_argument("input", type=Path)
+
+
+def _workers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 64:
+        raise argparse.ArgumentTypeError(f"--workers takes 1 to 64, not {text!r}")
+    return value
 
 
 def _settings(args: argparse.Namespace) -> object:
@@ -98,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
     assert isinstance(settings, Settings)  # noqa: S101 - narrows for mypy
     action = args.action or "serve"
     if action == "serve":
-        return _serve(settings, args.host, args.port)
+        return _serve(settings, args.host, args.port, args.workers)
     engine = make_engine(settings.database)
     revision = migrate(engine)
     if action == "migrate":
@@ -141,17 +158,36 @@ def _summary(counts: dict[str, int]) -> str:
     return ", ".join(f"{k} {v}" for k, v in counts.items())
 
 
-def _serve(settings: object, host: str, port: int) -> int:
+def _serve(settings: object, host: str, port: int, workers: int = 1) -> int:
     import uvicorn
 
     from mlsvs.server.app import create_app, tune_gc
     from mlsvs.server.settings import Settings
 
     assert isinstance(settings, Settings)  # noqa: S101
+    where = f"serving on http://{host}:{port}/ (database {settings.database}"
+    if workers > 1:
+        from mlsvs.server.app import WORKER_SETTINGS_ENV, worker_settings_json
+        from mlsvs.server.db import make_engine, migrate
+
+        # Migrate once here, before the workers start (they would race on a fresh database).
+        engine = make_engine(settings.database)
+        migrate(engine)
+        engine.dispose()
+        os.environ[WORKER_SETTINGS_ENV] = worker_settings_json(settings)
+        print(f"mlsvs: {where}, {workers} workers)", file=sys.stderr)
+        uvicorn.run(
+            "mlsvs.server.app:worker_app",
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            log_level="warning",
+            proxy_headers=False,
+        )
+        return 0
     app = create_app(settings)
     tune_gc()
-    print(
-        f"mlsvs: serving on http://{host}:{port}/ (database {settings.database})", file=sys.stderr
-    )
+    print(f"mlsvs: {where})", file=sys.stderr)
     uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
     return 0

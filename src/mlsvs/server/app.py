@@ -146,7 +146,9 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
     app.state.throttle = LoginThrottle(
-        attempts=settings.login_attempts, window_s=settings.login_window_s
+        sessions=app.state.sessions,
+        attempts=settings.login_attempts,
+        window_s=settings.login_window_s,
     )
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
@@ -167,4 +169,52 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
         https_only=settings.secure_cookies,
     )
     app.add_middleware(Guard, max_body=settings.max_upload_bytes)
+    return app
+
+
+WORKER_SETTINGS_ENV = "MLSVS_SERVER_WORKER_SETTINGS"
+"""Environment variable through which ``mlsvs server --workers N`` hands its settings (JSON,
+without the secret key) to the worker processes uvicorn spawns."""
+
+
+def worker_settings_json(settings: Settings) -> str:
+    """The settings a worker process rebuilds (the secret key is read again by each worker)."""
+    import json
+
+    return json.dumps(
+        {
+            "database": settings.database,
+            "data_dir": str(settings.data_dir),
+            "max_upload_bytes": settings.max_upload_bytes,
+            "max_evidence_bytes": settings.max_evidence_bytes,
+            "secure_cookies": settings.secure_cookies,
+            "login_attempts": settings.login_attempts,
+            "login_window_s": settings.login_window_s,
+        }
+    )
+
+
+def worker_app() -> FastAPI:
+    """uvicorn's application factory in each ``--workers`` process.
+
+    The parent process migrated the database and wrote the settings into the environment;
+    the secret key comes from ``MLSVS_SERVER_SECRET`` or ``DATA_DIR/secret.key`` as in the
+    parent, so every worker signs and reads the same session cookies. Everything a security
+    property depends on (sessions, CSRF tokens, the login throttle, the audit log) lives in
+    the signed cookie or the database, none of it in one process's memory.
+    """
+    import json
+    import os
+
+    from mlsvs.errors import UsageError
+    from mlsvs.server.settings import Settings, load_secret
+
+    raw = os.environ.get(WORKER_SETTINGS_ENV)
+    if not raw:
+        raise UsageError(f"{WORKER_SETTINGS_ENV} is not set (started outside mlsvs server?)")
+    fields = json.loads(raw)
+    data_dir = Path(fields.pop("data_dir"))
+    settings = Settings(data_dir=data_dir, secret_key=load_secret(data_dir), **fields)
+    app = create_app(settings)
+    tune_gc()
     return app

@@ -68,11 +68,11 @@ def backup(engine: Engine, blob_dir: Path, target: Path) -> dict[str, int]:
     from sqlalchemy import select
 
     from mlsvs.server.db import current_revision
-    from mlsvs.server.models import Base
+    from mlsvs.server.models import backed_up_tables
 
     counts: dict[str, int] = {}
     with tarfile.open(target, "w:gz") as archive, engine.connect() as connection:
-        for table in Base.metadata.sorted_tables:
+        for table in backed_up_tables():
             order = list(table.primary_key.columns)
             lines = [
                 json.dumps({k: _encode(v) for k, v in row.items()})
@@ -94,7 +94,7 @@ def restore(engine: Engine, blob_dir: Path, source: Path) -> dict[str, int]:
     from sqlalchemy import func, insert, select, text
 
     from mlsvs.server.db import current_revision
-    from mlsvs.server.models import Base
+    from mlsvs.server.models import backed_up_tables
     from mlsvs.server.workflow import store_blob
 
     try:
@@ -122,13 +122,13 @@ def restore(engine: Engine, blob_dir: Path, source: Path) -> dict[str, int]:
             )
         counts: dict[str, int] = {}
         with engine.begin() as connection:
-            for table in Base.metadata.sorted_tables:
+            for table in backed_up_tables():
                 if connection.execute(select(func.count()).select_from(table)).scalar_one():
                     raise BackupError(
                         f"the database is not empty (table {table.name}); restore needs a "
                         "new database",
                     )
-            for table in Base.metadata.sorted_tables:
+            for table in backed_up_tables():
                 raw = read(f"tables/{table.name}.jsonl").decode()
                 rows = [_decode(table, json.loads(line)) for line in raw.splitlines() if line]
                 if rows:

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
     from sqlalchemy.orm import Session, sessionmaker
 
-HEAD = "0003"
+HEAD = "0004"
 
 
 class DatabaseError(MlsvsError):

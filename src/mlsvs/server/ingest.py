@@ -313,7 +313,7 @@ def _store(
         )
         for v, value, chap in verdicts
     ]
-    _bulk(session, "verdicts", _VERDICT_COLUMNS, rows, clean=clean)
+    bulk_insert(session, "verdicts", VERDICT_COLUMNS, rows, clean=clean)
     failing = [
         (
             run_id,
@@ -329,7 +329,7 @@ def _store(
         for f in assessment.findings
         if f.status.value in {"fail", "error"}
     ]
-    _bulk(session, "findings", _FINDING_COLUMNS, failing, clean=clean)
+    bulk_insert(session, "findings", FINDING_COLUMNS, failing, clean=clean)
     attested = [
         (
             run_id,
@@ -342,7 +342,7 @@ def _store(
         )
         for a in assessment.attestations
     ]
-    _bulk(session, "run_attestations", _ATTESTATION_COLUMNS, attested, clean=clean)
+    bulk_insert(session, "run_attestations", ATTESTATION_COLUMNS, attested, clean=clean)
     waivers = [
         (
             run_id,
@@ -357,7 +357,7 @@ def _store(
         )
         for w in assessment.waivers
     ]
-    _bulk(session, "run_waivers", _WAIVER_COLUMNS, waivers, clean=clean)
+    bulk_insert(session, "run_waivers", WAIVER_COLUMNS, waivers, clean=clean)
     if not newest or assessment.finished_at >= newest:
         connection.execute(
             sql.update_latest,
@@ -434,8 +434,10 @@ def _statements() -> _Statements:
     )
 
 
-_VERDICT_COLUMNS = ("run_id", "requirement", "chapter", "level", "verdict", "basis", "reason")
-_FINDING_COLUMNS = (
+# The bulk-inserted tables' columns, in the order of the row tuples below (the benchmark's
+# bulk load imports them, so it cannot drift from the schema).
+VERDICT_COLUMNS = ("run_id", "requirement", "chapter", "level", "verdict", "basis", "reason")
+FINDING_COLUMNS = (
     "run_id",
     "fingerprint",
     "check_id",
@@ -446,7 +448,7 @@ _FINDING_COLUMNS = (
     "message",
     "waiver",
 )
-_ATTESTATION_COLUMNS = (
+ATTESTATION_COLUMNS = (
     "run_id",
     "requirement",
     "claim",
@@ -456,7 +458,7 @@ _ATTESTATION_COLUMNS = (
     "expires",
 )
 
-_WAIVER_COLUMNS = (
+WAIVER_COLUMNS = (
     "run_id",
     "waiver",
     "reason",
@@ -469,7 +471,7 @@ _WAIVER_COLUMNS = (
 )
 
 
-def _bulk(
+def bulk_insert(
     session: Session,
     table: str,
     columns: tuple[str, ...],

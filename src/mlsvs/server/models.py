@@ -9,11 +9,13 @@ denormalised onto ``systems`` so the inventory never scans the runs.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     BigInteger,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -25,6 +27,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+if TYPE_CHECKING:
+    from sqlalchemy import Table
 
 
 def no_nul(value: object) -> object:
@@ -248,6 +253,31 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(Str(64))
     target: Mapped[str] = mapped_column(LongText, default="")
     detail: Mapped[str] = mapped_column(LongText, default="")
+
+
+class LoginFailure(Base):
+    """A failed login or password change: the login throttle's state, in the database so that
+    every server process (``mlsvs server --workers N``) counts the same attempts.
+
+    Short-lived (rows older than the throttle's window are pruned) and not backed up.
+    """
+
+    __tablename__ = "login_failures"
+    __table_args__ = (
+        Index("ix_login_failures_key_at", "key", "at"),
+        Index("ix_login_failures_at", "at"),
+        {"info": {"ephemeral": True}},
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64))
+    """SHA-256 of ``username|client address`` (neither is stored in the clear here)."""
+    at: Mapped[float] = mapped_column(Float)
+    """Unix time (seconds) of the attempt."""
+
+
+def backed_up_tables() -> list[Table]:
+    """The tables a backup holds, in dependency order (ephemeral state left out)."""
+    return [t for t in Base.metadata.sorted_tables if not t.info.get("ephemeral")]
 
 
 # Tables declared in their own modules, registered on ``Base.metadata`` with the rest.

@@ -100,7 +100,7 @@ def login(
     client = request.client.host if request.client else "?"
     throttle = request.app.state.throttle
     key = f"{name}|{client}"
-    if throttle.blocked(key):
+    if not throttle.attempt(key):
         return _page(
             request,
             "login.html",
@@ -118,8 +118,7 @@ def login(
         )
         record(session, name, "login.ok" if ok else "login.failed", client)
         session.commit()
-    if not ok or user is None:
-        throttle.failed(key)
+    if not ok or user is None:  # the attempt stays counted
         return _page(
             request, "login.html", None, 401, next=_local(next), error="wrong user name or password"
         )
@@ -164,7 +163,7 @@ def account_password(
     throttle = request.app.state.throttle
     client = request.client.host if request.client else "?"
     key = f"{me.username}|{client}"
-    if throttle.blocked(key):
+    if not throttle.attempt(key):
         raise UsageError("too many failed attempts; wait a few minutes")
     with request.app.state.sessions() as session:
         user = session.get(User, me.user_id)
@@ -173,8 +172,7 @@ def account_password(
         try:
             change_password(session, user, current_password, new_password)
         except UsageError:
-            session.commit()  # the refusal's audit entry
-            throttle.failed(key)
+            session.commit()  # the refusal's audit entry (the attempt stays counted)
             raise
         session.commit()
         fingerprint = user.password_hash[-16:]

@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import threading
 import time
-from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker  # noqa: TC004 - annotations only (postponed)
 
 TOKEN_PREFIX = "mlsvs_"  # noqa: S105 - a prefix, not a secret
 MIN_PASSWORD = 12
@@ -64,33 +66,60 @@ def csrf_matches(expected: str | None, given: str | None) -> bool:
     return hmac.compare_digest(expected.encode(), given.encode())
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LoginThrottle:
-    """At most ``attempts`` failed logins per key within ``window_s`` seconds (per process)."""
+    """At most ``attempts`` failed logins per key within ``window_s`` seconds, counted in the
+    database (table ``login_failures``) so every server process enforces the same limit.
 
+    ``attempt`` records the attempt *before* the password is checked and commits it, then
+    counts the key's attempts in the window: two processes racing on the same key both see
+    both rows, so no more than ``attempts`` checks can run in a window however many workers
+    serve them (counting inside one uncommitted transaction would let each racer see only
+    itself). A refused attempt takes its row back out, so the lockout ends ``window_s`` after
+    the last counted failure; a successful check clears the key. Keys are stored hashed.
+    Times are Unix seconds from the server's clock (several servers on one database must
+    agree on the time).
+    """
+
+    sessions: sessionmaker[Session]
     attempts: int = 5
     window_s: float = 300.0
-    _failures: dict[str, deque[float]] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def blocked(self, key: str, *, now: float | None = None) -> bool:
-        """Whether ``key`` (username and client address) must wait."""
-        at = time.monotonic() if now is None else now
-        with self._lock:
-            window = self._failures.get(key)
-            if window is None:
-                return False
-            while window and at - window[0] > self.window_s:
-                window.popleft()
-            return len(window) >= self.attempts
+    def attempt(self, key: str, *, now: float | None = None) -> bool:
+        """Count an attempt for ``key``; False when it must wait (the attempt is not made)."""
+        from sqlalchemy import delete, func, insert, select
 
-    def failed(self, key: str, *, now: float | None = None) -> None:
-        """Record a failed attempt."""
-        at = time.monotonic() if now is None else now
-        with self._lock:
-            self._failures.setdefault(key, deque()).append(at)
+        from mlsvs.server.models import LoginFailure
+
+        at = time.time() if now is None else now
+        hashed = _key_digest(key)
+        with self.sessions() as session:
+            session.execute(delete(LoginFailure).where(LoginFailure.at < at - self.window_s))
+            row = session.execute(
+                insert(LoginFailure).values(key=hashed, at=at).returning(LoginFailure.id)
+            ).scalar_one()
+            session.commit()
+            counted = session.execute(
+                select(func.count())
+                .select_from(LoginFailure)
+                .where(LoginFailure.key == hashed, LoginFailure.at >= at - self.window_s)
+            ).scalar_one()
+            if counted <= self.attempts:
+                return True
+            session.execute(delete(LoginFailure).where(LoginFailure.id == row))
+            session.commit()
+            return False
 
     def succeeded(self, key: str) -> None:
-        """Forget the failures of ``key``."""
-        with self._lock:
-            self._failures.pop(key, None)
+        """Forget the attempts of ``key`` (its credentials were right)."""
+        from sqlalchemy import delete
+
+        from mlsvs.server.models import LoginFailure
+
+        with self.sessions() as session:
+            session.execute(delete(LoginFailure).where(LoginFailure.key == _key_digest(key)))
+            session.commit()
+
+
+def _key_digest(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
