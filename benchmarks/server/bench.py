@@ -267,7 +267,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(database: str, data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+def start_server(
+    database: str, data_dir: Path, port: int, workers: int = 1
+) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     proc = subprocess.Popen(
         [
@@ -281,6 +283,8 @@ def start_server(database: str, data_dir: Path, port: int) -> subprocess.Popen[b
             str(data_dir),
             "--port",
             str(port),
+            "--workers",
+            str(workers),
             "serve",
         ],
         env=env,
@@ -295,6 +299,10 @@ def start_server(database: str, data_dir: Path, port: int) -> subprocess.Popen[b
             raise SystemExit(f"server exited: {proc.stderr.read().decode() if proc.stderr else ''}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/login", timeout=2).status_code == 200:
+                if workers > 1:  # every worker up (each answers once it has its app)
+                    time.sleep(1.0)
+                    while len(process_tree(proc.pid)) < workers + 1:
+                        time.sleep(0.2)
                 return proc
         except httpx.HTTPError:
             time.sleep(0.2)
@@ -306,6 +314,28 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of one process (all its threads), from /proc."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (uvicorn's supervisor, its workers), from /proc."""
+    out = [pid]
+    for p in out:
+        try:
+            out.extend(int(c) for c in Path(f"/proc/{p}/task/{p}/children").read_text().split())
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return out
+
+
+def server_cpu(pid: int) -> float:
+    """CPU seconds of the server: the process and every worker it started."""
+    total = 0.0
+    for p in process_tree(pid):
+        try:
+            total += cpu_seconds(p)
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
 
 
 def backend_cpu(engine: Any) -> float:
@@ -344,8 +374,9 @@ def load() -> list[float]:
 class Documents:
     """Distinct uploads: the template with a few verdicts flipped, one system each in turn."""
 
-    def __init__(self, template: dict[str, Any], systems: int, seed: int) -> None:
+    def __init__(self, template: dict[str, Any], systems: int, seed: int, nonce: str = "") -> None:
         self.template = template
+        self.tool = {**template["tool"], "version": f"{template['tool']['version']}{nonce}"}
         self.systems = systems
         self.rng = random.Random(seed)
         self.n = 0
@@ -357,6 +388,7 @@ class Documents:
         self.n += 1
         doc = dict(self.template)
         doc["project"] = {**self.template["project"], "name": f"system-{i % self.systems:04d}"}
+        doc["tool"] = self.tool
         doc["started_at"] = doc["finished_at"] = _stamp(1_900_000_000 + i * 60)
         verdicts = list(self.template["verdicts"])
         for k in self.rng.sample(range(len(verdicts)), k=max(1, len(verdicts) // 25)):
@@ -366,7 +398,14 @@ class Documents:
 
 
 def ingest_phase(
-    base: str, token: str, docs: Documents, n: int, clients: int, server_pid: int, engine: Any
+    base: str,
+    token: str,
+    docs: Documents,
+    n: int,
+    clients: int,
+    server_pid: int,
+    engine: Any,
+    workers: int = 1,
 ) -> dict[str, Any]:
     import httpx
 
@@ -385,16 +424,17 @@ def ingest_phase(
         return out
 
     before_load = load()
-    cpu0, db0 = cpu_seconds(server_pid), backend_cpu(engine)
+    cpu0, db0 = server_cpu(server_pid), backend_cpu(engine)
     t = time.perf_counter()
     with concurrent.futures.ThreadPoolExecutor(clients) as pool:
         for ids in pool.map(upload, range(clients)):
             run_ids.extend(ids)
     wall = time.perf_counter() - t
-    cpu, db = cpu_seconds(server_pid) - cpu0, backend_cpu(engine) - db0
+    cpu, db = server_cpu(server_pid) - cpu0, backend_cpu(engine) - db0
     for s in sessions:
         s.close()
     out: dict[str, Any] = {
+        "workers": workers,
         "clients": clients,
         "runs": n,
         "runs_per_s": round(n / wall, 1),
@@ -414,14 +454,14 @@ def page_phase(
     client: Any, kind: str, paths: list[str], server_pid: int
 ) -> tuple[str, dict[str, Any]]:
     wall = []
-    cpu0 = cpu_seconds(server_pid)
+    cpu0 = server_cpu(server_pid)
     for path in paths:
         t = time.perf_counter()
         r = client.get(path)
         wall.append((time.perf_counter() - t) * 1000)
         if r.status_code != 200:
             raise SystemExit(f"{path}: {r.status_code} {r.text[:200]}")
-    cpu = cpu_seconds(server_pid) - cpu0
+    cpu = server_cpu(server_pid) - cpu0
     return kind, {
         "p50_ms": round(statistics.median(wall), 1),
         "p95_ms": round(p95(wall), 1),
@@ -430,6 +470,58 @@ def page_phase(
         "example": paths[0],
         "load_average": load(),
     }
+
+
+def ensure_accounts(engine: Any) -> str:
+    """The benchmark's viewer and engineer (made when missing) and a fresh ingest token."""
+    from sqlalchemy import select
+
+    from mlsvs.server.db import session_factory
+    from mlsvs.server.models import User
+    from mlsvs.server.roles import Scope
+    from mlsvs.server.users import create_token, create_user
+
+    with session_factory(engine)() as session:
+        users = {u.username: u for u in session.execute(select(User)).scalars()}
+        if "viewer" not in users:
+            create_user(session, "viewer", PASSWORD, "viewer", actor="bench")
+        engineer = users.get("engineer") or create_user(
+            session, "engineer", PASSWORD, "engineer", actor="bench"
+        )
+        token = create_token(session, engineer, "bench", frozenset({Scope.INGEST}), actor="bench")
+        session.commit()
+    return token
+
+
+def remove_runs_after(engine: Any, last: int) -> int:
+    """Delete the runs with an ID above ``last`` (this session's uploads) and their rows, and
+    point every system back at its newest remaining run: ``--reuse`` leaves the fleet as it
+    found it. Returns the runs removed. (The audit log is append-only and keeps its entries.)"""
+    from sqlalchemy import text
+
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE systems SET "
+                "latest_run_id = (SELECT max(r.id) FROM runs r "
+                "WHERE r.system_id = systems.id AND r.id <= :last), "
+                "run_count = (SELECT count(*) FROM runs r "
+                "WHERE r.system_id = systems.id AND r.id <= :last)"
+            ).bindparams(last=last)
+        )
+        conn.execute(
+            text(
+                "UPDATE systems SET "
+                "latest_level = (SELECT r.achieved_level FROM runs r WHERE r.id = latest_run_id), "
+                "latest_target = (SELECT r.target_level FROM runs r WHERE r.id = latest_run_id), "
+                "latest_finished = (SELECT r.finished_at FROM runs r WHERE r.id = latest_run_id) "
+                "WHERE latest_run_id IS NOT NULL"
+            )
+        )
+        for table in ("verdicts", "findings", "run_attestations", "run_waivers"):
+            conn.execute(text(f"DELETE FROM {table} WHERE run_id > :last").bindparams(last=last))
+        removed = conn.execute(text("DELETE FROM runs WHERE id > :last").bindparams(last=last))
+        return int(removed.rowcount or 0)
 
 
 def main() -> int:
@@ -441,7 +533,23 @@ def main() -> int:
     parser.add_argument(
         "--clients", default="1,2", help="concurrent uploaders, comma-separated (default 1,2)"
     )
+    parser.add_argument(
+        "--workers",
+        default="1",
+        help="server processes (mlsvs server --workers), comma-separated (default 1); "
+        "the ingest phases run for each, the pages with the first",
+    )
     parser.add_argument("--requests", type=int, default=100, help="requests per page kind")
+    parser.add_argument("--skip-pages", action="store_true", help="measure ingest only")
+    parser.add_argument(
+        "--load-only", action="store_true", help="bulk-load the (empty) database and stop"
+    )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="the database already holds a fleet (from --load-only): skip the bulk load, and "
+        "delete this session's uploads at the end",
+    )
     parser.add_argument("--template", help="a results.json (default: mlsvs verify an example)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
@@ -451,9 +559,7 @@ def main() -> int:
     from sqlalchemy import func, select
 
     from mlsvs.server.db import make_engine, migrate, session_factory
-    from mlsvs.server.models import Run, VerdictRow
-    from mlsvs.server.roles import Scope
-    from mlsvs.server.users import create_token, create_user
+    from mlsvs.server.models import Run, System, VerdictRow
 
     tmp = Path(tempfile.mkdtemp(prefix="mlsvs-server-bench-"))
     database = args.database or str(tmp / "bench.db")
@@ -461,90 +567,133 @@ def main() -> int:
     engine = make_engine(database)
     migrate(engine)
     with session_factory(engine)() as session:
-        if session.execute(select(func.count()).select_from(Run)).scalar_one():
-            print("the database is not empty; use a fresh one", file=sys.stderr)
-            return 2
-        create_user(session, "viewer", PASSWORD, "viewer", actor="bench")
-        engineer = create_user(session, "engineer", PASSWORD, "engineer", actor="bench")
-        token = create_token(session, engineer, "bench", frozenset({Scope.INGEST}), actor="bench")
-        session.commit()
-    print(f"bulk load: {args.runs} runs of {args.systems} systems ...", file=sys.stderr)
-    load_s = bulk_load(engine, template, args.systems, args.runs, args.seed)
+        present = session.execute(select(func.count()).select_from(Run)).scalar_one()
+    if present and not args.reuse:
+        print("the database is not empty; use a fresh one (or --reuse)", file=sys.stderr)
+        return 2
+    if args.reuse and not present:
+        print("--reuse: the database holds no runs; fill it with --load-only", file=sys.stderr)
+        return 2
+    token = ensure_accounts(engine)
+    load_s = 0.0
+    if not present:
+        print(f"bulk load: {args.runs} runs of {args.systems} systems ...", file=sys.stderr)
+        load_s = bulk_load(engine, template, args.systems, args.runs, args.seed)
     with session_factory(engine)() as session:
         n_runs = session.execute(select(func.count()).select_from(Run)).scalar_one()
         n_verdicts = session.execute(select(func.count()).select_from(VerdictRow)).scalar_one()
-    print(f"bulk load: {n_verdicts} verdict rows in {load_s:.0f} s", file=sys.stderr)
+        last_run = session.execute(select(func.max(Run.id))).scalar_one()
+        n_systems = session.execute(select(func.count()).select_from(System)).scalar_one()
+    print(
+        f"fleet: {n_runs} runs, {n_verdicts} verdict rows (bulk load {load_s:.0f} s)",
+        file=sys.stderr,
+    )
+    if args.load_only:
+        engine.dispose()
+        return 0
 
-    port = _free_port()
-    server = start_server(database, tmp, port)
-    base = f"http://127.0.0.1:{port}"
     figures: dict[str, Any] = {
         "database": engine.dialect.name,
-        "systems": args.systems,
+        "systems": n_systems,
         "bulk_runs": n_runs,
         "bulk_verdict_rows": n_verdicts,
         "bulk_load_s": round(load_s, 1),
         "template_bytes": len(json.dumps(template)),
         "cpus": os.cpu_count(),
+        "load_average_start": load(),
         "ingest": [],
         "pages": {},
     }
+    nonce = f"+bench.{uuid.uuid4().hex[:8]}" if args.reuse else ""
+    docs = Documents(template, n_systems, args.seed, nonce)
+    ingested: list[int] = []
     try:
-        docs = Documents(template, args.systems, args.seed)
-        with httpx.Client(base_url=base, timeout=120) as warm:  # untimed: validator, caches
-            for _ in range(3):
-                r = warm.post(
-                    "/api/v1/runs",
-                    content=docs.next(),
-                    headers={"authorization": f"Bearer {token}"},
-                )
-                assert r.status_code == 201, r.text[:300]
-        ingested: list[int] = []
-        for clients in (int(c) for c in args.clients.split(",")):
-            print(f"ingest: {args.ingest} uploads, {clients} client(s) ...", file=sys.stderr)
-            phase = ingest_phase(base, token, docs, args.ingest, clients, server.pid, engine)
-            ingested.extend(phase.pop("run_ids"))
-            figures["ingest"].append(phase)
-            print(json.dumps(phase), file=sys.stderr)
-
-        client = httpx.Client(base_url=base, timeout=120, follow_redirects=False)
-        page = client.get("/login").text
-        csrf = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-        r = client.post(
-            "/login",
-            data={"username": "viewer", "password": PASSWORD, "csrf_token": csrf, "next": "/"},
-        )
-        assert r.status_code == 303, r.status_code
-        rng = random.Random(args.seed)
-        n = args.requests
-        reqs = [v["requirement"] for v in template["verdicts"]]
-        systems = list(range(1, args.systems + 1))
-        kinds = {
-            "dashboard": ["/"] * n,
-            "system_history": [f"/systems/{rng.choice(systems)}" for _ in range(n)],
-            "diff": [f"/runs/{rng.choice(ingested)}/diff" for _ in range(n)],
-            "requirement_history": [
-                f"/systems/{rng.choice(systems)}/requirements/{rng.choice(reqs)}" for _ in range(n)
-            ],
-            "findings": ["/findings"] * n,
-            "expiries": ["/expiries"] * n,
-        }
-        for paths in kinds.values():  # one untimed request per kind (templates, caches)
-            assert client.get(paths[0]).status_code == 200
-        for kind, paths in kinds.items():
-            print(f"pages: {kind} x {n} ...", file=sys.stderr)
-            name, out = page_phase(client, kind, paths, server.pid)
-            figures["pages"][name] = out
-        client.close()
+        for n_workers in (int(w) for w in args.workers.split(",")):
+            port = _free_port()
+            server = start_server(database, tmp, port, n_workers)
+            base = f"http://127.0.0.1:{port}"
+            try:
+                with httpx.Client(base_url=base, timeout=120) as warm:  # untimed: caches
+                    for _ in range(3 * n_workers):
+                        r = warm.post(
+                            "/api/v1/runs",
+                            content=docs.next(),
+                            headers={"authorization": f"Bearer {token}"},
+                        )
+                        assert r.status_code == 201, r.text[:300]
+                for clients in (int(c) for c in args.clients.split(",")):
+                    print(
+                        f"ingest: {args.ingest} uploads, {n_workers} worker(s), "
+                        f"{clients} client(s) ...",
+                        file=sys.stderr,
+                    )
+                    phase = ingest_phase(
+                        base, token, docs, args.ingest, clients, server.pid, engine, n_workers
+                    )
+                    ingested.extend(phase.pop("run_ids"))
+                    figures["ingest"].append(phase)
+                    print(json.dumps(phase), file=sys.stderr)
+                if not args.skip_pages and not figures["pages"]:
+                    figures["pages"] = page_phases(
+                        base, args, template, n_systems, ingested, server.pid
+                    )
+            finally:
+                server.terminate()
+                server.wait(timeout=30)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        if args.reuse:
+            removed = remove_runs_after(engine, last_run)
+            print(f"--reuse: removed this session's {removed} runs again", file=sys.stderr)
         engine.dispose()
     figures["load_average_end"] = load()
     print(json.dumps(figures, indent=2))
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
     return 0
+
+
+def page_phases(
+    base: str,
+    args: argparse.Namespace,
+    template: dict[str, Any],
+    n_systems: int,
+    ingested: list[int],
+    server_pid: int,
+) -> dict[str, Any]:
+    """Log in as the viewer and time every page kind (one untimed request each first)."""
+    import httpx
+
+    client = httpx.Client(base_url=base, timeout=120, follow_redirects=False)
+    page = client.get("/login").text
+    csrf = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    r = client.post(
+        "/login",
+        data={"username": "viewer", "password": PASSWORD, "csrf_token": csrf, "next": "/"},
+    )
+    assert r.status_code == 303, r.status_code
+    rng = random.Random(args.seed)
+    n = args.requests
+    reqs = [v["requirement"] for v in template["verdicts"]]
+    systems = list(range(1, n_systems + 1))
+    kinds = {
+        "dashboard": ["/"] * n,
+        "system_history": [f"/systems/{rng.choice(systems)}" for _ in range(n)],
+        "diff": [f"/runs/{rng.choice(ingested)}/diff" for _ in range(n)],
+        "requirement_history": [
+            f"/systems/{rng.choice(systems)}/requirements/{rng.choice(reqs)}" for _ in range(n)
+        ],
+        "findings": ["/findings"] * n,
+        "expiries": ["/expiries"] * n,
+    }
+    for paths in kinds.values():
+        assert client.get(paths[0]).status_code == 200
+    out: dict[str, Any] = {}
+    for kind, paths in kinds.items():
+        print(f"pages: {kind} x {n} ...", file=sys.stderr)
+        name, figures = page_phase(client, kind, paths, server_pid)
+        out[name] = figures
+    client.close()
+    return out
 
 
 if __name__ == "__main__":
