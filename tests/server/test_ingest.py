@@ -137,6 +137,33 @@ def test_nul_characters_from_scanned_artifacts_are_stored_and_shown_replaced(env
     assert [s["name"] for s in r.json()] == ["nul\ufffdsystem"]
 
 
+def test_nul_escape_found_however_many_escapes_come_first():
+    from mlsvs.server.ingest import canonical, has_nul_escape
+
+    assert not has_nul_escape(canonical({"a": "plain", "b": 'quote " and \\ back'}))
+    assert has_nul_escape(canonical({"a": "x\x00"}))
+    # The text backslash-u0000 (an escaped backslash) is not a NUL; backslash then NUL is.
+    assert not has_nul_escape(canonical({"a": "\\u0000"}))
+    assert has_nul_escape(canonical({"a": "\\\x00"}))
+    # Past the escapes walked one by one, the rest is still searched.
+    for n in (63, 64, 65, 500):
+        escapes = ["\n"] * n
+        assert has_nul_escape(canonical({"a": escapes, "z": "late\x00"})), n
+        assert not has_nul_escape(canonical({"a": escapes, "z": "late"})), n
+
+
+def test_a_nul_after_many_escapes_is_still_replaced(env, corpus):
+    doc = copy.deepcopy(corpus.run2)
+    doc["project"]["name"] = "escapes"
+    for f in doc["findings"]:
+        f["message"] = "line\n" * 40 + f["message"]
+    failing = next(f for f in reversed(doc["findings"]) if f["status"] == "fail")
+    failing["message"] += "\x00tail"
+    assert env.upload(doc).status_code == 201
+    page = env.client("vic").get("/findings").text
+    assert "\ufffdtail" in page
+
+
 def test_non_finite_numbers_are_not_json(env, corpus):
     """``NaN`` is no JSON number (mlsvs never writes one); two spellings must not share a digest."""
     text = json.dumps(corpus.run1).replace('"schema_version"', '"x": NaN, "schema_version"', 1)

@@ -102,6 +102,30 @@ def parse_body(body: bytes) -> object:
         raise IngestError("not JSON this server reads: nested too deeply") from None
 
 
+_ESCAPES_WALKED = 64
+"""Backslashes ``has_nul_escape`` visits one by one before it searches the rest in one go."""
+
+
+def has_nul_escape(body: bytes) -> bool:
+    """Whether canonical JSON ``body`` holds a ``\\u0000`` escape (a NUL in some string).
+
+    Searching the 6-byte needle through ≈ 450 KB costs ≈ 0.4 ms (its last byte, a digit, is
+    everywhere in a results document); a single-byte search for the backslash is a
+    ``memchr`` and a results document holds a few dozen escapes, so walk those and look at
+    what follows each. An escaped backslash (``\\\\``) is stepped over whole, so the
+    text ``\\u0000`` written out in a string is not mistaken for a NUL. A body with many
+    escapes falls back to the plain search for the rest (a superset: at worst it cleans).
+    """
+    at = body.find(b"\\")
+    for _ in range(_ESCAPES_WALKED):
+        if at < 0:
+            return False
+        if body.startswith(b"u0000", at + 1):
+            return True
+        at = body.find(b"\\", at + 2)
+    return at >= 0 and body.find(b"\\u0000", at) >= 0
+
+
 def document_digest(data: object) -> str:
     """SHA-256 of the canonical document: the run's identity."""
     return hashlib.sha256(canonical(data)).hexdigest()
@@ -182,7 +206,7 @@ def ingest(session: Session, data: object, *, uploaded_by: str, actor: str = "")
             compressed,
             uploaded_by=uploaded_by,
             actor=actor,
-            clean=b"\\u0000" in body,
+            clean=has_nul_escape(body),
         )
     finally:
         compressed.cancel()
