@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
     from sqlalchemy.orm import Session, sessionmaker
 
-HEAD = "0004"
+HEAD = "0005"
 
 
 class DatabaseError(MlsvsError):

@@ -1,9 +1,11 @@
 """The database schema (SQLAlchemy 2 ORM). Alembic migrations under ``migrations/`` create it.
 
 Sized for ~10,000 runs of ~200 systems (≈1.5 M verdict rows): the pages read a system's runs
-through ``ix_runs_system_finished``, a run's verdicts through the ``verdicts`` primary key and
-a requirement's history through ``ix_verdicts_requirement``. The newest run of each system is
-denormalised onto ``systems`` so the inventory never scans the runs.
+through ``ix_runs_system_finished``, and a run's verdicts and a requirement's history (the
+system's runs, one point lookup each) through the ``verdicts`` primary key ``(run_id,
+requirement)``; no other index on ``verdicts``, so an upload appends to one B-tree instead of
+dirtying a leaf page per verdict. The newest run of each system is denormalised onto
+``systems`` so the inventory never scans the runs.
 """
 
 from __future__ import annotations
@@ -140,7 +142,6 @@ class VerdictRow(Base):
     """One requirement's verdict in one run."""
 
     __tablename__ = "verdicts"
-    __table_args__ = (Index("ix_verdicts_requirement", "requirement", "run_id"),)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), primary_key=True)
     requirement: Mapped[str] = mapped_column(Str(32), primary_key=True)
     chapter: Mapped[str] = mapped_column(Str(8))
