@@ -7,7 +7,7 @@ import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from mlsvs.model.result import Severity
+from mlsvs.model.severity import Severity
 from mlsvs.scanner.pickle_names import normalize
 from mlsvs.scanner.pickle_shapes import mismatch
 from mlsvs.scanner.pickle_values import EventKind
