@@ -94,3 +94,20 @@ def test_numbers_past_the_decoders_limits_read_on() -> None:
     long4 = b"\x80\x02\x8b" + (LONG).to_bytes(4, "little") + b"\x01" * LONG + b"."
     assert isinstance(_run(long4), Opaque)
     assert isinstance(_run(b"F" + b"1" * LONG + b"\n."), Opaque)
+
+
+def test_objects_past_the_heap_limit_end_in_not_verified(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each opcode may build an object: the opcode budget alone allowed ~1.2 GiB of empty
+    lists. Past the heap limit the stream stops, not verified, and what follows the stop is
+    not read as another (malformed) pickle."""
+    from mlsvs.scanner import pickle_vm
+
+    path = tmp_path / "lists.pkl"
+    path.write_bytes(b"\x80\x02](" + b"]" * 100_000 + b"e.")
+    monkeypatch.setattr(pickle_vm, "HEAP_LIMIT", 0)
+    report = scan_path(path)
+    assert [f.rule.value for f in report.findings] == ["PKL008"], report.findings
+    assert "memory" in report.findings[0].message
+    assert not report.verified

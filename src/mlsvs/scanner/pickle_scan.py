@@ -65,6 +65,8 @@ def analyze(
                     ScanRule.PKL008,
                     "emulation time budget spent; the rest was not verified"
                     if scan.budget.timed_out
+                    else "emulation memory budget spent (objects built); the rest was not verified"
+                    if scan.budget.out_of_memory
                     else "opcode budget exhausted; the rest was not verified",
                     member=scan.member,
                     offset=result.end,

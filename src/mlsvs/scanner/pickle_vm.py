@@ -7,6 +7,7 @@ STACK_GLOBAL operands and every call opcode are seen exactly as the unpickler se
 
 from __future__ import annotations
 
+import os
 import re
 import struct
 import time
@@ -147,6 +148,27 @@ def _escapes_ok(data: bytes, start: int, end: int) -> bool:
     return True
 
 
+HEAP_LIMIT = 192 << 20
+"""Growth of process memory (anonymous: the scanned file's mapped pages excluded) during one
+file's scan past which emulation stops, not verified. Every opcode may build an object (an
+empty list is ~60 bytes), so the opcode budget alone allows over a gigabyte; with this limit
+``mlsvs scan`` peaks under 256 MiB (other threads of a process scanning concurrently count
+too: fail closed). Checked with the clock, every ``_TIME_CHECK_EVERY`` opcodes (a few MiB of
+objects at most in between)."""
+
+
+def heap_now() -> int:
+    """Resident minus file-backed/shared pages of this process, in bytes (0 where ``/proc``
+    is missing: the opcode and time budgets still bound the emulation there)."""
+    try:
+        with open("/proc/self/statm", "rb") as fh:  # noqa: PTH123 - hot path: no Path object
+            fields = fh.read().split()
+    except OSError:
+        return 0
+    return (int(fields[1]) - int(fields[2])) * _PAGE
+
+
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 _TIME_CHECK_EVERY = 1 << 14
 _FLOAT = struct.Struct(">d")
 _MISSING = object()
@@ -174,6 +196,10 @@ class Budget:
     deadline: float | None = None
     """``time.monotonic()`` after which emulation stops (the file is then not verified)."""
     timed_out: bool = False
+    heap_base: int = -1
+    """``heap_now()`` when the file's scan began; -1: no memory limit (sniffing, tests)."""
+    out_of_memory: bool = False
+    """The process grew by ``HEAP_LIMIT`` since ``heap_base`` (the file is then not verified)."""
 
 
 @dataclass(slots=True)
@@ -297,6 +323,10 @@ class _Machine:
                     checkpoint = min(ops + _TIME_CHECK_EVERY - 1, total)
                     if budget.deadline is not None and time.monotonic() > budget.deadline:
                         budget.timed_out = True
+                        raise BudgetExceededError
+                    base = budget.heap_base
+                    if ops > 1 and base >= 0 and heap_now() - base > HEAP_LIMIT:
+                        budget.out_of_memory = True
                         raise BudgetExceededError
                 if pos + 9 < n:  # every inline opcode below fits (or is length-checked)
                     code = data[pos]
