@@ -1,6 +1,6 @@
 """Pickles with literals longer than the emulator's in-memory decoder takes (1 MiB lines,
 LONG4 and digit strings past ``int()``'s limit): real ``pickle.dumps`` output of large benign
-objects, and payloads behind (or inside) long lines. The unpickler has none of these limits,
+objects, and payloads behind (or inside) long lines or a nested frame. The unpickler has none of these limits,
 so none of them may turn into a finding. Proven benign/malicious by the oracle tier
 (tests/scanner/oracle/test_oracle_long_lines.py)."""
 
@@ -101,8 +101,18 @@ def long_inst_line(d: Path) -> Path:
     )
 
 
+def nested_frame(d: Path) -> Path:
+    """A FRAME inside a FRAME, then ``os.system``: the C unpickler (``pickle.load``) only
+    checks that a frame's bytes exist and runs on; ``pickle._Unpickler`` would refuse."""
+    call = b"cos\nsystem\n(V" + PAYLOAD.encode() + b"\ntR."
+    inner = b"\x95" + len(call).to_bytes(8, "little") + call
+    body = b"K\x010" + inner
+    return _write(d, "nested_frame.pkl", b"\x80\x04\x95" + len(body).to_bytes(8, "little") + body)
+
+
 MALICIOUS_LONG: dict[str, Builder] = {
     "system-after-long-str": system_after_long_str,
     "long-global-line": long_global_line,
     "long-inst-line": long_inst_line,
+    "nested-frame": nested_frame,
 }

@@ -797,8 +797,12 @@ class _Machine:
                 # The unpickler reads the whole frame up front; a short frame is an error.
                 if isinstance(arg, int) and arg > len(self.data) - self.pos:
                     raise OpError(pos, f"frame of {arg} bytes runs past the end of the data")
-                if pos < self.frame_end:
+                if pos < self.frame_end and self.resume >= 0:
+                    # pure-Python unpickler (joblib) mid-array: it refuses a nested frame
                     raise OpError(pos, "beginning of a new frame before end of current frame")
+                # pickle.load (the C unpickler) only checks that a frame's bytes are there, so a
+                # frame starting inside another is read on (pickle._Unpickler would stop: reading
+                # on sees at least what it runs).
                 if isinstance(arg, int):
                     self.frame_end = self.pos + arg
             case "PERSID" | "BINPERSID":
