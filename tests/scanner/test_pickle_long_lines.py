@@ -111,3 +111,18 @@ def test_objects_past_the_heap_limit_end_in_not_verified(
     assert [f.rule.value for f in report.findings] == ["PKL008"], report.findings
     assert "memory" in report.findings[0].message
     assert not report.verified
+
+
+def test_archive_members_whose_first_line_outruns_the_head_are_pickles(tmp_path: Path) -> None:
+    """Deflated (in memory) and stored (read in place) zip members are decided on their whole
+    content too, as files are."""
+    import zipfile
+
+    data = MALICIOUS_LONG["system-after-long-str"](tmp_path).read_bytes()
+    path = tmp_path / "bundle.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("deflated.pkl", data, compress_type=zipfile.ZIP_DEFLATED)
+        zf.writestr("stored.pkl", data, compress_type=zipfile.ZIP_STORED)
+    report = scan_path(path)
+    members = {f.location.member for f in report.hazards if f.severity is Severity.CRITICAL}
+    assert {"deflated.pkl", "stored.pkl"} <= members, report.findings

@@ -190,7 +190,8 @@ def cut_by_window(head: bytes, size: int) -> bool:
 
 
 _WHOLE_READ = 16 << 20
-"""Largest stream (without a file descriptor to map) read whole for the decision above."""
+"""Largest stream neither mapped nor in memory (a stored archive member read in place) that is
+read whole for the decision above."""
 
 
 def _sniff_whole(fh: BinaryIO, size: int, fmt: ModelFormat) -> ModelFormat:
@@ -198,11 +199,13 @@ def _sniff_whole(fh: BinaryIO, size: int, fmt: ModelFormat) -> ModelFormat:
     long lines and literals in place, so this costs a few opcodes, not the file."""
     import mmap
 
+    if isinstance(fh, io.BytesIO):  # an in-memory member: getvalue() shares the buffer
+        return ModelFormat.PICKLE if _looks_like_pickle(fh.getvalue(), size) else fmt
     try:
         mapped = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
     except (OSError, ValueError, io.UnsupportedOperation, AttributeError):
         if size > _WHOLE_READ:
-            return fmt
+            return fmt  # a stored archive member this large: decided on its head (a gap)
         fh.seek(0)
         data = fh.read(size)
         return ModelFormat.PICKLE if _looks_like_pickle(data, size) else fmt
