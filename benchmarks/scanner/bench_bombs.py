@@ -4,7 +4,11 @@ Builds each bomb in a temporary directory (streamed, never held in memory here),
 fresh child process (``python -m mlsvs scan -f json``), and prints a Markdown table of the
 child's peak RSS (``ru_maxrss``), wall time, exit code and the rules reported::
 
-    PYTHONPATH=src python benchmarks/scanner/bench_bombs.py [--size-gib 1] [--only NAME]
+    PYTHONPATH=src python benchmarks/scanner/bench_bombs.py [--size-gib 1] [--only NAME] \
+        [--venv /tmp/bench-venv]
+
+``--venv`` adds a column per competitor installed there (run_benchmark.py's requirements):
+its own peak RSS (GNU ``/usr/bin/time``), wall time and exit code, killed after ``--timeout``.
 
 The bar (issue 11): peak RSS <= 256 MiB whatever the compression ratio or nesting, and a
 not-verified verdict (never "clean") when a limit stops the scan. Numbers from a shared
@@ -230,6 +234,45 @@ def big_unicode_literal(d: Path, size: int) -> Path:
     return path
 
 
+def long_text_line(d: Path, size: int) -> Path:
+    """A protocol-0 pickle of one ``size``-byte UNICODE line (sparse NULs): the unpickler has
+    no line limit, so the emulator reads the line in place, in bounded memory."""
+    path = d / "line.pkl"
+    with path.open("wb") as f:
+        f.write(b"V")
+        f.seek(size, 1)
+        f.write(b"\n.")
+    return path
+
+
+def many_opcodes(d: Path, size: int) -> Path:
+    """38 MB, 19M opcodes (one BININT1 per list item, APPENDS every 1000 as pickle writes
+    them): must end within the time budget, never clean."""
+    del size
+    path = d / "opcodes.pkl"
+    batch = b"(" + b"K\x01" * 1000 + b"e"
+    with path.open("wb") as f:
+        f.write(b"\x80\x02]q\x00")
+        for _ in range(19_000):
+            f.write(batch)
+        f.write(b".")
+    return path
+
+
+def many_objects(d: Path, size: int) -> Path:
+    """19 MB, 19M opcodes that each build an object (EMPTY_LIST): the objects, not the
+    opcodes, would cost ~1.2 GiB; the emulator's heap limit stops it, not verified."""
+    del size
+    path = d / "objects.pkl"
+    batch = b"(" + b"]" * 1000 + b"e"
+    with path.open("wb") as f:
+        f.write(b"\x80\x02]q\x00")
+        for _ in range(19_000):
+            f.write(batch)
+        f.write(b".")
+    return path
+
+
 BOMBS: dict[str, Callable[[Path, int], Path]] = {
     "zip (1 member)": zip_bomb,
     "zip (pickle member)": zip_bomb_pickle_member,
@@ -244,6 +287,9 @@ BOMBS: dict[str, Callable[[Path, int], Path]] = {
     "pickle size claims": big_pickle_frame,
     "pickle with a real BINBYTES8 literal": big_bytes_literal,
     "pickle with a real BINUNICODE8 string": big_unicode_literal,
+    "protocol-0 pickle with one long line": long_text_line,
+    "pickle of 19M opcodes": many_opcodes,
+    "pickle of 19M new objects": many_objects,
 }
 SRC = ROOT / "src"
 """The mlsvs tree measured (``--src`` for another one, e.g. a ``git archive`` of HEAD~1)."""
@@ -273,6 +319,40 @@ def measure(path: Path) -> dict[str, object]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def competitors(venv: Path) -> dict[str, list[str]]:
+    """The other scanners of run_benchmark.py (those installed in ``venv``)."""
+    bin_ = venv / "bin"
+    tools = {
+        "picklescan": ["picklescan", "--path"],
+        "modelscan": ["modelscan", "-p"],
+        "fickling": ["fickling", "--check-safety"],
+        "modelaudit": ["modelaudit", "scan"],
+    }
+    return {name: [str(bin_ / argv[0]), *argv[1:]] for name, argv in tools.items()
+            if (bin_ / argv[0]).exists()}  # fmt: skip
+
+
+def measure_tool(argv: list[str], path: Path, timeout: float) -> str:
+    """Peak RSS (GNU time's %M, the tool's own high-water mark), time and exit code."""
+    env = {**os.environ, "PROMPTFOO_DISABLE_TELEMETRY": "1", "NO_ANALYTICS": "1", "CI": "1"}
+    cmd = ["/usr/bin/time", "-f", "MAXRSS %M", *argv, str(path)]
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
+                            cwd=tempfile.gettempdir(), start_new_session=True)  # fmt: skip
+    try:
+        _, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, 9)
+        proc.communicate()
+        return f"> {timeout:.0f} s (killed)"
+    wall = time.perf_counter() - started
+    lines = [
+        line for line in err.decode(errors="replace").splitlines() if line.startswith("MAXRSS")
+    ]
+    rss = int(lines[-1].split()[1]) / 1024 if lines else 0
+    return f"{rss:.0f} MiB, {wall:.1f} s, exit {proc.returncode}"
+
+
 def baseline() -> int:
     env = {**os.environ, "PYTHONPATH": str(SRC)}
     code = (
@@ -289,14 +369,20 @@ def main() -> None:
     parser.add_argument("--size-gib", type=float, default=1.0, help="uncompressed bomb size")
     parser.add_argument("--only", help="run one bomb (substring of its name)")
     parser.add_argument("--src", type=Path, help="another mlsvs src/ tree to measure")
+    parser.add_argument("--venv", type=Path, help="also measure the scanners installed here")
+    parser.add_argument("--timeout", type=float, default=120, help="per competitor run (s)")
     args = parser.parse_args()
+    others = competitors(args.venv) if args.venv else {}
     if args.src is not None:
         global SRC
         SRC = args.src
     size = int(args.size_gib * 1024**3)
     print(f"interpreter + scanner import: {baseline() / 1024:.0f} MiB peak RSS\n")
-    print("| bomb | on disk | expands to | peak RSS | time | status | rules |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "| bomb | on disk | expands to | peak RSS | time | status | rules |"
+        + "".join(f" {name} |" for name in others)
+    )
+    print("|---|---|---|---|---|---|---|" + "---|" * len(others))
     with tempfile.TemporaryDirectory() as tmp:
         for name, build in BOMBS.items():
             if args.only and args.only not in name:
@@ -315,6 +401,9 @@ def main() -> None:
                 f"| {name} | {path.stat().st_size / 1024:.0f} KiB | {args.size_gib:g} GiB | "
                 f"{int(m['rss_kib']) / 1024:.0f} MiB | {float(m['s']):.2f} s ({wall:.1f} s wall) | "  # type: ignore[call-overload]
                 f"{m['status']} | {' '.join(m['rules'])} |"  # type: ignore[arg-type]
+                + "".join(
+                    f" {measure_tool(argv, path, args.timeout)} |" for argv in others.values()
+                )
             )
             for p in d.iterdir():
                 p.unlink()

@@ -10,6 +10,17 @@ tree (e.g. ``git archive HEAD~3 src | tar -x -C /tmp/before``) to compare agains
 is where picklescan/modelscan are installed (default: on PATH). ``--big`` defaults to a sparse
 2 GiB PyTorch checkpoint written to a temporary directory. Run ``python -m compileall -q src``
 first when PYTHONDONTWRITEBYTECODE is set, as installed packages have their bytecode.
+
+Directory-scan parity (issue 11: "no slower than picklescan on the same tree in the same
+run"), with hyperfine (``apt-get install hyperfine``) on two trees, the benchmark corpus and a
+realistic model directory (``model_tree.py``; both generated unless given)::
+
+    PYTHONPATH=src KERAS_BACKEND=torch python benchmarks/scanner/bench_cli.py --hyperfine \
+        --venv VENV [--corpus DIR] [--models DIR] [--python PY] [-n 15]
+
+``--python`` runs mlsvs under another interpreter, e.g. a venv holding only its scan
+dependencies (jinja2, py7zr), so both tools start without the site-packages ``.pth`` hooks of
+the development interpreter; the table says which.
 """
 
 from __future__ import annotations
@@ -40,12 +51,19 @@ def _measure(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", type=Path, required=True, help="directory to scan")
+    parser.add_argument("--corpus", type=Path, help="directory to scan")
     parser.add_argument("--big", type=Path, help="large checkpoint (default: sparse 2 GiB)")
     parser.add_argument("--before", type=Path, help="another mlsvs src/ tree to compare")
     parser.add_argument("--venv", type=Path, help="venv holding picklescan / modelscan")
     parser.add_argument("-n", type=int, default=7, help="runs per command (default 7)")
+    parser.add_argument("--hyperfine", action="store_true", help="directory-scan parity table")
+    parser.add_argument("--models", type=Path, help="model directory (default: generated)")
+    parser.add_argument("--python", type=Path, help="interpreter for mlsvs (default: this one)")
     args = parser.parse_args()
+    if args.hyperfine:
+        return parity(args)
+    if args.corpus is None:
+        parser.error("--corpus is required without --hyperfine")
 
     with tempfile.TemporaryDirectory() as tmp:
         big = args.big
@@ -105,6 +123,64 @@ def main() -> int:
             f"| {label} | {min(walls[label]):.3f} | {statistics.median(walls[label]):.3f} | "
             f"{min(cpus[label]):.3f} |"
         )
+    return 0
+
+
+def parity(args: argparse.Namespace) -> int:
+    """hyperfine, one run: mlsvs and picklescan on the corpus and on a model directory."""
+    import json
+
+    hyperfine = shutil.which("hyperfine")
+    picklescan = (args.venv / "bin" / "picklescan") if args.venv else None
+    if hyperfine is None or picklescan is None or not picklescan.exists():
+        print("needs hyperfine on PATH and --venv with picklescan", file=sys.stderr)
+        return 2
+    python = str(args.python or sys.executable)
+    with tempfile.TemporaryDirectory() as tmp:
+        sys.path.insert(0, str(ROOT))
+        corpus, models = args.corpus, args.models
+        if corpus is None:
+            from benchmarks.scanner.run_benchmark import build_corpus
+
+            corpus = Path(tmp) / "corpus"
+            build_corpus(corpus)
+        if models is None:
+            from benchmarks.scanner.model_tree import build
+
+            models = build(Path(tmp) / "models")
+        commands = {
+            "python -c pass (mlsvs's interpreter)": f"{python} -c pass",
+            "python -c pass (picklescan's venv)": f"{args.venv / 'bin' / 'python'} -c pass",
+            "mlsvs --version": f"{python} -m mlsvs --version",
+        }
+        for label, tree in (("corpus", corpus), ("models", models)):
+            commands[f"mlsvs scan {label}"] = f"{python} -m mlsvs scan {tree}"
+            commands[f"picklescan {label}"] = f"{picklescan} --path {tree}"
+        out = Path(tmp) / "hyperfine.json"
+        load_start = os.getloadavg()
+        argv = [hyperfine, "-N", "-i", "-w", "3", "-r", str(args.n), "--export-json", str(out)]
+        for label, cmd in commands.items():
+            argv += ["-n", label, cmd]
+        env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+        subprocess.run(argv, stdout=subprocess.DEVNULL, env=env, check=True)
+        load_end = os.getloadavg()
+        results = {r["command"]: r for r in json.loads(out.read_text())["results"]}
+    print(f"hyperfine -N, {args.n} runs each; mlsvs under {python}")
+    print(f"load average {load_start[0]:.1f} -> {load_end[0]:.1f}, {os.cpu_count()} CPUs")
+    print("| command | mean (s) | median (s) | min (s) | user+sys (s) |")
+    print("|---|---|---|---|---|")
+    for label, r in results.items():
+        cpu = r["user"] + r["system"]
+        print(f"| {label} | {r['mean']:.3f} ± {r['stddev']:.3f} | {r['median']:.3f} | "
+              f"{r['min']:.3f} | {cpu:.3f} |")  # fmt: skip
+    for label in ("corpus", "models"):
+        mine, theirs = results[f"mlsvs scan {label}"], results[f"picklescan {label}"]
+        print(
+            f"\n{label}: mlsvs / picklescan = {mine['median'] / theirs['median']:.2f} (median), "
+            f"{mine['min'] / theirs['min']:.2f} (min)",
+            end="",
+        )
+    print()
     return 0
 
 

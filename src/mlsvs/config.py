@@ -8,8 +8,6 @@ they are tables, and each check validates its own keys.
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 import json
 import os
 import re
@@ -22,6 +20,8 @@ from mlsvs.errors import ConfigError
 from mlsvs.model.level import Level
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     # Imported where used: every command loads a configuration, and `mlsvs scan` needs none of
     # these model modules (tests/scanner/test_startup_imports.py keeps it that way). Config's
     # annotations stay strings (postponed evaluation); nothing resolves them at run time.
@@ -361,6 +361,8 @@ def _check_options(table: Mapping[str, object], src: _Source) -> Mapping[str, Ma
 
 def parse_date(value: object, what: str) -> dt.date:
     """A TOML/YAML date or an ISO ``YYYY-MM-DD`` string; ``ValueError`` otherwise."""
+    import datetime as dt  # only configurations with dates (waivers) need it
+
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -440,7 +442,16 @@ def _endpoints(table: Mapping[str, object], src: _Source) -> tuple[Endpoint, ...
     return tuple(endpoints)
 
 
+_EMPTY_DIGEST = "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
+"""``_digest({})``, the digest of the defaults (tests/scanner/test_startup_imports.py checks it):
+a project without a configuration file, e.g. ``mlsvs scan`` anywhere, never starts hashlib."""
+
+
 def _digest(table: Mapping[str, object]) -> str:
+    if not table:
+        return _EMPTY_DIGEST
+    import hashlib  # ~3 ms of OpenSSL start-up on every command otherwise
+
     canonical = json.dumps(table, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 

@@ -36,6 +36,12 @@ HEAVY = frozenset(
         "concurrent.futures.process",
     }
 )
+# Off the start path of a scan without a configuration file that prints text: logging (the
+# scanner never logs), hashlib (the defaults' digest is a constant), the shared findings-report
+# model (SARIF, JUnit ...) and the check-result model (only Severity and Location are needed).
+START_PATH = frozenset(
+    {"logging", "hashlib", "mlsvs.output.report", "mlsvs.model.result", "mlsvs.model.coverage"}
+)
 # Handlers a PyTorch checkpoint / plain pickle never reaches (each imported by its own branch).
 OTHER_FORMATS = frozenset(
     {
@@ -100,6 +106,17 @@ def test_checkpoint_scan_imports_only_the_zip_and_pickle_path(checkpoint: Path) 
     assert {"mlsvs.scanner.pickle_vm", "mlsvs.scanner.formats_zip"} <= loaded
     assert not loaded & HEAVY, sorted(loaded & HEAVY)
     assert not loaded & OTHER_FORMATS, sorted(loaded & OTHER_FORMATS)
+    assert not loaded & START_PATH, sorted(loaded & START_PATH)
+
+
+def test_default_configuration_digest_is_the_digest_of_no_settings() -> None:
+    import hashlib
+
+    from mlsvs import config
+
+    # The canonical JSON of an empty table is "{}"; non-empty tables are still hashed.
+    assert config._digest({}) == hashlib.sha256(b"{}").hexdigest()
+    assert config._digest({"a": 1}) == hashlib.sha256(b'{"a":1}').hexdigest()
 
 
 def test_pickle_scan_with_a_config_file_stays_light(tmp_path: Path) -> None:

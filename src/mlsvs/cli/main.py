@@ -7,7 +7,9 @@ Subcommand modules are imported only when their command runs, so ``mlsvs --versi
     def run(args: argparse.Namespace) -> int: ...
 
 ``run`` returns the exit code. Errors meant for the user are ``MlsvsError``: printed as one
-line, exit code 2 (``-v`` / ``MLSVS_DEBUG=1`` show the traceback).
+line, exit code 2 (``-v`` / ``MLSVS_DEBUG=1`` show the traceback). A module that never logs may
+set ``CONFIGURE_LOGGING = False`` to skip importing and configuring ``logging`` (``-v`` and
+``MLSVS_LOG_LEVEL`` still configure it).
 """
 
 from __future__ import annotations
@@ -109,7 +111,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     verbose = (
         verbose or bool(getattr(args, "verbose", False)) or bool(os.environ.get("MLSVS_DEBUG"))
     )
-    _configure_logging(verbose=verbose)
+    if verbose or "MLSVS_LOG_LEVEL" in os.environ or getattr(module, "CONFIGURE_LOGGING", True):
+        _configure_logging(verbose=verbose)
     return _run_guarded(module, args, verbose=verbose)
 
 

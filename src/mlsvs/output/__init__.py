@@ -11,17 +11,38 @@ Stdlib only; sits below the middle layer so scanner, codescan, supply ... may bu
 
 from __future__ import annotations
 
-from mlsvs.output.report import (
-    FindingKind,
-    FindingsReport,
-    Note,
-    ReportFinding,
-    ReportLocation,
-    ReportRule,
-    fingerprint,
-)
-from mlsvs.output.spec import OutputSpec, parse_output_specs
-from mlsvs.output.write import FINDINGS_FORMATS, write_report
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mlsvs.output.report import (
+        FindingKind,
+        FindingsReport,
+        Note,
+        ReportFinding,
+        ReportLocation,
+        ReportRule,
+        fingerprint,
+    )
+    from mlsvs.output.spec import OutputSpec, parse_output_specs
+    from mlsvs.output.write import FINDINGS_FORMATS, write_report
+
+# Resolved on first access (PEP 562): importing a submodule such as ``mlsvs.output.spec`` runs
+# this package first, and a command that prints text only (``mlsvs scan``) should not build
+# the findings-report dataclasses just for that.
+_WHERE = {
+    "FINDINGS_FORMATS": "write",
+    "FindingKind": "report",
+    "FindingsReport": "report",
+    "Note": "report",
+    "OutputSpec": "spec",
+    "ReportFinding": "report",
+    "ReportLocation": "report",
+    "ReportRule": "report",
+    "fingerprint": "report",
+    "parse_output_specs": "spec",
+    "write_report": "write",
+}
 
 __all__ = [
     "FINDINGS_FORMATS",
@@ -36,3 +57,10 @@ __all__ = [
     "parse_output_specs",
     "write_report",
 ]
+
+
+def __getattr__(name: str) -> object:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)

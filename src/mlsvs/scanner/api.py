@@ -217,13 +217,14 @@ def _worth_scanning(path: Path) -> bool:
         return path.suffix.lower() in _MODEL_SUFFIXES
     if head.startswith(_LFS_POINTER):
         return True  # the model was never fetched: report it rather than skip it
-    from mlsvs.scanner.identify import sniff_head
+    from mlsvs.scanner.identify import cut_by_window, sniff_head
     from mlsvs.scanner.nonmodel import describe
 
     if describe(head, size) is None:
         return True  # not recognisably ordinary: scan it (cheap test first)
-    if sniff_head(head, size) is not ModelFormat.UNKNOWN:
-        return True  # text or media that is also a model or a pickle
+    if sniff_head(head, size) is not ModelFormat.UNKNOWN or cut_by_window(head, size):
+        return True  # text or media that is also a model or a pickle (or may be: a pickle's
+        # first text line can be longer than the head)
     return _zip_at_end(path, size)
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 
-from mlsvs.scanner.pickle_vm import Budget
+from mlsvs.scanner.pickle_vm import Budget, heap_now
 from mlsvs.scanner.report import ScanFinding, ScanOptions, finding
 from mlsvs.scanner.rules import ScanRule
 
@@ -122,7 +122,7 @@ class Ctx:
     ) -> Ctx:
         """Fresh context for one path; ``recurse`` scans nested content (the dispatcher)."""
         deadline = time.monotonic() + options.max_seconds if options.max_seconds > 0 else None
-        budget = Budget(opcodes=options.max_opcodes, deadline=deadline)
+        budget = Budget(opcodes=options.max_opcodes, deadline=deadline, heap_base=heap_now())
         return cls(options=options, recurse=recurse, base_dir=base_dir, budget=budget, path=path)
 
     def scan_source(

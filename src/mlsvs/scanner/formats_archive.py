@@ -5,7 +5,6 @@ from __future__ import annotations
 import bz2
 import importlib.util
 import lzma
-import tarfile
 import zlib
 from typing import TYPE_CHECKING, Protocol
 
@@ -15,6 +14,8 @@ from mlsvs.scanner.report import finding
 from mlsvs.scanner.rules import ScanRule
 
 if TYPE_CHECKING:
+    import tarfile
+
     from mlsvs.scanner.context import Ctx
 
 _CHUNK = 1 << 20
@@ -155,6 +156,8 @@ def _tar_links(ctx: Ctx, member: str | None, infos: list[tarfile.TarInfo]) -> No
 def _tar_members(
     ctx: Ctx, src: ByteSource, member: str | None, depth: int, links: list[tarfile.TarInfo]
 ) -> None:
+    import tarfile  # only for tars: compressed pickles and joblib files come here too
+
     try:
         with tarfile.open(fileobj=src.fh, mode="r:") as tar:
             for count, info in enumerate(tar):

@@ -59,7 +59,12 @@ def scan_pickle(
     streams = analyze(data, 0, scan, max_streams=5)
     if _is_legacy_torch(streams):
         _legacy_tail(data, streams, scan)
-    elif streams and streams[-1].error is None and streams[-1].end < len(data):
+    elif (
+        streams
+        and streams[-1].error is None
+        and not streams[-1].budget_exceeded  # stopped mid-stream: the rest is not a new pickle
+        and streams[-1].end < len(data)
+    ):
         analyze(data, streams[-1].end, scan)
     ctx.findings.extend(scan.findings)
 

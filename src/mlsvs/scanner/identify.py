@@ -57,6 +57,8 @@ def sniff(fh: BinaryIO, size: int) -> ModelFormat:
     if head[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
         return _zip_format(fh, size)
     fmt = sniff_head(head, size)
+    if fmt is ModelFormat.UNKNOWN and cut_by_window(head, size):
+        fmt = _sniff_whole(fh, size, fmt)
     if fmt is ModelFormat.ARCHIVE and _is_tar(head):
         return _tar_format(fh)
     if fmt is ModelFormat.UNKNOWN and size > HEAD and hdf5_offset(fh, size) is not None:
@@ -170,6 +172,46 @@ def _looks_like_pickle(head: bytes, size: int) -> bool:
         )
     )
     return result.ops >= 8 and (truncated or result.budget_exceeded)
+
+
+def cut_by_window(head: bytes, size: int) -> bool:
+    """The head starts like a protocol 0/1 pickle whose emulation the window cut short: an
+    argument (a text line of any length, a long literal) runs past the head within the first
+    few opcodes, so only the bytes after the window can tell a pickle from text."""
+    if size <= len(head) or not head or head[0] not in _PICKLE_FIRST or head[0] == 0x80:
+        return False
+    result = run_stream(head, 0, Budget(opcodes=4096))
+    error = result.error
+    return (
+        error is not None
+        and result.ops < 8
+        and (error.offset >= len(head) - 1 or error.reason.startswith(_TRUNCATION_REASONS))
+    )
+
+
+_WHOLE_READ = 16 << 20
+"""Largest stream neither mapped nor in memory (a stored archive member read in place) that is
+read whole for the decision above."""
+
+
+def _sniff_whole(fh: BinaryIO, size: int, fmt: ModelFormat) -> ModelFormat:
+    """Decide from the whole stream (memory-mapped, or read when small): the emulator reads
+    long lines and literals in place, so this costs a few opcodes, not the file."""
+    import mmap
+
+    if isinstance(fh, io.BytesIO):  # an in-memory member: getvalue() shares the buffer
+        return ModelFormat.PICKLE if _looks_like_pickle(fh.getvalue(), size) else fmt
+    try:
+        mapped = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError, io.UnsupportedOperation, AttributeError):
+        if size > _WHOLE_READ:
+            return fmt  # a stored archive member this large: decided on its head (a gap)
+        fh.seek(0)
+        data = fh.read(size)
+        return ModelFormat.PICKLE if _looks_like_pickle(data, size) else fmt
+    with mapped:  # bytes-like; the emulator reads a map as it reads bytes
+        found = _looks_like_pickle(mapped, size)  # type: ignore[arg-type]
+    return ModelFormat.PICKLE if found else fmt
 
 
 def pickle_at_start(head: bytes) -> bool:

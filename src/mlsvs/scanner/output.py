@@ -9,22 +9,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mlsvs import __version__
-from mlsvs.output.docs import page
-from mlsvs.output.report import (
-    FindingKind,
-    FindingsReport,
-    ReportFinding,
-    ReportLocation,
-    ReportRule,
-)
 from mlsvs.scanner.report import ScanStatus
-from mlsvs.scanner.rules import RULES
 from mlsvs.util.text import one_line
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from mlsvs.model.result import Severity
+    from mlsvs.model.severity import Severity
+    from mlsvs.output.report import FindingsReport, ReportRule
     from mlsvs.scanner.report import ScanFinding, ScanReport
 
 
@@ -165,6 +157,12 @@ def report_path(path: str, root: Path) -> str:
 
 def rule_descriptors() -> tuple[ReportRule, ...]:
     """Every scanner rule, linked to the rule table of docs/scanner.md."""
+    # The shared findings-report model is imported only for the formats built on it (SARIF,
+    # JUnit, ...): text and JSON, what a directory scan usually prints, never need it.
+    from mlsvs.output.docs import page
+    from mlsvs.output.report import ReportRule
+    from mlsvs.scanner.rules import RULES
+
     uri = page("scanner.md", "Rules")
     return tuple(
         ReportRule(
@@ -188,6 +186,8 @@ def findings_report(
     Locations keep the archive member and byte offset (a SARIF region for offsets in the
     file itself), so dashboards attach each result to the scanned file.
     """
+    from mlsvs.output.report import FindingKind, FindingsReport, ReportFinding, ReportLocation
+
     base = root if root is not None else Path.cwd()
     findings: list[ReportFinding] = []
     targets: list[str] = []

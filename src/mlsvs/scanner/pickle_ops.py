@@ -51,6 +51,8 @@ for _c, _n, _k in (
 
 OPCODE_NAMES = frozenset(name for name, _ in _OPS.values())
 MAX_LINE = 1 << 20
+"""Text lines (and LONG4 literals) decoded here are shorter; the emulator reads longer ones in
+place (``pickle_vm._long_line``), as the unpickler has no limit."""
 
 
 class OpError(Exception):
@@ -134,9 +136,13 @@ def _read_arg(data: bytes, pos: int, kind: str) -> tuple[object, int]:
             return _blob(data, pos, n, kind)
         case "long1" | "long4":
             n, pos = _uint(data, pos, 1 if kind == "long1" else 4)
-            if n > 1 << 20:
-                raise OpError(pos, "LONG4 with more than 1 MiB of digits")
             _need(data, pos, n)
+            if n > MAX_LINE:
+                # The unpickler converts any length (binary, no digit limit); an int this big
+                # is only ever a number, so it is not built (a 1 GiB copy otherwise).
+                from mlsvs.scanner.pickle_values import Opaque
+
+                return Opaque(f"integer of {n} bytes"), pos + n
             return int.from_bytes(data[pos : pos + n], "little", signed=True), pos + n
         case "stringnl_noescape":
             raw, pos = _line(data, pos)

@@ -7,7 +7,7 @@ import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from mlsvs.model.result import Severity
+from mlsvs.model.severity import Severity
 from mlsvs.scanner.pickle_names import normalize
 from mlsvs.scanner.pickle_shapes import mismatch
 from mlsvs.scanner.pickle_values import EventKind
@@ -65,6 +65,8 @@ def analyze(
                     ScanRule.PKL008,
                     "emulation time budget spent; the rest was not verified"
                     if scan.budget.timed_out
+                    else "emulation memory budget spent (objects built); the rest was not verified"
+                    if scan.budget.out_of_memory
                     else "opcode budget exhausted; the rest was not verified",
                     member=scan.member,
                     offset=result.end,

@@ -162,18 +162,24 @@ class Text:
     length: int
     """In bytes of ``source``."""
     encoding: str
-    """``utf-8`` (BINUNICODE, BINUNICODE8, decoded with ``surrogatepass``) or ``latin-1``."""
+    """``utf-8`` (BINUNICODE, BINUNICODE8, a long PERSID or global name; decoded with
+    ``surrogatepass``), ``latin-1`` (BINSTRING), ``raw-unicode-escape`` (a long protocol-0
+    UNICODE line, undecodable escapes replaced) or ``string-escape`` (a long protocol-0
+    STRING body: bytes escapes, then latin-1)."""
 
     def materialize(self) -> str:
         """The decoded string (a copy)."""
-        raw = self.source[self.start : self.start + self.length]
-        return bytes(raw).decode(self.encoding, "surrogatepass")
+        return _decode(bytes(self.source[self.start : self.start + self.length]), self.encoding)
 
     def head(self, chars: int) -> str:
         """The first ``chars`` characters (or fewer), decoding only that much."""
         import codecs
 
-        raw = bytes(self.source[self.start : self.start + min(self.length, 4 * chars)])
+        # An escape spells one character in up to 10 bytes (\U0010ffff); UTF-8 in up to 4.
+        per_char = 4 if self.encoding in ("utf-8", "latin-1") else 10
+        raw = bytes(self.source[self.start : self.start + min(self.length, per_char * chars)])
+        if per_char == 10:  # a cut escape at the end only spoils characters past ``chars``
+            return _decode(raw, self.encoding, partial=True)[:chars]
         decoder = codecs.getincrementaldecoder(self.encoding)("surrogatepass")
         return decoder.decode(raw, final=False)[:chars]
 
@@ -197,6 +203,18 @@ class Text:
 
     def __repr__(self) -> str:
         return f"Text({self.length} bytes at {self.start}: {self.head_repr(60)}...)"
+
+
+def _decode(raw: bytes, encoding: str, *, partial: bool = False) -> str:
+    if encoding == "string-escape":
+        import codecs
+
+        return bytes(codecs.escape_decode(raw, "ignore" if partial else "strict")[0]).decode(
+            "latin-1"
+        )
+    if encoding == "raw-unicode-escape":
+        return raw.decode(encoding, "replace")
+    return raw.decode(encoding, "surrogatepass")
 
 
 @enum.unique

@@ -7,9 +7,12 @@ STACK_GLOBAL operands and every call opcode are seen exactly as the unpickler se
 
 from __future__ import annotations
 
+import os
+import re
 import struct
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from mlsvs.scanner.pickle_calls import apply
 from mlsvs.scanner.pickle_ops import MAX_LINE, OpError, read_op
@@ -31,6 +34,9 @@ from mlsvs.scanner.pickle_values import (
     dotted,
     long_name,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 _WRAPPERS = frozenset(
     {
@@ -72,32 +78,110 @@ def _decodes(data: bytes, start: int, end: int) -> bool:
     chunk at a time, and pages of a memory-mapped file dropped again once read (they would
     otherwise stay resident: a 1 GiB string would cost 1 GiB of RSS)."""
     import codecs
-    import mmap
 
     decoder = codecs.getincrementaldecoder("utf-8")("surrogatepass")
-    buffer: object = data  # typed bytes; a scanned file arrives as its mmap
-    mapped = buffer if isinstance(buffer, mmap.mmap) else None
     try:
-        for i in range(start, end, _CHUNK):
-            stop = min(i + _CHUNK, end)
-            chunk = data[i:stop]
+        for chunk in _chunks(data, start, end):
             if not (chunk.isascii() and not decoder.getstate()[0]):
                 decoder.decode(chunk)
-            if mapped is not None:
-                page = i - i % mmap.PAGESIZE
-                mapped.madvise(mmap.MADV_DONTNEED, page, stop - page)
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
         return False
     return True
 
 
+def _chunks(data: bytes, start: int, end: int) -> Iterator[bytes]:
+    """``data[start:end]`` a chunk at a time, dropping pages of a memory-mapped file again once
+    read (bounded memory whatever the span)."""
+    import mmap
+
+    buffer: object = data  # typed bytes; a scanned file arrives as its mmap
+    mapped = buffer if isinstance(buffer, mmap.mmap) else None
+    for i in range(start, end, _CHUNK):
+        stop = min(i + _CHUNK, end)
+        yield data[i:stop]
+        if mapped is not None:
+            page = i - i % mmap.PAGESIZE
+            mapped.madvise(mmap.MADV_DONTNEED, page, stop - page)
+
+
+def _line_end(data: bytes, pos: int) -> int:
+    """Offset of the newline ending the line at ``pos`` (-1: none), searched in chunks."""
+    offset = pos
+    for chunk in _chunks(data, pos, len(data)):
+        nl = chunk.find(b"\n")
+        if nl >= 0:
+            return offset + nl
+        offset += len(chunk)
+    return -1
+
+
+def _all_digits(data: bytes, start: int, end: int, *, trailing_l: bool) -> bool:
+    """Whether ``data[start:end]`` is ``[+-]digits`` (``L`` allowed last for LONG)."""
+    if data[start : start + 1] in (b"+", b"-"):
+        start += 1
+    if trailing_l and data[end - 1 : end] == b"L":
+        end -= 1
+    return end > start and all(chunk.isdigit() for chunk in _chunks(data, start, end))
+
+
+_ESCAPED = re.compile(rb"(?:[^\\]|\\(?:x[0-9a-fA-F]{2}|[^x]))*")
+"""What ``codecs.escape_decode`` accepts (a backslash before anything but a short ``\\x``)."""
+
+
+def _escapes_ok(data: bytes, start: int, end: int) -> bool:
+    """Whether the STRING body ``data[start:end]`` escape-decodes, a chunk at a time (a chunk
+    boundary inside an escape resumes at its backslash)."""
+    pos = start
+    while pos < end:
+        stop = min(pos + _CHUNK, end)
+        reached = _ESCAPED.match(data, pos, stop)
+        got = reached.end() if reached is not None else pos
+        if got == stop:
+            pos = stop
+        elif stop < end and stop - got < 4:
+            pos = got  # an escape cut by the chunk boundary: read it with the next chunk
+            if stop - pos >= _CHUNK:  # pragma: no cover - cannot happen (escapes are short)
+                return False
+        else:
+            return False
+    return True
+
+
+HEAP_LIMIT = 192 << 20
+"""Growth of process memory (anonymous: the scanned file's mapped pages excluded) during one
+file's scan past which emulation stops, not verified. Every opcode may build an object (an
+empty list is ~60 bytes), so the opcode budget alone allows over a gigabyte; with this limit
+``mlsvs scan`` peaks under 256 MiB (other threads of a process scanning concurrently count
+too: fail closed). Checked with the clock, every ``_TIME_CHECK_EVERY`` opcodes (a few MiB of
+objects at most in between)."""
+
+
+def heap_now() -> int:
+    """Resident minus file-backed/shared pages of this process, in bytes (0 where ``/proc``
+    is missing: the opcode and time budgets still bound the emulation there)."""
+    try:
+        with open("/proc/self/statm", "rb") as fh:  # noqa: PTH123 - hot path: no Path object
+            fields = fh.read().split()
+    except OSError:
+        return 0
+    return (int(fields[1]) - int(fields[2])) * _PAGE
+
+
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 _TIME_CHECK_EVERY = 1 << 14
 _FLOAT = struct.Struct(">d")
 _MISSING = object()
 # Protocol 0/1 opcodes whose argument is a text line: UNICODE, FLOAT, INT, LONG, GET, PUT.
 _LINE_OPS = frozenset(b"VFILgp")
 _SHORT_DECIMAL = 18  # digits decoded inline; longer (or odd) arguments take the generic path
+# Opcodes whose argument is one or two text lines (STRING, UNICODE, PERSID, INT, LONG, FLOAT,
+# GET, PUT; GLOBAL and INST have two): lines too long for the decoder go to ``_long_line``.
+_TEXT_ARG_OPS = frozenset(b"SVPILFgpci")
+_NAME_PAIR_OPS = frozenset(b"ci")
+_INT_DIGITS = 4300
+"""Python's default ``sys.int_info.default_max_str_digits``: longer INT/LONG text is not
+converted (``int()`` refuses it, and is quadratic in the digits where allowed)."""
 
 
 class BudgetExceededError(Exception):
@@ -112,6 +196,10 @@ class Budget:
     deadline: float | None = None
     """``time.monotonic()`` after which emulation stops (the file is then not verified)."""
     timed_out: bool = False
+    heap_base: int = -1
+    """``heap_now()`` when the file's scan began; -1: no memory limit (sniffing, tests)."""
+    out_of_memory: bool = False
+    """The process grew by ``HEAP_LIMIT`` since ``heap_base`` (the file is then not verified)."""
 
 
 @dataclass(slots=True)
@@ -236,13 +324,17 @@ class _Machine:
                     if budget.deadline is not None and time.monotonic() > budget.deadline:
                         budget.timed_out = True
                         raise BudgetExceededError
+                    base = budget.heap_base
+                    if ops > 1 and base >= 0 and heap_now() - base > HEAP_LIMIT:
+                        budget.out_of_memory = True
+                        raise BudgetExceededError
                 if pos + 9 < n:  # every inline opcode below fits (or is length-checked)
                     code = data[pos]
                     if textual and code in _LINE_OPS:
                         # The same decoding as pickle_ops._read_arg, for the plain forms only:
                         # the line ends before the inline limit, decimals are short and plain.
-                        nl = find(b"\n", pos + 1, n)
-                        if pos < nl <= pos + MAX_LINE:
+                        nl = find(b"\n", pos + 1, min(n, pos + 1 + MAX_LINE))
+                        if nl > pos:
                             raw = data[pos + 1 : nl]
                             if code == 0x56:  # UNICODE
                                 stack.append(raw.decode("raw-unicode-escape", "replace"))
@@ -507,39 +599,33 @@ class _Machine:
                     continue
                 self.pos = pos
                 self.stack = stack
-                width = _BIG_BYTES.get(data[pos], 0) if pos < len(data) else 0
-                if width and pos + 1 + width <= len(data):
+                code = data[pos] if pos < len(data) else -1
+                width = _BIG_BYTES.get(code, 0)
+                if width and (span := self._big_literal(pos, width)) is not None:
                     # A big bytes literal stays in the buffer (read_op would copy it).
-                    start = pos + 1 + width
-                    size = int.from_bytes(data[pos + 1 : start], "little")
-                    end = start + size
-                    if (
-                        size >= BIG_LITERAL
-                        and end <= len(data)
-                        and not (self.resume >= 0 and end > self.frame_end)
-                    ):
-                        stack.append(Blob(data, start, size))
-                        pos = self.pos = end
-                        continue
-                text = _BIG_TEXT.get(data[pos]) if pos < len(data) else None
-                if text is not None and pos + 1 + text[0] <= len(data):
+                    stack.append(Blob(data, span[0], span[1]))
+                    pos = self.pos = span[2]
+                    continue
+                text = _BIG_TEXT.get(code)
+                if (
+                    text is not None
+                    and (span := self._big_literal(pos, text[0])) is not None
+                    and not (code == 0x54 and span[1] >= 1 << 31)
+                ):
                     # A big string stays undecoded in the buffer (checked to decode).
-                    start = pos + 1 + text[0]
-                    size = int.from_bytes(data[pos + 1 : start], "little")
-                    end = start + size
-                    if (
-                        size >= BIG_LITERAL
-                        and end <= len(data)
-                        and not (self.resume >= 0 and end > self.frame_end)
-                        and not (data[pos] == 0x54 and size >= 1 << 31)
-                    ):
-                        if text[1] == "utf-8" and not _decodes(data, start, end):
-                            # where the unpickler stops (the offset each path reported before)
-                            raise OpError(pos if data[pos] == 0x58 else start,
-                                          "invalid UTF-8 in a unicode argument")  # fmt: skip
-                        stack.append(Text(data, start, size, text[1]))
-                        pos = self.pos = end
-                        continue
+                    start, size, end = span
+                    if text[1] == "utf-8" and not _decodes(data, start, end):
+                        # where the unpickler stops (the offset each path reported before)
+                        raise OpError(pos if code == 0x58 else start,
+                                      "invalid UTF-8 in a unicode argument")  # fmt: skip
+                    stack.append(Text(data, start, size, text[1]))
+                    pos = self.pos = end
+                    continue
+                if code in _TEXT_ARG_OPS and self._long_line(code, pos):
+                    pos = self.pos
+                    stack = self.stack
+                    n = self._limit()
+                    continue
                 op = read_op(data, pos)
                 if self.resume >= 0 and op.end > self.frame_end:
                     raise OpError(pos, "pickle exhausted before end of frame")
@@ -564,6 +650,87 @@ class _Machine:
             self.pos = pos
             budget.opcodes = total - ops
             self.result.ops += ops
+
+    def _big_literal(self, pos: int, width: int) -> tuple[int, int, int] | None:
+        """``(start, size, end)`` of the length-prefixed literal at ``pos`` (a ``width``-byte
+        length) when it is ``BIG_LITERAL`` or longer and lies wholly in the data and in the
+        current frame; ``None`` sends it down the generic decoder."""
+        data = self.data
+        start = pos + 1 + width
+        if start > len(data):
+            return None
+        size = int.from_bytes(data[pos + 1 : start], "little")
+        end = start + size
+        if size < BIG_LITERAL or end > len(data) or (self.resume >= 0 and end > self.frame_end):
+            return None
+        return start, size, end
+
+    def _long_line(self, code: int, pos: int) -> bool:
+        """A text-line opcode whose line is ``MAX_LINE`` or longer (or, for INT and LONG, has
+        more digits than ``int()`` converts): the unpickler reads lines of any length, so
+        this is parsed, never reported as malformed, and never copied whole. ``False``: the
+        line is ordinary (the generic decoder takes it)."""
+        data = self.data
+        first = _line_end(data, pos + 1)
+        if code in _NAME_PAIR_OPS:
+            second = _line_end(data, first + 1) if first >= 0 else -1
+            if 0 <= first - pos <= MAX_LINE and 0 <= second - first <= MAX_LINE:
+                return False
+            if first < 0 or second < 0:
+                raise OpError(pos + 1, "unterminated text argument")
+            module = self._name_text(pos + 1, first)
+            qual = self._name_text(first + 1, second)
+            self.pos = second + 1
+            if isinstance(module, str) and isinstance(qual, str):
+                self.step("GLOBAL" if code == 0x63 else "INST", (module, qual), pos)
+                return True
+            via = "GLOBAL" if code == 0x63 else "INST"
+            cls = self._long_global(module, qual, pos, via)
+            self.push(cls if code == 0x63 else self._call(cls, tuple(self.pop_mark(pos)), via, pos))
+            return True
+        limit = _INT_DIGITS if code in b"IL" else MAX_LINE
+        if 0 <= first - pos <= limit:
+            return False
+        if first < 0:
+            raise OpError(pos + 1, "unterminated text argument")
+        start, end = pos + 1, first
+        self.pos = first + 1
+        if code == 0x56:  # UNICODE: raw-unicode-escape (undecodable escapes replaced, as inline)
+            self.push(Text(data, start, end - start, "raw-unicode-escape"))
+        elif code == 0x53:  # STRING: quoted, with the escapes bytes literals accept
+            end = end - 1 if data[end - 1 : end] == b"\r" else end
+            quote = data[start : start + 1]
+            if end - start < 2 or quote not in (b"'", b'"') or data[end - 1 : end] != quote:
+                raise OpError(pos + 1, "STRING argument is not quoted")
+            if not _escapes_ok(data, start + 1, end - 1):
+                raise OpError(pos + 1, "malformed STRING escape")
+            self.push(Text(data, start + 1, end - 1 - start - 1, "string-escape"))
+        elif code == 0x50:  # PERSID: the id is text
+            if not _decodes(data, start, end):
+                raise OpError(pos + 1, "invalid UTF-8 in a persistent id")
+            pid = Text(data, start, end - start, "utf-8")
+            self.result.events.append(Event(kind=EventKind.PERSID, pos=pos, value=pid))
+            self.push(Opaque("persistent"))
+        elif code in b"IL":
+            # More digits than int() converts by default: an unpickler with the limit lifted
+            # (sys.set_int_max_str_digits(0)) reads on, so the emulation does too.
+            if not _all_digits(data, start, end, trailing_l=code == 0x4C):
+                raise OpError(pos + 1, "malformed decimal argument")
+            self.push(Opaque(f"integer literal of {end - start} digits"))
+        elif code == 0x46:  # FLOAT: a value nothing here looks at
+            self.push(Opaque(f"float literal of {end - start} bytes"))
+        else:  # GET, PUT: no memo index has a megabyte of digits (the unpickler overflows)
+            raise OpError(pos + 1, f"memo index of {end - start} digits")
+        return True
+
+    def _name_text(self, start: int, end: int) -> str | Text:
+        """One line of a GLOBAL/INST name: short ones decoded as the generic decoder does,
+        long ones left in the buffer (reported as LONG_NAME, never resolved)."""
+        if end - start <= MAX_NAME:
+            return bytes(self.data[start:end]).decode("utf-8", "replace")
+        if not _decodes(self.data, start, end):
+            raise OpError(start, "invalid UTF-8 in a global name")
+        return Text(self.data, start, end - start, "utf-8")
 
     def _limit(self) -> int:
         """How far the inline opcode paths may read: never past a frame with a pending jump."""
@@ -630,8 +797,12 @@ class _Machine:
                 # The unpickler reads the whole frame up front; a short frame is an error.
                 if isinstance(arg, int) and arg > len(self.data) - self.pos:
                     raise OpError(pos, f"frame of {arg} bytes runs past the end of the data")
-                if pos < self.frame_end:
+                if pos < self.frame_end and self.resume >= 0:
+                    # pure-Python unpickler (joblib) mid-array: it refuses a nested frame
                     raise OpError(pos, "beginning of a new frame before end of current frame")
+                # pickle.load (the C unpickler) only checks that a frame's bytes are there, so a
+                # frame starting inside another is read on (pickle._Unpickler would stop: reading
+                # on sees at least what it runs).
                 if isinstance(arg, int):
                     self.frame_end = self.pos + arg
             case "PERSID" | "BINPERSID":

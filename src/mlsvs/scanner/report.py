@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass, field
 
 from mlsvs.model.formats import ModelFormat
-from mlsvs.model.result import Location, Severity
+from mlsvs.model.severity import Location, Severity
 from mlsvs.scanner.rules import ScanRule
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from mlsvs.model.result import Severity
+from mlsvs.model.severity import Severity
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
