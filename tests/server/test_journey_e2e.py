@@ -125,6 +125,7 @@ def test_one_command_upload_history_diff_assessment_sign_off_higher_level(
         fixed = {rid for rid, v in was.items() if v == "fail" and now.get(rid) == "pass"}
         improved = page.inner_text("#diff-improved")
         assert fixed and all(rid in improved for rid in fixed), (fixed, improved)
+        assert "MLC420" in page.inner_text("body")  # the unpinned-dependency finding, fixed
         page.screenshot(path=shots / "03-diff.png", full_page=True)
 
         # Ada opens an assessment of the newest run and records every blocking requirement.
