@@ -31,7 +31,9 @@ def _copy(example: str, tmp_path: Path, port: int) -> Path:
     return project
 
 
-def _verify(project: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+def _verify(
+    project: Path, out: Path, *extra: str, today: str = TODAY
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "MLSVS_EXAMPLE_API_KEY": API_KEY}
     return subprocess.run(
         [
@@ -42,7 +44,7 @@ def _verify(project: Path, out: Path, *extra: str) -> subprocess.CompletedProces
             str(project),
             "--no-progress",
             "--today",
-            TODAY,
+            today,
             "-f",
             f"json:{out}/results.json",
             "-f",
@@ -124,8 +126,8 @@ def test_insecure_example_fails_l1_for_the_right_reasons(tmp_path: Path) -> None
     assert rendered.read_bytes() == (out / "report.html").read_bytes()
 
 
-def _advisory_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """An OSV snapshot as `mlsvs advisories update` stores it, current on TODAY.
+def _advisory_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, today: str = TODAY) -> None:
+    """An OSV snapshot as `mlsvs advisories update` stores it, current on ``today``.
 
     M3.2.3 passes only on a complete, current database (the bundled records are a floor that
     never passes): the hardened project, like any user, needs one. Real records, re-modified
@@ -136,7 +138,7 @@ def _advisory_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
     from mlsvs.supply.advisories import import_snapshot
 
-    day_before = (dt.date.fromisoformat(TODAY) - dt.timedelta(days=1)).isoformat()
+    day_before = (dt.date.fromisoformat(today) - dt.timedelta(days=1)).isoformat()
 
     fixtures = Path(__file__).parents[1] / "supply" / "fixtures" / "osv-pypi"
     archive = tmp_path / "osv-all.zip"
