@@ -159,7 +159,7 @@ def test_names_and_tools_are_read() -> None:
 
 def test_no_tools_unparsable_or_declared_none(tmp_path) -> None:
     put(tmp_path, "app/train.py", "import sklearn\n")
-    assert [o.status.value for o in run(high_impact_tools_approved, tmp_path)] == ["not_verified"]
+    assert [o.status.value for o in run(high_impact_tools_approved, tmp_path)] == ["abstained"]
     readonly = OPENAI_AGENTS.replace("deploy_release", "get_release").replace(
         "restart_service", "get_service"
     )

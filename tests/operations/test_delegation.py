@@ -99,7 +99,7 @@ def test_forwarded_client_token_fails(tmp_path) -> None:
 
 def test_no_server_code_or_unparsable_is_not_verified(tmp_path) -> None:
     put(tmp_path, "app/train.py", "import requests\nrequests.get('https://example.org')\n")
-    assert [o.status.value for o in run(no_token_passthrough, tmp_path)] == ["not_verified"]
+    assert [o.status.value for o in run(no_token_passthrough, tmp_path)] == ["abstained"]
     put(
         tmp_path,
         "tools/crm_server.py",

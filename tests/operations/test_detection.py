@@ -85,7 +85,7 @@ def test_small_or_broken_replay_is_not_verified(tmp_path) -> None:
     put(tmp_path, "security/replay.jsonl", jsonl(_replay())[:-9])
     assert statuses(run(detector_rates, tmp_path, settings=CONFIG)) == {"not_verified"}
     assert statuses(run(flagged_inputs_actioned, tmp_path, settings=CONFIG)) == {"not_verified"}
-    assert statuses(run(detector_rates, tmp_path)) == {"not_verified"}
+    assert statuses(run(detector_rates, tmp_path)) == {"abstained"}
 
 
 def test_flagged_inputs_follow_the_defined_action(tmp_path) -> None:

@@ -97,7 +97,7 @@ def test_missing_late_or_overdue_retraining_fails(tmp_path) -> None:
 
 def test_unconfigured_incomplete_or_unparsable_is_not_verified(tmp_path) -> None:
     root = _project(tmp_path, REQUESTS, RUNS)
-    assert statuses(run(erasure_retraining, root)) == {"not_verified"}
+    assert statuses(run(erasure_retraining, root)) == {"abstained"}
     no_models = [{k: v for k, v in REQUESTS[0].items() if k != "affected_models"}]
     outcomes = run(erasure_retraining, _project(tmp_path, no_models, RUNS), settings=CONFIG)
     assert statuses(outcomes) == {"not_verified"}

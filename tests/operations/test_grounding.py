@@ -61,4 +61,4 @@ def test_small_incomplete_or_unparsable_evaluation_is_not_verified(tmp_path) -> 
     assert statuses(run(grounded_outputs, tmp_path, settings=CONFIG)) == {"not_verified"}
     put(tmp_path, "eval/expert-review.jsonl", "question_id,factual_error\nq-1,false\n")
     assert statuses(run(grounded_outputs, tmp_path, settings=CONFIG)) == {"not_verified"}
-    assert statuses(run(grounded_outputs, tmp_path)) == {"not_verified"}
+    assert statuses(run(grounded_outputs, tmp_path)) == {"abstained"}

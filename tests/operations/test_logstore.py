@@ -309,7 +309,7 @@ resource "aws_s3_bucket_policy" "archive" {
 def test_access_unreadable_or_absent_is_not_verified(tmp_path) -> None:
     from mlsvs.checks.operations.logstore import inference_logs_restricted
 
-    assert by_key(run(inference_logs_restricted, tmp_path)) == {"no-infrastructure": "not_verified"}
+    assert by_key(run(inference_logs_restricted, tmp_path)) == {"no-infrastructure": "abstained"}
     put(
         tmp_path,
         "infra/logging.tf",

@@ -103,7 +103,7 @@ def test_overseer_without_competence_fails(tmp_path) -> None:
 
 
 def test_unconfigured_or_unparsable_drill_is_not_verified(tmp_path) -> None:
-    assert statuses(run(overseer_override_and_stop, tmp_path)) == {"not_verified"}
+    assert statuses(run(overseer_override_and_stop, tmp_path)) == {"abstained"}
     put(tmp_path, "oversight/drill.jsonl", '{"ts": "2026-11-20T14:00:01Z", "event": "overr')
     assert statuses(run(overseer_override_and_stop, tmp_path, settings=_config())) == {
         "not_verified"
@@ -205,7 +205,7 @@ def test_reviews_missing_or_log_unreadable_is_not_verified(tmp_path) -> None:
     put(tmp_path, "oversight/interventions.jsonl", "\x00\x01not json\n")
     outcomes = run(interventions_logged_and_reviewed, tmp_path, settings=_log_config())
     assert statuses(outcomes) == {"not_verified"}
-    assert statuses(run(interventions_logged_and_reviewed, tmp_path)) == {"not_verified"}
+    assert statuses(run(interventions_logged_and_reviewed, tmp_path)) == {"abstained"}
 
 
 def test_drill_without_a_request_after_the_stop_is_not_verified(tmp_path) -> None:

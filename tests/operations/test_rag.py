@@ -61,7 +61,7 @@ def test_unapproved_source_or_missing_writer_fails(tmp_path) -> None:
 
 def test_unconfigured_empty_or_unparsable_is_not_verified(tmp_path) -> None:
     root = _log(tmp_path, [_doc(1)])
-    assert statuses(run(rag_ingestion_provenance, root)) == {"not_verified"}
+    assert statuses(run(rag_ingestion_provenance, root)) == {"abstained"}
     root = _log(tmp_path, [])
     assert statuses(run(rag_ingestion_provenance, root, settings=CONFIG)) == {"not_verified"}
     put(tmp_path, "rag/logs/ingestion-2026-11.jsonl", "[1, 2, 3]\n")

@@ -45,4 +45,4 @@ def test_jsonl_unattributed_and_missing(tmp_path: Path) -> None:
     [outcome] = run(source_share_capped, write(tmp_path / "u", {"feedback/batch.csv": plain}))
     assert outcome.status is Status.FAIL and "not attributed" in outcome.message
     none = write(tmp_path / "n", {"data/train.csv": plain})
-    assert statuses(run(source_share_capped, none)) == [Status.NOT_VERIFIED]
+    assert statuses(run(source_share_capped, none)) == [Status.ABSTAINED]

@@ -67,6 +67,4 @@ def test_licence_section_and_missing_card(tmp_path: Path) -> None:
     assert statuses(run(dataset_licence, write(tmp_path, files))) == [Status.PASS]
     [outcome] = run(dataset_licence, write(tmp_path / "n", {"data/train.csv": ROWS}))
     assert outcome.status is Status.FAIL and "no dataset card" in outcome.message
-    assert statuses(run(dataset_licence, write(tmp_path / "e", {"a.py": ""}))) == [
-        Status.NOT_VERIFIED
-    ]
+    assert statuses(run(dataset_licence, write(tmp_path / "e", {"a.py": ""}))) == [Status.ABSTAINED]

@@ -198,6 +198,9 @@ def test_dependency_reports_explicit_only_and_partial(tmp_path: Path) -> None:
         parameters={"M3.2.3.max_advisory_age_days": 7},
     )
     assert outcome.status is Status.FAIL and "at most 7 days" in outcome.message
+    # a fresh, complete scan with no vulnerable package is the pass
+    [outcome] = run(dependency_reports, committed, settings=settings, today=TODAY)
+    assert outcome.status is Status.PASS, outcome.message
 
 
 def test_checkov_public_access_and_encryption(tmp_path: Path) -> None:
@@ -214,6 +217,20 @@ def test_checkov_public_access_and_encryption(tmp_path: Path) -> None:
     _hand_over(handed, tr.checkov(public_bucket=False, parsing_errors=2))
     [public] = run(public_access_reports, project, settings=settings, today=today)
     assert public.status is Status.NOT_VERIFIED and "broken0.tf" in public.gaps[0].detail
+
+
+def test_checkov_private_store_passes_and_unencrypted_store_fails(tmp_path: Path) -> None:
+    handed = tmp_path / "ci" / "results_json.json"
+    handed.parent.mkdir()
+    project = write(tmp_path / "p", {"infra/storage.tf": 'resource "aws_s3_bucket" "models" {}\n'})
+    settings = {"evidence": {"_cli_reports": [str(handed)]}}
+    _hand_over(handed, tr.checkov(public_bucket=False))
+    [public] = run(public_access_reports, project, settings=settings, today=TODAY)
+    assert public.status is Status.PASS, public.message  # CKV_AWS_53 evaluated and passed
+    _hand_over(handed, tr.checkov(public_bucket=False, unencrypted=True))
+    [encryption] = run(encryption_reports, project, settings=settings, today=TODAY)
+    assert encryption.status is Status.FAIL and "CKV_AWS_145" in encryption.message
+    assert "infra/storage.tf:1" in encryption.message
 
 
 def test_unreadable_report_and_bad_settings(tmp_path: Path) -> None:

@@ -112,6 +112,6 @@ def test_no_serving_code(tmp_path: Path) -> None:
         Status.ABSTAINED
     ]
     project = write(tmp_path / "d", {"Dockerfile": "FROM python:3.12\n", "lib/util.py": "x = 1\n"})
-    assert statuses(run(serving_loads_registered, project)) == [Status.NOT_VERIFIED]
+    assert statuses(run(serving_loads_registered, project)) == [Status.ABSTAINED]
     broken = write(tmp_path / "b", {"serve.py": "def f(:\n"})
     assert statuses(run(serving_loads_registered, broken)) == [Status.NOT_VERIFIED]

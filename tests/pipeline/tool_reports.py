@@ -101,7 +101,10 @@ def trivy_fs_secret(created: str) -> str:
     )
 
 
-def checkov(*, public_bucket: bool, parsing_errors: int = 0) -> str:
+def checkov(*, public_bucket: bool, parsing_errors: int = 0, unencrypted: bool = False) -> str:
+    """checkov -d . -o json on a Terraform repository (3.2.x), plus its secrets pass.
+
+    ``unencrypted``: the feature bucket has no default KMS encryption (CKV_AWS_145 fails)."""
     failed = [
         {
             "check_id": "CKV_AWS_20",
@@ -165,17 +168,35 @@ def checkov(*, public_bucket: bool, parsing_errors: int = 0) -> str:
             ),
         ]
     ]
+    failed = failed if public_bucket else []
+    if unencrypted:
+        failed.append(
+            {
+                "check_id": "CKV_AWS_145",
+                "bc_check_id": "BC_AWS_GENERAL_56",
+                "check_name": "Ensure that S3 buckets are encrypted with KMS by default",
+                "check_result": {"result": "FAILED", "evaluated_keys": []},
+                "code_block": [[1, 'resource "aws_s3_bucket" "features" {\n']],
+                "file_path": "/infra/storage.tf",
+                "file_abs_path": "/repo/infra/storage.tf",
+                "repo_file_path": "/infra/storage.tf",
+                "file_line_range": [1, 4],
+                "resource": "aws_s3_bucket.features",
+                "check_class": "checkov.terraform.checks.graph_checks.aws.S3KMSEncryptedByDefault",
+                "guideline": "https://docs.prismacloud.io/en/enterprise-edition/policy-reference/aws-policies/aws-general-policies/ensure-that-s3-buckets-are-encrypted-with-kms-by-default",
+            }
+        )
     terraform = {
         "check_type": "terraform",
         "results": {
             "passed_checks": passed,
-            "failed_checks": failed if public_bucket else [],
+            "failed_checks": failed,
             "skipped_checks": [],
             "parsing_errors": [f"/repo/infra/broken{i}.tf" for i in range(parsing_errors)],
         },
         "summary": {
             "passed": 3,
-            "failed": int(public_bucket),
+            "failed": len(failed),
             "skipped": 0,
             "parsing_errors": parsing_errors,
             "resource_count": 6,

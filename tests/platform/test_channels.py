@@ -168,7 +168,7 @@ def test_no_channel_or_no_files_is_not_verified_and_broken_files_are_named(tmp_p
     assert by_key(run(check, tmp_path)) == {"no-channel": "abstained"}
     empty = tmp_path / "e"
     write(empty, {"README.md": "# scorer\n"})
-    assert by_key(run(check, empty)) == {"no-infrastructure": "not_verified"}
+    assert by_key(run(check, empty)) == {"no-infrastructure": "abstained"}
     broken = tmp_path / "b"
     write(broken, {"infra/main.tf": SECURE_TF + 'resource "aws_sqs_queue" "x" {\n  name = \n'})
     got = by_key(run(check, broken))

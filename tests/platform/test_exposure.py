@@ -277,7 +277,7 @@ def test_no_mlops_service_is_not_verified_unless_declared_none(tmp_path) -> None
 
 def test_unparsable_and_missing_files_are_not_verified(tmp_path) -> None:
     root = write(tmp_path, {"README.md": "# nothing deployed here\n"})
-    assert statuses(run(mlops_not_internet_exposed, root)) == {"not_verified"}
+    assert statuses(run(mlops_not_internet_exposed, root)) == {"abstained"}
     write(tmp_path, {"deploy/mlops.yaml": "apiVersion: v1\nkind: Service\nspec: [unclosed\n"})
     outcomes = run(mlops_not_internet_exposed, root)
     assert statuses(outcomes) == {"not_verified"}

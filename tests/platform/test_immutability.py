@@ -168,7 +168,7 @@ def test_no_registry_store_or_no_iac_is_not_verified_and_broken_hcl_is_named(tmp
     assert by_key(run(check, tmp_path)) == {"no-registry-store": "abstained"}
     empty = tmp_path / "empty"
     write(empty, {"README.md": "# service\n"})
-    assert by_key(run(check, empty)) == {"no-infrastructure": "not_verified"}
+    assert by_key(run(check, empty)) == {"no-infrastructure": "abstained"}
     broken = tmp_path / "broken"
     write(
         broken,

@@ -97,7 +97,7 @@ def test_missing_digest_or_invalid_record_fails(tmp_path) -> None:
 
 def test_unconfigured_or_unreadable_is_not_verified(tmp_path) -> None:
     root = _project(tmp_path, [_record(1)])
-    assert statuses(run(inference_logging_structured, root)) == {"not_verified"}
+    assert statuses(run(inference_logging_structured, root)) == {"abstained"}
     (root / "monitoring/samples/inference.jsonl").write_text('{"ts": "2026-11-30T1')
     outcomes = by_key(run(inference_logging_structured, root, settings=CONFIG))
     assert outcomes == {"monitoring/samples/inference.jsonl": "not_verified"}

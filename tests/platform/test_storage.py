@@ -283,7 +283,7 @@ def test_remote_module_leaves_its_resources_unverified(tmp_path) -> None:
 def test_no_infrastructure_is_not_verified(tmp_path) -> None:
     root = write(tmp_path, {"train.py": "print('train')\n"})
     outcomes = run(stores_block_public_access, root)
-    assert statuses(outcomes) == {"not_verified"}
+    assert statuses(outcomes) == {"abstained"}
 
 
 def test_cloudformation_template(tmp_path) -> None:

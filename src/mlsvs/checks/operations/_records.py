@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from mlsvs.checks.platform._sources import items, mapping
 from mlsvs.checks.platform.logs import SampleError, read_records, selected
-from mlsvs.plugin import Gap, GapReason, not_verified
+from mlsvs.plugin import abstained
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -38,11 +38,10 @@ def section(ctx: CheckContext, name: str, *sub: str) -> Mapping[str, object]:
 
 
 def not_configured(where: str, what: str) -> Outcome:
-    """Nothing in the configuration points at the records: the requirement stays unverified."""
-    return not_verified(
-        f"no [{where}] in the configuration, so no record shows {what}",
-        Gap(item="*", reason=GapReason.NOT_PRESENT, detail=f"[{where}] not configured"),
-        key="not-configured",
+    """Nothing in the configuration points at the records: the check abstains, so the
+    requirement stays not verified unless a valid attestation stands in."""
+    return abstained(
+        f"no [{where}] in the configuration, so no record shows {what}", key="not-configured"
     )
 
 

@@ -26,6 +26,7 @@ from mlsvs.plugin import (
     Project,
     Severity,
     SourceFile,
+    abstained,
     check,
     failed,
     not_verified,
@@ -219,6 +220,14 @@ def no_token_passthrough(ctx: CheckContext, project: Project) -> Iterator[Outcom
     if gaps:
         yield not_verified(
             f"{len(gaps)} source file(s) could not be read or parsed", gaps, key="passthrough"
+        )
+        return
+    if not servers:
+        # no tool-server code here: abstain (the servers may live elsewhere; attest them)
+        yield abstained(
+            "no tool-server code found, so nothing shows which credentials it sends downstream",
+            key="passthrough",
+            facts=facts,
         )
         return
     if not calls:

@@ -22,6 +22,7 @@ from mlsvs.plugin import (
     GapReason,
     Project,
     Severity,
+    abstained,
     check,
     failed,
     not_verified,
@@ -102,10 +103,9 @@ def source_share_capped(ctx: CheckContext, project: Project) -> Iterator[Outcome
     cap = float(limit) if isinstance(limit, int | float) and not isinstance(limit, bool) else 0.01
     batches = [d for d in project.of_type(DatasetArtifact) if _BATCH.search(d.path)]
     if not batches:
-        yield not_verified(
+        yield abstained(
             "no retraining batch (feedback/, retrain/, production/ ...) is in the project: "
-            "where online_learning holds, the batches are not visible here",
-            Gap(item="*", reason=GapReason.NOT_PRESENT, detail="no retraining batch"),
+            "where online_learning holds, the batches are not visible here"
         )
         return
     for batch in batches:

@@ -18,13 +18,11 @@ from mlsvs.plugin import (
     CardDocument,
     CardKind,
     DatasetArtifact,
-    Gap,
-    GapReason,
     Project,
     Severity,
+    abstained,
     check,
     failed,
-    not_verified,
     passed,
 )
 
@@ -106,9 +104,8 @@ def dataset_licence(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
     datasets = project.of_type(DatasetArtifact)
     cards = [c for c in project.of_type(CardDocument) if c.card == CardKind.DATASET]
     if not datasets:
-        yield not_verified(
-            "no dataset in the project: the training data and its licence are elsewhere",
-            Gap(item="*", reason=GapReason.NOT_PRESENT, detail="no dataset artifact"),
+        yield abstained(
+            "no dataset in the project: the training data and its licence are elsewhere"
         )
         return
     for dataset in datasets:

@@ -19,6 +19,7 @@ from mlsvs.plugin import (
     GapReason,
     Project,
     Severity,
+    abstained,
     check,
     failed,
     not_verified,
@@ -140,10 +141,9 @@ def labels_attributable(ctx: CheckContext, project: Project) -> Iterator[Outcome
     if gaps:
         yield not_verified("JSON files that may be label exports could not be read", gaps)
     elif not exports:
-        yield not_verified(
+        yield abstained(
             "no label export (Label Studio JSON or JSON-MIN) in the project: who labelled the "
-            "training data, and when, is not recorded here",
-            Gap(item="*", reason=GapReason.NOT_PRESENT, detail="no label export"),
+            "training data, and when, is not recorded here"
         )
 
 
@@ -276,7 +276,4 @@ def labels_agree(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
     if gaps:
         yield not_verified("JSON files that may be label exports could not be read", gaps)
     elif not exports:
-        yield not_verified(
-            "no label export with annotations (Label Studio JSON) in the project",
-            Gap(item="*", reason=GapReason.NOT_PRESENT, detail="no label export"),
-        )
+        yield abstained("no label export with annotations (Label Studio JSON) in the project")

@@ -34,6 +34,7 @@ from mlsvs.plugin import (
     Project,
     Severity,
     SignatureFile,
+    abstained,
     check,
     failed,
     not_applicable,
@@ -237,9 +238,8 @@ def derived_lineage(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
                 "TorchScript) in the project"
             )
         else:
-            yield not_verified(
-                "no model file in the project: deployed derived models are not visible here",
-                Gap(item="*", reason=GapReason.NOT_PRESENT, detail="no model artifact"),
+            yield abstained(
+                "no model file in the project: deployed derived models are not visible here"
             )
         return
     digests, gaps = models(project)

@@ -126,10 +126,7 @@ def processing_bound(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
     pinned = {PurePosixPath(p).name for p in listed} | in_bom
     if not files:
         if any(isinstance(a, ModelArtifact | DeploymentConfig) for a in project.artifacts):
-            yield not_verified(
-                "models or deployments are present but no serving code was found",
-                Gap(item="*", reason=GapReason.NOT_PRESENT, detail="no serving code"),
-            )
+            yield abstained("models or deployments are present but no serving code was found")
         else:
             yield abstained("the project holds no serving code, model or deployment")
         return

@@ -37,6 +37,7 @@ from mlsvs.plugin import (
     Project,
     Severity,
     SignatureFile,
+    abstained,
     check,
     failed,
     not_verified,
@@ -206,10 +207,9 @@ def training_provenance(ctx: CheckContext, project: Project) -> Iterator[Outcome
         yield not_verified("model or provenance files could not be read", gaps)
     if not found:
         if not gaps:
-            yield not_verified(
+            yield abstained(
                 "no model file in the project: the production models and their records live "
-                "elsewhere (a registry) and cannot be checked here",
-                Gap(item="*", reason=GapReason.NOT_PRESENT, detail="no model artifact"),
+                "elsewhere (a registry) and cannot be checked here"
             )
         return
     by_digest: dict[str, list[Statement]] = {}
@@ -347,10 +347,7 @@ def evaluation_bound(ctx: CheckContext, project: Project) -> Iterator[Outcome]:
         yield not_verified("model or evaluation files could not be read", gaps)
     if not found:
         if not gaps:
-            yield not_verified(
-                "no model file in the project: the deployed digest is not known here",
-                Gap(item="*", reason=GapReason.NOT_PRESENT, detail="no model artifact"),
-            )
+            yield abstained("no model file in the project: the deployed digest is not known here")
         return
     for model in found:
         facts = (("model", model.path), ("sha256", model.sha256))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from mlsvs.plugin import Gap, GapReason, not_verified
+from mlsvs.plugin import Gap, GapReason, abstained, not_verified
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -103,12 +103,12 @@ def remote_module_outcome(inventory: Inventory, what: str) -> Iterator[Outcome]:
 
 
 def nothing_found(kinds: str, what: str) -> Outcome:
-    """No file of the kinds this check reads: nothing shows the control, so it is not verified
-    (never "not applicable": the infrastructure may live elsewhere)."""
-    return not_verified(
+    """No file of the kinds this check reads: the check abstains. Never "not applicable" (the
+    infrastructure may live elsewhere) and never a pass: the engine leaves the requirement not
+    verified unless a valid attestation stands in, which a not-verified gap would forbid."""
+    return abstained(
         f"no {kinds} in the project, so nothing shows {what}; point mlsvs at the repository "
         "that defines the infrastructure, or attest it where the method allows",
-        Gap(item="*", reason=GapReason.NOT_PRESENT, detail=f"no {kinds} found"),
         key="no-infrastructure",
     )
 
