@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from mlsvs.fleet.codec import report_from_json, report_to_json
 from mlsvs.fleet.items import Item, SourceKind
 from mlsvs.fleet.plan import Sizing, pack, read_estimate
@@ -108,3 +110,44 @@ def test_cache_writes_are_idempotent(tmp_path):
     count = again._db.execute("SELECT COUNT(*) FROM results").fetchone()[0]
     assert count == 1
     again.close()
+
+
+def test_a_local_ray_start_is_retried_only_on_start_up_timeouts_and_a_bounded_number_of_times():
+    from mlsvs.fleet.raystart import retry_delay
+
+    timeout = "The current node timed out during startup. This could happen because..."
+    assert retry_delay(0, 3, timeout) == 2.0
+    assert retry_delay(1, 3, "Timed out waiting for file .../metrics_agent_port_x") == 4.0
+    assert retry_delay(2, 3, timeout) is None  # the last try: give up
+    assert retry_delay(0, 1, timeout) is None  # joining a cluster: one try
+    assert retry_delay(0, 3, "Could not find any running Ray instance") is None
+
+
+def test_start_ray_retries_then_names_the_attempts_in_its_error(monkeypatch):
+    import time
+
+    from mlsvs.errors import UsageError
+    from mlsvs.fleet import raystart
+
+    monkeypatch.setattr(time, "sleep", lambda s: None)
+    calls: list[dict[str, object]] = []
+
+    class LateRay:
+        def __init__(self, fail: int) -> None:
+            self.fail = fail
+
+        def init(self, **kwargs: object) -> None:
+            calls.append(kwargs)
+            if len(calls) <= self.fail:
+                raise Exception("The current node timed out during startup.")
+
+    raystart.start_ray(LateRay(fail=2), {"address": "local"}, attempts=3)
+    assert len(calls) == 3
+    calls.clear()
+    with pytest.raises(UsageError, match="a new local instance after 3 attempts: The current"):
+        raystart.start_ray(LateRay(fail=5), {"address": "local"}, attempts=3)
+    assert len(calls) == 3
+    calls.clear()
+    with pytest.raises(UsageError, match=r"at 10\.0\.0\.1:6379: The current"):
+        raystart.start_ray(LateRay(fail=5), {"address": "10.0.0.1:6379"}, attempts=1)
+    assert len(calls) == 1

@@ -102,13 +102,9 @@ class RayEngine:
             kwargs["address"] = self.address or "local"
             if not self.address and self.jobs:
                 kwargs["num_cpus"] = self.jobs
-            try:
-                ray.init(**kwargs)
-            except (ConnectionError, RuntimeError, ValueError, TimeoutError) as exc:
-                from mlsvs.errors import UsageError
+            from mlsvs.fleet.raystart import LOCAL_START_ATTEMPTS, start_ray
 
-                where = self.address or "a new local instance"
-                raise UsageError(f"cannot start or join Ray at {where}: {exc}"[:300]) from None
+            start_ray(ray, kwargs, attempts=1 if self.address else LOCAL_START_ATTEMPTS)
         try:
             self._submit(ray, fn, calls, on_done, on_failed)
         finally:
