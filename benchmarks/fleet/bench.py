@@ -60,6 +60,12 @@ class CpuMeter:
         r = resource.getrusage(resource.RUSAGE_SELF)
         return r.ru_utime + r.ru_stime
 
+    @staticmethod
+    def reaped() -> float:
+        """CPU seconds of reaped descendants (pool workers, once the pool has shut down)."""
+        c = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return c.ru_utime + c.ru_stime
+
     def _sample(self) -> None:
         import psutil
 
@@ -86,6 +92,7 @@ def _one(
     tree: Path, cache: Path, engine: object, options: ScanOptions, sizing: Sizing
 ) -> dict[str, object]:
     load_before = os.getloadavg()
+    reaped_before = CpuMeter.reaped()
     meter = CpuMeter()
     began = time.perf_counter()
     run = fleet_scan(
@@ -98,6 +105,7 @@ def _one(
     )
     seconds = time.perf_counter() - began
     cpu = meter.total()
+    reaped = CpuMeter.reaped() - reaped_before
     s = run.stats
     fresh = [r for r in run.rows if not r.cached]
     mapped = sum(r.size for r in fresh if json.loads(r.report)["format"] in _PICKLES)
@@ -107,6 +115,7 @@ def _one(
         entry[0] += 1
         entry[1] += r.size
         entry[2] += r.fetched
+    large = [r for r in fresh if r.size >= 1 << 30]
     statuses: dict[str, int] = {}
     for r in run.rows:
         rep = report_from_json(r.report, r.uri)
@@ -120,6 +129,7 @@ def _one(
         "files_per_s": round(s.listed / seconds, 1),
         "cpu_s": round(cpu, 1),
         "cpu_s_per_1000_files": round(1000 * cpu / max(1, s.listed), 2),
+        "cpu_s_reaped_children": round(reaped, 1),
         "load_avg_before": [round(x, 2) for x in load_before],
         "load_avg_after": [round(x, 2) for x in os.getloadavg()],
         "bytes_stored": s.bytes_stored,
@@ -137,6 +147,11 @@ def _one(
         "peak_worker_rss_mb": round(s.peak_rss / 2**20, 1),
         "statuses": statuses,
         "by_format_files_stored_read": by_format,
+        "files_over_1gib_stored_read": [
+            len(large),
+            sum(r.size for r in large),
+            sum(r.fetched for r in large),
+        ],
     }
 
 
