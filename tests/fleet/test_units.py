@@ -151,3 +151,66 @@ def test_start_ray_retries_then_names_the_attempts_in_its_error(monkeypatch):
     with pytest.raises(UsageError, match=r"at 10\.0\.0\.1:6379: The current"):
         raystart.start_ray(LateRay(fail=5), {"address": "10.0.0.1:6379"}, attempts=1)
     assert len(calls) == 1
+
+
+def test_one_fleet_scan_starts_ray_once_for_hashing_and_scanning(monkeypatch):
+    pytest.importorskip("ray.exceptions")
+    from mlsvs.fleet import engine as engine_module
+    from mlsvs.fleet.engine import RayEngine, engine_session
+
+    events: list[str] = []
+
+    class FakeRay:  # records starts and stops; runs each task in this process
+        up = False
+
+        def is_initialized(self) -> bool:
+            return self.up
+
+        def init(self, **kwargs: object) -> None:
+            self.up = True
+            events.append("init")
+
+        def shutdown(self) -> None:
+            self.up = False
+            events.append("shutdown")
+
+        def cluster_resources(self) -> dict[str, float]:
+            return {"CPU": 1.0}
+
+        def put(self, value: object) -> object:
+            return value
+
+        def remote(self, **options: object):
+            def wrap(fn):
+                class Remote:
+                    @staticmethod
+                    def remote(*args: object) -> object:
+                        return ("ref", fn(*args))
+
+                return Remote
+
+            return wrap
+
+        def wait(self, refs: list[object], num_returns: int) -> tuple[list[object], list[object]]:
+            return refs[:num_returns], refs[num_returns:]
+
+        def get(self, ref: tuple[str, object]) -> object:
+            return ref[1]
+
+    fake = FakeRay()
+    monkeypatch.setattr(engine_module, "_ray", lambda: fake)
+    engine = RayEngine(jobs=1)
+    got: list[object] = []
+    with engine_session(engine):
+        engine.run(abs, [(-1,), (-2,)], lambda i, r: got.append(r), lambda i, w: None)
+        engine.run(abs, [(-3,)], lambda i, r: got.append(r), lambda i, w: None)
+        engine.run(abs, [], lambda i, r: got.append(r), lambda i, w: None)
+        assert events == ["init"]
+    assert events == ["init", "shutdown"] and sorted(got) == [1, 2, 3]  # type: ignore[type-var]
+    events.clear()
+    engine.run(abs, [(-4,)], lambda i, r: None, lambda i, w: None)  # outside a session
+    assert events == ["init", "shutdown"]
+    events.clear()
+    with engine_session(engine):  # no work: nothing started
+        pass
+    assert events == []
