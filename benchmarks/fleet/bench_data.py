@@ -1,7 +1,7 @@
 """Split-leakage benchmark: ``find_overlap`` (one process) vs the Ray Data path, same answer.
 
     python benchmarks/fleet/bench_data.py /tmp/leak --rows 1000000 --test-rows 100000 \\
-        [--text] [--ray 1 2] [--inprocess] --json out.json
+        [--text] [--pii] [--ray 1 2] [--inprocess] --json out.json
 
 Writes a Parquet training split (``--rows``, row groups of 128 Ki rows, 4 files) and an
 evaluation split (``--test-rows``) with 5 % exact and 5 % numeric near copies of training rows
@@ -9,12 +9,18 @@ evaluation split (``--test-rows``) with 5 % exact and 5 % numeric near copies of
 exists) and checks that every engine's ``Overlap`` equals the single-machine one. Memory: peak
 RSS of this process and, sampled every 0.2 s, of every Ray worker process (per process and
 summed).
+
+``--pii`` also writes a PII dataset (``--rows`` rows, 4 Parquet files: an id, a free-text note
+of which 2 % carry an e-mail address and 1 % a phone number, a numeric column) and times
+``scan_pii`` per file against ``distributed_pii`` (Ray tasks per run of row groups), checking
+the reports are equal.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import sys
@@ -73,6 +79,40 @@ def generate(out: Path, rows: int, test_rows: int, text: bool) -> tuple[list[Pat
     return train_paths, test_paths
 
 
+def generate_pii(out: Path, rows: int) -> list[Path]:
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    paths = [out / f"pii-{i}.parquet" for i in range(4)]
+    marker = out / f"done-pii-{rows}"
+    if marker.exists():
+        return paths
+    rng = np.random.default_rng(9)
+    r = random.Random(9)
+    words = np.array(WORDS)
+    per = rows // 4
+    for i, path in enumerate(paths):
+        n = per if i < 3 else rows - 3 * per
+        notes = [" ".join(words[rng.integers(0, len(words), 8)]) for _ in range(n)]
+        for j in range(n):
+            roll = r.random()
+            if roll < 0.02:
+                notes[j] += f" contact user{j}.{i}@example.com"
+            elif roll < 0.03:
+                notes[j] += f" call +44 20 7946 {r.randint(0, 9999):04d}"
+        table = pa.table(
+            {
+                "id": np.arange(i * per, i * per + n),
+                "note": notes,
+                "amount": rng.uniform(0, 1000, n).round(2),
+            }
+        )
+        pq.write_table(table, path, row_group_size=131_072)
+    marker.touch()
+    return paths
+
+
 class Sampler:
     """Peak RSS of Ray worker processes (``ray::`` titles), per process and summed."""
 
@@ -107,6 +147,7 @@ def main() -> None:
     parser.add_argument("--text", action="store_true")
     parser.add_argument("--ray", type=int, nargs="*", default=[])
     parser.add_argument("--inprocess", action="store_true")
+    parser.add_argument("--pii", action="store_true")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
 
@@ -120,6 +161,7 @@ def main() -> None:
     results: dict[str, object] = {
         "rows": args.rows, "test_rows": args.test_rows, "text": args.text,
         "parquet_bytes": stored, "generate_s": round(time.perf_counter() - began, 1),
+        "load_avg_start": list(os.getloadavg()),
     }  # fmt: skip
     train = [source_for(p, p.name) for p in train_paths]
     test = [source_for(p, p.name) for p in test_paths]
@@ -135,6 +177,23 @@ def main() -> None:
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }  # fmt: skip
     print("single-machine", json.dumps(results["single-machine"]), flush=True)
+    pii_paths: list[Path] = []
+    pii_reference: list[object] = []
+    if args.pii:
+        from mlsvs.datacheck.pii_scan import scan_pii
+
+        t = time.perf_counter()
+        pii_paths = generate_pii(args.out, args.rows)
+        results["pii_generate_s"] = round(time.perf_counter() - t, 1)
+        results["pii_parquet_bytes"] = sum(p.stat().st_size for p in pii_paths)
+        t = time.perf_counter()
+        pii_reference = [scan_pii(source_for(p, str(p))) for p in pii_paths]
+        seconds = time.perf_counter() - t
+        results["pii-single-machine"] = {
+            "seconds": round(seconds, 2), "rows_per_s": round(args.rows / seconds),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        }  # fmt: skip
+        print("pii-single-machine", json.dumps(results["pii-single-machine"]), flush=True)
     if args.inprocess:
         t = time.perf_counter()
         got = distributed_overlap(train, test, params, names=("train", "test"), engine=InProcess())
@@ -144,6 +203,7 @@ def main() -> None:
             "same": got == reference,
         }  # fmt: skip
         print("in-process", json.dumps(results["in-process-partitioned"]), flush=True)
+    results["load_avg_before_ray"] = list(os.getloadavg())
     for cpus in args.ray:
         name = f"ray-{cpus}"
         try:
@@ -155,15 +215,30 @@ def main() -> None:
                 got = distributed_overlap(train, test, params, names=("train", "test"))
                 seconds = time.perf_counter() - t
                 sampler.stop.set()
-            results[name] = {
-                "start_s": round(start, 1), "seconds": round(seconds, 2),
-                "rows_per_s": round(rows / seconds), "same": got == reference,
-                "peak_worker_rss_mb": round(sampler.peak_one / 2**20, 1),
-                "peak_workers_rss_sum_mb": round(sampler.peak_sum / 2**20, 1),
-            }  # fmt: skip
+                results[name] = {
+                    "start_s": round(start, 1), "seconds": round(seconds, 2),
+                    "rows_per_s": round(rows / seconds), "same": got == reference,
+                    "peak_worker_rss_mb": round(sampler.peak_one / 2**20, 1),
+                    "peak_workers_rss_sum_mb": round(sampler.peak_sum / 2**20, 1),
+                }  # fmt: skip
+                if pii_paths:
+                    from mlsvs.fleet.data import distributed_pii
+
+                    sampler = Sampler()
+                    t = time.perf_counter()
+                    pii = distributed_pii(pii_paths, max_rows=0, address="", jobs=cpus)
+                    seconds = time.perf_counter() - t
+                    sampler.stop.set()
+                    results[f"pii-{name}"] = {
+                        "seconds": round(seconds, 2), "rows_per_s": round(args.rows / seconds),
+                        "same": pii == pii_reference,
+                        "peak_worker_rss_mb": round(sampler.peak_one / 2**20, 1),
+                    }  # fmt: skip
+                    print(f"pii-{name}", json.dumps(results[f"pii-{name}"]), flush=True)
         except Exception as exc:  # a Ray that cannot start here is reported
             results[name] = {"error": f"{type(exc).__name__}: {exc}"[:300]}
         print(name, json.dumps(results[name]), flush=True)
+    results["load_avg_end"] = list(os.getloadavg())
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 

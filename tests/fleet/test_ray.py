@@ -37,7 +37,7 @@ def cluster():
     from ray._private import ray_constants
 
     ray_constants.ENABLE_RAY_CLUSTER = False
-    from mlsvs.fleet.data import _children, _end
+    from mlsvs.fleet.raystart import children, end
 
     stub = str(Path(__file__).parent / "raystub")
     saved = os.environ.get("PYTHONPATH")
@@ -48,14 +48,14 @@ def cluster():
     node = {"num_cpus": 1, "object_store_memory": 80 << 20, "node_ip_address": "127.0.0.1"}
     c = None
     for _ in range(3):  # the raylet gives its agents a fixed 15 s (ray-project/ray#65983)
-        before = _children()
+        before = children()
         try:
             c = cluster_utils.Cluster(
                 initialize_head=True, head_node_args={**node, "include_dashboard": False}
             )
             break
         except Exception as exc:  # noqa: BLE001 - Ray raises bare Exception on a start timeout
-            _end(_children() - before)  # a failed start leaves its GCS and helpers running
+            end(children() - before)  # a failed start leaves its GCS and helpers running
             failure = exc
     if c is None:
         _restore("PYTHONPATH", saved)

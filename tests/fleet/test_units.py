@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from mlsvs.fleet.codec import report_from_json, report_to_json
 from mlsvs.fleet.items import Item, SourceKind
 from mlsvs.fleet.plan import Sizing, pack, read_estimate
@@ -108,3 +110,107 @@ def test_cache_writes_are_idempotent(tmp_path):
     count = again._db.execute("SELECT COUNT(*) FROM results").fetchone()[0]
     assert count == 1
     again.close()
+
+
+def test_a_local_ray_start_is_retried_only_on_start_up_timeouts_and_a_bounded_number_of_times():
+    from mlsvs.fleet.raystart import retry_delay
+
+    timeout = "The current node timed out during startup. This could happen because..."
+    assert retry_delay(0, 3, timeout) == 2.0
+    assert retry_delay(1, 3, "Timed out waiting for file .../metrics_agent_port_x") == 4.0
+    assert retry_delay(2, 3, timeout) is None  # the last try: give up
+    assert retry_delay(0, 1, timeout) is None  # joining a cluster: one try
+    assert retry_delay(0, 3, "Could not find any running Ray instance") is None
+
+
+def test_start_ray_retries_then_names_the_attempts_in_its_error(monkeypatch):
+    import time
+
+    from mlsvs.errors import UsageError
+    from mlsvs.fleet import raystart
+
+    monkeypatch.setattr(time, "sleep", lambda s: None)
+    calls: list[dict[str, object]] = []
+
+    class LateRay:
+        def __init__(self, fail: int) -> None:
+            self.fail = fail
+
+        def init(self, **kwargs: object) -> None:
+            calls.append(kwargs)
+            if len(calls) <= self.fail:
+                raise Exception("The current node timed out during startup.")
+
+    raystart.start_ray(LateRay(fail=2), {"address": "local"}, attempts=3)
+    assert len(calls) == 3
+    calls.clear()
+    with pytest.raises(UsageError, match="a new local instance after 3 attempts: The current"):
+        raystart.start_ray(LateRay(fail=5), {"address": "local"}, attempts=3)
+    assert len(calls) == 3
+    calls.clear()
+    with pytest.raises(UsageError, match=r"at 10\.0\.0\.1:6379: The current"):
+        raystart.start_ray(LateRay(fail=5), {"address": "10.0.0.1:6379"}, attempts=1)
+    assert len(calls) == 1
+
+
+def test_one_fleet_scan_starts_ray_once_for_hashing_and_scanning(monkeypatch):
+    pytest.importorskip("ray.exceptions")
+    from mlsvs.fleet import engine as engine_module
+    from mlsvs.fleet.engine import RayEngine, engine_session
+
+    events: list[str] = []
+
+    class FakeRay:  # records starts and stops; runs each task in this process
+        up = False
+
+        def is_initialized(self) -> bool:
+            return self.up
+
+        def init(self, **kwargs: object) -> None:
+            self.up = True
+            events.append("init")
+
+        def shutdown(self) -> None:
+            self.up = False
+            events.append("shutdown")
+
+        def cluster_resources(self) -> dict[str, float]:
+            return {"CPU": 1.0}
+
+        def put(self, value: object) -> object:
+            return value
+
+        def remote(self, **options: object):
+            def wrap(fn):
+                class Remote:
+                    @staticmethod
+                    def remote(*args: object) -> object:
+                        return ("ref", fn(*args))
+
+                return Remote
+
+            return wrap
+
+        def wait(self, refs: list[object], num_returns: int) -> tuple[list[object], list[object]]:
+            return refs[:num_returns], refs[num_returns:]
+
+        def get(self, ref: tuple[str, object]) -> object:
+            return ref[1]
+
+    fake = FakeRay()
+    monkeypatch.setattr(engine_module, "_ray", lambda: fake)
+    engine = RayEngine(jobs=1)
+    got: list[object] = []
+    with engine_session(engine):
+        engine.run(abs, [(-1,), (-2,)], lambda i, r: got.append(r), lambda i, w: None)
+        engine.run(abs, [(-3,)], lambda i, r: got.append(r), lambda i, w: None)
+        engine.run(abs, [], lambda i, r: got.append(r), lambda i, w: None)
+        assert events == ["init"]
+    assert events == ["init", "shutdown"] and sorted(got) == [1, 2, 3]  # type: ignore[type-var]
+    events.clear()
+    engine.run(abs, [(-4,)], lambda i, r: None, lambda i, w: None)  # outside a session
+    assert events == ["init", "shutdown"]
+    events.clear()
+    with engine_session(engine):  # no work: nothing started
+        pass
+    assert events == []

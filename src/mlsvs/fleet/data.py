@@ -54,7 +54,6 @@ READ_BATCH = 65_536
 """Rows per record batch of ``columnar``'s Parquet reader: the single-machine pass confirms the
 near duplicates of one batch (quantised, then MinHash) before reading the next, which decides
 the reported partner when both kinds match."""
-LOCAL_START_ATTEMPTS = 3
 UNIT_ROWS = 262_144
 """Rows per read task (whole row groups, at least one)."""
 HASH_SHUFFLE_ROWS = 10_000_000
@@ -92,6 +91,7 @@ class _Plan:
 def ray_session(address: str, jobs: int) -> Iterator[Any]:
     """Ray, joined at ``address`` or started locally with ``jobs`` CPUs; shut down if started."""
     from mlsvs.fleet.engine import _ray
+    from mlsvs.fleet.raystart import LOCAL_START_ATTEMPTS, start_ray
 
     ray = _ray()
     started = not ray.is_initialized()
@@ -100,55 +100,12 @@ def ray_session(address: str, jobs: int) -> Iterator[Any]:
         kwargs["address"] = address or "local"
         if not address and jobs:
             kwargs["num_cpus"] = jobs
-        _init(ray, kwargs, attempts=1 if address else LOCAL_START_ATTEMPTS)
+        start_ray(ray, kwargs, attempts=1 if address else LOCAL_START_ATTEMPTS)
     try:
         yield ray
     finally:
         if started:
             ray.shutdown()
-
-
-def _init(ray: Any, kwargs: dict[str, Any], *, attempts: int) -> None:  # noqa: ANN401
-    """``ray.init``; a local start is retried: Ray's raylet gives its node agents a fixed 15 s
-    to start (ray-project/ray#65983), which a loaded machine can miss. A failed start leaves
-    its GCS and helper processes running: they are ended (this process's new children only)."""
-    for attempt in range(attempts):
-        before = _children()
-        try:
-            ray.init(**kwargs)
-        except Exception as exc:  # noqa: BLE001 - Ray raises bare Exception on a start timeout
-            _end(_children() - before)
-            if attempt + 1 < attempts and "timed out during startup" in str(exc):
-                continue
-            where = kwargs["address"] if kwargs["address"] != "local" else "a new local instance"
-            raise UsageError(f"cannot start or join Ray at {where}: {exc}"[:300]) from None
-        return
-
-
-def _children() -> set[int]:
-    import os
-
-    try:
-        import psutil  # type: ignore[import-untyped]
-    except ImportError:
-        return set()
-    return {c.pid for c in psutil.Process(os.getpid()).children(recursive=True)}
-
-
-def _end(pids: set[int]) -> None:
-    """Terminate (then kill) the given child processes of this process."""
-    import psutil
-
-    procs = []
-    for pid in pids:
-        with contextlib.suppress(psutil.Error):
-            proc = psutil.Process(pid)
-            proc.terminate()
-            procs.append(proc)
-    _, alive = psutil.wait_procs(procs, timeout=5)
-    for proc in alive:
-        with contextlib.suppress(psutil.Error):
-            proc.kill()
 
 
 def require_parquet(sources: Sequence[TableSource]) -> None:

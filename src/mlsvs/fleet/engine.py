@@ -8,12 +8,13 @@ task that still fails is reported as failed (its items are then errored, not ver
 
 from __future__ import annotations
 
+import contextlib
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Iterator, Sequence
 
 
 @enum.unique
@@ -84,6 +85,23 @@ class RayEngine:
     """CPUs of the local cluster started when no address is given (0: all)."""
     max_retries: int = 5
     """Re-executions of a task whose worker or node died."""
+    _held: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
+    """Inside ``session``: ``held``, and ``owned`` once a ``run`` started the instance."""
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[None]:
+        """Keep a Ray instance that a ``run`` starts until the block ends, so that the runs of
+        one fleet scan (hashing, then scanning) pay for one local start, not one each; nothing
+        is started when no run has work."""
+        self._held["held"] = True
+        try:
+            yield
+        finally:
+            del self._held["held"]
+            if self._held.pop("owned", False):
+                ray = _ray()
+                if ray.is_initialized():
+                    ray.shutdown()
 
     def run(
         self,
@@ -102,17 +120,15 @@ class RayEngine:
             kwargs["address"] = self.address or "local"
             if not self.address and self.jobs:
                 kwargs["num_cpus"] = self.jobs
-            try:
-                ray.init(**kwargs)
-            except (ConnectionError, RuntimeError, ValueError, TimeoutError) as exc:
-                from mlsvs.errors import UsageError
+            from mlsvs.fleet.raystart import LOCAL_START_ATTEMPTS, start_ray
 
-                where = self.address or "a new local instance"
-                raise UsageError(f"cannot start or join Ray at {where}: {exc}"[:300]) from None
+            start_ray(ray, kwargs, attempts=1 if self.address else LOCAL_START_ATTEMPTS)
         try:
             self._submit(ray, fn, calls, on_done, on_failed)
         finally:
-            if started:
+            if started and self._held.get("held"):
+                self._held["owned"] = True  # the session ends it
+            elif started:
                 ray.shutdown()
 
     def _submit(
@@ -169,6 +185,12 @@ def _ray() -> Any:  # noqa: ANN401 - the ray module
     except ImportError:
         raise UsageError("--engine ray needs Ray: pip install 'mlsvs[fleet]'") from None
     return ray
+
+
+def engine_session(engine: Engine) -> contextlib.AbstractContextManager[None]:
+    """``engine.session()`` where the engine has one (a Ray engine), else nothing to hold."""
+    session = getattr(engine, "session", None)
+    return session() if session is not None else contextlib.nullcontext()
 
 
 def make_engine(kind: EngineKind, *, jobs: int, address: str) -> Engine:

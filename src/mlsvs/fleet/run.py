@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from mlsvs.fleet.engine import engine_session
 from mlsvs.fleet.items import Item, ListingError, SourceKind
 from mlsvs.fleet.plan import Sizing, pack
 from mlsvs.fleet.savedmodel import fold_saved_models
@@ -114,7 +116,10 @@ def fleet_scan(
     stats.bytes_stored = sum(i.size for i in items)
     stats.seconds_listing = time.perf_counter() - began
     cache = ResultCache(cache_path)
-    try:
+    # One engine session for both phases: a local Ray instance is started once, not twice.
+    with contextlib.ExitStack() as stack:
+        stack.callback(cache.close)
+        stack.enter_context(engine_session(engine))
         began = time.perf_counter()
         items = _fingerprint_local(items, cache, engine, sizing, stats)
         stats.seconds_hashing = time.perf_counter() - began
@@ -132,8 +137,6 @@ def fleet_scan(
         began = time.perf_counter()
         _scan(list(todo.items()), options, cache, engine, sizing, stats, fresh, on_task)
         stats.seconds_scanning = time.perf_counter() - began
-    finally:
-        cache.close()
     rows = [_row(i, k, known, fresh) for k, i in zip(keys, items, strict=True)]
     rows.extend(_error_row(e) for e in errors)
     stats.scanned = len(fresh)
