@@ -163,7 +163,7 @@ def _handle(
 
             formats_dataonly.scan_data_only(ctx, src, fmt, member)
         case ModelFormat.TENSOR_DATA:
-            pass  # only ever assigned by the sidecar check below
+            pass  # only ever assigned by the sidecar and tensor-file checks below
         case ModelFormat.UNKNOWN:
             return _unknown(ctx, src, head, member)
         case _:
@@ -172,7 +172,8 @@ def _handle(
 
 
 def _unknown(ctx: Ctx, src: ByteSource, head: bytes, member: str | None) -> ModelFormat:
-    """Not a model format: an ordinary file, a model's raw tensor sidecar, or not verified."""
+    """Not a model format: an ordinary file, a model's raw tensor sidecar, a stand-alone
+    tensor file (ONNX TensorProto, legacy GGML), or not verified."""
     from mlsvs.scanner.nonmodel import describe
     from mlsvs.scanner.sidecar import referenced_by
 
@@ -186,6 +187,13 @@ def _unknown(ctx: Ctx, src: ByteSource, head: bytes, member: str | None) -> Mode
         if owner is not None:
             ctx.content = f"tensor data of {owner}"
             return ModelFormat.TENSOR_DATA
+    from mlsvs.scanner.tensorfiles import describe_tensor_file
+
+    tensors = describe_tensor_file(src)
+    if tensors is not None:
+        if member is None:
+            ctx.content = tensors
+        return ModelFormat.TENSOR_DATA
     what = "compressed data" if decompress_head(head) is not None else "content"
     ctx.add(
         finding(
