@@ -62,6 +62,22 @@ def _numpy() -> Iterator[Group]:
                                     np.random.Generator(np.random.PCG64(1)),
                                     np.random.SeedSequence(3)]  # fmt: skip
     yield "numpy-ufuncs", ("numpy",), [np.add, np.sqrt, np.exp, np.log1p, np.maximum]
+    yield "numpy-matrix", ("numpy",), np.matrix([[1, 2], [3, 4]])
+
+
+def _numpy_files(out: Path) -> Iterator[tuple[str, tuple[str, ...]]]:
+    """numpy's own files: .npy/.npz of object, structured and plain arrays."""
+    import numpy as np
+
+    objects = np.array([None, "text", b"raw", 1.5, (1, 2), {"k": [1]}], dtype=object)
+    struct = np.zeros(2, dtype=[("a", "f4"), ("b", "i8"), ("s", "U3")])
+    for name, arr in (("object", objects), ("struct", struct), ("plain", np.arange(6.0))):
+        np.save(out / f"numpy-{name}.npy", arr, allow_pickle=True)
+        yield f"numpy-{name}.npy", ("numpy",)
+    np.savez(out / "numpy-mixed.npz", o=objects, s=struct, p=np.eye(2))
+    yield "numpy-mixed.npz", ("numpy",)
+    np.savez_compressed(out / "numpy-mixed-compressed.npz", o=objects, p=np.eye(2))
+    yield "numpy-mixed-compressed.npz", ("numpy",)
 
 
 def _scipy() -> Iterator[Group]:
@@ -216,6 +232,60 @@ def _torch() -> Iterator[Group]:
     }  # fmt: skip
 
 
+def _booster_files(out: Path) -> Iterator[tuple[str, tuple[str, ...]]]:
+    """Native booster files: xgboost JSON/UBJ/legacy binary, LightGBM text."""
+    import numpy as np
+
+    x = np.random.default_rng(0).normal(size=(60, 4))
+    y = (x[:, 0] > 0).astype(int)
+    try:
+        import xgboost
+
+        booster = xgboost.XGBClassifier(n_estimators=2).fit(x, y).get_booster()
+        for suffix in ("json", "ubj"):
+            booster.save_model(str(out / f"xgboost-native.{suffix}"))
+            yield f"xgboost-native.{suffix}", ("xgboost",)
+    except ImportError:
+        pass
+    try:
+        import lightgbm
+
+        model = lightgbm.LGBMClassifier(n_estimators=2, verbose=-1).fit(x, y)
+        model.booster_.save_model(str(out / "lightgbm-native.txt"))
+        yield "lightgbm-native.txt", ("lightgbm",)
+    except ImportError:
+        pass
+
+
+def _keras_files(out: Path) -> Iterator[tuple[str, tuple[str, ...]]]:
+    """Keras 3 .keras archives, weights files and legacy .h5 of standard layers."""
+    import keras
+
+    model = keras.Sequential([
+        keras.Input((4,)), keras.layers.Dense(3, activation="relu"), keras.layers.Dropout(0.1),
+        keras.layers.BatchNormalization(), keras.layers.Dense(2, activation="softmax"),
+    ])  # fmt: skip
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.save(out / "keras-sequential.keras")
+    yield "keras-sequential.keras", ("keras",)
+    model.save_weights(out / "keras-sequential.weights.h5")
+    yield "keras-sequential.weights.h5", ("keras",)
+    model.save(out / "keras-sequential.h5")  # legacy HDF5 (h5py)
+    yield "keras-sequential.h5", ("keras",)
+    inputs = keras.Input((8, 8, 1))
+    hidden = keras.layers.Conv2D(2, 3)(inputs)
+    hidden = keras.layers.GlobalAveragePooling2D()(hidden)
+    functional = keras.Model(inputs, keras.layers.Dense(1)(hidden))
+    functional.save(out / "keras-functional.keras")
+    yield "keras-functional.keras", ("keras",)
+
+
+FILE_GROUPS: tuple[Callable[[Path], Iterator[tuple[str, tuple[str, ...]]]], ...] = (
+    _numpy_files, _booster_files, _keras_files,
+)  # fmt: skip
+"""Files a library writes itself (not a pickle of an object): (file name, distributions)."""
+
+
 GROUPS: tuple[Callable[[], Iterator[Group]], ...] = (
     _stdlib, _numpy, _scipy, _pandas, _sklearn, _boosters, _torch,
 )  # fmt: skip
@@ -224,7 +294,7 @@ GROUPS: tuple[Callable[[], Iterator[Group]], ...] = (
 def _dists() -> dict[str, str]:
     out = {}
     for dist in ("numpy", "pandas", "scikit-learn", "scipy", "torch", "xgboost", "lightgbm",
-                 "joblib", "pyarrow"):  # fmt: skip
+                 "joblib", "pyarrow", "keras"):  # fmt: skip
         try:
             out[dist] = importlib.metadata.version(dist)
         except importlib.metadata.PackageNotFoundError:
@@ -287,6 +357,14 @@ def main() -> int:
             for fname in _write(out, name, obj, torch_too):
                 used = sorted({*dists, "joblib"} if "joblib" in fname else set(dists))
                 files.append({"file": fname, "dists": used})
+    for file_group in FILE_GROUPS:
+        if only is not None and file_group.__name__.strip("_") not in only:
+            continue
+        try:
+            for fname, dists in file_group(out):
+                files.append({"file": fname, "dists": sorted(dists)})
+        except ImportError as exc:
+            print(f"skip {file_group.__name__}: {exc}", file=sys.stderr)
     manifest = {"python": sys.version.split()[0], "versions": versions, "files": files}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
     print(f"{len(files)} files, versions {versions}")
