@@ -46,6 +46,10 @@ CURATED = {
     "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper": "scikit-learn<0.23 (joblib)",
     "sklearn.externals.joblib.numpy_pickle.NDArrayWrapper": "scikit-learn<0.23 (joblib)",
     "joblib.numpy_pickle.NDArrayWrapper": "joblib<0.10 arrays",
+    # read() rebuilds the array with numpy's _reconstruct and __setstate__ from the sibling
+    # zfile's raw bytes (numpy_pickle_compat.read_zfile): no unpickling, unlike NDArrayWrapper.
+    "joblib.numpy_pickle.ZNDArrayWrapper": "joblib<0.10 compressed arrays",
+    "sklearn.externals.joblib.numpy_pickle.ZNDArrayWrapper": "scikit-learn<0.18 (joblib<0.10)",
     "torch.storage._load_from_bytes": "torch (payload scanned recursively)",
     "torch._utils._rebuild_tensor": "torch<1.0 checkpoints",
     "pathlib.PosixPath": "stdlib", "pathlib.WindowsPath": "stdlib",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import struct
 import zipfile
+import zlib
 from typing import TYPE_CHECKING
 
 import pytest
@@ -133,3 +134,27 @@ def test_object_array_npy_is_clean_and_its_pickle_still_judged(tmp_path: Path) -
     path.write_bytes(raw[:start] + system_call())
     rules = {f.rule.value for f in scan_path(path).findings}
     assert {"NPY001", "PKL001"} <= rules
+
+
+def _zfile(payload: bytes, extra_space: bool) -> bytes:
+    """joblib < 0.10 compressed file: "ZF", the length in hex padded to 19, the zlib stream."""
+    return (
+        b"ZF"
+        + hex(len(payload)).encode().ljust(19)
+        + (b" " if extra_space else b"")
+        + (zlib.compress(payload))
+    )
+
+
+@pytest.mark.parametrize("extra_space", [False, True])
+def test_joblib_zfile_payload_is_scanned(tmp_path: Path, extra_space: bool) -> None:
+    import pickle
+
+    from tests.scanner.scan_pk import system_call
+
+    path = tmp_path / "joblib_0.9.2_compressed_pickle_py27_np17.gz"
+    path.write_bytes(_zfile(pickle.dumps({"a": [1, 2.5], "b": "text"}, protocol=2), extra_space))
+    report = scan_path(path)
+    assert report.clean and report.format is ModelFormat.JOBLIB, report
+    path.write_bytes(_zfile(system_call(), extra_space))
+    assert "PKL001" in {f.rule.value for f in scan_path(path).findings}

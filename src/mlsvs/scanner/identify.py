@@ -91,7 +91,8 @@ def sniff_head(head: bytes, size: int) -> ModelFormat:
         return ModelFormat.SAFETENSORS
     if head.startswith(SEVENZIP_MAGIC) or _is_tar(head):
         return ModelFormat.ARCHIVE
-    inner = decompress_head(head)
+    zfile = zfile_offset(head)
+    inner = decompress_head(head if zfile is None else head[zfile:])
     if inner is not None:
         return ModelFormat.JOBLIB if _looks_like_pickle(inner, len(inner)) else ModelFormat.ARCHIVE
     if _looks_like_pickle(head, size):
@@ -140,6 +141,19 @@ def decompress_head(head: bytes) -> bytes | None:
     except (OSError, EOFError, lzma.LZMAError, zlib.error, ValueError):
         return None
     return None
+
+
+_ZFILE = re.compile(rb"ZF0x[0-9a-fA-F]{1,17} *")
+_ZFILE_HEADER = 21
+"""joblib < 0.10 compressed files: "ZF" + the payload length in hex padded to 19 bytes."""
+
+
+def zfile_offset(head: bytes) -> int | None:
+    """Where the zlib stream of a joblib < 0.10 "ZF" file starts (joblib.load still reads
+    them: numpy_pickle_compat.read_zfile skips one more space if there is one), or None."""
+    if not head.startswith(b"ZF") or _ZFILE.fullmatch(head[:_ZFILE_HEADER]) is None:
+        return None
+    return _ZFILE_HEADER + 1 if head[_ZFILE_HEADER : _ZFILE_HEADER + 1] == b" " else _ZFILE_HEADER
 
 
 _TRUNCATION_REASONS = ("argument of", "unterminated text argument", "stream ends without STOP")
