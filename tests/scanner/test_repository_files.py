@@ -29,6 +29,8 @@ _TEXTS: dict[str, bytes] = {
     "README_sycl.md": "# Build\r\n\r\nHardware accelerators\u2014such as GPUs\r\n".encode("cp1252"),
     "special_encoding.py": "# -*- coding: big5 -*-\n\n# 中文註解：模型訓練\n".encode("big5"),
     "说明.txt": ("数据集说明：训练与评估。\n" * 600).encode("gbk"),
+    # JSON whose first key is "version" is no XGBoost model unless the value is [x, y, z].
+    "document.cdss": b'{\n  "version": 2200,\n  "style": {"~": {}}\n}\n',
 }
 
 
@@ -37,10 +39,13 @@ def test_text_in_any_common_encoding_is_no_model(tmp_path: Path) -> None:
         (tmp_path / name).write_bytes(data)
     fits = b"SIMPLE  =                    T".ljust(2880, b" ") + struct.pack(">4f", 1, 2, 3, 4)
     (tmp_path / "recarray_from_file.fits").write_bytes(fits)
+    icc = struct.pack(">I", 3144) + b"Lino\x02\x10\x00\x00mntrRGB XYZ " + bytes(12) + b"acsp"
+    (tmp_path / "srgb.icm").write_bytes(icc.ljust(3144, b"\x00"))
     assert scan_paths([tmp_path]) == ()  # a walk skips them all
+    kinds = ("text", "FITS data", "ICC color profile")
     for path in tmp_path.iterdir():
         report = scan_path(path)  # named explicitly: recognised, no finding, not unverified
-        assert report.clean and report.content in ("text", "FITS data"), (path.name, report)
+        assert report.clean and report.content in kinds, (path.name, report)
 
 
 def test_binary_safetensors_length_beyond_the_file_is_still_a_finding(tmp_path: Path) -> None:

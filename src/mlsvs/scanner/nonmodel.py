@@ -65,6 +65,8 @@ def describe(head: bytes, size: int) -> str | None:
             return kind
     if head.startswith(b"RIFF") and len(head) >= 12:
         return _RIFF_KINDS.get(head[8:12], "RIFF media")
+    if len(head) >= 128 and head[36:40] == b"acsp":
+        return "ICC color profile"
     if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
         return "AIFF audio"
     if len(head) >= 8 and head[4:8] in _ISO_BRANDS:
