@@ -163,3 +163,28 @@ def test_joblib_zfile_payload_is_scanned(tmp_path: Path, extra_space: bool) -> N
     assert report.clean and report.format is ModelFormat.JOBLIB, report
     path.write_bytes(_zfile(system_call(), extra_space))
     assert "PKL001" in {f.rule.value for f in scan_path(path).findings}
+
+
+def _field(number: int, payload: bytes) -> bytes:
+    """A length-delimited protobuf field (lengths below 128 here)."""
+    return bytes([number << 3 | 2, len(payload)]) + payload
+
+
+def test_sentencepiece_tokenizer_model_is_recognised(tmp_path: Path) -> None:
+    """tokenizer.model / spiece.model: ModelProto of pieces (piece, score, type) and specs."""
+    pieces = b"".join(
+        _field(1, _field(1, text.encode()) + b"\x15" + struct.pack("<f", score) + b"\x18" + t)
+        for text, score, t in (
+            ("<unk>", 0.0, b"\x02"),
+            ("<s>", 0.0, b"\x03"),
+            ("▁模型", -3.5, b"\x01"),
+        )
+    )
+    trainer = _field(2, b"\x0a\x05a.txt" + b"\x18\x88\x27")  # input, vocab_size 5000
+    normalizer = _field(3, b"\x0a\x08nmt_nfkc")
+    path = tmp_path / "tokenizer.model"
+    path.write_bytes(pieces + trainer + normalizer)
+    report = scan_path(path)
+    assert report.clean and report.content == "SentencePiece tokenizer model", report
+    path.write_bytes(pieces[:-3])  # cut inside a piece: no longer parses
+    assert [f.rule.value for f in scan_path(path).gaps] == ["GEN001"]

@@ -173,7 +173,7 @@ def _handle(
 
 def _unknown(ctx: Ctx, src: ByteSource, head: bytes, member: str | None) -> ModelFormat:
     """Not a model format: an ordinary file, a model's raw tensor sidecar, a stand-alone
-    tensor file (ONNX TensorProto, legacy GGML), or not verified."""
+    tensor file (ONNX TensorProto, legacy GGML), a SentencePiece tokenizer, or not verified."""
     from mlsvs.scanner.nonmodel import describe
     from mlsvs.scanner.sidecar import referenced_by
 
@@ -187,13 +187,18 @@ def _unknown(ctx: Ctx, src: ByteSource, head: bytes, member: str | None) -> Mode
         if owner is not None:
             ctx.content = f"tensor data of {owner}"
             return ModelFormat.TENSOR_DATA
-    from mlsvs.scanner.tensorfiles import describe_tensor_file
+    from mlsvs.scanner.tensorfiles import describe_sentencepiece, describe_tensor_file
 
     tensors = describe_tensor_file(src)
     if tensors is not None:
         if member is None:
             ctx.content = tensors
         return ModelFormat.TENSOR_DATA
+    tokenizer = describe_sentencepiece(src)
+    if tokenizer is not None:
+        if member is None:
+            ctx.content = tokenizer
+        return ModelFormat.UNKNOWN
     what = "compressed data" if decompress_head(head) is not None else "content"
     ctx.add(
         finding(

@@ -1,4 +1,5 @@
-"""Stand-alone tensor files without a model beside them: ONNX TensorProto and legacy GGML.
+"""Stand-alone data files without a model beside them: ONNX TensorProto, legacy GGML and
+SentencePiece tokenizer models.
 
 * ONNX ``TensorProto`` files (``onnx.save_tensor``, the ``test_data_set_N/input_0.pb`` files
   of every ONNX model zoo and backend test) and the ``SequenceProto``/``OptionalProto`` that hold
@@ -9,6 +10,8 @@
 * Legacy GGML files (``ggml``/``ggmf``/``ggjt``/``ggla`` magic, whisper.cpp and llama.cpp
   before GGUF): C++ loaders read integers, vocabulary strings and tensors; the format has no
   field that a loader evaluates (unlike GGUF's chat template).
+* SentencePiece ``ModelProto`` (``tokenizer.model``, ``spiece.model`` of Llama, T5, ...): the
+  C++ library reads pieces (string, score, type) and normalizer tables; nothing is evaluated.
 
 A file that is neither stays "not verified" (GEN001), never passed.
 """
@@ -58,7 +61,7 @@ def describe_tensor_file(src: ByteSource) -> str | None:
         return None
     data = src.read_at(0, src.size)
     try:
-        if _tensor(data, 0):
+        if _tensor(data):
             return "ONNX TensorProto"
         if _container(data, 0):
             return "ONNX SequenceProto/OptionalProto of tensors"
@@ -75,7 +78,7 @@ def _ggml_plausible(head: bytes) -> bool:
     return all(0 < v < 1 << 24 for v in values)
 
 
-def _tensor(data: bytes | memoryview, depth: int) -> bool:
+def _tensor(data: bytes | memoryview) -> bool:
     """``data`` is a TensorProto with a data type and no external data."""
     seen: set[int] = set()
     for number, wire, value in proto.fields(data):
@@ -110,7 +113,47 @@ def _container(data: bytes | memoryview, depth: int) -> bool:
             continue
         if not isinstance(value, memoryview) or number not in (3, 5, 7):
             return False
-        ok = _tensor(value, depth + 1) if number == 3 else _container(value, depth + 1)
+        ok = _tensor(value) if number == 3 else _container(value, depth + 1)
         if not ok:
             return False
     return elem_type is not None
+
+
+_SP_TOP = frozenset({1, 2, 3, 4, 5})
+"""SentencePiece ModelProto: pieces, trainer_spec, normalizer_spec, self_test_data,
+denormalizer_spec (all messages)."""
+_SP_PIECE = {1: proto.LEN, 2: proto.I32, 3: proto.VARINT}
+"""SentencePiece: piece (UTF-8), score (float), type (enum)."""
+
+
+def describe_sentencepiece(src: ByteSource) -> str | None:
+    """ "SentencePiece tokenizer model" when ``src`` parses as its ModelProto, else None."""
+    if src.size < 8 or src.size > _MAX_PARSE or src.read_at(0, 1) != b"\n":
+        return None  # the first field is a piece (field 1, LEN)
+    data = src.read_at(0, src.size)
+    pieces = 0
+    try:
+        for number, _, value in proto.fields(data):
+            if number not in _SP_TOP or not isinstance(value, memoryview):
+                return None
+            if number == 1:
+                if not _piece(value):
+                    return None
+                pieces += 1
+            else:
+                for _ in proto.fields(value):  # a well-formed message, nothing more is read
+                    pass
+    except (proto.ProtoError, UnicodeDecodeError):
+        return None
+    return "SentencePiece tokenizer model" if pieces >= 3 else None
+
+
+def _piece(data: memoryview) -> bool:
+    seen = False
+    for number, wire, value in proto.fields(data):
+        if _SP_PIECE.get(number) != wire:
+            return False
+        if number == 1 and isinstance(value, memoryview):
+            bytes(value).decode("utf-8")
+            seen = True
+    return seen
