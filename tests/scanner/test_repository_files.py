@@ -188,3 +188,14 @@ def test_sentencepiece_tokenizer_model_is_recognised(tmp_path: Path) -> None:
     assert report.clean and report.content == "SentencePiece tokenizer model", report
     path.write_bytes(pieces[:-3])  # cut inside a piece: no longer parses
     assert [f.rule.value for f in scan_path(path).gaps] == ["GEN001"]
+
+
+def test_unimportable_first_global_is_text_only_when_it_comes_first(tmp_path: Path) -> None:
+    from mlsvs.scanner import identify
+
+    path = tmp_path / "test_helpers.R"
+    path.write_bytes(_TEXTS["test_helpers.R"])
+    assert identify(path) is ModelFormat.UNKNOWN
+    # A computed STACK_GLOBAL before it: the unpickler resolves that one first.
+    path.write_bytes(b"K\x01K\x02\x93c not importable\nx\n0.")
+    assert identify(path) is ModelFormat.PICKLE

@@ -174,9 +174,11 @@ def _looks_like_pickle(head: bytes, size: int) -> bool:
     result = run_stream(head, 0, Budget(opcodes=4096))
     if _runs_something(result.events):
         return True
-    if any(e.kind is EventKind.IMPORT for e in result.events):
-        # A name nothing can import ("ontext('Test helper functions')" from an R script
-        # starting with "context("): pickle.load raises there, having run nothing before it.
+    if result.events and result.events[0].kind is EventKind.IMPORT:
+        # The first thing the stream resolves is a name nothing can import ("ontext('Test
+        # helper functions')" from an R script starting with "context("): pickle.load raises
+        # there, having run nothing. (A computed or extension global before it keeps the
+        # checks below: the unpickler may resolve that one first.)
         return False
     if result.error is None and not result.budget_exceeded:
         return result.ops >= 2 and head[0] in _PICKLE_FIRST
