@@ -199,3 +199,16 @@ def test_unimportable_first_global_is_text_only_when_it_comes_first(tmp_path: Pa
     # A computed STACK_GLOBAL before it: the unpickler resolves that one first.
     path.write_bytes(b"K\x01K\x02\x93c not importable\nx\n0.")
     assert identify(path) is ModelFormat.PICKLE
+
+
+def test_prose_that_parses_as_a_constant_and_stop_is_text(tmp_path: Path) -> None:
+    """A LICENSE starting "Copyright (c) 2018, ..." reads as SHORT_BINBYTES of ord("o") bytes
+    followed by STOP (LPIPS' license, copied into many repositories): text, not a pickle."""
+    from mlsvs.scanner import identify
+
+    path = tmp_path / "LICENSE"
+    path.write_bytes(b"Co" + b"pyright holders " * 6 + b"xxxxxxxxxxxxxxx.\nAll rights reserved.\n")
+    assert identify(path) is ModelFormat.UNKNOWN and scan_path(path).content == "text"
+    # the same start with a code path after it is still a pickle (a loader may read on)
+    path.write_bytes(b"Co" + b"pyright holders " * 6 + b"xxxxxxxxxxxxxxx.cos\nsystem\n(S'id'\ntR.")
+    assert identify(path) is ModelFormat.PICKLE

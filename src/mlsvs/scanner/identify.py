@@ -15,7 +15,7 @@ from mlsvs.scanner import proto
 from mlsvs.scanner.fileaccess import open_regular
 from mlsvs.scanner.formats_dataonly import sniff_data_only
 from mlsvs.scanner.pickle_values import Event, EventKind
-from mlsvs.scanner.pickle_vm import Budget, run_stream
+from mlsvs.scanner.pickle_vm import Budget, StreamResult, run_stream
 from mlsvs.scanner.zipread import ZipFormatError, read_directory
 
 if TYPE_CHECKING:
@@ -181,7 +181,7 @@ def _looks_like_pickle(head: bytes, size: int) -> bool:
         # checks below: the unpickler may resolve that one first.)
         return False
     if result.error is None and not result.budget_exceeded:
-        return result.ops >= 2 and head[0] in _PICKLE_FIRST
+        return result.ops >= 2 and head[0] in _PICKLE_FIRST and not _prose(head, size, result)
     if head[0] not in _PICKLE_FIRST:
         return False
     # An argument that crosses the end of the sniff window (protocol 0/1 arrays are one long
@@ -195,6 +195,20 @@ def _looks_like_pickle(head: bytes, size: int) -> bool:
         )
     )
     return result.ops >= 8 and (truncated or result.budget_exceeded)
+
+
+def _prose(head: bytes, size: int, result: StreamResult) -> bool:
+    """Text that starts with a constant and a STOP by chance: "Copyright (c) 2018, ..." reads
+    as SHORT_BINBYTES of ord("o") bytes, and the 114th byte is ".". ``pickle.load`` would
+    return those bytes and run nothing; what follows in the file is prose, not another pickle."""
+    from mlsvs.scanner.nonmodel import is_text
+
+    return (
+        not result.events
+        and result.end < len(head)
+        and is_text(head, truncated=size > len(head))
+        and not pickle_at_start(head[result.end :])
+    )
 
 
 def pickle_at_start(head: bytes) -> bool:
