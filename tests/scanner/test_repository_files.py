@@ -212,3 +212,11 @@ def test_prose_that_parses_as_a_constant_and_stop_is_text(tmp_path: Path) -> Non
     # the same start with a code path after it is still a pickle (a loader may read on)
     path.write_bytes(b"Co" + b"pyright holders " * 6 + b"xxxxxxxxxxxxxxx.cos\nsystem\n(S'id'\ntR.")
     assert identify(path) is ModelFormat.PICKLE
+
+
+def test_lz4_joblib_file_is_named_and_not_verified(tmp_path: Path) -> None:
+    path = tmp_path / "model.pkl.lz4"
+    path.write_bytes(b'\x04"M\x18@@\xc0' + bytes(range(64)))  # LZ4 frame magic, descriptor
+    report = scan_path(path)
+    assert not report.verified and not report.hazards
+    assert "LZ4-compressed" in report.gaps[0].message

@@ -171,6 +171,9 @@ def _handle(
     return fmt
 
 
+_LZ4_FRAME = b"\x04\x22\x4d\x18"
+
+
 def _unknown(ctx: Ctx, src: ByteSource, head: bytes, member: str | None) -> ModelFormat:
     """Not a model format: an ordinary file, a model's raw tensor sidecar, a stand-alone
     tensor file (ONNX TensorProto, legacy GGML), a SentencePiece tokenizer, or not verified."""
@@ -200,11 +203,11 @@ def _unknown(ctx: Ctx, src: ByteSource, head: bytes, member: str | None) -> Mode
             ctx.content = tokenizer
         return ModelFormat.UNKNOWN
     what = "compressed data" if decompress_head(head) is not None else "content"
-    ctx.add(
-        finding(
-            ScanRule.GEN001,
-            f"{what} matches no known model format ({src.size} bytes); not verified",
-            member=member,
+    message = f"{what} matches no known model format ({src.size} bytes); not verified"
+    if head.startswith(_LZ4_FRAME):
+        message = (
+            f"LZ4-compressed data ({src.size} bytes, joblib compress='lz4'): the standard "
+            "library cannot decompress it; not verified"
         )
-    )
+    ctx.add(finding(ScanRule.GEN001, message, member=member))
     return ModelFormat.UNKNOWN
