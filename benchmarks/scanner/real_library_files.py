@@ -30,7 +30,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "src"))
 BUILDER = ROOT / "scripts" / "allowlist" / "build_samples.py"
 # The library a file is attributed to: the most specific distribution that produced it.
-_PRIORITY = ("torch", "keras", "xgboost", "lightgbm", "scikit-learn", "pandas", "scipy", "numpy")
+_PRIORITY = ("torch", "keras", "xgboost", "lightgbm", "scikit-learn", "pandas", "scipy",
+             "safetensors", "onnx", "gguf", "numpy")  # fmt: skip
 
 
 def _library(dists: list[str]) -> str:
