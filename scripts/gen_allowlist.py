@@ -24,7 +24,12 @@ import sys
 import tempfile
 import warnings
 from collections import defaultdict
+from itertools import zip_longest
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -33,7 +38,7 @@ OUT = ROOT / "src" / "mlsvs" / "scanner" / "data" / "allowlist-v2.json"
 BUILDER = ROOT / "scripts" / "allowlist" / "build_samples.py"
 DIST_OF_ROOT = {"numpy": "numpy", "pandas": "pandas", "sklearn": "scikit-learn", "scipy": "scipy",
                 "torch": "torch", "xgboost": "xgboost", "lightgbm": "lightgbm",
-                "joblib": "joblib", "pyarrow": "pyarrow"}  # fmt: skip
+                "joblib": "joblib", "pyarrow": "pyarrow", "keras": "keras"}  # fmt: skip
 
 # Reviewed by hand: names no release installable on this Python writes any more, but which
 # ordinary old files reference (name-only entries, no call shape).
@@ -41,6 +46,10 @@ CURATED = {
     "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper": "scikit-learn<0.23 (joblib)",
     "sklearn.externals.joblib.numpy_pickle.NDArrayWrapper": "scikit-learn<0.23 (joblib)",
     "joblib.numpy_pickle.NDArrayWrapper": "joblib<0.10 arrays",
+    # read() rebuilds the array with numpy's _reconstruct and __setstate__ from the sibling
+    # zfile's raw bytes (numpy_pickle_compat.read_zfile): no unpickling, unlike NDArrayWrapper.
+    "joblib.numpy_pickle.ZNDArrayWrapper": "joblib<0.10 compressed arrays",
+    "sklearn.externals.joblib.numpy_pickle.ZNDArrayWrapper": "scikit-learn<0.18 (joblib<0.10)",
     "torch.storage._load_from_bytes": "torch (payload scanned recursively)",
     "torch._utils._rebuild_tensor": "torch<1.0 checkpoints",
     "pathlib.PosixPath": "stdlib", "pathlib.WindowsPath": "stdlib",
@@ -61,6 +70,8 @@ CURATED = {
     "torch.jit._pickle.build_doublelist": "TorchScript",
     "torch.jit._pickle.build_tensorlist": "TorchScript",
     "torch.jit._pickle.restore_type_tag": "TorchScript",
+    "numpy.matrixlib.defmatrix.matrix": "numpy<2 (np.matrix; joblib/numpy test data)",
+    "numpy.core._internal._reconstruct": "numpy<1.0 arrays (numpy's py2-np0-objarr.npy)",
 }  # fmt: skip
 
 # Positions a callee calls (see mlsvs.scanner.pickle_shapes.INVOKES) take exact callables; these
@@ -71,7 +82,16 @@ _TENSOR_REBUILDERS = [f"ref:torch._utils.{n}" for n in (
     "_rebuild_device_tensor_from_numpy", "_rebuild_meta_tensor_no_storage", "_rebuild_qtensor",
     "_rebuild_sparse_tensor", "_rebuild_nested_tensor", "_rebuild_wrapper_subclass",
     "_rebuild_parameter", "_rebuild_parameter_with_state")]  # fmt: skip
+# Python 2 era numpy (seen in numpy's and joblib's own test data, e.g. astype_copy.pkl,
+# joblib_0.10.0_pickle_py27_np17.pkl): dtype.__reduce__ passed align/copy as ints, and the
+# ndarray placeholder dtype 'b' is a py2 str, read as str under encoding='latin1'.
+_ARRAY_CLASSES = ["ref:numpy.ndarray", "ref:numpy.matrixlib.defmatrix.matrix", "ref:numpy.matrix"]
+_RECONSTRUCT = {"arity": [3], "args": [_ARRAY_CLASSES, ["tuple"], ["bytes", "str"]]}
 CURATED_SHAPES: dict[str, dict[str, object]] = {
+    "numpy.dtype": {"arity": [3], "args": [["str"], ["bool", "int"], ["bool", "int"]]},
+    "numpy.core.multiarray._reconstruct": _RECONSTRUCT,
+    "numpy._core.multiarray._reconstruct": _RECONSTRUCT,
+    "numpy.core._internal._reconstruct": _RECONSTRUCT,
     "torch._tensor._rebuild_from_type_v2": {
         "arity": [4],
         "args": [_TENSOR_REBUILDERS, ["ref:*"], ["tuple"], ["dict", "none", "tuple"]]},
@@ -92,9 +112,10 @@ class Collector:
 
     def scan(self, path: Path, prov: dict[str, str], python: str) -> None:
         from mlsvs.scanner import scan_path
+        from mlsvs.scanner.pickle_names import normalize
         from mlsvs.scanner.pickle_scan import observing
         from mlsvs.scanner.pickle_values import EventKind
-        from mlsvs.scanner.policy import CallVerdict, classify, normalize
+        from mlsvs.scanner.policy import CallVerdict, classify
 
         def origin(name: str) -> str:
             dist = DIST_OF_ROOT.get(name.split(".", maxsplit=1)[0])
@@ -218,13 +239,18 @@ def main() -> int:
     for name, why in CURATED.items():
         entries.setdefault(name, {"provenance": [f"curated: {why}"]})
     for name, shape in CURATED_SHAPES.items():
-        entry = entries.setdefault(name, {"provenance": ["curated: torch source"]})
-        merged = entry.get("shape") if isinstance(entry.get("shape"), dict) else None
+        why = "curated: torch source" if name.startswith("torch.") else "curated: py2-era numpy"
+        entry = entries.setdefault(name, {"provenance": [why]})
+        entry["provenance"] = sorted({*cast("list[str]", entry["provenance"]), why})
+        merged = cast("dict[str, list[Any]] | None", entry.get("shape"))
         if merged is None:
             entry["shape"] = shape
             continue
-        arity = sorted(set(merged["arity"]) | set(shape["arity"]))  # type: ignore[index]
-        pairs = zip(merged["args"], shape["args"], strict=False)  # type: ignore[index]
+        curated = cast("dict[str, list[Any]]", shape)
+        arity = sorted(set(merged["arity"]) | set(curated["arity"]))
+        pairs: Iterable[tuple[Any, Any]] = zip_longest(
+            merged["args"], curated["args"], fillvalue=[]
+        )
         entry["shape"] = {"arity": arity, "args": [sorted(set(a) | set(b)) for a, b in pairs]}
     for name, files in sorted(col.dangerous.items()):
         print(f"REVIEW denylisted name in benign files: {name} ({len(files)} files)")

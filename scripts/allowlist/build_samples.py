@@ -56,12 +56,28 @@ def _numpy() -> Iterator[Group]:
     yield "numpy-scalars", ("numpy",), [np.float32(1), np.int64(2), np.bool_(True),
                                         np.str_("a"), np.float64(1), np.complex64(1)]  # fmt: skip
     yield "numpy-struct", ("numpy",), np.zeros(2, dtype=[("a", "f4"), ("b", "i8")])
-    yield "numpy-masked", ("numpy",), np.ma.masked_array([1, 2], mask=[0, 1])
+    yield "numpy-masked", ("numpy",), np.ma.masked_array([1, 2], mask=[False, True])
     yield "numpy-fortran", ("numpy",), np.asfortranarray(np.ones((2, 3)))
     yield "numpy-rng", ("numpy",), [np.random.default_rng(0), np.random.RandomState(0),
                                     np.random.Generator(np.random.PCG64(1)),
                                     np.random.SeedSequence(3)]  # fmt: skip
     yield "numpy-ufuncs", ("numpy",), [np.add, np.sqrt, np.exp, np.log1p, np.maximum]
+    yield "numpy-matrix", ("numpy",), np.matrix([[1, 2], [3, 4]])
+
+
+def _numpy_files(out: Path) -> Iterator[tuple[str, tuple[str, ...]]]:
+    """numpy's own files: .npy/.npz of object, structured and plain arrays."""
+    import numpy as np
+
+    objects = np.array([None, "text", b"raw", 1.5, (1, 2), {"k": [1]}], dtype=object)
+    struct = np.zeros(2, dtype=[("a", "f4"), ("b", "i8"), ("s", "U3")])
+    for name, arr in (("object", objects), ("struct", struct), ("plain", np.arange(6.0))):
+        np.save(out / f"numpy-{name}.npy", arr, allow_pickle=True)
+        yield f"numpy-{name}.npy", ("numpy",)
+    np.savez(out / "numpy-mixed.npz", o=objects, s=struct, p=np.eye(2))
+    yield "numpy-mixed.npz", ("numpy",)
+    np.savez_compressed(out / "numpy-mixed-compressed.npz", o=objects, p=np.eye(2))
+    yield "numpy-mixed-compressed.npz", ("numpy",)
 
 
 def _scipy() -> Iterator[Group]:
@@ -204,7 +220,7 @@ def _torch() -> Iterator[Group]:
     param.note = "extra attribute"  # type: ignore[attr-defined]
     extra_dtypes = [torch.quint8, torch.qint8, torch.float8_e4m3fn]
     yield "torch-dtypes", ("torch",), [*dtypes, *extra_dtypes]
-    yield "torch-storage", ("torch",), [torch.UntypedStorage(4), torch.ones(2).untyped_storage()]
+    yield "torch-storage", ("torch",), [torch.UntypedStorage(4), torch.ones(2).untyped_storage()]  # type: ignore[no-untyped-call]
     yield "torch-param-state", ("torch",), param
     yield "torchscript", ("torch",), torch.jit.script(nn.Sequential(nn.Linear(2, 2), nn.ReLU()))
     yield "torch-extra", ("torch",), {
@@ -216,6 +232,112 @@ def _torch() -> Iterator[Group]:
     }  # fmt: skip
 
 
+def _booster_files(out: Path) -> Iterator[tuple[str, tuple[str, ...]]]:
+    """Native booster files: xgboost JSON/UBJ/legacy binary, LightGBM text."""
+    import numpy as np
+
+    x = np.random.default_rng(0).normal(size=(60, 4))
+    y = (x[:, 0] > 0).astype(int)
+    try:
+        import xgboost
+
+        booster = xgboost.XGBClassifier(n_estimators=2).fit(x, y).get_booster()
+        for suffix in ("json", "ubj"):
+            booster.save_model(str(out / f"xgboost-native.{suffix}"))
+            yield f"xgboost-native.{suffix}", ("xgboost",)
+    except ImportError:
+        pass
+    try:
+        import lightgbm
+
+        model = lightgbm.LGBMClassifier(n_estimators=2, verbose=-1).fit(x, y)
+        model.booster_.save_model(str(out / "lightgbm-native.txt"))
+        yield "lightgbm-native.txt", ("lightgbm",)
+    except ImportError:
+        pass
+
+
+def _keras_files(out: Path) -> Iterator[tuple[str, tuple[str, ...]]]:
+    """Keras 3 .keras archives, weights files and legacy .h5 of standard layers."""
+    import keras
+
+    model = keras.Sequential([
+        keras.Input((4,)), keras.layers.Dense(3, activation="relu"), keras.layers.Dropout(0.1),
+        keras.layers.BatchNormalization(), keras.layers.Dense(2, activation="softmax"),
+    ])  # fmt: skip
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.save(out / "keras-sequential.keras")
+    yield "keras-sequential.keras", ("keras",)
+    model.save_weights(out / "keras-sequential.weights.h5")
+    yield "keras-sequential.weights.h5", ("keras",)
+    model.save(out / "keras-sequential.h5")  # legacy HDF5 (h5py)
+    yield "keras-sequential.h5", ("keras",)
+    inputs = keras.Input((8, 8, 1))
+    hidden = keras.layers.Conv2D(2, 3)(inputs)
+    hidden = keras.layers.GlobalAveragePooling2D()(hidden)
+    functional = keras.Model(inputs, keras.layers.Dense(1)(hidden))
+    functional.save(out / "keras-functional.keras")
+    yield "keras-functional.keras", ("keras",)
+
+
+def _tensor_files(out: Path) -> Iterator[tuple[str, tuple[str, ...]]]:
+    """Code-free formats written by their own libraries: safetensors, ONNX (model and
+    TensorProto), GGUF with a ChatML chat template."""
+    import numpy as np
+
+    try:
+        from safetensors.numpy import save_file
+
+        save_file({"w": np.ones((2, 3), np.float32), "b": np.zeros(3, np.int64)},
+                  str(out / "weights.safetensors"), metadata={"format": "np"})  # fmt: skip
+        yield "weights.safetensors", ("safetensors",)
+    except ImportError:
+        pass
+    try:
+        import onnx
+        from onnx import TensorProto, helper, numpy_helper
+
+        graph = helper.make_graph(
+            [helper.make_node("MatMul", ["x", "w"], ["y"]), helper.make_node("Relu", ["y"], ["z"])],
+            "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2])],
+            [helper.make_tensor_value_info("z", TensorProto.FLOAT, [1, 3])],
+            [numpy_helper.from_array(np.ones((2, 3), np.float32), "w")],
+        )  # fmt: skip
+        onnx.save(helper.make_model(graph), str(out / "model.onnx"))
+        yield "model.onnx", ("onnx",)
+        onnx.save_tensor(numpy_helper.from_array(np.ones((1, 2), np.float32), "x"),
+                         str(out / "input_0.pb"))  # fmt: skip
+        yield "input_0.pb", ("onnx",)
+    except ImportError:
+        pass
+    try:
+        import gguf
+
+        writer = gguf.GGUFWriter(str(out / "tiny.gguf"), "llama")
+        writer.add_block_count(1)
+        writer.add_tokenizer_model("llama")
+        writer.add_token_list(["<unk>", "<s>", "</s>", "\u2581hi"])
+        writer.add_chat_template(
+            "{% for m in messages %}{{'<|im_start|>' + m['role'] + '\\n' + m['content'] + "
+            "'<|im_end|>\\n'}}{% endfor %}{% if add_generation_prompt %}"
+            "{{ '<|im_start|>assistant\\n' }}{% endif %}"
+        )
+        writer.add_tensor("tok_embd.weight", np.zeros((4, 8), dtype=np.float32))
+        writer.write_header_to_file()
+        writer.write_kv_data_to_file()
+        writer.write_tensors_to_file()
+        writer.close()
+        yield "tiny.gguf", ("gguf",)
+    except ImportError:
+        pass
+
+
+FILE_GROUPS: tuple[Callable[[Path], Iterator[tuple[str, tuple[str, ...]]]], ...] = (
+    _numpy_files, _booster_files, _keras_files, _tensor_files,
+)  # fmt: skip
+"""Files a library writes itself (not a pickle of an object): (file name, distributions)."""
+
+
 GROUPS: tuple[Callable[[], Iterator[Group]], ...] = (
     _stdlib, _numpy, _scipy, _pandas, _sklearn, _boosters, _torch,
 )  # fmt: skip
@@ -224,7 +346,7 @@ GROUPS: tuple[Callable[[], Iterator[Group]], ...] = (
 def _dists() -> dict[str, str]:
     out = {}
     for dist in ("numpy", "pandas", "scikit-learn", "scipy", "torch", "xgboost", "lightgbm",
-                 "joblib", "pyarrow"):  # fmt: skip
+                 "joblib", "pyarrow", "keras", "safetensors", "onnx", "gguf"):  # fmt: skip
         try:
             out[dist] = importlib.metadata.version(dist)
         except importlib.metadata.PackageNotFoundError:
@@ -233,12 +355,12 @@ def _dists() -> dict[str, str]:
 
 
 def _write(out: Path, name: str, obj: object, torch_too: bool) -> list[str]:
-    written = []
+    written: list[str] = []
     if name == "torchscript":
         import torch
 
         p = out / f"{name}.pt"
-        torch.jit.save(obj, p)  # type: ignore[no-untyped-call]
+        torch.jit.save(obj, p)
         return [p.name]
     for protocol in (0, 1, 2, 3, 4, 5):
         p = out / f"{name}.p{protocol}.pkl"
@@ -287,6 +409,14 @@ def main() -> int:
             for fname in _write(out, name, obj, torch_too):
                 used = sorted({*dists, "joblib"} if "joblib" in fname else set(dists))
                 files.append({"file": fname, "dists": used})
+    for file_group in FILE_GROUPS:
+        if only is not None and file_group.__name__.strip("_") not in only:
+            continue
+        try:
+            for fname, dists in file_group(out):
+                files.append({"file": fname, "dists": sorted(dists)})
+        except ImportError as exc:
+            print(f"skip {file_group.__name__}: {exc}", file=sys.stderr)
     manifest = {"python": sys.version.split()[0], "versions": versions, "files": files}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
     print(f"{len(files)} files, versions {versions}")

@@ -11,6 +11,7 @@ from mlsvs.scanner.policy import _deny_reason, _lists, allowlist_names
 REVIEWED_OVERRIDES = {
     "joblib.numpy_pickle.NDArrayWrapper",
     "joblib.numpy_pickle.NumpyArrayWrapper",
+    "joblib.numpy_pickle.ZNDArrayWrapper",  # joblib < 0.10: raw bytes from its zfile, no pickle
     "pathlib.PosixPath",
     "pathlib.PurePosixPath",
     "pathlib.PureWindowsPath",

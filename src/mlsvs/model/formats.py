@@ -38,7 +38,8 @@ class ModelFormat(enum.StrEnum):
     SKOPS = "skops"
     """skops archive: JSON schema of trusted types plus .npy arrays."""
     TENSOR_DATA = "tensor_data"
-    """Raw tensor bytes referenced by a model next to them (ONNX external data, OpenVINO .bin)."""
+    """Tensor data without code: raw bytes a model next to them references (ONNX external data,
+    OpenVINO .bin), or a stand-alone tensor file (ONNX TensorProto, legacy GGML)."""
     ARCHIVE = "archive"
     """A generic zip/tar/7z/compressed container that may hold models."""
     UNKNOWN = "unknown"

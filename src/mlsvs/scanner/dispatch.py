@@ -163,7 +163,7 @@ def _handle(
 
             formats_dataonly.scan_data_only(ctx, src, fmt, member)
         case ModelFormat.TENSOR_DATA:
-            pass  # only ever assigned by the sidecar check below
+            pass  # only ever assigned by the sidecar and tensor-file checks below
         case ModelFormat.UNKNOWN:
             return _unknown(ctx, src, head, member)
         case _:
@@ -171,8 +171,12 @@ def _handle(
     return fmt
 
 
+_LZ4_FRAME = b"\x04\x22\x4d\x18"
+
+
 def _unknown(ctx: Ctx, src: ByteSource, head: bytes, member: str | None) -> ModelFormat:
-    """Not a model format: an ordinary file, a model's raw tensor sidecar, or not verified."""
+    """Not a model format: an ordinary file, a model's raw tensor sidecar, a stand-alone
+    tensor file (ONNX TensorProto, legacy GGML), a SentencePiece tokenizer, or not verified."""
     from mlsvs.scanner.nonmodel import describe
     from mlsvs.scanner.sidecar import referenced_by
 
@@ -186,12 +190,24 @@ def _unknown(ctx: Ctx, src: ByteSource, head: bytes, member: str | None) -> Mode
         if owner is not None:
             ctx.content = f"tensor data of {owner}"
             return ModelFormat.TENSOR_DATA
+    from mlsvs.scanner.tensorfiles import describe_sentencepiece, describe_tensor_file
+
+    tensors = describe_tensor_file(src)
+    if tensors is not None:
+        if member is None:
+            ctx.content = tensors
+        return ModelFormat.TENSOR_DATA
+    tokenizer = describe_sentencepiece(src)
+    if tokenizer is not None:
+        if member is None:
+            ctx.content = tokenizer
+        return ModelFormat.UNKNOWN
     what = "compressed data" if decompress_head(head) is not None else "content"
-    ctx.add(
-        finding(
-            ScanRule.GEN001,
-            f"{what} matches no known model format ({src.size} bytes); not verified",
-            member=member,
+    message = f"{what} matches no known model format ({src.size} bytes); not verified"
+    if head.startswith(_LZ4_FRAME):
+        message = (
+            f"LZ4-compressed data ({src.size} bytes, joblib compress='lz4'): the standard "
+            "library cannot decompress it; not verified"
         )
-    )
+    ctx.add(finding(ScanRule.GEN001, message, member=member))
     return ModelFormat.UNKNOWN

@@ -9,7 +9,7 @@ import zlib
 from typing import TYPE_CHECKING, Protocol
 
 from mlsvs.scanner.context import ByteSource, child, unsafe_member_name
-from mlsvs.scanner.identify import SEVENZIP_MAGIC
+from mlsvs.scanner.identify import SEVENZIP_MAGIC, zfile_offset
 from mlsvs.scanner.report import finding
 from mlsvs.scanner.rules import ScanRule
 
@@ -32,8 +32,8 @@ class _Decompressor(Protocol):
 
 
 def is_wrapper(head: bytes) -> bool:
-    """gzip, bz2, xz, lzma-alone (joblib) or zlib (joblib) payload."""
-    return _decompressor(head) is not None
+    """gzip, bz2, xz, lzma-alone (joblib), zlib (joblib) or joblib < 0.10 "ZF" payload."""
+    return _decompressor(head) is not None or zfile_offset(head) is not None
 
 
 def is_tar(head: bytes) -> bool:
@@ -113,6 +113,9 @@ def _inflate(ctx: Ctx, src: ByteSource, member: str | None) -> bytes | None:
 
 def scan_wrapper(ctx: Ctx, src: ByteSource, member: str | None, depth: int) -> None:
     """Decompress (bounded) and scan the payload."""
+    start = zfile_offset(src.read_at(0, 32))
+    if start is not None:  # joblib.load inflates what follows the "ZF" length header
+        src = ByteSource.window(src.fh, start, src.size - start)
     data = _inflate(ctx, src, member)
     if data is not None:
         with ctx.holding(len(data)):

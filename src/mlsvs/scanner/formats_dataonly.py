@@ -22,7 +22,10 @@ from mlsvs.scanner.rules import ScanRule
 if TYPE_CHECKING:
     from mlsvs.scanner.context import ByteSource, Ctx
 
-_XGB_JSON = re.compile(rb'^\s*\{\s*"(?:learner|version)"\s*:')
+# XGBoost writes {"learner": ..., "version": [major, minor, patch]}; a JSON object whose first
+# key is "version" is an XGBoost model only with that array (CorelDRAW styles, editor settings
+# and manifests start with {"version": 2200, ...}).
+_XGB_JSON = re.compile(rb'^\s*\{\s*"(?:learner"\s*:|version"\s*:\s*\[\s*\d+\s*,)')
 _CATBOOST_JSON = re.compile(
     rb'^\s*\{\s*"(?:features_info|model_info|oblivious_trees|scale_and_bias)"\s*:'
 )

@@ -204,6 +204,10 @@ def _link_targets(
     return out
 
 
+_EMPTY_STREAM_MAX = 64
+"""Largest compressed size of an empty member looked at (empty deflate: 2, bzip2: 14)."""
+
+
 def _member(
     ctx: Ctx,
     src: ByteSource,
@@ -237,7 +241,7 @@ def _member(
         return
     if is_torch and (base in _TORCH_SKIP or _torch_storage(entry.name)):
         return  # tensor bytes and bookkeeping: never interpreted as code by torch
-    if entry.usize == 0 and entry.csize == 0:
+    if entry.usize == 0 and (entry.csize == 0 or _inflates_to_nothing(ctx, src, directory, entry)):
         return  # an empty member holds nothing any loader could run
     if entry.name == "config.json":
         # keras.saving reads config.json from any zip it is given (zipfile: exact name).
@@ -280,6 +284,14 @@ def _torch_storage(name: str) -> bool:
     inputs of traced modules), ``code/`` sources other than .py (reviewed above)."""
     padded = f"/{name}"
     return any(f"/{folder}/" in padded for folder in ("data", "code", "traced_inputs"))
+
+
+def _inflates_to_nothing(ctx: Ctx, src: ByteSource, directory: Directory, entry: Member) -> bool:
+    """A compressed empty member (deflate writes 2 bytes for nothing: jar/docx properties)."""
+    if entry.csize > _EMPTY_STREAM_MAX:
+        return False
+    data = _read(ctx, src, directory, entry, entry.name)
+    return data is not None and not data
 
 
 def _npy_holds_objects(

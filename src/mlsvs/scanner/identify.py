@@ -15,7 +15,7 @@ from mlsvs.scanner import proto
 from mlsvs.scanner.fileaccess import open_regular
 from mlsvs.scanner.formats_dataonly import sniff_data_only
 from mlsvs.scanner.pickle_values import Event, EventKind
-from mlsvs.scanner.pickle_vm import Budget, run_stream
+from mlsvs.scanner.pickle_vm import Budget, StreamResult, run_stream
 from mlsvs.scanner.zipread import ZipFormatError, read_directory
 
 if TYPE_CHECKING:
@@ -93,7 +93,8 @@ def sniff_head(head: bytes, size: int) -> ModelFormat:
         return ModelFormat.SAFETENSORS
     if head.startswith(SEVENZIP_MAGIC) or _is_tar(head):
         return ModelFormat.ARCHIVE
-    inner = decompress_head(head)
+    zfile = zfile_offset(head)
+    inner = decompress_head(head if zfile is None else head[zfile:])
     if inner is not None:
         return ModelFormat.JOBLIB if _looks_like_pickle(inner, len(inner)) else ModelFormat.ARCHIVE
     if _looks_like_pickle(head, size):
@@ -116,7 +117,12 @@ def _is_safetensors(head: bytes, size: int) -> bool:
     if len(head) < 10:
         return False
     n = int.from_bytes(head[:8], "little")
-    return n >= 2 and head[8:9] == b"{"
+    if n < 2 or head[8:9] != b"{":
+        return False
+    # Text whose ninth byte is a brace ("@ARTICLE{", "plugins {") reads as a length of
+    # exabytes with no NUL among its eight bytes; a real header length below 2**56 has one.
+    # Such a file could never be opened by safetensors, so it goes on to the text checks.
+    return n + 8 <= size or b"\x00" in head[:8]
 
 
 def _is_tar(head: bytes) -> bool:
@@ -139,6 +145,19 @@ def decompress_head(head: bytes) -> bytes | None:
     return None
 
 
+_ZFILE = re.compile(rb"ZF0x[0-9a-fA-F]{1,17} *")
+_ZFILE_HEADER = 21
+"""joblib < 0.10 compressed files: "ZF" + the payload length in hex padded to 19 bytes."""
+
+
+def zfile_offset(head: bytes) -> int | None:
+    """Where the zlib stream of a joblib < 0.10 "ZF" file starts (joblib.load still reads
+    them: numpy_pickle_compat.read_zfile skips one more space if there is one), or None."""
+    if not head.startswith(b"ZF") or _ZFILE.fullmatch(head[:_ZFILE_HEADER]) is None:
+        return None
+    return _ZFILE_HEADER + 1 if head[_ZFILE_HEADER : _ZFILE_HEADER + 1] == b" " else _ZFILE_HEADER
+
+
 _TRUNCATION_REASONS = ("argument of", "unterminated text argument", "stream ends without STOP")
 
 
@@ -157,8 +176,14 @@ def _looks_like_pickle(head: bytes, size: int) -> bool:
     result = run_stream(head, 0, Budget(opcodes=4096))
     if _runs_something(result.events):
         return True
+    if result.events and result.events[0].kind is EventKind.IMPORT:
+        # The first thing the stream resolves is a name nothing can import ("ontext('Test
+        # helper functions')" from an R script starting with "context("): pickle.load raises
+        # there, having run nothing. (A computed or extension global before it keeps the
+        # checks below: the unpickler may resolve that one first.)
+        return False
     if result.error is None and not result.budget_exceeded:
-        return result.ops >= 2 and head[0] in _PICKLE_FIRST
+        return result.ops >= 2 and head[0] in _PICKLE_FIRST and not _prose(head, size, result)
     if head[0] not in _PICKLE_FIRST:
         return False
     # An argument that crosses the end of the sniff window (protocol 0/1 arrays are one long
@@ -212,6 +237,20 @@ def _sniff_whole(fh: BinaryIO, size: int, fmt: ModelFormat) -> ModelFormat:
     with mapped:  # bytes-like; the emulator reads a map as it reads bytes
         found = _looks_like_pickle(mapped, size)  # type: ignore[arg-type]
     return ModelFormat.PICKLE if found else fmt
+
+
+def _prose(head: bytes, size: int, result: StreamResult) -> bool:
+    """Text that starts with a constant and a STOP by chance: "Copyright (c) 2018, ..." reads
+    as SHORT_BINBYTES of ord("o") bytes, and the 114th byte is ".". ``pickle.load`` would
+    return those bytes and run nothing; what follows in the file is prose, not another pickle."""
+    from mlsvs.scanner.nonmodel import is_text
+
+    return (
+        not result.events
+        and result.end < len(head)
+        and is_text(head, truncated=size > len(head))
+        and not pickle_at_start(head[result.end :])
+    )
 
 
 def pickle_at_start(head: bytes) -> bool:

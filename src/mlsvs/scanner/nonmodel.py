@@ -50,6 +50,7 @@ _PREFIXES: tuple[tuple[bytes, str], ...] = (
     (b"\x00asm", "WebAssembly module"),
     (b"MZ", "Windows executable"),
     (b"\x00\x00\x00\x01Bud1", "macOS .DS_Store"),
+    (b"SIMPLE  =", "FITS data"),
     (b"\xfe\xff", "UTF-16 text"),
     (b"\xff\xfe", "UTF-16 text"),
 )
@@ -64,6 +65,8 @@ def describe(head: bytes, size: int) -> str | None:
             return kind
     if head.startswith(b"RIFF") and len(head) >= 12:
         return _RIFF_KINDS.get(head[8:12], "RIFF media")
+    if len(head) >= 128 and head[36:40] == b"acsp":
+        return "ICC color profile"
     if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
         return "AIFF audio"
     if len(head) >= 8 and head[4:8] in _ISO_BRANDS:
@@ -77,17 +80,37 @@ def describe(head: bytes, size: int) -> str | None:
     return None
 
 
+_LEGACY_CODECS = ("cp1252", "gb18030", "big5", "shift_jis", "euc_kr")
+"""Encodings of older text files (Windows-1252 READMEs, GBK/Big5/Shift-JIS sources and
+notebooks). Each refuses bytes it does not define, and the control-byte limit below still
+applies, so compressed or binary data does not pass as text."""
+
+
 def is_text(head: bytes, *, truncated: bool) -> bool:
-    """UTF-8 without NULs or control bytes; when the window cut the file, a multi-byte
-    character split at the window's end is allowed (a README ending in an emoji, CJK text)."""
+    """Text without NULs or control bytes: UTF-8 or a common legacy encoding. When the window
+    cut the file, a multi-byte character split at the window's end is allowed (a README ending
+    in an emoji, CJK text)."""
     if not head or b"\x00" in head:
         return False
     data = head[3:] if head.startswith(b"\xef\xbb\xbf") else head
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if not truncated or exc.start < len(data) - 3 or exc.reason != "unexpected end of data":
-            return False
-        text = data[: exc.start].decode("utf-8")
+    text = _decode(data, "utf-8", truncated=truncated)
+    for codec in _LEGACY_CODECS:
+        if text is not None:
+            break
+        text = _decode(data, codec, truncated=truncated)
+    if text is None:
+        return False
     controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r\f\v\x1b")
     return controls * 100 <= len(text)
+
+
+def _decode(data: bytes, codec: str, *, truncated: bool) -> str | None:
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError as exc:
+        if not truncated or exc.start < len(data) - 3 or exc.end < len(data):
+            return None
+        try:
+            return data[: exc.start].decode(codec)
+        except UnicodeDecodeError:
+            return None

@@ -1,0 +1,222 @@
+"""Classes of false alarm found by scanning real repository checkouts as a whole (numpy, joblib,
+onnx, xgboost, LightGBM, whisper.cpp, ...): each file here is a small equivalent built at test
+time of an ordinary file that once had a finding or was "not verified"."""
+
+from __future__ import annotations
+
+import struct
+import zipfile
+import zlib
+from typing import TYPE_CHECKING
+
+import pytest
+
+from mlsvs.model.artifact import ModelFormat
+from mlsvs.scanner import scan_path, scan_paths
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+_TEXTS: dict[str, bytes] = {
+    # The ninth byte is "{": read as a safetensors header length of exabytes (ST001).
+    "CITATION.bib": b"@ARTICLE{2020NumPy-Array,\n  author = {Harris, C. R.},\n}\n",
+    "build.gradle": b"plugins {\r\n    id 'java'\r\n}\r\n",
+    "script.js": b"$(() => {\n    /* Use wider container */\n});\n",
+    # "c" + "ontext('...')" is a GLOBAL of a name nothing can import, then "." ends the stream.
+    "test_helpers.R": b"context('Test helper functions')\n\nVCD_AVAILABLE <- TRUE\n"
+    b".skip_if_vcd_not_available <- function() {}\n",
+    # Legacy encodings: Windows-1252 em dash, Big5 and GBK Chinese.
+    "README_sycl.md": "# Build\r\n\r\nHardware accelerators\u2014such as GPUs\r\n".encode("cp1252"),
+    "special_encoding.py": "# -*- coding: big5 -*-\n\n# 中文註解：模型訓練\n".encode("big5"),
+    "说明.txt": ("数据集说明：训练与评估。\n" * 600).encode("gbk"),
+    # JSON whose first key is "version" is no XGBoost model unless the value is [x, y, z].
+    "document.cdss": b'{\n  "version": 2200,\n  "style": {"~": {}}\n}\n',
+}
+
+
+def test_text_in_any_common_encoding_is_no_model(tmp_path: Path) -> None:
+    for name, data in _TEXTS.items():
+        (tmp_path / name).write_bytes(data)
+    fits = b"SIMPLE  =                    T".ljust(2880, b" ") + struct.pack(">4f", 1, 2, 3, 4)
+    (tmp_path / "recarray_from_file.fits").write_bytes(fits)
+    icc = struct.pack(">I", 3144) + b"Lino\x02\x10\x00\x00mntrRGB XYZ " + bytes(12) + b"acsp"
+    (tmp_path / "srgb.icm").write_bytes(icc.ljust(3144, b"\x00"))
+    assert scan_paths([tmp_path]) == ()  # a walk skips them all
+    kinds = ("text", "FITS data", "ICC color profile")
+    for path in tmp_path.iterdir():
+        report = scan_path(path)  # named explicitly: recognised, no finding, not unverified
+        assert report.clean and report.content in kinds, (path.name, report)
+
+
+def test_binary_safetensors_length_beyond_the_file_is_still_a_finding(tmp_path: Path) -> None:
+    path = tmp_path / "model.safetensors"
+    path.write_bytes(struct.pack("<Q", 1 << 40) + b'{"w": {}}')
+    assert [f.rule.value for f in scan_path(path).findings] == ["ST001"]
+
+
+def test_onnx_tensor_files_are_recognised(tmp_path: Path) -> None:
+    onnx = pytest.importorskip("onnx")
+    np = pytest.importorskip("numpy")
+    from onnx import numpy_helper
+
+    tensor = numpy_helper.from_array(np.arange(6, dtype=np.float32).reshape(2, 3), "input")
+    onnx.save_tensor(tensor, str(tmp_path / "input_0.pb"))
+    ints = numpy_helper.from_array(np.arange(4, dtype=np.int64), "ids")
+    seq = numpy_helper.from_list([numpy_helper.to_array(tensor), numpy_helper.to_array(ints)])
+    (tmp_path / "input_1.pb").write_bytes(seq.SerializeToString())
+    for name, content in (("input_0.pb", "ONNX TensorProto"), ("input_1.pb", "ONNX Sequence")):
+        report = scan_path(tmp_path / name)
+        assert report.clean and report.format is ModelFormat.TENSOR_DATA, report
+        assert report.content.startswith(content)
+    external = numpy_helper.from_array(np.ones(4, dtype=np.float32), "w")
+    onnx.external_data_helper.set_external_data(external, location="../../secrets.bin")
+    external.ClearField("raw_data")
+    (tmp_path / "external.pb").write_bytes(external.SerializeToString())
+    report = scan_path(tmp_path / "external.pb")  # names a path the reader opens: not passed
+    assert not report.verified and [f.rule.value for f in report.gaps] == ["GEN001"]
+
+
+def test_legacy_ggml_file_is_tensor_data(tmp_path: Path) -> None:
+    hparams = struct.pack("<11i", 51865, 1500, 384, 6, 4, 448, 384, 6, 4, 80, 1)
+    path = tmp_path / "for-tests-ggml-tiny.bin"
+    path.write_bytes(b"lmgg" + hparams + bytes(range(256)) * 8)
+    report = scan_path(path)
+    assert report.clean and report.format is ModelFormat.TENSOR_DATA, report
+    path.write_bytes(b"lmgg" + b"\xff" * 12 + bytes(range(256)))  # magic alone is not enough
+    assert [f.rule.value for f in scan_path(path).gaps] == ["GEN001"]
+
+
+def test_jar_with_an_empty_deflated_member_is_clean(tmp_path: Path) -> None:
+    path = tmp_path / "gradle-wrapper.jar"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("META-INF/", b"")
+        z.writestr("META-INF/MANIFEST.MF", b"Manifest-Version: 1.0\r\n")
+        z.writestr("org/gradle/wrapper/Main.class", b"\xca\xfe\xba\xbe\x00\x00\x00\x34" + bytes(64))
+        z.writestr("gradle-wrapper-parameter-names.properties", b"")  # 2 deflate bytes
+    with zipfile.ZipFile(path) as z:
+        assert z.getinfo("gradle-wrapper-parameter-names.properties").compress_size > 0
+    assert scan_path(path).clean
+
+
+def _py2_array(cls: bytes, reconstruct: bytes = b"numpy.core.multiarray\n_reconstruct\n") -> bytes:
+    """An ndarray pickled by numpy on Python 2: dtype('f8', 0, 1) with int flags, and the
+    placeholder dtype 'b' as a py2 str (SHORT_BINSTRING), like numpy's astype_copy.pkl."""
+    data = struct.pack("<3d", 1.0, 2.0, 3.0)
+    return (
+        b"\x80\x02c" + reconstruct + b"q\x01c" + cls + b"q\x02K\x00\x85U\x01b\x87Rq\x03"
+        b"(K\x01K\x03\x85cnumpy\ndtype\nq\x04U\x02f8K\x00K\x01\x87Rq\x05"
+        b"(K\x03U\x01<NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb\x89U"
+        + bytes([len(data)])
+        + data
+        + b"tb."
+    )
+
+
+@pytest.mark.parametrize(
+    ("cls", "reconstruct"),
+    [
+        (b"numpy\nndarray\n", b"numpy.core.multiarray\n_reconstruct\n"),
+        (b"numpy.matrixlib.defmatrix\nmatrix\n", b"numpy.core.multiarray\n_reconstruct\n"),
+        (b"numpy\nndarray\n", b"numpy.core._internal\n_reconstruct\n"),  # numpy < 1.0 name
+    ],
+)
+def test_python2_numpy_pickles_are_clean(tmp_path: Path, cls: bytes, reconstruct: bytes) -> None:
+    path = tmp_path / "astype_copy.pkl"
+    path.write_bytes(_py2_array(cls, reconstruct))
+    report = scan_path(path)
+    assert report.clean, [f"{f.rule.value} {f.message}" for f in report.findings]
+
+
+def test_object_array_npy_is_clean_and_its_pickle_still_judged(tmp_path: Path) -> None:
+    np = pytest.importorskip("numpy")
+    path = tmp_path / "objarr.npy"
+    np.save(path, np.array([None, range, "優良", b"raw", {"k": 1}], dtype=object))
+    assert scan_path(path).clean
+    from tests.scanner.scan_pk import system_call
+
+    raw = path.read_bytes()
+    start = raw.index(b"\n") + 1  # end of the .npy header
+    path.write_bytes(raw[:start] + system_call())
+    rules = {f.rule.value for f in scan_path(path).findings}
+    assert {"NPY001", "PKL001"} <= rules
+
+
+def _zfile(payload: bytes, extra_space: bool) -> bytes:
+    """joblib < 0.10 compressed file: "ZF", the length in hex padded to 19, the zlib stream."""
+    return (
+        b"ZF"
+        + hex(len(payload)).encode().ljust(19)
+        + (b" " if extra_space else b"")
+        + (zlib.compress(payload))
+    )
+
+
+@pytest.mark.parametrize("extra_space", [False, True])
+def test_joblib_zfile_payload_is_scanned(tmp_path: Path, extra_space: bool) -> None:
+    import pickle
+
+    from tests.scanner.scan_pk import system_call
+
+    path = tmp_path / "joblib_0.9.2_compressed_pickle_py27_np17.gz"
+    path.write_bytes(_zfile(pickle.dumps({"a": [1, 2.5], "b": "text"}, protocol=2), extra_space))
+    report = scan_path(path)
+    assert report.clean and report.format is ModelFormat.JOBLIB, report
+    path.write_bytes(_zfile(system_call(), extra_space))
+    assert "PKL001" in {f.rule.value for f in scan_path(path).findings}
+
+
+def _field(number: int, payload: bytes) -> bytes:
+    """A length-delimited protobuf field (lengths below 128 here)."""
+    return bytes([number << 3 | 2, len(payload)]) + payload
+
+
+def test_sentencepiece_tokenizer_model_is_recognised(tmp_path: Path) -> None:
+    """tokenizer.model / spiece.model: ModelProto of pieces (piece, score, type) and specs."""
+    pieces = b"".join(
+        _field(1, _field(1, text.encode()) + b"\x15" + struct.pack("<f", score) + b"\x18" + t)
+        for text, score, t in (
+            ("<unk>", 0.0, b"\x02"),
+            ("<s>", 0.0, b"\x03"),
+            ("▁模型", -3.5, b"\x01"),
+        )
+    )
+    trainer = _field(2, b"\x0a\x05a.txt" + b"\x18\x88\x27")  # input, vocab_size 5000
+    normalizer = _field(3, b"\x0a\x08nmt_nfkc")
+    path = tmp_path / "tokenizer.model"
+    path.write_bytes(pieces + trainer + normalizer)
+    report = scan_path(path)
+    assert report.clean and report.content == "SentencePiece tokenizer model", report
+    path.write_bytes(pieces[:-3])  # cut inside a piece: no longer parses
+    assert [f.rule.value for f in scan_path(path).gaps] == ["GEN001"]
+
+
+def test_unimportable_first_global_is_text_only_when_it_comes_first(tmp_path: Path) -> None:
+    from mlsvs.scanner import identify
+
+    path = tmp_path / "test_helpers.R"
+    path.write_bytes(_TEXTS["test_helpers.R"])
+    assert identify(path) is ModelFormat.UNKNOWN
+    # A computed STACK_GLOBAL before it: the unpickler resolves that one first.
+    path.write_bytes(b"K\x01K\x02\x93c not importable\nx\n0.")
+    assert identify(path) is ModelFormat.PICKLE
+
+
+def test_prose_that_parses_as_a_constant_and_stop_is_text(tmp_path: Path) -> None:
+    """A LICENSE starting "Copyright (c) 2018, ..." reads as SHORT_BINBYTES of ord("o") bytes
+    followed by STOP (LPIPS' license, copied into many repositories): text, not a pickle."""
+    from mlsvs.scanner import identify
+
+    path = tmp_path / "LICENSE"
+    path.write_bytes(b"Co" + b"pyright holders " * 6 + b"xxxxxxxxxxxxxxx.\nAll rights reserved.\n")
+    assert identify(path) is ModelFormat.UNKNOWN and scan_path(path).content == "text"
+    # the same start with a code path after it is still a pickle (a loader may read on)
+    path.write_bytes(b"Co" + b"pyright holders " * 6 + b"xxxxxxxxxxxxxxx.cos\nsystem\n(S'id'\ntR.")
+    assert identify(path) is ModelFormat.PICKLE
+
+
+def test_lz4_joblib_file_is_named_and_not_verified(tmp_path: Path) -> None:
+    path = tmp_path / "model.pkl.lz4"
+    path.write_bytes(b'\x04"M\x18@@\xc0' + bytes(range(64)))  # LZ4 frame magic, descriptor
+    report = scan_path(path)
+    assert not report.verified and not report.hazards
+    assert "LZ4-compressed" in report.gaps[0].message
