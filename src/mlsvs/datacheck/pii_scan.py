@@ -299,9 +299,7 @@ class _Scan:
         self.columns = [_Column() for _ in header]
         self.rows = 0
 
-    def cell(
-        self, index: int, number: int, text: str, cached: _Cell | None = None
-    ) -> None:
+    def cell(self, index: int, number: int, text: str, cached: _Cell | None = None) -> None:
         """One cell; ``cached`` is what ``_Cell.of`` gives for this text (a batch's repeats)."""
         hints = self.hints[index]
         c = _Cell.of(text, hints) if cached is None else cached
@@ -337,7 +335,9 @@ class _Scan:
             if not match.valid:
                 continue
             acc.valid += 1
-            acc.add(match.confidence, mask(value, match.entity), number)
+            # The masked sample is only read while fewer than SAMPLES are kept.
+            sample = mask(value, match.entity) if len(acc.samples) < SAMPLES else ""
+            acc.add(match.confidence, sample, number)
         if c.tokenish:
             self.secrets(index, number, text)
 
@@ -351,9 +351,8 @@ class _Scan:
             acc.add(Confidence.HIGH, hit.masked, number, hit.rule)
 
     def hint_only(self, index: int, entity: Entity, number: int, text: str) -> None:
-        self.acc.setdefault((index, entity), _Acc()).add(
-            Confidence.MEDIUM, mask(text, entity), number
-        )
+        acc = self.acc.setdefault((index, entity), _Acc())
+        acc.add(Confidence.MEDIUM, mask(text, entity) if len(acc.samples) < SAMPLES else "", number)
 
     def report(self, path: str, engine: str) -> PiiReport:
         hits: list[ColumnHit] = []

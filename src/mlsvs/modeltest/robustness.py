@@ -474,9 +474,9 @@ def whitebox(
     if bb.square is not None:
         saturated = bb.square.health[bb.square.epsilons.index(s.eps)].saturated
     else:
-        from mlsvs.modeltest.evasion.blackbox import log_scores, margin, saturated_share
+        from mlsvs.modeltest.evasion import blackbox as bbox
 
-        saturated = saturated_share(margin(log_scores(model, s.data.x), s.data.y))
+        saturated = bbox.saturated_share(bbox.margin(bbox.log_scores(model, s.data.x), s.data.y))
     checks = (
         _monotone(tuple((e, pgd.at(e)) for e in s.grid), tol),
         # Decides at every level: at a small ε (L1: 1/255) a saturated model may keep every
