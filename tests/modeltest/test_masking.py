@@ -175,3 +175,26 @@ def test_at_a_level_the_standard_sets_epsilon_budget_and_the_ratio_floor(trained
     assert res.ok is not True
     if res.ok is None:
         assert "needs >= 200 attacked samples" in res.message
+
+
+@pytest.mark.parametrize("test", [blackbox, whitebox], ids=["blackbox", "whitebox"])
+def test_at_l1_the_saturation_sanity_check_decides(trained, test):
+    """At L1 the standard's ε (1/255) is so small that the healthy and the x1000 model both
+    keep nearly every input, so no attack comparison shows the masking; the saturated softmax
+    must still keep the x1000 model from passing, while the healthy one passes."""
+    from dataclasses import replace
+
+    from mlsvs.modeltest.standard import StandardValues
+
+    net, _ = trained
+    xs, ys = _data(200, 2)  # M6.2.x.min_samples at L1
+    data = Dataset(x=xs, y=ys, features=(), source="test")
+    run_values = {"M6.2.1.query_budget": 400}
+    cfg = replace(_cfg(), level="L1", standard=StandardValues(level="L1", values=run_values))
+    healthy = test(BudgetedModel(TorchModel(net, SPEC, 2, device="cpu"), budget=None), data, cfg)
+    assert healthy.ok is True, healthy.message
+    scaled = test(BudgetedModel(TorchModel(Scaled(net, 1000.0), SPEC, 2, device="cpu"),
+                                budget=None), data, cfg)  # fmt: skip
+    assert abs(scaled.measurements[0].value - healthy.measurements[0].value) <= 0.05
+    assert scaled.ok is None and "saturated" in scaled.message, scaled.message
+    assert "masking" in scaled.message

@@ -40,6 +40,7 @@ from mlsvs.datacheck.pii import (
     HINT_ONLY,
     Confidence,
     Entity,
+    Match,
     column_hints,
     find_candidates,
     mask,
@@ -48,7 +49,7 @@ from mlsvs.datacheck.progress import silent
 from mlsvs.datacheck.validators import phone_number_valid
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Callable, Iterator, Sequence
 
     from mlsvs.datacheck.columnar import ColumnBatch
     from mlsvs.datacheck.progress import Progress
@@ -63,6 +64,7 @@ PHONE_VALID_SHARE = 0.8
 """In a real phone column nearly every number is valid; random digit groups of the same shape
 are valid about 36 % of the time (measured on 5,000 random ``ddd-ddd-dddd``)."""
 _DISTINCT_CAP = 200_000
+_NON_DIGITS = re.compile(r"\D")
 _TOKENISH = re.compile(r"[A-Za-z0-9_\-]{20,}|-----BEGIN")
 _LETTER = re.compile(r"[^\W\d_]")
 _IDENTIFIER_WORDS = re.compile(
@@ -251,6 +253,32 @@ def _distinct_key(text: str) -> int:
 
 
 @dataclass(frozen=True, slots=True)
+class _Cell:
+    """What ``_Scan.cell`` derives from a cell's text alone (a pure function of the text and
+    the column's hints), so a batch computes it once per distinct text."""
+
+    candidates: list[Match]
+    whole: bool
+    """Exactly one shaped value spanning the stripped cell."""
+    digits: str
+    key: int
+    tokenish: bool
+
+    @staticmethod
+    def of(text: str, hints: frozenset[Entity]) -> _Cell:
+        candidates = find_candidates(text, hints)
+        stripped = text.strip()
+        whole = len(candidates) == 1 and candidates[0].end - candidates[0].start == len(stripped)
+        return _Cell(
+            candidates=candidates,
+            whole=whole,
+            digits=_NON_DIGITS.sub("", text) if whole else "",
+            key=_distinct_key(stripped) if whole else 0,
+            tokenish=_TOKENISH.search(text) is not None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class PiiPart:
     """What a run of a file's rows holds, in the form ``merge_parts`` joins exactly."""
 
@@ -271,15 +299,17 @@ class _Scan:
         self.columns = [_Column() for _ in header]
         self.rows = 0
 
-    def cell(self, index: int, number: int, text: str) -> None:
+    def cell(self, index: int, number: int, text: str, cached: _Cell | None = None) -> None:
+        """One cell; ``cached`` is what ``_Cell.of`` gives for this text (a batch's repeats)."""
         hints = self.hints[index]
-        candidates = find_candidates(text, hints)
+        c = _Cell.of(text, hints) if cached is None else cached
+        candidates = c.candidates
         stats = self.columns[index]
-        if len(candidates) == 1 and candidates[0].end - candidates[0].start == len(text.strip()):
+        if c.whole:
             stats.whole += 1
-            digits = re.sub(r"\D", "", text)
+            digits = c.digits
             if len(stats.distinct) < _DISTINCT_CAP:
-                key = _distinct_key(text.strip())
+                key = c.key
                 if self.part and key not in stats.distinct:
                     stats.seen.append(key)
                 stats.distinct.add(key)
@@ -305,8 +335,10 @@ class _Scan:
             if not match.valid:
                 continue
             acc.valid += 1
-            acc.add(match.confidence, mask(value, match.entity), number)
-        if _TOKENISH.search(text):
+            # The masked sample is only read while fewer than SAMPLES are kept.
+            sample = mask(value, match.entity) if len(acc.samples) < SAMPLES else ""
+            acc.add(match.confidence, sample, number)
+        if c.tokenish:
             self.secrets(index, number, text)
 
     def secrets(self, index: int, number: int, text: str) -> None:
@@ -319,9 +351,8 @@ class _Scan:
             acc.add(Confidence.HIGH, hit.masked, number, hit.rule)
 
     def hint_only(self, index: int, entity: Entity, number: int, text: str) -> None:
-        self.acc.setdefault((index, entity), _Acc()).add(
-            Confidence.MEDIUM, mask(text, entity), number
-        )
+        acc = self.acc.setdefault((index, entity), _Acc())
+        acc.add(Confidence.MEDIUM, mask(text, entity) if len(acc.samples) < SAMPLES else "", number)
 
     def report(self, path: str, engine: str) -> PiiReport:
         hits: list[ColumnHit] = []
@@ -431,7 +462,6 @@ PREFILTER_ASCII = _LOOKAROUND.sub("", _CANDIDATES.pattern) + _SECRETS
 r"""For ASCII cells: RE2's ASCII ``\w``/``\d`` are Python's there; fast (DFA)."""
 PREFILTER = _re2(_CANDIDATES.pattern) + _SECRETS
 """For cells with non-ASCII text: Unicode classes (RE2 runs this one ~200x slower)."""
-_NON_ASCII = r"[^\x00-\x7F]"
 
 
 def scan_pii(source: TableSource, *, max_rows: int = 0, progress: Progress = silent) -> PiiReport:
@@ -517,13 +547,18 @@ def _scan_batches(
         scan.rows += batch.rows
         for index, cells in enumerate(batch.columns):
             hints = scan.hints[index]
-            filled = pc.match_substring_regex(cells, r"\S")
+            plain = _plain_numbers(cells)
+            filled = pc.or_(plain, _where(cells, plain, lambda c: _match(c, r"\S")))
             scan.columns[index].filled += pc.sum(filled).as_py() or 0
-            wanted = filled if hints - HINT_ONLY else _prefilter(cells)
+            wanted = filled if hints - HINT_ONLY else _where(cells, plain, _prefilter)
             positions = pc.indices_nonzero(wanted).to_pylist()
             values = pc.take(cells, positions).to_pylist() if positions else []
+            cache: dict[str, _Cell] = {}
             for position, value in zip(positions, values, strict=True):
-                scan.cell(index, batch.start + position + 1, value)
+                found = cache.get(value)
+                if found is None:
+                    found = cache[value] = _Cell.of(value, hints)
+                scan.cell(index, batch.start + position + 1, value, found)
             for entity in sorted(hints & HINT_ONLY):
                 probe = r"\p{Nd}" if entity is Entity.DATE_OF_BIRTH else r"[\pL\p{Nl}\p{No}]"
                 marks = pc.indices_nonzero(pc.match_substring_regex(cells, probe)).to_pylist()
@@ -533,12 +568,48 @@ def _scan_batches(
         progress(display, scan.rows, None)
 
 
+def _match(cells: object, pattern: str) -> object:
+    import pyarrow.compute as pc
+
+    return pc.fill_null(pc.match_substring_regex(cells, pattern), False)
+
+
+def _plain_numbers(cells: object) -> object:
+    """Cells of 1-6 ASCII digits and dots (``26.16``, ``0.5``, ``12``): no detector's shape.
+
+    Every candidate needs an ``@``, a letter, a ``+``, ``(``, ``:`` or at least seven characters
+    (an IPv4 address ``1.1.1.1``; the digit-only shapes need more), and a secret twenty, so such
+    cells skip the regex passes (length and character kernels instead). They are non-blank.
+    """
+    import pyarrow.compute as pc
+
+    short = pc.less_equal(pc.utf8_length(cells), 6)
+    digits = pc.ascii_is_decimal(pc.replace_substring(cells, ".", ""))
+    return pc.fill_null(pc.and_(short, digits), False)
+
+
+def _where(cells: object, skip: object, test: Callable[[object], object]) -> object:
+    """``test`` (a boolean kernel) on the cells not in ``skip``; False for the skipped ones."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not pc.any(skip).as_py():
+        return pc.fill_null(test(cells), False)
+    out = np.zeros(len(cells), dtype=np.bool_)  # type: ignore[arg-type]
+    rest = np.flatnonzero(~pc.fill_null(skip, False).to_numpy(zero_copy_only=False))
+    if len(rest):
+        found = pc.fill_null(test(pc.take(cells, rest)), False)
+        out[rest] = found.to_numpy(zero_copy_only=False)
+    return pa.array(out)
+
+
 def _prefilter(cells: object) -> object:
     """Cells that may hold a candidate: the ASCII pattern, plus the Unicode one where needed."""
     import pyarrow.compute as pc
 
-    wanted = pc.match_substring_regex(cells, PREFILTER_ASCII)
-    wide = pc.and_(pc.match_substring_regex(cells, _NON_ASCII), pc.invert(wanted))
+    wanted = _match(cells, PREFILTER_ASCII)
+    wide = pc.and_(pc.invert(pc.fill_null(pc.string_is_ascii(cells), True)), pc.invert(wanted))
     if pc.any(wide).as_py():
         positions = pc.indices_nonzero(wide)
         hits = pc.match_substring_regex(pc.take(cells, positions), PREFILTER)
