@@ -121,22 +121,43 @@ def _pandas() -> Iterator[Group]:
     yield "pandas", ("pandas", "numpy"), objs
 
 
+def _sklearn_inputs() -> list[tuple[object, object]]:
+    """The inputs an estimator may need, tried in order: numeric (with a class or a real-valued
+    target, or none), non-negative, documents (text vectorizers), dicts (DictVectorizer,
+    FeatureHasher), label lists (MultiLabelBinarizer) and a bare target (LabelEncoder)."""
+    import numpy as np
+
+    x = np.random.default_rng(0).normal(size=(60, 4))
+    y = (x[:, 0] > 0).astype(int)
+    docs = [f"the {w} sat on the mat number {i % 7}" for i, w in enumerate(["cat", "dog"] * 30)]
+    dicts = [{"city": ["Paris", "Oslo"][i % 2], "temp": float(i)} for i in range(60)]
+    labels = [["a", "b"], ["b"], ["c"]] * 20
+    return [
+        (x, y), (x, x[:, 1] * 2), (x, None), (np.abs(x), y), (np.abs(x), None),
+        (docs, y), (docs, None), (dicts, None), (labels, None), (y, None),
+    ]  # fmt: skip
+
+
 def _sklearn() -> Iterator[Group]:
     import numpy as np
     from sklearn.utils import all_estimators
 
-    x = np.random.default_rng(0).normal(size=(60, 4))
-    y = (x[:, 0] > 0).astype(int)
-    yr = x[:, 1] * 2
-    for kind in ("classifier", "regressor", "transformer", "cluster"):
-        for name, cls in all_estimators(type_filter=kind):
+    inputs = _sklearn_inputs()
+    for name, cls in all_estimators():
+        try:
+            est = cls()
+        except Exception:  # noqa: BLE001,S112 - meta-estimators need an estimator argument
+            continue
+        # Unfitted too: constructor parameters alone name globals (dtype=numpy.int64 ...).
+        yield f"sklearn-{name}-unfitted", ("scikit-learn", "numpy", "scipy"), est
+        for data, target in inputs:
             try:
-                est = cls()
-                target = y if kind == "classifier" else yr if kind == "regressor" else None
-                est.fit(np.abs(x) if "NB" in name or "Chi" in name else x, target)
-            except Exception:  # noqa: BLE001,S112 - estimators needing special input are skipped
+                fitted = cls().fit(data) if target is None else cls().fit(data, target)
+            except Exception:  # noqa: BLE001,S112 - the next input kind may be the right one
                 continue
-            yield f"sklearn-{name}", ("scikit-learn", "numpy", "scipy"), est
+            yield f"sklearn-{name}", ("scikit-learn", "numpy", "scipy"), fitted
+            break
+    x = np.random.default_rng(0).normal(size=(60, 4))
     from sklearn.compose import ColumnTransformer
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import FunctionTransformer, StandardScaler

@@ -137,6 +137,34 @@ def sklearn_joblib_lzma(d: Path) -> Path:
     return path
 
 
+def sklearn_text_and_density(d: Path) -> Path:
+    """Estimators fitted on input other than a numeric matrix (documents), unsupervised
+    density/outlier models and a selector holding a score function: ordinary files whose
+    globals the allowlist once missed because its sample builder only fitted numeric input."""
+    import joblib
+    from sklearn.ensemble import IsolationForest
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.feature_selection import SelectKBest, f_classif
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.mixture import GaussianMixture
+    from sklearn.pipeline import make_pipeline
+
+    docs = [f"the {w} sat on mat {i % 5}" for i, w in enumerate(["cat", "dog"] * 10)]
+    labels = [i % 2 for i in range(20)]
+    x, y = _sk_data()
+    bundle = {
+        "text": make_pipeline(TfidfVectorizer(ngram_range=(1, 2)), LogisticRegression()).fit(
+            docs, labels
+        ),
+        "outliers": IsolationForest(n_estimators=5, random_state=0).fit(x),
+        "density": GaussianMixture(n_components=2, random_state=0).fit(x),
+        "select": SelectKBest(f_classif, k=2).fit(x, y),
+    }
+    path = d / "sk_text_density.joblib"
+    joblib.dump(bundle, path)
+    return path
+
+
 def pandas_pickle(d: Path) -> Path:
     import pandas as pd
 
@@ -306,7 +334,7 @@ BENIGN: dict[str, Builder] = {
     for f in (
         torch_state_dict, torch_whole_module, torch_legacy, torch_legacy_module, torchscript,
         torch_checkpoint_optim, sklearn_pickle, sklearn_joblib, sklearn_joblib_compressed,
-        sklearn_joblib_lzma, pandas_pickle, xgboost_pickle, lightgbm_pickle, numpy_npy,
+        sklearn_joblib_lzma, sklearn_text_and_density, pandas_pickle, xgboost_pickle, lightgbm_pickle, numpy_npy,
         numpy_npz, keras_v3, keras_h5, onnx_skl2onnx, onnx_helper, safetensors_file, gguf_file,
         plain_containers, protocol0,
     )

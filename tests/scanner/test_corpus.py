@@ -25,6 +25,7 @@ EXPECTED_FORMAT = {
     "sklearn_joblib": ModelFormat.JOBLIB,
     "sklearn_joblib_compressed": ModelFormat.JOBLIB,
     "sklearn_joblib_lzma": ModelFormat.JOBLIB,
+    "sklearn_text_and_density": ModelFormat.JOBLIB,
     "pandas_pickle": ModelFormat.PICKLE,
     "xgboost_pickle": ModelFormat.PICKLE,
     "lightgbm_pickle": ModelFormat.PICKLE,
