@@ -174,14 +174,17 @@ def expand_counted(paths: Sequence[str | Path]) -> tuple[list[str], int]:
             continue
         unlistable: list[str] = []
         for root, dirs, files in os.walk(p, followlinks=False, onerror=_collect(unlistable)):
-            if (Path(root) / "saved_model.pb").is_file():
+            base = Path(root)  # parsed once per directory: children are cheap joins
+            # os.walk lists a saved_model.pb file (or a link to one) among the files.
+            if "saved_model.pb" in files and (base / "saved_model.pb").is_file():
                 out.append(root)
                 dirs[:] = []
                 continue
             dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS)
             for name in sorted(files):
-                if _worth_scanning(Path(root) / name):
-                    out.append(str(Path(root) / name))
+                candidate = base / name
+                if _worth_scanning(candidate):
+                    out.append(str(candidate))
                 else:
                     skipped += 1
         out.extend(unlistable)
