@@ -22,6 +22,7 @@ pytestmark = pytest.mark.slow
 
 CAL_DATA = {"test": "data/cal_test.csv", "train": "data/cal_train.csv", "label": "label"}
 NOISY = {"test": "data/noisy_test.csv", "train": "data/noisy_train.csv", "label": "label"}
+FEATURES = [f"f{i}" for i in range(projmodels.N_FEATURES)]
 QUICK_COMPUTE = {"repeats": 3, "fuzz_samples": 10, "ordinary_samples": 30}
 CARD = """---
 license: apache-2.0
@@ -98,6 +99,27 @@ CASES = [
         {"model": _model("build_tree"), "data": NOISY},
         None,
         Status.FAIL,
+    ),
+    # f0 carries weight 3 in the model, f3 none: the outputs reveal f0 beyond the other columns
+    (
+        mt.attribute_inference,
+        None,
+        {
+            "data": {"sensitive": "f0", "features": FEATURES},
+            "privacy": {"attribute_advantage_max": 0.1},
+        },
+        None,
+        Status.FAIL,
+    ),
+    (
+        mt.attribute_inference,
+        None,
+        {
+            "data": {"sensitive": "f3", "features": FEATURES},
+            "privacy": {"attribute_advantage_max": 0.1},
+        },
+        None,
+        Status.PASS,
     ),
     # full score vectors: a forest surrogate reaches ~0.89 fidelity in 200 queries
     (
