@@ -70,6 +70,15 @@ OOD_DATA = {"test": "data/test.csv", "train": "data/train.csv", "ood": "data/ood
 
 # (check, level, section overrides, README card or None, expected status)
 CASES = [
+    # a tree fitted to heavily label-noised data: held-out accuracy far below the L1 floor
+    (
+        mt.clean_accuracy_measured,
+        "L1",
+        {"model": _model("build_tree"), "data": NOISY},
+        None,
+        Status.FAIL,
+    ),
+    (mt.clean_accuracy_measured, "L1", {}, None, Status.PASS),
     (mt.blackbox_evasion, "L1", {"robustness": {"epsilon": 0.01}}, None, Status.PASS),
     (  # no level: the project's own budget and limit (the standard's L1 ε is 1/255)
         mt.blackbox_evasion,
