@@ -25,6 +25,15 @@ from pathlib import Path
 
 AUTOMATED = {"a-static", "a-runtime", "hybrid"}
 LEVELS = {"L1", "L2"}
+NEVER_PASS = {
+    "MLC423": "a pip-audit/osv-scanner report has no database date: it can fail a package, "
+    "never vouch for none (MLC422 decides the pass)",
+    "MLC836": "a pinned driver is at best not verified: driver advisories and firmware "
+    "versions are not in the data mlsvs reads",
+    "MLC953": "enforced token limits are at best not verified: agent-iteration and spend "
+    "limits stay a named gap",
+}
+"""Checks that by design never return ``pass``; a failing test is all they can have."""
 
 
 def rows(seen: dict[str, dict[str, list[str]]]) -> list[tuple[str, str, str, bool, bool]]:
@@ -68,20 +77,22 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     seen = json.loads(args.outcomes.read_text())
     table = rows(seen)
-    print("| Check | Level | Requirements | fails in a test | passes in a test |")
-    print("|---|---|---|---|---|")
+    print("| Check | Level | Requirements | fails in a test | passes in a test | why not |")
+    print("|---|---|---|---|---|---|")
     for check, level, reqs, fail, ok in table:
         if args.only_gaps and fail and ok:
             continue
         marks = ["yes" if seen_it else "**no**" for seen_it in (fail, ok)]
-        print(f"| {check} | {level} | {reqs} | {marks[0]} | {marks[1]} |")
+        why = NEVER_PASS.get(check, "") if not ok else ""
+        print(f"| {check} | {level} | {reqs} | {marks[0]} | {marks[1]} | {why} |")
     both = sum(1 for *_, fail, ok in table if fail and ok)
+    by_design = sum(1 for c, _, _, fail, ok in table if fail and not ok and c in NEVER_PASS)
     for level in sorted(LEVELS):
         mine = [r for r in table if r[1] == level]
         done = sum(1 for *_, fail, ok in mine if fail and ok)
         print(f"\n{level}: {done} of {len(mine)} checks fail and pass in the tests", end="")
-    print(f"\nall: {both} of {len(table)}")
-    return 1 if args.strict and both < len(table) else 0
+    print(f"\nall: {both} of {len(table)} ({by_design} more never pass by design, see why not)")
+    return 1 if args.strict and both + by_design < len(table) else 0
 
 
 if __name__ == "__main__":

@@ -203,3 +203,14 @@ def fit_bootstrap_tree(x, y, seed):
 
     idx = np.random.default_rng(seed + 1000).integers(0, len(x), len(x))
     return DecisionTreeClassifier(random_state=0).fit(x[idx], y[idx])
+
+
+def build_rounded():
+    """The linear model behind a serving layer that returns scores rounded to one decimal."""
+    base = build_linear()
+
+    def predict(batch):
+        proba = base.predict_proba(batch.reshape(batch.shape[0], -1))
+        return np.round(proba, 1)
+
+    return predict

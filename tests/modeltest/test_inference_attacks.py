@@ -267,3 +267,77 @@ def test_adaptive_without_defences_or_with_a_detector_is_not_a_pass(proj):
     assert det.ok is None and det.gaps and "jointly" in det.message
     bad = _adaptive(proj, [{"name": "x", "kind": "magic"}])
     assert bad.ok is None and "kind must be one of" in bad.message
+
+
+def _adaptive_section(epsilon: float) -> dict[str, object]:
+    noise = [{"name": "gaussian-input-noise", "kind": "randomized", "eot_samples": 4}]
+    sec = _section(
+        "build_noisy_defence", RECON, adaptive={**ADAPTIVE, "defences": noise, "epsilon": epsilon}
+    )
+    sec["model"]["kind"] = "callable"  # type: ignore[index]
+    return sec
+
+
+SUBGROUPS = {"column": "region", "samples": 600}
+CHECK_CASES = [
+    (ia.subgroup_gaps, "L2", "build_majority_forest", GROUPS, "subgroups", SUBGROUPS, Status.FAIL),
+    (
+        ia.subgroup_gaps,
+        "L2",
+        "build_pooled_forest",
+        {"test": "data/blind_test.csv"},
+        "subgroups",
+        SUBGROUPS,
+        Status.PASS,
+    ),
+    (
+        ia.reconstruction_resisted,
+        "L2",
+        "build_kernel",
+        RECON,
+        "reconstruction",
+        RECON_CFG,
+        Status.FAIL,
+    ),
+    (
+        ia.reconstruction_resisted,
+        "L2",
+        "build_logistic",
+        RECON,
+        "reconstruction",
+        RECON_CFG,
+        Status.PASS,
+    ),
+    (ia.property_inference_resisted, "L2", "leaky", None, None, None, Status.FAIL),
+    (ia.property_inference_resisted, "L2", "blind", None, None, None, Status.PASS),
+    (ia.adaptive_attacks, None, 0.4, None, None, None, Status.FAIL),
+    (ia.adaptive_attacks, None, 0.01, None, None, None, Status.PASS),
+]
+
+
+@pytest.mark.parametrize(
+    ("check", "level", "model", "data", "family", "settings", "expected"),
+    CHECK_CASES,
+    ids=[f"{c[0].id}-{c[-1].value}" for c in CHECK_CASES],
+)
+def test_each_check_fails_and_passes_through_the_worker(
+    proj, check, level, model, data, family, settings, expected
+):
+    """The checks themselves (spawned worker, recipe trained there), as ``mlsvs verify``."""
+    from mlsvs.model.catalog import Level
+
+    if check is ia.property_inference_resisted:
+        sec = _prop(model)
+    elif check is ia.adaptive_attacks:
+        sec = _adaptive_section(model)
+    else:
+        sec = _section(model, data, **{family: settings})
+    ctx = CheckContext(
+        project=Project(root=proj, name="p", traits=frozenset()),
+        today=date(2026, 1, 1),
+        settings={"model_tests": sec},
+        capabilities=frozenset({Capability.MODEL_EXECUTION}),
+        target_level=Level[level] if level else None,
+    )
+    [outcome] = check.run(ctx, ctx.project)
+    assert outcome.status is expected, outcome.message
