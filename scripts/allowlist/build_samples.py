@@ -61,7 +61,12 @@ def _numpy() -> Iterator[Group]:
     yield "numpy-rng", ("numpy",), [np.random.default_rng(0), np.random.RandomState(0),
                                     np.random.Generator(np.random.PCG64(1)),
                                     np.random.SeedSequence(3)]  # fmt: skip
-    yield "numpy-ufuncs", ("numpy",), [np.add, np.sqrt, np.exp, np.log1p, np.maximum]
+    # Every ufunc: FunctionTransformer(func=..., inverse_func=...) and
+    # TransformedTargetRegressor hold whichever one a user picked (np.expm1, np.square ...).
+    ufuncs = sorted(
+        (f for f in vars(np).values() if isinstance(f, np.ufunc)), key=lambda f: f.__name__
+    )
+    yield "numpy-ufuncs", ("numpy",), ufuncs
     yield "numpy-matrix", ("numpy",), np.matrix([[1, 2], [3, 4]])
 
 
@@ -138,6 +143,92 @@ def _sklearn_inputs() -> list[tuple[object, object]]:
     ]  # fmt: skip
 
 
+def _sklearn_required(cls: type, regressor: bool) -> dict[str, object] | None:
+    """Arguments for the required parameters of a meta-estimator (searches, ensembles of
+    estimators, wrappers), or None when one is unknown."""
+    import inspect
+
+    from sklearn.linear_model import LogisticRegression, Ridge
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+    def base() -> object:
+        return Ridge() if regressor else LogisticRegression()
+
+    grid = {"alpha": [0.1, 1.0]} if regressor else {"C": [0.1, 1.0]}
+    second = (
+        DecisionTreeRegressor(max_depth=2) if regressor else DecisionTreeClassifier(max_depth=2)
+    )
+    fill: dict[str, Callable[[], object]] = {
+        "estimator": base, "base_estimator": base,
+        "estimators": lambda: [("lin", base()), ("tree", second)],
+        "param_grid": lambda: grid, "param_distributions": lambda: grid,
+        "steps": lambda: [("scale", StandardScaler()), ("model", base())],
+        "transformers": lambda: [("scale", StandardScaler(), [0, 1])],
+        "transformer_list": lambda: [("scale", StandardScaler())],
+    }  # fmt: skip
+    kwargs: dict[str, object] = {}
+    for param in inspect.signature(cls.__init__).parameters.values():
+        if param.name == "self" or param.default is not inspect.Parameter.empty:
+            continue
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD) or param.name not in fill:
+            return None
+        kwargs[param.name] = fill[param.name]()
+    return kwargs
+
+
+def _sklearn_meta() -> Iterator[Group]:
+    """Meta-estimators (GridSearchCV, VotingClassifier, RFE, OneVsRestClassifier ...), fitted
+    around a linear model, searches with scorers and splitters, and every named scorer."""
+    import numpy as np
+    from sklearn.metrics import get_scorer, get_scorer_names
+    from sklearn.model_selection import GridSearchCV, KFold
+    from sklearn.utils import all_estimators
+
+    x = np.random.default_rng(0).normal(size=(60, 4))
+    y = (x[:, 0] > 0).astype(int)
+    dists = ("scikit-learn", "numpy", "scipy")
+    for name, cls in all_estimators():
+        for regressor in (False, True):
+            kwargs = _sklearn_required(cls, regressor)
+            if not kwargs:
+                continue
+            # One target, then several (MultiOutputRegressor, ClassifierChain ...).
+            targets = (x[:, 1] * 2, x[:, :2]) if regressor else (y, np.c_[y, 1 - y])
+            for target in targets:
+                try:
+                    fitted = cls(**kwargs).fit(x, target)
+                except Exception:  # noqa: BLE001,S112 - a wrapper of the other kind, odd input
+                    continue
+                yield f"sklearn-meta-{name}-{'reg' if regressor else 'clf'}", dists, fitted
+                break
+    scorers = []
+    for scorer_name in get_scorer_names():
+        try:
+            scorers.append(get_scorer(scorer_name))
+        except Exception:  # noqa: BLE001,S112 - scorers needing an optional dependency
+            continue
+    yield "sklearn-scorers", dists, scorers
+    from sklearn.linear_model import LogisticRegression
+
+    for scoring in ("accuracy", "f1", "roc_auc", "neg_log_loss", None):
+        search = GridSearchCV(
+            LogisticRegression(), {"C": [0.1, 1.0]}, scoring=scoring, cv=KFold(2)
+        ).fit(x, y)
+        yield f"sklearn-search-{scoring}", dists, search
+    import sklearn.model_selection as model_selection
+
+    splitters = []
+    for attr in sorted(vars(model_selection)):
+        kind = getattr(model_selection, attr)
+        if isinstance(kind, type) and hasattr(kind, "split") and hasattr(kind, "get_n_splits"):
+            try:
+                splitters.append(kind())
+            except Exception:  # noqa: BLE001,S112 - splitters with required arguments
+                continue
+    yield "sklearn-splitters", dists, splitters
+
+
 def _sklearn() -> Iterator[Group]:
     import numpy as np
     from sklearn.utils import all_estimators
@@ -157,6 +248,7 @@ def _sklearn() -> Iterator[Group]:
                 continue
             yield f"sklearn-{name}", ("scikit-learn", "numpy", "scipy"), fitted
             break
+    yield from _sklearn_meta()
     x = np.random.default_rng(0).normal(size=(60, 4))
     from sklearn.compose import ColumnTransformer
     from sklearn.pipeline import make_pipeline

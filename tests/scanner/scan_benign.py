@@ -165,6 +165,36 @@ def sklearn_text_and_density(d: Path) -> Path:
     return path
 
 
+def sklearn_meta_estimators(d: Path) -> Path:
+    """Meta-estimators as users save them: a fitted search with a scorer and a splitter, an
+    ensemble of named estimators, a multi-output wrapper and a target transform by ufuncs."""
+    import joblib
+    import numpy as np
+    from sklearn.compose import TransformedTargetRegressor
+    from sklearn.ensemble import VotingClassifier
+    from sklearn.linear_model import LogisticRegression, Ridge
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold
+    from sklearn.multioutput import MultiOutputRegressor
+    from sklearn.tree import DecisionTreeClassifier
+
+    x, y = _sk_data()
+    search = GridSearchCV(
+        LogisticRegression(), {"C": [0.1, 1.0]}, scoring="f1", cv=StratifiedKFold(2)
+    )
+    vote = VotingClassifier([("lin", LogisticRegression()), ("tree", DecisionTreeClassifier())])
+    bundle = {
+        "search": search.fit(x, y),
+        "vote": vote.fit(x, y),
+        "multi": MultiOutputRegressor(Ridge()).fit(x, x[:, :2]),
+        "target": TransformedTargetRegressor(Ridge(), func=np.log1p, inverse_func=np.expm1).fit(
+            x, np.abs(x[:, 0])
+        ),
+    }
+    path = d / "sk_meta.joblib"
+    joblib.dump(bundle, path)
+    return path
+
+
 def pandas_pickle(d: Path) -> Path:
     import pandas as pd
 
@@ -334,7 +364,7 @@ BENIGN: dict[str, Builder] = {
     for f in (
         torch_state_dict, torch_whole_module, torch_legacy, torch_legacy_module, torchscript,
         torch_checkpoint_optim, sklearn_pickle, sklearn_joblib, sklearn_joblib_compressed,
-        sklearn_joblib_lzma, sklearn_text_and_density, pandas_pickle, xgboost_pickle, lightgbm_pickle, numpy_npy,
+        sklearn_joblib_lzma, sklearn_text_and_density, sklearn_meta_estimators, pandas_pickle, xgboost_pickle, lightgbm_pickle, numpy_npy,
         numpy_npz, keras_v3, keras_h5, onnx_skl2onnx, onnx_helper, safetensors_file, gguf_file,
         plain_containers, protocol0,
     )

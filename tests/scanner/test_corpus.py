@@ -26,6 +26,7 @@ EXPECTED_FORMAT = {
     "sklearn_joblib_compressed": ModelFormat.JOBLIB,
     "sklearn_joblib_lzma": ModelFormat.JOBLIB,
     "sklearn_text_and_density": ModelFormat.JOBLIB,
+    "sklearn_meta_estimators": ModelFormat.JOBLIB,
     "pandas_pickle": ModelFormat.PICKLE,
     "xgboost_pickle": ModelFormat.PICKLE,
     "lightgbm_pickle": ModelFormat.PICKLE,
