@@ -14,6 +14,7 @@ import os
 import shutil
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -54,6 +55,26 @@ def _login(page, url, user):
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"{url}/")
+
+
+def four_eyes_sign_off(page: Any, url: str, assessment_url: str, shots: Path) -> tuple[str, Path]:
+    """The recorder (logged in) is refused her own sign-off; bob signs off and downloads the
+    attestations. Returns the assessment's status text and the downloaded archive's path."""
+    page.click("#sign-off")
+    assert "four-eyes" in page.inner_text("#error")
+    page.screenshot(path=shots / "06-four-eyes.png", full_page=True)
+    page.goto(f"{url}/")
+    page.click("text=Log out")
+    page.wait_for_url(f"{url}/login")
+    _login(page, url, "bob")
+    page.goto(assessment_url)
+    page.click("#sign-off")
+    page.wait_for_selector("#export")
+    status = str(page.inner_text("#assessment-status"))
+    page.screenshot(path=shots / "07-signed-off.png", full_page=True)
+    with page.expect_download() as info:
+        page.click("#export")
+    return status, Path(info.value.path())
 
 
 def test_journey_login_history_diff_assessment_sign_off(browser, loaded, corpus, shots, tmp_path):
@@ -99,23 +120,9 @@ def test_journey_login_history_diff_assessment_sign_off(browser, loaded, corpus,
         row.locator("button[type=submit]").click()
         page.wait_for_selector(f"tr[id='{requirement}'] .recorded")
         page.screenshot(path=shots / "05-recorded.png", full_page=True)
-        # Ada cannot sign off her own assessment.
-        page.click("#sign-off")
-        assert "four-eyes" in page.inner_text("#error")
-        page.screenshot(path=shots / "06-four-eyes.png", full_page=True)
-        page.goto(f"{url}/")
-        page.click("text=Log out")
-        page.wait_for_url(f"{url}/login")
-        # Bob signs off and downloads the attestations.
-        _login(page, url, "bob")
-        page.goto(assessment_url)
-        page.click("#sign-off")
-        page.wait_for_selector("#export")
-        assert "signed_off" in page.inner_text("#assessment-status")
-        page.screenshot(path=shots / "07-signed-off.png", full_page=True)
-        with page.expect_download() as info:
-            page.click("#export")
-        archive = zipfile.ZipFile(io.BytesIO(Path(info.value.path()).read_bytes()))
+        status, download = four_eyes_sign_off(page, url, assessment_url, shots)
+        assert "signed_off" in status
+        archive = zipfile.ZipFile(io.BytesIO(download.read_bytes()))
         # Hostile names from scanned artifacts are shown escaped and nothing runs.
         page.goto(f"{url}/findings")
         page.screenshot(path=shots / "08-findings-hostile.png", full_page=True)

@@ -32,7 +32,12 @@ from tests.integration.servers import EXAMPLES, free_port, running
 from tests.integration.test_examples import _advisory_cache, _copy, _verify
 from tests.server.conftest import PASSWORD
 from tests.server.live import mlsvs_command, serve_command
-from tests.server.test_browser import _login, browser, shots  # noqa: F401 - fixtures
+from tests.server.test_browser import (  # noqa: F401 - fixtures
+    _login,
+    browser,
+    four_eyes_sign_off,
+    shots,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.network, pytest.mark.slow]
 SYSTEM = "hardened-classifier"
@@ -147,24 +152,12 @@ def test_one_command_upload_history_diff_assessment_sign_off_higher_level(
             page.wait_for_selector(f"tr[id='{rid}'] .recorded")
         assert f"{len(blocking)} recorded" in page.inner_text("body")
         page.screenshot(path=shots / "05-recorded.png", full_page=True)
-        # Four-eyes: Ada may not sign off what she recorded.
-        page.click("#sign-off")
-        assert "four-eyes" in page.inner_text("#error")
-        page.screenshot(path=shots / "06-four-eyes.png", full_page=True)
-        page.goto(f"{url}/")
-        page.click("text=Log out")
-        page.wait_for_url(f"{url}/login")
-        # Bob signs off and downloads the attestations through the browser.
-        _login(page, url, "bob")
-        page.goto(assessment_url)
-        page.click("#sign-off")
-        page.wait_for_selector("#export")
-        assert "signed off by bob" in page.inner_text("#assessment-status")
-        page.screenshot(path=shots / "07-signed-off.png", full_page=True)
-        with page.expect_download() as info:
-            page.click("#export")
+        # Four-eyes: Ada may not sign off what she recorded; Bob signs off and downloads the
+        # attestations through the browser.
+        status, download = four_eyes_sign_off(page, url, assessment_url, shots)
+        assert "signed off by bob" in status
         archive = tmp_path / "assessment.zip"
-        info.value.save_as(archive)
+        shutil.copyfile(download, archive)
 
         # The engineer unpacks it in the project; the next CI run reaches L1.
         with zipfile.ZipFile(io.BytesIO(archive.read_bytes())) as handle:
