@@ -59,3 +59,29 @@ def section(**overrides: object) -> dict[str, object]:
         else:
             base[key] = value
     return base
+
+
+def factory_model(factory: str, kind: str = "sklearn", n_classes: int = 2) -> dict[str, object]:
+    """A ``model`` entry built by a ``tests/modeltest/projmodels.py`` factory."""
+    return {"kind": kind, "factory": f"projmodels:{factory}", "n_classes": n_classes}
+
+
+CAL_DATA = {"test": "data/cal_test.csv", "train": "data/cal_train.csv", "label": "label"}
+"""The calibration split that the runtime-evidence projects write."""
+
+CARD = """---
+license: apache-2.0
+model-index:
+- name: linear-risk
+  results:
+  - task: {{type: tabular-classification}}
+    dataset: {{name: holdout-2026, type: internal}}
+    metrics:
+    - {{type: accuracy, value: {acc}}}
+    - {{type: f1, value: {f1}}}
+---
+# Model card
+## Limitations
+Tabular inputs only.
+"""
+"""A model card claiming accuracy and F1 (``CARD.format(acc=..., f1=...)``)."""

@@ -16,33 +16,13 @@ from mlsvs.checks.behaviour import model_tests as mt
 from mlsvs.model.catalog import Level
 from mlsvs.plugin import Capability, CheckContext, Project, Status
 from tests.modeltest import projmodels
-from tests.modeltest.conftest import section, write_csv
+from tests.modeltest.conftest import CAL_DATA, CARD, factory_model, section, write_csv
 
 pytestmark = pytest.mark.slow
 
-CAL_DATA = {"test": "data/cal_test.csv", "train": "data/cal_train.csv", "label": "label"}
 NOISY = {"test": "data/noisy_test.csv", "train": "data/noisy_train.csv", "label": "label"}
 FEATURES = [f"f{i}" for i in range(projmodels.N_FEATURES)]
 QUICK_COMPUTE = {"repeats": 3, "fuzz_samples": 10, "ordinary_samples": 30}
-CARD = """---
-license: apache-2.0
-model-index:
-- name: linear-risk
-  results:
-  - task: {{type: tabular-classification}}
-    dataset: {{name: holdout-2026, type: internal}}
-    metrics:
-    - {{type: accuracy, value: {acc}}}
-    - {{type: f1, value: {f1}}}
----
-# Model card
-## Limitations
-Tabular inputs only.
-"""
-
-
-def _model(factory, kind="sklearn", n_classes=2):
-    return {"kind": kind, "factory": f"projmodels:{factory}", "n_classes": n_classes}
 
 
 def _skops(root):
@@ -74,7 +54,7 @@ CASES = [
     (
         mt.clean_accuracy_measured,
         "L1",
-        {"model": _model("build_tree"), "data": NOISY},
+        {"model": factory_model("build_tree"), "data": NOISY},
         None,
         Status.FAIL,
     ),
@@ -105,7 +85,7 @@ CASES = [
     (
         mt.membership_inference,
         None,
-        {"model": _model("build_tree"), "data": NOISY},
+        {"model": factory_model("build_tree"), "data": NOISY},
         None,
         Status.FAIL,
     ),
@@ -146,18 +126,24 @@ CASES = [
         Status.FAIL,
     ),
     (mt.output_minimised, None, {}, None, Status.FAIL),
-    (mt.output_minimised, None, {"model": _model("build_rounded", "callable")}, None, Status.PASS),
     (
-        mt.scores_calibrated,
-        "L2",
-        {"model": _model("build_calibrated"), "data": CAL_DATA},
+        mt.output_minimised,
+        None,
+        {"model": factory_model("build_rounded", "callable")},
         None,
         Status.PASS,
     ),
     (
         mt.scores_calibrated,
         "L2",
-        {"model": _model("build_overfit_forest"), "data": CAL_DATA},
+        {"model": factory_model("build_calibrated"), "data": CAL_DATA},
+        None,
+        Status.PASS,
+    ),
+    (
+        mt.scores_calibrated,
+        "L2",
+        {"model": factory_model("build_overfit_forest"), "data": CAL_DATA},
         None,
         Status.FAIL,
     ),
@@ -165,7 +151,10 @@ CASES = [
     (
         mt.corruption_robustness,
         "L2",
-        {"model": _model("build_collinear", "callable"), "data": {"test": "data/col_test.csv"}},
+        {
+            "model": factory_model("build_collinear", "callable"),
+            "data": {"test": "data/col_test.csv"},
+        },
         None,
         Status.FAIL,
     ),
@@ -173,7 +162,7 @@ CASES = [
         mt.ood_detected,
         "L2",
         {
-            "model": _model("build_abstaining", "callable", 3),
+            "model": factory_model("build_abstaining", "callable", 3),
             "data": OOD_DATA,
             "ood": {"detector": "abstain_class", "abstain_class": 2},
         },
@@ -195,21 +184,21 @@ CASES = [
     (
         mt.worst_case_compute,
         "L2",
-        {"model": _model("build_sponge", "callable"), "compute": QUICK_COMPUTE},
+        {"model": factory_model("build_sponge", "callable"), "compute": QUICK_COMPUTE},
         None,
         Status.FAIL,
     ),
     (
         mt.memorisation_indicators,
         "L2",
-        {"model": _model("build_calibrated"), "data": CAL_DATA},
+        {"model": factory_model("build_calibrated"), "data": CAL_DATA},
         None,
         Status.PASS,
     ),
     (
         mt.memorisation_indicators,
         "L2",
-        {"model": _model("build_overfit_forest"), "data": CAL_DATA},
+        {"model": factory_model("build_overfit_forest"), "data": CAL_DATA},
         None,
         Status.FAIL,
     ),

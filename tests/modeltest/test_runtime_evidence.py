@@ -15,7 +15,7 @@ from mlsvs.modeltest.result import TestName
 from mlsvs.modeltest.session import run_tests
 from mlsvs.plugin import Capability, CheckContext, Project, Status
 from tests.modeltest import projmodels
-from tests.modeltest.conftest import section, write_csv
+from tests.modeltest.conftest import CAL_DATA, CARD, factory_model, section, write_csv
 
 pytestmark = pytest.mark.slow
 
@@ -43,10 +43,6 @@ def _run(root, names, level="L2", **overrides):
     return {r.name: r for r in run_with_model(model, cfg, root, names)}
 
 
-def _model(factory, kind="sklearn", n_classes=2):
-    return {"kind": kind, "factory": f"projmodels:{factory}", "n_classes": n_classes}
-
-
 @pytest.fixture
 def calib_project(project):
     xtr, ytr, xte, yte = projmodels.calibrated_split()
@@ -55,9 +51,6 @@ def calib_project(project):
     xtr, ytr, xte, yte = projmodels.collinear_split()
     write_csv(project / "data" / "col_test.csv", xte, yte)
     return project
-
-
-CAL_DATA = {"test": "data/cal_test.csv", "train": "data/cal_train.csv", "label": "label"}
 
 
 def test_ece_formula_on_known_bins():
@@ -75,8 +68,8 @@ def test_newcombe_interval_contains_difference():
 
 def test_calibrated_model_passes_and_overfit_forest_fails(calib_project):
     names = (TestName.CALIBRATION, TestName.MEMORISATION)
-    good = _worker(calib_project, names, model=_model("build_calibrated"), data=CAL_DATA)
-    bad = _run(calib_project, names, model=_model("build_overfit_forest"), data=CAL_DATA)
+    good = _worker(calib_project, names, model=factory_model("build_calibrated"), data=CAL_DATA)
+    bad = _run(calib_project, names, model=factory_model("build_overfit_forest"), data=CAL_DATA)
     assert good["calibration"].ok is True, good["calibration"].message
     assert good["memorisation"].ok is True, good["memorisation"].message
     assert bad["calibration"].ok is False, bad["calibration"].message
@@ -92,7 +85,7 @@ def test_calibration_without_limit_or_samples_is_not_verified(calib_project):
     few = _run(
         calib_project,
         (TestName.CALIBRATION,),
-        model=_model("build_calibrated"),
+        model=factory_model("build_calibrated"),
         data=CAL_DATA,
         calibration={"samples": 50},
     )
@@ -101,7 +94,7 @@ def test_calibration_without_limit_or_samples_is_not_verified(calib_project):
         calib_project,
         (TestName.CALIBRATION,),
         level=None,
-        model=_model("build_calibrated"),
+        model=factory_model("build_calibrated"),
         data=CAL_DATA,
     )
     assert none["calibration"].ok is None and "no threshold" in none["calibration"].message
@@ -112,7 +105,7 @@ def test_corruption_ratio_passes_robust_and_fails_brittle_model(calib_project):
     brittle = _run(
         calib_project,
         (TestName.CORRUPTION,),
-        model=_model("build_collinear", kind="callable"),
+        model=factory_model("build_collinear", kind="callable"),
         data={"test": "data/col_test.csv"},
     )["corruption_robustness"]
     assert ok.ok is True, ok.message
@@ -162,7 +155,7 @@ def test_ood_abstain_detector_passes_and_confident_model_fails(project):
     good = _run(
         project,
         (TestName.OOD,),
-        model=_model("build_abstaining", "callable", 3),
+        model=factory_model("build_abstaining", "callable", 3),
         data=data,
         ood={"detector": "abstain_class", "abstain_class": 2},
     )
@@ -193,7 +186,7 @@ def test_compute_passes_bounded_model_and_fails_sponges(project):
     quick = {"repeats": 3, "fuzz_samples": 10, "ordinary_samples": 30}
     ok = _worker(project, (TestName.COMPUTE,), compute=quick)["worst_case_compute"]
     sponge = _run(
-        project, (TestName.COMPUTE,), model=_model("build_sponge", "callable"), compute=quick
+        project, (TestName.COMPUTE,), model=factory_model("build_sponge", "callable"), compute=quick
     )["worst_case_compute"]
     assert ok.ok is True, ok.message
     assert sponge.ok is False and "latency" in sponge.message, sponge.message
@@ -203,28 +196,11 @@ def test_compute_passes_bounded_model_and_fails_sponges(project):
         project,
         (TestName.COMPUTE,),
         level=None,
-        model=_model("build_memory_sponge", "callable"),
+        model=factory_model("build_memory_sponge", "callable"),
         compute={**quick, "latency_ratio_max": 1000.0, "memory_ratio_max": 1.3},
     )["worst_case_compute"]
     assert mem.ok is False, mem.message
     assert mem.measurements[1].name == "worst_case_memory_ratio" and mem.measurements[1].value > 1.3
-
-
-CARD = """---
-license: apache-2.0
-model-index:
-- name: linear-risk
-  results:
-  - task: {{type: tabular-classification}}
-    dataset: {{name: holdout-2026, type: internal}}
-    metrics:
-    - {{type: accuracy, value: {acc}}}
-    - {{type: f1, value: {f1}}}
----
-# Model card
-## Limitations
-Tabular inputs only.
-"""
 
 
 def _skops(project):
@@ -274,7 +250,7 @@ def test_acceptance_binds_digest_and_shortfall(project):
 
 
 def test_checks_map_outcomes(calib_project):
-    sec = section(model=_model("build_overfit_forest"), data=CAL_DATA)
+    sec = section(model=factory_model("build_overfit_forest"), data=CAL_DATA)
     ctx = CheckContext(
         project=Project(root=calib_project, name="p", traits=frozenset()),
         today=date(2026, 1, 1),
@@ -324,7 +300,7 @@ def test_quantised_model_passes_the_parents_suite_in_process(project):
 
 
 def test_reproducibility_pinned_recipe_passes_unpinned_fails(project):
-    model = _model("build_tree")
+    model = factory_model("build_tree")
     data = {"test": "data/noisy_test.csv", "train": "data/noisy_train.csv", "label": "label"}
     names = (TestName.REPRODUCIBILITY,)
     ok = _worker(

@@ -50,37 +50,35 @@ def _key(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize(
-    ("flaws", "expected", "said"),
+    ("check", "flaws", "expected", "said"),
     [
-        (flawed.Flaws(cors_reflects_with_credentials=True), Status.FAIL, "with credentials"),
-        (flawed.Flaws(), Status.PASS, ""),
+        (
+            endpoint_checks.endpoint_cors_restricted,
+            flawed.Flaws(cors_reflects_with_credentials=True),
+            Status.FAIL,
+            "with credentials",
+        ),
+        (endpoint_checks.endpoint_cors_restricted, flawed.Flaws(), Status.PASS, ""),
+        (
+            endpoint_checks.endpoint_cost_bounded,
+            flawed.Flaws(quadratic_cost=True),
+            Status.FAIL,
+            "super-linearly",
+        ),
+        (endpoint_checks.endpoint_cost_bounded, flawed.Flaws(), Status.PASS, ""),
     ],
-    ids=["reflects-origin-with-credentials", "hardened"],
-)
-def test_mlc510_cors(flaws: flawed.Flaws, expected: Status, said: str, tmp_path: Path) -> None:
-    with flawed.serve(flaws) as port:
-        url = f"http://127.0.0.1:{port}/predict"
-        status, message = _run(
-            endpoint_checks.endpoint_cors_restricted, url, flawed.TEMPLATE, tmp_path
-        )
-    assert status is expected, message
-    assert said in message
-
-
-@pytest.mark.parametrize(
-    ("flaws", "expected", "said"),
-    [
-        (flawed.Flaws(quadratic_cost=True), Status.FAIL, "super-linearly"),
-        (flawed.Flaws(), Status.PASS, ""),
+    ids=[
+        "mlc510-reflects-origin-with-credentials",
+        "mlc510-hardened",
+        "mlc511-quadratic-in-batch-size",
+        "mlc511-hardened",
     ],
-    ids=["quadratic-in-batch-size", "hardened"],
 )
-def test_mlc511_cost(flaws: flawed.Flaws, expected: Status, said: str, tmp_path: Path) -> None:
+def test_flawed_server_fails_and_hardened_passes(
+    check: Check[Any], flaws: flawed.Flaws, expected: Status, said: str, tmp_path: Path
+) -> None:
     with flawed.serve(flaws) as port:
-        url = f"http://127.0.0.1:{port}/predict"
-        status, message = _run(
-            endpoint_checks.endpoint_cost_bounded, url, flawed.TEMPLATE, tmp_path
-        )
+        status, message = _run(check, f"http://127.0.0.1:{port}/predict", flawed.TEMPLATE, tmp_path)
     assert status is expected, message
     assert said in message
 
