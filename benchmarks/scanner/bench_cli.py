@@ -136,6 +136,10 @@ def parity(args: argparse.Namespace) -> int:
         print("needs hyperfine on PATH and --venv with picklescan", file=sys.stderr)
         return 2
     python = str(args.python or sys.executable)
+    # Run mlsvs the way users do, as its console script, when the interpreter's venv has one
+    # (``pip install --no-deps -e .`` into the scan venv); picklescan runs as its own.
+    script = Path(python).with_name("mlsvs")
+    mlsvs = str(script) if script.exists() else f"{python} -m mlsvs"
     with tempfile.TemporaryDirectory() as tmp:
         sys.path.insert(0, str(ROOT))
         corpus, models = args.corpus, args.models
@@ -151,10 +155,10 @@ def parity(args: argparse.Namespace) -> int:
         commands = {
             "python -c pass (mlsvs's interpreter)": f"{python} -c pass",
             "python -c pass (picklescan's venv)": f"{args.venv / 'bin' / 'python'} -c pass",
-            "mlsvs --version": f"{python} -m mlsvs --version",
+            "mlsvs --version": f"{mlsvs} --version",
         }
         for label, tree in (("corpus", corpus), ("models", models)):
-            commands[f"mlsvs scan {label}"] = f"{python} -m mlsvs scan {tree}"
+            commands[f"mlsvs scan {label}"] = f"{mlsvs} scan {tree}"
             commands[f"picklescan {label}"] = f"{picklescan} --path {tree}"
         out = Path(tmp) / "hyperfine.json"
         load_start = os.getloadavg()
@@ -165,7 +169,7 @@ def parity(args: argparse.Namespace) -> int:
         subprocess.run(argv, stdout=subprocess.DEVNULL, env=env, check=True)
         load_end = os.getloadavg()
         results = {r["command"]: r for r in json.loads(out.read_text())["results"]}
-    print(f"hyperfine -N, {args.n} runs each; mlsvs under {python}")
+    print(f"hyperfine -N, {args.n} runs each; mlsvs as {mlsvs}")
     print(f"load average {load_start[0]:.1f} -> {load_end[0]:.1f}, {os.cpu_count()} CPUs")
     print("| command | mean (s) | median (s) | min (s) | user+sys (s) |")
     print("|---|---|---|---|---|")

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 
 from mlsvs.errors import ConfigError
 from mlsvs.model.level import Level
+from mlsvs.util.config_file import find_config
+from mlsvs.util.config_file import read_config_text as _read_text
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -28,7 +30,6 @@ if TYPE_CHECKING:
     from mlsvs.model.artifact import Capability, Endpoint  # noqa: TC004
     from mlsvs.model.attestation import Waiver  # noqa: TC004
 
-CONFIG_FILE = "mlsvs.toml"
 
 # Sections owned by checks and commands; each validates its own keys.
 EXTENSION_SECTIONS = frozenset(
@@ -152,27 +153,6 @@ class Config:
     def effective_jobs(self) -> int:
         """Worker threads to use."""
         return self.jobs if self.jobs > 0 else min(8, os.cpu_count() or 1)
-
-
-def find_config(start: Path) -> Path | None:
-    """The nearest ``mlsvs.toml`` or ``pyproject.toml`` with ``[tool.mlsvs]``, from ``start`` up.
-
-    The search stops at a directory containing ``.git`` so a project never picks up the
-    configuration of an unrelated parent repository.
-    """
-    current = start.resolve()
-    if current.is_file():
-        current = current.parent
-    for directory in (current, *current.parents):
-        candidate = directory / CONFIG_FILE
-        if candidate.is_file():
-            return candidate
-        pyproject = directory / "pyproject.toml"
-        if pyproject.is_file() and "[tool.mlsvs" in _read_text(pyproject):
-            return pyproject
-        if (directory / ".git").exists():
-            return None
-    return None
 
 
 def load_config(root: Path, explicit: Path | None = None) -> Config:
@@ -454,13 +434,6 @@ def _digest(table: Mapping[str, object]) -> str:
 
     canonical = json.dumps(table, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read configuration: {exc}", path=str(path)) from None
 
 
 def _line_of(text: str, key: str) -> int | None:

@@ -9,7 +9,11 @@ Subcommand modules are imported only when their command runs, so ``mlsvs --versi
 ``run`` returns the exit code. Errors meant for the user are ``MlsvsError``: printed as one
 line, exit code 2 (``-v`` / ``MLSVS_DEBUG=1`` show the traceback). A module that never logs may
 set ``CONFIGURE_LOGGING = False`` to skip importing and configuring ``logging`` (``-v`` and
-``MLSVS_LOG_LEVEL`` still configure it).
+``MLSVS_LOG_LEVEL`` still configure it), and ``SKIP_TEARDOWN = True`` when nothing of its run
+needs the interpreter's shutdown (no atexit handler, no open file or child process): the
+console script then flushes stdout/stderr and ends the process with ``os._exit``, which saves
+tearing down every imported module (~10% of a directory scan). ``main`` itself always returns,
+so in-process callers (tests, ``mlsvs.api``) are unaffected.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import argparse
 import importlib
 import os
 import sys
-from typing import TYPE_CHECKING, Protocol, cast
+from typing import TYPE_CHECKING, NoReturn, Protocol, cast
 
 from mlsvs import __version__
 
@@ -161,5 +165,32 @@ def _run_guarded(module: _CommandModule, args: argparse.Namespace, *, verbose: b
         return 2
 
 
+def entry() -> NoReturn:
+    """The ``mlsvs`` console script: ``main``, then exit (see ``SKIP_TEARDOWN`` above)."""
+    code = main()
+    if _skips_teardown(sys.argv[1:]):
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except OSError:
+            pass  # e.g. a closed pipe: let the normal exit path report it
+        else:
+            os._exit(code)
+    sys.exit(code)
+
+
+def _skips_teardown(argv: Sequence[str]) -> bool:
+    """Whether the command that just ran declared ``SKIP_TEARDOWN``.
+
+    Logging needs no teardown either: its stream handlers flush every record.
+    """
+    words = [a for a in argv[:2] if a not in ("-v", "--verbose")]
+    command = COMMANDS.get(words[0]) if words else None
+    if command is None:
+        return False
+    module = sys.modules.get(f"mlsvs.cli.{command[0]}")
+    return bool(getattr(module, "SKIP_TEARDOWN", False))
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    entry()

@@ -11,12 +11,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from mlsvs.scanner.output import Summary
 
 CONFIGURE_LOGGING = False
 """The scanner never logs: configuring ``logging`` (~3 ms of imports on every scan) would only
 change how a third-party library's rare warning is worded; Python's last-resort handler still
 prints warnings to stderr. ``-v`` and ``MLSVS_LOG_LEVEL`` configure it as for any command."""
+
+SKIP_TEARDOWN = True
+"""A scan leaves no open file, child process or atexit work behind (reports are written and
+closed, ``-j`` workers joined), so the console script ends it without the interpreter's
+module teardown (``mlsvs.cli.main``)."""
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -51,12 +58,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Scan, render, and map the result to an exit code."""
     from mlsvs.cli._common import emit, jobs, output_specs
-    from mlsvs.config import load_config
     from mlsvs.errors import ConfigError, UsageError
     from mlsvs.model.severity import Severity
     from mlsvs.scanner.api import expand_counted, scan_targets
     from mlsvs.scanner.output import findings_report, render_json, render_text, summarize
     from mlsvs.scanner.settings import options_from
+    from mlsvs.util.config_file import find_config
     from mlsvs.util.text import safe_path, sanitize
 
     if args.allow:
@@ -75,11 +82,19 @@ def run(args: argparse.Namespace) -> int:
     missing = [p for p in args.paths if not Path(p).exists() and not Path(p).is_symlink()]
     if missing:
         raise UsageError(f"no such file or directory: {safe_path(missing[0])}")
-    config = load_config(Path.cwd(), args.config)
+    config_path = args.config or find_config(Path.cwd())
+    section: Mapping[str, object] = {}
+    if config_path is not None:
+        from mlsvs.config import load_config  # its model costs ~8 ms: only with a file
+
+        config = load_config(Path.cwd(), config_path)
+        section = config.settings.get("scanner", {})
     try:
-        options = options_from(config.settings.get("scanner", {}), args.allow_global)
+        options = options_from(section, args.allow_global)
     except ValueError as exc:
-        raise ConfigError(str(exc), path=config.source) from None
+        raise ConfigError(
+            str(exc), path=None if config_path is None else str(config_path)
+        ) from None
     targets, skipped = expand_counted(args.paths)
     if not targets:
         where = ", ".join(safe_path(p) for p in args.paths)

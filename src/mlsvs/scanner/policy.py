@@ -10,7 +10,7 @@ import enum
 import functools
 import json
 from dataclasses import dataclass
-from importlib import resources
+from pathlib import Path
 
 from mlsvs.scanner.pickle_names import normalize
 from mlsvs.scanner.pickle_shapes import CallShape
@@ -40,15 +40,20 @@ class Classification:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Lists:
     allowed: frozenset[str]
-    shapes: dict[str, CallShape]
+    entries: dict[str, object]
+    """Allowlist entry per name; its call shape is parsed when first asked for."""
     modules: dict[str, str]
     callables: dict[str, str]
     segments: dict[str, str]
 
 
+_DATA = Path(__file__).with_name("data")
+"""The bundled lists, read from the package directory (``importlib.resources`` would add ~10 ms
+of imports to every ``mlsvs scan``; the package is never installed zipped)."""
+
+
 def _load(name: str) -> dict[str, object]:
-    text = resources.files("mlsvs.scanner").joinpath("data", name).read_text(encoding="utf-8")
-    data = json.loads(text)
+    data = json.loads((_DATA / name).read_bytes())
     if not isinstance(data, dict):
         raise TypeError(f"{name}: expected a JSON object")
     return data
@@ -65,16 +70,10 @@ def _lists() -> _Lists:
     allow = _load(ALLOWLIST_RESOURCE)
     deny = _load(DENYLIST_RESOURCE)
     callables = allow.get("callables", {})
-    allowed = frozenset(callables) if isinstance(callables, dict) else frozenset()
-    shapes: dict[str, CallShape] = {}
-    if isinstance(callables, dict):
-        for name, entry in callables.items():
-            shape = CallShape.from_json(entry.get("shape") if isinstance(entry, dict) else None)
-            if shape is not None:
-                shapes[str(name)] = shape
+    entries = {str(k): v for k, v in callables.items()} if isinstance(callables, dict) else {}
     return _Lists(
-        allowed=allowed,
-        shapes=shapes,
+        allowed=frozenset(entries),
+        entries=entries,
         modules=_str_map(deny.get("modules")),
         callables=_str_map(deny.get("callables")),
         segments=_str_map(deny.get("segments")),
@@ -90,11 +89,19 @@ def call_shape(name: str) -> CallShape | None:
     """The call shape ordinary files use for an allowlisted callable (None: names only)."""
     norm = normalize(name)
     lists = _lists()
-    shape = lists.shapes.get(norm)
-    if shape is None and norm not in lists.allowed:
+    if norm not in lists.allowed:
         alias = old_module_path(norm, lists.allowed)
-        shape = None if alias is None else lists.shapes.get(alias)
-    return shape
+        if alias is None:
+            return None
+        norm = alias
+    return _shape(norm)
+
+
+@functools.cache
+def _shape(name: str) -> CallShape | None:
+    # Parsed on first use: a scan asks for a few dozen of the ~850 entries.
+    entry = _lists().entries.get(name)
+    return CallShape.from_json(entry.get("shape") if isinstance(entry, dict) else None)
 
 
 def classify(name: str, extra_allow: frozenset[str] = frozenset()) -> Classification:

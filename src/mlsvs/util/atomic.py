@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -19,6 +18,8 @@ def atomic_open(path: Path, *, binary: bool = False) -> Iterator[IO[Any]]:
     On any exception (including KeyboardInterrupt) the temporary file is removed and ``path``
     is left as it was. ``OSError`` from creating, writing or renaming propagates.
     """
+    import tempfile  # ~5 ms of imports, paid only by commands that write a file
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".mlsvs-tmp", dir=path.parent)
     tmp = Path(tmp_name)
