@@ -38,9 +38,20 @@ HEAVY = frozenset(
 )
 # Off the start path of a scan without a configuration file that prints text: logging (the
 # scanner never logs), hashlib (the defaults' digest is a constant), the shared findings-report
-# model (SARIF, JUnit ...) and the check-result model (only Severity and Location are needed).
+# model (SARIF, JUnit ...) and the check-result model (only Severity and Location are needed),
+# the configuration model (no file to parse), importlib.resources (the allowlist is read from
+# the package directory) and tempfile (nothing is written).
 START_PATH = frozenset(
-    {"logging", "hashlib", "mlsvs.output.report", "mlsvs.model.result", "mlsvs.model.coverage"}
+    {
+        "logging",
+        "hashlib",
+        "mlsvs.output.report",
+        "mlsvs.model.result",
+        "mlsvs.model.coverage",
+        "mlsvs.config",
+        "importlib.resources",
+        "tempfile",
+    }
 )
 # Handlers a PyTorch checkpoint / plain pickle never reaches (each imported by its own branch).
 OTHER_FORMATS = frozenset(
@@ -59,10 +70,18 @@ OTHER_FORMATS = frozenset(
 
 
 def _imported(*argv: str, cwd: Path) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """What ``mlsvs ARGV`` imports beyond what the interpreter's own start-up imports (a
+    site-packages ``.pth`` hook may load e.g. importlib.resources before mlsvs runs)."""
+    proc, names = _importtime(["-m", "mlsvs", *argv], cwd)
+    _, baseline = _importtime(["-c", "pass"], cwd)
+    return proc, names - baseline
+
+
+def _importtime(argv: list[str], cwd: Path) -> tuple[subprocess.CompletedProcess[str], set[str]]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
     env.pop("MLSVS_LOG_LEVEL", None)
     proc = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "mlsvs", *argv],
+        [sys.executable, "-X", "importtime", *argv],
         capture_output=True,
         text=True,
         cwd=cwd,

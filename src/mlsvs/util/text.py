@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import enum
 import re
 from collections.abc import Callable, Mapping
 from typing import TypeVar, cast
@@ -69,9 +70,17 @@ def sanitize(value: T) -> T:
     return cast("T", _clean(value, path_like=False))
 
 
+_KEPT = frozenset({int, float, bool, bytes, type(None)})
+"""Types returned as they are without further tests (most fields of a report)."""
+
+
 def _clean(value: object, *, path_like: bool) -> object:
-    if type(value) is str:
-        return safe_path(value) if path_like else safe_text(value)
+    kind = type(value)
+    if kind is str:  # exactly str: enum members and other str subclasses are kept as they are
+        text = cast("str", value)
+        return safe_path(text) if path_like else safe_text(text)
+    if kind in _KEPT or isinstance(value, enum.Enum):
+        return value
     if isinstance(value, tuple):
         items = tuple(_clean(v, path_like=path_like) for v in value)
         if all(a is b for a, b in zip(items, value, strict=True)):
