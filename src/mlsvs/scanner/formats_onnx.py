@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from mlsvs.scanner import proto
 from mlsvs.scanner.report import finding
@@ -23,8 +22,7 @@ STANDARD_DOMAINS = frozenset(
 _MAX_DEPTH = 32
 
 
-@dataclass(frozen=True, slots=True)
-class ExternalRef:
+class ExternalRef(NamedTuple):
     """One tensor whose bytes live in another file."""
 
     tensor: str

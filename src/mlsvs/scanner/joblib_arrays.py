@@ -9,13 +9,12 @@ symbolic ``numpy.dtype(...)`` call and its BUILD state, never by importing numpy
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from mlsvs.scanner.pickle_values import Call, PDict, dotted
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class WrapperInit:
+class WrapperInit(NamedTuple):
     """What a wrapper class's ``__init__`` sets: a REDUCE/INST/OBJ call runs it before any
     BUILD (NEWOBJ only runs ``__new__``, which sets nothing)."""
 
@@ -63,8 +62,7 @@ _DTYPE_CTORS = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ArraySpan:
+class ArraySpan(NamedTuple):
     """How joblib lays out one array after its wrapper record."""
 
     nbytes: int

@@ -4,9 +4,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from mlsvs import __version__
 from mlsvs.scanner.report import ScanStatus
@@ -34,8 +33,7 @@ def file_status(report: ScanReport, minimum: Severity) -> ScanStatus:
     return ScanStatus.CLEAN
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Summary:
+class Summary(NamedTuple):
     """Counts over a set of reports (the CLI's exit code is a function of these)."""
 
     files: int

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 import codecs
 import struct
-from dataclasses import dataclass
+from typing import NamedTuple
 
 # opcode byte -> (name, argument kind)
 _OPS: dict[int, tuple[str, str]] = {}
@@ -64,8 +64,7 @@ class OpError(Exception):
         self.reason = message
 
 
-@dataclass(frozen=True, slots=True)
-class Op:
+class Op(NamedTuple):
     """One decoded opcode."""
 
     name: str

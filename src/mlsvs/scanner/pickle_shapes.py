@@ -10,7 +10,7 @@ libraries produce (recorded per release in the allowlist data file). Positions t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from mlsvs.scanner.pickle_names import normalize
 from mlsvs.scanner.pickle_values import (
@@ -31,8 +31,7 @@ MAX_POSITIONS = 16
 NOT_A_TUPLE = "args:not-a-tuple"
 
 
-@dataclass(frozen=True, slots=True)
-class Invoke:
+class Invoke(NamedTuple):
     """The callee calls argument ``func`` with the arguments at ``args`` (None: no arguments).
 
     ``spread``: ``args`` names one position holding the whole argument tuple (``func(*args)``).
@@ -114,8 +113,7 @@ def signature(args: object) -> tuple[str, ...]:
     return head
 
 
-@dataclass(frozen=True, slots=True)
-class CallShape:
+class CallShape(NamedTuple):
     """Every signature ordinary files use for one callable (union over library releases)."""
 
     arities: frozenset[int]
@@ -136,8 +134,7 @@ class CallShape:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Mismatch:
+class Mismatch(NamedTuple):
     """Why a call does not fit its shape."""
 
     position: int

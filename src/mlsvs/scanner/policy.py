@@ -9,8 +9,8 @@ from __future__ import annotations
 import enum
 import functools
 import json
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from mlsvs.scanner.pickle_names import normalize
 from mlsvs.scanner.pickle_shapes import CallShape
@@ -28,8 +28,7 @@ class CallVerdict(enum.StrEnum):
     UNKNOWN = "unknown"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Classification:
+class Classification(NamedTuple):
     """Verdict plus the reason shown to the user."""
 
     verdict: CallVerdict
@@ -37,8 +36,7 @@ class Classification:
     reason: str = ""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class _Lists:
+class _Lists(NamedTuple):
     allowed: frozenset[str]
     entries: dict[str, object]
     """Allowlist entry per name; its call shape is parsed when first asked for."""

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from mlsvs.model.severity import Severity
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ScanRuleInfo:
+class ScanRuleInfo(NamedTuple):
     """Metadata of one scanner rule."""
 
     title: str

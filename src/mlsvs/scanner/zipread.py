@@ -10,8 +10,7 @@ from __future__ import annotations
 import bz2
 import struct
 import zlib
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from typing import BinaryIO
@@ -29,8 +28,7 @@ class ZipFormatError(Exception):
     """The archive structure cannot be read at all."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Member:
+class Member(NamedTuple):
     """One central-directory entry."""
 
     name: str
@@ -57,8 +55,7 @@ class Member:
         return self.create_system == 3 and (self.external_attr >> 16) & _S_IFMT == _S_IFLNK
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Directory:
+class Directory(NamedTuple):
     """The parsed central directory."""
 
     members: tuple[Member, ...]
@@ -67,8 +64,7 @@ class Directory:
     size: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class MemberData:
+class MemberData(NamedTuple):
     """Decompressed member content plus the anomalies seen while reading it."""
 
     data: bytes
