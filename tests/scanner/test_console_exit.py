@@ -62,7 +62,7 @@ def test_exit_code_is_the_scans(tmp_path: Path) -> None:
     ],
 )
 def test_only_commands_that_declare_it_skip_teardown(argv: list[str], skips: bool) -> None:
-    import mlsvs.cli.catalog  # noqa: F401  (loaded, as after a run)
+    import mlsvs.cli.catalog  # loaded, as after a run
     import mlsvs.cli.scan  # noqa: F401
 
     assert cli_main._skips_teardown(argv) is skips
