@@ -44,9 +44,10 @@ registers them, from the published wheel, not from anything shipped with the mod
 tokenizer and image ops (the vision and tokenizer loaders of ``shared/lib/ops_registry.cc``,
 releases 0.9-0.14 and main) are an identified requirement, reported as the model's content, not
 a finding. Still ONX002: any other op in that domain (the ``Azure*``/``OpenAIAudioToText``
-invokers of 0.12-0.14 builds with Azure enabled send inputs to a URL taken from the model), and
-``ai.onnx.contrib``, where onnxruntime-extensions also registers Python-function ops (PyOp) and
-which many unrelated custom-op libraries use."""
+invokers of 0.12-0.14 builds with Azure enabled send inputs to a URL taken from the model, and
+the 0.15.2 wheel does not register them), and ``ai.onnx.contrib``: onnxruntime-extensions'
+legacy domain, shared with the Python-function ops (PyOp) a program registers under any name
+and used as a default by other custom-op libraries; its native kernels are not listed yet."""
 
 
 @dataclass(frozen=True, slots=True)
