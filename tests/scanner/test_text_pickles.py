@@ -100,12 +100,20 @@ def test_attribute_lookup_is_the_unpicklers() -> None:
     assert not attribute_missing("io", "no_such_name")  # io has a module __getattr__
 
 
+def test_an_inert_module_this_interpreter_lacks_is_not_a_stop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "csv", None)  # import_module raises ImportError
+    assert not attribute_missing("csv", "no_such_name")
+
+
 def test_emulator_reports_mutations_of_globals() -> None:
     for data, name, via in (
         (b"csys\npath\nS'/tmp/x'\na.", "sys.path", "APPEND"),
         (b"csys\npath\n(S'/tmp/x'\ne.", "sys.path", "APPENDS"),
         (b"cos\nenviron\nS'A'\nS'B'\ns.", "os.environ", "SETITEM"),
         (b"cos\nenviron\n(S'A'\nS'B'\nu.", "os.environ", "SETITEMS"),
+        (b"csys\nmodules\n(K\x01\x90.", "sys.modules", "ADDITEMS"),
     ):
         mutations = [(e.name, e.via) for e in _events(data) if e.kind is EventKind.MUTATE]
         assert mutations == [(name, via)], data

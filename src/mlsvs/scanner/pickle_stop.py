@@ -59,7 +59,10 @@ def attribute_missing(module: str, qual: str) -> bool:
     if module not in INERT_STDLIB:
         return False
     loaded = sys.modules.get(module)
-    namespace = vars(loaded if loaded is not None else importlib.import_module(module))
+    try:
+        namespace = vars(loaded if loaded is not None else importlib.import_module(module))
+    except ImportError:  # not in this interpreter's standard library: nothing known about it
+        return False
     return (
         "__getattr__" not in namespace
         and qual.partition(".")[0] not in namespace
