@@ -1,7 +1,7 @@
-"""ONNX custom-op domains of public operator libraries (issue 11, repository scans):
-onnxruntime-extensions' ``com.microsoft.extensions`` tokenizer and image ops are an identified
-requirement (the report's content), not ONX002; any other op there, ``ai.onnx.contrib`` (also
-the PyOp domain) and unknown domains stay ONX002."""
+"""ONNX custom-op domains of public operator libraries (issue 11, repository scans): the ops
+onnxruntime-extensions registers in ``com.microsoft.extensions`` and ``ai.onnx.contrib`` are an
+identified requirement (the report's content), not ONX002; any other op name there (PyOps,
+Azure invokers, OpenCV file readers) and unknown domains stay ONX002."""
 
 from __future__ import annotations
 
@@ -48,14 +48,25 @@ def _model(nodes: list[tuple[str, str]]) -> bytes:
     return bytes(model.SerializeToString())
 
 
-@pytest.mark.parametrize("op", ["SentencepieceTokenizer", "GPT2Tokenizer", "DecodeImage"])
-def test_onnxruntime_extensions_op_is_a_requirement_not_a_finding(tmp_path: Path, op: str) -> None:
+@pytest.mark.parametrize(
+    ("domain", "op"),
+    [
+        (_EXT, "SentencepieceTokenizer"),
+        (_EXT, "GPT2Tokenizer"),
+        (_EXT, "DecodeImage"),
+        ("ai.onnx.contrib", "GPT2Tokenizer"),  # tutorials/data/gpt-2/gpt2_tok.onnx
+        ("ai.onnx.contrib", "StringJoin"),
+    ],
+)
+def test_onnxruntime_extensions_op_is_a_requirement_not_a_finding(
+    tmp_path: Path, domain: str, op: str
+) -> None:
     path = tmp_path / "pre_processing.onnx"
-    path.write_bytes(_model([(_EXT, op)]))
+    path.write_bytes(_model([(domain, op)]))
     report = scan_path(path)
     assert report.format is ModelFormat.ONNX
     assert report.findings == (), report.findings
-    assert report.content == f"needs onnxruntime-extensions ({_EXT}: {op})"
+    assert report.content == f"needs onnxruntime-extensions ({domain}: {op})"
     (walked,) = scan_paths([tmp_path])  # the directory walk agrees
     assert walked.findings == ()
 
@@ -86,8 +97,11 @@ def test_requirement_is_found_in_subgraphs(tmp_path: Path) -> None:
         # an Azure invoker (sends inputs to a URL named by the model) or any unknown name
         ([(_EXT, "AzureTritonInvoker")], f"custom domain '{_EXT}' (AzureTritonInvoker"),
         ([(_EXT, "SentencepieceTokenizer"), (_EXT, "MyOwnOp")], "MyOwnOp"),
-        # the legacy domain: also where Python-function ops (PyOp) are registered
-        ([("ai.onnx.contrib", "GPT2Tokenizer")], "custom domain 'ai.onnx.contrib'"),
+        # the legacy domain: a Python-function op (PyOp) or the OpenCV file reader
+        ([("ai.onnx.contrib", "ReverseMatrix")], "custom domain 'ai.onnx.contrib' (Reverse"),
+        ([("ai.onnx.contrib", "ImageReader")], "custom domain 'ai.onnx.contrib' (ImageReader"),
+        # an image op exists only in the newer domain
+        ([("ai.onnx.contrib", "DecodeImage")], "custom domain 'ai.onnx.contrib' (DecodeImage"),
         ([("com.acme.native", "SentencepieceTokenizer")], "custom domain 'com.acme.native'"),
     ],
 )
@@ -102,7 +116,7 @@ def test_other_ops_and_domains_stay_onx002(
 
 
 def test_library_ops_table_names_only_real_kernels() -> None:
-    # the table is small and explicit: every entry a kernel name, no wildcard
+    # the table is explicit: every entry a kernel name, no wildcard
     for library, ops in LIBRARY_OPS.values():
         assert library == "onnxruntime-extensions"
         assert ops and all(op.isidentifier() and op[0].isupper() for op in ops)
@@ -114,8 +128,8 @@ _UNRESOLVED = ("not a registered function/op", "Could not find an implementation
 def test_runtime_needs_the_library(tmp_path: Path) -> None:
     """Ground truth for the "requirement" reading: plain onnxruntime refuses the model (the op
     is not built in); with onnxruntime-extensions installed, every op of ``LIBRARY_OPS``
-    resolves once its library is registered (errors left are about the test graph's types and
-    missing vocabularies), and an op outside the table does not."""
+    resolves in its domain once the library is registered (errors left are about the test
+    graph's types and missing vocabularies), and an op outside the table does not."""
     ort = pytest.importorskip("onnxruntime")
     path = tmp_path / "pre_processing.onnx"
     path.write_bytes(_model([(_EXT, "GPT2Tokenizer")]))
@@ -123,14 +137,16 @@ def test_runtime_needs_the_library(tmp_path: Path) -> None:
         ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     ext = pytest.importorskip("onnxruntime_extensions")
 
-    def resolves(op: str) -> bool:
+    def resolves(domain: str, op: str) -> bool:
         options = ort.SessionOptions()
         options.register_custom_ops_library(ext.get_library_path())
+        model = _model([(domain, op)])
         try:
-            ort.InferenceSession(_model([(_EXT, op)]), options, providers=["CPUExecutionProvider"])
+            ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # noqa: BLE001 - only "no such kernel" matters here
             return not any(marker in str(exc) for marker in _UNRESOLVED)
         return True
 
-    assert all(resolves(op) for op in LIBRARY_OPS[_EXT][1])
-    assert not resolves("NoSuchOp")
+    for domain, (_, ops) in LIBRARY_OPS.items():
+        assert [op for op in sorted(ops) if not resolves(domain, op)] == [], domain
+        assert not resolves(domain, "NoSuchOp")

@@ -22,32 +22,48 @@ STANDARD_DOMAINS = frozenset(
 )  # fmt: skip
 _MAX_DEPTH = 32
 
+_ORTX_SHARED = frozenset(
+    {"GPT2Tokenizer", "CLIPTokenizer", "RobertaTokenizer", "BpeDecoder", "SpmTokenizer",
+     "HfJsonTokenizer", "SentencepieceTokenizer", "SentencepieceDecoder", "TrieTokenizer",
+     "TrieDetokenizer", "WordpieceTokenizer", "BasicTokenizer", "BertTokenizer",
+     "BertTokenizerDecoder", "HfBertTokenizer", "BlingFireSentenceBreaker"}
+)  # fmt: skip
+"""onnxruntime-extensions' tokenizer kernels, registered in both of its domains."""
+
 LIBRARY_OPS: dict[str, tuple[str, frozenset[str]]] = {
     "com.microsoft.extensions": (
         "onnxruntime-extensions",
-        frozenset(
-            {"DecodeImage", "EncodeImage", "DrawBoundingBoxes", "GPT2Tokenizer", "CLIPTokenizer",
-             "RobertaTokenizer", "BpeDecoder", "SpmTokenizer", "HfJsonTokenizer",
-             "SentencepieceTokenizer", "SentencepieceDecoder", "TrieTokenizer",
-             "TrieDetokenizer", "WordpieceTokenizer", "BasicTokenizer", "BertTokenizer",
-             "BertTokenizerDecoder", "HfBertTokenizer", "BlingFireSentenceBreaker"}
-        ),
+        _ORTX_SHARED | {"DecodeImage", "EncodeImage", "DrawBoundingBoxes"},
+    ),
+    "ai.onnx.contrib": (
+        "onnxruntime-extensions",
+        _ORTX_SHARED
+        | {"AudioDecoder", "Inverse", "MaskedFill", "MergeSignalSegments", "NegPos",
+           "RaggedTensorToDense", "RaggedTensorToSparse", "SegmentExtraction", "SegmentSum",
+           "SplitSignalSegments", "StftNorm", "StringConcat", "StringECMARegexReplace",
+           "StringECMARegexSplitWithOffsets", "StringEqual", "StringJoin", "StringLength",
+           "StringLower", "StringMapping", "StringRaggedTensorToDense", "StringRegexReplace",
+           "StringRegexSplitWithOffsets", "StringSplit", "StringStrip", "StringToHashBucket",
+           "StringToHashBucketFast", "StringToVector", "StringUpper", "VectorToString"},
     ),
 }  # fmt: skip
 """Custom-op domains of public operator libraries, with the ops each registers there.
 
 A custom domain is a finding (ONX002) because the model cannot run until the user registers a
-native library that implements it, and the model cannot say which. ``com.microsoft.extensions``
-is the domain onnxruntime-extensions (``pip install onnxruntime-extensions``, Microsoft) gives
-its pre/post-processing kernels: ``SessionOptions.register_custom_ops_library(get_library_path())``
-registers them, from the published wheel, not from anything shipped with the model. Its
-tokenizer and image ops (the vision and tokenizer loaders of ``shared/lib/ops_registry.cc``,
-releases 0.9-0.14 and main) are an identified requirement, reported as the model's content, not
-a finding. Still ONX002: any other op in that domain (the ``Azure*``/``OpenAIAudioToText``
-invokers of 0.12-0.14 builds with Azure enabled send inputs to a URL taken from the model, and
-the 0.15.2 wheel does not register them), and ``ai.onnx.contrib``: onnxruntime-extensions'
-legacy domain, shared with the Python-function ops (PyOp) a program registers under any name
-and used as a default by other custom-op libraries; its native kernels are not listed yet."""
+native library that implements it, and the model cannot say which. onnxruntime-extensions
+(``pip install onnxruntime-extensions``, Microsoft) registers its pre/post-processing kernels in
+``ai.onnx.contrib`` (text, audio, math and tokenizer ops) and ``com.microsoft.extensions``
+(tokenizer and image ops) when the user calls
+``SessionOptions.register_custom_ops_library(get_library_path())``: code from the published
+wheel, not anything shipped with the model. Those ops (names from the op loaders of
+``shared/lib/ops_registry.cc`` and ``operators/*``, releases 0.9-0.14 and main; every one
+resolves in the 0.15.2 wheel, ``tests/scanner/test_onnx_op_libraries.py``) are an identified
+requirement, reported as the model's content, not a finding. Still ONX002: any other op name in
+these domains. That covers Python-function ops (PyOp: ``ai.onnx.contrib`` ops a program defines
+itself; the model names one, the loading program must supply it), the ``Azure*`` and
+``OpenAIAudioToText`` invokers of 0.12-0.14 builds with Azure enabled (they post inputs to a URL
+taken from the model; the PyPI wheel does not register them), the OpenCV ops (``ImageReader``
+reads a file path; off in the wheel) and other libraries' ops in the same domains."""
 
 
 @dataclass(frozen=True, slots=True)
