@@ -54,7 +54,7 @@ def _other_views(
 
     head = src.read_at(0, HEAD)
     emulated = fmt in _PICKLE_FAMILY and not _is_container(head)
-    if not emulated and head[:4] != b"PK\x03\x04" and pickle_at_start(head):
+    if not emulated and head[:4] != b"PK\x03\x04" and pickle_at_start(head, src.size):
         from mlsvs.scanner.formats_pickle import scan_pickle
 
         ctx.add(

@@ -21,6 +21,49 @@ STANDARD_DOMAINS = frozenset(
 )  # fmt: skip
 _MAX_DEPTH = 32
 
+_ORTX_SHARED = frozenset(
+    {"GPT2Tokenizer", "CLIPTokenizer", "RobertaTokenizer", "BpeDecoder", "SpmTokenizer",
+     "HfJsonTokenizer", "SentencepieceTokenizer", "SentencepieceDecoder", "TrieTokenizer",
+     "TrieDetokenizer", "WordpieceTokenizer", "BasicTokenizer", "BertTokenizer",
+     "BertTokenizerDecoder", "HfBertTokenizer", "BlingFireSentenceBreaker"}
+)  # fmt: skip
+"""onnxruntime-extensions' tokenizer kernels, registered in both of its domains."""
+
+LIBRARY_OPS: dict[str, tuple[str, frozenset[str]]] = {
+    "com.microsoft.extensions": (
+        "onnxruntime-extensions",
+        _ORTX_SHARED | {"DecodeImage", "EncodeImage", "DrawBoundingBoxes"},
+    ),
+    "ai.onnx.contrib": (
+        "onnxruntime-extensions",
+        _ORTX_SHARED
+        | {"AudioDecoder", "Inverse", "MaskedFill", "MergeSignalSegments", "NegPos",
+           "RaggedTensorToDense", "RaggedTensorToSparse", "SegmentExtraction", "SegmentSum",
+           "SplitSignalSegments", "StftNorm", "StringConcat", "StringECMARegexReplace",
+           "StringECMARegexSplitWithOffsets", "StringEqual", "StringJoin", "StringLength",
+           "StringLower", "StringMapping", "StringRaggedTensorToDense", "StringRegexReplace",
+           "StringRegexSplitWithOffsets", "StringSplit", "StringStrip", "StringToHashBucket",
+           "StringToHashBucketFast", "StringToVector", "StringUpper", "VectorToString"},
+    ),
+}  # fmt: skip
+"""Custom-op domains of public operator libraries, with the ops each registers there.
+
+A custom domain is a finding (ONX002) because the model cannot run until the user registers a
+native library that implements it, and the model cannot say which. onnxruntime-extensions
+(``pip install onnxruntime-extensions``, Microsoft) registers its pre/post-processing kernels in
+``ai.onnx.contrib`` (text, audio, math and tokenizer ops) and ``com.microsoft.extensions``
+(tokenizer and image ops) when the user calls
+``SessionOptions.register_custom_ops_library(get_library_path())``: code from the published
+wheel, not anything shipped with the model. Those ops (names from the op loaders of
+``shared/lib/ops_registry.cc`` and ``operators/*``, releases 0.9-0.14 and main; every one
+resolves in the 0.15.2 wheel, ``tests/scanner/test_onnx_op_libraries.py``) are an identified
+requirement, reported as the model's content, not a finding. Still ONX002: any other op name in
+these domains. That covers Python-function ops (PyOp: ``ai.onnx.contrib`` ops a program defines
+itself; the model names one, the loading program must supply it), the ``Azure*`` and
+``OpenAIAudioToText`` invokers of 0.12-0.14 builds with Azure enabled (they post inputs to a URL
+taken from the model; the PyPI wheel does not register them), the OpenCV ops (``ImageReader``
+reads a file path; off in the wheel) and other libraries' ops in the same domains."""
+
 
 class ExternalRef(NamedTuple):
     """One tensor whose bytes live in another file."""
@@ -38,7 +81,7 @@ def scan_onnx(ctx: Ctx, src: ByteSource, member: str | None) -> None:
     if data is None:
         return
     try:
-        refs, domains, _ = model_contents(data)
+        refs, ops, _ = model_contents(data)
     except proto.ProtoError as exc:
         ctx.add(finding(ScanRule.GEN002, f"ONNX protobuf unreadable: {exc}", member=member))
         return
@@ -56,15 +99,38 @@ def scan_onnx(ctx: Ctx, src: ByteSource, member: str | None) -> None:
                     pointer=ref.pointer,
                 )
             )
-    for domain in sorted(domains - STANDARD_DOMAINS):
-        ctx.add(finding(ScanRule.ONX002, f"operators from custom domain {domain!r}", member=member))
+    requirements: dict[str, set[str]] = {}
+    custom: dict[str, set[str]] = {}
+    for domain, op in ops:
+        if domain in STANDARD_DOMAINS:
+            continue
+        library = LIBRARY_OPS.get(domain)
+        known = library is not None and op in library[1]
+        (requirements if known else custom).setdefault(domain, set()).add(op)
+    for domain in sorted(custom):
+        extra = ""
+        if domain in LIBRARY_OPS:
+            names = ", ".join(sorted(custom[domain])[:8])
+            extra = f" ({names}: not an op {LIBRARY_OPS[domain][0]} registers there)"
+        ctx.add(
+            finding(
+                ScanRule.ONX002, f"operators from custom domain {domain!r}{extra}", member=member
+            )
+        )
+    if requirements and member is None:
+        ctx.content = "needs " + "; ".join(
+            f"{LIBRARY_OPS[d][0]} ({d}: {', '.join(sorted(requirements[d])[:8])})"
+            for d in sorted(requirements)
+        )
 
 
-def model_contents(data: bytes | memoryview) -> tuple[list[ExternalRef], set[str], set[str]]:
-    """External tensors, operator domains and locally defined function domains of a model.
+def model_contents(
+    data: bytes | memoryview,
+) -> tuple[list[ExternalRef], set[tuple[str, str]], set[str]]:
+    """External tensors, operators and locally defined function domains of a model.
 
-    The operator domains are those of nodes whose ``(domain, op_type)`` no model-local function
-    defines (a local function is expanded by the runtime; it needs no native library).
+    The operators are the ``(domain, op_type)`` of nodes no model-local function defines (a
+    local function is expanded by the runtime; it needs no native library).
 
     Tensors are found wherever ONNX allows them: initializers, sparse initializers (values and
     indices), node attributes (``t``, ``tensors``, ``sparse_tensor(s)``), subgraphs, functions
@@ -84,8 +150,7 @@ def model_contents(data: bytes | memoryview) -> tuple[list[ExternalRef], set[str
         defined.add((proto.text(function, 10), name))
         for node in proto.submessages(function, 7):
             _node(node, refs, ops, 1, f"/functions/{name}")
-    domains = {domain for domain, op in ops if (domain, op) not in defined}
-    return refs, domains, {domain for domain, _ in defined}
+    return refs, ops - defined, {domain for domain, _ in defined}
 
 
 def escapes(location: str) -> bool:

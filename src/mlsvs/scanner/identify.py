@@ -21,6 +21,8 @@ from mlsvs.scanner.zipread import ZipFormatError, read_directory
 if TYPE_CHECKING:
     from typing import BinaryIO
 
+    from mlsvs.scanner.pickle_ops import OpError
+
 
 HEAD = 64 * 1024
 TORCH_MAGIC = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19\x2e"
@@ -175,7 +177,7 @@ def _looks_like_pickle(head: bytes, size: int) -> bool:
         return False
     result = run_stream(head, 0, Budget(opcodes=4096))
     if _runs_something(result.events):
-        return True
+        return not _abandoned(result, head, size)
     if result.events and result.events[0].kind is EventKind.IMPORT:
         # The first thing the stream resolves is a name nothing can import ("ontext('Test
         # helper functions')" from an R script starting with "context("): pickle.load raises
@@ -188,14 +190,7 @@ def _looks_like_pickle(head: bytes, size: int) -> bool:
         return False
     # An argument that crosses the end of the sniff window (protocol 0/1 arrays are one long
     # STRING line or BINSTRING) fails at its start offset, not at the window's end.
-    truncated = (
-        size > len(head)
-        and result.error is not None
-        and (
-            result.error.offset >= len(head) - 1
-            or result.error.reason.startswith(_TRUNCATION_REASONS)
-        )
-    )
+    truncated = size > len(head) and result.error is not None and _cut_here(result.error, head)
     return result.ops >= 8 and (truncated or result.budget_exceeded)
 
 
@@ -253,9 +248,29 @@ def _prose(head: bytes, size: int, result: StreamResult) -> bool:
     )
 
 
-def pickle_at_start(head: bytes) -> bool:
-    """The first bytes of a non-pickle file would still run code under ``pickle.load``."""
-    return _runs_something(run_stream(head, 0, Budget(opcodes=4096)).events)
+def pickle_at_start(head: bytes, size: int | None = None) -> bool:
+    """The first bytes of a non-pickle file would still run code under ``pickle.load``.
+    ``size``: of the whole stream ``head`` starts (None: unknown, ``head`` may be cut)."""
+    result = run_stream(head, 0, Budget(opcodes=4096))
+    if not _runs_something(result.events):
+        return False
+    return size is None or not _abandoned(result, head, size)
+
+
+def _abandoned(result: StreamResult, head: bytes, size: int) -> bool:
+    """``pickle.load`` raises at the first global it resolves (a word list starting
+    ``ccopy\ncgeev``: ``copy`` has no ``cgeev``), having run nothing: see ``pickle_stop``."""
+    from mlsvs.scanner.pickle_stop import raises_at_first_global
+
+    error = result.error
+    cut = size > len(head) and error is not None and _cut_here(error, head)
+    ends_in_error = error is not None and not cut and not result.budget_exceeded
+    return raises_at_first_global(result.events, ends_in_error=ends_in_error)
+
+
+def _cut_here(error: OpError, head: bytes) -> bool:
+    """The error may only be the sniff window's end (an argument crossing it)."""
+    return error.offset >= len(head) - 1 or error.reason.startswith(_TRUNCATION_REASONS)
 
 
 _IMPORTABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")

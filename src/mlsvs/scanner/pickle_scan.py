@@ -250,7 +250,12 @@ def _event_findings(event: Event, scan: PickleScan) -> list[ScanFinding]:
         case EventKind.MUTATE:
             return [
                 finding(
-                    ScanRule.PKL005, f"BUILD sets state on {event.name}", member=member, offset=pos
+                    ScanRule.PKL005,
+                    f"BUILD sets state on {event.name}"
+                    if event.via == "BUILD"
+                    else f"{event.via} changes {event.name} in place",
+                    member=member,
+                    offset=pos,
                 )
             ]
         case EventKind.NESTED:

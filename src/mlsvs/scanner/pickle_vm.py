@@ -750,12 +750,13 @@ class _Machine:
                 self.push(PDict())
             case "SETITEMS":
                 items = self.pop_mark(pos)
-                self._setitems(self.top(pos), list(zip(items[::2], items[1::2], strict=False)))
+                target = self.top(pos)
+                self._setitems(target, list(zip(items[::2], items[1::2], strict=False)), pos, name)
             case "EMPTY_LIST":
                 self.push([])
             case "APPENDS":
                 items = self.pop_mark(pos)
-                self._extend(self.top(pos), items)
+                self._extend(self.top(pos), items, pos, name)
             case "TUPLE1" | "TUPLE2" | "TUPLE3":
                 n = int(name[-1])
                 items = [self.pop(pos) for _ in range(n)]
@@ -765,10 +766,10 @@ class _Machine:
             case "SETITEM":
                 value = self.pop(pos)
                 key = self.pop(pos)
-                self._setitems(self.top(pos), [(key, value)])
+                self._setitems(self.top(pos), [(key, value)], pos, name)
             case "APPEND":
                 value = self.pop(pos)
-                self._extend(self.top(pos), [value])
+                self._extend(self.top(pos), [value], pos, name)
             case "NONE" | "NEWTRUE" | "NEWFALSE":
                 self.push({"NONE": None, "NEWTRUE": True, "NEWFALSE": False}[name])
             case "REDUCE":
@@ -838,6 +839,8 @@ class _Machine:
                 target = self.top(pos)
                 if isinstance(target, PSet):
                     target.items.extend(items)
+                else:
+                    self._mutate(target, pos, name)
             case "MEMOIZE":
                 self.memo[len(self.memo)] = self.top(pos)
             case "GLOBAL":
@@ -882,7 +885,9 @@ class _Machine:
         if len(module) + len(qual) > MAX_NAME:
             return self._long_global(module, qual, pos, via)
         ref = Ref(module, qual)
-        self.event(EventKind.IMPORT, pos, ref.dotted, via)
+        self.result.events.append(
+            Event(kind=EventKind.IMPORT, pos=pos, name=ref.dotted, via=via, value=ref)
+        )
         return ref
 
     def _long_global(self, module: str | Text, qual: str | Text, pos: int, via: str) -> Opaque:
@@ -893,19 +898,30 @@ class _Machine:
     def _call(self, func: object, args: object, op: str, pos: int) -> object:
         return apply(func, args, op, pos, self.result.events, self.calls_seen)
 
-    @staticmethod
-    def _extend(target: object, items: list[object]) -> None:
+    def _extend(self, target: object, items: list[object], pos: int, op: str) -> None:
         if isinstance(target, list):
             target.extend(items)
         elif isinstance(target, Call):
             target.state.extend(items)
+        else:
+            self._mutate(target, pos, op)
 
-    @staticmethod
-    def _setitems(target: object, items: list[tuple[object, object]]) -> None:
+    def _setitems(
+        self, target: object, items: list[tuple[object, object]], pos: int, op: str
+    ) -> None:
         if isinstance(target, PDict):
             target.items.extend(items)
         elif isinstance(target, Call):
             target.state.extend(items)
+        else:
+            self._mutate(target, pos, op)
+
+    def _mutate(self, target: object, pos: int, op: str) -> None:
+        """APPEND(S)/SETITEM(S)/ADDITEMS on a global: the unpickler calls the real object's
+        ``append``/``extend``/``__setitem__``/``add`` (``sys.path.append``, ``os.environ[k] =
+        v``), no call opcode needed. On constants these raise and run nothing."""
+        if isinstance(target, Ref | Module | Attr):
+            self.event(EventKind.MUTATE, pos, dotted(target) or "?", op)
 
     def _build(self, target: object, state: object, pos: int) -> None:
         if isinstance(target, Ref | Module | Attr):

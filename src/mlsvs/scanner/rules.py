@@ -108,7 +108,8 @@ RULES: dict[ScanRule, ScanRuleInfo] = {
     ScanRule.PKL005: ScanRuleInfo(
         title="pickle mutates a global object",
         severity=_H,
-        remediation=_NEVER_LOAD + "BUILD applied to a class, function or module changes "
+        remediation=_NEVER_LOAD + "BUILD applied to a class, function or module, or "
+        "APPEND/SETITEM/ADDITEMS applied to a global (sys.path, os.environ), changes "
         "process-wide state (e.g. patches a library) instead of restoring an instance.",
     ),
     ScanRule.PKL006: ScanRuleInfo(
