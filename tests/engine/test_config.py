@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from mlsvs.config import find_config, load_config
+from mlsvs.config import load_config
 from mlsvs.errors import ConfigError
 from mlsvs.model.artifact import Capability
 from mlsvs.model.catalog import Level
+from mlsvs.util.config_file import find_config
 
 
 def test_defaults_without_a_file(tmp_path: Path) -> None:

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
         def run(self, args: argparse.Namespace) -> int: ...
 
+
 # name -> (module under mlsvs.cli, one-line help). Order is the order shown by --help.
 COMMANDS: dict[str, tuple[str, str]] = {
     "verify": ("verify", "assess a project against the standard and report the level reached"),

@@ -5,8 +5,8 @@ from __future__ import annotations
 import tomllib
 from typing import TYPE_CHECKING
 
-from mlsvs.config import find_config
 from mlsvs.plugin import Project, Severity, check, errored, failed, passed
+from mlsvs.util.config_file import find_config
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
