@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from mlsvs.model.formats import ModelFormat
 from mlsvs.scanner.context import ByteSource, Ctx
 from mlsvs.scanner.dispatch import scan_source
-from mlsvs.scanner.fileaccess import NotRegularFileError, is_regular, open_regular
+from mlsvs.scanner.fileaccess import NotRegularFileError, open_regular
 from mlsvs.scanner.report import ScanOptions, ScanReport, finding, sort_key
 from mlsvs.scanner.rules import ScanRule
 
@@ -206,14 +206,21 @@ def _worth_scanning(path: Path) -> bool:
     the same bytes, so a protocol-0 pickle or a LightGBM model is never mistaken for prose.
     Anything that cannot be read safely is kept so ``scan_path`` reports it.
     """
-    if not is_regular(path):
-        return True  # FIFO, device, socket, dangling or looping link: reported, never opened
     try:
         fh, size = open_regular(path)  # follows links: a link to a model is scanned like it
-        with fh:
+    except (OSError, ValueError):
+        # FIFO, device, socket (refused unopened), dangling or looping link, unreadable:
+        # scan_path reports it.
+        return True
+    with fh:
+        try:
             head = fh.read(HEAD)
-    except OSError:
-        return True  # unreadable: scan_path reports it
+            return _worth_scanning_head(path, fh, head, size)
+        except OSError:
+            return True  # unreadable: scan_path reports it
+
+
+def _worth_scanning_head(path: Path, fh: BinaryIO, head: bytes, size: int) -> bool:
     if not head:
         # An empty file named like a model is a model that is missing: report it, never
         # skip it silently. Other empty files (.gitkeep, __init__.py) hold nothing to scan.
@@ -228,20 +235,23 @@ def _worth_scanning(path: Path) -> bool:
     if sniff_head(head, size) is not ModelFormat.UNKNOWN or cut_by_window(head, size):
         return True  # text or media that is also a model or a pickle (or may be: a pickle's
         # first text line can be longer than the head)
-    return _zip_at_end(path, size)
+    return _zip_at_end(fh, head, size)
 
 
-def _zip_at_end(path: Path, size: int) -> bool:
-    """A media file can still carry a zip (Keras opens prefixed zips): scan those."""
+_EOCD_WINDOW = 65557
+"""End-of-central-directory record (22 bytes) plus the longest zip comment: where zipfile
+(and so Keras, which opens prefixed zips) looks for the record."""
+
+
+def _zip_at_end(fh: BinaryIO, head: bytes, size: int) -> bool:
+    """A media file can still carry a zip (Keras opens prefixed zips): scan those. Read from
+    the handle that read ``head`` (already the whole file when it is short)."""
     if size < 22:
         return False
-    try:
-        fh, _ = open_regular(path)
-        with fh:
-            fh.seek(max(0, size - 65557))
-            return b"PK\x05\x06" in fh.read()
-    except OSError:
-        return True
+    if size <= len(head):
+        return b"PK\x05\x06" in head[max(0, size - _EOCD_WINDOW) :]
+    fh.seek(max(0, size - _EOCD_WINDOW))
+    return b"PK\x05\x06" in fh.read()
 
 
 class _Cache:

@@ -192,16 +192,19 @@ def _unknown(ctx: Ctx, src: ByteSource, head: bytes, member: str | None) -> Mode
             return ModelFormat.TENSOR_DATA
     from mlsvs.scanner.tensorfiles import describe_sentencepiece, describe_tensor_file
 
-    tensors = describe_tensor_file(src)
-    if tensors is not None:
-        if member is None:
-            ctx.content = tensors
-        return ModelFormat.TENSOR_DATA
+    # SentencePiece first: its every top-level field is a message, while a TensorProto or
+    # SequenceProto needs its data/element type as a varint field 2, so no file is both, and
+    # a tokenizer's 100k pieces would otherwise be walked twice by the tensor parsers.
     tokenizer = describe_sentencepiece(src)
     if tokenizer is not None:
         if member is None:
             ctx.content = tokenizer
         return ModelFormat.UNKNOWN
+    tensors = describe_tensor_file(src)
+    if tensors is not None:
+        if member is None:
+            ctx.content = tensors
+        return ModelFormat.TENSOR_DATA
     what = "compressed data" if decompress_head(head) is not None else "content"
     message = f"{what} matches no known model format ({src.size} bytes); not verified"
     if head.startswith(_LZ4_FRAME):

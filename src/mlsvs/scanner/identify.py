@@ -14,6 +14,7 @@ from mlsvs.model.formats import ModelFormat
 from mlsvs.scanner import proto
 from mlsvs.scanner.fileaccess import open_regular
 from mlsvs.scanner.formats_dataonly import sniff_data_only
+from mlsvs.scanner.pickle_ops import is_opcode
 from mlsvs.scanner.pickle_values import Event, EventKind
 from mlsvs.scanner.pickle_vm import Budget, StreamResult, run_stream
 from mlsvs.scanner.zipread import ZipFormatError, read_directory
@@ -173,8 +174,8 @@ def _looks_like_pickle(head: bytes, size: int) -> bool:
     """
     if len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5:
         return True
-    if not head:
-        return False
+    if not head or not is_opcode(head[0]):
+        return False  # "invalid load key": the unpickler stops at byte 0 (most text: '#', '"')
     result = run_stream(head, 0, Budget(opcodes=4096))
     if _runs_something(result.events):
         return not _abandoned(result, head, size)

@@ -58,9 +58,16 @@ _RIFF_KINDS = {b"WAVE": "WAV audio", b"AVI ": "AVI video", b"WEBP": "WebP image"
 _ISO_BRANDS = (b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip")
 
 
+_BY_FIRST_BYTE: dict[int, tuple[tuple[bytes, str], ...]] = {
+    first: tuple(entry for entry in _PREFIXES if entry[0][0] == first)
+    for first in {prefix[0] for prefix, _ in _PREFIXES}
+}
+"""``_PREFIXES`` by first byte, in their order: a text file costs one lookup, not 55 tests."""
+
+
 def describe(head: bytes, size: int) -> str | None:
     """What kind of ordinary non-model file ``head`` starts, or None."""
-    for prefix, kind in _PREFIXES:
+    for prefix, kind in _BY_FIRST_BYTE.get(head[0], ()) if head else ():
         if head.startswith(prefix):
             return kind
     if head.startswith(b"RIFF") and len(head) >= 12:
@@ -86,8 +93,12 @@ notebooks). Each refuses bytes it does not define, and the control-byte limit be
 applies, so compressed or binary data does not pass as text."""
 
 
-_CONTROLS = dict.fromkeys(c for c in range(32) if chr(c) not in "\t\n\r\f\v\x1b")
-"""Control characters that make a file binary (translate() maps them to nothing)."""
+_CONTROLS = bytes(c for c in range(32) if chr(c) not in "\t\n\r\f\v\x1b")
+"""Control bytes that make a file binary. Counted in the bytes: below 0x20 a byte is never part
+of a multi-byte character in UTF-8 or in any of ``_LEGACY_CODECS`` (their lead and trail bytes
+are all 0x30 or above), so the count equals that of control characters in the decoded text,
+and ``bytes.translate`` counts it in C at memory speed (``str.translate`` with a mapping costs
+~60 ns a character: 0.6 s for a numpy checkout's 2,300 text files)."""
 
 
 def is_text(head: bytes, *, truncated: bool) -> bool:
@@ -104,7 +115,7 @@ def is_text(head: bytes, *, truncated: bool) -> bool:
         text = _decode(data, codec, truncated=truncated)
     if text is None:
         return False
-    controls = len(text) - len(text.translate(_CONTROLS))  # counted in C, not per character
+    controls = len(data) - len(data.translate(None, _CONTROLS))
     return controls * 100 <= len(text)
 
 

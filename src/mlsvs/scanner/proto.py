@@ -14,7 +14,8 @@ class ProtoError(Exception):
     """The buffer is not valid protobuf wire format."""
 
 
-def _varint(buf: bytes | memoryview, pos: int) -> tuple[int, int]:
+def varint(buf: bytes | memoryview, pos: int) -> tuple[int, int]:
+    """The varint at ``pos`` and the offset after it."""
     result = 0
     shift = 0
     while True:
@@ -35,13 +36,13 @@ def fields(buf: bytes | memoryview) -> Iterator[tuple[int, int, int | memoryview
     view = memoryview(buf)
     pos = 0
     while pos < len(view):
-        key, pos = _varint(view, pos)
+        key, pos = varint(view, pos)
         number, wire = key >> 3, key & 7
         if number == 0:
             raise ProtoError("field number 0")
         match wire:
             case 0:
-                value, pos = _varint(view, pos)
+                value, pos = varint(view, pos)
                 yield number, wire, value
             case 1 | 5:
                 n = 8 if wire == 1 else 4
@@ -50,7 +51,7 @@ def fields(buf: bytes | memoryview) -> Iterator[tuple[int, int, int | memoryview
                 yield number, wire, int.from_bytes(view[pos : pos + n], "little")
                 pos += n
             case 2:
-                n, pos = _varint(view, pos)
+                n, pos = varint(view, pos)
                 if pos + n > len(view):
                     raise ProtoError("length-delimited field runs past the end")
                 yield number, wire, view[pos : pos + n]
@@ -84,14 +85,14 @@ def prefix_fields(head: bytes, total: int) -> list[tuple[int, int, int]] | None:
     pos = 0
     try:
         while pos < len(head):
-            key, pos = _varint(head, pos)
+            key, pos = varint(head, pos)
             number, wire = key >> 3, key & 7
             if number == 0 or wire not in (0, 1, 2, 5):
                 return None
             if wire == VARINT:
-                value, pos = _varint(head, pos)
+                value, pos = varint(head, pos)
             elif wire == LEN:
-                value, pos = _varint(head, pos)
+                value, pos = varint(head, pos)
                 if pos + value > len(head):
                     if pos + value > total:
                         return None
