@@ -1,4 +1,5 @@
-"""What ``mlsvs scan`` imports at startup (issue 11: a checkpoint scan is mostly interpreter start).
+"""What ``mlsvs scan`` imports at startup, and how it exits (issue 11: a checkpoint scan is mostly
+interpreter start and teardown).
 
 Not a timing test: the modules a scan loads are read from ``python -X importtime`` of the real
 command in a fresh interpreter, so a heavy import that creeps back onto the scan path (the
@@ -77,11 +78,11 @@ def _imported(*argv: str, cwd: Path) -> tuple[subprocess.CompletedProcess[str], 
     return proc, names - baseline
 
 
-def _importtime(argv: list[str], cwd: Path) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+def _python(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
     env.pop("MLSVS_LOG_LEVEL", None)
-    proc = subprocess.run(
-        [sys.executable, "-X", "importtime", *argv],
+    return subprocess.run(
+        [sys.executable, *argv],
         capture_output=True,
         text=True,
         cwd=cwd,
@@ -89,6 +90,10 @@ def _importtime(argv: list[str], cwd: Path) -> tuple[subprocess.CompletedProcess
         timeout=120,
         check=False,
     )
+
+
+def _importtime(argv: list[str], cwd: Path) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    proc = _python(["-X", "importtime", *argv], cwd)
     names = {
         line.rsplit("|", 1)[1].strip()
         for line in proc.stderr.splitlines()
@@ -159,3 +164,47 @@ def test_version_imports_no_scanner_or_configuration() -> None:
     assert proc.returncode == 0
     mine = {n for n in names if n.startswith("mlsvs")}
     assert mine <= {"mlsvs", "mlsvs.cli", "mlsvs.cli.main"}, sorted(mine)
+
+
+# How it exits: the console entry ends `mlsvs scan` with os._exit (no interpreter teardown).
+# What must still hold: every byte of a report larger than the pipe buffer reaches the reader,
+# the exit code is the scan's, and only commands that declare SKIP_TEARDOWN skip it.
+
+
+def test_large_json_report_arrives_whole_through_a_pipe(tmp_path: Path) -> None:
+    import json
+    import pickle
+
+    # 400 files -> a JSON report of well over the 64 KiB a pipe buffers.
+    for i in range(400):
+        (tmp_path / f"vocab_{i:03d}.pkl").write_bytes(pickle.dumps({f"token{i}": i}, protocol=4))
+    proc = _python(["-m", "mlsvs", "scan", str(tmp_path), "-f", "json"], tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert len(proc.stdout) > 64 * 1024
+    assert len(json.loads(proc.stdout)["files"]) == 400
+
+
+def test_exit_code_is_the_scans(tmp_path: Path) -> None:
+    (tmp_path / "model.pkl").write_bytes(b"cos\nsystem\n(S'true'\ntR.")  # never loaded
+    proc = _python(["-m", "mlsvs", "scan", str(tmp_path / "model.pkl")], tmp_path)
+    assert proc.returncode == 1
+    assert "PKL001" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("argv", "skips"),
+    [
+        (["scan", "x.pkl"], True),
+        (["-v", "scan", "x.pkl"], True),
+        (["catalog", "list"], False),
+        (["--version"], False),
+        ([], False),
+    ],
+)
+def test_only_commands_that_declare_it_skip_teardown(argv: list[str], skips: bool) -> None:
+    import mlsvs.cli.catalog  # loaded, as after a run
+    import mlsvs.cli.scan
+    from mlsvs.cli import main as cli_main
+
+    assert mlsvs.cli.catalog and mlsvs.cli.scan
+    assert cli_main._skips_teardown(argv) is skips
