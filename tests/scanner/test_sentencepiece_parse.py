@@ -1,18 +1,24 @@
-"""The inline SentencePiece walk accepts exactly what a plain protobuf walk accepts.
+"""Both SentencePiece readers accept exactly what a plain protobuf walk accepts.
 
-The reference below is the generic reading (every field through ``proto.fields``); the fast
-path in ``tensorfiles`` must never accept a file the reference rejects, and must agree on
-well-formed models and on every truncation of one.
+The reference below is the generic reading (every field through ``proto.fields``). The inline
+wire walk and the C-parser reader in ``sentencepiece`` must never accept a file the reference
+rejects, and must agree with it on well-formed models and on every truncation of one.
 """
 
 from __future__ import annotations
 
 import random
 import struct
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from mlsvs.scanner import proto, tensorfiles
+from mlsvs.scanner import proto, sentencepiece
+from mlsvs.scanner.api import scan_path
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 _PIECE_WIRES = {1: proto.LEN, 2: proto.I32, 3: proto.VARINT}
 
@@ -25,28 +31,36 @@ def _reference(data: bytes) -> int | None:
                 return None
             if number == 1:
                 seen = False
-                for n, wire, v in proto.fields(value):
+                for n, wire, _ in proto.fields(value):
                     if _PIECE_WIRES.get(n) != wire:
                         return None
-                    if n == 1 and isinstance(v, memoryview):
-                        bytes(v).decode("utf-8")
-                        seen = True
+                    seen = seen or n == 1
                 if not seen:
                     return None
                 pieces += 1
             else:
                 for _ in proto.fields(value):
                     pass
-    except (proto.ProtoError, UnicodeDecodeError):
+    except proto.ProtoError:
         return None
     return pieces
 
 
-def _fast(data: bytes) -> int | None:
+def _walk(data: bytes) -> int | None:
     try:
-        return tensorfiles._model_proto(data)
-    except (proto.ProtoError, UnicodeDecodeError):
+        return sentencepiece.model_proto(data)
+    except proto.ProtoError:
         return None
+
+
+def _c_parser(data: bytes) -> int | None:
+    """The C-parser reader; None also when it leaves the file to the walk."""
+    return sentencepiece._canonical_pieces(data)
+
+
+needs_c_parser = pytest.mark.skipif(
+    sentencepiece._parser() is None, reason="protobuf's C parser (upb) is not installed"
+)
 
 
 def _varint(n: int) -> bytes:
@@ -63,6 +77,11 @@ def _field(number: int, payload: bytes) -> bytes:
 
 
 def _model(rng: random.Random, n: int) -> bytes:
+    return b"".join(_parts(rng, n))
+
+
+def _parts(rng: random.Random, n: int) -> tuple[bytes, bytes]:
+    """Pieces, then the specs that follow them in a file sentencepiece writes."""
     pieces = []
     for i in range(n):
         text = rng.choice(["<unk>", "▁the", "模型", "x" * rng.randrange(1, 300), f"tok{i}"])
@@ -72,29 +91,102 @@ def _model(rng: random.Random, n: int) -> bytes:
         pieces.append(_field(1, body))
     trainer = _field(2, b"\x0a\x05a.txt" + b"\x18\x88\x27")
     normalizer = _field(3, b"\x0a\x08nmt_nfkc")
-    return b"".join(pieces) + trainer + normalizer
+    return b"".join(pieces), trainer + normalizer
 
 
 @pytest.mark.parametrize("seed", range(3))
-def test_fast_walk_agrees_on_models_and_truncations(seed: int) -> None:
+def test_walk_agrees_on_models_and_truncations(seed: int) -> None:
     rng = random.Random(seed)
     data = _model(rng, 300)
-    assert _fast(data) == _reference(data) == 300
+    assert _walk(data) == _reference(data) == 300
     for cut in sorted(rng.sample(range(1, len(data)), 200)):
-        assert _fast(data[:cut]) == _reference(data[:cut]), cut
+        assert _walk(data[:cut]) == _reference(data[:cut]), cut
 
 
-def test_fast_walk_is_never_laxer_than_the_reference_on_mutants() -> None:
+@needs_c_parser
+@pytest.mark.parametrize("seed", range(3))
+def test_c_parser_accepts_canonical_models_and_no_truncation(seed: int) -> None:
+    rng = random.Random(seed)
+    data = _model(rng, 300)
+    assert _c_parser(data) == 300
+    for cut in sorted(rng.sample(range(1, len(data)), 200)):
+        got = _c_parser(data[:cut])
+        assert got is None or got == _reference(data[:cut]), cut
+
+
+@pytest.mark.parametrize("reader", [_walk, pytest.param(_c_parser, marks=needs_c_parser)])
+def test_readers_are_never_laxer_than_the_reference_on_mutants(
+    reader: Callable[[bytes], int | None],
+) -> None:
     rng = random.Random(20261202)
     base = _model(rng, 60)
     agreed = 0
     for _ in range(3000):
-        mutant = bytearray(base)
-        for _ in range(rng.randrange(1, 4)):
-            mutant[rng.randrange(len(mutant))] = rng.randrange(256)
-        fast, ref = _fast(bytes(mutant)), _reference(bytes(mutant))
-        if fast is not None:
-            assert fast == ref, bytes(mutant)
-        agreed += fast == ref
-    # The fast path only refuses what the reference accepts through over-long varint keys.
-    assert agreed >= 2970
+        mutant = bytes(_mutate(bytearray(base), rng))
+        got, ref = reader(mutant), _reference(mutant)
+        if got is not None:
+            assert got == ref, mutant
+        agreed += got == ref
+    # The walk only refuses what the reference accepts through over-long varint keys; the C
+    # parser also leaves every non-canonical encoding (an unknown enum value included) to it.
+    assert agreed >= (2970 if reader is _walk else 2000)
+
+
+def _mutate(data: bytearray, rng: random.Random) -> bytearray:
+    for _ in range(rng.randrange(1, 4)):
+        data[rng.randrange(len(data))] = rng.randrange(256)
+    return data
+
+
+@needs_c_parser
+def test_c_parser_leaves_unknown_and_misplaced_fields_to_the_walk() -> None:
+    """Unknown fields at a message's end would survive a plain re-serialisation."""
+    pieces, specs = _parts(random.Random(5), 4)
+    score = b"\x15\x00\x00\x80\x3f"
+
+    def model(piece: bytes, tail: bytes = b"") -> bytes:
+        return pieces + _field(1, piece) + specs + tail
+
+    assert _c_parser(model(_field(1, b"abc") + score)) == 5
+    for rejected in (
+        model(_field(1, b"abc") + score + b"\x20\x01"),  # a piece with a field 4
+        model(_field(1, b"abc") + b"\x10\x01"),  # score as a varint
+        model(score),  # no text
+        model(_field(1, b"abc"), b"\x30\x01"),  # field 6 at top level
+        model(_field(1, b"abc"), _field(4, b"\xff")),  # self_test_data that is no message
+    ):
+        assert _c_parser(rejected) is None and _walk(rejected) is None, rejected
+    not_utf8 = model(_field(1, b"\xff\xfe") + score)  # the library does not check texts
+    assert _c_parser(not_utf8) == _walk(not_utf8) == 5
+
+
+@pytest.mark.parametrize("model_type", ["unigram", "bpe"])
+@pytest.mark.parametrize("c_parser", [True, False])
+def test_models_trained_by_sentencepiece_are_recognised(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model_type: str, c_parser: bool
+) -> None:
+    """Real tokenizers: the C-parser reader takes them whole, and the walk alone (protobuf
+    absent) reaches the same verdict."""
+    import io
+
+    spm = pytest.importorskip("sentencepiece")
+    if c_parser and sentencepiece._parser() is None:
+        pytest.skip("protobuf's C parser (upb) is not installed")
+    if not c_parser:
+        monkeypatch.setattr(sentencepiece, "_parser", lambda: None)
+    lines = [f"the model {i} reads tokens and writes pieces 模型 {i % 7}" for i in range(300)]
+    buffer = io.BytesIO()
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(lines),
+        model_writer=buffer,
+        vocab_size=40,
+        model_type=model_type,
+        minloglevel=2,
+    )
+    data = buffer.getvalue()
+    assert _reference(data) == _walk(data) == 40
+    assert _c_parser(data) == (40 if c_parser else None)
+    path = tmp_path / "tokenizer.model"
+    path.write_bytes(data)
+    report = scan_path(path)
+    assert report.clean and report.content == "SentencePiece tokenizer model", report

@@ -190,7 +190,8 @@ def _unknown(ctx: Ctx, src: ByteSource, head: bytes, member: str | None) -> Mode
         if owner is not None:
             ctx.content = f"tensor data of {owner}"
             return ModelFormat.TENSOR_DATA
-    from mlsvs.scanner.tensorfiles import describe_sentencepiece, describe_tensor_file
+    from mlsvs.scanner.sentencepiece import describe_sentencepiece
+    from mlsvs.scanner.tensorfiles import describe_tensor_file
 
     # SentencePiece first: its every top-level field is a message, while a TensorProto or
     # SequenceProto needs its data/element type as a varint field 2, so no file is both, and

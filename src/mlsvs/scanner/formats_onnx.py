@@ -124,6 +124,9 @@ def scan_onnx(ctx: Ctx, src: ByteSource, member: str | None) -> None:
         )
 
 
+_NONE: list[memoryview] = []
+
+
 def model_contents(
     data: bytes | memoryview,
 ) -> tuple[list[ExternalRef], set[tuple[str, str]], set[str]]:
@@ -138,17 +141,20 @@ def model_contents(
     """
     refs: list[ExternalRef] = []
     ops: set[tuple[str, str]] = set()
-    for graph in proto.submessages(data, 7):
+    model = proto.len_fields(data)
+    for graph in model.get(7, _NONE):
         _walk_graph(graph, refs, ops, 0, "/graph")
-    for i, info in enumerate(proto.submessages(data, 20)):  # training_info
+    for i, info in enumerate(model.get(20, _NONE)):  # training_info
+        found = proto.len_fields(info)
         for number in (1, 2):
-            for graph in proto.submessages(info, number):
+            for graph in found.get(number, _NONE):
                 _walk_graph(graph, refs, ops, 1, f"/training_info/{i}")
     defined: set[tuple[str, str]] = set()
-    for function in proto.submessages(data, 25):  # FunctionProto: name 1, node 7, domain 10
-        name = proto.text(function, 1)
-        defined.add((proto.text(function, 10), name))
-        for node in proto.submessages(function, 7):
+    for function in model.get(25, _NONE):  # FunctionProto: name 1, node 7, domain 10
+        found = proto.len_fields(function)
+        name = proto.last_text(found, 1)
+        defined.add((proto.last_text(found, 10), name))
+        for node in found.get(7, _NONE):
             _node(node, refs, ops, 1, f"/functions/{name}")
     return refs, ops - defined, {domain for domain, _ in defined}
 
@@ -175,45 +181,56 @@ def _walk_graph(
 ) -> None:
     if depth > _MAX_DEPTH:
         raise proto.ProtoError("subgraphs nested too deeply")
-    for node in proto.submessages(graph, 1):
+    found = proto.len_fields(graph)
+    for node in found.get(1, _NONE):
         _node(node, refs, ops, depth, where)
-    for tensor in proto.submessages(graph, 5):  # initializer
+    for tensor in found.get(5, _NONE):  # initializer
         refs.extend(_external(tensor, f"{where}/initializer"))
-    for sparse in proto.submessages(graph, 15):  # sparse_initializer
+    for sparse in found.get(15, _NONE):  # sparse_initializer
         refs.extend(_sparse(sparse, f"{where}/sparse_initializer"))
 
 
 def _node(
     node: memoryview, refs: list[ExternalRef], ops: set[tuple[str, str]], depth: int, where: str
 ) -> None:
-    ops.add((proto.text(node, 7), proto.text(node, 4)))  # domain, op_type
-    name = proto.text(node, 3)
-    for attr in proto.submessages(node, 5):
-        at = f"{where}/node/{name}/attribute/{proto.text(attr, 1)}"
+    found = proto.len_fields(node)
+    ops.add((proto.last_text(found, 7), proto.last_text(found, 4)))  # domain, op_type
+    attributes = found.get(5)
+    if not attributes:
+        return
+    name = proto.last_text(found, 3)
+    for attr in attributes:
+        fields = proto.len_fields(attr)
+        at = f"{where}/node/{name}/attribute/{proto.last_text(fields, 1)}"
         for number in (5, 10):  # t, tensors
-            for tensor in proto.submessages(attr, number):
+            for tensor in fields.get(number, _NONE):
                 refs.extend(_external(tensor, at))
         for number in (22, 23):  # sparse_tensor, sparse_tensors
-            for sparse in proto.submessages(attr, number):
+            for sparse in fields.get(number, _NONE):
                 refs.extend(_sparse(sparse, at))
         for number in (6, 11):  # g, graphs
-            for sub in proto.submessages(attr, number):
+            for sub in fields.get(number, _NONE):
                 _walk_graph(sub, refs, ops, depth + 1, at)
 
 
 def _sparse(sparse: memoryview, where: str) -> list[ExternalRef]:
     out: list[ExternalRef] = []
+    found = proto.len_fields(sparse)
     for number in (1, 2):  # values, indices
-        for tensor in proto.submessages(sparse, number):
+        for tensor in found.get(number, _NONE):
             out.extend(_external(tensor, where))
     return out
 
 
 def _external(tensor: memoryview, where: str) -> list[ExternalRef]:
-    name = proto.text(tensor, 8)
-    entries = {proto.text(e, 1): proto.text(e, 2) for e in proto.submessages(tensor, 13)}
+    found = proto.len_fields(tensor)
+    entries: dict[str, str] = {}
+    for entry in found.get(13, _NONE):
+        pair = proto.len_fields(entry)
+        entries[proto.last_text(pair, 1)] = proto.last_text(pair, 2)
     if "location" not in entries:
         return []
+    name = proto.last_text(found, 8)
     return [
         ExternalRef(
             tensor=name,

@@ -60,6 +60,57 @@ def fields(buf: bytes | memoryview) -> Iterator[tuple[int, int, int | memoryview
                 raise ProtoError(f"unsupported wire type {wire}")
 
 
+def len_fields(buf: bytes | memoryview) -> dict[int, list[memoryview]]:
+    """Every length-delimited field of one message, by field number, in order; one pass.
+
+    The same reading as ``fields`` (same errors on the same bytes), for callers that look up
+    several fields of one message: a pass per ``submessages``/``text`` call walked an ONNX
+    node and each of its attributes up to seven times.
+    """
+    view = memoryview(buf)
+    out: dict[int, list[memoryview]] = {}
+    pos, end = 0, len(view)
+    while pos < end:
+        key = view[pos]
+        if key < 0x80:
+            pos += 1
+        else:
+            key, pos = varint(view, pos)
+        number, wire = key >> 3, key & 7
+        if number == 0:
+            raise ProtoError("field number 0")
+        if wire == LEN:
+            if pos < end and view[pos] < 0x80:
+                n = view[pos]
+                pos += 1
+            else:
+                n, pos = varint(view, pos)
+            if pos + n > end:
+                raise ProtoError("length-delimited field runs past the end")
+            value = view[pos : pos + n]
+            found = out.get(number)
+            if found is None:
+                out[number] = [value]
+            else:
+                found.append(value)
+            pos += n
+        elif wire == VARINT:
+            _, pos = varint(view, pos)
+        elif wire in (I64, I32):
+            pos += 8 if wire == I64 else 4
+            if pos > end:
+                raise ProtoError("truncated fixed-width field")
+        else:
+            raise ProtoError(f"unsupported wire type {wire}")
+    return out
+
+
+def last_text(found: dict[int, list[memoryview]], number: int) -> str:
+    """``text`` over a ``len_fields`` result."""
+    values = found.get(number)
+    return bytes(values[-1]).decode("utf-8", "replace") if values else ""
+
+
 def submessages(buf: bytes | memoryview, number: int) -> Iterator[memoryview]:
     """Every length-delimited field ``number`` of a message."""
     for num, wire, value in fields(buf):

@@ -65,7 +65,11 @@ def _onnx_owner(path: Path, size: int) -> str | None:
     for directory in (path.parent, path.parent.parent):
         for candidate in _siblings(directory):
             data = _read_model(candidate)
-            if data is None or sniff_head(data[:65536], len(data)) is not ModelFormat.ONNX:
+            # An external-data entry is the key "location" in the model's bytes: a model
+            # without those bytes reads no file (most of a directory of ONNX test models).
+            if data is None or b"location" not in data:
+                continue
+            if sniff_head(data[:65536], len(data)) is not ModelFormat.ONNX:
                 continue
             try:
                 refs, _, _ = model_contents(data)

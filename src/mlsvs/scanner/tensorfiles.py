@@ -1,5 +1,5 @@
-"""Stand-alone data files without a model beside them: ONNX TensorProto, legacy GGML and
-SentencePiece tokenizer models.
+"""Stand-alone data files without a model beside them: ONNX TensorProto and legacy GGML
+(SentencePiece tokenizer models: ``sentencepiece``).
 
 * ONNX ``TensorProto`` files (``onnx.save_tensor``, the ``test_data_set_N/input_0.pb`` files
   of every ONNX model zoo and backend test) and the ``SequenceProto``/``OptionalProto`` that hold
@@ -10,8 +10,6 @@ SentencePiece tokenizer models.
 * Legacy GGML files (``ggml``/``ggmf``/``ggjt``/``ggla`` magic, whisper.cpp and llama.cpp
   before GGUF): C++ loaders read integers, vocabulary strings and tensors; the format has no
   field that a loader evaluates (unlike GGUF's chat template).
-* SentencePiece ``ModelProto`` (``tokenizer.model``, ``spiece.model`` of Llama, T5, ...): the
-  C++ library reads pieces (string, score, type) and normalizer tables; nothing is evaluated.
 
 A file that is neither stays "not verified" (GEN001), never passed.
 """
@@ -117,111 +115,3 @@ def _container(data: bytes | memoryview, depth: int) -> bool:
         if not ok:
             return False
     return elem_type is not None
-
-
-_SP_TOP = frozenset({1, 2, 3, 4, 5})
-"""SentencePiece ModelProto: pieces, trainer_spec, normalizer_spec, self_test_data,
-denormalizer_spec (all messages)."""
-
-
-def describe_sentencepiece(src: ByteSource) -> str | None:
-    """ "SentencePiece tokenizer model" when ``src`` parses as its ModelProto, else None.
-
-    Every top-level field must be one of the ModelProto's messages and parse; every piece
-    holds only its three fields with their wire types, at least a UTF-8 piece text.
-    """
-    if src.size < 8 or src.size > _MAX_PARSE or src.read_at(0, 1) != b"\n":
-        return None  # the first field is a piece (field 1, LEN)
-    data = src.read_at(0, src.size)
-    try:
-        pieces = _model_proto(data)
-    except (proto.ProtoError, UnicodeDecodeError):
-        return None
-    return "SentencePiece tokenizer model" if pieces is not None and pieces >= 3 else None
-
-
-def _model_proto(data: bytes) -> int | None:
-    """Pieces in a well-formed ModelProto, None if a field does not belong there.
-
-    Pieces (field 1) are most of the file, 32k-250k of them: they are walked inline here
-    (one-byte keys and lengths on a fast path) instead of through ``proto.fields``' generator,
-    the layout sentencepiece writes checked in one test (a 2.7 MB ChatGLM tokenizer: 1.6 s ->
-    0.28 s with the tensor parsers no longer run first). Other fields take the generic path.
-    """
-    pos, end, pieces = 0, len(data), 0
-    while pos < end:
-        if data[pos] == 0x0A:  # field 1, LEN: one SentencePiece
-            length, pos = _length(data, pos + 1, end)
-            stop = pos + length
-            # The layout sentencepiece writes: text (short), score, a one-byte type or none.
-            text_end = pos + 2 + (data[pos + 1] if pos + 1 < stop else 0x80)
-            if (
-                text_end + 5 <= stop
-                and data[pos] == 0x0A
-                and data[pos + 1] < 0x80
-                and data[text_end] == 0x15
-                and (
-                    text_end + 5 == stop
-                    or (
-                        text_end + 7 == stop
-                        and data[text_end + 5] == 0x18
-                        and data[text_end + 6] < 0x80
-                    )
-                )
-            ):
-                data[pos + 2 : text_end].decode("utf-8")
-            else:
-                _piece_at(data, pos, stop)
-            pieces += 1
-            pos = stop
-            continue
-        key, pos = proto.varint(data, pos)
-        number, wire = key >> 3, key & 7
-        if number not in _SP_TOP or wire != proto.LEN:
-            return None
-        length, pos = _length(data, pos, end)
-        if number == 1:  # a piece behind a key in a longer (non-minimal) varint encoding
-            _piece_at(data, pos, pos + length)
-            pieces += 1
-        else:
-            for _ in proto.fields(memoryview(data)[pos : pos + length]):
-                pass  # a well-formed message, nothing more is read
-        pos += length
-    return pieces
-
-
-def _length(data: bytes, pos: int, end: int) -> tuple[int, int]:
-    """A LEN field's length (varint at ``pos``) and where its payload starts; it must fit."""
-    if pos < end and data[pos] < 0x80:
-        length, pos = data[pos], pos + 1
-    else:
-        length, pos = proto.varint(data, pos)
-    if pos + length > end:
-        raise proto.ProtoError("length-delimited field runs past the end")
-    return length, pos
-
-
-def _piece_at(data: bytes, pos: int, end: int) -> None:
-    """One SentencePiece message in ``data[pos:end]``: piece (1, UTF-8 text), score (2, float),
-    type (3, enum), nothing else, the text present. Raises ProtoError otherwise."""
-    seen = False
-    while pos < end:
-        key = data[pos]
-        pos += 1
-        if key == 0x0A:  # piece
-            length, pos = _length(data, pos, end)
-            data[pos : pos + length].decode("utf-8")
-            seen = True
-            pos += length
-        elif key == 0x15:  # score: fixed32
-            pos += 4
-            if pos > end:
-                raise proto.ProtoError("truncated fixed-width field")
-        elif key == 0x18:  # type: varint
-            _, pos = proto.varint(data, pos)
-            if pos > end:
-                raise proto.ProtoError("truncated varint")
-        else:  # another field, another wire type, or a multi-byte key: not a piece
-            raise proto.ProtoError("not a SentencePiece field")
-    if not seen:
-        raise proto.ProtoError("piece without text")
