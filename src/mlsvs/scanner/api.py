@@ -11,7 +11,12 @@ from typing import TYPE_CHECKING, BinaryIO
 from mlsvs.model.formats import ModelFormat
 from mlsvs.scanner.context import ByteSource, Ctx
 from mlsvs.scanner.dispatch import scan_source
-from mlsvs.scanner.fileaccess import NotRegularFileError, open_regular
+from mlsvs.scanner.fileaccess import (
+    NotRegularFileError,
+    open_regular,
+    open_regular_fd,
+    read_head,
+)
 from mlsvs.scanner.report import ScanOptions, ScanReport, finding, sort_key
 from mlsvs.scanner.rules import ScanRule
 
@@ -173,58 +178,92 @@ def expand_counted(paths: Sequence[str | Path]) -> tuple[list[str], int]:
             out.append(str(path))
             continue
         unlistable: list[str] = []
-        for root, dirs, files in os.walk(p, followlinks=False, onerror=_collect(unlistable)):
-            base = Path(root)  # parsed once per directory: children are cheap joins
-            # os.walk lists a saved_model.pb file (or a link to one) among the files.
-            if "saved_model.pb" in files and (base / "saved_model.pb").is_file():
-                out.append(root)
-                dirs[:] = []
-                continue
-            dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS)
-            for name in sorted(files):
-                candidate = base / name
-                if _worth_scanning(candidate):
-                    out.append(str(candidate))
-                else:
-                    skipped += 1
+        skipped += _walk(str(p), out, unlistable)
         out.extend(unlistable)
     return out, skipped
 
 
-def _collect(into: list[str]) -> Callable[[OSError], None]:
-    def onerror(exc: OSError) -> None:
-        if exc.filename is not None:
-            into.append(os.fsdecode(exc.filename))
+def _walk(top: str, out: list[str], unlistable: list[str]) -> int:
+    """``os.walk(top)``'s order (top-down, names sorted, links to directories not followed),
+    read through ``os.scandir`` so that each entry's type comes from the directory listing:
+    a regular file costs no ``stat`` before it is opened. Returns the files skipped."""
+    skipped = 0
+    pending = [top]
+    while pending:
+        root = pending.pop()
+        try:
+            with os.scandir(root) as listing:
+                entries = list(listing)
+        except OSError as exc:
+            unlistable.append(os.fsdecode(exc.filename) if exc.filename is not None else root)
+            continue
+        files: list[os.DirEntry[str]] = []
+        dirs: list[str] = []
+        for entry in entries:
+            try:
+                is_dir = entry.is_dir()  # follows links, as os.walk does
+            except OSError:
+                is_dir = False
+            if not is_dir:
+                files.append(entry)
+            elif entry.name not in _SKIP_DIRS and not entry.is_symlink():
+                dirs.append(entry.name)
+        # A saved_model.pb file (or a link to one) makes the directory one SavedModel.
+        if any(e.name == "saved_model.pb" for e in files) and (
+            Path(root, "saved_model.pb").is_file()
+        ):
+            out.append(root)
+            continue
+        # Paths as pathlib joins them (a walk of "." lists "sub/x", not "./sub/x").
+        # Strings, not Path objects: a join per file was a tenth of a checkout's walk.
+        prefix = "" if root == "." else root if root.endswith(os.sep) else root + os.sep
+        for entry in sorted(files, key=_name):
+            candidate = prefix + entry.name
+            listed_regular = entry.is_file(follow_symlinks=False)
+            if _worth_scanning(candidate, listed_regular=listed_regular):
+                out.append(candidate)
+            else:
+                skipped += 1
+        pending.extend(prefix + name for name in sorted(dirs, reverse=True))
+    return skipped
 
-    return onerror
+
+def _name(entry: os.DirEntry[str]) -> str:
+    return entry.name
 
 
-def _worth_scanning(path: Path) -> bool:
+def _worth_scanning(path: str, *, listed_regular: bool = False) -> bool:
     """Files a directory walk scans: every regular file except recognised non-model content.
 
     Text and media are skipped only after the pickle and data-only sniffers had their say on
     the same bytes, so a protocol-0 pickle or a LightGBM model is never mistaken for prose.
-    Anything that cannot be read safely is kept so ``scan_path`` reports it.
+    Anything that cannot be read safely is kept so ``scan_path`` reports it. ``listed_regular``:
+    the directory listing said regular file (no link), so no ``stat`` precedes the open; the
+    ``fstat`` after it still refuses a path swapped for a FIFO or device in between.
     """
     try:
-        fh, size = open_regular(path)  # follows links: a link to a model is scanned like it
+        # Follows links: a link to a model is scanned like it.
+        fd, size = open_regular_fd(path, listed_regular=listed_regular)
     except (OSError, ValueError):
         # FIFO, device, socket (refused unopened), dangling or looping link, unreadable:
         # scan_path reports it.
         return True
-    with fh:
-        try:
-            head = fh.read(HEAD)
-            return _worth_scanning_head(path, fh, head, size)
-        except OSError:
-            return True  # unreadable: scan_path reports it
+    try:
+        head = read_head(fd, min(size, HEAD))
+        return _worth_scanning_head(path, head, size, lambda offset, n: os.pread(fd, n, offset))
+    except OSError:
+        return True  # unreadable: scan_path reports it
+    finally:
+        os.close(fd)
 
 
-def _worth_scanning_head(path: Path, fh: BinaryIO, head: bytes, size: int) -> bool:
+def _worth_scanning_head(
+    path: str, head: bytes, size: int, read_at: Callable[[int, int], bytes]
+) -> bool:
     if not head:
         # An empty file named like a model is a model that is missing: report it, never
         # skip it silently. Other empty files (.gitkeep, __init__.py) hold nothing to scan.
-        return path.suffix.lower() in _MODEL_SUFFIXES
+        return Path(path).suffix.lower() in _MODEL_SUFFIXES
     if head.startswith(_LFS_POINTER):
         return True  # the model was never fetched: report it rather than skip it
     from mlsvs.scanner.identify import cut_by_window, sniff_head
@@ -235,7 +274,7 @@ def _worth_scanning_head(path: Path, fh: BinaryIO, head: bytes, size: int) -> bo
     if sniff_head(head, size) is not ModelFormat.UNKNOWN or cut_by_window(head, size):
         return True  # text or media that is also a model or a pickle (or may be: a pickle's
         # first text line can be longer than the head)
-    return _zip_at_end(fh, head, size)
+    return _zip_at_end(head, size, read_at)
 
 
 _EOCD_WINDOW = 65557
@@ -243,15 +282,16 @@ _EOCD_WINDOW = 65557
 (and so Keras, which opens prefixed zips) looks for the record."""
 
 
-def _zip_at_end(fh: BinaryIO, head: bytes, size: int) -> bool:
-    """A media file can still carry a zip (Keras opens prefixed zips): scan those. Read from
-    the handle that read ``head`` (already the whole file when it is short)."""
+def _zip_at_end(head: bytes, size: int, read_at: Callable[[int, int], bytes]) -> bool:
+    """A media file can still carry a zip (Keras opens prefixed zips): scan those. The record
+    is looked for in ``head`` when that is the whole file, else in the file's last
+    ``_EOCD_WINDOW`` bytes (``read_at(offset, length)``)."""
     if size < 22:
         return False
+    start = max(0, size - _EOCD_WINDOW)
     if size <= len(head):
-        return b"PK\x05\x06" in head[max(0, size - _EOCD_WINDOW) :]
-    fh.seek(max(0, size - _EOCD_WINDOW))
-    return b"PK\x05\x06" in fh.read()
+        return head.find(b"PK\x05\x06", start) >= 0
+    return b"PK\x05\x06" in read_at(start, size - start)
 
 
 class _Cache:

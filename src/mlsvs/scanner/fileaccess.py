@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import os
 import stat
-from typing import TYPE_CHECKING, BinaryIO
-
-if TYPE_CHECKING:
-    from pathlib import Path
+from pathlib import Path
+from typing import BinaryIO
 
 
 class NotRegularFileError(OSError):
@@ -32,22 +30,51 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
+_OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_NOCTTY", 0)
+    | getattr(os, "O_BINARY", 0)
+)
+
+
 def open_regular(path: Path) -> tuple[BinaryIO, int]:
     """Open ``path`` for reading if it is a regular file; return the stream and its size."""
-    mode = path.stat().st_mode
-    if not stat.S_ISREG(mode):
-        raise NotRegularFileError(f"{_kind(mode)}; not opened")
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
-    flags |= getattr(os, "O_BINARY", 0)
-    fd = os.open(path, flags)
+    fd, size = open_regular_fd(path)
+    return os.fdopen(fd, "rb"), size
+
+
+def open_regular_fd(path: str | Path, *, listed_regular: bool = False) -> tuple[int, int]:
+    """``open_regular`` as a file descriptor (the caller closes it) and the size.
+
+    ``listed_regular``: a directory listing already said "regular file, not a link" (its
+    ``d_type``), so the ``stat`` before the open is skipped; the ``fstat`` after it still
+    refuses anything else, so a path swapped for a FIFO in between is never read.
+    """
+    if not listed_regular:
+        mode = Path(path).stat().st_mode
+        if not stat.S_ISREG(mode):
+            raise NotRegularFileError(f"{_kind(mode)}; not opened")
+    fd = os.open(path, _OPEN_FLAGS)
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise NotRegularFileError(f"{_kind(st.st_mode)}; not read")
-        return os.fdopen(fd, "rb"), st.st_size
     except BaseException:
         os.close(fd)
         raise
+    return fd, st.st_size
+
+
+def read_head(fd: int, length: int) -> bytes:
+    """The first ``length`` bytes of an open regular file (fewer only at its end)."""
+    head = os.pread(fd, length, 0)
+    while 0 < len(head) < length:
+        more = os.pread(fd, length - len(head), len(head))
+        if not more:
+            break
+        head += more
+    return head
 
 
 def is_regular(path: Path) -> bool:

@@ -41,6 +41,13 @@ _MIL_SENTINEL = 0xDEADBEEF
 
 def sniff_data_only(head: bytes, size: int) -> ModelFormat | None:
     """The data-only format these first bytes announce, if any."""
+    return data_only_format(head, size, proto.prefix_fields(head, size))
+
+
+def data_only_format(
+    head: bytes, size: int, fields: list[tuple[int, int, int]] | None
+) -> ModelFormat | None:
+    """``sniff_data_only`` for a caller that already has the head's ``proto.prefix_fields``."""
     if _XGB_JSON.match(head) or _XGB_UBJ.match(head):
         return ModelFormat.XGBOOST
     if head.startswith((b"tree\nversion=v", b"tree\r\nversion=v")):
@@ -53,7 +60,6 @@ def sniff_data_only(head: bytes, size: int) -> ModelFormat | None:
         return ModelFormat.COREML
     if _OPENVINO.match(head[:4096]):
         return ModelFormat.OPENVINO
-    fields = proto.prefix_fields(head, size)
     if fields and _is_coreml(fields):
         return ModelFormat.COREML
     return None

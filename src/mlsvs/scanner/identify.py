@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from mlsvs.model.formats import ModelFormat
 from mlsvs.scanner import proto
 from mlsvs.scanner.fileaccess import open_regular
-from mlsvs.scanner.formats_dataonly import sniff_data_only
+from mlsvs.scanner.formats_dataonly import data_only_format
 from mlsvs.scanner.pickle_ops import is_opcode
 from mlsvs.scanner.pickle_values import Event, EventKind
 from mlsvs.scanner.pickle_vm import Budget, StreamResult, run_stream
@@ -102,10 +102,10 @@ def sniff_head(head: bytes, size: int) -> ModelFormat:
         return ModelFormat.JOBLIB if _looks_like_pickle(inner, len(inner)) else ModelFormat.ARCHIVE
     if _looks_like_pickle(head, size):
         return ModelFormat.JOBLIB if b"joblib.numpy_pickle" in head else ModelFormat.PICKLE
-    data_only = sniff_data_only(head, size)
+    fields = proto.prefix_fields(head, size)
+    data_only = data_only_format(head, size, fields)
     if data_only is not None:
         return data_only
-    fields = proto.prefix_fields(head, size)
     if fields:
         numbers = {num for num, _, _ in fields}
         first = fields[0]

@@ -108,15 +108,19 @@ def is_text(head: bytes, *, truncated: bool) -> bool:
     if not head or b"\x00" in head:
         return False
     data = head[3:] if head.startswith(b"\xef\xbb\xbf") else head
-    text = _decode(data, "utf-8", truncated=truncated)
-    for codec in _LEGACY_CODECS:
-        if text is not None:
-            break
-        text = _decode(data, codec, truncated=truncated)
-    if text is None:
-        return False
+    if data.isascii():  # valid in every codec below, one character a byte: nothing to decode
+        characters = len(data)
+    else:
+        text = _decode(data, "utf-8", truncated=truncated)
+        for codec in _LEGACY_CODECS:
+            if text is not None:
+                break
+            text = _decode(data, codec, truncated=truncated)
+        if text is None:
+            return False
+        characters = len(text)
     controls = len(data) - len(data.translate(None, _CONTROLS))
-    return controls * 100 <= len(text)
+    return controls * 100 <= characters
 
 
 def _decode(data: bytes, codec: str, *, truncated: bool) -> str | None:
