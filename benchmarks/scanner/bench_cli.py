@@ -16,7 +16,11 @@ run"), with hyperfine (``apt-get install hyperfine``) on two trees, the benchmar
 realistic model directory (``model_tree.py``; both generated unless given)::
 
     PYTHONPATH=src KERAS_BACKEND=torch python benchmarks/scanner/bench_cli.py --hyperfine \
-        --venv VENV [--corpus DIR] [--models DIR] [--python PY] [-n 15]
+        --venv VENV [--corpus DIR] [--models DIR] [--big FILE] [--tree NAME=DIR ...] \
+        [--python PY] [-n 15]
+
+``--tree`` adds any other tree (a repository checkout) to the same run; ``--big`` the 2 GiB
+checkpoint (generated when not given).
 
 ``--python`` runs mlsvs under another interpreter, e.g. a venv holding only its scan
 dependencies (jinja2, py7zr), so both tools start without the site-packages ``.pth`` hooks of
@@ -59,6 +63,13 @@ def main() -> int:
     parser.add_argument("--hyperfine", action="store_true", help="directory-scan parity table")
     parser.add_argument("--models", type=Path, help="model directory (default: generated)")
     parser.add_argument("--python", type=Path, help="interpreter for mlsvs (default: this one)")
+    parser.add_argument(
+        "--tree",
+        action="append",
+        default=[],
+        metavar="NAME=DIR",
+        help="another tree for the parity table (repeatable)",
+    )
     args = parser.parse_args()
     if args.hyperfine:
         return parity(args)
@@ -152,12 +163,22 @@ def parity(args: argparse.Namespace) -> int:
             from benchmarks.scanner.model_tree import build
 
             models = build(Path(tmp) / "models")
+        big = args.big
+        if big is None:
+            from tests.scanner.scan_bigzip import sparse_checkpoint
+
+            big = Path(tmp) / "big.pt"
+            sparse_checkpoint(big, 2 * 1024**3, crc=True)
+        trees = {"corpus": corpus, "models": models, "checkpoint": big}
+        for spec in args.tree:
+            name, _, directory = spec.partition("=")
+            trees[name] = Path(directory)
         commands = {
             "python -c pass (mlsvs's interpreter)": f"{python} -c pass",
             "python -c pass (picklescan's venv)": f"{args.venv / 'bin' / 'python'} -c pass",
             "mlsvs --version": f"{mlsvs} --version",
         }
-        for label, tree in (("corpus", corpus), ("models", models)):
+        for label, tree in trees.items():
             commands[f"mlsvs scan {label}"] = f"{mlsvs} scan {tree}"
             commands[f"picklescan {label}"] = f"{picklescan} --path {tree}"
         out = Path(tmp) / "hyperfine.json"
@@ -177,7 +198,7 @@ def parity(args: argparse.Namespace) -> int:
         cpu = r["user"] + r["system"]
         print(f"| {label} | {r['mean']:.3f} ± {r['stddev']:.3f} | {r['median']:.3f} | "
               f"{r['min']:.3f} | {cpu:.3f} |")  # fmt: skip
-    for label in ("corpus", "models"):
+    for label in trees:
         mine, theirs = results[f"mlsvs scan {label}"], results[f"picklescan {label}"]
         print(
             f"\n{label}: mlsvs / picklescan = {mine['median'] / theirs['median']:.2f} (median), "

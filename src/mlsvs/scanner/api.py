@@ -17,6 +17,8 @@ from mlsvs.scanner.fileaccess import (
     open_regular_fd,
     read_head,
 )
+from mlsvs.scanner.identify import cut_by_window, sniff_head
+from mlsvs.scanner.nonmodel import describe
 from mlsvs.scanner.report import ScanOptions, ScanReport, finding, sort_key
 from mlsvs.scanner.rules import ScanRule
 
@@ -266,9 +268,6 @@ def _worth_scanning_head(
         return Path(path).suffix.lower() in _MODEL_SUFFIXES
     if head.startswith(_LFS_POINTER):
         return True  # the model was never fetched: report it rather than skip it
-    from mlsvs.scanner.identify import cut_by_window, sniff_head
-    from mlsvs.scanner.nonmodel import describe
-
     if describe(head, size) is None:
         return True  # not recognisably ordinary: scan it (cheap test first)
     if sniff_head(head, size) is not ModelFormat.UNKNOWN or cut_by_window(head, size):
