@@ -190,3 +190,32 @@ def test_models_trained_by_sentencepiece_are_recognised(
     path.write_bytes(data)
     report = scan_path(path)
     assert report.clean and report.content == "SentencePiece tokenizer model", report
+
+
+@needs_c_parser
+def test_protobuf_is_imported_only_for_tokenizers_worth_it(tmp_path: Path) -> None:
+    """A small tokenizer is walked (importing protobuf would cost more); a large one is read
+    by the C parser. Both are recognised."""
+    import subprocess
+    import sys
+
+    small, large = tmp_path / "small.model", tmp_path / "large.model"
+    small.write_bytes(_model(random.Random(1), 300))
+    large.write_bytes(_model(random.Random(2), 30000))
+    assert large.stat().st_size > sentencepiece._FAST_MIN > small.stat().st_size
+    probe = (
+        "import sys\n"
+        "from mlsvs.scanner.api import scan_path\n"
+        "report = scan_path(sys.argv[1])\n"
+        "print(report.content, 'google.protobuf' in sys.modules)\n"
+    )
+    seen = [
+        subprocess.run(
+            [sys.executable, "-c", probe, str(path)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        for path in (small, large)
+    ]
+    assert seen == ["SentencePiece tokenizer model False", "SentencePiece tokenizer model True"]
