@@ -1,4 +1,4 @@
-"""Minimal protobuf wire-format reader (stdlib only) for ONNX and TF SavedModel files."""
+"""Minimal protobuf wire-format reader (stdlib only) for ONNX, TF SavedModel and other files."""
 
 from __future__ import annotations
 
