@@ -7,15 +7,7 @@ import random
 import pytest
 
 from mlsvs.scanner import proto
-
-
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        out.append(n & 0x7F | (0x80 if n > 0x7F else 0))
-        n >>= 7
-        if not out[-1] & 0x80:
-            return bytes(out)
+from tests.scanner.protowire import varint
 
 
 def _message(rng: random.Random, depth: int = 0) -> bytes:
@@ -25,15 +17,15 @@ def _message(rng: random.Random, depth: int = 0) -> bytes:
     for _ in range(rng.randrange(1, 12)):
         number = rng.choice([1, 2, 5, 7, 15, 16, 300, 2**20])
         wire = rng.choice([proto.VARINT, proto.I64, proto.LEN, proto.I32])
-        out += _varint(number << 3 | wire)
+        out += varint(number << 3 | wire)
         if wire == proto.VARINT:
-            out += _varint(rng.choice([0, 1, 127, 128, 2**35, 2**64 - 1]))
+            out += varint(rng.choice([0, 1, 127, 128, 2**35, 2**64 - 1]))
         elif wire in (proto.I64, proto.I32):
             out += rng.randbytes(8 if wire == proto.I64 else 4)
         else:
             payload = _message(rng, depth + 1) if depth < 2 and rng.random() < 0.4 else b""
             payload = payload or rng.randbytes(rng.choice([0, 3, 127, 128, 300]))
-            out += _varint(len(payload)) + payload
+            out += varint(len(payload)) + payload
     return bytes(out)
 
 
@@ -73,7 +65,7 @@ def test_same_reading_on_messages_truncations_and_mutants(seed: int) -> None:
     assert errors > 50  # the damaged samples did reach the error paths
 
 
-def test_last_text_is_the_last_string_field() -> None:
+def test_last_text_is_the_last_stringlen_field() -> None:
     data = b"\x0a\x02ab\x12\x01x\x0a\x03c\xffd"
     found = proto.len_fields(data)
     assert proto.last_text(found, 1) == proto.text(data, 1) == "c\ufffdd"

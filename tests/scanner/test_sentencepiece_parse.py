@@ -16,6 +16,7 @@ import pytest
 
 from mlsvs.scanner import proto, sentencepiece
 from mlsvs.scanner.api import scan_path
+from tests.scanner.protowire import len_field, varint
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -63,19 +64,6 @@ needs_c_parser = pytest.mark.skipif(
 )
 
 
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        out.append(n & 0x7F | (0x80 if n > 0x7F else 0))
-        n >>= 7
-        if not out[-1] & 0x80:
-            return bytes(out)
-
-
-def _field(number: int, payload: bytes) -> bytes:
-    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
-
-
 def _model(rng: random.Random, n: int) -> bytes:
     return b"".join(_parts(rng, n))
 
@@ -85,12 +73,12 @@ def _parts(rng: random.Random, n: int) -> tuple[bytes, bytes]:
     pieces = []
     for i in range(n):
         text = rng.choice(["<unk>", "▁the", "模型", "x" * rng.randrange(1, 300), f"tok{i}"])
-        body = _field(1, text.encode()) + b"\x15" + struct.pack("<f", -i / 7)
+        body = len_field(1, text.encode()) + b"\x15" + struct.pack("<f", -i / 7)
         if rng.random() < 0.5:
-            body += b"\x18" + _varint(rng.choice([1, 2, 3, 6, 200]))
-        pieces.append(_field(1, body))
-    trainer = _field(2, b"\x0a\x05a.txt" + b"\x18\x88\x27")
-    normalizer = _field(3, b"\x0a\x08nmt_nfkc")
+            body += b"\x18" + varint(rng.choice([1, 2, 3, 6, 200]))
+        pieces.append(len_field(1, body))
+    trainer = len_field(2, b"\x0a\x05a.txt" + b"\x18\x88\x27")
+    normalizer = len_field(3, b"\x0a\x08nmt_nfkc")
     return b"".join(pieces), trainer + normalizer
 
 
@@ -145,18 +133,18 @@ def test_c_parser_leaves_unknown_and_misplaced_fields_to_the_walk() -> None:
     score = b"\x15\x00\x00\x80\x3f"
 
     def model(piece: bytes, tail: bytes = b"") -> bytes:
-        return pieces + _field(1, piece) + specs + tail
+        return pieces + len_field(1, piece) + specs + tail
 
-    assert _c_parser(model(_field(1, b"abc") + score)) == 5
+    assert _c_parser(model(len_field(1, b"abc") + score)) == 5
     for rejected in (
-        model(_field(1, b"abc") + score + b"\x20\x01"),  # a piece with a field 4
-        model(_field(1, b"abc") + b"\x10\x01"),  # score as a varint
+        model(len_field(1, b"abc") + score + b"\x20\x01"),  # a piece with a field 4
+        model(len_field(1, b"abc") + b"\x10\x01"),  # score as a varint
         model(score),  # no text
-        model(_field(1, b"abc"), b"\x30\x01"),  # field 6 at top level
-        model(_field(1, b"abc"), _field(4, b"\xff")),  # self_test_data that is no message
+        model(len_field(1, b"abc"), b"\x30\x01"),  # field 6 at top level
+        model(len_field(1, b"abc"), len_field(4, b"\xff")),  # self_test_data that is no message
     ):
         assert _c_parser(rejected) is None and _walk(rejected) is None, rejected
-    not_utf8 = model(_field(1, b"\xff\xfe") + score)  # the library does not check texts
+    not_utf8 = model(len_field(1, b"\xff\xfe") + score)  # the library does not check texts
     assert _c_parser(not_utf8) == _walk(not_utf8) == 5
 
 
