@@ -251,7 +251,8 @@ def _worth_scanning(path: str, *, listed_regular: bool = False) -> bool:
         # scan_path reports it.
         return True
     try:
-        head = read_head(fd, min(size, HEAD))
+        # A size of 0 is read too: files that report none may still hold bytes (procfs).
+        head = read_head(fd, min(size, HEAD) or HEAD)
         return _worth_scanning_head(path, head, size, lambda offset, n: os.pread(fd, n, offset))
     except OSError:
         return True  # unreadable: scan_path reports it
