@@ -15,7 +15,10 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-TODAY = dt.date(2026, 12, 2)
+# The real date, not a fixed one: the server dates the attestations its auditors record with
+# the day they are recorded, and an assessment run a day earlier than that (a fixed TODAY
+# once the calendar has moved on) rejects them as "dated in the future".
+TODAY = dt.datetime.now(dt.UTC).date()
 HOSTILE_FILE = '<svg onload=alert(1)>"onerror=alert(2).pkl'
 HOSTILE_SYSTEM = '<script>alert("sys")</script>'
 
