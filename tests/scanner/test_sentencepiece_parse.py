@@ -7,6 +7,7 @@ rejects, and must agree with it on well-formed models and on every truncation of
 
 from __future__ import annotations
 
+import io
 import random
 import struct
 from pathlib import Path
@@ -16,6 +17,7 @@ import pytest
 
 from mlsvs.scanner import proto, sentencepiece
 from mlsvs.scanner.api import scan_path
+from mlsvs.scanner.context import ByteSource
 from tests.scanner.protowire import len_field, varint
 
 if TYPE_CHECKING:
@@ -108,16 +110,18 @@ def test_readers_are_never_laxer_than_the_reference_on_mutants(
 ) -> None:
     rng = random.Random(20261202)
     base = _model(rng, 60)
-    agreed = 0
+    accepted = {"reader": 0, "reference": 0}
     for _ in range(3000):
         mutant = bytes(_mutate(bytearray(base), rng))
         got, ref = reader(mutant), _reference(mutant)
         if got is not None:
             assert got == ref, mutant
-        agreed += got == ref
-    # The walk only refuses what the reference accepts through over-long varint keys; the C
-    # parser also leaves every non-canonical encoding (an unknown enum value included) to it.
-    assert agreed >= (2970 if reader is _walk else 2000)
+        accepted["reader"] += got is not None
+        accepted["reference"] += ref is not None
+    # Most mutants land in texts and scores and stay models; a reader must take nearly all of
+    # those (the walk refuses only over-long varint keys, the C parser a mutated length).
+    assert accepted["reference"] > 1500
+    assert accepted["reader"] >= 0.99 * accepted["reference"], accepted
 
 
 def _mutate(data: bytearray, rng: random.Random) -> bytearray:
@@ -146,6 +150,12 @@ def test_c_parser_leaves_unknown_and_misplaced_fields_to_the_walk() -> None:
         assert _c_parser(rejected) is None and _walk(rejected) is None, rejected
     not_utf8 = model(len_field(1, b"\xff\xfe") + score)  # the library does not check texts
     assert _c_parser(not_utf8) == _walk(not_utf8) == 5
+    # A valid but non-canonical encoding (a two-byte length for a short text) is left to the
+    # walk, which still recognises the file.
+    overlong = pieces + b"\x0a\x0b" + b"\x0a\x83\x00abc" + score + specs
+    assert _c_parser(overlong) is None and _walk(overlong) == _reference(overlong) == 5
+    source = ByteSource(io.BytesIO(overlong), len(overlong))
+    assert sentencepiece.describe_sentencepiece(source) == "SentencePiece tokenizer model"
 
 
 @pytest.mark.parametrize("model_type", ["unigram", "bpe"])
@@ -155,8 +165,6 @@ def test_models_trained_by_sentencepiece_are_recognised(
 ) -> None:
     """Real tokenizers: the C-parser reader takes them whole, and the walk alone (protobuf
     absent) reaches the same verdict."""
-    import io
-
     spm = pytest.importorskip("sentencepiece")
     if c_parser and sentencepiece._parser() is None:
         pytest.skip("protobuf's C parser (upb) is not installed")

@@ -240,8 +240,9 @@ def _worth_scanning(path: str, *, listed_regular: bool = False) -> bool:
     Text and media are skipped only after the pickle and data-only sniffers had their say on
     the same bytes, so a protocol-0 pickle or a LightGBM model is never mistaken for prose.
     Anything that cannot be read safely is kept so ``scan_path`` reports it. ``listed_regular``:
-    the directory listing said regular file (no link), so no ``stat`` precedes the open; the
-    ``fstat`` after it still refuses a path swapped for a FIFO or device in between.
+    the directory listing said regular file (no link), so no ``stat`` precedes the open; a path
+    swapped for a FIFO or device since the listing is refused by the ``fstat`` after the
+    (non-blocking) open and never read, as with ``stat`` then ``open``, whose gap is the same race.
     """
     try:
         # Follows links: a link to a model is scanned like it.

@@ -49,7 +49,8 @@ def open_regular_fd(path: str | Path, *, listed_regular: bool = False) -> tuple[
 
     ``listed_regular``: a directory listing already said "regular file, not a link" (its
     ``d_type``), so the ``stat`` before the open is skipped; the ``fstat`` after it still
-    refuses anything else, so a path swapped for a FIFO in between is never read.
+    refuses anything else, so a path swapped for a FIFO or device since the listing is never
+    read (the same race as between ``stat`` and ``open``, with ``O_NONBLOCK`` either way).
     """
     if not listed_regular:
         mode = Path(path).stat().st_mode

@@ -28,7 +28,7 @@ from mlsvs.scanner import proto
 if TYPE_CHECKING:
     from mlsvs.scanner.context import ByteSource
 
-MAX_PARSE = 64 * 1024 * 1024
+_MAX_PARSE = 64 * 1024 * 1024
 """Larger files are left to "not verified" (the parse reads the whole file)."""
 _FAST_MAX = 16 * 1024 * 1024
 """Largest file given to the C parser: its message objects take several times the file's size
@@ -46,7 +46,7 @@ _DESCRIPTION = "SentencePiece tokenizer model"
 
 def describe_sentencepiece(src: ByteSource) -> str | None:
     """ "SentencePiece tokenizer model" when ``src`` parses as its ModelProto, else None."""
-    if src.size < 8 or src.size > MAX_PARSE or src.read_at(0, 1) != b"\n":
+    if src.size < 8 or src.size > _MAX_PARSE or src.read_at(0, 1) != b"\n":
         return None  # the first field is a piece (field 1, LEN)
     data = src.read_at(0, src.size)
     loaded = "google.protobuf.message_factory" in sys.modules
