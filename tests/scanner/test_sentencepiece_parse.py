@@ -203,7 +203,8 @@ def test_protobuf_is_imported_only_for_tokenizers_worth_it(tmp_path: Path) -> No
         "import sys\n"
         "from mlsvs.scanner.api import scan_path\n"
         "report = scan_path(sys.argv[1])\n"
-        "print(report.content, 'google.protobuf' in sys.modules)\n"
+        "print(report.content, 'google._upb._message' in sys.modules,"
+        " 'google.protobuf.descriptor_pool' in sys.modules)\n"
     )
     seen = [
         subprocess.run(
@@ -214,4 +215,35 @@ def test_protobuf_is_imported_only_for_tokenizers_worth_it(tmp_path: Path) -> No
         ).stdout.strip()
         for path in (small, large)
     ]
-    assert seen == ["SentencePiece tokenizer model False", "SentencePiece tokenizer model True"]
+    # protobuf's Python layer (descriptor pool, descriptor_pb2) is never imported.
+    assert seen == [
+        "SentencePiece tokenizer model False False",
+        "SentencePiece tokenizer model True False",
+    ]
+
+
+@needs_c_parser
+def test_schema_is_the_one_descriptor_pb2_builds() -> None:
+    """The hand-serialised schema is byte for byte protobuf's own ``FileDescriptorProto``."""
+    from google.protobuf import descriptor_pb2
+
+    fdp = descriptor_pb2.FieldDescriptorProto
+    schema = descriptor_pb2.FileDescriptorProto(
+        name="mlsvs_sentencepiece.proto", package="mlsvs_sentencepiece", syntax="proto2"
+    )
+    piece = schema.message_type.add(name="Piece")
+    piece.field.add(name="piece", number=1, type=fdp.TYPE_BYTES, label=fdp.LABEL_REQUIRED)
+    piece.field.add(name="score", number=2, type=fdp.TYPE_FIXED32, label=fdp.LABEL_OPTIONAL)
+    piece.field.add(name="type", number=3, type=fdp.TYPE_UINT64, label=fdp.LABEL_OPTIONAL)
+    model = schema.message_type.add(name="Model")
+    model.field.add(
+        name="pieces",
+        number=1,
+        type=fdp.TYPE_MESSAGE,
+        label=fdp.LABEL_REPEATED,
+        type_name=".mlsvs_sentencepiece.Piece",
+    )
+    specs = ("trainer_spec", "normalizer_spec", "self_test_data", "denormalizer_spec")
+    for number, name in enumerate(specs, start=2):
+        model.field.add(name=name, number=number, type=fdp.TYPE_BYTES, label=fdp.LABEL_OPTIONAL)
+    assert sentencepiece._schema() == schema.SerializeToString()

@@ -22,7 +22,7 @@ prints warnings to stderr. ``-v`` and ``MLSVS_LOG_LEVEL`` configure it as for an
 
 SKIP_TEARDOWN = True
 """A scan leaves no open file, child process or atexit work behind (reports are written and
-closed, ``-j`` workers joined), so the console script ends it without the interpreter's
+closed, ``-j`` workers reaped), so the console script ends it without the interpreter's
 module teardown (``mlsvs.cli.main``)."""
 
 
@@ -37,7 +37,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     from mlsvs.cli._common import FINDINGS, add_common
 
     parser.add_argument("paths", nargs="+", metavar="PATH", help="files or directories to scan")
-    add_common(parser, ("text", "json", *FINDINGS), jobs=1)
+    add_common(parser, ("text", "json", *FINDINGS))
     parser.add_argument("-o", "--output", help=argparse.SUPPRESS)
     parser.add_argument(
         "--min-severity",
@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     from mlsvs.cli._common import emit, jobs, output_specs
     from mlsvs.errors import ConfigError, UsageError
     from mlsvs.model.severity import Severity
-    from mlsvs.scanner.api import expand_counted, scan_targets
+    from mlsvs.scanner.api import scan_tree
     from mlsvs.scanner.output import findings_report, render_json, render_text, summarize
     from mlsvs.scanner.settings import options_from
     from mlsvs.util.config_file import find_config
@@ -78,7 +78,9 @@ def run(args: argparse.Namespace) -> int:
         minimum = Severity.parse(args.min_severity)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    workers = jobs(args)
+    from mlsvs.util.fanout import usable_cpus
+
+    workers = jobs(args, fallback=min(8, usable_cpus()))
     missing = [p for p in args.paths if not Path(p).exists() and not Path(p).is_symlink()]
     if missing:
         raise UsageError(f"no such file or directory: {safe_path(missing[0])}")
@@ -95,16 +97,16 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(
             str(exc), path=None if config_path is None else str(config_path)
         ) from None
-    targets, skipped = expand_counted(args.paths)
-    if not targets:
+    # Non-UTF-8 file names and pickled strings may hold lone surrogates: escape them so every
+    # format encodes (JSON without lone surrogates, SARIF and text without crashing).
+    scanned, skipped = scan_tree(args.paths, jobs=workers, options=options)
+    reports = sanitize(scanned)
+    if not reports:
         where = ", ".join(safe_path(p) for p in args.paths)
         raise UsageError(
             f"nothing to scan under {where}: no candidate model files "
             f"({skipped} text, media or empty file(s) skipped)"
         )
-    # Non-UTF-8 file names and pickled strings may hold lone surrogates: escape them so every
-    # format encodes (JSON without lone surrogates, SARIF and text without crashing).
-    reports = sanitize(scan_targets(targets, jobs=workers, options=options))
     emit(
         args,
         lambda: findings_report(reports, minimum),

@@ -19,7 +19,14 @@ from mlsvs.scanner.fileaccess import (
 )
 from mlsvs.scanner.identify import cut_by_window, sniff_head
 from mlsvs.scanner.nonmodel import describe
-from mlsvs.scanner.report import ScanOptions, ScanReport, finding, sort_key
+from mlsvs.scanner.report import (
+    ScanOptions,
+    ScanReport,
+    finding,
+    from_record,
+    sort_key,
+    to_record,
+)
 from mlsvs.scanner.rules import ScanRule
 
 if TYPE_CHECKING:
@@ -36,8 +43,6 @@ _MODEL_SUFFIXES = frozenset(
 )  # fmt: skip
 _LFS_POINTER = b"version https://git-lfs.github.com/spec/"
 HEAD = 64 * 1024
-_PARALLEL_MIN_FILES = 64
-"""Below this many files a process pool costs more than it saves."""
 
 
 def scan_path(path: str | Path, *, options: ScanOptions | None = None) -> ScanReport:
@@ -135,25 +140,64 @@ def _dedupe(items: Iterable[ScanFinding]) -> tuple[ScanFinding, ...]:
 def scan_paths(
     paths: Sequence[str | Path], *, jobs: int = 1, options: ScanOptions | None = None
 ) -> tuple[ScanReport, ...]:
-    """Scan files and directories (expanded with ``expand``), in parallel when ``jobs > 1``."""
-    return scan_targets(expand(paths), jobs=jobs, options=options)
+    """Scan files and directories (expanded as ``expand`` does), in ``jobs`` processes."""
+    return scan_tree(paths, jobs=jobs, options=options)[0]
+
+
+def scan_tree(
+    paths: Sequence[str | Path], *, jobs: int = 1, options: ScanOptions | None = None
+) -> tuple[tuple[ScanReport, ...], int]:
+    """``scan_paths`` plus how many files inside directories were skipped as not model files
+    (``expand_counted``'s count). With ``jobs > 1`` the walk's sniffing is shared out too: each
+    worker decides for a file whether it is worth scanning, then scans it."""
+    opts = options or ScanOptions()
+
+    def work(entry: _Entry) -> ScanReport | None:
+        path, listed_regular = entry
+        if listed_regular is not None and not _worth_scanning(path, listed_regular=listed_regular):
+            return None
+        return scan_path(path, options=opts)
+
+    results = _fan_out(_entries(paths), work, jobs)
+    reports = tuple(report for report in results if report is not None)
+    return reports, len(results) - len(reports)
 
 
 def scan_targets(
     targets: Sequence[str], *, jobs: int = 1, options: ScanOptions | None = None
 ) -> tuple[ScanReport, ...]:
-    """Scan already-expanded targets (see ``expand_counted``)."""
+    """Scan already-expanded targets (see ``expand_counted``), in ``jobs`` processes."""
     opts = options or ScanOptions()
-    if jobs <= 1 or len(targets) < _PARALLEL_MIN_FILES:
-        return tuple(scan_path(t, options=opts) for t in targets)
-    from concurrent.futures import ProcessPoolExecutor  # only when parallel (costly import)
+    entries: list[_Entry] = [(target, None) for target in targets]
+    return tuple(
+        report
+        for report in _fan_out(entries, lambda entry: scan_path(entry[0], options=opts), jobs)
+        if report is not None
+    )
 
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        return tuple(pool.map(_scan_one, targets, [opts] * len(targets), chunksize=1))
+
+def _fan_out(
+    entries: Sequence[_Entry], work: Callable[[_Entry], ScanReport | None], jobs: int
+) -> list[ScanReport | None]:
+    from mlsvs.util.fanout import fan_out
+
+    return fan_out(
+        entries,
+        work,
+        workers=jobs,
+        encode=lambda report: None if report is None else to_record(report),
+        decode=lambda value: None if value is None else from_record(value),
+        lost=_lost,
+    )
 
 
-def _scan_one(path: str, options: ScanOptions) -> ScanReport:
-    return scan_path(path, options=options)
+def _lost(entry: _Entry, reason: str) -> ScanReport:
+    """The report of a file whose worker process died scanning it: not verified, never clean."""
+    return ScanReport(
+        path=entry[0],
+        format=ModelFormat.UNKNOWN,
+        findings=(finding(ScanRule.GEN002, f"scanner error: {reason}; not verified"),),
+    )
 
 
 def expand(paths: Sequence[str | Path]) -> list[str]:
@@ -174,22 +218,38 @@ def expand_counted(paths: Sequence[str | Path]) -> tuple[list[str], int]:
     """``expand`` plus how many files inside directories were skipped as not model files."""
     out: list[str] = []
     skipped = 0
-    for path in paths:
-        p = Path(path)
-        if not p.is_dir() or (p / "saved_model.pb").is_file():
-            out.append(str(path))
-            continue
-        unlistable: list[str] = []
-        skipped += _walk(str(p), out, unlistable)
-        out.extend(unlistable)
+    for path, listed_regular in _entries(paths):
+        if listed_regular is None or _worth_scanning(path, listed_regular=listed_regular):
+            out.append(path)
+        else:
+            skipped += 1
     return out, skipped
 
 
-def _walk(top: str, out: list[str], unlistable: list[str]) -> int:
+_Entry = tuple[str, bool | None]
+"""A path to scan and, for a file found by walking a directory, whether the listing said it is
+a regular file (it is scanned only if ``_worth_scanning``); None: scanned whatever it holds (a
+path given explicitly, a SavedModel directory, a directory that could not be listed)."""
+
+
+def _entries(paths: Sequence[str | Path]) -> list[_Entry]:
+    """What ``expand`` considers, in its order, before the walk's sniffing."""
+    out: list[_Entry] = []
+    for path in paths:
+        p = Path(path)
+        if not p.is_dir() or (p / "saved_model.pb").is_file():
+            out.append((str(path), None))
+            continue
+        unlistable: list[str] = []
+        _walk(str(p), out, unlistable)
+        out.extend((directory, None) for directory in unlistable)
+    return out
+
+
+def _walk(top: str, out: list[_Entry], unlistable: list[str]) -> None:
     """``os.walk(top)``'s order (top-down, names sorted, links to directories not followed),
     read through ``os.scandir`` so that each entry's type comes from the directory listing:
-    a regular file costs no ``stat`` before it is opened. Returns the files skipped."""
-    skipped = 0
+    a regular file costs no ``stat`` before it is opened."""
     pending = [top]
     while pending:
         root = pending.pop()
@@ -214,20 +274,16 @@ def _walk(top: str, out: list[str], unlistable: list[str]) -> int:
         if any(e.name == "saved_model.pb" for e in files) and (
             Path(root, "saved_model.pb").is_file()
         ):
-            out.append(root)
+            out.append((root, None))
             continue
         # Paths as pathlib joins them (a walk of "." lists "sub/x", not "./sub/x").
         # Strings, not Path objects: a join per file was a tenth of a checkout's walk.
         prefix = "" if root == "." else root if root.endswith(os.sep) else root + os.sep
-        for entry in sorted(files, key=_name):
-            candidate = prefix + entry.name
-            listed_regular = entry.is_file(follow_symlinks=False)
-            if _worth_scanning(candidate, listed_regular=listed_regular):
-                out.append(candidate)
-            else:
-                skipped += 1
+        out.extend(
+            (prefix + entry.name, entry.is_file(follow_symlinks=False))
+            for entry in sorted(files, key=_name)
+        )
         pending.extend(prefix + name for name in sorted(dirs, reverse=True))
-    return skipped
 
 
 def _name(entry: os.DirEntry[str]) -> str:

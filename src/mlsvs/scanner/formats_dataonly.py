@@ -41,7 +41,8 @@ _MIL_SENTINEL = 0xDEADBEEF
 
 def sniff_data_only(head: bytes, size: int) -> ModelFormat | None:
     """The data-only format these first bytes announce, if any."""
-    return data_only_format(head, size, proto.prefix_fields(head, size))
+    # Core ML's Model opens with specificationVersion (field 1, varint).
+    return data_only_format(head, size, proto.prefix_fields(head, size, first=(1, proto.VARINT)))
 
 
 def data_only_format(

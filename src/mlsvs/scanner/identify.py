@@ -31,6 +31,7 @@ HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 SEVENZIP_MAGIC = b"7z\xbc\xaf\x27\x1c"
 _ONNX_FIELDS = frozenset({1, 2, 3, 4, 5, 6, 7, 8, 14, 20, 25})
 _SAVEDMODEL_FIELDS = frozenset({1, 2})
+_PROTO_FIRST = (1, proto.VARINT)
 _LEGACY_TAR = frozenset({"sys_info", "pickle", "storages", "tensors"})
 # First opcodes of complete pickles whose stream makes no call (plain containers, constants).
 _PICKLE_FIRST = frozenset(b"(cdl]}).KJMNSVIiFGLTUXBC\x88\x89\x8c\x8d\x8e\x95")
@@ -102,7 +103,9 @@ def sniff_head(head: bytes, size: int) -> ModelFormat:
         return ModelFormat.JOBLIB if _looks_like_pickle(inner, len(inner)) else ModelFormat.ARCHIVE
     if _looks_like_pickle(head, size):
         return ModelFormat.JOBLIB if b"joblib.numpy_pickle" in head else ModelFormat.PICKLE
-    fields = proto.prefix_fields(head, size)
+    # ONNX, SavedModel and Core ML all open with field 1 as a varint (ir_version, a
+    # version number); nothing else is walked as protobuf here.
+    fields = proto.prefix_fields(head, size, first=_PROTO_FIRST)
     data_only = data_only_format(head, size, fields)
     if data_only is not None:
         return data_only

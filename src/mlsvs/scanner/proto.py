@@ -126,15 +126,24 @@ def text(buf: bytes | memoryview, number: int) -> str:
     return out
 
 
-def prefix_fields(head: bytes, total: int) -> list[tuple[int, int, int]] | None:
+def prefix_fields(
+    head: bytes, total: int, *, first: tuple[int, int] | None = None
+) -> list[tuple[int, int, int]] | None:
     """(number, wire type, varint value or length) of the top-level fields in ``head``.
 
     ``head`` may be a prefix of a ``total``-byte message: a last field cut by the prefix is
-    accepted when its declared length fits in ``total``. None when the bytes are not protobuf.
+    accepted when its declared length fits in ``total``. None when the bytes are not protobuf,
+    or when ``first`` (number, wire type) is given and the first field is another: a caller
+    that only wants messages opening with that field walks nothing else (text decodes as
+    thousands of short fields, a tokenizer's head as thousands of pieces).
     """
     out: list[tuple[int, int, int]] = []
     pos = 0
     try:
+        if first is not None:
+            key, _ = varint(head, 0)
+            if (key >> 3, key & 7) != first:
+                return None
         while pos < len(head):
             key, pos = varint(head, pos)
             number, wire = key >> 3, key & 7

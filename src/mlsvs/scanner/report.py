@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import Any
 
 from mlsvs.model.formats import ModelFormat
 from mlsvs.model.severity import Location, Severity
@@ -104,6 +105,54 @@ class ScanReport:
     def at_least(self, minimum: Severity) -> tuple[ScanFinding, ...]:
         """Findings with severity >= ``minimum``."""
         return tuple(f for f in self.findings if f.severity.rank >= minimum.rank)
+
+
+_LOCATION_FIELDS = ("line", "column", "offset", "member", "pointer")
+ReportRecord = list[Any]
+"""A ``ScanReport`` as JSON values (what a ``-j`` worker hands back)."""
+
+
+def to_record(report: ScanReport) -> ReportRecord:
+    """``report`` as JSON values (see ``from_record``)."""
+    return [
+        report.path,
+        report.format.value,
+        tuple(
+            (
+                f.rule.value,
+                f.severity.value,
+                f.message,
+                [getattr(f.location, name) for name in _LOCATION_FIELDS],
+                f.facts,
+            )
+            for f in report.findings
+        ),
+        report.errors,
+        report.bytes_read,
+        report.content,
+    ]  # fmt: skip
+
+
+def from_record(record: ReportRecord) -> ScanReport:
+    """The ``ScanReport`` that ``to_record`` wrote (JSON turned its tuples into lists)."""
+    path, fmt, findings, errors, bytes_read, content = record
+    return ScanReport(
+        path=str(path),
+        format=ModelFormat(fmt),
+        findings=tuple(
+            ScanFinding(
+                rule=ScanRule(rule),
+                severity=Severity(severity),
+                message=str(message),
+                location=Location(**dict(zip(_LOCATION_FIELDS, location, strict=True))),
+                facts=tuple((str(key), str(value)) for key, value in facts),
+            )
+            for rule, severity, message, location, facts in findings
+        ),
+        errors=tuple(str(error) for error in errors),
+        bytes_read=int(bytes_read),
+        content=str(content),
+    )
 
 
 def finding(

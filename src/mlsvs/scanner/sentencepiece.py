@@ -10,8 +10,8 @@ Piece texts are not required to be UTF-8: the library's proto2 parser does not c
 Two readers answer that one question. With protobuf's C parser (upb) installed, the file is
 parsed against the schema built below, unknown fields are dropped and the message is written
 again: a file that comes back byte for byte is accepted (sentencepiece writes canonical
-protobuf, so real tokenizers take this path: ~20 ms for 130k pieces instead of ~140 ms; files
-under 1 MiB take it only once protobuf is imported, as importing it costs more than walking).
+protobuf, so real tokenizers take this path: ~15 ms for 130k pieces instead of ~90 ms; files
+under 256 KiB take it only once upb is imported, as importing it costs more than walking them).
 Anything else, and every file when upb is absent, goes to the wire walk, which accepts the same
 structure in any valid encoding. The fast reader can only accept what the walk accepts: a file
 equal to its re-serialisation holds no field the schema lacks and no field in another wire type.
@@ -33,14 +33,13 @@ _MAX_PARSE = 64 * 1024 * 1024
 _FAST_MAX = 16 * 1024 * 1024
 """Largest file given to the C parser: its message objects take several times the file's size
 (the scanner's memory bound is 256 MiB); larger tokenizers take the wire walk."""
-_FAST_MIN = 1024 * 1024
-"""Smaller files take the wire walk unless protobuf is imported already: walking a Llama
-tokenizer (500 KB, 32k pieces) takes ~18 ms, importing protobuf ~25 ms before its parse."""
+_FAST_MIN = 256 * 1024
+"""Smaller files take the wire walk unless upb is imported already: importing it and building
+the classes costs ~4 ms, as much as walking ~200 KB of pieces (a 500 KB Llama tokenizer: walk
+~18 ms, C parser ~4 ms after the import)."""
 _MIN_PIECES = 3
 _TOP = frozenset({1, 2, 3, 4, 5})
 """ModelProto: pieces, trainer_spec, normalizer_spec, self_test_data, denormalizer_spec."""
-_FAST_IMPLEMENTATIONS = frozenset({"upb", "cpp"})
-"""protobuf's C parsers; its pure-Python one is slower than the walk below."""
 _DESCRIPTION = "SentencePiece tokenizer model"
 
 
@@ -49,7 +48,7 @@ def describe_sentencepiece(src: ByteSource) -> str | None:
     if src.size < 8 or src.size > _MAX_PARSE or src.read_at(0, 1) != b"\n":
         return None  # the first field is a piece (field 1, LEN)
     data = src.read_at(0, src.size)
-    loaded = "google.protobuf.message_factory" in sys.modules
+    loaded = "google._upb._message" in sys.modules
     fast = len(data) <= _FAST_MAX and (loaded or len(data) >= _FAST_MIN)
     pieces = _canonical_pieces(data) if fast else None
     if pieces is None:
@@ -84,44 +83,94 @@ def _canonical_pieces(data: bytes) -> int | None:
 
 @cache
 def _parser() -> tuple[Any, tuple[type[Exception], ...]] | None:
-    """The ModelProto message class on protobuf's C parser and the errors its parsing and
-    writing raise, or None (protobuf not installed, or only its pure-Python implementation)."""
+    """The ModelProto message class on protobuf's C parser (upb) and the errors its parsing and
+    writing raise, or None (protobuf absent, or too old to have upb).
+
+    The classes are made straight from upb's module, as protobuf's own ``message_factory``
+    makes them: its Python layer (descriptor pool, ``descriptor_pb2``, text format) costs
+    ~25 ms to import and nothing here needs it. A protobuf whose upb module does not take these
+    calls gives None (the walk then reads every file).
+    """
     try:
-        from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
-        from google.protobuf.internal import api_implementation
-        from google.protobuf.message import DecodeError, EncodeError
+        from google._upb import _message
+        from google.protobuf.message import DecodeError, EncodeError, Message
     except ImportError:
         return None
-    if api_implementation.Type() not in _FAST_IMPLEMENTATIONS:
+    try:
+        pool = _message.DescriptorPool()
+        pool.AddSerializedFile(_schema())
+        classes: dict[str, Any] = {}
+        for name in ("Piece", "Model"):  # the fields' message classes before their message's
+            body = {
+                "DESCRIPTOR": pool.FindMessageTypeByName(f"{_PACKAGE}.{name}"),
+                "__module__": None,  # as in message_factory: no importable module holds it
+            }
+            classes[name] = _message.MessageMeta(name, (Message,), body)
+    except Exception:  # noqa: BLE001 - any upb that refuses these calls leaves files to the walk
         return None
-    fdp = descriptor_pb2.FieldDescriptorProto
-    schema = descriptor_pb2.FileDescriptorProto(
-        name="mlsvs_sentencepiece.proto", package="mlsvs_sentencepiece", syntax="proto2"
+    return classes["Model"], (DecodeError, EncodeError, proto.ProtoError)
+
+
+_PACKAGE = "mlsvs_sentencepiece"
+_BYTES, _FIXED32, _UINT64, _MESSAGE = 12, 7, 4, 11
+"""``FieldDescriptorProto.Type`` values."""
+_OPTIONAL, _REQUIRED, _REPEATED = 1, 2, 3
+"""``FieldDescriptorProto.Label`` values."""
+
+
+def _schema() -> bytes:
+    """The serialised ``FileDescriptorProto`` (proto2) of the two messages read here.
+
+    Types that re-serialise every valid value unchanged: the score's bits as fixed32 (a float
+    NaN payload stays put), the type enum as uint64 (the walk accepts any varint), the specs as
+    bytes (each is then walked as a message).
+    """
+
+    def field(name: str, number: int, label: int, kind: int, type_name: str = "") -> bytes:
+        # FieldDescriptorProto: name 1, number 3, label 4, type 5, type_name 6.
+        body = _text(1, name) + _small(3, number) + _small(4, label) + _small(5, kind)
+        return _message_field(2, body + (_text(6, type_name) if type_name else b""))
+
+    piece = (
+        field("piece", 1, _REQUIRED, _BYTES)
+        + field("score", 2, _OPTIONAL, _FIXED32)
+        + field("type", 3, _OPTIONAL, _UINT64)
     )
-    piece = schema.message_type.add(name="Piece")
-    # Types that re-serialise every valid value unchanged: the score's bits as fixed32 (a
-    # float NaN payload stays put), the type enum as uint64 (the walk accepts any varint).
-    piece.field.add(name="piece", number=1, type=fdp.TYPE_BYTES, label=fdp.LABEL_REQUIRED)
-    piece.field.add(name="score", number=2, type=fdp.TYPE_FIXED32, label=fdp.LABEL_OPTIONAL)
-    piece.field.add(name="type", number=3, type=fdp.TYPE_UINT64, label=fdp.LABEL_OPTIONAL)
-    model = schema.message_type.add(name="Model")
-    model.field.add(
-        name="pieces",
-        number=1,
-        type=fdp.TYPE_MESSAGE,
-        label=fdp.LABEL_REPEATED,
-        type_name=".mlsvs_sentencepiece.Piece",
+    specs = ("trainer_spec", "normalizer_spec", "self_test_data", "denormalizer_spec")
+    model = field("pieces", 1, _REPEATED, _MESSAGE, f".{_PACKAGE}.Piece") + b"".join(
+        field(name, number, _OPTIONAL, _BYTES) for number, name in enumerate(specs, start=2)
     )
-    for number, name in enumerate(
-        ("trainer_spec", "normalizer_spec", "self_test_data", "denormalizer_spec"), start=2
-    ):
-        model.field.add(name=name, number=number, type=fdp.TYPE_BYTES, label=fdp.LABEL_OPTIONAL)
-    pool = descriptor_pool.DescriptorPool()
-    pool.Add(schema)
-    model_class = message_factory.GetMessageClass(
-        pool.FindMessageTypeByName("mlsvs_sentencepiece.Model")
+    # FileDescriptorProto: name 1, package 2, message_type 4 (DescriptorProto: name 1,
+    # field 2), syntax 12.
+    return (
+        _text(1, f"{_PACKAGE}.proto")
+        + _text(2, _PACKAGE)
+        + _message_field(4, _text(1, "Piece") + piece)
+        + _message_field(4, _text(1, "Model") + model)
+        + _text(12, "proto2")
     )
-    return model_class, (DecodeError, EncodeError, proto.ProtoError)
+
+
+def _text(number: int, value: str) -> bytes:
+    return _message_field(number, value.encode())
+
+
+def _message_field(number: int, body: bytes) -> bytes:
+    """A length-delimited field (every key and length written here is below 2**14)."""
+    return _varint(number << 3 | proto.LEN) + _varint(len(body)) + body
+
+
+def _small(number: int, value: int) -> bytes:
+    return _varint(number << 3 | proto.VARINT) + _varint(value)
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while value >= 0x80:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
 
 
 def model_proto(data: bytes) -> int | None:
