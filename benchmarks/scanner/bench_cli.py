@@ -180,6 +180,8 @@ def parity(args: argparse.Namespace) -> int:
         }
         for label, tree in trees.items():
             commands[f"mlsvs scan {label}"] = f"{mlsvs} scan {tree}"
+            # One process: what the default (-j min(8, CPUs)) gains by sharing files out.
+            commands[f"mlsvs scan -j 1 {label}"] = f"{mlsvs} scan -j 1 {tree}"
             commands[f"picklescan {label}"] = f"{picklescan} --path {tree}"
         out = Path(tmp) / "hyperfine.json"
         load_start = os.getloadavg()
@@ -200,9 +202,11 @@ def parity(args: argparse.Namespace) -> int:
               f"{r['min']:.3f} | {cpu:.3f} |")  # fmt: skip
     for label in trees:
         mine, theirs = results[f"mlsvs scan {label}"], results[f"picklescan {label}"]
+        alone = results[f"mlsvs scan -j 1 {label}"]
         print(
             f"\n{label}: mlsvs / picklescan = {mine['median'] / theirs['median']:.2f} (median), "
-            f"{mine['min'] / theirs['min']:.2f} (min)",
+            f"{mine['min'] / theirs['min']:.2f} (min); -j 1: "
+            f"{alone['median'] / theirs['median']:.2f} (median)",
             end="",
         )
     print()

@@ -47,8 +47,10 @@ def add_config(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_jobs(parser: argparse.ArgumentParser, *, default: int | None = None) -> None:
-    """``-j/--jobs N``."""
+def add_jobs(
+    parser: argparse.ArgumentParser, *, default: int | None = None, auto: str = "min(8, cores)"
+) -> None:
+    """``-j/--jobs N``; ``auto`` says what no ``-j`` means when ``default`` is None."""
     parser.add_argument(
         "-j",
         "--jobs",
@@ -56,7 +58,7 @@ def add_jobs(parser: argparse.ArgumentParser, *, default: int | None = None) -> 
         default=default,
         metavar="N",
         help="work in parallel on N workers"
-        + (f" (default {default})" if default is not None else " (default: min(8, cores))"),
+        + (f" (default {default})" if default is not None else f" (default: {auto})"),
     )
 
 
@@ -82,11 +84,12 @@ def add_common(
     *,
     default: str = "text",
     jobs: int | None = None,
+    auto_jobs: str = "min(8, cores)",
 ) -> None:
     """All four shared options."""
     add_format(parser, formats, default=default)
     add_config(parser)
-    add_jobs(parser, default=jobs)
+    add_jobs(parser, default=jobs, auto=auto_jobs)
     add_quiet(parser)
 
 

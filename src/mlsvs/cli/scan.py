@@ -26,6 +26,10 @@ closed, ``-j`` workers reaped), so the console script ends it without the interp
 module teardown (``mlsvs.cli.main``)."""
 
 
+AUTO_JOBS = 4
+"""Workers without ``-j``: each may hold up to the scanner's 256 MiB memory bound at once."""
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
     """Declare the options of ``mlsvs scan``."""
     parser.epilog = (
@@ -37,7 +41,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     from mlsvs.cli._common import FINDINGS, add_common
 
     parser.add_argument("paths", nargs="+", metavar="PATH", help="files or directories to scan")
-    add_common(parser, ("text", "json", *FINDINGS))
+    add_common(parser, ("text", "json", *FINDINGS), auto_jobs=f"min({AUTO_JOBS}, CPUs)")
     parser.add_argument("-o", "--output", help=argparse.SUPPRESS)
     parser.add_argument(
         "--min-severity",
@@ -80,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     from mlsvs.util.fanout import usable_cpus
 
-    workers = jobs(args, fallback=min(8, usable_cpus()))
+    workers = jobs(args, fallback=min(AUTO_JOBS, usable_cpus()))
     missing = [p for p in args.paths if not Path(p).exists() and not Path(p).is_symlink()]
     if missing:
         raise UsageError(f"no such file or directory: {safe_path(missing[0])}")

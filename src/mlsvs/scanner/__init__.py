@@ -5,12 +5,13 @@ Public API::
     identify(path) -> ModelFormat
     scan_path(path, *, options=None) -> ScanReport
     scan_paths(paths, *, jobs=1, options=None) -> tuple[ScanReport, ...]
+    scan_tree(paths, *, jobs=1, options=None) -> (tuple[ScanReport, ...], skipped)
     cached_scan(path, options=None) -> ScanReport
 """
 
 from __future__ import annotations
 
-from mlsvs.scanner.api import cached_scan, expand, scan_path, scan_paths
+from mlsvs.scanner.api import cached_scan, expand, scan_path, scan_paths, scan_tree
 from mlsvs.scanner.identify import identify
 from mlsvs.scanner.report import ScanFinding, ScanOptions, ScanReport
 from mlsvs.scanner.rules import RULES, ScanRule, ScanRuleInfo
@@ -27,4 +28,5 @@ __all__ = [
     "identify",
     "scan_path",
     "scan_paths",
+    "scan_tree",
 ]
