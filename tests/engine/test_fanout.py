@@ -88,3 +88,17 @@ def test_strings_with_lone_surrogates_survive() -> None:
     """File names that are not UTF-8 reach Python as lone surrogates (surrogateescape)."""
     name = b"model-\xff.pkl".decode("utf-8", "surrogateescape")
     assert _run([0, 1, 2, 3], lambda item: f"{name}{item}") == [f"{name}{i}" for i in range(4)]
+
+
+def test_other_threads_keep_the_work_in_this_process() -> None:
+    """A fork copies only the calling thread: a lock another one held would never be freed."""
+    import threading
+
+    release = threading.Event()
+    thread = threading.Thread(target=release.wait)
+    thread.start()
+    try:
+        assert set(_run(list(range(20)), lambda _: os.getpid(), workers=4)) == {os.getpid()}
+    finally:
+        release.set()
+        thread.join()

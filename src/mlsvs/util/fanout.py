@@ -8,17 +8,18 @@ take items one at a time from a shared queue, so one slow item does not hold bac
 share of the others. The calling process is one of the workers.
 
 The queue is a pipe filled before the fork with one 4-byte batch number per batch of items
-(one item a batch up to 16,384 items) and closed for writing: a ``read`` of 4 bytes from a
-pipe is served under the pipe's lock, so each number goes to exactly one worker (make's
-jobserver relies on the same guarantee with 1-byte tokens).
+(one item a batch while they fit the pipe: 16,384 in a default 64 KiB pipe) and closed for
+writing: a ``read`` of 4 bytes from a pipe is served under the pipe's lock, so each number
+goes to exactly one worker (make's jobserver relies on the same guarantee with 1-byte tokens).
 Each worker appends its results, one JSON line of [number, ``encode(result)``] each, to its
 own anonymous memory file (``memfd``: no path, so nothing else can write there; a result file
 never blocks a worker as a full pipe would). JSON holds plain values only (reading it back
 calls nothing) and ``decode`` rebuilds the results from them.
 
-A worker that dies (killed, out of memory, a crash in a C library) loses only the item it was
-on: ``lost(item, reason)`` stands in for each item without a result. Where ``fork`` or
-``memfd`` is missing (not Linux) the items are worked through in this process.
+A worker notes each item it starts before working on it, so one that dies (killed, out of
+memory, a crash in a C library) loses only the item it was on, and the reason names how it
+ended: ``lost(item, reason)`` stands in for that result. Where ``fork`` or ``memfd`` is
+missing (not Linux), or other threads run, the items are worked through in this process.
 """
 
 from __future__ import annotations
@@ -35,9 +36,6 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 _NUMBER = struct.Struct("<I")
-_BATCHES = 64 * 1024 // _NUMBER.size
-"""A pipe's default capacity on Linux (64 KiB) in batch numbers: all are written before any
-is read."""
 
 
 def available() -> bool:
@@ -68,16 +66,17 @@ def fan_out(
     (tuples come back as lists, strings with lone surrogates intact); ``decode`` rebuilds it.
     ``lost(item, reason)`` stands in for a result a worker died without writing. ``work`` must
     not raise (an exception in a worker loses its item like a crash).
+
+    Runs in this process alone for one worker or item, off Linux, and when other threads are
+    running: a forked child holds only the forking thread, and a lock another thread held at
+    the fork would stay locked in it for ever.
     """
-    if workers <= 1 or len(items) < 2 or not available():
+    if workers <= 1 or len(items) < 2 or not available() or _other_threads():
         return [work(item) for item in items]
-    size = -(-len(items) // _BATCHES)
-    batches = [range(i, min(i + size, len(items))) for i in range(0, len(items), size)]
-    queue_read, queue_write = os.pipe()
-    try:
-        os.write(queue_write, b"".join(_NUMBER.pack(i) for i in range(len(batches))))
-    finally:
-        os.close(queue_write)
+    queue = _queue(len(items))
+    if queue is None:
+        return [work(item) for item in items]
+    queue_read, batches = queue
     # Flushed before forking: a child must not inherit (and never writes) buffered output.
     sys.stdout.flush()
     sys.stderr.flush()
@@ -94,21 +93,63 @@ def fan_out(
             for index in batches[number]:
                 done[index] = work(items[index])
     except BaseException:
-        for pid, _ in children:
+        for pid, results in children:
             _stop(pid)
+            os.close(results)
         raise
     finally:
         os.close(queue_read)
-    reasons: list[str] = []
+    why: dict[int, str] = {}
     for pid, results in children:
-        status = _wait(pid)
-        if status:
-            reasons.append(status)
+        status = _wait(pid) or "worker process ended without writing a result"
         with os.fdopen(results, "rb") as fh:
             fh.seek(0)  # the child's writes moved the offset both processes share
-            done.update((index, decode(value)) for index, value in _records(fh.read()))
-    reason = "; ".join(reasons) or "worker process ended without a result"
-    return [done[i] if i in done else lost(items[i], reason) for i in range(len(items))]
+            for index, value in _records(fh.read()):
+                if value is _TAKEN:
+                    why[index] = status
+                else:
+                    done[index] = decode(value)
+    return [
+        done[i] if i in done else lost(items[i], why.get(i, "no worker took it"))
+        for i in range(len(items))
+    ]
+
+
+def _other_threads() -> bool:
+    threading = sys.modules.get("threading")  # never imported: no other thread
+    return threading is not None and threading.active_count() > 1
+
+
+def _queue(count: int) -> tuple[int, list[range]] | None:
+    """A pipe holding one number per batch of items, closed for writing, and the batches;
+    None when the pipe cannot take them all before anyone reads (never blocks)."""
+    import fcntl
+
+    queue_read, queue_write = os.pipe()
+    batches: list[range] = []
+    data = b""
+    written = -1
+    try:
+        # 64 KiB by default; one page for a user over the kernel's pipe-buffer quota.
+        slots = fcntl.fcntl(queue_write, fcntl.F_GETPIPE_SZ) // _NUMBER.size
+        size = -(-count // slots)
+        batches = [range(i, min(i + size, count)) for i in range(0, count, size)]
+        data = b"".join(_NUMBER.pack(i) for i in range(len(batches)))
+        os.set_blocking(queue_write, False)
+        written = os.write(queue_write, data)
+    except OSError:
+        pass  # a full pipe (BlockingIOError) or no F_GETPIPE_SZ: one process does the work
+    finally:
+        os.close(queue_write)
+    if written != len(data):
+        os.close(queue_read)
+        return None
+    return queue_read, batches
+
+
+_TAKEN = object()
+"""A record saying a worker started on an item: a result that never follows names the item
+lost and how its worker ended."""
 
 
 def _child(
@@ -127,6 +168,7 @@ def _child(
         with os.fdopen(results, "wb", buffering=0) as out:
             while (number := _take(queue)) is not None:
                 for index in batches[number]:
+                    out.write(b"[%d]\n" % index)  # taken: a crash now loses this item
                     line = json.dumps([index, encode(work(items[index]))]) + "\n"
                     out.write(line.encode("ascii"))  # one write a result: a crash cuts one
     except BaseException:  # noqa: BLE001 - the parent names the items this worker lost
@@ -144,14 +186,15 @@ def _take(queue: int) -> int | None:
 
 
 def _records(data: bytes) -> list[tuple[int, Any]]:
-    """The whole records in a worker's result file (a line cut by a crash is dropped)."""
+    """A worker's records in order: (index, ``_TAKEN``) when it started on an item, (index,
+    encoded result) when it finished. A line cut by a crash is dropped."""
     import json
 
     out: list[tuple[int, Any]] = []
     for line in data.splitlines(keepends=True):
         if line.endswith(b"\n"):
-            index, value = json.loads(line)
-            out.append((index, value))
+            record = json.loads(line)
+            out.append((record[0], record[1] if len(record) == 2 else _TAKEN))
     return out
 
 
