@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import os
 import pickle
-import signal
-import time
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
 
 from mlsvs.scanner import api
-from mlsvs.scanner.report import ScanReport, from_record, to_record
+from mlsvs.scanner.report import from_record, to_record
 from mlsvs.util.fanout import available
 
 needs_fork = pytest.mark.skipif(not available(), reason="workers are forked on Linux only")
@@ -32,6 +33,10 @@ def _tree(root: Path) -> Path:
     (root / "sub" / name).write_bytes(_SYSTEM_CALL.replace(b"system", b"popen"))
     for i in range(40):
         (root / "sub" / f"notes{i:02}.txt").write_text(f"note {i}\n" * 50)
+    os.mkfifo(root / "sub" / "pipe.pkl")  # reported, never opened: a worker must not hang
+    (root / "sub" / "dangling.pt").symlink_to(root / "nowhere")
+    (root / "link.pkl").symlink_to(root / "evil.pkl")
+    (root / "loop").symlink_to(root / "sub", target_is_directory=True)  # not followed
     return root
 
 
@@ -44,37 +49,68 @@ def test_records_carry_every_field(tmp_path: Path) -> None:
         assert from_record(to_record(report)) == report
 
 
+def _fresh(body: str, root: Path) -> None:
+    """Run ``body`` in a new interpreter (no threads other tests left behind, so the workers
+    are really forked) with ``root`` as ``ROOT``; its assertions must hold."""
+    prelude = (
+        "import os, signal, sys, time\n"
+        "from pathlib import Path\n"
+        "from mlsvs.scanner import api\n"
+        "from mlsvs.util import fanout\n"
+        "ROOT = Path(sys.argv[1])\n"
+        "assert not fanout._other_threads()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", prelude + textwrap.dedent(body), str(root)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+
+
 @needs_fork
 def test_several_workers_report_what_one_reports(tmp_path: Path) -> None:
     root = _tree(tmp_path)
     one = api.scan_tree([root], jobs=1)
     assert one[1] == 42  # README, PNG and the notes are skipped
-    assert {Path(r.path).name for r in one[0]} >= {"evil.pkl", "state.pkl", "blob.bin"}
-    assert api.scan_tree([root], jobs=3) == one
-    assert api.scan_paths([root], jobs=2) == one[0]
-    assert api.scan_targets(api.expand([root]), jobs=2) == one[0]
+    names = {Path(r.path).name: r for r in one[0]}
+    assert {"evil.pkl", "link.pkl", "state.pkl", "blob.bin"} <= set(names)
+    assert names["pipe.pkl"].errors and names["dangling.pt"].errors
+    _fresh(
+        """
+        one = api.scan_tree([ROOT], jobs=1)
+        assert api.scan_tree([ROOT], jobs=3) == one
+        assert api.scan_paths([ROOT], jobs=2) == one[0]
+        assert api.scan_targets(api.expand([ROOT]), jobs=2) == one[0]
+        """,
+        root,
+    )
 
 
 @needs_fork
-def test_a_worker_that_dies_leaves_its_file_not_verified(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_worker_that_dies_leaves_its_file_not_verified(tmp_path: Path) -> None:
     """A crash (here: the worker kills itself on its first file) is never a clean file."""
-    root = _tree(tmp_path)
-    expected = {r.path: r for r in api.scan_tree([root])[0]}
-    parent = os.getpid()
-    real_worth = api._worth_scanning
+    _fresh(
+        """
+        expected = {r.path: r for r in api.scan_tree([ROOT])[0]}
+        parent = os.getpid()
+        real_worth = api._worth_scanning
 
-    def dying(path: str, *, listed_regular: bool = False) -> bool:
-        if os.getpid() != parent:
-            os.kill(os.getpid(), signal.SIGKILL)
-        time.sleep(0.005)  # the worker surely takes a file before the queue is empty
-        return real_worth(path, listed_regular=listed_regular)
+        def dying(path, *, listed_regular=False):
+            if os.getpid() != parent:
+                os.kill(os.getpid(), signal.SIGKILL)
+            time.sleep(0.005)  # the worker surely takes a file before the queue is empty
+            return real_worth(path, listed_regular=listed_regular)
 
-    monkeypatch.setattr(api, "_worth_scanning", dying)
-    reports, _ = api.scan_tree([root], jobs=2)
-    lost = [r for r in reports if r != expected.get(r.path)]
-    assert len(lost) == 1, lost
-    assert isinstance(lost[0], ScanReport) and not lost[0].verified and not lost[0].clean
-    assert f"signal {signal.SIGKILL}" in lost[0].findings[0].message
-    assert {r.path for r in reports} - {lost[0].path} <= set(expected)
+        api._worth_scanning = dying
+        reports, _ = api.scan_tree([ROOT], jobs=2)
+        lost = [r for r in reports if r != expected.get(r.path)]
+        assert len(lost) == 1, lost
+        assert not lost[0].verified and not lost[0].clean
+        assert f"signal {signal.SIGKILL}" in lost[0].findings[0].message
+        assert {r.path for r in reports} - {lost[0].path} <= set(expected)
+        """,
+        _tree(tmp_path),
+    )

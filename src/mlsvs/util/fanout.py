@@ -83,11 +83,10 @@ def fan_out(
     children: list[tuple[int, int]] = []  # (pid, result file)
     try:
         for _ in range(min(workers, len(batches)) - 1):
-            results = os.memfd_create("mlsvs-fan-out", os.MFD_CLOEXEC)
-            pid = os.fork()
-            if pid == 0:  # pragma: no cover - runs in the child, which leaves by os._exit
-                _child(queue_read, results, items, batches, work, encode)
-            children.append((pid, results))
+            started = _start(queue_read, items, batches, work, encode)
+            if started is None:
+                break  # no more processes (a process limit): the ones running do the rest
+            children.append(started)
         done: dict[int, R] = {}
         while (number := _take(queue_read)) is not None:
             for index in batches[number]:
@@ -150,6 +149,28 @@ def _queue(count: int) -> tuple[int, list[range]] | None:
 _TAKEN = object()
 """A record saying a worker started on an item: a result that never follows names the item
 lost and how its worker ended."""
+
+
+def _start(
+    queue: int,
+    items: Sequence[T],
+    batches: Sequence[range],
+    work: Callable[[T], R],
+    encode: Callable[[R], object],
+) -> tuple[int, int] | None:
+    """Fork one worker: (pid, its result file), or None when the system refuses."""
+    try:
+        results = os.memfd_create("mlsvs-fan-out", os.MFD_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(results)
+        return None
+    if pid == 0:  # pragma: no cover - runs in the child, which leaves by os._exit
+        _child(queue, results, items, batches, work, encode)
+    return pid, results
 
 
 def _child(
