@@ -2,10 +2,12 @@
 
 Built for ``mlsvs scan`` over a directory: hundreds of files whose costs differ by a thousand
 times (a README, a 2 MB tokenizer, a 7z archive). Workers are ``fork``ed from the calling
-process after its imports, so none pays the interpreter's start-up again (``concurrent.futures``
-with a process pool costs ~15 ms to import and re-imports handlers in each worker), and they
-take items one at a time from a shared queue, so one slow item does not hold back a fixed
-share of the others. The calling process is one of the workers.
+process after its imports, so none pays the interpreter's start-up again, and they take items
+one at a time from a shared queue, so one slow item does not hold back a fixed share of the
+others. The calling process is one of the workers. Why not ``concurrent.futures`` or
+``multiprocessing``: importing either costs ~20 ms on a scan's start path (more than a small
+tree's whole scan), the caller sits idle while its pool works, and both hand results back
+through ``pickle``, which this project never loads (ruff bans ``pickle.loads``).
 
 The queue is a pipe filled before the fork with one 4-byte batch number per batch of items
 (one item a batch while they fit the pipe: 16,384 in a default 64 KiB pipe) and closed for
