@@ -70,3 +70,30 @@ def test_last_text_is_the_last_stringlen_field() -> None:
     found = proto.len_fields(data)
     assert proto.last_text(found, 1) == proto.text(data, 1) == "c\ufffdd"
     assert proto.last_text(found, 9) == proto.text(data, 9) == ""
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_prefix_fields_with_a_first_field_walks_only_heads_that_open_with_it(seed: int) -> None:
+    """``first=`` gives the same fields for heads opening with that field (a one-byte or an
+    overlong key), and None for every other head without walking it."""
+    rng = random.Random(seed)
+    for _ in range(300):
+        data = _message(rng)
+        key = proto.varint(data, 0)[0]
+        got = proto.prefix_fields(data, len(data), first=(1, proto.VARINT))
+        opens = (key >> 3, key & 7) == (1, proto.VARINT)
+        assert got == (proto.prefix_fields(data, len(data)) if opens else None)
+        versioned = b"\x08\x01" + data  # an ONNX-like opening: ir_version 1
+        assert proto.prefix_fields(versioned, len(versioned), first=(1, proto.VARINT)) == (
+            proto.prefix_fields(versioned, len(versioned))
+        )
+    head = b"\x08\x07" + b"\x12\x01x"
+    overlong = b"\x88\x80\x00\x07" + b"\x12\x01x"  # field 1, varint, key in three bytes
+    for sample in (head, overlong):
+        assert proto.prefix_fields(sample, len(sample), first=(1, proto.VARINT)) == [
+            (1, proto.VARINT, 7),
+            (2, proto.LEN, 1),
+        ]
+    assert proto.prefix_fields(b"\x0a\x01x", 3, first=(1, proto.VARINT)) is None
+    assert proto.prefix_fields(b"# README\n", 9, first=(1, proto.VARINT)) is None
+    assert proto.prefix_fields(b"", 0, first=(1, proto.VARINT)) is None
