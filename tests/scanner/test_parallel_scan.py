@@ -114,3 +114,21 @@ def test_a_worker_that_dies_leaves_its_file_not_verified(tmp_path: Path) -> None
         """,
         _tree(tmp_path),
     )
+
+
+@needs_fork
+def test_the_console_scan_with_workers_writes_what_one_process_writes(tmp_path: Path) -> None:
+    """End to end, as users run it: default workers against ``-j 1``, same JSON, same exit."""
+    root = _tree(tmp_path / "tree")
+    runs = []
+    for jobs, name in ((["-j", "2"], "two.json"), (["-j", "1"], "one.json")):
+        out = tmp_path / name
+        done = subprocess.run(
+            [sys.executable, "-m", "mlsvs", "scan", str(root), *jobs, "-f", f"json:{out}", "-q"],
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+        runs.append((done.returncode, done.stdout, out.read_text()))
+    assert runs[0] == runs[1]
+    assert runs[0][0] == 1  # the malicious pickles
