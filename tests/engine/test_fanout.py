@@ -189,3 +189,27 @@ def test_a_refused_fork_leaves_the_work_to_the_processes_running(
         lost=lambda item, reason: -1,
     )
     assert results == [i * 2 for i in range(10)]
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({"cpu.max": "max 100000\n"}, None),
+        ({"cpu.max": "150000 100000\n"}, 2),
+        ({"cpu.max": "50000 100000\n"}, 1),
+        ({"cpu/cpu.cfs_quota_us": "300000\n", "cpu/cpu.cfs_period_us": "100000\n"}, 3),
+        ({"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}, None),
+        ({}, None),
+    ],
+)
+def test_a_cgroup_cpu_quota_caps_the_usable_cpus(
+    tmp_path: Path, files: dict[str, str], expected: int | None
+) -> None:
+    from mlsvs.util.fanout import _cgroup_cpus, usable_cpus
+
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert _cgroup_cpus(tmp_path) == expected
+    affinity = len(os.sched_getaffinity(0))
+    assert usable_cpus(tmp_path) == min(affinity, expected or affinity)

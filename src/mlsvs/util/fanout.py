@@ -29,6 +29,7 @@ from __future__ import annotations
 import os
 import struct
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
@@ -45,12 +46,34 @@ def available() -> bool:
     return sys.platform.startswith("linux") and hasattr(os, "memfd_create")
 
 
-def usable_cpus() -> int:
-    """CPUs this process may run on (its affinity mask, not the machine's count)."""
+def usable_cpus(cgroup: Path = Path("/sys/fs/cgroup")) -> int:
+    """CPUs this process may use: its affinity mask, capped by a cgroup CPU quota (a container
+    started with ``--cpus 2`` on a 64-core host may use two; more workers than that would
+    share them, and per-file time budgets are wall-clock)."""
     try:
-        return len(os.sched_getaffinity(0))
+        count = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
-        return os.cpu_count() or 1
+        count = os.cpu_count() or 1
+    quota = _cgroup_cpus(cgroup)
+    return max(1, min(count, quota)) if quota is not None else count
+
+
+def _cgroup_cpus(root: Path) -> int | None:
+    """CPUs a cgroup quota allows, rounded up (v2 ``cpu.max``; v1 ``cpu.cfs_quota_us`` over
+    ``cpu.cfs_period_us``), or None when there is none or it cannot be read."""
+    try:
+        quota, _, period = (root / "cpu.max").read_text().strip().partition(" ")
+    except OSError:
+        try:
+            quota = (root / "cpu" / "cpu.cfs_quota_us").read_text().strip()
+            period = (root / "cpu" / "cpu.cfs_period_us").read_text().strip()
+        except OSError:
+            return None
+    try:
+        allowed, per = int(quota), int(period)
+    except ValueError:
+        return None  # "max": no quota
+    return -(-allowed // per) if allowed > 0 and per > 0 else None
 
 
 def fan_out(
