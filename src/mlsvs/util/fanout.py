@@ -102,9 +102,7 @@ def fan_out(
     if queue is None:
         return [work(item) for item in items]
     queue_read, batches = queue
-    # Flushed before forking: a child must not inherit (and never writes) buffered output.
-    sys.stdout.flush()
-    sys.stderr.flush()
+    _flush()
     children: list[tuple[int, int]] = []  # (pid, result file)
     try:
         for _ in range(min(workers, len(batches)) - 1):
@@ -137,6 +135,17 @@ def fan_out(
         done[i] if i in done else lost(items[i], why.get(i, "no worker took it"))
         for i in range(len(items))
     ]
+
+
+def _flush() -> None:
+    """Flush buffered output before forking: a child must not inherit it (it never writes
+    it, leaving by ``os._exit``, but a flush in it would print it twice)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):
+            pass  # closed or broken: nothing buffered can reach it anyway
 
 
 def _other_threads() -> bool:
