@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import pickle
 import subprocess
@@ -132,3 +133,63 @@ def test_the_console_scan_with_workers_writes_what_one_process_writes(tmp_path: 
         runs.append((done.returncode, done.stdout, out.read_text()))
     assert runs[0] == runs[1]
     assert runs[0][0] == 1  # the malicious pickles
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_terminal_sees_progress_and_then_a_clean_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mlsvs.cli.main import main
+
+    root = _tree(tmp_path / "tree")
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert main(["scan", str(root), "-j", "1", "-f", f"json:{tmp_path / 'a.json'}"]) == 1
+    shown = terminal.getvalue()
+    total = len(api._entries([root]))
+    assert f"\rmlsvs scan: examined {total:,}/{total:,} files" in shown
+    assert shown.index("\r\x1b[K") > shown.rindex("examined")  # erased before the summary
+    quiet = _Terminal()
+    monkeypatch.setattr(sys, "stderr", quiet)
+    main(["scan", str(root), "-q", "-f", f"json:{tmp_path / 'b.json'}"])
+    assert "examined" not in quiet.getvalue()
+
+
+def test_progress_counts_up_to_every_item() -> None:
+    """One process: after each item. Workers (a fresh interpreter): monotone, ending at all."""
+    from mlsvs.util.fanout import fan_out
+
+    seen: list[tuple[int, int]] = []
+    fan_out(
+        list(range(5)),
+        lambda item: item,
+        workers=1,
+        encode=lambda result: result,
+        decode=int,
+        lost=lambda item, reason: -1,
+        progress=lambda started, total: seen.append((started, total)),
+    )
+    assert seen == [(1, 5), (2, 5), (3, 5), (4, 5), (5, 5)]
+    if available():
+        _fresh(
+            """
+            seen = []
+            fanout.fan_out(
+                list(range(60)),
+                lambda item: time.sleep(0.002) or item,
+                workers=2,
+                encode=lambda result: result,
+                decode=int,
+                lost=lambda item, reason: -1,
+                progress=lambda started, total: seen.append((started, total)),
+            )
+            assert seen[-1] == (60, 60) and all(total == 60 for _, total in seen), seen
+            assert [s for s, _ in seen] == sorted(s for s, _ in seen), seen
+            assert 1 < len(seen) < 62, seen  # the parent's items, and once at the end
+            """,
+            Path("."),
+        )

@@ -7,8 +7,10 @@ Exit codes: 0 every file verified and clean, 1 findings at or above ``--min-seve
 from __future__ import annotations
 
 import argparse
+import sys
+import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -61,7 +63,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Scan, render, and map the result to an exit code."""
-    from mlsvs.cli._common import emit, jobs, output_specs
+    from mlsvs.cli._common import emit, jobs, output_specs, progress_enabled
     from mlsvs.errors import ConfigError, UsageError
     from mlsvs.model.severity import Severity
     from mlsvs.scanner.api import scan_tree
@@ -103,7 +105,12 @@ def run(args: argparse.Namespace) -> int:
         ) from None
     # Non-UTF-8 file names and pickled strings may hold lone surrogates: escape them so every
     # format encodes (JSON without lone surrogates, SARIF and text without crashing).
-    scanned, skipped = scan_tree(args.paths, jobs=workers, options=options)
+    line = ProgressLine(sys.stderr) if progress_enabled(args) and sys.stderr.isatty() else None
+    try:
+        scanned, skipped = scan_tree(args.paths, jobs=workers, options=options, progress=line)
+    finally:
+        if line is not None:
+            line.clear()
     reports = sanitize(scanned)
     if not reports:
         where = ", ".join(safe_path(p) for p in args.paths)
@@ -121,6 +128,28 @@ def run(args: argparse.Namespace) -> int:
         specs,
     )
     return exit_code(summarize(reports, minimum))
+
+
+class ProgressLine:
+    """``examined N/M files`` on one terminal line, redrawn at most ten times a second and
+    erased when the scan ends (no thread: a forked worker must not inherit one)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._drawn = 0.0
+
+    def __call__(self, started: int, total: int) -> None:
+        now = time.monotonic()
+        if now - self._drawn < 0.1 and started < total:
+            return
+        self._drawn = now
+        self._stream.write(f"\rmlsvs scan: examined {started:,}/{total:,} files")
+        self._stream.flush()
+
+    def clear(self) -> None:
+        if self._drawn:
+            self._stream.write("\r\x1b[K")
+            self._stream.flush()
 
 
 def exit_code(summary: Summary) -> int:

@@ -145,11 +145,16 @@ def scan_paths(
 
 
 def scan_tree(
-    paths: Sequence[str | Path], *, jobs: int = 1, options: ScanOptions | None = None
+    paths: Sequence[str | Path],
+    *,
+    jobs: int = 1,
+    options: ScanOptions | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[tuple[ScanReport, ...], int]:
     """``scan_paths`` plus how many files inside directories were skipped as not model files
     (``expand_counted``'s count). With ``jobs > 1`` the walk's sniffing is shared out too: each
-    worker decides for a file whether it is worth scanning, then scans it."""
+    worker decides for a file whether it is worth scanning, then scans it. ``progress(started,
+    total)``: files examined so far out of all listed (``fan_out``'s progress)."""
     opts = options or ScanOptions()
 
     def work(entry: _Entry) -> ScanReport | None:
@@ -158,7 +163,7 @@ def scan_tree(
             return None
         return scan_path(path, options=opts)
 
-    results = _fan_out(_entries(paths), work, jobs)
+    results = _fan_out(_entries(paths), work, jobs, progress)
     reports = tuple(report for report in results if report is not None)
     return reports, len(results) - len(reports)
 
@@ -177,7 +182,10 @@ def scan_targets(
 
 
 def _fan_out(
-    entries: Sequence[_Entry], work: Callable[[_Entry], ScanReport | None], jobs: int
+    entries: Sequence[_Entry],
+    work: Callable[[_Entry], ScanReport | None],
+    jobs: int,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[ScanReport | None]:
     from mlsvs.util.fanout import fan_out
 
@@ -188,6 +196,7 @@ def _fan_out(
         encode=lambda report: None if report is None else to_record(report),
         decode=lambda value: None if value is None else from_record(value),
         lost=_lost,
+        progress=progress,
     )
 
 

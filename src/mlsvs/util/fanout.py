@@ -84,23 +84,31 @@ def fan_out(
     encode: Callable[[R], object],
     decode: Callable[[Any], R],
     lost: Callable[[T, str], R],
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[R]:
     """``[work(item) for item in items]``, computed by ``workers`` processes (this one too).
 
     A worker hands each result back as ``encode(result)``, plain values that JSON writes
     (tuples come back as lists, strings with lone surrogates intact); ``decode`` rebuilds it.
     ``lost(item, reason)`` stands in for a result a worker died without writing. ``work`` must
-    not raise (an exception in a worker loses its item like a crash).
+    not raise (an exception in a worker loses its item like a crash). ``progress(started,
+    total)`` is called here after each item this process works, with how many items all
+    workers have started (read from what is left in the queue), and once at the end.
 
     Runs in this process alone for one worker or item, off Linux, and when other threads are
     running: a forked child holds only the forking thread, and a lock another thread held at
     the fork would stay locked in it for ever.
     """
-    if workers <= 1 or len(items) < 2 or not available() or _other_threads():
-        return [work(item) for item in items]
-    queue = _queue(len(items))
+    report = progress or _quiet
+    queue = None
+    if workers > 1 and len(items) >= 2 and available() and not _other_threads():
+        queue = _queue(len(items))
     if queue is None:
-        return [work(item) for item in items]
+        alone: list[R] = []
+        for item in items:
+            alone.append(work(item))
+            report(len(alone), len(items))
+        return alone
     queue_read, batches = queue
     _flush()
     children: list[tuple[int, int]] = []  # (pid, result file)
@@ -114,6 +122,8 @@ def fan_out(
         while (number := _take(queue_read)) is not None:
             for index in batches[number]:
                 done[index] = work(items[index])
+            handed_out = (len(batches) - _queued(queue_read)) * len(batches[0])
+            report(min(handed_out, len(items)), len(items))
     except BaseException:
         for pid, results in children:
             _stop(pid)
@@ -131,10 +141,28 @@ def fan_out(
                     why[index] = status
                 else:
                     done[index] = decode(value)
+    report(len(items), len(items))
     return [
         done[i] if i in done else lost(items[i], why.get(i, "no worker took it"))
         for i in range(len(items))
     ]
+
+
+def _quiet(started: int, total: int) -> None:
+    """No progress display."""
+
+
+def _queued(queue: int) -> int:
+    """Batch numbers still in the queue (the bytes a read could take now, ``FIONREAD``)."""
+    import fcntl
+    import termios
+
+    count = bytearray(4)
+    try:
+        fcntl.ioctl(queue, termios.FIONREAD, count)
+    except OSError:
+        return 0
+    return int.from_bytes(count, sys.byteorder) // _NUMBER.size
 
 
 def _flush() -> None:
