@@ -122,8 +122,9 @@ def fan_out(
         while (number := _take(queue_read)) is not None:
             for index in batches[number]:
                 done[index] = work(items[index])
-            handed_out = (len(batches) - _queued(queue_read)) * len(batches[0])
-            report(min(handed_out, len(items)), len(items))
+            if progress is not None:
+                handed_out = (len(batches) - _queued(queue_read)) * len(batches[0])
+                progress(min(handed_out, len(items)), len(items))
     except BaseException:
         for pid, results in children:
             _stop(pid)
