@@ -20,7 +20,7 @@ from mlsvs.util.fanout import available, fan_out
 pytestmark = pytest.mark.skipif(not available(), reason="fan_out forks workers on Linux only")
 
 _PRELUDE = """
-import os, signal, sys, time
+import os, signal, sys, tempfile, time
 from mlsvs.util.fanout import fan_out
 
 def run(items, work, workers=2):
@@ -34,6 +34,19 @@ def run(items, work, workers=2):
     )
 
 PARENT = os.getpid()
+MARKS = tempfile.mkdtemp()
+
+
+def rendezvous():
+    # Each process notes its first item; the parent's first item then waits (30 s at most)
+    # for a worker's note, so a worker has surely taken an item, however slow it is to start.
+    me = os.path.join(MARKS, str(os.getpid()))
+    if os.path.exists(me):
+        return
+    open(me, "w").close()
+    deadline = time.monotonic() + 30
+    while os.getpid() == PARENT and len(os.listdir(MARKS)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.002)
 """
 
 
@@ -55,6 +68,7 @@ def test_results_come_back_in_order_from_several_processes(tmp_path: Path) -> No
         marks = sys.argv[1]
 
         def work(item):
+            rendezvous()
             # Each item leaves a mark: a number handed to two workers would leave two.
             with open(os.path.join(marks, f"{item}.mark"), "a") as fh:
                 fh.write(f"{os.getpid()}\\n")
@@ -93,7 +107,7 @@ def test_more_items_than_the_queue_holds_are_batched() -> None:
     fresh(
         """
         items = list(range(40_000))
-        results = run(items, lambda item: (item + 1, os.getpid()))
+        results = run(items, lambda item: rendezvous() or (item + 1, os.getpid()))
         assert [value for value, _ in results] == [item + 1 for item in items]
         assert len({pid for _, pid in results}) > 1
         """
@@ -104,9 +118,9 @@ def test_a_worker_killed_mid_item_loses_that_item_only() -> None:
     fresh(
         """
         def work(item):
+            rendezvous()
             if os.getpid() != PARENT:
                 os.kill(os.getpid(), signal.SIGKILL)  # the worker's first item kills it
-            time.sleep(0.005)  # slow enough that the worker takes an item before the end
             return item
 
         results = run(list(range(40)), work)
@@ -122,9 +136,9 @@ def test_an_exception_in_a_worker_is_a_lost_item_with_its_exit_status() -> None:
     fresh(
         """
         def work(item):
-            time.sleep(0.005)
-            if os.getpid() != PARENT and item % 2:
-                raise RuntimeError("boom")
+            rendezvous()
+            if os.getpid() != PARENT:
+                raise RuntimeError("boom")  # the worker's first item
             return item
 
         results = run(list(range(40)), work)
@@ -141,7 +155,7 @@ def test_strings_with_lone_surrogates_survive() -> None:
         name = b"model-\\xff.pkl".decode("utf-8", "surrogateescape")
 
         def work(item):
-            time.sleep(0.005)
+            rendezvous()
             return f"{name}{item}", os.getpid()
 
         results = run(list(range(20)), work)

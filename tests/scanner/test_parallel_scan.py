@@ -99,10 +99,15 @@ def test_a_worker_that_dies_leaves_its_file_not_verified(tmp_path: Path) -> None
         parent = os.getpid()
         real_worth = api._worth_scanning
 
+        started = ROOT.parent / "worker-started"
+
         def dying(path, *, listed_regular=False):
             if os.getpid() != parent:
+                started.touch()
                 os.kill(os.getpid(), signal.SIGKILL)
-            time.sleep(0.005)  # the worker surely takes a file before the queue is empty
+            deadline = time.monotonic() + 30
+            while not started.exists() and time.monotonic() < deadline:
+                time.sleep(0.002)  # until the worker has surely taken a file
             return real_worth(path, listed_regular=listed_regular)
 
         api._worth_scanning = dying
