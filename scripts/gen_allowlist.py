@@ -89,6 +89,9 @@ _ARRAY_CLASSES = ["ref:numpy.ndarray", "ref:numpy.matrixlib.defmatrix.matrix", "
 _RECONSTRUCT = {"arity": [3], "args": [_ARRAY_CLASSES, ["tuple"], ["bytes", "str"]]}
 CURATED_SHAPES: dict[str, dict[str, object]] = {
     "numpy.dtype": {"arity": [3], "args": [["str"], ["bool", "int"], ["bool", "int"]]},
+    # A py2 scalar's raw bytes are a py2 str too; numpy encodes a str argument as latin-1
+    # ("backward compatibility with Python 2 NumPy pickles", multiarraymodule.c).
+    "numpy.core.multiarray.scalar": {"arity": [2], "args": [["call:numpy.dtype"], ["str"]]},
     "numpy.core.multiarray._reconstruct": _RECONSTRUCT,
     "numpy._core.multiarray._reconstruct": _RECONSTRUCT,
     "numpy.core._internal._reconstruct": _RECONSTRUCT,
@@ -97,7 +100,11 @@ CURATED_SHAPES: dict[str, dict[str, object]] = {
         "args": [_TENSOR_REBUILDERS, ["ref:*"], ["tuple"], ["dict", "none", "tuple"]]},
     "torch._tensor._rebuild_from_type": {
         "arity": [4], "args": [_TENSOR_REBUILDERS, ["ref:*"], ["tuple"], ["dict"]]},
+    # numpy < 1.17 pickled a RandomState as __RandomState_ctor() and then its state (BUILD);
+    # numpy still defines it, taking no argument, for those files (gensim's test models).
+    "numpy.random.__RandomState_ctor": {"arity": [0], "args": []},
 }  # fmt: skip
+_SHAPE_ORIGINS = {"torch.": "curated: torch source", "numpy.random.": "curated: numpy<1.17"}
 
 
 class Collector:
@@ -239,7 +246,10 @@ def main() -> int:
     for name, why in CURATED.items():
         entries.setdefault(name, {"provenance": [f"curated: {why}"]})
     for name, shape in CURATED_SHAPES.items():
-        why = "curated: torch source" if name.startswith("torch.") else "curated: py2-era numpy"
+        why = next(
+            (why for prefix, why in _SHAPE_ORIGINS.items() if name.startswith(prefix)),
+            "curated: py2-era numpy",
+        )
         entry = entries.setdefault(name, {"provenance": [why]})
         entry["provenance"] = sorted({*cast("list[str]", entry["provenance"]), why})
         merged = cast("dict[str, list[Any]] | None", entry.get("shape"))

@@ -370,4 +370,38 @@ BENIGN: dict[str, Builder] = {
     )
 }  # fmt: skip
 
-__all__ = ["BENIGN", "BENIGN_TEMPLATE", "Builder", "gguf_file", "io", "json", "struct"]
+def numpy_old_randomstate(d: Path) -> Path:
+    """A RandomState as numpy < 1.17 pickled it (gensim's and old scikit-learn models hold one):
+    ``numpy.random.__RandomState_ctor()`` then the state tuple (BUILD)."""
+    import numpy as np
+
+    class OldRandomState:
+        def __reduce__(self) -> tuple[object, ...]:
+            ctor = getattr(np.random, "__RandomState_ctor")  # noqa: B009 - a dunder-like name
+            return ctor, (), np.random.RandomState(3).get_state()
+
+    path = d / "old_randomstate.pkl"
+    path.write_bytes(pickle.dumps({"random_state": OldRandomState()}, protocol=2))
+    return path
+
+
+def numpy_py2_scalar(d: Path) -> Path:
+    """A float64 scalar as Python 2 numpy pickled it: its raw bytes are a py2 str
+    (SHORT_BINSTRING), which Python 3 reads as str (bytes chosen ASCII, as the default encoding
+    needs). gensim's tfidf and fastText test models hold these."""
+    dtype = (
+        b"cnumpy\ndtype\nU\x02f8K\x00K\x01\x87R"
+        b"(K\x03U\x01<NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb"
+    )
+    scalar = b"cnumpy.core.multiarray\nscalar\n" + dtype + b"U\x08" + struct.pack("<d", 2.0)
+    path = d / "py2_scalar.pkl"
+    path.write_bytes(b"\x80\x02}U\x04normq" + b"\x00" + scalar + b"\x86Rs.")
+    return path
+
+
+LEGACY: dict[str, Builder] = {f.__name__: f for f in (numpy_old_randomstate, numpy_py2_scalar)}
+"""Files of numpy releases no longer installable here, made byte for byte as they wrote them."""
+
+__all__ = [
+    "BENIGN", "BENIGN_TEMPLATE", "LEGACY", "Builder", "gguf_file", "io", "json", "struct",
+]  # fmt: skip

@@ -13,6 +13,8 @@ import pytest
 
 from mlsvs.model.artifact import ModelFormat
 from mlsvs.scanner import scan_path, scan_paths
+from mlsvs.scanner.policy import CallVerdict, classify
+from tests.scanner.scan_benign import LEGACY
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -46,6 +48,34 @@ def test_text_in_any_common_encoding_is_no_model(tmp_path: Path) -> None:
     for path in tmp_path.iterdir():
         report = scan_path(path)  # named explicitly: recognised, no finding, not unverified
         assert report.clean and report.content in kinds, (path.name, report)
+
+
+@pytest.mark.parametrize("name", sorted(LEGACY))
+def test_files_of_old_numpy_releases_are_clean(tmp_path: Path, name: str) -> None:
+    """gensim's test models (numpy < 1.17, Python 2): an old RandomState constructor and py2
+    scalars were PKL002/PKL009 findings."""
+    pytest.importorskip("numpy")
+    report = scan_path(LEGACY[name](tmp_path))
+    assert report.clean, [f.message for f in report.findings]
+
+
+def test_old_random_state_constructor_takes_no_argument(tmp_path: Path) -> None:
+    path = tmp_path / "old.pkl"
+    path.write_bytes(b"\x80\x02cnumpy.random\n__RandomState_ctor\nK\x05\x85R.")  # (5,)
+    assert "PKL009" in {f.rule.value for f in scan_path(path).findings}
+
+
+def test_scikit_learn_classes_that_moved_module_are_their_new_names(tmp_path: Path) -> None:
+    """A Bunch cached by scikit-learn <= 0.20 (gensim's mini_newsgroup) names the module it was
+    defined in then; 0.21-1.1 name sklearn.utils."""
+    for old in ("sklearn.datasets.base.Bunch", "sklearn.utils.Bunch"):
+        assert classify(old).verdict is CallVerdict.ALLOWED, old
+    assert classify("sklearn.datasets.base.Other").verdict is CallVerdict.UNKNOWN
+    path = tmp_path / "mini_newsgroup"
+    path.write_bytes(
+        b"\x80\x02csklearn.datasets.base\nBunch\nq\x00)\x81q\x01}q\x02U\x04dataq\x03]sb."
+    )
+    assert scan_path(path).clean
 
 
 def test_binary_safetensors_length_beyond_the_file_is_still_a_finding(tmp_path: Path) -> None:

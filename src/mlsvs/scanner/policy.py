@@ -129,15 +129,26 @@ _SKLEARN_RENAMES = {
 }
 
 
+# scikit-learn classes that moved to another module: the old name is the same class
+_SKLEARN_MOVED = {
+    "sklearn.datasets.base.Bunch": "sklearn.utils._bunch.Bunch",  # defined there until 0.20
+    "sklearn.utils.Bunch": "sklearn.utils._bunch.Bunch",  # 0.21-1.1
+}
+
+
 def old_module_path(norm: str, allowed: frozenset[str]) -> str | None:
     """The allowlisted name an old public module path stands for, if any.
 
     scikit-learn 0.22-0.23 moved implementation modules to private names
     (``sklearn.ensemble.forest`` -> ``sklearn.ensemble._forest``) and kept the old ones as
     aliases; files written before that still name the old path, which loads the same class.
+    A few classes moved module altogether (``_SKLEARN_MOVED``).
     """
     if not norm.startswith("sklearn."):
         return None
+    moved = _SKLEARN_MOVED.get(norm)
+    if moved is not None:
+        return moved if moved in allowed else None
     for old, new in _SKLEARN_RENAMES.items():
         if norm.startswith(old + "."):
             candidate = new + norm[len(old) :]
