@@ -370,6 +370,7 @@ BENIGN: dict[str, Builder] = {
     )
 }  # fmt: skip
 
+
 def numpy_old_randomstate(d: Path) -> Path:
     """A RandomState as numpy < 1.17 pickled it (gensim's and old scikit-learn models hold one):
     ``numpy.random.__RandomState_ctor()`` then the state tuple (BUILD)."""
@@ -377,7 +378,8 @@ def numpy_old_randomstate(d: Path) -> Path:
 
     class OldRandomState:
         def __reduce__(self) -> tuple[object, ...]:
-            ctor = getattr(np.random, "__RandomState_ctor")  # noqa: B009 - a dunder-like name
+            # getattr: written as an attribute inside a class, the name would be mangled.
+            ctor = getattr(np.random, "__RandomState_ctor")
             return ctor, (), np.random.RandomState(3).get_state()
 
     path = d / "old_randomstate.pkl"

@@ -78,6 +78,62 @@ def test_scikit_learn_classes_that_moved_module_are_their_new_names(tmp_path: Pa
     assert scan_path(path).clean
 
 
+def _gettext_catalog(messages: dict[str, str], byteorder: str) -> bytes:
+    """A GNU .mo file as msgfmt writes it (header, original and translation tables, strings)."""
+    keys = sorted(messages)
+    ids = b"".join(k.encode() + b"\0" for k in keys)
+    strs = b"".join(messages[k].encode() + b"\0" for k in keys)
+    n, start = len(keys), 28 + 16 * len(keys)
+    originals, translations, offset = [], [], 0
+    for k in keys:
+        originals += [len(k.encode()), start + offset]
+        offset += len(k.encode()) + 1
+    offset = 0
+    for k in keys:
+        translations += [len(messages[k].encode()), start + len(ids) + offset]
+        offset += len(messages[k].encode()) + 1
+    fmt = "<" if byteorder == "little" else ">"
+    header = struct.pack(f"{fmt}7I", 0x950412DE, 0, n, 28, 28 + 8 * n, 0, start)
+    return header + struct.pack(f"{fmt}{4 * n}I", *originals, *translations) + ids + strs
+
+
+def _eot(font: bytes) -> bytes:
+    """An EOT (version 0x00020001) wrapping ``font``: sizes, PANOSE, weight, magic 0x504C."""
+    fixed = struct.pack(
+        "<IIII10sBBIHH", 0, len(font), 0x00020001, 0, bytes(10), 1, 0, 400, 0, 0x504C
+    )
+    body = fixed + bytes(4 * 4 + 4 * 2 + 4) + bytes(2 * 4 + 2 * 4 + 2) + font
+    return struct.pack("<I", len(body)) + body[4:]
+
+
+def test_ordinary_binary_files_of_documentation_and_builds(tmp_path: Path) -> None:
+    """Found as not verified in gensim's and coremltools' checkouts: the gettext catalogs and
+    EOT fonts of a Sphinx theme, the strong-name keys of a .NET build."""
+    import gettext
+    import io
+
+    files = {
+        "sphinx.mo": _gettext_catalog({"": "Language: de\n", "Search": "Suche"}, "little"),
+        "sphinx_be.mo": _gettext_catalog({"Search": "Suche"}, "big"),
+        "webfont.eot": _eot(b"\x00\x01\x00\x00" + bytes(60)),
+        "Key.snk": b"\x07\x02\x00\x00\x00\x24\x00\x00RSA2" + bytes(580),
+        "Key.public.snk": struct.pack("<III", 0x2400, 0x8004, 148)
+        + b"\x06\x02\x00\x00\x00\x24\x00\x00RSA1"
+        + bytes(136),
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    for name in ("sphinx.mo", "sphinx_be.mo"):  # the standard library reads them
+        assert gettext.GNUTranslations(io.BytesIO(files[name])).gettext("Search") == "Suche"
+    assert scan_paths([tmp_path]) == ()
+    for path in tmp_path.iterdir():
+        report = scan_path(path)
+        assert report.clean and report.content is not None, (path.name, report)
+    # The EOT's own size field must match the file: otherwise it is unknown content.
+    (tmp_path / "webfont.eot").write_bytes(files["webfont.eot"] + b"\x00")
+    assert [f.rule.value for f in scan_path(tmp_path / "webfont.eot").gaps] == ["GEN001"]
+
+
 def test_binary_safetensors_length_beyond_the_file_is_still_a_finding(tmp_path: Path) -> None:
     path = tmp_path / "model.safetensors"
     path.write_bytes(struct.pack("<Q", 1 << 40) + b'{"w": {}}')

@@ -51,6 +51,8 @@ _PREFIXES: tuple[tuple[bytes, str], ...] = (
     (b"MZ", "Windows executable"),
     (b"\x00\x00\x00\x01Bud1", "macOS .DS_Store"),
     (b"SIMPLE  =", "FITS data"),
+    (b"\xde\x12\x04\x95", "gettext message catalog"),  # .mo, little-endian
+    (b"\x95\x04\x12\xde", "gettext message catalog"),  # .mo, big-endian
     (b"\xfe\xff", "UTF-16 text"),
     (b"\xff\xfe", "UTF-16 text"),
 )
@@ -82,9 +84,42 @@ def describe(head: bytes, size: int) -> str | None:
         return "MPEG audio"
     if head.startswith(b"BM") and len(head) >= 14 and int.from_bytes(head[2:6], "little") == size:
         return "BMP image"
+    if _is_eot(head, size):
+        return "Embedded OpenType font"
+    if _is_key_blob(head):
+        return "Windows key blob (.snk strong-name key)"
     if is_text(head, truncated=size > len(head)):
         return "text"
     return None
+
+
+_EOT_VERSIONS = (0x00010000, 0x00020001, 0x00020002)
+
+
+def _is_eot(head: bytes, size: int) -> bool:
+    """An EOT header (the web fonts of older docs themes): its own size first, a known version,
+    the magic number 0x504C at byte 34."""
+    return (
+        len(head) >= 36
+        and head[34:36] == b"LP"
+        and int.from_bytes(head[0:4], "little") == size
+        and int.from_bytes(head[8:12], "little") in _EOT_VERSIONS
+    )
+
+
+_KEY_BLOBS = {b"\x06\x02\x00\x00": b"RSA1", b"\x07\x02\x00\x00": b"RSA2"}
+"""PUBLICKEYBLOB / PRIVATEKEYBLOB (version 2) and the RSA key magic that follows their
+algorithm id."""
+
+
+def _is_key_blob(head: bytes) -> bool:
+    """A CryptoAPI RSA key blob, bare (a private .snk) or behind the 12-byte strong-name header
+    of a public .snk."""
+    for start in (0, 12):
+        magic = _KEY_BLOBS.get(head[start : start + 4])
+        if magic is not None and head[start + 8 : start + 12] == magic:
+            return True
+    return False
 
 
 _LEGACY_CODECS = ("cp1252", "gb18030", "big5", "shift_jis", "euc_kr")
