@@ -393,6 +393,15 @@ def _joblib_legacy_outside(d: Path) -> Path:
     return _write(d, "model.pkl", legacy_joblib(str(evil).encode()))
 
 
+@case("joblib-lz4-compressed", "joblib", "PKL001")
+def _joblib_lz4(d: Path) -> Path:
+    """joblib's compress='lz4' (an LZ4 frame around the pickle): joblib.load decompresses it,
+    a scanner without an LZ4 reader sees no pickle at all."""
+    import lz4.frame
+
+    return _write(d, "model.pkl.lz4", lz4.frame.compress(system_call()))
+
+
 # --- GGUF chat templates: string building the old regex analysis did not follow ------------
 
 _TEMPLATES = {

@@ -5,6 +5,7 @@ time of an ordinary file that once had a finding or was "not verified"."""
 from __future__ import annotations
 
 import struct
+import sys
 import zipfile
 import zlib
 from typing import TYPE_CHECKING
@@ -300,9 +301,42 @@ def test_prose_that_parses_as_a_constant_and_stop_is_text(tmp_path: Path) -> Non
     assert identify(path) is ModelFormat.PICKLE
 
 
-def test_lz4_joblib_file_is_named_and_not_verified(tmp_path: Path) -> None:
+def test_lz4_frame_without_the_lz4_package_is_named_and_not_verified(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "lz4", None)  # import lz4 raises ImportError
+    monkeypatch.setitem(sys.modules, "lz4.frame", None)
     path = tmp_path / "model.pkl.lz4"
     path.write_bytes(b'\x04"M\x18@@\xc0' + bytes(range(64)))  # LZ4 frame magic, descriptor
     report = scan_path(path)
     assert not report.verified and not report.hazards
     assert "LZ4-compressed" in report.gaps[0].message
+    assert "mlsvs[archives]" in report.gaps[0].message
+
+
+def test_lz4_joblib_files_are_decompressed_and_scanned(tmp_path: Path) -> None:
+    """joblib's compress='lz4' (joblib's own test data has one): read as joblib.load reads it."""
+    joblib = pytest.importorskip("joblib")
+    lz4_frame = pytest.importorskip("lz4.frame")
+    np = pytest.importorskip("numpy")
+    from mlsvs.scanner.report import ScanOptions
+    from tests.scanner.scan_pk import system_call
+
+    benign = tmp_path / "model.pkl.lz4"
+    joblib.dump({"w": np.arange(12.0).reshape(3, 4), "name": "x"}, benign, compress="lz4")
+    report = scan_path(benign)
+    assert report.clean and report.format is ModelFormat.JOBLIB, report
+    bad = tmp_path / "bad.pkl.lz4"
+    bad.write_bytes(lz4_frame.compress(system_call()))
+    assert "PKL001" in {f.rule.value for f in scan_path(bad).findings}
+    # Two frames back to back: the second is read too (the loader decompresses both).
+    bad.write_bytes(lz4_frame.compress(b"") + lz4_frame.compress(system_call()))
+    assert "PKL001" in {f.rule.value for f in scan_path(bad).findings}
+    damaged = tmp_path / "damaged.pkl.lz4"
+    damaged.write_bytes(b'\x04"M\x18@@\xc0' + bytes(range(64)))
+    gaps = scan_path(damaged).gaps
+    assert gaps and "does not decompress" in gaps[0].message
+    bomb = tmp_path / "bomb.pkl.lz4"
+    bomb.write_bytes(lz4_frame.compress(b"\x80\x04" + bytes(16 * 1024 * 1024)))
+    report = scan_path(bomb, options=ScanOptions(max_memory_bytes=4 * 1024 * 1024))
+    assert not report.verified and "ARC001" in {f.rule.value for f in report.gaps}

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, assert_never
 from mlsvs.model.formats import ModelFormat
 from mlsvs.scanner.context import ByteSource, child
 from mlsvs.scanner.identify import HEAD, decompress_head, sniff
+from mlsvs.scanner.lz4frames import LZ4_FRAME, lz4_decompressor
 from mlsvs.scanner.report import finding
 from mlsvs.scanner.rules import ScanRule
 
@@ -171,9 +172,6 @@ def _handle(
     return fmt
 
 
-_LZ4_FRAME = b"\x04\x22\x4d\x18"
-
-
 def _unknown(ctx: Ctx, src: ByteSource, head: bytes, member: str | None) -> ModelFormat:
     """Not a model format: an ordinary file, a model's raw tensor sidecar, a stand-alone
     tensor file (ONNX TensorProto, legacy GGML), a SentencePiece tokenizer, or not verified."""
@@ -208,10 +206,13 @@ def _unknown(ctx: Ctx, src: ByteSource, head: bytes, member: str | None) -> Mode
         return ModelFormat.TENSOR_DATA
     what = "compressed data" if decompress_head(head) is not None else "content"
     message = f"{what} matches no known model format ({src.size} bytes); not verified"
-    if head.startswith(_LZ4_FRAME):
+    if head.startswith(LZ4_FRAME):
         message = (
             f"LZ4-compressed data ({src.size} bytes, joblib compress='lz4'): the standard "
-            "library cannot decompress it; not verified"
+            "library cannot decompress it (install the lz4 package: mlsvs[archives]); "
+            "not verified"
+            if lz4_decompressor() is None
+            else f"LZ4 frame that does not decompress ({src.size} bytes); not verified"
         )
     ctx.add(finding(ScanRule.GEN001, message, member=member))
     return ModelFormat.UNKNOWN

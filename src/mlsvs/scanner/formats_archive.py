@@ -6,10 +6,11 @@ import bz2
 import importlib.util
 import lzma
 import zlib
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from mlsvs.scanner.context import ByteSource, child, unsafe_member_name
 from mlsvs.scanner.identify import SEVENZIP_MAGIC, zfile_offset
+from mlsvs.scanner.lz4frames import LZ4_ERROR, LZ4_FRAME, Decompressor, lz4_decompressor
 from mlsvs.scanner.report import finding
 from mlsvs.scanner.rules import ScanRule
 
@@ -21,18 +22,9 @@ if TYPE_CHECKING:
 _CHUNK = 1 << 20
 
 
-class _Decompressor(Protocol):
-    @property
-    def eof(self) -> bool: ...
-
-    @property
-    def unused_data(self) -> bytes: ...
-
-    def decompress(self, data: bytes, max_length: int = ..., /) -> bytes: ...
-
-
 def is_wrapper(head: bytes) -> bool:
-    """gzip, bz2, xz, lzma-alone (joblib), zlib (joblib) or joblib < 0.10 "ZF" payload."""
+    """gzip, bz2, xz, lzma-alone (joblib), zlib (joblib), LZ4 (joblib; when the lz4 package is
+    installed) or joblib < 0.10 "ZF" payload."""
     return _decompressor(head) is not None or zfile_offset(head) is not None
 
 
@@ -41,7 +33,7 @@ def is_tar(head: bytes) -> bool:
     return head[257:262] == b"ustar"
 
 
-def _decompressor(head: bytes) -> _Decompressor | None:
+def _decompressor(head: bytes) -> Decompressor | None:
     if head.startswith(b"\x1f\x8b"):
         return zlib.decompressobj(31)
     if head.startswith(b"BZh"):
@@ -50,6 +42,8 @@ def _decompressor(head: bytes) -> _Decompressor | None:
         return lzma.LZMADecompressor()
     if len(head) > 1 and head[0] == 0x78 and (head[0] * 256 + head[1]) % 31 == 0:
         return zlib.decompressobj()
+    if head.startswith(LZ4_FRAME):
+        return lz4_decompressor()
     return None
 
 
@@ -70,7 +64,7 @@ def _inflate(ctx: Ctx, src: ByteSource, member: str | None) -> bytes | None:
                 break
         try:
             out = dec.decompress(pending, limit + 1 - total)
-        except (OSError, EOFError, lzma.LZMAError, zlib.error, ValueError) as exc:
+        except (OSError, EOFError, lzma.LZMAError, zlib.error, ValueError, LZ4_ERROR) as exc:
             ctx.add(finding(ScanRule.GEN002, f"corrupt compressed data: {exc}", member=member))
             break
         total += len(out)

@@ -14,6 +14,7 @@ from mlsvs.model.formats import ModelFormat
 from mlsvs.scanner import proto
 from mlsvs.scanner.fileaccess import open_regular
 from mlsvs.scanner.formats_dataonly import data_only_format
+from mlsvs.scanner.lz4frames import LZ4_ERROR, LZ4_FRAME, lz4_decompressor
 from mlsvs.scanner.pickle_ops import is_opcode
 from mlsvs.scanner.pickle_values import Event, EventKind
 from mlsvs.scanner.pickle_vm import Budget, StreamResult, run_stream
@@ -136,7 +137,8 @@ def _is_tar(head: bytes) -> bool:
 
 
 def decompress_head(head: bytes) -> bytes | None:
-    """First bytes of a gzip/bz2/xz/lzma/zlib payload, or None if ``head`` is not one."""
+    """First bytes of a gzip/bz2/xz/lzma/zlib/LZ4 payload, or None if ``head`` is not one (or
+    is LZ4 and the lz4 package is absent)."""
     try:
         if head.startswith(b"\x1f\x8b"):
             return zlib.decompressobj(31).decompress(head, 4096)
@@ -146,7 +148,10 @@ def decompress_head(head: bytes) -> bytes | None:
             return lzma.LZMADecompressor().decompress(head, 4096)
         if len(head) > 1 and head[0] == 0x78 and (head[0] * 256 + head[1]) % 31 == 0:
             return zlib.decompressobj().decompress(head, 4096)
-    except (OSError, EOFError, lzma.LZMAError, zlib.error, ValueError):
+        if head.startswith(LZ4_FRAME):
+            lz4 = lz4_decompressor()
+            return None if lz4 is None else lz4.decompress(head, 4096)
+    except (OSError, EOFError, lzma.LZMAError, zlib.error, ValueError, LZ4_ERROR):
         return None
     return None
 
