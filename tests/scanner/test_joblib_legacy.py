@@ -1,9 +1,10 @@
-"""joblib < 0.10 kept arrays in sibling files: the scanner names that dependency, never passes it.
+"""joblib < 0.10 kept arrays in sibling files: the scanner reads them with the pickle.
 
 ``NDArrayWrapper.read`` runs ``numpy.load(os.path.join(dirname, filename), allow_pickle=True)``,
-so such a pickle is only as safe as the file it names. A sibling (what old joblib wrote) makes
-the file *not verified* on its own (PKL010) and is judged when the directory is scanned; a name
-outside the directory is a hazard (PKL011, proven exploitable in the oracle tier).
+so such a pickle is only as safe as the file it names. A sibling (what old joblib wrote) is
+scanned with the pickle and its findings are the pickle's; one that cannot be read leaves the
+pickle *not verified* (PKL010); a name outside the directory is a hazard (PKL011, proven
+exploitable in the oracle tier).
 """
 
 from __future__ import annotations
@@ -27,23 +28,48 @@ def _benign_npy() -> bytes:
     return object_npy(benign_dict())
 
 
-def test_sibling_array_file_is_not_verified_alone(tmp_path: Path) -> None:
+def test_sibling_array_file_is_read_with_the_pickle(tmp_path: Path) -> None:
     (tmp_path / "model.pkl_01.npy").write_bytes(_benign_npy())
     model = tmp_path / "model.pkl"
     model.write_bytes(legacy_joblib(b"model.pkl_01.npy"))
-    report = scan_path(model)
-    assert report.status is ScanStatus.NOT_VERIFIED
-    assert not report.hazards
-    assert [f.rule.value for f in report.gaps] == ["PKL010"]
-    assert "model.pkl_01.npy" in report.gaps[0].message
+    assert scan_path(model).clean  # both files read: nothing in either runs code
 
 
-def test_directory_scan_judges_the_sibling_itself(tmp_path: Path) -> None:
+def test_a_sibling_with_code_makes_the_pickle_a_finding(tmp_path: Path) -> None:
     (tmp_path / "model.pkl_01.npy").write_bytes(object_npy(system_call()))
     (tmp_path / "model.pkl").write_bytes(legacy_joblib(b"model.pkl_01.npy"))
     reports = {r.path.rsplit("/", 1)[-1]: r for r in scan_paths([tmp_path])}
-    assert reports["model.pkl_01.npy"].status is ScanStatus.FINDINGS
-    assert reports["model.pkl"].status is ScanStatus.NOT_VERIFIED
+    assert reports["model.pkl_01.npy"].status is ScanStatus.FINDINGS  # judged on its own too
+    pickle = reports["model.pkl"]
+    assert pickle.status is ScanStatus.FINDINGS
+    inherited = [f for f in pickle.hazards if f.rule.value == "PKL001"]
+    assert inherited and all(
+        (f.location.member or "").startswith("model.pkl_01.npy") for f in inherited
+    )
+
+
+def test_a_missing_or_unreadable_sibling_leaves_the_pickle_not_verified(tmp_path: Path) -> None:
+    import os
+
+    model = tmp_path / "model.pkl"
+    model.write_bytes(legacy_joblib(b"model.pkl_01.npy"))
+    report = scan_path(model)
+    assert report.status is ScanStatus.NOT_VERIFIED and not report.hazards
+    assert [f.rule.value for f in report.gaps] == ["PKL010"]
+    assert "model.pkl_01.npy" in report.gaps[0].message
+    assert "cannot be read" in report.gaps[0].message
+    os.mkfifo(tmp_path / "model.pkl_01.npy")  # never opened: not a regular file
+    assert [f.rule.value for f in scan_path(model).gaps] == ["PKL010"]
+
+
+def test_siblings_naming_each_other_end(tmp_path: Path) -> None:
+    """numpy.load falls back to pickle.load for a file that is not .npy, so a sibling may be
+    a pickle naming siblings in turn: read once, its own names stay gaps (no loop)."""
+    (tmp_path / "a.pkl").write_bytes(legacy_joblib(b"b.pkl"))
+    (tmp_path / "b.pkl").write_bytes(legacy_joblib(b"a.pkl"))
+    report = scan_path(tmp_path / "a.pkl")
+    assert report.status is ScanStatus.NOT_VERIFIED
+    assert [(f.rule.value, f.location.member) for f in report.gaps] == [("PKL010", "b.pkl")]
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,7 @@ from mlsvs.scanner.fileaccess import (
     read_head,
 )
 from mlsvs.scanner.identify import cut_by_window, sniff_head
+from mlsvs.scanner.joblib_siblings import judge_siblings, names_siblings
 from mlsvs.scanner.nonmodel import describe
 from mlsvs.scanner.report import (
     ScanOptions,
@@ -46,8 +47,17 @@ HEAD = 64 * 1024
 
 
 def scan_path(path: str | Path, *, options: ScanOptions | None = None) -> ScanReport:
-    """Scan one file (or one TF SavedModel directory). Never raises for bad content."""
+    """Scan one file (or one TF SavedModel directory). Never raises for bad content.
+
+    A joblib < 0.10 pickle is judged with the sibling array files ``joblib.load`` reads."""
     opts = options or ScanOptions()
+    report = _scan_one(path, opts)
+    if not names_siblings(report):
+        return report
+    return judge_siblings(report, Path(path).parent, lambda sibling: _scan_one(sibling, opts))
+
+
+def _scan_one(path: str | Path, opts: ScanOptions) -> ScanReport:
     p = Path(path)
     ctx = Ctx.new(opts, p.parent if not p.is_dir() else p, p, recurse=scan_source)
 

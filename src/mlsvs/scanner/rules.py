@@ -142,8 +142,10 @@ RULES: dict[ScanRule, ScanRuleInfo] = {
         severity=_M,
         remediation="joblib releases before 0.10 stored each array in a sibling file that "
         "joblib.load opens with numpy.load(allow_pickle=True): this file is only as safe as "
-        "that one. Scan the directory (the sibling is judged on its own) or re-save the model "
-        "with a current joblib, or better, in a format that cannot run code.",
+        "that one. A sibling next to the file is read with it (its findings become this "
+        "file's); this gap remains when it is missing or unreadable, or when the file was "
+        "scanned without its directory (a stream, an archive member). Provide the sibling or "
+        "re-save the model with a current joblib, or better, in a format that cannot run code.",
     ),
     ScanRule.PKL011: ScanRuleInfo(
         title="array wrapper reads a file outside the model's directory",
