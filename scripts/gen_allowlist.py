@@ -72,6 +72,8 @@ CURATED = {
     "torch.jit._pickle.restore_type_tag": "TorchScript",
     "numpy.matrixlib.defmatrix.matrix": "numpy<2 (np.matrix; joblib/numpy test data)",
     "numpy.core._internal._reconstruct": "numpy<1.0 arrays (numpy's py2-np0-objarr.npy)",
+    "numpy.core.records.recarray": "numpy<1.17 record arrays (statsmodels' test results)",
+    "numpy.core.records.record": "numpy<1.17 record arrays (statsmodels' test results)",
 }  # fmt: skip
 
 # Positions a callee calls (see mlsvs.scanner.pickle_shapes.INVOKES) take exact callables; these
@@ -84,11 +86,14 @@ _TENSOR_REBUILDERS = [f"ref:torch._utils.{n}" for n in (
     "_rebuild_parameter", "_rebuild_parameter_with_state")]  # fmt: skip
 # Python 2 era numpy (seen in numpy's and joblib's own test data, e.g. astype_copy.pkl,
 # joblib_0.10.0_pickle_py27_np17.pkl): dtype.__reduce__ passed align/copy as ints, and the
-# ndarray placeholder dtype 'b' is a py2 str, read as str under encoding='latin1'.
-_ARRAY_CLASSES = ["ref:numpy.ndarray", "ref:numpy.matrixlib.defmatrix.matrix", "ref:numpy.matrix"]
+# ndarray placeholder dtype 'b' is a py2 str, read as str under encoding='latin1'. Before
+# numpy 1.17 record arrays named numpy.core.records (statsmodels' vars_results.npz).
+_ARRAY_CLASSES = ["ref:numpy.ndarray", "ref:numpy.matrixlib.defmatrix.matrix", "ref:numpy.matrix",
+                  "ref:numpy.core.records.recarray"]  # fmt: skip
 _RECONSTRUCT = {"arity": [3], "args": [_ARRAY_CLASSES, ["tuple"], ["bytes", "str"]]}
 CURATED_SHAPES: dict[str, dict[str, object]] = {
-    "numpy.dtype": {"arity": [3], "args": [["str"], ["bool", "int"], ["bool", "int"]]},
+    "numpy.dtype": {"arity": [3], "args": [["str", "ref:numpy.core.records.record"],
+                                           ["bool", "int"], ["bool", "int"]]},
     # A py2 scalar's raw bytes are a py2 str too; numpy encodes a str argument as latin-1
     # ("backward compatibility with Python 2 NumPy pickles", multiarraymodule.c).
     "numpy.core.multiarray.scalar": {"arity": [2], "args": [["call:numpy.dtype"], ["str"]]},

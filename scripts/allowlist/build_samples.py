@@ -68,6 +68,10 @@ def _numpy() -> Iterator[Group]:
     )
     yield "numpy-ufuncs", ("numpy",), ufuncs
     yield "numpy-matrix", ("numpy",), np.matrix([[1, 2], [3, 4]])
+    # Record arrays (DataFrame.to_records(), statsmodels' results): their own array class and
+    # a dtype built on numpy.record.
+    records = np.rec.array([(1, 2.5), (3, 4.5)], dtype=[("a", "i4"), ("b", "f8")])
+    yield "numpy-records", ("numpy",), [records, records[0]]
 
 
 def _numpy_files(out: Path) -> Iterator[tuple[str, tuple[str, ...]]]:

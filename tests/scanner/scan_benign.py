@@ -401,7 +401,29 @@ def numpy_py2_scalar(d: Path) -> Path:
     return path
 
 
-LEGACY: dict[str, Builder] = {f.__name__: f for f in (numpy_old_randomstate, numpy_py2_scalar)}
+def numpy_old_recarray(d: Path) -> Path:
+    """A record array as numpy < 1.17 pickled it (statsmodels' test results): the names of
+    numpy.core.records and numpy.core.multiarray, where today's numpy writes numpy.rec and
+    numpy._core."""
+    import numpy as np
+
+    records = np.rec.array([(1, 2.5), (3, 4.5)], dtype=[("a", "i4"), ("b", "f8")])
+    raw = pickle.dumps(records, protocol=2)
+    for new, old in (
+        (b"c" + np.ndarray.__reduce__(records)[0].__module__.encode(), b"cnumpy.core.multiarray"),
+        (b"cnumpy.rec\nrecarray\n", b"cnumpy.core.records\nrecarray\n"),
+        (b"cnumpy\nrecord\n", b"cnumpy.core.records\nrecord\n"),
+    ):
+        assert new in raw, new
+        raw = raw.replace(new, old)
+    path = d / "old_recarray.pkl"
+    path.write_bytes(raw)
+    return path
+
+
+LEGACY: dict[str, Builder] = {
+    f.__name__: f for f in (numpy_old_randomstate, numpy_py2_scalar, numpy_old_recarray)
+}
 """Files of numpy releases no longer installable here, made byte for byte as they wrote them."""
 
 __all__ = [

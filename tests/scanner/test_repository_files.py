@@ -60,6 +60,20 @@ def test_files_of_old_numpy_releases_are_clean(tmp_path: Path, name: str) -> Non
     assert report.clean, [f.message for f in report.findings]
 
 
+@pytest.mark.parametrize("protocol", [2, 3, 4, 5])
+def test_record_arrays_are_clean(tmp_path: Path, protocol: int) -> None:
+    """numpy record arrays (DataFrame.to_records(), statsmodels' results) were PKL002/PKL009:
+    their array class and a dtype built on numpy.record."""
+    import pickle
+
+    np = pytest.importorskip("numpy")
+    records = np.rec.array([(1, 2.5), (3, 4.5)], dtype=[("a", "i4"), ("b", "f8")])
+    path = tmp_path / "records.pkl"
+    path.write_bytes(pickle.dumps({"r": records, "one": records[0]}, protocol=protocol))
+    report = scan_path(path)
+    assert report.clean, [f.message for f in report.findings]
+
+
 def test_old_random_state_constructor_takes_no_argument(tmp_path: Path) -> None:
     path = tmp_path / "old.pkl"
     path.write_bytes(b"\x80\x02cnumpy.random\n__RandomState_ctor\nK\x05\x85R.")  # (5,)
@@ -133,6 +147,56 @@ def test_ordinary_binary_files_of_documentation_and_builds(tmp_path: Path) -> No
     # The EOT's own size field must match the file: otherwise it is unknown content.
     (tmp_path / "webfont.eot").write_bytes(files["webfont.eot"] + b"\x00")
     assert [f.rule.value for f in scan_path(tmp_path / "webfont.eot").gaps] == ["GEN001"]
+
+
+def test_scientific_data_files_are_ordinary(tmp_path: Path) -> None:
+    """statsmodels' checkout: MATLAB v5 .mat (scipy.io) and Stata .dta (pandas, old binary and
+    XML-style releases) files were not verified."""
+    np = pytest.importorskip("numpy")
+    scipy_io = pytest.importorskip("scipy.io")
+    pd = pytest.importorskip("pandas")
+    scipy_io.savemat(tmp_path / "results.mat", {"x": np.arange(6.0).reshape(2, 3)})
+    scipy_io.savemat(tmp_path / "packed.mat", {"y": np.ones(4)}, do_compression=True)
+    frame = pd.DataFrame({"a": [1, 2], "b": [0.5, 1.5], "c": ["x", "y"]})
+    for version in (114, 117, 118):
+        frame.to_stata(tmp_path / f"data{version}.dta", version=version, write_index=False)
+    assert scipy_io.loadmat(tmp_path / "results.mat")["x"].shape == (2, 3)
+    assert list(pd.read_stata(tmp_path / "data114.dta")["a"]) == [1, 2]
+    assert scan_paths([tmp_path]) == ()
+    for path in tmp_path.iterdir():
+        report = scan_path(path)
+        assert report.clean and report.content in ("MATLAB MAT-file (v5)", "Stata data"), report
+
+
+def _document_with_embedded_zip(members: dict[str, bytes]) -> bytes:
+    """An OLE2 document whose records hold a zip (Excel 97-2003 .xls files written by Excel
+    2007 and later carry their theme that way), more sectors after it."""
+    import io
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)
+    return ole + bytes(range(256)) * 8 + buf.getvalue() + bytes(512)
+
+
+def test_zip_inside_an_ordinary_document_is_read_as_zipfile_reads_it(tmp_path: Path) -> None:
+    """statsmodels' .xls test files: zipfile opens the embedded theme zip, so the scanner read
+    it as an archive and then refused its structure (not verified)."""
+    from tests.scanner.scan_pk import system_call
+
+    theme = {"[Content_Types].xml": b"<?xml version='1.0'?><Types/>", "theme/theme1.xml": b"<a/>"}
+    path = tmp_path / "spec.xls"
+    path.write_bytes(_document_with_embedded_zip(theme))
+    assert zipfile.ZipFile(path).namelist() == list(theme)  # what zipfile-based loaders see
+    report = scan_path(path)
+    assert report.clean and report.format is ModelFormat.ARCHIVE, report
+    path.write_bytes(_document_with_embedded_zip({**theme, "model/data.pkl": system_call()}))
+    rules = {f.rule.value for f in scan_path(path).findings}
+    assert {"PKL001", "ZIP005"} <= rules  # a model archive behind a prefix is a polyglot
+    path.write_bytes(bytes(range(1, 256)) * 4 + _document_with_embedded_zip(theme)[520:])
+    assert "ZIP005" in {f.rule.value for f in scan_path(path).findings}  # unknown prefix
 
 
 def test_binary_safetensors_length_beyond_the_file_is_still_a_finding(tmp_path: Path) -> None:

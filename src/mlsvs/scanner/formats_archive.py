@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from mlsvs.scanner.context import Ctx
 
 _CHUNK = 1 << 20
+_EOCD_WINDOW = 65557
+"""The end-of-central-directory record and the longest comment: where zipfile looks."""
 
 
 def is_wrapper(head: bytes) -> bool:
@@ -209,5 +211,9 @@ def scan_archive(ctx: Ctx, src: ByteSource, member: str | None, depth: int) -> N
         scan_7z(ctx, src, member, depth)
     elif is_wrapper(head):
         scan_wrapper(ctx, src, member, depth)
+    elif b"PK\x05\x06" in src.read_at(max(0, src.size - _EOCD_WINDOW), _EOCD_WINDOW):
+        # Zip records after a prefix (an .xls holding its theme as a zip, a self-extractor):
+        # zipfile finds the end record and opens it, so its members are read as zipfile does.
+        formats_zip.scan_zip(ctx, src, member, depth)
     else:
         ctx.add(finding(ScanRule.GEN002, "archive structure not recognised", member=member))

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 from mlsvs.model.formats import ModelFormat
 from mlsvs.scanner import ts_code
 from mlsvs.scanner.context import ByteSource, child, unsafe_member_name
-from mlsvs.scanner.identify import zip_kind
+from mlsvs.scanner.identify import HEAD, zip_kind
 from mlsvs.scanner.links import MAX_TARGET, link_problem, target_text
+from mlsvs.scanner.nonmodel import describe
 from mlsvs.scanner.report import finding
 from mlsvs.scanner.rules import ScanRule
 from mlsvs.scanner.zipread import (
@@ -72,9 +73,9 @@ def scan_zip(ctx: Ctx, src: ByteSource, member: str | None, depth: int) -> None:
 def _scan_view(
     ctx: Ctx, src: ByteSource, directory: Directory, member: str | None, depth: int
 ) -> None:
-    _structure(ctx, src, directory, member, depth)
     names = [m.name for m in directory.members]
     kind = zip_kind(names)
+    _structure(ctx, src, directory, kind, member, depth)
     records = torch_records(directory) if kind in _TORCH_KINDS else frozenset()
     seen: dict[int, str] = {}
     shared = 0
@@ -122,18 +123,28 @@ def torch_records(directory: Directory) -> frozenset[int]:
 
 
 def _structure(
-    ctx: Ctx, src: ByteSource, directory: Directory, member: str | None, depth: int
+    ctx: Ctx,
+    src: ByteSource,
+    directory: Directory,
+    kind: ModelFormat,
+    member: str | None,
+    depth: int,
 ) -> None:
     if directory.prefix:
-        ctx.add(
-            finding(
-                ScanRule.ZIP005,
-                f"{directory.prefix} byte(s) precede the zip records",
-                member=member,
-                offset=0,
-            )
-        )
         prefix = src.read_at(0, min(directory.prefix, ctx.options.max_member_bytes))
+        # Model writers never put bytes before their zip: a prefix there is a polyglot. A
+        # plain archive behind an ordinary file's own header is how some formats are made
+        # (an .xls holding its theme as a zip, a self-extractor); the prefix is scanned
+        # either way, so a pickle hidden in it is still found.
+        if kind is not ModelFormat.ARCHIVE or describe(prefix[:HEAD], len(prefix)) is None:
+            ctx.add(
+                finding(
+                    ScanRule.ZIP005,
+                    f"{directory.prefix} byte(s) precede the zip records",
+                    member=member,
+                    offset=0,
+                )
+            )
         ctx.scan_bytes(prefix, child(member, "<prefix>"), depth + 1)
     # miniz (torch) matches names ignoring ASCII case, zipfile exactly: both kinds collide.
     counts = Counter(m.raw_name.lower() for m in directory.members)

@@ -86,6 +86,10 @@ def describe(head: bytes, size: int) -> str | None:
         return "BMP image"
     if _is_eot(head, size):
         return "Embedded OpenType font"
+    if head.startswith(b"MATLAB 5.0 MAT-file") and head[126:128] in (b"IM", b"MI"):
+        return "MATLAB MAT-file (v5)"
+    if _is_stata(head):
+        return "Stata data"
     if _is_key_blob(head):
         return "Windows key blob (.snk strong-name key)"
     if is_text(head, truncated=size > len(head)):
@@ -104,6 +108,23 @@ def _is_eot(head: bytes, size: int) -> bool:
         and head[34:36] == b"LP"
         and int.from_bytes(head[0:4], "little") == size
         and int.from_bytes(head[8:12], "little") in _EOT_VERSIONS
+    )
+
+
+_STATA_RELEASES = frozenset({102, 103, 104, 105, 108, 110, 111, 113, 114, 115})
+"""Stata .dta formats before 117 open with their release number as one byte."""
+
+
+def _is_stata(head: bytes) -> bool:
+    """A Stata .dta: the XML-like opening of releases 117-121, or the binary header of older
+    ones (release, byte order 1 or 2, file type 1, a zero byte)."""
+    if head.startswith(b"<stata_dta><header><release>"):
+        return True
+    return (
+        len(head) >= 4
+        and head[0] in _STATA_RELEASES
+        and head[1] in (1, 2)
+        and head[2:4] == b"\x01\x00"
     )
 
 
