@@ -199,6 +199,48 @@ def test_zip_inside_an_ordinary_document_is_read_as_zipfile_reads_it(tmp_path: P
     assert "ZIP005" in {f.rule.value for f in scan_path(path).findings}  # unknown prefix
 
 
+def _tfjs_model(d: Path, weights: list[dict[str, object]], shard_bytes: list[int]) -> list[Path]:
+    """A TensorFlow.js model.json and its weight shards (tfjs-converter's layout)."""
+    import json
+
+    names = [f"group1-shard{i + 1}of{len(shard_bytes)}.bin" for i in range(len(shard_bytes))]
+    manifest = [{"paths": names, "weights": weights}]
+    topology = {"class_name": "Sequential", "config": {"layers": []}}
+    model = {"format": "layers-model", "modelTopology": topology, "weightsManifest": manifest}
+    (d / "model.json").write_text(json.dumps(model))
+    shards = []
+    for name, n in zip(names, shard_bytes, strict=True):
+        (d / name).write_bytes(bytes(range(256)) * (n // 256) + bytes(n % 256))
+        shards.append(d / name)
+    return shards
+
+
+def test_tensorflow_js_weight_shards_are_tensor_data(tmp_path: Path) -> None:
+    """tfjs' checkout: weights.bin / group1-shardNofM.bin next to model.json were not
+    verified. A shard is tensor data when its group's shards hold exactly the weights' bytes."""
+    weights = [
+        {"name": "dense/kernel", "shape": [100, 20], "dtype": "float32"},  # 8000 bytes
+        {"name": "dense/bias", "shape": [20], "dtype": "float32"},  # 80
+        {"name": "q", "shape": [10], "dtype": "float32", "quantization": {"dtype": "uint8"}},
+        {"name": "mask", "shape": [6], "dtype": "bool"},
+    ]
+    shards = _tfjs_model(tmp_path, weights, [4096, 8096 - 4096])
+    for shard in shards:
+        report = scan_path(shard)
+        assert report.clean and report.content == "tensor data of model.json", report
+    assert all(r.clean for r in scan_paths([tmp_path]))  # model.json is text: skipped
+    shards[1].write_bytes(shards[1].read_bytes() + b"\x00")  # one byte more than the weights
+    assert [f.rule.value for f in scan_path(shards[0]).gaps] == ["GEN001"]
+    shards[1].unlink()  # a shard missing: the group cannot be checked
+    assert not scan_path(shards[0]).verified
+
+
+def test_tensorflow_js_groups_of_unknown_size_are_not_recognised(tmp_path: Path) -> None:
+    strings = [{"name": "table", "shape": [2], "dtype": "string"}]
+    [shard] = _tfjs_model(tmp_path, strings, [16])
+    assert not scan_path(shard).verified
+
+
 def test_binary_safetensors_length_beyond_the_file_is_still_a_finding(tmp_path: Path) -> None:
     path = tmp_path / "model.safetensors"
     path.write_bytes(struct.pack("<Q", 1 << 40) + b'{"w": {}}')

@@ -1,9 +1,11 @@
-"""Raw tensor files that belong to a model next to them (ONNX external data, OpenVINO .bin).
+"""Raw tensor files that belong to a model next to them (ONNX external data, OpenVINO .bin,
+TensorFlow.js weight shards).
 
 Such a file is bytes without a signature; on its own it would be "not verified". It is
-recognised only when a model beside it (same directory, or the parent for ONNX's relative
-sub-paths) names it, and every byte range the model reads from it lies inside the file. The
-runtime copies those bytes into tensors; nothing in them is interpreted as code.
+recognised only when a model beside it (same directory, or the parent for relative sub-paths)
+names it, and every byte range the model reads from it lies inside the file (TensorFlow.js: the
+shards of its group hold exactly the bytes its weights take). The runtime copies those bytes
+into tensors; nothing in them is interpreted as code.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ _OV_DATA_REV = re.compile(rb'<data\b[^>]*?\bsize="(\d+)"[^>]*?\boffset="(\d+)"')
 
 def referenced_by(path: Path, size: int) -> str | None:
     """Name of the model that reads ``path`` as tensor data, or None."""
-    return _openvino_owner(path, size) or _onnx_owner(path, size)
+    return _openvino_owner(path, size) or _onnx_owner(path, size) or _tfjs_owner(path)
 
 
 def _read_model(path: Path) -> bytes | None:
@@ -81,13 +83,78 @@ def _onnx_owner(path: Path, size: int) -> str | None:
     return None
 
 
-def _siblings(directory: Path) -> list[Path]:
+def _siblings(directory: Path, suffix: str = ".onnx") -> list[Path]:
     try:
         with os.scandir(directory) as it:
-            names = sorted(e.name for e in it if e.name.lower().endswith(".onnx"))
+            names = sorted(e.name for e in it if e.name.lower().endswith(suffix))
     except OSError:
         return []
     return [directory / n for n in names[:_MAX_SIBLINGS]]
+
+
+_TFJS_BYTES = {"float32": 4, "int32": 4, "bool": 1, "complex64": 8, "uint8": 1, "int8": 1,
+               "uint16": 2, "int16": 2, "float16": 2}  # fmt: skip
+"""Bytes per element of a TensorFlow.js weight (tfjs-core io/types: DTYPE_VALUE_SIZE_MAP;
+quantised weights take their quantisation dtype). Strings have no fixed size: a group holding
+one is not recognised."""
+
+
+def _tfjs_owner(path: Path) -> str | None:
+    """The ``model.json`` (any JSON beside it or in the parent) whose ``weightsManifest`` lists
+    ``path`` in a group whose shards, all present, sum to the bytes of the group's weights."""
+    import json
+
+    for directory in (path.parent, path.parent.parent):
+        for candidate in _siblings(directory, ".json"):
+            data = _read_model(candidate)
+            if data is None or b"weightsManifest" not in data or path.name.encode() not in data:
+                continue
+            try:
+                manifest = json.loads(data).get("weightsManifest")
+            except (ValueError, RecursionError, AttributeError):
+                continue
+            for group in manifest if isinstance(manifest, list) else ():
+                if _tfjs_group_holds(directory, group, path):
+                    return candidate.name
+    return None
+
+
+def _tfjs_group_holds(directory: Path, group: object, path: Path) -> bool:
+    if not isinstance(group, dict):
+        return False
+    paths, weights = group.get("paths"), group.get("weights")
+    if not isinstance(paths, list) or not isinstance(weights, list) or not paths:
+        return False
+    files = [directory / p.replace("\\", "/") for p in paths if isinstance(p, str)]
+    if len(files) != len(paths) or not any(_resolves_to(directory, p, path) for p in paths):
+        return False
+    expected = sum(_tfjs_weight_bytes(w) for w in weights)
+    if expected < 0 or not all(is_regular(f) for f in files):
+        return False  # a shard missing: the group cannot be checked
+    try:
+        return sum(f.stat().st_size for f in files) == expected
+    except OSError:
+        return False
+
+
+def _tfjs_weight_bytes(weight: object) -> int:
+    """Bytes a manifest entry takes in its group's shards; a large negative number when that
+    cannot be known (a string, an unknown dtype, a malformed shape), so the sum fails."""
+    unknown = -(1 << 62)
+    if not isinstance(weight, dict):
+        return unknown
+    shape = weight.get("shape")
+    quantization = weight.get("quantization")
+    dtype = quantization.get("dtype") if isinstance(quantization, dict) else weight.get("dtype")
+    width = _TFJS_BYTES.get(dtype) if isinstance(dtype, str) else None
+    if width is None or not isinstance(shape, list):
+        return unknown
+    count = 1
+    for dim in shape:
+        if not isinstance(dim, int) or isinstance(dim, bool) or dim < 0:
+            return unknown
+        count *= dim
+    return count * width
 
 
 def _resolves_to(directory: Path, location: str, path: Path) -> bool:
