@@ -149,6 +149,45 @@ def test_ordinary_binary_files_of_documentation_and_builds(tmp_path: Path) -> No
     assert [f.rule.value for f in scan_path(tmp_path / "webfont.eot").gaps] == ["GEN001"]
 
 
+def test_certificates_and_key_stores_are_ordinary(tmp_path: Path) -> None:
+    """pytorch/serve's test keystore.p12 was not verified: DER files (certificates, keys,
+    PKCS#12 stores) are one ASN.1 SEQUENCE spanning the file."""
+    import datetime
+
+    x509 = pytest.importorskip("cryptography.x509")
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, "test")])
+    now = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(1)
+        .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    der = serialization.Encoding.DER
+    files = {
+        "cert.der": cert.public_bytes(der),
+        "key.der": key.private_bytes(
+            der, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ),
+        "keystore.p12": pkcs12.serialize_key_and_certificates(
+            b"test", key, cert, None, serialization.BestAvailableEncryption(b"pw")
+        ),
+    }
+    for file_name, data in files.items():
+        (tmp_path / file_name).write_bytes(data)
+    assert scan_paths([tmp_path]) == ()
+    for path in tmp_path.iterdir():
+        assert scan_path(path).clean, path.name
+    cut = tmp_path / "keystore.p12"
+    cut.write_bytes(files["keystore.p12"][:-1])  # the length no longer spans the file
+    assert not scan_path(cut).verified
+
+
 def test_scientific_data_files_are_ordinary(tmp_path: Path) -> None:
     """statsmodels' checkout: MATLAB v5 .mat (scipy.io) and Stata .dta (pandas, old binary and
     XML-style releases) files were not verified."""

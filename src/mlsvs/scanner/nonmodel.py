@@ -90,6 +90,8 @@ def describe(head: bytes, size: int) -> str | None:
         return "MATLAB MAT-file (v5)"
     if _is_stata(head):
         return "Stata data"
+    if _is_der(head, size):
+        return "DER-encoded ASN.1 (certificate, key or PKCS#12 store)"
     if _is_key_blob(head):
         return "Windows key blob (.snk strong-name key)"
     if is_text(head, truncated=size > len(head)):
@@ -126,6 +128,21 @@ def _is_stata(head: bytes) -> bool:
         and head[1] in (1, 2)
         and head[2:4] == b"\x01\x00"
     )
+
+
+_DER_INNER_TAGS = frozenset({0x02, 0x06, 0x30, 0xA0})
+"""What the outer SEQUENCE of a certificate, key or PKCS#12 store opens with: INTEGER (a
+version), OBJECT IDENTIFIER, SEQUENCE, or an explicit [0] tag."""
+
+
+def _is_der(head: bytes, size: int) -> bool:
+    """One DER SEQUENCE spanning the file exactly, its length in the long form (a file of at
+    least 128 bytes), opening with a tag such files open with."""
+    if len(head) < 6 or head[0] != 0x30 or not 0x81 <= head[1] <= 0x84:
+        return False
+    width = head[1] & 0x7F
+    length = int.from_bytes(head[2 : 2 + width], "big")
+    return length >= 0x80 and 2 + width + length == size and head[2 + width] in _DER_INNER_TAGS
 
 
 _KEY_BLOBS = {b"\x06\x02\x00\x00": b"RSA1", b"\x07\x02\x00\x00": b"RSA2"}
