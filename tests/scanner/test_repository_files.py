@@ -188,6 +188,19 @@ def test_certificates_and_key_stores_are_ordinary(tmp_path: Path) -> None:
     assert not scan_path(cut).verified
 
 
+@pytest.mark.parametrize("opening", [b"RDX3\nX\n\x00\x00\x00\x03", b"X\n\x00\x00\x00\x03"])
+def test_r_data_is_named_and_not_verified(tmp_path: Path, opening: bytes) -> None:
+    """xgboost's and LightGBM's R packages ship .rda data: R's own serialization, which can
+    hold code R runs on load, so it stays not verified; the report says what it is."""
+    import gzip
+
+    path = tmp_path / "agaricus.rda"
+    path.write_bytes(gzip.compress(opening + bytes(range(200))))
+    report = scan_path(path)
+    assert not report.verified and not report.hazards
+    assert "R serialized data" in report.gaps[0].message
+
+
 def test_scientific_data_files_are_ordinary(tmp_path: Path) -> None:
     """statsmodels' checkout: MATLAB v5 .mat (scipy.io) and Stata .dta (pandas, old binary and
     XML-style releases) files were not verified."""

@@ -172,6 +172,11 @@ def _handle(
     return fmt
 
 
+_R_SERIALIZATION = (b"RDX2\n", b"RDX3\n", b"RDA2\n", b"RDA3\n", b"RDB2\n", b"RDB3\n",
+                    b"X\n\x00\x00\x00\x02", b"X\n\x00\x00\x00\x03")  # fmt: skip
+"""RData (save()) and RDS (saveRDS(), XDR) openings, once decompressed."""
+
+
 def _unknown(ctx: Ctx, src: ByteSource, head: bytes, member: str | None) -> ModelFormat:
     """Not a model format: an ordinary file, a model's raw tensor sidecar, a stand-alone
     tensor file (ONNX TensorProto, legacy GGML), a SentencePiece tokenizer, or not verified."""
@@ -206,6 +211,12 @@ def _unknown(ctx: Ctx, src: ByteSource, head: bytes, member: str | None) -> Mode
         return ModelFormat.TENSOR_DATA
     what = "compressed data" if decompress_head(head) is not None else "content"
     message = f"{what} matches no known model format ({src.size} bytes); not verified"
+    if head.startswith(_R_SERIALIZATION):
+        message = (
+            f"R serialized data ({src.size} bytes, save()/saveRDS()): R's load() and "
+            "readRDS() can run code such data holds (CVE-2024-27322), and nothing here reads "
+            "R's format; not verified"
+        )
     if head.startswith(LZ4_FRAME):
         message = (
             f"LZ4-compressed data ({src.size} bytes, joblib compress='lz4'): the standard "
