@@ -157,6 +157,13 @@ def xz_bomb(d: Path, size: int) -> Path:
     return _stream_compress(d / "bomb.pkl.xz", lambda p: lzma.open(p, "wb"), size)
 
 
+def lz4_bomb(d: Path, size: int) -> Path:
+    """joblib's compress='lz4' (needs the lz4 package, as mlsvs does to read it)."""
+    import lz4.frame
+
+    return _stream_compress(d / "bomb.pkl.lz4", lambda p: lz4.frame.open(p, "wb"), size)
+
+
 def tar_gz_bomb(d: Path, size: int) -> Path:
     raw = d / "inner.tar"
     with tarfile.open(raw, "w") as tar:
@@ -282,6 +289,7 @@ BOMBS: dict[str, Callable[[Path, int], Path]] = {
     "gzip": gzip_bomb,
     "bz2": bz2_bomb,
     "xz": xz_bomb,
+    "lz4": lz4_bomb,
     "tar.gz": tar_gz_bomb,
     "7z": sevenzip_bomb,
     "pickle size claims": big_pickle_frame,
