@@ -29,6 +29,7 @@ from mlsvs.scanner.report import (
     to_record,
 )
 from mlsvs.scanner.rules import ScanRule
+from mlsvs.scanner.zipread import has_end_record
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
@@ -353,21 +354,12 @@ def _worth_scanning_head(
     return _zip_at_end(head, size, read_at)
 
 
-_EOCD_WINDOW = 65557
-"""End-of-central-directory record (22 bytes) plus the longest zip comment: where zipfile
-(and so Keras, which opens prefixed zips) looks for the record."""
-
-
 def _zip_at_end(head: bytes, size: int, read_at: Callable[[int, int], bytes]) -> bool:
     """A media file can still carry a zip (Keras opens prefixed zips): scan those. The record
-    is looked for in ``head`` when that is the whole file, else in the file's last
-    ``_EOCD_WINDOW`` bytes (``read_at(offset, length)``)."""
-    if size < 22:
-        return False
-    start = max(0, size - _EOCD_WINDOW)
+    is looked for in ``head`` when that is the whole file (no second read), else in the file."""
     if size <= len(head):
-        return head.find(b"PK\x05\x06", start) >= 0
-    return b"PK\x05\x06" in read_at(start, size - start)
+        return has_end_record(lambda offset, n: head[offset : offset + n], size)
+    return has_end_record(read_at, size)
 
 
 class _Cache:

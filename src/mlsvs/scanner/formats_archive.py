@@ -13,6 +13,7 @@ from mlsvs.scanner.identify import SEVENZIP_MAGIC, zfile_offset
 from mlsvs.scanner.lz4frames import LZ4_ERROR, LZ4_FRAME, Decompressor, lz4_decompressor
 from mlsvs.scanner.report import finding
 from mlsvs.scanner.rules import ScanRule
+from mlsvs.scanner.zipread import has_end_record
 
 if TYPE_CHECKING:
     import tarfile
@@ -20,8 +21,6 @@ if TYPE_CHECKING:
     from mlsvs.scanner.context import Ctx
 
 _CHUNK = 1 << 20
-_EOCD_WINDOW = 65557
-"""The end-of-central-directory record and the longest comment: where zipfile looks."""
 
 
 def is_wrapper(head: bytes) -> bool:
@@ -211,7 +210,7 @@ def scan_archive(ctx: Ctx, src: ByteSource, member: str | None, depth: int) -> N
         scan_7z(ctx, src, member, depth)
     elif is_wrapper(head):
         scan_wrapper(ctx, src, member, depth)
-    elif b"PK\x05\x06" in src.read_at(max(0, src.size - _EOCD_WINDOW), _EOCD_WINDOW):
+    elif has_end_record(src.read_at, src.size):
         # Zip records after a prefix (an .xls holding its theme as a zip, a self-extractor):
         # zipfile finds the end record and opens it, so its members are read as zipfile does.
         formats_zip.scan_zip(ctx, src, member, depth)

@@ -17,6 +17,7 @@ from mlsvs.scanner.zipread import (
     Directory,
     Member,
     ZipFormatError,
+    has_end_record,
     local_anomalies,
     read_directory,
     read_member,
@@ -366,8 +367,7 @@ def _read(
 
 def scan_polyglot_zip(ctx: Ctx, src: ByteSource, member: str | None, depth: int) -> None:
     """A pickle-first file that also ends in a zip directory (pickle/zip polyglot)."""
-    tail = src.read_at(max(0, src.size - 65557), 65557)
-    if b"PK\x05\x06" not in tail:
+    if not has_end_record(src.read_at, src.size):
         return
     try:
         directory = read_directory(src.fh, src.size)

@@ -18,7 +18,7 @@ from mlsvs.scanner.lz4frames import LZ4_ERROR, LZ4_FRAME, lz4_decompressor
 from mlsvs.scanner.pickle_ops import is_opcode
 from mlsvs.scanner.pickle_values import Event, EventKind
 from mlsvs.scanner.pickle_vm import Budget, StreamResult, run_stream
-from mlsvs.scanner.zipread import ZipFormatError, read_directory
+from mlsvs.scanner.zipread import ZipFormatError, has_end_record, read_directory
 
 if TYPE_CHECKING:
     from typing import BinaryIO
@@ -68,18 +68,21 @@ def sniff(fh: BinaryIO, size: int) -> ModelFormat:
         return _tar_format(fh)
     if fmt is ModelFormat.UNKNOWN and size > HEAD and hdf5_offset(fh, size) is not None:
         return ModelFormat.HDF5
-    if fmt is ModelFormat.UNKNOWN and size >= 22:
+    if fmt is ModelFormat.UNKNOWN and has_end_record(lambda at, n: _pread(fh, at, n), size):
         # A zip whose records start after a prefix (self-extracting/polyglot): readers that
         # locate the end-of-central-directory record still open it.
-        fh.seek(max(0, size - 65557))
-        if b"PK\x05\x06" in fh.read():
-            try:
-                directory = read_directory(fh, size)
-            except (ZipFormatError, OSError, ValueError):
-                return fmt
-            if directory.members:
-                return zip_kind([m.name for m in directory.members])
+        try:
+            directory = read_directory(fh, size)
+        except (ZipFormatError, OSError, ValueError):
+            return fmt
+        if directory.members:
+            return zip_kind([m.name for m in directory.members])
     return fmt
+
+
+def _pread(fh: BinaryIO, offset: int, n: int) -> bytes:
+    fh.seek(offset)
+    return fh.read(n)
 
 
 def sniff_head(head: bytes, size: int) -> ModelFormat:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from typing import TYPE_CHECKING
 
 from mlsvs.scanner.fileaccess import is_regular, open_regular
@@ -129,12 +130,17 @@ def _tfjs_group_holds(directory: Path, group: object, path: Path) -> bool:
     if len(files) != len(paths) or not any(_resolves_to(directory, p, path) for p in paths):
         return False
     expected = sum(_tfjs_weight_bytes(w) for w in weights)
-    if expected < 0 or not all(is_regular(f) for f in files):
-        return False  # a shard missing: the group cannot be checked
+    sizes = [_regular_size(f) for f in files]
+    # A shard missing (or not a regular file): the group cannot be checked.
+    return expected >= 0 and None not in sizes and sum(s or 0 for s in sizes) == expected
+
+
+def _regular_size(path: Path) -> int | None:
     try:
-        return sum(f.stat().st_size for f in files) == expected
-    except OSError:
-        return False
+        st = path.stat()
+    except (OSError, ValueError):
+        return None
+    return st.st_size if stat.S_ISREG(st.st_mode) else None
 
 
 def _tfjs_weight_bytes(weight: object) -> int:

@@ -13,6 +13,7 @@ import zlib
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import BinaryIO
 
 _EOCD = b"PK\x05\x06"
@@ -22,6 +23,20 @@ _CENTRAL = b"PK\x01\x02"
 _LOCAL = b"PK\x03\x04"
 _MAX_COMMENT = 65535 + 22
 _S_IFMT, _S_IFLNK = 0o170000, 0o120000
+
+
+EOCD_WINDOW = _MAX_COMMENT
+"""Where zipfile (and so Keras, which opens prefixed zips) looks for the end-of-central-directory
+record: its 22 bytes plus the longest comment, at the end of the file."""
+
+
+def has_end_record(read_at: Callable[[int, int], bytes], size: int) -> bool:
+    """An end-of-central-directory signature where zipfile looks for one (``read_at(offset,
+    length)`` reads the file): the file may open as a zip whatever precedes it."""
+    if size < 22:
+        return False
+    start = max(0, size - EOCD_WINDOW)
+    return _EOCD in read_at(start, size - start)
 
 
 class ZipFormatError(Exception):
